@@ -1,0 +1,194 @@
+//! Command-line definitions (INTERFACES.md). Values left out here fall back to the config
+//! file, then to built-in defaults (see `config.rs`), so options are `Option`s.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "twinview",
+    version,
+    about = "The live digital twin of an MQTT sensor network, in your terminal",
+    long_about = "The live digital twin of an MQTT sensor network, in your terminal.\n\n\
+        Subscribes to MQTT topics, decodes the payloads real networks send (plain numbers, \
+        lab-style JSON, multi-field JSON, [type, unit, value] arrays) without configuration, \
+        keeps rolling statistics per sensor and flags anomalies.",
+    after_help = "Examples:\n  twinview demo                          everything on an embedded broker\n  \
+        twinview --broker localhost -t 'home/#'\n  \
+        twinview --headless --duration 30s > snapshot.json\n  \
+        twinview --username ops --password-file ~/.mqtt-pass\n\n\
+        Exit codes: 0 success, 2 bad usage, 3 cannot connect or login refused, 4 unreadable or invalid file."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start an embedded broker, a simulated sensor network and the UI: nothing to install.
+    Demo(DemoArgs),
+    /// Run only the simulated sensor network against a broker (Ctrl-C stops it).
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub view: ViewArgs,
+    #[command(flatten)]
+    pub world: WorldArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub world: WorldArgs,
+    /// Stop after this long (e.g. 90s, 5m); default: until Ctrl-C.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
+}
+
+/// Shape of the simulated world.
+#[derive(Debug, Args, Clone)]
+pub struct WorldArgs {
+    /// Lab-style JSON temperature sensors (digital_twin/lab/sensor/<id>/temperature).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub sensors: usize,
+    /// Zone sensors publishing plain numbers on /<zone>/temperature/<id>.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub zone_sensors: usize,
+    /// Seconds between readings of each simulated sensor.
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    pub interval: f64,
+    /// Seed for the simulation's random numbers (default: random).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// Where and how to connect.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnArgs {
+    /// Broker host name or address [default: localhost]
+    #[arg(short = 'b', long)]
+    pub broker: Option<String>,
+    /// Broker port [default: 1883]
+    #[arg(short = 'p', long)]
+    pub port: Option<u16>,
+    /// MQTT topic filter to subscribe to, `+` and `#` allowed; repeatable [default: #]
+    #[arg(short = 't', long = "topic", value_name = "FILTER")]
+    pub topics: Vec<String>,
+    /// QoS of the subscriptions [default: 0]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: Option<u8>,
+    /// MQTT client id [default: twinview-<random>]
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// User name for the broker
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// File holding the password (first line). The TWINVIEW_PASSWORD environment variable
+    /// works too; a password is never accepted on the command line.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
+/// How to look at the twin.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ViewArgs {
+    /// Readings kept per sensor for statistics and charts [default: 120]
+    #[arg(short = 'w', long, value_name = "N")]
+    pub window: Option<usize>,
+    /// Flag readings whose z-score exceeds this [default: 3.0]
+    #[arg(short = 'z', long, value_name = "X")]
+    pub z_threshold: Option<f64>,
+    /// Colour theme: default, light, high-contrast, or a TOML file [default: default]
+    #[arg(long, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
+    /// Configuration file (TOML); command-line options override it
+    #[arg(short = 'c', long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Redraws per second at most [default: 20]
+    #[arg(long, value_name = "N")]
+    pub fps: Option<f64>,
+    /// No terminal UI: ingest, then print one JSON snapshot on stdout at the end
+    #[arg(long)]
+    pub headless: bool,
+    /// Stop after this long (e.g. 30s, 5m, 1h, 500ms)
+    #[arg(short = 'd', long, value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
+    /// With --headless: stop after this many messages
+    #[arg(short = 'C', long, value_name = "N", requires = "headless")]
+    pub count: Option<u64>,
+}
+
+/// `500ms`, `30s`, `5m`, `1h`, or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (try 30s, 5m, 1h or 500ms)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{s}` (use ms, s, m or h)"
+            ))
+        }
+    };
+    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
+        return Err(format!("`{s}` is out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2.5"), Ok(Duration::from_millis(2500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn topics_repeat_and_subcommands_parse() {
+        let cli =
+            Cli::try_parse_from(["twinview", "-t", "a/#", "-t", "b/+/c", "--qos", "1"]).unwrap();
+        assert_eq!(cli.conn.topics, ["a/#", "b/+/c"]);
+        assert!(Cli::try_parse_from(["twinview", "--qos", "3"]).is_err());
+        let cli = Cli::try_parse_from(["twinview", "demo", "--headless", "-d", "5s"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Demo(ref d)) if d.view.headless));
+        // There is deliberately no way to pass a password in argv.
+        assert!(Cli::try_parse_from(["twinview", "--password", "x"]).is_err());
+    }
+}

@@ -1,0 +1,354 @@
+//! Layered configuration: built-in defaults < config file (TOML) < command line.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::cli::{ConnArgs, ViewArgs};
+use crate::error::AppError;
+use crate::twin::schema::Schemas;
+use crate::twin::TwinConfig;
+
+/// Everything a config file may set. Unknown keys are an error, so typos do not pass silently.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub broker: Option<String>,
+    pub port: Option<u16>,
+    pub topics: Option<Vec<String>>,
+    pub qos: Option<u8>,
+    pub client_id: Option<String>,
+    pub username: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub window: Option<usize>,
+    pub z_threshold: Option<f64>,
+    /// k in the cross-sensor check "beyond group mean ± k·σ" [default: 2.0]
+    pub group_sigma: Option<f64>,
+    pub theme: Option<String>,
+    pub fps: Option<f64>,
+    /// Extra topic schemas, tried before the built-in ones.
+    pub schemas: Option<Vec<String>>,
+    /// Payloads larger than this many bytes are counted, not decoded [default: 1048576]
+    pub max_payload: Option<usize>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self, AppError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            AppError::File(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            AppError::File(format!(
+                "invalid config file {}: {}",
+                path.display(),
+                e.message()
+            ))
+        })
+    }
+}
+
+/// A password that never shows up in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where to connect and what to subscribe to.
+#[derive(Debug, Clone)]
+pub struct ConnSettings {
+    pub host: String,
+    pub port: u16,
+    pub topics: Vec<String>,
+    pub qos: u8,
+    pub client_id: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+impl ConnSettings {
+    /// `mqtt://host:port`, as shown in the header and the snapshot.
+    pub fn url(&self) -> String {
+        format!("mqtt://{}:{}", self.host, self.port)
+    }
+}
+
+/// Resolved settings for a run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub conn: ConnSettings,
+    pub twin: TwinConfig,
+    pub theme: String,
+    pub fps: f64,
+    pub headless: bool,
+    pub duration: Option<Duration>,
+    pub count: Option<u64>,
+}
+
+/// Resolves the command line against the config file it names (if any) and the defaults.
+/// `password_env` is the value of `TWINVIEW_PASSWORD`, passed in so tests need not touch
+/// the process environment.
+pub fn resolve(
+    conn: &ConnArgs,
+    view: &ViewArgs,
+    password_env: Option<String>,
+) -> Result<Settings, AppError> {
+    let file = match &view.config {
+        Some(p) => FileConfig::load(p)?,
+        None => FileConfig::default(),
+    };
+
+    let topics = if !conn.topics.is_empty() {
+        conn.topics.clone()
+    } else {
+        file.topics.clone().unwrap_or_else(|| vec!["#".into()])
+    };
+    for t in &topics {
+        validate_filter(t)?;
+    }
+    let qos = conn.qos.or(file.qos).unwrap_or(0);
+    if qos > 2 {
+        return Err(AppError::Usage(format!("qos must be 0, 1 or 2, not {qos}")));
+    }
+    let username = conn.username.clone().or(file.username.clone());
+    let password = match conn.password_file.as_ref().or(file.password_file.as_ref()) {
+        Some(path) => Some(read_password_file(path)?),
+        None => password_env.filter(|p| !p.is_empty()).map(Secret::new),
+    };
+    if password.is_some() && username.is_none() {
+        return Err(AppError::Usage(
+            "a password was given but no --username to go with it".into(),
+        ));
+    }
+
+    let window = view.window.or(file.window).unwrap_or(120);
+    if !(2..=1_000_000).contains(&window) {
+        return Err(AppError::Usage(format!(
+            "--window must be between 2 and 1000000, not {window}"
+        )));
+    }
+    let z_threshold = view.z_threshold.or(file.z_threshold).unwrap_or(3.0);
+    if !(z_threshold.is_finite() && z_threshold > 0.0) {
+        return Err(AppError::Usage(format!(
+            "--z-threshold must be a positive number, not {z_threshold}"
+        )));
+    }
+    let group_sigma = file.group_sigma.unwrap_or(2.0);
+    if !(group_sigma.is_finite() && group_sigma > 0.0) {
+        return Err(AppError::Usage(format!(
+            "group_sigma must be a positive number, not {group_sigma}"
+        )));
+    }
+    let fps = view.fps.or(file.fps).unwrap_or(20.0);
+    if !(fps.is_finite() && (0.5..=240.0).contains(&fps)) {
+        return Err(AppError::Usage(format!(
+            "--fps must be between 0.5 and 240, not {fps}"
+        )));
+    }
+    let schemas = Schemas::with_extra(file.schemas.as_deref().unwrap_or(&[]))
+        .map_err(|e| AppError::Usage(format!("config file: {e}")))?;
+
+    Ok(Settings {
+        conn: ConnSettings {
+            host: conn
+                .broker
+                .clone()
+                .or(file.broker)
+                .unwrap_or_else(|| "localhost".into()),
+            port: conn.port.or(file.port).unwrap_or(1883),
+            topics,
+            qos,
+            client_id: conn
+                .client_id
+                .clone()
+                .or(file.client_id)
+                .unwrap_or_else(default_client_id),
+            username,
+            password,
+        },
+        twin: TwinConfig {
+            window,
+            z_threshold,
+            group_sigma,
+            schemas,
+            max_payload: file
+                .max_payload
+                .unwrap_or(crate::twin::decode::DEFAULT_MAX_PAYLOAD),
+        },
+        theme: view
+            .theme
+            .clone()
+            .or(file.theme)
+            .unwrap_or_else(|| "default".into()),
+        fps,
+        headless: view.headless,
+        duration: view.duration,
+        count: view.count,
+    })
+}
+
+/// A client id unique per run, so two twinviews never kick each other off the broker.
+pub fn default_client_id() -> String {
+    format!("twinview-{:08x}", fastrand::u32(..))
+}
+
+fn read_password_file(path: &Path) -> Result<Secret, AppError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        AppError::File(format!("cannot read password file {}: {e}", path.display()))
+    })?;
+    let line = text.lines().next().unwrap_or("").to_string();
+    if line.is_empty() {
+        return Err(AppError::File(format!(
+            "password file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(line))
+}
+
+/// Checks an MQTT subscription filter: `#` only last and alone in its level, `+` alone.
+pub fn validate_filter(filter: &str) -> Result<(), AppError> {
+    let bad = |why: &str| {
+        Err(AppError::Usage(format!(
+            "invalid topic filter `{filter}`: {why}"
+        )))
+    };
+    if filter.is_empty() {
+        return bad("it is empty");
+    }
+    let levels: Vec<&str> = filter.split('/').collect();
+    for (i, level) in levels.iter().enumerate() {
+        if level.contains('#') && (*level != "#" || i != levels.len() - 1) {
+            return bad("`#` must be a whole level and the last one");
+        }
+        if level.contains('+') && *level != "+" {
+            return bad("`+` must be a whole level");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn tmp_file(name: &str, body: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("twinview-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+        p
+    }
+
+    #[test]
+    fn defaults() {
+        let s = resolve(&ConnArgs::default(), &ViewArgs::default(), None).unwrap();
+        assert_eq!(s.conn.url(), "mqtt://localhost:1883");
+        assert_eq!(s.conn.topics, ["#"]);
+        assert_eq!((s.twin.window, s.twin.z_threshold, s.fps), (120, 3.0, 20.0));
+        assert!(s.conn.client_id.starts_with("twinview-"));
+        assert_eq!(s.theme, "default");
+    }
+
+    #[test]
+    fn file_then_cli_layering() {
+        let cfg = tmp_file(
+            "layer.toml",
+            "broker = \"filehost\"\nport = 1999\nwindow = 50\ntopics = [\"a/#\"]\nschemas = [\"plant/{zone}/{sensor}\"]\n",
+        );
+        let view = ViewArgs {
+            config: Some(cfg),
+            window: Some(60),
+            ..ViewArgs::default()
+        };
+        let s = resolve(&ConnArgs::default(), &view, None).unwrap();
+        assert_eq!(s.conn.host, "filehost");
+        assert_eq!(s.conn.port, 1999);
+        assert_eq!(s.twin.window, 60, "command line beats file");
+        assert_eq!(s.conn.topics, ["a/#"]);
+        assert_eq!(
+            s.twin.schemas.match_topic("plant/hall/m1").zone.as_deref(),
+            Some("hall")
+        );
+    }
+
+    #[test]
+    fn bad_files_are_file_errors() {
+        let view = ViewArgs {
+            config: Some(tmp_file("bad.toml", "colour = 3\n")),
+            ..ViewArgs::default()
+        };
+        let err = resolve(&ConnArgs::default(), &view, None).unwrap_err();
+        assert_eq!(err.exit_code(), 4);
+        let view = ViewArgs {
+            config: Some("/nonexistent/twinview.toml".into()),
+            ..ViewArgs::default()
+        };
+        assert_eq!(
+            resolve(&ConnArgs::default(), &view, None)
+                .unwrap_err()
+                .exit_code(),
+            4
+        );
+    }
+
+    #[test]
+    fn passwords_from_file_or_env_never_debug_printed() {
+        let conn = ConnArgs {
+            username: Some("ops".into()),
+            password_file: Some(tmp_file("pw", "s3cret\nignored\n")),
+            ..ConnArgs::default()
+        };
+        let s = resolve(&conn, &ViewArgs::default(), Some("envpw".into())).unwrap();
+        assert_eq!(s.conn.password.as_ref().unwrap().expose(), "s3cret");
+        assert!(!format!("{s:?}").contains("s3cret"));
+
+        let conn = ConnArgs {
+            username: Some("ops".into()),
+            ..ConnArgs::default()
+        };
+        let s = resolve(&conn, &ViewArgs::default(), Some("envpw".into())).unwrap();
+        assert_eq!(s.conn.password.unwrap().expose(), "envpw");
+
+        let err = resolve(&ConnArgs::default(), &ViewArgs::default(), Some("x".into()));
+        assert_eq!(err.unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn filters_are_validated() {
+        for ok in ["#", "a/+/c", "/a/#", "+"] {
+            assert!(validate_filter(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a/#/b", "a#", "a/b+"] {
+            assert!(validate_filter(bad).is_err(), "{bad}");
+        }
+        let conn = ConnArgs {
+            topics: vec!["a/#/b".into()],
+            ..ConnArgs::default()
+        };
+        assert_eq!(
+            resolve(&conn, &ViewArgs::default(), None)
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+    }
+}

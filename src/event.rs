@@ -1,0 +1,88 @@
+//! The one event type every source produces and the twin consumes.
+//!
+//! Live MQTT, the simulated world (through a broker) and tests all feed the twin with
+//! [`Event`]s, so recording, replay and deterministic tests share one path.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+/// Something that happened at a source.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A message received from the broker.
+    Message(Message),
+    /// The connection to the broker changed state.
+    Connection(ConnEvent),
+}
+
+/// A received MQTT publish, stamped with the time of receipt.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub at: DateTime<Utc>,
+    pub topic: String,
+    pub payload: Bytes,
+    pub qos: u8,
+    pub retain: bool,
+}
+
+impl Message {
+    /// A QoS 0, non-retained message; convenient in tests and benches.
+    pub fn new(at: DateTime<Utc>, topic: impl Into<String>, payload: impl Into<Bytes>) -> Self {
+        Message {
+            at,
+            topic: topic.into(),
+            payload: payload.into(),
+            qos: 0,
+            retain: false,
+        }
+    }
+}
+
+/// A connection state change and when it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnEvent {
+    pub at: DateTime<Utc>,
+    pub state: ConnState,
+}
+
+/// What the header shows about the broker connection.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ConnState {
+    /// Before the first answer from the broker.
+    #[default]
+    Connecting,
+    /// ConnAck received and subscriptions sent.
+    Connected,
+    /// The connection failed or dropped; the next attempt comes after `retry_in`.
+    Reconnecting { reason: String, retry_in: Duration },
+    /// The broker answered and said no (bad credentials, not authorised, …).
+    Refused { reason: String, retry_in: Duration },
+}
+
+impl ConnState {
+    /// A short human description, e.g. `reconnecting in 4s (connection refused)`.
+    pub fn describe(&self) -> String {
+        match self {
+            ConnState::Connecting => "connecting".into(),
+            ConnState::Connected => "connected".into(),
+            ConnState::Reconnecting { reason, retry_in } => {
+                format!(
+                    "reconnecting in {}s ({reason})",
+                    retry_in.as_secs_f64().ceil()
+                )
+            }
+            ConnState::Refused { reason, retry_in } => {
+                format!(
+                    "refused: {reason} (retry in {}s)",
+                    retry_in.as_secs_f64().ceil()
+                )
+            }
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        matches!(self, ConnState::Connected)
+    }
+}

@@ -1,0 +1,332 @@
+//! `--headless`: ingest exactly as the UI does, then print one JSON snapshot (INTERFACES.md).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::error::AppError;
+use crate::event::{ConnState, Event};
+use crate::source::mqtt::SourceStats;
+use crate::twin::Twin;
+
+/// Events applied per batch before the loop looks at its timers again.
+pub const BATCH: usize = 4096;
+
+#[derive(Debug, Serialize)]
+pub struct Snapshot {
+    pub twinview: &'static str,
+    pub version: u32,
+    pub generated: String,
+    pub source: String,
+    pub messages: u64,
+    pub undecoded: u64,
+    /// Messages the source could not hand to the twin because it was behind (extension).
+    pub dropped: u64,
+    pub sensors: Vec<SensorSnap>,
+    pub devices: Vec<serde_json::Value>,
+    pub alerts: Vec<AlertSnap>,
+    pub jobs: Vec<serde_json::Value>,
+    pub machines: Vec<serde_json::Value>,
+    pub commands: Vec<serde_json::Value>,
+    /// Undecodable traffic per topic (extension).
+    pub undecoded_topics: Vec<UndecodedSnap>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SensorSnap {
+    pub topic: String,
+    pub field: String,
+    pub device: String,
+    pub unit: Option<String>,
+    pub count: u64,
+    pub last: f64,
+    pub mean: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub stddev: Option<f64>,
+    pub anomalies: u64,
+    pub anomalous: bool,
+    pub last_seen: String,
+    /// Why the most recent anomaly was flagged (extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_anomaly: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlertSnap {
+    pub topic: String,
+    pub sensors: Vec<String>,
+    pub at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UndecodedSnap {
+    pub topic: String,
+    pub count: u64,
+    pub reason: &'static str,
+    pub sample: String,
+}
+
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Snapshot {
+    pub fn of(twin: &Twin, source: &str, dropped: u64, now: DateTime<Utc>) -> Snapshot {
+        let mut sensors: Vec<SensorSnap> = twin
+            .series
+            .iter()
+            .map(|s| SensorSnap {
+                topic: s.topic.clone(),
+                field: s.field.clone(),
+                device: s.device.clone(),
+                unit: s.unit.clone(),
+                count: s.count,
+                last: s.last,
+                mean: s.window.mean(),
+                min: s.window.min(),
+                max: s.window.max(),
+                stddev: s.window.stddev(),
+                anomalies: s.anomalies,
+                anomalous: s.anomalous,
+                last_seen: ts(s.last_seen),
+                last_anomaly: s.last_anomaly().map(|a| a.reason()),
+            })
+            .collect();
+        sensors.sort_by(|a, b| (&a.topic, &a.field).cmp(&(&b.topic, &b.field)));
+        let mut undecoded_topics: Vec<UndecodedSnap> = twin
+            .undecoded
+            .iter()
+            .map(|(topic, u)| UndecodedSnap {
+                topic: topic.clone(),
+                count: u.count,
+                reason: u.reason.as_str(),
+                sample: u.sample.clone(),
+            })
+            .collect();
+        undecoded_topics.sort_by(|a, b| a.topic.cmp(&b.topic));
+        Snapshot {
+            twinview: "snapshot",
+            version: 1,
+            generated: ts(now),
+            source: source.to_string(),
+            messages: twin.messages,
+            undecoded: twin.undecoded_total,
+            dropped,
+            sensors,
+            devices: Vec::new(),
+            alerts: twin
+                .alerts
+                .iter()
+                .map(|a| AlertSnap {
+                    topic: a.topic.clone(),
+                    sensors: a.sensors.clone(),
+                    at: ts(a.at),
+                })
+                .collect(),
+            jobs: Vec::new(),
+            machines: Vec::new(),
+            commands: Vec::new(),
+            undecoded_topics,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("snapshot serialises")
+    }
+}
+
+/// What ended a headless run.
+pub struct Limits {
+    pub duration: Option<Duration>,
+    pub count: Option<u64>,
+}
+
+/// Feeds the twin until the limits are reached, the source ends, or SIGINT/SIGTERM.
+///
+/// A connection that fails before it ever succeeded ends the run with [`AppError::Connect`]:
+/// scripts must learn at once that the broker is wrong, not after `--duration`.
+pub async fn ingest(
+    twin: &mut Twin,
+    rx: &mut mpsc::Receiver<Event>,
+    limits: &Limits,
+    source: &str,
+) -> Result<(), AppError> {
+    let deadline = limits
+        .duration
+        .map(|d| tokio::time::Instant::now() + d)
+        .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86400));
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let sleep = tokio::time::sleep_until(deadline);
+    tokio::pin!(sleep);
+    let mut connected_once = false;
+    let done = |twin: &Twin| limits.count.is_some_and(|c| twin.messages >= c);
+
+    loop {
+        tokio::select! {
+            ev = rx.recv() => {
+                let Some(ev) = ev else { return Ok(()) };
+                let mut next = Some(ev);
+                let mut n = 0;
+                while let Some(ev) = next.take() {
+                    if let Event::Connection(c) = &ev {
+                        match &c.state {
+                            ConnState::Connected => connected_once = true,
+                            ConnState::Reconnecting { reason, .. } | ConnState::Refused { reason, .. }
+                                if !connected_once =>
+                            {
+                                return Err(AppError::Connect(format!(
+                                    "cannot connect to {source}: {reason}"
+                                )));
+                            }
+                            _ => {}
+                        }
+                    }
+                    twin.apply(&ev);
+                    if done(twin) {
+                        return Ok(());
+                    }
+                    n += 1;
+                    if n < BATCH {
+                        next = rx.try_recv().ok();
+                    }
+                }
+            }
+            _ = &mut sleep => return Ok(()),
+            _ = &mut shutdown => return Ok(()),
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs a headless session and prints the snapshot on stdout.
+pub async fn run(
+    mut twin: Twin,
+    mut rx: mpsc::Receiver<Event>,
+    limits: Limits,
+    source: &str,
+    stats: Arc<SourceStats>,
+) -> Result<(), AppError> {
+    ingest(&mut twin, &mut rx, &limits, source).await?;
+    let snap = Snapshot::of(&twin, source, stats.dropped(), Utc::now());
+    println!("{}", snap.to_json());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Message;
+    use chrono::TimeZone;
+
+    #[test]
+    fn snapshot_has_the_contract_fields() {
+        let mut twin = Twin::default();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        for (i, v) in [1.0, 2.0, 3.0, 4.0].iter().enumerate() {
+            twin.apply(&Event::Message(Message::new(
+                t0 + chrono::Duration::seconds(i as i64),
+                "/living_room/temperature/s1",
+                v.to_string().into_bytes(),
+            )));
+        }
+        twin.apply(&Event::Message(Message::new(t0, "x", b"oops".to_vec())));
+        let v: serde_json::Value =
+            serde_json::from_str(&Snapshot::of(&twin, "mqtt://h:1", 0, t0).to_json()).unwrap();
+        assert_eq!(v["twinview"], "snapshot");
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["generated"], "2026-11-21T12:00:00.000Z");
+        assert_eq!(v["messages"], 5);
+        assert_eq!(v["undecoded"], 1);
+        for key in ["devices", "alerts", "jobs", "machines", "commands"] {
+            assert!(v[key].is_array(), "{key}");
+        }
+        let s = &v["sensors"][0];
+        assert_eq!(s["topic"], "/living_room/temperature/s1");
+        assert_eq!(s["field"], "value");
+        assert_eq!(s["device"], "s1");
+        assert_eq!(s["unit"], serde_json::Value::Null);
+        assert_eq!(s["count"], 4);
+        assert_eq!(s["last"], 4.0);
+        assert_eq!(s["mean"], 2.5);
+        assert_eq!(s["min"], 1.0);
+        assert_eq!(s["max"], 4.0);
+        let sd = s["stddev"].as_f64().unwrap();
+        assert!((sd - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert_eq!(s["last_seen"], "2026-11-21T12:00:03.000Z");
+    }
+
+    #[tokio::test]
+    async fn connection_failure_before_first_success_is_an_error() {
+        let (tx, mut rx) = mpsc::channel(8);
+        tx.send(Event::Connection(crate::event::ConnEvent {
+            at: Utc::now(),
+            state: ConnState::Reconnecting {
+                reason: "connection refused".into(),
+                retry_in: Duration::from_secs(1),
+            },
+        }))
+        .await
+        .unwrap();
+        let mut twin = Twin::default();
+        let limits = Limits {
+            duration: Some(Duration::from_secs(5)),
+            count: None,
+        };
+        let err = ingest(&mut twin, &mut rx, &limits, "mqtt://x:1")
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 3);
+        assert_eq!(
+            err.to_string(),
+            "cannot connect to mqtt://x:1: connection refused"
+        );
+    }
+
+    #[tokio::test]
+    async fn count_limit_stops_ingest() {
+        let (tx, mut rx) = mpsc::channel(64);
+        for i in 0..10 {
+            tx.send(Event::Message(Message::new(
+                Utc::now(),
+                "a/b/c",
+                format!("{i}").into_bytes(),
+            )))
+            .await
+            .unwrap();
+        }
+        let mut twin = Twin::default();
+        let limits = Limits {
+            duration: None,
+            count: Some(4),
+        };
+        ingest(&mut twin, &mut rx, &limits, "x").await.unwrap();
+        assert_eq!(twin.messages, 4);
+    }
+}

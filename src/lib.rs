@@ -1,0 +1,20 @@
+//! twinview: a terminal dashboard that is the live digital twin of an MQTT sensor network.
+//!
+//! Data flows one way: sources → [`event::Event`] → [`twin::Twin`] → views
+//! ([`ui`] and [`headless`]). The twin is plain Rust with no UI code.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod headless;
+pub mod logging;
+pub mod run;
+pub mod sim;
+pub mod source;
+pub mod twin;
+pub mod ui;
+
+/// Capacity of the channel between the sources and the twin. Large enough to absorb bursts
+/// while the UI draws a frame; what does not fit is counted as dropped.
+pub const EVENT_CHANNEL: usize = 65_536;

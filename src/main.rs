@@ -1,0 +1,32 @@
+use clap::Parser;
+
+use twinview::cli::{Cli, Command};
+use twinview::error::AppError;
+use twinview::run;
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match start(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("twinview: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn start(cli: Cli) -> Result<(), AppError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Other(format!("cannot start the runtime: {e}")))?;
+    rt.block_on(async move {
+        match cli.command {
+            None => run::monitor(cli.conn, cli.view).await,
+            Some(Command::Demo(args)) => run::demo(args).await,
+            Some(Command::Sim(args)) => run::sim(args).await,
+        }
+    })
+}

@@ -1,0 +1,3 @@
+//! Event producers. Each runs as its own task and sends [`crate::event::Event`]s.
+
+pub mod mqtt;

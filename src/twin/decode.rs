@@ -1,0 +1,611 @@
+//! Payload decoding without configuration (CONVENTIONS.md §1).
+//!
+//! One function, [`decode`], turns a payload into readings, a state word, a status report,
+//! an observed command, or an explanation of why it could not be decoded. It never panics
+//! and never allocates more than the payload warrants.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde_json::{Map, Value};
+
+/// Payloads larger than this are counted as undecoded without being parsed.
+pub const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
+
+/// How deep nested objects are flattened (`a.b.c`); deeper levels are ignored.
+const MAX_DEPTH: usize = 8;
+/// How many numeric fields one payload may produce, so one message cannot create a flood of series.
+const MAX_FIELDS: usize = 64;
+
+/// Keys that carry the reading's time; never series.
+const TIME_KEYS: &[&str] = &["timestamp_utc", "timestamp", "ts", "time"];
+/// Keys that identify the device; never series.
+const ID_KEYS: &[&str] = &["sensor_id", "device_id", "id", "sensorId", "deviceId"];
+/// Keys that describe rather than measure; never series.
+const META_KEYS: &[&str] = &[
+    "metadata", "meta", "unit", "units", "status", "command", "type",
+];
+
+/// Numeric readings found in one payload.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Readings {
+    /// From `sensor_id` / `device_id` / `id`.
+    pub device: Option<String>,
+    pub unit: Option<String>,
+    /// From `timestamp_utc` / `timestamp` / `ts` / `time`.
+    pub time: Option<DateTime<Utc>>,
+    /// (field, value); the field of a bare number is `value`.
+    pub fields: Vec<(Cow<'static, str>, f64)>,
+}
+
+/// What a payload turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoded {
+    Readings(Readings),
+    /// A boolean-like state (`true`, `"ON"`, `online`, …), kept as the device's latest state.
+    State {
+        device: Option<String>,
+        value: String,
+    },
+    /// A JSON object without numbers that reports a `status` (e.g. the lab-6 JSON Last Will).
+    Status {
+        device: Option<String>,
+        status: String,
+    },
+    /// A command someone published (`{"command":"RESET",…}`).
+    Command {
+        name: String,
+    },
+    /// Not understood; the reason is shown to the user.
+    Undecoded(Undecodable),
+}
+
+/// Why a payload could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Undecodable {
+    Empty,
+    TooLarge,
+    Binary,
+    Text,
+    InvalidJson,
+    NoNumbers,
+    NotFinite,
+}
+
+impl Undecodable {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Undecodable::Empty => "empty payload",
+            Undecodable::TooLarge => "payload too large",
+            Undecodable::Binary => "binary (not UTF-8)",
+            Undecodable::Text => "text, not a number",
+            Undecodable::InvalidJson => "invalid JSON",
+            Undecodable::NoNumbers => "JSON without numeric fields",
+            Undecodable::NotFinite => "NaN or infinite number",
+        }
+    }
+}
+
+/// Decode a payload. `max_len` bounds the bytes parsed (see [`DEFAULT_MAX_PAYLOAD`]).
+pub fn decode(payload: &[u8], max_len: usize) -> Decoded {
+    if payload.len() > max_len {
+        return Decoded::Undecoded(Undecodable::TooLarge);
+    }
+    let Ok(text) = std::str::from_utf8(payload) else {
+        return Decoded::Undecoded(Undecodable::Binary);
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Decoded::Undecoded(Undecodable::Empty);
+    }
+    // Fast path: a bare number, the commonest payload of all.
+    if let Some(x) = parse_number(text) {
+        return if x.is_finite() {
+            Decoded::Readings(Readings {
+                fields: vec![(Cow::Borrowed("value"), x)],
+                ..Readings::default()
+            })
+        } else {
+            Decoded::Undecoded(Undecodable::NotFinite)
+        };
+    }
+    match text.as_bytes()[0] {
+        b'{' | b'[' | b'"' => match serde_json::from_str::<Value>(text) {
+            Ok(v) => decode_json(v),
+            Err(_) => Decoded::Undecoded(Undecodable::InvalidJson),
+        },
+        _ => match state_word(text) {
+            Some(_) => Decoded::State {
+                device: None,
+                value: text.to_string(),
+            },
+            None => Decoded::Undecoded(Undecodable::Text),
+        },
+    }
+}
+
+/// A number in plain text. Rejects words Rust would accept (`inf`, `NaN`) unless they are
+/// spelled like numbers, so `nan` counts as non-finite rather than as text.
+fn parse_number(text: &str) -> Option<f64> {
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'n' | b'N' | b'i' | b'I'))
+    {
+        return None;
+    }
+    text.parse::<f64>().ok()
+}
+
+/// Recognises boolean-like words (case-insensitive); returns the normalised form.
+pub fn state_word(text: &str) -> Option<&'static str> {
+    const WORDS: &[(&str, &str)] = &[
+        ("true", "true"),
+        ("false", "false"),
+        ("on", "on"),
+        ("off", "off"),
+        ("online", "online"),
+        ("offline", "offline"),
+        ("open", "open"),
+        ("closed", "closed"),
+    ];
+    WORDS
+        .iter()
+        .find(|(w, _)| w.eq_ignore_ascii_case(text))
+        .map(|(_, n)| *n)
+}
+
+fn decode_json(v: Value) -> Decoded {
+    match v {
+        Value::Object(map) => decode_object(map),
+        Value::Array(items) => decode_array(items),
+        Value::String(s) => match parse_number(s.trim()) {
+            Some(x) if x.is_finite() => Decoded::Readings(Readings {
+                fields: vec![(Cow::Borrowed("value"), x)],
+                ..Readings::default()
+            }),
+            _ if state_word(s.trim()).is_some() => Decoded::State {
+                device: None,
+                value: s,
+            },
+            _ => Decoded::Undecoded(Undecodable::Text),
+        },
+        Value::Bool(b) => Decoded::State {
+            device: None,
+            value: b.to_string(),
+        },
+        // Numbers took the fast path; `null` says nothing.
+        _ => Decoded::Undecoded(Undecodable::NoNumbers),
+    }
+}
+
+/// `[dataType, units, data]` (e.g. `["float","C",23.5]`), else a list of numbers.
+fn decode_array(items: Vec<Value>) -> Decoded {
+    if let [Value::String(_), Value::String(unit), data] = items.as_slice() {
+        if let Some(x) = json_number(data) {
+            return finite_or_undecoded(Readings {
+                unit: Some(unit.clone()),
+                fields: vec![(Cow::Borrowed("value"), x)],
+                ..Readings::default()
+            });
+        }
+    }
+    let mut fields = Vec::new();
+    for (i, item) in items.iter().enumerate().take(MAX_FIELDS) {
+        if let Some(x) = json_number(item) {
+            fields.push((Cow::Owned(i.to_string()), x));
+        }
+    }
+    finite_or_undecoded(Readings {
+        fields,
+        ..Readings::default()
+    })
+}
+
+fn decode_object(mut map: Map<String, Value>) -> Decoded {
+    let device = ID_KEYS.iter().find_map(|k| map.get(*k).and_then(id_string));
+    let time = TIME_KEYS
+        .iter()
+        .find_map(|k| map.get(*k).and_then(parse_time));
+    let unit = ["unit", "units"]
+        .iter()
+        .find_map(|k| map.get(*k).and_then(Value::as_str).map(String::from));
+
+    let mut fields = Vec::new();
+    let mut non_finite = false;
+    for (key, value) in map_without_skipped(&mut map) {
+        flatten(key, value, 1, &mut fields, &mut non_finite);
+    }
+    if !fields.is_empty() {
+        return Decoded::Readings(Readings {
+            device,
+            unit,
+            time,
+            fields,
+        });
+    }
+    if non_finite {
+        return Decoded::Undecoded(Undecodable::NotFinite);
+    }
+    if let Some(status) = map.get("status").and_then(Value::as_str) {
+        return Decoded::Status {
+            device,
+            status: status.to_string(),
+        };
+    }
+    if let Some(name) = map.get("command").and_then(Value::as_str) {
+        return Decoded::Command {
+            name: name.to_string(),
+        };
+    }
+    for key in ["state", "value"] {
+        if let Some(v) = map.get(key) {
+            let word = match v {
+                Value::Bool(b) => Some(b.to_string()),
+                Value::String(s) if state_word(s).is_some() => Some(s.clone()),
+                _ => None,
+            };
+            if let Some(value) = word {
+                return Decoded::State { device, value };
+            }
+        }
+    }
+    Decoded::Undecoded(Undecodable::NoNumbers)
+}
+
+/// Moves the keys that may hold series out of `map`, leaving time, id and metadata keys
+/// behind (they are still needed for status and command detection).
+fn map_without_skipped(map: &mut Map<String, Value>) -> Map<String, Value> {
+    let keys: Vec<String> = map.keys().filter(|k| !is_skipped_key(k)).cloned().collect();
+    let mut out = Map::new();
+    for k in keys {
+        if let Some(v) = map.remove(&k) {
+            out.insert(k, v);
+        }
+    }
+    out
+}
+
+fn is_skipped_key(k: &str) -> bool {
+    TIME_KEYS.contains(&k) || ID_KEYS.contains(&k) || META_KEYS.contains(&k)
+}
+
+fn flatten(
+    key: String,
+    value: Value,
+    depth: usize,
+    out: &mut Vec<(Cow<'static, str>, f64)>,
+    non_finite: &mut bool,
+) {
+    if out.len() >= MAX_FIELDS {
+        return;
+    }
+    match value {
+        Value::Object(map) if depth < MAX_DEPTH => {
+            for (k, v) in map {
+                if is_skipped_key(&k) {
+                    continue;
+                }
+                flatten(format!("{key}.{k}"), v, depth + 1, out, non_finite);
+            }
+        }
+        Value::Array(items) if depth < MAX_DEPTH => {
+            for (i, v) in items.into_iter().enumerate().take(MAX_FIELDS) {
+                flatten(format!("{key}.{i}"), v, depth + 1, out, non_finite);
+            }
+        }
+        other => {
+            if let Some(x) = json_number(&other) {
+                if x.is_finite() {
+                    out.push((Cow::Owned(key), x));
+                } else {
+                    *non_finite = true;
+                }
+            }
+        }
+    }
+}
+
+/// A JSON number, or a string that holds one (many devices quote their numbers).
+fn json_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => {
+            let s = s.trim();
+            if s.is_empty() {
+                None
+            } else {
+                parse_number(s)
+            }
+        }
+        _ => None,
+    }
+}
+
+fn finite_or_undecoded(r: Readings) -> Decoded {
+    if r.fields.is_empty() {
+        Decoded::Undecoded(Undecodable::NoNumbers)
+    } else if r.fields.iter().any(|(_, x)| !x.is_finite()) {
+        Decoded::Undecoded(Undecodable::NotFinite)
+    } else {
+        Decoded::Readings(r)
+    }
+}
+
+fn id_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A timestamp: ISO 8601 text, or epoch seconds / milliseconds / microseconds / nanoseconds
+/// told apart by magnitude. Numbers too small to be a plausible epoch (before 1973) are not
+/// times: `{"time": 3.0}` is a duration, not 1970.
+pub fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
+    match v {
+        Value::Number(n) => epoch(n.as_f64()?),
+        Value::String(s) => {
+            let s = s.trim();
+            if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+                return Some(t.with_timezone(&Utc));
+            }
+            for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+                if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+                    return Some(Utc.from_utc_datetime(&t));
+                }
+            }
+            epoch(s.parse::<f64>().ok()?)
+        }
+        _ => None,
+    }
+}
+
+fn epoch(x: f64) -> Option<DateTime<Utc>> {
+    if !x.is_finite() || x < 1e8 {
+        return None;
+    }
+    let nanos = if x >= 1e17 {
+        x
+    } else if x >= 1e14 {
+        x * 1e3
+    } else if x >= 1e11 {
+        x * 1e6
+    } else {
+        x * 1e9
+    };
+    if nanos > i64::MAX as f64 {
+        return None;
+    }
+    Some(DateTime::from_timestamp_nanos(nanos as i64))
+}
+
+/// Suspect sensor ids in an alert payload: `["s2","s4"]`, `{"sensors":[…]}`,
+/// `{"suspects":[…]}`, or `s2,s4`.
+pub fn decode_alert(payload: &[u8]) -> Option<Vec<String>> {
+    let text = std::str::from_utf8(payload).ok()?.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let ids = |items: &Vec<Value>| -> Vec<String> { items.iter().filter_map(id_string).collect() };
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(items)) => Some(ids(&items)),
+        Ok(Value::Object(map)) => ["sensors", "suspects"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(Value::as_array))
+            .map(ids),
+        Ok(Value::String(s)) => Some(split_ids(&s)),
+        Ok(_) => None,
+        Err(_) => Some(split_ids(text)),
+    }
+}
+
+fn split_ids(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readings(payload: &str) -> Readings {
+        match decode(payload.as_bytes(), DEFAULT_MAX_PAYLOAD) {
+            Decoded::Readings(r) => r,
+            other => panic!("expected readings from {payload:?}, got {other:?}"),
+        }
+    }
+
+    fn fields(r: &Readings) -> Vec<(&str, f64)> {
+        r.fields.iter().map(|(k, v)| (k.as_ref(), *v)).collect()
+    }
+
+    #[test]
+    fn form1_plain_number() {
+        let r = readings("21.7");
+        assert_eq!(fields(&r), vec![("value", 21.7)]);
+        assert_eq!(r.device, None);
+        assert_eq!(r.time, None);
+        assert_eq!(fields(&readings(" -3e2\n")), vec![("value", -300.0)]);
+    }
+
+    #[test]
+    fn form2_lab6_json() {
+        let r = readings(
+            r#"{"timestamp_utc":"2024-01-15T14:23:45.123456Z","sensor_id":"TEMP_SENSOR_001","value":22.4,"unit":"Celsius","metadata":{"location":"Lab Environment","sensor_type":"Simulated Thermistor","firmware_version":"1.0.0"}}"#,
+        );
+        assert_eq!(fields(&r), vec![("value", 22.4)]);
+        assert_eq!(r.unit.as_deref(), Some("Celsius"));
+        assert_eq!(r.device.as_deref(), Some("TEMP_SENSOR_001"));
+        assert_eq!(
+            r.time
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "2024-01-15T14:23:45.123456Z"
+        );
+    }
+
+    #[test]
+    fn form4_multi_field() {
+        let r = readings(
+            r#"{"device_id":"living-room-01","temperature_c":22.1,"temperature_f":71.8,"humidity":45.2,"timestamp":1737028800.5}"#,
+        );
+        let mut f = fields(&r);
+        f.sort_by(|a, b| a.0.cmp(b.0));
+        assert_eq!(
+            f,
+            vec![
+                ("humidity", 45.2),
+                ("temperature_c", 22.1),
+                ("temperature_f", 71.8)
+            ]
+        );
+        assert_eq!(r.device.as_deref(), Some("living-room-01"));
+        assert_eq!(r.time.unwrap().timestamp_millis(), 1_737_028_800_500);
+    }
+
+    #[test]
+    fn form5_datatype_units_data_array() {
+        let r = readings(r#"["float","C",23.5]"#);
+        assert_eq!(fields(&r), vec![("value", 23.5)]);
+        assert_eq!(r.unit.as_deref(), Some("C"));
+    }
+
+    #[test]
+    fn form6_nested_objects_flatten() {
+        let r = readings(r#"{"env":{"t":20.5,"rh":41}}"#);
+        let mut f = fields(&r);
+        f.sort_by(|a, b| a.0.cmp(b.0));
+        assert_eq!(f, vec![("env.rh", 41.0), ("env.t", 20.5)]);
+    }
+
+    #[test]
+    fn form7_boolean_like_states() {
+        for p in ["true", "false", "\"ON\"", "\"OFF\"", "ON", "off", "Online"] {
+            match decode(p.as_bytes(), DEFAULT_MAX_PAYLOAD) {
+                Decoded::State { value, .. } => assert!(!value.is_empty()),
+                other => panic!("{p}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn status_json_and_commands_are_not_series() {
+        assert_eq!(
+            decode(
+                br#"{"sensor_id":"TEMP_SENSOR_001","status":"offline"}"#,
+                DEFAULT_MAX_PAYLOAD
+            ),
+            Decoded::Status {
+                device: Some("TEMP_SENSOR_001".into()),
+                status: "offline".into()
+            }
+        );
+        assert_eq!(
+            decode(
+                br#"{"command":"RESET","timestamp":"2026-11-21T12:00:00Z"}"#,
+                DEFAULT_MAX_PAYLOAD
+            ),
+            Decoded::Command {
+                name: "RESET".into()
+            }
+        );
+    }
+
+    #[test]
+    fn timestamps_by_magnitude() {
+        let secs = 1_737_028_800i64;
+        for v in [
+            serde_json::json!(secs),
+            serde_json::json!(secs * 1000),
+            serde_json::json!(secs * 1_000_000),
+            serde_json::json!(secs.to_string()),
+            serde_json::json!("2025-01-16T12:00:00Z"),
+            serde_json::json!("2025-01-16 12:00:00"),
+        ] {
+            assert_eq!(parse_time(&v).unwrap().timestamp(), secs, "{v}");
+        }
+        assert_eq!(parse_time(&serde_json::json!(3.0)), None);
+        assert_eq!(parse_time(&serde_json::json!("soon")), None);
+    }
+
+    #[test]
+    fn time_keys_and_ids_are_never_series() {
+        let r = readings(r#"{"id":7,"ts":1737028800000,"v":1.5}"#);
+        assert_eq!(fields(&r), vec![("v", 1.5)]);
+        assert_eq!(r.device.as_deref(), Some("7"));
+        assert_eq!(r.time.unwrap().timestamp(), 1_737_028_800);
+    }
+
+    #[test]
+    fn quoted_numbers_count() {
+        assert_eq!(
+            fields(&readings(r#"{"value":"22.5"}"#)),
+            vec![("value", 22.5)]
+        );
+        assert_eq!(fields(&readings(r#""7""#)), vec![("value", 7.0)]);
+    }
+
+    #[test]
+    fn undecodable_payloads_say_why() {
+        let cases: &[(&[u8], Undecodable)] = &[
+            (b"", Undecodable::Empty),
+            (b"   ", Undecodable::Empty),
+            (&[0xff, 0xfe, 0x00], Undecodable::Binary),
+            (b"hello world", Undecodable::Text),
+            (b"{\"value\": 1", Undecodable::InvalidJson),
+            (b"{\"name\":\"x\"}", Undecodable::NoNumbers),
+            (b"[\"a\",\"b\"]", Undecodable::NoNumbers),
+            (b"null", Undecodable::Text),
+            (b"NaN", Undecodable::NotFinite),
+            (b"-inf", Undecodable::NotFinite),
+            (b"1e999", Undecodable::NotFinite),
+        ];
+        for (payload, why) in cases {
+            assert_eq!(
+                decode(payload, DEFAULT_MAX_PAYLOAD),
+                Decoded::Undecoded(*why),
+                "{:?}",
+                String::from_utf8_lossy(payload)
+            );
+        }
+        assert_eq!(
+            decode(&[b'1'; 100], 10),
+            Decoded::Undecoded(Undecodable::TooLarge)
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let deep = format!("{}1{}", "{\"a\":".repeat(100), "}".repeat(100));
+        // serde_json refuses past its recursion limit; either way nothing panics.
+        let _ = decode(deep.as_bytes(), DEFAULT_MAX_PAYLOAD);
+        let ok = format!("{}1{}", "{\"a\":".repeat(5), "}".repeat(5));
+        assert_eq!(fields(&readings(&ok)), vec![("a.a.a.a.a", 1.0)]);
+    }
+
+    #[test]
+    fn many_fields_are_capped() {
+        let body: Vec<String> = (0..500).map(|i| format!("\"k{i}\":{i}")).collect();
+        let r = readings(&format!("{{{}}}", body.join(",")));
+        assert_eq!(r.fields.len(), MAX_FIELDS);
+    }
+
+    #[test]
+    fn alerts_in_every_form() {
+        let want = vec!["s2".to_string(), "s4".to_string()];
+        assert_eq!(decode_alert(br#"["s2","s4"]"#), Some(want.clone()));
+        assert_eq!(
+            decode_alert(br#"{"sensors":["s2","s4"]}"#),
+            Some(want.clone())
+        );
+        assert_eq!(
+            decode_alert(br#"{"suspects":["s2","s4"]}"#),
+            Some(want.clone())
+        );
+        assert_eq!(decode_alert(b"s2, s4"), Some(want));
+        assert_eq!(decode_alert(b""), None);
+    }
+}

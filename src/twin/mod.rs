@@ -1,0 +1,585 @@
+//! The domain: a live model of the sensor network, fed one [`Event`] at a time.
+//!
+//! Nothing here knows about terminals; the UI and the headless snapshot both read a `&Twin`.
+
+pub mod anomaly;
+pub mod decode;
+pub mod rate;
+pub mod schema;
+pub mod series;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+
+use crate::event::{ConnState, Event, Message};
+use anomaly::{Anomaly, GroupStats};
+use decode::{Decoded, Undecodable};
+use rate::RateMeter;
+use schema::{Schemas, TopicInfo, TopicKind};
+use series::{Series, Window};
+
+/// How many alerts are kept (oldest dropped first).
+const MAX_ALERTS: usize = 1000;
+/// How many distinct topics are tracked as undecoded; beyond that only the total grows.
+const MAX_UNDECODED_TOPICS: usize = 10_000;
+/// Characters of an undecodable payload kept as a sample for the user.
+const SAMPLE_CHARS: usize = 80;
+
+/// Settings of the twin that users can change.
+#[derive(Debug, Clone)]
+pub struct TwinConfig {
+    /// Ring-buffer length per series.
+    pub window: usize,
+    /// |z| above which a reading is flagged.
+    pub z_threshold: f64,
+    /// k in "beyond group mean ± k·σ".
+    pub group_sigma: f64,
+    pub schemas: Schemas,
+    /// Larger payloads are counted as undecoded without being parsed.
+    pub max_payload: usize,
+}
+
+impl Default for TwinConfig {
+    fn default() -> Self {
+        TwinConfig {
+            window: 120,
+            z_threshold: 3.0,
+            group_sigma: 2.0,
+            schemas: Schemas::default(),
+            max_payload: decode::DEFAULT_MAX_PAYLOAD,
+        }
+    }
+}
+
+/// A topic whose payloads could not be decoded.
+#[derive(Debug, Clone)]
+pub struct UndecodedTopic {
+    pub count: u64,
+    pub reason: Undecodable,
+    pub last_at: DateTime<Utc>,
+    pub sample: String,
+}
+
+/// The latest boolean-like state or status word a device reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceWord {
+    pub value: String,
+    pub topic: String,
+    pub at: DateTime<Utc>,
+}
+
+/// An alert published by another agent, naming suspect sensors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub topic: String,
+    pub sensors: Vec<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// What the twin remembers about a topic, so a message costs one hash lookup.
+#[derive(Debug, Clone)]
+struct TopicEntry {
+    info: TopicInfo,
+    /// (field, series index)
+    series: Vec<(Box<str>, usize)>,
+}
+
+type GroupKey = (String, String, String);
+
+/// The digital twin.
+#[derive(Debug, Clone)]
+pub struct Twin {
+    pub cfg: TwinConfig,
+    pub series: Vec<Series>,
+    topics: HashMap<Box<str>, TopicEntry>,
+    groups: HashMap<GroupKey, GroupStats>,
+    /// Which group each series belongs to, parallel to `series`.
+    series_group: Vec<Option<GroupKey>>,
+    pub undecoded: HashMap<String, UndecodedTopic>,
+    pub states: BTreeMap<String, DeviceWord>,
+    pub alerts: VecDeque<AlertRecord>,
+    /// Commands seen on the wire (published by anyone), by name.
+    pub commands_seen: BTreeMap<String, u64>,
+    pub messages: u64,
+    pub undecoded_total: u64,
+    pub anomalies_total: u64,
+    pub rate: RateMeter,
+    pub connection: ConnState,
+    pub connection_since: Option<DateTime<Utc>>,
+    pub first_event: Option<DateTime<Utc>>,
+    pub last_event: Option<DateTime<Utc>>,
+    /// Grows with every change to the set of series; views cache on it.
+    pub layout_revision: u64,
+}
+
+impl Default for Twin {
+    fn default() -> Self {
+        Twin::new(TwinConfig::default())
+    }
+}
+
+impl Twin {
+    pub fn new(cfg: TwinConfig) -> Self {
+        Twin {
+            cfg,
+            series: Vec::new(),
+            topics: HashMap::new(),
+            groups: HashMap::new(),
+            series_group: Vec::new(),
+            undecoded: HashMap::new(),
+            states: BTreeMap::new(),
+            alerts: VecDeque::new(),
+            commands_seen: BTreeMap::new(),
+            messages: 0,
+            undecoded_total: 0,
+            anomalies_total: 0,
+            rate: RateMeter::default(),
+            connection: ConnState::default(),
+            connection_since: None,
+            first_event: None,
+            last_event: None,
+            layout_revision: 0,
+        }
+    }
+
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Message(m) => self.apply_message(m),
+            Event::Connection(c) => {
+                if self.connection != c.state {
+                    self.connection_since = Some(c.at);
+                }
+                self.connection = c.state.clone();
+                self.touch(c.at);
+            }
+        }
+    }
+
+    fn touch(&mut self, at: DateTime<Utc>) {
+        self.first_event.get_or_insert(at);
+        self.last_event = Some(at);
+    }
+
+    fn apply_message(&mut self, m: &Message) {
+        self.messages += 1;
+        self.rate.add(m.at.timestamp());
+        self.touch(m.at);
+
+        if !self.topics.contains_key(m.topic.as_str()) {
+            let info = self.cfg.schemas.match_topic(&m.topic);
+            self.topics.insert(
+                m.topic.as_str().into(),
+                TopicEntry {
+                    info,
+                    series: Vec::new(),
+                },
+            );
+        }
+        let kind = self.topics[m.topic.as_str()].info.kind();
+
+        if kind == TopicKind::Alert {
+            match decode::decode_alert(&m.payload) {
+                Some(sensors) => {
+                    if self.alerts.len() == MAX_ALERTS {
+                        self.alerts.pop_front();
+                    }
+                    log::warn!("alert on {}: {}", m.topic, sensors.join(", "));
+                    self.alerts.push_back(AlertRecord {
+                        topic: m.topic.clone(),
+                        sensors,
+                        at: m.at,
+                    });
+                }
+                None => self.count_undecoded(m, Undecodable::NoNumbers),
+            }
+            return;
+        }
+
+        match decode::decode(&m.payload, self.cfg.max_payload) {
+            Decoded::Readings(r) => {
+                let time = r.time.unwrap_or(m.at);
+                for (field, value) in r.fields {
+                    self.apply_reading(m, &field, value, time, r.device.as_deref(), &r.unit);
+                }
+            }
+            Decoded::State { device, value }
+            | Decoded::Status {
+                device,
+                status: value,
+            } => {
+                let device = device.unwrap_or_else(|| self.topic_device(&m.topic));
+                self.states.insert(
+                    device,
+                    DeviceWord {
+                        value,
+                        topic: m.topic.clone(),
+                        at: m.at,
+                    },
+                );
+            }
+            Decoded::Command { name } => {
+                *self.commands_seen.entry(name).or_default() += 1;
+            }
+            Decoded::Undecoded(why) => self.count_undecoded(m, why),
+        }
+    }
+
+    /// The device a topic names when its payload does not: the schema's sensor level, else
+    /// the topic itself.
+    fn topic_device(&self, topic: &str) -> String {
+        self.topics
+            .get(topic)
+            .and_then(|e| e.info.sensor.clone())
+            .unwrap_or_else(|| topic.to_string())
+    }
+
+    fn count_undecoded(&mut self, m: &Message, why: Undecodable) {
+        self.undecoded_total += 1;
+        let sample = || {
+            let text = String::from_utf8_lossy(&m.payload[..m.payload.len().min(SAMPLE_CHARS * 4)]);
+            text.chars().take(SAMPLE_CHARS).collect::<String>()
+        };
+        if let Some(u) = self.undecoded.get_mut(&m.topic) {
+            u.count += 1;
+            u.reason = why;
+            u.last_at = m.at;
+            u.sample = sample();
+        } else if self.undecoded.len() < MAX_UNDECODED_TOPICS {
+            log::info!("cannot decode payload on {}: {}", m.topic, why.as_str());
+            self.undecoded.insert(
+                m.topic.clone(),
+                UndecodedTopic {
+                    count: 1,
+                    reason: why,
+                    last_at: m.at,
+                    sample: sample(),
+                },
+            );
+        }
+    }
+
+    fn series_index(
+        &mut self,
+        topic: &str,
+        field: &str,
+        device: Option<&str>,
+        unit: &Option<String>,
+        now: DateTime<Utc>,
+    ) -> usize {
+        let entry = self.topics.get(topic).expect("topic entry exists");
+        if let Some((_, idx)) = entry.series.iter().find(|(f, _)| f.as_ref() == field) {
+            return *idx;
+        }
+        let info = entry.info.clone();
+        let idx = self.series.len();
+        let device = device
+            .map(String::from)
+            .or_else(|| info.sensor.clone())
+            .unwrap_or_else(|| topic.to_string());
+        let aggregate = info.kind() == TopicKind::Aggregate;
+        let group = match (&info.zone, &info.measurement) {
+            (Some(z), Some(m)) => format!("{z} · {m}"),
+            (Some(z), None) => z.clone(),
+            _ => device.clone(),
+        };
+        let mut label = if aggregate {
+            "average".to_string()
+        } else {
+            info.sensor.clone().unwrap_or_else(|| device.clone())
+        };
+        if field != "value" {
+            label = format!("{label} · {field}");
+        }
+        self.series.push(Series {
+            topic: topic.to_string(),
+            field: field.to_string(),
+            device,
+            unit: unit.clone(),
+            zone: info.zone.clone(),
+            measurement: info.measurement.clone(),
+            aggregate,
+            group,
+            label,
+            window: Window::new(self.cfg.window),
+            count: 0,
+            last: 0.0,
+            last_time: now,
+            last_seen: now,
+            rate: RateMeter::default(),
+            anomalies: 0,
+            anomalous: false,
+            last_anomaly_seen: None,
+            recent_anomalies: VecDeque::new(),
+        });
+        let key = match (&info.zone, &info.measurement) {
+            (Some(z), Some(m)) if !aggregate => Some((z.clone(), m.clone(), field.to_string())),
+            _ => None,
+        };
+        if let Some(k) = &key {
+            self.groups.entry(k.clone()).or_default().members.push(idx);
+        }
+        self.series_group.push(key);
+        self.topics
+            .get_mut(topic)
+            .expect("topic entry exists")
+            .series
+            .push((field.into(), idx));
+        self.layout_revision += 1;
+        idx
+    }
+
+    fn apply_reading(
+        &mut self,
+        m: &Message,
+        field: &str,
+        value: f64,
+        time: DateTime<Utc>,
+        device: Option<&str>,
+        unit: &Option<String>,
+    ) {
+        let idx = self.series_index(&m.topic, field, device, unit, m.at);
+        let z = self.cfg.z_threshold;
+        let k = self.cfg.group_sigma;
+        let group = self.series_group[idx]
+            .as_ref()
+            .and_then(|key| self.groups.get_mut(key));
+
+        let s = &mut self.series[idx];
+        let mut flags = Vec::new();
+        if let Some(kind) = anomaly::zscore(&s.window, value, z) {
+            flags.push(kind);
+        }
+        if let Some(g) = &group {
+            if let Some(kind) = g.check(value, k, g.members.len()) {
+                flags.push(kind);
+            }
+        }
+        let evicted = s.window.push(time.timestamp_millis(), value);
+        s.count += 1;
+        s.last = value;
+        s.last_time = time;
+        s.last_seen = m.at;
+        s.rate.add(m.at.timestamp());
+        if unit.is_some() && s.unit != *unit {
+            s.unit.clone_from(unit);
+        }
+        s.anomalous = !flags.is_empty();
+        if s.anomalous {
+            s.last_anomaly_seen = Some(m.at);
+        }
+        if s.anomalous {
+            let a = Anomaly {
+                at: time,
+                value,
+                kinds: flags,
+            };
+            log::warn!(
+                "anomaly on {}: {} — {}",
+                s.display_name(),
+                value,
+                a.reason()
+            );
+            s.record_anomaly(a);
+            self.anomalies_total += 1;
+        }
+
+        if let Some(g) = group {
+            g.add(value);
+            if let Some(y) = evicted {
+                g.remove(y);
+            }
+            if g.needs_exact() {
+                let series = &self.series;
+                g.reset_exact(
+                    g.members
+                        .clone()
+                        .into_iter()
+                        .flat_map(|i| series[i].window.values()),
+                );
+            }
+        }
+    }
+
+    /// Messages per second over the last seconds before `now`.
+    pub fn message_rate(&self, now: DateTime<Utc>) -> f64 {
+        self.rate.per_second(now.timestamp())
+    }
+
+    /// The latest state word a device reported, if any.
+    pub fn device_word(&self, device: &str) -> Option<&DeviceWord> {
+        self.states.get(device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::ConnEvent;
+    use chrono::TimeZone;
+
+    fn at(sec: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + sec, 0).unwrap()
+    }
+
+    fn msg(sec: i64, topic: &str, payload: &str) -> Event {
+        Event::Message(Message::new(at(sec), topic, payload.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn plain_numbers_make_one_series_with_schema_levels() {
+        let mut t = Twin::default();
+        for (i, v) in [21.0, 22.0, 23.0].iter().enumerate() {
+            t.apply(&msg(
+                i as i64,
+                "/living_room/temperature/s1",
+                &v.to_string(),
+            ));
+        }
+        assert_eq!(t.series.len(), 1);
+        let s = &t.series[0];
+        assert_eq!(
+            (
+                s.zone.as_deref(),
+                s.measurement.as_deref(),
+                s.device.as_str()
+            ),
+            (Some("living_room"), Some("temperature"), "s1")
+        );
+        assert_eq!((s.count, s.last), (3, 23.0));
+        assert_eq!(s.window.mean(), Some(22.0));
+        assert_eq!(s.label, "s1");
+        assert_eq!(s.group, "living_room · temperature");
+        assert_eq!(t.messages, 3);
+    }
+
+    #[test]
+    fn lab6_json_uses_payload_device_unit_and_time() {
+        let mut t = Twin::default();
+        t.apply(&msg(
+            0,
+            "digital_twin/lab/sensor/temperature",
+            r#"{"timestamp_utc":"2024-01-15T14:23:45.123456Z","sensor_id":"TEMP_SENSOR_001","value":22.4,"unit":"Celsius","metadata":{"location":"Lab Environment"}}"#,
+        ));
+        let s = &t.series[0];
+        assert_eq!(s.device, "TEMP_SENSOR_001");
+        assert_eq!(s.unit.as_deref(), Some("Celsius"));
+        assert_eq!(s.last_time.timestamp(), 1_705_328_625);
+        assert_eq!(s.last_seen, at(0));
+    }
+
+    #[test]
+    fn multi_field_json_makes_a_series_per_field() {
+        let mut t = Twin::default();
+        t.apply(&msg(
+            0,
+            "home/living-room-01/sensors",
+            r#"{"device_id":"living-room-01","temperature_c":22.1,"temperature_f":71.8,"humidity":45.2,"timestamp":1737028800.5}"#,
+        ));
+        let mut fields: Vec<_> = t.series.iter().map(|s| s.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(fields, ["humidity", "temperature_c", "temperature_f"]);
+        assert!(t.series.iter().all(|s| s.device == "living-room-01"));
+    }
+
+    #[test]
+    fn undecodable_payloads_are_counted_per_topic_and_ingest_goes_on() {
+        let mut t = Twin::default();
+        t.apply(&msg(0, "x/y/z", "garbage"));
+        t.apply(&msg(1, "x/y/z", "{broken"));
+        t.apply(&msg(2, "x/y/z", "1.5"));
+        assert_eq!(t.undecoded_total, 2);
+        let u = &t.undecoded["x/y/z"];
+        assert_eq!((u.count, u.reason), (2, Undecodable::InvalidJson));
+        assert_eq!(u.sample, "{broken");
+        assert_eq!(t.series.len(), 1);
+        assert_eq!(t.messages, 3);
+    }
+
+    #[test]
+    fn states_statuses_commands_and_alerts_are_not_series() {
+        let mut t = Twin::default();
+        t.apply(&msg(0, "home/living-room-01/status", "online"));
+        t.apply(&msg(
+            1,
+            "digital_twin/lab/sensor/status",
+            r#"{"sensor_id":"TEMP_SENSOR_001","status":"offline"}"#,
+        ));
+        t.apply(&msg(
+            2,
+            "/s2/reset",
+            r#"{"command":"RESET","timestamp":"x"}"#,
+        ));
+        t.apply(&msg(3, "/living_room/temperature/alert", r#"["s2","s4"]"#));
+        assert!(t.series.is_empty());
+        assert_eq!(t.undecoded_total, 0);
+        assert_eq!(t.device_word("living-room-01").unwrap().value, "online");
+        assert_eq!(t.device_word("TEMP_SENSOR_001").unwrap().value, "offline");
+        assert_eq!(t.commands_seen["RESET"], 1);
+        assert_eq!(t.alerts[0].sensors, ["s2", "s4"]);
+    }
+
+    #[test]
+    fn zscore_anomaly_is_flagged_with_reason() {
+        let mut t = Twin::default();
+        for i in 0..20 {
+            let v = 22.0 + if i % 2 == 0 { 0.1 } else { -0.1 };
+            t.apply(&msg(i, "/lab/temp/a", &v.to_string()));
+        }
+        assert_eq!(t.series[0].anomalies, 0);
+        t.apply(&msg(20, "/lab/temp/a", "30"));
+        let s = &t.series[0];
+        assert!(s.anomalous);
+        assert_eq!(s.anomalies, 1);
+        assert!(s.last_anomaly().unwrap().reason().starts_with("z = +"));
+        assert!(s.last_anomaly().unwrap().by_zscore());
+        t.apply(&msg(21, "/lab/temp/a", "22.0"));
+        assert!(!t.series[0].anomalous);
+    }
+
+    #[test]
+    fn group_anomaly_catches_one_outlier_among_four() {
+        // Four sensors with the same noise; one reading far off. Its own window is warm, so
+        // z-score fires too, but the group check must fire on its own account.
+        let mut t = Twin::new(TwinConfig {
+            z_threshold: 1e9,
+            ..TwinConfig::default()
+        });
+        for i in 0..15 {
+            for s in 1..=4 {
+                let v = 20.0 + ((i * 7 + s * 3) % 5) as f64 * 0.1;
+                t.apply(&msg(i, &format!("/room/temperature/s{s}"), &v.to_string()));
+            }
+        }
+        assert_eq!(t.anomalies_total, 0);
+        t.apply(&msg(16, "/room/temperature/s3", "25"));
+        let s3 = t.series.iter().find(|s| s.device == "s3").unwrap();
+        assert!(s3.anomalous);
+        let a = s3.last_anomaly().unwrap();
+        assert!(!a.by_zscore());
+        assert!(matches!(
+            a.kinds[..],
+            [anomaly::AnomalyKind::Group { sensors: 4, .. }]
+        ));
+    }
+
+    #[test]
+    fn aggregates_do_not_join_their_group() {
+        let mut t = Twin::default();
+        t.apply(&msg(0, "/room/temperature/average", "21"));
+        assert!(t.series[0].aggregate);
+        assert_eq!(t.series[0].label, "average");
+        assert!(t.groups.is_empty());
+    }
+
+    #[test]
+    fn connection_events_set_state_and_since() {
+        let mut t = Twin::default();
+        t.apply(&Event::Connection(ConnEvent {
+            at: at(5),
+            state: ConnState::Connected,
+        }));
+        assert!(t.connection.is_connected());
+        assert_eq!(t.connection_since, Some(at(5)));
+    }
+}

@@ -1,0 +1,289 @@
+//! One numeric stream: a fixed-capacity ring buffer with rolling statistics.
+//!
+//! Every update is O(1) amortised: mean and variance by Welford's update and its inverse
+//! (with an exact recomputation once per window length, so rounding cannot drift), minimum
+//! and maximum by monotonic queues.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+
+use super::anomaly::Anomaly;
+use super::rate::RateMeter;
+
+/// How many recent anomalies each series keeps with their reasons.
+pub const RECENT_ANOMALIES: usize = 20;
+
+/// A sliding window over the last `capacity` readings.
+#[derive(Debug, Clone)]
+pub struct Window {
+    capacity: usize,
+    values: VecDeque<f64>,
+    /// Reading times in epoch milliseconds, parallel to `values` (for the chart).
+    times: VecDeque<i64>,
+    /// Sequence number of the next reading; readings `pushed - len .. pushed` are in the window.
+    pushed: u64,
+    mean: f64,
+    m2: f64,
+    /// (sequence, value), values increasing from the front: the front is the minimum.
+    min_q: VecDeque<(u64, f64)>,
+    /// (sequence, value), values decreasing from the front: the front is the maximum.
+    max_q: VecDeque<(u64, f64)>,
+    since_exact: usize,
+}
+
+impl Window {
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(2);
+        Window {
+            capacity,
+            values: VecDeque::with_capacity(capacity),
+            times: VecDeque::with_capacity(capacity),
+            pushed: 0,
+            mean: 0.0,
+            m2: 0.0,
+            min_q: VecDeque::new(),
+            max_q: VecDeque::new(),
+            since_exact: 0,
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Adds a reading; returns the one that fell out of the window, if any.
+    pub fn push(&mut self, t_ms: i64, x: f64) -> Option<f64> {
+        let evicted = if self.values.len() == self.capacity {
+            self.times.pop_front();
+            let old = self.values.pop_front();
+            if let Some(y) = old {
+                self.remove_stat(y);
+            }
+            old
+        } else {
+            None
+        };
+        self.values.push_back(x);
+        self.times.push_back(t_ms);
+        self.add_stat(x);
+
+        let seq = self.pushed;
+        self.pushed += 1;
+        let oldest = self.pushed - self.values.len() as u64;
+        while self.min_q.back().is_some_and(|&(_, v)| v >= x) {
+            self.min_q.pop_back();
+        }
+        self.min_q.push_back((seq, x));
+        while self.min_q.front().is_some_and(|&(s, _)| s < oldest) {
+            self.min_q.pop_front();
+        }
+        while self.max_q.back().is_some_and(|&(_, v)| v <= x) {
+            self.max_q.pop_back();
+        }
+        self.max_q.push_back((seq, x));
+        while self.max_q.front().is_some_and(|&(s, _)| s < oldest) {
+            self.max_q.pop_front();
+        }
+
+        self.since_exact += 1;
+        if self.since_exact >= self.capacity {
+            self.recompute();
+        }
+        evicted
+    }
+
+    fn add_stat(&mut self, x: f64) {
+        let n = self.values.len() as f64;
+        let d = x - self.mean;
+        self.mean += d / n;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// Called after `y` left `values`.
+    fn remove_stat(&mut self, y: f64) {
+        let n = self.values.len() as f64;
+        if n == 0.0 {
+            self.mean = 0.0;
+            self.m2 = 0.0;
+            return;
+        }
+        let d = y - self.mean;
+        self.mean -= d / n;
+        self.m2 = (self.m2 - d * (y - self.mean)).max(0.0);
+    }
+
+    fn recompute(&mut self) {
+        self.since_exact = 0;
+        let n = self.values.len() as f64;
+        if n == 0.0 {
+            self.mean = 0.0;
+            self.m2 = 0.0;
+            return;
+        }
+        self.mean = self.values.iter().sum::<f64>() / n;
+        self.m2 = self.values.iter().map(|x| (x - self.mean).powi(2)).sum();
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (!self.is_empty()).then_some(self.mean)
+    }
+
+    /// Sum of squared deviations from the mean (for pooling windows).
+    pub fn m2(&self) -> f64 {
+        self.m2
+    }
+
+    /// Sample variance (n − 1); needs two readings.
+    pub fn variance(&self) -> Option<f64> {
+        (self.len() >= 2).then(|| self.m2 / (self.len() - 1) as f64)
+    }
+
+    /// Sample standard deviation; needs two readings.
+    pub fn stddev(&self) -> Option<f64> {
+        self.variance().map(f64::sqrt)
+    }
+
+    pub fn min(&self) -> Option<f64> {
+        self.min_q.front().map(|&(_, v)| v)
+    }
+
+    pub fn max(&self) -> Option<f64> {
+        self.max_q.front().map(|&(_, v)| v)
+    }
+
+    /// Values, oldest first.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = f64> + ExactSizeIterator + '_ {
+        self.values.iter().copied()
+    }
+
+    /// (epoch ms, value), oldest first.
+    pub fn points(&self) -> impl DoubleEndedIterator<Item = (i64, f64)> + '_ {
+        self.times.iter().copied().zip(self.values.iter().copied())
+    }
+}
+
+/// Identity and state of one series: (topic, field).
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub topic: String,
+    pub field: String,
+    pub device: String,
+    pub unit: Option<String>,
+    pub zone: Option<String>,
+    pub measurement: Option<String>,
+    /// Published by an averaging agent rather than a sensor.
+    pub aggregate: bool,
+    /// Grouping label for the UI, computed once.
+    pub group: String,
+    /// Short row label for the UI, computed once.
+    pub label: String,
+    pub window: Window,
+    /// All readings ever seen.
+    pub count: u64,
+    pub last: f64,
+    /// Time of the last reading (from the payload when it says, else receipt).
+    pub last_time: DateTime<Utc>,
+    /// Receipt time of the last reading.
+    pub last_seen: DateTime<Utc>,
+    pub rate: RateMeter,
+    pub anomalies: u64,
+    /// Whether the most recent reading was flagged.
+    pub anomalous: bool,
+    /// Receipt time of the last flagged reading.
+    pub last_anomaly_seen: Option<DateTime<Utc>>,
+    pub recent_anomalies: VecDeque<Anomaly>,
+}
+
+impl Series {
+    pub fn record_anomaly(&mut self, a: Anomaly) {
+        self.anomalies += 1;
+        if self.recent_anomalies.len() == RECENT_ANOMALIES {
+            self.recent_anomalies.pop_front();
+        }
+        self.recent_anomalies.push_back(a);
+    }
+
+    pub fn last_anomaly(&self) -> Option<&Anomaly> {
+        self.recent_anomalies.back()
+    }
+
+    /// `topic` or `topic [field]` when the topic carries several fields.
+    pub fn display_name(&self) -> String {
+        if self.field == "value" {
+            self.topic.clone()
+        } else {
+            format!("{} [{}]", self.topic, self.field)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive(values: &[f64]) -> (f64, f64, f64, Option<f64>) {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let sd = (values.len() >= 2)
+            .then(|| (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+        (mean, min, max, sd)
+    }
+
+    #[test]
+    fn small_window_by_hand() {
+        let mut w = Window::new(3);
+        assert_eq!(w.mean(), None);
+        assert_eq!(w.stddev(), None);
+        for (i, x) in [1.0, 2.0, 3.0].into_iter().enumerate() {
+            assert_eq!(w.push(i as i64, x), None);
+        }
+        assert_eq!(w.mean(), Some(2.0));
+        assert_eq!(w.stddev(), Some(1.0));
+        assert_eq!((w.min(), w.max()), (Some(1.0), Some(3.0)));
+        assert_eq!(w.push(3, 10.0), Some(1.0));
+        // window is now [2, 3, 10]
+        assert_eq!(w.mean(), Some(5.0));
+        assert_eq!((w.min(), w.max()), (Some(2.0), Some(10.0)));
+        assert!((w.stddev().unwrap() - 19f64.sqrt()).abs() < 1e-12);
+        assert_eq!(w.points().next(), Some((1, 2.0)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn rolling_stats_match_naive_recomputation(
+            cap in 2usize..50,
+            stream in prop::collection::vec(-1e6f64..1e6, 1..400),
+        ) {
+            let mut w = Window::new(cap);
+            for (i, &x) in stream.iter().enumerate() {
+                w.push(i as i64, x);
+                let start = (i + 1).saturating_sub(cap);
+                let win = &stream[start..=i];
+                let (mean, min, max, sd) = naive(win);
+                let scale = win.iter().map(|x| x.abs()).fold(1.0, f64::max);
+                prop_assert_eq!(w.len(), win.len());
+                prop_assert!((w.mean().unwrap() - mean).abs() <= 1e-9 * scale);
+                prop_assert_eq!(w.min(), Some(min));
+                prop_assert_eq!(w.max(), Some(max));
+                match (w.stddev(), sd) {
+                    (Some(a), Some(b)) => prop_assert!((a - b).abs() <= 1e-6 * scale, "{} vs {}", a, b),
+                    (None, None) => {}
+                    other => prop_assert!(false, "stddev mismatch {:?}", other),
+                }
+            }
+        }
+    }
+}

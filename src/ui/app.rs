@@ -1,0 +1,175 @@
+//! The UI loop: apply events as they arrive, draw on a clock.
+//!
+//! Events are drained in batches and applied to the twin; the screen is redrawn at most
+//! `fps` times a second and only when something changed (or once a second, for the clocks).
+//! Keys are read on their own thread so a slow frame never loses input.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Local, Utc};
+use crossterm::event::{self as ct, Event as CtEvent};
+use tokio::sync::mpsc;
+
+use super::keys;
+use super::theme::Theme;
+use super::{render, Flow, UiState};
+use crate::error::AppError;
+use crate::event::Event;
+use crate::headless::{shutdown_signal, BATCH};
+use crate::source::mqtt::SourceStats;
+use crate::twin::Twin;
+
+pub struct AppOptions {
+    pub source: String,
+    pub theme: Theme,
+    pub fps: f64,
+    pub duration: Option<Duration>,
+}
+
+/// Reads terminal events on a plain thread until `stop` is set or the receiver is gone.
+fn spawn_input(tx: mpsc::Sender<CtEvent>, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("keyboard".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match ct::poll(Duration::from_millis(100)) {
+                    Ok(true) => match ct::read() {
+                        Ok(ev) => {
+                            if tx.blocking_send(ev).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            log::error!("cannot read the terminal: {e}");
+                            return;
+                        }
+                    },
+                    Ok(false) => {}
+                    Err(e) => {
+                        log::error!("cannot poll the terminal: {e}");
+                        return;
+                    }
+                }
+            }
+        })
+        .expect("spawn keyboard thread");
+}
+
+/// Runs the terminal UI until the user quits, `duration` passes, or SIGINT/SIGTERM.
+pub async fn run(
+    mut twin: Twin,
+    mut rx: mpsc::Receiver<Event>,
+    stats: Arc<SourceStats>,
+    opts: AppOptions,
+) -> Result<(), AppError> {
+    let mut terminal = ratatui::try_init()
+        .map_err(|e| AppError::Other(format!("cannot set up the terminal: {e}")))?;
+    let result = event_loop(&mut terminal, &mut twin, &mut rx, &stats, &opts).await;
+    ratatui::restore();
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    twin: &mut Twin,
+    rx: &mut mpsc::Receiver<Event>,
+    stats: &SourceStats,
+    opts: &AppOptions,
+) -> Result<(), AppError> {
+    let (key_tx, mut key_rx) = mpsc::channel(256);
+    let stop = Arc::new(AtomicBool::new(false));
+    spawn_input(key_tx, stop.clone());
+    // Stop the keyboard thread however this function ends.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let _stop = StopOnDrop(stop);
+
+    let tz = *Local::now().offset();
+    let mut ui = UiState::new(opts.source.clone(), Utc::now(), tz);
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / opts.fps));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let deadline = tokio::time::sleep(
+        opts.duration
+            .unwrap_or(Duration::from_secs(u32::MAX as u64)),
+    );
+    tokio::pin!(deadline);
+    let mut dirty = true;
+    let mut last_second = 0;
+    let mut source_open = true;
+
+    loop {
+        tokio::select! {
+            biased;
+            key = key_rx.recv() => {
+                let Some(ev) = key else { return Ok(()) };
+                match ev {
+                    CtEvent::Key(k) => {
+                        if let Some(action) = keys::action(k, ui.sensors.editing_filter) {
+                            if ui.handle(action, twin) == Flow::Quit {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    CtEvent::Resize(..) => {}
+                    _ => continue,
+                }
+                // Answer keys at once rather than on the next tick.
+                draw(terminal, twin, &mut ui, stats, opts)?;
+                dirty = false;
+            }
+            _ = &mut shutdown => return Ok(()),
+            _ = &mut deadline => return Ok(()),
+            _ = tick.tick() => {
+                let sec = Utc::now().timestamp();
+                if dirty || sec != last_second {
+                    last_second = sec;
+                    draw(terminal, twin, &mut ui, stats, opts)?;
+                    dirty = false;
+                }
+            }
+            ev = rx.recv(), if source_open => {
+                match ev {
+                    Some(ev) => {
+                        twin.apply(&ev);
+                        let mut n = 1;
+                        while n < BATCH {
+                            match rx.try_recv() {
+                                Ok(ev) => { twin.apply(&ev); n += 1; }
+                                Err(_) => break,
+                            }
+                        }
+                        dirty = true;
+                    }
+                    None => {
+                        log::warn!("the event source has ended");
+                        source_open = false;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn draw(
+    terminal: &mut ratatui::DefaultTerminal,
+    twin: &Twin,
+    ui: &mut UiState,
+    stats: &SourceStats,
+    opts: &AppOptions,
+) -> Result<(), AppError> {
+    ui.now = Utc::now();
+    ui.dropped = stats.dropped();
+    ui.refresh(twin);
+    terminal
+        .draw(|frame| render(frame, twin, ui, &opts.theme))
+        .map_err(|e| AppError::Other(format!("cannot draw: {e}")))?;
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! Keyboard → [`Action`]. One table, so the help overlay and the handling cannot disagree.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// What a key asks for. Which actions apply depends on the tab and mode (see `UiState::handle`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    Pause,
+    NextTab,
+    PrevTab,
+    GoTab(usize),
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Enter,
+    Back,
+    Filter,
+    Sort,
+    /// A character typed while the filter is being edited.
+    Char(char),
+    Backspace,
+}
+
+/// (keys, what they do) for the help overlay and the README.
+pub const HELP: &[(&str, &str)] = &[
+    ("q  Ctrl-C", "quit"),
+    ("?", "show / hide this help"),
+    ("Tab  Shift-Tab  1 2", "switch tab (Sensors, Log)"),
+    ("p", "pause / resume the display (ingest goes on)"),
+    (
+        "↑ ↓  j k",
+        "select a sensor (in the detail view: previous / next)",
+    ),
+    ("PgUp PgDn", "page through sensors or the log"),
+    ("Home End  g G", "first / last sensor"),
+    (
+        "Enter",
+        "open / close the detail chart of the selected sensor",
+    ),
+    (
+        "/",
+        "filter sensors by name, group or device (Enter keeps, Esc clears)",
+    ),
+    ("s", "sort: name → last value → σ → anomalies → rate"),
+    ("Esc", "close help or detail, clear the filter"),
+];
+
+/// Maps a key press. `editing` is true while the filter line has focus, so letters type.
+pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return match key.code {
+            KeyCode::Char('c') => Some(Action::Quit),
+            _ => None,
+        };
+    }
+    if editing {
+        return match key.code {
+            KeyCode::Char(c) => Some(Action::Char(c)),
+            KeyCode::Backspace => Some(Action::Backspace),
+            KeyCode::Enter => Some(Action::Enter),
+            KeyCode::Esc => Some(Action::Back),
+            _ => None,
+        };
+    }
+    Some(match key.code {
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('p') => Action::Pause,
+        KeyCode::Tab => Action::NextTab,
+        KeyCode::BackTab => Action::PrevTab,
+        KeyCode::Char(c @ '1'..='9') => Action::GoTab(c as usize - '1' as usize),
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Home | KeyCode::Char('g') => Action::Home,
+        KeyCode::End | KeyCode::Char('G') => Action::End,
+        KeyCode::Enter => Action::Enter,
+        KeyCode::Esc | KeyCode::Backspace => Action::Back,
+        KeyCode::Char('/') => Action::Filter,
+        KeyCode::Char('s') => Action::Sort,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn letters_type_while_editing() {
+        assert_eq!(action(key(KeyCode::Char('q')), false), Some(Action::Quit));
+        assert_eq!(
+            action(key(KeyCode::Char('q')), true),
+            Some(Action::Char('q'))
+        );
+        assert_eq!(
+            action(
+                KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+                true
+            ),
+            Some(Action::Quit)
+        );
+    }
+
+    #[test]
+    fn tabs_by_number() {
+        assert_eq!(
+            action(key(KeyCode::Char('2')), false),
+            Some(Action::GoTab(1))
+        );
+        assert_eq!(action(key(KeyCode::F(5)), false), None);
+    }
+}

@@ -1,0 +1,495 @@
+//! The terminal UI: state, key handling and rendering. Rendering reads the twin and never
+//! changes it; everything that belongs to the view (selection, filter, sort, pause) lives in
+//! [`UiState`].
+
+pub mod app;
+pub mod keys;
+pub mod tabs;
+pub mod theme;
+pub mod widgets;
+
+use std::cell::Cell;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use ratatui::layout::{Constraint, Layout};
+use ratatui::Frame;
+
+use crate::twin::Twin;
+use keys::Action;
+use theme::Theme;
+
+/// The tabs, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Sensors,
+    Log,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 2] = [Tab::Sensors, Tab::Log];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Sensors => "Sensors",
+            Tab::Log => "Log",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// How the sensor list is ordered within each group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    Name,
+    Last,
+    Sigma,
+    Anomalies,
+    Rate,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::Last,
+            SortKey::Last => SortKey::Sigma,
+            SortKey::Sigma => SortKey::Anomalies,
+            SortKey::Anomalies => SortKey::Rate,
+            SortKey::Rate => SortKey::Name,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Last => "last value",
+            SortKey::Sigma => "σ",
+            SortKey::Anomalies => "anomalies",
+            SortKey::Rate => "rate",
+        }
+    }
+}
+
+/// A line of the sensor list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    /// A group heading and how many series it holds.
+    Group(String, usize),
+    /// An index into `Twin::series`.
+    Series(usize),
+}
+
+/// Whether the app should go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+/// The sensor list's view state.
+#[derive(Debug, Default)]
+pub struct SensorsView {
+    /// The selected series (an index into `Twin::series`, stable under re-sorting).
+    pub selected: Option<usize>,
+    pub sort: Option<SortKey>,
+    pub filter: String,
+    pub editing_filter: bool,
+    pub detail: bool,
+    /// The list as last laid out.
+    pub rows: Vec<Row>,
+    /// Position of the selection in `rows`.
+    pub selected_row: usize,
+    /// First visible row; adjusted while rendering to keep the selection in view.
+    pub offset: Cell<usize>,
+    /// Visible rows in the last frame, for paging.
+    pub page: Cell<usize>,
+    cache_key: Option<(u64, String, SortKey, i64)>,
+}
+
+impl SensorsView {
+    pub fn sort(&self) -> SortKey {
+        self.sort.unwrap_or(SortKey::Name)
+    }
+}
+
+/// Everything the views need besides the twin.
+pub struct UiState {
+    pub tab: Tab,
+    pub sensors: SensorsView,
+    pub help: bool,
+    /// A copy of the twin taken when the display was paused.
+    pub frozen: Option<Box<Twin>>,
+    /// `mqtt://host:port` or similar.
+    pub source: String,
+    /// Messages the source had to drop.
+    pub dropped: u64,
+    /// The clock the views use ("2 s ago", rates).
+    pub now: DateTime<Utc>,
+    /// Time zone for displayed times.
+    pub tz: FixedOffset,
+    pub log: tui_logger::TuiWidgetState,
+}
+
+/// A recent anomaly keeps its marker for this long (by receipt time), so a single flagged
+/// reading is visible for longer than one frame.
+pub const RECENT_ANOMALY_SECS: i64 = 10;
+
+impl UiState {
+    pub fn new(source: impl Into<String>, now: DateTime<Utc>, tz: FixedOffset) -> Self {
+        UiState {
+            tab: Tab::Sensors,
+            sensors: SensorsView::default(),
+            help: false,
+            frozen: None,
+            source: source.into(),
+            dropped: 0,
+            now,
+            tz,
+            log: tui_logger::TuiWidgetState::new(),
+        }
+    }
+
+    /// The twin to show: the frozen copy while paused, else the live one.
+    pub fn view<'a>(&'a self, live: &'a Twin) -> &'a Twin {
+        self.frozen.as_deref().unwrap_or(live)
+    }
+
+    /// Lays out the sensor list again when the series, filter or sort changed (or, for sorts
+    /// by value, once a second). Call before rendering.
+    pub fn refresh(&mut self, live: &Twin) {
+        let twin = self.frozen.as_deref().unwrap_or(live);
+        let v = &mut self.sensors;
+        let sort = v.sort();
+        let tick = if sort == SortKey::Name {
+            0
+        } else {
+            self.now.timestamp()
+        };
+        let key = (twin.layout_revision, v.filter.clone(), sort, tick);
+        if v.cache_key.as_ref() != Some(&key) {
+            v.rows = layout_rows(twin, &v.filter, sort, self.now);
+            v.cache_key = Some(key);
+        }
+        let first_series = || {
+            v.rows.iter().find_map(|r| match r {
+                Row::Series(i) => Some(*i),
+                _ => None,
+            })
+        };
+        let pos = v
+            .selected
+            .and_then(|sel| v.rows.iter().position(|r| *r == Row::Series(sel)));
+        match pos {
+            Some(p) => v.selected_row = p,
+            None => {
+                v.selected = first_series();
+                v.selected_row = v
+                    .selected
+                    .and_then(|sel| v.rows.iter().position(|r| *r == Row::Series(sel)))
+                    .unwrap_or(0);
+                if v.selected.is_none() {
+                    v.detail = false;
+                }
+            }
+        }
+    }
+
+    /// Applies a key's action. `live` is needed to re-lay the list after a change.
+    pub fn handle(&mut self, action: Action, live: &Twin) -> Flow {
+        if action == Action::Quit {
+            return Flow::Quit;
+        }
+        if self.help {
+            if matches!(action, Action::Help | Action::Back | Action::Enter) {
+                self.help = false;
+            }
+            return Flow::Continue;
+        }
+        if self.sensors.editing_filter {
+            let f = &mut self.sensors.filter;
+            match action {
+                Action::Char(c) => f.push(c),
+                Action::Backspace => {
+                    f.pop();
+                }
+                Action::Enter => self.sensors.editing_filter = false,
+                Action::Back => {
+                    f.clear();
+                    self.sensors.editing_filter = false;
+                }
+                _ => {}
+            }
+            self.refresh(live);
+            return Flow::Continue;
+        }
+        match action {
+            Action::Help => self.help = true,
+            Action::Pause => {
+                self.frozen = match self.frozen.take() {
+                    Some(_) => None,
+                    None => Some(Box::new(live.clone())),
+                };
+            }
+            Action::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()],
+            Action::PrevTab => {
+                self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
+            }
+            Action::GoTab(i) => {
+                if let Some(t) = Tab::ALL.get(i) {
+                    self.tab = *t;
+                }
+            }
+            _ => match self.tab {
+                Tab::Sensors => self.handle_sensors(action),
+                Tab::Log => tabs::log::handle(&self.log, action),
+            },
+        }
+        self.refresh(live);
+        Flow::Continue
+    }
+
+    fn handle_sensors(&mut self, action: Action) {
+        let v = &mut self.sensors;
+        let page = v.page.get().max(1);
+        match action {
+            Action::Up => move_selection(v, -1),
+            Action::Down => move_selection(v, 1),
+            Action::PageUp => move_selection(v, -(page as isize)),
+            Action::PageDown => move_selection(v, page as isize),
+            Action::Home => move_selection(v, isize::MIN / 2),
+            Action::End => move_selection(v, isize::MAX / 2),
+            Action::Enter => v.detail = !v.detail && v.selected.is_some(),
+            Action::Back => {
+                if v.detail {
+                    v.detail = false;
+                } else {
+                    v.filter.clear();
+                }
+            }
+            Action::Filter => {
+                v.detail = false;
+                v.editing_filter = true;
+            }
+            Action::Sort => v.sort = Some(v.sort().next()),
+            _ => {}
+        }
+    }
+}
+
+/// Moves the selection by `delta` series rows (group headings are skipped).
+fn move_selection(v: &mut SensorsView, delta: isize) {
+    let series: Vec<usize> = v
+        .rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Series(i) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    if series.is_empty() {
+        return;
+    }
+    let cur = v
+        .selected
+        .and_then(|s| series.iter().position(|&i| i == s))
+        .unwrap_or(0) as isize;
+    let next = cur
+        .saturating_add(delta)
+        .clamp(0, series.len() as isize - 1) as usize;
+    v.selected = Some(series[next]);
+    v.selected_row = v
+        .rows
+        .iter()
+        .position(|r| *r == Row::Series(series[next]))
+        .unwrap_or(0);
+}
+
+/// Groups (sorted by name), each followed by its matching series in the chosen order.
+pub fn layout_rows(twin: &Twin, filter: &str, sort: SortKey, now: DateTime<Utc>) -> Vec<Row> {
+    let needle = filter.to_lowercase();
+    let mut idx: Vec<usize> = (0..twin.series.len())
+        .filter(|&i| {
+            if needle.is_empty() {
+                return true;
+            }
+            let s = &twin.series[i];
+            [&s.topic, &s.field, &s.group, &s.device, &s.label]
+                .iter()
+                .any(|t| t.to_lowercase().contains(&needle))
+        })
+        .collect();
+    let sec = now.timestamp();
+    idx.sort_by(|&a, &b| {
+        let (x, y) = (&twin.series[a], &twin.series[b]);
+        let by_group = x.group.cmp(&y.group);
+        let by_value = match sort {
+            SortKey::Name => std::cmp::Ordering::Equal,
+            SortKey::Last => y.last.total_cmp(&x.last),
+            SortKey::Sigma => y
+                .window
+                .stddev()
+                .unwrap_or(0.0)
+                .total_cmp(&x.window.stddev().unwrap_or(0.0)),
+            SortKey::Anomalies => y.anomalies.cmp(&x.anomalies),
+            SortKey::Rate => y.rate.per_second(sec).total_cmp(&x.rate.per_second(sec)),
+        };
+        by_group
+            .then(by_value)
+            .then(x.aggregate.cmp(&y.aggregate))
+            .then_with(|| x.label.cmp(&y.label))
+            .then_with(|| x.topic.cmp(&y.topic))
+    });
+    let mut rows = Vec::with_capacity(idx.len() + 16);
+    let mut i = 0;
+    while i < idx.len() {
+        let group = &twin.series[idx[i]].group;
+        let n = idx[i..]
+            .iter()
+            .take_while(|&&j| &twin.series[j].group == group)
+            .count();
+        rows.push(Row::Group(group.clone(), n));
+        rows.extend(idx[i..i + n].iter().map(|&j| Row::Series(j)));
+        i += n;
+    }
+    rows
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, live: &Twin, ui: &UiState, theme: &Theme) {
+    let twin = ui.view(live);
+    let area = frame.area();
+    frame.render_widget(ratatui::widgets::Block::default().style(theme.base()), area);
+    let [header, tabs_bar, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    widgets::header(frame, header, twin, ui, theme);
+    widgets::tab_bar(frame, tabs_bar, ui, theme);
+    match ui.tab {
+        Tab::Sensors => tabs::sensors::render(frame, body, twin, ui, theme),
+        Tab::Log => tabs::log::render(frame, body, twin, ui, theme),
+    }
+    widgets::footer(frame, footer, ui, theme);
+    if ui.help {
+        widgets::help(frame, area, theme);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, Message};
+    use chrono::TimeZone;
+
+    fn twin() -> Twin {
+        let mut t = Twin::default();
+        let at = Utc.timestamp_opt(1_800_000_000, 0).unwrap();
+        for (topic, v) in [
+            ("/b_room/temperature/s2", "5"),
+            ("/b_room/temperature/s1", "9"),
+            ("/a_room/humidity/h1", "40"),
+        ] {
+            t.apply(&Event::Message(Message::new(
+                at,
+                topic,
+                v.as_bytes().to_vec(),
+            )));
+        }
+        t
+    }
+
+    #[test]
+    fn rows_are_grouped_and_sorted() {
+        let t = twin();
+        let now = Utc::now();
+        let label = |r: &Row| match r {
+            Row::Group(g, n) => format!("[{g} {n}]"),
+            Row::Series(i) => t.series[*i].label.clone(),
+        };
+        let rows: Vec<String> = layout_rows(&t, "", SortKey::Name, now)
+            .iter()
+            .map(label)
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "[a_room · humidity 1]",
+                "h1",
+                "[b_room · temperature 2]",
+                "s1",
+                "s2"
+            ]
+        );
+        let rows: Vec<String> = layout_rows(&t, "", SortKey::Last, now)
+            .iter()
+            .map(label)
+            .collect();
+        assert_eq!(rows[3..], ["s1", "s2"]);
+        let rows: Vec<String> = layout_rows(&t, "S2", SortKey::Name, now)
+            .iter()
+            .map(label)
+            .collect();
+        assert_eq!(rows, ["[b_room · temperature 1]", "s2"]);
+    }
+
+    #[test]
+    fn keys_move_filter_and_quit() {
+        let t = twin();
+        let mut ui = UiState::new("test", Utc::now(), FixedOffset::east_opt(0).unwrap());
+        ui.refresh(&t);
+        let name = |ui: &UiState| t.series[ui.sensors.selected.unwrap()].label.clone();
+        assert_eq!(name(&ui), "h1");
+        ui.handle(Action::Down, &t);
+        assert_eq!(name(&ui), "s1");
+        assert_eq!(ui.sensors.selected_row, 3);
+        ui.handle(Action::End, &t);
+        assert_eq!(name(&ui), "s2");
+        ui.handle(Action::Down, &t);
+        assert_eq!(name(&ui), "s2");
+        ui.handle(Action::Home, &t);
+        assert_eq!(name(&ui), "h1");
+        ui.handle(Action::Filter, &t);
+        for c in "s2".chars() {
+            ui.handle(Action::Char(c), &t);
+        }
+        ui.handle(Action::Enter, &t);
+        assert!(!ui.sensors.editing_filter);
+        assert_eq!(name(&ui), "s2");
+        ui.handle(Action::Enter, &t);
+        assert!(ui.sensors.detail);
+        ui.handle(Action::Back, &t);
+        assert!(!ui.sensors.detail);
+        ui.handle(Action::Back, &t);
+        assert_eq!(ui.sensors.filter, "");
+        ui.handle(Action::Pause, &t);
+        assert!(ui.frozen.is_some());
+        ui.handle(Action::Pause, &t);
+        assert!(ui.frozen.is_none());
+        ui.handle(Action::NextTab, &t);
+        assert_eq!(ui.tab, Tab::Log);
+        ui.handle(Action::Help, &t);
+        assert!(ui.help);
+        ui.handle(Action::Back, &t);
+        assert!(!ui.help);
+        assert_eq!(ui.handle(Action::Quit, &t), Flow::Quit);
+    }
+
+    #[test]
+    fn pause_freezes_the_view_while_ingest_goes_on() {
+        let mut t = twin();
+        let mut ui = UiState::new("test", Utc::now(), FixedOffset::east_opt(0).unwrap());
+        ui.handle(Action::Pause, &t);
+        t.apply(&Event::Message(Message::new(
+            Utc::now(),
+            "/c/d/e",
+            b"1".to_vec(),
+        )));
+        assert_eq!(t.series.len(), 4);
+        assert_eq!(ui.view(&t).series.len(), 3);
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per tab, each with a `render` function (and key handling where it has its own).
+
+pub mod log;
+pub mod sensors;

@@ -1,0 +1,303 @@
+//! Pieces shared by the tabs: header, tab bar, footer, help overlay, number formatting and
+//! the in-cell sparkline.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::keys::HELP;
+use super::theme::Theme;
+use super::{Tab, UiState};
+use crate::event::ConnState;
+use crate::twin::Twin;
+
+/// A number in at most ~8 characters, with precision that suits its size.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return "—".into();
+    }
+    let a = x.abs();
+    if a >= 1e6 {
+        format!("{x:.3e}")
+    } else if a >= 1000.0 {
+        format!("{x:.0}")
+    } else if a >= 100.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+pub fn opt_num(x: Option<f64>) -> String {
+    x.map(num).unwrap_or_else(|| "—".into())
+}
+
+/// 1234567 → `1,234,567`.
+pub fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn rate(per_s: f64) -> String {
+    if per_s >= 10_000.0 {
+        format!("{:.0}k/s", per_s / 1000.0)
+    } else if per_s >= 100.0 {
+        format!("{per_s:.0}/s")
+    } else {
+        format!("{per_s:.1}/s")
+    }
+}
+
+/// `3s ago`, `4m ago`, `2h ago`.
+pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let s = (now - then).num_seconds().max(0);
+    if s < 120 {
+        format!("{s}s ago")
+    } else if s < 7200 {
+        format!("{}m ago", s / 60)
+    } else if s < 172_800 {
+        format!("{}h ago", s / 3600)
+    } else {
+        format!("{}d ago", s / 86_400)
+    }
+}
+
+pub fn clock(t: DateTime<Utc>, tz: FixedOffset) -> String {
+    t.with_timezone(&tz).format("%H:%M:%S").to_string()
+}
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The last `width` values as block characters scaled between the window's min and max.
+pub fn sparkline(
+    values: impl DoubleEndedIterator<Item = f64> + ExactSizeIterator,
+    width: usize,
+    lo: f64,
+    hi: f64,
+) -> String {
+    let skip = values.len().saturating_sub(width);
+    let span = hi - lo;
+    let mut out: String = values
+        .skip(skip)
+        .map(|v| {
+            if span > 0.0 && span.is_finite() {
+                let level = ((v - lo) / span * 7.0).round().clamp(0.0, 7.0) as usize;
+                BARS[level]
+            } else {
+                BARS[3]
+            }
+        })
+        .collect();
+    let missing = width.saturating_sub(out.chars().count());
+    if missing > 0 {
+        out.insert_str(0, &" ".repeat(missing));
+    }
+    out
+}
+
+fn conn_span(state: &ConnState, theme: &Theme) -> Span<'static> {
+    let (dot, color) = match state {
+        ConnState::Connected => ("●", theme.ok),
+        ConnState::Connecting => ("◌", theme.warn),
+        ConnState::Reconnecting { .. } => ("◌", theme.warn),
+        ConnState::Refused { .. } => ("✖", theme.error),
+    };
+    Span::styled(
+        format!("{dot} {}", state.describe()),
+        Style::default().fg(color).bg(theme.header_bg),
+    )
+}
+
+pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
+    let h = theme.header();
+    let sep = Span::styled(" │ ", h);
+    let anomalous = twin.series.iter().filter(|s| s.anomalous).count();
+    let mut spans = vec![
+        Span::styled(" twinview ", h.add_modifier(Modifier::BOLD)),
+        Span::styled(ui.source.clone(), h),
+        Span::styled(" ", h),
+        conn_span(&twin.connection, theme),
+        sep.clone(),
+        Span::styled(rate(twin.message_rate(ui.now)), h),
+        sep.clone(),
+        Span::styled(format!("{} msgs", count(twin.messages)), h),
+        sep.clone(),
+        Span::styled(format!("{} series", count(twin.series.len() as u64)), h),
+        sep.clone(),
+        Span::styled(
+            format!("{} undecoded", count(twin.undecoded_total)),
+            if twin.undecoded_total > 0 {
+                h.fg(theme.error)
+            } else {
+                h
+            },
+        ),
+        sep.clone(),
+        Span::styled(
+            format!("{} dropped", count(ui.dropped)),
+            if ui.dropped > 0 { h.fg(theme.error) } else { h },
+        ),
+    ];
+    if anomalous > 0 {
+        spans.push(sep.clone());
+        spans.push(Span::styled(
+            format!("⚠ {anomalous} anomalous"),
+            h.fg(theme.anomaly).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if ui.frozen.is_some() {
+        spans.push(sep);
+        spans.push(Span::styled(
+            " PAUSED (p) ",
+            Style::default()
+                .fg(theme.header_bg)
+                .bg(theme.warn)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(h), area);
+}
+
+pub fn tab_bar(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
+    let mut spans = Vec::new();
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        let style = if *tab == ui.tab {
+            theme.title().add_modifier(Modifier::REVERSED)
+        } else {
+            theme.dim()
+        };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, tab.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    let v = &ui.sensors;
+    let mut right = Vec::new();
+    if ui.tab == Tab::Sensors {
+        right.push(Span::styled(
+            format!("sort: {}", v.sort().label()),
+            theme.dim(),
+        ));
+        if v.editing_filter || !v.filter.is_empty() {
+            right.push(Span::raw("  "));
+            let cursor = if v.editing_filter { "▏" } else { "" };
+            right.push(Span::styled(
+                format!("filter: {}{cursor}", v.filter),
+                Style::default().fg(theme.accent),
+            ));
+        }
+    }
+    let right_line = Line::from(right);
+    let [left_area, right_area] = Layout::horizontal([
+        Constraint::Min(0),
+        Constraint::Length(right_line.width() as u16 + 1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
+    frame.render_widget(Paragraph::new(right_line), right_area);
+}
+
+pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
+    let hints: &[(&str, &str)] = if ui.sensors.editing_filter && ui.tab == Tab::Sensors {
+        &[
+            ("Enter", "keep filter"),
+            ("Esc", "clear"),
+            ("Ctrl-C", "quit"),
+        ]
+    } else {
+        match ui.tab {
+            Tab::Sensors if ui.sensors.detail => &[
+                ("Esc", "back"),
+                ("↑↓", "prev/next sensor"),
+                ("p", "pause"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+            Tab::Sensors => &[
+                ("↑↓", "select"),
+                ("Enter", "detail"),
+                ("/", "filter"),
+                ("s", "sort"),
+                ("p", "pause"),
+                ("Tab", "log"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+            Tab::Log => &[
+                ("PgUp/PgDn", "scroll"),
+                ("Esc", "follow"),
+                ("Tab", "sensors"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+        }
+    };
+    let mut spans = Vec::new();
+    for (k, what) in hints {
+        spans.push(Span::styled(format!(" {k} "), theme.title()));
+        spans.push(Span::styled(format!("{what} "), theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+pub fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let rows: Vec<Row> = HELP
+        .iter()
+        .map(|(k, what)| Row::new(vec![Span::styled(*k, theme.title()), Span::raw(*what)]))
+        .collect();
+    let popup = centered(area, 86, HELP.len() as u16 + 4);
+    frame.render_widget(Clear, popup);
+    let table = Table::new(rows, [Constraint::Length(22), Constraint::Min(10)]).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border())
+            .title(Span::styled(" keys — ? or Esc closes ", theme.title()))
+            .style(theme.base()),
+    );
+    frame.render_widget(table, popup);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formatting() {
+        assert_eq!(num(21.734), "21.73");
+        assert_eq!(num(-123.45), "-123.5");
+        assert_eq!(num(12345.6), "12346");
+        assert_eq!(num(f64::NAN), "—");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(12), "12");
+        assert_eq!(rate(3.25), "3.2/s");
+        assert_eq!(rate(25_000.0), "25k/s");
+    }
+
+    #[test]
+    fn sparkline_scales_and_pads() {
+        let v = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+        assert_eq!(sparkline(v.iter().copied(), 8, 0.0, 7.0), "▁▂▃▄▅▆▇█");
+        assert_eq!(sparkline(v.iter().copied(), 3, 0.0, 7.0), "▆▇█");
+        assert_eq!(sparkline([1.0].iter().copied(), 3, 1.0, 1.0), "  ▄");
+    }
+}
