@@ -166,8 +166,9 @@ impl GroupStats {
     }
 
     /// Judges `x` against the pool before it is added.
+    /// The pool must hold, on average, a warmed-up window per sensor before it judges.
     pub fn check(&self, x: f64, k: f64, sensors_with_data: usize) -> Option<AnomalyKind> {
-        if sensors_with_data < GROUP_MIN_SENSORS || self.n < WARMUP {
+        if sensors_with_data < GROUP_MIN_SENSORS || self.n < WARMUP * sensors_with_data {
             return None;
         }
         let (mean, stddev) = self.stats()?;
@@ -241,7 +242,11 @@ mod tests {
 
     #[test]
     fn group_pool_matches_direct_computation() {
-        let values = [20.0, 21.0, 22.0, 20.5, 21.5, 20.2, 21.8, 20.9, 21.1, 21.0];
+        let values = [
+            20.0, 21.0, 22.0, 20.5, 21.5, 20.2, 21.8, 20.9, 21.1, 21.0, 20.4, 21.6, 20.8, 21.2,
+            20.6, 21.4, 20.7, 21.3, 20.9, 21.1, 21.0, 20.5, 21.5, 20.6, 21.4, 20.8, 21.2, 20.9,
+            21.1, 21.0,
+        ];
         let mut g = GroupStats::default();
         for x in values {
             g.add(x);
@@ -255,18 +260,19 @@ mod tests {
         assert!((m - mean).abs() < 1e-9 && (s - sd).abs() < 1e-9);
         assert_eq!(g.check(21.5, 2.0, 4), None);
         assert!(matches!(
-            g.check(30.0, 2.0, 4),
+            g.check(30.0, 2.0, 3),
             Some(AnomalyKind::Group {
-                sensors: 4,
-                readings: 10,
+                sensors: 3,
+                readings: 30,
                 ..
             })
         ));
-        // Too few sensors: no verdict.
+        // Too few sensors, or too few readings for four: no verdict.
         assert_eq!(g.check(30.0, 2.0, 2), None);
+        assert_eq!(g.check(30.0, 2.0, 4), None);
         let mut exact = GroupStats::default();
         exact.reset_exact(values.into_iter());
-        assert_eq!(exact.readings(), 10);
+        assert_eq!(exact.readings(), 30);
         let (m2, s2) = exact.stats().unwrap();
         assert!((m2 - m).abs() < 1e-9 && (s2 - s).abs() < 1e-9);
     }

@@ -104,6 +104,8 @@ pub struct Twin {
     pub messages: u64,
     pub undecoded_total: u64,
     pub anomalies_total: u64,
+    /// Series whose latest reading was flagged.
+    pub anomalous_series: usize,
     pub rate: RateMeter,
     pub connection: ConnState,
     pub connection_since: Option<DateTime<Utc>>,
@@ -134,6 +136,7 @@ impl Twin {
             messages: 0,
             undecoded_total: 0,
             anomalies_total: 0,
+            anomalous_series: 0,
             rate: RateMeter::default(),
             connection: ConnState::default(),
             connection_since: None,
@@ -283,14 +286,19 @@ impl Twin {
             (Some(z), None) => z.clone(),
             _ => device.clone(),
         };
-        let mut label = if aggregate {
+        let name = if aggregate {
             "average".to_string()
         } else {
             info.sensor.clone().unwrap_or_else(|| device.clone())
         };
-        if field != "value" {
-            label = format!("{label} · {field}");
-        }
+        // Under a device's own heading its fields need no device prefix.
+        let label = if field == "value" {
+            name
+        } else if group == device {
+            field.to_string()
+        } else {
+            format!("{name} · {field}")
+        };
         self.series.push(Series {
             topic: topic.to_string(),
             field: field.to_string(),
@@ -364,7 +372,13 @@ impl Twin {
         if unit.is_some() && s.unit != *unit {
             s.unit.clone_from(unit);
         }
+        let was_anomalous = s.anomalous;
         s.anomalous = !flags.is_empty();
+        match (was_anomalous, s.anomalous) {
+            (false, true) => self.anomalous_series += 1,
+            (true, false) => self.anomalous_series -= 1,
+            _ => {}
+        }
         if s.anomalous {
             s.last_anomaly_seen = Some(m.at);
         }
@@ -531,10 +545,12 @@ mod tests {
         let s = &t.series[0];
         assert!(s.anomalous);
         assert_eq!(s.anomalies, 1);
+        assert_eq!(t.anomalous_series, 1);
         assert!(s.last_anomaly().unwrap().reason().starts_with("z = +"));
         assert!(s.last_anomaly().unwrap().by_zscore());
         t.apply(&msg(21, "/lab/temp/a", "22.0"));
         assert!(!t.series[0].anomalous);
+        assert_eq!(t.anomalous_series, 0);
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         "/",
-        "filter sensors by name, group or device (Enter keeps, Esc clears)",
+        "filter by name, group or device (Enter keeps, Esc clears)",
     ),
     ("s", "sort: name → last value → σ → anomalies → rate"),
     ("Esc", "close help or detail, clear the filter"),

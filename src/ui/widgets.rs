@@ -120,52 +120,94 @@ fn conn_span(state: &ConnState, theme: &Theme) -> Span<'static> {
 
 pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
     let h = theme.header();
-    let sep = Span::styled(" │ ", h);
-    let anomalous = twin.series.iter().filter(|s| s.anomalous).count();
-    let mut spans = vec![
-        Span::styled(" twinview ", h.add_modifier(Modifier::BOLD)),
-        Span::styled(ui.source.clone(), h),
-        Span::styled(" ", h),
-        conn_span(&twin.connection, theme),
-        sep.clone(),
-        Span::styled(rate(twin.message_rate(ui.now)), h),
-        sep.clone(),
-        Span::styled(format!("{} msgs", count(twin.messages)), h),
-        sep.clone(),
-        Span::styled(format!("{} series", count(twin.series.len() as u64)), h),
-        sep.clone(),
-        Span::styled(
-            format!("{} undecoded", count(twin.undecoded_total)),
-            if twin.undecoded_total > 0 {
-                h.fg(theme.error)
-            } else {
-                h
-            },
+    let warn_if = |bad: bool| if bad { h.fg(theme.error) } else { h };
+    let conn = conn_span(&twin.connection, theme);
+    // (long form, short form, style); short forms are used when the long ones do not fit.
+    let mut items: Vec<(String, String, Style)> = vec![
+        (
+            rate(twin.message_rate(ui.now)),
+            rate(twin.message_rate(ui.now)),
+            h,
         ),
-        sep.clone(),
-        Span::styled(
+        (
+            format!("{} msgs", count(twin.messages)),
+            format!("{} msg", count(twin.messages)),
+            h,
+        ),
+        (
+            format!("{} series", count(twin.series.len() as u64)),
+            format!("{} ser", count(twin.series.len() as u64)),
+            h,
+        ),
+        (
+            format!("{} undecoded", count(twin.undecoded_total)),
+            format!("{} undec", count(twin.undecoded_total)),
+            warn_if(twin.undecoded_total > 0),
+        ),
+        (
             format!("{} dropped", count(ui.dropped)),
-            if ui.dropped > 0 { h.fg(theme.error) } else { h },
+            format!("{} drop", count(ui.dropped)),
+            warn_if(ui.dropped > 0),
         ),
     ];
-    if anomalous > 0 {
-        spans.push(sep.clone());
-        spans.push(Span::styled(
-            format!("⚠ {anomalous} anomalous"),
+    if twin.anomalous_series > 0 {
+        items.push((
+            format!("⚠ {} anomalous", twin.anomalous_series),
+            format!("⚠ {}", twin.anomalous_series),
             h.fg(theme.anomaly).add_modifier(Modifier::BOLD),
         ));
     }
-    if ui.frozen.is_some() {
-        spans.push(sep);
-        spans.push(Span::styled(
-            " PAUSED (p) ",
-            Style::default()
-                .fg(theme.header_bg)
-                .bg(theme.warn)
-                .add_modifier(Modifier::BOLD),
-        ));
+    let source_short = ui
+        .source
+        .strip_prefix("mqtt://")
+        .unwrap_or(&ui.source)
+        .to_string();
+    let width = |title: &str, source: &str, short: bool| {
+        title.chars().count()
+            + source.chars().count()
+            + 1
+            + conn.width()
+            + items
+                .iter()
+                .map(|(l, s, _)| 3 + if short { s } else { l }.chars().count())
+                .sum::<usize>()
+    };
+    let avail = area.width as usize;
+    let (title, source, short) = if width(" twinview ", &ui.source, false) <= avail {
+        (" twinview ", ui.source.as_str(), false)
+    } else if width(" ", &source_short, false) <= avail {
+        (" ", source_short.as_str(), false)
+    } else {
+        (" ", source_short.as_str(), true)
+    };
+    let mut spans = vec![
+        Span::styled(title, h.add_modifier(Modifier::BOLD)),
+        Span::styled(source.to_string(), h),
+        Span::styled(" ", h),
+        conn,
+    ];
+    for (long, short_form, style) in items {
+        spans.push(Span::styled(" │ ", h));
+        spans.push(Span::styled(if short { short_form } else { long }, style));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(h), area);
+    let line = Line::from(spans);
+    let paused = ui.frozen.is_some();
+    let badge = Span::styled(
+        " PAUSED (p) ",
+        Style::default()
+            .fg(theme.header_bg)
+            .bg(theme.warn)
+            .add_modifier(Modifier::BOLD),
+    );
+    let [left, right] = Layout::horizontal([
+        Constraint::Min(0),
+        Constraint::Length(if paused { badge.width() as u16 } else { 0 }),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(line).style(h), left);
+    if paused {
+        frame.render_widget(Paragraph::new(Line::from(badge)), right);
+    }
 }
 
 pub fn tab_bar(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {

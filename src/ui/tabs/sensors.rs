@@ -148,11 +148,11 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
     v.offset.set(offset);
     let visible = &v.rows[offset..(offset + height).min(v.rows.len())];
 
-    // The name column fits the visible names and group headings (which span it).
+    // The name column fits the visible names.
     let name_w = visible
         .iter()
         .map(|r| match r {
-            Row::Group(g, n) => g.chars().count() + n.to_string().len() + 4,
+            Row::Group(..) => 0,
             Row::Series(i) => twin.series[*i].label.chars().count() + 2,
         })
         .max()
@@ -161,7 +161,7 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
     let mut header = vec!["", "sensor", "last", "mean"];
     let mut widths = vec![
         Constraint::Length(1),
-        Constraint::Min(name_w),
+        Constraint::Length(name_w),
         Constraint::Length(8),
         Constraint::Length(8),
     ];
@@ -176,24 +176,29 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
         widths.extend([Constraint::Length(8), Constraint::Length(7)]);
     }
     header.extend(["window", "anom"]);
-    widths.extend([Constraint::Length(cols.spark), Constraint::Length(5)]);
+    // The sparkline takes what is left, up to one cell per reading in the window.
+    let used: u16 = widths
+        .iter()
+        .map(|c| match c {
+            Constraint::Length(n) => *n,
+            _ => 0,
+        })
+        .sum::<u16>()
+        + 5
+        + widths.len() as u16
+        + 1;
+    let spark = inner
+        .width
+        .saturating_sub(used)
+        .clamp(cols.spark, twin.cfg.window.clamp(8, 240) as u16);
+    widths.extend([Constraint::Length(spark), Constraint::Length(5)]);
 
     let right = |s: String| Cell::from(Line::from(s).alignment(ratatui::layout::Alignment::Right));
     let rows: Vec<TRow> = visible
         .iter()
         .map(|row| match row {
-            Row::Group(name, n) => TRow::new(vec![
-                Cell::from(""),
-                Cell::from(Line::from(vec![
-                    Span::styled(
-                        format!("▾ {name}"),
-                        Style::default()
-                            .fg(theme.group)
-                            .add_modifier(Modifier::BOLD),
-                    ),
-                    Span::styled(format!("  {n}"), theme.dim()),
-                ])),
-            ]),
+            // Headings are drawn across the whole width below, not squeezed into a column.
+            Row::Group(..) => TRow::new(Vec::<Cell>::new()),
             Row::Series(i) => {
                 let s = &twin.series[*i];
                 let w = &s.window;
@@ -226,7 +231,7 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
                 }
                 let (lo, hi) = (w.min().unwrap_or(0.0), w.max().unwrap_or(0.0));
                 cells.push(Cell::from(Span::styled(
-                    sparkline(w.values(), cols.spark as usize, lo, hi),
+                    sparkline(w.values(), spark as usize, lo, hi),
                     Style::default().fg(if hot { theme.anomaly } else { theme.sparkline }),
                 )));
                 cells.push(right(if s.anomalies > 0 {
@@ -248,6 +253,21 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
         .header(TRow::new(header).style(theme.dim().add_modifier(Modifier::BOLD)))
         .column_spacing(1);
     frame.render_widget(table, inner);
+    for (i, row) in visible.iter().enumerate() {
+        if let Row::Group(name, n) = row {
+            let y = inner.y + 1 + i as u16;
+            let line = Line::from(vec![
+                Span::styled(
+                    format!("  ▾ {name}"),
+                    Style::default()
+                        .fg(theme.group)
+                        .add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(format!("  {n}"), theme.dim()),
+            ]);
+            frame.render_widget(Paragraph::new(line), Rect::new(inner.x, y, inner.width, 1));
+        }
+    }
 }
 
 fn centered_rows(area: Rect, h: u16) -> Rect {

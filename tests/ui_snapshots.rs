@@ -1,0 +1,149 @@
+//! The terminal UI rendered on ratatui's TestBackend from a fixed twin and a fixed clock.
+//! Review changes with `cargo insta review` (or delete the .snap file and re-run).
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use twinview::event::{ConnEvent, ConnState, Event, Message};
+use twinview::twin::Twin;
+use twinview::ui::keys::Action;
+use twinview::ui::theme::Theme;
+use twinview::ui::{render, UiState};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
+}
+
+/// A small network: four zone sensors (one spikes at the end), a lab sensor, a multi-field
+/// device and one undecodable topic.
+fn fixed_twin() -> Twin {
+    let mut twin = Twin::default();
+    twin.apply(&Event::Connection(ConnEvent {
+        at: t0(),
+        state: ConnState::Connected,
+    }));
+    let mut feed = |sec: i64, topic: &str, payload: String| {
+        twin.apply(&Event::Message(Message::new(
+            t0() + Duration::seconds(sec),
+            topic,
+            payload.into_bytes(),
+        )));
+    };
+    for i in 0..60i64 {
+        for s in 1..=4i64 {
+            let wave = ((i + s * 3) as f64 * 0.2).sin();
+            let mut v = 21.0 + wave + s as f64 * 0.1;
+            if s == 3 && i == 59 {
+                v += 9.0;
+            }
+            feed(
+                i,
+                &format!("/living_room/temperature/s{s}"),
+                format!("{v:.3}"),
+            );
+        }
+        let lab = 22.0 + ((i * 37) % 11) as f64 * 0.05;
+        feed(
+            i,
+            "digital_twin/lab/sensor/TEMP_001/temperature",
+            format!(
+                r#"{{"timestamp_utc":"{}","sensor_id":"TEMP_001","value":{lab:.3},"unit":"Celsius"}}"#,
+                (t0() + Duration::seconds(i)).to_rfc3339()
+            ),
+        );
+        if i % 5 == 0 {
+            feed(
+                i,
+                "home/living-room-01/sensors",
+                format!(
+                    r#"{{"device_id":"living-room-01","temperature_c":{:.1},"humidity":{:.1}}}"#,
+                    22.0 + i as f64 * 0.01,
+                    45.0 - i as f64 * 0.05
+                ),
+            );
+        }
+    }
+    feed(59, "bin/blob", "not a number".into());
+    twin
+}
+
+fn ui_at(twin: &Twin) -> UiState {
+    let mut ui = UiState::new(
+        "mqtt://localhost:1883",
+        t0() + Duration::seconds(60),
+        FixedOffset::east_opt(0).unwrap(),
+    );
+    ui.refresh(twin);
+    ui
+}
+
+fn draw(twin: &Twin, ui: &UiState, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let theme = Theme::default();
+    terminal
+        .draw(|f| render(f, twin, ui, &theme))
+        .expect("draw");
+    format!("{}", terminal.backend())
+}
+
+#[test]
+fn sensors_tab_100x30() {
+    let twin = fixed_twin();
+    let ui = ui_at(&twin);
+    insta::assert_snapshot!(draw(&twin, &ui, 100, 30));
+}
+
+#[test]
+fn sensors_tab_80x24() {
+    let twin = fixed_twin();
+    let ui = ui_at(&twin);
+    insta::assert_snapshot!(draw(&twin, &ui, 80, 24));
+}
+
+#[test]
+fn sensors_tab_wide_sorted_by_last_value_with_filter() {
+    let twin = fixed_twin();
+    let mut ui = ui_at(&twin);
+    ui.handle(Action::Sort, &twin);
+    ui.handle(Action::Filter, &twin);
+    for c in "living".chars() {
+        ui.handle(Action::Char(c), &twin);
+    }
+    ui.handle(Action::Enter, &twin);
+    insta::assert_snapshot!(draw(&twin, &ui, 150, 20));
+}
+
+#[test]
+fn detail_view_of_the_spiking_sensor() {
+    let twin = fixed_twin();
+    let mut ui = ui_at(&twin);
+    // Rows: [lab] TEMP_001, [living-room-01] humidity, temperature_c, [living_room] s1 s2 s3 …
+    for _ in 0..5 {
+        ui.handle(Action::Down, &twin);
+    }
+    assert_eq!(twin.series[ui.sensors.selected.unwrap()].label, "s3");
+    ui.handle(Action::Enter, &twin);
+    let screen = draw(&twin, &ui, 100, 30);
+    assert!(screen.contains("z = +"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn help_overlay_and_pause_badge() {
+    let twin = fixed_twin();
+    let mut ui = ui_at(&twin);
+    ui.handle(Action::Pause, &twin);
+    ui.handle(Action::Help, &twin);
+    let screen = draw(&twin, &ui, 100, 30);
+    assert!(screen.contains("PAUSED"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn empty_twin_says_what_it_is_waiting_for() {
+    let twin = Twin::default();
+    let ui = ui_at(&twin);
+    let screen = draw(&twin, &ui, 80, 24);
+    assert!(screen.contains("Waiting for sensor readings"), "{screen}");
+}
