@@ -1,0 +1,310 @@
+//! Helpers for end-to-end tests: a Mosquitto the test starts itself, the real twinview
+//! binary, and a publisher. Loopback only; every wait is bounded.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, Packet, QoS};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_twinview");
+
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn wait_for_port(port: u16, within: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    false
+}
+
+fn find_mosquitto() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.extend(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from));
+    dirs.into_iter()
+        .map(|d| d.join("mosquitto"))
+        .find(|p| p.is_file())
+}
+
+/// A mosquitto process on a free loopback port, killed on drop.
+pub struct Mosquitto {
+    pub port: u16,
+    child: Child,
+    _dir: TempDir,
+}
+
+impl Mosquitto {
+    /// Starts mosquitto, or returns `None` (after saying so) when it is not installed.
+    /// Under CI (`CI=true`) a missing mosquitto is a failure, not a skip.
+    pub fn start() -> Option<Mosquitto> {
+        let Some(bin) = find_mosquitto() else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("mosquitto is not installed, and CI=true: install it (apt-get install -y mosquitto)");
+            }
+            eprintln!(
+                "SKIPPED: mosquitto is not installed (apt-get install mosquitto to run this test)"
+            );
+            return None;
+        };
+        let dir = TempDir::new("mosquitto");
+        let port = free_port();
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+        )
+        .unwrap();
+        let child = Command::new(bin)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mosquitto");
+        let m = Mosquitto {
+            port,
+            child,
+            _dir: dir,
+        };
+        assert!(
+            wait_for_port(port, Duration::from_secs(10)),
+            "mosquitto did not listen on 127.0.0.1:{port} within 10 s"
+        );
+        Some(m)
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "twinview-{tag}-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running twinview whose stderr is read line by line on a thread.
+pub struct Twinview {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    pub stderr_seen: Vec<String>,
+}
+
+impl Twinview {
+    pub fn spawn(args: &[&str]) -> Twinview {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env_remove("TWINVIEW_PASSWORD")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start twinview");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Twinview {
+            child,
+            lines: rx,
+            stderr_seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a stderr line containing `needle`.
+    pub fn wait_for_stderr(&mut self, needle: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = line.contains(needle);
+                    self.stderr_seen.push(line);
+                    if hit {
+                        return;
+                    }
+                }
+                Err(_) => panic!(
+                    "twinview did not print {needle:?} on stderr within {within:?}; it printed:\n{}",
+                    self.stderr_seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Waits for the process to end (bounded) and returns its status and stdout.
+    pub fn finish(&mut self, within: Duration) -> (ExitStatus, String) {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut out = String::new();
+                self.child
+                    .stdout
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut out)
+                    .unwrap();
+                return (status, out);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                while let Ok(l) = self.lines.try_recv() {
+                    self.stderr_seen.push(l);
+                }
+                panic!(
+                    "twinview did not finish within {within:?}; stderr:\n{}",
+                    self.stderr_seen.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn stderr_rest(&mut self) -> String {
+        std::thread::sleep(Duration::from_millis(50));
+        while let Ok(l) = self.lines.try_recv() {
+            self.stderr_seen.push(l);
+        }
+        self.stderr_seen.join("\n")
+    }
+}
+
+impl Drop for Twinview {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Publishes `messages` at QoS 1 to 127.0.0.1:`port` and waits until the broker has
+/// acknowledged every one (bounded by 20 s).
+pub async fn publish_all(port: u16, messages: &[(String, Vec<u8>)]) {
+    let mut opts = MqttOptions::new(format!("e2e-pub-{}", fastrand::u32(..)), "127.0.0.1", port);
+    opts.set_keep_alive(Duration::from_secs(5));
+    opts.set_inflight(100);
+    let (client, mut eventloop) = AsyncClient::new(opts, 1000);
+    let msgs = messages.to_vec();
+    let sender = tokio::spawn(async move {
+        for (topic, payload) in msgs {
+            client
+                .publish(topic, QoS::AtLeastOnce, false, payload)
+                .await
+                .unwrap();
+        }
+        client
+    });
+    let mut acked = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while acked < messages.len() {
+        let ev = tokio::time::timeout_at(deadline, eventloop.poll())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "only {acked}/{} publishes acknowledged in 20 s",
+                    messages.len()
+                )
+            });
+        match ev {
+            Ok(Event::Incoming(Packet::PubAck(_))) => acked += 1,
+            Ok(Event::Outgoing(Outgoing::Publish(_))) | Ok(_) => {}
+            Err(e) => panic!("publisher: {e}"),
+        }
+    }
+    let client = sender.await.unwrap();
+    let _ = client.disconnect().await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), eventloop.poll()).await;
+}
+
+/// Rolling statistics computed independently of twinview, over the last `window` values.
+pub struct Expected {
+    pub count: u64,
+    pub last: f64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub stddev: f64,
+}
+
+pub fn expected(values: &[f64], window: usize) -> Expected {
+    let w = &values[values.len().saturating_sub(window)..];
+    let n = w.len() as f64;
+    let mean = w.iter().sum::<f64>() / n;
+    let var = w.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+    Expected {
+        count: values.len() as u64,
+        last: *values.last().unwrap(),
+        mean,
+        min: w.iter().copied().fold(f64::INFINITY, f64::min),
+        max: w.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        stddev: var.sqrt(),
+    }
+}
+
+pub fn assert_sensor(snapshot: &serde_json::Value, topic: &str, field: &str, want: &Expected) {
+    let s = snapshot["sensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["topic"] == topic && s["field"] == field)
+        .unwrap_or_else(|| panic!("no sensor {topic} [{field}] in {snapshot:#}"));
+    let close = |key: &str, want: f64| {
+        let got = s[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing: {s}"));
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "{topic} [{field}] {key}: got {got}, want {want}"
+        );
+    };
+    assert_eq!(s["count"].as_u64(), Some(want.count), "{topic} count");
+    close("last", want.last);
+    close("mean", want.mean);
+    close("min", want.min);
+    close("max", want.max);
+    close("stddev", want.stddev);
+}
