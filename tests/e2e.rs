@@ -10,7 +10,10 @@ use serde_json::Value;
 
 /// Readings of three payload forms plus one undecodable message; returns them and the
 /// plain-number values (for expected statistics).
-fn traffic() -> (Vec<(String, Vec<u8>)>, Vec<f64>, Vec<f64>) {
+/// (topic, payload) pairs to publish.
+type Messages = Vec<(String, Vec<u8>)>;
+
+fn traffic() -> (Messages, Vec<f64>, Vec<f64>) {
     let mut msgs = Vec::new();
     let mut plain = Vec::new();
     let mut lab = Vec::new();

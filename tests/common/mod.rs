@@ -241,14 +241,12 @@ pub async fn publish_all(port: u16, messages: &[(String, Vec<u8>)]) {
     let mut acked = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while acked < messages.len() {
-        let ev = tokio::time::timeout_at(deadline, eventloop.poll())
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "only {acked}/{} publishes acknowledged in 20 s",
-                    messages.len()
-                )
-            });
+        let Ok(ev) = tokio::time::timeout_at(deadline, eventloop.poll()).await else {
+            panic!(
+                "only {acked}/{} publishes acknowledged in 20 s",
+                messages.len()
+            );
+        };
         match ev {
             Ok(Event::Incoming(Packet::PubAck(_))) => acked += 1,
             Ok(Event::Outgoing(Outgoing::Publish(_))) | Ok(_) => {}
