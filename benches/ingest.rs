@@ -1,1 +1,113 @@
-fn main() {}
+//! In-process ceiling: decode + apply per payload form, and the rolling statistics alone.
+//!
+//! cargo bench --bench ingest
+
+use chrono::{Duration, TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+use twinview::event::{Event, Message};
+use twinview::twin::decode::{decode, DEFAULT_MAX_PAYLOAD};
+use twinview::twin::series::Window;
+use twinview::twin::Twin;
+
+const TOPICS: usize = 1000;
+const MESSAGES: usize = 10_000;
+
+fn events(form: &str) -> Vec<Event> {
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+    (0..MESSAGES)
+        .map(|i| {
+            let n = i % TOPICS;
+            let v = 22.0 + ((i * 7919) % 600) as f64 / 100.0 - 3.0;
+            let (topic, payload) = match form {
+                "plain" => (format!("/zone{}/temperature/s{n}", n % 10), format!("{v:.2}")),
+                "lab6" => (
+                    format!("digital_twin/lab/sensor/S{n}/temperature"),
+                    format!(
+                        r#"{{"timestamp_utc":"2024-01-15T14:23:45.123456Z","sensor_id":"S{n}","value":{v:.2},"unit":"Celsius","metadata":{{"location":"Lab Environment","sensor_type":"Simulated Thermistor","firmware_version":"1.0.0"}}}}"#
+                    ),
+                ),
+                "multi" => (
+                    format!("home/dev{n}/sensors"),
+                    format!(
+                        r#"{{"device_id":"dev{n}","temperature_c":{v:.1},"temperature_f":{:.1},"humidity":{:.1},"timestamp":1737028800.5}}"#,
+                        v * 1.8 + 32.0,
+                        40.0 + v / 10.0
+                    ),
+                ),
+                "array" => (
+                    format!("/samos/node{n}/gr/campus/r101/temperature"),
+                    format!(r#"["float","C",{v:.2}]"#),
+                ),
+                "nested" => (format!("plant/m{n}/env"), format!(r#"{{"env":{{"t":{v:.2},"rh":41}}}}"#)),
+                _ => unreachable!(),
+            };
+            Event::Message(Message::new(
+                t0 + Duration::milliseconds(i as i64),
+                topic,
+                payload.into_bytes(),
+            ))
+        })
+        .collect()
+}
+
+fn bench_apply(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode+apply");
+    g.throughput(Throughput::Elements(MESSAGES as u64));
+    for form in ["plain", "lab6", "multi", "array", "nested"] {
+        let evs = events(form);
+        // A warm twin: every topic already known, windows full (the steady state).
+        let mut warm = Twin::default();
+        for _ in 0..12 {
+            for e in &evs {
+                warm.apply(e);
+            }
+        }
+        g.bench_function(form, |b| {
+            b.iter_batched_ref(
+                || warm.clone(),
+                |twin| {
+                    for e in &evs {
+                        twin.apply(e);
+                    }
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+fn bench_decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode");
+    g.throughput(Throughput::Elements(1));
+    for (form, payload) in [
+        ("plain", &b"21.7"[..]),
+        ("lab6", br#"{"timestamp_utc":"2024-01-15T14:23:45.123456Z","sensor_id":"TEMP_SENSOR_001","value":22.4,"unit":"Celsius","metadata":{"location":"Lab Environment","sensor_type":"Simulated Thermistor","firmware_version":"1.0.0"}}"#),
+        ("multi", br#"{"device_id":"living-room-01","temperature_c":22.1,"temperature_f":71.8,"humidity":45.2,"timestamp":1737028800.5}"#),
+        ("array", br#"["float","C",23.5]"#),
+    ] {
+        g.bench_function(form, |b| b.iter(|| decode(std::hint::black_box(payload), DEFAULT_MAX_PAYLOAD)));
+    }
+    g.finish();
+}
+
+fn bench_window(c: &mut Criterion) {
+    let mut g = c.benchmark_group("rolling-stats");
+    g.throughput(Throughput::Elements(1));
+    for cap in [120usize, 10_000] {
+        let mut w = Window::new(cap);
+        let mut i = 0i64;
+        g.bench_function(format!("push window={cap}"), |b| {
+            b.iter(|| {
+                i += 1;
+                w.push(i, ((i * 7919) % 600) as f64);
+                std::hint::black_box((w.mean(), w.stddev(), w.min(), w.max()))
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_apply, bench_decode, bench_window);
+criterion_main!(benches);
