@@ -110,6 +110,10 @@ pub struct ViewArgs {
     /// Flag readings whose z-score exceeds this [default: 3.0]
     #[arg(short = 'z', long, value_name = "X")]
     pub z_threshold: Option<f64>,
+    /// A device silent this long is stale (e.g. 30s) [default: 3 × its median publish
+    /// interval, at least 10s]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub stale_after: Option<Duration>,
     /// Colour theme: default, light, high-contrast, or a TOML file [default: default]
     #[arg(long, value_name = "NAME|FILE")]
     pub theme: Option<String>,

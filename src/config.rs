@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub group_sigma: Option<f64>,
     pub theme: Option<String>,
     pub fps: Option<f64>,
+    /// e.g. "30s": a device silent this long is stale
+    pub stale_after: Option<String>,
     /// Extra topic schemas, tried before the built-in ones.
     pub schemas: Option<Vec<String>>,
     /// Payloads larger than this many bytes are counted, not decoded [default: 1048576]
@@ -159,6 +161,14 @@ pub fn resolve(
             "--fps must be between 0.5 and 240, not {fps}"
         )));
     }
+    let stale_after = match (view.stale_after, &file.stale_after) {
+        (Some(d), _) => Some(d),
+        (None, Some(text)) => Some(
+            crate::cli::parse_duration(text)
+                .map_err(|e| AppError::Usage(format!("config file stale_after: {e}")))?,
+        ),
+        (None, None) => None,
+    };
     let schemas = Schemas::with_extra(file.schemas.as_deref().unwrap_or(&[]))
         .map_err(|e| AppError::Usage(format!("config file: {e}")))?;
 
@@ -188,6 +198,7 @@ pub fn resolve(
             max_payload: file
                 .max_payload
                 .unwrap_or(crate::twin::decode::DEFAULT_MAX_PAYLOAD),
+            stale_after,
         },
         theme: view
             .theme

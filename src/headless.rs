@@ -26,7 +26,7 @@ pub struct Snapshot {
     /// Messages the source could not hand to the twin because it was behind (extension).
     pub dropped: u64,
     pub sensors: Vec<SensorSnap>,
-    pub devices: Vec<serde_json::Value>,
+    pub devices: Vec<DeviceSnap>,
     pub alerts: Vec<AlertSnap>,
     pub jobs: Vec<serde_json::Value>,
     pub machines: Vec<serde_json::Value>,
@@ -53,6 +53,21 @@ pub struct SensorSnap {
     /// Why the most recent anomaly was flagged (extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_anomaly: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeviceSnap {
+    pub id: String,
+    pub status: &'static str,
+    pub convention: &'static str,
+    pub since: String,
+    pub last_seen: String,
+    /// The device's own word (`offline`, `sleeping`, `NDEATH`, …), when it said one.
+    pub detail: Option<String>,
+    /// Series it publishes (extension).
+    pub series: usize,
+    /// Messages from or about it (extension).
+    pub messages: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -108,6 +123,22 @@ impl Snapshot {
             })
             .collect();
         undecoded_topics.sort_by(|a, b| a.topic.cmp(&b.topic));
+        let mut devices: Vec<DeviceSnap> = twin
+            .devices
+            .by_id
+            .values()
+            .map(|d| DeviceSnap {
+                id: d.id.clone(),
+                status: d.status.as_str(),
+                convention: d.convention().as_str(),
+                since: ts(d.since),
+                last_seen: ts(d.last_seen),
+                detail: d.detail().map(String::from),
+                series: d.series,
+                messages: d.messages,
+            })
+            .collect();
+        devices.sort_by(|a, b| a.id.cmp(&b.id));
         Snapshot {
             twinview: "snapshot",
             version: 1,
@@ -117,7 +148,7 @@ impl Snapshot {
             undecoded: twin.undecoded_total,
             dropped,
             sensors,
-            devices: Vec::new(),
+            devices,
             alerts: twin
                 .alerts
                 .iter()
@@ -165,6 +196,8 @@ pub async fn ingest(
     tokio::pin!(sleep);
     let mut connected_once = false;
     let done = |twin: &Twin| limits.count.is_some_and(|c| twin.messages >= c);
+    let mut liveness = tokio::time::interval(Duration::from_secs(1));
+    liveness.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
     loop {
         tokio::select! {
@@ -196,6 +229,7 @@ pub async fn ingest(
                     }
                 }
             }
+            _ = liveness.tick() => twin.tick(Utc::now()),
             _ = &mut sleep => return Ok(()),
             _ = &mut shutdown => return Ok(()),
         }
@@ -234,6 +268,7 @@ pub async fn run(
     stats: Arc<SourceStats>,
 ) -> Result<(), AppError> {
     ingest(&mut twin, &mut rx, &limits, source).await?;
+    twin.tick(Utc::now());
     let snap = Snapshot::of(&twin, source, stats.dropped(), Utc::now());
     println!("{}", snap.to_json());
     Ok(())

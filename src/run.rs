@@ -23,11 +23,11 @@ fn password_env() -> Option<String> {
 /// `twinview [options]`: watch a broker in the UI, or headless.
 pub async fn monitor(conn: ConnArgs, view: ViewArgs) -> Result<(), AppError> {
     let settings = config::resolve(&conn, &view, password_env())?;
-    watch(settings).await
+    watch(settings, None).await
 }
 
 /// Connects to the broker in `settings` and runs the UI or the headless snapshot.
-async fn watch(settings: Settings) -> Result<(), AppError> {
+async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppError> {
     // Check the theme before the terminal changes mode, so a typo is a clean error.
     let theme = if settings.headless {
         None
@@ -58,6 +58,7 @@ async fn watch(settings: Settings) -> Result<(), AppError> {
                 theme,
                 fps: settings.fps,
                 duration: settings.duration,
+                world,
             };
             app::run(twin, rx, stats, opts).await
         }
@@ -91,8 +92,8 @@ pub async fn demo(args: DemoArgs) -> Result<(), AppError> {
     let b = broker::start()?;
     settings.conn.host = b.host().to_string();
     settings.conn.port = b.port;
-    sim::spawn(b.host(), b.port, &spec);
-    watch(settings).await
+    let world = sim::spawn(b.host(), b.port, &spec);
+    watch(settings, Some(world)).await
 }
 
 /// `twinview sim`: only the simulated world, against any broker.
@@ -117,7 +118,7 @@ pub async fn sim(args: SimArgs) -> Result<(), AppError> {
         ))
     })?
     .map_err(|e| AppError::Connect(format!("cannot connect to {}: {e}", settings.conn.url())))?;
-    let tasks = sim::spawn(&settings.conn.host, settings.conn.port, &spec);
+    let world = sim::spawn(&settings.conn.host, settings.conn.port, &spec);
     log::info!(
         "simulating {} lab sensors and {} zone sensors on {} (Ctrl-C stops)",
         spec.lab_sensors,
@@ -134,8 +135,6 @@ pub async fn sim(args: SimArgs) -> Result<(), AppError> {
         }
         None => stop.await,
     }
-    for t in tasks {
-        t.abort();
-    }
+    world.abort();
     Ok(())
 }

@@ -147,3 +147,67 @@ fn empty_twin_says_what_it_is_waiting_for() {
     let screen = draw(&twin, &ui, 80, 24);
     assert!(screen.contains("Waiting for sensor readings"), "{screen}");
 }
+
+/// The fixed twin plus liveness: an offline zone sensor, a sleeping Homie device, a Tasmota
+/// plug, a Sparkplug node and a device that fell silent.
+fn twin_with_liveness() -> Twin {
+    let mut twin = fixed_twin();
+    let mut feed = |sec: i64, topic: &str, payload: &str| {
+        twin.apply(&Event::Message(Message::new(
+            t0() + Duration::seconds(sec),
+            topic,
+            payload.as_bytes().to_vec(),
+        )));
+    };
+    for s in 0..3 {
+        feed(s, "garden/old-sensor/temperature", "12.5");
+    }
+    feed(30, "/living_room/s4/status", "offline");
+    feed(1, "home/living-room-01/status", "online");
+    feed(2, "tele/plug-7/LWT", "Online");
+    feed(3, "homie/boiler/$state", "sleeping");
+    feed(4, "spBv1.0/plant/NBIRTH/edge1", "\u{8}");
+    twin.tick(t0() + Duration::seconds(60));
+    twin
+}
+
+#[test]
+fn devices_tab() {
+    let twin = twin_with_liveness();
+    let mut ui = ui_at(&twin);
+    ui.handle(Action::GoTab(1), &twin);
+    let screen = draw(&twin, &ui, 100, 24);
+    assert!(screen.contains("1 stale"), "{screen}");
+    insta::assert_snapshot!(screen);
+    // The status filter narrows the list to offline devices.
+    ui.handle(Action::StatusFilter, &twin);
+    ui.handle(Action::StatusFilter, &twin);
+    assert_eq!(ui.devices.rows, ["boiler", "s4"]);
+}
+
+#[test]
+fn sensors_of_offline_devices_are_marked() {
+    let twin = twin_with_liveness();
+    let ui = ui_at(&twin);
+    let screen = draw(&twin, &ui, 100, 24);
+    let s4 = screen.lines().find(|l| l.contains(" s4 ")).unwrap();
+    assert!(s4.contains("offline"), "{s4}");
+    let old = screen.lines().find(|l| l.contains("old-sensor")).unwrap();
+    assert!(old.contains("stale"), "{old}");
+}
+
+#[test]
+fn drop_keys_outside_the_demo_say_where_they_work() {
+    let twin = twin_with_liveness();
+    let mut ui = ui_at(&twin);
+    assert_eq!(
+        ui.handle(Action::DropDevice, &twin),
+        twinview::ui::Flow::Continue
+    );
+    assert!(ui.flash.as_ref().unwrap().0.contains("twinview demo"));
+    ui.demo = true;
+    assert_eq!(
+        ui.handle(Action::DropDevice, &twin),
+        twinview::ui::Flow::Sim("old-sensor".into(), twinview::sim::SimControl::Drop)
+    );
+}

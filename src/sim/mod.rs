@@ -5,11 +5,13 @@
 pub mod broker;
 pub mod sensors;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use fastrand::Rng;
 use rumqttc::{AsyncClient, LastWill, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use sensors::{LabSensor, ZoneSensor};
@@ -72,7 +74,7 @@ impl SimSensor {
         }
         SimSensor {
             topic: format!("/{ZONE}/temperature/{id}"),
-            status_topic: format!("/{ZONE}/status/{id}"),
+            status_topic: format!("/{ZONE}/{id}/status"),
             id,
             model: Model::Zone(model),
         }
@@ -123,33 +125,75 @@ pub fn reading_topics(spec: &WorldSpec) -> Vec<String> {
     sensors(spec).into_iter().map(|s| s.topic).collect()
 }
 
+/// What the demo can do to a running simulated device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimControl {
+    /// Cut the connection without DISCONNECT, so the broker fires the device's Last Will.
+    Drop,
+    /// Reconnect a dropped device.
+    Restore,
+}
+
+/// The running world: one task per device and a way to reach each.
+#[derive(Debug, Default)]
+pub struct World {
+    controls: BTreeMap<String, mpsc::UnboundedSender<SimControl>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl World {
+    /// Sends `c` to the device `id`; false when no simulated device has that id.
+    pub fn control(&self, id: &str, c: SimControl) -> bool {
+        self.controls.get(id).is_some_and(|tx| tx.send(c).is_ok())
+    }
+
+    pub fn device_ids(&self) -> impl Iterator<Item = &str> {
+        self.controls.keys().map(String::as_str)
+    }
+
+    /// Stops every device (their connections close without DISCONNECT).
+    pub fn abort(&self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
 /// Starts every simulated device as a background task connected to `host:port`.
-pub fn spawn(host: &str, port: u16, spec: &WorldSpec) -> Vec<JoinHandle<()>> {
+pub fn spawn(host: &str, port: u16, spec: &WorldSpec) -> World {
     let mut seeder = match spec.seed {
         Some(s) => Rng::with_seed(s),
         None => Rng::new(),
     };
     let run_id = seeder.u32(..);
-    sensors(spec)
-        .into_iter()
-        .map(|s| {
-            let rng = Rng::with_seed(seeder.u64(..));
-            let host = host.to_string();
-            let client_id = format!("sim-{}-{run_id:08x}", s.id);
-            tokio::spawn(run_sensor(host, port, client_id, s, spec.interval, rng))
-        })
-        .collect()
+    let mut world = World::default();
+    for s in sensors(spec) {
+        let rng = Rng::with_seed(seeder.u64(..));
+        let (tx, rx) = mpsc::unbounded_channel();
+        world.controls.insert(s.id.clone(), tx);
+        let link = Link {
+            host: host.to_string(),
+            port,
+            client_id: format!("sim-{}-{run_id:08x}", s.id),
+        };
+        world
+            .tasks
+            .push(tokio::spawn(run_sensor(link, s, spec.interval, rng, rx)));
+    }
+    world
 }
 
-async fn run_sensor(
+/// Where and as whom a simulated device connects.
+struct Link {
     host: String,
     port: u16,
     client_id: String,
-    mut sensor: SimSensor,
-    interval: Duration,
-    mut rng: Rng,
-) {
-    let mut opts = MqttOptions::new(client_id, host, port);
+}
+
+/// Connects a device: its own client, its own Last Will, its event loop on its own task.
+/// Dropping the returned handle's task cuts the connection without DISCONNECT.
+fn connect(link: &Link, sensor: &SimSensor) -> (AsyncClient, JoinHandle<()>) {
+    let mut opts = MqttOptions::new(link.client_id.clone(), link.host.clone(), link.port);
     opts.set_keep_alive(Duration::from_secs(5));
     opts.set_last_will(LastWill::new(
         sensor.status_topic.clone(),
@@ -158,13 +202,12 @@ async fn run_sensor(
         true,
     ));
     let (client, mut eventloop) = AsyncClient::new(opts, 64);
-
     // The event loop must be polled for anything to move; it also re-announces the sensor
     // as online after every (re)connection.
     let announcer = client.clone();
     let status_topic = sensor.status_topic.clone();
     let online = sensor.status_payload(true);
-    tokio::spawn(async move {
+    let poller = tokio::spawn(async move {
         loop {
             match eventloop.poll().await {
                 Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
@@ -183,15 +226,46 @@ async fn run_sensor(
             }
         }
     });
+    (client, poller)
+}
 
+async fn run_sensor(
+    link: Link,
+    mut sensor: SimSensor,
+    interval: Duration,
+    mut rng: Rng,
+    mut control: mpsc::UnboundedReceiver<SimControl>,
+) {
+    let mut conn = Some(connect(&link, &sensor));
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let dt = interval.as_secs_f64();
+    let mut controlled = true;
     loop {
-        tick.tick().await;
-        let payload = sensor.reading(dt, &mut rng);
-        // A full request queue (broker away) drops the reading, as a real device would.
-        let _ = client.try_publish(sensor.topic.clone(), QoS::AtMostOnce, false, payload);
+        tokio::select! {
+            _ = tick.tick() => {
+                let payload = sensor.reading(dt, &mut rng);
+                if let Some((client, _)) = &conn {
+                    // A full request queue (broker away) drops the reading, as a real device would.
+                    let _ = client.try_publish(sensor.topic.clone(), QoS::AtMostOnce, false, payload);
+                }
+            }
+            c = control.recv(), if controlled => match c {
+                Some(SimControl::Drop) => {
+                    if let Some((_, poller)) = conn.take() {
+                        poller.abort();
+                        log::warn!("simulated {} dropped hard (no DISCONNECT): the broker fires its Last Will", sensor.id);
+                    }
+                }
+                Some(SimControl::Restore) => {
+                    if conn.is_none() {
+                        conn = Some(connect(&link, &sensor));
+                        log::info!("simulated {} reconnecting", sensor.id);
+                    }
+                }
+                None => controlled = false,
+            }
+        }
     }
 }
 

@@ -4,17 +4,20 @@
 
 pub mod anomaly;
 pub mod decode;
+pub mod devices;
 pub mod rate;
 pub mod schema;
 pub mod series;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use crate::event::{ConnState, Event, Message};
 use anomaly::{Anomaly, GroupStats};
 use decode::{Decoded, Undecodable};
+use devices::{Devices, Status, Transition};
 use rate::RateMeter;
 use schema::{Schemas, TopicInfo, TopicKind};
 use series::{Series, Window};
@@ -38,6 +41,8 @@ pub struct TwinConfig {
     pub schemas: Schemas,
     /// Larger payloads are counted as undecoded without being parsed.
     pub max_payload: usize,
+    /// `--stale-after`: silence after which any device is stale (else derived per device).
+    pub stale_after: Option<Duration>,
 }
 
 impl Default for TwinConfig {
@@ -48,6 +53,7 @@ impl Default for TwinConfig {
             group_sigma: 2.0,
             schemas: Schemas::default(),
             max_payload: decode::DEFAULT_MAX_PAYLOAD,
+            stale_after: None,
         }
     }
 }
@@ -97,6 +103,7 @@ pub struct Twin {
     /// Which group each series belongs to, parallel to `series`.
     series_group: Vec<Option<GroupKey>>,
     pub undecoded: HashMap<String, UndecodedTopic>,
+    pub devices: Devices,
     pub states: BTreeMap<String, DeviceWord>,
     pub alerts: VecDeque<AlertRecord>,
     /// Commands seen on the wire (published by anyone), by name.
@@ -124,12 +131,12 @@ impl Default for Twin {
 impl Twin {
     pub fn new(cfg: TwinConfig) -> Self {
         Twin {
-            cfg,
             series: Vec::new(),
             topics: HashMap::new(),
             groups: HashMap::new(),
             series_group: Vec::new(),
             undecoded: HashMap::new(),
+            devices: Devices::new(cfg.stale_after),
             states: BTreeMap::new(),
             alerts: VecDeque::new(),
             commands_seen: BTreeMap::new(),
@@ -143,6 +150,7 @@ impl Twin {
             first_event: None,
             last_event: None,
             layout_revision: 0,
+            cfg,
         }
     }
 
@@ -180,6 +188,12 @@ impl Twin {
             );
         }
         let kind = self.topics[m.topic.as_str()].info.kind();
+
+        if let Some(report) = devices::classify(&m.topic, &m.payload) {
+            let t = self.devices.report(&report, m.at);
+            log_transition(t);
+            return;
+        }
 
         if kind == TopicKind::Alert {
             match decode::decode_alert(&m.payload) {
@@ -328,6 +342,9 @@ impl Twin {
             self.groups.entry(k.clone()).or_default().members.push(idx);
         }
         self.series_group.push(key);
+        if !aggregate {
+            self.devices.add_series(&self.series[idx].device, now);
+        }
         self.topics
             .get_mut(topic)
             .expect("topic entry exists")
@@ -353,6 +370,10 @@ impl Twin {
             .as_ref()
             .and_then(|key| self.groups.get_mut(key));
 
+        if !self.series[idx].aggregate {
+            let t = self.devices.data(&self.series[idx].device, m.at);
+            log_transition(t);
+        }
         let s = &mut self.series[idx];
         let mut flags = Vec::new();
         if let Some(kind) = anomaly::zscore(&s.window, value, z) {
@@ -415,6 +436,19 @@ impl Twin {
         }
     }
 
+    /// Re-judges liveness at `now`: devices fall stale through silence, not through messages.
+    /// Call about once a second (the UI and headless loops do).
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        for t in self.devices.evaluate(now) {
+            log_transition(Some(t));
+        }
+    }
+
+    /// The liveness of a device, if it is known.
+    pub fn device_status(&self, id: &str) -> Option<Status> {
+        self.devices.by_id.get(id).map(|d| d.status)
+    }
+
     /// Messages per second over the last seconds before `now`.
     pub fn message_rate(&self, now: DateTime<Utc>) -> f64 {
         self.rate.per_second(now.timestamp())
@@ -423,6 +457,26 @@ impl Twin {
     /// The latest state word a device reported, if any.
     pub fn device_word(&self, device: &str) -> Option<&DeviceWord> {
         self.states.get(device)
+    }
+}
+
+/// Logs a liveness change: went offline, came back, fell silent.
+fn log_transition(t: Option<Transition>) {
+    let Some(t) = t else { return };
+    let at = t.at.format("%H:%M:%S");
+    let word = t
+        .word
+        .as_deref()
+        .map(|w| format!(" ({w})"))
+        .unwrap_or_default();
+    match t.to {
+        Status::Offline => log::warn!("{} went offline{word} at {at}", t.device),
+        Status::Stale => log::warn!("{} is stale: silent too long, at {at}", t.device),
+        Status::Online if t.from != Status::Unknown => {
+            log::info!("{} is online again{word} at {at}", t.device)
+        }
+        Status::Online => log::info!("{} is online{word}", t.device),
+        Status::Unknown => log::info!("{} status unknown{word} at {at}", t.device),
     }
 }
 
@@ -527,8 +581,10 @@ mod tests {
         t.apply(&msg(3, "/living_room/temperature/alert", r#"["s2","s4"]"#));
         assert!(t.series.is_empty());
         assert_eq!(t.undecoded_total, 0);
-        assert_eq!(t.device_word("living-room-01").unwrap().value, "online");
-        assert_eq!(t.device_word("TEMP_SENSOR_001").unwrap().value, "offline");
+        assert_eq!(t.device_status("living-room-01"), Some(Status::Online));
+        assert_eq!(t.device_status("TEMP_SENSOR_001"), Some(Status::Offline));
+        t.apply(&msg(4, "lights/kitchen/state", "ON"));
+        assert_eq!(t.device_word("kitchen").unwrap().value, "ON");
         assert_eq!(t.commands_seen["RESET"], 1);
         assert_eq!(t.alerts[0].sensors, ["s2", "s4"]);
     }

@@ -18,6 +18,7 @@ use super::{render, Flow, UiState};
 use crate::error::AppError;
 use crate::event::Event;
 use crate::headless::{shutdown_signal, BATCH};
+use crate::sim::SimControl;
 use crate::source::mqtt::SourceStats;
 use crate::twin::Twin;
 
@@ -26,6 +27,8 @@ pub struct AppOptions {
     pub theme: Theme,
     pub fps: f64,
     pub duration: Option<Duration>,
+    /// The demo's simulated world, so keys can drop and restore its devices.
+    pub world: Option<crate::sim::World>,
 }
 
 /// Reads terminal events on a plain thread until `stop` is set or the receiver is gone.
@@ -92,6 +95,7 @@ async fn event_loop(
 
     let tz = *Local::now().offset();
     let mut ui = UiState::new(opts.source.clone(), Utc::now(), tz);
+    ui.demo = opts.world.is_some();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / opts.fps));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let shutdown = shutdown_signal();
@@ -113,8 +117,18 @@ async fn event_loop(
                 match ev {
                     CtEvent::Key(k) => {
                         if let Some(action) = keys::action(k, ui.sensors.editing_filter) {
-                            if ui.handle(action, twin) == Flow::Quit {
-                                return Ok(());
+                            match ui.handle(action, twin) {
+                                Flow::Quit => return Ok(()),
+                                Flow::Continue => {}
+                                Flow::Sim(id, control) => {
+                                    ui.now = Utc::now();
+                                    let sent = opts.world.as_ref().is_some_and(|w| w.control(&id, control));
+                                    ui.say(match (sent, control) {
+                                        (false, _) => format!("{id} is not a simulated device"),
+                                        (true, SimControl::Drop) => format!("dropping {id} hard: watch its Last Will arrive"),
+                                        (true, SimControl::Restore) => format!("bringing {id} back"),
+                                    });
+                                }
                             }
                         }
                     }
@@ -129,6 +143,9 @@ async fn event_loop(
             _ = &mut deadline => return Ok(()),
             _ = tick.tick() => {
                 let sec = Utc::now().timestamp();
+                if sec != last_second {
+                    twin.tick(Utc::now());
+                }
                 if dirty || sec != last_second {
                     last_second = sec;
                     draw(terminal, twin, &mut ui, stats, opts)?;

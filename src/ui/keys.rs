@@ -21,6 +21,12 @@ pub enum Action {
     Back,
     Filter,
     Sort,
+    /// Cycle the Devices tab's status filter.
+    StatusFilter,
+    /// Demo: cut the selected simulated device off without DISCONNECT.
+    DropDevice,
+    /// Demo: reconnect the selected simulated device.
+    RestoreDevice,
     /// A character typed while the filter is being edited.
     Char(char),
     Backspace,
@@ -30,7 +36,10 @@ pub enum Action {
 pub const HELP: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
     ("?", "show / hide this help"),
-    ("Tab  Shift-Tab  1 2", "switch tab (Sensors, Log)"),
+    (
+        "Tab  Shift-Tab  1 2 3",
+        "switch tab (Sensors, Devices, Log)",
+    ),
     ("p", "pause / resume the display (ingest goes on)"),
     (
         "↑ ↓  j k",
@@ -47,6 +56,15 @@ pub const HELP: &[(&str, &str)] = &[
         "filter by name, group or device (Enter keeps, Esc clears)",
     ),
     ("s", "sort: name → last value → σ → anomalies → rate"),
+    (
+        "f",
+        "Devices: show all / online / offline / stale / unknown",
+    ),
+    (
+        "x",
+        "demo: drop the selected device hard (its Last Will fires)",
+    ),
+    ("u", "demo: bring the dropped device back"),
     ("Esc", "close help or detail, clear the filter"),
 ];
 
@@ -87,6 +105,9 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Esc | KeyCode::Backspace => Action::Back,
         KeyCode::Char('/') => Action::Filter,
         KeyCode::Char('s') => Action::Sort,
+        KeyCode::Char('f') => Action::StatusFilter,
+        KeyCode::Char('x') => Action::DropDevice,
+        KeyCode::Char('u') => Action::RestoreDevice,
         _ => return None,
     })
 }

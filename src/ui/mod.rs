@@ -11,6 +11,9 @@ pub mod widgets;
 use std::cell::Cell;
 
 use chrono::{DateTime, FixedOffset, Utc};
+
+use crate::sim::SimControl;
+use crate::twin::devices::Status;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::Frame;
 
@@ -22,15 +25,17 @@ use theme::Theme;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Sensors,
+    Devices,
     Log,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 2] = [Tab::Sensors, Tab::Log];
+    pub const ALL: [Tab; 3] = [Tab::Sensors, Tab::Devices, Tab::Log];
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Sensors => "Sensors",
+            Tab::Devices => "Devices",
             Tab::Log => "Log",
         }
     }
@@ -81,11 +86,78 @@ pub enum Row {
     Series(usize),
 }
 
-/// Whether the app should go on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the app should do after a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flow {
     Continue,
     Quit,
+    /// Demo: send this to the simulated device with this id.
+    Sim(String, SimControl),
+}
+
+/// The Devices tab's view state.
+#[derive(Debug, Default)]
+pub struct DevicesView {
+    pub selected: Option<String>,
+    /// Show only devices with this status.
+    pub filter: Option<Status>,
+    /// Device ids in display order.
+    pub rows: Vec<String>,
+    pub selected_row: usize,
+    pub offset: Cell<usize>,
+    pub page: Cell<usize>,
+    cache_key: Option<(u64, Option<Status>)>,
+}
+
+impl DevicesView {
+    fn next_filter(&mut self) {
+        self.filter = match self.filter {
+            None => Some(Status::Online),
+            Some(Status::Online) => Some(Status::Offline),
+            Some(Status::Offline) => Some(Status::Stale),
+            Some(Status::Stale) => Some(Status::Unknown),
+            Some(Status::Unknown) => None,
+        };
+    }
+
+    fn refresh(&mut self, twin: &Twin) {
+        let key = (twin.devices.revision, self.filter);
+        if self.cache_key != Some(key) {
+            let mut rows: Vec<(&Status, &String)> = twin
+                .devices
+                .by_id
+                .values()
+                .filter(|d| self.filter.is_none_or(|f| d.status == f))
+                .map(|d| (&d.status, &d.id))
+                .collect();
+            // Trouble first: offline, stale, unknown, then online; by id within each.
+            rows.sort_by_cached_key(|(s, id)| (**s, id.to_lowercase()));
+            self.rows = rows.into_iter().map(|(_, id)| id.clone()).collect();
+            self.cache_key = Some(key);
+        }
+        match self
+            .selected
+            .as_ref()
+            .and_then(|s| self.rows.iter().position(|r| r == s))
+        {
+            Some(p) => self.selected_row = p,
+            None => {
+                self.selected = self.rows.first().cloned();
+                self.selected_row = 0;
+            }
+        }
+    }
+
+    fn step(&mut self, delta: isize) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let next = (self.selected_row as isize)
+            .saturating_add(delta)
+            .clamp(0, self.rows.len() as isize - 1) as usize;
+        self.selected_row = next;
+        self.selected = Some(self.rows[next].clone());
+    }
 }
 
 /// The sensor list's view state.
@@ -118,6 +190,11 @@ impl SensorsView {
 pub struct UiState {
     pub tab: Tab,
     pub sensors: SensorsView,
+    pub devices: DevicesView,
+    /// A short message for the footer and when it was set.
+    pub flash: Option<(String, DateTime<Utc>)>,
+    /// Whether the demo's simulated devices can be dropped and restored (`x`, `u`).
+    pub demo: bool,
     pub help: bool,
     /// A copy of the twin taken when the display was paused.
     pub frozen: Option<Box<Twin>>,
@@ -141,6 +218,9 @@ impl UiState {
         UiState {
             tab: Tab::Sensors,
             sensors: SensorsView::default(),
+            devices: DevicesView::default(),
+            flash: None,
+            demo: false,
             help: false,
             frozen: None,
             source: source.into(),
@@ -160,6 +240,7 @@ impl UiState {
     /// by value, once a second). Call before rendering.
     pub fn refresh(&mut self, live: &Twin) {
         let twin = self.frozen.as_deref().unwrap_or(live);
+        self.devices.refresh(twin);
         let v = &mut self.sensors;
         let sort = v.sort();
         let tick = if sort == SortKey::Name {
@@ -241,13 +322,70 @@ impl UiState {
                     self.tab = *t;
                 }
             }
+            Action::DropDevice | Action::RestoreDevice => {
+                let control = if action == Action::DropDevice {
+                    SimControl::Drop
+                } else {
+                    SimControl::Restore
+                };
+                return self.device_control(live, control);
+            }
             _ => match self.tab {
                 Tab::Sensors => self.handle_sensors(action),
+                Tab::Devices => self.handle_devices(action),
                 Tab::Log => tabs::log::handle(&self.log, action),
             },
         }
         self.refresh(live);
         Flow::Continue
+    }
+
+    /// Shows `text` in the footer for a few seconds.
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.flash = Some((text.into(), self.now));
+    }
+
+    /// The device the selection points at: the selected device, or the selected sensor's.
+    pub fn selected_device(&self, live: &Twin) -> Option<String> {
+        let twin = self.view(live);
+        match self.tab {
+            Tab::Devices => self.devices.selected.clone(),
+            _ => self
+                .sensors
+                .selected
+                .and_then(|i| twin.series.get(i))
+                .map(|s| s.device.clone()),
+        }
+    }
+
+    fn device_control(&mut self, live: &Twin, control: SimControl) -> Flow {
+        if !self.demo {
+            self.say("x and u drop and restore simulated devices: they work in `twinview demo`");
+            return Flow::Continue;
+        }
+        match self.selected_device(live) {
+            Some(id) => Flow::Sim(id, control),
+            None => {
+                self.say("select a device first");
+                Flow::Continue
+            }
+        }
+    }
+
+    fn handle_devices(&mut self, action: Action) {
+        let v = &mut self.devices;
+        let page = v.page.get().max(1) as isize;
+        match action {
+            Action::Up => v.step(-1),
+            Action::Down => v.step(1),
+            Action::PageUp => v.step(-page),
+            Action::PageDown => v.step(page),
+            Action::Home => v.step(isize::MIN / 2),
+            Action::End => v.step(isize::MAX / 2),
+            Action::StatusFilter => v.next_filter(),
+            Action::Back => v.filter = None,
+            _ => {}
+        }
     }
 
     fn handle_sensors(&mut self, action: Action) {
@@ -372,6 +510,7 @@ pub fn render(frame: &mut Frame, live: &Twin, ui: &UiState, theme: &Theme) {
     widgets::tab_bar(frame, tabs_bar, ui, theme);
     match ui.tab {
         Tab::Sensors => tabs::sensors::render(frame, body, twin, ui, theme),
+        Tab::Devices => tabs::devices::render(frame, body, twin, ui, theme),
         Tab::Log => tabs::log::render(frame, body, twin, ui, theme),
     }
     widgets::footer(frame, footer, ui, theme);
@@ -470,6 +609,8 @@ mod tests {
         assert!(ui.frozen.is_some());
         ui.handle(Action::Pause, &t);
         assert!(ui.frozen.is_none());
+        ui.handle(Action::NextTab, &t);
+        assert_eq!(ui.tab, Tab::Devices);
         ui.handle(Action::NextTab, &t);
         assert_eq!(ui.tab, Tab::Log);
         ui.handle(Action::Help, &t);

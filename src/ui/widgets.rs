@@ -172,7 +172,8 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
                 .map(|(l, s, _)| 3 + if short { s } else { l }.chars().count())
                 .sum::<usize>()
     };
-    let avail = area.width as usize;
+    let paused = ui.frozen.is_some();
+    let avail = (area.width as usize).saturating_sub(if paused { PAUSED.len() } else { 0 });
     let (title, source, short) = if width(" twinview ", &ui.source, false) <= avail {
         (" twinview ", ui.source.as_str(), false)
     } else if width(" ", &source_short, false) <= avail {
@@ -191,9 +192,8 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
         spans.push(Span::styled(if short { short_form } else { long }, style));
     }
     let line = Line::from(spans);
-    let paused = ui.frozen.is_some();
     let badge = Span::styled(
-        " PAUSED (p) ",
+        PAUSED,
         Style::default()
             .fg(theme.header_bg)
             .bg(theme.warn)
@@ -247,6 +247,11 @@ pub fn tab_bar(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
     frame.render_widget(Paragraph::new(right_line), right_area);
 }
 
+const PAUSED: &str = " PAUSED (p) ";
+
+/// How long a footer message stays.
+const FLASH_SECS: i64 = 4;
+
 pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
     let hints: &[(&str, &str)] = if ui.sensors.editing_filter && ui.tab == Tab::Sensors {
         &[
@@ -263,25 +268,63 @@ pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
                 ("?", "help"),
                 ("q", "quit"),
             ],
+            Tab::Sensors if ui.demo => &[
+                ("↑↓", "select"),
+                ("Enter", "detail"),
+                ("/", "filter"),
+                ("s", "sort"),
+                ("x/u", "drop/restore device"),
+                ("Tab", "tabs"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
             Tab::Sensors => &[
                 ("↑↓", "select"),
                 ("Enter", "detail"),
                 ("/", "filter"),
                 ("s", "sort"),
                 ("p", "pause"),
-                ("Tab", "log"),
+                ("Tab", "tabs"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+            Tab::Devices if ui.demo => &[
+                ("↑↓", "select"),
+                ("f", "filter by status"),
+                ("x", "drop hard"),
+                ("u", "restore"),
+                ("Tab", "tabs"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+            Tab::Devices => &[
+                ("↑↓", "select"),
+                ("f", "filter by status"),
+                ("p", "pause"),
+                ("Tab", "tabs"),
                 ("?", "help"),
                 ("q", "quit"),
             ],
             Tab::Log => &[
                 ("PgUp/PgDn", "scroll"),
                 ("Esc", "follow"),
-                ("Tab", "sensors"),
+                ("Tab", "tabs"),
                 ("?", "help"),
                 ("q", "quit"),
             ],
         }
     };
+    // A fresh message replaces the hints for a few seconds.
+    if let Some((text, at)) = &ui.flash {
+        if (ui.now - *at).num_seconds() < FLASH_SECS {
+            let line = Line::from(Span::styled(
+                format!(" {text}"),
+                Style::default().fg(theme.warn).add_modifier(Modifier::BOLD),
+            ));
+            frame.render_widget(Paragraph::new(line), area);
+            return;
+        }
+    }
     let mut spans = Vec::new();
     for (k, what) in hints {
         spans.push(Span::styled(format!(" {k} "), theme.title()));

@@ -1,4 +1,5 @@
 //! One module per tab, each with a `render` function (and key handling where it has its own).
 
+pub mod devices;
 pub mod log;
 pub mod sensors;

@@ -10,6 +10,7 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
+use crate::twin::devices::Status;
 use crate::twin::series::Series;
 use crate::twin::Twin;
 use crate::ui::theme::Theme;
@@ -153,7 +154,14 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
         .iter()
         .map(|r| match r {
             Row::Group(..) => 0,
-            Row::Series(i) => twin.series[*i].label.chars().count() + 2,
+            Row::Series(i) => {
+                let s = &twin.series[*i];
+                let gone = matches!(
+                    twin.device_status(&s.device),
+                    Some(Status::Offline | Status::Stale)
+                );
+                s.label.chars().count() + if gone { 10 } else { 2 }
+            }
         })
         .max()
         .unwrap_or(12)
@@ -214,9 +222,22 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
                     Mark::Group => Span::styled("≠", Style::default().fg(theme.warn)),
                     Mark::None => Span::raw(" "),
                 };
+                // Readings of a device that is offline or stale are history, not news.
+                let gone = match twin.device_status(&s.device) {
+                    Some(Status::Offline) => Some("offline"),
+                    Some(Status::Stale) => Some("stale"),
+                    _ => None,
+                };
+                let name = match gone {
+                    Some(g) => Line::from(vec![
+                        Span::raw(format!("  {} ", s.label)),
+                        Span::styled(g, Style::default().fg(theme.warn)),
+                    ]),
+                    None => Line::from(format!("  {}", s.label)),
+                };
                 let mut cells = vec![
                     Cell::from(marker),
-                    Cell::from(format!("  {}", s.label)),
+                    Cell::from(name),
                     right(num(s.last)),
                     right(opt_num(w.mean())),
                 ];
@@ -242,6 +263,8 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
                 let mut r = TRow::new(cells);
                 if Some(*i) == v.selected {
                     r = r.style(theme.selected());
+                } else if gone.is_some() {
+                    r = r.style(theme.dim().add_modifier(Modifier::DIM));
                 } else if hot {
                     r = r.style(Style::default().fg(theme.anomaly));
                 }

@@ -1,0 +1,682 @@
+//! Device liveness (CONVENTIONS.md §2): what devices say of themselves through Last Will and
+//! the other conventions, and what their silence says (`stale`).
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// The least a derived stale limit can be.
+pub const MIN_STALE: Duration = Duration::from_secs(10);
+/// Stale after this many median publish intervals of silence.
+pub const STALE_FACTOR: f64 = 3.0;
+/// Publish intervals kept per device for the median.
+const INTERVALS: usize = 15;
+
+/// A device's liveness as shown and snapshotted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Offline,
+    Stale,
+    Unknown,
+    Online,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Online => "online",
+            Status::Offline => "offline",
+            Status::Stale => "stale",
+            Status::Unknown => "unknown",
+        }
+    }
+
+    pub const ALL: [Status; 4] = [
+        Status::Online,
+        Status::Offline,
+        Status::Stale,
+        Status::Unknown,
+    ];
+}
+
+/// Where a device's liveness came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Convention {
+    /// A plain `online`/`offline` status topic (Last Will and Testament).
+    Lwt,
+    /// `{"sensor_id":…,"status":"offline"}` (lab 6).
+    LabJson,
+    Tasmota,
+    Zigbee2Mqtt,
+    HomeAssistant,
+    Homie,
+    Sparkplug,
+    /// Known only from its readings.
+    Data,
+}
+
+impl Convention {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Convention::Lwt => "lwt",
+            Convention::LabJson => "lab-json",
+            Convention::Tasmota => "tasmota",
+            Convention::Zigbee2Mqtt => "zigbee2mqtt",
+            Convention::HomeAssistant => "home-assistant",
+            Convention::Homie => "homie",
+            Convention::Sparkplug => "sparkplug",
+            Convention::Data => "data",
+        }
+    }
+}
+
+/// What one message said about a device's liveness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub device: String,
+    /// `Online`, `Offline` or `Unknown` (a word we keep but cannot judge).
+    pub status: Status,
+    /// The word as sent (`Offline`, `sleeping`, `NDEATH`, …).
+    pub word: String,
+    pub convention: Convention,
+}
+
+/// Maps a status word (case-insensitively) to a liveness.
+fn judge(word: &str) -> Option<Status> {
+    const ONLINE: &[&str] = &["online", "connected", "ready", "alive", "init", "alert"];
+    const OFFLINE: &[&str] = &["offline", "disconnected", "lost", "sleeping", "dead"];
+    let w = word.trim();
+    if ONLINE.iter().any(|o| o.eq_ignore_ascii_case(w)) {
+        Some(Status::Online)
+    } else if OFFLINE.iter().any(|o| o.eq_ignore_ascii_case(w)) {
+        Some(Status::Offline)
+    } else {
+        None
+    }
+}
+
+fn text(payload: &[u8]) -> Option<&str> {
+    std::str::from_utf8(payload).ok().map(str::trim)
+}
+
+/// A word, either plain or as `{"state":"…"}` / `{"status":"…"}`.
+fn word_in(payload: &[u8]) -> Option<String> {
+    let t = text(payload)?;
+    if t.starts_with('{') {
+        let v: Value = serde_json::from_str(t).ok()?;
+        ["state", "status"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(Value::as_str))
+            .map(String::from)
+    } else {
+        Some(t.trim_matches('"').to_string())
+    }
+}
+
+/// Recognises a liveness message by its topic (and payload). `None` for everything else.
+pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
+    let levels: Vec<&str> = topic.split('/').collect();
+    let report = |device: &str, word: String, status: Status, convention| {
+        Some(Report {
+            device: device.to_string(),
+            status,
+            word,
+            convention,
+        })
+    };
+
+    // Sparkplug B: the message type is in the topic; the payload is protobuf.
+    if levels.first() == Some(&"spBv1.0") && levels.len() >= 4 {
+        let status = match levels[2] {
+            "NBIRTH" | "DBIRTH" => Status::Online,
+            "NDEATH" | "DDEATH" => Status::Offline,
+            _ => return None,
+        };
+        let device = match (levels[2], levels.len()) {
+            ("DBIRTH" | "DDEATH", 5) => format!("{}/{}", levels[3], levels[4]),
+            ("NBIRTH" | "NDEATH", 4) => levels[3].to_string(),
+            _ => return None,
+        };
+        return report(
+            &device,
+            levels[2].to_string(),
+            status,
+            Convention::Sparkplug,
+        );
+    }
+
+    // Homie 3/4 `homie/<device>/$state`, Homie 5 `homie/5/<device>/$state`.
+    if levels.first() == Some(&"homie") && levels.last() == Some(&"$state") {
+        let device = match levels.len() {
+            3 => levels[1],
+            4 if levels[1] == "5" => levels[2],
+            _ => return None,
+        };
+        let word = word_in(payload)?;
+        let status = judge(&word).unwrap_or(Status::Unknown);
+        return report(device, word, status, Convention::Homie);
+    }
+
+    // Tasmota `tele/<device>/LWT`.
+    if levels.len() == 3 && levels[0] == "tele" && levels[2] == "LWT" {
+        let word = word_in(payload)?;
+        let status = judge(&word)?;
+        return report(levels[1], word, status, Convention::Tasmota);
+    }
+
+    // Zigbee2MQTT: `zigbee2mqtt/bridge/state`, `zigbee2mqtt/<device>/availability`.
+    if levels.first() == Some(&"zigbee2mqtt") {
+        let device = match levels.as_slice() {
+            [_, "bridge", "state"] => "zigbee2mqtt-bridge",
+            [_, d, "availability"] => d,
+            _ => return None,
+        };
+        let word = word_in(payload)?;
+        let status = judge(&word)?;
+        return report(device, word, status, Convention::Zigbee2Mqtt);
+    }
+
+    // Home Assistant: `homeassistant/status`, `<anything>/availability`.
+    if topic == "homeassistant/status" || levels.last() == Some(&"availability") {
+        let word = word_in(payload)?;
+        let status = judge(&word)?;
+        let device = if topic == "homeassistant/status" {
+            "homeassistant"
+        } else if levels.len() >= 2 {
+            levels[levels.len() - 2]
+        } else {
+            return None;
+        };
+        return report(device, word, status, Convention::HomeAssistant);
+    }
+
+    // Last Will on `…/<device>/status`: a plain word, or the lab's JSON with the id inside.
+    if levels
+        .last()
+        .is_some_and(|l| l.eq_ignore_ascii_case("status"))
+    {
+        let t = text(payload)?;
+        if t.starts_with('{') {
+            let v: Value = serde_json::from_str(t).ok()?;
+            let word = v.get("status").and_then(Value::as_str)?.to_string();
+            let status = judge(&word)?;
+            let device = ["sensor_id", "device_id", "id"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(Value::as_str))
+                .map(String::from)
+                .or_else(|| device_level(&levels))?;
+            return report(&device, word, status, Convention::LabJson);
+        }
+        let word = t.trim_matches('"').to_string();
+        let status = judge(&word)?;
+        return report(&device_level(&levels)?, word, status, Convention::Lwt);
+    }
+    None
+}
+
+/// The level before the last, which names the device in `…/<device>/status`.
+fn device_level(levels: &[&str]) -> Option<String> {
+    let d = levels.len().checked_sub(2).map(|i| levels[i])?;
+    (!d.is_empty()).then(|| d.to_string())
+}
+
+/// Everything known about one device.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub id: String,
+    /// What the device last said of itself, when it said anything.
+    pub said: Option<Said>,
+    /// The status as last evaluated (see [`Devices::evaluate`]).
+    pub status: Status,
+    /// When `status` last changed.
+    pub since: DateTime<Utc>,
+    pub first_seen: DateTime<Utc>,
+    /// Last message of any kind about or from it.
+    pub last_seen: DateTime<Utc>,
+    /// Last reading (data message).
+    pub last_data: Option<DateTime<Utc>>,
+    pub messages: u64,
+    pub series: usize,
+    intervals: VecDeque<f64>,
+    /// Cached from `intervals` whenever one is added.
+    median_interval: Option<f64>,
+    pub rate: super::rate::RateMeter,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Said {
+    pub status: Status,
+    pub word: String,
+    pub convention: Convention,
+    pub at: DateTime<Utc>,
+}
+
+impl Device {
+    fn new(id: &str, at: DateTime<Utc>) -> Device {
+        Device {
+            id: id.to_string(),
+            said: None,
+            status: Status::Unknown,
+            since: at,
+            first_seen: at,
+            last_seen: at,
+            last_data: None,
+            messages: 0,
+            series: 0,
+            intervals: VecDeque::new(),
+            median_interval: None,
+            rate: Default::default(),
+        }
+    }
+
+    pub fn convention(&self) -> Convention {
+        self.said
+            .as_ref()
+            .map(|s| s.convention)
+            .unwrap_or(Convention::Data)
+    }
+
+    /// The word the device used, when it differs from the status shown (e.g. `sleeping`).
+    pub fn detail(&self) -> Option<&str> {
+        self.said.as_ref().map(|s| s.word.as_str())
+    }
+
+    /// Silence after which the device is stale: `override_` if set, else 3 × its median
+    /// publish interval (at least 10 s); `None` until it has published at least three times.
+    pub fn stale_limit(&self, override_: Option<Duration>) -> Option<Duration> {
+        if override_.is_some() {
+            return override_;
+        }
+        let m = self.median_interval?;
+        Some(Duration::from_secs_f64(m * STALE_FACTOR).max(MIN_STALE))
+    }
+
+    /// The status this device has at `now`.
+    fn judge(&self, now: DateTime<Utc>, stale_after: Option<Duration>) -> Status {
+        if self
+            .said
+            .as_ref()
+            .is_some_and(|s| s.status == Status::Offline)
+        {
+            return Status::Offline;
+        }
+        if let Some(limit) = self.stale_limit(stale_after) {
+            let silent = (now - self.last_seen).to_std().unwrap_or_default();
+            if silent > limit {
+                return Status::Stale;
+            }
+        }
+        match &self.said {
+            Some(s) => s.status,
+            None if self.last_data.is_some() => Status::Online,
+            None => Status::Unknown,
+        }
+    }
+}
+
+/// A change of status, for the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub device: String,
+    pub from: Status,
+    pub to: Status,
+    pub at: DateTime<Utc>,
+    pub word: Option<String>,
+}
+
+/// All devices, by id.
+#[derive(Debug, Clone, Default)]
+pub struct Devices {
+    pub by_id: HashMap<String, Device>,
+    /// `--stale-after`: overrides every device's derived limit.
+    pub stale_after: Option<Duration>,
+    /// Counts per status, kept current by `evaluate`.
+    pub counts: [usize; 4],
+    /// Grows with every new device and every change of status; views cache on it.
+    pub revision: u64,
+}
+
+fn count_slot(s: Status) -> usize {
+    match s {
+        Status::Online => 0,
+        Status::Offline => 1,
+        Status::Stale => 2,
+        Status::Unknown => 3,
+    }
+}
+
+impl Devices {
+    pub fn new(stale_after: Option<Duration>) -> Self {
+        Devices {
+            stale_after,
+            ..Devices::default()
+        }
+    }
+
+    pub fn count(&self, s: Status) -> usize {
+        self.counts[count_slot(s)]
+    }
+
+    fn entry(&mut self, id: &str, at: DateTime<Utc>) -> &mut Device {
+        if !self.by_id.contains_key(id) {
+            self.by_id.insert(id.to_string(), Device::new(id, at));
+            self.counts[count_slot(Status::Unknown)] += 1;
+            self.revision += 1;
+        }
+        self.by_id.get_mut(id).expect("just inserted")
+    }
+
+    /// A reading from `id` arrived at `at`.
+    pub fn data(&mut self, id: &str, at: DateTime<Utc>) -> Option<Transition> {
+        let d = self.entry(id, at);
+        if let Some(prev) = d.last_data {
+            let gap = (at - prev).num_milliseconds() as f64 / 1000.0;
+            // Several series in one payload arrive together; that is not an interval.
+            if gap > 0.0 {
+                if d.intervals.len() == INTERVALS {
+                    d.intervals.pop_front();
+                }
+                d.intervals.push_back(gap);
+                if d.intervals.len() >= 2 {
+                    let mut v: Vec<f64> = d.intervals.iter().copied().collect();
+                    v.sort_by(f64::total_cmp);
+                    d.median_interval = Some(v[v.len() / 2]);
+                }
+            }
+        }
+        if d.last_data != Some(at) {
+            d.messages += 1;
+            d.rate.add(at.timestamp());
+        }
+        d.last_data = Some(at);
+        d.last_seen = d.last_seen.max(at);
+        self.evaluate_one(id, at)
+    }
+
+    /// A liveness message arrived.
+    pub fn report(&mut self, r: &Report, at: DateTime<Utc>) -> Option<Transition> {
+        let d = self.entry(&r.device, at);
+        d.said = Some(Said {
+            status: r.status,
+            word: r.word.clone(),
+            convention: r.convention,
+            at,
+        });
+        d.messages += 1;
+        d.rate.add(at.timestamp());
+        d.last_seen = d.last_seen.max(at);
+        self.evaluate_one(&r.device, at)
+    }
+
+    /// A series was created for device `id`.
+    pub fn add_series(&mut self, id: &str, at: DateTime<Utc>) {
+        self.entry(id, at).series += 1;
+    }
+
+    fn evaluate_one(&mut self, id: &str, now: DateTime<Utc>) -> Option<Transition> {
+        let stale_after = self.stale_after;
+        let d = self.by_id.get_mut(id)?;
+        let next = d.judge(now, stale_after);
+        if next == d.status {
+            return None;
+        }
+        let t = Transition {
+            device: d.id.clone(),
+            from: d.status,
+            to: next,
+            at: now,
+            word: d.said.as_ref().map(|s| s.word.clone()),
+        };
+        self.counts[count_slot(d.status)] -= 1;
+        self.counts[count_slot(next)] += 1;
+        d.status = next;
+        d.since = now;
+        self.revision += 1;
+        Some(t)
+    }
+
+    /// Re-judges every device at `now` (silence makes devices stale without any message).
+    pub fn evaluate(&mut self, now: DateTime<Utc>) -> Vec<Transition> {
+        let ids: Vec<String> = self
+            .by_id
+            .values()
+            .filter(|d| d.status != d.judge(now, self.stale_after))
+            .map(|d| d.id.clone())
+            .collect();
+        ids.iter()
+            .filter_map(|id| self.evaluate_one(id, now))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn c(topic: &str, payload: &str) -> Option<(String, Status, String, &'static str)> {
+        classify(topic, payload.as_bytes())
+            .map(|r| (r.device, r.status, r.word, r.convention.as_str()))
+    }
+
+    fn r(
+        d: &str,
+        s: Status,
+        w: &str,
+        conv: &'static str,
+    ) -> Option<(String, Status, String, &'static str)> {
+        Some((d.to_string(), s, w.to_string(), conv))
+    }
+
+    #[test]
+    fn plain_lwt() {
+        assert_eq!(
+            c("home/living-room-01/status", "online"),
+            r("living-room-01", Status::Online, "online", "lwt")
+        );
+        assert_eq!(
+            c("home/living-room-01/status", "offline"),
+            r("living-room-01", Status::Offline, "offline", "lwt")
+        );
+        assert_eq!(
+            c("/living_room/s1/status", "OFFLINE"),
+            r("s1", Status::Offline, "OFFLINE", "lwt")
+        );
+        // Not a liveness word: not a liveness message.
+        assert_eq!(c("home/x/status", "42"), None);
+    }
+
+    #[test]
+    fn lab_json_lwt() {
+        assert_eq!(
+            c(
+                "digital_twin/lab/sensor/status",
+                r#"{"sensor_id":"TEMP_SENSOR_001","status":"offline"}"#
+            ),
+            r("TEMP_SENSOR_001", Status::Offline, "offline", "lab-json")
+        );
+    }
+
+    #[test]
+    fn tasmota() {
+        assert_eq!(
+            c("tele/plug-7/LWT", "Online"),
+            r("plug-7", Status::Online, "Online", "tasmota")
+        );
+        assert_eq!(
+            c("tele/plug-7/LWT", "Offline"),
+            r("plug-7", Status::Offline, "Offline", "tasmota")
+        );
+    }
+
+    #[test]
+    fn zigbee2mqtt() {
+        assert_eq!(
+            c(
+                "zigbee2mqtt/kitchen-sensor/availability",
+                r#"{"state":"online"}"#
+            ),
+            r("kitchen-sensor", Status::Online, "online", "zigbee2mqtt")
+        );
+        assert_eq!(
+            c("zigbee2mqtt/kitchen-sensor/availability", "offline"),
+            r("kitchen-sensor", Status::Offline, "offline", "zigbee2mqtt")
+        );
+        assert_eq!(
+            c("zigbee2mqtt/bridge/state", r#"{"state":"online"}"#),
+            r(
+                "zigbee2mqtt-bridge",
+                Status::Online,
+                "online",
+                "zigbee2mqtt"
+            )
+        );
+    }
+
+    #[test]
+    fn home_assistant() {
+        assert_eq!(
+            c("homeassistant/status", "online"),
+            r("homeassistant", Status::Online, "online", "home-assistant")
+        );
+        assert_eq!(
+            c("garage/door-1/availability", "offline"),
+            r("door-1", Status::Offline, "offline", "home-assistant")
+        );
+    }
+
+    #[test]
+    fn homie_3_4_and_5() {
+        for (word, status) in [
+            ("init", Status::Online),
+            ("ready", Status::Online),
+            ("disconnected", Status::Offline),
+            ("sleeping", Status::Offline),
+            ("lost", Status::Offline),
+            ("alert", Status::Online),
+        ] {
+            assert_eq!(
+                c("homie/boiler/$state", word),
+                r("boiler", status, word, "homie")
+            );
+        }
+        assert_eq!(
+            c("homie/5/boiler/$state", "ready"),
+            r("boiler", Status::Online, "ready", "homie")
+        );
+        assert_eq!(
+            c("homie/boiler/$state", "rebooting"),
+            r("boiler", Status::Unknown, "rebooting", "homie")
+        );
+    }
+
+    #[test]
+    fn sparkplug_b() {
+        let pb = "\u{8}\u{1}";
+        assert_eq!(
+            c("spBv1.0/plant/NBIRTH/edge1", pb),
+            r("edge1", Status::Online, "NBIRTH", "sparkplug")
+        );
+        assert_eq!(
+            c("spBv1.0/plant/NDEATH/edge1", pb),
+            r("edge1", Status::Offline, "NDEATH", "sparkplug")
+        );
+        assert_eq!(
+            c("spBv1.0/plant/DBIRTH/edge1/pump3", pb),
+            r("edge1/pump3", Status::Online, "DBIRTH", "sparkplug")
+        );
+        assert_eq!(
+            c("spBv1.0/plant/DDEATH/edge1/pump3", pb),
+            r("edge1/pump3", Status::Offline, "DDEATH", "sparkplug")
+        );
+        assert_eq!(c("spBv1.0/plant/NDATA/edge1", pb), None);
+    }
+
+    #[test]
+    fn ordinary_topics_are_not_liveness() {
+        assert_eq!(c("/living_room/temperature/s1", "21.7"), None);
+        assert_eq!(c("home/x/sensors", "{\"t\":1}"), None);
+        assert_eq!(c("lights/kitchen/state", "ON"), None);
+    }
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + s, 0).unwrap()
+    }
+
+    fn lwt(device: &str, word: &str) -> Report {
+        classify(&format!("home/{device}/status"), word.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn offline_holds_until_the_device_says_otherwise() {
+        let mut d = Devices::default();
+        d.data("a", t(0));
+        assert_eq!(d.by_id["a"].status, Status::Online);
+        let tr = d.report(&lwt("a", "offline"), t(1)).unwrap();
+        assert_eq!((tr.from, tr.to), (Status::Online, Status::Offline));
+        // A (retained) reading does not bring it back.
+        assert_eq!(d.data("a", t(2)), None);
+        assert_eq!(d.by_id["a"].status, Status::Offline);
+        assert_eq!(d.by_id["a"].since, t(1));
+        let tr = d.report(&lwt("a", "online"), t(3)).unwrap();
+        assert_eq!(tr.to, Status::Online);
+        assert_eq!(d.count(Status::Online), 1);
+        assert_eq!(d.count(Status::Offline), 0);
+    }
+
+    #[test]
+    fn stale_after_three_median_intervals_at_least_ten_seconds() {
+        let mut d = Devices::default();
+        for s in [0, 5, 10, 15] {
+            d.data("a", t(s));
+        }
+        assert_eq!(
+            d.by_id["a"].stale_limit(None),
+            Some(Duration::from_secs(15))
+        );
+        assert!(
+            d.evaluate(t(30)).is_empty(),
+            "15 s of silence is not yet stale"
+        );
+        let tr = d.evaluate(t(31));
+        assert_eq!(tr.len(), 1);
+        assert_eq!((tr[0].from, tr[0].to), (Status::Online, Status::Stale));
+        assert_eq!(d.count(Status::Stale), 1);
+        // Its next reading brings it back.
+        let tr = d.data("a", t(40)).unwrap();
+        assert_eq!((tr.from, tr.to), (Status::Stale, Status::Online));
+
+        // Fast publishers still get ten seconds.
+        let mut d = Devices::default();
+        for s in 0..5 {
+            d.data("b", t(s));
+        }
+        assert_eq!(d.by_id["b"].stale_limit(None), Some(MIN_STALE));
+        // Too few messages to know its rhythm: never stale by itself.
+        let mut d = Devices::default();
+        d.data("c", t(0));
+        assert!(d.evaluate(t(1000)).is_empty());
+    }
+
+    #[test]
+    fn stale_after_override_and_offline_beats_stale() {
+        let mut d = Devices::new(Some(Duration::from_secs(2)));
+        d.data("a", t(0));
+        assert_eq!(d.evaluate(t(3))[0].to, Status::Stale);
+        d.report(&lwt("a", "offline"), t(4));
+        assert!(d.evaluate(t(100)).is_empty());
+        assert_eq!(d.by_id["a"].status, Status::Offline);
+    }
+
+    #[test]
+    fn status_only_devices_are_online_or_unknown() {
+        let mut d = Devices::default();
+        d.report(&lwt("a", "online"), t(0));
+        assert_eq!(d.by_id["a"].status, Status::Online);
+        d.report(&classify("homie/x/$state", b"rebooting").unwrap(), t(0));
+        assert_eq!(d.by_id["x"].status, Status::Unknown);
+        assert_eq!(d.by_id["x"].detail(), Some("rebooting"));
+    }
+}
