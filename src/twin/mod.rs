@@ -464,11 +464,10 @@ impl Twin {
 fn log_transition(t: Option<Transition>) {
     let Some(t) = t else { return };
     let at = t.at.format("%H:%M:%S");
-    let word = t
-        .word
-        .as_deref()
-        .map(|w| format!(" ({w})"))
-        .unwrap_or_default();
+    let word = match t.word.as_deref() {
+        Some(w) if !w.eq_ignore_ascii_case(t.to.as_str()) => format!(" ({w})"),
+        _ => String::new(),
+    };
     match t.to {
         Status::Offline => log::warn!("{} went offline{word} at {at}", t.device),
         Status::Stale => log::warn!("{} is stale: silent too long, at {at}", t.device),
