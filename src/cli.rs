@@ -55,6 +55,9 @@ pub struct SimArgs {
     /// Stop after this long (e.g. 90s, 5m); default: until Ctrl-C.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
+    /// Topic prefix for the Contract Net messages
+    #[arg(long, default_value = "/cnp", value_name = "PREFIX")]
+    pub cnp_prefix: String,
 }
 
 /// Shape of the simulated world.
@@ -72,6 +75,19 @@ pub struct WorldArgs {
     /// Seed for the simulation's random numbers (default: random).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Contract Net machines m1…mN bidding for jobs [default: 3 in demo, 0 in sim]
+    #[arg(long, value_name = "N")]
+    pub machines: Option<usize>,
+    /// Run a supervisor that generates jobs and awards them (always on in demo when there
+    /// are machines)
+    #[arg(long)]
+    pub supervisor: bool,
+    /// Seconds between the supervisor's jobs
+    #[arg(long, default_value_t = 4.0, value_name = "SECONDS")]
+    pub job_every: f64,
+    /// Seconds each call for proposals waits for bids
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    pub job_deadline: f64,
 }
 
 /// Where and how to connect.
@@ -114,6 +130,9 @@ pub struct ViewArgs {
     /// interval, at least 10s]
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub stale_after: Option<Duration>,
+    /// Topic prefix of the Contract Net protocol [default: /cnp]
+    #[arg(long, value_name = "PREFIX")]
+    pub cnp_prefix: Option<String>,
     /// Colour theme: default, light, high-contrast, or a TOML file [default: default]
     #[arg(long, value_name = "NAME|FILE")]
     pub theme: Option<String>,

@@ -30,6 +30,10 @@ pub struct FileConfig {
     pub fps: Option<f64>,
     /// e.g. "30s": a device silent this long is stale
     pub stale_after: Option<String>,
+    /// Contract Net topic prefix [default: /cnp]
+    pub cnp_prefix: Option<String>,
+    /// e.g. "3s": how long a call for proposals waits when it names no deadline
+    pub cnp_deadline: Option<String>,
     /// Extra topic schemas, tried before the built-in ones.
     pub schemas: Option<Vec<String>>,
     /// Payloads larger than this many bytes are counted, not decoded [default: 1048576]
@@ -169,6 +173,21 @@ pub fn resolve(
         ),
         (None, None) => None,
     };
+    let cnp_prefix = view
+        .cnp_prefix
+        .clone()
+        .or(file.cnp_prefix.clone())
+        .unwrap_or_else(|| "/cnp".into());
+    if cnp_prefix.is_empty() || cnp_prefix.contains(['+', '#']) {
+        return Err(AppError::Usage(format!(
+            "--cnp-prefix must be a plain topic prefix, not `{cnp_prefix}`"
+        )));
+    }
+    let cnp_deadline = match &file.cnp_deadline {
+        Some(text) => crate::cli::parse_duration(text)
+            .map_err(|e| AppError::Usage(format!("config file cnp_deadline: {e}")))?,
+        None => Duration::from_secs(3),
+    };
     let schemas = Schemas::with_extra(file.schemas.as_deref().unwrap_or(&[]))
         .map_err(|e| AppError::Usage(format!("config file: {e}")))?;
 
@@ -199,6 +218,8 @@ pub fn resolve(
                 .max_payload
                 .unwrap_or(crate::twin::decode::DEFAULT_MAX_PAYLOAD),
             stale_after,
+            cnp_prefix,
+            cnp_deadline,
         },
         theme: view
             .theme

@@ -28,8 +28,8 @@ pub struct Snapshot {
     pub sensors: Vec<SensorSnap>,
     pub devices: Vec<DeviceSnap>,
     pub alerts: Vec<AlertSnap>,
-    pub jobs: Vec<serde_json::Value>,
-    pub machines: Vec<serde_json::Value>,
+    pub jobs: Vec<JobSnap>,
+    pub machines: Vec<MachineSnap>,
     pub commands: Vec<serde_json::Value>,
     /// Undecodable traffic per topic (extension).
     pub undecoded_topics: Vec<UndecodedSnap>,
@@ -68,6 +68,53 @@ pub struct DeviceSnap {
     pub series: usize,
     /// Messages from or about it (extension).
     pub messages: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProposalSnap {
+    pub machine: String,
+    pub time: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefusalSnap {
+    pub machine: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobSnap {
+    pub job_id: String,
+    pub job_type: Option<String>,
+    pub state: &'static str,
+    pub proposals: Vec<ProposalSnap>,
+    pub refusals: Vec<RefusalSnap>,
+    pub winner: Option<String>,
+    pub violations: Vec<String>,
+    /// When the call for proposals went out (extension).
+    pub cfp_at: String,
+    /// The awarded execution time in seconds (extension).
+    pub awarded_time: Option<f64>,
+    /// When the award was seen (extension).
+    pub awarded_at: Option<String>,
+    /// When it was done, reported or inferred (extension).
+    pub done_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MachineSnap {
+    pub id: String,
+    /// `idle`, `busy` or `offline` (when its liveness says so).
+    pub state: &'static str,
+    pub jobs_won: u64,
+    pub jobs_done: u64,
+    pub busy_seconds: f64,
+    /// The job it is busy with (extension).
+    pub job: Option<String>,
+    /// Busy share of the time since first seen, 0–1 (extension).
+    pub utilisation: f64,
+    /// Job type → seconds, from its proposals (extension).
+    pub capabilities: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -158,8 +205,70 @@ impl Snapshot {
                     at: ts(a.at),
                 })
                 .collect(),
-            jobs: Vec::new(),
-            machines: Vec::new(),
+            jobs: twin
+                .cnp
+                .order
+                .iter()
+                .filter_map(|id| twin.cnp.jobs.get(id))
+                .map(|j| JobSnap {
+                    job_id: j.id.clone(),
+                    job_type: j.job_type.clone(),
+                    state: j.state.as_str(),
+                    proposals: j
+                        .proposals
+                        .iter()
+                        .map(|p| ProposalSnap {
+                            machine: p.machine.clone(),
+                            time: p.time,
+                        })
+                        .collect(),
+                    refusals: j
+                        .refusals
+                        .iter()
+                        .map(|r| RefusalSnap {
+                            machine: r.machine.clone(),
+                            reason: r.reason.clone(),
+                        })
+                        .collect(),
+                    winner: j.winner.clone(),
+                    violations: j.violations.clone(),
+                    cfp_at: ts(j.cfp_at),
+                    awarded_time: j.awarded_time,
+                    awarded_at: j.awarded_at.map(ts),
+                    done_at: j.done_at.map(ts),
+                })
+                .collect(),
+            machines: twin
+                .cnp
+                .machines
+                .values()
+                .map(|m| {
+                    let offline = matches!(
+                        twin.device_status(&m.id),
+                        Some(crate::twin::devices::Status::Offline)
+                    );
+                    let job = match &m.state {
+                        crate::twin::cnp::MachineState::Busy(j) => Some(j.clone()),
+                        crate::twin::cnp::MachineState::Idle => None,
+                    };
+                    MachineSnap {
+                        id: m.id.clone(),
+                        state: if offline {
+                            "offline"
+                        } else if job.is_some() {
+                            "busy"
+                        } else {
+                            "idle"
+                        },
+                        jobs_won: m.jobs_won,
+                        jobs_done: m.jobs_done,
+                        busy_seconds: (m.busy_at(now) * 1000.0).round() / 1000.0,
+                        job,
+                        utilisation: (m.utilisation(now) * 1000.0).round() / 1000.0,
+                        capabilities: m.capabilities.clone(),
+                    }
+                })
+                .collect(),
             commands: Vec::new(),
             undecoded_topics,
         }

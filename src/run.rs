@@ -65,7 +65,21 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
     }
 }
 
-fn world_spec(w: &WorldArgs) -> Result<WorldSpec, AppError> {
+fn world_spec(w: &WorldArgs, demo: bool, cnp_prefix: &str) -> Result<WorldSpec, AppError> {
+    for (name, v) in [
+        ("--job-every", w.job_every),
+        ("--job-deadline", w.job_deadline),
+    ] {
+        if !(v.is_finite() && (0.01..=3600.0).contains(&v)) {
+            return Err(AppError::Usage(format!(
+                "{name} must be between 0.01 and 3600 seconds, not {v}"
+            )));
+        }
+    }
+    let machines = w.machines.unwrap_or(if demo { 3 } else { 0 });
+    if machines > 1000 {
+        return Err(AppError::Usage("at most 1000 simulated machines".into()));
+    }
     if !(w.interval.is_finite() && (0.001..=3600.0).contains(&w.interval)) {
         return Err(AppError::Usage(format!(
             "--interval must be between 0.001 and 3600 seconds, not {}",
@@ -82,13 +96,18 @@ fn world_spec(w: &WorldArgs) -> Result<WorldSpec, AppError> {
         zone_sensors: w.zone_sensors,
         interval: Duration::from_secs_f64(w.interval),
         seed: w.seed,
+        machines,
+        supervisor: w.supervisor || (demo && machines > 0),
+        job_every: Duration::from_secs_f64(w.job_every),
+        job_deadline: Duration::from_secs_f64(w.job_deadline),
+        cnp_prefix: cnp_prefix.to_string(),
     })
 }
 
 /// `twinview demo`: embedded broker + simulated world + the UI (or headless).
 pub async fn demo(args: DemoArgs) -> Result<(), AppError> {
-    let spec = world_spec(&args.world)?;
     let mut settings = config::resolve(&ConnArgs::default(), &args.view, None)?;
+    let spec = world_spec(&args.world, true, &settings.twin.cnp_prefix)?;
     let b = broker::start()?;
     settings.conn.host = b.host().to_string();
     settings.conn.port = b.port;
@@ -98,7 +117,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), AppError> {
 
 /// `twinview sim`: only the simulated world, against any broker.
 pub async fn sim(args: SimArgs) -> Result<(), AppError> {
-    let spec = world_spec(&args.world)?;
+    let spec = world_spec(&args.world, false, &args.cnp_prefix)?;
     let settings = config::resolve(&args.conn, &ViewArgs::default(), password_env())?;
     logging::init_stderr();
     if settings.conn.username.is_some() {
@@ -120,9 +139,15 @@ pub async fn sim(args: SimArgs) -> Result<(), AppError> {
     .map_err(|e| AppError::Connect(format!("cannot connect to {}: {e}", settings.conn.url())))?;
     let world = sim::spawn(&settings.conn.host, settings.conn.port, &spec);
     log::info!(
-        "simulating {} lab sensors and {} zone sensors on {} (Ctrl-C stops)",
+        "simulating {} lab sensors, {} zone sensors, {} machines{} on {} (Ctrl-C stops)",
         spec.lab_sensors,
         spec.zone_sensors,
+        spec.machines,
+        if spec.supervisor {
+            " and a supervisor"
+        } else {
+            ""
+        },
         settings.conn.url()
     );
     let stop = headless::shutdown_signal();

@@ -211,3 +211,73 @@ fn drop_keys_outside_the_demo_say_where_they_work() {
         twinview::ui::Flow::Sim("old-sensor".into(), twinview::sim::SimControl::Drop)
     );
 }
+
+/// A factory's negotiations: a clean one, one awarded to the slower bidder, one nobody can do.
+fn twin_with_jobs() -> Twin {
+    let mut twin = Twin::default();
+    let mut feed = |ms: i64, topic: &str, payload: &str| {
+        twin.apply(&Event::Message(Message::new(
+            t0() + Duration::milliseconds(ms),
+            topic,
+            payload.as_bytes().to_vec(),
+        )));
+    };
+    feed(
+        0,
+        "/cnp/cfp",
+        r#"{"job_id":"JOB_1","job_type":"drilling","deadline":1.0}"#,
+    );
+    feed(100, "/cnp/bid/m1", r#"{"job_id":"JOB_1","time":3.0}"#);
+    feed(120, "/cnp/bid/m2", r#"{"job_id":"JOB_1","time":5.0}"#);
+    feed(
+        130,
+        "/cnp/bid/m3",
+        r#"{"job_id":"JOB_1","reason":"cannot_do"}"#,
+    );
+    feed(1000, "/cnp/assign/m1", r#"{"job_id":"JOB_1","time":3.0}"#);
+    feed(4000, "/cnp/done/m1", r#"{"job_id":"JOB_1"}"#);
+    feed(
+        5000,
+        "/cnp/cfp",
+        r#"{"job_id":"JOB_2","job_type":"milling","deadline":1.0}"#,
+    );
+    feed(5100, "/cnp/bid/m1", r#"{"job_id":"JOB_2","time":2.0}"#);
+    feed(5200, "/cnp/bid/m2", r#"{"job_id":"JOB_2","time":4.5}"#);
+    feed(6000, "/cnp/assign/m2", r#"{"job_id":"JOB_2","time":4.5}"#);
+    feed(
+        9000,
+        "/cnp/cfp",
+        r#"{"job_id":"JOB_3","job_type":"inspection","deadline":1.0}"#,
+    );
+    feed(
+        9100,
+        "/cnp/bid/m1",
+        r#"{"job_id":"JOB_3","reason":"cannot_do"}"#,
+    );
+    twin.tick(t0() + Duration::seconds(12));
+    twin
+}
+
+#[test]
+fn jobs_tab_and_negotiation() {
+    let twin = twin_with_jobs();
+    let mut ui = UiState::new(
+        "mqtt://localhost:1883",
+        t0() + Duration::seconds(12),
+        FixedOffset::east_opt(0).unwrap(),
+    );
+    ui.refresh(&twin);
+    ui.handle(Action::GoTab(2), &twin);
+    let screen = draw(&twin, &ui, 100, 30);
+    assert!(screen.contains("unassigned"), "{screen}");
+    insta::assert_snapshot!("jobs_tab", screen);
+    // Newest first: JOB_3, JOB_2; Enter opens JOB_2's negotiation with its violation.
+    ui.handle(Action::Down, &twin);
+    ui.handle(Action::Enter, &twin);
+    let screen = draw(&twin, &ui, 100, 16);
+    assert!(
+        screen.contains("violation: awarded to m2 (4.5 s) but m1 proposed 2 s"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("jobs_negotiation", screen);
+}

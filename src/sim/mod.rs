@@ -3,6 +3,7 @@
 //! device would.
 
 pub mod broker;
+pub mod factory;
 pub mod sensors;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,14 @@ pub struct WorldSpec {
     pub zone_sensors: usize,
     pub interval: Duration,
     pub seed: Option<u64>,
+    /// Contract Net machines `m1`…`mN`.
+    pub machines: usize,
+    /// Run a supervisor that generates jobs.
+    pub supervisor: bool,
+    /// Seconds between jobs and how long each call for proposals waits.
+    pub job_every: Duration,
+    pub job_deadline: Duration,
+    pub cnp_prefix: String,
 }
 
 impl Default for WorldSpec {
@@ -35,6 +44,11 @@ impl Default for WorldSpec {
             zone_sensors: 4,
             interval: Duration::from_secs(1),
             seed: None,
+            machines: 3,
+            supervisor: true,
+            job_every: Duration::from_secs(4),
+            job_deadline: Duration::from_secs(1),
+            cnp_prefix: "/cnp".into(),
         }
     }
 }
@@ -179,6 +193,32 @@ pub fn spawn(host: &str, port: u16, spec: &WorldSpec) -> World {
         world
             .tasks
             .push(tokio::spawn(run_sensor(link, s, spec.interval, rng, rx)));
+    }
+    let prefix = spec.cnp_prefix.trim_end_matches('/').to_string();
+    let mut rng = Rng::with_seed(seeder.u64(..));
+    for m in factory::machines(spec.machines, &mut rng) {
+        world.tasks.push(tokio::spawn(factory::run_machine(
+            host.to_string(),
+            port,
+            run_id,
+            prefix.clone(),
+            m,
+        )));
+    }
+    if spec.supervisor {
+        let sup = factory::SupervisorSpec {
+            every: spec.job_every,
+            deadline: spec.job_deadline,
+            impossible_share: 0.1,
+        };
+        world.tasks.push(tokio::spawn(factory::run_supervisor(
+            host.to_string(),
+            port,
+            run_id,
+            prefix,
+            sup,
+            Rng::with_seed(seeder.u64(..)),
+        )));
     }
     world
 }

@@ -70,6 +70,8 @@ pub enum Undecodable {
     InvalidJson,
     NoNumbers,
     NotFinite,
+    /// A message on a Contract Net topic that is not JSON with a `job_id`.
+    ContractNet,
 }
 
 impl Undecodable {
@@ -82,6 +84,7 @@ impl Undecodable {
             Undecodable::InvalidJson => "invalid JSON",
             Undecodable::NoNumbers => "JSON without numeric fields",
             Undecodable::NotFinite => "NaN or infinite number",
+            Undecodable::ContractNet => "Contract Net message without job_id",
         }
     }
 }

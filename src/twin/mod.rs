@@ -3,6 +3,7 @@
 //! Nothing here knows about terminals; the UI and the headless snapshot both read a `&Twin`.
 
 pub mod anomaly;
+pub mod cnp;
 pub mod decode;
 pub mod devices;
 pub mod rate;
@@ -43,6 +44,10 @@ pub struct TwinConfig {
     pub max_payload: usize,
     /// `--stale-after`: silence after which any device is stale (else derived per device).
     pub stale_after: Option<Duration>,
+    /// Contract Net topic prefix (`/cnp`).
+    pub cnp_prefix: String,
+    /// How long a call for proposals waits when its payload names no deadline.
+    pub cnp_deadline: Duration,
 }
 
 impl Default for TwinConfig {
@@ -54,6 +59,8 @@ impl Default for TwinConfig {
             schemas: Schemas::default(),
             max_payload: decode::DEFAULT_MAX_PAYLOAD,
             stale_after: None,
+            cnp_prefix: "/cnp".into(),
+            cnp_deadline: Duration::from_secs(3),
         }
     }
 }
@@ -104,6 +111,7 @@ pub struct Twin {
     series_group: Vec<Option<GroupKey>>,
     pub undecoded: HashMap<String, UndecodedTopic>,
     pub devices: Devices,
+    pub cnp: cnp::Cnp,
     pub states: BTreeMap<String, DeviceWord>,
     pub alerts: VecDeque<AlertRecord>,
     /// Commands seen on the wire (published by anyone), by name.
@@ -137,6 +145,7 @@ impl Twin {
             series_group: Vec::new(),
             undecoded: HashMap::new(),
             devices: Devices::new(cfg.stale_after),
+            cnp: cnp::Cnp::new(&cfg.cnp_prefix, cfg.cnp_deadline),
             states: BTreeMap::new(),
             alerts: VecDeque::new(),
             commands_seen: BTreeMap::new(),
@@ -192,6 +201,17 @@ impl Twin {
         if let Some(report) = devices::classify(&m.topic, &m.payload) {
             let t = self.devices.report(&report, m.at);
             log_transition(t);
+            return;
+        }
+        if let Some((step, machine)) = self.cnp.classify(&m.topic) {
+            match self.cnp.apply(step, machine.as_deref(), &m.payload, m.at) {
+                Ok(notes) => {
+                    for n in notes {
+                        log::warn!("Contract Net violation — {n}");
+                    }
+                }
+                Err(_) => self.count_undecoded(m, Undecodable::ContractNet),
+            }
             return;
         }
 
@@ -441,6 +461,9 @@ impl Twin {
     pub fn tick(&mut self, now: DateTime<Utc>) {
         for t in self.devices.evaluate(now) {
             log_transition(Some(t));
+        }
+        for n in self.cnp.tick(now) {
+            log::info!("Contract Net — {n}");
         }
     }
 

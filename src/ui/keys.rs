@@ -37,8 +37,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
     ("?", "show / hide this help"),
     (
-        "Tab  Shift-Tab  1 2 3",
-        "switch tab (Sensors, Devices, Log)",
+        "Tab  Shift-Tab  1-4",
+        "switch tab (Sensors, Devices, Jobs, Log)",
     ),
     ("p", "pause / resume the display (ingest goes on)"),
     (
@@ -49,7 +49,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Home End  g G", "first / last sensor"),
     (
         "Enter",
-        "open / close the detail chart of the selected sensor",
+        "open / close the sensor chart or the job negotiation",
     ),
     (
         "/",

@@ -26,16 +26,18 @@ use theme::Theme;
 pub enum Tab {
     Sensors,
     Devices,
+    Jobs,
     Log,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Sensors, Tab::Devices, Tab::Log];
+    pub const ALL: [Tab; 4] = [Tab::Sensors, Tab::Devices, Tab::Jobs, Tab::Log];
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Sensors => "Sensors",
             Tab::Devices => "Devices",
+            Tab::Jobs => "Jobs",
             Tab::Log => "Log",
         }
     }
@@ -186,11 +188,59 @@ impl SensorsView {
     }
 }
 
+/// The Jobs tab's view state.
+#[derive(Debug, Default)]
+pub struct JobsView {
+    pub selected: Option<String>,
+    /// Job ids, newest first.
+    pub rows: Vec<String>,
+    pub selected_row: usize,
+    pub offset: Cell<usize>,
+    pub page: Cell<usize>,
+    /// Showing the selected job's negotiation.
+    pub detail: bool,
+    cache_key: Option<usize>,
+}
+
+impl JobsView {
+    fn refresh(&mut self, twin: &Twin) {
+        let key = twin.cnp.order.len();
+        if self.cache_key != Some(key) || self.rows.len() != twin.cnp.jobs.len() {
+            self.rows = twin.cnp.order.iter().rev().cloned().collect();
+            self.cache_key = Some(key);
+        }
+        match self
+            .selected
+            .as_ref()
+            .and_then(|s| self.rows.iter().position(|r| r == s))
+        {
+            Some(p) => self.selected_row = p,
+            None => {
+                self.selected = self.rows.first().cloned();
+                self.selected_row = 0;
+                self.detail = false;
+            }
+        }
+    }
+
+    fn step(&mut self, delta: isize) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let next = (self.selected_row as isize)
+            .saturating_add(delta)
+            .clamp(0, self.rows.len() as isize - 1) as usize;
+        self.selected_row = next;
+        self.selected = Some(self.rows[next].clone());
+    }
+}
+
 /// Everything the views need besides the twin.
 pub struct UiState {
     pub tab: Tab,
     pub sensors: SensorsView,
     pub devices: DevicesView,
+    pub jobs: JobsView,
     /// A short message for the footer and when it was set.
     pub flash: Option<(String, DateTime<Utc>)>,
     /// Whether the demo's simulated devices can be dropped and restored (`x`, `u`).
@@ -219,6 +269,7 @@ impl UiState {
             tab: Tab::Sensors,
             sensors: SensorsView::default(),
             devices: DevicesView::default(),
+            jobs: JobsView::default(),
             flash: None,
             demo: false,
             help: false,
@@ -241,6 +292,7 @@ impl UiState {
     pub fn refresh(&mut self, live: &Twin) {
         let twin = self.frozen.as_deref().unwrap_or(live);
         self.devices.refresh(twin);
+        self.jobs.refresh(twin);
         let v = &mut self.sensors;
         let sort = v.sort();
         let tick = if sort == SortKey::Name {
@@ -333,6 +385,7 @@ impl UiState {
             _ => match self.tab {
                 Tab::Sensors => self.handle_sensors(action),
                 Tab::Devices => self.handle_devices(action),
+                Tab::Jobs => self.handle_jobs(action),
                 Tab::Log => tabs::log::handle(&self.log, action),
             },
         }
@@ -369,6 +422,22 @@ impl UiState {
                 self.say("select a device first");
                 Flow::Continue
             }
+        }
+    }
+
+    fn handle_jobs(&mut self, action: Action) {
+        let v = &mut self.jobs;
+        let page = v.page.get().max(1) as isize;
+        match action {
+            Action::Up => v.step(-1),
+            Action::Down => v.step(1),
+            Action::PageUp => v.step(-page),
+            Action::PageDown => v.step(page),
+            Action::Home => v.step(isize::MIN / 2),
+            Action::End => v.step(isize::MAX / 2),
+            Action::Enter => v.detail = !v.detail && v.selected.is_some(),
+            Action::Back => v.detail = false,
+            _ => {}
         }
     }
 
@@ -511,6 +580,7 @@ pub fn render(frame: &mut Frame, live: &Twin, ui: &UiState, theme: &Theme) {
     match ui.tab {
         Tab::Sensors => tabs::sensors::render(frame, body, twin, ui, theme),
         Tab::Devices => tabs::devices::render(frame, body, twin, ui, theme),
+        Tab::Jobs => tabs::jobs::render(frame, body, twin, ui, theme),
         Tab::Log => tabs::log::render(frame, body, twin, ui, theme),
     }
     widgets::footer(frame, footer, ui, theme);
@@ -611,6 +681,8 @@ mod tests {
         assert!(ui.frozen.is_none());
         ui.handle(Action::NextTab, &t);
         assert_eq!(ui.tab, Tab::Devices);
+        ui.handle(Action::NextTab, &t);
+        assert_eq!(ui.tab, Tab::Jobs);
         ui.handle(Action::NextTab, &t);
         assert_eq!(ui.tab, Tab::Log);
         ui.handle(Action::Help, &t);

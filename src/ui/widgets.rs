@@ -305,6 +305,20 @@ pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
                 ("?", "help"),
                 ("q", "quit"),
             ],
+            Tab::Jobs if ui.jobs.detail => &[
+                ("Esc", "back to jobs"),
+                ("↑↓", "prev/next job"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+            Tab::Jobs => &[
+                ("↑↓", "select job"),
+                ("Enter", "negotiation"),
+                ("p", "pause"),
+                ("Tab", "tabs"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
             Tab::Log => &[
                 ("PgUp/PgDn", "scroll"),
                 ("Esc", "follow"),

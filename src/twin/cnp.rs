@@ -1,0 +1,714 @@
+//! Contract Net tracking (CONVENTIONS.md §3): calls for proposals, bids, refusals, awards and
+//! completions, per job and per machine, with the protocol violations they reveal.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// Jobs kept (oldest finished jobs are forgotten first).
+const MAX_JOBS: usize = 2000;
+/// Busy periods kept per machine for the timeline.
+const MAX_PERIODS: usize = 64;
+
+/// The kind of a Contract Net message, from its topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Cfp,
+    Bid,
+    Assign,
+    Done,
+}
+
+/// Where a job is in its negotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobState {
+    Bidding,
+    Assigned,
+    Running,
+    Done,
+    Unassigned,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Bidding => "bidding",
+            JobState::Assigned => "assigned",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Unassigned => "unassigned",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    pub machine: String,
+    pub time: f64,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub machine: String,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One message of a negotiation, for the detail view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NegotiationLine {
+    pub at: DateTime<Utc>,
+    pub step: Step,
+    pub machine: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub job_type: Option<String>,
+    pub cfp_at: DateTime<Utc>,
+    pub deadline: Duration,
+    pub proposals: Vec<Proposal>,
+    pub refusals: Vec<Refusal>,
+    pub winner: Option<String>,
+    pub awarded_time: Option<f64>,
+    pub awarded_at: Option<DateTime<Utc>>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub state: JobState,
+    pub violations: Vec<String>,
+    pub log: Vec<NegotiationLine>,
+}
+
+impl Job {
+    fn new(id: &str, at: DateTime<Utc>, deadline: Duration) -> Job {
+        Job {
+            id: id.to_string(),
+            job_type: None,
+            cfp_at: at,
+            deadline,
+            proposals: Vec::new(),
+            refusals: Vec::new(),
+            winner: None,
+            awarded_time: None,
+            awarded_at: None,
+            done_at: None,
+            state: JobState::Bidding,
+            violations: Vec::new(),
+            log: Vec::new(),
+        }
+    }
+
+    pub fn best(&self) -> Option<&Proposal> {
+        self.proposals
+            .iter()
+            .min_by(|a, b| a.time.total_cmp(&b.time))
+    }
+}
+
+/// What a machine is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MachineState {
+    Idle,
+    Busy(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub id: String,
+    pub state: MachineState,
+    /// Job type → seconds, from its proposals.
+    pub capabilities: BTreeMap<String, f64>,
+    /// Job types it refused as `cannot_do`.
+    pub cannot: BTreeSet<String>,
+    pub jobs_won: u64,
+    pub jobs_done: u64,
+    /// Completed busy time in seconds (the current job not included).
+    pub busy_seconds: f64,
+    pub busy_since: Option<DateTime<Utc>>,
+    /// Expected end of the current job (award + bid time).
+    pub busy_until: Option<DateTime<Utc>>,
+    pub first_seen: DateTime<Utc>,
+    /// Recent busy periods (start, end) for the timeline.
+    pub periods: VecDeque<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl Machine {
+    /// A fresh machine record (for view tests).
+    pub fn new_for_test(id: &str, at: DateTime<Utc>) -> Machine {
+        Machine::new(id, at)
+    }
+
+    fn new(id: &str, at: DateTime<Utc>) -> Machine {
+        Machine {
+            id: id.to_string(),
+            state: MachineState::Idle,
+            capabilities: BTreeMap::new(),
+            cannot: BTreeSet::new(),
+            jobs_won: 0,
+            jobs_done: 0,
+            busy_seconds: 0.0,
+            busy_since: None,
+            busy_until: None,
+            first_seen: at,
+            periods: VecDeque::new(),
+        }
+    }
+
+    /// Busy seconds up to `now`, the current job included.
+    pub fn busy_at(&self, now: DateTime<Utc>) -> f64 {
+        self.busy_seconds
+            + self
+                .busy_since
+                .map(|s| secs(now - s).max(0.0))
+                .unwrap_or(0.0)
+    }
+
+    /// Share of time busy since it was first seen.
+    pub fn utilisation(&self, now: DateTime<Utc>) -> f64 {
+        let span = secs(now - self.first_seen);
+        if span <= 0.0 {
+            0.0
+        } else {
+            (self.busy_at(now) / span).clamp(0.0, 1.0)
+        }
+    }
+
+    fn finish(&mut self, at: DateTime<Utc>) {
+        if let Some(start) = self.busy_since.take() {
+            let end = at.max(start);
+            self.busy_seconds += secs(end - start);
+            if self.periods.len() == MAX_PERIODS {
+                self.periods.pop_front();
+            }
+            self.periods.push_back((start, end));
+        }
+        self.busy_until = None;
+        self.state = MachineState::Idle;
+    }
+}
+
+fn secs(d: chrono::TimeDelta) -> f64 {
+    d.num_milliseconds() as f64 / 1000.0
+}
+
+/// The tracker.
+#[derive(Debug, Clone)]
+pub struct Cnp {
+    /// Topic prefix, e.g. `/cnp`.
+    pub prefix: String,
+    pub default_deadline: Duration,
+    pub jobs: HashMap<String, Job>,
+    /// Job ids, oldest first.
+    pub order: VecDeque<String>,
+    pub machines: BTreeMap<String, Machine>,
+    /// Grows with every change; views cache on it.
+    pub revision: u64,
+}
+
+impl Cnp {
+    pub fn new(prefix: &str, default_deadline: Duration) -> Cnp {
+        Cnp {
+            prefix: prefix.trim_end_matches('/').to_string(),
+            default_deadline,
+            jobs: HashMap::new(),
+            order: VecDeque::new(),
+            machines: BTreeMap::new(),
+            revision: 0,
+        }
+    }
+
+    /// The step and machine a topic names, if it is a Contract Net topic.
+    pub fn classify(&self, topic: &str) -> Option<(Step, Option<String>)> {
+        let rest = topic.strip_prefix(&self.prefix)?.strip_prefix('/')?;
+        let mut parts = rest.split('/');
+        let step = match parts.next()? {
+            "cfp" => Step::Cfp,
+            "bid" => Step::Bid,
+            "assign" => Step::Assign,
+            "done" => Step::Done,
+            _ => return None,
+        };
+        let machine = parts.next().filter(|m| !m.is_empty()).map(String::from);
+        if parts.next().is_some() || (step == Step::Cfp) != machine.is_none() {
+            return None;
+        }
+        Some((step, machine))
+    }
+
+    fn machine(&mut self, id: &str, at: DateTime<Utc>) -> &mut Machine {
+        self.machines
+            .entry(id.to_string())
+            .or_insert_with(|| Machine::new(id, at))
+    }
+
+    fn job(&mut self, id: &str, at: DateTime<Utc>) -> &mut Job {
+        if !self.jobs.contains_key(id) {
+            self.jobs
+                .insert(id.to_string(), Job::new(id, at, self.default_deadline));
+            self.order.push_back(id.to_string());
+            self.forget_old();
+        }
+        self.jobs.get_mut(id).expect("just inserted")
+    }
+
+    fn forget_old(&mut self) {
+        while self.order.len() > MAX_JOBS {
+            if let Some(old) = self.order.pop_front() {
+                self.jobs.remove(&old);
+            }
+        }
+    }
+
+    /// Applies one message; returns log lines worth showing (violations, unassigned jobs).
+    /// A payload it cannot read is reported as `Err` with the reason.
+    pub fn apply(
+        &mut self,
+        step: Step,
+        machine: Option<&str>,
+        payload: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, &'static str> {
+        let v: Value = std::str::from_utf8(payload)
+            .ok()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .ok_or("Contract Net payload is not JSON")?;
+        let job_id = match v.get("job_id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err("Contract Net payload without job_id"),
+        };
+        let time = v
+            .get("time")
+            .and_then(Value::as_f64)
+            .filter(|t| t.is_finite() && *t >= 0.0);
+        self.revision += 1;
+        let mut notes = Vec::new();
+        match (step, machine) {
+            (Step::Cfp, _) => {
+                let deadline = v
+                    .get("deadline")
+                    .and_then(Value::as_f64)
+                    .filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e6)
+                    .map(Duration::from_secs_f64)
+                    .unwrap_or(self.default_deadline);
+                let job_type = v.get("job_type").and_then(Value::as_str).map(String::from);
+                let job = self.job(&job_id, at);
+                job.cfp_at = at;
+                job.deadline = deadline;
+                job.job_type = job_type.clone();
+                job.log.push(NegotiationLine {
+                    at,
+                    step,
+                    machine: None,
+                    text: format!(
+                        "call for proposals: {} (deadline {:.1} s)",
+                        job_type.as_deref().unwrap_or("?"),
+                        deadline.as_secs_f64()
+                    ),
+                });
+            }
+            (Step::Bid, Some(m)) => {
+                let reason = v.get("reason").and_then(Value::as_str).map(String::from);
+                let job_type = self.job(&job_id, at).job_type.clone();
+                let mach = self.machine(m, at);
+                match (time, reason) {
+                    (Some(t), _) => {
+                        if let Some(ty) = &job_type {
+                            mach.capabilities.insert(ty.clone(), t);
+                        }
+                        let job = self.job(&job_id, at);
+                        if job.winner.is_some() {
+                            let note = format!("proposal from {m} after the award");
+                            notes.push(format!("{job_id}: {note}"));
+                            job.violations.push(note);
+                        }
+                        job.proposals.push(Proposal {
+                            machine: m.to_string(),
+                            time: t,
+                            at,
+                        });
+                        job.log.push(NegotiationLine {
+                            at,
+                            step,
+                            machine: Some(m.to_string()),
+                            text: format!("proposes {t} s"),
+                        });
+                    }
+                    (None, reason) => {
+                        let reason = reason.unwrap_or_else(|| "refused".into());
+                        if reason == "cannot_do" {
+                            if let Some(ty) = &job_type {
+                                mach.cannot.insert(ty.clone());
+                            }
+                        }
+                        let job = self.job(&job_id, at);
+                        job.refusals.push(Refusal {
+                            machine: m.to_string(),
+                            reason: reason.clone(),
+                            at,
+                        });
+                        job.log.push(NegotiationLine {
+                            at,
+                            step,
+                            machine: Some(m.to_string()),
+                            text: format!("refuses: {reason}"),
+                        });
+                    }
+                }
+            }
+            (Step::Assign, Some(m)) => {
+                let busy_with = match &self.machine(m, at).state {
+                    MachineState::Busy(j) if *j != job_id => Some(j.clone()),
+                    _ => None,
+                };
+                let job = self.job(&job_id, at);
+                let mut violations = Vec::new();
+                let own = job
+                    .proposals
+                    .iter()
+                    .find(|p| p.machine == m)
+                    .map(|p| p.time);
+                match own {
+                    None => violations.push(format!("awarded to {m}, which did not propose")),
+                    Some(t) => {
+                        if let Some(best) = job.best() {
+                            if best.time < t {
+                                violations.push(format!(
+                                    "awarded to {m} ({t} s) but {} proposed {} s",
+                                    best.machine, best.time
+                                ));
+                            }
+                        }
+                    }
+                }
+                if let Some(other) = &busy_with {
+                    violations.push(format!("awarded to {m} while it is busy with {other}"));
+                }
+                if job.winner.as_deref().is_some_and(|w| w != m) {
+                    violations.push(format!(
+                        "awarded a second time, to {m} (first to {})",
+                        job.winner.as_deref().unwrap_or("?")
+                    ));
+                }
+                let run_time = time.or(own);
+                job.winner = Some(m.to_string());
+                job.awarded_time = run_time;
+                job.awarded_at = Some(at);
+                job.state = JobState::Assigned;
+                job.log.push(NegotiationLine {
+                    at,
+                    step,
+                    machine: Some(m.to_string()),
+                    text: match run_time {
+                        Some(t) => format!("awarded, {t} s"),
+                        None => "awarded".into(),
+                    },
+                });
+                for v in &violations {
+                    notes.push(format!("{job_id}: {v}"));
+                }
+                job.violations.extend(violations);
+                let mach = self.machine(m, at);
+                if busy_with.is_some() {
+                    mach.finish(at);
+                }
+                mach.jobs_won += 1;
+                mach.state = MachineState::Busy(job_id.clone());
+                mach.busy_since = Some(at);
+                mach.busy_until =
+                    run_time.map(|t| at + chrono::TimeDelta::milliseconds((t * 1000.0) as i64));
+            }
+            (Step::Done, Some(m)) => {
+                let job = self.job(&job_id, at);
+                job.state = JobState::Done;
+                job.done_at = Some(at);
+                job.log.push(NegotiationLine {
+                    at,
+                    step,
+                    machine: Some(m.to_string()),
+                    text: "done".into(),
+                });
+                let mach = self.machine(m, at);
+                if mach.state == MachineState::Busy(job_id.clone()) {
+                    mach.finish(at);
+                }
+                mach.jobs_done += 1;
+            }
+            (_, None) => return Err("Contract Net topic without machine"),
+        }
+        Ok(notes)
+    }
+
+    /// Advances time: deadlines pass, awarded jobs start running, and jobs of machines that
+    /// never report done end at award time + bid time.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<String> {
+        let mut notes = Vec::new();
+        let mut finished = Vec::new();
+        for job in self.jobs.values_mut() {
+            match job.state {
+                JobState::Bidding => {
+                    let deadline = job.cfp_at
+                        + chrono::TimeDelta::milliseconds(job.deadline.as_millis() as i64);
+                    if now > deadline && job.proposals.is_empty() {
+                        job.state = JobState::Unassigned;
+                        notes.push(format!(
+                            "{}: unassigned, no proposal before its deadline",
+                            job.id
+                        ));
+                        self.revision += 1;
+                    }
+                }
+                JobState::Assigned | JobState::Running => {
+                    if job.state == JobState::Assigned {
+                        job.state = JobState::Running;
+                        self.revision += 1;
+                    }
+                    if let (Some(at), Some(t), Some(w)) =
+                        (job.awarded_at, job.awarded_time, &job.winner)
+                    {
+                        let end = at + chrono::TimeDelta::milliseconds((t * 1000.0) as i64);
+                        if now >= end {
+                            job.state = JobState::Done;
+                            job.done_at = Some(end);
+                            finished.push((w.clone(), job.id.clone(), end));
+                            self.revision += 1;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (m, job, end) in finished {
+            if let Some(mach) = self.machines.get_mut(&m) {
+                if mach.state == MachineState::Busy(job) {
+                    mach.finish(end);
+                    mach.jobs_done += 1;
+                }
+            }
+        }
+        notes
+    }
+
+    /// Jobs, newest first.
+    pub fn jobs_newest_first(&self) -> impl Iterator<Item = &Job> {
+        self.order.iter().rev().filter_map(|id| self.jobs.get(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(ms: i64) -> DateTime<Utc> {
+        Utc.timestamp_millis_opt(1_800_000_000_000 + ms).unwrap()
+    }
+
+    /// Feeds (ms, topic, payload) through classify + apply; returns every note.
+    fn run(cnp: &mut Cnp, msgs: &[(i64, &str, &str)]) -> Vec<String> {
+        let mut notes = Vec::new();
+        for (ms, topic, payload) in msgs {
+            let (step, m) = cnp.classify(topic).unwrap_or_else(|| panic!("{topic}"));
+            notes.extend(
+                cnp.apply(step, m.as_deref(), payload.as_bytes(), t(*ms))
+                    .unwrap(),
+            );
+        }
+        notes
+    }
+
+    fn tracker() -> Cnp {
+        Cnp::new("/cnp", Duration::from_secs(3))
+    }
+
+    #[test]
+    fn topics() {
+        let c = tracker();
+        assert_eq!(c.classify("/cnp/cfp"), Some((Step::Cfp, None)));
+        assert_eq!(
+            c.classify("/cnp/bid/m1"),
+            Some((Step::Bid, Some("m1".into())))
+        );
+        assert_eq!(
+            c.classify("/cnp/assign/m1"),
+            Some((Step::Assign, Some("m1".into())))
+        );
+        assert_eq!(
+            c.classify("/cnp/done/m1"),
+            Some((Step::Done, Some("m1".into())))
+        );
+        assert_eq!(c.classify("/cnp/bid"), None);
+        assert_eq!(c.classify("/cnp/cfp/x"), None);
+        assert_eq!(c.classify("/cnpx/cfp"), None);
+        assert_eq!(c.classify("cnp/cfp"), None);
+        assert_eq!(
+            Cnp::new("contractnet", Duration::ZERO).classify("contractnet/cfp"),
+            Some((Step::Cfp, None))
+        );
+    }
+
+    #[test]
+    fn a_clean_negotiation() {
+        let mut c = tracker();
+        let notes = run(
+            &mut c,
+            &[
+                (0, "/cnp/cfp", r#"{"job_id":"JOB_1","job_type":"drilling"}"#),
+                (100, "/cnp/bid/m1", r#"{"job_id":"JOB_1","time":3.0}"#),
+                (120, "/cnp/bid/m2", r#"{"job_id":"JOB_1","time":5.0}"#),
+                (
+                    130,
+                    "/cnp/bid/m3",
+                    r#"{"job_id":"JOB_1","reason":"cannot_do"}"#,
+                ),
+                (3000, "/cnp/assign/m1", r#"{"job_id":"JOB_1","time":3.0}"#),
+            ],
+        );
+        assert!(notes.is_empty(), "{notes:?}");
+        let j = &c.jobs["JOB_1"];
+        assert_eq!(j.job_type.as_deref(), Some("drilling"));
+        assert_eq!(j.proposals.len(), 2);
+        assert_eq!(j.refusals[0].reason, "cannot_do");
+        assert_eq!(j.winner.as_deref(), Some("m1"));
+        assert_eq!(j.state, JobState::Assigned);
+        assert_eq!(c.machines["m1"].state, MachineState::Busy("JOB_1".into()));
+        assert_eq!(c.machines["m1"].capabilities["drilling"], 3.0);
+        assert!(c.machines["m3"].cannot.contains("drilling"));
+        c.tick(t(3500));
+        assert_eq!(c.jobs["JOB_1"].state, JobState::Running);
+        run(&mut c, &[(5000, "/cnp/done/m1", r#"{"job_id":"JOB_1"}"#)]);
+        let j = &c.jobs["JOB_1"];
+        assert_eq!(j.state, JobState::Done);
+        let m1 = &c.machines["m1"];
+        assert_eq!(m1.state, MachineState::Idle);
+        assert_eq!((m1.jobs_won, m1.jobs_done), (1, 1));
+        assert!((m1.busy_seconds - 2.0).abs() < 1e-9);
+        assert_eq!(j.log.len(), 6);
+    }
+
+    #[test]
+    fn done_is_inferred_when_machines_never_report_it() {
+        let mut c = tracker();
+        run(
+            &mut c,
+            &[
+                (0, "/cnp/cfp", r#"{"job_id":"J","job_type":"milling"}"#),
+                (10, "/cnp/bid/m1", r#"{"job_id":"J","time":2.0}"#),
+                (1000, "/cnp/assign/m1", r#"{"job_id":"J","time":2.0}"#),
+            ],
+        );
+        c.tick(t(2000));
+        assert_eq!(c.jobs["J"].state, JobState::Running);
+        c.tick(t(3000));
+        assert_eq!(c.jobs["J"].state, JobState::Done);
+        assert_eq!(c.jobs["J"].done_at, Some(t(3000)));
+        let m1 = &c.machines["m1"];
+        assert_eq!((m1.state.clone(), m1.jobs_done), (MachineState::Idle, 1));
+        assert!((m1.busy_at(t(10_000)) - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn unassigned_after_the_deadline_without_proposals() {
+        let mut c = tracker();
+        run(
+            &mut c,
+            &[
+                (
+                    0,
+                    "/cnp/cfp",
+                    r#"{"job_id":"J","job_type":"polishing","deadline":1.5}"#,
+                ),
+                (10, "/cnp/bid/m1", r#"{"job_id":"J","reason":"cannot_do"}"#),
+            ],
+        );
+        assert!(c.tick(t(1500)).is_empty());
+        let notes = c.tick(t(1501));
+        assert_eq!(c.jobs["J"].state, JobState::Unassigned);
+        assert!(notes[0].contains("unassigned"));
+        // Default deadline: 3 s.
+        run(
+            &mut c,
+            &[(0, "/cnp/cfp", r#"{"job_id":"K","job_type":"x"}"#)],
+        );
+        c.tick(t(2999));
+        assert_eq!(c.jobs["K"].state, JobState::Bidding);
+        c.tick(t(3001));
+        assert_eq!(c.jobs["K"].state, JobState::Unassigned);
+    }
+
+    #[test]
+    fn award_to_a_machine_that_did_not_propose() {
+        let mut c = tracker();
+        let notes = run(
+            &mut c,
+            &[
+                (0, "/cnp/cfp", r#"{"job_id":"J","job_type":"drilling"}"#),
+                (10, "/cnp/bid/m1", r#"{"job_id":"J","time":3.0}"#),
+                (20, "/cnp/assign/m9", r#"{"job_id":"J","time":3.0}"#),
+            ],
+        );
+        assert_eq!(
+            c.jobs["J"].violations,
+            ["awarded to m9, which did not propose"]
+        );
+        assert_eq!(notes, ["J: awarded to m9, which did not propose"]);
+    }
+
+    #[test]
+    fn award_that_is_not_the_shortest() {
+        let mut c = tracker();
+        run(
+            &mut c,
+            &[
+                (0, "/cnp/cfp", r#"{"job_id":"J","job_type":"drilling"}"#),
+                (10, "/cnp/bid/m1", r#"{"job_id":"J","time":3.0}"#),
+                (11, "/cnp/bid/m2", r#"{"job_id":"J","time":5.0}"#),
+                (20, "/cnp/assign/m2", r#"{"job_id":"J","time":5.0}"#),
+            ],
+        );
+        assert_eq!(
+            c.jobs["J"].violations,
+            ["awarded to m2 (5 s) but m1 proposed 3 s"]
+        );
+    }
+
+    #[test]
+    fn award_to_a_busy_machine_and_proposal_after_award() {
+        let mut c = tracker();
+        run(
+            &mut c,
+            &[
+                (0, "/cnp/cfp", r#"{"job_id":"A","job_type":"drilling"}"#),
+                (10, "/cnp/bid/m1", r#"{"job_id":"A","time":30.0}"#),
+                (20, "/cnp/assign/m1", r#"{"job_id":"A","time":30.0}"#),
+                (30, "/cnp/cfp", r#"{"job_id":"B","job_type":"drilling"}"#),
+                (40, "/cnp/bid/m1", r#"{"job_id":"B","time":2.0}"#),
+                (50, "/cnp/assign/m1", r#"{"job_id":"B","time":2.0}"#),
+                (60, "/cnp/bid/m2", r#"{"job_id":"B","time":1.0}"#),
+            ],
+        );
+        assert_eq!(
+            c.jobs["B"].violations,
+            [
+                "awarded to m1 while it is busy with A",
+                "proposal from m2 after the award"
+            ]
+        );
+        assert_eq!(c.machines["m1"].state, MachineState::Busy("B".into()));
+    }
+
+    #[test]
+    fn unreadable_payloads_are_errors_not_panics() {
+        let mut c = tracker();
+        assert!(c.apply(Step::Cfp, None, b"not json", t(0)).is_err());
+        assert!(c
+            .apply(Step::Bid, Some("m1"), b"{\"time\":1}", t(0))
+            .is_err());
+        assert!(c.apply(Step::Bid, Some("m1"), &[0xff, 0xfe], t(0)).is_err());
+        assert!(c.jobs.is_empty());
+    }
+}
