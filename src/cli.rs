@@ -142,6 +142,9 @@ pub struct ViewArgs {
     /// Redraws per second at most [default: 20]
     #[arg(long, value_name = "N")]
     pub fps: Option<f64>,
+    /// Never publish anything: the command keys are disabled
+    #[arg(long)]
+    pub read_only: bool,
     /// No terminal UI: ingest, then print one JSON snapshot on stdout at the end
     #[arg(long)]
     pub headless: bool,

@@ -32,6 +32,9 @@ pub struct FileConfig {
     pub stale_after: Option<String>,
     /// Contract Net topic prefix [default: /cnp]
     pub cnp_prefix: Option<String>,
+    pub read_only: Option<bool>,
+    /// Command templates (`[commands]` table).
+    pub commands: Option<crate::commands::Templates>,
     /// e.g. "3s": how long a call for proposals waits when it names no deadline
     pub cnp_deadline: Option<String>,
     /// Extra topic schemas, tried before the built-in ones.
@@ -100,6 +103,8 @@ pub struct Settings {
     pub twin: TwinConfig,
     pub theme: String,
     pub fps: f64,
+    pub read_only: bool,
+    pub commands: crate::commands::Templates,
     pub headless: bool,
     pub duration: Option<Duration>,
     pub count: Option<u64>,
@@ -188,6 +193,10 @@ pub fn resolve(
             .map_err(|e| AppError::Usage(format!("config file cnp_deadline: {e}")))?,
         None => Duration::from_secs(3),
     };
+    let commands = file.commands.clone().unwrap_or_default();
+    commands
+        .validate()
+        .map_err(|e| AppError::Usage(format!("config file: {e}")))?;
     let schemas = Schemas::with_extra(file.schemas.as_deref().unwrap_or(&[]))
         .map_err(|e| AppError::Usage(format!("config file: {e}")))?;
 
@@ -227,6 +236,8 @@ pub fn resolve(
             .or(file.theme)
             .unwrap_or_else(|| "default".into()),
         fps,
+        read_only: view.read_only || file.read_only.unwrap_or(false),
+        commands,
         headless: view.headless,
         duration: view.duration,
         count: view.count,

@@ -15,6 +15,46 @@ pub enum Event {
     Message(Message),
     /// The connection to the broker changed state.
     Connection(ConnEvent),
+    /// A command twinview published was written or acknowledged, or failed.
+    Command(CommandEvent),
+}
+
+/// A command twinview publishes (CONVENTIONS.md §4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    /// Unique within a run, so its acknowledgement can find it.
+    pub id: u64,
+    pub topic: String,
+    pub payload: String,
+    pub qos: u8,
+    pub retain: bool,
+}
+
+/// What became of a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Written to the broker (final for QoS 0).
+    Sent,
+    /// The broker acknowledged it (QoS 1 and 2).
+    Acknowledged,
+    Failed(String),
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::Acknowledged => "acknowledged",
+            Outcome::Failed(why) => why,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandEvent {
+    pub at: DateTime<Utc>,
+    pub command: Command,
+    pub outcome: Outcome,
 }
 
 /// A received MQTT publish, stamped with the time of receipt.

@@ -30,7 +30,9 @@ pub struct Snapshot {
     pub alerts: Vec<AlertSnap>,
     pub jobs: Vec<JobSnap>,
     pub machines: Vec<MachineSnap>,
-    pub commands: Vec<serde_json::Value>,
+    pub commands: Vec<CommandSnap>,
+    /// Commands seen on the wire from anyone, by name (extension).
+    pub commands_seen: std::collections::BTreeMap<String, u64>,
     /// Undecodable traffic per topic (extension).
     pub undecoded_topics: Vec<UndecodedSnap>,
 }
@@ -115,6 +117,17 @@ pub struct MachineSnap {
     pub utilisation: f64,
     /// Job type → seconds, from its proposals (extension).
     pub capabilities: std::collections::BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommandSnap {
+    pub topic: String,
+    pub payload: String,
+    pub at: String,
+    /// (extensions)
+    pub qos: u8,
+    /// `sent`, `acknowledged`, or why it failed.
+    pub outcome: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -269,7 +282,18 @@ impl Snapshot {
                     }
                 })
                 .collect(),
-            commands: Vec::new(),
+            commands: twin
+                .commands
+                .iter()
+                .map(|c| CommandSnap {
+                    topic: c.topic.clone(),
+                    payload: c.payload.clone(),
+                    at: ts(c.at),
+                    qos: c.qos,
+                    outcome: c.outcome.as_str().to_string(),
+                })
+                .collect(),
+            commands_seen: twin.commands_seen.clone(),
             undecoded_topics,
         }
     }

@@ -4,6 +4,7 @@
 //! ([`ui`] and [`headless`]). The twin is plain Rust with no UI code.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod event;

@@ -42,7 +42,8 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
     let source = settings.conn.url();
     let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
     let stats = Arc::new(SourceStats::default());
-    tokio::spawn(mqtt::run(settings.conn.clone(), tx, stats.clone()));
+    let publisher = mqtt::spawn(settings.conn.clone(), tx, stats.clone());
+    let publisher = (!settings.read_only).then_some(publisher);
     let twin = Twin::new(settings.twin.clone());
     match theme {
         None => {
@@ -59,6 +60,8 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                 fps: settings.fps,
                 duration: settings.duration,
                 world,
+                publisher,
+                templates: settings.commands.clone(),
             };
             app::run(twin, rx, stats, opts).await
         }

@@ -5,19 +5,20 @@
 //! Subscriptions are sent on every ConnAck (a clean session forgets them) and failed
 //! connections are retried with capped exponential backoff.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, MqttOptions, Packet, QoS, SubscribeFilter,
-    SubscribeReasonCode,
+    AsyncClient, ConnectReturnCode, ConnectionError, MqttOptions, Outgoing, Packet, QoS,
+    SubscribeFilter, SubscribeReasonCode,
 };
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use crate::config::ConnSettings;
-use crate::event::{ConnEvent, ConnState, Event, Message};
+use crate::event::{Command, CommandEvent, ConnEvent, ConnState, Event, Message, Outcome};
 
 /// Largest packet accepted from the broker. Bigger than any sensible payload so that one
 /// oversized message is counted by the decoder instead of killing the connection.
@@ -86,10 +87,68 @@ pub fn options(conn: &ConnSettings) -> MqttOptions {
     opts
 }
 
+/// Publishes commands through the monitoring connection. Cloning is cheap.
+#[derive(Clone)]
+pub struct Publisher {
+    client: AsyncClient,
+    /// Commands queued but not yet written, in order (the poll loop pairs them with their
+    /// packet ids as rumqttc writes them).
+    pending: Arc<Mutex<VecDeque<Command>>>,
+}
+
+impl Publisher {
+    /// Queues `cmd`; its outcome arrives later as an [`Event::Command`].
+    pub fn send(&self, cmd: Command) -> Result<(), String> {
+        let mut pending = self.pending.lock().expect("publisher lock");
+        self.client
+            .try_publish(
+                cmd.topic.clone(),
+                qos(cmd.qos),
+                cmd.retain,
+                cmd.payload.clone().into_bytes(),
+            )
+            .map_err(|e| format!("cannot queue the command: {e}"))?;
+        pending.push_back(cmd);
+        Ok(())
+    }
+}
+
+/// Starts the source on its own task; returns the handle that publishes commands.
+pub fn spawn(conn: ConnSettings, tx: mpsc::Sender<Event>, stats: Arc<SourceStats>) -> Publisher {
+    let (client, eventloop) = AsyncClient::new(options(&conn), 64);
+    let publisher = Publisher {
+        client: client.clone(),
+        pending: Arc::new(Mutex::new(VecDeque::new())),
+    };
+    tokio::spawn(run(conn, client, eventloop, publisher.pending.clone(), tx, stats));
+    publisher
+}
+
+async fn command_event(tx: &mpsc::Sender<Event>, command: Command, outcome: Outcome) {
+    match &outcome {
+        Outcome::Failed(why) => log::error!("command to {} failed: {why}", command.topic),
+        o => log::info!("command to {} {}: {}", command.topic, o.as_str(), command.payload),
+    }
+    let _ = tx
+        .send(Event::Command(CommandEvent {
+            at: Utc::now(),
+            command,
+            outcome,
+        }))
+        .await;
+}
+
 /// Runs until the receiving side of `tx` is dropped.
-pub async fn run(conn: ConnSettings, tx: mpsc::Sender<Event>, stats: Arc<SourceStats>) {
+async fn run(
+    conn: ConnSettings,
+    client: AsyncClient,
+    mut eventloop: rumqttc::EventLoop,
+    pending: Arc<Mutex<VecDeque<Command>>>,
+    tx: mpsc::Sender<Event>,
+    stats: Arc<SourceStats>,
+) {
     let url = conn.url();
-    let (client, mut eventloop) = AsyncClient::new(options(&conn), 64);
+    let mut inflight: HashMap<u16, Command> = HashMap::new();
     let filters: Vec<SubscribeFilter> = conn
         .topics
         .iter()
@@ -126,6 +185,26 @@ pub async fn run(conn: ConnSettings, tx: mpsc::Sender<Event>, stats: Arc<SourceS
                     return;
                 }
             }
+            Ok(rumqttc::Event::Outgoing(Outgoing::Publish(pkid))) => {
+                let cmd = pending.lock().expect("publisher lock").pop_front();
+                if let Some(cmd) = cmd {
+                    if pkid == 0 {
+                        command_event(&tx, cmd, Outcome::Sent).await;
+                    } else {
+                        inflight.insert(pkid, cmd);
+                    }
+                }
+            }
+            Ok(rumqttc::Event::Incoming(Packet::PubAck(ack))) => {
+                if let Some(cmd) = inflight.remove(&ack.pkid) {
+                    command_event(&tx, cmd, Outcome::Acknowledged).await;
+                }
+            }
+            Ok(rumqttc::Event::Incoming(Packet::PubComp(ack))) => {
+                if let Some(cmd) = inflight.remove(&ack.pkid) {
+                    command_event(&tx, cmd, Outcome::Acknowledged).await;
+                }
+            }
             Ok(rumqttc::Event::Incoming(Packet::SubAck(ack))) => {
                 for (filter, code) in conn.topics.iter().zip(ack.return_codes.iter()) {
                     match code {
@@ -145,6 +224,15 @@ pub async fn run(conn: ConnSettings, tx: mpsc::Sender<Event>, stats: Arc<SourceS
                 }
                 let retry_in = backoff.next_delay();
                 let reason = describe_error(&e);
+                // A command caught in the outage is reported failed, not silently retried.
+                let lost: Vec<Command> = inflight
+                    .drain()
+                    .map(|(_, c)| c)
+                    .chain(pending.lock().expect("publisher lock").drain(..))
+                    .collect();
+                for cmd in lost {
+                    command_event(&tx, cmd, Outcome::Failed(format!("connection lost: {reason}"))).await;
+                }
                 let state = match e {
                     ConnectionError::ConnectionRefused(_) => {
                         ConnState::Refused { reason, retry_in }

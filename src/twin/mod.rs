@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::event::{ConnState, Event, Message};
+use crate::event::{CommandEvent, ConnState, Event, Message, Outcome};
 use anomaly::{Anomaly, GroupStats};
 use decode::{Decoded, Undecodable};
 use devices::{Devices, Status, Transition};
@@ -90,6 +90,17 @@ pub struct AlertRecord {
     pub at: DateTime<Utc>,
 }
 
+/// A command twinview published, and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandRecord {
+    pub id: u64,
+    pub at: DateTime<Utc>,
+    pub topic: String,
+    pub payload: String,
+    pub qos: u8,
+    pub outcome: Outcome,
+}
+
 /// What the twin remembers about a topic, so a message costs one hash lookup.
 #[derive(Debug, Clone)]
 struct TopicEntry {
@@ -114,6 +125,8 @@ pub struct Twin {
     pub cnp: cnp::Cnp,
     pub states: BTreeMap<String, DeviceWord>,
     pub alerts: VecDeque<AlertRecord>,
+    /// Commands twinview published (oldest dropped first).
+    pub commands: VecDeque<CommandRecord>,
     /// Commands seen on the wire (published by anyone), by name.
     pub commands_seen: BTreeMap<String, u64>,
     pub messages: u64,
@@ -148,6 +161,7 @@ impl Twin {
             cnp: cnp::Cnp::new(&cfg.cnp_prefix, cfg.cnp_deadline),
             states: BTreeMap::new(),
             alerts: VecDeque::new(),
+            commands: VecDeque::new(),
             commands_seen: BTreeMap::new(),
             messages: 0,
             undecoded_total: 0,
@@ -173,7 +187,32 @@ impl Twin {
                 self.connection = c.state.clone();
                 self.touch(c.at);
             }
+            Event::Command(c) => self.apply_command(c),
         }
+    }
+
+    fn apply_command(&mut self, c: &CommandEvent) {
+        self.touch(c.at);
+        if let Some(r) = self
+            .commands
+            .iter_mut()
+            .rev()
+            .find(|r| r.id == c.command.id)
+        {
+            r.outcome = c.outcome.clone();
+            return;
+        }
+        if self.commands.len() == MAX_ALERTS {
+            self.commands.pop_front();
+        }
+        self.commands.push_back(CommandRecord {
+            id: c.command.id,
+            at: c.at,
+            topic: c.command.topic.clone(),
+            payload: c.command.payload.clone(),
+            qos: c.command.qos,
+            outcome: c.outcome.clone(),
+        });
     }
 
     fn touch(&mut self, at: DateTime<Utc>) {
@@ -336,6 +375,7 @@ impl Twin {
         self.series.push(Series {
             topic: topic.to_string(),
             field: field.to_string(),
+            sensor: info.sensor.clone().unwrap_or_else(|| device.clone()),
             device,
             unit: unit.clone(),
             zone: info.zone.clone(),

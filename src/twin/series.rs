@@ -177,6 +177,8 @@ pub struct Series {
     pub topic: String,
     pub field: String,
     pub device: String,
+    /// The topic's sensor level, else the device (for `{sensor}` in command templates).
+    pub sensor: String,
     pub unit: Option<String>,
     pub zone: Option<String>,
     pub measurement: Option<String>,

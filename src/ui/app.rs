@@ -29,6 +29,9 @@ pub struct AppOptions {
     pub duration: Option<Duration>,
     /// The demo's simulated world, so keys can drop and restore its devices.
     pub world: Option<crate::sim::World>,
+    /// Publishes confirmed commands; `None` with `--read-only`.
+    pub publisher: Option<crate::source::mqtt::Publisher>,
+    pub templates: crate::commands::Templates,
 }
 
 /// Reads terminal events on a plain thread until `stop` is set or the receiver is gone.
@@ -96,6 +99,8 @@ async fn event_loop(
     let tz = *Local::now().offset();
     let mut ui = UiState::new(opts.source.clone(), Utc::now(), tz);
     ui.demo = opts.world.is_some();
+    ui.read_only = opts.publisher.is_none();
+    ui.templates = opts.templates.clone();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / opts.fps));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let shutdown = shutdown_signal();
@@ -116,10 +121,22 @@ async fn event_loop(
                 let Some(ev) = key else { return Ok(()) };
                 match ev {
                     CtEvent::Key(k) => {
-                        if let Some(action) = keys::action(k, ui.sensors.editing_filter) {
+                        if let Some(action) = keys::action(k, ui.editing()) {
                             match ui.handle(action, twin) {
                                 Flow::Quit => return Ok(()),
                                 Flow::Continue => {}
+                                Flow::Publish(cmds) => {
+                                    ui.now = Utc::now();
+                                    let n = cmds.len();
+                                    let failed: Vec<String> = match &opts.publisher {
+                                        Some(p) => cmds.into_iter().filter_map(|c| p.send(c).err()).collect(),
+                                        None => vec!["read-only".into()],
+                                    };
+                                    ui.say(match failed.first() {
+                                        None => format!("publishing {n} command{}…", if n == 1 { "" } else { "s" }),
+                                        Some(e) => format!("not published: {e}"),
+                                    });
+                                }
                                 Flow::Sim(id, control) => {
                                     ui.now = Utc::now();
                                     let sent = opts.world.as_ref().is_some_and(|w| w.control(&id, control));
@@ -155,12 +172,20 @@ async fn event_loop(
             ev = rx.recv(), if source_open => {
                 match ev {
                     Some(ev) => {
-                        twin.apply(&ev);
-                        let mut n = 1;
-                        while n < BATCH {
-                            match rx.try_recv() {
-                                Ok(ev) => { twin.apply(&ev); n += 1; }
-                                Err(_) => break,
+                        let mut next = Some(ev);
+                        let mut n = 0;
+                        while let Some(ev) = next.take() {
+                            twin.apply(&ev);
+                            if let crate::event::Event::Command(c) = &ev {
+                                ui.now = Utc::now();
+                                ui.say(match &c.outcome {
+                                    crate::event::Outcome::Failed(why) => format!("✖ {} failed: {why}", c.command.topic),
+                                    o => format!("✔ {} {}", c.command.topic, o.as_str()),
+                                });
+                            }
+                            n += 1;
+                            if n < BATCH {
+                                next = rx.try_recv().ok();
                             }
                         }
                         dirty = true;

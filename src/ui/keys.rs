@@ -27,6 +27,16 @@ pub enum Action {
     DropDevice,
     /// Demo: reconnect the selected simulated device.
     RestoreDevice,
+    /// Reset the selected sensor (after confirmation).
+    Reset,
+    /// Reset every sensor that is anomalous now (after confirmation).
+    ResetAnomalous,
+    /// Open the control-command form.
+    Control,
+    /// `y` in a confirmation.
+    Confirm,
+    /// `n` in a confirmation.
+    No,
     /// A character typed while the filter is being edited.
     Char(char),
     Backspace,
@@ -65,6 +75,10 @@ pub const HELP: &[(&str, &str)] = &[
         "demo: drop the selected device hard (its Last Will fires)",
     ),
     ("u", "demo: bring the dropped device back"),
+    ("r", "reset the selected sensor (shows topic, QoS and payload first)"),
+    ("R", "reset every sensor that is anomalous now"),
+    ("c", "send a control command (name, value) to the control topic"),
+    ("Enter y / Esc n", "confirm / cancel a command"),
     ("Esc", "close help or detail, clear the filter"),
 ];
 
@@ -85,6 +99,7 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
             KeyCode::Backspace => Some(Action::Backspace),
             KeyCode::Enter => Some(Action::Enter),
             KeyCode::Esc => Some(Action::Back),
+            KeyCode::Tab => Some(Action::NextTab),
             _ => None,
         };
     }
@@ -106,6 +121,11 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Char('/') => Action::Filter,
         KeyCode::Char('s') => Action::Sort,
         KeyCode::Char('f') => Action::StatusFilter,
+        KeyCode::Char('r') => Action::Reset,
+        KeyCode::Char('R') => Action::ResetAnomalous,
+        KeyCode::Char('c') => Action::Control,
+        KeyCode::Char('y') => Action::Confirm,
+        KeyCode::Char('n') => Action::No,
         KeyCode::Char('x') => Action::DropDevice,
         KeyCode::Char('u') => Action::RestoreDevice,
         _ => return None,

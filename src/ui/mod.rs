@@ -12,6 +12,8 @@ use std::cell::Cell;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use crate::commands::Templates;
+use crate::event::Command;
 use crate::sim::SimControl;
 use crate::twin::devices::Status;
 use ratatui::layout::{Constraint, Layout};
@@ -89,12 +91,28 @@ pub enum Row {
 }
 
 /// What the app should do after a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Flow {
     Continue,
     Quit,
     /// Demo: send this to the simulated device with this id.
     Sim(String, SimControl),
+    /// Publish these (confirmed) commands.
+    Publish(Vec<Command>),
+}
+
+/// A dialog over the current tab.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popup {
+    /// Commands waiting for the user's yes.
+    Confirm(Vec<Command>),
+    /// The control-command form; `field` 0 is the name, 1 the value.
+    ControlForm {
+        name: String,
+        value: String,
+        field: usize,
+        error: Option<String>,
+    },
 }
 
 /// The Devices tab's view state.
@@ -245,6 +263,10 @@ pub struct UiState {
     pub flash: Option<(String, DateTime<Utc>)>,
     /// Whether the demo's simulated devices can be dropped and restored (`x`, `u`).
     pub demo: bool,
+    pub popup: Option<Popup>,
+    /// `--read-only`: no command can be published.
+    pub read_only: bool,
+    pub templates: Templates,
     pub help: bool,
     /// A copy of the twin taken when the display was paused.
     pub frozen: Option<Box<Twin>>,
@@ -272,6 +294,9 @@ impl UiState {
             jobs: JobsView::default(),
             flash: None,
             demo: false,
+            popup: None,
+            read_only: false,
+            templates: Templates::default(),
             help: false,
             frozen: None,
             source: source.into(),
@@ -329,10 +354,18 @@ impl UiState {
         }
     }
 
+    /// Whether typed letters go into a text field rather than being commands.
+    pub fn editing(&self) -> bool {
+        self.sensors.editing_filter || matches!(self.popup, Some(Popup::ControlForm { .. }))
+    }
+
     /// Applies a key's action. `live` is needed to re-lay the list after a change.
     pub fn handle(&mut self, action: Action, live: &Twin) -> Flow {
         if action == Action::Quit {
             return Flow::Quit;
+        }
+        if self.popup.is_some() {
+            return self.handle_popup(action, live);
         }
         if self.help {
             if matches!(action, Action::Help | Action::Back | Action::Enter) {
@@ -374,6 +407,43 @@ impl UiState {
                     self.tab = *t;
                 }
             }
+            Action::Reset | Action::ResetAnomalous | Action::Control if self.read_only => {
+                self.say("read-only: twinview publishes nothing (started with --read-only)");
+            }
+            Action::Reset => {
+                let twin = self.view(live);
+                match self.sensors.selected.and_then(|i| twin.series.get(i)) {
+                    Some(s) => {
+                        let cmd = self.templates.reset(s, self.now);
+                        self.popup = Some(Popup::Confirm(vec![cmd]));
+                    }
+                    None => self.say("select a sensor to reset"),
+                }
+            }
+            Action::ResetAnomalous => {
+                let twin = self.view(live);
+                let mut seen = std::collections::BTreeSet::new();
+                let cmds: Vec<Command> = twin
+                    .series
+                    .iter()
+                    .filter(|s| s.anomalous && !s.aggregate)
+                    .map(|s| self.templates.reset(s, self.now))
+                    .filter(|c| seen.insert(c.topic.clone()))
+                    .collect();
+                if cmds.is_empty() {
+                    self.say("no sensor is anomalous right now");
+                } else {
+                    self.popup = Some(Popup::Confirm(cmds));
+                }
+            }
+            Action::Control => {
+                self.popup = Some(Popup::ControlForm {
+                    name: "SET_THRESHOLD".into(),
+                    value: "25.0".into(),
+                    field: 1,
+                    error: None,
+                });
+            }
             Action::DropDevice | Action::RestoreDevice => {
                 let control = if action == Action::DropDevice {
                     SimControl::Drop
@@ -390,6 +460,69 @@ impl UiState {
             },
         }
         self.refresh(live);
+        Flow::Continue
+    }
+
+    fn handle_popup(&mut self, action: Action, live: &Twin) -> Flow {
+        let Some(popup) = self.popup.take() else {
+            return Flow::Continue;
+        };
+        match popup {
+            Popup::Confirm(cmds) => match action {
+                Action::Enter | Action::Confirm => return Flow::Publish(cmds),
+                Action::Back | Action::No => self.say("cancelled: nothing was published"),
+                _ => self.popup = Some(Popup::Confirm(cmds)),
+            },
+            Popup::ControlForm {
+                mut name,
+                mut value,
+                mut field,
+                mut error,
+            } => {
+                match action {
+                    Action::Back => {
+                        self.say("cancelled: nothing was published");
+                        return Flow::Continue;
+                    }
+                    Action::NextTab | Action::Up | Action::Down => field = 1 - field,
+                    Action::Char(c) => {
+                        if field == 0 {
+                            name.push(c.to_ascii_uppercase());
+                        } else {
+                            value.push(c);
+                        }
+                        error = None;
+                    }
+                    Action::Backspace => {
+                        if field == 0 {
+                            name.pop();
+                        } else {
+                            value.pop();
+                        }
+                    }
+                    Action::Enter => match value.trim().parse::<f64>() {
+                        Ok(v) if v.is_finite() && !name.trim().is_empty() => {
+                            let twin = self.view(live);
+                            let selected = self.sensors.selected.and_then(|i| twin.series.get(i));
+                            let cmd = self.templates.control(name.trim(), v, selected, self.now);
+                            self.popup = Some(Popup::Confirm(vec![cmd]));
+                            return Flow::Continue;
+                        }
+                        Ok(_) | Err(_) if name.trim().is_empty() => {
+                            error = Some("the command needs a name".into())
+                        }
+                        _ => error = Some(format!("`{value}` is not a number")),
+                    },
+                    _ => {}
+                }
+                self.popup = Some(Popup::ControlForm {
+                    name,
+                    value,
+                    field,
+                    error,
+                });
+            }
+        }
         Flow::Continue
     }
 
@@ -584,6 +717,9 @@ pub fn render(frame: &mut Frame, live: &Twin, ui: &UiState, theme: &Theme) {
         Tab::Log => tabs::log::render(frame, body, twin, ui, theme),
     }
     widgets::footer(frame, footer, ui, theme);
+    if let Some(p) = &ui.popup {
+        widgets::popup(frame, area, p, theme);
+    }
     if ui.help {
         widgets::help(frame, area, theme);
     }

@@ -150,6 +150,9 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
             warn_if(ui.dropped > 0),
         ),
     ];
+    if ui.read_only {
+        items.push(("read-only".into(), "RO".into(), h.fg(theme.warn)));
+    }
     if twin.anomalous_series > 0 {
         items.push((
             format!("⚠ {} anomalous", twin.anomalous_series),
@@ -357,6 +360,74 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
         w,
         h,
     )
+}
+
+/// The command confirmation and the control form.
+pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme) {
+    let label = |k: &str| Span::styled(format!("{k:<8}"), theme.dim());
+    let (title, lines): (&str, Vec<Line>) = match popup {
+        super::Popup::Confirm(cmds) => {
+            let mut lines = Vec::new();
+            for (i, c) in cmds.iter().enumerate().take(6) {
+                if i > 0 {
+                    lines.push(Line::from(""));
+                }
+                lines.push(Line::from(vec![label("topic"), Span::styled(c.topic.clone(), theme.title())]));
+                lines.push(Line::from(vec![
+                    label("QoS"),
+                    Span::raw(format!("{}   retain {}", c.qos, if c.retain { "yes" } else { "no" })),
+                ]));
+                lines.push(Line::from(vec![label("payload"), Span::raw(c.payload.clone())]));
+            }
+            if cmds.len() > 6 {
+                lines.push(Line::styled(format!("… and {} more", cmds.len() - 6), theme.dim()));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(vec![
+                Span::styled(" Enter/y ", theme.title()),
+                Span::raw(format!("publish {} ", if cmds.len() == 1 { "it".to_string() } else { format!("all {}", cmds.len()) })),
+                Span::styled(" Esc/n ", theme.title()),
+                Span::raw("cancel"),
+            ]));
+            ("Publish?", lines)
+        }
+        super::Popup::ControlForm { name, value, field, error } => {
+            let focus = |i: usize| if *field == i { theme.selected() } else { Style::default() };
+            let mut lines = vec![
+                Line::from(vec![label("command"), Span::styled(format!("{name}▏"), focus(0))]),
+                Line::from(vec![label("value"), Span::styled(format!("{value}▏"), focus(1))]),
+                Line::styled("SET_THRESHOLD, SET_INTERVAL or any name your devices understand", theme.dim()),
+            ];
+            if let Some(e) = error {
+                lines.push(Line::styled(e.clone(), Style::default().fg(theme.error)));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(vec![
+                Span::styled(" Tab ", theme.title()),
+                Span::raw("next field "),
+                Span::styled(" Enter ", theme.title()),
+                Span::raw("review "),
+                Span::styled(" Esc ", theme.title()),
+                Span::raw("cancel"),
+            ]));
+            ("Control command", lines)
+        }
+    };
+    let h = lines.len() as u16 + 2;
+    let rect = centered(area, 90, h);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(Style::default().fg(theme.warn))
+                    .title(Span::styled(format!(" {title} "), theme.title()))
+                    .style(theme.base()),
+            ),
+        rect,
+    );
 }
 
 pub fn help(frame: &mut Frame, area: Rect, theme: &Theme) {

@@ -1,0 +1,178 @@
+//! Commands twinview publishes (CONVENTIONS.md §4), built from configurable templates.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+
+use crate::event::Command;
+use crate::twin::series::Series;
+
+/// Topic and payload templates. Placeholders: `{sensor}`, `{device}`, `{zone}`,
+/// `{measurement}`, `{topic}`, `{timestamp}`, and in control payloads `{name}` and `{value}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Templates {
+    pub reset_topic: String,
+    pub reset_payload: String,
+    pub control_topic: String,
+    pub control_payload: String,
+    /// QoS of every command (1: the broker acknowledges it).
+    pub qos: u8,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates {
+            reset_topic: "/{sensor}/reset".into(),
+            reset_payload: r#"{"command":"RESET","timestamp":"{timestamp}"}"#.into(),
+            control_topic: "digital_twin/lab/control/commands".into(),
+            control_payload: r#"{"command":"{name}","value":{value},"timestamp":"{timestamp}"}"#
+                .into(),
+            qos: 1,
+        }
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Replaces every `{key}` of `vars` in `template`; unknown placeholders stay as they are.
+pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (k, v) in vars {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+fn stamp(now: DateTime<Utc>) -> String {
+    now.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Templates {
+    fn series_vars<'a>(s: &'a Series, ts: &'a str) -> Vec<(&'static str, &'a str)> {
+        vec![
+            ("sensor", s.sensor.as_str()),
+            ("device", s.device.as_str()),
+            ("zone", s.zone.as_deref().unwrap_or("")),
+            ("measurement", s.measurement.as_deref().unwrap_or("")),
+            ("topic", s.topic.as_str()),
+            ("timestamp", ts),
+        ]
+    }
+
+    /// The reset command for a series' sensor.
+    pub fn reset(&self, s: &Series, now: DateTime<Utc>) -> Command {
+        let ts = stamp(now);
+        let vars = Self::series_vars(s, &ts);
+        Command {
+            id: next_id(),
+            topic: fill(&self.reset_topic, &vars),
+            payload: fill(&self.reset_payload, &vars),
+            qos: self.qos,
+            retain: false,
+        }
+    }
+
+    /// A control command; `selected` fills the sensor placeholders when the template uses them.
+    pub fn control(
+        &self,
+        name: &str,
+        value: f64,
+        selected: Option<&Series>,
+        now: DateTime<Utc>,
+    ) -> Command {
+        let ts = stamp(now);
+        let value = value.to_string();
+        let mut vars = match selected {
+            Some(s) => Self::series_vars(s, &ts),
+            None => vec![("timestamp", ts.as_str())],
+        };
+        vars.push(("name", name));
+        vars.push(("value", &value));
+        Command {
+            id: next_id(),
+            topic: fill(&self.control_topic, &vars),
+            payload: fill(&self.control_payload, &vars),
+            qos: self.qos,
+            retain: false,
+        }
+    }
+
+    /// Checks the templates once, at start-up.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.qos > 2 {
+            return Err(format!("commands.qos must be 0, 1 or 2, not {}", self.qos));
+        }
+        for (name, t) in [("reset_topic", &self.reset_topic), ("control_topic", &self.control_topic)] {
+            if t.is_empty() || t.contains(['+', '#']) {
+                return Err(format!("commands.{name} must be a topic without wildcards: `{t}`"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, Message};
+    use crate::twin::Twin;
+    use chrono::TimeZone;
+
+    fn series() -> Twin {
+        let mut t = Twin::default();
+        t.apply(&Event::Message(Message::new(
+            Utc::now(),
+            "/living_room/temperature/s2",
+            b"21.5".to_vec(),
+        )));
+        t
+    }
+
+    #[test]
+    fn default_reset_follows_the_convention() {
+        let t = series();
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let c = Templates::default().reset(&t.series[0], now);
+        assert_eq!(c.topic, "/s2/reset");
+        assert_eq!(
+            c.payload,
+            r#"{"command":"RESET","timestamp":"2026-11-21T12:00:00.000Z"}"#
+        );
+        assert_eq!(c.qos, 1);
+        let v: serde_json::Value = serde_json::from_str(&c.payload).unwrap();
+        assert_eq!(v["command"], "RESET");
+    }
+
+    #[test]
+    fn control_and_custom_templates() {
+        let t = series();
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let c = Templates::default().control("SET_THRESHOLD", 25.0, None, now);
+        assert_eq!(c.topic, "digital_twin/lab/control/commands");
+        assert_eq!(
+            c.payload,
+            r#"{"command":"SET_THRESHOLD","value":25,"timestamp":"2026-11-21T12:00:00.000Z"}"#
+        );
+        let custom = Templates {
+            reset_topic: "ctl/{zone}/{measurement}/{device}".into(),
+            reset_payload: "reset {topic}".into(),
+            ..Templates::default()
+        };
+        let c = custom.reset(&t.series[0], now);
+        assert_eq!(c.topic, "ctl/living_room/temperature/s2");
+        assert_eq!(c.payload, "reset /living_room/temperature/s2");
+        assert_ne!(c.id, custom.reset(&t.series[0], now).id);
+        assert!(Templates {
+            reset_topic: "a/#".into(),
+            ..Templates::default()
+        }
+        .validate()
+        .is_err());
+    }
+}
