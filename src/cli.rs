@@ -88,6 +88,31 @@ pub struct WorldArgs {
     /// Seconds each call for proposals waits for bids
     #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
     pub job_deadline: f64,
+    /// Monitoring agents to run: any of average,detect,identify
+    /// [default: all three in demo, none in sim]
+    #[arg(long, value_name = "LIST")]
+    pub agents: Option<String>,
+    /// Inject a fault: SENSOR:KIND[@SECONDS], KIND one of spike, stuck, drift, drop;
+    /// repeatable (e.g. s2:drift@10)
+    #[arg(long = "fault", value_name = "SENSOR:KIND[@S]")]
+    pub faults: Vec<String>,
+}
+
+/// `s2:drift@10` → (`s2`, drift, 10 s).
+pub fn parse_fault(s: &str) -> Result<(String, crate::sim::FaultKind, Duration), String> {
+    let (id, rest) = s
+        .split_once(':')
+        .ok_or_else(|| format!("`{s}`: write SENSOR:KIND[@SECONDS]"))?;
+    let (kind, after) = match rest.split_once('@') {
+        Some((k, a)) => (k, parse_duration(a)?),
+        None => (rest, Duration::ZERO),
+    };
+    let kind = crate::sim::FaultKind::parse(kind)
+        .ok_or_else(|| format!("`{kind}` is not a fault (spike, stuck, drift, drop)"))?;
+    if id.is_empty() {
+        return Err(format!("`{s}`: which sensor?"));
+    }
+    Ok((id.to_string(), kind, after))
 }
 
 /// Where and how to connect.
@@ -192,6 +217,21 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn faults() {
+        use crate::sim::FaultKind;
+        assert_eq!(
+            parse_fault("s2:drift@10"),
+            Ok(("s2".into(), FaultKind::Drift, Duration::from_secs(10)))
+        );
+        assert_eq!(
+            parse_fault("TEMP_001:spike"),
+            Ok(("TEMP_001".into(), FaultKind::Spike, Duration::ZERO))
+        );
+        assert!(parse_fault("s2").is_err());
+        assert!(parse_fault("s2:melt").is_err());
     }
 
     #[test]

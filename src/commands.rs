@@ -108,9 +108,14 @@ impl Templates {
         if self.qos > 2 {
             return Err(format!("commands.qos must be 0, 1 or 2, not {}", self.qos));
         }
-        for (name, t) in [("reset_topic", &self.reset_topic), ("control_topic", &self.control_topic)] {
+        for (name, t) in [
+            ("reset_topic", &self.reset_topic),
+            ("control_topic", &self.control_topic),
+        ] {
             if t.is_empty() || t.contains(['+', '#']) {
-                return Err(format!("commands.{name} must be a topic without wildcards: `{t}`"));
+                return Err(format!(
+                    "commands.{name} must be a topic without wildcards: `{t}`"
+                ));
             }
         }
         Ok(())

@@ -104,6 +104,20 @@ fn world_spec(w: &WorldArgs, demo: bool, cnp_prefix: &str) -> Result<WorldSpec, 
         job_every: Duration::from_secs_f64(w.job_every),
         job_deadline: Duration::from_secs_f64(w.job_deadline),
         cnp_prefix: cnp_prefix.to_string(),
+        agents: match &w.agents {
+            Some(list) => sim::agents::Agent::parse_list(list).map_err(AppError::Usage)?,
+            None if demo => vec![
+                sim::agents::Agent::Average,
+                sim::agents::Agent::Detect,
+                sim::agents::Agent::Identify,
+            ],
+            None => Vec::new(),
+        },
+        faults: w
+            .faults
+            .iter()
+            .map(|f| crate::cli::parse_fault(f).map_err(AppError::Usage))
+            .collect::<Result<_, _>>()?,
     })
 }
 

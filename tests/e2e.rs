@@ -200,12 +200,22 @@ fn demo_headless_shows_the_simulated_world() {
         .iter()
         .map(|s| s["topic"].as_str().unwrap())
         .collect();
-    assert_eq!(sensors.len(), 7, "{topics:?}");
+    // Seven sensors plus the averaging agent's zone average.
+    assert_eq!(sensors.len(), 8, "{topics:?}");
+    assert!(topics.contains(&"/living_room/temperature/average"));
     assert!(topics.contains(&"/living_room/temperature/s3"));
     assert!(topics.contains(&"digital_twin/lab/sensor/TEMP_002/temperature"));
     assert_eq!(snap["undecoded"], 0);
     // About 40 readings per sensor in 4 s; allow for start-up.
-    for s in sensors {
+    for s in sensors
+        .iter()
+        .filter(|s| !s["topic"].as_str().unwrap().ends_with("average"))
+    {
         assert!(s["count"].as_u64().unwrap() >= 10, "{s}");
+    }
+    // The factory and the agents run too: machines bid, every device is online.
+    assert!(!snap["machines"].as_array().unwrap().is_empty());
+    for d in snap["devices"].as_array().unwrap() {
+        assert_eq!(d["status"], "online", "{d}");
     }
 }

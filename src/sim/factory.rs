@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use fastrand::Rng;
-use rumqttc::{AsyncClient, LastWill, MqttOptions, Packet, QoS};
+use rumqttc::QoS;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+use super::wire::{Identity, Wire};
 
 /// Job types the supervisor asks for; machines can do some of them.
 pub const JOB_TYPES: &[&str] = &["drilling", "milling", "welding", "painting"];
@@ -51,55 +51,16 @@ pub fn status_topic(id: &str) -> String {
     format!("factory/{id}/status")
 }
 
-/// A connected client whose incoming publishes arrive on a channel.
-struct Wire {
-    client: AsyncClient,
-    inbox: mpsc::Receiver<(String, Vec<u8>)>,
-    _poller: JoinHandle<()>,
-}
-
-/// Connects `id` with a retained Last Will on its status topic, subscribes to `filters` on
-/// every ConnAck and announces itself online.
 fn wire(host: &str, port: u16, id: &str, client_id: String, filters: Vec<String>) -> Wire {
-    let status = status_topic(id);
-    let mut opts = MqttOptions::new(client_id, host, port);
-    opts.set_keep_alive(Duration::from_secs(5));
-    opts.set_last_will(LastWill::new(
-        status.clone(),
-        "offline",
-        QoS::AtLeastOnce,
-        true,
-    ));
-    let (client, mut eventloop) = AsyncClient::new(opts, 256);
-    let (tx, inbox) = mpsc::channel(256);
-    let c = client.clone();
-    let poller = tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
-                    for f in &filters {
-                        let _ = c.try_subscribe(f.clone(), QoS::AtLeastOnce);
-                    }
-                    let _ = c.try_publish(status.clone(), QoS::AtLeastOnce, true, "online");
-                }
-                Ok(rumqttc::Event::Incoming(Packet::Publish(p))) => {
-                    if tx.send((p.topic, p.payload.to_vec())).await.is_err() {
-                        return;
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    log::debug!("simulated {status}: {e}");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
-        }
-    });
-    Wire {
-        client,
-        inbox,
-        _poller: poller,
-    }
+    Wire::connect(&Identity {
+        host: host.to_string(),
+        port,
+        client_id,
+        status_topic: status_topic(id),
+        online: "online".into(),
+        offline: "offline".into(),
+        filters,
+    })
 }
 
 fn parse(payload: &[u8]) -> Option<Value> {

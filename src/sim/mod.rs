@@ -2,20 +2,26 @@
 //! connection and Last Will, so it reaches twinview through a real broker exactly as a real
 //! device would.
 
+pub mod agents;
 pub mod broker;
 pub mod factory;
 pub mod sensors;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use fastrand::Rng;
-use rumqttc::{AsyncClient, LastWill, MqttOptions, Packet, QoS};
+use rumqttc::QoS;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use sensors::{LabSensor, ZoneSensor};
+use wire::{Identity, Wire};
+
+/// Where lab sensors listen for control commands (CONVENTIONS.md §4).
+pub const CONTROL_TOPIC: &str = "digital_twin/lab/control/commands";
 
 /// The zone the demo's zone sensors live in.
 pub const ZONE: &str = "living_room";
@@ -35,6 +41,9 @@ pub struct WorldSpec {
     pub job_every: Duration,
     pub job_deadline: Duration,
     pub cnp_prefix: String,
+    pub agents: Vec<agents::Agent>,
+    /// Faults to inject: (device, kind, after).
+    pub faults: Vec<(String, FaultKind, Duration)>,
 }
 
 impl Default for WorldSpec {
@@ -49,6 +58,8 @@ impl Default for WorldSpec {
             job_every: Duration::from_secs(4),
             job_deadline: Duration::from_secs(1),
             cnp_prefix: "/cnp".into(),
+            agents: Vec::new(),
+            faults: Vec::new(),
         }
     }
 }
@@ -66,6 +77,9 @@ struct SimSensor {
     topic: String,
     status_topic: String,
     model: Model,
+    fault: Option<Fault>,
+    /// Set by `SET_THRESHOLD`: readings above it carry `"alarm": true` (lab sensors).
+    threshold: Option<f64>,
 }
 
 impl SimSensor {
@@ -76,6 +90,8 @@ impl SimSensor {
             status_topic: format!("digital_twin/lab/sensor/{id}/status"),
             id,
             model: Model::Lab(LabSensor::default()),
+            fault: None,
+            threshold: None,
         }
     }
 
@@ -91,6 +107,8 @@ impl SimSensor {
             status_topic: format!("/{ZONE}/{id}/status"),
             id,
             model: Model::Zone(model),
+            fault: None,
+            threshold: None,
         }
     }
 
@@ -102,19 +120,107 @@ impl SimSensor {
         }
     }
 
+    /// The topics it listens on for commands.
+    fn command_topics(&self) -> Vec<String> {
+        let mut t = vec![format!("/{}/reset", self.id)];
+        if matches!(self.model, Model::Lab(_)) {
+            t.push(CONTROL_TOPIC.to_string());
+        }
+        t
+    }
+
+    fn value(&mut self, dt: f64, rng: &mut Rng) -> f64 {
+        let v = match &mut self.model {
+            Model::Lab(m) => m.step(dt, rng),
+            Model::Zone(m) => m.step(dt, rng),
+        };
+        match &mut self.fault {
+            None => v,
+            Some(Fault::Spike) => {
+                self.fault = None;
+                v + 8.0
+            }
+            Some(Fault::Stuck(held)) => *held.get_or_insert(v),
+            Some(Fault::Drift(offset)) => {
+                *offset += 0.5 * dt;
+                v + *offset
+            }
+        }
+    }
+
     fn reading(&mut self, dt: f64, rng: &mut Rng) -> String {
-        match &mut self.model {
-            Model::Lab(m) => {
-                let v = m.step(dt, rng);
+        let v = self.value(dt, rng);
+        match &self.model {
+            Model::Lab(_) => {
+                let alarm = self
+                    .threshold
+                    .map(|t| format!(r#","alarm":{}"#, v > t))
+                    .unwrap_or_default();
                 format!(
-                    r#"{{"timestamp_utc":"{}","sensor_id":"{}","value":{:.3},"unit":"Celsius","metadata":{{"location":"Lab Environment","sensor_type":"Simulated Thermistor","firmware_version":"1.0.0"}}}}"#,
+                    r#"{{"timestamp_utc":"{}","sensor_id":"{}","value":{:.3},"unit":"Celsius"{alarm},"metadata":{{"location":"Lab Environment","sensor_type":"Simulated Thermistor","firmware_version":"1.0.0"}}}}"#,
                     Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
                     self.id,
                     v
                 )
             }
-            Model::Zone(m) => format!("{:.3}", m.step(dt, rng)),
+            Model::Zone(_) => format!("{v:.3}"),
         }
+    }
+
+    /// Back to base, internal clock restarted, fault cleared.
+    fn reset(&mut self) {
+        match &mut self.model {
+            Model::Lab(m) => m.reset(),
+            Model::Zone(m) => m.reset(),
+        }
+        self.fault = None;
+    }
+
+    /// Obeys a command message; returns a new publish interval when one was asked for.
+    fn obey(&mut self, topic: &str, payload: &[u8]) -> Option<Duration> {
+        if topic.ends_with("/reset") {
+            self.reset();
+            log::info!("simulated {}: RESET received, back to base", self.id);
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+        let value = v.get("value").and_then(serde_json::Value::as_f64);
+        match (v.get("command").and_then(serde_json::Value::as_str), value) {
+            (Some("SET_THRESHOLD"), Some(t)) if t.is_finite() => {
+                self.threshold = Some(t);
+                log::info!("simulated {}: threshold set to {t}", self.id);
+                None
+            }
+            (Some("SET_INTERVAL"), Some(secs))
+                if secs.is_finite() && (0.01..=3600.0).contains(&secs) =>
+            {
+                log::info!("simulated {}: publishing every {secs} s", self.id);
+                Some(Duration::from_secs_f64(secs))
+            }
+            (Some("RESET"), _) => {
+                self.reset();
+                log::info!("simulated {}: RESET received, back to base", self.id);
+                None
+            }
+            (cmd, _) => {
+                log::info!(
+                    "simulated {}: ignoring command {:?}",
+                    self.id,
+                    cmd.unwrap_or("?")
+                );
+                None
+            }
+        }
+    }
+
+    fn inject(&mut self, kind: FaultKind) {
+        self.fault = match kind {
+            FaultKind::Spike => Some(Fault::Spike),
+            FaultKind::Stuck => Some(Fault::Stuck(None)),
+            FaultKind::Drift => Some(Fault::Drift(0.0)),
+            FaultKind::Drop => return,
+        };
+        log::warn!("simulated {}: {kind:?} fault injected", self.id);
     }
 }
 
@@ -144,8 +250,43 @@ pub fn reading_topics(spec: &WorldSpec) -> Vec<String> {
 pub enum SimControl {
     /// Cut the connection without DISCONNECT, so the broker fires the device's Last Will.
     Drop,
-    /// Reconnect a dropped device.
+    /// Reconnect a dropped device and clear its fault.
     Restore,
+    /// Inject a fault into its readings (until a reset or `Restore`).
+    Fault(FaultKind),
+}
+
+/// Faults a simulated sensor can be made to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// One reading far too high.
+    Spike,
+    /// The same value over and over.
+    Stuck,
+    /// A runaway drift of +0.5 per second.
+    Drift,
+    /// The connection cut without DISCONNECT (same as [`SimControl::Drop`]).
+    Drop,
+}
+
+impl FaultKind {
+    pub fn parse(s: &str) -> Option<FaultKind> {
+        Some(match s {
+            "spike" => FaultKind::Spike,
+            "stuck" => FaultKind::Stuck,
+            "drift" => FaultKind::Drift,
+            "drop" => FaultKind::Drop,
+            _ => return None,
+        })
+    }
+}
+
+/// A fault in progress.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fault {
+    Spike,
+    Stuck(Option<f64>),
+    Drift(f64),
 }
 
 /// The running world: one task per device and a way to reach each.
@@ -220,6 +361,25 @@ pub fn spawn(host: &str, port: u16, spec: &WorldSpec) -> World {
             Rng::with_seed(seeder.u64(..)),
         )));
     }
+    for agent in &spec.agents {
+        let (h, p) = (host.to_string(), port);
+        world.tasks.push(match agent {
+            agents::Agent::Average => tokio::spawn(agents::run_average(h, p, run_id, 10)),
+            agents::Agent::Detect => tokio::spawn(agents::run_detect(h, p, run_id)),
+            agents::Agent::Identify => tokio::spawn(agents::run_identify(h, p, run_id)),
+        });
+    }
+    for (id, kind, after) in &spec.faults {
+        let Some(tx) = world.controls.get(id).cloned() else {
+            log::warn!("no simulated sensor `{id}` for the fault {kind:?}");
+            continue;
+        };
+        let (kind, after) = (*kind, *after);
+        world.tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let _ = tx.send(SimControl::Fault(kind));
+        }));
+    }
     world
 }
 
@@ -230,43 +390,16 @@ struct Link {
     client_id: String,
 }
 
-/// Connects a device: its own client, its own Last Will, its event loop on its own task.
-/// Dropping the returned handle's task cuts the connection without DISCONNECT.
-fn connect(link: &Link, sensor: &SimSensor) -> (AsyncClient, JoinHandle<()>) {
-    let mut opts = MqttOptions::new(link.client_id.clone(), link.host.clone(), link.port);
-    opts.set_keep_alive(Duration::from_secs(5));
-    opts.set_last_will(LastWill::new(
-        sensor.status_topic.clone(),
-        sensor.status_payload(false),
-        QoS::AtLeastOnce,
-        true,
-    ));
-    let (client, mut eventloop) = AsyncClient::new(opts, 64);
-    // The event loop must be polled for anything to move; it also re-announces the sensor
-    // as online after every (re)connection.
-    let announcer = client.clone();
-    let status_topic = sensor.status_topic.clone();
-    let online = sensor.status_payload(true);
-    let poller = tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = announcer.try_publish(
-                        status_topic.clone(),
-                        QoS::AtLeastOnce,
-                        true,
-                        online.clone(),
-                    );
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    log::debug!("simulated sensor {status_topic}: {e}");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
-        }
-    });
-    (client, poller)
+fn connect(link: &Link, sensor: &SimSensor) -> Wire {
+    Wire::connect(&Identity {
+        host: link.host.clone(),
+        port: link.port,
+        client_id: link.client_id.clone(),
+        status_topic: sensor.status_topic.clone(),
+        online: sensor.status_payload(true),
+        offline: sensor.status_payload(false),
+        filters: sensor.command_topics(),
+    })
 }
 
 async fn run_sensor(
@@ -277,32 +410,48 @@ async fn run_sensor(
     mut control: mpsc::UnboundedReceiver<SimControl>,
 ) {
     let mut conn = Some(connect(&link, &sensor));
+    let mut interval = interval;
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let dt = interval.as_secs_f64();
     let mut controlled = true;
     loop {
+        let inbox = async {
+            match conn.as_mut() {
+                Some(w) => w.inbox.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = tick.tick() => {
-                let payload = sensor.reading(dt, &mut rng);
-                if let Some((client, _)) = &conn {
+                let payload = sensor.reading(interval.as_secs_f64(), &mut rng);
+                if let Some(w) = &conn {
                     // A full request queue (broker away) drops the reading, as a real device would.
-                    let _ = client.try_publish(sensor.topic.clone(), QoS::AtMostOnce, false, payload);
+                    let _ = w.client.try_publish(sensor.topic.clone(), QoS::AtMostOnce, false, payload);
+                }
+            }
+            msg = inbox => {
+                if let Some((topic, payload)) = msg {
+                    if let Some(new) = sensor.obey(&topic, &payload) {
+                        interval = new;
+                        tick = tokio::time::interval(interval);
+                        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    }
                 }
             }
             c = control.recv(), if controlled => match c {
-                Some(SimControl::Drop) => {
-                    if let Some((_, poller)) = conn.take() {
-                        poller.abort();
+                Some(SimControl::Drop) | Some(SimControl::Fault(FaultKind::Drop)) => {
+                    if conn.take().is_some() {
                         log::warn!("simulated {} dropped hard (no DISCONNECT): the broker fires its Last Will", sensor.id);
                     }
                 }
                 Some(SimControl::Restore) => {
+                    sensor.fault = None;
                     if conn.is_none() {
                         conn = Some(connect(&link, &sensor));
                         log::info!("simulated {} reconnecting", sensor.id);
                     }
                 }
+                Some(SimControl::Fault(kind)) => sensor.inject(kind),
                 None => controlled = false,
             }
         }

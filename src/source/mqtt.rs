@@ -120,14 +120,26 @@ pub fn spawn(conn: ConnSettings, tx: mpsc::Sender<Event>, stats: Arc<SourceStats
         client: client.clone(),
         pending: Arc::new(Mutex::new(VecDeque::new())),
     };
-    tokio::spawn(run(conn, client, eventloop, publisher.pending.clone(), tx, stats));
+    tokio::spawn(run(
+        conn,
+        client,
+        eventloop,
+        publisher.pending.clone(),
+        tx,
+        stats,
+    ));
     publisher
 }
 
 async fn command_event(tx: &mpsc::Sender<Event>, command: Command, outcome: Outcome) {
     match &outcome {
         Outcome::Failed(why) => log::error!("command to {} failed: {why}", command.topic),
-        o => log::info!("command to {} {}: {}", command.topic, o.as_str(), command.payload),
+        o => log::info!(
+            "command to {} {}: {}",
+            command.topic,
+            o.as_str(),
+            command.payload
+        ),
     }
     let _ = tx
         .send(Event::Command(CommandEvent {
@@ -231,7 +243,12 @@ async fn run(
                     .chain(pending.lock().expect("publisher lock").drain(..))
                     .collect();
                 for cmd in lost {
-                    command_event(&tx, cmd, Outcome::Failed(format!("connection lost: {reason}"))).await;
+                    command_event(
+                        &tx,
+                        cmd,
+                        Outcome::Failed(format!("connection lost: {reason}")),
+                    )
+                    .await;
                 }
                 let state = match e {
                     ConnectionError::ConnectionRefused(_) => {

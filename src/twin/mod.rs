@@ -261,6 +261,14 @@ impl Twin {
                         self.alerts.pop_front();
                     }
                     log::warn!("alert on {}: {}", m.topic, sensors.join(", "));
+                    let info = self.topics[m.topic.as_str()].info.clone();
+                    for s in self.series.iter_mut().filter(|s| {
+                        sensors.contains(&s.sensor)
+                            && (info.zone.is_none() || s.zone == info.zone)
+                            && (info.measurement.is_none() || s.measurement == info.measurement)
+                    }) {
+                        s.alerted_at = Some(m.at);
+                    }
                     self.alerts.push_back(AlertRecord {
                         topic: m.topic.clone(),
                         sensors,
@@ -392,6 +400,7 @@ impl Twin {
             anomalies: 0,
             anomalous: false,
             last_anomaly_seen: None,
+            alerted_at: None,
             recent_anomalies: VecDeque::new(),
         });
         let key = match (&info.zone, &info.measurement) {
@@ -649,6 +658,9 @@ mod tests {
         assert_eq!(t.device_word("kitchen").unwrap().value, "ON");
         assert_eq!(t.commands_seen["RESET"], 1);
         assert_eq!(t.alerts[0].sensors, ["s2", "s4"]);
+        t.apply(&msg(5, "/living_room/temperature/s2", "21.0"));
+        t.apply(&msg(6, "/living_room/temperature/alert", "s2"));
+        assert_eq!(t.series[0].alerted_at, Some(at(6)));
     }
 
     #[test]

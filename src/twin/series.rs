@@ -202,6 +202,8 @@ pub struct Series {
     pub anomalous: bool,
     /// Receipt time of the last flagged reading.
     pub last_anomaly_seen: Option<DateTime<Utc>>,
+    /// When another agent last named this sensor in an alert.
+    pub alerted_at: Option<DateTime<Utc>>,
     pub recent_anomalies: VecDeque<Anomaly>,
 }
 

@@ -144,6 +144,7 @@ async fn event_loop(
                                         (false, _) => format!("{id} is not a simulated device"),
                                         (true, SimControl::Drop) => format!("dropping {id} hard: watch its Last Will arrive"),
                                         (true, SimControl::Restore) => format!("bringing {id} back"),
+                                        (true, SimControl::Fault(k)) => format!("{k:?} fault injected into {id}"),
                                     });
                                 }
                             }

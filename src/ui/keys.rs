@@ -27,6 +27,8 @@ pub enum Action {
     DropDevice,
     /// Demo: reconnect the selected simulated device.
     RestoreDevice,
+    /// Demo: inject a fault into the selected simulated sensor.
+    Fault(crate::sim::FaultKind),
     /// Reset the selected sensor (after confirmation).
     Reset,
     /// Reset every sensor that is anomalous now (after confirmation).
@@ -74,10 +76,20 @@ pub const HELP: &[(&str, &str)] = &[
         "x",
         "demo: drop the selected device hard (its Last Will fires)",
     ),
-    ("u", "demo: bring the dropped device back"),
-    ("r", "reset the selected sensor (shows topic, QoS and payload first)"),
+    ("u", "demo: bring the dropped device back, clear its fault"),
+    (
+        "! = ~",
+        "demo: inject a spike / stuck value / runaway drift",
+    ),
+    (
+        "r",
+        "reset the selected sensor (after showing topic, QoS, payload)",
+    ),
     ("R", "reset every sensor that is anomalous now"),
-    ("c", "send a control command (name, value) to the control topic"),
+    (
+        "c",
+        "send a control command (name, value) to the control topic",
+    ),
     ("Enter y / Esc n", "confirm / cancel a command"),
     ("Esc", "close help or detail, clear the filter"),
 ];
@@ -128,6 +140,9 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Char('n') => Action::No,
         KeyCode::Char('x') => Action::DropDevice,
         KeyCode::Char('u') => Action::RestoreDevice,
+        KeyCode::Char('!') => Action::Fault(crate::sim::FaultKind::Spike),
+        KeyCode::Char('=') => Action::Fault(crate::sim::FaultKind::Stuck),
+        KeyCode::Char('~') => Action::Fault(crate::sim::FaultKind::Drift),
         _ => return None,
     })
 }

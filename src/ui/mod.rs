@@ -452,6 +452,7 @@ impl UiState {
                 };
                 return self.device_control(live, control);
             }
+            Action::Fault(kind) => return self.device_control(live, SimControl::Fault(kind)),
             _ => match self.tab {
                 Tab::Sensors => self.handle_sensors(action),
                 Tab::Devices => self.handle_devices(action),
@@ -546,7 +547,9 @@ impl UiState {
 
     fn device_control(&mut self, live: &Twin, control: SimControl) -> Flow {
         if !self.demo {
-            self.say("x and u drop and restore simulated devices: they work in `twinview demo`");
+            self.say(
+                "x, u and the fault keys act on simulated devices: they work in `twinview demo`",
+            );
             return Flow::Continue;
         }
         match self.selected_device(live) {

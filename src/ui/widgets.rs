@@ -372,31 +372,71 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
                 if i > 0 {
                     lines.push(Line::from(""));
                 }
-                lines.push(Line::from(vec![label("topic"), Span::styled(c.topic.clone(), theme.title())]));
+                lines.push(Line::from(vec![
+                    label("topic"),
+                    Span::styled(c.topic.clone(), theme.title()),
+                ]));
                 lines.push(Line::from(vec![
                     label("QoS"),
-                    Span::raw(format!("{}   retain {}", c.qos, if c.retain { "yes" } else { "no" })),
+                    Span::raw(format!(
+                        "{}   retain {}",
+                        c.qos,
+                        if c.retain { "yes" } else { "no" }
+                    )),
                 ]));
-                lines.push(Line::from(vec![label("payload"), Span::raw(c.payload.clone())]));
+                lines.push(Line::from(vec![
+                    label("payload"),
+                    Span::raw(c.payload.clone()),
+                ]));
             }
             if cmds.len() > 6 {
-                lines.push(Line::styled(format!("… and {} more", cmds.len() - 6), theme.dim()));
+                lines.push(Line::styled(
+                    format!("… and {} more", cmds.len() - 6),
+                    theme.dim(),
+                ));
             }
             lines.push(Line::from(""));
             lines.push(Line::from(vec![
                 Span::styled(" Enter/y ", theme.title()),
-                Span::raw(format!("publish {} ", if cmds.len() == 1 { "it".to_string() } else { format!("all {}", cmds.len()) })),
+                Span::raw(format!(
+                    "publish {} ",
+                    if cmds.len() == 1 {
+                        "it".to_string()
+                    } else {
+                        format!("all {}", cmds.len())
+                    }
+                )),
                 Span::styled(" Esc/n ", theme.title()),
                 Span::raw("cancel"),
             ]));
             ("Publish?", lines)
         }
-        super::Popup::ControlForm { name, value, field, error } => {
-            let focus = |i: usize| if *field == i { theme.selected() } else { Style::default() };
+        super::Popup::ControlForm {
+            name,
+            value,
+            field,
+            error,
+        } => {
+            let focus = |i: usize| {
+                if *field == i {
+                    theme.selected()
+                } else {
+                    Style::default()
+                }
+            };
             let mut lines = vec![
-                Line::from(vec![label("command"), Span::styled(format!("{name}▏"), focus(0))]),
-                Line::from(vec![label("value"), Span::styled(format!("{value}▏"), focus(1))]),
-                Line::styled("SET_THRESHOLD, SET_INTERVAL or any name your devices understand", theme.dim()),
+                Line::from(vec![
+                    label("command"),
+                    Span::styled(format!("{name}▏"), focus(0)),
+                ]),
+                Line::from(vec![
+                    label("value"),
+                    Span::styled(format!("{value}▏"), focus(1)),
+                ]),
+                Line::styled(
+                    "SET_THRESHOLD, SET_INTERVAL or any name your devices understand",
+                    theme.dim(),
+                ),
             ];
             if let Some(e) = error {
                 lines.push(Line::styled(e.clone(), Style::default().fg(theme.error)));

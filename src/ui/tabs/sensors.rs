@@ -160,7 +160,10 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
                     twin.device_status(&s.device),
                     Some(Status::Offline | Status::Stale)
                 );
-                s.label.chars().count() + if gone { 10 } else { 2 }
+                let alerted = s
+                    .alerted_at
+                    .is_some_and(|t| (ui.now - t).num_seconds() < RECENT_ANOMALY_SECS);
+                s.label.chars().count() + 2 + if gone { 8 } else { 0 } + if alerted { 6 } else { 0 }
             }
         })
         .max()
@@ -228,13 +231,25 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
                     Some(Status::Stale) => Some("stale"),
                     _ => None,
                 };
-                let name = match gone {
-                    Some(g) => Line::from(vec![
-                        Span::raw(format!("  {} ", s.label)),
-                        Span::styled(g, Style::default().fg(theme.warn)),
-                    ]),
-                    None => Line::from(format!("  {}", s.label)),
-                };
+                let alerted = s
+                    .alerted_at
+                    .is_some_and(|t| (ui.now - t).num_seconds() < RECENT_ANOMALY_SECS);
+                let mut name = vec![Span::raw(format!("  {}", s.label))];
+                if let Some(g) = gone {
+                    name.push(Span::styled(
+                        format!(" {g}"),
+                        Style::default().fg(theme.warn),
+                    ));
+                }
+                if alerted {
+                    name.push(Span::styled(
+                        " alert",
+                        Style::default()
+                            .fg(theme.anomaly)
+                            .add_modifier(Modifier::BOLD),
+                    ));
+                }
+                let name = Line::from(name);
                 let mut cells = vec![
                     Cell::from(marker),
                     Cell::from(name),

@@ -1,0 +1,184 @@
+//! Commands from the keyboard: the keys drive the app's own event handling, the confirmed
+//! command goes out through the real MQTT source, and a subscriber checks what arrives.
+
+use std::time::Duration;
+
+use chrono::{FixedOffset, TimeZone, Utc};
+use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+
+use twinview::config::ConnSettings;
+use twinview::event::{Event, Message, Outcome};
+use twinview::source::mqtt::{self, SourceStats};
+use twinview::twin::Twin;
+use twinview::ui::keys::Action;
+use twinview::ui::{Flow, Popup, UiState};
+
+fn twin() -> Twin {
+    let mut t = Twin::default();
+    let at = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+    for topic in ["/living_room/temperature/s1", "/living_room/temperature/s2"] {
+        t.apply(&Event::Message(Message::new(at, topic, b"21.0".to_vec())));
+    }
+    t
+}
+
+fn ui(twin: &Twin) -> UiState {
+    let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 1).unwrap();
+    let mut ui = UiState::new("test", now, FixedOffset::east_opt(0).unwrap());
+    ui.refresh(twin);
+    ui
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_key_publishes_exactly_what_the_confirmation_showed() {
+    let broker = twinview::sim::broker::start().expect("embedded broker");
+
+    // A subscriber that will see what twinview publishes.
+    let mut opts = MqttOptions::new("cmd-watcher", "127.0.0.1", broker.port);
+    opts.set_keep_alive(Duration::from_secs(5));
+    let (watcher, mut watch_loop) = AsyncClient::new(opts, 10);
+    watcher
+        .subscribe("/+/reset", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, watch_loop.poll()).await {
+            Ok(Ok(MqttEvent::Incoming(Packet::SubAck(_)))) => break,
+            Ok(Ok(_)) => {}
+            other => panic!("watcher did not subscribe: {other:?}"),
+        }
+    }
+
+    // twinview's own source, exactly as the app starts it.
+    let conn = ConnSettings {
+        host: "127.0.0.1".into(),
+        port: broker.port,
+        topics: vec!["nothing/#".into()],
+        qos: 0,
+        client_id: "twinview-cmd-test".into(),
+        username: None,
+        password: None,
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default()));
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Event::Connection(c))) if c.state.is_connected() => break,
+            Ok(Some(_)) => {}
+            other => panic!("twinview did not connect: {other:?}"),
+        }
+    }
+
+    // Select s2, press r, check the confirmation, press Enter.
+    let twin = twin();
+    let mut ui = ui(&twin);
+    ui.handle(Action::Down, &twin);
+    assert_eq!(ui.handle(Action::Reset, &twin), Flow::Continue);
+    let Some(Popup::Confirm(shown)) = ui.popup.clone() else {
+        panic!("no confirmation: {:?}", ui.popup)
+    };
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].topic, "/s2/reset");
+    assert_eq!(shown[0].qos, 1);
+    let Flow::Publish(cmds) = ui.handle(Action::Enter, &twin) else {
+        panic!("Enter did not confirm")
+    };
+    assert_eq!(cmds, shown);
+    assert!(ui.popup.is_none());
+    publisher.send(cmds[0].clone()).unwrap();
+
+    // The subscriber receives exactly that topic and payload.
+    let got = loop {
+        match tokio::time::timeout_at(deadline, watch_loop.poll()).await {
+            Ok(Ok(MqttEvent::Incoming(Packet::Publish(p)))) => break p,
+            Ok(Ok(_)) => {}
+            other => panic!("nothing arrived: {other:?}"),
+        }
+    };
+    assert_eq!(got.topic, "/s2/reset");
+    assert_eq!(std::str::from_utf8(&got.payload).unwrap(), shown[0].payload);
+    let v: serde_json::Value = serde_json::from_slice(&got.payload).unwrap();
+    assert_eq!(v["command"], "RESET");
+    assert_eq!(v["timestamp"], "2026-11-21T12:00:01.000Z");
+
+    // And twinview learns that the broker acknowledged it.
+    let outcome = loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Event::Command(c))) => break c,
+            Ok(Some(_)) => {}
+            other => panic!("no command outcome: {other:?}"),
+        }
+    };
+    assert_eq!(outcome.command.id, shown[0].id);
+    assert_eq!(outcome.outcome, Outcome::Acknowledged);
+}
+
+#[test]
+fn escape_cancels_and_read_only_publishes_nothing() {
+    let twin = twin();
+    let mut ui = ui(&twin);
+    ui.handle(Action::Reset, &twin);
+    assert!(ui.popup.is_some());
+    assert_eq!(ui.handle(Action::Back, &twin), Flow::Continue);
+    assert!(ui.popup.is_none());
+    assert!(ui
+        .flash
+        .as_ref()
+        .unwrap()
+        .0
+        .contains("nothing was published"));
+
+    ui.read_only = true;
+    for a in [Action::Reset, Action::ResetAnomalous, Action::Control] {
+        assert_eq!(ui.handle(a, &twin), Flow::Continue);
+        assert!(
+            ui.popup.is_none(),
+            "{a:?} opened a dialog in read-only mode"
+        );
+        assert!(ui.flash.as_ref().unwrap().0.starts_with("read-only"));
+    }
+}
+
+#[test]
+fn control_form_validates_and_confirms() {
+    let twin = twin();
+    let mut ui = ui(&twin);
+    ui.handle(Action::Control, &twin);
+    // The value field has focus: replace 25.0 by "abc" and try.
+    for _ in 0..4 {
+        ui.handle(Action::Backspace, &twin);
+    }
+    for c in "abc".chars() {
+        ui.handle(Action::Char(c), &twin);
+    }
+    ui.handle(Action::Enter, &twin);
+    let Some(Popup::ControlForm { error: Some(e), .. }) = &ui.popup else {
+        panic!("{:?}", ui.popup)
+    };
+    assert!(e.contains("not a number"));
+    for _ in 0..3 {
+        ui.handle(Action::Backspace, &twin);
+    }
+    for c in "2.5".chars() {
+        ui.handle(Action::Char(c), &twin);
+    }
+    // Switch to the name field and rename the command.
+    ui.handle(Action::NextTab, &twin);
+    for _ in 0.."SET_THRESHOLD".len() {
+        ui.handle(Action::Backspace, &twin);
+    }
+    for c in "set_interval".chars() {
+        ui.handle(Action::Char(c), &twin);
+    }
+    ui.handle(Action::Enter, &twin);
+    let Some(Popup::Confirm(cmds)) = &ui.popup else {
+        panic!("{:?}", ui.popup)
+    };
+    assert_eq!(cmds[0].topic, "digital_twin/lab/control/commands");
+    assert_eq!(
+        cmds[0].payload,
+        r#"{"command":"SET_INTERVAL","value":2.5,"timestamp":"2026-11-21T12:00:01.000Z"}"#
+    );
+}
