@@ -36,6 +36,38 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run only the simulated sensor network against a broker (Ctrl-C stops it).
     Sim(SimArgs),
+    /// Replay a recording (twinview's, or `mosquitto_sub -F %j` output) — no broker needed.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording (JSON Lines)
+    pub file: PathBuf,
+    /// Playback speed: 0.25 to 64, or `max` [default: 1; headless replays always run at max]
+    #[arg(long, value_parser = parse_speed, value_name = "X")]
+    pub speed: Option<f64>,
+    /// Instead of showing it, republish the session to this broker (HOST or HOST:PORT) with
+    /// its original timing
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub to_broker: Option<String>,
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+/// `0.25` … `64`, or `max`.
+pub fn parse_speed(s: &str) -> Result<f64, String> {
+    if s == "max" {
+        return Ok(f64::INFINITY);
+    }
+    let x: f64 = s
+        .trim_end_matches('x')
+        .parse()
+        .map_err(|_| format!("`{s}` is not a speed (0.25 to 64, or max)"))?;
+    if !(0.25..=64.0).contains(&x) {
+        return Err(format!("speed {x} is out of range (0.25 to 64, or max)"));
+    }
+    Ok(x)
 }
 
 #[derive(Debug, Args)]
@@ -92,27 +124,35 @@ pub struct WorldArgs {
     /// [default: all three in demo, none in sim]
     #[arg(long, value_name = "LIST")]
     pub agents: Option<String>,
-    /// Inject a fault: SENSOR:KIND[@SECONDS], KIND one of spike, stuck, drift, drop;
-    /// repeatable (e.g. s2:drift@10)
+    /// Inject a fault: SENSOR:KIND[@START[+LASTING]], KIND one of spike, stuck, drift, drop;
+    /// repeatable (e.g. s2:drift@10, s4:drop@60+20 to bring s4 back 20 s later)
     #[arg(long = "fault", value_name = "SENSOR:KIND[@S]")]
     pub faults: Vec<String>,
 }
 
-/// `s2:drift@10` → (`s2`, drift, 10 s).
-pub fn parse_fault(s: &str) -> Result<(String, crate::sim::FaultKind, Duration), String> {
+/// `s2:drift@10` → (`s2`, drift, 10 s, none); `s4:drop@60+20` → (`s4`, drop, 60 s, 20 s).
+pub fn parse_fault(s: &str) -> Result<crate::sim::FaultPlan, String> {
     let (id, rest) = s
         .split_once(':')
-        .ok_or_else(|| format!("`{s}`: write SENSOR:KIND[@SECONDS]"))?;
-    let (kind, after) = match rest.split_once('@') {
-        Some((k, a)) => (k, parse_duration(a)?),
-        None => (rest, Duration::ZERO),
+        .ok_or_else(|| format!("`{s}`: write SENSOR:KIND[@START[+LASTING]]"))?;
+    let (kind, after, lasting) = match rest.split_once('@') {
+        Some((k, a)) => match a.split_once('+') {
+            Some((start, last)) => (k, parse_duration(start)?, Some(parse_duration(last)?)),
+            None => (k, parse_duration(a)?, None),
+        },
+        None => (rest, Duration::ZERO, None),
     };
     let kind = crate::sim::FaultKind::parse(kind)
         .ok_or_else(|| format!("`{kind}` is not a fault (spike, stuck, drift, drop)"))?;
     if id.is_empty() {
         return Err(format!("`{s}`: which sensor?"));
     }
-    Ok((id.to_string(), kind, after))
+    Ok(crate::sim::FaultPlan {
+        sensor: id.to_string(),
+        kind,
+        after,
+        lasting,
+    })
 }
 
 /// Where and how to connect.
@@ -176,6 +216,9 @@ pub struct ViewArgs {
     /// Stop after this long (e.g. 30s, 5m, 1h, 500ms)
     #[arg(short = 'd', long, value_parser = parse_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
+    /// Record every message, command and connection event to this file (JSON Lines)
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// With --headless: stop after this many messages
     #[arg(short = 'C', long, value_name = "N", requires = "headless")]
     pub count: Option<u64>,
@@ -222,13 +265,23 @@ mod tests {
     #[test]
     fn faults() {
         use crate::sim::FaultKind;
+        let plan = |s: &str, k, a, l: Option<u64>| crate::sim::FaultPlan {
+            sensor: s.into(),
+            kind: k,
+            after: Duration::from_secs(a),
+            lasting: l.map(Duration::from_secs),
+        };
         assert_eq!(
             parse_fault("s2:drift@10"),
-            Ok(("s2".into(), FaultKind::Drift, Duration::from_secs(10)))
+            Ok(plan("s2", FaultKind::Drift, 10, None))
         );
         assert_eq!(
             parse_fault("TEMP_001:spike"),
-            Ok(("TEMP_001".into(), FaultKind::Spike, Duration::ZERO))
+            Ok(plan("TEMP_001", FaultKind::Spike, 0, None))
+        );
+        assert_eq!(
+            parse_fault("s4:drop@60+20"),
+            Ok(plan("s4", FaultKind::Drop, 60, Some(20)))
         );
         assert!(parse_fault("s2").is_err());
         assert!(parse_fault("s2:melt").is_err());

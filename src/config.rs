@@ -106,6 +106,7 @@ pub struct Settings {
     pub read_only: bool,
     pub commands: crate::commands::Templates,
     pub headless: bool,
+    pub record: Option<std::path::PathBuf>,
     pub duration: Option<Duration>,
     pub count: Option<u64>,
 }
@@ -239,6 +240,7 @@ pub fn resolve(
         read_only: view.read_only || file.read_only.unwrap_or(false),
         commands,
         headless: view.headless,
+        record: view.record.clone(),
         duration: view.duration,
         count: view.count,
     })

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 /// Something that happened at a source.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A message received from the broker.
     Message(Message),
@@ -58,7 +58,7 @@ pub struct CommandEvent {
 }
 
 /// A received MQTT publish, stamped with the time of receipt.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub at: DateTime<Utc>,
     pub topic: String,

@@ -392,19 +392,20 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Runs a headless session and prints the snapshot on stdout.
+/// Runs a headless session and prints the snapshot on stdout; returns the time it describes.
 pub async fn run(
     mut twin: Twin,
     mut rx: mpsc::Receiver<Event>,
     limits: Limits,
     source: &str,
     stats: Arc<SourceStats>,
-) -> Result<(), AppError> {
+) -> Result<DateTime<Utc>, AppError> {
     ingest(&mut twin, &mut rx, &limits, source).await?;
-    twin.tick(Utc::now());
-    let snap = Snapshot::of(&twin, source, stats.dropped(), Utc::now());
+    let now = Utc::now();
+    twin.tick(now);
+    let snap = Snapshot::of(&twin, source, stats.dropped(), now);
     println!("{}", snap.to_json());
-    Ok(())
+    Ok(now)
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ fn start(cli: Cli) -> Result<(), AppError> {
             None => run::monitor(cli.conn, cli.view).await,
             Some(Command::Demo(args)) => run::demo(args).await,
             Some(Command::Sim(args)) => run::sim(args).await,
+            Some(Command::Replay(args)) => run::replay(args).await,
         }
     })
 }

@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::cli::{ConnArgs, DemoArgs, SimArgs, ViewArgs, WorldArgs};
+use crate::cli::{ConnArgs, DemoArgs, ReplayArgs, SimArgs, ViewArgs, WorldArgs};
 use crate::config::{self, Settings};
 use crate::error::AppError;
 use crate::headless::{self, Limits};
 use crate::sim::{self, broker, WorldSpec};
 use crate::source::mqtt::{self, SourceStats};
+use crate::source::{record, replay as replay_src};
 use crate::twin::Twin;
 use crate::ui::app::{self, AppOptions};
 use crate::ui::theme::Theme;
@@ -42,6 +43,14 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
     let source = settings.conn.url();
     let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
     let stats = Arc::new(SourceStats::default());
+    let (rx, recorder) = match &settings.record {
+        Some(path) => {
+            let (rx, rec) = record::tee(path, &source, &settings.conn.topics, rx)?;
+            log::info!("recording to {}", path.display());
+            (rx, Some(rec))
+        }
+        None => (rx, None),
+    };
     let publisher = mqtt::spawn(settings.conn.clone(), tx, stats.clone());
     let publisher = (!settings.read_only).then_some(publisher);
     let twin = Twin::new(settings.twin.clone());
@@ -51,7 +60,11 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                 duration: settings.duration,
                 count: settings.count,
             };
-            headless::run(twin, rx, limits, &source, stats).await
+            let end = headless::run(twin, rx, limits, &source, stats).await;
+            if let Some(r) = recorder {
+                r.finish(end.as_ref().copied().unwrap_or_else(|_| chrono::Utc::now()));
+            }
+            end.map(|_| ())
         }
         Some(theme) => {
             let opts = AppOptions {
@@ -62,8 +75,13 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                 world,
                 publisher,
                 templates: settings.commands.clone(),
+                recorder: recorder.as_ref().map(|r| r.stats.clone()),
             };
-            app::run(twin, rx, stats, opts).await
+            let result = app::run(twin, rx, stats, opts).await;
+            if let Some(r) = recorder {
+                r.finish(chrono::Utc::now());
+            }
+            result
         }
     }
 }
@@ -178,5 +196,169 @@ pub async fn sim(args: SimArgs) -> Result<(), AppError> {
         None => stop.await,
     }
     world.abort();
+    Ok(())
+}
+
+/// `twinview replay FILE`: the UI fed from a recording, the snapshot of it (`--headless`), or
+/// the session republished to a broker (`--to-broker`).
+pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
+    let settings = config::resolve(&ConnArgs::default(), &args.view, None)?;
+    if settings.record.is_some() {
+        return Err(AppError::Usage(
+            "--record cannot be used with replay".into(),
+        ));
+    }
+    if let Some(target) = &args.to_broker {
+        logging::init_stderr();
+        return to_broker(&args.file, target, args.speed.unwrap_or(1.0)).await;
+    }
+    if settings.headless {
+        logging::init_stderr();
+        let snap = replay_headless(&args.file, &settings)?;
+        println!("{}", snap.to_json());
+        return Ok(());
+    }
+    let theme = Theme::load(&settings.theme)?;
+    let recording = replay_src::read(&args.file)?;
+    if recording.events.is_empty() {
+        return Err(AppError::File(format!(
+            "{} holds no events to replay",
+            args.file.display()
+        )));
+    }
+    logging::init_ui();
+    for (line, why) in &recording.skipped {
+        log::warn!("{}: line {line} skipped: {why}", args.file.display());
+    }
+    let opts = AppOptions {
+        source: format!("replay {}", args.file.display()),
+        theme,
+        fps: settings.fps,
+        duration: settings.duration,
+        world: None,
+        publisher: None,
+        templates: settings.commands.clone(),
+        recorder: None,
+    };
+    app::run_replay(
+        settings.twin.clone(),
+        recording,
+        args.speed.unwrap_or(1.0),
+        opts,
+    )
+    .await
+}
+
+/// Applies a whole recording as fast as it can, ticking the twin on the recording's own clock,
+/// and returns the snapshot at its last event.
+pub fn replay_headless(
+    path: &std::path::Path,
+    settings: &Settings,
+) -> Result<headless::Snapshot, AppError> {
+    let mut twin = Twin::new(settings.twin.clone());
+    let mut last: Option<chrono::DateTime<chrono::Utc>> = None;
+    let mut count = 0u64;
+    let limit = settings.count;
+    let summary = replay_src::for_each(path, |ev| {
+        if limit.is_some_and(|l| twin.messages >= l) {
+            return;
+        }
+        let t = replay_src::event_time(&ev);
+        if last.is_some_and(|l| t.timestamp() > l.timestamp()) {
+            twin.tick(t);
+        }
+        last = Some(last.map_or(t, |l| l.max(t)));
+        twin.apply(&ev);
+        count += 1;
+    })?;
+    let end = summary.end.or(last).unwrap_or_else(chrono::Utc::now);
+    twin.tick(end);
+    let source = summary
+        .source
+        .unwrap_or_else(|| format!("file://{}", path.display()));
+    Ok(headless::Snapshot::of(&twin, &source, 0, end))
+}
+
+/// Republishes every received message of a recording to `target` with its original timing
+/// (scaled by `speed`).
+async fn to_broker(path: &std::path::Path, target: &str, speed: f64) -> Result<(), AppError> {
+    let (host, port) = match target.rsplit_once(':') {
+        Some((h, p)) => (
+            h.to_string(),
+            p.parse::<u16>()
+                .map_err(|_| AppError::Usage(format!("`{target}`: the port is not a number")))?,
+        ),
+        None => (target.to_string(), 1883),
+    };
+    let recording = replay_src::read(path)?;
+    let url = format!("mqtt://{host}:{port}");
+    let mut opts = rumqttc::MqttOptions::new(config::default_client_id(), host.clone(), port);
+    opts.set_keep_alive(Duration::from_secs(15));
+    opts.set_max_packet_size(16 << 20, 16 << 20);
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(opts, 1000);
+    // Wait for the connection so a wrong broker is one clear error, not a silent replay.
+    match tokio::time::timeout(Duration::from_secs(10), eventloop.poll()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            return Err(AppError::Connect(format!(
+                "cannot connect to {url}: {}",
+                mqtt::describe_error(&e)
+            )))
+        }
+        Err(_) => {
+            return Err(AppError::Connect(format!(
+                "cannot connect to {url}: timed out"
+            )))
+        }
+    }
+    let poller = tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(rumqttc::Event::Outgoing(rumqttc::Outgoing::Disconnect)) => return,
+                Ok(_) => {}
+                Err(e) => {
+                    log::error!("{e}");
+                    return;
+                }
+            }
+        }
+    });
+    let messages: Vec<crate::event::Message> = recording
+        .events
+        .into_iter()
+        .filter_map(|e| match e {
+            crate::event::Event::Message(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let Some(t0) = messages.first().map(|m| m.at) else {
+        return Err(AppError::File(format!(
+            "{} holds no messages",
+            path.display()
+        )));
+    };
+    log::info!(
+        "republishing {} messages to {url} at {speed}x",
+        messages.len()
+    );
+    let wall0 = tokio::time::Instant::now();
+    for m in &messages {
+        if speed.is_finite() {
+            let offset = (m.at - t0).num_milliseconds().max(0) as f64 / 1000.0 / speed;
+            tokio::time::sleep_until(wall0 + Duration::from_secs_f64(offset)).await;
+        }
+        client
+            .publish(
+                m.topic.clone(),
+                mqtt::qos(m.qos),
+                m.retain,
+                m.payload.to_vec(),
+            )
+            .await
+            .map_err(|e| AppError::Connect(format!("{url}: {e}")))?;
+    }
+    let _ = client.disconnect().await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), poller).await;
+    log::info!("done: {} messages republished", messages.len());
     Ok(())
 }

@@ -24,9 +24,10 @@ pub struct MachineSpec {
 }
 
 /// Machines `m1`…`mN` with seeded capabilities: each type with probability 0.6 (at least one),
-/// 1.5–6 s in half seconds.
+/// 1.5–6 s in half seconds; every type is covered by some machine, so only `inspection`
+/// ends unassigned for want of a capable machine.
 pub fn machines(n: usize, rng: &mut Rng) -> Vec<MachineSpec> {
-    (0..n)
+    let mut all: Vec<MachineSpec> = (0..n)
         .map(|i| {
             let mut capabilities = BTreeMap::new();
             for ty in JOB_TYPES {
@@ -43,7 +44,16 @@ pub fn machines(n: usize, rng: &mut Rng) -> Vec<MachineSpec> {
                 capabilities,
             }
         })
-        .collect()
+        .collect();
+    for (k, ty) in JOB_TYPES.iter().enumerate() {
+        if !all.is_empty() && !all.iter().any(|m| m.capabilities.contains_key(*ty)) {
+            let i = k % all.len();
+            all[i]
+                .capabilities
+                .insert(ty.to_string(), 1.5 + rng.u32(0..10) as f64 * 0.5);
+        }
+    }
+    all
 }
 
 /// Topic of a machine's liveness (a plain Last Will).
@@ -215,6 +225,11 @@ mod tests {
             }
             assert!(!m.capabilities.contains_key(IMPOSSIBLE));
         }
+        for ty in JOB_TYPES {
+            assert!(ms.iter().any(|m| m.capabilities.contains_key(*ty)), "{ty}");
+        }
+        let one = machines(1, &mut Rng::with_seed(1));
+        assert_eq!(one[0].capabilities.len(), JOB_TYPES.len());
         // Seeded: the same world every time.
         assert_eq!(ms, machines(5, &mut Rng::with_seed(42)));
     }

@@ -42,8 +42,7 @@ pub struct WorldSpec {
     pub job_deadline: Duration,
     pub cnp_prefix: String,
     pub agents: Vec<agents::Agent>,
-    /// Faults to inject: (device, kind, after).
-    pub faults: Vec<(String, FaultKind, Duration)>,
+    pub faults: Vec<FaultPlan>,
 }
 
 impl Default for WorldSpec {
@@ -281,6 +280,15 @@ impl FaultKind {
     }
 }
 
+/// A fault to inject into `sensor` after `after`, undone (`Restore`) after `lasting`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultPlan {
+    pub sensor: String,
+    pub kind: FaultKind,
+    pub after: Duration,
+    pub lasting: Option<Duration>,
+}
+
 /// A fault in progress.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Fault {
@@ -369,15 +377,23 @@ pub fn spawn(host: &str, port: u16, spec: &WorldSpec) -> World {
             agents::Agent::Identify => tokio::spawn(agents::run_identify(h, p, run_id)),
         });
     }
-    for (id, kind, after) in &spec.faults {
-        let Some(tx) = world.controls.get(id).cloned() else {
-            log::warn!("no simulated sensor `{id}` for the fault {kind:?}");
+    for plan in &spec.faults {
+        let Some(tx) = world.controls.get(&plan.sensor).cloned() else {
+            log::warn!(
+                "no simulated sensor `{}` for the fault {:?}",
+                plan.sensor,
+                plan.kind
+            );
             continue;
         };
-        let (kind, after) = (*kind, *after);
+        let plan = plan.clone();
         world.tasks.push(tokio::spawn(async move {
-            tokio::time::sleep(after).await;
-            let _ = tx.send(SimControl::Fault(kind));
+            tokio::time::sleep(plan.after).await;
+            let _ = tx.send(SimControl::Fault(plan.kind));
+            if let Some(lasting) = plan.lasting {
+                tokio::time::sleep(lasting).await;
+                let _ = tx.send(SimControl::Restore);
+            }
         }));
     }
     world

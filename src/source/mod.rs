@@ -1,3 +1,5 @@
 //! Event producers. Each runs as its own task and sends [`crate::event::Event`]s.
 
 pub mod mqtt;
+pub mod record;
+pub mod replay;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{Local, Utc};
+use chrono::{DateTime, Local, Utc};
 use crossterm::event::{self as ct, Event as CtEvent};
 use tokio::sync::mpsc;
 
@@ -20,7 +20,8 @@ use crate::event::Event;
 use crate::headless::{shutdown_signal, BATCH};
 use crate::sim::SimControl;
 use crate::source::mqtt::SourceStats;
-use crate::twin::Twin;
+use crate::source::replay::{event_time, Recording, ReplayClock};
+use crate::twin::{Twin, TwinConfig};
 
 pub struct AppOptions {
     pub source: String,
@@ -32,6 +33,8 @@ pub struct AppOptions {
     /// Publishes confirmed commands; `None` with `--read-only`.
     pub publisher: Option<crate::source::mqtt::Publisher>,
     pub templates: crate::commands::Templates,
+    /// The recording in progress, for the header.
+    pub recorder: Option<Arc<crate::source::record::RecorderStats>>,
 }
 
 /// Reads terminal events on a plain thread until `stop` is set or the receiver is gone.
@@ -63,6 +66,143 @@ fn spawn_input(tx: mpsc::Sender<CtEvent>, stop: Arc<AtomicBool>) {
         .expect("spawn keyboard thread");
 }
 
+/// Stops the keyboard thread when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Terminal events on a channel, read by a thread that stops when the guard is dropped.
+fn keyboard() -> (mpsc::Receiver<CtEvent>, StopOnDrop) {
+    let (key_tx, key_rx) = mpsc::channel(256);
+    let stop = Arc::new(AtomicBool::new(false));
+    spawn_input(key_tx, stop.clone());
+    (key_rx, StopOnDrop(stop))
+}
+
+fn new_ui(opts: &AppOptions) -> UiState {
+    let tz = *Local::now().offset();
+    let mut ui = UiState::new(opts.source.clone(), Utc::now(), tz);
+    ui.demo = opts.world.is_some();
+    ui.read_only = opts.publisher.is_none();
+    ui.templates = opts.templates.clone();
+    ui
+}
+
+/// Runs the terminal UI on a recording: the replay clock decides which events the twin has
+/// seen; seeking backwards rebuilds the twin from the start.
+pub async fn run_replay(
+    cfg: TwinConfig,
+    recording: Recording,
+    speed: f64,
+    opts: AppOptions,
+) -> Result<(), AppError> {
+    let mut terminal = ratatui::try_init()
+        .map_err(|e| AppError::Other(format!("cannot set up the terminal: {e}")))?;
+    let result = replay_loop(&mut terminal, cfg, recording, speed, &opts).await;
+    ratatui::restore();
+    result
+}
+
+/// The twin as it was at a point of a recording.
+pub struct ReplayState {
+    cfg: TwinConfig,
+    events: Vec<Event>,
+    times: Vec<DateTime<Utc>>,
+    /// Events applied so far (`events[..cursor]`).
+    cursor: usize,
+    pub twin: Twin,
+}
+
+impl ReplayState {
+    pub fn new(cfg: TwinConfig, events: Vec<Event>) -> ReplayState {
+        let times = events.iter().map(event_time).collect();
+        ReplayState {
+            twin: Twin::new(cfg.clone()),
+            cfg,
+            events,
+            times,
+            cursor: 0,
+        }
+    }
+
+    pub fn span(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let first = self.times.first().copied().unwrap_or_else(Utc::now);
+        (first, self.times.last().copied().unwrap_or(first))
+    }
+
+    /// Brings the twin to `position`: forwards by applying events, backwards by rebuilding.
+    pub fn sync(&mut self, position: DateTime<Utc>) {
+        if self.cursor > 0 && self.times[self.cursor - 1] > position {
+            self.twin = Twin::new(self.cfg.clone());
+            self.cursor = 0;
+        }
+        let mut last_sec = None;
+        while self.cursor < self.events.len() && self.times[self.cursor] <= position {
+            let t = self.times[self.cursor];
+            if last_sec.is_some_and(|s| t.timestamp() > s) {
+                self.twin.tick(t);
+            }
+            last_sec = Some(t.timestamp());
+            self.twin.apply(&self.events[self.cursor]);
+            self.cursor += 1;
+        }
+        self.twin.tick(position);
+    }
+}
+
+async fn replay_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    cfg: TwinConfig,
+    recording: Recording,
+    speed: f64,
+    opts: &AppOptions,
+) -> Result<(), AppError> {
+    let (mut key_rx, _stop) = keyboard();
+    let mut ui = new_ui(opts);
+    ui.read_only = true;
+    let mut state = ReplayState::new(cfg, recording.events);
+    let (start, last) = state.span();
+    let end = recording.end.map_or(last, |e| e.max(last));
+    ui.replay = Some(ReplayClock::new(start, end, speed));
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / opts.fps));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let mut last = std::time::Instant::now();
+    loop {
+        tokio::select! {
+            biased;
+            key = key_rx.recv() => {
+                let Some(ev) = key else { return Ok(()) };
+                if let CtEvent::Key(k) = ev {
+                    if let Some(action) = keys::action(k, ui.editing()) {
+                        if ui.handle(action, &state.twin) == Flow::Quit {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            _ = &mut shutdown => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        let now = std::time::Instant::now();
+        if let Some(clock) = ui.replay.as_mut() {
+            clock.advance(now - last);
+            state.sync(clock.position);
+            ui.now = clock.position;
+        }
+        last = now;
+        ui.refresh(&state.twin);
+        terminal
+            .draw(|frame| render(frame, &state.twin, &ui, &opts.theme))
+            .map_err(|e| AppError::Other(format!("cannot draw: {e}")))?;
+    }
+}
+
 /// Runs the terminal UI until the user quits, `duration` passes, or SIGINT/SIGTERM.
 pub async fn run(
     mut twin: Twin,
@@ -84,23 +224,8 @@ async fn event_loop(
     stats: &SourceStats,
     opts: &AppOptions,
 ) -> Result<(), AppError> {
-    let (key_tx, mut key_rx) = mpsc::channel(256);
-    let stop = Arc::new(AtomicBool::new(false));
-    spawn_input(key_tx, stop.clone());
-    // Stop the keyboard thread however this function ends.
-    struct StopOnDrop(Arc<AtomicBool>);
-    impl Drop for StopOnDrop {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::Relaxed);
-        }
-    }
-    let _stop = StopOnDrop(stop);
-
-    let tz = *Local::now().offset();
-    let mut ui = UiState::new(opts.source.clone(), Utc::now(), tz);
-    ui.demo = opts.world.is_some();
-    ui.read_only = opts.publisher.is_none();
-    ui.templates = opts.templates.clone();
+    let (mut key_rx, _stop) = keyboard();
+    let mut ui = new_ui(opts);
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / opts.fps));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let shutdown = shutdown_signal();
@@ -210,9 +335,84 @@ fn draw(
 ) -> Result<(), AppError> {
     ui.now = Utc::now();
     ui.dropped = stats.dropped();
+    ui.recording = opts.recorder.as_ref().map(|r| (r.bytes(), r.lost()));
     ui.refresh(twin);
     terminal
         .draw(|frame| render(frame, twin, ui, &opts.theme))
         .map_err(|e| AppError::Other(format!("cannot draw: {e}")))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Message;
+    use crate::headless::Snapshot;
+    use chrono::TimeZone;
+
+    fn events() -> Vec<Event> {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let mut evs = Vec::new();
+        for i in 0..120i64 {
+            let at = t0 + chrono::TimeDelta::milliseconds(i * 500);
+            for s in 1..=3 {
+                let v = 20.0 + ((i * 7 + s * 3) % 11) as f64 / 10.0;
+                evs.push(Event::Message(Message::new(
+                    at,
+                    format!("/z/t/s{s}"),
+                    v.to_string().into_bytes(),
+                )));
+            }
+            if i == 40 {
+                evs.push(Event::Message(Message::new(
+                    at,
+                    "/z/s2/status",
+                    b"offline".to_vec(),
+                )));
+            }
+        }
+        evs
+    }
+
+    fn json(twin: &Twin, at: DateTime<Utc>) -> String {
+        Snapshot::of(twin, "x", 0, at).to_json()
+    }
+
+    #[test]
+    fn seeking_back_rebuilds_exactly_the_state_of_that_moment() {
+        let evs = events();
+        let mut state = ReplayState::new(TwinConfig::default(), evs.clone());
+        let (start, end) = state.span();
+        let mid = start + chrono::TimeDelta::seconds(25);
+        state.sync(mid);
+        let at_mid = json(&state.twin, mid);
+        state.sync(end);
+        assert_ne!(json(&state.twin, mid), at_mid);
+        state.sync(mid);
+        assert_eq!(json(&state.twin, mid), at_mid, "seek back");
+        // The same as a twin fed only what had happened by then.
+        let mut fresh = Twin::default();
+        for e in evs.iter().filter(|e| event_time(e) <= mid) {
+            fresh.apply(e);
+        }
+        fresh.tick(mid);
+        assert_eq!(json(&fresh, mid), at_mid);
+        assert!(at_mid.contains("\"offline\""));
+    }
+
+    #[test]
+    fn the_clock_drives_the_replay_without_sleeping() {
+        let mut state = ReplayState::new(TwinConfig::default(), events());
+        let (start, end) = state.span();
+        let mut clock = ReplayClock::new(start, end, 4.0);
+        clock.advance(Duration::from_secs(5)); // 20 s of recording
+        state.sync(clock.position);
+        assert_eq!(state.twin.messages, 3 * 41 + 1);
+        clock.seek(-10);
+        state.sync(clock.position);
+        assert_eq!(state.twin.messages, 3 * 21);
+        clock.to_end();
+        state.sync(clock.position);
+        assert_eq!(state.twin.messages, 361);
+    }
 }

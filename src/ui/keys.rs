@@ -39,6 +39,12 @@ pub enum Action {
     Confirm,
     /// `n` in a confirmation.
     No,
+    /// Replay: pause / resume.
+    ReplayPause,
+    Faster,
+    Slower,
+    SeekBack,
+    SeekForward,
     /// A character typed while the filter is being edited.
     Char(char),
     Backspace,
@@ -91,6 +97,10 @@ pub const HELP: &[(&str, &str)] = &[
         "send a control command (name, value) to the control topic",
     ),
     ("Enter y / Esc n", "confirm / cancel a command"),
+    (
+        "space + - ← → Home End",
+        "replay: pause, speed, seek 10 s, start, end",
+    ),
     ("Esc", "close help or detail, clear the filter"),
 ];
 
@@ -137,6 +147,11 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Char('R') => Action::ResetAnomalous,
         KeyCode::Char('c') => Action::Control,
         KeyCode::Char('y') => Action::Confirm,
+        KeyCode::Char(' ') => Action::ReplayPause,
+        KeyCode::Char('+') => Action::Faster,
+        KeyCode::Char('-') => Action::Slower,
+        KeyCode::Left => Action::SeekBack,
+        KeyCode::Right => Action::SeekForward,
         KeyCode::Char('n') => Action::No,
         KeyCode::Char('x') => Action::DropDevice,
         KeyCode::Char('u') => Action::RestoreDevice,

@@ -267,6 +267,10 @@ pub struct UiState {
     /// `--read-only`: no command can be published.
     pub read_only: bool,
     pub templates: Templates,
+    /// Replaying a recording: where and how fast.
+    pub replay: Option<crate::source::replay::ReplayClock>,
+    /// Recording: (bytes written, events lost).
+    pub recording: Option<(u64, u64)>,
     pub help: bool,
     /// A copy of the twin taken when the display was paused.
     pub frozen: Option<Box<Twin>>,
@@ -297,6 +301,8 @@ impl UiState {
             popup: None,
             read_only: false,
             templates: Templates::default(),
+            replay: None,
+            recording: None,
             help: false,
             frozen: None,
             source: source.into(),
@@ -366,6 +372,52 @@ impl UiState {
         }
         if self.popup.is_some() {
             return self.handle_popup(action, live);
+        }
+        if let Some(clock) = self.replay.as_mut() {
+            let handled = match action {
+                Action::ReplayPause => {
+                    clock.paused = !clock.paused;
+                    true
+                }
+                Action::Faster => {
+                    clock.faster();
+                    true
+                }
+                Action::Slower => {
+                    clock.slower();
+                    true
+                }
+                Action::SeekBack => {
+                    clock.seek(-10);
+                    true
+                }
+                Action::SeekForward => {
+                    clock.seek(10);
+                    true
+                }
+                Action::Home if !self.help => {
+                    clock.home();
+                    true
+                }
+                Action::End if !self.help => {
+                    clock.to_end();
+                    true
+                }
+                _ => false,
+            };
+            if handled {
+                return Flow::Continue;
+            }
+        } else if matches!(
+            action,
+            Action::ReplayPause
+                | Action::Faster
+                | Action::Slower
+                | Action::SeekBack
+                | Action::SeekForward
+        ) {
+            self.say("space, + - and ← → control `twinview replay`");
+            return Flow::Continue;
         }
         if self.help {
             if matches!(action, Action::Help | Action::Back | Action::Enter) {
@@ -704,15 +756,20 @@ pub fn render(frame: &mut Frame, live: &Twin, ui: &UiState, theme: &Theme) {
     let twin = ui.view(live);
     let area = frame.area();
     frame.render_widget(ratatui::widgets::Block::default().style(theme.base()), area);
-    let [header, tabs_bar, body, footer] = Layout::vertical([
+    let progress_h = u16::from(ui.replay.is_some());
+    let [header, tabs_bar, progress, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Length(progress_h),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
     .areas(area);
     widgets::header(frame, header, twin, ui, theme);
     widgets::tab_bar(frame, tabs_bar, ui, theme);
+    if let Some(clock) = &ui.replay {
+        widgets::progress(frame, progress, clock, ui, theme);
+    }
     match ui.tab {
         Tab::Sensors => tabs::sensors::render(frame, body, twin, ui, theme),
         Tab::Devices => tabs::devices::render(frame, body, twin, ui, theme),

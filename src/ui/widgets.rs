@@ -150,8 +150,25 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
             warn_if(ui.dropped > 0),
         ),
     ];
-    if ui.read_only {
+    if ui.read_only && ui.replay.is_none() {
         items.push(("read-only".into(), "RO".into(), h.fg(theme.warn)));
+    }
+    if let Some((bytes, lost)) = ui.recording {
+        let size = if bytes >= 1 << 20 {
+            format!("{:.1} MB", bytes as f64 / (1 << 20) as f64)
+        } else {
+            format!("{} kB", bytes / 1024)
+        };
+        let lost = if lost > 0 {
+            format!(", {lost} lost")
+        } else {
+            String::new()
+        };
+        items.push((
+            format!("● REC {size}{lost}"),
+            format!("●REC {size}"),
+            h.fg(theme.error).add_modifier(Modifier::BOLD),
+        ));
     }
     if twin.anomalous_series > 0 {
         items.push((
@@ -360,6 +377,47 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
         w,
         h,
     )
+}
+
+/// The replay's position: `▶ 4× ━━━━━━╸──── 12:03:45 / 12:10:00  34%`.
+pub fn progress(
+    frame: &mut Frame,
+    area: Rect,
+    clock: &crate::source::replay::ReplayClock,
+    ui: &UiState,
+    theme: &Theme,
+) {
+    let state = if clock.paused {
+        "❚❚"
+    } else if clock.finished() {
+        "■"
+    } else {
+        "▶"
+    };
+    let speed = if clock.speed().is_infinite() {
+        "max".to_string()
+    } else {
+        format!("{}×", clock.speed())
+    };
+    let left = format!(" {state} {speed:>5} ");
+    let right = format!(
+        " {} / {}  {:>3.0}%  space pause · + - speed · ← → seek ",
+        clock
+            .position
+            .with_timezone(&ui.tz)
+            .format("%Y-%m-%d %H:%M:%S"),
+        clock.end.with_timezone(&ui.tz).format("%H:%M:%S"),
+        clock.progress() * 100.0
+    );
+    let bar_w = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
+    let done = ((clock.progress() * bar_w as f64).round() as usize).min(bar_w);
+    let line = Line::from(vec![
+        Span::styled(left, theme.title()),
+        Span::styled("━".repeat(done), Style::default().fg(theme.accent)),
+        Span::styled("─".repeat(bar_w - done), theme.dim()),
+        Span::styled(right, theme.dim()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 /// The command confirmation and the control form.

@@ -205,6 +205,12 @@ impl Twinview {
         }
     }
 
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn stderr_rest(&mut self) -> String {
         std::thread::sleep(Duration::from_millis(50));
         while let Ok(l) = self.lines.try_recv() {

@@ -1,0 +1,445 @@
+//! Replay: reading recordings (twinview's own JSON Lines, and `mosquitto_sub -F %j` / `%J`
+//! output) back into events, and the replay clock the UI runs on.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+
+use crate::error::AppError;
+use crate::event::{Command, CommandEvent, ConnEvent, ConnState, Event, Message, Outcome};
+
+/// What a line held.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    /// twinview's header: the source it recorded.
+    Header {
+        source: Option<String>,
+    },
+    Event(Event),
+    /// The session ended here (twinview's closing line).
+    End(DateTime<Utc>),
+}
+
+/// The time an event happened.
+pub fn event_time(ev: &Event) -> DateTime<Utc> {
+    match ev {
+        Event::Message(m) => m.at,
+        Event::Connection(c) => c.at,
+        Event::Command(c) => c.at,
+    }
+}
+
+/// `2026-11-21T12:00:00.512Z`, or Mosquitto's `2026-11-22T00:08:03.967755Z+0000`.
+fn parse_time(v: Option<&Value>) -> Result<DateTime<Utc>, String> {
+    let s = v.and_then(Value::as_str).ok_or("no time (`t` or `tst`)")?;
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.fZ%z")
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("`{s}` is not a time"))
+}
+
+fn flag(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(0) != 0,
+        _ => false,
+    }
+}
+
+fn qos(v: Option<&Value>) -> Result<u8, String> {
+    match v {
+        None => Ok(0),
+        Some(q) => q
+            .as_u64()
+            .filter(|q| *q <= 2)
+            .map(|q| q as u8)
+            .ok_or_else(|| format!("bad qos {q}")),
+    }
+}
+
+/// Parses one line. Errors say what is wrong, for the "line N: …" report.
+pub fn parse_line(text: &str) -> Result<Line, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        if e.is_eof() {
+            "truncated line".to_string()
+        } else {
+            format!("not JSON ({e})")
+        }
+    })?;
+    let obj = v.as_object().ok_or("not a JSON object")?;
+    if obj.get("twinview").and_then(Value::as_str) == Some("recording") {
+        return Ok(Line::Header {
+            source: obj.get("source").and_then(Value::as_str).map(String::from),
+        });
+    }
+    let at = parse_time(obj.get("t").or_else(|| obj.get("tst")))?;
+    if let Some(event) = obj.get("event").and_then(Value::as_str) {
+        let detail = obj
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let state = match event {
+            "connecting" => ConnState::Connecting,
+            "connected" => ConnState::Connected,
+            "disconnected" => ConnState::Reconnecting {
+                reason: detail,
+                retry_in: Duration::ZERO,
+            },
+            "refused" => ConnState::Refused {
+                reason: detail,
+                retry_in: Duration::ZERO,
+            },
+            "end" => return Ok(Line::End(at)),
+            other => return Err(format!("unknown event `{other}`")),
+        };
+        return Ok(Line::Event(Event::Connection(ConnEvent { at, state })));
+    }
+    let topic = obj
+        .get("topic")
+        .and_then(Value::as_str)
+        .ok_or("no topic")?
+        .to_string();
+    let payload: Bytes = match (obj.get("payload"), obj.get("payload_b64")) {
+        (_, Some(b64)) => base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().ok_or("payload_b64 is not a string")?)
+            .map_err(|e| format!("bad payload_b64: {e}"))?
+            .into(),
+        (Some(Value::String(s)), None) => Bytes::from(s.clone()),
+        // mosquitto_sub -F %J embeds JSON payloads as JSON.
+        (Some(other), None) => Bytes::from(other.to_string()),
+        (None, None) => Bytes::new(),
+    };
+    let qos = qos(obj.get("qos"))?;
+    let retain = flag(obj.get("retain"));
+    if obj.get("dir").and_then(Value::as_str) == Some("out") {
+        let outcome = match obj.get("outcome").and_then(Value::as_str) {
+            Some("acknowledged") => Outcome::Acknowledged,
+            Some(f) if f.starts_with("failed") => Outcome::Failed(
+                f.trim_start_matches("failed")
+                    .trim_start_matches(':')
+                    .trim()
+                    .to_string(),
+            ),
+            _ => Outcome::Sent,
+        };
+        return Ok(Line::Event(Event::Command(CommandEvent {
+            at,
+            command: Command {
+                id: obj.get("id").and_then(Value::as_u64).unwrap_or(0),
+                topic,
+                payload: String::from_utf8_lossy(&payload).into_owned(),
+                qos,
+                retain,
+            },
+            outcome,
+        })));
+    }
+    Ok(Line::Event(Event::Message(Message {
+        at,
+        topic,
+        payload,
+        qos,
+        retain,
+    })))
+}
+
+/// A recording read whole (for the UI, which seeks).
+#[derive(Debug, Default)]
+pub struct Recording {
+    pub source: Option<String>,
+    /// When the session ended, if the recording says.
+    pub end: Option<DateTime<Utc>>,
+    pub events: Vec<Event>,
+    /// (line number, reason) of every line skipped.
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// What reading a file found besides its events.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub source: Option<String>,
+    pub end: Option<DateTime<Utc>>,
+    /// (line number, reason) of every line skipped.
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// Calls `f` for every event of the file in order; bad lines are reported (logged, and
+/// returned as `(line, reason)`) and skipped. Errors only when the file cannot be read.
+pub fn for_each(path: &Path, mut f: impl FnMut(Event)) -> Result<Summary, AppError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| AppError::File(format!("cannot read recording {}: {e}", path.display())))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut source = None;
+    let mut end = None;
+    let mut skipped = Vec::new();
+    let mut buf = Vec::new();
+    let mut n = 0usize;
+    loop {
+        buf.clear();
+        let read = reader.read_until(b'\n', &mut buf).map_err(|e| {
+            AppError::File(format!("cannot read recording {}: {e}", path.display()))
+        })?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            skipped.push((n, "not UTF-8".to_string()));
+            continue;
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        match parse_line(text) {
+            Ok(Line::Header { source: s }) => source = source.or(s),
+            Ok(Line::Event(ev)) => f(ev),
+            Ok(Line::End(at)) => end = Some(at),
+            Err(why) => skipped.push((n, why)),
+        }
+    }
+    for (line, why) in &skipped {
+        log::warn!("{}: line {line} skipped: {why}", path.display());
+    }
+    Ok(Summary {
+        source,
+        end,
+        skipped,
+    })
+}
+
+pub fn read(path: &Path) -> Result<Recording, AppError> {
+    let mut events = Vec::new();
+    let summary = for_each(path, |e| events.push(e))?;
+    // Files captured by other tools may be slightly out of order; replay needs time order.
+    events.sort_by_key(event_time);
+    Ok(Recording {
+        source: summary.source,
+        end: summary.end,
+        events,
+        skipped: summary.skipped,
+    })
+}
+
+/// Replay speeds; the last one is "as fast as possible".
+pub const SPEEDS: [f64; 10] = [
+    0.25,
+    0.5,
+    1.0,
+    2.0,
+    4.0,
+    8.0,
+    16.0,
+    32.0,
+    64.0,
+    f64::INFINITY,
+];
+
+/// The replay's own clock: where in the recording it is, how fast it moves, paused or not.
+/// Driven by the wall-clock time the caller measures, so tests move it without sleeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayClock {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub position: DateTime<Utc>,
+    pub speed: usize,
+    pub paused: bool,
+}
+
+impl ReplayClock {
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>, speed: f64) -> ReplayClock {
+        let speed = SPEEDS
+            .iter()
+            .position(|s| *s >= speed)
+            .unwrap_or(SPEEDS.len() - 1);
+        ReplayClock {
+            start,
+            end: end.max(start),
+            position: start,
+            speed,
+            paused: false,
+        }
+    }
+
+    pub fn speed(&self) -> f64 {
+        SPEEDS[self.speed]
+    }
+
+    /// Moves on by `wall` real time at the current speed.
+    pub fn advance(&mut self, wall: Duration) {
+        if self.paused || self.position >= self.end {
+            return;
+        }
+        let s = self.speed();
+        self.position = if s.is_infinite() {
+            self.end
+        } else {
+            let ms = (wall.as_secs_f64() * s * 1000.0) as i64;
+            (self.position + TimeDelta::milliseconds(ms)).min(self.end)
+        };
+    }
+
+    pub fn seek(&mut self, secs: i64) {
+        self.position = (self.position + TimeDelta::seconds(secs)).clamp(self.start, self.end);
+    }
+
+    pub fn home(&mut self) {
+        self.position = self.start;
+    }
+
+    pub fn to_end(&mut self) {
+        self.position = self.end;
+    }
+
+    pub fn faster(&mut self) {
+        self.speed = (self.speed + 1).min(SPEEDS.len() - 1);
+    }
+
+    pub fn slower(&mut self) {
+        self.speed = self.speed.saturating_sub(1);
+    }
+
+    pub fn finished(&self) -> bool {
+        self.position >= self.end
+    }
+
+    /// 0–1.
+    pub fn progress(&self) -> f64 {
+        let total = (self.end - self.start).num_milliseconds();
+        if total <= 0 {
+            1.0
+        } else {
+            (self.position - self.start).num_milliseconds() as f64 / total as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn msg(l: &Line) -> &Message {
+        match l {
+            Line::Event(Event::Message(m)) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn twinview_lines() {
+        assert_eq!(
+            parse_line(
+                r##"{"twinview":"recording","version":1,"started":"2026-11-21T12:00:00.000Z","source":"mqtt://localhost:1883","filters":["#"]}"##
+            ),
+            Ok(Line::Header {
+                source: Some("mqtt://localhost:1883".into())
+            })
+        );
+        let l = parse_line(r#"{"t":"2026-11-21T12:00:00.512Z","topic":"home/living-room-01/status","qos":1,"retain":true,"payload":"online"}"#).unwrap();
+        let m = msg(&l);
+        assert_eq!(
+            (m.topic.as_str(), m.qos, m.retain),
+            ("home/living-room-01/status", 1, true)
+        );
+        assert_eq!(&m.payload[..], b"online");
+        assert_eq!(m.at.timestamp_millis() % 1000, 512);
+        let l = parse_line(r#"{"t":"2026-11-21T12:00:01.003Z","topic":"bin/blob","qos":0,"retain":false,"payload_b64":"AAEC"}"#).unwrap();
+        assert_eq!(&msg(&l).payload[..], &[0u8, 1, 2]);
+        match parse_line(r#"{"t":"2026-11-21T12:00:02.000Z","dir":"out","topic":"/s2/reset","qos":1,"retain":false,"payload":"{\"command\":\"RESET\"}"}"#).unwrap() {
+            Line::Event(Event::Command(c)) => {
+                assert_eq!(c.command.topic, "/s2/reset");
+                assert_eq!(c.outcome, Outcome::Sent);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_line(r#"{"t":"2026-11-21T12:00:03.000Z","event":"disconnected","detail":"connection reset by peer"}"#).unwrap() {
+            Line::Event(Event::Connection(c)) => assert!(matches!(c.state, ConnState::Reconnecting { ref reason, .. } if reason == "connection reset by peer")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn mosquitto_sub_lines() {
+        // -F %j as Mosquitto 2.0 writes it.
+        let l = parse_line(r#"{"tst":"2026-11-22T00:08:03.967755Z+0000","topic":"/living_room/temperature/s1","qos":0,"retain":0,"payloadlen":4,"payload":"21.5"}"#).unwrap();
+        let m = msg(&l);
+        assert_eq!(
+            m.at,
+            Utc.with_ymd_and_hms(2026, 11, 22, 0, 8, 3).unwrap() + TimeDelta::microseconds(967_755)
+        );
+        assert_eq!(&m.payload[..], b"21.5");
+        // -F %J embeds a JSON payload as JSON.
+        let l = parse_line(r#"{"tst":"2026-11-22T00:08:04.000000Z+0000","topic":"home/x/sensors","qos":1,"retain":1,"payloadlen":12,"payload":{"humidity":45.2}}"#).unwrap();
+        let m = msg(&l);
+        assert_eq!(&m.payload[..], br#"{"humidity":45.2}"#);
+        assert!(m.retain);
+    }
+
+    #[test]
+    fn bad_lines_say_why() {
+        assert_eq!(
+            parse_line(r#"{"t":"2026-11-21T12:00:00.512Z","topic":"a","#),
+            Err("truncated line".into())
+        );
+        assert!(parse_line("garbage").unwrap_err().starts_with("not JSON"));
+        assert_eq!(
+            parse_line(r#"{"topic":"a","payload":"1"}"#),
+            Err("no time (`t` or `tst`)".into())
+        );
+        assert_eq!(
+            parse_line(r#"{"t":"2026-11-21T12:00:00Z","payload":"1"}"#),
+            Err("no topic".into())
+        );
+        assert!(parse_line(r#"{"t":"yesterday","topic":"a"}"#).is_err());
+        assert!(parse_line(r#"{"t":"2026-11-21T12:00:00Z","topic":"a","qos":7}"#).is_err());
+    }
+
+    #[test]
+    fn clock_speed_pause_seek() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let mut c = ReplayClock::new(t0, t0 + TimeDelta::seconds(100), 1.0);
+        c.advance(Duration::from_secs(2));
+        assert_eq!(c.position, t0 + TimeDelta::seconds(2));
+        c.faster();
+        c.faster();
+        assert_eq!(c.speed(), 4.0);
+        c.advance(Duration::from_millis(500));
+        assert_eq!(c.position, t0 + TimeDelta::seconds(4));
+        c.paused = true;
+        c.advance(Duration::from_secs(10));
+        assert_eq!(c.position, t0 + TimeDelta::seconds(4));
+        c.paused = false;
+        c.seek(-10);
+        assert_eq!(c.position, t0);
+        c.seek(30);
+        assert_eq!(c.progress(), 0.3);
+        for _ in 0..3 {
+            c.slower();
+        }
+        assert_eq!(c.speed(), 0.5);
+        for _ in 0..20 {
+            c.slower();
+        }
+        assert_eq!(c.speed(), 0.25);
+        for _ in 0..20 {
+            c.faster();
+        }
+        assert!(c.speed().is_infinite());
+        c.advance(Duration::from_millis(1));
+        assert!(c.finished());
+        c.home();
+        assert_eq!(c.position, t0);
+        c.to_end();
+        assert_eq!(c.progress(), 1.0);
+        assert_eq!(ReplayClock::new(t0, t0, 3.0).speed(), 4.0);
+    }
+}

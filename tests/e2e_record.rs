@@ -1,0 +1,299 @@
+//! Recording and replay: a live session recorded against a real Mosquitto and replayed
+//! headless gives the same snapshot; a recorder killed with SIGKILL leaves a readable file;
+//! real `mosquitto_sub -F %j` / `%J` captures replay; broken lines are reported and skipped.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+fn replay_headless(path: &std::path::Path) -> (Value, String) {
+    let out = Command::new(BIN)
+        .args(["replay", path.to_str().unwrap(), "--headless"])
+        .output()
+        .expect("run replay");
+    assert!(
+        out.status.success(),
+        "replay failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap = serde_json::from_slice(&out.stdout).expect("snapshot JSON");
+    (snap, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn by<'a>(snap: &'a Value, list: &str, key: &str) -> Vec<(String, &'a Value)> {
+    let mut v: Vec<(String, &Value)> = snap[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x[key].as_str().unwrap().to_string(), x))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_session_replays_to_the_same_snapshot() {
+    let Some(m) = Mosquitto::start() else { return };
+    let dir = TempDir::new("rec");
+    let file = dir.path().join("session.jsonl");
+    let port = m.port.to_string();
+    let mut tv = Twinview::spawn(&[
+        "--headless",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "--record",
+        file.to_str().unwrap(),
+        "--duration",
+        "7s",
+    ]);
+    tv.wait_for_stderr("subscribed to #", Duration::from_secs(15));
+    let mut sim = Twinview::spawn(&[
+        "sim",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "--sensors",
+        "2",
+        "--zone-sensors",
+        "4",
+        "--interval",
+        "0.2",
+        "--machines",
+        "3",
+        "--supervisor",
+        "--job-every",
+        "0.5",
+        "--job-deadline",
+        "0.2",
+        "--seed",
+        "3",
+        "--duration",
+        "5s",
+    ]);
+    let (status, _) = sim.finish(Duration::from_secs(20));
+    assert!(status.success());
+    let (status, out) = tv.finish(Duration::from_secs(20));
+    assert!(status.success());
+    let live: Value = serde_json::from_str(&out).unwrap();
+    let (replayed, _) = replay_headless(&file);
+
+    assert_eq!(live["messages"], replayed["messages"]);
+    assert!(live["messages"].as_u64().unwrap() > 100);
+    assert_eq!(live["undecoded"], replayed["undecoded"]);
+    let (ls, rs) = (
+        by(&live, "sensors", "topic"),
+        by(&replayed, "sensors", "topic"),
+    );
+    assert_eq!(ls.len(), rs.len());
+    for ((t, a), (_, b)) in ls.iter().zip(&rs) {
+        for k in ["count", "last", "mean", "min", "max", "stddev", "anomalies"] {
+            assert_eq!(a[k], b[k], "{t} {k}");
+        }
+    }
+    // Devices: the sim ended, so every device's will fired in both.
+    let (ld, rd) = (by(&live, "devices", "id"), by(&replayed, "devices", "id"));
+    assert_eq!(ld.len(), rd.len());
+    for ((id, a), (_, b)) in ld.iter().zip(&rd) {
+        assert_eq!(a["status"], b["status"], "{id}");
+        assert_eq!(a["convention"], b["convention"], "{id}");
+    }
+    let (lj, rj) = (by(&live, "jobs", "job_id"), by(&replayed, "jobs", "job_id"));
+    assert!(lj.len() >= 5);
+    assert_eq!(lj.len(), rj.len());
+    for ((id, a), (_, b)) in lj.iter().zip(&rj) {
+        for k in ["state", "winner", "proposals", "refusals", "violations"] {
+            assert_eq!(a[k], b[k], "{id} {k}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorder_killed_with_sigkill_leaves_every_earlier_line_whole() {
+    let Some(m) = Mosquitto::start() else { return };
+    let dir = TempDir::new("kill");
+    let file = dir.path().join("killed.jsonl");
+    let port = m.port.to_string();
+    let mut tv = Twinview::spawn(&[
+        "--headless",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "--record",
+        file.to_str().unwrap(),
+        "--duration",
+        "60s",
+    ]);
+    tv.wait_for_stderr("subscribed to #", Duration::from_secs(15));
+    let msgs: Vec<(String, Vec<u8>)> = (0..300)
+        .map(|i| {
+            (
+                format!("kill/s{}/temperature", i % 3),
+                format!("{}", 20 + i % 7).into_bytes(),
+            )
+        })
+        .collect();
+    publish_all(m.port, &msgs).await;
+    // Flushed at least once a second: wait for the file to hold every message, then kill.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        if lines >= 300 + 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {lines} lines on disk after 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tv.kill_hard();
+    let text = std::fs::read_to_string(&file).unwrap();
+    for (i, line) in text.lines().enumerate() {
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|e| panic!("line {} broken: {e}", i + 1));
+    }
+    let (snap, _) = replay_headless(&file);
+    assert_eq!(snap["messages"], 300);
+    assert_eq!(snap["sensors"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_mosquitto_sub_captures_replay() {
+    let Some(m) = Mosquitto::start() else { return };
+    let Some(sub_bin) = ["/usr/bin/mosquitto_sub", "/usr/local/bin/mosquitto_sub"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("mosquitto_sub is not installed, and CI=true");
+        }
+        eprintln!("SKIPPED: mosquitto_sub is not installed");
+        return;
+    };
+    let dir = TempDir::new("sub");
+    for format in ["%j", "%J"] {
+        let path = dir.path().join(format!("capture{}.jsonl", &format[1..]));
+        let file = std::fs::File::create(&path).unwrap();
+        let mut child = Command::new(sub_bin)
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &m.port.to_string(),
+                "-t",
+                "cap/#",
+                "-C",
+                "3",
+                "-F",
+                format,
+            ])
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // mosquitto_sub says nothing when it has subscribed; a retained message tells us.
+        publish_all(m.port, &[("cap/ready".into(), b"1".to_vec())]).await;
+        std::thread::sleep(Duration::from_millis(300));
+        publish_all(
+            m.port,
+            &[
+                ("cap/a/temperature".into(), b"21.5".to_vec()),
+                (
+                    "cap/b/sensors".into(),
+                    br#"{"device_id":"b","humidity":45.2}"#.to_vec(),
+                ),
+                ("cap/a/temperature".into(), b"22.5".to_vec()),
+            ],
+        )
+        .await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "mosquitto_sub did not exit"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (snap, _) = replay_headless(&path);
+        assert_eq!(
+            snap["messages"],
+            3,
+            "{format}: {}",
+            std::fs::read_to_string(&path).unwrap()
+        );
+        let sensors = by(&snap, "sensors", "topic");
+        let a = sensors
+            .iter()
+            .find(|(t, _)| t == "cap/a/temperature")
+            .unwrap()
+            .1;
+        assert_eq!(
+            (a["count"].as_u64(), a["mean"].as_f64()),
+            (Some(2), Some(22.0)),
+            "{format}"
+        );
+        let b = sensors
+            .iter()
+            .find(|(t, _)| t == "cap/b/sensors")
+            .unwrap()
+            .1;
+        assert_eq!(
+            (b["field"].as_str(), b["last"].as_f64()),
+            (Some("humidity"), Some(45.2))
+        );
+    }
+}
+
+#[test]
+fn broken_lines_are_reported_with_their_number_and_skipped() {
+    let dir = TempDir::new("broken");
+    let path = dir.path().join("broken.jsonl");
+    let mut f = std::fs::File::create(&path).unwrap();
+    writeln!(f, r##"{{"twinview":"recording","version":1,"started":"2026-11-21T12:00:00.000Z","source":"mqtt://localhost:1883","filters":["#"]}}"##).unwrap();
+    writeln!(f, r#"{{"t":"2026-11-21T12:00:00.000Z","topic":"/z/t/s1","qos":0,"retain":false,"payload":"20"}}"#).unwrap();
+    writeln!(
+        f,
+        r#"{{"t":"2026-11-21T12:00:01.000Z","topic":"/z/t/s1","qos":0,"re!!corrupt"#
+    )
+    .unwrap();
+    writeln!(f, r#"{{"t":"2026-11-21T12:00:02.000Z","topic":"/z/t/s1","qos":0,"retain":false,"payload":"22"}}"#).unwrap();
+    write!(
+        f,
+        r#"{{"t":"2026-11-21T12:00:03.000Z","topic":"/z/t/s1","qos":0,"ret"#
+    )
+    .unwrap();
+    drop(f);
+    let (snap, stderr) = replay_headless(&path);
+    assert_eq!(snap["messages"], 2);
+    assert_eq!(snap["source"], "mqtt://localhost:1883");
+    let s = &snap["sensors"][0];
+    assert_eq!(
+        (s["count"].as_u64(), s["mean"].as_f64()),
+        (Some(2), Some(21.0))
+    );
+    assert!(stderr.contains("line 3 skipped"), "{stderr}");
+    assert!(
+        stderr.contains("line 5 skipped: truncated line"),
+        "{stderr}"
+    );
+
+    let out = Command::new(BIN)
+        .args(["replay", "/nonexistent/session.jsonl", "--headless"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("cannot read recording /nonexistent/session.jsonl"));
+}
