@@ -180,6 +180,21 @@ pub struct ConnArgs {
     /// works too; a password is never accepted on the command line.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    /// Connect with TLS (port 8883 unless --port says otherwise)
+    #[arg(long)]
+    pub tls: bool,
+    /// CA certificate(s) to trust, PEM [default: the system's]
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub ca: Option<PathBuf>,
+    /// Client certificate for brokers that require one, PEM (with --key)
+    #[arg(long, value_name = "FILE", requires = "tls", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Private key of the client certificate, PEM
+    #[arg(long, value_name = "FILE", requires = "tls", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Do not verify the broker's certificate (insecure; for testing only)
+    #[arg(long, requires = "tls")]
+    pub insecure: bool,
 }
 
 /// How to look at the twin.
@@ -195,6 +210,10 @@ pub struct ViewArgs {
     /// interval, at least 10s]
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub stale_after: Option<Duration>,
+    /// Keep at most this many series and devices; the least recently seen are forgotten
+    /// [default: 100000]
+    #[arg(long, value_name = "N")]
+    pub max_series: Option<usize>,
     /// Topic prefix of the Contract Net protocol [default: /cnp]
     #[arg(long, value_name = "PREFIX")]
     pub cnp_prefix: Option<String>,

@@ -22,6 +22,11 @@ pub struct FileConfig {
     pub client_id: Option<String>,
     pub username: Option<String>,
     pub password_file: Option<PathBuf>,
+    pub tls: Option<bool>,
+    pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub insecure: Option<bool>,
     pub window: Option<usize>,
     pub z_threshold: Option<f64>,
     /// k in the cross-sensor check "beyond group mean ± k·σ" [default: 2.0]
@@ -41,6 +46,8 @@ pub struct FileConfig {
     pub schemas: Option<Vec<String>>,
     /// Payloads larger than this many bytes are counted, not decoded [default: 1048576]
     pub max_payload: Option<usize>,
+    /// Series (and devices) kept at most [default: 100000]
+    pub max_series: Option<usize>,
 }
 
 impl FileConfig {
@@ -87,12 +94,17 @@ pub struct ConnSettings {
     pub client_id: String,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    pub tls: Option<crate::source::tls::TlsSettings>,
 }
 
 impl ConnSettings {
-    /// `mqtt://host:port`, as shown in the header and the snapshot.
+    /// `mqtt://host:port` or `mqtts://host:port`, as shown in the header and the snapshot.
     pub fn url(&self) -> String {
-        format!("mqtt://{}:{}", self.host, self.port)
+        match &self.tls {
+            None => format!("mqtt://{}:{}", self.host, self.port),
+            Some(t) if t.insecure => format!("mqtts://{}:{} (INSECURE)", self.host, self.port),
+            Some(_) => format!("mqtts://{}:{}", self.host, self.port),
+        }
     }
 }
 
@@ -147,6 +159,12 @@ pub fn resolve(
         ));
     }
 
+    let tls = (conn.tls || file.tls.unwrap_or(false)).then(|| crate::source::tls::TlsSettings {
+        ca: conn.ca.clone().or(file.ca.clone()),
+        cert: conn.cert.clone().or(file.cert.clone()),
+        key: conn.key.clone().or(file.key.clone()),
+        insecure: conn.insecure || file.insecure.unwrap_or(false),
+    });
     let window = view.window.or(file.window).unwrap_or(120);
     if !(2..=1_000_000).contains(&window) {
         return Err(AppError::Usage(format!(
@@ -208,7 +226,10 @@ pub fn resolve(
                 .clone()
                 .or(file.broker)
                 .unwrap_or_else(|| "localhost".into()),
-            port: conn.port.or(file.port).unwrap_or(1883),
+            port: conn
+                .port
+                .or(file.port)
+                .unwrap_or(if tls.is_some() { 8883 } else { 1883 }),
             topics,
             qos,
             client_id: conn
@@ -218,6 +239,7 @@ pub fn resolve(
                 .unwrap_or_else(default_client_id),
             username,
             password,
+            tls,
         },
         twin: TwinConfig {
             window,
@@ -230,6 +252,11 @@ pub fn resolve(
             stale_after,
             cnp_prefix,
             cnp_deadline,
+            max_series: view
+                .max_series
+                .or(file.max_series)
+                .unwrap_or(100_000)
+                .max(1),
         },
         theme: view
             .theme

@@ -25,6 +25,8 @@ pub struct Snapshot {
     pub undecoded: u64,
     /// Messages the source could not hand to the twin because it was behind (extension).
     pub dropped: u64,
+    /// Series and devices forgotten because of --max-series (extension).
+    pub evicted: u64,
     pub sensors: Vec<SensorSnap>,
     pub devices: Vec<DeviceSnap>,
     pub alerts: Vec<AlertSnap>,
@@ -207,6 +209,7 @@ impl Snapshot {
             messages: twin.messages,
             undecoded: twin.undecoded_total,
             dropped,
+            evicted: twin.evicted_series + twin.devices.evicted,
             sensors,
             devices,
             alerts: twin

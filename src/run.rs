@@ -51,7 +51,7 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
         }
         None => (rx, None),
     };
-    let publisher = mqtt::spawn(settings.conn.clone(), tx, stats.clone());
+    let publisher = mqtt::spawn(settings.conn.clone(), tx, stats.clone())?;
     let publisher = (!settings.read_only).then_some(publisher);
     let twin = Twin::new(settings.twin.clone());
     match theme {

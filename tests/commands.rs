@@ -60,9 +60,10 @@ async fn reset_key_publishes_exactly_what_the_confirmation_showed() {
         client_id: "twinview-cmd-test".into(),
         username: None,
         password: None,
+        tls: None,
     };
     let (tx, mut rx) = mpsc::channel(64);
-    let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default()));
+    let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();
     loop {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
             Ok(Some(Event::Connection(c))) if c.state.is_connected() => break,

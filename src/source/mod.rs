@@ -3,3 +3,4 @@
 pub mod mqtt;
 pub mod record;
 pub mod replay;
+pub mod tls;

@@ -73,8 +73,8 @@ pub fn qos(level: u8) -> QoS {
     }
 }
 
-/// rumqttc options for a monitoring client.
-pub fn options(conn: &ConnSettings) -> MqttOptions {
+/// rumqttc options for a monitoring client; the TLS files are read here (exit 4 if bad).
+pub fn options(conn: &ConnSettings) -> Result<MqttOptions, crate::error::AppError> {
     let mut opts = MqttOptions::new(conn.client_id.clone(), conn.host.clone(), conn.port);
     opts.set_keep_alive(Duration::from_secs(15));
     opts.set_clean_session(true);
@@ -84,7 +84,16 @@ pub fn options(conn: &ConnSettings) -> MqttOptions {
     } else if let Some(user) = &conn.username {
         opts.set_credentials(user.clone(), String::new());
     }
-    opts
+    if let Some(t) = &conn.tls {
+        if t.insecure {
+            log::warn!("TLS certificate verification is OFF (--insecure): anyone in between can read and change this connection");
+        }
+        let config = super::tls::client_config(t)?;
+        opts.set_transport(rumqttc::Transport::tls_with_config(
+            rumqttc::TlsConfiguration::Rustls(config),
+        ));
+    }
+    Ok(opts)
 }
 
 /// Publishes commands through the monitoring connection. Cloning is cheap.
@@ -114,8 +123,12 @@ impl Publisher {
 }
 
 /// Starts the source on its own task; returns the handle that publishes commands.
-pub fn spawn(conn: ConnSettings, tx: mpsc::Sender<Event>, stats: Arc<SourceStats>) -> Publisher {
-    let (client, eventloop) = AsyncClient::new(options(&conn), 64);
+pub fn spawn(
+    conn: ConnSettings,
+    tx: mpsc::Sender<Event>,
+    stats: Arc<SourceStats>,
+) -> Result<Publisher, crate::error::AppError> {
+    let (client, eventloop) = AsyncClient::new(options(&conn)?, 64);
     let publisher = Publisher {
         client: client.clone(),
         pending: Arc::new(Mutex::new(VecDeque::new())),
@@ -128,7 +141,7 @@ pub fn spawn(conn: ConnSettings, tx: mpsc::Sender<Event>, stats: Arc<SourceStats
         tx,
         stats,
     ));
-    publisher
+    Ok(publisher)
 }
 
 async fn command_event(tx: &mpsc::Sender<Event>, command: Command, outcome: Outcome) {
@@ -235,7 +248,7 @@ async fn run(
                     return;
                 }
                 let retry_in = backoff.next_delay();
-                let reason = describe_error(&e);
+                let reason = describe_error_for(&e, &conn.host);
                 // A command caught in the outage is reported failed, not silently retried.
                 let lost: Vec<Command> = inflight
                     .drain()
@@ -274,6 +287,15 @@ async fn send_state(tx: &mpsc::Sender<Event>, state: ConnState) -> Result<(), ()
     }))
     .await
     .map_err(|_| ())
+}
+
+/// One short phrase for the header and for the exit message, TLS failures named.
+pub fn describe_error_for(e: &ConnectionError, host: &str) -> String {
+    let text = format!("{e:?} {e}");
+    if let Some(t) = super::tls::describe(&text, host) {
+        return t;
+    }
+    describe_error(e)
 }
 
 /// One short phrase for the header and for the exit message.
@@ -345,8 +367,9 @@ mod tests {
             client_id: "me".into(),
             username: Some("u".into()),
             password: Some(crate::config::Secret::new("p".into())),
+            tls: None,
         };
-        let o = options(&conn);
+        let o = options(&conn).unwrap();
         assert_eq!(o.client_id(), "me");
         let login = o.credentials().unwrap();
         assert_eq!(

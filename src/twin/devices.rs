@@ -336,6 +336,9 @@ pub struct Devices {
     pub counts: [usize; 4],
     /// Grows with every new device and every change of status; views cache on it.
     pub revision: u64,
+    /// At most this many devices; the least recently seen are forgotten first.
+    pub cap: usize,
+    pub evicted: u64,
 }
 
 fn count_slot(s: Status) -> usize {
@@ -349,10 +352,42 @@ fn count_slot(s: Status) -> usize {
 
 impl Devices {
     pub fn new(stale_after: Option<Duration>) -> Self {
+        Devices::with_cap(stale_after, usize::MAX)
+    }
+
+    pub fn with_cap(stale_after: Option<Duration>, cap: usize) -> Self {
         Devices {
             stale_after,
+            cap: cap.max(1),
             ..Devices::default()
         }
+    }
+
+    /// A series of device `id` was forgotten.
+    pub fn remove_series(&mut self, id: &str) {
+        if let Some(d) = self.by_id.get_mut(id) {
+            d.series = d.series.saturating_sub(1);
+        }
+    }
+
+    /// Forgets the least recently seen 1 % of the devices (at least one).
+    fn evict(&mut self) {
+        let n = (self.cap / 100).max(1).min(self.by_id.len());
+        let mut seen: Vec<(DateTime<Utc>, String)> = self
+            .by_id
+            .values()
+            .map(|d| (d.last_seen, d.id.clone()))
+            .collect();
+        if n < seen.len() {
+            seen.select_nth_unstable(n);
+        }
+        for (_, id) in seen.into_iter().take(n) {
+            if let Some(d) = self.by_id.remove(&id) {
+                self.counts[count_slot(d.status)] -= 1;
+            }
+        }
+        self.evicted += n as u64;
+        self.revision += 1;
     }
 
     pub fn count(&self, s: Status) -> usize {
@@ -361,6 +396,9 @@ impl Devices {
 
     fn entry(&mut self, id: &str, at: DateTime<Utc>) -> &mut Device {
         if !self.by_id.contains_key(id) {
+            if self.by_id.len() >= self.cap {
+                self.evict();
+            }
             self.by_id.insert(id.to_string(), Device::new(id, at));
             self.counts[count_slot(Status::Unknown)] += 1;
             self.revision += 1;

@@ -48,6 +48,8 @@ pub struct TwinConfig {
     pub cnp_prefix: String,
     /// How long a call for proposals waits when its payload names no deadline.
     pub cnp_deadline: Duration,
+    /// At most this many series (and devices); the least recently seen are forgotten first.
+    pub max_series: usize,
 }
 
 impl Default for TwinConfig {
@@ -61,6 +63,7 @@ impl Default for TwinConfig {
             stale_after: None,
             cnp_prefix: "/cnp".into(),
             cnp_deadline: Duration::from_secs(3),
+            max_series: 100_000,
         }
     }
 }
@@ -132,6 +135,8 @@ pub struct Twin {
     pub messages: u64,
     pub undecoded_total: u64,
     pub anomalies_total: u64,
+    /// Series forgotten because of `max_series`.
+    pub evicted_series: u64,
     /// Series whose latest reading was flagged.
     pub anomalous_series: usize,
     pub rate: RateMeter,
@@ -157,7 +162,7 @@ impl Twin {
             groups: HashMap::new(),
             series_group: Vec::new(),
             undecoded: HashMap::new(),
-            devices: Devices::new(cfg.stale_after),
+            devices: Devices::with_cap(cfg.stale_after, cfg.max_series.max(1)),
             cnp: cnp::Cnp::new(&cfg.cnp_prefix, cfg.cnp_deadline),
             states: BTreeMap::new(),
             alerts: VecDeque::new(),
@@ -166,6 +171,7 @@ impl Twin {
             messages: 0,
             undecoded_total: 0,
             anomalies_total: 0,
+            evicted_series: 0,
             anomalous_series: 0,
             rate: RateMeter::default(),
             connection: ConnState::default(),
@@ -226,6 +232,11 @@ impl Twin {
         self.touch(m.at);
 
         if !self.topics.contains_key(m.topic.as_str()) {
+            // A topic explosion must not grow memory without bound: forget topics that hold no
+            // series (their schema match is only a cache).
+            if self.topics.len() >= 2 * self.cfg.max_series.max(1) + 1000 {
+                self.topics.retain(|_, e| !e.series.is_empty());
+            }
             let info = self.cfg.schemas.match_topic(&m.topic);
             self.topics.insert(
                 m.topic.as_str().into(),
@@ -356,6 +367,9 @@ impl Twin {
             return *idx;
         }
         let info = entry.info.clone();
+        if self.series.len() >= self.cfg.max_series.max(1) {
+            self.evict_series();
+        }
         let idx = self.series.len();
         let device = device
             .map(String::from)
@@ -503,6 +517,62 @@ impl Twin {
                 );
             }
         }
+    }
+
+    /// Forgets the least recently seen 1 % of the series (at least one), in one O(n) pass, so
+    /// a flood of new topics costs amortised O(1) per new series.
+    fn evict_series(&mut self) {
+        let n = self.series.len();
+        let doomed_n = (self.cfg.max_series / 100).max(1).min(n);
+        let mut order: Vec<usize> = (0..n).collect();
+        if doomed_n < n {
+            order.select_nth_unstable_by_key(doomed_n, |&i| self.series[i].last_seen);
+        }
+        let mut doomed = vec![false; n];
+        for &i in &order[..doomed_n] {
+            doomed[i] = true;
+        }
+        let mut remap: Vec<Option<usize>> = vec![None; n];
+        let old_series = std::mem::take(&mut self.series);
+        let old_groups = std::mem::take(&mut self.series_group);
+        for (i, (s, g)) in old_series.into_iter().zip(old_groups).enumerate() {
+            if doomed[i] {
+                self.devices.remove_series(&s.device);
+                if s.anomalous {
+                    self.anomalous_series -= 1;
+                }
+                continue;
+            }
+            remap[i] = Some(self.series.len());
+            self.series.push(s);
+            self.series_group.push(g);
+        }
+        for e in self.topics.values_mut() {
+            e.series.retain_mut(|(_, idx)| match remap[*idx] {
+                Some(new) => {
+                    *idx = new;
+                    true
+                }
+                None => false,
+            });
+        }
+        let series = &self.series;
+        self.groups.retain(|_, g| {
+            g.members = g.members.iter().filter_map(|&i| remap[i]).collect();
+            g.reset_exact(
+                g.members
+                    .clone()
+                    .into_iter()
+                    .flat_map(|i| series[i].window.values()),
+            );
+            !g.members.is_empty()
+        });
+        self.evicted_series += doomed_n as u64;
+        self.layout_revision += 1;
+        log::warn!(
+            "series limit {} reached: forgot the {doomed_n} least recently seen series",
+            self.cfg.max_series
+        );
     }
 
     /// Re-judges liveness at `now`: devices fall stale through silence, not through messages.
@@ -716,6 +786,56 @@ mod tests {
         assert!(t.series[0].aggregate);
         assert_eq!(t.series[0].label, "average");
         assert!(t.groups.is_empty());
+    }
+
+    #[test]
+    fn a_topic_flood_is_capped_least_recently_seen_first() {
+        let mut t = Twin::new(TwinConfig {
+            max_series: 100,
+            ..TwinConfig::default()
+        });
+        for i in 0..250i64 {
+            // Zone topics, so groups are exercised too; sensor 0 keeps publishing.
+            t.apply(&msg(i, &format!("/z{}/t/s{i}", i % 5), "20"));
+            t.apply(&msg(i, "/z0/t/s0", "21"));
+        }
+        assert!(t.series.len() <= 100, "{}", t.series.len());
+        assert_eq!(t.evicted_series as usize + t.series.len(), 250);
+        // The busy sensor and the newest survive.
+        assert!(t.series.iter().any(|s| s.topic == "/z0/t/s0"));
+        assert!(t.series.iter().any(|s| s.topic == "/z4/t/s249"));
+        assert!(!t.series.iter().any(|s| s.topic == "/z1/t/s1"));
+        // Every index still points at its own series.
+        for (topic, e) in &t.topics {
+            for (field, idx) in &e.series {
+                assert_eq!(
+                    (&t.series[*idx].topic, t.series[*idx].field.as_str()),
+                    (&topic.to_string(), field.as_ref())
+                );
+            }
+        }
+        for g in t.groups.values() {
+            for &i in &g.members {
+                assert!(i < t.series.len());
+            }
+        }
+        assert!(t.devices.by_id.len() <= 100);
+        // Readings keep flowing into the survivors.
+        let before = t
+            .series
+            .iter()
+            .find(|s| s.topic == "/z0/t/s0")
+            .unwrap()
+            .count;
+        t.apply(&msg(300, "/z0/t/s0", "22"));
+        assert_eq!(
+            t.series
+                .iter()
+                .find(|s| s.topic == "/z0/t/s0")
+                .unwrap()
+                .count,
+            before + 1
+        );
     }
 
     #[test]

@@ -150,6 +150,14 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
             warn_if(ui.dropped > 0),
         ),
     ];
+    let evicted = twin.evicted_series + twin.devices.evicted;
+    if evicted > 0 {
+        items.push((
+            format!("{} evicted", count(evicted)),
+            format!("{} evic", count(evicted)),
+            h.fg(theme.warn),
+        ));
+    }
     if ui.read_only && ui.replay.is_none() {
         items.push(("read-only".into(), "RO".into(), h.fg(theme.warn)));
     }

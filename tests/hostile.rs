@@ -1,0 +1,199 @@
+//! Hostile input: arbitrary bytes, deep nesting, NaN/Infinity/huge numbers and 1 MiB payloads
+//! through the decoder, the twin, the Contract Net tracker and the recording reader — no
+//! panic, and nothing lost from the rest of the stream.
+//!
+//! A short run is part of `cargo test`; a longer one: `PROPTEST_CASES=200000 cargo test
+//! --release --test hostile` (figures in BENCHMARKS.md).
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use proptest::prelude::*;
+
+use twinview::event::{Event, Message};
+use twinview::source::replay::parse_line;
+use twinview::twin::cnp::{Cnp, Step};
+use twinview::twin::decode::{decode, DEFAULT_MAX_PAYLOAD};
+use twinview::twin::{Twin, TwinConfig};
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
+
+/// JSON-looking text: fragments of real payloads glued together, often broken.
+fn jsonish() -> impl Strategy<Value = String> {
+    let atoms = prop::sample::select(vec![
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"value\"",
+        "\"timestamp\"",
+        "\"sensor_id\"",
+        "\"env\"",
+        "1e308",
+        "1e999",
+        "-0",
+        "NaN",
+        "Infinity",
+        "null",
+        "true",
+        "\"ON\"",
+        "22.4",
+        "\"2024-01-15T14:23:45Z\"",
+        "\"\\u0000\"",
+        "\"metadata\"",
+        "\"status\"",
+        "\"offline\"",
+        "\"job_id\"",
+        "\"time\"",
+        "3.0",
+        "\"\\ud800\"",
+        " ",
+        "\n",
+    ]);
+    prop::collection::vec(atoms, 0..40).prop_map(|v| v.concat())
+}
+
+fn at(i: usize) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
+        + chrono::TimeDelta::milliseconds(i as i64 * 10)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn decoder_survives_arbitrary_bytes(payload in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = decode(&payload, DEFAULT_MAX_PAYLOAD);
+    }
+
+    #[test]
+    fn decoder_survives_jsonish_text(text in jsonish()) {
+        let _ = decode(text.as_bytes(), DEFAULT_MAX_PAYLOAD);
+    }
+
+    #[test]
+    fn garbage_never_costs_the_good_readings(
+        garbage in prop::collection::vec((".{0,40}", prop::collection::vec(any::<u8>(), 0..64)), 0..40),
+        jsonish_payloads in prop::collection::vec(jsonish(), 0..20),
+    ) {
+        let mut twin = Twin::new(TwinConfig { max_series: 10_000, ..TwinConfig::default() });
+        let mut n = 0;
+        let mut good = 0u64;
+        let mut feed = |twin: &mut Twin, topic: &str, payload: Vec<u8>| {
+            twin.apply(&Event::Message(Message::new(at(n), topic, payload)));
+            n += 1;
+        };
+        for (i, (topic, payload)) in garbage.iter().enumerate() {
+            feed(&mut twin, topic, payload.clone());
+            if let Some(p) = jsonish_payloads.get(i) {
+                feed(&mut twin, "fuzz/j/son", p.clone().into_bytes());
+            }
+            feed(&mut twin, "/ok_zone/temperature/good", format!("{}", 20 + i % 3).into_bytes());
+            good += 1;
+        }
+        twin.tick(at(n + 1000));
+        prop_assert_eq!(twin.messages, n as u64);
+        if good > 0 {
+            let s = twin.series.iter().find(|s| s.topic == "/ok_zone/temperature/good");
+            prop_assert!(s.is_some());
+            prop_assert_eq!(s.unwrap().count, good);
+        }
+    }
+
+    #[test]
+    fn cnp_tracker_survives_any_sequence(
+        msgs in prop::collection::vec((0u8..4, prop::option::of("m[0-3]"), jsonish(), 0u64..5000), 0..60)
+    ) {
+        let mut cnp = Cnp::new("/cnp", Duration::from_secs(3));
+        for (i, (step, machine, payload, ms)) in msgs.iter().enumerate() {
+            let step = [Step::Cfp, Step::Bid, Step::Assign, Step::Done][*step as usize];
+            let t = at(i) + chrono::TimeDelta::milliseconds(*ms as i64);
+            let _ = cnp.apply(step, machine.as_deref(), payload.as_bytes(), t);
+            let _ = cnp.tick(t);
+        }
+        for m in cnp.machines.values() {
+            prop_assert!(m.busy_seconds >= 0.0);
+        }
+    }
+
+    #[test]
+    fn cnp_tracker_survives_well_formed_but_wild_protocols(
+        msgs in prop::collection::vec((0u8..4, 0u8..4, 0u8..6, -5.0f64..1e6), 0..80)
+    ) {
+        let mut cnp = Cnp::new("/cnp", Duration::from_secs(3));
+        for (i, (step, m, job, time)) in msgs.iter().enumerate() {
+            let machine = format!("m{m}");
+            let (step, payload) = match step {
+                0 => (Step::Cfp, format!(r#"{{"job_id":"J{job}","job_type":"t{m}","deadline":{time}}}"#)),
+                1 => (Step::Bid, format!(r#"{{"job_id":"J{job}","time":{time}}}"#)),
+                2 => (Step::Assign, format!(r#"{{"job_id":"J{job}","time":{time}}}"#)),
+                _ => (Step::Done, format!(r#"{{"job_id":"J{job}"}}"#)),
+            };
+            let t = at(i * 100);
+            prop_assert!(cnp.apply(step, Some(&machine), payload.as_bytes(), t).is_ok());
+            cnp.tick(t);
+        }
+    }
+
+    #[test]
+    fn recording_reader_survives_any_line(line in ".{0,200}") {
+        let _ = parse_line(&line);
+    }
+
+    #[test]
+    fn recording_reader_survives_jsonish_lines(line in jsonish()) {
+        let _ = parse_line(&line);
+    }
+}
+
+#[test]
+fn extreme_payloads() {
+    let mut twin = Twin::default();
+    let deep = format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+    let deep_array = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let big = vec![b'7'; 1 << 20];
+    let too_big = vec![b'7'; (1 << 20) + 1];
+    let huge_json = format!("{{\"v\":{}}}", "9".repeat(5000));
+    let payloads: Vec<Vec<u8>> = vec![
+        deep.into_bytes(),
+        deep_array.into_bytes(),
+        big,
+        too_big,
+        huge_json.into_bytes(),
+        b"NaN".to_vec(),
+        b"Infinity".to_vec(),
+        b"-inf".to_vec(),
+        b"1e309".to_vec(),
+        br#"{"value":1e308,"other":-1e308}"#.to_vec(),
+        vec![0xff; 1 << 20],
+    ];
+    for (i, p) in payloads.iter().enumerate() {
+        twin.apply(&Event::Message(Message::new(
+            at(i),
+            format!("x/y/{i}"),
+            p.clone(),
+        )));
+    }
+    twin.apply(&Event::Message(Message::new(
+        at(99),
+        "x/y/ok",
+        b"1".to_vec(),
+    )));
+    assert_eq!(twin.messages, payloads.len() as u64 + 1);
+    assert!(twin.series.iter().any(|s| s.topic == "x/y/ok"));
+    // No series ever holds a non-finite value.
+    for s in &twin.series {
+        assert!(s.window.values().all(f64::is_finite), "{}", s.topic);
+        assert!(s.window.mean().unwrap().is_finite());
+    }
+    let reasons: Vec<&str> = twin.undecoded.values().map(|u| u.reason.as_str()).collect();
+    assert!(reasons.contains(&"payload too large"), "{reasons:?}");
+    assert!(reasons.contains(&"NaN or infinite number"), "{reasons:?}");
+}
