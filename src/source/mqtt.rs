@@ -174,6 +174,7 @@ async fn run(
 ) {
     let url = conn.url();
     let mut inflight: HashMap<u16, Command> = HashMap::new();
+    let mut connected_once = false;
     let filters: Vec<SubscribeFilter> = conn
         .topics
         .iter()
@@ -202,6 +203,7 @@ async fn run(
             }
             Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
                 backoff.reset();
+                connected_once = true;
                 log::info!("connected to {url}");
                 if let Err(e) = client.try_subscribe_many(filters.clone()) {
                     log::error!("cannot queue subscriptions: {e}");
@@ -269,7 +271,12 @@ async fn run(
                     }
                     _ => ConnState::Reconnecting { reason, retry_in },
                 };
-                log::warn!("{url}: {}", state.describe());
+                // Before the first success the header (UI) or the exit message (headless) says it.
+                if connected_once {
+                    log::warn!("{url}: {}", state.describe());
+                } else {
+                    log::debug!("{url}: {}", state.describe());
+                }
                 if send_state(&tx, state).await.is_err() {
                     return;
                 }

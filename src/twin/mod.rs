@@ -569,10 +569,13 @@ impl Twin {
         });
         self.evicted_series += doomed_n as u64;
         self.layout_revision += 1;
-        log::warn!(
-            "series limit {} reached: forgot the {doomed_n} least recently seen series",
-            self.cfg.max_series
-        );
+        // Said once; the header and the snapshot keep the running count.
+        if self.evicted_series == doomed_n as u64 {
+            log::warn!(
+                "series limit {} reached: forgetting the least recently seen series (--max-series)",
+                self.cfg.max_series
+            );
+        }
     }
 
     /// Re-judges liveness at `now`: devices fall stale through silence, not through messages.

@@ -48,12 +48,21 @@ pub struct Mosquitto {
     pub port: u16,
     child: Child,
     _dir: TempDir,
+    bin: PathBuf,
+    conf: PathBuf,
 }
 
 impl Mosquitto {
     /// Starts mosquitto, or returns `None` (after saying so) when it is not installed.
     /// Under CI (`CI=true`) a missing mosquitto is a failure, not a skip.
     pub fn start() -> Option<Mosquitto> {
+        Mosquitto::start_with(|_| String::new())
+    }
+
+    /// Starts mosquitto with extra listener configuration; `extra` gets the work directory
+    /// (readable by the `mosquitto` user, which the broker drops to when started as root)
+    /// and returns lines that follow `listener PORT 127.0.0.1`.
+    pub fn start_with(extra: impl FnOnce(&Path) -> String) -> Option<Mosquitto> {
         let Some(bin) = find_mosquitto() else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("mosquitto is not installed, and CI=true: install it (apt-get install -y mosquitto)");
@@ -64,14 +73,24 @@ impl Mosquitto {
             return None;
         };
         let dir = TempDir::new("mosquitto");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let port = free_port();
         let conf = dir.path().join("mosquitto.conf");
+        let mut extra = extra(dir.path());
+        if !extra.contains("allow_anonymous") {
+            extra.push_str("allow_anonymous true\n");
+        }
         std::fs::write(
             &conf,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+            format!("per_listener_settings false\npersistence false\nlistener {port} 127.0.0.1\n{extra}"),
         )
         .unwrap();
-        let child = Command::new(bin)
+        Mosquitto::launch(bin, port, conf, dir)
+    }
+
+    fn launch(bin: PathBuf, port: u16, conf: PathBuf, dir: TempDir) -> Option<Mosquitto> {
+        let child = Command::new(&bin)
             .arg("-c")
             .arg(&conf)
             .stdout(Stdio::null())
@@ -82,12 +101,39 @@ impl Mosquitto {
             port,
             child,
             _dir: dir,
+            bin,
+            conf,
         };
         assert!(
             wait_for_port(port, Duration::from_secs(10)),
             "mosquitto did not listen on 127.0.0.1:{port} within 10 s"
         );
         Some(m)
+    }
+}
+
+impl Mosquitto {
+    /// Kills the broker (SIGKILL) and starts it again on the same port and configuration.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Command::new(&self.bin)
+            .arg("-c")
+            .arg(&self.conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("restart mosquitto");
+        assert!(
+            wait_for_port(self.port, Duration::from_secs(10)),
+            "mosquitto did not come back on {}",
+            self.port
+        );
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -128,6 +174,8 @@ pub struct Twinview {
     child: Child,
     lines: mpsc::Receiver<String>,
     pub stderr_seen: Vec<String>,
+    /// Stdout is read as it comes, so a large snapshot never blocks the child on a full pipe.
+    stdout: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Twinview {
@@ -140,6 +188,12 @@ impl Twinview {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start twinview");
+        let mut out = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = out.read_to_string(&mut text);
+            text
+        });
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -153,6 +207,7 @@ impl Twinview {
             child,
             lines: rx,
             stderr_seen: Vec::new(),
+            stdout: Some(stdout),
         }
     }
 
@@ -182,13 +237,11 @@ impl Twinview {
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                let mut out = String::new();
-                self.child
+                let out = self
                     .stdout
                     .take()
-                    .unwrap()
-                    .read_to_string(&mut out)
-                    .unwrap();
+                    .map(|h| h.join().unwrap_or_default())
+                    .unwrap_or_default();
                 return (status, out);
             }
             if Instant::now() > deadline {
@@ -203,6 +256,10 @@ impl Twinview {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no chance to flush or clean up.

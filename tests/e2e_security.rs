@@ -1,0 +1,507 @@
+//! TLS, authentication, refusals, a broker restart and a topic flood, against a Mosquitto the
+//! test configures and starts itself (certificates made with openssl at test time).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is needed for the TLS tests");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA, a server certificate for `localhost` and a client certificate, all signed by the CA.
+fn make_pki(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=twinview test CA",
+    ]);
+    openssl(dir, &ca);
+    for (name, ext) in [
+        (
+            "server",
+            "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        let mut req = vec!["req"];
+        req.extend(ec);
+        let key = format!("{name}.key");
+        let csr = format!("{name}.csr");
+        let subj = format!(
+            "/CN={}",
+            if name == "server" {
+                "localhost"
+            } else {
+                "twinview-client"
+            }
+        );
+        req.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
+        openssl(dir, &req);
+        std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
+        let (crt, extfile) = (format!("{name}.crt"), format!("{name}.ext"));
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-days",
+                "2",
+                "-extfile",
+                &extfile,
+            ],
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    for f in std::fs::read_dir(dir).unwrap() {
+        let _ = std::fs::set_permissions(f.unwrap().path(), std::fs::Permissions::from_mode(0o644));
+    }
+}
+
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("TWINVIEW_PASSWORD")
+        .output()
+        .expect("run twinview");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn mosquitto_pub(port: u16, extra: &[&str], topic: &str, msg: &str) {
+    let port = port.to_string();
+    let mut args = vec!["-p", &port, "-t", topic, "-m", msg, "-r", "-q", "1"];
+    args.extend(extra);
+    let out = Command::new("mosquitto_pub")
+        .args(&args)
+        .output()
+        .expect("mosquitto_pub");
+    assert!(
+        out.status.success(),
+        "mosquitto_pub: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn tls_with_a_ca_client_certificates_and_every_refusal() {
+    let pki = TempDir::new("pki");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(pki.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    make_pki(pki.path());
+    let p = |f: &str| pki.path().join(f).to_str().unwrap().to_string();
+    let (ca, crt, key) = (p("ca.crt"), p("client.crt"), p("client.key"));
+    let Some(m) = Mosquitto::start_with(|_| {
+        format!(
+            "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+            p("ca.crt"),
+            p("server.crt"),
+            p("server.key")
+        )
+    }) else {
+        return;
+    };
+    let port = m.port.to_string();
+    mosquitto_pub(
+        m.port,
+        &[
+            "-h",
+            "localhost",
+            "--cafile",
+            &ca,
+            "--cert",
+            &crt,
+            "--key",
+            &key,
+        ],
+        "tls/s1/temperature",
+        "21.5",
+    );
+
+    // Trusted CA, right host name, client certificate: the retained reading arrives.
+    let (code, out, err) = run(&[
+        "--headless",
+        "--tls",
+        "--ca",
+        &ca,
+        "--cert",
+        &crt,
+        "--key",
+        &key,
+        "-b",
+        "localhost",
+        "-p",
+        &port,
+        "-t",
+        "tls/#",
+        "--count",
+        "1",
+        "--duration",
+        "20s",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(snap["source"], format!("mqtts://localhost:{port}"));
+    assert_eq!(snap["sensors"][0]["last"], 21.5);
+
+    // Untrusted certificate (the system roots do not know our CA).
+    let (code, _, err) = run(&[
+        "--headless",
+        "--tls",
+        "--cert",
+        &crt,
+        "--key",
+        &key,
+        "-b",
+        "localhost",
+        "-p",
+        &port,
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot connect to mqtts://localhost:{port}: the broker's certificate is not trusted"
+        )),
+        "{err}"
+    );
+
+    // Wrong host name: the certificate is for localhost, not 127.0.0.1.
+    let (code, _, err) = run(&[
+        "--headless",
+        "--tls",
+        "--ca",
+        &ca,
+        "--cert",
+        &crt,
+        "--key",
+        &key,
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("not valid for the host name `127.0.0.1`"),
+        "{err}"
+    );
+
+    // No client certificate where the broker requires one.
+    let (code, _, err) = run(&[
+        "--headless",
+        "--tls",
+        "--ca",
+        &ca,
+        "-b",
+        "localhost",
+        "-p",
+        &port,
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "twinview: cannot connect to mqtts://localhost:{port}:"
+        )),
+        "{err}"
+    );
+
+    // --insecure connects to the untrusted broker, and says so.
+    let (code, out, err) = run(&[
+        "--headless",
+        "--tls",
+        "--insecure",
+        "--cert",
+        &crt,
+        "--key",
+        &key,
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "tls/#",
+        "--count",
+        "1",
+        "--duration",
+        "20s",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("TLS certificate verification is OFF"), "{err}");
+    assert!(out.contains("(INSECURE)"));
+
+    // Plain MQTT against the TLS port, and TLS against a closed port.
+    let (code, _, err) = run(&[
+        "--headless",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "--duration",
+        "10s",
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    let closed = free_port().to_string();
+    let (code, _, err) = run(&[
+        "--headless",
+        "--tls",
+        "--ca",
+        &ca,
+        "-b",
+        "localhost",
+        "-p",
+        &closed,
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("connection refused"), "{err}");
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn passwords_from_a_file_or_the_environment_and_refusals() {
+    let Some(m) = Mosquitto::start_with(|dir| {
+        let pw = dir.join("passwd");
+        let out = Command::new("mosquitto_passwd")
+            .args(["-b", "-c", pw.to_str().unwrap(), "ops", "s3cret-pw"])
+            .output()
+            .expect("mosquitto_passwd");
+        assert!(out.status.success());
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
+        format!("allow_anonymous false\npassword_file {}\n", pw.display())
+    }) else {
+        return;
+    };
+    let port = m.port.to_string();
+    let dir = TempDir::new("pw");
+    let good = dir.path().join("good");
+    let bad = dir.path().join("bad");
+    std::fs::write(&good, "s3cret-pw\n").unwrap();
+    std::fs::write(&bad, "wrong\n").unwrap();
+    mosquitto_pub(
+        m.port,
+        &["-h", "127.0.0.1", "-u", "ops", "-P", "s3cret-pw"],
+        "pw/s1/t",
+        "7",
+    );
+
+    let (code, out, err) = run(&[
+        "--headless",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-u",
+        "ops",
+        "--password-file",
+        good.to_str().unwrap(),
+        "-t",
+        "pw/#",
+        "--count",
+        "1",
+        "--duration",
+        "20s",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("\"last\": 7.0"));
+    assert!(!err.contains("s3cret-pw") && !out.contains("s3cret-pw"));
+
+    let (code, _, err) = run(&[
+        "--headless",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-u",
+        "ops",
+        "--password-file",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(3));
+    // Mosquitto 2 answers a wrong password with "not authorised" (CONNACK 5).
+    let line = format!("twinview: cannot connect to mqtt://127.0.0.1:{port}: ");
+    assert!(
+        err.trim() == format!("{line}not authorised")
+            || err.trim() == format!("{line}bad user name or password"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["--headless", "-b", "127.0.0.1", "-p", &port]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("not authorised") || err.contains("bad user name or password"),
+        "{err}"
+    );
+
+    // TWINVIEW_PASSWORD works too, and never shows up anywhere.
+    let out = Command::new(BIN)
+        .args([
+            "--headless",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-u",
+            "ops",
+            "-t",
+            "pw/#",
+            "--count",
+            "1",
+            "--duration",
+            "20s",
+        ])
+        .env("TWINVIEW_PASSWORD", "s3cret-pw")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("s3cret-pw"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_restart_is_survived_with_state_kept_and_no_duplicates() {
+    let Some(mut m) = Mosquitto::start() else {
+        return;
+    };
+    let port = m.port.to_string();
+    let dir = TempDir::new("restart");
+    let rec = dir.path().join("restart.jsonl");
+    let mut tv = Twinview::spawn(&[
+        "--headless",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "rs/#",
+        "--qos",
+        "1",
+        "--record",
+        rec.to_str().unwrap(),
+        "--count",
+        "20",
+        "--duration",
+        "60s",
+    ]);
+    tv.wait_for_stderr("subscribed to rs/#", Duration::from_secs(15));
+    let before: Vec<(String, Vec<u8>)> = (0..10)
+        .map(|i| ("rs/a/t".to_string(), format!("{i}").into_bytes()))
+        .collect();
+    publish_all(m.port, &before).await;
+    m.restart();
+    tv.wait_for_stderr("reconnecting", Duration::from_secs(15));
+    tv.wait_for_stderr("subscribed to rs/#", Duration::from_secs(30));
+    let after: Vec<(String, Vec<u8>)> = (0..10)
+        .map(|i| ("rs/b/t".to_string(), format!("{}", 100 + i).into_bytes()))
+        .collect();
+    publish_all(m.port, &after).await;
+    let (status, out) = tv.finish(Duration::from_secs(20));
+    assert!(status.success());
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    let count = |t: &str| {
+        snap["sensors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["topic"] == t)
+            .map(|s| s["count"].as_u64().unwrap())
+    };
+    // Both sides of the gap, each reading exactly once.
+    assert_eq!(count("rs/a/t"), Some(10));
+    assert_eq!(count("rs/b/t"), Some(10));
+    assert_eq!(snap["messages"], 20);
+    // The outage is in the recording.
+    let text = std::fs::read_to_string(&rec).unwrap();
+    assert!(text.contains(r#""event":"disconnected""#), "{text}");
+    assert_eq!(text.matches(r#""event":"connected""#).count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_flood_beyond_max_series_stays_bounded() {
+    let Some(m) = Mosquitto::start() else { return };
+    let port = m.port.to_string();
+    let mut tv = Twinview::spawn(&[
+        "--headless",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "flood/#",
+        "--max-series",
+        "500",
+        "--count",
+        "5000",
+        "--duration",
+        "60s",
+    ]);
+    tv.wait_for_stderr("subscribed to flood/#", Duration::from_secs(15));
+    let msgs: Vec<(String, Vec<u8>)> = (0..5000)
+        .map(|i| (format!("flood/dev{i}/temperature"), b"20.5".to_vec()))
+        .collect();
+    publish_all(m.port, &msgs).await;
+    let pid = tv.pid();
+    let hwm_kb = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
+        });
+    let (status, out) = tv.finish(Duration::from_secs(30));
+    assert!(status.success());
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(snap["messages"], 5000);
+    let kept = snap["sensors"].as_array().unwrap().len();
+    assert!(kept <= 500, "{kept} series kept");
+    assert!(snap["devices"].as_array().unwrap().len() <= 500);
+    assert!(snap["evicted"].as_u64().unwrap() >= 4500 * 2 - 10);
+    // The memory bound: far below what 5000 series would take (a debug build, generous).
+    if let Some(kb) = hwm_kb {
+        assert!(kb < 200 * 1024, "peak RSS {kb} kB");
+    }
+}
