@@ -195,6 +195,9 @@ pub struct ConnArgs {
     /// Do not verify the broker's certificate (insecure; for testing only)
     #[arg(long, requires = "tls")]
     pub insecure: bool,
+    /// MQTT protocol version: 3.1.1 or 5 [default: 3.1.1]
+    #[arg(long, value_name = "VERSION")]
+    pub mqtt_version: Option<String>,
 }
 
 /// How to look at the twin.

@@ -27,6 +27,7 @@ pub struct FileConfig {
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
     pub insecure: Option<bool>,
+    pub mqtt_version: Option<String>,
     pub window: Option<usize>,
     pub z_threshold: Option<f64>,
     /// k in the cross-sensor check "beyond group mean ± k·σ" [default: 2.0]
@@ -95,6 +96,8 @@ pub struct ConnSettings {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub tls: Option<crate::source::tls::TlsSettings>,
+    /// 4 (MQTT 3.1.1) or 5.
+    pub mqtt_version: u8,
 }
 
 impl ConnSettings {
@@ -240,6 +243,19 @@ pub fn resolve(
             username,
             password,
             tls,
+            mqtt_version: match conn
+                .mqtt_version
+                .as_deref()
+                .or(file.mqtt_version.as_deref())
+            {
+                None | Some("3.1.1") | Some("3") | Some("4") => 4,
+                Some("5") => 5,
+                Some(other) => {
+                    return Err(AppError::Usage(format!(
+                        "--mqtt-version must be 3.1.1 or 5, not `{other}`"
+                    )))
+                }
+            },
         },
         twin: TwinConfig {
             window,

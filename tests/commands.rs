@@ -61,6 +61,7 @@ async fn reset_key_publishes_exactly_what_the_confirmation_showed() {
         username: None,
         password: None,
         tls: None,
+        mqtt_version: 4,
     };
     let (tx, mut rx) = mpsc::channel(64);
     let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();

@@ -371,6 +371,44 @@ fn passwords_from_a_file_or_the_environment_and_refusals() {
         "{err}"
     );
 
+    // MQTT 5: the same session, and a refusal that names its reason code.
+    let (code, out, err) = run(&[
+        "--headless",
+        "--mqtt-version",
+        "5",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-u",
+        "ops",
+        "--password-file",
+        good.to_str().unwrap(),
+        "-t",
+        "pw/#",
+        "--count",
+        "1",
+        "--duration",
+        "20s",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("\"last\": 7.0"));
+    let (code, _, err) = run(&[
+        "--headless",
+        "--mqtt-version",
+        "5",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-u",
+        "ops",
+        "--password-file",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(3));
+    assert!(err.contains("(reason code "), "{err}");
+
     // TWINVIEW_PASSWORD works too, and never shows up anywhere.
     let out = Command::new(BIN)
         .args([

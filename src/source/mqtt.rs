@@ -96,10 +96,59 @@ pub fn options(conn: &ConnSettings) -> Result<MqttOptions, crate::error::AppErro
     Ok(opts)
 }
 
+/// The client side of either protocol version.
+#[derive(Clone)]
+enum Client {
+    V4(AsyncClient),
+    V5(rumqttc::v5::AsyncClient),
+}
+
+impl Client {
+    fn subscribe(&self, filters: &[String], level: u8) -> Result<(), String> {
+        match self {
+            Client::V4(c) => c
+                .try_subscribe_many(
+                    filters
+                        .iter()
+                        .map(|t| SubscribeFilter::new(t.clone(), qos(level))),
+                )
+                .map_err(|e| e.to_string()),
+            Client::V5(c) => c
+                .try_subscribe_many(
+                    filters
+                        .iter()
+                        .map(|t| rumqttc::v5::mqttbytes::v5::Filter::new(t.clone(), qos5(level))),
+                )
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn publish(&self, cmd: &Command) -> Result<(), String> {
+        let payload = cmd.payload.clone().into_bytes();
+        match self {
+            Client::V4(c) => c
+                .try_publish(cmd.topic.clone(), qos(cmd.qos), cmd.retain, payload)
+                .map_err(|e| e.to_string()),
+            Client::V5(c) => c
+                .try_publish(cmd.topic.clone(), qos5(cmd.qos), cmd.retain, payload)
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+fn qos5(level: u8) -> rumqttc::v5::mqttbytes::QoS {
+    use rumqttc::v5::mqttbytes::QoS as Q;
+    match level {
+        0 => Q::AtMostOnce,
+        1 => Q::AtLeastOnce,
+        _ => Q::ExactlyOnce,
+    }
+}
+
 /// Publishes commands through the monitoring connection. Cloning is cheap.
 #[derive(Clone)]
 pub struct Publisher {
-    client: AsyncClient,
+    client: Client,
     /// Commands queued but not yet written, in order (the poll loop pairs them with their
     /// packet ids as rumqttc writes them).
     pending: Arc<Mutex<VecDeque<Command>>>,
@@ -110,16 +159,153 @@ impl Publisher {
     pub fn send(&self, cmd: Command) -> Result<(), String> {
         let mut pending = self.pending.lock().expect("publisher lock");
         self.client
-            .try_publish(
-                cmd.topic.clone(),
-                qos(cmd.qos),
-                cmd.retain,
-                cmd.payload.clone().into_bytes(),
-            )
+            .publish(&cmd)
             .map_err(|e| format!("cannot queue the command: {e}"))?;
         pending.push_back(cmd);
         Ok(())
     }
+}
+
+/// What one turn of either event loop brought, in protocol-neutral terms.
+enum Happening {
+    Publish(Message),
+    ConnAck,
+    /// A publish of ours was written (packet id 0 for QoS 0).
+    Wrote(u16),
+    Acked(u16),
+    /// Per filter: the granted QoS, or why not.
+    SubAck(Vec<Result<u8, String>>),
+    Other,
+    Failed {
+        reason: String,
+        refused: bool,
+    },
+}
+
+/// One per connection, so the size difference between the versions does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Session {
+    V4(rumqttc::EventLoop),
+    V5(rumqttc::v5::EventLoop),
+}
+
+impl Session {
+    async fn next(&mut self, host: &str) -> Happening {
+        match self {
+            Session::V4(el) => match el.poll().await {
+                Ok(rumqttc::Event::Incoming(Packet::Publish(p))) => Happening::Publish(Message {
+                    at: Utc::now(),
+                    topic: p.topic,
+                    payload: p.payload,
+                    qos: p.qos as u8,
+                    retain: p.retain,
+                }),
+                Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => Happening::ConnAck,
+                Ok(rumqttc::Event::Outgoing(Outgoing::Publish(pkid))) => Happening::Wrote(pkid),
+                Ok(rumqttc::Event::Incoming(Packet::PubAck(a))) => Happening::Acked(a.pkid),
+                Ok(rumqttc::Event::Incoming(Packet::PubComp(a))) => Happening::Acked(a.pkid),
+                Ok(rumqttc::Event::Incoming(Packet::SubAck(a))) => Happening::SubAck(
+                    a.return_codes
+                        .iter()
+                        .map(|c| match c {
+                            SubscribeReasonCode::Success(q) => Ok(*q as u8),
+                            SubscribeReasonCode::Failure => Err("refused".to_string()),
+                        })
+                        .collect(),
+                ),
+                Ok(_) => Happening::Other,
+                Err(e) => Happening::Failed {
+                    refused: matches!(e, ConnectionError::ConnectionRefused(_)),
+                    reason: describe_error_for(&e, host),
+                },
+            },
+            Session::V5(el) => {
+                use rumqttc::v5::mqttbytes::v5::{Packet as P5, SubscribeReasonCode as S5};
+                use rumqttc::v5::{ConnectionError as E5, Event as Ev5};
+                match el.poll().await {
+                    Ok(Ev5::Incoming(P5::Publish(p))) => Happening::Publish(Message {
+                        at: Utc::now(),
+                        topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                        payload: p.payload,
+                        qos: p.qos as u8,
+                        retain: p.retain,
+                    }),
+                    Ok(Ev5::Incoming(P5::ConnAck(_))) => Happening::ConnAck,
+                    Ok(Ev5::Outgoing(rumqttc::Outgoing::Publish(pkid))) => Happening::Wrote(pkid),
+                    Ok(Ev5::Incoming(P5::PubAck(a))) => Happening::Acked(a.pkid),
+                    Ok(Ev5::Incoming(P5::PubComp(a))) => Happening::Acked(a.pkid),
+                    Ok(Ev5::Incoming(P5::SubAck(a))) => Happening::SubAck(
+                        a.return_codes
+                            .iter()
+                            .map(|c| match c {
+                                S5::Success(q) => Ok(*q as u8),
+                                other => Err(format!("{other:?}")),
+                            })
+                            .collect(),
+                    ),
+                    Ok(_) => Happening::Other,
+                    Err(E5::ConnectionRefused(code)) => Happening::Failed {
+                        refused: true,
+                        reason: describe_v5_refusal(code),
+                    },
+                    Err(e) => Happening::Failed {
+                        refused: false,
+                        reason: {
+                            let text = format!("{e:?} {e}");
+                            super::tls::describe(&text, host).unwrap_or_else(|| match &e {
+                                E5::Io(io) => describe_error(&ConnectionError::Io(
+                                    std::io::Error::new(io.kind(), io.to_string()),
+                                )),
+                                E5::Timeout(_) => "timed out".into(),
+                                other => other.to_string(),
+                            })
+                        },
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// MQTT 5 refusals carry a reason code; say it.
+fn describe_v5_refusal(code: rumqttc::v5::mqttbytes::v5::ConnectReturnCode) -> String {
+    use rumqttc::v5::mqttbytes::v5::ConnectReturnCode as C;
+    let plain = match code {
+        C::BadUserNamePassword => "bad user name or password",
+        C::NotAuthorized => "not authorised",
+        C::Banned => "banned",
+        C::ClientIdentifierNotValid => "client id rejected",
+        C::ServerUnavailable | C::ServerBusy => "server unavailable",
+        C::UnsupportedProtocolVersion => "MQTT 5 not supported by the broker",
+        _ => "refused",
+    };
+    format!("{plain} (reason code {code:?})")
+}
+
+/// rumqttc options for MQTT 5; the TLS files are read here (exit 4 if bad).
+fn options5(conn: &ConnSettings) -> Result<rumqttc::v5::MqttOptions, crate::error::AppError> {
+    let mut opts =
+        rumqttc::v5::MqttOptions::new(conn.client_id.clone(), conn.host.clone(), conn.port);
+    opts.set_keep_alive(Duration::from_secs(15));
+    opts.set_clean_start(true);
+    opts.set_max_packet_size(Some(MAX_INCOMING_PACKET as u32));
+    if let Some(user) = &conn.username {
+        let pass = conn
+            .password
+            .as_ref()
+            .map(|p| p.expose().to_string())
+            .unwrap_or_default();
+        opts.set_credentials(user.clone(), pass);
+    }
+    if let Some(t) = &conn.tls {
+        if t.insecure {
+            log::warn!("TLS certificate verification is OFF (--insecure): anyone in between can read and change this connection");
+        }
+        opts.set_transport(rumqttc::Transport::tls_with_config(
+            rumqttc::TlsConfiguration::Rustls(super::tls::client_config(t)?),
+        ));
+    }
+    Ok(opts)
 }
 
 /// Starts the source on its own task; returns the handle that publishes commands.
@@ -128,7 +314,13 @@ pub fn spawn(
     tx: mpsc::Sender<Event>,
     stats: Arc<SourceStats>,
 ) -> Result<Publisher, crate::error::AppError> {
-    let (client, eventloop) = AsyncClient::new(options(&conn)?, 64);
+    let (client, session) = if conn.mqtt_version == 5 {
+        let (c, el) = rumqttc::v5::AsyncClient::new(options5(&conn)?, 64);
+        (Client::V5(c), Session::V5(el))
+    } else {
+        let (c, el) = AsyncClient::new(options(&conn)?, 64);
+        (Client::V4(c), Session::V4(el))
+    };
     let publisher = Publisher {
         client: client.clone(),
         pending: Arc::new(Mutex::new(VecDeque::new())),
@@ -136,7 +328,7 @@ pub fn spawn(
     tokio::spawn(run(
         conn,
         client,
-        eventloop,
+        session,
         publisher.pending.clone(),
         tx,
         stats,
@@ -166,8 +358,8 @@ async fn command_event(tx: &mpsc::Sender<Event>, command: Command, outcome: Outc
 /// Runs until the receiving side of `tx` is dropped.
 async fn run(
     conn: ConnSettings,
-    client: AsyncClient,
-    mut eventloop: rumqttc::EventLoop,
+    client: Client,
+    mut session: Session,
     pending: Arc<Mutex<VecDeque<Command>>>,
     tx: mpsc::Sender<Event>,
     stats: Arc<SourceStats>,
@@ -175,44 +367,30 @@ async fn run(
     let url = conn.url();
     let mut inflight: HashMap<u16, Command> = HashMap::new();
     let mut connected_once = false;
-    let filters: Vec<SubscribeFilter> = conn
-        .topics
-        .iter()
-        .map(|t| SubscribeFilter::new(t.clone(), qos(conn.qos)))
-        .collect();
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     let _ = send_state(&tx, ConnState::Connecting).await;
 
     loop {
-        match eventloop.poll().await {
-            Ok(rumqttc::Event::Incoming(Packet::Publish(p))) => {
-                let msg = Message {
-                    at: Utc::now(),
-                    topic: p.topic,
-                    payload: p.payload,
-                    qos: p.qos as u8,
-                    retain: p.retain,
-                };
-                match tx.try_send(Event::Message(msg)) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(_)) => {
-                        stats.dropped.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(TrySendError::Closed(_)) => return,
+        match session.next(&conn.host).await {
+            Happening::Publish(msg) => match tx.try_send(Event::Message(msg)) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => {
+                    stats.dropped.fetch_add(1, Ordering::Relaxed);
                 }
-            }
-            Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
+                Err(TrySendError::Closed(_)) => return,
+            },
+            Happening::ConnAck => {
                 backoff.reset();
                 connected_once = true;
                 log::info!("connected to {url}");
-                if let Err(e) = client.try_subscribe_many(filters.clone()) {
+                if let Err(e) = client.subscribe(&conn.topics, conn.qos) {
                     log::error!("cannot queue subscriptions: {e}");
                 }
                 if send_state(&tx, ConnState::Connected).await.is_err() {
                     return;
                 }
             }
-            Ok(rumqttc::Event::Outgoing(Outgoing::Publish(pkid))) => {
+            Happening::Wrote(pkid) => {
                 let cmd = pending.lock().expect("publisher lock").pop_front();
                 if let Some(cmd) = cmd {
                     if pkid == 0 {
@@ -222,35 +400,27 @@ async fn run(
                     }
                 }
             }
-            Ok(rumqttc::Event::Incoming(Packet::PubAck(ack))) => {
-                if let Some(cmd) = inflight.remove(&ack.pkid) {
+            Happening::Acked(pkid) => {
+                if let Some(cmd) = inflight.remove(&pkid) {
                     command_event(&tx, cmd, Outcome::Acknowledged).await;
                 }
             }
-            Ok(rumqttc::Event::Incoming(Packet::PubComp(ack))) => {
-                if let Some(cmd) = inflight.remove(&ack.pkid) {
-                    command_event(&tx, cmd, Outcome::Acknowledged).await;
-                }
-            }
-            Ok(rumqttc::Event::Incoming(Packet::SubAck(ack))) => {
-                for (filter, code) in conn.topics.iter().zip(ack.return_codes.iter()) {
+            Happening::SubAck(codes) => {
+                for (filter, code) in conn.topics.iter().zip(codes) {
                     match code {
-                        SubscribeReasonCode::Success(q) => {
-                            log::info!("subscribed to {filter} (granted {q:?})")
-                        }
-                        SubscribeReasonCode::Failure => {
-                            log::error!("the broker refused the subscription to {filter}")
+                        Ok(q) => log::info!("subscribed to {filter} (granted QoS {q})"),
+                        Err(why) => {
+                            log::error!("the broker refused the subscription to {filter}: {why}")
                         }
                     }
                 }
             }
-            Ok(_) => {}
-            Err(e) => {
+            Happening::Other => {}
+            Happening::Failed { reason, refused } => {
                 if tx.is_closed() {
                     return;
                 }
                 let retry_in = backoff.next_delay();
-                let reason = describe_error_for(&e, &conn.host);
                 // A command caught in the outage is reported failed, not silently retried.
                 let lost: Vec<Command> = inflight
                     .drain()
@@ -265,11 +435,10 @@ async fn run(
                     )
                     .await;
                 }
-                let state = match e {
-                    ConnectionError::ConnectionRefused(_) => {
-                        ConnState::Refused { reason, retry_in }
-                    }
-                    _ => ConnState::Reconnecting { reason, retry_in },
+                let state = if refused {
+                    ConnState::Refused { reason, retry_in }
+                } else {
+                    ConnState::Reconnecting { reason, retry_in }
                 };
                 // Before the first success the header (UI) or the exit message (headless) says it.
                 if connected_once {
@@ -375,6 +544,7 @@ mod tests {
             username: Some("u".into()),
             password: Some(crate::config::Secret::new("p".into())),
             tls: None,
+            mqtt_version: 4,
         };
         let o = options(&conn).unwrap();
         assert_eq!(o.client_id(), "me");
