@@ -109,5 +109,50 @@ fn bench_window(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_apply, bench_decode, bench_window);
+/// Building one 200×50 frame of the Sensors tab from a twin of 10,000 series (what every redraw
+/// costs; only the visible rows are rendered).
+fn bench_frame(c: &mut Criterion) {
+    use chrono::FixedOffset;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    use twinview::ui::theme::Theme;
+    use twinview::ui::{render, UiState};
+
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+    let mut twin = Twin::default();
+    for round in 0..120 {
+        for n in 0..10_000 {
+            let v = 22.0 + ((n * 7 + round * 13) % 600) as f64 / 100.0;
+            twin.apply(&Event::Message(Message::new(
+                t0 + Duration::seconds(round as i64),
+                format!("/zone{}/temperature/s{n}", n % 100),
+                format!("{v:.2}").into_bytes(),
+            )));
+        }
+    }
+    let mut ui = UiState::new(
+        "mqtt://bench",
+        t0 + Duration::seconds(121),
+        FixedOffset::east_opt(0).unwrap(),
+    );
+    ui.refresh(&twin);
+    let theme = Theme::default();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let mut g = c.benchmark_group("frame");
+    g.bench_function("sensors 200x50, 10k series", |b| {
+        b.iter(|| {
+            ui.refresh(&twin);
+            terminal.draw(|f| render(f, &twin, &ui, &theme)).unwrap();
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_apply,
+    bench_decode,
+    bench_window,
+    bench_frame
+);
 criterion_main!(benches);

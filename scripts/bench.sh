@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
-# End-to-end ingest figure: messages/s through a local Mosquitto into the headless twin,
-# beside a null subscriber (mosquitto_sub > /dev/null) in the same run.
+# End-to-end ingest: N lab-6 JSON readings over T topics, published at QoS 0 as fast as a raw
+# socket can through a local Mosquitto, received in the same run by
+#   - mosquitto_sub -t 'bench/#' > /dev/null       (the C null subscriber)
+#   - examples/null_sub.rs                          (a minimal rumqttc client that only counts)
+#   - twinview --headless                           (decode, statistics, anomalies, liveness)
+# and, with RECORD=1, twinview also records the session and replays it headless.
 #
-#   scripts/bench.sh [MESSAGES] [TOPICS]        default 200000 over 1000 topics
-#   SMOKE=1 scripts/bench.sh 20000 100          short run: checks losslessness, not speed
+#   scripts/bench.sh [MESSAGES] [TOPICS]        default 1000000 over 10000 topics
+#   scripts/bench.sh 20000 100                  a short smoke run: checks losslessness
 #
-# Installs mosquitto if absent (Debian). Loopback only; every wait is bounded.
+# Installs mosquitto and GNU time if absent (Debian). Loopback only; every wait is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:/usr/sbin:/sbin:$PATH"
-N=${1:-200000}
-TOPICS=${2:-1000}
-LIMIT=${LIMIT:-120}   # seconds any one receiver may take
+N=${1:-1000000}
+TOPICS=${2:-10000}
+LIMIT=${LIMIT:-300}   # seconds any one receiver may take
 
-if ! command -v mosquitto >/dev/null || ! command -v mosquitto_sub >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients >/dev/null
+if ! command -v mosquitto >/dev/null || ! command -v mosquitto_sub >/dev/null || [ ! -x /usr/bin/time ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients time >/dev/null
 fi
-cargo build --release --quiet --bin twinview --example flood
+cargo build --release --quiet --bin twinview --example flood --example null_sub
 TV=target/release/twinview
-FLOOD=target/release/examples/flood
 
 work=$(mktemp -d)
+chmod 755 "$work"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$work/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
@@ -33,32 +37,50 @@ cleanup() { kill "$broker" 2>/dev/null || true; kill $(jobs -p) 2>/dev/null || t
 trap cleanup EXIT
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
 
-TIMEFORMAT='%R %U %S'
-# Null subscriber: counts nothing, just receives N messages.
-( { time timeout "$LIMIT" mosquitto_sub -p "$port" -h 127.0.0.1 -t 'bench/#' -C "$N" > /dev/null; } 2> "$work/sub.time" ) &
+T="/usr/bin/time -f %e\t%U\t%S\t%M"
+rec_args=()
+[ "${RECORD:-0}" = 1 ] && rec_args=(--record "$work/session.jsonl")
+$T -o "$work/sub.time" timeout "$LIMIT" mosquitto_sub -p "$port" -h 127.0.0.1 -t 'bench/#' -C "$N" > /dev/null &
 sub=$!
-# twinview, headless, ingesting the same N messages.
-( { time timeout "$LIMIT" "$TV" --headless -b 127.0.0.1 -p "$port" -t 'bench/#' --count "$N" --duration "${LIMIT}s" > "$work/snap.json" 2> "$work/tv.err"; } 2> "$work/tv.time" ) &
+$T -o "$work/null.time" timeout "$LIMIT" target/release/examples/null_sub --port "$port" --topic 'bench/#' --count "$N" 2> "$work/null.err" &
+null=$!
+$T -o "$work/tv.time" timeout "$LIMIT" "$TV" --headless -b 127.0.0.1 -p "$port" -t 'bench/#' --count "$N" \
+  --duration "${LIMIT}s" "${rec_args[@]}" > "$work/snap.json" 2> "$work/tv.err" &
 tv=$!
-# Wait until both have subscribed.
 for _ in $(seq 200); do
-  grep -q "subscribed to bench/#" "$work/tv.err" 2>/dev/null && break; sleep 0.05
+  grep -q "subscribed to bench/#" "$work/tv.err" 2>/dev/null && grep -q subscribed "$work/null.err" 2>/dev/null && break
+  sleep 0.05
 done
 sleep 0.5
-"$FLOOD" --port "$port" --messages "$N" --topics "$TOPICS" 2> "$work/flood.txt"
-wait "$sub" || true
-wait "$tv" || true
+target/release/examples/flood --port "$port" --messages "$N" --topics "$TOPICS" 2> "$work/flood.txt"
+# Not a bare `wait`: the broker is a background job too.
+wait "$sub" "$null" "$tv" || true
 
-received=$(python3 -c "import json;print(json.load(open('$work/snap.json'))['messages'])" 2>/dev/null || echo 0)
-dropped=$(python3 -c "import json;print(json.load(open('$work/snap.json'))['dropped'])" 2>/dev/null || echo '?')
-read -r sub_real sub_user sub_sys < "$work/sub.time"
-read -r tv_real tv_user tv_sys < "$work/tv.time"
-broker_drops=$(grep -c "outgoing messages are being dropped" "$work/mosquitto.log" || true)
+field() { python3 -c "import json;print(json.load(open('$work/snap.json'))['$1'])" 2>/dev/null || echo 0; }
+received=$(field messages); dropped=$(field dropped)
+row() { # name file received
+  read -r wall user sys rss < "$2"
+  python3 - "$1" "$3" "$N" "$wall" "$user" "$sys" "$rss" <<'PY'
+import sys
+name, got, n, wall, user, sys_, rss = sys.argv[1:]
+got, n, wall, cpu = int(got), int(n), float(wall), float(user) + float(sys_)
+print(f"{name:<20} {got:>9}/{n} msgs  {wall:7.2f} s wall  {got/wall:>10,.0f} msg/s  cpu {user}u+{sys_}s = {cpu/ (got or 1) * 1e6:5.2f} cpu-s/1M  peak RSS {int(rss)/1024:6.1f} MB")
+PY
+}
 echo "machine:            $(nproc) cores, $(uname -m), $(mosquitto -h 2>&1 | head -1)"
 echo "publisher:          $(cat "$work/flood.txt")"
-echo "null subscriber:    $N msgs in ${sub_real}s wall ($(python3 -c "print(f'{$N/$sub_real:,.0f}')") msg/s), cpu ${sub_user}u+${sub_sys}s"
-echo "twinview headless:  $received/$N msgs in ${tv_real}s wall ($(python3 -c "print(f'{$received/$tv_real:,.0f}')") msg/s), cpu ${tv_user}u+${tv_sys}s, dropped $dropped"
-echo "broker drop notices: $broker_drops"
+row "mosquitto_sub" "$work/sub.time" "$N"
+nulln=$(grep -o 'received [0-9]*' "$work/null.err" | grep -o '[0-9]*' || echo 0)
+row "rumqttc null_sub" "$work/null.time" "$nulln"
+row "twinview headless" "$work/tv.time" "$received"
+echo "twinview dropped:   $dropped"
+echo "broker drop notices: $(grep -c 'outgoing messages are being dropped' "$work/mosquitto.log" || true)"
+if [ "${RECORD:-0}" = 1 ]; then
+  ls -la "$work/session.jsonl" | awk '{print "recording:          " $5 " bytes"}'
+  $T -o "$work/replay.time" "$TV" replay "$work/session.jsonl" --headless > "$work/replayed.json"
+  read -r wall user sys rss < "$work/replay.time"
+  echo "replay --headless:  $(python3 -c "import json;print(json.load(open('$work/replayed.json'))['messages'])") msgs in ${wall}s (cpu ${user}u+${sys}s, peak RSS $((rss/1024)) MB)"
+fi
 if [ "$received" != "$N" ] || [ "$dropped" != "0" ]; then
   echo "FAIL: twinview did not ingest every message"; exit 1
 fi

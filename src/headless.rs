@@ -304,6 +304,16 @@ impl Snapshot {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("snapshot serialises")
     }
+
+    /// Writes the snapshot to stdout without building it in memory first (10,000 sensors
+    /// make a document of several megabytes).
+    pub fn print(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        serde_json::to_writer_pretty(&mut out, self).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+        out.flush()
+    }
 }
 
 /// What ended a headless run.
@@ -407,7 +417,8 @@ pub async fn run(
     let now = Utc::now();
     twin.tick(now);
     let snap = Snapshot::of(&twin, source, stats.dropped(), now);
-    println!("{}", snap.to_json());
+    drop(twin);
+    snap.print()?;
     Ok(now)
 }
 

@@ -215,7 +215,7 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
     if settings.headless {
         logging::init_stderr();
         let snap = replay_headless(&args.file, &settings)?;
-        println!("{}", snap.to_json());
+        snap.print()?;
         return Ok(());
     }
     let theme = Theme::load(&settings.theme)?;

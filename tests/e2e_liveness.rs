@@ -71,7 +71,8 @@ async fn hard_drop_fires_the_will_and_late_joiners_see_it() {
         ]
     };
     let a = args("2");
-    let mut tv = Twinview::spawn(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut tv =
+        Twinview::spawn_with_log(&a.iter().map(String::as_str).collect::<Vec<_>>(), "debug");
     tv.wait_for_stderr("subscribed to e2e-live/#", Duration::from_secs(15));
 
     let dev = device_online(m.port, "e2e-live/dev1/status").await;
@@ -100,21 +101,24 @@ async fn hard_drop_fires_the_will_and_late_joiners_see_it() {
 async fn silent_device_goes_stale_and_comes_back_with_its_next_reading() {
     let Some(m) = Mosquitto::start() else { return };
     let port = m.port.to_string();
-    let mut tv = Twinview::spawn(&[
-        "--headless",
-        "-b",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-t",
-        "e2e-stale/#",
-        "--stale-after",
-        "1s",
-        "--count",
-        "4",
-        "--duration",
-        "30s",
-    ]);
+    let mut tv = Twinview::spawn_with_log(
+        &[
+            "--headless",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "e2e-stale/#",
+            "--stale-after",
+            "1s",
+            "--count",
+            "4",
+            "--duration",
+            "30s",
+        ],
+        "debug",
+    );
     tv.wait_for_stderr("subscribed to e2e-stale/#", Duration::from_secs(15));
     let reading = |v: f64| {
         (

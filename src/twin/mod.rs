@@ -619,7 +619,8 @@ fn log_transition(t: Option<Transition>) {
         Status::Online if t.from != Status::Unknown => {
             log::info!("{} is online again{word} at {at}", t.device)
         }
-        Status::Online => log::info!("{} is online{word}", t.device),
+        // First sight of a device: one line per device would flood the log on a busy broker.
+        Status::Online => log::debug!("{} is online{word}", t.device),
         Status::Unknown => log::info!("{} status unknown{word} at {at}", t.device),
     }
 }

@@ -12,7 +12,7 @@ use super::anomaly::Anomaly;
 use super::rate::RateMeter;
 
 /// How many recent anomalies each series keeps with their reasons.
-pub const RECENT_ANOMALIES: usize = 20;
+pub const RECENT_ANOMALIES: usize = 8;
 
 /// A sliding window over the last `capacity` readings.
 #[derive(Debug, Clone)]
@@ -25,10 +25,11 @@ pub struct Window {
     pushed: u64,
     mean: f64,
     m2: f64,
-    /// (sequence, value), values increasing from the front: the front is the minimum.
-    min_q: VecDeque<(u64, f64)>,
-    /// (sequence, value), values decreasing from the front: the front is the maximum.
-    max_q: VecDeque<(u64, f64)>,
+    /// Sequence numbers of readings whose values increase from the front: the front is the
+    /// minimum. Values are read from `values`, so an entry costs 8 bytes, not 16.
+    min_q: VecDeque<u64>,
+    /// Sequence numbers of readings whose values decrease from the front: the maximum first.
+    max_q: VecDeque<u64>,
     since_exact: usize,
 }
 
@@ -79,26 +80,32 @@ impl Window {
         let seq = self.pushed;
         self.pushed += 1;
         let oldest = self.pushed - self.values.len() as u64;
-        while self.min_q.back().is_some_and(|&(_, v)| v >= x) {
-            self.min_q.pop_back();
-        }
-        self.min_q.push_back((seq, x));
-        while self.min_q.front().is_some_and(|&(s, _)| s < oldest) {
+        // Entries older than the window leave first, so every lookup below is in range.
+        while self.min_q.front().is_some_and(|&q| q < oldest) {
             self.min_q.pop_front();
         }
-        while self.max_q.back().is_some_and(|&(_, v)| v <= x) {
-            self.max_q.pop_back();
-        }
-        self.max_q.push_back((seq, x));
-        while self.max_q.front().is_some_and(|&(s, _)| s < oldest) {
+        while self.max_q.front().is_some_and(|&q| q < oldest) {
             self.max_q.pop_front();
         }
+        while self.min_q.back().is_some_and(|&q| self.at(q, oldest) >= x) {
+            self.min_q.pop_back();
+        }
+        self.min_q.push_back(seq);
+        while self.max_q.back().is_some_and(|&q| self.at(q, oldest) <= x) {
+            self.max_q.pop_back();
+        }
+        self.max_q.push_back(seq);
 
         self.since_exact += 1;
         if self.since_exact >= self.capacity {
             self.recompute();
         }
         evicted
+    }
+
+    /// The value of reading `seq`, which must still be in the window.
+    fn at(&self, seq: u64, oldest: u64) -> f64 {
+        self.values[(seq - oldest) as usize]
     }
 
     fn add_stat(&mut self, x: f64) {
@@ -152,12 +159,16 @@ impl Window {
         self.variance().map(f64::sqrt)
     }
 
+    fn oldest(&self) -> u64 {
+        self.pushed - self.values.len() as u64
+    }
+
     pub fn min(&self) -> Option<f64> {
-        self.min_q.front().map(|&(_, v)| v)
+        self.min_q.front().map(|&q| self.at(q, self.oldest()))
     }
 
     pub fn max(&self) -> Option<f64> {
-        self.max_q.front().map(|&(_, v)| v)
+        self.max_q.front().map(|&q| self.at(q, self.oldest()))
     }
 
     /// Values, oldest first.

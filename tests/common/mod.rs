@@ -75,40 +75,54 @@ impl Mosquitto {
         let dir = TempDir::new("mosquitto");
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let port = free_port();
-        let conf = dir.path().join("mosquitto.conf");
         let mut extra = extra(dir.path());
         if !extra.contains("allow_anonymous") {
             extra.push_str("allow_anonymous true\n");
         }
-        std::fs::write(
-            &conf,
-            format!("per_listener_settings false\npersistence false\nlistener {port} 127.0.0.1\n{extra}"),
-        )
-        .unwrap();
-        Mosquitto::launch(bin, port, conf, dir)
-    }
-
-    fn launch(bin: PathBuf, port: u16, conf: PathBuf, dir: TempDir) -> Option<Mosquitto> {
-        let child = Command::new(&bin)
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start mosquitto");
-        let m = Mosquitto {
-            port,
-            child,
-            _dir: dir,
-            bin,
-            conf,
-        };
-        assert!(
-            wait_for_port(port, Duration::from_secs(10)),
-            "mosquitto did not listen on 127.0.0.1:{port} within 10 s"
-        );
-        Some(m)
+        let conf = dir.path().join("mosquitto.conf");
+        // Tests run in parallel: another test's broker may win the race for a free port, so
+        // make sure the broker listening is ours (bounded retries).
+        for _ in 0..5 {
+            let port = free_port();
+            std::fs::write(
+                &conf,
+                format!("per_listener_settings false\npersistence false\nlistener {port} 127.0.0.1\n{extra}"),
+            )
+            .unwrap();
+            let mut child = Command::new(&bin)
+                .arg("-c")
+                .arg(&conf)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start mosquitto");
+            let start = Instant::now();
+            let mut listening = false;
+            while start.elapsed() < Duration::from_secs(10) {
+                if child.try_wait().unwrap().is_some() {
+                    break; // ours died: the port was taken
+                }
+                if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                    // Listening, and still alive a moment later: it is ours.
+                    std::thread::sleep(Duration::from_millis(50));
+                    listening = child.try_wait().unwrap().is_none();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            if listening {
+                return Some(Mosquitto {
+                    port,
+                    child,
+                    _dir: dir,
+                    bin,
+                    conf,
+                });
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("could not start mosquitto on a free loopback port in 5 tries");
     }
 }
 
@@ -180,8 +194,14 @@ pub struct Twinview {
 
 impl Twinview {
     pub fn spawn(args: &[&str]) -> Twinview {
+        Twinview::spawn_with_log(args, "info")
+    }
+
+    /// With `TWINVIEW_LOG=level` (e.g. `debug` to see every device's first appearance).
+    pub fn spawn_with_log(args: &[&str], level: &str) -> Twinview {
         let mut child = Command::new(BIN)
             .args(args)
+            .env("TWINVIEW_LOG", level)
             .env_remove("TWINVIEW_PASSWORD")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -287,6 +307,15 @@ impl Drop for Twinview {
 /// Publishes `messages` at QoS 1 to 127.0.0.1:`port` and waits until the broker has
 /// acknowledged every one (bounded by 20 s).
 pub async fn publish_all(port: u16, messages: &[(String, Vec<u8>)]) {
+    publish_all_with(port, messages, false).await
+}
+
+/// As [`publish_all`], as retained messages.
+pub async fn publish_retained(port: u16, messages: &[(String, Vec<u8>)]) {
+    publish_all_with(port, messages, true).await
+}
+
+async fn publish_all_with(port: u16, messages: &[(String, Vec<u8>)], retain: bool) {
     let mut opts = MqttOptions::new(format!("e2e-pub-{}", fastrand::u32(..)), "127.0.0.1", port);
     opts.set_keep_alive(Duration::from_secs(5));
     opts.set_inflight(100);
@@ -295,7 +324,7 @@ pub async fn publish_all(port: u16, messages: &[(String, Vec<u8>)]) {
     let sender = tokio::spawn(async move {
         for (topic, payload) in msgs {
             client
-                .publish(topic, QoS::AtLeastOnce, false, payload)
+                .publish(topic, QoS::AtLeastOnce, retain, payload)
                 .await
                 .unwrap();
         }
