@@ -18,4 +18,4 @@ pub mod ui;
 
 /// Capacity of the channel between the sources and the twin. Large enough to absorb bursts
 /// while the UI draws a frame; what does not fit is counted as dropped.
-pub const EVENT_CHANNEL: usize = 16_384;
+pub const EVENT_CHANNEL: usize = 65_536;

@@ -130,7 +130,7 @@ pub fn decode(payload: &[u8], max_len: usize) -> Decoded {
 /// A number in plain text. Rejects words Rust would accept (`inf`, `NaN`) unless they are
 /// spelled like numbers, so `nan` counts as non-finite rather than as text.
 fn parse_number(text: &str) -> Option<f64> {
-    let first = text.as_bytes()[0];
+    let first = *text.as_bytes().first()?;
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'n' | b'N' | b'i' | b'I'))
     {
         return None;
@@ -562,6 +562,9 @@ mod tests {
             (b"{\"name\":\"x\"}", Undecodable::NoNumbers),
             (b"[\"a\",\"b\"]", Undecodable::NoNumbers),
             (b"null", Undecodable::Text),
+            // Found by the property tests: an empty JSON string used to panic.
+            (b"\"\"", Undecodable::Text),
+            (b"\"   \"", Undecodable::Text),
             (b"NaN", Undecodable::NotFinite),
             (b"-inf", Undecodable::NotFinite),
             (b"1e999", Undecodable::NotFinite),

@@ -43,7 +43,7 @@ fn spawn_input(tx: mpsc::Sender<CtEvent>, stop: Arc<AtomicBool>) {
         .name("keyboard".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                match ct::poll(Duration::from_millis(100)) {
+                match ct::poll(Duration::from_millis(250)) {
                     Ok(true) => match ct::read() {
                         Ok(ev) => {
                             if tx.blocking_send(ev).is_err() {
@@ -226,8 +226,11 @@ async fn event_loop(
 ) -> Result<(), AppError> {
     let (mut key_rx, _stop) = keyboard();
     let mut ui = new_ui(opts);
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / opts.fps));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Draw at most `fps` times a second while things change; at rest, wake once a second for
+    // the clocks ("3s ago", rates) and nothing more.
+    let frame = Duration::from_secs_f64(1.0 / opts.fps);
+    let next_frame = tokio::time::sleep(frame);
+    tokio::pin!(next_frame);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let deadline = tokio::time::sleep(
@@ -284,16 +287,21 @@ async fn event_loop(
             }
             _ = &mut shutdown => return Ok(()),
             _ = &mut deadline => return Ok(()),
-            _ = tick.tick() => {
-                let sec = Utc::now().timestamp();
+            _ = &mut next_frame => {
+                let now = Utc::now();
+                let sec = now.timestamp();
                 if sec != last_second {
-                    twin.tick(Utc::now());
+                    twin.tick(now);
                 }
                 if dirty || sec != last_second {
                     last_second = sec;
                     draw(terminal, twin, &mut ui, stats, opts)?;
                     dirty = false;
                 }
+                // Idle: sleep to the next second; busy: the next frame.
+                let to_next_second = Duration::from_millis(1000 - u64::from(now.timestamp_subsec_millis()).min(999));
+                let wait = if dirty { frame } else { to_next_second.max(frame) };
+                next_frame.as_mut().reset(tokio::time::Instant::now() + wait);
             }
             ev = rx.recv(), if source_open => {
                 match ev {
@@ -315,6 +323,11 @@ async fn event_loop(
                             }
                         }
                         dirty = true;
+                        // Woken at rest: draw within a frame, not at the next second.
+                        let soon = tokio::time::Instant::now() + frame;
+                        if next_frame.deadline() > soon {
+                            next_frame.as_mut().reset(soon);
+                        }
                     }
                     None => {
                         log::warn!("the event source has ended");

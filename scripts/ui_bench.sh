@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The terminal UI under load and at rest, in a 200×50 tmux pane: floods N lab-6 readings over
+# T topics through a local Mosquitto, reads the header (messages received), then measures the
+# UI's CPU over 10 s with 10,000 series loaded and no traffic.
+#   scripts/ui_bench.sh [MESSAGES] [TOPICS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:/usr/sbin:/sbin:$PATH"
+N=${1:-1000000}
+TOPICS=${2:-10000}
+command -v tmux >/dev/null || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; }
+cargo build --release --quiet --bin twinview --example flood
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mosquitto -p "$port" >/dev/null 2>&1 & broker=$!
+trap 'tmux kill-session -t tvbench 2>/dev/null || true; kill $broker 2>/dev/null || true' EXIT
+sleep 0.5
+tmux new-session -d -s tvbench -x 200 -y 50 "target/release/twinview -b 127.0.0.1 -p $port -t 'bench/#'"
+sleep 2
+pid=$(pgrep -n -f "target/release/twinview -b 127.0.0.1 -p $port")
+ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+hz=$(getconf CLK_TCK)
+c0=$(ticks); s0=$(date +%s.%N)
+target/release/examples/flood --port "$port" --messages "$N" --topics "$TOPICS" 2>&1 | tail -1
+sleep 3
+c1=$(ticks); s1=$(date +%s.%N)
+echo "header: $(tmux capture-pane -p -t tvbench | head -1)"
+python3 -c "print(f'UI under load: {($c1-$c0)/$hz:.2f} cpu-s for $N msgs = {($c1-$c0)/$hz/$N*1e6:.2f} cpu-s/1M, {($c1-$c0)/$hz/($s1-$s0)*100:.0f}% of a core')"
+c2=$(ticks); sleep 10; c3=$(ticks)
+python3 -c "print(f'UI idle with the series loaded: {($c3-$c2)/$hz/10*100:.2f}% of a core over 10 s')"
+grep -E "VmHWM|VmRSS" "/proc/$pid/status"
+tmux send-keys -t tvbench q
