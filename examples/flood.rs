@@ -4,6 +4,7 @@
 //! limit.
 //!
 //! cargo run --release --example flood -- --port 1883 --messages 100000 --topics 1000
+//! `--rate N` paces it to N messages per second (for soak runs).
 
 use std::io::{BufWriter, Read, Write};
 use std::net::TcpStream;
@@ -45,6 +46,7 @@ fn main() -> std::io::Result<()> {
     let port = arg(&args, "--port", 1883) as u16;
     let messages = arg(&args, "--messages", 100_000);
     let topics = arg(&args, "--topics", 1000).max(1);
+    let rate = arg(&args, "--rate", 0);
 
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_nodelay(true)?;
@@ -71,6 +73,14 @@ fn main() -> std::io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 16, stream.try_clone()?);
     let mut packet = Vec::with_capacity(512);
     for i in 0..messages {
+        if rate > 0 && i % 1000 == 0 {
+            // Paced: flush, then wait until this thousand is due.
+            out.flush()?;
+            let due = start + std::time::Duration::from_secs_f64(i as f64 / rate as f64);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
         let n = i % topics;
         let topic = format!("bench/sensor{n}/temperature");
         let value = 22.0 + ((i * 7919) % 600) as f64 / 100.0 - 3.0;

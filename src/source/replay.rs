@@ -8,7 +8,8 @@ use std::time::Duration;
 use base64::Engine;
 use bytes::Bytes;
 use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 use crate::error::AppError;
 use crate::event::{Command, CommandEvent, ConnEvent, ConnState, Event, Message, Outcome};
@@ -35,8 +36,8 @@ pub fn event_time(ev: &Event) -> DateTime<Utc> {
 }
 
 /// `2026-11-21T12:00:00.512Z`, or Mosquitto's `2026-11-22T00:08:03.967755Z+0000`.
-fn parse_time(v: Option<&Value>) -> Result<DateTime<Utc>, String> {
-    let s = v.and_then(Value::as_str).ok_or("no time (`t` or `tst`)")?;
+fn parse_time(s: Option<&str>) -> Result<DateTime<Utc>, String> {
+    let s = s.ok_or("no time (`t` or `tst`)")?;
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -45,47 +46,64 @@ fn parse_time(v: Option<&Value>) -> Result<DateTime<Utc>, String> {
         .map_err(|_| format!("`{s}` is not a time"))
 }
 
-fn flag(v: Option<&Value>) -> bool {
-    match v {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_u64().unwrap_or(0) != 0,
-        _ => false,
-    }
+/// `retain` as twinview writes it (`true`) or as Mosquitto does (`1`).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Flag {
+    Bool(bool),
+    Num(u64),
 }
 
-fn qos(v: Option<&Value>) -> Result<u8, String> {
-    match v {
-        None => Ok(0),
-        Some(q) => q
-            .as_u64()
-            .filter(|q| *q <= 2)
-            .map(|q| q as u8)
-            .ok_or_else(|| format!("bad qos {q}")),
-    }
+/// Every field any supported line may carry, borrowed from the line where it can be: one
+/// typed parse per line instead of building a `serde_json::Value`.
+#[derive(serde::Deserialize)]
+struct RawLine<'a> {
+    #[serde(borrow)]
+    twinview: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    source: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    t: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tst: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    event: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    detail: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    topic: Option<Cow<'a, str>>,
+    qos: Option<u64>,
+    retain: Option<Flag>,
+    #[serde(borrow)]
+    dir: Option<Cow<'a, str>>,
+    id: Option<u64>,
+    #[serde(borrow)]
+    outcome: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    payload: Option<&'a RawValue>,
+    #[serde(borrow)]
+    payload_b64: Option<Cow<'a, str>>,
 }
 
 /// Parses one line. Errors say what is wrong, for the "line N: …" report.
 pub fn parse_line(text: &str) -> Result<Line, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| {
+    let raw: RawLine = serde_json::from_str(text).map_err(|e| {
         if e.is_eof() {
             "truncated line".to_string()
+        } else if e.is_data() {
+            format!("unexpected content ({e})")
         } else {
             format!("not JSON ({e})")
         }
     })?;
-    let obj = v.as_object().ok_or("not a JSON object")?;
-    if obj.get("twinview").and_then(Value::as_str) == Some("recording") {
+    if raw.twinview.as_deref() == Some("recording") {
         return Ok(Line::Header {
-            source: obj.get("source").and_then(Value::as_str).map(String::from),
+            source: raw.source.map(Cow::into_owned),
         });
     }
-    let at = parse_time(obj.get("t").or_else(|| obj.get("tst")))?;
-    if let Some(event) = obj.get("event").and_then(Value::as_str) {
-        let detail = obj
-            .get("detail")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+    let at = parse_time(raw.t.as_deref().or(raw.tst.as_deref()))?;
+    if let Some(event) = raw.event.as_deref() {
+        let detail = raw.detail.map(Cow::into_owned).unwrap_or_default();
         let state = match event {
             "connecting" => ConnState::Connecting,
             "connected" => ConnState::Connected,
@@ -102,25 +120,37 @@ pub fn parse_line(text: &str) -> Result<Line, String> {
         };
         return Ok(Line::Event(Event::Connection(ConnEvent { at, state })));
     }
-    let topic = obj
-        .get("topic")
-        .and_then(Value::as_str)
-        .ok_or("no topic")?
-        .to_string();
-    let payload: Bytes = match (obj.get("payload"), obj.get("payload_b64")) {
+    let topic = raw.topic.ok_or("no topic")?.into_owned();
+    let payload: Bytes = match (raw.payload, raw.payload_b64) {
         (_, Some(b64)) => base64::engine::general_purpose::STANDARD
-            .decode(b64.as_str().ok_or("payload_b64 is not a string")?)
+            .decode(b64.as_bytes())
             .map_err(|e| format!("bad payload_b64: {e}"))?
             .into(),
-        (Some(Value::String(s)), None) => Bytes::from(s.clone()),
-        // mosquitto_sub -F %J embeds JSON payloads as JSON.
-        (Some(other), None) => Bytes::from(other.to_string()),
+        (Some(p), None) => {
+            let text = p.get();
+            if text.starts_with('"') {
+                let s: Cow<str> =
+                    serde_json::from_str(text).map_err(|e| format!("bad payload: {e}"))?;
+                Bytes::from(s.into_owned())
+            } else {
+                // mosquitto_sub -F %J embeds JSON payloads as JSON: keep their text.
+                Bytes::copy_from_slice(text.as_bytes())
+            }
+        }
         (None, None) => Bytes::new(),
     };
-    let qos = qos(obj.get("qos"))?;
-    let retain = flag(obj.get("retain"));
-    if obj.get("dir").and_then(Value::as_str) == Some("out") {
-        let outcome = match obj.get("outcome").and_then(Value::as_str) {
+    let qos = match raw.qos {
+        None => 0,
+        Some(q) if q <= 2 => q as u8,
+        Some(q) => return Err(format!("bad qos {q}")),
+    };
+    let retain = match raw.retain {
+        Some(Flag::Bool(b)) => b,
+        Some(Flag::Num(n)) => n != 0,
+        None => false,
+    };
+    if raw.dir.as_deref() == Some("out") {
+        let outcome = match raw.outcome.as_deref() {
             Some("acknowledged") => Outcome::Acknowledged,
             Some(f) if f.starts_with("failed") => Outcome::Failed(
                 f.trim_start_matches("failed")
@@ -133,7 +163,7 @@ pub fn parse_line(text: &str) -> Result<Line, String> {
         return Ok(Line::Event(Event::Command(CommandEvent {
             at,
             command: Command {
-                id: obj.get("id").and_then(Value::as_u64).unwrap_or(0),
+                id: raw.id.unwrap_or(0),
                 topic,
                 payload: String::from_utf8_lossy(&payload).into_owned(),
                 qos,
