@@ -115,6 +115,37 @@ pub enum Popup {
     },
 }
 
+/// Finds the selected id again after `rows` changed (Devices and Jobs keep their selection by
+/// id across re-orderings); selects the first row when it is gone and returns false then.
+fn reselect(rows: &[String], selected: &mut Option<String>, row: &mut usize) -> bool {
+    match selected
+        .as_ref()
+        .and_then(|s| rows.iter().position(|r| r == s))
+    {
+        Some(p) => {
+            *row = p;
+            true
+        }
+        None => {
+            *selected = rows.first().cloned();
+            *row = 0;
+            false
+        }
+    }
+}
+
+/// Moves a selection kept by id by `delta` rows, clamped to the list.
+fn step(rows: &[String], selected: &mut Option<String>, row: &mut usize, delta: isize) {
+    if rows.is_empty() {
+        return;
+    }
+    let next = (*row as isize)
+        .saturating_add(delta)
+        .clamp(0, rows.len() as isize - 1) as usize;
+    *row = next;
+    *selected = Some(rows[next].clone());
+}
+
 /// The Devices tab's view state.
 #[derive(Debug, Default)]
 pub struct DevicesView {
@@ -155,28 +186,16 @@ impl DevicesView {
             self.rows = rows.into_iter().map(|(_, id)| id.clone()).collect();
             self.cache_key = Some(key);
         }
-        match self
-            .selected
-            .as_ref()
-            .and_then(|s| self.rows.iter().position(|r| r == s))
-        {
-            Some(p) => self.selected_row = p,
-            None => {
-                self.selected = self.rows.first().cloned();
-                self.selected_row = 0;
-            }
-        }
+        reselect(&self.rows, &mut self.selected, &mut self.selected_row);
     }
 
     fn step(&mut self, delta: isize) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let next = (self.selected_row as isize)
-            .saturating_add(delta)
-            .clamp(0, self.rows.len() as isize - 1) as usize;
-        self.selected_row = next;
-        self.selected = Some(self.rows[next].clone());
+        step(
+            &self.rows,
+            &mut self.selected,
+            &mut self.selected_row,
+            delta,
+        );
     }
 }
 
@@ -227,29 +246,18 @@ impl JobsView {
             self.rows = twin.cnp.order.iter().rev().cloned().collect();
             self.cache_key = Some(key);
         }
-        match self
-            .selected
-            .as_ref()
-            .and_then(|s| self.rows.iter().position(|r| r == s))
-        {
-            Some(p) => self.selected_row = p,
-            None => {
-                self.selected = self.rows.first().cloned();
-                self.selected_row = 0;
-                self.detail = false;
-            }
+        if !reselect(&self.rows, &mut self.selected, &mut self.selected_row) {
+            self.detail = false;
         }
     }
 
     fn step(&mut self, delta: isize) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let next = (self.selected_row as isize)
-            .saturating_add(delta)
-            .clamp(0, self.rows.len() as isize - 1) as usize;
-        self.selected_row = next;
-        self.selected = Some(self.rows[next].clone());
+        step(
+            &self.rows,
+            &mut self.selected,
+            &mut self.selected_row,
+            delta,
+        );
     }
 }
 
