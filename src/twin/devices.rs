@@ -117,6 +117,16 @@ fn word_in(payload: &[u8]) -> Option<String> {
 
 /// Recognises a liveness message by its topic (and payload). `None` for everything else.
 pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
+    // Most topics are readings: rule them out without splitting (this runs on every message).
+    let first = topic.split('/').next().unwrap_or("");
+    let last = topic.rsplit('/').next().unwrap_or("");
+    let maybe = matches!(first, "spBv1.0" | "homie" | "tele" | "zigbee2mqtt")
+        || topic == "homeassistant/status"
+        || last == "availability"
+        || last.eq_ignore_ascii_case("status");
+    if !maybe {
+        return None;
+    }
     let levels: Vec<&str> = topic.split('/').collect();
     let report = |device: &str, word: String, status: Status, convention| {
         Some(Report {

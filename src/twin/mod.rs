@@ -231,22 +231,27 @@ impl Twin {
         self.rate.add(m.at.timestamp());
         self.touch(m.at);
 
-        if !self.topics.contains_key(m.topic.as_str()) {
-            // A topic explosion must not grow memory without bound: forget topics that hold no
-            // series (their schema match is only a cache).
-            if self.topics.len() >= 2 * self.cfg.max_series.max(1) + 1000 {
-                self.topics.retain(|_, e| !e.series.is_empty());
+        // One lookup for a known topic (the common case); the schema match is done once.
+        let kind = match self.topics.get(m.topic.as_str()) {
+            Some(e) => e.info.kind(),
+            None => {
+                // A topic explosion must not grow memory without bound: forget topics that hold
+                // no series (their schema match is only a cache).
+                if self.topics.len() >= 2 * self.cfg.max_series.max(1) + 1000 {
+                    self.topics.retain(|_, e| !e.series.is_empty());
+                }
+                let info = self.cfg.schemas.match_topic(&m.topic);
+                let kind = info.kind();
+                self.topics.insert(
+                    m.topic.as_str().into(),
+                    TopicEntry {
+                        info,
+                        series: Vec::new(),
+                    },
+                );
+                kind
             }
-            let info = self.cfg.schemas.match_topic(&m.topic);
-            self.topics.insert(
-                m.topic.as_str().into(),
-                TopicEntry {
-                    info,
-                    series: Vec::new(),
-                },
-            );
-        }
-        let kind = self.topics[m.topic.as_str()].info.kind();
+        };
 
         if let Some(report) = devices::classify(&m.topic, &m.payload) {
             let t = self.devices.report(&report, m.at);
