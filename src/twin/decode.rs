@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Payloads larger than this are counted as undecoded without being parsed.
 pub const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
@@ -113,7 +113,12 @@ pub fn decode(payload: &[u8], max_len: usize) -> Decoded {
         };
     }
     match text.as_bytes()[0] {
-        b'{' | b'[' | b'"' => match serde_json::from_str::<Value>(text) {
+        // Objects, the commonest JSON payload, are read without building a `Value` tree.
+        b'{' => match serde_json::from_str::<Object>(text) {
+            Ok(object) => decode_object(object),
+            Err(_) => Decoded::Undecoded(Undecodable::InvalidJson),
+        },
+        b'[' | b'"' => match serde_json::from_str::<Value>(text) {
             Ok(v) => decode_json(v),
             Err(_) => Decoded::Undecoded(Undecodable::InvalidJson),
         },
@@ -156,9 +161,9 @@ pub fn state_word(text: &str) -> Option<&'static str> {
         .map(|(_, n)| *n)
 }
 
+/// A top-level array or string (objects take [`decode_object`]).
 fn decode_json(v: Value) -> Decoded {
     match v {
-        Value::Object(map) => decode_object(map),
         Value::Array(items) => decode_array(items),
         Value::String(s) => match parse_number(s.trim()) {
             Some(x) if x.is_finite() => Decoded::Readings(Readings {
@@ -176,7 +181,9 @@ fn decode_json(v: Value) -> Decoded {
             value: b.to_string(),
         },
         // Numbers took the fast path; `null` says nothing.
-        _ => Decoded::Undecoded(Undecodable::NoNumbers),
+        Value::Number(_) | Value::Null | Value::Object(_) => {
+            Decoded::Undecoded(Undecodable::NoNumbers)
+        }
     }
 }
 
@@ -203,19 +210,37 @@ fn decode_array(items: Vec<Value>) -> Decoded {
     })
 }
 
-fn decode_object(mut map: Map<String, Value>) -> Decoded {
-    let device = ID_KEYS.iter().find_map(|k| map.get(*k).and_then(id_string));
+fn decode_object(object: Object<'_>) -> Decoded {
+    let device = ID_KEYS
+        .iter()
+        .find_map(|k| object.get(k).and_then(Field::id_string));
     let time = TIME_KEYS
         .iter()
-        .find_map(|k| map.get(*k).and_then(parse_time));
+        .find_map(|k| object.get(k).and_then(Field::time));
     let unit = ["unit", "units"]
         .iter()
-        .find_map(|k| map.get(*k).and_then(Value::as_str).map(String::from));
+        .find_map(|k| object.get(k).and_then(Field::as_str).map(String::from));
 
     let mut fields = Vec::new();
     let mut non_finite = false;
-    for (key, value) in map_without_skipped(&mut map) {
-        flatten(key, value, 1, &mut fields, &mut non_finite);
+    for (key, value) in &object.0 {
+        if is_skipped_key(key) || fields.len() >= MAX_FIELDS {
+            continue;
+        }
+        let x = match value {
+            Field::Number(n) => n.as_f64(),
+            Field::Str(s) => text_number(s),
+            Field::Nested(v) => {
+                flatten(key.to_string(), v, 1, &mut fields, &mut non_finite);
+                continue;
+            }
+            Field::Bool(_) | Field::Null => None,
+        };
+        match x {
+            Some(x) if x.is_finite() => fields.push((field_name(key), x)),
+            Some(_) => non_finite = true,
+            None => {}
+        }
     }
     if !fields.is_empty() {
         return Decoded::Readings(Readings {
@@ -228,43 +253,199 @@ fn decode_object(mut map: Map<String, Value>) -> Decoded {
     if non_finite {
         return Decoded::Undecoded(Undecodable::NotFinite);
     }
-    if let Some(status) = map.get("status").and_then(Value::as_str) {
+    if let Some(status) = object.get("status").and_then(Field::as_str) {
         return Decoded::Status {
             device,
             status: status.to_string(),
         };
     }
-    if let Some(name) = map.get("command").and_then(Value::as_str) {
+    if let Some(name) = object.get("command").and_then(Field::as_str) {
         return Decoded::Command {
             name: name.to_string(),
         };
     }
     for key in ["state", "value"] {
-        if let Some(v) = map.get(key) {
-            let word = match v {
-                Value::Bool(b) => Some(b.to_string()),
-                Value::String(s) if state_word(s).is_some() => Some(s.clone()),
-                _ => None,
-            };
-            if let Some(value) = word {
-                return Decoded::State { device, value };
-            }
+        let word = match object.get(key) {
+            Some(Field::Bool(b)) => Some(b.to_string()),
+            Some(Field::Str(s)) if state_word(s).is_some() => Some(s.to_string()),
+            _ => None,
+        };
+        if let Some(value) = word {
+            return Decoded::State { device, value };
         }
     }
     Decoded::Undecoded(Undecodable::NoNumbers)
 }
 
-/// Moves the keys that may hold series out of `map`, leaving time, id and metadata keys
-/// behind (they are still needed for status and command detection).
-fn map_without_skipped(map: &mut Map<String, Value>) -> Map<String, Value> {
-    let keys: Vec<String> = map.keys().filter(|k| !is_skipped_key(k)).cloned().collect();
-    let mut out = Map::new();
-    for k in keys {
-        if let Some(v) = map.remove(&k) {
-            out.insert(k, v);
+/// A series name; the commonest one costs no allocation.
+fn field_name(key: &str) -> Cow<'static, str> {
+    match key {
+        "value" => Cow::Borrowed("value"),
+        _ => Cow::Owned(key.to_string()),
+    }
+}
+
+/// A JSON object's members, sorted by key with the last of any duplicate kept (what a
+/// `serde_json::Map` would hold), borrowing keys and strings from the payload where JSON
+/// escapes allow. Nested objects and arrays become `Value`s; members that are only ever
+/// metadata are checked for syntax and dropped unread.
+struct Object<'a>(Vec<(Cow<'a, str>, Field<'a>)>);
+
+/// One member's value.
+enum Field<'a> {
+    Number(serde_json::Number),
+    Str(Cow<'a, str>),
+    Bool(bool),
+    Null,
+    Nested(Value),
+}
+
+/// Keys whose values never matter to decoding.
+const UNREAD_KEYS: &[&str] = &["metadata", "meta", "type"];
+
+impl<'a> Object<'a> {
+    fn get(&self, key: &str) -> Option<&Field<'a>> {
+        let i = self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok()?;
+        Some(&self.0[i].1)
+    }
+}
+
+impl Field<'_> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Field::Str(s) => Some(s),
+            _ => None,
         }
     }
-    out
+
+    fn id_string(&self) -> Option<String> {
+        match self {
+            Field::Str(s) if !s.is_empty() => Some(s.to_string()),
+            Field::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    fn time(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Field::Number(n) => epoch(n.as_f64()?),
+            Field::Str(s) => parse_time_text(s),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Object<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Object<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Object<'de>, A::Error> {
+                let mut members: Vec<(Cow<'de, str>, Field<'de>)> = Vec::new();
+                while let Some(Key(key)) = map.next_key()? {
+                    if UNREAD_KEYS.contains(&key.as_ref()) {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    } else {
+                        members.push((key, map.next_value()?));
+                    }
+                }
+                // Stable, so the last of equal keys stays last; then keep only that one.
+                members.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut unique: Vec<(Cow<'de, str>, Field<'de>)> =
+                    Vec::with_capacity(members.len());
+                for m in members {
+                    match unique.last_mut() {
+                        Some(last) if last.0 == m.0 => *last = m,
+                        _ => unique.push(m),
+                    }
+                }
+                Ok(Object(unique))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// A key, borrowed unless it holds escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Field<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Field<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Field<'de>, E> {
+                Ok(Field::Bool(b))
+            }
+            fn visit_i64<E>(self, x: i64) -> Result<Field<'de>, E> {
+                Ok(Field::Number(x.into()))
+            }
+            fn visit_u64<E>(self, x: u64) -> Result<Field<'de>, E> {
+                Ok(Field::Number(x.into()))
+            }
+            fn visit_f64<E>(self, x: f64) -> Result<Field<'de>, E> {
+                // JSON text cannot spell a non-finite number, so this always succeeds.
+                Ok(serde_json::Number::from_f64(x).map_or(Field::Null, Field::Number))
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Field<'de>, E> {
+                Ok(Field::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Field<'de>, E> {
+                Ok(Field::Str(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Field<'de>, E> {
+                Ok(Field::Str(Cow::Owned(s)))
+            }
+            fn visit_unit<E>(self) -> Result<Field<'de>, E> {
+                Ok(Field::Null)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Field<'de>, A::Error> {
+                serde::Deserialize::deserialize(MapAccessDeserializer::new(map)).map(Field::Nested)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Field<'de>, A::Error> {
+                serde::Deserialize::deserialize(SeqAccessDeserializer::new(seq)).map(Field::Nested)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 fn is_skipped_key(k: &str) -> bool {
@@ -273,7 +454,7 @@ fn is_skipped_key(k: &str) -> bool {
 
 fn flatten(
     key: String,
-    value: Value,
+    value: &Value,
     depth: usize,
     out: &mut Vec<(Cow<'static, str>, f64)>,
     non_finite: &mut bool,
@@ -284,19 +465,19 @@ fn flatten(
     match value {
         Value::Object(map) if depth < MAX_DEPTH => {
             for (k, v) in map {
-                if is_skipped_key(&k) {
+                if is_skipped_key(k) {
                     continue;
                 }
                 flatten(format!("{key}.{k}"), v, depth + 1, out, non_finite);
             }
         }
         Value::Array(items) if depth < MAX_DEPTH => {
-            for (i, v) in items.into_iter().enumerate().take(MAX_FIELDS) {
+            for (i, v) in items.iter().enumerate().take(MAX_FIELDS) {
                 flatten(format!("{key}.{i}"), v, depth + 1, out, non_finite);
             }
         }
         other => {
-            if let Some(x) = json_number(&other) {
+            if let Some(x) = json_number(other) {
                 if x.is_finite() {
                     out.push((Cow::Owned(key), x));
                 } else {
@@ -311,15 +492,18 @@ fn flatten(
 fn json_number(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => {
-            let s = s.trim();
-            if s.is_empty() {
-                None
-            } else {
-                parse_number(s)
-            }
-        }
+        Value::String(s) => text_number(s),
         _ => None,
+    }
+}
+
+/// A number quoted as text (`"23.5"`).
+fn text_number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if s.is_empty() {
+        None
+    } else {
+        parse_number(s)
     }
 }
 
@@ -347,20 +531,22 @@ fn id_string(v: &Value) -> Option<String> {
 pub fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
     match v {
         Value::Number(n) => epoch(n.as_f64()?),
-        Value::String(s) => {
-            let s = s.trim();
-            if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-                return Some(t.with_timezone(&Utc));
-            }
-            for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-                if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
-                    return Some(Utc.from_utc_datetime(&t));
-                }
-            }
-            epoch(s.parse::<f64>().ok()?)
-        }
+        Value::String(s) => parse_time_text(s),
         _ => None,
     }
+}
+
+fn parse_time_text(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(Utc.from_utc_datetime(&t));
+        }
+    }
+    epoch(s.parse::<f64>().ok()?)
 }
 
 fn epoch(x: f64) -> Option<DateTime<Utc>> {
@@ -581,6 +767,33 @@ mod tests {
             decode(&[b'1'; 100], 10),
             Decoded::Undecoded(Undecodable::TooLarge)
         );
+    }
+
+    #[test]
+    fn objects_read_as_a_json_map_holds_them() {
+        // Fields in key order; the last of duplicate keys wins; escapes in keys and strings.
+        let r =
+            readings(r#"{"b":2,"a":1,"b":3,"c\u0064":4,"sensor_id":"s\u00e9","metadata":{"x":9}}"#);
+        assert_eq!(fields(&r), vec![("a", 1.0), ("b", 3.0), ("cd", 4.0)]);
+        assert_eq!(r.device.as_deref(), Some("sé"));
+        // A numeric id keeps its JSON spelling.
+        assert_eq!(readings(r#"{"id":7,"v":1}"#).device.as_deref(), Some("7"));
+        assert_eq!(
+            readings(r#"{"id":7.0,"v":1}"#).device.as_deref(),
+            Some("7.0")
+        );
+        // Metadata is never read, but it must still be JSON.
+        assert_eq!(
+            decode(br#"{"v":1,"metadata":{"x":}}"#, DEFAULT_MAX_PAYLOAD),
+            Decoded::Undecoded(Undecodable::InvalidJson)
+        );
+        assert_eq!(
+            decode(br#"{"v":1} trailing"#, DEFAULT_MAX_PAYLOAD),
+            Decoded::Undecoded(Undecodable::InvalidJson)
+        );
+        // Nested members flatten alongside top-level ones.
+        let r = readings(r#"{"z":{"y":[1,{"status":5}]},"a":"2.5"}"#);
+        assert_eq!(fields(&r), vec![("a", 2.5), ("z.y.0", 1.0)]);
     }
 
     #[test]

@@ -404,7 +404,8 @@ impl Devices {
         self.counts[count_slot(s)]
     }
 
-    fn entry(&mut self, id: &str, at: DateTime<Utc>) -> &mut Device {
+    /// The device `id`, created if new, with the counters a status change updates.
+    fn entry(&mut self, id: &str, at: DateTime<Utc>) -> (&mut Device, &mut [usize; 4], &mut u64) {
         if !self.by_id.contains_key(id) {
             if self.by_id.len() >= self.cap {
                 self.evict();
@@ -413,12 +414,14 @@ impl Devices {
             self.counts[count_slot(Status::Unknown)] += 1;
             self.revision += 1;
         }
-        self.by_id.get_mut(id).expect("just inserted")
+        let d = self.by_id.get_mut(id).expect("just inserted");
+        (d, &mut self.counts, &mut self.revision)
     }
 
     /// A reading from `id` arrived at `at`.
     pub fn data(&mut self, id: &str, at: DateTime<Utc>) -> Option<Transition> {
-        let d = self.entry(id, at);
+        let stale_after = self.stale_after;
+        let (d, counts, revision) = self.entry(id, at);
         if let Some(prev) = d.last_data {
             let gap = (at - prev).num_milliseconds() as f64 / 1000.0;
             // Several series in one payload arrive together; that is not an interval.
@@ -427,10 +430,15 @@ impl Devices {
                     d.intervals.pop_front();
                 }
                 d.intervals.push_back(gap);
-                if d.intervals.len() >= 2 {
-                    let mut v: Vec<f64> = d.intervals.iter().copied().collect();
-                    v.sort_by(f64::total_cmp);
-                    d.median_interval = Some(v[v.len() / 2]);
+                let n = d.intervals.len();
+                if n >= 2 {
+                    // On the stack: this runs for every reading.
+                    let mut v = [0.0; INTERVALS];
+                    for (slot, x) in v.iter_mut().zip(&d.intervals) {
+                        *slot = *x;
+                    }
+                    let (_, median, _) = v[..n].select_nth_unstable_by(n / 2, f64::total_cmp);
+                    d.median_interval = Some(*median);
                 }
             }
         }
@@ -440,12 +448,13 @@ impl Devices {
         }
         d.last_data = Some(at);
         d.last_seen = d.last_seen.max(at);
-        self.evaluate_one(id, at)
+        settle(d, counts, revision, at, stale_after)
     }
 
     /// A liveness message arrived.
     pub fn report(&mut self, r: &Report, at: DateTime<Utc>) -> Option<Transition> {
-        let d = self.entry(&r.device, at);
+        let stale_after = self.stale_after;
+        let (d, counts, revision) = self.entry(&r.device, at);
         d.said = Some(Said {
             status: r.status,
             word: r.word.clone(),
@@ -455,48 +464,49 @@ impl Devices {
         d.messages += 1;
         d.rate.add(at.timestamp());
         d.last_seen = d.last_seen.max(at);
-        self.evaluate_one(&r.device, at)
+        settle(d, counts, revision, at, stale_after)
     }
 
-    /// A series was created for device `id`.
+    /// A series of `id` was created.
     pub fn add_series(&mut self, id: &str, at: DateTime<Utc>) {
-        self.entry(id, at).series += 1;
-    }
-
-    fn evaluate_one(&mut self, id: &str, now: DateTime<Utc>) -> Option<Transition> {
-        let stale_after = self.stale_after;
-        let d = self.by_id.get_mut(id)?;
-        let next = d.judge(now, stale_after);
-        if next == d.status {
-            return None;
-        }
-        let t = Transition {
-            device: d.id.clone(),
-            from: d.status,
-            to: next,
-            at: now,
-            word: d.said.as_ref().map(|s| s.word.clone()),
-        };
-        self.counts[count_slot(d.status)] -= 1;
-        self.counts[count_slot(next)] += 1;
-        d.status = next;
-        d.since = now;
-        self.revision += 1;
-        Some(t)
+        self.entry(id, at).0.series += 1;
     }
 
     /// Re-judges every device at `now` (silence makes devices stale without any message).
     pub fn evaluate(&mut self, now: DateTime<Utc>) -> Vec<Transition> {
-        let ids: Vec<String> = self
-            .by_id
-            .values()
-            .filter(|d| d.status != d.judge(now, self.stale_after))
-            .map(|d| d.id.clone())
-            .collect();
-        ids.iter()
-            .filter_map(|id| self.evaluate_one(id, now))
+        let stale_after = self.stale_after;
+        self.by_id
+            .values_mut()
+            .filter_map(|d| settle(d, &mut self.counts, &mut self.revision, now, stale_after))
             .collect()
     }
+}
+
+/// Re-judges one device at `now`, keeping the per-status counts and the revision current.
+fn settle(
+    d: &mut Device,
+    counts: &mut [usize; 4],
+    revision: &mut u64,
+    now: DateTime<Utc>,
+    stale_after: Option<Duration>,
+) -> Option<Transition> {
+    let next = d.judge(now, stale_after);
+    if next == d.status {
+        return None;
+    }
+    let t = Transition {
+        device: d.id.clone(),
+        from: d.status,
+        to: next,
+        at: now,
+        word: d.said.as_ref().map(|s| s.word.clone()),
+    };
+    counts[count_slot(d.status)] -= 1;
+    counts[count_slot(next)] += 1;
+    d.status = next;
+    d.since = now;
+    *revision += 1;
+    Some(t)
 }
 
 #[cfg(test)]
