@@ -129,9 +129,7 @@ pub fn parse_line(text: &str) -> Result<Line, String> {
         (Some(p), None) => {
             let text = p.get();
             if text.starts_with('"') {
-                let s: Cow<str> =
-                    serde_json::from_str(text).map_err(|e| format!("bad payload: {e}"))?;
-                Bytes::from(s.into_owned())
+                Bytes::from(unescape(text).ok_or("bad payload: not a valid JSON string")?)
             } else {
                 // mosquitto_sub -F %J embeds JSON payloads as JSON: keep their text.
                 Bytes::copy_from_slice(text.as_bytes())
@@ -179,6 +177,61 @@ pub fn parse_line(text: &str) -> Result<Line, String> {
         qos,
         retain,
     })))
+}
+
+/// The bytes of a JSON string literal (quotes included) that serde_json has already checked,
+/// written straight into one buffer of the right size: the payload of every recorded message
+/// passes through here. `None` for a lone UTF-16 surrogate, which no text can hold.
+fn unescape(literal: &str) -> Option<Vec<u8>> {
+    let body = literal.strip_prefix('"')?.strip_suffix('"')?.as_bytes();
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while let Some(at) = body[i..].iter().position(|&b| b == b'\\') {
+        out.extend_from_slice(&body[i..i + at]);
+        i += at + 1;
+        let c = *body.get(i)?;
+        i += 1;
+        let byte = match c {
+            b'"' | b'\\' | b'/' => c,
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let hex = |at: usize| {
+                    let digits = body.get(at..at + 4)?;
+                    if !digits.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+                };
+                let hi = hex(i)?;
+                i += 4;
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    // A high surrogate must be followed by `\u` and a low one.
+                    if body.get(i..i + 2)? != b"\\u" {
+                        return None;
+                    }
+                    let lo = hex(i + 2)?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return None;
+                    }
+                    i += 6;
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                } else {
+                    hi
+                };
+                let ch = char::from_u32(code)?;
+                out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+                continue;
+            }
+            _ => return None,
+        };
+        out.push(byte);
+    }
+    out.extend_from_slice(&body[i..]);
+    Some(out)
 }
 
 /// A recording read whole (for the UI, which seeks).
@@ -412,6 +465,38 @@ mod tests {
         let m = msg(&l);
         assert_eq!(&m.payload[..], br#"{"humidity":45.2}"#);
         assert!(m.retain);
+    }
+
+    #[test]
+    fn payload_strings_unescape_as_serde_json_does() {
+        for text in [
+            "plain",
+            "",
+            r#"{"value":22.5,"unit":"°C"}"#,
+            "tab\there \\ back/slash \u{1} \u{1f} é 😀 \u{7f}",
+            "line\nbreak\r\u{8}\u{c}",
+        ] {
+            let literal = serde_json::to_string(text).unwrap();
+            assert_eq!(
+                unescape(&literal).as_deref(),
+                Some(text.as_bytes()),
+                "{literal}"
+            );
+        }
+        // Escapes serde_json never writes but other tools do.
+        assert_eq!(
+            unescape(r#""\u00e9\/\ud83d\ude00""#).unwrap(),
+            "é/😀".as_bytes()
+        );
+        for bad in [
+            r#""\ud83d""#,
+            r#""\ud83dx""#,
+            r#""\ude00""#,
+            r#""\q""#,
+            r#""\u12""#,
+        ] {
+            assert_eq!(unescape(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Device liveness (CONVENTIONS.md §2): what devices say of themselves through Last Will and
 //! the other conventions, and what their silence says (`stale`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -339,7 +339,7 @@ pub struct Transition {
 /// All devices, by id.
 #[derive(Debug, Clone, Default)]
 pub struct Devices {
-    pub by_id: HashMap<String, Device>,
+    pub by_id: super::FastMap<String, Device>,
     /// `--stale-after`: overrides every device's derived limit.
     pub stale_after: Option<Duration>,
     /// Counts per status, kept current by `evaluate`.
@@ -406,15 +406,18 @@ impl Devices {
 
     /// The device `id`, created if new, with the counters a status change updates.
     fn entry(&mut self, id: &str, at: DateTime<Utc>) -> (&mut Device, &mut [usize; 4], &mut u64) {
-        if !self.by_id.contains_key(id) {
-            if self.by_id.len() >= self.cap {
-                self.evict();
-            }
-            self.by_id.insert(id.to_string(), Device::new(id, at));
-            self.counts[count_slot(Status::Unknown)] += 1;
-            self.revision += 1;
+        // A second lookup only at the cap, where a new device must first make room.
+        if self.by_id.len() >= self.cap && !self.by_id.contains_key(id) {
+            self.evict();
         }
-        let d = self.by_id.get_mut(id).expect("just inserted");
+        let d = match self.by_id.entry_ref(id) {
+            hashbrown::hash_map::EntryRef::Occupied(e) => e.into_mut(),
+            hashbrown::hash_map::EntryRef::Vacant(e) => {
+                self.counts[count_slot(Status::Unknown)] += 1;
+                self.revision += 1;
+                e.insert(Device::new(id, at))
+            }
+        };
         (d, &mut self.counts, &mut self.revision)
     }
 

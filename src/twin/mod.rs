@@ -13,6 +13,12 @@ pub mod series;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
+/// The maps looked up for every message: hashbrown (already in the tree) with its default
+/// hasher, foldhash, which is several times cheaper than SipHash on short topic strings and is
+/// seeded per process, so topics chosen by whoever publishes cannot be aimed at one bucket in
+/// advance; `entry_ref` finds-or-inserts by `&str` in one lookup.
+pub type FastMap<K, V> = hashbrown::HashMap<K, V>;
+
 use chrono::{DateTime, Utc};
 
 use crate::event::{CommandEvent, ConnState, Event, Message, Outcome};
@@ -119,8 +125,8 @@ type GroupKey = (String, String, String);
 pub struct Twin {
     pub cfg: TwinConfig,
     pub series: Vec<Series>,
-    topics: HashMap<Box<str>, TopicEntry>,
-    groups: HashMap<GroupKey, GroupStats>,
+    topics: FastMap<Box<str>, TopicEntry>,
+    groups: FastMap<GroupKey, GroupStats>,
     /// Which group each series belongs to, parallel to `series`.
     series_group: Vec<Option<GroupKey>>,
     pub undecoded: HashMap<String, UndecodedTopic>,
@@ -158,8 +164,8 @@ impl Twin {
     pub fn new(cfg: TwinConfig) -> Self {
         Twin {
             series: Vec::new(),
-            topics: HashMap::new(),
-            groups: HashMap::new(),
+            topics: FastMap::default(),
+            groups: FastMap::default(),
             series_group: Vec::new(),
             undecoded: HashMap::new(),
             devices: Devices::with_cap(cfg.stale_after, cfg.max_series.max(1)),
@@ -185,7 +191,7 @@ impl Twin {
 
     pub fn apply(&mut self, event: &Event) {
         match event {
-            Event::Message(m) => self.apply_message(m),
+            Event::Message(m) => self.apply_message(m, None),
             Event::Connection(c) => {
                 if self.connection != c.state {
                     self.connection_since = Some(c.at);
@@ -226,7 +232,14 @@ impl Twin {
         self.last_event = Some(at);
     }
 
-    fn apply_message(&mut self, m: &Message) {
+    /// [`Twin::apply`] for a message whose payload was already decoded with
+    /// `decode::decode(&m.payload, max_payload)` — on another thread, so that decoding
+    /// overlaps applying (replay does this). The result is exactly that of `apply`.
+    pub fn apply_decoded(&mut self, m: &Message, decoded: Decoded) {
+        self.apply_message(m, Some(decoded));
+    }
+
+    fn apply_message(&mut self, m: &Message, decoded: Option<Decoded>) {
         self.messages += 1;
         self.rate.add(m.at.timestamp());
         self.touch(m.at);
@@ -296,7 +309,8 @@ impl Twin {
             return;
         }
 
-        match decode::decode(&m.payload, self.cfg.max_payload) {
+        let decoded = decoded.unwrap_or_else(|| decode::decode(&m.payload, self.cfg.max_payload));
+        match decoded {
             Decoded::Readings(r) => {
                 let time = r.time.unwrap_or(m.at);
                 for (field, value) in r.fields {
