@@ -4,6 +4,11 @@ use twinview::cli::{Cli, Command};
 use twinview::error::AppError;
 use twinview::run;
 
+/// mimalloc: messages are allocated on one thread (the MQTT task, or replay's reader) and freed
+/// on another (the twin), which glibc's allocator serves through locked arenas.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     let code = match start(cli) {
