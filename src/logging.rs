@@ -10,18 +10,6 @@ const QUIET_TARGETS: &[&str] = &["rumqttc", "tokio_rustls", "rustls"];
 /// Silenced entirely: the embedded broker's tracing spans arrive as ERROR records.
 const SILENT_TARGETS: &[&str] = &["rumqttd", "tracing"];
 
-/// The same as an env-filter directive string for tui-logger.
-fn directives(level: LevelFilter) -> String {
-    let mut d = level.to_string().to_lowercase();
-    for t in QUIET_TARGETS {
-        d.push_str(&format!(",{t}=warn"));
-    }
-    for t in SILENT_TARGETS {
-        d.push_str(&format!(",{t}=off"));
-    }
-    d
-}
-
 /// The level from `TWINVIEW_LOG` (error, warn, info, debug, trace), default `info`.
 fn level_from_env() -> LevelFilter {
     std::env::var("TWINVIEW_LOG")
@@ -30,13 +18,56 @@ fn level_from_env() -> LevelFilter {
         .unwrap_or(LevelFilter::Info)
 }
 
+/// Whether a record at `m` passes `level` and the per-crate rules above.
+fn enabled(level: LevelFilter, m: &Metadata) -> bool {
+    if SILENT_TARGETS.iter().any(|t| m.target().starts_with(t)) {
+        return false;
+    }
+    let quiet = QUIET_TARGETS.iter().any(|t| m.target().starts_with(t));
+    m.level()
+        <= if quiet {
+            LevelFilter::Warn.min(level)
+        } else {
+            level
+        }
+}
+
 /// Sends log records to the UI's Log tab.
+///
+/// Records go straight into tui-logger's buffer through its `Drain`; the UI moves them into the
+/// widget's list with [`ui_flush`] before it draws. `tui_logger::init_logger` would instead run
+/// a thread that wakes every 10 ms to do that, which was most of the UI's CPU at rest.
 pub fn init_ui() {
     let level = level_from_env();
-    if tui_logger::init_logger(level).is_ok() {
-        tui_logger::set_default_level(level);
-        tui_logger::set_env_filter_from_string(&directives(level));
+    // As deep as the widget's own list, so nothing is lost between two frames that it could show.
+    tui_logger::set_hot_buffer_depth(10_000);
+    tui_logger::set_default_level(level);
+    if log::set_boxed_logger(Box::new(Ui { level })).is_ok() {
+        log::set_max_level(level);
     }
+}
+
+/// Moves the records logged since the last call into the Log tab's list (cheap when none were).
+pub fn ui_flush() {
+    tui_logger::move_events();
+}
+
+struct Ui {
+    level: LevelFilter,
+}
+
+impl Log for Ui {
+    fn enabled(&self, m: &Metadata) -> bool {
+        enabled(self.level, m)
+    }
+
+    fn log(&self, r: &Record) {
+        if self.enabled(r.metadata()) {
+            tui_logger::Drain::new().log(r);
+        }
+    }
+
+    fn flush(&self) {}
 }
 
 struct Stderr {
@@ -45,16 +76,7 @@ struct Stderr {
 
 impl Log for Stderr {
     fn enabled(&self, m: &Metadata) -> bool {
-        if SILENT_TARGETS.iter().any(|t| m.target().starts_with(t)) {
-            return false;
-        }
-        let quiet = QUIET_TARGETS.iter().any(|t| m.target().starts_with(t));
-        m.level()
-            <= if quiet {
-                LevelFilter::Warn.min(self.level)
-            } else {
-                self.level
-            }
+        enabled(self.level, m)
     }
 
     fn log(&self, r: &Record) {

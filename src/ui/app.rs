@@ -197,6 +197,7 @@ async fn replay_loop(
         }
         last = now;
         ui.refresh(&state.twin);
+        crate::logging::ui_flush();
         terminal
             .draw(|frame| render(frame, &state.twin, &ui, &opts.theme))
             .map_err(|e| AppError::Other(format!("cannot draw: {e}")))?;
@@ -350,6 +351,7 @@ fn draw(
     ui.dropped = stats.dropped();
     ui.recording = opts.recorder.as_ref().map(|r| (r.bytes(), r.lost()));
     ui.refresh(twin);
+    crate::logging::ui_flush();
     terminal
         .draw(|frame| render(frame, twin, ui, &opts.theme))
         .map_err(|e| AppError::Other(format!("cannot draw: {e}")))?;
