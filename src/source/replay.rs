@@ -259,35 +259,44 @@ pub struct Summary {
 pub fn for_each(path: &Path, mut f: impl FnMut(Event)) -> Result<Summary, AppError> {
     let file = std::fs::File::open(path)
         .map_err(|e| AppError::File(format!("cannot read recording {}: {e}", path.display())))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut reader = std::io::BufReader::with_capacity(1 << 18, file);
     let mut source = None;
     let mut end = None;
     let mut skipped = Vec::new();
-    let mut buf = Vec::new();
+    // Only for a line that straddles the end of the reader's buffer; the others are parsed
+    // where they lie.
+    let mut carry = Vec::new();
     let mut n = 0usize;
+    let failed = |e: std::io::Error| {
+        AppError::File(format!("cannot read recording {}: {e}", path.display()))
+    };
     loop {
-        buf.clear();
-        let read = reader.read_until(b'\n', &mut buf).map_err(|e| {
-            AppError::File(format!("cannot read recording {}: {e}", path.display()))
-        })?;
-        if read == 0 {
+        let buf = reader.fill_buf().map_err(failed)?;
+        if buf.is_empty() {
             break;
         }
-        n += 1;
-        let Ok(text) = std::str::from_utf8(&buf) else {
-            skipped.push((n, "not UTF-8".to_string()));
-            continue;
+        let (line, used) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (&buf[..i], i + 1),
+            None => {
+                carry.clear();
+                reader.read_until(b'\n', &mut carry).map_err(failed)?;
+                (&carry[..], 0)
+            }
         };
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
+        n += 1;
+        match std::str::from_utf8(line) {
+            Err(_) => skipped.push((n, "not UTF-8".to_string())),
+            Ok(text) => match text.trim() {
+                "" => {}
+                text => match parse_line(text) {
+                    Ok(Line::Header { source: s }) => source = source.or(s),
+                    Ok(Line::Event(ev)) => f(ev),
+                    Ok(Line::End(at)) => end = Some(at),
+                    Err(why) => skipped.push((n, why)),
+                },
+            },
         }
-        match parse_line(text) {
-            Ok(Line::Header { source: s }) => source = source.or(s),
-            Ok(Line::Event(ev)) => f(ev),
-            Ok(Line::End(at)) => end = Some(at),
-            Err(why) => skipped.push((n, why)),
-        }
+        reader.consume(used);
     }
     for (line, why) in &skipped {
         log::warn!("{}: line {line} skipped: {why}", path.display());
@@ -516,6 +525,45 @@ mod tests {
         );
         assert!(parse_line(r#"{"t":"yesterday","topic":"a"}"#).is_err());
         assert!(parse_line(r#"{"t":"2026-11-21T12:00:00Z","topic":"a","qos":7}"#).is_err());
+    }
+
+    #[test]
+    fn files_larger_than_the_read_buffer_lose_no_line() {
+        // ~1.2 MB: many lines straddle the 256 KiB buffer's end; one is broken, the last has no
+        // newline, and a blank line and a CRLF line are in the middle.
+        let path = std::env::temp_dir().join(format!("twinview-big-{}.jsonl", std::process::id()));
+        let mut text = String::new();
+        for i in 0..4000 {
+            let pad = "x".repeat(i % 500);
+            text.push_str(&format!(
+                r#"{{"t":"2026-11-21T12:00:00Z","topic":"s/{i}","payload":"{i}","note":"{pad}"}}"#
+            ));
+            text.push_str(match i {
+                1000 => "\r\n\n",
+                _ => "\n",
+            });
+            if i == 2000 {
+                text.push_str("{\"t\":\"2026-11-21T12:00:00Z\",\"topic\n");
+            }
+        }
+        text.pop();
+        std::fs::write(&path, &text).unwrap();
+        let mut topics = Vec::new();
+        let summary = for_each(&path, |ev| {
+            if let Event::Message(m) = ev {
+                topics.push(m.topic);
+            }
+        })
+        .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(topics.len(), 4000);
+        assert!(topics
+            .iter()
+            .enumerate()
+            .all(|(i, t)| *t == format!("s/{i}")));
+        // Lines: 4000 events + 1 blank + 1 broken; the broken one follows event 2000.
+        assert_eq!(summary.skipped.len(), 1);
+        assert_eq!(summary.skipped[0].0, 2003);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Device liveness (CONVENTIONS.md §2): what devices say of themselves through Last Will and
 //! the other conventions, and what their silence says (`stale`).
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -249,7 +248,12 @@ pub struct Device {
     pub last_data: Option<DateTime<Utc>>,
     pub messages: u64,
     pub series: usize,
-    intervals: VecDeque<f64>,
+    /// The last `INTERVALS` publish intervals (seconds), a ring kept inline: a reading touches
+    /// its device, and a pointer to chase is one more cache miss per message at 10,000 devices.
+    intervals: [f32; INTERVALS],
+    /// How many of `intervals` are filled, and where the next one goes.
+    intervals_len: u8,
+    intervals_next: u8,
     /// Cached from `intervals` whenever one is added.
     median_interval: Option<f64>,
     pub rate: super::rate::RateMeter,
@@ -275,7 +279,9 @@ impl Device {
             last_data: None,
             messages: 0,
             series: 0,
-            intervals: VecDeque::new(),
+            intervals: [0.0; INTERVALS],
+            intervals_len: 0,
+            intervals_next: 0,
             median_interval: None,
             rate: Default::default(),
         }
@@ -429,19 +435,14 @@ impl Devices {
             let gap = (at - prev).num_milliseconds() as f64 / 1000.0;
             // Several series in one payload arrive together; that is not an interval.
             if gap > 0.0 {
-                if d.intervals.len() == INTERVALS {
-                    d.intervals.pop_front();
-                }
-                d.intervals.push_back(gap);
-                let n = d.intervals.len();
+                d.intervals[usize::from(d.intervals_next)] = gap as f32;
+                d.intervals_next = (d.intervals_next + 1) % INTERVALS as u8;
+                d.intervals_len = (d.intervals_len + 1).min(INTERVALS as u8);
+                let n = usize::from(d.intervals_len);
                 if n >= 2 {
-                    // On the stack: this runs for every reading.
-                    let mut v = [0.0; INTERVALS];
-                    for (slot, x) in v.iter_mut().zip(&d.intervals) {
-                        *slot = *x;
-                    }
-                    let (_, median, _) = v[..n].select_nth_unstable_by(n / 2, f64::total_cmp);
-                    d.median_interval = Some(*median);
+                    let mut v = d.intervals;
+                    let (_, median, _) = v[..n].select_nth_unstable_by(n / 2, f32::total_cmp);
+                    d.median_interval = Some(f64::from(*median));
                 }
             }
         }
