@@ -10,6 +10,10 @@ use twinview::twin::decode::{decode, DEFAULT_MAX_PAYLOAD};
 use twinview::twin::series::Window;
 use twinview::twin::Twin;
 
+/// The allocator the twinview binary uses, so the figures are the shipped configuration's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOPICS: usize = 1000;
 const MESSAGES: usize = 10_000;
 

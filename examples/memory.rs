@@ -7,6 +7,10 @@ use chrono::{Duration, TimeZone, Utc};
 use twinview::event::{Event, Message};
 use twinview::twin::{Twin, TwinConfig};
 
+/// The allocator the twinview binary uses, so the figures are the shipped configuration's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
