@@ -268,8 +268,20 @@ pub fn replay_headless(
     let limit = settings.count;
     let summary = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(QUEUED);
+        // Applied batches go back to the reader, which frees their events and reuses the Vec:
+        // freeing is then off the applying thread, which is the busier of the two.
+        let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Batch>(QUEUED + 2);
         let reader = scope.spawn(move || {
-            let mut batch = Batch::with_capacity(BATCH);
+            let fresh = || {
+                back_rx.try_recv().map_or_else(
+                    |_| Batch::with_capacity(BATCH),
+                    |mut b| {
+                        b.clear();
+                        b
+                    },
+                )
+            };
+            let mut batch = fresh();
             let summary = replay_src::for_each(path, |ev| {
                 let decoded = match &ev {
                     crate::event::Event::Message(m) => {
@@ -280,27 +292,29 @@ pub fn replay_headless(
                 batch.push((ev, decoded));
                 if batch.len() == BATCH {
                     // A closed channel means the applier stopped (--count): drop the rest.
-                    let _ = tx.send(std::mem::replace(&mut batch, Batch::with_capacity(BATCH)));
+                    let _ = tx.send(std::mem::replace(&mut batch, fresh()));
                 }
             });
             let _ = tx.send(batch);
             summary
         });
         'apply: for batch in rx {
-            for (ev, decoded) in batch {
+            for (ev, decoded) in &batch {
                 if limit.is_some_and(|l| twin.messages >= l) {
                     break 'apply;
                 }
-                let t = replay_src::event_time(&ev);
+                let t = replay_src::event_time(ev);
                 if last.is_some_and(|l| t.timestamp() > l.timestamp()) {
                     twin.tick(t);
                 }
                 last = Some(last.map_or(t, |l| l.max(t)));
-                match (&ev, decoded) {
+                match (ev, decoded) {
                     (crate::event::Event::Message(m), Some(d)) => twin.apply_decoded(m, d),
-                    _ => twin.apply(&ev),
+                    _ => twin.apply(ev),
                 }
             }
+            // Full means the reader has finished; the batch is then simply freed here.
+            let _ = back_tx.try_send(batch);
         }
         reader.join().unwrap_or_else(|_| {
             Err(AppError::File(format!(

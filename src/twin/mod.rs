@@ -235,11 +235,13 @@ impl Twin {
     /// [`Twin::apply`] for a message whose payload was already decoded with
     /// `decode::decode(&m.payload, max_payload)` — on another thread, so that decoding
     /// overlaps applying (replay does this). The result is exactly that of `apply`.
-    pub fn apply_decoded(&mut self, m: &Message, decoded: Decoded) {
+    /// Both are borrowed, so whoever owns them frees them (replay hands batches back to its
+    /// reader thread for that).
+    pub fn apply_decoded(&mut self, m: &Message, decoded: &Decoded) {
         self.apply_message(m, Some(decoded));
     }
 
-    fn apply_message(&mut self, m: &Message, decoded: Option<Decoded>) {
+    fn apply_message(&mut self, m: &Message, decoded: Option<&Decoded>) {
         self.messages += 1;
         self.rate.add(m.at.timestamp());
         self.touch(m.at);
@@ -309,12 +311,19 @@ impl Twin {
             return;
         }
 
-        let decoded = decoded.unwrap_or_else(|| decode::decode(&m.payload, self.cfg.max_payload));
+        let here;
+        let decoded = match decoded {
+            Some(d) => d,
+            None => {
+                here = decode::decode(&m.payload, self.cfg.max_payload);
+                &here
+            }
+        };
         match decoded {
             Decoded::Readings(r) => {
                 let time = r.time.unwrap_or(m.at);
-                for (field, value) in r.fields {
-                    self.apply_reading(m, &field, value, time, r.device.as_deref(), &r.unit);
+                for (field, value) in &r.fields {
+                    self.apply_reading(m, field, *value, time, r.device.as_deref(), &r.unit);
                 }
             }
             Decoded::State { device, value }
@@ -322,20 +331,25 @@ impl Twin {
                 device,
                 status: value,
             } => {
-                let device = device.unwrap_or_else(|| self.topic_device(&m.topic));
+                let device = device
+                    .clone()
+                    .unwrap_or_else(|| self.topic_device(&m.topic));
                 self.states.insert(
                     device,
                     DeviceWord {
-                        value,
+                        value: value.clone(),
                         topic: m.topic.clone(),
                         at: m.at,
                     },
                 );
             }
-            Decoded::Command { name } => {
-                *self.commands_seen.entry(name).or_default() += 1;
-            }
-            Decoded::Undecoded(why) => self.count_undecoded(m, why),
+            Decoded::Command { name } => match self.commands_seen.get_mut(name) {
+                Some(n) => *n += 1,
+                None => {
+                    self.commands_seen.insert(name.clone(), 1);
+                }
+            },
+            Decoded::Undecoded(why) => self.count_undecoded(m, *why),
         }
     }
 
