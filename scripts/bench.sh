@@ -80,6 +80,20 @@ if [ "${RECORD:-0}" = 1 ]; then
   $T -o "$work/replay.time" "$TV" replay "$work/session.jsonl" --headless > "$work/replayed.json"
   read -r wall user sys rss < "$work/replay.time"
   echo "replay --headless:  $(python3 -c "import json;print(json.load(open('$work/replayed.json'))['messages'])") msgs in ${wall}s (cpu ${user}u+${sys}s, peak RSS $((rss/1024)) MB)"
+  # The recording's own span: first event to the end line.
+  python3 - "$work/session.jsonl" "$wall" <<'PY'
+import json, sys
+from datetime import datetime
+def t(line):
+    return datetime.fromisoformat(json.loads(line)["t"].replace("Z", "+00:00"))
+with open(sys.argv[1]) as f:
+    f.readline()
+    first = t(f.readline())
+    for line in f:
+        last = line
+span = (t(last) - first).total_seconds()
+print(f"recorded span:      {span:.2f} s; replay {span / float(sys.argv[2]):.1f}x faster than it was recorded")
+PY
 fi
 if [ "$received" != "$N" ] || [ "$dropped" != "0" ]; then
   echo "FAIL: twinview did not ingest every message"; exit 1

@@ -11,8 +11,11 @@ TOPICS=${2:-10000}
 command -v tmux >/dev/null || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; }
 cargo build --release --quiet --bin twinview --example flood
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mosquitto -p "$port" >/dev/null 2>&1 & broker=$!
-trap 'tmux kill-session -t tvbench 2>/dev/null || true; kill $broker 2>/dev/null || true' EXIT
+work=$(mktemp -d)
+chmod 755 "$work"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n' "$port" > "$work/mosquitto.conf"
+mosquitto -c "$work/mosquitto.conf" 2> "$work/mosquitto.log" & broker=$!
+trap 'tmux kill-session -t tvbench 2>/dev/null || true; kill $broker 2>/dev/null || true; rm -rf "$work"' EXIT
 sleep 0.5
 tmux new-session -d -s tvbench -x 200 -y 50 "target/release/twinview -b 127.0.0.1 -p $port -t 'bench/#'"
 sleep 2
@@ -24,6 +27,7 @@ target/release/examples/flood --port "$port" --messages "$N" --topics "$TOPICS" 
 sleep 3
 c1=$(ticks); s1=$(date +%s.%N)
 echo "header: $(tmux capture-pane -p -t tvbench | head -1)"
+echo "broker drop notices: $(grep -c 'outgoing messages are being dropped' "$work/mosquitto.log" || true)"
 python3 -c "print(f'UI under load: {($c1-$c0)/$hz:.2f} cpu-s for $N msgs = {($c1-$c0)/$hz/$N*1e6:.2f} cpu-s/1M, {($c1-$c0)/$hz/($s1-$s0)*100:.0f}% of a core')"
 # At rest: 60 s, so the clock-tick resolution (1/CLK_TCK s) is a small part of the figure.
 IDLE=${IDLE:-60}
