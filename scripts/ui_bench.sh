@@ -9,7 +9,7 @@ export PATH="$HOME/.cargo/bin:/usr/sbin:/sbin:$PATH"
 N=${1:-1000000}
 TOPICS=${2:-10000}
 command -v tmux >/dev/null || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; }
-cargo build --release --quiet --bin twinview --example flood
+cargo build --release --quiet --bin twinview --example flood --example null_sub
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -22,6 +22,10 @@ sleep 2
 pid=$(pgrep -n -f "target/release/twinview -b 127.0.0.1 -p $port")
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)
+# The reference in the same run: the rumqttc client that only counts.
+/usr/bin/time -f "%U %S" -o "$work/null.time" timeout 300 target/release/examples/null_sub \
+  --port "$port" --topic 'bench/#' --count "$N" 2> "$work/null.err" & null=$!
+for _ in $(seq 100); do grep -q subscribed "$work/null.err" 2>/dev/null && break; sleep 0.05; done
 c0=$(ticks); s0=$(date +%s.%N)
 target/release/examples/flood --port "$port" --messages "$N" --topics "$TOPICS" 2>&1 | tail -1
 sleep 3
@@ -29,6 +33,9 @@ c1=$(ticks); s1=$(date +%s.%N)
 echo "header: $(tmux capture-pane -p -t tvbench | head -1)"
 echo "broker drop notices: $(grep -c 'outgoing messages are being dropped' "$work/mosquitto.log" || true)"
 python3 -c "print(f'UI under load: {($c1-$c0)/$hz:.2f} cpu-s for $N msgs = {($c1-$c0)/$hz/$N*1e6:.2f} cpu-s/1M, {($c1-$c0)/$hz/($s1-$s0)*100:.0f}% of a core')"
+wait "$null" || true
+read -r nu ns < "$work/null.time" || true
+echo "rumqttc null_sub (same run): $(grep -o 'received [0-9]*' "$work/null.err" || echo 'received ?'), $(python3 -c "print(f'{($nu+$ns)/$N*1e6:.2f}')" 2>/dev/null || echo '?') cpu-s/1M"
 # At rest: 60 s, so the clock-tick resolution (1/CLK_TCK s) is a small part of the figure.
 IDLE=${IDLE:-60}
 declare -A t0

@@ -14,9 +14,9 @@ use crate::twin::Twin;
 
 /// Events applied per batch before the loop looks at its timers again.
 pub const BATCH: usize = 4096;
-/// How long the headless loop lets messages gather once it has emptied the channel: each
-/// wake-up for a single message is a futex call and a context switch.
-const GATHER: Duration = Duration::from_millis(2);
+/// How long the headless and UI loops let messages gather once they have emptied the channel:
+/// each wake-up for a single message is a futex call and a context switch.
+pub const GATHER: Duration = Duration::from_millis(2);
 
 #[derive(Debug, Serialize)]
 pub struct Snapshot {

@@ -329,6 +329,11 @@ async fn event_loop(
                         if next_frame.deadline() > soon {
                             next_frame.as_mut().reset(soon);
                         }
+                        // The channel ran dry: let messages gather for a moment instead of
+                        // being woken by each one (see `headless::GATHER`).
+                        if n < BATCH {
+                            tokio::time::sleep(crate::headless::GATHER).await;
+                        }
                     }
                     None => {
                         log::warn!("the event source has ended");
