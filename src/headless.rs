@@ -377,11 +377,7 @@ pub async fn ingest(
                         next = rx.try_recv().ok();
                     }
                 }
-                // The channel ran dry: let a few milliseconds of messages gather rather than be
-                // woken by every single one (each wake is a futex call and a context switch;
-                // that system time was half of twinview's CPU per message at 30k msg/s).
-                // The channel holds far more than arrives meanwhile, and nothing headless
-                // needs answers within milliseconds.
+                // The channel ran dry: see `GATHER`. It holds far more than arrives meanwhile.
                 if n < BATCH {
                     tokio::time::sleep(GATHER).await;
                 }

@@ -13,12 +13,6 @@ pub mod series;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
-/// The maps looked up for every message: hashbrown (already in the tree) with its default
-/// hasher, foldhash, which is several times cheaper than SipHash on short topic strings and is
-/// seeded per process, so topics chosen by whoever publishes cannot be aimed at one bucket in
-/// advance; `entry_ref` finds-or-inserts by `&str` in one lookup.
-pub type FastMap<K, V> = hashbrown::HashMap<K, V>;
-
 use chrono::{DateTime, Utc};
 
 use crate::event::{CommandEvent, ConnState, Event, Message, Outcome};
@@ -28,6 +22,12 @@ use devices::{Devices, Status, Transition};
 use rate::RateMeter;
 use schema::{Schemas, TopicInfo, TopicKind};
 use series::{Series, Window};
+
+/// The maps looked up for every message: hashbrown (already in the tree) with its default
+/// hasher, foldhash, which is several times cheaper than SipHash on short topic strings and is
+/// seeded per process, so topics chosen by whoever publishes cannot be aimed at one bucket in
+/// advance; `entry_ref` finds-or-inserts by `&str` in one lookup.
+pub type FastMap<K, V> = hashbrown::HashMap<K, V>;
 
 /// How many alerts are kept (oldest dropped first).
 const MAX_ALERTS: usize = 1000;
