@@ -206,7 +206,11 @@ pub struct ViewArgs {
     /// Readings kept per sensor for statistics and charts [default: 120]
     #[arg(short = 'w', long, value_name = "N")]
     pub window: Option<usize>,
-    /// Flag readings whose z-score exceeds this [default: 3.0]
+    /// Anomaly detectors: `default` (one per fault kind, on learnt noise scales) or `lab`
+    /// (the seed labs' z-score and group rules, for teaching) [default: default]
+    #[arg(long, value_name = "NAME")]
+    pub detector: Option<String>,
+    /// With --detector lab: flag readings whose z-score exceeds this [default: 3.0]
     #[arg(short = 'z', long, value_name = "X")]
     pub z_threshold: Option<f64>,
     /// A device silent this long is stale (e.g. 30s) [default: 3 × its median publish
@@ -241,6 +245,10 @@ pub struct ViewArgs {
     /// Record every message, command and connection event to this file (JSON Lines)
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Write every happening (anomaly episodes, process changes, device statuses, awards,
+    /// violations, alerts, commands) to this file as JSON Lines, flushed as they happen
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
     /// With --headless: stop after this many messages
     #[arg(short = 'C', long, value_name = "N", requires = "headless")]
     pub count: Option<u64>,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::cli::{ConnArgs, ViewArgs};
 use crate::error::AppError;
 use crate::twin::schema::Schemas;
-use crate::twin::TwinConfig;
+use crate::twin::{DetectorMode, TwinConfig};
 
 /// Everything a config file may set. Unknown keys are an error, so typos do not pass silently.
 #[derive(Debug, Default, Deserialize)]
@@ -29,6 +29,10 @@ pub struct FileConfig {
     pub insecure: Option<bool>,
     pub mqtt_version: Option<String>,
     pub window: Option<usize>,
+    /// `default` or `lab`
+    pub detector: Option<String>,
+    /// Thresholds of the default detectors (`[anomaly]` table).
+    pub anomaly: Option<crate::twin::detect::DetectorConfig>,
     pub z_threshold: Option<f64>,
     /// k in the cross-sensor check "beyond group mean ± k·σ" [default: 2.0]
     pub group_sigma: Option<f64>,
@@ -122,6 +126,7 @@ pub struct Settings {
     pub commands: crate::commands::Templates,
     pub headless: bool,
     pub record: Option<std::path::PathBuf>,
+    pub events: Option<std::path::PathBuf>,
     pub duration: Option<Duration>,
     pub count: Option<u64>,
 }
@@ -186,6 +191,18 @@ pub fn resolve(
             "group_sigma must be a positive number, not {group_sigma}"
         )));
     }
+    let detector = match view.detector.as_deref().or(file.detector.as_deref()) {
+        None => DetectorMode::Default,
+        Some(name) => DetectorMode::parse(name).ok_or_else(|| {
+            AppError::Usage(format!(
+                "--detector must be `default` or `lab`, not `{name}`"
+            ))
+        })?,
+    };
+    let anomaly = file.anomaly.clone().unwrap_or_default();
+    anomaly
+        .validate()
+        .map_err(|e| AppError::Usage(format!("config file: {e}")))?;
     let fps = view.fps.or(file.fps).unwrap_or(20.0);
     if !(fps.is_finite() && (0.5..=240.0).contains(&fps)) {
         return Err(AppError::Usage(format!(
@@ -273,6 +290,8 @@ pub fn resolve(
                 .or(file.max_series)
                 .unwrap_or(100_000)
                 .max(1),
+            detector,
+            anomaly,
         },
         theme: view
             .theme
@@ -284,6 +303,7 @@ pub fn resolve(
         commands,
         headless: view.headless,
         record: view.record.clone(),
+        events: view.events.clone(),
         duration: view.duration,
         count: view.count,
     })

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::error::AppError;
 use crate::event::{ConnState, Event};
+use crate::sink::EventsWriter;
 use crate::source::mqtt::SourceStats;
 use crate::twin::Twin;
 
@@ -173,7 +174,7 @@ impl Snapshot {
                 anomalies: s.anomalies,
                 anomalous: s.anomalous,
                 last_seen: ts(s.last_seen),
-                last_anomaly: s.last_anomaly().map(|a| a.reason()),
+                last_anomaly: s.last_anomaly().map(|a| a.reason.clone()),
             })
             .collect();
         sensors.sort_by(|a, b| (&a.topic, &a.field).cmp(&(&b.topic, &b.field)));
@@ -334,7 +335,13 @@ pub async fn ingest(
     rx: &mut mpsc::Receiver<Event>,
     limits: &Limits,
     source: &str,
+    events: Option<&EventsWriter>,
 ) -> Result<(), AppError> {
+    let drain = |twin: &mut Twin| {
+        if let Some(w) = events {
+            w.drain(twin);
+        }
+    };
     let deadline = limits
         .duration
         .map(|d| tokio::time::Instant::now() + d)
@@ -370,6 +377,7 @@ pub async fn ingest(
                     }
                     twin.apply(&ev);
                     if done(twin) {
+                        drain(twin);
                         return Ok(());
                     }
                     n += 1;
@@ -377,12 +385,16 @@ pub async fn ingest(
                         next = rx.try_recv().ok();
                     }
                 }
+                drain(twin);
                 // The channel ran dry: see `GATHER`. It holds far more than arrives meanwhile.
                 if n < BATCH {
                     tokio::time::sleep(GATHER).await;
                 }
             }
-            _ = liveness.tick() => twin.tick(Utc::now()),
+            _ = liveness.tick() => {
+                twin.tick(Utc::now());
+                drain(twin);
+            }
             _ = &mut sleep => return Ok(()),
             _ = &mut shutdown => return Ok(()),
         }
@@ -419,10 +431,16 @@ pub async fn run(
     limits: Limits,
     source: &str,
     stats: Arc<SourceStats>,
+    events: Option<EventsWriter>,
 ) -> Result<DateTime<Utc>, AppError> {
-    ingest(&mut twin, &mut rx, &limits, source).await?;
+    let ended = ingest(&mut twin, &mut rx, &limits, source, events.as_ref()).await;
     let now = Utc::now();
     twin.tick(now);
+    if let Some(w) = events {
+        w.drain(&mut twin);
+        w.finish();
+    }
+    ended?;
     let snap = Snapshot::of(&twin, source, stats.dropped(), now);
     drop(twin);
     snap.print()?;
@@ -489,7 +507,7 @@ mod tests {
             duration: Some(Duration::from_secs(5)),
             count: None,
         };
-        let err = ingest(&mut twin, &mut rx, &limits, "mqtt://x:1")
+        let err = ingest(&mut twin, &mut rx, &limits, "mqtt://x:1", None)
             .await
             .unwrap_err();
         assert_eq!(err.exit_code(), 3);
@@ -516,7 +534,9 @@ mod tests {
             duration: None,
             count: Some(4),
         };
-        ingest(&mut twin, &mut rx, &limits, "x").await.unwrap();
+        ingest(&mut twin, &mut rx, &limits, "x", None)
+            .await
+            .unwrap();
         assert_eq!(twin.messages, 4);
     }
 }

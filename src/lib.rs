@@ -12,6 +12,7 @@ pub mod headless;
 pub mod logging;
 pub mod run;
 pub mod sim;
+pub mod sink;
 pub mod source;
 pub mod twin;
 pub mod ui;

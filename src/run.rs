@@ -53,14 +53,15 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
     };
     let publisher = mqtt::spawn(settings.conn.clone(), tx, stats.clone())?;
     let publisher = (!settings.read_only).then_some(publisher);
-    let twin = Twin::new(settings.twin.clone());
+    let mut twin = Twin::new(settings.twin.clone());
+    let events = crate::sink::open(settings.events.as_deref(), &mut twin)?;
     match theme {
         None => {
             let limits = Limits {
                 duration: settings.duration,
                 count: settings.count,
             };
-            let end = headless::run(twin, rx, limits, &source, stats).await;
+            let end = headless::run(twin, rx, limits, &source, stats, events).await;
             if let Some(r) = recorder {
                 r.finish(end.as_ref().copied().unwrap_or_else(|_| chrono::Utc::now()));
             }
@@ -76,6 +77,7 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                 publisher,
                 templates: settings.commands.clone(),
                 recorder: recorder.as_ref().map(|r| r.stats.clone()),
+                events,
             };
             let result = app::run(twin, rx, stats, opts).await;
             if let Some(r) = recorder {
@@ -239,6 +241,10 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
         publisher: None,
         templates: settings.commands.clone(),
         recorder: None,
+        events: match &settings.events {
+            Some(p) => Some(crate::sink::EventsWriter::create(p)?),
+            None => None,
+        },
     };
     app::run_replay(
         settings.twin.clone(),
@@ -264,6 +270,7 @@ pub fn replay_headless(
     type Batch = Vec<(crate::event::Event, Option<crate::twin::decode::Decoded>)>;
     let max_payload = settings.twin.max_payload;
     let mut twin = Twin::new(settings.twin.clone());
+    let events = crate::sink::open(settings.events.as_deref(), &mut twin)?;
     let mut last: Option<chrono::DateTime<chrono::Utc>> = None;
     let limit = settings.count;
     let summary = std::thread::scope(|scope| {
@@ -313,6 +320,9 @@ pub fn replay_headless(
                     _ => twin.apply(ev),
                 }
             }
+            if let Some(w) = &events {
+                w.drain(&mut twin);
+            }
             // Full means the reader has finished; the batch is then simply freed here.
             let _ = back_tx.try_send(batch);
         }
@@ -325,6 +335,10 @@ pub fn replay_headless(
     })?;
     let end = summary.end.or(last).unwrap_or_else(chrono::Utc::now);
     twin.tick(end);
+    if let Some(w) = events {
+        w.drain(&mut twin);
+        w.finish();
+    }
     let source = summary
         .source
         .unwrap_or_else(|| format!("file://{}", path.display()));

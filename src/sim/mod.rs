@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod broker;
 pub mod factory;
+pub mod offline;
 pub mod sensors;
 pub mod wire;
 

@@ -207,6 +207,15 @@ pub struct Cnp {
     pub machines: BTreeMap<String, Machine>,
     /// Grows with every change; views cache on it.
     pub revision: u64,
+    /// Awards and violations since the twin last took them (it does after every message).
+    pub news: Vec<CnpNews>,
+}
+
+/// What the twin reports of the Contract Net as happenings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CnpNews {
+    Awarded { job: String, machine: String },
+    Violation { job: String, text: String },
 }
 
 impl Cnp {
@@ -218,6 +227,7 @@ impl Cnp {
             order: VecDeque::new(),
             machines: BTreeMap::new(),
             revision: 0,
+            news: Vec::new(),
         }
     }
 
@@ -287,6 +297,7 @@ impl Cnp {
             .filter(|t| t.is_finite() && *t >= 0.0);
         self.revision += 1;
         let mut notes = Vec::new();
+        let mut news = Vec::new();
         match (step, machine) {
             (Step::Cfp, _) => {
                 let deadline = v
@@ -324,6 +335,10 @@ impl Cnp {
                         if job.winner.is_some() {
                             let note = format!("proposal from {m} after the award");
                             notes.push(format!("{job_id}: {note}"));
+                            news.push(CnpNews::Violation {
+                                job: job_id.clone(),
+                                text: note.clone(),
+                            });
                             job.violations.push(note);
                         }
                         job.proposals.push(Proposal {
@@ -410,7 +425,15 @@ impl Cnp {
                 });
                 for v in &violations {
                     notes.push(format!("{job_id}: {v}"));
+                    news.push(CnpNews::Violation {
+                        job: job_id.clone(),
+                        text: v.clone(),
+                    });
                 }
+                news.push(CnpNews::Awarded {
+                    job: job_id.clone(),
+                    machine: m.to_string(),
+                });
                 job.violations.extend(violations);
                 let mach = self.machine(m, at);
                 if busy_with.is_some() {
@@ -440,6 +463,7 @@ impl Cnp {
             }
             (_, None) => return Err("Contract Net topic without machine"),
         }
+        self.news.extend(news);
         Ok(notes)
     }
 

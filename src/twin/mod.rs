@@ -5,7 +5,9 @@
 pub mod anomaly;
 pub mod cnp;
 pub mod decode;
+pub mod detect;
 pub mod devices;
+pub mod journal;
 pub mod rate;
 pub mod schema;
 pub mod series;
@@ -16,9 +18,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::event::{CommandEvent, ConnState, Event, Message, Outcome};
-use anomaly::{Anomaly, GroupStats};
+use anomaly::{AnomalyKind, GroupStats};
 use decode::{Decoded, Undecodable};
+use detect::{Consensus, DetectorConfig, Episode, EpisodeKind, Finding, ZoneNews};
 use devices::{Devices, Status, Transition};
+use journal::{Happening, Journal, What};
 use rate::RateMeter;
 use schema::{Schemas, TopicInfo, TopicKind};
 use series::{Series, Window};
@@ -56,6 +60,31 @@ pub struct TwinConfig {
     pub cnp_deadline: Duration,
     /// At most this many series (and devices); the least recently seen are forgotten first.
     pub max_series: usize,
+    /// Which anomaly detectors run.
+    pub detector: DetectorMode,
+    /// Thresholds of the default detectors.
+    pub anomaly: DetectorConfig,
+}
+
+/// The anomaly detectors a twin runs (`--detector`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DetectorMode {
+    /// One detector per fault kind, on noise scales learnt robustly (README, "Anomalies").
+    #[default]
+    Default,
+    /// The seed labs' rules exactly: |z| > threshold over the window, and beyond the group's
+    /// mean ± kσ. Kept for teaching; noisy on real data.
+    Lab,
+}
+
+impl DetectorMode {
+    pub fn parse(s: &str) -> Option<DetectorMode> {
+        match s {
+            "default" => Some(DetectorMode::Default),
+            "lab" => Some(DetectorMode::Lab),
+            _ => None,
+        }
+    }
 }
 
 impl Default for TwinConfig {
@@ -70,6 +99,8 @@ impl Default for TwinConfig {
             cnp_prefix: "/cnp".into(),
             cnp_deadline: Duration::from_secs(3),
             max_series: 100_000,
+            detector: DetectorMode::Default,
+            anomaly: DetectorConfig::default(),
         }
     }
 }
@@ -126,7 +157,10 @@ pub struct Twin {
     pub cfg: TwinConfig,
     pub series: Vec<Series>,
     topics: FastMap<Box<str>, TopicEntry>,
+    /// Pooled statistics per group (`--detector lab` only).
     groups: FastMap<GroupKey, GroupStats>,
+    /// Robust consensus and process-change detector per group (default detectors).
+    pub zones: FastMap<GroupKey, Consensus>,
     /// Which group each series belongs to, parallel to `series`.
     series_group: Vec<Option<GroupKey>>,
     pub undecoded: HashMap<String, UndecodedTopic>,
@@ -140,10 +174,13 @@ pub struct Twin {
     pub commands_seen: BTreeMap<String, u64>,
     pub messages: u64,
     pub undecoded_total: u64,
+    /// Anomaly episodes ever opened.
     pub anomalies_total: u64,
+    /// What happened (episodes, process changes, statuses, awards, alerts, commands).
+    pub journal: Journal,
     /// Series forgotten because of `max_series`.
     pub evicted_series: u64,
-    /// Series whose latest reading was flagged.
+    /// Series with an open anomaly episode.
     pub anomalous_series: usize,
     pub rate: RateMeter,
     pub connection: ConnState,
@@ -166,6 +203,7 @@ impl Twin {
             series: Vec::new(),
             topics: FastMap::default(),
             groups: FastMap::default(),
+            zones: FastMap::default(),
             series_group: Vec::new(),
             undecoded: HashMap::new(),
             devices: Devices::with_cap(cfg.stale_after, cfg.max_series.max(1)),
@@ -177,6 +215,7 @@ impl Twin {
             messages: 0,
             undecoded_total: 0,
             anomalies_total: 0,
+            journal: Journal::default(),
             evicted_series: 0,
             anomalous_series: 0,
             rate: RateMeter::default(),
@@ -205,6 +244,26 @@ impl Twin {
 
     fn apply_command(&mut self, c: &CommandEvent) {
         self.touch(c.at);
+        let sent = self
+            .commands
+            .iter()
+            .rev()
+            .find(|r| r.id == c.command.id)
+            .map(|r| r.at);
+        self.journal.push(Happening {
+            t: c.at,
+            what: What::Command {
+                id: c.command.id,
+                topic: c.command.topic.clone(),
+                payload: c.command.payload.clone(),
+                qos: c.command.qos,
+                outcome: match &c.outcome {
+                    Outcome::Failed(why) => format!("failed: {why}"),
+                    o => o.as_str().to_string(),
+                },
+                sent,
+            },
+        });
         if let Some(r) = self
             .commands
             .iter_mut()
@@ -270,7 +329,7 @@ impl Twin {
 
         if let Some(report) = devices::classify(&m.topic, &m.payload) {
             let t = self.devices.report(&report, m.at);
-            log_transition(t);
+            self.transition(t);
             return;
         }
         if let Some((step, machine)) = self.cnp.classify(&m.topic) {
@@ -282,6 +341,7 @@ impl Twin {
                 }
                 Err(_) => self.count_undecoded(m, Undecodable::ContractNet),
             }
+            self.take_cnp_news(m.at);
             return;
         }
 
@@ -300,6 +360,13 @@ impl Twin {
                     }) {
                         s.alerted_at = Some(m.at);
                     }
+                    self.journal.push(Happening {
+                        t: m.at,
+                        what: What::Alert {
+                            topic: m.topic.clone(),
+                            sensors: sensors.clone(),
+                        },
+                    });
                     self.alerts.push_back(AlertRecord {
                         topic: m.topic.clone(),
                         sensors,
@@ -446,16 +513,24 @@ impl Twin {
             rate: RateMeter::default(),
             anomalies: 0,
             anomalous: false,
-            last_anomaly_seen: None,
+            episode: None,
+            episodes: VecDeque::new(),
             alerted_at: None,
-            recent_anomalies: VecDeque::new(),
+            detector: detect::Detector::default(),
         });
         let key = match (&info.zone, &info.measurement) {
             (Some(z), Some(m)) if !aggregate => Some((z.clone(), m.clone(), field.to_string())),
             _ => None,
         };
         if let Some(k) = &key {
-            self.groups.entry(k.clone()).or_default().members.push(idx);
+            match self.cfg.detector {
+                DetectorMode::Lab => self.groups.entry(k.clone()).or_default().members.push(idx),
+                DetectorMode::Default => self
+                    .zones
+                    .entry(k.clone())
+                    .or_default()
+                    .add_member(idx, now),
+            }
         }
         self.series_group.push(key);
         if !aggregate {
@@ -480,26 +555,23 @@ impl Twin {
         unit: &Option<String>,
     ) {
         let idx = self.series_index(&m.topic, field, device, unit, m.at);
-        let z = self.cfg.z_threshold;
-        let k = self.cfg.group_sigma;
-        let group = self.series_group[idx]
-            .as_ref()
-            .and_then(|key| self.groups.get_mut(key));
-
         if !self.series[idx].aggregate {
             let t = self.devices.data(&self.series[idx].device, m.at);
-            log_transition(t);
+            self.transition(t);
         }
+        // A reading ends a silence.
+        if self.series[idx]
+            .episode
+            .as_ref()
+            .is_some_and(|e| e.kind == EpisodeKind::Silence)
+        {
+            self.close_episode(idx, m.at, m.at);
+        }
+        let (findings, abnormal) = match self.cfg.detector {
+            DetectorMode::Default => self.detect_default(idx, value, m.at),
+            DetectorMode::Lab => (self.detect_lab(idx, value, m.at), false),
+        };
         let s = &mut self.series[idx];
-        let mut flags = Vec::new();
-        if let Some(kind) = anomaly::zscore(&s.window, value, z) {
-            flags.push(kind);
-        }
-        if let Some(g) = &group {
-            if let Some(kind) = g.check(value, k, g.members.len()) {
-                flags.push(kind);
-            }
-        }
         let evicted = s.window.push(time.timestamp_millis(), value);
         s.count += 1;
         s.last = value;
@@ -509,46 +581,256 @@ impl Twin {
         if unit.is_some() && s.unit != *unit {
             s.unit.clone_from(unit);
         }
-        let was_anomalous = s.anomalous;
-        s.anomalous = !flags.is_empty();
-        match (was_anomalous, s.anomalous) {
-            (false, true) => self.anomalous_series += 1,
-            (true, false) => self.anomalous_series -= 1,
-            _ => {}
-        }
-        if s.anomalous {
-            s.last_anomaly_seen = Some(m.at);
-        }
-        if s.anomalous {
-            let a = Anomaly {
-                at: time,
-                value,
-                kinds: flags,
-            };
-            log::warn!(
-                "anomaly on {}: {} — {}",
-                s.display_name(),
-                value,
-                a.reason()
-            );
-            s.record_anomaly(a);
-            self.anomalies_total += 1;
-        }
+        self.episode_step(idx, findings, abnormal, m.at);
 
+        if self.cfg.detector == DetectorMode::Lab {
+            let group = self.series_group[idx]
+                .as_ref()
+                .and_then(|key| self.groups.get_mut(key));
+            if let Some(g) = group {
+                g.add(value);
+                if let Some(y) = evicted {
+                    g.remove(y);
+                }
+                if g.needs_exact() {
+                    let series = &self.series;
+                    g.reset_exact(
+                        g.members
+                            .clone()
+                            .into_iter()
+                            .flat_map(|i| series[i].window.values()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The default detectors on one reading; the zone consensus is updated after judging.
+    fn detect_default(
+        &mut self,
+        idx: usize,
+        value: f64,
+        at: DateTime<Utc>,
+    ) -> (Vec<Finding>, bool) {
+        let key = self.series_group[idx].as_ref();
+        let zone = key.and_then(|k| self.zones.get_mut(k));
+        let consensus = zone.as_ref().and_then(|z| z.value());
+        let s = &mut self.series[idx];
+        let mut v = s.detector.observe(value, at, consensus, &self.cfg.anomaly);
+        if s.aggregate {
+            // An aggregate moves with its inputs: their spikes and shifts are theirs. Only a
+            // frozen or silent aggregate is its own fault.
+            v.findings.retain(|f| f.kind == EpisodeKind::Stuck);
+        }
+        let interval = s.detector.interval;
+        if let Some(z) = zone {
+            if let Some(news) = z.update(idx, v.corrected, at, interval, &self.cfg.anomaly) {
+                let (zone, measurement, field) = key.cloned().unwrap_or_default();
+                let (state, p) = match news {
+                    ZoneNews::Started(p) => ("start", p),
+                    ZoneNews::Ended(p) => ("end", p),
+                };
+                if state == "start" {
+                    log::warn!("process change in {zone} · {measurement}: {}", p.reason);
+                } else {
+                    log::info!("process change in {zone} · {measurement} is over");
+                }
+                self.journal.push(Happening {
+                    t: at,
+                    what: What::ProcessChange {
+                        zone,
+                        measurement,
+                        field,
+                        state,
+                        start: p.start,
+                        change: if state == "start" { p.change } else { p.peak },
+                        sensors: p.sensors,
+                        reason: p.reason,
+                    },
+                });
+            }
+        }
+        (v.findings, v.abnormal)
+    }
+
+    /// The lab's rules: z-score over the window and the group's mean ± kσ.
+    fn detect_lab(&mut self, idx: usize, value: f64, at: DateTime<Utc>) -> Vec<Finding> {
+        let (z, k) = (self.cfg.z_threshold, self.cfg.group_sigma);
+        let group = self.series_group[idx]
+            .as_ref()
+            .and_then(|key| self.groups.get(key));
+        let s = &self.series[idx];
+        let mut flags = Vec::new();
+        if let Some(kind) = anomaly::zscore(&s.window, value, z) {
+            flags.push(kind);
+        }
         if let Some(g) = group {
-            g.add(value);
-            if let Some(y) = evicted {
-                g.remove(y);
+            if let Some(kind) = g.check(value, k, g.members.len()) {
+                flags.push(kind);
             }
-            if g.needs_exact() {
-                let series = &self.series;
-                g.reset_exact(
-                    g.members
-                        .clone()
-                        .into_iter()
-                        .flat_map(|i| series[i].window.values()),
-                );
+        }
+        flags
+            .into_iter()
+            .map(|a| {
+                let (kind, score, threshold) = match &a {
+                    AnomalyKind::ZScore { z: score, .. } => (EpisodeKind::Zscore, *score, z),
+                    AnomalyKind::Group { mean, stddev, .. } => {
+                        (EpisodeKind::Group, (value - mean) / stddev, k)
+                    }
+                };
+                Finding {
+                    kind,
+                    at,
+                    score,
+                    threshold,
+                    reason: format!("{value}: {}", a.reason()),
+                }
+            })
+            .collect()
+    }
+
+    /// Opens, extends or (after a calm run) closes the series' episode.
+    fn episode_step(
+        &mut self,
+        idx: usize,
+        findings: Vec<Finding>,
+        abnormal: bool,
+        at: DateTime<Utc>,
+    ) {
+        let close_after = self.cfg.anomaly.close_after;
+        let s = &mut self.series[idx];
+        if findings.is_empty() {
+            let Some(e) = &mut s.episode else { return };
+            if abnormal {
+                e.calm = 0;
+                return;
             }
+            e.calm += 1;
+            if e.calm >= close_after {
+                let end = e.last;
+                self.close_episode(idx, end, at);
+            }
+            return;
+        }
+        match &mut s.episode {
+            Some(e) => {
+                for f in findings {
+                    e.extend(f);
+                }
+            }
+            None => {
+                // The most telling kind names the episode.
+                let rank = |k: EpisodeKind| match k {
+                    EpisodeKind::Stuck => 0,
+                    EpisodeKind::NoiseBurst => 1,
+                    EpisodeKind::LevelShift | EpisodeKind::Drift => 2,
+                    _ => 3,
+                };
+                let mut findings = findings;
+                findings.sort_by_key(|f| rank(f.kind));
+                let mut it = findings.into_iter();
+                let first = it.next().expect("not empty");
+                let mut e = Episode::open(first);
+                for f in it {
+                    e.extend(f);
+                }
+                self.open_episode(idx, e, at);
+            }
+        }
+        let s = &mut self.series[idx];
+        s.detector.open = s.episode.as_ref().map(|e| e.kind);
+    }
+
+    fn open_episode(&mut self, idx: usize, e: Episode, at: DateTime<Utc>) {
+        let s = &mut self.series[idx];
+        log::warn!(
+            "anomaly on {}: {} — {}",
+            s.display_name(),
+            e.kind.as_str(),
+            e.reason
+        );
+        self.journal.push(Happening {
+            t: at,
+            what: What::AnomalyStart {
+                topic: s.topic.clone(),
+                field: s.field.clone(),
+                sensor: s.sensor.clone(),
+                kind: e.kind,
+                start: e.start,
+                score: e.peak,
+                threshold: e.threshold,
+                severity: e.severity(),
+                reason: e.reason.clone(),
+            },
+        });
+        s.anomalies += 1;
+        s.anomalous = true;
+        s.detector.open = Some(e.kind);
+        s.episode = Some(e);
+        self.anomalies_total += 1;
+        self.anomalous_series += 1;
+    }
+
+    /// Closes the open episode of series `idx` as ended at `end`, noticed at `at`.
+    fn close_episode(&mut self, idx: usize, end: DateTime<Utc>, at: DateTime<Utc>) {
+        let s = &mut self.series[idx];
+        let Some(mut e) = s.episode.take() else {
+            return;
+        };
+        e.closed = true;
+        e.last = end.max(e.start);
+        log::info!(
+            "anomaly on {} is over: {} from {} to {}",
+            s.display_name(),
+            e.kind.as_str(),
+            e.start.format("%H:%M:%S"),
+            e.last.format("%H:%M:%S")
+        );
+        self.journal.push(Happening {
+            t: at,
+            what: What::AnomalyEnd {
+                topic: s.topic.clone(),
+                field: s.field.clone(),
+                sensor: s.sensor.clone(),
+                kind: e.kind,
+                start: e.start,
+                end: e.last,
+                peak: e.peak,
+                severity: e.severity(),
+                reason: e.reason.clone(),
+            },
+        });
+        s.anomalous = false;
+        s.detector.open = None;
+        s.remember(e);
+        self.anomalous_series -= 1;
+    }
+
+    /// Logs a liveness change and notes it in the journal.
+    fn transition(&mut self, t: Option<Transition>) {
+        let Some(t) = t else { return };
+        self.journal.push(Happening {
+            t: t.at,
+            what: What::DeviceStatus {
+                id: t.device.clone(),
+                from: t.from.as_str(),
+                to: t.to.as_str(),
+                detail: t.word.clone(),
+            },
+        });
+        log_transition(Some(t));
+    }
+
+    fn take_cnp_news(&mut self, at: DateTime<Utc>) {
+        for n in std::mem::take(&mut self.cnp.news) {
+            let what = match n {
+                cnp::CnpNews::Awarded { job, machine } => What::JobAwarded { job, machine },
+                cnp::CnpNews::Violation { job, text } => What::JobViolation {
+                    job,
+                    violation: text,
+                },
+            };
+            self.journal.push(Happening { t: at, what });
         }
     }
 
@@ -600,6 +882,10 @@ impl Twin {
             );
             !g.members.is_empty()
         });
+        self.zones.retain(|_, z| {
+            z.remap(&remap);
+            !z.members.is_empty()
+        });
         self.evicted_series += doomed_n as u64;
         self.layout_revision += 1;
         // Said once; the header and the snapshot keep the running count.
@@ -615,10 +901,38 @@ impl Twin {
     /// Call about once a second (the UI and headless loops do).
     pub fn tick(&mut self, now: DateTime<Utc>) {
         for t in self.devices.evaluate(now) {
-            log_transition(Some(t));
+            self.transition(Some(t));
         }
         for n in self.cnp.tick(now) {
             log::info!("Contract Net — {n}");
+        }
+        self.take_cnp_news(now);
+        if self.cfg.detector == DetectorMode::Default {
+            self.silences(now);
+        }
+    }
+
+    /// Opens a silence episode on every series overdue while its device is not offline, and
+    /// closes silences whose device has since gone offline (that is said as its status).
+    fn silences(&mut self, now: DateTime<Utc>) {
+        for idx in 0..self.series.len() {
+            let s = &self.series[idx];
+            let offline = self
+                .devices
+                .by_id
+                .get(&s.device)
+                .is_some_and(|d| d.status == Status::Offline);
+            match &s.episode {
+                Some(e) if e.kind == EpisodeKind::Silence && offline => {
+                    self.close_episode(idx, now, now);
+                }
+                None if !offline => {
+                    if let Some(f) = s.detector.silence(s.last_seen, now, &self.cfg.anomaly) {
+                        self.open_episode(idx, Episode::open(f), now);
+                    }
+                }
+                _ => {}
+            }
         }
     }
 
@@ -770,9 +1084,16 @@ mod tests {
         assert_eq!(t.series[0].alerted_at, Some(at(6)));
     }
 
+    fn lab() -> Twin {
+        Twin::new(TwinConfig {
+            detector: DetectorMode::Lab,
+            ..TwinConfig::default()
+        })
+    }
+
     #[test]
-    fn zscore_anomaly_is_flagged_with_reason() {
-        let mut t = Twin::default();
+    fn lab_zscore_opens_an_episode_with_reason_and_closes_after_calm_readings() {
+        let mut t = lab();
         for i in 0..20 {
             let v = 22.0 + if i % 2 == 0 { 0.1 } else { -0.1 };
             t.apply(&msg(i, "/lab/temp/a", &v.to_string()));
@@ -783,19 +1104,28 @@ mod tests {
         assert!(s.anomalous);
         assert_eq!(s.anomalies, 1);
         assert_eq!(t.anomalous_series, 1);
-        assert!(s.last_anomaly().unwrap().reason().starts_with("z = +"));
-        assert!(s.last_anomaly().unwrap().by_zscore());
-        t.apply(&msg(21, "/lab/temp/a", "22.0"));
+        let e = s.last_anomaly().unwrap();
+        assert_eq!(e.kind, EpisodeKind::Zscore);
+        assert!(e.reason.contains("z = +"), "{}", e.reason);
+        // Hysteresis: open through four calm readings, closed at the fifth.
+        for i in 21..25 {
+            t.apply(&msg(i, "/lab/temp/a", "22.0"));
+            assert!(t.series[0].anomalous, "still open at {i}");
+        }
+        t.apply(&msg(25, "/lab/temp/a", "22.0"));
         assert!(!t.series[0].anomalous);
         assert_eq!(t.anomalous_series, 0);
+        assert_eq!(t.series[0].episodes[0].end(), Some(at(20)));
+        assert_eq!(t.anomalies_total, 1);
     }
 
     #[test]
-    fn group_anomaly_catches_one_outlier_among_four() {
+    fn lab_group_rule_catches_one_outlier_among_four() {
         // Four sensors with the same noise; one reading far off. Its own window is warm, so
         // z-score fires too, but the group check must fire on its own account.
         let mut t = Twin::new(TwinConfig {
             z_threshold: 1e9,
+            detector: DetectorMode::Lab,
             ..TwinConfig::default()
         });
         for i in 0..15 {
@@ -808,12 +1138,75 @@ mod tests {
         t.apply(&msg(16, "/room/temperature/s3", "25"));
         let s3 = t.series.iter().find(|s| s.device == "s3").unwrap();
         assert!(s3.anomalous);
-        let a = s3.last_anomaly().unwrap();
-        assert!(!a.by_zscore());
-        assert!(matches!(
-            a.kinds[..],
-            [anomaly::AnomalyKind::Group { sensors: 4, .. }]
-        ));
+        let e = s3.last_anomaly().unwrap();
+        assert_eq!(e.kind, EpisodeKind::Group);
+        assert!(e.reason.contains("4 sensors"), "{}", e.reason);
+    }
+
+    #[test]
+    fn default_detectors_make_one_episode_per_spike_and_journal_it() {
+        let mut t = Twin::default();
+        t.journal.keep_for_writer();
+        let mut rng = fastrand::Rng::with_seed(3);
+        for i in 0..200 {
+            let mut v =
+                21.0 + (i as f64 / 40.0).sin() + crate::sim::sensors::gaussian(&mut rng, 0.05);
+            if i == 150 {
+                v += 4.0;
+            }
+            t.apply(&msg(i, "/room/temperature/s1", &format!("{v:.3}")));
+        }
+        let s = &t.series[0];
+        assert_eq!(s.anomalies, 1, "{:?}", s.last_anomaly());
+        let e = s.last_anomaly().unwrap();
+        assert_eq!(
+            (e.kind, e.start, e.end()),
+            (EpisodeKind::Spike, at(150), Some(at(150)))
+        );
+        let types: Vec<&str> = t
+            .journal
+            .take_new()
+            .iter()
+            .map(|h| h.what.type_name())
+            .filter(|n| n.starts_with("anomaly"))
+            .collect();
+        assert_eq!(types, ["anomaly_start", "anomaly_end"]);
+    }
+
+    #[test]
+    fn a_silent_sensor_opens_a_silence_episode_unless_its_device_is_offline() {
+        let mut t = Twin::default();
+        for i in 0..40 {
+            t.apply(&msg(
+                i,
+                "/room/temperature/s1",
+                &format!("{}", 20.0 + (i % 3) as f64 * 0.1),
+            ));
+            t.apply(&msg(
+                i,
+                "/room/temperature/s2",
+                &format!("{}", 20.0 + (i % 4) as f64 * 0.1),
+            ));
+        }
+        t.tick(at(50));
+        assert!(!t.series.iter().any(|s| s.anomalous));
+        t.apply(&msg(50, "/room/s2/status", "offline"));
+        t.tick(at(60));
+        let s1 = t.series.iter().find(|s| s.device == "s1").unwrap();
+        let s2 = t.series.iter().find(|s| s.device == "s2").unwrap();
+        assert_eq!(
+            s1.episode.as_ref().map(|e| e.kind),
+            Some(EpisodeKind::Silence)
+        );
+        assert!(
+            s2.episode.is_none(),
+            "offline is said as a status, not as a silence"
+        );
+        // The next reading ends it.
+        t.apply(&msg(61, "/room/temperature/s1", "20.1"));
+        let s1 = t.series.iter().find(|s| s.device == "s1").unwrap();
+        assert!(s1.episode.is_none());
+        assert_eq!(s1.episodes[0].kind, EpisodeKind::Silence);
     }
 
     #[test]

@@ -8,11 +8,11 @@ use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 
-use super::anomaly::Anomaly;
+use super::detect::{Detector, Episode};
 use super::rate::RateMeter;
 
-/// How many recent anomalies each series keeps with their reasons.
-pub const RECENT_ANOMALIES: usize = 8;
+/// How many closed anomaly episodes each series keeps with their reasons.
+pub const RECENT_EPISODES: usize = 8;
 
 /// A sliding window over the last `capacity` readings.
 #[derive(Debug, Clone)]
@@ -208,27 +208,46 @@ pub struct Series {
     /// Receipt time of the last reading.
     pub last_seen: DateTime<Utc>,
     pub rate: RateMeter,
+    /// Anomaly episodes ever opened on this series.
     pub anomalies: u64,
-    /// Whether the most recent reading was flagged.
+    /// Whether an anomaly episode is open now (what the screen marks and `R` resets).
     pub anomalous: bool,
-    /// Receipt time of the last flagged reading.
-    pub last_anomaly_seen: Option<DateTime<Utc>>,
+    /// The open episode, if any.
+    pub episode: Option<Episode>,
+    /// The latest closed episodes, oldest first.
+    pub episodes: VecDeque<Episode>,
     /// When another agent last named this sensor in an alert.
     pub alerted_at: Option<DateTime<Utc>>,
-    pub recent_anomalies: VecDeque<Anomaly>,
+    /// The default detectors' state.
+    pub detector: Detector,
 }
 
 impl Series {
-    pub fn record_anomaly(&mut self, a: Anomaly) {
-        self.anomalies += 1;
-        if self.recent_anomalies.len() == RECENT_ANOMALIES {
-            self.recent_anomalies.pop_front();
+    /// Keeps a closed episode among the recent ones.
+    pub fn remember(&mut self, e: Episode) {
+        if self.episodes.len() == RECENT_EPISODES {
+            self.episodes.pop_front();
         }
-        self.recent_anomalies.push_back(a);
+        self.episodes.push_back(e);
     }
 
-    pub fn last_anomaly(&self) -> Option<&Anomaly> {
-        self.recent_anomalies.back()
+    /// The open episode, else the latest closed one.
+    pub fn last_anomaly(&self) -> Option<&Episode> {
+        self.episode.as_ref().or(self.episodes.back())
+    }
+
+    /// Open and recent episodes, newest first.
+    pub fn recent_episodes(&self) -> impl Iterator<Item = &Episode> {
+        self.episode.iter().chain(self.episodes.iter().rev())
+    }
+
+    /// `sensor` or `aggregate` (an averaging agent's output), as the snapshot says.
+    pub fn kind(&self) -> &'static str {
+        if self.aggregate {
+            "aggregate"
+        } else {
+            "sensor"
+        }
     }
 
     /// `topic` or `topic [field]` when the topic carries several fields.

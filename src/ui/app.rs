@@ -35,6 +35,8 @@ pub struct AppOptions {
     pub templates: crate::commands::Templates,
     /// The recording in progress, for the header.
     pub recorder: Option<Arc<crate::source::record::RecorderStats>>,
+    /// `--events`: where the twin's happenings go.
+    pub events: Option<crate::sink::EventsWriter>,
 }
 
 /// Reads terminal events on a plain thread until `stop` is set or the receiver is gone.
@@ -104,6 +106,9 @@ pub async fn run_replay(
         .map_err(|e| AppError::Other(format!("cannot set up the terminal: {e}")))?;
     let result = replay_loop(&mut terminal, cfg, recording, speed, &opts).await;
     ratatui::restore();
+    if let Some(w) = opts.events {
+        w.finish();
+    }
     result
 }
 
@@ -115,6 +120,10 @@ pub struct ReplayState {
     /// Events applied so far (`events[..cursor]`).
     cursor: usize,
     pub twin: Twin,
+    /// With an events file: the latest happening written, so that seeking back (which
+    /// rebuilds the twin) does not write the same happenings twice.
+    written_until: Option<DateTime<Utc>>,
+    keep_events: bool,
 }
 
 impl ReplayState {
@@ -126,7 +135,31 @@ impl ReplayState {
             events,
             times,
             cursor: 0,
+            written_until: None,
+            keep_events: false,
         }
+    }
+
+    /// Keeps the twin's happenings for an events file (see [`ReplayState::new_happenings`]).
+    pub fn keep_events(&mut self) {
+        self.keep_events = true;
+        self.twin.journal.keep_for_writer();
+    }
+
+    /// Happenings not written before: those past the furthest point already played.
+    pub fn new_happenings(&mut self) -> Vec<crate::twin::journal::Happening> {
+        let until = self.written_until;
+        let fresh: Vec<_> = self
+            .twin
+            .journal
+            .take_new()
+            .into_iter()
+            .filter(|h| until.is_none_or(|u| h.t > u))
+            .collect();
+        if let Some(last) = fresh.iter().map(|h| h.t).max() {
+            self.written_until = Some(last);
+        }
+        fresh
     }
 
     pub fn span(&self) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -138,6 +171,9 @@ impl ReplayState {
     pub fn sync(&mut self, position: DateTime<Utc>) {
         if self.cursor > 0 && self.times[self.cursor - 1] > position {
             self.twin = Twin::new(self.cfg.clone());
+            if self.keep_events {
+                self.twin.journal.keep_for_writer();
+            }
             self.cursor = 0;
         }
         let mut last_sec = None;
@@ -165,6 +201,9 @@ async fn replay_loop(
     let mut ui = new_ui(opts);
     ui.read_only = true;
     let mut state = ReplayState::new(cfg, recording.events);
+    if opts.events.is_some() {
+        state.keep_events();
+    }
     let (start, last) = state.span();
     let end = recording.end.map_or(last, |e| e.max(last));
     ui.replay = Some(ReplayClock::new(start, end, speed));
@@ -194,6 +233,9 @@ async fn replay_loop(
             clock.advance(now - last);
             state.sync(clock.position);
             ui.now = clock.position;
+        }
+        if let Some(w) = &opts.events {
+            w.write(state.new_happenings());
         }
         last = now;
         ui.refresh(&state.twin);
@@ -293,6 +335,9 @@ async fn event_loop(
                 let sec = now.timestamp();
                 if sec != last_second {
                     twin.tick(now);
+                    if let Some(w) = &opts.events {
+                        w.drain(twin);
+                    }
                 }
                 if dirty || sec != last_second {
                     last_second = sec;
@@ -322,6 +367,9 @@ async fn event_loop(
                             if n < BATCH {
                                 next = rx.try_recv().ok();
                             }
+                        }
+                        if let Some(w) = &opts.events {
+                            w.drain(twin);
                         }
                         dirty = true;
                         // Woken at rest: draw within a frame, not at the next second.

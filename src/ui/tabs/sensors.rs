@@ -1,6 +1,6 @@
 //! The Sensors tab: the grouped list of series, and the detail view of one.
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
@@ -10,6 +10,7 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
+use crate::twin::detect::{Episode, Severity};
 use crate::twin::devices::Status;
 use crate::twin::series::Series;
 use crate::twin::Twin;
@@ -62,23 +63,10 @@ impl Columns {
     }
 }
 
-/// How a row is marked: by its own z-score (`⚠`), by its group alone (`≠`), or not at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mark {
-    None,
-    Group,
-    ZScore,
-}
-
-fn mark(s: &Series, now: DateTime<Utc>) -> Mark {
-    let recent = s.anomalous
-        || s.last_anomaly_seen
-            .is_some_and(|t| (now - t).num_seconds() < RECENT_ANOMALY_SECS);
-    match s.last_anomaly() {
-        Some(a) if recent && a.by_zscore() => Mark::ZScore,
-        Some(_) if recent => Mark::Group,
-        _ => Mark::None,
-    }
+/// How a row is marked: an open anomaly episode (`⚠` for a major one, `!` for a minor one),
+/// or not at all. `R` resets exactly the rows marked.
+fn mark(s: &Series) -> Option<&Episode> {
+    s.episode.as_ref()
 }
 
 fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
@@ -163,7 +151,12 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
                 let alerted = s
                     .alerted_at
                     .is_some_and(|t| (ui.now - t).num_seconds() < RECENT_ANOMALY_SECS);
-                s.label.chars().count() + 2 + if gone { 8 } else { 0 } + if alerted { 6 } else { 0 }
+                let open = s.episode.as_ref().map_or(0, |e| e.kind.label().len() + 1);
+                s.label.chars().count()
+                    + 2
+                    + if gone { 8 } else { 0 }
+                    + if alerted { 6 } else { 0 }
+                    + open
             }
         })
         .max()
@@ -213,17 +206,17 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
             Row::Series(i) => {
                 let s = &twin.series[*i];
                 let w = &s.window;
-                let m = mark(s, ui.now);
-                let hot = m == Mark::ZScore;
-                let marker = match m {
-                    Mark::ZScore => Span::styled(
+                let open = mark(s);
+                let hot = open.is_some();
+                let marker = match open {
+                    Some(e) if e.severity() == Severity::Major => Span::styled(
                         "⚠",
                         Style::default()
                             .fg(theme.anomaly)
                             .add_modifier(Modifier::BOLD),
                     ),
-                    Mark::Group => Span::styled("≠", Style::default().fg(theme.warn)),
-                    Mark::None => Span::raw(" "),
+                    Some(_) => Span::styled("!", Style::default().fg(theme.anomaly)),
+                    None => Span::raw(" "),
                 };
                 // Readings of a device that is offline or stale are history, not news.
                 let gone = match twin.device_status(&s.device) {
@@ -235,6 +228,14 @@ fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme)
                     .alerted_at
                     .is_some_and(|t| (ui.now - t).num_seconds() < RECENT_ANOMALY_SECS);
                 let mut name = vec![Span::raw(format!("  {}", s.label))];
+                if let Some(e) = open {
+                    name.push(Span::styled(
+                        format!(" {}", e.kind.label()),
+                        Style::default()
+                            .fg(theme.anomaly)
+                            .add_modifier(Modifier::BOLD),
+                    ));
+                }
                 if let Some(g) = gone {
                     name.push(Span::styled(
                         format!(" {g}"),
@@ -329,7 +330,7 @@ fn detail(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, 
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let anomaly_rows = (s.recent_anomalies.len().clamp(1, 6) + 1) as u16;
+    let anomaly_rows = (s.recent_episodes().count().clamp(1, 6) + 1) as u16;
     let [top, bottom] =
         Layout::vertical([Constraint::Min(6), Constraint::Length(anomaly_rows + 1)]).areas(inner);
     let stats_w = if top.width >= 90 { 30 } else { 24 };
@@ -365,11 +366,24 @@ fn chart(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, t
     let mean_line = [(t0, mean), (t1, mean)];
     let upper = [(t0, mean + band), (t1, mean + band)];
     let lower = [(t0, mean - band), (t1, mean - band)];
-    let flagged: Vec<(f64, f64)> = s
-        .recent_anomalies
+    // Readings inside an episode (open or recent) are marked on the line.
+    let spans: Vec<(f64, f64)> = s
+        .recent_episodes()
+        .map(|e| {
+            (
+                e.start.timestamp_millis() as f64 / 1000.0,
+                if e.closed {
+                    e.last.timestamp_millis() as f64 / 1000.0
+                } else {
+                    f64::INFINITY
+                },
+            )
+        })
+        .collect();
+    let flagged: Vec<(f64, f64)> = points
         .iter()
-        .map(|a| (a.at.timestamp_millis() as f64 / 1000.0, a.value))
-        .filter(|(t, _)| *t >= t0 && *t <= t1)
+        .copied()
+        .filter(|(t, _)| spans.iter().any(|(a, b)| t >= a && t <= b))
         .collect();
     let mut datasets = vec![
         Dataset::default()
@@ -477,21 +491,29 @@ fn stats(frame: &mut Frame, area: Rect, s: &Series, z_threshold: f64, ui: &UiSta
 
 fn anomalies(frame: &mut Frame, area: Rect, s: &Series, ui: &UiState, theme: &Theme) {
     let mut lines = vec![Line::styled(
-        format!("Recent anomalies ({} in all)", count(s.anomalies)),
+        format!("Anomaly episodes ({} in all)", count(s.anomalies)),
         theme.title(),
     )];
-    if s.recent_anomalies.is_empty() {
+    if s.episode.is_none() && s.episodes.is_empty() {
         lines.push(Line::styled("none so far", theme.dim()));
     }
     let room = area.height.saturating_sub(1) as usize;
-    for a in s.recent_anomalies.iter().rev().take(room) {
+    for e in s.recent_episodes().take(room) {
+        let until = if e.closed {
+            clock(e.last, ui.tz)
+        } else {
+            "now".to_string()
+        };
         lines.push(Line::from(vec![
-            Span::styled(format!("{}  ", clock(a.at, ui.tz)), theme.dim()),
             Span::styled(
-                format!("{:>8}  ", num(a.value)),
+                format!("{}–{until:<8}  ", clock(e.start, ui.tz)),
+                theme.dim(),
+            ),
+            Span::styled(
+                format!("{:<11} {:<5}  ", e.kind.as_str(), e.severity().as_str()),
                 Style::default().fg(theme.anomaly),
             ),
-            Span::raw(a.reason()),
+            Span::raw(e.reason.clone()),
         ]));
     }
     frame.render_widget(

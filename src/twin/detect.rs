@@ -1,0 +1,1251 @@
+//! The default anomaly detectors: one per fault kind, each judged against a noise scale that
+//! the sensor's own history sets, and each O(1) per reading.
+//!
+//! Why these and not a z-score over the window (the lab's rule, still available as
+//! `--detector lab`): a window's σ mixes noise with the slow cycle the sensor follows, and a
+//! group's σ mixes noise with the calibration offsets between sensors, so both flag healthy
+//! sensors all day. Here every scale is estimated from what stays when the slow part is taken
+//! out — consecutive differences for spikes, bursts and flat lines, and the residual against
+//! the zone's consensus for level shifts and drifts — and every scale is learnt robustly
+//! (clipped running means, frozen while an episode is open) so a fault cannot teach the
+//! detector that it is normal.
+//!
+//! | kind          | what fires it                                                          |
+//! |---------------|------------------------------------------------------------------------|
+//! | `spike`       | one reading far from both neighbours while they agree (decided when the next reading arrives) |
+//! | `noise_burst` | short-term spread of consecutive differences far above the sensor's own |
+//! | `stuck`       | the same value repeated far longer than the sensor's history makes plausible |
+//! | `level_shift` | the residual against the zone consensus jumped and stays (sensor's offset learnt) |
+//! | `drift`       | the residual against the zone consensus crept away                      |
+//! | `silence`     | no reading for many typical intervals while the device is not offline   |
+//!
+//! A zone whose consensus moves fast (heating on, a door opened) is a *process change*,
+//! reported once for the zone by [`Consensus`]; its members' residuals do not move, so they
+//! stay quiet.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Thresholds of the default detectors (the `[anomaly]` table of the config file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectorConfig {
+    /// Readings a series needs before any detector judges it.
+    pub warmup: usize,
+    /// Spike: both jumps (into and out of the reading) exceed this many σ of the sensor's
+    /// consecutive differences.
+    pub spike: f64,
+    /// Noise burst: recent mean |Δ| (two largest left out) over the learnt mean |Δ|.
+    pub burst: f64,
+    /// Stuck: a run of identical readings whose probability, from the sensor's own share of
+    /// repeated values, is below this.
+    pub stuck_probability: f64,
+    /// Stuck: never fewer identical readings than this.
+    pub stuck_min: usize,
+    /// Level shift / drift: smoothed residual beyond this many of its own learnt scales.
+    pub level: f64,
+    /// … and the episode closes once it is back within this many.
+    pub level_clear: f64,
+    /// Silence: no reading for this many typical intervals …
+    pub silence_intervals: f64,
+    /// … and at least this many seconds.
+    pub silence_min_s: f64,
+    /// Process change: the zone consensus moved over two minutes by this many times its
+    /// usual two-minute change.
+    pub process: f64,
+    /// An episode closes after this many normal readings in a row.
+    pub close_after: usize,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            warmup: 30,
+            spike: 6.0,
+            burst: 3.0,
+            stuck_probability: 1e-6,
+            stuck_min: 6,
+            level: 7.0,
+            level_clear: 3.0,
+            silence_intervals: 5.0,
+            silence_min_s: 15.0,
+            process: 8.0,
+            close_after: 5,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// Every threshold checked, so a config file cannot switch a detector off by accident.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("spike", self.spike),
+            ("burst", self.burst),
+            ("level", self.level),
+            ("level_clear", self.level_clear),
+            ("silence_intervals", self.silence_intervals),
+            ("silence_min_s", self.silence_min_s),
+            ("process", self.process),
+        ];
+        for (name, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!(
+                    "[anomaly] {name} must be a positive number, not {v}"
+                ));
+            }
+        }
+        if self.level_clear >= self.level {
+            return Err("[anomaly] level_clear must be below level".into());
+        }
+        if !(self.stuck_probability > 0.0 && self.stuck_probability < 1.0) {
+            return Err("[anomaly] stuck_probability must be between 0 and 1".into());
+        }
+        if self.warmup < 10 || self.close_after == 0 || self.stuck_min < 2 {
+            return Err(
+                "[anomaly] warmup must be at least 10, close_after at least 1, stuck_min at least 2"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What an episode is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpisodeKind {
+    Spike,
+    LevelShift,
+    Drift,
+    Stuck,
+    NoiseBurst,
+    Silence,
+    /// `--detector lab`: |z| over the window above the threshold.
+    Zscore,
+    /// `--detector lab`: beyond the group's mean ± kσ.
+    Group,
+}
+
+impl EpisodeKind {
+    pub const ALL: [EpisodeKind; 8] = [
+        EpisodeKind::Spike,
+        EpisodeKind::LevelShift,
+        EpisodeKind::Drift,
+        EpisodeKind::Stuck,
+        EpisodeKind::NoiseBurst,
+        EpisodeKind::Silence,
+        EpisodeKind::Zscore,
+        EpisodeKind::Group,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EpisodeKind::Spike => "spike",
+            EpisodeKind::LevelShift => "level_shift",
+            EpisodeKind::Drift => "drift",
+            EpisodeKind::Stuck => "stuck",
+            EpisodeKind::NoiseBurst => "noise_burst",
+            EpisodeKind::Silence => "silence",
+            EpisodeKind::Zscore => "zscore",
+            EpisodeKind::Group => "group",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EpisodeKind> {
+        EpisodeKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// A short word for narrow screens.
+    pub fn label(self) -> &'static str {
+        match self {
+            EpisodeKind::Spike => "spike",
+            EpisodeKind::LevelShift => "shift",
+            EpisodeKind::Drift => "drift",
+            EpisodeKind::Stuck => "stuck",
+            EpisodeKind::NoiseBurst => "noisy",
+            EpisodeKind::Silence => "silent",
+            EpisodeKind::Zscore => "z",
+            EpisodeKind::Group => "group",
+        }
+    }
+}
+
+/// How far past its threshold an episode went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Peak below twice the threshold.
+    Minor,
+    /// Peak at twice the threshold or more.
+    Major,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+        }
+    }
+}
+
+/// One detector's verdict on one reading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub kind: EpisodeKind,
+    /// When the anomalous reading (or silence) began; a spike is found one reading late.
+    pub at: DateTime<Utc>,
+    /// The statistic in units of its threshold's scale (e.g. 9.3 σ).
+    pub score: f64,
+    pub threshold: f64,
+    pub reason: String,
+}
+
+/// An anomaly that lasts: opened by a finding, closed after a run of normal readings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episode {
+    pub kind: EpisodeKind,
+    pub start: DateTime<Utc>,
+    /// The last abnormal reading; the episode's end once it is closed.
+    pub last: DateTime<Utc>,
+    pub closed: bool,
+    pub peak: f64,
+    pub threshold: f64,
+    /// The reason of the finding that opened it (or of the peak, for the same kind).
+    pub reason: String,
+    /// Normal readings in a row since the last abnormal one.
+    pub calm: usize,
+}
+
+impl Episode {
+    pub fn open(f: Finding) -> Episode {
+        Episode {
+            kind: f.kind,
+            start: f.at,
+            last: f.at,
+            closed: false,
+            peak: f.score,
+            threshold: f.threshold,
+            reason: f.reason,
+            calm: 0,
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        if self.peak.abs() >= 2.0 * self.threshold {
+            Severity::Major
+        } else {
+            Severity::Minor
+        }
+    }
+
+    pub fn end(&self) -> Option<DateTime<Utc>> {
+        self.closed.then_some(self.last)
+    }
+
+    /// Takes in a further finding while open: the peak and its reason follow the strongest,
+    /// and a spike followed by more of the same is a noise burst.
+    pub fn extend(&mut self, f: Finding) {
+        self.calm = 0;
+        self.last = self.last.max(f.at);
+        if self.kind == EpisodeKind::Spike && f.kind == EpisodeKind::NoiseBurst {
+            self.kind = EpisodeKind::NoiseBurst;
+            self.peak = f.score;
+            self.threshold = f.threshold;
+            self.reason = f.reason;
+        } else if f.kind == self.kind && f.score.abs() > self.peak.abs() {
+            self.peak = f.score;
+            self.reason = f.reason;
+        }
+    }
+}
+
+/// A small fixed ring of the latest values (no allocation after construction).
+#[derive(Debug, Clone)]
+struct Ring<const N: usize> {
+    v: [f64; N],
+    len: usize,
+    pos: usize,
+}
+
+impl<const N: usize> Default for Ring<N> {
+    fn default() -> Self {
+        Ring {
+            v: [0.0; N],
+            len: 0,
+            pos: 0,
+        }
+    }
+}
+
+impl<const N: usize> Ring<N> {
+    fn push(&mut self, x: f64) {
+        self.v[self.pos] = x;
+        self.pos = (self.pos + 1) % N;
+        self.len = (self.len + 1).min(N);
+    }
+
+    /// The i-th newest (0 = newest).
+    fn back(&self, i: usize) -> f64 {
+        self.v[(self.pos + N - 1 - i) % N]
+    }
+
+    fn full(&self) -> bool {
+        self.len == N
+    }
+
+    /// Oldest first.
+    fn ordered(&self) -> impl Iterator<Item = f64> + '_ {
+        (0..self.len).rev().map(move |i| self.back(i))
+    }
+}
+
+/// Mean |Δ| over the burst window, with the two largest left out so one spike cannot make a
+/// burst.
+fn trimmed_mean(r: &Ring<12>) -> f64 {
+    let (mut a, mut b, mut sum) = (0.0f64, 0.0f64, 0.0);
+    for x in r.ordered() {
+        sum += x;
+        if x > a {
+            b = a;
+            a = x;
+        } else if x > b {
+            b = x;
+        }
+    }
+    (sum - a - b) / (r.len.saturating_sub(2)).max(1) as f64
+}
+
+/// Smoothing of the residual (about the last 1/α readings).
+const LEVEL_ALPHA: f64 = 0.05;
+
+/// √(π/2): σ of a Gaussian from its mean absolute value.
+const MEAN_ABS_TO_SIGMA: f64 = 1.253_314_137_315_500_3;
+
+/// The per-series state of the default detectors.
+#[derive(Debug, Clone, Default)]
+pub struct Detector {
+    /// Readings seen.
+    n: u64,
+    /// The last two readings and their times, for the spike test.
+    prev: [f64; 2],
+    prev_at: [Option<DateTime<Utc>>; 2],
+    /// Learnt mean |Δ| of consecutive readings (the noise scale).
+    mean_abs_d: f64,
+    /// Clipped |Δ| of the latest readings, for the burst test.
+    burst: Ring<12>,
+    /// Readings in a row equal to the one before.
+    run: usize,
+    run_start: Option<DateTime<Utc>>,
+    /// Learnt share of readings equal to the one before.
+    p_same: f64,
+    /// The latest residuals against the zone consensus (median of three taken from them).
+    res3: Ring<3>,
+    /// The sensor's learnt offset from the consensus.
+    offset: f64,
+    /// Residual readings seen (those with a consensus).
+    res_n: u64,
+    /// Smoothed residual minus offset.
+    level: f64,
+    /// Learnt mean |level|.
+    level_scale: f64,
+    /// Median-of-three residuals minus offset, for telling a shift from a drift.
+    shape: Ring<24>,
+    /// Learnt seconds between readings.
+    pub interval: f64,
+    last_at: Option<DateTime<Utc>>,
+    /// Which episode kind is open on this series (set by the twin), so learning pauses.
+    pub open: Option<EpisodeKind>,
+}
+
+/// What the detectors make of one reading.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    pub findings: Vec<Finding>,
+    /// Some detector still sees the series as abnormal (below its firing threshold, above its
+    /// clearing one): an open episode stays open.
+    pub abnormal: bool,
+    /// The value to give the zone consensus, or `None` while this sensor is not to be trusted.
+    pub corrected: Option<f64>,
+}
+
+impl Detector {
+    pub fn readings(&self) -> u64 {
+        self.n
+    }
+
+    /// The learnt σ of consecutive differences.
+    pub fn noise(&self) -> f64 {
+        self.mean_abs_d * MEAN_ABS_TO_SIGMA
+    }
+
+    /// Judges reading `x` received at `at`; `consensus` is the zone's robust consensus before
+    /// this reading (None when the sensor has too few peers).
+    pub fn observe(
+        &mut self,
+        x: f64,
+        at: DateTime<Utc>,
+        consensus: Option<f64>,
+        cfg: &DetectorConfig,
+    ) -> Verdict {
+        let mut v = Verdict::default();
+        if !x.is_finite() {
+            return v;
+        }
+        self.n += 1;
+        let warm = self.n as usize > cfg.warmup;
+        let learning = self.open.is_none();
+        if let Some(last) = self.last_at {
+            let dt = (at - last).num_milliseconds() as f64 / 1000.0;
+            if dt >= 0.0 && dt.is_finite() {
+                if self.interval == 0.0 {
+                    self.interval = dt;
+                } else if learning {
+                    // Clipped so one long gap (a silence) does not teach a long interval.
+                    self.interval += (dt.min(3.0 * self.interval) - self.interval) / 20.0;
+                }
+            }
+        }
+        self.last_at = Some(at);
+
+        if self.n >= 2 {
+            let d = x - self.prev[1];
+            let ad = d.abs();
+            let same = ad == 0.0;
+            // The noise scale: a plain mean while warming up, then a clipped running mean.
+            if !warm {
+                let k = (self.n - 1) as f64;
+                self.mean_abs_d += (ad - self.mean_abs_d) / k;
+                self.p_same += (f64::from(u8::from(same)) - self.p_same) / k;
+            } else if learning {
+                let clip = 4.0 * self.mean_abs_d.max(f64::MIN_POSITIVE);
+                self.mean_abs_d += (ad.min(clip) - self.mean_abs_d) / 500.0;
+                self.p_same += (f64::from(u8::from(same)) - self.p_same) / 500.0;
+            }
+            // Floor: a sensor that never changed has no scale yet; a tiny relative one.
+            let floor = 1e-9 * x.abs().max(1.0);
+            let scale = self.mean_abs_d.max(floor);
+            self.burst.push(ad.min(8.0 * scale));
+
+            if same {
+                if self.run == 0 {
+                    self.run_start = self.prev_at[1];
+                }
+                self.run += 1;
+            } else {
+                self.run = 0;
+            }
+
+            if warm {
+                self.judge_stuck(x, cfg, &mut v);
+                let burst_ratio = trimmed_mean(&self.burst) / scale;
+                if self.burst.full() && burst_ratio > cfg.burst {
+                    v.findings.push(Finding {
+                        kind: EpisodeKind::NoiseBurst,
+                        at,
+                        score: burst_ratio,
+                        threshold: cfg.burst,
+                        reason: format!(
+                            "readings jump {burst_ratio:.1}× more than usual (mean step {:.3}, usual {:.3})",
+                            trimmed_mean(&self.burst),
+                            scale
+                        ),
+                    });
+                } else if burst_ratio > cfg.burst * 0.6 {
+                    v.abnormal = true;
+                }
+                // Spike: the previous reading stood out from both its neighbours, which agree.
+                if self.n >= 3 {
+                    let (x2, x1) = (self.prev[0], self.prev[1]);
+                    let (a, b) = (x1 - x2, x1 - x);
+                    let sigma = scale * MEAN_ABS_TO_SIGMA;
+                    let small = a.abs().min(b.abs());
+                    let score = small / sigma;
+                    if a.signum() == b.signum()
+                        && score > cfg.spike
+                        && (x - x2).abs() < 0.5 * small
+                        && burst_ratio <= cfg.burst
+                    {
+                        let base = 0.5 * (x2 + x);
+                        v.findings.push(Finding {
+                            kind: EpisodeKind::Spike,
+                            at: self.prev_at[1].unwrap_or(at),
+                            score,
+                            threshold: cfg.spike,
+                            reason: format!(
+                                "one reading of {x1} stood {:+.3} from its neighbours ({score:.1}σ of its usual steps)",
+                                x1 - base
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+
+        self.residual(x, at, consensus, warm, cfg, &mut v);
+
+        self.prev = [self.prev[1], x];
+        self.prev_at = [self.prev_at[1], Some(at)];
+        // The consensus takes this sensor unless something about it is off.
+        if v.findings.is_empty() && self.open.is_none() && self.run < cfg.stuck_min {
+            v.corrected = Some(x - self.offset);
+        }
+        v
+    }
+
+    fn judge_stuck(&mut self, x: f64, cfg: &DetectorConfig, v: &mut Verdict) {
+        if self.run == 0 {
+            return;
+        }
+        // Runs as unlikely as `stuck_probability` given how often this sensor repeats.
+        let p = self.p_same.clamp(0.01, 0.99);
+        let needed = ((cfg.stuck_probability.ln() / p.ln()).ceil() as usize).max(cfg.stuck_min);
+        if self.run >= needed {
+            v.findings.push(Finding {
+                kind: EpisodeKind::Stuck,
+                at: self.run_start.unwrap_or_default(),
+                score: self.run as f64 / needed as f64,
+                threshold: 1.0,
+                reason: format!(
+                    "the same value {x} {} times in a row (this sensor repeats {:.0}% of readings)",
+                    self.run + 1,
+                    self.p_same * 100.0
+                ),
+            });
+        } else if self.open == Some(EpisodeKind::Stuck) {
+            v.abnormal = true;
+        }
+    }
+
+    fn residual(
+        &mut self,
+        x: f64,
+        at: DateTime<Utc>,
+        consensus: Option<f64>,
+        warm: bool,
+        cfg: &DetectorConfig,
+        v: &mut Verdict,
+    ) {
+        let Some(c) = consensus else { return };
+        let e = x - c;
+        if !e.is_finite() {
+            return;
+        }
+        self.res_n += 1;
+        self.res3.push(e);
+        let med = if self.res3.full() {
+            let (a, b, c) = (self.res3.v[0], self.res3.v[1], self.res3.v[2]);
+            a.max(b).min(a.min(b).max(c))
+        } else {
+            e
+        };
+        let n = self.res_n as f64;
+        let learning = self.open.is_none();
+        // Offsets and the residual's scale need longer than the other detectors: the residual
+        // wanders slowly, and a scale learnt from too short a stretch is too small.
+        let warmup = 2 * cfg.warmup as u64;
+        if self.res_n <= warmup {
+            // The offset first, as a plain mean …
+            self.offset += (med - self.offset) / n;
+            self.level = med - self.offset;
+            self.shape.push(self.level);
+            return;
+        }
+        let dev = med - self.offset;
+        self.shape.push(dev);
+        self.level += LEVEL_ALPHA * (dev - self.level);
+        if self.res_n <= 4 * warmup {
+            // … then the scale of the smoothed residual, also as a plain mean.
+            let k = (self.res_n - warmup) as f64;
+            self.level_scale += (self.level.abs() - self.level_scale) / k;
+            self.offset += (med - self.offset) / n;
+            return;
+        }
+        let scale = self.level_scale.max(1e-9 * c.abs().max(1.0));
+        let z = self.level / scale;
+        if learning {
+            // The scale from every reading outside episodes (clipped, not truncated: learning
+            // only from calm readings would shrink it step by step). The offset only while
+            // calm: a calibration that creeps is followed over hours, a fault is not absorbed.
+            self.level_scale += (self.level.abs().min(4.0 * scale) - self.level_scale) / 1000.0;
+            if z.abs() < cfg.level_clear {
+                self.offset += (med - self.offset) / 2000.0;
+            }
+        }
+        if !warm {
+            return;
+        }
+        if z.abs() > cfg.level && self.run < cfg.stuck_min {
+            let kind = self.shape_kind();
+            let word = if kind == EpisodeKind::Drift {
+                "drifted"
+            } else {
+                "shifted"
+            };
+            v.findings.push(Finding {
+                kind,
+                at,
+                score: z,
+                threshold: cfg.level,
+                reason: format!(
+                    "{word} {:+.3} from its usual offset {:+.3} to the zone consensus ({:.1}× the usual wander {:.3})",
+                    self.level, self.offset, z.abs(), scale
+                ),
+            });
+        } else if z.abs() > cfg.level_clear
+            && matches!(
+                self.open,
+                Some(EpisodeKind::LevelShift | EpisodeKind::Drift)
+            )
+        {
+            v.abnormal = true;
+        }
+    }
+
+    /// A shift or a drift? A deviation already there before the last 24 readings built up
+    /// slowly (a jump would have fired at once): a drift. Otherwise the better fit of a step
+    /// and a straight line over those readings decides.
+    fn shape_kind(&self) -> EpisodeKind {
+        let xs: Vec<f64> = self.shape.ordered().collect();
+        let n = xs.len();
+        if n < 8 {
+            return EpisodeKind::LevelShift;
+        }
+        let head = xs[..4].iter().sum::<f64>() / 4.0;
+        let tail = xs[n - 4..].iter().sum::<f64>() / 4.0;
+        if (tail - head).abs() < 0.5 * tail.abs() {
+            return EpisodeKind::Drift;
+        }
+        // Straight line, least squares.
+        let nf = n as f64;
+        let mx = (nf - 1.0) / 2.0;
+        let my = xs.iter().sum::<f64>() / nf;
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for (i, y) in xs.iter().enumerate() {
+            let dx = i as f64 - mx;
+            sxy += dx * (y - my);
+            sxx += dx * dx;
+        }
+        let slope = sxy / sxx;
+        let sse_line: f64 = xs
+            .iter()
+            .enumerate()
+            .map(|(i, y)| (y - (my + slope * (i as f64 - mx))).powi(2))
+            .sum();
+        // Best single step, by prefix sums.
+        let total: f64 = xs.iter().sum();
+        let total2: f64 = xs.iter().map(|y| y * y).sum();
+        let (mut s, mut s2) = (0.0, 0.0);
+        let mut sse_step = f64::INFINITY;
+        for (k, y) in xs.iter().enumerate().take(n - 1) {
+            s += y;
+            s2 += y * y;
+            let (l, r) = ((k + 1) as f64, (n - k - 1) as f64);
+            let left = s2 - s * s / l;
+            let right = (total2 - s2) - (total - s) * (total - s) / r;
+            sse_step = sse_step.min(left + right);
+        }
+        if sse_step <= sse_line {
+            EpisodeKind::LevelShift
+        } else {
+            EpisodeKind::Drift
+        }
+    }
+
+    /// Silence at `now`: the reading due after the last one is long overdue.
+    pub fn silence(
+        &self,
+        last_seen: DateTime<Utc>,
+        now: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<Finding> {
+        if (self.n as usize) < cfg.warmup.min(10) || self.interval <= 0.0 {
+            return None;
+        }
+        let quiet = (now - last_seen).num_milliseconds() as f64 / 1000.0;
+        let limit = (cfg.silence_intervals * self.interval).max(cfg.silence_min_s);
+        (quiet > limit).then(|| Finding {
+            kind: EpisodeKind::Silence,
+            at: last_seen + chrono::Duration::milliseconds((self.interval * 1000.0).round() as i64),
+            score: quiet / self.interval,
+            threshold: cfg.silence_intervals,
+            reason: format!(
+                "no reading for {quiet:.0} s while it usually sends every {:.1} s",
+                self.interval
+            ),
+        })
+    }
+}
+
+/// Median of a slice (reordered in place); None when empty.
+fn median(xs: &mut [f64]) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    let mid = xs.len() / 2;
+    let (_, m, _) = xs.select_nth_unstable_by(mid, f64::total_cmp);
+    let m = *m;
+    if xs.len() % 2 == 1 {
+        Some(m)
+    } else {
+        let lower = xs[..mid].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Some(0.5 * (lower + m))
+    }
+}
+
+/// A process change: the whole zone moved together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessChange {
+    pub start: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    pub closed: bool,
+    /// Consensus change over the horizon when it opened, and the largest since.
+    pub change: f64,
+    pub peak: f64,
+    pub sensors: usize,
+    pub reason: String,
+    calm: usize,
+}
+
+/// The robust consensus of a zone's sensors (median of offset-corrected latest readings),
+/// and the process-change detector on it.
+#[derive(Debug, Clone, Default)]
+pub struct Consensus {
+    /// Series indices in the twin.
+    pub members: Vec<usize>,
+    /// Latest corrected reading of each member, its time, and whether it counts.
+    latest: Vec<(f64, DateTime<Utc>, bool)>,
+    value: Option<f64>,
+    since: usize,
+    scratch: Vec<f64>,
+    /// (time, consensus), about one a second at most, for the last few minutes.
+    history: VecDeque<(DateTime<Utc>, f64)>,
+    /// Learnt mean |change over the horizon|.
+    change_scale: f64,
+    changes_seen: u64,
+    pub current: Option<ProcessChange>,
+    /// Every process change so far (bounded).
+    pub past: VecDeque<ProcessChange>,
+}
+
+/// How far back the process-change detector compares the consensus.
+const HORIZON_S: i64 = 120;
+/// Members needed for a consensus.
+pub const CONSENSUS_MIN: usize = 3;
+/// Process changes kept per zone.
+const PAST_CHANGES: usize = 16;
+
+/// What a consensus update found about the zone.
+#[derive(Debug, PartialEq)]
+pub enum ZoneNews {
+    Started(ProcessChange),
+    Ended(ProcessChange),
+}
+
+impl Consensus {
+    pub fn add_member(&mut self, idx: usize, at: DateTime<Utc>) {
+        self.members.push(idx);
+        self.latest.push((f64::NAN, at, false));
+    }
+
+    /// Replaces member indices (after eviction); `keep[i]` is the new index of member i.
+    pub fn remap(&mut self, remap: &[Option<usize>]) {
+        let mut members = Vec::new();
+        let mut latest = Vec::new();
+        for (m, l) in self.members.iter().zip(&self.latest) {
+            if let Some(new) = remap[*m] {
+                members.push(new);
+                latest.push(*l);
+            }
+        }
+        self.members = members;
+        self.latest = latest;
+        self.since = usize::MAX / 2;
+    }
+
+    /// The consensus for judging a member (None with too few peers reporting).
+    pub fn value(&self) -> Option<f64> {
+        self.value
+    }
+
+    /// Records member `idx`'s reading (`corrected` None: it does not count for now), and
+    /// re-evaluates the consensus at most once per sixteenth of the group.
+    pub fn update(
+        &mut self,
+        idx: usize,
+        corrected: Option<f64>,
+        at: DateTime<Utc>,
+        interval: f64,
+        cfg: &DetectorConfig,
+    ) -> Option<ZoneNews> {
+        if let Some(pos) = self.members.iter().position(|&m| m == idx) {
+            self.latest[pos] = match corrected {
+                Some(c) => (c, at, true),
+                None => (self.latest[pos].0, at, false),
+            };
+        }
+        self.since += 1;
+        if self.since < (self.members.len() / 16).max(1) {
+            return None;
+        }
+        self.since = 0;
+        // Members that have not reported for a while do not vote.
+        let fresh = (interval * 5.0).max(30.0);
+        self.scratch.clear();
+        for &(v, t, ok) in &self.latest {
+            if ok && v.is_finite() && ((at - t).num_milliseconds() as f64 / 1000.0) <= fresh {
+                self.scratch.push(v);
+            }
+        }
+        let voters = self.scratch.len();
+        self.value = if voters >= CONSENSUS_MIN {
+            median(&mut self.scratch)
+        } else {
+            None
+        };
+        let c = self.value?;
+        self.process(c, at, voters, cfg)
+    }
+
+    fn process(
+        &mut self,
+        c: f64,
+        at: DateTime<Utc>,
+        voters: usize,
+        cfg: &DetectorConfig,
+    ) -> Option<ZoneNews> {
+        if self
+            .history
+            .back()
+            .is_none_or(|(t, _)| (at - *t).num_milliseconds() >= 1000)
+        {
+            self.history.push_back((at, c));
+        }
+        while self
+            .history
+            .front()
+            .is_some_and(|(t, _)| (at - *t).num_seconds() > 2 * HORIZON_S + 30)
+        {
+            self.history.pop_front();
+        }
+        while self.history.len() > 4 * HORIZON_S as usize + 60 {
+            self.history.pop_front();
+        }
+        // The consensus one and two horizons ago: the change over the last horizon minus the
+        // one before, so a slow cycle (whose pace barely changes in minutes) is not a change.
+        let at_least = |secs: i64| {
+            self.history
+                .iter()
+                .rev()
+                .find(|(t, _)| (at - *t).num_seconds() >= secs)
+                .copied()
+        };
+        let (t0, c0) = at_least(HORIZON_S)?;
+        let (t00, c00) = at_least(2 * HORIZON_S)?;
+        if (at - t00).num_seconds() > 2 * HORIZON_S + 30 {
+            return None;
+        }
+        let change = (c - c0) - (c0 - c00);
+        self.changes_seen += 1;
+        // A plain mean over the first ten minutes or so, then a clipped running mean.
+        const WARM: u64 = 600;
+        let open = self.current.is_some();
+        if self.changes_seen <= WARM {
+            self.change_scale += (change.abs() - self.change_scale) / self.changes_seen as f64;
+            return None;
+        }
+        let scale = self.change_scale.max(1e-9 * c.abs().max(1.0));
+        let ratio = change / scale;
+        if !open {
+            self.change_scale += (change.abs().min(4.0 * scale) - self.change_scale) / 2000.0;
+        }
+        match &mut self.current {
+            None if ratio.abs() > cfg.process => {
+                let p = ProcessChange {
+                    start: t0,
+                    last: at,
+                    closed: false,
+                    change: c - c0,
+                    peak: c - c0,
+                    sensors: voters,
+                    reason: format!(
+                        "the zone's consensus moved {:+.3} in {} s, {:.0}× faster than its usual pace allows, {voters} sensors together",
+                        c - c0,
+                        (at - t0).num_seconds(),
+                        ratio.abs()
+                    ),
+                    calm: 0,
+                };
+                self.current = Some(p.clone());
+                Some(ZoneNews::Started(p))
+            }
+            Some(p) => {
+                if ratio.abs() > cfg.process / 2.0 {
+                    p.calm = 0;
+                    p.last = at;
+                    if (c - c0).abs() > p.peak.abs() {
+                        p.peak = c - c0;
+                    }
+                    None
+                } else {
+                    p.calm += 1;
+                    // Calm for a whole horizon: over.
+                    if (at - p.last).num_seconds() >= HORIZON_S {
+                        let mut p = self.current.take()?;
+                        p.closed = true;
+                        if self.past.len() == PAST_CHANGES {
+                            self.past.pop_front();
+                        }
+                        self.past.push_back(p.clone());
+                        Some(ZoneNews::Ended(p))
+                    } else {
+                        None
+                    }
+                }
+            }
+            None => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use fastrand::Rng;
+
+    fn t(sec: f64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000, 0).unwrap()
+            + chrono::Duration::milliseconds((sec * 1000.0) as i64)
+    }
+
+    fn gauss(rng: &mut Rng) -> f64 {
+        crate::sim::sensors::gaussian(rng, 1.0)
+    }
+
+    /// Autocorrelated noise (AR(1), φ 0.8, σ 0.1) on a slow cycle: what healthy looks like.
+    fn healthy(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Rng::with_seed(seed);
+        let mut ar = 0.0;
+        (0..n)
+            .map(|i| {
+                ar = 0.8 * ar + 0.06 * gauss(&mut rng);
+                21.0 + 1.5 * (i as f64 / 720.0 * std::f64::consts::TAU).sin() + ar
+            })
+            .collect()
+    }
+
+    /// Runs one sensor alone; returns every finding's (reading index, kind).
+    fn run_alone(xs: &[f64]) -> Vec<(usize, EpisodeKind)> {
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut out = Vec::new();
+        for (i, &x) in xs.iter().enumerate() {
+            for f in d.observe(x, t(i as f64 * 5.0), None, &cfg).findings {
+                out.push((i, f.kind));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn quiet_on_autocorrelated_noise_with_a_cycle() {
+        for seed in 0..20 {
+            assert_eq!(run_alone(&healthy(3000, seed)), [], "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn spike_found_one_reading_late_and_named() {
+        let mut xs = healthy(400, 1);
+        xs[200] += 3.0;
+        let found = run_alone(&xs);
+        assert_eq!(found, [(201, EpisodeKind::Spike)]);
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut spike_at = None;
+        for (i, &x) in xs.iter().enumerate() {
+            if let Some(f) = d.observe(x, t(i as f64), None, &cfg).findings.pop() {
+                spike_at = Some(f.at);
+                assert!(f.reason.contains("neighbours"), "{}", f.reason);
+            }
+        }
+        assert_eq!(
+            spike_at,
+            Some(t(200.0)),
+            "dated at the spike, not at its discovery"
+        );
+    }
+
+    #[test]
+    fn stuck_found_also_while_peers_move() {
+        let mut xs = healthy(600, 2);
+        let held = xs[300];
+        for x in &mut xs[300..360] {
+            *x = held;
+        }
+        let found = run_alone(&xs);
+        assert!(!found.is_empty());
+        assert!(
+            found.iter().all(|(_, k)| *k == EpisodeKind::Stuck),
+            "{found:?}"
+        );
+        assert!(found[0].0 <= 300 + 7, "{found:?}");
+    }
+
+    #[test]
+    fn a_sensor_that_often_repeats_is_not_stuck_for_that() {
+        // Quantised to 0.1 with σ 0.03: most readings equal the one before.
+        let mut rng = Rng::with_seed(4);
+        let xs: Vec<f64> = (0..3000)
+            .map(|_| ((21.0 + 0.03 * gauss(&mut rng)) * 10.0).round() / 10.0)
+            .collect();
+        assert!(
+            run_alone(&xs).iter().all(|(_, k)| *k != EpisodeKind::Stuck),
+            "{:?}",
+            run_alone(&xs)
+        );
+    }
+
+    #[test]
+    fn noise_burst_found_and_named() {
+        let mut xs = healthy(600, 3);
+        let mut rng = Rng::with_seed(9);
+        for x in &mut xs[300..360] {
+            *x += 0.8 * gauss(&mut rng);
+        }
+        let found = run_alone(&xs);
+        assert!(
+            found
+                .iter()
+                .any(|(i, k)| *k == EpisodeKind::NoiseBurst && *i < 320),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().all(|(i, _)| (300..380).contains(i)),
+            "{found:?}"
+        );
+    }
+
+    /// Four sensors sharing a zone signal, each with its own offset and AR noise; `fault`
+    /// changes sensor 0's reading i; `zone` adds to everyone's.
+    fn run_zone(
+        n: usize,
+        seed: u64,
+        fault: impl Fn(usize, f64) -> f64,
+        zone: impl Fn(usize) -> f64,
+    ) -> (Vec<(usize, usize, EpisodeKind)>, Vec<ZoneNews>) {
+        let cfg = DetectorConfig::default();
+        let mut rng = Rng::with_seed(seed);
+        let offsets = [0.4, -0.3, 0.1, -0.2];
+        let mut ar = [0.0; 4];
+        let mut det: Vec<Detector> = (0..4).map(|_| Detector::default()).collect();
+        let mut g = Consensus::default();
+        for i in 0..4 {
+            g.add_member(i, t(0.0));
+        }
+        let (mut found, mut news) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            for s in 0..4 {
+                ar[s] = 0.85 * ar[s] + 0.05 * gauss(&mut rng);
+                let base = 20.0
+                    + 2.0 * (i as f64 / 1440.0 * std::f64::consts::TAU).sin()
+                    + zone(i)
+                    + offsets[s]
+                    + ar[s];
+                let x = if s == 0 { fault(i, base) } else { base };
+                let at = t(i as f64 * 5.0 + s as f64);
+                let v = det[s].observe(x, at, g.value(), &cfg);
+                for f in &v.findings {
+                    found.push((i, s, f.kind));
+                }
+                if !v.findings.is_empty() {
+                    det[s].open = Some(v.findings[0].kind);
+                }
+                if let Some(z) = g.update(s, v.corrected, at, det[s].interval, &cfg) {
+                    news.push(z);
+                }
+            }
+        }
+        (found, news)
+    }
+
+    #[test]
+    fn quiet_on_a_zone_with_offsets_and_a_cycle() {
+        for seed in 0..10 {
+            let (found, news) = run_zone(2000, seed, |_, x| x, |_| 0.0);
+            assert_eq!(found, [], "seed {seed}");
+            assert_eq!(news, [], "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn zone_wide_change_is_a_process_change_not_a_faulty_sensor() {
+        // Heating on at reading 1000: +3 over about ten minutes, for everyone.
+        let heat = |i: usize| {
+            if i < 1000 {
+                0.0
+            } else {
+                3.0 * (1.0 - (-((i - 1000) as f64) / 40.0).exp())
+            }
+        };
+        let (found, news) = run_zone(1800, 5, |_, x| x, heat);
+        assert_eq!(found, []);
+        assert!(
+            matches!(news.first(), Some(ZoneNews::Started(p)) if p.change > 0.0),
+            "{news:?}"
+        );
+        assert_eq!(
+            news.iter()
+                .filter(|n| matches!(n, ZoneNews::Started(_)))
+                .count(),
+            1,
+            "shown once: {news:?}"
+        );
+        // A door opened: a step of −2 for everyone at once.
+        let door = |i: usize| if i >= 900 { -2.0 } else { 0.0 };
+        let (found, news) = run_zone(1500, 6, |_, x| x, door);
+        assert_eq!(found, []);
+        assert!(matches!(news.first(), Some(ZoneNews::Started(p)) if p.change < 0.0));
+    }
+
+    #[test]
+    fn level_shift_of_one_sensor_found_and_named() {
+        let (found, _) = run_zone(1500, 7, |i, x| if i >= 800 { x + 1.0 } else { x }, |_| 0.0);
+        let first = found.first().expect("found");
+        assert_eq!(first.1, 0, "{found:?}");
+        assert_eq!(first.2, EpisodeKind::LevelShift, "{found:?}");
+        assert!((800..806).contains(&first.0), "{found:?}");
+    }
+
+    #[test]
+    fn slow_drift_of_one_sensor_found_and_named() {
+        // 2 °C an hour at 5-second readings.
+        let rate = 2.0 / 720.0;
+        let (found, _) = run_zone(
+            1800,
+            8,
+            |i, x| {
+                x + if i >= 800 {
+                    (i - 800) as f64 * rate
+                } else {
+                    0.0
+                }
+            },
+            |_| 0.0,
+        );
+        let first = found.first().expect("found");
+        assert_eq!((first.1, first.2), (0, EpisodeKind::Drift), "{found:?}");
+        assert!(first.0 < 800 + 360, "within half an hour: {found:?}");
+    }
+
+    #[test]
+    fn silence_after_many_intervals() {
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        for i in 0..50 {
+            d.observe(20.0 + (i % 3) as f64 * 0.1, t(i as f64 * 5.0), None, &cfg);
+        }
+        let last = t(49.0 * 5.0);
+        assert_eq!(
+            d.silence(last, last + chrono::Duration::seconds(20), &cfg),
+            None
+        );
+        let f = d
+            .silence(last, last + chrono::Duration::seconds(26), &cfg)
+            .unwrap();
+        assert_eq!(f.kind, EpisodeKind::Silence);
+        assert_eq!(f.at, last + chrono::Duration::seconds(5));
+    }
+
+    #[test]
+    fn episodes_close_with_hysteresis_and_a_spike_that_repeats_is_a_burst() {
+        let f = |kind, sec, score| Finding {
+            kind,
+            at: t(sec),
+            score,
+            threshold: 6.0,
+            reason: String::new(),
+        };
+        let mut e = Episode::open(f(EpisodeKind::Spike, 1.0, 7.0));
+        assert_eq!(e.severity(), Severity::Minor);
+        e.extend(f(EpisodeKind::NoiseBurst, 5.0, 13.0));
+        assert_eq!(
+            (e.kind, e.last, e.severity()),
+            (EpisodeKind::NoiseBurst, t(5.0), Severity::Major)
+        );
+        assert_eq!(e.end(), None);
+    }
+
+    #[test]
+    fn config_is_validated() {
+        assert!(DetectorConfig::default().validate().is_ok());
+        let bad = DetectorConfig {
+            level_clear: 8.0,
+            ..DetectorConfig::default()
+        };
+        assert!(bad.validate().is_err());
+        let bad = DetectorConfig {
+            spike: f64::NAN,
+            ..DetectorConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("spike"));
+    }
+}
+#[cfg(test)]
+mod probe {
+    use super::*;
+    #[test]
+    fn probe_zone() {
+        let cfg = DetectorConfig {
+            level: 1e9,
+            level_clear: 1e8,
+            ..DetectorConfig::default()
+        };
+        for seed in 0..10 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let offsets = [0.4, -0.3, 0.1, -0.2];
+            let mut ar = [0.0; 4];
+            let mut det: Vec<Detector> = (0..4).map(|_| Detector::default()).collect();
+            let mut g = Consensus::default();
+            let t0 = chrono::DateTime::<Utc>::UNIX_EPOCH;
+            for i in 0..4 {
+                g.add_member(i, t0);
+            }
+            let mut mx = [(0.0f64, 0usize); 4];
+            for i in 0..2000usize {
+                for s in 0..4 {
+                    ar[s] = 0.85 * ar[s] + 0.05 * crate::sim::sensors::gaussian(&mut rng, 1.0);
+                    let x = 20.0
+                        + 2.0 * (i as f64 / 1440.0 * std::f64::consts::TAU).sin()
+                        + offsets[s]
+                        + ar[s];
+                    let at = t0 + chrono::Duration::seconds(i as i64 * 5 + s as i64);
+                    let v = det[s].observe(x, at, g.value(), &cfg);
+                    g.update(s, v.corrected, at, det[s].interval, &cfg);
+                    let d = &det[s];
+                    if seed == 5 && s == 2 && (1300..1345).contains(&i) {
+                        println!(
+                            "{i} x {x:.3} c {:?} e {:+.3} lvl {:+.3} sc {:.4} off {:.3} f {}",
+                            g.value(),
+                            x - g.value().unwrap_or(0.0),
+                            d.level,
+                            d.level_scale,
+                            d.offset,
+                            v.findings.len()
+                        );
+                    }
+                    if d.res_n > 240 {
+                        let z = (d.level / d.level_scale).abs();
+                        if z > mx[s].0 {
+                            mx[s] = (z, i);
+                        }
+                    }
+                }
+            }
+            println!("seed {seed} max z {:?}", mx);
+        }
+    }
+}
