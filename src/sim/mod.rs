@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod broker;
+pub mod eval;
 pub mod factory;
 pub mod offline;
 pub mod sensors;

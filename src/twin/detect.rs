@@ -250,7 +250,12 @@ impl Episode {
     pub fn extend(&mut self, f: Finding) {
         self.calm = 0;
         self.last = self.last.max(f.at);
-        if self.kind == EpisodeKind::Spike && f.kind == EpisodeKind::NoiseBurst {
+        // A burst explains the spikes and the wobble of the residual that came first.
+        if matches!(
+            self.kind,
+            EpisodeKind::Spike | EpisodeKind::LevelShift | EpisodeKind::Drift
+        ) && f.kind == EpisodeKind::NoiseBurst
+        {
             self.kind = EpisodeKind::NoiseBurst;
             self.peak = f.score;
             self.threshold = f.threshold;
@@ -318,6 +323,11 @@ fn trimmed_mean(r: &Ring<12>) -> f64 {
     (sum - a - b) / (r.len.saturating_sub(2)).max(1) as f64
 }
 
+/// How fast the residual's scale follows a change (seconds).
+const SCALE_TAU_S: f64 = 2.0 * 3600.0;
+/// How fast a sensor's offset from its zone follows a slow calibration creep (seconds).
+const OFFSET_TAU_S: f64 = 6.0 * 3600.0;
+
 /// Smoothing of the residual (about the last 1/α readings).
 const LEVEL_ALPHA: f64 = 0.05;
 
@@ -351,8 +361,18 @@ pub struct Detector {
     level: f64,
     /// Learnt mean |level|.
     level_scale: f64,
-    /// Median-of-three residuals minus offset, for telling a shift from a drift.
-    shape: Ring<24>,
+    /// Readings the scale was learnt from while warming up, and seconds of residuals seen.
+    scale_n: u64,
+    res_secs: f64,
+    /// Running sums of the residual since it last left its calm band (n, Σk, Σk², Σy,
+    /// Σky), for telling a shift from a drift by the trend within the excursion.
+    excursion: [f64; 5],
+    /// Smallest change between two readings seen (the sensor's resolution).
+    resolution: f64,
+    /// The zone consensus when the current run of identical readings began.
+    run_consensus: Option<f64>,
+    /// The zone consensus at the previous reading.
+    prev_consensus: Option<f64>,
     /// Learnt seconds between readings.
     pub interval: f64,
     last_at: Option<DateTime<Utc>>,
@@ -410,10 +430,18 @@ impl Detector {
         }
         self.last_at = Some(at);
 
+        let zone_step = match (consensus, self.prev_consensus) {
+            (Some(now), Some(then)) => now - then,
+            _ => 0.0,
+        };
+        self.prev_consensus = consensus;
         if self.n >= 2 {
             let d = x - self.prev[1];
-            let ad = d.abs();
-            let same = ad == 0.0;
+            let raw = d.abs();
+            let same = raw == 0.0;
+            // Steps are judged net of what the whole zone did meanwhile: heating switched on
+            // moves every sensor fast, which is not noise.
+            let ad = (d - zone_step).abs();
             // The noise scale: a plain mean while warming up, then a clipped running mean.
             if !warm {
                 let k = (self.n - 1) as f64;
@@ -424,14 +452,21 @@ impl Detector {
                 self.mean_abs_d += (ad.min(clip) - self.mean_abs_d) / 500.0;
                 self.p_same += (f64::from(u8::from(same)) - self.p_same) / 500.0;
             }
-            // Floor: a sensor that never changed has no scale yet; a tiny relative one.
-            let floor = 1e-9 * x.abs().max(1.0);
+            let ad_raw = raw;
+            if ad_raw > 0.0 && (self.resolution == 0.0 || ad_raw < self.resolution) {
+                self.resolution = ad_raw;
+            }
+            // Floor: a step of the sensor's resolution is never surprising (a coarse sensor
+            // that mostly repeats has a tiny mean step), and a sensor that never changed has
+            // a tiny relative scale.
+            let floor = (1e-9 * x.abs().max(1.0)).max(self.resolution);
             let scale = self.mean_abs_d.max(floor);
             self.burst.push(ad.min(8.0 * scale));
 
             if same {
                 if self.run == 0 {
                     self.run_start = self.prev_at[1];
+                    self.run_consensus = consensus;
                 }
                 self.run += 1;
             } else {
@@ -439,7 +474,8 @@ impl Detector {
             }
 
             if warm {
-                self.judge_stuck(x, cfg, &mut v);
+                let noise = scale * MEAN_ABS_TO_SIGMA;
+                self.judge_stuck(x, consensus, noise, cfg, &mut v);
                 let burst_ratio = trimmed_mean(&self.burst) / scale;
                 if self.burst.full() && burst_ratio > cfg.burst {
                     v.findings.push(Finding {
@@ -484,7 +520,9 @@ impl Detector {
             }
         }
 
-        self.residual(x, at, consensus, warm, cfg, &mut v);
+        let bursting =
+            self.burst.len >= 6 && trimmed_mean(&self.burst) > 0.6 * cfg.burst * self.mean_abs_d;
+        self.residual(x, at, consensus, warm && !bursting, cfg, &mut v);
 
         self.prev = [self.prev[1], x];
         self.prev_at = [self.prev_at[1], Some(at)];
@@ -495,24 +533,43 @@ impl Detector {
         v
     }
 
-    fn judge_stuck(&mut self, x: f64, cfg: &DetectorConfig, v: &mut Verdict) {
+    fn judge_stuck(
+        &mut self,
+        x: f64,
+        consensus: Option<f64>,
+        noise: f64,
+        cfg: &DetectorConfig,
+        v: &mut Verdict,
+    ) {
         if self.run == 0 {
             return;
         }
-        // Runs as unlikely as `stuck_probability` given how often this sensor repeats.
+        // Runs as unlikely as `stuck_probability` given how often this sensor repeats …
         let p = self.p_same.clamp(0.01, 0.99);
         let needed = ((cfg.stuck_probability.ln() / p.ln()).ceil() as usize).max(cfg.stuck_min);
-        if self.run >= needed {
+        // … or shorter runs while the zone moved well past what the sensor could hide in
+        // its resolution and noise.
+        let moved = match (consensus, self.run_consensus) {
+            (Some(now), Some(then)) => (now - then).abs(),
+            _ => 0.0,
+        };
+        let hide = 3.0 * self.resolution.max(noise);
+        let zone_moved = self.run >= cfg.stuck_min && moved > hide;
+        if self.run >= needed || zone_moved {
+            let why = if self.run >= needed {
+                format!(
+                    "this sensor repeats {:.0}% of readings",
+                    self.p_same * 100.0
+                )
+            } else {
+                format!("its zone moved {moved:.3} meanwhile")
+            };
             v.findings.push(Finding {
                 kind: EpisodeKind::Stuck,
                 at: self.run_start.unwrap_or_default(),
-                score: self.run as f64 / needed as f64,
+                score: (self.run as f64 / needed as f64).max(moved / hide.max(f64::MIN_POSITIVE)),
                 threshold: 1.0,
-                reason: format!(
-                    "the same value {x} {} times in a row (this sensor repeats {:.0}% of readings)",
-                    self.run + 1,
-                    self.p_same * 100.0
-                ),
+                reason: format!("the same value {x} {} times in a row ({why})", self.run + 1),
             });
         } else if self.open == Some(EpisodeKind::Stuck) {
             v.abnormal = true;
@@ -528,7 +585,16 @@ impl Detector {
         cfg: &DetectorConfig,
         v: &mut Verdict,
     ) {
-        let Some(c) = consensus else { return };
+        let Some(c) = consensus else {
+            // Too few peers to judge: an open shift or drift stays open (unknown is not over).
+            if matches!(
+                self.open,
+                Some(EpisodeKind::LevelShift | EpisodeKind::Drift)
+            ) {
+                v.abnormal = true;
+            }
+            return;
+        };
         let e = x - c;
         if !e.is_finite() {
             return;
@@ -543,41 +609,62 @@ impl Detector {
         };
         let n = self.res_n as f64;
         let learning = self.open.is_none();
+        self.res_secs += self.interval;
         // Offsets and the residual's scale need longer than the other detectors: the residual
-        // wanders slowly, and a scale learnt from too short a stretch is too small.
+        // wanders slowly, and a scale learnt from too short a stretch is too small. So the
+        // offset is learnt over 60 readings and 5 minutes at least, then the scale over 240
+        // readings and 20 minutes; meanwhile only a change three times past the threshold
+        // (on the provisional scale) is judged.
         let warmup = 2 * cfg.warmup as u64;
-        if self.res_n <= warmup {
+        if self.res_n <= warmup || self.res_secs < 300.0 {
             // The offset first, as a plain mean …
             self.offset += (med - self.offset) / n;
             self.level = med - self.offset;
-            self.shape.push(self.level);
             return;
         }
         let dev = med - self.offset;
-        self.shape.push(dev);
         self.level += LEVEL_ALPHA * (dev - self.level);
-        if self.res_n <= 4 * warmup {
+        let provisional = self.res_n <= 4 * warmup || self.res_secs < 1200.0;
+        let threshold = if provisional {
             // … then the scale of the smoothed residual, also as a plain mean.
-            let k = (self.res_n - warmup) as f64;
-            self.level_scale += (self.level.abs() - self.level_scale) / k;
+            self.scale_n += 1;
+            self.level_scale += (self.level.abs() - self.level_scale) / self.scale_n as f64;
             self.offset += (med - self.offset) / n;
-            return;
-        }
+            3.0 * cfg.level
+        } else {
+            cfg.level
+        };
         let scale = self.level_scale.max(1e-9 * c.abs().max(1.0));
         let z = self.level / scale;
-        if learning {
+        if z.abs() < cfg.level_clear {
+            self.excursion = [0.0; 5];
+        } else {
+            let [n, sk, skk, sy, sky] = &mut self.excursion;
+            let k = *n;
+            *n += 1.0;
+            *sk += k;
+            *skk += k * k;
+            *sy += dev;
+            *sky += k * dev;
+        }
+        if learning && !provisional {
             // The scale from every reading outside episodes (clipped, not truncated: learning
             // only from calm readings would shrink it step by step). The offset only while
             // calm: a calibration that creeps is followed over hours, a fault is not absorbed.
-            self.level_scale += (self.level.abs().min(4.0 * scale) - self.level_scale) / 1000.0;
+            // Rates by time, not by reading: a fault lasts minutes to hours whatever the
+            // publish interval, so a fast sensor must not learn its drift away sooner.
+            let dt = self.interval.max(1e-3);
+            let clip = 3.0 * scale;
+            self.level_scale +=
+                (self.level.abs().min(clip) - self.level_scale) * (dt / SCALE_TAU_S).min(0.01);
             if z.abs() < cfg.level_clear {
-                self.offset += (med - self.offset) / 2000.0;
+                self.offset += (med - self.offset) * (dt / OFFSET_TAU_S).min(0.005);
             }
         }
         if !warm {
             return;
         }
-        if z.abs() > cfg.level && self.run < cfg.stuck_min {
+        if z.abs() > threshold && self.run < cfg.stuck_min {
             let kind = self.shape_kind();
             let word = if kind == EpisodeKind::Drift {
                 "drifted"
@@ -588,7 +675,7 @@ impl Detector {
                 kind,
                 at,
                 score: z,
-                threshold: cfg.level,
+                threshold,
                 reason: format!(
                     "{word} {:+.3} from its usual offset {:+.3} to the zone consensus ({:.1}× the usual wander {:.3})",
                     self.level, self.offset, z.abs(), scale
@@ -604,53 +691,26 @@ impl Detector {
         }
     }
 
-    /// A shift or a drift? A deviation already there before the last 24 readings built up
-    /// slowly (a jump would have fired at once): a drift. Otherwise the better fit of a step
-    /// and a straight line over those readings decides.
+    /// A shift or a drift? Over the readings since the residual left its calm band, a shift
+    /// is flat (it left at once, at its new level) while a drift keeps a trend: the fitted
+    /// change across the excursion is then a large part of where it ends.
     fn shape_kind(&self) -> EpisodeKind {
-        let xs: Vec<f64> = self.shape.ordered().collect();
-        let n = xs.len();
-        if n < 8 {
+        let [n, sk, skk, sy, sky] = self.excursion;
+        if n < 3.0 {
             return EpisodeKind::LevelShift;
         }
-        let head = xs[..4].iter().sum::<f64>() / 4.0;
-        let tail = xs[n - 4..].iter().sum::<f64>() / 4.0;
-        if (tail - head).abs() < 0.5 * tail.abs() {
-            return EpisodeKind::Drift;
+        let sxx = skk - sk * sk / n;
+        if sxx <= 0.0 {
+            return EpisodeKind::LevelShift;
         }
-        // Straight line, least squares.
-        let nf = n as f64;
-        let mx = (nf - 1.0) / 2.0;
-        let my = xs.iter().sum::<f64>() / nf;
-        let (mut sxy, mut sxx) = (0.0, 0.0);
-        for (i, y) in xs.iter().enumerate() {
-            let dx = i as f64 - mx;
-            sxy += dx * (y - my);
-            sxx += dx * dx;
-        }
-        let slope = sxy / sxx;
-        let sse_line: f64 = xs
-            .iter()
-            .enumerate()
-            .map(|(i, y)| (y - (my + slope * (i as f64 - mx))).powi(2))
-            .sum();
-        // Best single step, by prefix sums.
-        let total: f64 = xs.iter().sum();
-        let total2: f64 = xs.iter().map(|y| y * y).sum();
-        let (mut s, mut s2) = (0.0, 0.0);
-        let mut sse_step = f64::INFINITY;
-        for (k, y) in xs.iter().enumerate().take(n - 1) {
-            s += y;
-            s2 += y * y;
-            let (l, r) = ((k + 1) as f64, (n - k - 1) as f64);
-            let left = s2 - s * s / l;
-            let right = (total2 - s2) - (total - s) * (total - s) / r;
-            sse_step = sse_step.min(left + right);
-        }
-        if sse_step <= sse_line {
-            EpisodeKind::LevelShift
-        } else {
+        let slope = (sky - sk * sy / n) / sxx;
+        let mean = sy / n;
+        let end = mean + slope * ((n - 1.0) - sk / n);
+        let change = slope * (n - 1.0);
+        if end.abs() > 0.0 && change / end > 0.3 {
             EpisodeKind::Drift
+        } else {
+            EpisodeKind::LevelShift
         }
     }
 
@@ -720,18 +780,22 @@ pub struct Consensus {
     value: Option<f64>,
     since: usize,
     scratch: Vec<f64>,
-    /// (time, consensus), about one a second at most, for the last few minutes.
-    history: VecDeque<(DateTime<Utc>, f64)>,
-    /// Learnt mean |change over the horizon|.
+    /// (time, consensus, running sum), one a second at most, for the last few minutes.
+    history: VecDeque<(DateTime<Utc>, f64, f64)>,
+    /// Learnt mean |change of pace|.
     change_scale: f64,
     changes_seen: u64,
+    change_secs: f64,
+    last_change_at: Option<DateTime<Utc>>,
     pub current: Option<ProcessChange>,
     /// Every process change so far (bounded).
     pub past: VecDeque<ProcessChange>,
 }
 
-/// How far back the process-change detector compares the consensus.
+/// How far back the process-change detector compares the consensus …
 const HORIZON_S: i64 = 120;
+/// … each time over a minute's mean.
+const WINDOW_S: i64 = 60;
 /// Members needed for a consensus.
 pub const CONSENSUS_MIN: usize = 3;
 /// Process changes kept per zone.
@@ -816,64 +880,76 @@ impl Consensus {
         voters: usize,
         cfg: &DetectorConfig,
     ) -> Option<ZoneNews> {
+        // At most one sample a second, with a running sum so that window means cost a search.
         if self
             .history
             .back()
-            .is_none_or(|(t, _)| (at - *t).num_milliseconds() >= 1000)
+            .is_none_or(|h| (at - h.0).num_milliseconds() >= 1000)
         {
-            self.history.push_back((at, c));
+            let sum = self.history.back().map_or(0.0, |h| h.2) + c;
+            self.history.push_back((at, c, sum));
         }
+        let keep = 2 * HORIZON_S + WINDOW_S + 30;
         while self
             .history
             .front()
-            .is_some_and(|(t, _)| (at - *t).num_seconds() > 2 * HORIZON_S + 30)
+            .is_some_and(|h| (at - h.0).num_seconds() > keep)
         {
             self.history.pop_front();
         }
-        while self.history.len() > 4 * HORIZON_S as usize + 60 {
+        while self.history.len() > 2 * keep as usize {
             self.history.pop_front();
         }
-        // The consensus one and two horizons ago: the change over the last horizon minus the
-        // one before, so a slow cycle (whose pace barely changes in minutes) is not a change.
-        let at_least = |secs: i64| {
-            self.history
-                .iter()
-                .rev()
-                .find(|(t, _)| (at - *t).num_seconds() >= secs)
-                .copied()
-        };
-        let (t0, c0) = at_least(HORIZON_S)?;
-        let (t00, c00) = at_least(2 * HORIZON_S)?;
-        if (at - t00).num_seconds() > 2 * HORIZON_S + 30 {
+        let first = self.history.front()?.0;
+        if (at - first).num_seconds() < 2 * HORIZON_S + WINDOW_S {
             return None;
         }
-        let change = (c - c0) - (c0 - c00);
+        // Mean consensus over the minute ending `ago` seconds before now.
+        let mean = |ago: i64| -> Option<f64> {
+            let end = at - chrono::Duration::seconds(ago);
+            let begin = end - chrono::Duration::seconds(WINDOW_S);
+            let i = self.history.partition_point(|h| h.0 <= begin);
+            let j = self.history.partition_point(|h| h.0 <= end);
+            if j <= i {
+                return None;
+            }
+            let before = if i == 0 { 0.0 } else { self.history[i - 1].2 };
+            Some((self.history[j - 1].2 - before) / (j - i) as f64)
+        };
+        let (a, b, c0) = (mean(0)?, mean(HORIZON_S)?, mean(2 * HORIZON_S)?);
+        // The change over the last two minutes minus the one before: a slow cycle, whose
+        // pace barely changes in minutes, is not a change.
+        let change = (a - b) - (b - c0);
+        let moved = a - b;
+        let dt = self.last_change_at.map_or(1.0, |l| {
+            ((at - l).num_milliseconds() as f64 / 1000.0).max(0.0)
+        });
+        self.last_change_at = Some(at);
         self.changes_seen += 1;
-        // A plain mean over the first ten minutes or so, then a clipped running mean.
-        const WARM: u64 = 600;
+        self.change_secs += dt;
         let open = self.current.is_some();
-        if self.changes_seen <= WARM {
+        // A plain mean over ten minutes (and 30 samples) at least, then a clipped running mean.
+        if self.change_secs < 600.0 || self.changes_seen < 30 {
             self.change_scale += (change.abs() - self.change_scale) / self.changes_seen as f64;
             return None;
         }
         let scale = self.change_scale.max(1e-9 * c.abs().max(1.0));
         let ratio = change / scale;
         if !open {
-            self.change_scale += (change.abs().min(4.0 * scale) - self.change_scale) / 2000.0;
+            self.change_scale +=
+                (change.abs().min(3.0 * scale) - self.change_scale) * (dt / SCALE_TAU_S).min(0.01);
         }
         match &mut self.current {
             None if ratio.abs() > cfg.process => {
                 let p = ProcessChange {
-                    start: t0,
+                    start: at - chrono::Duration::seconds(HORIZON_S + WINDOW_S / 2),
                     last: at,
                     closed: false,
-                    change: c - c0,
-                    peak: c - c0,
+                    change: moved,
+                    peak: moved,
                     sensors: voters,
                     reason: format!(
-                        "the zone's consensus moved {:+.3} in {} s, {:.0}× faster than its usual pace allows, {voters} sensors together",
-                        c - c0,
-                        (at - t0).num_seconds(),
+                        "the zone moved {moved:+.3} in {HORIZON_S} s, {:.0}× more than its usual pace, {voters} sensors together",
                         ratio.abs()
                     ),
                     calm: 0,
@@ -885,8 +961,8 @@ impl Consensus {
                 if ratio.abs() > cfg.process / 2.0 {
                     p.calm = 0;
                     p.last = at;
-                    if (c - c0).abs() > p.peak.abs() {
-                        p.peak = c - c0;
+                    if moved.abs() > p.peak.abs() {
+                        p.peak = moved;
                     }
                     None
                 } else {
