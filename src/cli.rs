@@ -90,6 +90,24 @@ pub struct SimArgs {
     /// Topic prefix for the Contract Net messages
     #[arg(long, default_value = "/cnp", value_name = "PREFIX")]
     pub cnp_prefix: String,
+    /// Write a labelled world straight to a recording instead of publishing (no broker, far
+    /// faster than real time): zones of temperature sensors with slow cycles, offsets,
+    /// autocorrelated noise, process changes and one fault of each kind; needs --duration,
+    /// --out and --truth. --interval, --seed, --zones and --per-zone shape it.
+    #[arg(long, requires_all = ["out", "truth", "duration"])]
+    pub offline: bool,
+    /// With --offline: the recording to write (JSON Lines, replayable)
+    #[arg(long, value_name = "FILE", requires = "offline")]
+    pub out: Option<PathBuf>,
+    /// With --offline: where to write the ground truth (JSON: every fault and process change)
+    #[arg(long, value_name = "FILE", requires = "offline")]
+    pub truth: Option<PathBuf>,
+    /// With --offline: zones of the world
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub zones: usize,
+    /// With --offline: sensors in each zone
+    #[arg(long, default_value_t = 7, value_name = "N")]
+    pub per_zone: usize,
 }
 
 /// Shape of the simulated world.

@@ -32,6 +32,8 @@ pub struct Snapshot {
     /// Series and devices forgotten because of --max-series (extension).
     pub evicted: u64,
     pub sensors: Vec<SensorSnap>,
+    /// Zones whose sensors moved together (extension).
+    pub process_changes: Vec<ProcessSnap>,
     pub devices: Vec<DeviceSnap>,
     pub alerts: Vec<AlertSnap>,
     pub jobs: Vec<JobSnap>,
@@ -55,12 +57,42 @@ pub struct SensorSnap {
     pub min: Option<f64>,
     pub max: Option<f64>,
     pub stddev: Option<f64>,
+    /// Anomaly episodes opened on this series.
     pub anomalies: u64,
+    /// Whether an episode is open now.
     pub anomalous: bool,
     pub last_seen: String,
-    /// Why the most recent anomaly was flagged (extension).
+    /// `sensor`, or `aggregate` for an averaging agent's output (extension).
+    pub kind: &'static str,
+    /// The open episode and the latest closed ones, oldest first (extension).
+    pub episodes: Vec<EpisodeSnap>,
+    /// Why the most recent episode was opened (extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_anomaly: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EpisodeSnap {
+    pub kind: &'static str,
+    pub start: String,
+    /// None while it is open.
+    pub end: Option<String>,
+    pub severity: &'static str,
+    pub peak: f64,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProcessSnap {
+    pub zone: String,
+    pub measurement: String,
+    pub field: String,
+    pub start: String,
+    /// None while it lasts.
+    pub end: Option<String>,
+    /// The largest two-minute move of the zone's consensus.
+    pub change: f64,
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -174,9 +206,42 @@ impl Snapshot {
                 anomalies: s.anomalies,
                 anomalous: s.anomalous,
                 last_seen: ts(s.last_seen),
+                kind: s.kind(),
+                episodes: s
+                    .episodes
+                    .iter()
+                    .chain(s.episode.iter())
+                    .map(|e| EpisodeSnap {
+                        kind: e.kind.as_str(),
+                        start: ts(e.start),
+                        end: e.end().map(ts),
+                        severity: e.severity().as_str(),
+                        peak: (e.peak * 1000.0).round() / 1000.0,
+                        reason: e.reason.clone(),
+                    })
+                    .collect(),
                 last_anomaly: s.last_anomaly().map(|a| a.reason.clone()),
             })
             .collect();
+        let mut process_changes: Vec<ProcessSnap> = twin
+            .zones
+            .iter()
+            .flat_map(|((zone, measurement, field), z)| {
+                z.past
+                    .iter()
+                    .chain(z.current.iter())
+                    .map(move |p| ProcessSnap {
+                        zone: zone.clone(),
+                        measurement: measurement.clone(),
+                        field: field.clone(),
+                        start: ts(p.start),
+                        end: p.closed.then(|| ts(p.last)),
+                        change: (p.peak * 1000.0).round() / 1000.0,
+                        reason: p.reason.clone(),
+                    })
+            })
+            .collect();
+        process_changes.sort_by(|a, b| (&a.start, &a.zone).cmp(&(&b.start, &b.zone)));
         sensors.sort_by(|a, b| (&a.topic, &a.field).cmp(&(&b.topic, &b.field)));
         let mut undecoded_topics: Vec<UndecodedSnap> = twin
             .undecoded
@@ -215,6 +280,7 @@ impl Snapshot {
             dropped,
             evicted: twin.evicted_series + twin.devices.evicted,
             sensors,
+            process_changes,
             devices,
             alerts: twin
                 .alerts

@@ -154,6 +154,9 @@ pub async fn demo(args: DemoArgs) -> Result<(), AppError> {
 
 /// `twinview sim`: only the simulated world, against any broker.
 pub async fn sim(args: SimArgs) -> Result<(), AppError> {
+    if args.offline {
+        return sim_offline(&args);
+    }
     let spec = world_spec(&args.world, false, &args.cnp_prefix)?;
     let settings = config::resolve(&args.conn, &ViewArgs::default(), password_env())?;
     logging::init_stderr();
@@ -198,6 +201,65 @@ pub async fn sim(args: SimArgs) -> Result<(), AppError> {
         None => stop.await,
     }
     world.abort();
+    Ok(())
+}
+
+/// `twinview sim --offline`: a labelled world written to a recording and its truth.
+fn sim_offline(args: &SimArgs) -> Result<(), AppError> {
+    logging::init_stderr();
+    let (Some(out), Some(truth_path), Some(duration)) = (&args.out, &args.truth, args.duration)
+    else {
+        return Err(AppError::Usage(
+            "--offline needs --duration, --out and --truth".into(),
+        ));
+    };
+    let w = &args.world;
+    if !(w.interval.is_finite() && (0.1..=3600.0).contains(&w.interval)) {
+        return Err(AppError::Usage(format!(
+            "--interval must be between 0.1 and 3600 seconds with --offline, not {}",
+            w.interval
+        )));
+    }
+    if args.zones == 0 || args.per_zone == 0 || args.zones * args.per_zone > 10_000 {
+        return Err(AppError::Usage(
+            "--zones and --per-zone must be at least 1, and at most 10000 sensors in all".into(),
+        ));
+    }
+    let secs = duration.as_secs_f64();
+    if !(60.0..=31.0 * 86400.0).contains(&secs) {
+        return Err(AppError::Usage(
+            "--duration must be between 1 minute and 31 days with --offline".into(),
+        ));
+    }
+    let spec = sim::offline::OfflineSpec {
+        seed: w.seed.unwrap_or(1),
+        duration_s: secs,
+        interval_s: w.interval,
+        zones: args.zones,
+        per_zone: args.per_zone,
+        faults_per_kind: 1,
+    };
+    let file = |p: &std::path::Path, e: std::io::Error| {
+        AppError::File(format!("cannot write {}: {e}", p.display()))
+    };
+    let f = std::fs::File::create(out).map_err(|e| file(out, e))?;
+    let mut bw = std::io::BufWriter::new(f);
+    let truth = sim::offline::write(&spec, &mut bw).map_err(|e| file(out, e))?;
+    std::io::Write::flush(&mut bw).map_err(|e| file(out, e))?;
+    let text = serde_json::to_string_pretty(&truth).expect("truth serialises");
+    std::fs::write(truth_path, text + "\n").map_err(|e| file(truth_path, e))?;
+    log::info!(
+        "wrote {} ({} sensors in {} zones, every {} s for {:.0} s; {}) and its truth {} ({} faults, {} process changes)",
+        out.display(),
+        truth.sensors.len(),
+        args.zones,
+        w.interval,
+        secs,
+        truth.shape,
+        truth_path.display(),
+        truth.faults.len(),
+        truth.process_changes.len()
+    );
     Ok(())
 }
 

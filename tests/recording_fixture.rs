@@ -20,14 +20,37 @@ fn demo_session_recording_tells_its_story() {
     assert!(!log.contains("skipped"), "{log}");
     // Seven sensors and the zone average.
     assert_eq!(snap["sensors"].as_array().unwrap().len(), 8);
-    // Anomalies, alerts naming the drifting sensor, and resets answering them.
-    let anomalies: u64 = snap["sensors"]
+    // Anomaly episodes: s3's built-in spikes, each one episode named a spike; the healthy
+    // sensors quiet; s4's drop said as its status, not as a silence.
+    let sensor = |topic: &str| {
+        snap["sensors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["topic"] == topic)
+            .unwrap()
+            .clone()
+    };
+    let s3 = sensor("/living_room/temperature/s3");
+    assert!(s3["anomalies"].as_u64().unwrap() >= 1, "{s3}");
+    assert!(s3["episodes"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["anomalies"].as_u64().unwrap())
-        .sum();
-    assert!(anomalies > 5);
+        .all(|e| e["kind"] == "spike"));
+    for healthy in [
+        "/living_room/temperature/s1",
+        "/living_room/temperature/s4",
+        "digital_twin/lab/sensor/TEMP_001/temperature",
+        "digital_twin/lab/sensor/TEMP_002/temperature",
+        "digital_twin/lab/sensor/TEMP_003/temperature",
+    ] {
+        assert_eq!(sensor(healthy)["anomalies"], 0, "{healthy}");
+    }
+    assert_eq!(
+        sensor("/living_room/temperature/average")["kind"],
+        "aggregate"
+    );
     assert!(snap["alerts"]
         .as_array()
         .unwrap()

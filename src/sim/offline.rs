@@ -13,7 +13,7 @@ use std::collections::BinaryHeap;
 use std::f64::consts::TAU;
 use std::io::Write;
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use fastrand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -331,7 +331,7 @@ impl World {
             let zone = &self.zones[s.zone].name;
             let mut m = Message::new(
                 start,
-                &format!("/{zone}/{}/status", s.id),
+                format!("/{zone}/{}/status", s.id),
                 b"online".to_vec(),
             );
             m.retain = true;
@@ -374,12 +374,10 @@ impl World {
         let active = s.fault.filter(|f| t >= f.start && t <= f.end);
         if let Some(f) = active {
             match f.kind {
-                EpisodeKind::Spike => {
-                    // Only the first reading at or after its start.
-                    if s.held.is_none() {
-                        x += f.magnitude;
-                        s.held = Some(x);
-                    }
+                // Only the first reading at or after its start.
+                EpisodeKind::Spike if s.held.is_none() => {
+                    x += f.magnitude;
+                    s.held = Some(x);
                 }
                 EpisodeKind::LevelShift => x += f.magnitude,
                 EpisodeKind::Drift => x += f.magnitude * (t - f.start) / 3600.0,
@@ -428,7 +426,6 @@ pub fn write(spec: &OfflineSpec, out: &mut impl Write) -> std::io::Result<Truth>
         return Err(e);
     }
     writeln!(out, "{}", crate::source::record::end_line(truth.end))?;
-    let _ = start.to_rfc3339_opts(SecondsFormat::Millis, true);
     Ok(truth)
 }
 

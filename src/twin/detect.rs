@@ -260,6 +260,16 @@ impl Episode {
             self.peak = f.score;
             self.threshold = f.threshold;
             self.reason = f.reason;
+        } else if matches!(self.kind, EpisodeKind::LevelShift | EpisodeKind::Drift)
+            && matches!(f.kind, EpisodeKind::LevelShift | EpisodeKind::Drift)
+        {
+            // Shift or drift is judged again on every reading of the excursion: the longer
+            // it lasts, the clearer its trend (or its absence) becomes.
+            self.kind = f.kind;
+            if f.score.abs() > self.peak.abs() {
+                self.peak = f.score;
+            }
+            self.reason = f.reason;
         } else if f.kind == self.kind && f.score.abs() > self.peak.abs() {
             self.peak = f.score;
             self.reason = f.reason;
@@ -328,6 +338,10 @@ const SCALE_TAU_S: f64 = 2.0 * 3600.0;
 /// How fast a sensor's offset from its zone follows a slow calibration creep (seconds).
 const OFFSET_TAU_S: f64 = 6.0 * 3600.0;
 
+/// While the residual's scale is being learnt, a change this many σ of the sensor's steps
+/// away from its first offset is judged all the same.
+const GROSS: f64 = 30.0;
+
 /// Smoothing of the residual (about the last 1/α readings).
 const LEVEL_ALPHA: f64 = 0.05;
 
@@ -373,6 +387,10 @@ pub struct Detector {
     run_consensus: Option<f64>,
     /// The zone consensus at the previous reading.
     prev_consensus: Option<f64>,
+    /// The offset after the first `warmup` residuals, and the last two deviations from it,
+    /// for the gross check while the residual's scale is still being learnt.
+    early_offset: Option<f64>,
+    early_prev: [f64; 2],
     /// Learnt seconds between readings.
     pub interval: f64,
     last_at: Option<DateTime<Utc>>,
@@ -408,6 +426,19 @@ impl Detector {
         x: f64,
         at: DateTime<Utc>,
         consensus: Option<f64>,
+        cfg: &DetectorConfig,
+    ) -> Verdict {
+        self.observe_in(x, at, consensus, false, cfg)
+    }
+
+    /// [`Detector::observe`], told whether the zone is in a process change: its fast
+    /// movement shows in every member's steps, so bursts are not judged meanwhile.
+    pub fn observe_in(
+        &mut self,
+        x: f64,
+        at: DateTime<Utc>,
+        consensus: Option<f64>,
+        zone_moving: bool,
         cfg: &DetectorConfig,
     ) -> Verdict {
         let mut v = Verdict::default();
@@ -473,11 +504,14 @@ impl Detector {
                 self.run = 0;
             }
 
+            // The zone itself moved far more than this sensor usually steps (heating switched
+            // on, seen at a slow publish rate): its steps say little about its noise now.
+            let zone_moving = zone_moving || zone_step.abs() > 2.0 * cfg.burst * scale;
             if warm {
                 let noise = scale * MEAN_ABS_TO_SIGMA;
                 self.judge_stuck(x, consensus, noise, cfg, &mut v);
                 let burst_ratio = trimmed_mean(&self.burst) / scale;
-                if self.burst.full() && burst_ratio > cfg.burst {
+                if self.burst.full() && burst_ratio > cfg.burst && !zone_moving {
                     v.findings.push(Finding {
                         kind: EpisodeKind::NoiseBurst,
                         at,
@@ -612,24 +646,70 @@ impl Detector {
         self.res_secs += self.interval;
         // Offsets and the residual's scale need longer than the other detectors: the residual
         // wanders slowly, and a scale learnt from too short a stretch is too small. So the
-        // offset is learnt over 60 readings and 5 minutes at least, then the scale over 240
-        // readings and 20 minutes; meanwhile only a change three times past the threshold
-        // (on the provisional scale) is judged.
-        let warmup = 2 * cfg.warmup as u64;
+        // offset is learnt over `warmup` readings and 5 minutes at least, then the scale until
+        // 3 × `warmup` readings and 20 minutes; meanwhile only a change three times past the
+        // threshold (on the provisional scale) is judged.
+        let warmup = cfg.warmup as u64;
+        if self.res_n == warmup {
+            self.early_offset = Some(self.offset);
+        }
+        if let (Some(early), false) = (
+            self.early_offset,
+            self.res_n > warmup && self.res_secs >= 1200.0,
+        ) {
+            // Until the scales are learnt, only a gross change is judged: far beyond the
+            // sensor's own step noise from the offset of its first readings (a sensor
+            // running away in the first minutes is worth saying).
+            let gross = med - early;
+            let sigma = self.noise().max(self.resolution);
+            let limit = GROSS * sigma;
+            if warm && sigma > 0.0 && gross.abs() > limit && self.run < cfg.stuck_min {
+                // A step is flat once there; a runaway keeps moving between readings.
+                let steady = (gross - self.early_prev[0]).abs() < 0.25 * gross.abs()
+                    && (self.early_prev[0] - self.early_prev[1]).abs() < 0.25 * gross.abs();
+                let kind = if steady && (gross - self.early_prev[0]).abs() > 0.0 {
+                    EpisodeKind::Drift
+                } else {
+                    EpisodeKind::LevelShift
+                };
+                v.findings.push(Finding {
+                    kind,
+                    at,
+                    score: gross / sigma,
+                    threshold: GROSS,
+                    reason: format!(
+                        "moved {gross:+.3} from its first offset {early:+.3} to the zone consensus ({:.0}σ of its steps) while its usual wander is still being learnt",
+                        (gross / sigma).abs()
+                    ),
+                });
+            } else if gross.abs() > 0.5 * limit
+                && matches!(
+                    self.open,
+                    Some(EpisodeKind::LevelShift | EpisodeKind::Drift)
+                )
+            {
+                v.abnormal = true;
+            }
+            self.early_prev = [gross, self.early_prev[0]];
+        }
         if self.res_n <= warmup || self.res_secs < 300.0 {
             // The offset first, as a plain mean …
-            self.offset += (med - self.offset) / n;
+            if self.open.is_none() {
+                self.offset += (med - self.offset) / n;
+            }
             self.level = med - self.offset;
             return;
         }
         let dev = med - self.offset;
         self.level += LEVEL_ALPHA * (dev - self.level);
-        let provisional = self.res_n <= 4 * warmup || self.res_secs < 1200.0;
+        let provisional = self.res_n <= 3 * warmup || self.res_secs < 1200.0;
         let threshold = if provisional {
             // … then the scale of the smoothed residual, also as a plain mean.
-            self.scale_n += 1;
-            self.level_scale += (self.level.abs() - self.level_scale) / self.scale_n as f64;
-            self.offset += (med - self.offset) / n;
+            if self.open.is_none() {
+                self.scale_n += 1;
+                self.level_scale += (self.level.abs() - self.level_scale) / self.scale_n as f64;
+                self.offset += (med - self.offset) / n;
+            }
             3.0 * cfg.level
         } else {
             cfg.level
@@ -780,6 +860,8 @@ pub struct Consensus {
     value: Option<f64>,
     since: usize,
     scratch: Vec<f64>,
+    /// The votes of the last evaluation, sorted.
+    sorted: Vec<f64>,
     /// (time, consensus, running sum), one a second at most, for the last few minutes.
     history: VecDeque<(DateTime<Utc>, f64, f64)>,
     /// Learnt mean |change of pace|.
@@ -834,6 +916,40 @@ impl Consensus {
         self.value
     }
 
+    /// The consensus of member `idx`'s peers: the median of the others' latest readings (a
+    /// sensor is not judged against itself). None with fewer than two peers voting.
+    pub fn value_for(&self, idx: usize) -> Option<f64> {
+        self.value?;
+        let mine = self
+            .members
+            .iter()
+            .position(|&m| m == idx)
+            .map(|p| self.latest[p])
+            .filter(|(v, _, ok)| *ok && v.is_finite())
+            .map(|(v, _, _)| v);
+        let sorted = &self.sorted;
+        let skip = mine.and_then(|v| sorted.binary_search_by(|x| x.total_cmp(&v)).ok());
+        let n = sorted.len() - usize::from(skip.is_some());
+        if n < 2 {
+            return None;
+        }
+        // The k-th of the others, in the sorted votes with `skip` left out.
+        let at = |k: usize| match skip {
+            Some(s) if k >= s => sorted[k + 1],
+            _ => sorted[k],
+        };
+        Some(if n % 2 == 1 {
+            at(n / 2)
+        } else {
+            0.5 * (at(n / 2 - 1) + at(n / 2))
+        })
+    }
+
+    /// Whether the zone is in a process change now.
+    pub fn moving(&self) -> bool {
+        self.current.is_some()
+    }
+
     /// Records member `idx`'s reading (`corrected` None: it does not count for now), and
     /// re-evaluates the consensus at most once per sixteenth of the group.
     pub fn update(
@@ -864,11 +980,13 @@ impl Consensus {
             }
         }
         let voters = self.scratch.len();
+        self.scratch.sort_unstable_by(f64::total_cmp);
         self.value = if voters >= CONSENSUS_MIN {
             median(&mut self.scratch)
         } else {
             None
         };
+        std::mem::swap(&mut self.sorted, &mut self.scratch);
         let c = self.value?;
         self.process(c, at, voters, cfg)
     }
@@ -1133,7 +1251,7 @@ mod tests {
                     + ar[s];
                 let x = if s == 0 { fault(i, base) } else { base };
                 let at = t(i as f64 * 5.0 + s as f64);
-                let v = det[s].observe(x, at, g.value(), &cfg);
+                let v = det[s].observe(x, at, g.value_for(s), &cfg);
                 for f in &v.findings {
                     found.push((i, s, f.kind));
                 }
@@ -1213,8 +1331,14 @@ mod tests {
             |_| 0.0,
         );
         let first = found.first().expect("found");
-        assert_eq!((first.1, first.2), (0, EpisodeKind::Drift), "{found:?}");
-        assert!(first.0 < 800 + 360, "within half an hour: {found:?}");
+        assert_eq!(first.1, 0, "{found:?}");
+        assert!(
+            (800..800 + 360).contains(&first.0),
+            "within half an hour: {found:?}"
+        );
+        // Named a drift once its trend is clear (the episode follows the latest verdict).
+        let last = found.last().unwrap();
+        assert_eq!(last.2, EpisodeKind::Drift, "{found:?}");
     }
 
     #[test]
@@ -1299,7 +1423,7 @@ mod probe {
                         + offsets[s]
                         + ar[s];
                     let at = t0 + chrono::Duration::seconds(i as i64 * 5 + s as i64);
-                    let v = det[s].observe(x, at, g.value(), &cfg);
+                    let v = det[s].observe(x, at, g.value_for(s), &cfg);
                     g.update(s, v.corrected, at, det[s].interval, &cfg);
                     let d = &det[s];
                     if seed == 5 && s == 2 && (1300..1345).contains(&i) {

@@ -614,9 +614,12 @@ impl Twin {
     ) -> (Vec<Finding>, bool) {
         let key = self.series_group[idx].as_ref();
         let zone = key.and_then(|k| self.zones.get_mut(k));
-        let consensus = zone.as_ref().and_then(|z| z.value());
+        let consensus = zone.as_ref().and_then(|z| z.value_for(idx));
+        let moving = zone.as_ref().is_some_and(|z| z.moving());
         let s = &mut self.series[idx];
-        let mut v = s.detector.observe(value, at, consensus, &self.cfg.anomaly);
+        let mut v = s
+            .detector
+            .observe_in(value, at, consensus, moving, &self.cfg.anomaly);
         if s.aggregate {
             // An aggregate moves with its inputs: their spikes and shifts are theirs. Only a
             // frozen or silent aggregate is its own fault.
@@ -917,17 +920,20 @@ impl Twin {
     fn silences(&mut self, now: DateTime<Utc>) {
         for idx in 0..self.series.len() {
             let s = &self.series[idx];
-            let offline = self
-                .devices
-                .by_id
-                .get(&s.device)
-                .is_some_and(|d| d.status == Status::Offline);
+            let device = self.devices.by_id.get(&s.device);
+            let offline = device.is_some_and(|d| d.status == Status::Offline);
+            // A device that just said it is back online is given its interval again before
+            // its silence counts (it announces itself before its first reading).
+            let quiet_since = match device {
+                Some(d) if d.status == Status::Online => s.last_seen.max(d.since),
+                _ => s.last_seen,
+            };
             match &s.episode {
                 Some(e) if e.kind == EpisodeKind::Silence && offline => {
                     self.close_episode(idx, now, now);
                 }
                 None if !offline => {
-                    if let Some(f) = s.detector.silence(s.last_seen, now, &self.cfg.anomaly) {
+                    if let Some(f) = s.detector.silence(quiet_since, now, &self.cfg.anomaly) {
                         self.open_episode(idx, Episode::open(f), now);
                     }
                 }
