@@ -176,3 +176,56 @@ fn the_binary_writes_the_same_events_as_the_twin_in_process() {
         .all(|s| s["kind"] == "sensor" && s["episodes"].is_array()));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A live session (the demo, headless, on its embedded broker) and the replay of its own
+/// recording write the same events file.
+#[test]
+fn live_and_replayed_sessions_write_the_same_events() {
+    let dir = std::env::temp_dir().join(format!("twinview-live-ev-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (rec, live, replayed) = (
+        dir.join("session.jsonl"),
+        dir.join("live.jsonl"),
+        dir.join("replayed.jsonl"),
+    );
+    let bin = env!("CARGO_BIN_EXE_twinview");
+    let out = Command::new(bin)
+        // Readings five times a second, so the detectors are warm when the spike comes.
+        .args(["demo", "--headless", "--duration", "14s", "--seed", "3"])
+        .args(["--interval", "0.2", "--fault", "s2:spike@10"])
+        .arg("--record")
+        .arg(&rec)
+        .arg("--events")
+        .arg(&live)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(bin)
+        .arg("replay")
+        .arg(&rec)
+        .args(["--headless", "--events"])
+        .arg(&replayed)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (a, b) = (
+        std::fs::read_to_string(&live).unwrap(),
+        std::fs::read_to_string(&replayed).unwrap(),
+    );
+    assert!(a.contains("\"type\":\"device_status\""), "{a}");
+    assert!(a.contains("\"type\":\"job_awarded\""), "{a}");
+    assert!(
+        a.contains("\"type\":\"anomaly_start\",\"topic\":\"/living_room/temperature/s2\""),
+        "{a}"
+    );
+    assert_eq!(a, b);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -101,7 +101,7 @@ impl SimSensor {
         // Sensor 3 (or the last, in smaller worlds) spikes now and then.
         let mut model = ZoneSensor::new(i as f64 * 0.15);
         if i == 2 {
-            model = model.with_spikes(15.0);
+            model = model.with_spikes(40.0);
         }
         SimSensor {
             topic: format!("/{ZONE}/temperature/{id}"),
@@ -233,7 +233,7 @@ fn sensors(spec: &WorldSpec) -> Vec<SimSensor> {
         let mut s = SimSensor::zone(i);
         if i == spiky && i != 2 {
             if let Model::Zone(m) = &mut s.model {
-                *m = m.clone().with_spikes(15.0);
+                *m = m.clone().with_spikes(40.0);
             }
         }
         all.push(s);
