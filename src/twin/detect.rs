@@ -302,18 +302,8 @@ impl<const N: usize> Ring<N> {
         self.len = (self.len + 1).min(N);
     }
 
-    /// The i-th newest (0 = newest).
-    fn back(&self, i: usize) -> f64 {
-        self.v[(self.pos + N - 1 - i) % N]
-    }
-
     fn full(&self) -> bool {
         self.len == N
-    }
-
-    /// Oldest first.
-    fn ordered(&self) -> impl Iterator<Item = f64> + '_ {
-        (0..self.len).rev().map(move |i| self.back(i))
     }
 }
 
@@ -321,7 +311,8 @@ impl<const N: usize> Ring<N> {
 /// burst.
 fn trimmed_mean(r: &Ring<12>) -> f64 {
     let (mut a, mut b, mut sum) = (0.0f64, 0.0f64, 0.0);
-    for x in r.ordered() {
+    // Order does not matter here: the filled slots are the first `len` (a ring fills from 0).
+    for &x in &r.v[..r.len] {
         sum += x;
         if x > a {
             b = a;
@@ -393,7 +384,8 @@ pub struct Detector {
     early_prev: [f64; 2],
     /// Learnt seconds between readings.
     pub interval: f64,
-    last_at: Option<DateTime<Utc>>,
+    /// Time of the last reading (epoch ms).
+    last_ms: Option<i64>,
     /// Which episode kind is open on this series (set by the twin), so learning pauses.
     pub open: Option<EpisodeKind>,
 }
@@ -448,8 +440,10 @@ impl Detector {
         self.n += 1;
         let warm = self.n as usize > cfg.warmup;
         let learning = self.open.is_none();
-        if let Some(last) = self.last_at {
-            let dt = (at - last).num_milliseconds() as f64 / 1000.0;
+        let mut recent_step = 0.0;
+        let at_ms = at.timestamp_millis();
+        if let Some(last) = self.last_ms {
+            let dt = (at_ms - last) as f64 / 1000.0;
             if dt >= 0.0 && dt.is_finite() {
                 if self.interval == 0.0 {
                     self.interval = dt;
@@ -459,7 +453,7 @@ impl Detector {
                 }
             }
         }
-        self.last_at = Some(at);
+        self.last_ms = Some(at_ms);
 
         let zone_step = match (consensus, self.prev_consensus) {
             (Some(now), Some(then)) => now - then,
@@ -507,10 +501,11 @@ impl Detector {
             // The zone itself moved far more than this sensor usually steps (heating switched
             // on, seen at a slow publish rate): its steps say little about its noise now.
             let zone_moving = zone_moving || zone_step.abs() > 2.0 * cfg.burst * scale;
+            recent_step = trimmed_mean(&self.burst);
             if warm {
                 let noise = scale * MEAN_ABS_TO_SIGMA;
                 self.judge_stuck(x, consensus, noise, cfg, &mut v);
-                let burst_ratio = trimmed_mean(&self.burst) / scale;
+                let burst_ratio = recent_step / scale;
                 if self.burst.full() && burst_ratio > cfg.burst && !zone_moving {
                     v.findings.push(Finding {
                         kind: EpisodeKind::NoiseBurst,
@@ -519,7 +514,7 @@ impl Detector {
                         threshold: cfg.burst,
                         reason: format!(
                             "readings jump {burst_ratio:.1}× more than usual (mean step {:.3}, usual {:.3})",
-                            trimmed_mean(&self.burst),
+                            recent_step,
                             scale
                         ),
                     });
@@ -554,8 +549,7 @@ impl Detector {
             }
         }
 
-        let bursting =
-            self.burst.len >= 6 && trimmed_mean(&self.burst) > 0.6 * cfg.burst * self.mean_abs_d;
+        let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst * self.mean_abs_d;
         self.residual(x, at, consensus, warm && !bursting, cfg, &mut v);
 
         self.prev = [self.prev[1], x];
@@ -855,13 +849,14 @@ pub struct ProcessChange {
 pub struct Consensus {
     /// Series indices in the twin.
     pub members: Vec<usize>,
-    /// Latest corrected reading of each member, its time, and whether it counts.
-    latest: Vec<(f64, DateTime<Utc>, bool)>,
+    /// Latest corrected reading of each member, its time (epoch ms), and whether it counts.
+    latest: Vec<(f64, i64, bool)>,
     value: Option<f64>,
     since: usize,
     scratch: Vec<f64>,
-    /// The votes of the last evaluation, sorted.
+    /// The votes of the last evaluation, sorted, and when it was made (epoch ms).
     sorted: Vec<f64>,
+    evaluated_ms: i64,
     /// (time, consensus, running sum), one a second at most, for the last few minutes.
     history: VecDeque<(DateTime<Utc>, f64, f64)>,
     /// Learnt mean |change of pace|.
@@ -891,9 +886,11 @@ pub enum ZoneNews {
 }
 
 impl Consensus {
-    pub fn add_member(&mut self, idx: usize, at: DateTime<Utc>) {
+    /// Adds series `idx`; returns its position, by which it is named from then on.
+    pub fn add_member(&mut self, idx: usize, at: DateTime<Utc>) -> usize {
         self.members.push(idx);
-        self.latest.push((f64::NAN, at, false));
+        self.latest.push((f64::NAN, at.timestamp_millis(), false));
+        self.members.len() - 1
     }
 
     /// Replaces member indices (after eviction); `keep[i]` is the new index of member i.
@@ -916,17 +913,16 @@ impl Consensus {
         self.value
     }
 
-    /// The consensus of member `idx`'s peers: the median of the others' latest readings (a
-    /// sensor is not judged against itself). None with fewer than two peers voting.
-    pub fn value_for(&self, idx: usize) -> Option<f64> {
+    /// The consensus of the member at position `pos`'s peers: the median of the others'
+    /// latest readings (a sensor is not judged against itself). None with fewer than two
+    /// peers voting.
+    pub fn value_for(&self, pos: usize) -> Option<f64> {
         self.value?;
         let mine = self
-            .members
-            .iter()
-            .position(|&m| m == idx)
-            .map(|p| self.latest[p])
+            .latest
+            .get(pos)
             .filter(|(v, _, ok)| *ok && v.is_finite())
-            .map(|(v, _, _)| v);
+            .map(|(v, _, _)| *v);
         let sorted = &self.sorted;
         let skip = mine.and_then(|v| sorted.binary_search_by(|x| x.total_cmp(&v)).ok());
         let n = sorted.len() - usize::from(skip.is_some());
@@ -950,32 +946,39 @@ impl Consensus {
         self.current.is_some()
     }
 
-    /// Records member `idx`'s reading (`corrected` None: it does not count for now), and
-    /// re-evaluates the consensus at most once per sixteenth of the group.
+    /// Records the reading of the member at position `pos` (`corrected` None: it does not
+    /// count for now), and re-evaluates the consensus at most once per eighth of the group
+    /// (amortised O(log n) per reading).
     pub fn update(
         &mut self,
-        idx: usize,
+        pos: usize,
         corrected: Option<f64>,
         at: DateTime<Utc>,
         interval: f64,
         cfg: &DetectorConfig,
     ) -> Option<ZoneNews> {
-        if let Some(pos) = self.members.iter().position(|&m| m == idx) {
-            self.latest[pos] = match corrected {
-                Some(c) => (c, at, true),
-                None => (self.latest[pos].0, at, false),
+        let t = at.timestamp_millis();
+        if let Some(l) = self.latest.get_mut(pos) {
+            *l = match corrected {
+                Some(c) => (c, t, true),
+                None => (l.0, t, false),
             };
         }
         self.since += 1;
-        if self.since < (self.members.len() / 16).max(1) {
+        // At most once per eighth of the group, and, for groups larger than eight, at most
+        // once a second unless the whole group has reported since.
+        let n = self.members.len();
+        if self.since < (n / 8).max(1) || (n > 8 && self.since < n && t - self.evaluated_ms < 1000)
+        {
             return None;
         }
         self.since = 0;
+        self.evaluated_ms = t;
         // Members that have not reported for a while do not vote.
-        let fresh = (interval * 5.0).max(30.0);
+        let fresh_ms = ((interval * 5.0).max(30.0) * 1000.0) as i64;
         self.scratch.clear();
-        for &(v, t, ok) in &self.latest {
-            if ok && v.is_finite() && ((at - t).num_milliseconds() as f64 / 1000.0) <= fresh {
+        for &(v, seen, ok) in &self.latest {
+            if ok && v.is_finite() && t - seen <= fresh_ms {
                 self.scratch.push(v);
             }
         }

@@ -160,9 +160,15 @@ pub struct Twin {
     /// Pooled statistics per group (`--detector lab` only).
     groups: FastMap<GroupKey, GroupStats>,
     /// Robust consensus and process-change detector per group (default detectors).
-    pub zones: FastMap<GroupKey, Consensus>,
+    pub zones: Vec<(GroupKey, Consensus)>,
+    /// Where each zone is in `zones`.
+    zone_index: FastMap<GroupKey, usize>,
+    /// Each series' zone (an index into `zones`), parallel to `series`.
+    series_zone: Vec<Option<usize>>,
     /// Which group each series belongs to, parallel to `series`.
     series_group: Vec<Option<GroupKey>>,
+    /// Each series' position among its zone's members, parallel to `series`.
+    zone_pos: Vec<usize>,
     pub undecoded: HashMap<String, UndecodedTopic>,
     pub devices: Devices,
     pub cnp: cnp::Cnp,
@@ -203,8 +209,11 @@ impl Twin {
             series: Vec::new(),
             topics: FastMap::default(),
             groups: FastMap::default(),
-            zones: FastMap::default(),
+            zones: Vec::new(),
+            zone_index: FastMap::default(),
+            series_zone: Vec::new(),
             series_group: Vec::new(),
+            zone_pos: Vec::new(),
             undecoded: HashMap::new(),
             devices: Devices::with_cap(cfg.stale_after, cfg.max_series.max(1)),
             cnp: cnp::Cnp::new(&cfg.cnp_prefix, cfg.cnp_deadline),
@@ -522,17 +531,24 @@ impl Twin {
             (Some(z), Some(m)) if !aggregate => Some((z.clone(), m.clone(), field.to_string())),
             _ => None,
         };
+        let (mut pos, mut zone) = (0, None);
         if let Some(k) = &key {
             match self.cfg.detector {
                 DetectorMode::Lab => self.groups.entry(k.clone()).or_default().members.push(idx),
-                DetectorMode::Default => self
-                    .zones
-                    .entry(k.clone())
-                    .or_default()
-                    .add_member(idx, now),
+                DetectorMode::Default => {
+                    let zones = &mut self.zones;
+                    let zi = *self.zone_index.entry(k.clone()).or_insert_with(|| {
+                        zones.push((k.clone(), Consensus::default()));
+                        zones.len() - 1
+                    });
+                    pos = self.zones[zi].1.add_member(idx, now);
+                    zone = Some(zi);
+                }
             }
         }
         self.series_group.push(key);
+        self.zone_pos.push(pos);
+        self.series_zone.push(zone);
         if !aggregate {
             self.devices.add_series(&self.series[idx].device, now);
         }
@@ -612,9 +628,10 @@ impl Twin {
         value: f64,
         at: DateTime<Utc>,
     ) -> (Vec<Finding>, bool) {
-        let key = self.series_group[idx].as_ref();
-        let zone = key.and_then(|k| self.zones.get_mut(k));
-        let consensus = zone.as_ref().and_then(|z| z.value_for(idx));
+        let zi = self.series_zone[idx];
+        let zone = zi.map(|i| &mut self.zones[i].1);
+        let pos = self.zone_pos[idx];
+        let consensus = zone.as_ref().and_then(|z| z.value_for(pos));
         let moving = zone.as_ref().is_some_and(|z| z.moving());
         let s = &mut self.series[idx];
         let mut v = s
@@ -627,8 +644,9 @@ impl Twin {
         }
         let interval = s.detector.interval;
         if let Some(z) = zone {
-            if let Some(news) = z.update(idx, v.corrected, at, interval, &self.cfg.anomaly) {
-                let (zone, measurement, field) = key.cloned().unwrap_or_default();
+            if let Some(news) = z.update(pos, v.corrected, at, interval, &self.cfg.anomaly) {
+                let (zone, measurement, field) =
+                    zi.map(|i| self.zones[i].0.clone()).unwrap_or_default();
                 let (state, p) = match news {
                     ZoneNews::Started(p) => ("start", p),
                     ZoneNews::Ended(p) => ("end", p),
@@ -885,10 +903,20 @@ impl Twin {
             );
             !g.members.is_empty()
         });
-        self.zones.retain(|_, z| {
+        self.zones.retain_mut(|(_, z)| {
             z.remap(&remap);
             !z.members.is_empty()
         });
+        self.zone_pos = vec![0; self.series.len()];
+        self.series_zone = vec![None; self.series.len()];
+        self.zone_index.clear();
+        for (zi, (key, z)) in self.zones.iter().enumerate() {
+            self.zone_index.insert(key.clone(), zi);
+            for (pos, &m) in z.members.iter().enumerate() {
+                self.zone_pos[m] = pos;
+                self.series_zone[m] = Some(zi);
+            }
+        }
         self.evicted_series += doomed_n as u64;
         self.layout_revision += 1;
         // Said once; the header and the snapshot keep the running count.

@@ -372,11 +372,8 @@ fn chart(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, t
         .map(|e| {
             (
                 e.start.timestamp_millis() as f64 / 1000.0,
-                if e.closed {
-                    e.last.timestamp_millis() as f64 / 1000.0
-                } else {
-                    f64::INFINITY
-                },
+                // Up to its last abnormal reading, also while it is open.
+                e.last.timestamp_millis() as f64 / 1000.0,
             )
         })
         .collect();
