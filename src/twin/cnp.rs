@@ -191,6 +191,16 @@ impl Machine {
     }
 }
 
+/// `at` plus `secs` seconds, or None when that is not a time (negative, not finite, or past
+/// the calendar's end: wire values such as `"time": 1e13` must not overflow).
+pub fn after(at: DateTime<Utc>, secs: f64) -> Option<DateTime<Utc>> {
+    if !(secs.is_finite() && secs >= 0.0 && secs < 1e12) {
+        return None;
+    }
+    let d = chrono::TimeDelta::try_milliseconds((secs * 1000.0) as i64)?;
+    at.checked_add_signed(d)
+}
+
 fn secs(d: chrono::TimeDelta) -> f64 {
     d.num_milliseconds() as f64 / 1000.0
 }
@@ -442,8 +452,8 @@ impl Cnp {
                 mach.jobs_won += 1;
                 mach.state = MachineState::Busy(job_id.clone());
                 mach.busy_since = Some(at);
-                mach.busy_until =
-                    run_time.map(|t| at + chrono::TimeDelta::milliseconds((t * 1000.0) as i64));
+                // A run time from the wire too large for the calendar is not a time: unknown.
+                mach.busy_until = run_time.and_then(|t| after(at, t));
             }
             (Step::Done, Some(m)) => {
                 let job = self.job(&job_id, at);
@@ -475,9 +485,8 @@ impl Cnp {
         for job in self.jobs.values_mut() {
             match job.state {
                 JobState::Bidding => {
-                    let deadline = job.cfp_at
-                        + chrono::TimeDelta::milliseconds(job.deadline.as_millis() as i64);
-                    if now > deadline && job.proposals.is_empty() {
+                    let deadline = after(job.cfp_at, job.deadline.as_secs_f64());
+                    if deadline.is_some_and(|d| now > d) && job.proposals.is_empty() {
                         job.state = JobState::Unassigned;
                         notes.push(format!(
                             "{}: unassigned, no proposal before its deadline",
@@ -491,10 +500,12 @@ impl Cnp {
                         job.state = JobState::Running;
                         self.revision += 1;
                     }
-                    if let (Some(at), Some(t), Some(w)) =
-                        (job.awarded_at, job.awarded_time, &job.winner)
-                    {
-                        let end = at + chrono::TimeDelta::milliseconds((t * 1000.0) as i64);
+                    if let (Some(end), Some(w)) = (
+                        job.awarded_at
+                            .zip(job.awarded_time)
+                            .and_then(|(at, t)| after(at, t)),
+                        &job.winner,
+                    ) {
                         if now >= end {
                             job.state = JobState::Done;
                             job.done_at = Some(end);
@@ -547,6 +558,34 @@ mod tests {
 
     fn tracker() -> Cnp {
         Cnp::new("/cnp", Duration::from_secs(3))
+    }
+
+    #[test]
+    fn times_from_the_wire_too_large_for_the_calendar_do_not_panic() {
+        // Once a crash at "DateTime + TimeDelta overflowed", and, retained, at every start.
+        let mut c = tracker();
+        run(
+            &mut c,
+            &[
+                (
+                    0,
+                    "/cnp/cfp",
+                    r#"{"job_id":"J","job_type":"drilling","deadline":1e300}"#,
+                ),
+                (10, "/cnp/bid/m1", r#"{"job_id":"J","time":1e13}"#),
+                (20, "/cnp/assign/m1", r#"{"job_id":"J"}"#),
+                (30, "/cnp/assign/m2", r#"{"job_id":"K","time":1e13}"#),
+                (40, "/cnp/bid/m3", r#"{"job_id":"L","time":1e308}"#),
+                (50, "/cnp/assign/m3", r#"{"job_id":"L"}"#),
+            ],
+        );
+        c.tick(t(100_000));
+        let m1 = &c.machines["m1"];
+        assert_eq!(m1.busy_until, None, "unknown, not a date in year 300,000");
+        assert!(matches!(m1.state, MachineState::Busy(ref j) if j == "J"));
+        assert_eq!(after(t(0), 1e13), None);
+        assert_eq!(after(t(0), f64::NAN), None);
+        assert_eq!(after(t(0), 1.5), Some(t(1500)));
     }
 
     #[test]

@@ -802,7 +802,8 @@ impl Detector {
         let limit = (cfg.silence_intervals * self.interval).max(cfg.silence_min_s);
         (quiet > limit).then(|| Finding {
             kind: EpisodeKind::Silence,
-            at: last_seen + chrono::Duration::milliseconds((self.interval * 1000.0).round() as i64),
+            // The reading that did not come was due one interval after the last.
+            at: crate::twin::cnp::after(last_seen, self.interval).unwrap_or(last_seen),
             score: quiet / self.interval,
             threshold: cfg.silence_intervals,
             reason: format!(
