@@ -194,7 +194,7 @@ impl Machine {
 /// `at` plus `secs` seconds, or None when that is not a time (negative, not finite, or past
 /// the calendar's end: wire values such as `"time": 1e13` must not overflow).
 pub fn after(at: DateTime<Utc>, secs: f64) -> Option<DateTime<Utc>> {
-    if !(secs.is_finite() && secs >= 0.0 && secs < 1e12) {
+    if !(0.0..1e12).contains(&secs) {
         return None;
     }
     let d = chrono::TimeDelta::try_milliseconds((secs * 1000.0) as i64)?;
