@@ -139,6 +139,10 @@ pub struct JobSnap {
     pub awarded_at: Option<String>,
     /// When it was done, reported or inferred (extension).
     pub done_at: Option<String>,
+    /// Done by the clock (award + bid time), not by the winner's message (extension).
+    pub done_inferred: bool,
+    /// Machines called for proposals that neither bid nor refused (extension).
+    pub silent: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -322,6 +326,8 @@ impl Snapshot {
                     awarded_time: j.awarded_time,
                     awarded_at: j.awarded_at.map(ts),
                     done_at: j.done_at.map(ts),
+                    done_inferred: j.done_inferred,
+                    silent: j.silent().map(String::from).collect(),
                 })
                 .collect(),
             machines: twin

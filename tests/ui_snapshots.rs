@@ -282,3 +282,57 @@ fn jobs_tab_and_negotiation() {
     );
     insta::assert_snapshot!("jobs_negotiation", screen);
 }
+
+/// Past the 2,000-job cap the Jobs list keeps following: the newest job is on top and
+/// selected (its cache is keyed on a revision, not on the number of jobs).
+#[test]
+fn jobs_tab_after_2500_jobs_shows_the_newest() {
+    let mut twin = Twin::default();
+    let mut ui = UiState::new(
+        "mqtt://localhost:1883",
+        t0(),
+        FixedOffset::east_opt(0).unwrap(),
+    );
+    ui.handle(Action::GoTab(2), &twin);
+    for i in 1..=2500i64 {
+        let at = t0() + Duration::seconds(4 * i);
+        let job = format!("JOB_{i}");
+        for (ms, topic, payload) in [
+            (
+                0,
+                "/cnp/cfp",
+                format!(r#"{{"job_id":"{job}","job_type":"drilling","deadline":1.0}}"#),
+            ),
+            (
+                100,
+                "/cnp/bid/m1",
+                format!(r#"{{"job_id":"{job}","time":2.0}}"#),
+            ),
+            (
+                1100,
+                "/cnp/assign/m1",
+                format!(r#"{{"job_id":"{job}","time":2.0}}"#),
+            ),
+            (3200, "/cnp/done/m1", format!(r#"{{"job_id":"{job}"}}"#)),
+        ] {
+            twin.apply(&Event::Message(Message::new(
+                at + Duration::milliseconds(ms),
+                topic,
+                payload.into_bytes(),
+            )));
+        }
+        // The UI refreshes now and then while jobs come in, as it does on its clock.
+        if i % 97 == 0 {
+            ui.refresh(&twin);
+        }
+    }
+    ui.now = t0() + Duration::seconds(4 * 2500 + 4);
+    ui.refresh(&twin);
+    assert_eq!(ui.jobs.selected.as_deref(), Some("JOB_2500"));
+    let screen = draw(&twin, &ui, 100, 20);
+    assert!(screen.contains("JOB_2500"), "{screen}");
+    assert!(!screen.contains("JOB_501 "), "{screen}");
+    let m1 = &twin.cnp.machines["m1"];
+    assert_eq!((m1.jobs_won, m1.jobs_done), (2500, 2500));
+    insta::assert_snapshot!("jobs_after_2500", screen);
+}

@@ -9,6 +9,8 @@ use serde_json::Value;
 
 /// Jobs kept (oldest finished jobs are forgotten first).
 const MAX_JOBS: usize = 2000;
+/// Machines remembered as called per job (the first by id, beyond that).
+const MAX_CALLED: usize = 256;
 /// Busy periods kept per machine for the timeline.
 const MAX_PERIODS: usize = 64;
 
@@ -81,6 +83,13 @@ pub struct Job {
     pub state: JobState,
     pub violations: Vec<String>,
     pub log: Vec<NegotiationLine>,
+    /// Done by the clock (award + bid time passed) rather than by the winner's word.
+    pub done_inferred: bool,
+    /// Its completion was counted for the winner (once, however it came).
+    credited: bool,
+    /// Machines known when the call went out: those that neither bid nor refused stayed
+    /// silent.
+    pub called: Vec<String>,
 }
 
 impl Job {
@@ -99,7 +108,18 @@ impl Job {
             state: JobState::Bidding,
             violations: Vec::new(),
             log: Vec::new(),
+            done_inferred: false,
+            credited: false,
+            called: Vec::new(),
         }
+    }
+
+    /// Machines called for proposals that neither bid nor refused.
+    pub fn silent(&self) -> impl Iterator<Item = &str> {
+        self.called.iter().map(String::as_str).filter(|m| {
+            !self.proposals.iter().any(|p| p.machine == *m)
+                && !self.refusals.iter().any(|r| r.machine == *m)
+        })
     }
 
     pub fn best(&self) -> Option<&Proposal> {
@@ -219,6 +239,9 @@ pub struct Cnp {
     pub revision: u64,
     /// Awards and violations since the twin last took them (it does after every message).
     pub news: Vec<CnpNews>,
+    /// Grows whenever a job is added or forgotten: the Jobs list caches on it (never on a
+    /// length, which stops changing once the cap is reached).
+    pub jobs_revision: u64,
 }
 
 /// What the twin reports of the Contract Net as happenings.
@@ -238,6 +261,7 @@ impl Cnp {
             machines: BTreeMap::new(),
             revision: 0,
             news: Vec::new(),
+            jobs_revision: 0,
         }
     }
 
@@ -270,6 +294,7 @@ impl Cnp {
             self.jobs
                 .insert(id.to_string(), Job::new(id, at, self.default_deadline));
             self.order.push_back(id.to_string());
+            self.jobs_revision += 1;
             self.forget_old();
         }
         self.jobs.get_mut(id).expect("just inserted")
@@ -317,7 +342,9 @@ impl Cnp {
                     .map(Duration::from_secs_f64)
                     .unwrap_or(self.default_deadline);
                 let job_type = v.get("job_type").and_then(Value::as_str).map(String::from);
+                let called: Vec<String> = self.machines.keys().take(MAX_CALLED).cloned().collect();
                 let job = self.job(&job_id, at);
+                job.called = called;
                 job.cfp_at = at;
                 job.deadline = deadline;
                 job.job_type = job_type.clone();
@@ -397,6 +424,31 @@ impl Cnp {
                     .iter()
                     .find(|p| p.machine == m)
                     .map(|p| p.time);
+                // A job has one winner: the first award. A second one is a violation, never
+                // a second credit (for the same machine or another).
+                if let Some(first) = job.winner.clone() {
+                    violations.push(if first == m {
+                        format!("awarded a second time to {m}")
+                    } else {
+                        format!("awarded a second time, to {m} (first to {first})")
+                    });
+                    job.log.push(NegotiationLine {
+                        at,
+                        step,
+                        machine: Some(m.to_string()),
+                        text: "awarded again (violation)".into(),
+                    });
+                    for v in &violations {
+                        notes.push(format!("{job_id}: {v}"));
+                        news.push(CnpNews::Violation {
+                            job: job_id.clone(),
+                            text: v.clone(),
+                        });
+                    }
+                    job.violations.extend(violations);
+                    self.news.extend(news);
+                    return Ok(notes);
+                }
                 match own {
                     None => violations.push(format!("awarded to {m}, which did not propose")),
                     Some(t) => {
@@ -410,14 +462,20 @@ impl Cnp {
                         }
                     }
                 }
+                // The supervisor decides once the deadline has passed, so an award a little
+                // after it is the protocol; one later than the deadline again (at least 1 s)
+                // is not.
+                let wait = job.deadline.as_secs_f64();
+                if let Some(late) = after(job.cfp_at, 2.0 * wait + 1.0) {
+                    if at > late {
+                        violations.push(format!(
+                            "awarded to {m} {:.1} s after the call, past its {wait:.1} s deadline",
+                            secs(at - job.cfp_at)
+                        ));
+                    }
+                }
                 if let Some(other) = &busy_with {
                     violations.push(format!("awarded to {m} while it is busy with {other}"));
-                }
-                if job.winner.as_deref().is_some_and(|w| w != m) {
-                    violations.push(format!(
-                        "awarded a second time, to {m} (first to {})",
-                        job.winner.as_deref().unwrap_or("?")
-                    ));
                 }
                 let run_time = time.or(own);
                 job.winner = Some(m.to_string());
@@ -457,8 +515,37 @@ impl Cnp {
             }
             (Step::Done, Some(m)) => {
                 let job = self.job(&job_id, at);
+                let winner = job.winner.clone();
+                if winner.as_deref() != Some(m) {
+                    // Only the winner's done completes a job: anyone else's is a violation,
+                    // not a credit, and the winner stays busy.
+                    let v = match &winner {
+                        Some(w) => format!("done reported by {m}, but it was awarded to {w}"),
+                        None => format!("done reported by {m}, but no award of it was seen"),
+                    };
+                    job.log.push(NegotiationLine {
+                        at,
+                        step,
+                        machine: Some(m.to_string()),
+                        text: "done (violation)".into(),
+                    });
+                    notes.push(format!("{job_id}: {v}"));
+                    news.push(CnpNews::Violation {
+                        job: job_id.clone(),
+                        text: v.clone(),
+                    });
+                    job.violations.push(v);
+                    self.machine(m, at);
+                    self.news.extend(news);
+                    return Ok(notes);
+                }
+                let credit = !job.credited;
+                job.credited = true;
+                if job.state != JobState::Done || job.done_inferred {
+                    job.done_at = Some(at);
+                }
                 job.state = JobState::Done;
-                job.done_at = Some(at);
+                job.done_inferred = false;
                 job.log.push(NegotiationLine {
                     at,
                     step,
@@ -469,7 +556,9 @@ impl Cnp {
                 if mach.state == MachineState::Busy(job_id.clone()) {
                     mach.finish(at);
                 }
-                mach.jobs_done += 1;
+                if credit {
+                    mach.jobs_done += 1;
+                }
             }
             (_, None) => return Err("Contract Net topic without machine"),
         }
@@ -509,7 +598,10 @@ impl Cnp {
                         if now >= end {
                             job.state = JobState::Done;
                             job.done_at = Some(end);
-                            finished.push((w.clone(), job.id.clone(), end));
+                            job.done_inferred = true;
+                            let credit = !job.credited;
+                            job.credited = true;
+                            finished.push((w.clone(), job.id.clone(), end, credit));
                             self.revision += 1;
                         }
                     }
@@ -517,10 +609,12 @@ impl Cnp {
                 _ => {}
             }
         }
-        for (m, job, end) in finished {
+        for (m, job, end, credit) in finished {
             if let Some(mach) = self.machines.get_mut(&m) {
                 if mach.state == MachineState::Busy(job) {
                     mach.finish(end);
+                }
+                if credit {
                     mach.jobs_done += 1;
                 }
             }
@@ -558,6 +652,156 @@ mod tests {
 
     fn tracker() -> Cnp {
         Cnp::new("/cnp", Duration::from_secs(3))
+    }
+
+    #[test]
+    fn won_and_done_count_distinct_jobs_and_only_the_winner_completes() {
+        // 37 awards and 37 dones to m2, with the clock inferring some completions first.
+        let mut c = tracker();
+        for i in 0..37i64 {
+            let job = format!("J{i}");
+            let base = i * 10_000;
+            run(
+                &mut c,
+                &[
+                    (base, "/cnp/cfp", &format!(r#"{{"job_id":"{job}"}}"#)),
+                    (
+                        base + 100,
+                        "/cnp/bid/m2",
+                        &format!(r#"{{"job_id":"{job}","time":1}}"#),
+                    ),
+                    (
+                        base + 1200,
+                        "/cnp/assign/m2",
+                        &format!(r#"{{"job_id":"{job}","time":1}}"#),
+                    ),
+                ],
+            );
+            if i % 2 == 0 {
+                c.tick(t(base + 5000));
+            }
+            run(
+                &mut c,
+                &[(
+                    base + 6000,
+                    "/cnp/done/m2",
+                    &format!(r#"{{"job_id":"{job}"}}"#),
+                )],
+            );
+        }
+        let m2 = &c.machines["m2"];
+        assert_eq!((m2.jobs_won, m2.jobs_done), (37, 37));
+        assert!(c.jobs.values().all(|j| j.violations.is_empty()));
+
+        // cfp J → bid m1 → assign m1 → done from m2: a violation, not a completion.
+        let mut c = tracker();
+        let notes = run(
+            &mut c,
+            &[
+                (0, "/cnp/cfp", r#"{"job_id":"J"}"#),
+                (100, "/cnp/bid/m1", r#"{"job_id":"J","time":30}"#),
+                (1200, "/cnp/assign/m1", r#"{"job_id":"J"}"#),
+                (2000, "/cnp/done/m2", r#"{"job_id":"J"}"#),
+            ],
+        );
+        assert_eq!(notes, ["J: done reported by m2, but it was awarded to m1"]);
+        let j = &c.jobs["J"];
+        assert_eq!(
+            (j.state, j.winner.as_deref()),
+            (JobState::Assigned, Some("m1"))
+        );
+        assert_eq!(c.machines["m1"].state, MachineState::Busy("J".into()));
+        assert_eq!(c.machines["m2"].jobs_done, 0);
+        // The winner's own done ends it; the clock's inference never counts twice.
+        run(&mut c, &[(40_000, "/cnp/done/m1", r#"{"job_id":"J"}"#)]);
+        c.tick(t(50_000));
+        let m1 = &c.machines["m1"];
+        assert_eq!(
+            (m1.jobs_won, m1.jobs_done, &m1.state),
+            (1, 1, &MachineState::Idle)
+        );
+
+        // Two awards of one job to the same machine: won once, and a violation.
+        let mut c = tracker();
+        let notes = run(
+            &mut c,
+            &[
+                (0, "/cnp/cfp", r#"{"job_id":"K"}"#),
+                (100, "/cnp/bid/m1", r#"{"job_id":"K","time":2}"#),
+                (1200, "/cnp/assign/m1", r#"{"job_id":"K"}"#),
+                (1300, "/cnp/assign/m1", r#"{"job_id":"K"}"#),
+                (1400, "/cnp/assign/m3", r#"{"job_id":"K"}"#),
+            ],
+        );
+        assert_eq!(
+            notes,
+            [
+                "K: awarded a second time to m1",
+                "K: awarded a second time, to m3 (first to m1)"
+            ]
+        );
+        assert_eq!(c.machines["m1"].jobs_won, 1);
+        assert_eq!(c.machines["m3"].jobs_won, 0);
+        assert_eq!(c.jobs["K"].winner.as_deref(), Some("m1"));
+    }
+
+    #[test]
+    fn a_late_award_is_a_violation_and_silent_machines_are_listed() {
+        let mut c = tracker();
+        run(
+            &mut c,
+            &[
+                (0, "/cnp/bid/m1", r#"{"job_id":"OLD","time":1}"#),
+                (0, "/cnp/bid/m2", r#"{"job_id":"OLD","time":1}"#),
+                (0, "/cnp/bid/m3", r#"{"job_id":"OLD","time":1}"#),
+                (1000, "/cnp/cfp", r#"{"job_id":"J","deadline":1}"#),
+                (1500, "/cnp/bid/m1", r#"{"job_id":"J","time":2}"#),
+                (1600, "/cnp/bid/m2", r#"{"reason":"busy","job_id":"J"}"#),
+                // On time: the supervisor decides just after the deadline.
+                (2100, "/cnp/assign/m1", r#"{"job_id":"J"}"#),
+                (10_000, "/cnp/cfp", r#"{"job_id":"L","deadline":1}"#),
+                (10_200, "/cnp/bid/m1", r#"{"job_id":"L","time":2}"#),
+                (14_000, "/cnp/assign/m1", r#"{"job_id":"L"}"#),
+            ],
+        );
+        assert!(
+            c.jobs["J"].violations.is_empty(),
+            "{:?}",
+            c.jobs["J"].violations
+        );
+        assert_eq!(c.jobs["J"].silent().collect::<Vec<_>>(), ["m3"]);
+        assert!(
+            c.jobs["L"].violations[0].contains("past its 1.0 s deadline"),
+            "{:?}",
+            c.jobs["L"].violations
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever order (and duplication) Contract Net messages come in, done never
+        /// exceeds won, for every machine.
+        #[test]
+        fn done_never_exceeds_won(msgs in proptest::collection::vec((0u8..4, 0u8..3, 0u8..4, 0i64..20_000), 0..120)) {
+            let mut c = tracker();
+            for (step, machine, job, ms) in msgs {
+                let topic = match step {
+                    0 => "/cnp/cfp".to_string(),
+                    1 => format!("/cnp/bid/m{machine}"),
+                    2 => format!("/cnp/assign/m{machine}"),
+                    _ => format!("/cnp/done/m{machine}"),
+                };
+                let payload = format!(r#"{{"job_id":"J{job}","time":1.5}}"#);
+                let (st, m) = c.classify(&topic).unwrap();
+                let _ = c.apply(st, m.as_deref(), payload.as_bytes(), t(ms));
+                if ms % 3 == 0 {
+                    c.tick(t(ms));
+                }
+            }
+            c.tick(t(1_000_000));
+            for m in c.machines.values() {
+                proptest::prop_assert!(m.jobs_done <= m.jobs_won, "{} won {} done {}", m.id, m.jobs_won, m.jobs_done);
+            }
+        }
     }
 
     #[test]

@@ -236,15 +236,22 @@ pub struct JobsView {
     pub page: Cell<usize>,
     /// Showing the selected job's negotiation.
     pub detail: bool,
-    cache_key: Option<usize>,
+    cache_key: Option<u64>,
 }
 
 impl JobsView {
     fn refresh(&mut self, twin: &Twin) {
-        let key = twin.cnp.order.len();
-        if self.cache_key != Some(key) || self.rows.len() != twin.cnp.jobs.len() {
+        // Keyed on a revision the tracker bumps for every job added or forgotten, never on a
+        // length (which stops changing once the cap is reached).
+        let key = twin.cnp.jobs_revision;
+        if self.cache_key != Some(key) {
+            // At the top of the list (and not reading one negotiation), follow the newest job.
+            let following = self.selected_row == 0 && !self.detail;
             self.rows = twin.cnp.order.iter().rev().cloned().collect();
             self.cache_key = Some(key);
+            if following {
+                self.selected = self.rows.first().cloned();
+            }
         }
         if !reselect(&self.rows, &mut self.selected, &mut self.selected_row) {
             self.detail = false;

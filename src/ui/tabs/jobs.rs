@@ -293,8 +293,19 @@ fn negotiation(frame: &mut Frame, area: Rect, job: &Job, theme: &Theme) {
             Span::raw(l.text.clone()),
         ]));
     }
+    let silent: Vec<&str> = job.silent().collect();
+    if !silent.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>11}  ", "—"), theme.dim()),
+            Span::styled(
+                format!("{:<11}", "no answer"),
+                Style::default().fg(theme.warn),
+            ),
+            Span::raw(silent.join(", ")),
+        ]));
+    }
     if let Some(done) = job.done_at {
-        if !job.log.iter().any(|l| l.text == "done") {
+        if job.done_inferred {
             let rel = (done - job.cfp_at).num_milliseconds() as f64 / 1000.0;
             lines.push(Line::from(vec![
                 Span::styled(format!("{rel:>+9.3} s  "), theme.dim()),
