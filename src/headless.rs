@@ -43,6 +43,19 @@ pub struct Snapshot {
     pub commands_seen: std::collections::BTreeMap<String, u64>,
     /// Undecodable traffic per topic (extension).
     pub undecoded_topics: Vec<UndecodedSnap>,
+    /// The broker's own health from its `$SYS` topics; null when it said nothing (extension).
+    pub broker: Option<BrokerSnap>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BrokerSnap {
+    pub clients: Option<u64>,
+    pub received_per_min: Option<f64>,
+    pub dropped: Option<u64>,
+    pub uptime_s: Option<u64>,
+    pub version: Option<String>,
+    pub messages: u64,
+    pub topics: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -374,6 +387,15 @@ impl Snapshot {
                 .collect(),
             commands_seen: twin.commands_seen.clone(),
             undecoded_topics,
+            broker: twin.broker.known().then(|| BrokerSnap {
+                clients: twin.broker.clients,
+                received_per_min: twin.broker.received_per_min,
+                dropped: twin.broker.dropped,
+                uptime_s: twin.broker.uptime_s,
+                version: twin.broker.version.clone(),
+                messages: twin.broker.messages,
+                topics: twin.broker.topics.len(),
+            }),
         }
     }
 

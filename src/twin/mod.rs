@@ -3,6 +3,7 @@
 //! Nothing here knows about terminals; the UI and the headless snapshot both read a `&Twin`.
 
 pub mod anomaly;
+pub mod broker;
 pub mod cnp;
 pub mod decode;
 pub mod detect;
@@ -178,6 +179,8 @@ pub struct Twin {
     pub commands: VecDeque<CommandRecord>,
     /// Commands seen on the wire (published by anyone), by name.
     pub commands_seen: BTreeMap<String, u64>,
+    /// The broker's own health, from `$SYS/…`.
+    pub broker: broker::BrokerHealth,
     pub messages: u64,
     pub undecoded_total: u64,
     /// Anomaly episodes ever opened.
@@ -221,6 +224,7 @@ impl Twin {
             alerts: VecDeque::new(),
             commands: VecDeque::new(),
             commands_seen: BTreeMap::new(),
+            broker: broker::BrokerHealth::default(),
             messages: 0,
             undecoded_total: 0,
             anomalies_total: 0,
@@ -314,6 +318,18 @@ impl Twin {
         self.rate.add(m.at.timestamp());
         self.touch(m.at);
 
+        // `$…` topics are the broker's own (MQTT reserves them): its health, never devices or
+        // sensors.
+        if m.topic.starts_with('$') {
+            self.broker.apply(&m.topic, &m.payload, m.at);
+            return;
+        }
+        // Commands addressed to devices are said as commands, never read as readings.
+        if let Some(name) = command_topic(&m.topic, &m.payload) {
+            self.note_command(name);
+            return;
+        }
+
         // One lookup for a known topic (the common case); the schema match is done once.
         let kind = match self.topics.get(m.topic.as_str()) {
             Some(e) => e.info.kind(),
@@ -351,6 +367,11 @@ impl Twin {
                 Err(_) => self.count_undecoded(m, Undecodable::ContractNet),
             }
             self.take_cnp_news(m.at);
+            // Bids, dones and awards are the machine's activity: its last seen and rate.
+            if let Some(machine) = machine {
+                let t = self.devices.data(&machine, m.at);
+                self.transition(t);
+            }
             return;
         }
 
@@ -419,13 +440,20 @@ impl Twin {
                     },
                 );
             }
-            Decoded::Command { name } => match self.commands_seen.get_mut(name) {
-                Some(n) => *n += 1,
-                None => {
-                    self.commands_seen.insert(name.clone(), 1);
-                }
-            },
+            Decoded::Command { name } => self.note_command(name.clone()),
             Decoded::Undecoded(why) => self.count_undecoded(m, *why),
+        }
+    }
+
+    /// Counts a command seen on the wire, by name (at most `MAX_UNDECODED_TOPICS` names).
+    fn note_command(&mut self, name: String) {
+        let room = self.commands_seen.len() < MAX_UNDECODED_TOPICS;
+        match self.commands_seen.get_mut(&name) {
+            Some(n) => *n += 1,
+            None if room => {
+                self.commands_seen.insert(name, 1);
+            }
+            None => {}
         }
     }
 
@@ -986,6 +1014,28 @@ impl Twin {
     }
 }
 
+/// The command a topic carries, when its topic says it is one: Tasmota `cmnd/<device>/<name>`,
+/// and `…/reset`, `…/set`, `…/command`, `…/commands` (twinview's own templates among them).
+/// The name is the payload's `"command"` when it has one, else the topic's last level.
+fn command_topic(topic: &str, payload: &[u8]) -> Option<String> {
+    let last = topic.rsplit('/').next().unwrap_or("");
+    let first = topic.split('/').find(|l| !l.is_empty()).unwrap_or("");
+    let is_command = first == "cmnd" || matches!(last, "reset" | "set" | "command" | "commands");
+    if !is_command {
+        return None;
+    }
+    let named = serde_json::from_slice::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(String::from));
+    Some(
+        named
+            .unwrap_or_else(|| last.to_string())
+            .chars()
+            .take(64)
+            .collect(),
+    )
+}
+
 /// Logs a liveness change: went offline, came back, fell silent.
 fn log_transition(t: Option<Transition>) {
     let Some(t) = t else { return };
@@ -1300,6 +1350,63 @@ mod tests {
                 .count,
             before + 1
         );
+    }
+
+    #[test]
+    fn broker_topics_and_command_topics_are_neither_devices_nor_sensors() {
+        let mut t = Twin::default();
+        for (i, (topic, payload)) in [
+            ("$SYS/broker/clients/connected", "7"),
+            ("$SYS/broker/load/messages/received/1min", "120.5"),
+            ("$SYS/broker/bytes/received", "123456"),
+            (
+                "digital_twin/lab/control/commands",
+                r#"{"command":"SET_THRESHOLD","value":25}"#,
+            ),
+            ("/s2/reset", r#"{"command":"RESET"}"#),
+            ("cmnd/plug1/POWER", "ON"),
+            ("zigbee2mqtt/lamp/set", r#"{"state":"ON","brightness":120}"#),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            t.apply(&msg(i as i64, topic, payload));
+        }
+        assert!(
+            t.series.is_empty(),
+            "{:?}",
+            t.series.iter().map(|s| &s.topic).collect::<Vec<_>>()
+        );
+        assert!(
+            t.devices.by_id.is_empty(),
+            "{:?}",
+            t.devices.by_id.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(t.undecoded_total, 0);
+        assert_eq!(t.broker.clients, Some(7));
+        assert_eq!(t.broker.messages, 3);
+        assert_eq!(t.commands_seen["SET_THRESHOLD"], 1);
+        assert_eq!(t.commands_seen["RESET"], 1);
+        assert_eq!(t.commands_seen["POWER"], 1);
+        assert_eq!(t.commands_seen["set"], 1);
+    }
+
+    #[test]
+    fn a_machine_is_active_when_it_bids_is_awarded_or_reports_done() {
+        let mut t = Twin::default();
+        t.apply(&msg(0, "factory/m1/status", "online"));
+        for (sec, topic, payload) in [
+            (40, "/cnp/cfp", r#"{"job_id":"J"}"#),
+            (41, "/cnp/bid/m1", r#"{"job_id":"J","time":2}"#),
+            (42, "/cnp/assign/m1", r#"{"job_id":"J","time":2}"#),
+            (44, "/cnp/done/m1", r#"{"job_id":"J"}"#),
+        ] {
+            t.apply(&msg(sec, topic, payload));
+        }
+        let d = &t.devices.by_id["m1"];
+        assert_eq!(d.last_seen, at(44));
+        assert_eq!(d.status, Status::Online);
+        assert!(d.messages >= 3, "{}", d.messages);
     }
 
     #[test]

@@ -150,6 +150,14 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
             warn_if(ui.dropped > 0),
         ),
     ];
+    // The broker's own word ($SYS), when it gives one.
+    if let Some(c) = twin.broker.clients {
+        items.push((
+            format!("broker: {} clients", count(c)),
+            format!("{}cl", count(c)),
+            h,
+        ));
+    }
     let evicted = twin.evicted_series + twin.devices.evicted;
     if evicted > 0 {
         items.push((
