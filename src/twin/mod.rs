@@ -8,6 +8,7 @@ pub mod cnp;
 pub mod decode;
 pub mod detect;
 pub mod devices;
+pub mod identity;
 pub mod journal;
 pub mod rate;
 pub mod schema;
@@ -460,9 +461,9 @@ impl Twin {
     /// The device a topic names when its payload does not: the schema's sensor level, else
     /// the topic itself.
     fn topic_device(&self, topic: &str) -> String {
-        self.topics
-            .get(topic)
-            .and_then(|e| e.info.sensor.clone())
+        identity::device_of(topic)
+            .map(|(d, _)| d)
+            .or_else(|| self.topics.get(topic).and_then(|e| e.info.sensor.clone()))
             .unwrap_or_else(|| topic.to_string())
     }
 
@@ -508,8 +509,11 @@ impl Twin {
             self.evict_series();
         }
         let idx = self.series.len();
+        // The payload's device, else the convention that explains the topic, else the
+        // schema's sensor level, else the topic itself (see `identity`).
         let device = device
             .map(String::from)
+            .or_else(|| identity::device_of(topic).map(|(d, _)| d))
             .or_else(|| info.sensor.clone())
             .unwrap_or_else(|| topic.to_string());
         let aggregate = info.kind() == TopicKind::Aggregate;
