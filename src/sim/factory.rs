@@ -78,31 +78,51 @@ fn parse(payload: &[u8]) -> Option<Value> {
 }
 
 /// A machine: proposes when capable and idle, refuses when it cannot do the job, ignores calls
-/// while busy, works for the awarded time and then reports done.
-pub async fn run_machine(host: String, port: u16, run_id: u32, prefix: String, spec: MachineSpec) {
+/// while busy, works for the awarded time and then reports done. In the demo, `x` cuts its
+/// connection without DISCONNECT (its Last Will says `offline`, its job is lost) and `u`
+/// brings it back.
+pub async fn run_machine(
+    host: String,
+    port: u16,
+    run_id: u32,
+    prefix: String,
+    spec: MachineSpec,
+    mut control: tokio::sync::mpsc::UnboundedReceiver<super::SimControl>,
+) {
     let assign_topic = format!("{prefix}/assign/{}", spec.id);
-    let mut w = wire(
-        &host,
-        port,
-        &spec.id,
-        format!("sim-{}-{run_id:08x}", spec.id),
-        vec![format!("{prefix}/cfp"), assign_topic.clone()],
-    );
+    let connect = || {
+        wire(
+            &host,
+            port,
+            &spec.id,
+            format!("sim-{}-{run_id:08x}", spec.id),
+            vec![format!("{prefix}/cfp"), assign_topic.clone()],
+        )
+    };
+    let mut conn = Some(connect());
     let bid_topic = format!("{prefix}/bid/{}", spec.id);
     let done_topic = format!("{prefix}/done/{}", spec.id);
     let mut busy: Option<(String, Instant)> = None;
+    let mut controlled = true;
     loop {
         let until = busy.as_ref().map(|(_, t)| *t);
+        let inbox = async {
+            match conn.as_mut() {
+                Some(w) => w.inbox.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = async { tokio::time::sleep_until(until.unwrap_or_else(Instant::now)).await }, if until.is_some() => {
-                if let Some((job, _)) = busy.take() {
+                if let (Some((job, _)), Some(w)) = (busy.take(), &conn) {
                     let _ = w.client.publish(&done_topic, QoS::AtLeastOnce, false, json!({"job_id": job}).to_string()).await;
                 }
             }
-            msg = w.inbox.recv() => {
+            msg = inbox => {
                 let Some((topic, payload)) = msg else { return };
                 let Some(v) = parse(&payload) else { continue };
                 let Some(job) = v.get("job_id").and_then(Value::as_str).map(String::from) else { continue };
+                let Some(w) = &conn else { continue };
                 if topic == assign_topic {
                     let secs = v.get("time").and_then(Value::as_f64).unwrap_or(1.0).clamp(0.0, 3600.0);
                     busy = Some((job, Instant::now() + Duration::from_secs_f64(secs)));
@@ -114,6 +134,24 @@ pub async fn run_machine(host: String, port: u16, run_id: u32, prefix: String, s
                     };
                     let _ = w.client.publish(&bid_topic, QoS::AtLeastOnce, false, answer.to_string()).await;
                 }
+            }
+            c = control.recv(), if controlled => match c {
+                Some(super::SimControl::Drop) | Some(super::SimControl::Fault(super::FaultKind::Drop)) => {
+                    if conn.take().is_some() {
+                        busy = None;
+                        log::warn!("simulated {} dropped hard (no DISCONNECT): the broker fires its Last Will", spec.id);
+                    }
+                }
+                Some(super::SimControl::Restore) => {
+                    if conn.is_none() {
+                        conn = Some(connect());
+                        log::info!("simulated {} reconnecting", spec.id);
+                    }
+                }
+                Some(super::SimControl::Fault(kind)) => {
+                    log::info!("simulated {}: a machine has no {kind:?} fault (x drops it)", spec.id);
+                }
+                None => controlled = false,
             }
         }
     }

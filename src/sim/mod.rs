@@ -348,12 +348,15 @@ pub fn spawn(host: &str, port: u16, spec: &WorldSpec) -> World {
     let prefix = spec.cnp_prefix.trim_end_matches('/').to_string();
     let mut rng = Rng::with_seed(seeder.u64(..));
     for m in factory::machines(spec.machines, &mut rng) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        world.controls.insert(m.id.clone(), tx);
         world.tasks.push(tokio::spawn(factory::run_machine(
             host.to_string(),
             port,
             run_id,
             prefix.clone(),
             m,
+            rx,
         )));
     }
     if spec.supervisor {
