@@ -12,6 +12,21 @@ use twinview::sim::offline::{OfflineSpec, FAULT_KINDS};
 use twinview::twin::{DetectorMode, TwinConfig};
 
 const MIN_RECALL: f64 = 0.9;
+
+/// Runs twinview with `args` (paths as they are) and returns its output; fails the test,
+/// with its stderr, when it does not exit 0.
+fn twinview(args: &[&dyn AsRef<std::ffi::OsStr>]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_twinview"))
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
 const MAX_FALSE_PER_HOUR: f64 = 0.1;
 
 /// Six worlds of different shapes: zones, sensors per zone, publish interval and (through
@@ -106,33 +121,25 @@ fn the_binary_writes_the_same_events_as_the_twin_in_process() {
         dir.join("truth.json"),
         dir.join("events.jsonl"),
     );
-    let bin = env!("CARGO_BIN_EXE_twinview");
-    let out = Command::new(bin)
-        .args(["sim", "--offline", "--duration", "40m", "--interval", "5"])
-        .args(["--seed", "5", "--zones", "2", "--per-zone", "5"])
-        .arg("--out")
-        .arg(&rec)
-        .arg("--truth")
-        .arg(&truth)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = Command::new(bin)
-        .arg("replay")
-        .arg(&rec)
-        .args(["--headless", "--events"])
-        .arg(&events)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    twinview(&[
+        &"sim",
+        &"--offline",
+        &"--duration",
+        &"40m",
+        &"--interval",
+        &"5",
+        &"--seed",
+        &"5",
+        &"--zones",
+        &"2",
+        &"--per-zone",
+        &"5",
+        &"--out",
+        &rec,
+        &"--truth",
+        &truth,
+    ]);
+    let out = twinview(&[&"replay", &rec, &"--headless", &"--events", &events]);
     let written = std::fs::read_to_string(&events).unwrap();
 
     let spec = OfflineSpec {
@@ -188,34 +195,24 @@ fn live_and_replayed_sessions_write_the_same_events() {
         dir.join("live.jsonl"),
         dir.join("replayed.jsonl"),
     );
-    let bin = env!("CARGO_BIN_EXE_twinview");
-    let out = Command::new(bin)
-        // Readings five times a second, so the detectors are warm when the spike comes.
-        .args(["demo", "--headless", "--duration", "14s", "--seed", "3"])
-        .args(["--interval", "0.2", "--fault", "s2:spike@10"])
-        .arg("--record")
-        .arg(&rec)
-        .arg("--events")
-        .arg(&live)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = Command::new(bin)
-        .arg("replay")
-        .arg(&rec)
-        .args(["--headless", "--events"])
-        .arg(&replayed)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // Readings five times a second, so the detectors are warm when the spike comes.
+    twinview(&[
+        &"demo",
+        &"--headless",
+        &"--duration",
+        &"14s",
+        &"--seed",
+        &"3",
+        &"--interval",
+        &"0.2",
+        &"--fault",
+        &"s2:spike@10",
+        &"--record",
+        &rec,
+        &"--events",
+        &live,
+    ]);
+    twinview(&[&"replay", &rec, &"--headless", &"--events", &replayed]);
     let (a, b) = (
         std::fs::read_to_string(&live).unwrap(),
         std::fs::read_to_string(&replayed).unwrap(),
