@@ -134,3 +134,84 @@ async fn simulated_factory_follows_the_protocol() {
         .sum();
     assert_eq!(won as usize, awarded.len());
 }
+
+/// A machine cut off without DISCONNECT (`--fault m1:drop@2`) on a real Mosquitto: its Last
+/// Will makes it offline in the twin, and the jobs awarded afterwards go to the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_machine_goes_offline_by_its_last_will() {
+    let Some(m) = Mosquitto::start() else { return };
+    let port = m.port.to_string();
+    let dir = TempDir::new("cnp-drop");
+    let events = dir.path().join("events.jsonl");
+    let events_arg = events.to_string_lossy().to_string();
+    let mut tv = Twinview::spawn(&[
+        "--headless",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "/cnp/#",
+        "-t",
+        "factory/#",
+        "--duration",
+        "14s",
+        "--events",
+        &events_arg,
+    ]);
+    tv.wait_for_stderr("subscribed to factory/#", Duration::from_secs(15));
+    let mut sim = Twinview::spawn(&[
+        "sim",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "--sensors",
+        "0",
+        "--zone-sensors",
+        "0",
+        "--machines",
+        "3",
+        "--supervisor",
+        "--job-every",
+        "0.5",
+        "--job-deadline",
+        "0.3",
+        "--seed",
+        "11",
+        "--fault",
+        "m1:drop@2",
+        "--duration",
+        "11s",
+    ]);
+    sim.wait_for_stderr("simulating", Duration::from_secs(10));
+    let (status, _) = sim.finish(Duration::from_secs(25));
+    assert!(status.success(), "sim exit {status:?}");
+    let (status, out) = tv.finish(Duration::from_secs(25));
+    assert!(status.success());
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    let m1 = snap["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "m1")
+        .cloned()
+        .expect("m1 seen");
+    assert_eq!(m1["state"], "offline", "{m1}");
+    let lines: Vec<Value> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let offline = lines
+        .iter()
+        .find(|v| v["type"] == "device_status" && v["id"] == "m1" && v["to"] == "offline")
+        .and_then(|v| time(&v["t"]))
+        .expect("m1's Last Will");
+    let after: Vec<&Value> = lines
+        .iter()
+        .filter(|v| v["type"] == "job_awarded" && time(&v["t"]).is_some_and(|t| t > offline))
+        .collect();
+    assert!(!after.is_empty(), "jobs go on after the drop");
+    assert!(after.iter().all(|v| v["machine"] != "m1"), "{after:?}");
+}

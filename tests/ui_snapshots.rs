@@ -336,3 +336,51 @@ fn jobs_tab_after_2500_jobs_shows_the_newest() {
     assert_eq!((m1.jobs_won, m1.jobs_done), (2500, 2500));
     insta::assert_snapshot!("jobs_after_2500", screen);
 }
+
+/// Enter on a device row opens its detail: liveness, its series, its status history and the
+/// commands twinview sent to it; Esc goes back to the list.
+#[test]
+fn device_detail_shows_series_history_and_commands() {
+    use twinview::event::{Command, CommandEvent, Outcome};
+    let mut twin = twin_with_liveness();
+    let cmd = Command {
+        id: 1,
+        topic: "/s4/reset".into(),
+        payload: r#"{"command":"RESET"}"#.into(),
+        qos: 1,
+        retain: false,
+    };
+    for outcome in [Outcome::Sent, Outcome::Acknowledged] {
+        twin.apply(&Event::Command(CommandEvent {
+            at: t0() + Duration::seconds(40),
+            command: cmd.clone(),
+            outcome,
+        }));
+    }
+    // A reset someone else published, seen on the wire.
+    twin.apply(&Event::Message(Message::new(
+        t0() + Duration::seconds(45),
+        "/s4/reset",
+        br#"{"command":"RESET"}"#.to_vec(),
+    )));
+    let mut ui = ui_at(&twin);
+    ui.handle(Action::GoTab(1), &twin);
+    // Trouble first: boiler (offline, `sleeping`), then s4.
+    ui.handle(Action::Down, &twin);
+    assert_eq!(ui.devices.selected.as_deref(), Some("s4"));
+    ui.handle(Action::Enter, &twin);
+    let screen = draw(&twin, &ui, 100, 24);
+    for want in [
+        "s4 — offline",
+        "/living_room/temperature/s4",
+        "online → offline (offline)",
+        "/s4/reset",
+        "acknowledged",
+        "RESET on /s4/reset",
+    ] {
+        assert!(screen.contains(want), "{want}\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+    ui.handle(Action::Back, &twin);
+    assert!(!ui.devices.detail);
+}

@@ -180,6 +180,8 @@ pub struct Twin {
     pub commands: VecDeque<CommandRecord>,
     /// Commands seen on the wire (published by anyone), by name.
     pub commands_seen: BTreeMap<String, u64>,
+    /// Commands seen on command topics (anyone's): time, topic, name (oldest dropped first).
+    pub commands_wire: VecDeque<(DateTime<Utc>, String, String)>,
     /// The broker's own health, from `$SYS/…`.
     pub broker: broker::BrokerHealth,
     pub messages: u64,
@@ -225,6 +227,7 @@ impl Twin {
             alerts: VecDeque::new(),
             commands: VecDeque::new(),
             commands_seen: BTreeMap::new(),
+            commands_wire: VecDeque::new(),
             broker: broker::BrokerHealth::default(),
             messages: 0,
             undecoded_total: 0,
@@ -327,6 +330,12 @@ impl Twin {
         }
         // Commands addressed to devices are said as commands, never read as readings.
         if let Some(name) = command_topic(&m.topic, &m.payload) {
+            log::info!("command {name} seen on {}", m.topic);
+            if self.commands_wire.len() == MAX_ALERTS {
+                self.commands_wire.pop_front();
+            }
+            self.commands_wire
+                .push_back((m.at, m.topic.clone(), name.clone()));
             self.note_command(name);
             return;
         }

@@ -67,7 +67,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Home End  g G", "first / last sensor"),
     (
         "Enter",
-        "open / close the sensor chart or the job negotiation",
+        "open / close the sensor chart, the device's detail or the job negotiation",
     ),
     (
         "/",

@@ -157,6 +157,8 @@ pub struct DevicesView {
     pub selected_row: usize,
     pub offset: Cell<usize>,
     pub page: Cell<usize>,
+    /// Showing the selected device's detail.
+    pub detail: bool,
     cache_key: Option<(u64, Option<Status>)>,
 }
 
@@ -186,7 +188,9 @@ impl DevicesView {
             self.rows = rows.into_iter().map(|(_, id)| id.clone()).collect();
             self.cache_key = Some(key);
         }
-        reselect(&self.rows, &mut self.selected, &mut self.selected_row);
+        if !reselect(&self.rows, &mut self.selected, &mut self.selected_row) {
+            self.detail = false;
+        }
     }
 
     fn step(&mut self, delta: isize) {
@@ -655,6 +659,8 @@ impl UiState {
             Action::Home => v.step(isize::MIN / 2),
             Action::End => v.step(isize::MAX / 2),
             Action::StatusFilter => v.next_filter(),
+            Action::Enter => v.detail = !v.detail && v.selected.is_some(),
+            Action::Back if v.detail => v.detail = false,
             Action::Back => v.filter = None,
             _ => {}
         }

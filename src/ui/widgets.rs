@@ -324,8 +324,15 @@ pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
                 ("?", "help"),
                 ("q", "quit"),
             ],
+            Tab::Devices if ui.devices.detail => &[
+                ("Esc", "back to devices"),
+                ("↑↓", "prev/next device"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
             Tab::Devices if ui.demo => &[
                 ("↑↓", "select"),
+                ("Enter", "detail"),
                 ("f", "filter by status"),
                 ("x", "drop hard"),
                 ("u", "restore"),
@@ -335,6 +342,7 @@ pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
             ],
             Tab::Devices => &[
                 ("↑↓", "select"),
+                ("Enter", "detail"),
                 ("f", "filter by status"),
                 ("p", "pause"),
                 ("Tab", "tabs"),

@@ -43,6 +43,14 @@ pub fn summary(twin: &Twin) -> String {
 
 pub fn render(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
     let v = &ui.devices;
+    if let Some(d) = v
+        .selected
+        .as_ref()
+        .filter(|_| v.detail)
+        .and_then(|id| twin.devices.by_id.get(id))
+    {
+        return detail(frame, area, twin, d, ui, theme);
+    }
     let filter = v
         .filter
         .map(|f| format!(" — showing {} (f)", f.as_str()))
@@ -130,4 +138,156 @@ pub fn render(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
         .header(Row::new(header).style(theme.dim().add_modifier(Modifier::BOLD)))
         .column_spacing(1);
     frame.render_widget(table, inner);
+}
+
+/// Whether a command topic is addressed to device `id` (one of its levels is the id).
+fn addressed_to(topic: &str, id: &str) -> bool {
+    topic.split('/').any(|l| l == id)
+}
+
+/// One device: its liveness, its series, its status history and the commands sent to it.
+fn detail(
+    frame: &mut Frame,
+    area: Rect,
+    twin: &Twin,
+    d: &crate::twin::devices::Device,
+    ui: &UiState,
+    theme: &Theme,
+) {
+    use crate::twin::journal::What;
+    use crate::ui::widgets::{clock, num};
+    let (mark, style) = badge(d.status, theme);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Span::styled(
+            format!(" {} — {} ", d.id, d.status.as_str()),
+            theme.title(),
+        ));
+    let dim = theme.dim();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{mark} {}", d.status.as_str()), style),
+        Span::styled(
+            format!(
+                "  since {}  ·  last seen {}  ·  {}  ·  {} messages  ·  convention {}{}",
+                ago(d.since, ui.now),
+                ago(d.last_seen, ui.now),
+                rate(d.rate.per_second(ui.now.timestamp())),
+                count(d.messages),
+                d.convention().as_str(),
+                d.detail()
+                    .map(|w| format!(" (said `{w}`)"))
+                    .unwrap_or_default()
+            ),
+            dim,
+        ),
+    ])];
+    lines.push(Line::from(""));
+    let series: Vec<&crate::twin::series::Series> =
+        twin.series.iter().filter(|s| s.device == d.id).collect();
+    lines.push(Line::styled(
+        format!("Series ({})", series.len()),
+        theme.title(),
+    ));
+    if series.is_empty() {
+        lines.push(Line::styled("none: it has sent no readings", dim));
+    }
+    for s in series.iter().take(8) {
+        let open = s
+            .episode
+            .as_ref()
+            .map(|e| format!("  ⚠ {} — {}", e.kind.as_str(), e.reason))
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {:<28}", s.display_name())),
+            Span::raw(format!(
+                "{:>10}{}",
+                num(s.last),
+                s.unit
+                    .as_deref()
+                    .map(|u| format!(" {u}"))
+                    .unwrap_or_default()
+            )),
+            Span::styled(format!("   {} episodes", s.anomalies), dim),
+            Span::styled(open, Style::default().fg(theme.anomaly)),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        "Status history (newest first, from the journal's latest happenings)",
+        theme.title(),
+    ));
+    let history: Vec<_> = twin
+        .journal
+        .recent
+        .iter()
+        .rev()
+        .filter_map(|h| match &h.what {
+            What::DeviceStatus {
+                id,
+                from,
+                to,
+                detail,
+            } if *id == d.id => Some((h.t, *from, *to, detail.clone())),
+            _ => None,
+        })
+        .take(6)
+        .collect();
+    if history.is_empty() {
+        lines.push(Line::styled("no change seen", dim));
+    }
+    for (t, from, to, word) in history {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {}  ", clock(t, ui.tz)), dim),
+            Span::raw(format!(
+                "{from} → {to}{}",
+                word.map(|w| format!(" ({w})")).unwrap_or_default()
+            )),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled("Commands twinview sent to it", theme.title()));
+    let sent: Vec<_> = twin
+        .commands
+        .iter()
+        .rev()
+        .filter(|c| addressed_to(&c.topic, &d.id))
+        .take(5)
+        .collect();
+    if sent.is_empty() {
+        lines.push(Line::styled("none", dim));
+    }
+    for c in sent {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {}  ", clock(c.at, ui.tz)), dim),
+            Span::raw(format!("{}  {}  ", c.topic, c.payload)),
+            Span::styled(c.outcome.as_str().to_string(), dim),
+        ]));
+    }
+    let seen: Vec<_> = twin
+        .commands_wire
+        .iter()
+        .rev()
+        .filter(|(_, topic, _)| addressed_to(topic, &d.id))
+        .take(5)
+        .collect();
+    if !seen.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            "Commands seen on the wire for it (anyone's)",
+            theme.title(),
+        ));
+        for (at, topic, name) in seen {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {}  ", clock(*at, ui.tz)), dim),
+                Span::raw(format!("{name} on {topic}")),
+            ]));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block),
+        area,
+    );
 }
