@@ -31,6 +31,8 @@ pub struct Snapshot {
     pub dropped: u64,
     /// Series and devices forgotten because of --max-series (extension).
     pub evicted: u64,
+    /// Messages whose application failed inside twinview (a bug, caught: extension).
+    pub ingest_errors: u64,
     pub sensors: Vec<SensorSnap>,
     /// Zones whose sensors moved together (extension).
     pub process_changes: Vec<ProcessSnap>,
@@ -296,6 +298,7 @@ impl Snapshot {
             undecoded: twin.undecoded_total,
             dropped,
             evicted: twin.evicted_series + twin.devices.evicted,
+            ingest_errors: twin.panics,
             sensors,
             process_changes,
             devices,
@@ -469,7 +472,7 @@ pub async fn ingest(
                             _ => {}
                         }
                     }
-                    twin.apply(&ev);
+                    crate::guard::apply(twin, &ev);
                     if done(twin) {
                         drain(twin);
                         return Ok(());

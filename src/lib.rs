@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod guard;
 pub mod headless;
 pub mod logging;
 pub mod run;

@@ -11,6 +11,9 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = Cli::parse();
+    // Headless and replay: a panic applying one message is counted, not fatal (the UI wraps
+    // its own terminal hook the same way once the terminal is set up).
+    twinview::guard::install();
     let code = match start(cli) {
         Ok(()) => 0,
         Err(e) => {

@@ -378,8 +378,10 @@ pub fn replay_headless(
                 }
                 last = Some(last.map_or(t, |l| l.max(t)));
                 match (ev, decoded) {
-                    (crate::event::Event::Message(m), Some(d)) => twin.apply_decoded(m, d),
-                    _ => twin.apply(ev),
+                    (crate::event::Event::Message(m), Some(d)) => {
+                        crate::guard::apply_with(&mut twin, ev, |t| t.apply_decoded(m, d))
+                    }
+                    _ => crate::guard::apply(&mut twin, ev),
                 }
             }
             if let Some(w) = &events {

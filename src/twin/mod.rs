@@ -192,6 +192,8 @@ pub struct Twin {
     pub journal: Journal,
     /// Series forgotten because of `max_series`.
     pub evicted_series: u64,
+    /// Events whose application panicked (caught by `guard`; each counted, ingest went on).
+    pub panics: u64,
     /// Series with an open anomaly episode.
     pub anomalous_series: usize,
     pub rate: RateMeter,
@@ -234,6 +236,7 @@ impl Twin {
             anomalies_total: 0,
             journal: Journal::default(),
             evicted_series: 0,
+            panics: 0,
             anomalous_series: 0,
             rate: RateMeter::default(),
             connection: ConnState::default(),

@@ -104,6 +104,8 @@ pub async fn run_replay(
 ) -> Result<(), AppError> {
     let mut terminal = ratatui::try_init()
         .map_err(|e| AppError::Other(format!("cannot set up the terminal: {e}")))?;
+    // After the terminal's own hook, so a caught panic does not restore the terminal.
+    crate::guard::install();
     let result = replay_loop(&mut terminal, cfg, recording, speed, &opts).await;
     ratatui::restore();
     if let Some(w) = opts.events {
@@ -183,7 +185,7 @@ impl ReplayState {
                 self.twin.tick(t);
             }
             last_sec = Some(t.timestamp());
-            self.twin.apply(&self.events[self.cursor]);
+            crate::guard::apply(&mut self.twin, &self.events[self.cursor]);
             self.cursor += 1;
         }
         self.twin.tick(position);
@@ -255,6 +257,8 @@ pub async fn run(
 ) -> Result<(), AppError> {
     let mut terminal = ratatui::try_init()
         .map_err(|e| AppError::Other(format!("cannot set up the terminal: {e}")))?;
+    // After the terminal's own hook, so a caught panic does not restore the terminal.
+    crate::guard::install();
     let result = event_loop(&mut terminal, &mut twin, &mut rx, &stats, &opts).await;
     ratatui::restore();
     result
@@ -355,7 +359,7 @@ async fn event_loop(
                         let mut next = Some(ev);
                         let mut n = 0;
                         while let Some(ev) = next.take() {
-                            twin.apply(&ev);
+                            crate::guard::apply(twin, &ev);
                             if let crate::event::Event::Command(c) = &ev {
                                 ui.now = Utc::now();
                                 ui.say(match &c.outcome {

@@ -158,6 +158,13 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
             h,
         ));
     }
+    if twin.panics > 0 {
+        items.push((
+            format!("{} ingest errors", count(twin.panics)),
+            format!("{} err", count(twin.panics)),
+            h.fg(theme.error),
+        ));
+    }
     let evicted = twin.evicted_series + twin.devices.evicted;
     if evicted > 0 {
         items.push((
