@@ -254,6 +254,9 @@ pub struct ViewArgs {
     /// Never publish anything: the command keys are disabled
     #[arg(long)]
     pub read_only: bool,
+    /// Leave the mouse to the terminal (text selection) instead of clicks and the wheel
+    #[arg(long)]
+    pub no_mouse: bool,
     /// No terminal UI: ingest, then print one JSON snapshot on stdout at the end
     #[arg(long)]
     pub headless: bool,

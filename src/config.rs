@@ -38,6 +38,8 @@ pub struct FileConfig {
     pub group_sigma: Option<f64>,
     pub theme: Option<String>,
     pub fps: Option<f64>,
+    /// false: leave the mouse to the terminal [default: true]
+    pub mouse: Option<bool>,
     /// e.g. "30s": a device silent this long is stale
     pub stale_after: Option<String>,
     /// Contract Net topic prefix [default: /cnp]
@@ -122,6 +124,8 @@ pub struct Settings {
     pub twin: TwinConfig,
     pub theme: String,
     pub fps: f64,
+    /// Clicks and the wheel in the UI (`--no-mouse`, `mouse = false`).
+    pub mouse: bool,
     pub read_only: bool,
     pub commands: crate::commands::Templates,
     pub headless: bool,
@@ -299,6 +303,7 @@ pub fn resolve(
             .or(file.theme)
             .unwrap_or_else(|| "default".into()),
         fps,
+        mouse: !view.no_mouse && file.mouse.unwrap_or(true),
         read_only: view.read_only || file.read_only.unwrap_or(false),
         commands,
         headless: view.headless,

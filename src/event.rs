@@ -57,9 +57,20 @@ pub struct CommandEvent {
     pub outcome: Outcome,
 }
 
+/// Which source an event came from. Every mode has one source today (`SourceId::MAIN`); the
+/// id is carried so that a second broker, or a replay beside a live feed, can later feed one
+/// twin without changing the event type. Recordings do not store it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct SourceId(pub u16);
+
+impl SourceId {
+    pub const MAIN: SourceId = SourceId(0);
+}
+
 /// A received MQTT publish, stamped with the time of receipt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
+    pub source: SourceId,
     pub at: DateTime<Utc>,
     pub topic: String,
     pub payload: Bytes,
@@ -71,6 +82,7 @@ impl Message {
     /// A QoS 0, non-retained message; convenient in tests and benches.
     pub fn new(at: DateTime<Utc>, topic: impl Into<String>, payload: impl Into<Bytes>) -> Self {
         Message {
+            source: SourceId::MAIN,
             at,
             topic: topic.into(),
             payload: payload.into(),
@@ -104,20 +116,28 @@ pub enum ConnState {
 impl ConnState {
     /// A short human description, e.g. `reconnecting in 4s (connection refused)`.
     pub fn describe(&self) -> String {
+        self.describe_after(Duration::ZERO)
+    }
+
+    /// The description `elapsed` after the state began: the retry counts down, and says
+    /// `retrying now` once it is due.
+    pub fn describe_after(&self, elapsed: Duration) -> String {
+        let left = |retry_in: &Duration| {
+            let s = retry_in.saturating_sub(elapsed).as_secs_f64().ceil();
+            if s > 0.0 {
+                format!("in {s}s")
+            } else {
+                "now".to_string()
+            }
+        };
         match self {
             ConnState::Connecting => "connecting".into(),
             ConnState::Connected => "connected".into(),
             ConnState::Reconnecting { reason, retry_in } => {
-                format!(
-                    "reconnecting in {}s ({reason})",
-                    retry_in.as_secs_f64().ceil()
-                )
+                format!("reconnecting {} ({reason})", left(retry_in))
             }
             ConnState::Refused { reason, retry_in } => {
-                format!(
-                    "refused: {reason} (retry in {}s)",
-                    retry_in.as_secs_f64().ceil()
-                )
+                format!("refused: {reason} (retry {})", left(retry_in))
             }
         }
     }

@@ -9,15 +9,10 @@ use tokio::sync::mpsc;
 
 use crate::error::AppError;
 use crate::event::{ConnState, Event};
+use crate::pump::Step;
 use crate::sink::EventsWriter;
 use crate::source::mqtt::SourceStats;
 use crate::twin::Twin;
-
-/// Events applied per batch before the loop looks at its timers again.
-pub const BATCH: usize = 4096;
-/// How long the headless and UI loops let messages gather once they have emptied the channel:
-/// each wake-up for a single message is a futex call and a context switch.
-pub const GATHER: Duration = Duration::from_millis(2);
 
 #[derive(Debug, Serialize)]
 pub struct Snapshot {
@@ -456,37 +451,34 @@ pub async fn ingest(
         tokio::select! {
             ev = rx.recv() => {
                 let Some(ev) = ev else { return Ok(()) };
-                let mut next = Some(ev);
-                let mut n = 0;
-                while let Some(ev) = next.take() {
-                    if let Event::Connection(c) = &ev {
-                        match &c.state {
-                            ConnState::Connected => connected_once = true,
-                            ConnState::Reconnecting { reason, .. } | ConnState::Refused { reason, .. }
-                                if !connected_once =>
-                            {
-                                return Err(AppError::Connect(format!(
-                                    "cannot connect to {source}: {reason}"
-                                )));
-                            }
-                            _ => {}
+                let mut refused = None;
+                let batch = crate::pump::apply_batch(twin, ev, rx, |twin, ev| match ev {
+                    Event::Connection(c) => match &c.state {
+                        ConnState::Connected => {
+                            connected_once = true;
+                            Step::Go
                         }
+                        ConnState::Reconnecting { reason, .. } | ConnState::Refused { reason, .. }
+                            if !connected_once =>
+                        {
+                            refused = Some(reason.clone());
+                            Step::StopBefore
+                        }
+                        _ => Step::Go,
+                    },
+                    Event::Message(_) if limits.count.is_some_and(|c| twin.messages + 1 >= c) => {
+                        Step::StopAfter
                     }
-                    crate::guard::apply(twin, &ev);
-                    if done(twin) {
-                        drain(twin);
-                        return Ok(());
-                    }
-                    n += 1;
-                    if n < BATCH {
-                        next = rx.try_recv().ok();
-                    }
-                }
+                    _ => Step::Go,
+                });
                 drain(twin);
-                // The channel ran dry: see `GATHER`. It holds far more than arrives meanwhile.
-                if n < BATCH {
-                    tokio::time::sleep(GATHER).await;
+                if let Some(reason) = refused {
+                    return Err(AppError::Connect(format!("cannot connect to {source}: {reason}")));
                 }
+                if batch.stopped || done(twin) {
+                    return Ok(());
+                }
+                crate::pump::settle(batch).await;
             }
             _ = liveness.tick() => {
                 twin.tick(Utc::now());

@@ -52,6 +52,9 @@ pub fn ui_flush() {
     tui_logger::move_events();
 }
 
+/// The twin's module: what it logs at warn and below is in its journal.
+const TWIN_TARGET: &str = "twinview::twin";
+
 struct Ui {
     level: LevelFilter,
 }
@@ -62,7 +65,10 @@ impl Log for Ui {
     }
 
     fn log(&self, r: &Record) {
-        if self.enabled(r.metadata()) {
+        // The twin's own lines are its journal, which the Log tab shows: in the UI they would
+        // be said twice, and again after every seek back in a replay.
+        let journal = r.target().starts_with(TWIN_TARGET) && r.level() > log::Level::Error;
+        if self.enabled(r.metadata()) && !journal {
             tui_logger::Drain::new().log(r);
         }
     }

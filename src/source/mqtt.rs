@@ -18,7 +18,9 @@ use rumqttc::{
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use crate::config::ConnSettings;
-use crate::event::{Command, CommandEvent, ConnEvent, ConnState, Event, Message, Outcome};
+use crate::event::{
+    Command, CommandEvent, ConnEvent, ConnState, Event, Message, Outcome, SourceId,
+};
 
 /// Largest packet accepted from the broker. Bigger than any sensible payload so that one
 /// oversized message is counted by the decoder instead of killing the connection.
@@ -194,6 +196,7 @@ impl Session {
         match self {
             Session::V4(el) => match el.poll().await {
                 Ok(rumqttc::Event::Incoming(Packet::Publish(p))) => Happening::Publish(Message {
+                    source: SourceId::MAIN,
                     at: Utc::now(),
                     topic: p.topic,
                     payload: p.payload,
@@ -224,6 +227,7 @@ impl Session {
                 use rumqttc::v5::{ConnectionError as E5, Event as Ev5};
                 match el.poll().await {
                     Ok(Ev5::Incoming(P5::Publish(p))) => Happening::Publish(Message {
+                        source: SourceId::MAIN,
                         at: Utc::now(),
                         topic: String::from_utf8_lossy(&p.topic).into_owned(),
                         payload: p.payload,

@@ -179,6 +179,7 @@ fn parse_any_line(text: &str) -> Result<Line, String> {
         })));
     }
     Ok(Line::Event(Event::Message(Message {
+        source: crate::event::SourceId::MAIN,
         at,
         topic,
         payload,
@@ -288,6 +289,7 @@ fn parse_own_line(text: &str) -> Option<Line> {
         return None;
     }
     Some(Line::Event(Event::Message(Message {
+        source: crate::event::SourceId::MAIN,
         at,
         topic: topic.to_string(),
         payload: payload.into(),
@@ -700,7 +702,7 @@ mod tests {
         ) {
             let at = DateTime::from_timestamp_millis(millis).unwrap();
             for payload in [payload, text.into_bytes()] {
-                let ev = Event::Message(Message { at, topic: topic.clone(), payload: payload.into(), qos, retain });
+                let ev = Event::Message(Message { source: crate::event::SourceId::MAIN, at, topic: topic.clone(), payload: payload.into(), qos, retain });
                 let line = crate::source::record::line(&ev);
                 let general = parse_any_line(line.trim());
                 proptest::prop_assert_eq!(&general, &Ok(Line::Event(ev.clone())));

@@ -142,9 +142,88 @@ impl What {
 }
 
 impl Happening {
+    /// Whether a reader should look: anomalies, going offline or stale, violations, alerts
+    /// and failed commands.
+    pub fn is_warning(&self) -> bool {
+        match &self.what {
+            What::AnomalyStart { .. } | What::JobViolation { .. } | What::Alert { .. } => true,
+            What::ProcessChange { state, .. } => *state == "start",
+            What::DeviceStatus { to, .. } => matches!(*to, "offline" | "stale"),
+            What::Command { outcome, .. } => outcome.starts_with("failed"),
+            What::AnomalyEnd { .. } | What::JobAwarded { .. } => false,
+        }
+    }
+
+    /// One sentence for the Log tab.
+    pub fn describe(&self) -> String {
+        match &self.what {
+            What::AnomalyStart {
+                topic,
+                field,
+                kind,
+                severity,
+                reason,
+                ..
+            } => format!(
+                "{} {} on {}: {reason}",
+                severity.as_str(),
+                kind.as_str(),
+                field_of(topic, field)
+            ),
+            What::AnomalyEnd {
+                topic, field, kind, ..
+            } => format!("{} on {} is over", kind.as_str(), field_of(topic, field)),
+            What::ProcessChange {
+                zone,
+                measurement,
+                state,
+                reason,
+                ..
+            } => match *state {
+                "start" => format!("process change in {zone} · {measurement}: {reason}"),
+                _ => format!("process change in {zone} · {measurement} is over"),
+            },
+            What::DeviceStatus {
+                id,
+                from,
+                to,
+                detail,
+            } => {
+                let word = detail
+                    .as_deref()
+                    .filter(|w| !w.eq_ignore_ascii_case(to))
+                    .map(|w| format!(" (said “{w}”)"))
+                    .unwrap_or_default();
+                format!("{id}: {from} → {to}{word}")
+            }
+            What::JobAwarded { job, machine } => format!("{job} awarded to {machine}"),
+            What::JobViolation { job, violation } => {
+                format!("Contract Net violation on {job}: {violation}")
+            }
+            What::Alert { topic, sensors } => {
+                format!("alert on {topic}: {}", sensors.join(", "))
+            }
+            What::Command {
+                topic,
+                payload,
+                outcome,
+                ..
+            } => format!("command {topic} {payload}: {outcome}"),
+        }
+    }
+
     /// One line of the events file (without the newline).
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).expect("happenings serialise")
+    }
+}
+
+/// `topic` or `topic field` when the payload had several fields.
+fn field_of(topic: &str, field: &str) -> String {
+    if field.is_empty() || field == "value" {
+        topic.to_string()
+    } else {
+        format!("{topic} {field}")
     }
 }
 

@@ -199,6 +199,8 @@ pub struct Twin {
     pub rate: RateMeter,
     pub connection: ConnState,
     pub connection_since: Option<DateTime<Utc>>,
+    /// When the latest connection event came (a retry's countdown starts there).
+    pub connection_at: Option<DateTime<Utc>>,
     pub first_event: Option<DateTime<Utc>>,
     pub last_event: Option<DateTime<Utc>>,
     /// Grows with every change to the set of series; views cache on it.
@@ -241,11 +243,21 @@ impl Twin {
             rate: RateMeter::default(),
             connection: ConnState::default(),
             connection_since: None,
+            connection_at: None,
             first_event: None,
             last_event: None,
             layout_revision: 0,
             cfg,
         }
+    }
+
+    /// The connection state in words at `now`, a retry counting down (`reconnecting in 7s`).
+    pub fn connection_text(&self, now: DateTime<Utc>) -> String {
+        let elapsed = self
+            .connection_at
+            .and_then(|at| (now - at).to_std().ok())
+            .unwrap_or_default();
+        self.connection.describe_after(elapsed)
     }
 
     pub fn apply(&mut self, event: &Event) {
@@ -256,6 +268,7 @@ impl Twin {
                     self.connection_since = Some(c.at);
                 }
                 self.connection = c.state.clone();
+                self.connection_at = Some(c.at);
                 self.touch(c.at);
             }
             Event::Command(c) => self.apply_command(c),

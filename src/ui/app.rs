@@ -17,7 +17,7 @@ use super::theme::Theme;
 use super::{render, Flow, UiState};
 use crate::error::AppError;
 use crate::event::Event;
-use crate::headless::{shutdown_signal, BATCH};
+use crate::headless::shutdown_signal;
 use crate::sim::SimControl;
 use crate::source::mqtt::SourceStats;
 use crate::source::replay::{event_time, Recording, ReplayClock};
@@ -27,6 +27,8 @@ pub struct AppOptions {
     pub source: String,
     pub theme: Theme,
     pub fps: f64,
+    /// Capture the mouse (clicks, wheel).
+    pub mouse: bool,
     pub duration: Option<Duration>,
     /// The demo's simulated world, so keys can drop and restore its devices.
     pub world: Option<crate::sim::World>,
@@ -37,6 +39,34 @@ pub struct AppOptions {
     pub recorder: Option<Arc<crate::source::record::RecorderStats>>,
     /// `--events`: where the twin's happenings go.
     pub events: Option<crate::sink::EventsWriter>,
+}
+
+/// Sets the terminal up (raw mode, alternate screen, and the mouse when asked). Every way out
+/// restores it: [`restore_terminal`] on return, and the panic hook installed here (before the
+/// guard's, so a caught panic leaves the terminal alone).
+fn init_terminal(mouse: bool) -> Result<ratatui::DefaultTerminal, AppError> {
+    let terminal = ratatui::try_init()
+        .map_err(|e| AppError::Other(format!("cannot set up the terminal: {e}")))?;
+    if mouse {
+        let restore = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+            restore(info);
+        }));
+        if let Err(e) = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)
+        {
+            log::warn!("the mouse is not available: {e}");
+        }
+    }
+    crate::guard::install();
+    Ok(terminal)
+}
+
+fn restore_terminal(mouse: bool) {
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    }
+    ratatui::restore();
 }
 
 /// Reads terminal events on a plain thread until `stop` is set or the receiver is gone.
@@ -102,12 +132,9 @@ pub async fn run_replay(
     speed: f64,
     opts: AppOptions,
 ) -> Result<(), AppError> {
-    let mut terminal = ratatui::try_init()
-        .map_err(|e| AppError::Other(format!("cannot set up the terminal: {e}")))?;
-    // After the terminal's own hook, so a caught panic does not restore the terminal.
-    crate::guard::install();
+    let mut terminal = init_terminal(opts.mouse)?;
     let result = replay_loop(&mut terminal, cfg, recording, speed, &opts).await;
-    ratatui::restore();
+    restore_terminal(opts.mouse);
     if let Some(w) = opts.events {
         w.finish();
     }
@@ -219,12 +246,18 @@ async fn replay_loop(
             biased;
             key = key_rx.recv() => {
                 let Some(ev) = key else { return Ok(()) };
-                if let CtEvent::Key(k) = ev {
-                    if let Some(action) = keys::action(k, ui.editing()) {
-                        if ui.handle(action, &state.twin) == Flow::Quit {
-                            return Ok(());
+                match ev {
+                    CtEvent::Key(k) => {
+                        if let Some(action) = keys::action(k, ui.editing()) {
+                            if ui.handle(action, &state.twin) == Flow::Quit {
+                                return Ok(());
+                            }
                         }
                     }
+                    CtEvent::Mouse(m) => {
+                        ui.mouse(m, &state.twin);
+                    }
+                    _ => {}
                 }
             }
             _ = &mut shutdown => return Ok(()),
@@ -255,12 +288,9 @@ pub async fn run(
     stats: Arc<SourceStats>,
     opts: AppOptions,
 ) -> Result<(), AppError> {
-    let mut terminal = ratatui::try_init()
-        .map_err(|e| AppError::Other(format!("cannot set up the terminal: {e}")))?;
-    // After the terminal's own hook, so a caught panic does not restore the terminal.
-    crate::guard::install();
+    let mut terminal = init_terminal(opts.mouse)?;
     let result = event_loop(&mut terminal, &mut twin, &mut rx, &stats, &opts).await;
-    ratatui::restore();
+    restore_terminal(opts.mouse);
     result
 }
 
@@ -325,6 +355,12 @@ async fn event_loop(
                             }
                         }
                     }
+                    // Mouse moves (reported too while captured) change nothing: no redraw.
+                    CtEvent::Mouse(m) => {
+                        if !ui.mouse(m, twin) {
+                            continue;
+                        }
+                    }
                     CtEvent::Resize(..) => {}
                     _ => continue,
                 }
@@ -356,21 +392,19 @@ async fn event_loop(
             ev = rx.recv(), if source_open => {
                 match ev {
                     Some(ev) => {
-                        let mut next = Some(ev);
-                        let mut n = 0;
-                        while let Some(ev) = next.take() {
-                            crate::guard::apply(twin, &ev);
-                            if let crate::event::Event::Command(c) = &ev {
-                                ui.now = Utc::now();
-                                ui.say(match &c.outcome {
+                        let mut flash = None;
+                        let batch = crate::pump::apply_batch(twin, ev, rx, |_, ev| {
+                            if let crate::event::Event::Command(c) = ev {
+                                flash = Some(match &c.outcome {
                                     crate::event::Outcome::Failed(why) => format!("✖ {} failed: {why}", c.command.topic),
                                     o => format!("✔ {} {}", c.command.topic, o.as_str()),
                                 });
                             }
-                            n += 1;
-                            if n < BATCH {
-                                next = rx.try_recv().ok();
-                            }
+                            crate::pump::Step::Go
+                        });
+                        if let Some(text) = flash {
+                            ui.now = Utc::now();
+                            ui.say(text);
                         }
                         if let Some(w) = &opts.events {
                             w.drain(twin);
@@ -381,11 +415,7 @@ async fn event_loop(
                         if next_frame.deadline() > soon {
                             next_frame.as_mut().reset(soon);
                         }
-                        // The channel ran dry: let messages gather for a moment instead of
-                        // being woken by each one (see `headless::GATHER`).
-                        if n < BATCH {
-                            tokio::time::sleep(crate::headless::GATHER).await;
-                        }
+                        crate::pump::settle(batch).await;
                     }
                     None => {
                         log::warn!("the event source has ended");
@@ -470,6 +500,51 @@ mod tests {
         fresh.tick(mid);
         assert_eq!(json(&fresh, mid), at_mid);
         assert!(at_mid.contains("\"offline\""));
+    }
+
+    /// The Log tab shows the twin's journal, so seeking back and playing again does not say
+    /// anything twice.
+    #[test]
+    fn after_seeking_back_the_log_holds_each_line_once() {
+        use ratatui::backend::TestBackend;
+        let evs = events();
+        let mut state = ReplayState::new(TwinConfig::default(), evs);
+        let (start, end) = state.span();
+        state.sync(end);
+        let once: Vec<String> = state
+            .twin
+            .journal
+            .recent
+            .iter()
+            .map(|h| h.describe())
+            .collect();
+        assert!(
+            once.iter().any(|l| l.contains("s2: online → offline")),
+            "{once:?}"
+        );
+        state.sync(start + chrono::TimeDelta::seconds(5));
+        state.sync(end);
+        let again: Vec<String> = state
+            .twin
+            .journal
+            .recent
+            .iter()
+            .map(|h| h.describe())
+            .collect();
+        assert_eq!(again, once);
+        let mut ui = UiState::new("replay", end, chrono::FixedOffset::east_opt(0).unwrap());
+        ui.tab = crate::ui::Tab::Log;
+        ui.refresh(&state.twin);
+        let mut terminal = ratatui::Terminal::new(TestBackend::new(120, 40)).unwrap();
+        terminal
+            .draw(|f| render(f, &state.twin, &ui, &Theme::default()))
+            .unwrap();
+        let screen = format!("{}", terminal.backend());
+        assert_eq!(
+            screen.matches("s2: online → offline").count(),
+            1,
+            "{screen}"
+        );
     }
 
     #[test]

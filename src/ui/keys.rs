@@ -45,6 +45,9 @@ pub enum Action {
     Slower,
     SeekBack,
     SeekForward,
+    /// Replay: jump to the recording's start / end.
+    SeekStart,
+    SeekEnd,
     /// A character typed while the filter is being edited.
     Char(char),
     Backspace,
@@ -63,15 +66,18 @@ pub const HELP: &[(&str, &str)] = &[
         "↑ ↓  j k",
         "select a sensor (in the detail view: previous / next)",
     ),
-    ("PgUp PgDn", "page through sensors or the log"),
-    ("Home End  g G", "first / last sensor"),
+    ("PgUp PgDn", "page through a list or the journal"),
+    (
+        "Home End  g G",
+        "first / last row of a list (Log: oldest / follow)",
+    ),
     (
         "Enter",
-        "open / close the sensor chart, the device's detail or the job negotiation",
+        "open / close the sensor chart, the device's detail or the job negotiation; fold a group",
     ),
     (
         "/",
-        "filter by name, group or device (Enter keeps, Esc clears)",
+        "Sensors: filter by name, group or device; Log: filter the journal",
     ),
     ("s", "sort: name → last value → σ → anomalies → rate"),
     (
@@ -98,10 +104,14 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("Enter y / Esc n", "confirm / cancel a command"),
     (
-        "space + - ← → Home End",
-        "replay: pause, speed, seek 10 s, start, end",
+        "space + - ← → < >",
+        "replay: pause, speed, seek 10 s, jump to start / end",
     ),
     ("Esc", "close help or detail, clear the filter"),
+    (
+        "mouse",
+        "click a tab or a row (again: open it), wheel scrolls",
+    ),
 ];
 
 /// Maps a key press. `editing` is true while the filter line has focus, so letters type.
@@ -152,6 +162,8 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Char('-') => Action::Slower,
         KeyCode::Left => Action::SeekBack,
         KeyCode::Right => Action::SeekForward,
+        KeyCode::Char('<') => Action::SeekStart,
+        KeyCode::Char('>') => Action::SeekEnd,
         KeyCode::Char('n') => Action::No,
         KeyCode::Char('x') => Action::DropDevice,
         KeyCode::Char('u') => Action::RestoreDevice,

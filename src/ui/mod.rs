@@ -1,9 +1,11 @@
 //! The terminal UI: state, key handling and rendering. Rendering reads the twin and never
 //! changes it; everything that belongs to the view (selection, filter, sort, pause) lives in
-//! [`UiState`].
+//! [`UiState`] and in each tab's own view state (`tabs/*.rs`, one shape: [`tabs::TabView`]).
+//! This module only dispatches: global keys here, the rest to the current tab.
 
 pub mod app;
 pub mod keys;
+pub mod list;
 pub mod tabs;
 pub mod theme;
 pub mod widgets;
@@ -11,19 +13,25 @@ pub mod widgets;
 use std::cell::Cell;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
 use crate::commands::Templates;
 use crate::event::Command;
 use crate::sim::SimControl;
-use crate::twin::devices::Status;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::Frame;
 
 use crate::twin::Twin;
 use keys::Action;
+use tabs::TabView;
 use theme::Theme;
 
-/// The tabs, in order.
+pub use tabs::devices::DevicesView;
+pub use tabs::jobs::JobsView;
+pub use tabs::log::LogView;
+pub use tabs::sensors::{layout_rows, Row, SensorsView, SortKey};
+
+/// The tabs, in order. A new tab: one variant here, one file in `tabs/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Sensors,
@@ -47,47 +55,11 @@ impl Tab {
     fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
-}
 
-/// How the sensor list is ordered within each group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SortKey {
-    Name,
-    Last,
-    Sigma,
-    Anomalies,
-    Rate,
-}
-
-impl SortKey {
-    pub fn next(self) -> SortKey {
-        match self {
-            SortKey::Name => SortKey::Last,
-            SortKey::Last => SortKey::Sigma,
-            SortKey::Sigma => SortKey::Anomalies,
-            SortKey::Anomalies => SortKey::Rate,
-            SortKey::Rate => SortKey::Name,
-        }
+    /// The tab bar's label; its width is what a click on the bar measures.
+    pub fn label(self) -> String {
+        format!(" {} {} ", self.index() + 1, self.title())
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Last => "last value",
-            SortKey::Sigma => "σ",
-            SortKey::Anomalies => "anomalies",
-            SortKey::Rate => "rate",
-        }
-    }
-}
-
-/// A line of the sensor list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Row {
-    /// A group heading and how many series it holds.
-    Group(String, usize),
-    /// An index into `Twin::series`.
-    Series(usize),
 }
 
 /// What the app should do after a key.
@@ -106,170 +78,15 @@ pub enum Flow {
 pub enum Popup {
     /// Commands waiting for the user's yes.
     Confirm(Vec<Command>),
-    /// The control-command form; `field` 0 is the name, 1 the value.
+    /// The control-command form; `field` 0 is the name, 1 the value. While `fresh`, the first
+    /// key typed replaces the focused field's suggested text instead of appending to it.
     ControlForm {
         name: String,
         value: String,
         field: usize,
+        fresh: bool,
         error: Option<String>,
     },
-}
-
-/// Finds the selected id again after `rows` changed (Devices and Jobs keep their selection by
-/// id across re-orderings); selects the first row when it is gone and returns false then.
-fn reselect(rows: &[String], selected: &mut Option<String>, row: &mut usize) -> bool {
-    match selected
-        .as_ref()
-        .and_then(|s| rows.iter().position(|r| r == s))
-    {
-        Some(p) => {
-            *row = p;
-            true
-        }
-        None => {
-            *selected = rows.first().cloned();
-            *row = 0;
-            false
-        }
-    }
-}
-
-/// Moves a selection kept by id by `delta` rows, clamped to the list.
-fn step(rows: &[String], selected: &mut Option<String>, row: &mut usize, delta: isize) {
-    if rows.is_empty() {
-        return;
-    }
-    let next = (*row as isize)
-        .saturating_add(delta)
-        .clamp(0, rows.len() as isize - 1) as usize;
-    *row = next;
-    *selected = Some(rows[next].clone());
-}
-
-/// The Devices tab's view state.
-#[derive(Debug, Default)]
-pub struct DevicesView {
-    pub selected: Option<String>,
-    /// Show only devices with this status.
-    pub filter: Option<Status>,
-    /// Device ids in display order.
-    pub rows: Vec<String>,
-    pub selected_row: usize,
-    pub offset: Cell<usize>,
-    pub page: Cell<usize>,
-    /// Showing the selected device's detail.
-    pub detail: bool,
-    cache_key: Option<(u64, Option<Status>)>,
-}
-
-impl DevicesView {
-    fn next_filter(&mut self) {
-        self.filter = match self.filter {
-            None => Some(Status::Online),
-            Some(Status::Online) => Some(Status::Offline),
-            Some(Status::Offline) => Some(Status::Stale),
-            Some(Status::Stale) => Some(Status::Unknown),
-            Some(Status::Unknown) => None,
-        };
-    }
-
-    fn refresh(&mut self, twin: &Twin) {
-        let key = (twin.devices.revision, self.filter);
-        if self.cache_key != Some(key) {
-            let mut rows: Vec<(&Status, &String)> = twin
-                .devices
-                .by_id
-                .values()
-                .filter(|d| self.filter.is_none_or(|f| d.status == f))
-                .map(|d| (&d.status, &d.id))
-                .collect();
-            // Trouble first: offline, stale, unknown, then online; by id within each.
-            rows.sort_by_cached_key(|(s, id)| (**s, id.to_lowercase()));
-            self.rows = rows.into_iter().map(|(_, id)| id.clone()).collect();
-            self.cache_key = Some(key);
-        }
-        if !reselect(&self.rows, &mut self.selected, &mut self.selected_row) {
-            self.detail = false;
-        }
-    }
-
-    fn step(&mut self, delta: isize) {
-        step(
-            &self.rows,
-            &mut self.selected,
-            &mut self.selected_row,
-            delta,
-        );
-    }
-}
-
-/// The sensor list's view state.
-#[derive(Debug, Default)]
-pub struct SensorsView {
-    /// The selected series (an index into `Twin::series`, stable under re-sorting).
-    pub selected: Option<usize>,
-    pub sort: Option<SortKey>,
-    pub filter: String,
-    pub editing_filter: bool,
-    pub detail: bool,
-    /// The list as last laid out.
-    pub rows: Vec<Row>,
-    /// Position of the selection in `rows`.
-    pub selected_row: usize,
-    /// First visible row; adjusted while rendering to keep the selection in view.
-    pub offset: Cell<usize>,
-    /// Visible rows in the last frame, for paging.
-    pub page: Cell<usize>,
-    cache_key: Option<(u64, String, SortKey, i64)>,
-}
-
-impl SensorsView {
-    pub fn sort(&self) -> SortKey {
-        self.sort.unwrap_or(SortKey::Name)
-    }
-}
-
-/// The Jobs tab's view state.
-#[derive(Debug, Default)]
-pub struct JobsView {
-    pub selected: Option<String>,
-    /// Job ids, newest first.
-    pub rows: Vec<String>,
-    pub selected_row: usize,
-    pub offset: Cell<usize>,
-    pub page: Cell<usize>,
-    /// Showing the selected job's negotiation.
-    pub detail: bool,
-    cache_key: Option<u64>,
-}
-
-impl JobsView {
-    fn refresh(&mut self, twin: &Twin) {
-        // Keyed on a revision the tracker bumps for every job added or forgotten, never on a
-        // length (which stops changing once the cap is reached).
-        let key = twin.cnp.jobs_revision;
-        if self.cache_key != Some(key) {
-            // At the top of the list (and not reading one negotiation), follow the newest job.
-            let following = self.selected_row == 0 && !self.detail;
-            self.rows = twin.cnp.order.iter().rev().cloned().collect();
-            self.cache_key = Some(key);
-            if following {
-                self.selected = self.rows.first().cloned();
-            }
-        }
-        if !reselect(&self.rows, &mut self.selected, &mut self.selected_row) {
-            self.detail = false;
-        }
-    }
-
-    fn step(&mut self, delta: isize) {
-        step(
-            &self.rows,
-            &mut self.selected,
-            &mut self.selected_row,
-            delta,
-        );
-    }
 }
 
 /// Everything the views need besides the twin.
@@ -278,6 +95,7 @@ pub struct UiState {
     pub sensors: SensorsView,
     pub devices: DevicesView,
     pub jobs: JobsView,
+    pub log: LogView,
     /// A short message for the footer and when it was set.
     pub flash: Option<(String, DateTime<Utc>)>,
     /// Whether the demo's simulated devices can be dropped and restored (`x`, `u`).
@@ -301,7 +119,8 @@ pub struct UiState {
     pub now: DateTime<Utc>,
     /// Time zone for displayed times.
     pub tz: FixedOffset,
-    pub log: tui_logger::TuiWidgetState,
+    /// The screen row of the tab bar in the last frame (for clicks).
+    tabs_row: Cell<u16>,
 }
 
 /// A recent anomaly keeps its marker for this long (by receipt time), so a single flagged
@@ -315,6 +134,7 @@ impl UiState {
             sensors: SensorsView::default(),
             devices: DevicesView::default(),
             jobs: JobsView::default(),
+            log: LogView::default(),
             flash: None,
             demo: false,
             popup: None,
@@ -328,7 +148,7 @@ impl UiState {
             dropped: 0,
             now,
             tz,
-            log: tui_logger::TuiWidgetState::new(),
+            tabs_row: Cell::new(1),
         }
     }
 
@@ -337,54 +157,42 @@ impl UiState {
         self.frozen.as_deref().unwrap_or(live)
     }
 
-    /// Lays out the sensor list again when the series, filter or sort changed (or, for sorts
-    /// by value, once a second). Call before rendering.
+    /// The current tab's view.
+    pub fn current(&self) -> &dyn TabView {
+        match self.tab {
+            Tab::Sensors => &self.sensors,
+            Tab::Devices => &self.devices,
+            Tab::Jobs => &self.jobs,
+            Tab::Log => &self.log,
+        }
+    }
+
+    fn current_mut(&mut self) -> &mut dyn TabView {
+        match self.tab {
+            Tab::Sensors => &mut self.sensors,
+            Tab::Devices => &mut self.devices,
+            Tab::Jobs => &mut self.jobs,
+            Tab::Log => &mut self.log,
+        }
+    }
+
+    /// Lays every tab out again where what it shows changed (each keyed on revision counters,
+    /// so cheap when nothing did). Call before rendering.
     pub fn refresh(&mut self, live: &Twin) {
         let twin = self.frozen.as_deref().unwrap_or(live);
-        self.devices.refresh(twin);
-        self.jobs.refresh(twin);
-        let v = &mut self.sensors;
-        let sort = v.sort();
-        let tick = if sort == SortKey::Name {
-            0
-        } else {
-            self.now.timestamp()
-        };
-        let key = (twin.layout_revision, v.filter.clone(), sort, tick);
-        if v.cache_key.as_ref() != Some(&key) {
-            v.rows = layout_rows(twin, &v.filter, sort, self.now);
-            v.cache_key = Some(key);
-        }
-        let first_series = || {
-            v.rows.iter().find_map(|r| match r {
-                Row::Series(i) => Some(*i),
-                _ => None,
-            })
-        };
-        let pos = v
-            .selected
-            .and_then(|sel| v.rows.iter().position(|r| *r == Row::Series(sel)));
-        match pos {
-            Some(p) => v.selected_row = p,
-            None => {
-                v.selected = first_series();
-                v.selected_row = v
-                    .selected
-                    .and_then(|sel| v.rows.iter().position(|r| *r == Row::Series(sel)))
-                    .unwrap_or(0);
-                if v.selected.is_none() {
-                    v.detail = false;
-                }
-            }
-        }
+        let now = self.now;
+        self.sensors.refresh(twin, now);
+        self.devices.refresh(twin, now);
+        self.jobs.refresh(twin, now);
+        self.log.refresh(twin, now);
     }
 
     /// Whether typed letters go into a text field rather than being commands.
     pub fn editing(&self) -> bool {
-        self.sensors.editing_filter || matches!(self.popup, Some(Popup::ControlForm { .. }))
+        self.current().editing() || matches!(self.popup, Some(Popup::ControlForm { .. }))
     }
 
-    /// Applies a key's action. `live` is needed to re-lay the list after a change.
+    /// Applies a key's action. `live` is needed to re-lay the lists after a change.
     pub fn handle(&mut self, action: Action, live: &Twin) -> Flow {
         if action == Action::Quit {
             return Flow::Quit;
@@ -392,7 +200,23 @@ impl UiState {
         if self.popup.is_some() {
             return self.handle_popup(action, live);
         }
+        if self.help {
+            if matches!(action, Action::Help | Action::Back | Action::Enter) {
+                self.help = false;
+            }
+            return Flow::Continue;
+        }
+        if self.current().editing() {
+            let twin = self.frozen.take();
+            self.current_mut()
+                .handle(action, twin.as_deref().unwrap_or(live));
+            self.frozen = twin;
+            self.refresh(live);
+            return Flow::Continue;
+        }
         if let Some(clock) = self.replay.as_mut() {
+            // The replay's own keys; Home and End stay the lists' (README: `g`/`G` and
+            // Home/End move in lists, `<` `>` jump to the recording's start and end).
             let handled = match action {
                 Action::ReplayPause => {
                     clock.paused = !clock.paused;
@@ -414,11 +238,11 @@ impl UiState {
                     clock.seek(10);
                     true
                 }
-                Action::Home if !self.help => {
+                Action::SeekStart => {
                     clock.home();
                     true
                 }
-                Action::End if !self.help => {
+                Action::SeekEnd => {
                     clock.to_end();
                     true
                 }
@@ -434,31 +258,10 @@ impl UiState {
                 | Action::Slower
                 | Action::SeekBack
                 | Action::SeekForward
+                | Action::SeekStart
+                | Action::SeekEnd
         ) {
-            self.say("space, + - and ← → control `twinview replay`");
-            return Flow::Continue;
-        }
-        if self.help {
-            if matches!(action, Action::Help | Action::Back | Action::Enter) {
-                self.help = false;
-            }
-            return Flow::Continue;
-        }
-        if self.sensors.editing_filter {
-            let f = &mut self.sensors.filter;
-            match action {
-                Action::Char(c) => f.push(c),
-                Action::Backspace => {
-                    f.pop();
-                }
-                Action::Enter => self.sensors.editing_filter = false,
-                Action::Back => {
-                    f.clear();
-                    self.sensors.editing_filter = false;
-                }
-                _ => {}
-            }
-            self.refresh(live);
+            self.say("space, + -, ← → and < > control `twinview replay`");
             return Flow::Continue;
         }
         match action {
@@ -473,17 +276,16 @@ impl UiState {
             Action::PrevTab => {
                 self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
             }
-            Action::GoTab(i) => {
-                if let Some(t) = Tab::ALL.get(i) {
-                    self.tab = *t;
-                }
-            }
+            Action::GoTab(i) => match Tab::ALL.get(i) {
+                Some(t) => self.tab = *t,
+                None => self.say(format!("there are {} tabs", Tab::ALL.len())),
+            },
             Action::Reset | Action::ResetAnomalous | Action::Control if self.read_only => {
                 self.say("read-only: twinview publishes nothing (started with --read-only)");
             }
             Action::Reset => {
                 let twin = self.view(live);
-                match self.sensors.selected.and_then(|i| twin.series.get(i)) {
+                match self.sensors.selected().and_then(|i| twin.series.get(i)) {
                     Some(s) => {
                         let cmd = self.templates.reset(s, self.now);
                         self.popup = Some(Popup::Confirm(vec![cmd]));
@@ -512,6 +314,7 @@ impl UiState {
                     name: "SET_THRESHOLD".into(),
                     value: "25.0".into(),
                     field: 1,
+                    fresh: true,
                     error: None,
                 });
             }
@@ -524,15 +327,52 @@ impl UiState {
                 return self.device_control(live, control);
             }
             Action::Fault(kind) => return self.device_control(live, SimControl::Fault(kind)),
-            _ => match self.tab {
-                Tab::Sensors => self.handle_sensors(action),
-                Tab::Devices => self.handle_devices(action),
-                Tab::Jobs => self.handle_jobs(action),
-                Tab::Log => tabs::log::handle(&self.log, action),
-            },
+            _ => {
+                let twin = self.frozen.take();
+                let handled = self
+                    .current_mut()
+                    .handle(action, twin.as_deref().unwrap_or(live));
+                self.frozen = twin;
+                if !handled {
+                    if let Some(why) = unhandled(action, self.tab) {
+                        self.say(why);
+                    }
+                }
+            }
         }
         self.refresh(live);
         Flow::Continue
+    }
+
+    /// A mouse event: a click on a tab's name switches to it, a click on a row selects it (a
+    /// second click opens it, like Enter), the wheel scrolls the list.
+    /// Returns whether the event could change the screen (moves and releases cannot).
+    pub fn mouse(&mut self, ev: MouseEvent, live: &Twin) -> bool {
+        if self.popup.is_some() || self.help {
+            return false;
+        }
+        match ev.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                if ev.row == self.tabs_row.get() {
+                    let mut x = 0u16;
+                    for t in Tab::ALL {
+                        let w = t.label().chars().count() as u16;
+                        if ev.column >= x && ev.column < x + w {
+                            self.tab = t;
+                            break;
+                        }
+                        x += w + 1;
+                    }
+                } else {
+                    self.current_mut().click(ev.column, ev.row);
+                }
+            }
+            MouseEventKind::ScrollDown => self.current_mut().scroll(1),
+            MouseEventKind::ScrollUp => self.current_mut().scroll(-1),
+            _ => return false,
+        }
+        self.refresh(live);
+        true
     }
 
     fn handle_popup(&mut self, action: Action, live: &Twin) -> Flow {
@@ -549,6 +389,7 @@ impl UiState {
                 mut name,
                 mut value,
                 mut field,
+                mut fresh,
                 mut error,
             } => {
                 match action {
@@ -556,16 +397,25 @@ impl UiState {
                         self.say("cancelled: nothing was published");
                         return Flow::Continue;
                     }
-                    Action::NextTab | Action::Up | Action::Down => field = 1 - field,
+                    Action::NextTab | Action::Up | Action::Down => {
+                        field = 1 - field;
+                        fresh = true;
+                    }
                     Action::Char(c) => {
-                        if field == 0 {
-                            name.push(c.to_ascii_uppercase());
-                        } else {
-                            value.push(c);
+                        let target = if field == 0 { &mut name } else { &mut value };
+                        if fresh {
+                            target.clear();
+                            fresh = false;
                         }
+                        target.push(if field == 0 {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c
+                        });
                         error = None;
                     }
                     Action::Backspace => {
+                        fresh = false;
                         if field == 0 {
                             name.pop();
                         } else {
@@ -575,7 +425,7 @@ impl UiState {
                     Action::Enter => match value.trim().parse::<f64>() {
                         Ok(v) if v.is_finite() && !name.trim().is_empty() => {
                             let twin = self.view(live);
-                            let selected = self.sensors.selected.and_then(|i| twin.series.get(i));
+                            let selected = self.sensors.selected().and_then(|i| twin.series.get(i));
                             let cmd = self.templates.control(name.trim(), v, selected, self.now);
                             self.popup = Some(Popup::Confirm(vec![cmd]));
                             return Flow::Continue;
@@ -591,6 +441,7 @@ impl UiState {
                     name,
                     value,
                     field,
+                    fresh,
                     error,
                 });
             }
@@ -607,10 +458,10 @@ impl UiState {
     pub fn selected_device(&self, live: &Twin) -> Option<String> {
         let twin = self.view(live);
         match self.tab {
-            Tab::Devices => self.devices.selected.clone(),
+            Tab::Devices => self.devices.selected().map(String::from),
             _ => self
                 .sensors
-                .selected
+                .selected()
                 .and_then(|i| twin.series.get(i))
                 .map(|s| s.device.clone()),
         }
@@ -631,145 +482,20 @@ impl UiState {
             }
         }
     }
-
-    fn handle_jobs(&mut self, action: Action) {
-        let v = &mut self.jobs;
-        let page = v.page.get().max(1) as isize;
-        match action {
-            Action::Up => v.step(-1),
-            Action::Down => v.step(1),
-            Action::PageUp => v.step(-page),
-            Action::PageDown => v.step(page),
-            Action::Home => v.step(isize::MIN / 2),
-            Action::End => v.step(isize::MAX / 2),
-            Action::Enter => v.detail = !v.detail && v.selected.is_some(),
-            Action::Back => v.detail = false,
-            _ => {}
-        }
-    }
-
-    fn handle_devices(&mut self, action: Action) {
-        let v = &mut self.devices;
-        let page = v.page.get().max(1) as isize;
-        match action {
-            Action::Up => v.step(-1),
-            Action::Down => v.step(1),
-            Action::PageUp => v.step(-page),
-            Action::PageDown => v.step(page),
-            Action::Home => v.step(isize::MIN / 2),
-            Action::End => v.step(isize::MAX / 2),
-            Action::StatusFilter => v.next_filter(),
-            Action::Enter => v.detail = !v.detail && v.selected.is_some(),
-            Action::Back if v.detail => v.detail = false,
-            Action::Back => v.filter = None,
-            _ => {}
-        }
-    }
-
-    fn handle_sensors(&mut self, action: Action) {
-        let v = &mut self.sensors;
-        let page = v.page.get().max(1);
-        match action {
-            Action::Up => move_selection(v, -1),
-            Action::Down => move_selection(v, 1),
-            Action::PageUp => move_selection(v, -(page as isize)),
-            Action::PageDown => move_selection(v, page as isize),
-            Action::Home => move_selection(v, isize::MIN / 2),
-            Action::End => move_selection(v, isize::MAX / 2),
-            Action::Enter => v.detail = !v.detail && v.selected.is_some(),
-            Action::Back => {
-                if v.detail {
-                    v.detail = false;
-                } else {
-                    v.filter.clear();
-                }
-            }
-            Action::Filter => {
-                v.detail = false;
-                v.editing_filter = true;
-            }
-            Action::Sort => v.sort = Some(v.sort().next()),
-            _ => {}
-        }
-    }
 }
 
-/// Moves the selection by `delta` series rows (group headings are skipped).
-fn move_selection(v: &mut SensorsView, delta: isize) {
-    let series: Vec<usize> = v
-        .rows
-        .iter()
-        .filter_map(|r| match r {
-            Row::Series(i) => Some(*i),
-            _ => None,
-        })
-        .collect();
-    if series.is_empty() {
-        return;
-    }
-    let cur = v
-        .selected
-        .and_then(|s| series.iter().position(|&i| i == s))
-        .unwrap_or(0) as isize;
-    let next = cur
-        .saturating_add(delta)
-        .clamp(0, series.len() as isize - 1) as usize;
-    v.selected = Some(series[next]);
-    v.selected_row = v
-        .rows
-        .iter()
-        .position(|r| *r == Row::Series(series[next]))
-        .unwrap_or(0);
-}
-
-/// Groups (sorted by name), each followed by its matching series in the chosen order.
-pub fn layout_rows(twin: &Twin, filter: &str, sort: SortKey, now: DateTime<Utc>) -> Vec<Row> {
-    let needle = filter.to_lowercase();
-    let mut idx: Vec<usize> = (0..twin.series.len())
-        .filter(|&i| {
-            if needle.is_empty() {
-                return true;
-            }
-            let s = &twin.series[i];
-            [&s.topic, &s.field, &s.group, &s.device, &s.label]
-                .iter()
-                .any(|t| t.to_lowercase().contains(&needle))
-        })
-        .collect();
-    let sec = now.timestamp();
-    idx.sort_by(|&a, &b| {
-        let (x, y) = (&twin.series[a], &twin.series[b]);
-        let by_group = x.group.cmp(&y.group);
-        let by_value = match sort {
-            SortKey::Name => std::cmp::Ordering::Equal,
-            SortKey::Last => y.last.total_cmp(&x.last),
-            SortKey::Sigma => y
-                .window
-                .stddev()
-                .unwrap_or(0.0)
-                .total_cmp(&x.window.stddev().unwrap_or(0.0)),
-            SortKey::Anomalies => y.anomalies.cmp(&x.anomalies),
-            SortKey::Rate => y.rate.per_second(sec).total_cmp(&x.rate.per_second(sec)),
-        };
-        by_group
-            .then(by_value)
-            .then(x.aggregate.cmp(&y.aggregate))
-            .then_with(|| x.label.cmp(&y.label))
-            .then_with(|| x.topic.cmp(&y.topic))
-    });
-    let mut rows = Vec::with_capacity(idx.len() + 16);
-    let mut i = 0;
-    while i < idx.len() {
-        let group = &twin.series[idx[i]].group;
-        let n = idx[i..]
-            .iter()
-            .take_while(|&&j| &twin.series[j].group == group)
-            .count();
-        rows.push(Row::Group(group.clone(), n));
-        rows.extend(idx[i..i + n].iter().map(|&j| Row::Series(j)));
-        i += n;
-    }
-    rows
+/// What to say about a key the current tab does not use (no key is silently dead).
+fn unhandled(action: Action, tab: Tab) -> Option<String> {
+    let what = match action {
+        Action::Filter => "/ filters the Sensors and Log tabs",
+        Action::Sort => "s sorts the Sensors tab",
+        Action::StatusFilter => "f filters the Devices tab by status",
+        Action::Enter => "nothing to open here",
+        Action::Confirm | Action::No => "y and n answer a confirmation",
+        // Esc with nothing to close, movement at the end of a list: nothing to say.
+        _ => return None,
+    };
+    Some(format!("{what} (this is the {} tab)", tab.title()))
 }
 
 /// Draws the whole screen.
@@ -786,17 +512,13 @@ pub fn render(frame: &mut Frame, live: &Twin, ui: &UiState, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
+    ui.tabs_row.set(tabs_bar.y);
     widgets::header(frame, header, twin, ui, theme);
     widgets::tab_bar(frame, tabs_bar, ui, theme);
     if let Some(clock) = &ui.replay {
         widgets::progress(frame, progress, clock, ui, theme);
     }
-    match ui.tab {
-        Tab::Sensors => tabs::sensors::render(frame, body, twin, ui, theme),
-        Tab::Devices => tabs::devices::render(frame, body, twin, ui, theme),
-        Tab::Jobs => tabs::jobs::render(frame, body, twin, ui, theme),
-        Tab::Log => tabs::log::render(frame, body, twin, ui, theme),
-    }
+    ui.current().render(frame, body, twin, ui, theme);
     widgets::footer(frame, footer, ui, theme);
     if let Some(p) = &ui.popup {
         widgets::popup(frame, area, p, theme);
@@ -811,17 +533,22 @@ mod tests {
     use super::*;
     use crate::event::{Event, Message};
     use chrono::TimeZone;
+    use crossterm::event::KeyModifiers;
+    use std::collections::BTreeSet;
+
+    fn at() -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000, 0).unwrap()
+    }
 
     fn twin() -> Twin {
         let mut t = Twin::default();
-        let at = Utc.timestamp_opt(1_800_000_000, 0).unwrap();
         for (topic, v) in [
             ("/b_room/temperature/s2", "5"),
             ("/b_room/temperature/s1", "9"),
             ("/a_room/humidity/h1", "40"),
         ] {
             t.apply(&Event::Message(Message::new(
-                at,
+                at(),
                 topic,
                 v.as_bytes().to_vec(),
             )));
@@ -829,20 +556,31 @@ mod tests {
         t
     }
 
-    #[test]
-    fn rows_are_grouped_and_sorted() {
-        let t = twin();
-        let now = Utc::now();
-        let label = |r: &Row| match r {
-            Row::Group(g, n) => format!("[{g} {n}]"),
+    fn ui(t: &Twin) -> UiState {
+        let mut ui = UiState::new("test", at(), FixedOffset::east_opt(0).unwrap());
+        ui.refresh(t);
+        ui
+    }
+
+    fn label(t: &Twin, r: &Row) -> String {
+        match r {
+            Row::Group(g, n, folded) => format!("[{g} {n}{}]", if *folded { " +" } else { "" }),
             Row::Series(i) => t.series[*i].label.clone(),
+        }
+    }
+
+    #[test]
+    fn rows_are_grouped_sorted_and_fold() {
+        let t = twin();
+        let none = BTreeSet::new();
+        let rows = |filter: &str, sort, folded: &BTreeSet<String>| -> Vec<String> {
+            layout_rows(&t, filter, sort, folded, at())
+                .iter()
+                .map(|r| label(&t, r))
+                .collect()
         };
-        let rows: Vec<String> = layout_rows(&t, "", SortKey::Name, now)
-            .iter()
-            .map(label)
-            .collect();
         assert_eq!(
-            rows,
+            rows("", SortKey::Name, &none),
             [
                 "[a_room · humidity 1]",
                 "h1",
@@ -851,35 +589,50 @@ mod tests {
                 "s2"
             ]
         );
-        let rows: Vec<String> = layout_rows(&t, "", SortKey::Last, now)
-            .iter()
-            .map(label)
-            .collect();
-        assert_eq!(rows[3..], ["s1", "s2"]);
-        let rows: Vec<String> = layout_rows(&t, "S2", SortKey::Name, now)
-            .iter()
-            .map(label)
-            .collect();
-        assert_eq!(rows, ["[b_room · temperature 1]", "s2"]);
+        assert_eq!(rows("", SortKey::Last, &none)[3..], ["s1", "s2"]);
+        assert_eq!(
+            rows("S2", SortKey::Name, &none),
+            ["[b_room · temperature 1]", "s2"]
+        );
+        let folded = BTreeSet::from(["b_room · temperature".to_string()]);
+        assert_eq!(
+            rows("", SortKey::Name, &folded),
+            ["[a_room · humidity 1]", "h1", "[b_room · temperature 2 +]"]
+        );
     }
 
     #[test]
-    fn keys_move_filter_and_quit() {
+    fn sensors_keys_move_fold_filter_and_quit() {
         let t = twin();
-        let mut ui = UiState::new("test", Utc::now(), FixedOffset::east_opt(0).unwrap());
-        ui.refresh(&t);
-        let name = |ui: &UiState| t.series[ui.sensors.selected.unwrap()].label.clone();
+        let mut ui = ui(&t);
+        let name = |ui: &UiState| {
+            ui.sensors
+                .list
+                .selected()
+                .map(|r| label(&t, r))
+                .unwrap_or_default()
+        };
+        // The first sensor is selected, not the first heading.
         assert_eq!(name(&ui), "h1");
         ui.handle(Action::Down, &t);
-        assert_eq!(name(&ui), "s1");
-        assert_eq!(ui.sensors.selected_row, 3);
+        assert_eq!(name(&ui), "[b_room · temperature 2]");
+        // Enter on a heading folds the group, again unfolds it.
+        ui.handle(Action::Enter, &t);
+        assert_eq!(ui.sensors.list.rows().len(), 3);
+        assert!(!ui.sensors.detail);
+        ui.handle(Action::Enter, &t);
+        assert_eq!(ui.sensors.list.rows().len(), 5);
+        ui.handle(Action::Down, &t);
+        assert_eq!(
+            (name(&ui), ui.sensors.list.selected_row()),
+            ("s1".into(), 3)
+        );
         ui.handle(Action::End, &t);
         assert_eq!(name(&ui), "s2");
-        ui.handle(Action::Down, &t);
-        assert_eq!(name(&ui), "s2");
         ui.handle(Action::Home, &t);
-        assert_eq!(name(&ui), "h1");
+        assert_eq!(name(&ui), "[a_room · humidity 1]");
         ui.handle(Action::Filter, &t);
+        assert!(ui.editing());
         for c in "s2".chars() {
             ui.handle(Action::Char(c), &t);
         }
@@ -892,16 +645,12 @@ mod tests {
         assert!(!ui.sensors.detail);
         ui.handle(Action::Back, &t);
         assert_eq!(ui.sensors.filter, "");
+        ui.handle(Action::Sort, &t);
+        assert_eq!(ui.sensors.sort, SortKey::Last);
         ui.handle(Action::Pause, &t);
         assert!(ui.frozen.is_some());
         ui.handle(Action::Pause, &t);
         assert!(ui.frozen.is_none());
-        ui.handle(Action::NextTab, &t);
-        assert_eq!(ui.tab, Tab::Devices);
-        ui.handle(Action::NextTab, &t);
-        assert_eq!(ui.tab, Tab::Jobs);
-        ui.handle(Action::NextTab, &t);
-        assert_eq!(ui.tab, Tab::Log);
         ui.handle(Action::Help, &t);
         assert!(ui.help);
         ui.handle(Action::Back, &t);
@@ -910,9 +659,171 @@ mod tests {
     }
 
     #[test]
+    fn in_the_detail_view_up_and_down_go_from_sensor_to_sensor() {
+        let t = twin();
+        let mut ui = ui(&t);
+        ui.handle(Action::Enter, &t);
+        assert!(ui.sensors.detail);
+        ui.handle(Action::Down, &t);
+        assert_eq!(t.series[ui.sensors.selected().unwrap()].label, "s1");
+        ui.handle(Action::Up, &t);
+        assert_eq!(t.series[ui.sensors.selected().unwrap()].label, "h1");
+        ui.handle(Action::Up, &t);
+        assert_eq!(t.series[ui.sensors.selected().unwrap()].label, "h1");
+        assert!(ui.sensors.detail);
+    }
+
+    #[test]
+    fn tabs_switch_and_each_owns_its_keys() {
+        let mut t = twin();
+        t.apply(&Event::Message(Message::new(
+            at(),
+            "/b_room/s1/status",
+            b"offline".to_vec(),
+        )));
+        let mut ui = ui(&t);
+        for tab in [Tab::Devices, Tab::Jobs, Tab::Log, Tab::Sensors] {
+            ui.handle(Action::NextTab, &t);
+            assert_eq!(ui.tab, tab);
+        }
+        ui.handle(Action::PrevTab, &t);
+        assert_eq!(ui.tab, Tab::Log);
+        // Devices: f cycles the status filter, Esc clears it, Enter opens the detail.
+        ui.handle(Action::GoTab(1), &t);
+        assert_eq!(ui.devices.list.rows()[0], "s1", "trouble first");
+        ui.handle(Action::StatusFilter, &t);
+        assert_eq!(
+            ui.devices.filter,
+            Some(crate::twin::devices::Status::Online)
+        );
+        assert!(!ui.devices.list.rows().contains(&"s1".to_string()));
+        ui.handle(Action::Back, &t);
+        assert_eq!(ui.devices.filter, None);
+        ui.handle(Action::Enter, &t);
+        assert!(ui.devices.detail);
+        ui.handle(Action::Back, &t);
+        assert!(!ui.devices.detail);
+        // A key another tab owns says where it works instead of doing nothing.
+        ui.handle(Action::Sort, &t);
+        assert!(ui.flash.as_ref().unwrap().0.contains("Sensors tab"));
+        // Jobs: nothing to open without jobs.
+        ui.handle(Action::GoTab(2), &t);
+        ui.handle(Action::Enter, &t);
+        assert!(!ui.jobs.detail);
+        ui.handle(Action::GoTab(9), &t);
+        assert_eq!(ui.tab, Tab::Jobs);
+    }
+
+    #[test]
+    fn the_log_tab_scrolls_filters_and_follows() {
+        let mut t = twin();
+        for i in 0..30 {
+            let word = if i % 2 == 0 { "offline" } else { "online" };
+            t.apply(&Event::Message(Message::new(
+                at() + chrono::TimeDelta::seconds(i),
+                "/b_room/s1/status",
+                word.as_bytes().to_vec(),
+            )));
+        }
+        let n = t.journal.recent.len();
+        assert!(n >= 29, "{n} happenings");
+        let mut ui = ui(&t);
+        ui.handle(Action::GoTab(3), &t);
+        ui.handle(Action::Up, &t);
+        ui.handle(Action::Up, &t);
+        assert_eq!(ui.log.scroll, 2);
+        ui.handle(Action::Home, &t);
+        assert_eq!(ui.log.scroll, n - 1);
+        ui.handle(Action::End, &t);
+        assert_eq!(ui.log.scroll, 0);
+        ui.handle(Action::Up, &t);
+        // New happenings do not move a scrolled view.
+        t.apply(&Event::Message(Message::new(
+            at() + chrono::TimeDelta::seconds(60),
+            "/b_room/s1/status",
+            b"offline".to_vec(),
+        )));
+        ui.refresh(&t);
+        assert_eq!(ui.log.scroll, 2);
+        ui.handle(Action::Back, &t);
+        assert_eq!(ui.log.scroll, 0);
+        ui.handle(Action::Filter, &t);
+        for c in "→ online".chars() {
+            ui.handle(Action::Char(c), &t);
+        }
+        ui.handle(Action::Enter, &t);
+        assert_eq!(ui.log.filter, "→ online");
+        ui.handle(Action::Back, &t);
+        assert_eq!(ui.log.filter, "");
+    }
+
+    #[test]
+    fn replay_keys_leave_home_and_end_to_the_lists() {
+        let t = twin();
+        let mut ui = ui(&t);
+        let (a, b) = (at(), at() + chrono::TimeDelta::seconds(100));
+        ui.replay = Some(crate::source::replay::ReplayClock::new(a, b, 1.0));
+        ui.handle(Action::End, &t);
+        assert_eq!(t.series[ui.sensors.selected().unwrap()].label, "s2");
+        assert_eq!(ui.replay.as_ref().unwrap().position, a);
+        ui.handle(Action::SeekEnd, &t);
+        assert_eq!(ui.replay.as_ref().unwrap().position, b);
+        ui.handle(Action::SeekStart, &t);
+        assert_eq!(ui.replay.as_ref().unwrap().position, a);
+        // Outside a replay those keys say what they are for.
+        ui.replay = None;
+        ui.handle(Action::SeekStart, &t);
+        assert!(ui.flash.as_ref().unwrap().0.contains("replay"));
+    }
+
+    #[test]
+    fn the_control_form_types_into_the_focused_field() {
+        let t = twin();
+        let mut ui = ui(&t);
+        ui.handle(Action::Control, &t);
+        assert!(ui.editing());
+        for c in "30".chars() {
+            ui.handle(Action::Char(c), &t);
+        }
+        ui.handle(Action::NextTab, &t);
+        for c in "set_interval".chars() {
+            ui.handle(Action::Char(c), &t);
+        }
+        match &ui.popup {
+            Some(Popup::ControlForm { name, value, .. }) => {
+                assert_eq!((name.as_str(), value.as_str()), ("SET_INTERVAL", "30"))
+            }
+            other => panic!("{other:?}"),
+        }
+        ui.handle(Action::Enter, &t);
+        match &ui.popup {
+            Some(Popup::Confirm(cmds)) => assert!(cmds[0].payload.contains("SET_INTERVAL")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_click_on_a_tab_name_switches_to_it_and_moves_are_ignored() {
+        let t = twin();
+        let mut ui = ui(&t);
+        let click = |column, row, kind| MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        // " 1 Sensors " is 11 wide, then a space: " 2 Devices " starts at 12.
+        assert!(ui.mouse(click(13, 1, MouseEventKind::Down(MouseButton::Left)), &t));
+        assert_eq!(ui.tab, Tab::Devices);
+        assert!(!ui.mouse(click(30, 1, MouseEventKind::Moved), &t));
+        assert!(ui.mouse(click(26, 1, MouseEventKind::Down(MouseButton::Left)), &t));
+        assert_eq!(ui.tab, Tab::Jobs);
+    }
+
+    #[test]
     fn pause_freezes_the_view_while_ingest_goes_on() {
         let mut t = twin();
-        let mut ui = UiState::new("test", Utc::now(), FixedOffset::east_opt(0).unwrap());
+        let mut ui = ui(&t);
         ui.handle(Action::Pause, &t);
         t.apply(&Event::Message(Message::new(
             Utc::now(),

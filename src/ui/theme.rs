@@ -218,6 +218,142 @@ mod tests {
         }
     }
 
+    /// xterm's default palette for the 16 named colours and the 256-colour cube.
+    fn rgb(c: Color, background: (u8, u8, u8)) -> (u8, u8, u8) {
+        const NAMED: [(u8, u8, u8); 16] = [
+            (0, 0, 0),
+            (205, 0, 0),
+            (0, 205, 0),
+            (205, 205, 0),
+            (0, 0, 238),
+            (205, 0, 205),
+            (0, 205, 205),
+            (229, 229, 229),
+            (127, 127, 127),
+            (255, 0, 0),
+            (0, 255, 0),
+            (255, 255, 0),
+            (92, 92, 255),
+            (255, 0, 255),
+            (0, 255, 255),
+            (255, 255, 255),
+        ];
+        match c {
+            Color::Reset => background,
+            Color::Black => NAMED[0],
+            Color::Red => NAMED[1],
+            Color::Green => NAMED[2],
+            Color::Yellow => NAMED[3],
+            Color::Blue => NAMED[4],
+            Color::Magenta => NAMED[5],
+            Color::Cyan => NAMED[6],
+            Color::Gray => NAMED[7],
+            Color::DarkGray => NAMED[8],
+            Color::LightRed => NAMED[9],
+            Color::LightGreen => NAMED[10],
+            Color::LightYellow => NAMED[11],
+            Color::LightBlue => NAMED[12],
+            Color::LightMagenta => NAMED[13],
+            Color::LightCyan => NAMED[14],
+            Color::White => NAMED[15],
+            Color::Rgb(r, g, b) => (r, g, b),
+            Color::Indexed(i) if i < 16 => NAMED[i as usize],
+            Color::Indexed(i) if i >= 232 => {
+                let v = 8 + (i - 232) * 10;
+                (v, v, v)
+            }
+            Color::Indexed(i) => {
+                let i = i - 16;
+                let level = |n: u8| if n == 0 { 0 } else { 55 + n * 40 };
+                (level(i / 36), level((i / 6) % 6), level(i % 6))
+            }
+        }
+    }
+
+    /// WCAG 2 contrast ratio of two colours.
+    fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+        let lum = |(r, g, b): (u8, u8, u8)| {
+            let ch = |c: u8| {
+                let c = c as f64 / 255.0;
+                if c <= 0.03928 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
+        };
+        let (x, y) = (lum(a), lum(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn every_theme_is_readable() {
+        // A theme whose background is the terminal's own says which kind of terminal it is
+        // for (its first comment line): dark ones are taken as black, light ones as white.
+        for name in Theme::names() {
+            let t = Theme::built_in(name).unwrap();
+            let bg = rgb(
+                t.background,
+                if name == "light" {
+                    (255, 255, 255)
+                } else {
+                    (0, 0, 0)
+                },
+            );
+            let c = |x: Color| rgb(x, bg);
+            // The terminal's own foreground: light on a dark terminal, dark on a light one.
+            let fg_default = if name == "light" {
+                (0, 0, 0)
+            } else {
+                (229, 229, 229)
+            };
+            let fg = if t.foreground == Color::Reset {
+                fg_default
+            } else {
+                c(t.foreground)
+            };
+            assert!(contrast(fg, bg) >= 4.5, "{name}: foreground");
+            let text = [
+                ("dim", t.dim, bg),
+                ("accent (titles)", t.accent, bg),
+                ("ok", t.ok, bg),
+                ("warn", t.warn, bg),
+                ("error", t.error, bg),
+                ("anomaly", t.anomaly, bg),
+                ("group", t.group, bg),
+                ("header", t.header_fg, c(t.header_bg)),
+                ("selected row", t.selected_fg, c(t.selected_bg)),
+                ("header error", t.error, c(t.header_bg)),
+                ("header warn", t.warn, c(t.header_bg)),
+                ("header anomaly", t.anomaly, c(t.header_bg)),
+                ("paused badge", t.header_bg, c(t.warn)),
+            ];
+            for (what, fg, against) in text {
+                let r = contrast(c(fg), against);
+                assert!(r >= 4.5, "{name}: {what} has contrast {r:.2} < 4.5");
+            }
+            let graphics = [
+                ("sparkline", t.sparkline),
+                ("chart line", t.chart_line),
+                ("chart mean", t.chart_mean),
+                ("chart band", t.chart_band),
+                ("border", t.border),
+            ];
+            for (what, fg) in graphics {
+                let r = contrast(c(fg), bg);
+                assert!(r >= 3.0, "{name}: {what} has contrast {r:.2} < 3");
+            }
+        }
+    }
+
+    #[test]
+    fn contrast_is_computed_as_wcag_says() {
+        let r = contrast((0, 0, 0), (255, 255, 255));
+        assert!((r - 21.0).abs() < 1e-9);
+        assert!((contrast((118, 118, 118), (255, 255, 255)) - 4.54).abs() < 0.01);
+    }
+
     #[test]
     fn partial_override_of_a_base() {
         let t = Theme::from_toml(

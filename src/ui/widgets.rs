@@ -72,6 +72,27 @@ pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// `s` in at most `w` characters. A name too long loses its middle, not its end: the end is
+/// what tells `TEMP_001` from `TEMP_002` (`T…_001`).
+pub fn fit(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    match w {
+        0 => String::new(),
+        1 => "…".into(),
+        _ => {
+            let head = (w - 1) / 3;
+            let tail = w - 1 - head;
+            let mut out: String = s.chars().take(head).collect();
+            out.push('…');
+            out.extend(s.chars().skip(n - tail));
+            out
+        }
+    }
+}
+
 pub fn clock(t: DateTime<Utc>, tz: FixedOffset) -> String {
     t.with_timezone(&tz).format("%H:%M:%S").to_string()
 }
@@ -105,7 +126,8 @@ pub fn sparkline(
     out
 }
 
-fn conn_span(state: &ConnState, theme: &Theme) -> Span<'static> {
+fn conn_span(twin: &Twin, now: DateTime<Utc>, theme: &Theme) -> Span<'static> {
+    let state = &twin.connection;
     let (dot, color) = match state {
         ConnState::Connected => ("●", theme.ok),
         ConnState::Connecting => ("◌", theme.warn),
@@ -113,7 +135,7 @@ fn conn_span(state: &ConnState, theme: &Theme) -> Span<'static> {
         ConnState::Refused { .. } => ("✖", theme.error),
     };
     Span::styled(
-        format!("{dot} {}", state.describe()),
+        format!("{dot} {}", twin.connection_text(now)),
         Style::default().fg(color).bg(theme.header_bg),
     )
 }
@@ -121,7 +143,7 @@ fn conn_span(state: &ConnState, theme: &Theme) -> Span<'static> {
 pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
     let h = theme.header();
     let warn_if = |bad: bool| if bad { h.fg(theme.error) } else { h };
-    let conn = conn_span(&twin.connection, theme);
+    let conn = conn_span(twin, ui.now, theme);
     // (long form, short form, style); short forms are used when the long ones do not fit.
     let mut items: Vec<(String, String, Style)> = vec![
         (
@@ -255,32 +277,16 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
 
 pub fn tab_bar(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
     let mut spans = Vec::new();
-    for (i, tab) in Tab::ALL.iter().enumerate() {
+    for tab in Tab::ALL.iter() {
         let style = if *tab == ui.tab {
             theme.title().add_modifier(Modifier::REVERSED)
         } else {
             theme.dim()
         };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, tab.title()), style));
+        spans.push(Span::styled(tab.label(), style));
         spans.push(Span::raw(" "));
     }
-    let v = &ui.sensors;
-    let mut right = Vec::new();
-    if ui.tab == Tab::Sensors {
-        right.push(Span::styled(
-            format!("sort: {}", v.sort().label()),
-            theme.dim(),
-        ));
-        if v.editing_filter || !v.filter.is_empty() {
-            right.push(Span::raw("  "));
-            let cursor = if v.editing_filter { "▏" } else { "" };
-            right.push(Span::styled(
-                format!("filter: {}{cursor}", v.filter),
-                Style::default().fg(theme.accent),
-            ));
-        }
-    }
-    let right_line = Line::from(right);
+    let right_line = Line::from(ui.current().status(theme));
     let [left_area, right_area] = Layout::horizontal([
         Constraint::Min(0),
         Constraint::Length(right_line.width() as u16 + 1),
@@ -296,89 +302,7 @@ const PAUSED: &str = " PAUSED (p) ";
 const FLASH_SECS: i64 = 4;
 
 pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
-    let hints: &[(&str, &str)] = if ui.sensors.editing_filter && ui.tab == Tab::Sensors {
-        &[
-            ("Enter", "keep filter"),
-            ("Esc", "clear"),
-            ("Ctrl-C", "quit"),
-        ]
-    } else {
-        match ui.tab {
-            Tab::Sensors if ui.sensors.detail => &[
-                ("Esc", "back"),
-                ("↑↓", "prev/next sensor"),
-                ("p", "pause"),
-                ("?", "help"),
-                ("q", "quit"),
-            ],
-            Tab::Sensors if ui.demo => &[
-                ("↑↓", "select"),
-                ("Enter", "detail"),
-                ("/", "filter"),
-                ("s", "sort"),
-                ("x/u", "drop/restore device"),
-                ("Tab", "tabs"),
-                ("?", "help"),
-                ("q", "quit"),
-            ],
-            Tab::Sensors => &[
-                ("↑↓", "select"),
-                ("Enter", "detail"),
-                ("/", "filter"),
-                ("s", "sort"),
-                ("p", "pause"),
-                ("Tab", "tabs"),
-                ("?", "help"),
-                ("q", "quit"),
-            ],
-            Tab::Devices if ui.devices.detail => &[
-                ("Esc", "back to devices"),
-                ("↑↓", "prev/next device"),
-                ("?", "help"),
-                ("q", "quit"),
-            ],
-            Tab::Devices if ui.demo => &[
-                ("↑↓", "select"),
-                ("Enter", "detail"),
-                ("f", "filter by status"),
-                ("x", "drop hard"),
-                ("u", "restore"),
-                ("Tab", "tabs"),
-                ("?", "help"),
-                ("q", "quit"),
-            ],
-            Tab::Devices => &[
-                ("↑↓", "select"),
-                ("Enter", "detail"),
-                ("f", "filter by status"),
-                ("p", "pause"),
-                ("Tab", "tabs"),
-                ("?", "help"),
-                ("q", "quit"),
-            ],
-            Tab::Jobs if ui.jobs.detail => &[
-                ("Esc", "back to jobs"),
-                ("↑↓", "prev/next job"),
-                ("?", "help"),
-                ("q", "quit"),
-            ],
-            Tab::Jobs => &[
-                ("↑↓", "select job"),
-                ("Enter", "negotiation"),
-                ("p", "pause"),
-                ("Tab", "tabs"),
-                ("?", "help"),
-                ("q", "quit"),
-            ],
-            Tab::Log => &[
-                ("PgUp/PgDn", "scroll"),
-                ("Esc", "follow"),
-                ("Tab", "tabs"),
-                ("?", "help"),
-                ("q", "quit"),
-            ],
-        }
-    };
+    let hints = ui.current().hints(ui.demo);
     // A fresh message replaces the hints for a few seconds.
     if let Some((text, at)) = &ui.flash {
         if (ui.now - *at).num_seconds() < FLASH_SECS {
@@ -505,6 +429,7 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
             value,
             field,
             error,
+            ..
         } => {
             let focus = |i: usize| {
                 if *field == i {
@@ -590,6 +515,10 @@ mod tests {
         assert_eq!(count(12), "12");
         assert_eq!(rate(3.25), "3.2/s");
         assert_eq!(rate(25_000.0), "25k/s");
+        assert_eq!(fit("TEMP_001", 8), "TEMP_001");
+        assert_eq!(fit("TEMP_001", 6), "T…_001");
+        assert_eq!(fit("TEMP_002", 5), "T…002");
+        assert_eq!(fit("TEMP_002", 1), "…");
     }
 
     #[test]

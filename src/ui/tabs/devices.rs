@@ -1,15 +1,22 @@
-//! The Devices tab: one row per device with its liveness, since when, and where it came from.
+//! The Devices tab: one row per device with its liveness, since when, and where it came from;
+//! Enter opens one device's detail.
 
+use std::cell::Cell as StdCell;
+
+use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
+use super::{hit, Hint, TabView};
 use crate::twin::devices::Status;
 use crate::twin::Twin;
+use crate::ui::keys::Action;
+use crate::ui::list::ListNav;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ago, count, rate};
+use crate::ui::widgets::{ago, count, fit, rate};
 use crate::ui::UiState;
 
 /// The badge and colour of a status.
@@ -41,103 +48,262 @@ pub fn summary(twin: &Twin) -> String {
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
-    let v = &ui.devices;
-    if let Some(d) = v
-        .selected
-        .as_ref()
-        .filter(|_| v.detail)
-        .and_then(|id| twin.devices.by_id.get(id))
-    {
-        return detail(frame, area, twin, d, ui, theme);
-    }
-    let filter = v
-        .filter
-        .map(|f| format!(" — showing {} (f)", f.as_str()))
-        .unwrap_or_default();
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border())
-        .title(Span::styled(
-            format!(" Devices — {}{filter} ", summary(twin)),
-            theme.title(),
-        ));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+/// The Devices tab's view state.
+#[derive(Debug, Default)]
+pub struct DevicesView {
+    /// Show only devices with this status.
+    pub filter: Option<Status>,
+    /// Device ids in display order; the selection is kept by id.
+    pub list: ListNav<String>,
+    /// Showing the selected device's detail.
+    pub detail: bool,
+    rows_area: StdCell<Rect>,
+    cache_key: Option<(u64, Option<Status>)>,
+}
 
-    if v.rows.is_empty() {
-        let text = if twin.devices.by_id.is_empty() {
-            "No device yet: devices appear with their first reading or status message."
-        } else {
-            "No device has that status. f changes the filter, Esc clears it."
+impl DevicesView {
+    pub fn selected(&self) -> Option<&str> {
+        self.list.selected().map(String::as_str)
+    }
+
+    fn next_filter(&mut self) {
+        self.filter = match self.filter {
+            None => Some(Status::Online),
+            Some(Status::Online) => Some(Status::Offline),
+            Some(Status::Offline) => Some(Status::Stale),
+            Some(Status::Stale) => Some(Status::Unknown),
+            Some(Status::Unknown) => None,
         };
-        frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), inner);
-        return;
+    }
+}
+
+impl TabView for DevicesView {
+    fn refresh(&mut self, twin: &Twin, _now: DateTime<Utc>) {
+        let key = (twin.devices.revision, self.filter);
+        if self.cache_key == Some(key) {
+            return;
+        }
+        let mut rows: Vec<(&Status, &String)> = twin
+            .devices
+            .by_id
+            .values()
+            .filter(|d| self.filter.is_none_or(|f| d.status == f))
+            .map(|d| (&d.status, &d.id))
+            .collect();
+        // Trouble first: offline, stale, unknown, then online; by id within each.
+        rows.sort_by_cached_key(|(s, id)| (**s, id.to_lowercase()));
+        let rows = rows.into_iter().map(|(_, id)| id.clone()).collect();
+        if !self.list.set_rows(rows) {
+            self.detail = false;
+        }
+        self.cache_key = Some(key);
     }
 
-    let height = inner.height.saturating_sub(1) as usize;
-    v.page.set(height.max(1));
-    let sel = v.selected_row;
-    let mut offset = v.offset.get();
-    if sel < offset {
-        offset = sel;
-    } else if height > 0 && sel >= offset + height {
-        offset = sel + 1 - height;
+    fn handle(&mut self, action: Action, _twin: &Twin) -> bool {
+        if self.list.nav(action) {
+            return true;
+        }
+        match action {
+            Action::StatusFilter => self.next_filter(),
+            Action::Enter => self.detail = !self.detail && self.list.selected().is_some(),
+            Action::Back if self.detail => self.detail = false,
+            Action::Back if self.filter.is_some() => self.filter = None,
+            _ => return false,
+        }
+        true
     }
-    offset = offset.min(v.rows.len().saturating_sub(height.max(1)));
-    v.offset.set(offset);
 
-    let wide = inner.width >= 90;
-    let now = ui.now;
-    let sec = now.timestamp();
-    let rows: Vec<Row> = v.rows[offset..(offset + height).min(v.rows.len())]
-        .iter()
-        .filter_map(|id| twin.devices.by_id.get(id))
-        .map(|d| {
-            let (mark, style) = badge(d.status, theme);
-            let word = match d.detail() {
-                Some(w) if !w.eq_ignore_ascii_case(d.status.as_str()) => {
-                    format!("{} ({w})", d.status.as_str())
-                }
-                _ => d.status.as_str().to_string(),
-            };
-            let mut cells = vec![
-                Cell::from(Span::styled(mark, style)),
-                Cell::from(d.id.clone()),
-                Cell::from(Span::styled(word, style)),
-                Cell::from(ago(d.since, now)),
-                Cell::from(ago(d.last_seen, now)),
-                Cell::from(d.convention().as_str()),
-            ];
-            if wide {
-                cells.push(Cell::from(rate(d.rate.per_second(sec))));
-                cells.push(Cell::from(count(d.series as u64)));
-            }
-            let row = Row::new(cells);
-            if v.selected.as_deref() == Some(d.id.as_str()) {
-                row.style(theme.selected())
+    fn render(&self, frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
+        if let Some(d) = self
+            .selected()
+            .filter(|_| self.detail)
+            .and_then(|id| twin.devices.by_id.get(id))
+        {
+            return detail(frame, area, twin, d, ui, theme);
+        }
+        self.table(frame, area, twin, ui, theme);
+    }
+
+    fn hints(&self, demo: bool) -> &'static [Hint] {
+        if self.detail {
+            &[
+                ("Esc", "back to devices"),
+                ("↑↓", "prev/next device"),
+                ("?", "help"),
+                ("q", "quit"),
+            ]
+        } else if demo {
+            &[
+                ("↑↓", "select"),
+                ("Enter", "detail"),
+                ("f", "filter by status"),
+                ("x", "drop hard"),
+                ("u", "restore"),
+                ("Tab", "tabs"),
+                ("?", "help"),
+                ("q", "quit"),
+            ]
+        } else {
+            &[
+                ("↑↓", "select"),
+                ("Enter", "detail"),
+                ("f", "filter by status"),
+                ("p", "pause"),
+                ("Tab", "tabs"),
+                ("?", "help"),
+                ("q", "quit"),
+            ]
+        }
+    }
+
+    fn status(&self, theme: &Theme) -> Vec<Span<'static>> {
+        match self.filter {
+            Some(f) => vec![Span::styled(
+                format!("showing {} (f)", f.as_str()),
+                Style::default().fg(theme.accent),
+            )],
+            None => Vec::new(),
+        }
+    }
+
+    fn click(&mut self, x: u16, y: u16) -> bool {
+        let r = self.rows_area.get();
+        if self.detail || !hit(r, x, y) {
+            return false;
+        }
+        let before = self.list.selected().cloned();
+        if !self.list.click((y - r.y) as usize) {
+            return false;
+        }
+        if before.as_ref() == self.list.selected() {
+            self.detail = true;
+        }
+        true
+    }
+
+    fn scroll(&mut self, lines: isize) {
+        self.list.step(lines);
+    }
+}
+
+impl DevicesView {
+    fn table(&self, frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
+        let filter = self
+            .filter
+            .map(|f| format!(" — showing {} (f)", f.as_str()))
+            .unwrap_or_default();
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border())
+            .title(Span::styled(
+                format!(" Devices — {}{filter} ", summary(twin)),
+                theme.title(),
+            ));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+
+        if self.list.rows().is_empty() {
+            let text = if twin.devices.by_id.is_empty() {
+                "No device yet: devices appear with their first reading or status message."
             } else {
-                row
+                "No device has that status. f changes the filter, Esc clears it."
+            };
+            frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), inner);
+            return;
+        }
+
+        let height = inner.height.saturating_sub(1) as usize;
+        let range = self.list.window(height);
+        let ids = &self.list.rows()[range];
+        self.rows_area.set(Rect::new(
+            inner.x,
+            inner.y + 1,
+            inner.width,
+            ids.len() as u16,
+        ));
+        let now = ui.now;
+        let sec = now.timestamp();
+        let devices: Vec<_> = ids
+            .iter()
+            .filter_map(|id| twin.devices.by_id.get(id))
+            .collect();
+        let word = |d: &crate::twin::devices::Device| match d.detail() {
+            Some(w) if !w.eq_ignore_ascii_case(d.status.as_str()) => {
+                format!("{} ({w})", d.status.as_str())
             }
-        })
-        .collect();
-    let mut header = vec!["", "device", "status", "since", "last seen", "convention"];
-    let mut widths = vec![
-        Constraint::Length(1),
-        Constraint::Min(14),
-        Constraint::Length(20),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(14),
-    ];
-    if wide {
-        header.extend(["rate", "series"]);
-        widths.extend([Constraint::Length(7), Constraint::Length(6)]);
+            _ => d.status.as_str().to_string(),
+        };
+        // Columns as wide as what they hold; the device name gets what is left, up to its
+        // longest visible name.
+        let status_w = devices
+            .iter()
+            .map(|d| word(d).chars().count())
+            .max()
+            .unwrap_or(6)
+            .clamp(6, 24) as u16;
+        let conv_w = devices
+            .iter()
+            .map(|d| d.convention().as_str().len())
+            .max()
+            .unwrap_or(10)
+            .max(10) as u16;
+        let name_content = devices
+            .iter()
+            .map(|d| d.id.chars().count())
+            .max()
+            .unwrap_or(6)
+            .max(6) as u16;
+        let fixed = 1 + status_w + 9 + 9 + conv_w + 5;
+        let extra = 7 + 6 + 2;
+        let wide = inner.width >= fixed + extra + name_content.min(16);
+        let room = inner
+            .width
+            .saturating_sub(fixed + if wide { extra } else { 0 });
+        let name_w = name_content.min(room).max(6.min(room));
+        let rows: Vec<Row> = devices
+            .iter()
+            .map(|d| {
+                let is_sel = self.selected() == Some(d.id.as_str());
+                let (mark, style) = badge(d.status, theme);
+                let style = if is_sel { Style::default() } else { style };
+                let mut cells = vec![
+                    Cell::from(Span::styled(mark, style)),
+                    Cell::from(fit(&d.id, name_w as usize)),
+                    Cell::from(Span::styled(word(d), style)),
+                    Cell::from(ago(d.since, now)),
+                    Cell::from(ago(d.last_seen, now)),
+                    Cell::from(d.convention().as_str()),
+                ];
+                if wide {
+                    cells.push(Cell::from(rate(d.rate.per_second(sec))));
+                    cells.push(Cell::from(count(d.series as u64)));
+                }
+                let row = Row::new(cells);
+                if is_sel {
+                    row.style(theme.selected())
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let mut header = vec!["", "device", "status", "since", "last seen", "convention"];
+        let mut widths = vec![
+            Constraint::Length(1),
+            Constraint::Length(name_w),
+            Constraint::Length(status_w),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(conv_w),
+        ];
+        if wide {
+            header.extend(["rate", "series"]);
+            widths.extend([Constraint::Length(7), Constraint::Length(6)]);
+        }
+        let table = Table::new(rows, widths)
+            .header(Row::new(header).style(theme.dim().add_modifier(Modifier::BOLD)))
+            .column_spacing(1);
+        frame.render_widget(table, inner);
     }
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.dim().add_modifier(Modifier::BOLD)))
-        .column_spacing(1);
-    frame.render_widget(table, inner);
 }
 
 /// Whether a command topic is addressed to device `id` (one of its levels is the id).

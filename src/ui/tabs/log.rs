@@ -1,43 +1,331 @@
-//! The Log tab: twinview's own log (connections, anomalies, undecodable payloads) beside the
-//! per-topic list of undecodable traffic and the latest state words devices reported.
+//! The Log tab: the twin's journal (anomaly episodes, status changes, awards, violations,
+//! alerts, commands), filterable and wrapped at words; twinview's own diagnostics (connections,
+//! the recorder) below it; beside them the undecodable traffic per topic and the latest state
+//! words devices reported.
+//!
+//! The journal is part of the twin, so a replay that seeks back shows each happening once: the
+//! twin is rebuilt, and so is its journal. The diagnostics pane leaves out the twin's own log
+//! records for the same reason (see `logging`).
 
+use std::cell::Cell as StdCell;
+
+use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
-use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetEvent, TuiWidgetState};
+use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetState};
 
+use super::{Hint, TabView};
+use crate::twin::journal::Happening;
 use crate::twin::Twin;
 use crate::ui::keys::Action;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ago, count};
+use crate::ui::widgets::{ago, clock, count};
 use crate::ui::UiState;
 
 /// Rows of each side table at most; the rest is summarised.
 const SIDE_ROWS: usize = 200;
 
-pub fn handle(state: &TuiWidgetState, action: Action) {
-    let ev = match action {
-        Action::PageUp | Action::Up => TuiWidgetEvent::PrevPageKey,
-        Action::PageDown | Action::Down => TuiWidgetEvent::NextPageKey,
-        Action::Back | Action::End => TuiWidgetEvent::EscapeKey,
-        _ => return,
-    };
-    state.transition(ev);
+/// The Log tab's view state.
+pub struct LogView {
+    pub filter: String,
+    pub editing_filter: bool,
+    /// Happenings skipped from the newest (0: following the newest).
+    pub scroll: usize,
+    /// The journal's total when last refreshed, so a scrolled view stays on its lines while
+    /// new ones arrive.
+    seen_total: u64,
+    /// Happenings that pass the filter (for the title and scrolling).
+    matching: usize,
+    page: StdCell<usize>,
+    /// tui-logger's state for the diagnostics pane.
+    pub diagnostics: TuiWidgetState,
 }
 
-pub fn render(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
-    let side = if area.width >= 120 { 56 } else { 40 };
-    let [log_area, side_area] =
-        Layout::horizontal([Constraint::Min(30), Constraint::Length(side)]).areas(area);
+impl Default for LogView {
+    fn default() -> Self {
+        LogView {
+            filter: String::new(),
+            editing_filter: false,
+            scroll: 0,
+            seen_total: 0,
+            matching: 0,
+            page: StdCell::new(1),
+            diagnostics: TuiWidgetState::new(),
+        }
+    }
+}
 
+impl std::fmt::Debug for LogView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogView")
+            .field("filter", &self.filter)
+            .field("scroll", &self.scroll)
+            .finish()
+    }
+}
+
+/// Whether a happening passes a (lower-case) filter.
+fn matches(h: &Happening, needle: &str) -> bool {
+    needle.is_empty()
+        || h.describe().to_lowercase().contains(needle)
+        || h.what.type_name().contains(needle)
+}
+
+/// `text` wrapped at spaces into lines of at most `width` characters; words longer than a
+/// line are cut.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let need = word.len() + usize::from(len > 0);
+            if len + need <= width {
+                if len > 0 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                len += need;
+                break;
+            }
+            if len > 0 {
+                lines.push(std::mem::take(&mut line));
+                len = 0;
+                continue;
+            }
+            // A word longer than a whole line.
+            let rest = word.split_off(width);
+            lines.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if len > 0 || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+impl TabView for LogView {
+    fn refresh(&mut self, twin: &Twin, _now: DateTime<Utc>) {
+        let total = twin.journal.total;
+        if self.scroll > 0 && total > self.seen_total {
+            self.scroll += (total - self.seen_total) as usize;
+        }
+        self.seen_total = total;
+        let needle = self.filter.to_lowercase();
+        self.matching = twin
+            .journal
+            .recent
+            .iter()
+            .filter(|h| matches(h, &needle))
+            .count();
+        self.scroll = self.scroll.min(self.matching.saturating_sub(1));
+    }
+
+    fn handle(&mut self, action: Action, _twin: &Twin) -> bool {
+        if self.editing_filter {
+            match action {
+                Action::Char(c) => self.filter.push(c),
+                Action::Backspace => {
+                    self.filter.pop();
+                }
+                Action::Enter => self.editing_filter = false,
+                Action::Back => {
+                    self.filter.clear();
+                    self.editing_filter = false;
+                }
+                _ => return false,
+            }
+            self.scroll = 0;
+            return true;
+        }
+        let page = self.page.get().max(1);
+        let last = self.matching.saturating_sub(1);
+        match action {
+            Action::Up => self.scroll = (self.scroll + 1).min(last),
+            Action::Down => self.scroll = self.scroll.saturating_sub(1),
+            Action::PageUp => self.scroll = (self.scroll + page).min(last),
+            Action::PageDown => self.scroll = self.scroll.saturating_sub(page),
+            Action::Home => self.scroll = last,
+            Action::End => self.scroll = 0,
+            Action::Back if self.scroll > 0 => self.scroll = 0,
+            Action::Back if !self.filter.is_empty() => self.filter.clear(),
+            Action::Filter => self.editing_filter = true,
+            _ => return false,
+        }
+        true
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
+        let side = if area.width >= 120 { 56 } else { 40 };
+        let show_side = area.width >= 80;
+        let [main, side_area] = Layout::horizontal([
+            Constraint::Min(30),
+            Constraint::Length(if show_side { side } else { 0 }),
+        ])
+        .areas(area);
+        let diag_h = if main.height >= 20 {
+            main.height / 3
+        } else {
+            0
+        };
+        let [journal_area, diag_area] =
+            Layout::vertical([Constraint::Min(5), Constraint::Length(diag_h)]).areas(main);
+        self.journal(frame, journal_area, twin, ui, theme);
+        if diag_h > 0 {
+            diagnostics(frame, diag_area, &self.diagnostics, theme);
+        }
+        if show_side {
+            let [undecoded_area, states_area] =
+                Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)])
+                    .areas(side_area);
+            undecoded(frame, undecoded_area, twin, theme);
+            states(frame, states_area, twin, ui, theme);
+        }
+    }
+
+    fn editing(&self) -> bool {
+        self.editing_filter
+    }
+
+    fn hints(&self, _demo: bool) -> &'static [Hint] {
+        if self.editing_filter {
+            &[
+                ("Enter", "keep filter"),
+                ("Esc", "clear"),
+                ("Ctrl-C", "quit"),
+            ]
+        } else {
+            &[
+                ("↑↓ PgUp/PgDn", "scroll"),
+                ("End/Esc", "follow"),
+                ("/", "filter"),
+                ("Tab", "tabs"),
+                ("?", "help"),
+                ("q", "quit"),
+            ]
+        }
+    }
+
+    fn status(&self, theme: &Theme) -> Vec<Span<'static>> {
+        if self.editing_filter || !self.filter.is_empty() {
+            let cursor = if self.editing_filter { "▏" } else { "" };
+            vec![Span::styled(
+                format!("filter: {}{cursor}", self.filter),
+                Style::default().fg(theme.accent),
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn scroll(&mut self, lines: isize) {
+        let last = self.matching.saturating_sub(1) as isize;
+        // The wheel down goes towards the newest.
+        self.scroll = (self.scroll as isize - lines).clamp(0, last.max(0)) as usize;
+    }
+}
+
+impl LogView {
+    fn journal(&self, frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
+        let j = &twin.journal;
+        let where_ = if self.scroll > 0 {
+            format!(", {} newer below (End follows)", self.scroll)
+        } else {
+            String::new()
+        };
+        let shown = if self.filter.is_empty() {
+            String::new()
+        } else {
+            format!(", {} match", count(self.matching as u64))
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border())
+            .title(Span::styled(
+                format!(" Journal — {} happenings{shown}{where_} ", count(j.total)),
+                theme.title(),
+            ));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let height = inner.height as usize;
+        self.page.set(height.max(1));
+        if self.matching == 0 {
+            let text = if j.recent.is_empty() {
+                "Nothing has happened yet: anomaly episodes, status changes, awards, violations, \
+                 alerts and commands appear here."
+                    .to_string()
+            } else {
+                format!("No match for “{}”. Esc clears the filter.", self.filter)
+            };
+            frame.render_widget(
+                Paragraph::new(Line::styled(text, theme.dim()))
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                inner,
+            );
+            return;
+        }
+        let needle = self.filter.to_lowercase();
+        const STAMP: usize = 9;
+        let text_w = (inner.width as usize).saturating_sub(STAMP).max(8);
+        // From the newest (less what is scrolled past) backwards until the pane is full.
+        let mut lines: Vec<Line> = Vec::new();
+        for h in j
+            .recent
+            .iter()
+            .rev()
+            .filter(|h| matches(h, &needle))
+            .skip(self.scroll)
+        {
+            if lines.len() >= height {
+                break;
+            }
+            let style = if h.is_warning() {
+                Style::default().fg(theme.warn)
+            } else {
+                Style::default().fg(theme.foreground)
+            };
+            let wrapped = wrap(&h.describe(), text_w);
+            let mut block: Vec<Line> = wrapped
+                .into_iter()
+                .enumerate()
+                .map(|(i, part)| {
+                    let stamp = if i == 0 {
+                        Span::styled(format!("{} ", clock(h.t, ui.tz)), theme.dim())
+                    } else {
+                        Span::raw(" ".repeat(STAMP))
+                    };
+                    Line::from(vec![stamp, Span::styled(part, style)])
+                })
+                .collect();
+            // Whole happenings only, unless one alone is taller than the pane.
+            if !lines.is_empty() && lines.len() + block.len() > height {
+                break;
+            }
+            block.reverse();
+            lines.extend(block);
+        }
+        lines.truncate(height);
+        lines.reverse();
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+fn diagnostics(frame: &mut Frame, area: Rect, state: &TuiWidgetState, theme: &Theme) {
     let logger = TuiLoggerWidget::default()
         .block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.border())
-                .title(Span::styled(" Log ", theme.title())),
+                .title(Span::styled(
+                    " Diagnostics — connections, sources, recorder ",
+                    theme.title(),
+                )),
         )
         .output_separator(' ')
         .output_timestamp(Some("%H:%M:%S".into()))
@@ -51,13 +339,8 @@ pub fn render(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
         .style_info(Style::default().fg(theme.foreground))
         .style_debug(theme.dim())
         .style_trace(theme.dim())
-        .state(&ui.log);
-    frame.render_widget(logger, log_area);
-
-    let [undecoded_area, states_area] =
-        Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(side_area);
-    undecoded(frame, undecoded_area, twin, theme);
-    states(frame, states_area, twin, ui, theme);
+        .state(state);
+    frame.render_widget(logger, area);
 }
 
 fn undecoded(frame: &mut Frame, area: Rect, twin: &Twin, theme: &Theme) {

@@ -1,6 +1,60 @@
-//! One module per tab, each with a `render` function (and key handling where it has its own).
+//! One module per tab, each with the same shape ([`TabView`]): its own view state, `refresh`
+//! from the twin, `handle` for the keys it owns, and `render`. `ui/mod.rs` only dispatches, so
+//! a new tab costs one file and one line in [`crate::ui::Tab`].
 
 pub mod devices;
 pub mod jobs;
 pub mod log;
 pub mod sensors;
+
+use chrono::{DateTime, Utc};
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::Frame;
+
+use super::keys::Action;
+use super::theme::Theme;
+use super::UiState;
+use crate::twin::Twin;
+
+/// A footer hint: (keys, what they do).
+pub type Hint = (&'static str, &'static str);
+
+pub trait TabView {
+    /// Lays the view's rows out again when what they depend on changed (the twin's revision
+    /// counters, the filter, the sort). Called before every frame and after every key; cheap
+    /// when nothing changed.
+    fn refresh(&mut self, twin: &Twin, now: DateTime<Utc>);
+
+    /// A key this tab owns. False when it means nothing here (the caller then says so).
+    fn handle(&mut self, action: Action, twin: &Twin) -> bool;
+
+    /// Draws the tab. Pure: reads the twin, changes nothing but scroll positions.
+    fn render(&self, frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme);
+
+    /// Whether typed letters go into a text field of this tab.
+    fn editing(&self) -> bool {
+        false
+    }
+
+    /// Key hints for the footer.
+    fn hints(&self, demo: bool) -> &'static [Hint];
+
+    /// Shown at the right of the tab bar (sort, filter).
+    fn status(&self, _theme: &Theme) -> Vec<Span<'static>> {
+        Vec::new()
+    }
+
+    /// A left click at a screen cell; true when it selected or opened something.
+    fn click(&mut self, _x: u16, _y: u16) -> bool {
+        false
+    }
+
+    /// The mouse wheel: `lines` down (negative: up).
+    fn scroll(&mut self, lines: isize);
+}
+
+/// Whether a screen cell lies inside `r`.
+pub fn hit(r: Rect, x: u16, y: u16) -> bool {
+    x >= r.x && x < r.x.saturating_add(r.width) && y >= r.y && y < r.y.saturating_add(r.height)
+}

@@ -1,6 +1,10 @@
-//! The Sensors tab: the grouped list of series, and the detail view of one.
+//! The Sensors tab: the grouped list of series (groups fold), the selected sensor's chart
+//! beside or below the list when the terminal has room, and the full detail view of one.
 
-use chrono::DateTime;
+use std::cell::Cell as StdCell;
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
@@ -10,56 +14,483 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
+use super::{hit, Hint, TabView};
 use crate::twin::detect::{Episode, Severity};
 use crate::twin::devices::Status;
 use crate::twin::series::Series;
 use crate::twin::Twin;
+use crate::ui::keys::Action;
+use crate::ui::list::ListNav;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ago, clock, count, num, opt_num, rate, sparkline};
-use crate::ui::{Row, UiState, RECENT_ANOMALY_SECS};
+use crate::ui::widgets::{ago, clock, count, fit, num, opt_num, rate, sparkline};
+use crate::ui::{UiState, RECENT_ANOMALY_SECS};
 
-pub fn render(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
-    let selected = ui.sensors.selected.and_then(|i| twin.series.get(i));
-    match selected {
-        Some(s) if ui.sensors.detail => detail(frame, area, twin, s, ui, theme),
-        _ => list(frame, area, twin, ui, theme),
+/// How the sensor list is ordered within each group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    Name,
+    Last,
+    Sigma,
+    Anomalies,
+    Rate,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::Last,
+            SortKey::Last => SortKey::Sigma,
+            SortKey::Sigma => SortKey::Anomalies,
+            SortKey::Anomalies => SortKey::Rate,
+            SortKey::Rate => SortKey::Name,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Last => "last value",
+            SortKey::Sigma => "σ",
+            SortKey::Anomalies => "anomalies",
+            SortKey::Rate => "rate",
+        }
     }
 }
 
-/// Which columns fit, from the terminal width.
+/// A line of the sensor list. Two headings are the same row when they name the same group
+/// (their counts change with the filter, and folding changes the flag), so the selection stays
+/// on a heading while it is folded and unfolded.
+#[derive(Debug, Clone, Eq)]
+pub enum Row {
+    /// A group heading, how many series it holds (that match the filter), and whether it is
+    /// folded.
+    Group(String, usize, bool),
+    /// An index into `Twin::series`.
+    Series(usize),
+}
+
+impl PartialEq for Row {
+    fn eq(&self, other: &Row) -> bool {
+        match (self, other) {
+            (Row::Group(a, ..), Row::Group(b, ..)) => a == b,
+            (Row::Series(a), Row::Series(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// The Sensors tab's view state.
+#[derive(Debug)]
+pub struct SensorsView {
+    pub sort: SortKey,
+    pub filter: String,
+    pub editing_filter: bool,
+    /// Showing the selected sensor's detail over the whole tab.
+    pub detail: bool,
+    /// Folded groups, by name.
+    pub folded: BTreeSet<String>,
+    pub list: ListNav<Row>,
+    /// Where the list's rows were last drawn (for clicks).
+    rows_area: StdCell<Rect>,
+    cache_key: Option<(u64, String, SortKey, i64, usize)>,
+}
+
+impl Default for SensorsView {
+    fn default() -> Self {
+        SensorsView {
+            sort: SortKey::Name,
+            filter: String::new(),
+            editing_filter: false,
+            detail: false,
+            folded: BTreeSet::new(),
+            list: ListNav::default(),
+            rows_area: StdCell::new(Rect::default()),
+            cache_key: None,
+        }
+    }
+}
+
+impl SensorsView {
+    /// The selected series (an index into `Twin::series`), if a sensor row is selected.
+    pub fn selected(&self) -> Option<usize> {
+        match self.list.selected() {
+            Some(Row::Series(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// Series rows shown (matching the filter, in unfolded groups).
+    fn shown(&self) -> usize {
+        self.list
+            .rows()
+            .iter()
+            .filter(|r| matches!(r, Row::Series(_)))
+            .count()
+    }
+
+    /// Moves to the next sensor row in the direction of `delta` (headings are skipped): the
+    /// detail view's ↑ ↓.
+    fn step_sensor(&mut self, delta: isize) {
+        let from = self.list.selected_row();
+        loop {
+            let before = self.list.selected_row();
+            self.list.step(delta.signum());
+            if self.selected().is_some() || self.list.selected_row() == before {
+                break;
+            }
+        }
+        if self.selected().is_none() {
+            // Ran off the end on a heading: go back to where we were.
+            let row = self.list.rows()[from].clone();
+            self.list.select(row);
+        }
+    }
+
+    fn toggle_fold(&mut self, group: &str) {
+        if !self.folded.remove(group) {
+            self.folded.insert(group.to_string());
+        }
+        self.cache_key = None;
+    }
+}
+
+impl TabView for SensorsView {
+    fn refresh(&mut self, twin: &Twin, now: DateTime<Utc>) {
+        let tick = if self.sort == SortKey::Name {
+            0
+        } else {
+            now.timestamp()
+        };
+        let key = (
+            twin.layout_revision,
+            self.filter.clone(),
+            self.sort,
+            tick,
+            self.folded.len(),
+        );
+        if self.cache_key.as_ref() != Some(&key) {
+            let had = self.list.selected().is_some();
+            let rows = layout_rows(twin, &self.filter, self.sort, &self.folded, now);
+            if !self.list.set_rows(rows) || !had {
+                // Nothing (valid) selected: start on the first sensor, not on a heading.
+                if let Some(first) = self
+                    .list
+                    .rows()
+                    .iter()
+                    .find(|r| matches!(r, Row::Series(_)))
+                    .cloned()
+                {
+                    self.list.select(first);
+                }
+            }
+            self.cache_key = Some(key);
+        }
+        if self.selected().is_none() {
+            self.detail = false;
+        }
+    }
+
+    fn handle(&mut self, action: Action, _twin: &Twin) -> bool {
+        if self.editing_filter {
+            match action {
+                Action::Char(c) => self.filter.push(c),
+                Action::Backspace => {
+                    self.filter.pop();
+                }
+                Action::Enter => self.editing_filter = false,
+                Action::Back => {
+                    self.filter.clear();
+                    self.editing_filter = false;
+                }
+                _ => return false,
+            }
+            return true;
+        }
+        if self.detail {
+            match action {
+                Action::Up => return self.step_sensor_true(-1),
+                Action::Down => return self.step_sensor_true(1),
+                _ => {}
+            }
+        }
+        if self.list.nav(action) {
+            return true;
+        }
+        match action {
+            Action::Enter => match self.list.selected().cloned() {
+                Some(Row::Group(g, ..)) => self.toggle_fold(&g),
+                Some(Row::Series(_)) => self.detail = !self.detail,
+                None => return false,
+            },
+            Action::Back if self.detail => self.detail = false,
+            Action::Back if !self.filter.is_empty() => self.filter.clear(),
+            Action::Back => return false,
+            Action::Filter => {
+                self.detail = false;
+                self.editing_filter = true;
+            }
+            Action::Sort => self.sort = self.sort.next(),
+            _ => return false,
+        }
+        true
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
+        let selected = self.selected().and_then(|i| twin.series.get(i));
+        match selected {
+            Some(s) if self.detail => detail(frame, area, twin, s, ui, theme),
+            Some(s) => {
+                // Room to spare: the selected sensor's chart below (tall) or beside (wide).
+                let rows = self.list.rows().len() as u16 + 3;
+                if area.height >= 24 {
+                    let list_h = rows.clamp(8, area.height - 12);
+                    let [top, bottom] =
+                        Layout::vertical([Constraint::Length(list_h), Constraint::Min(12)])
+                            .areas(area);
+                    self.list_render(frame, top, twin, ui, theme);
+                    detail(frame, bottom, twin, s, ui, theme);
+                } else if area.width >= 200 {
+                    let [left, right] = Layout::horizontal([
+                        Constraint::Min(120),
+                        Constraint::Length(area.width - 120),
+                    ])
+                    .areas(area);
+                    self.list_render(frame, left, twin, ui, theme);
+                    detail(frame, right, twin, s, ui, theme);
+                } else {
+                    self.list_render(frame, area, twin, ui, theme);
+                }
+            }
+            None => self.list_render(frame, area, twin, ui, theme),
+        }
+    }
+
+    fn editing(&self) -> bool {
+        self.editing_filter
+    }
+
+    fn hints(&self, demo: bool) -> &'static [Hint] {
+        if self.editing_filter {
+            &[
+                ("Enter", "keep filter"),
+                ("Esc", "clear"),
+                ("Ctrl-C", "quit"),
+            ]
+        } else if self.detail {
+            &[
+                ("Esc", "back"),
+                ("↑↓", "prev/next sensor"),
+                ("r", "reset"),
+                ("p", "pause"),
+                ("?", "help"),
+                ("q", "quit"),
+            ]
+        } else if demo {
+            &[
+                ("↑↓", "select"),
+                ("Enter", "detail/fold"),
+                ("/", "filter"),
+                ("s", "sort"),
+                ("x/u", "drop/restore device"),
+                ("Tab", "tabs"),
+                ("?", "help"),
+                ("q", "quit"),
+            ]
+        } else {
+            &[
+                ("↑↓", "select"),
+                ("Enter", "detail/fold"),
+                ("/", "filter"),
+                ("s", "sort"),
+                ("p", "pause"),
+                ("Tab", "tabs"),
+                ("?", "help"),
+                ("q", "quit"),
+            ]
+        }
+    }
+
+    fn status(&self, theme: &Theme) -> Vec<Span<'static>> {
+        let mut right = vec![Span::styled(
+            format!("sort: {}", self.sort.label()),
+            theme.dim(),
+        )];
+        if self.editing_filter || !self.filter.is_empty() {
+            right.push(Span::raw("  "));
+            let cursor = if self.editing_filter { "▏" } else { "" };
+            right.push(Span::styled(
+                format!("filter: {}{cursor}", self.filter),
+                Style::default().fg(theme.accent),
+            ));
+        }
+        right
+    }
+
+    fn click(&mut self, x: u16, y: u16) -> bool {
+        let r = self.rows_area.get();
+        if self.detail || !hit(r, x, y) {
+            return false;
+        }
+        let before = self.list.selected().cloned();
+        if !self.list.click((y - r.y) as usize) {
+            return false;
+        }
+        // A click on the selected row acts like Enter.
+        if before.as_ref() == self.list.selected() {
+            match before {
+                Some(Row::Group(g, ..)) => self.toggle_fold(&g),
+                Some(Row::Series(_)) => self.detail = true,
+                None => {}
+            }
+        }
+        true
+    }
+
+    fn scroll(&mut self, lines: isize) {
+        if self.detail {
+            self.step_sensor(lines);
+        } else {
+            self.list.step(lines);
+        }
+    }
+}
+
+impl SensorsView {
+    fn step_sensor_true(&mut self, delta: isize) -> bool {
+        self.step_sensor(delta);
+        true
+    }
+}
+
+/// Groups (sorted by name), each followed by its matching series in the chosen order; a
+/// folded group is its heading alone.
+pub fn layout_rows(
+    twin: &Twin,
+    filter: &str,
+    sort: SortKey,
+    folded: &BTreeSet<String>,
+    now: DateTime<Utc>,
+) -> Vec<Row> {
+    let needle = filter.to_lowercase();
+    let mut idx: Vec<usize> = (0..twin.series.len())
+        .filter(|&i| {
+            if needle.is_empty() {
+                return true;
+            }
+            let s = &twin.series[i];
+            [&s.topic, &s.field, &s.group, &s.device, &s.label]
+                .iter()
+                .any(|t| t.to_lowercase().contains(&needle))
+        })
+        .collect();
+    let sec = now.timestamp();
+    idx.sort_by(|&a, &b| {
+        let (x, y) = (&twin.series[a], &twin.series[b]);
+        let by_group = x.group.cmp(&y.group);
+        let by_value = match sort {
+            SortKey::Name => std::cmp::Ordering::Equal,
+            SortKey::Last => y.last.total_cmp(&x.last),
+            SortKey::Sigma => y
+                .window
+                .stddev()
+                .unwrap_or(0.0)
+                .total_cmp(&x.window.stddev().unwrap_or(0.0)),
+            SortKey::Anomalies => y.anomalies.cmp(&x.anomalies),
+            SortKey::Rate => y.rate.per_second(sec).total_cmp(&x.rate.per_second(sec)),
+        };
+        by_group
+            .then(by_value)
+            .then(x.aggregate.cmp(&y.aggregate))
+            .then_with(|| x.label.cmp(&y.label))
+            .then_with(|| x.topic.cmp(&y.topic))
+    });
+    let mut rows = Vec::with_capacity(idx.len() + 16);
+    let mut i = 0;
+    while i < idx.len() {
+        let group = &twin.series[idx[i]].group;
+        let n = idx[i..]
+            .iter()
+            .take_while(|&&j| &twin.series[j].group == group)
+            .count();
+        let fold = folded.contains(group);
+        rows.push(Row::Group(group.clone(), n, fold));
+        if !fold {
+            rows.extend(idx[i..i + n].iter().map(|&j| Row::Series(j)));
+        }
+        i += n;
+    }
+    rows
+}
+
+/// A column of the list that may be left out when the terminal is narrow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opt {
+    Min,
+    Max,
+    Count,
+    Rate,
+}
+
+/// Which columns fit, and how wide the name and the sparkline are.
+#[derive(Debug, PartialEq, Eq)]
 struct Columns {
-    min_max: bool,
-    count_rate: bool,
+    shown: Vec<Opt>,
+    name: u16,
     spark: u16,
 }
 
+const NUM_W: u16 = 8;
+const SIGMA_W: u16 = 7;
+const ANOM_W: u16 = 5;
+const SPARK_MIN: u16 = 8;
+
+impl Opt {
+    fn width(self) -> u16 {
+        match self {
+            Opt::Min | Opt::Max | Opt::Count => NUM_W,
+            Opt::Rate => 7,
+        }
+    }
+}
+
 impl Columns {
-    fn for_width(w: u16) -> Columns {
-        if w >= 140 {
-            Columns {
-                min_max: true,
-                count_rate: true,
-                spark: 40,
-            }
-        } else if w >= 110 {
-            Columns {
-                min_max: true,
-                count_rate: true,
-                spark: 24,
-            }
-        } else if w >= 95 {
-            Columns {
-                min_max: true,
-                count_rate: false,
-                spark: 20,
-            }
-        } else {
-            Columns {
-                min_max: false,
-                count_rate: false,
-                spark: 16,
+    /// Lays the columns out in `width` cells: the name gets what its content needs (from 10),
+    /// the optional columns come in while they fit (the sorted-by column first: a list is
+    /// never sorted by a column it does not show), and the sparkline takes the rest.
+    fn plan(width: u16, name_content: u16, sort: SortKey, window: usize) -> Columns {
+        // marker, name, last, mean, σ, sparkline, anomalies, with one space between each.
+        let fixed = 1 + NUM_W * 2 + SIGMA_W + ANOM_W + 6;
+        let name_min = name_content.min(10);
+        let mut order = vec![Opt::Min, Opt::Max, Opt::Count, Opt::Rate];
+        if sort == SortKey::Rate {
+            order.retain(|o| *o != Opt::Rate);
+            order.insert(0, Opt::Rate);
+        }
+        let mut used = fixed + name_content.max(name_min) + SPARK_MIN;
+        let mut shown = Vec::new();
+        for o in order {
+            // Min and max come as a pair, count and rate may come alone.
+            let w = o.width() + 1;
+            if used + w <= width {
+                used += w;
+                shown.push(o);
             }
         }
+        if shown.contains(&Opt::Max) != shown.contains(&Opt::Min) {
+            shown.retain(|o| !matches!(o, Opt::Min | Opt::Max));
+        }
+        let opt_w: u16 = shown.iter().map(|o| o.width() + 1).sum();
+        let room = width.saturating_sub(fixed + opt_w + SPARK_MIN);
+        let name = name_content.min(room).max(name_min.min(room));
+        let spark = width
+            .saturating_sub(fixed + opt_w + name)
+            .clamp(SPARK_MIN.min(width), window.clamp(8, 240) as u16);
+        shown.sort_by_key(|o| *o as u8);
+        Columns { shown, name, spark }
+    }
+
+    fn has(&self, o: Opt) -> bool {
+        self.shown.contains(&o)
     }
 }
 
@@ -69,242 +500,257 @@ fn mark(s: &Series) -> Option<&Episode> {
     s.episode.as_ref()
 }
 
-fn list(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
-    let v = &ui.sensors;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border())
-        .title(Span::styled(
-            format!(
-                " Sensors — {} series{} ",
-                count(twin.series.len() as u64),
-                if v.filter.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        ", {} shown",
-                        v.rows
-                            .iter()
-                            .filter(|r| matches!(r, Row::Series(_)))
-                            .count()
-                    )
-                }
-            ),
-            theme.title(),
-        ));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+/// The words after a sensor's name: its open episode's kind, `offline`/`stale`, `alert`.
+fn suffixes(twin: &Twin, s: &Series, now: DateTime<Utc>) -> Vec<(String, Suffix)> {
+    let mut out = Vec::new();
+    if let Some(e) = mark(s) {
+        out.push((format!(" {}", e.kind.label()), Suffix::Anomaly));
+    }
+    match twin.device_status(&s.device) {
+        Some(Status::Offline) => out.push((" offline".into(), Suffix::Gone)),
+        Some(Status::Stale) => out.push((" stale".into(), Suffix::Gone)),
+        _ => {}
+    }
+    if s.alerted_at
+        .is_some_and(|t| (now - t).num_seconds() < RECENT_ANOMALY_SECS)
+    {
+        out.push((" alert".into(), Suffix::Anomaly));
+    }
+    out
+}
 
-    if v.rows.is_empty() {
-        let text = if twin.series.is_empty() {
-            vec![
-                Line::from("Waiting for sensor readings…"),
-                Line::from(""),
-                Line::styled(
-                    format!("{} — {}", ui.source, twin.connection.describe()),
-                    theme.dim(),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Suffix {
+    Anomaly,
+    Gone,
+}
+
+impl SensorsView {
+    fn list_render(&self, frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
+        let rows_all = self.list.rows();
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border())
+            .title(Span::styled(
+                format!(
+                    " Sensors — {} series{} ",
+                    count(twin.series.len() as u64),
+                    if self.filter.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} match", self.shown())
+                    }
                 ),
-                Line::styled(
-                    "Any numeric payload on a subscribed topic becomes a sensor here.",
-                    theme.dim(),
-                ),
-            ]
-        } else {
-            vec![
-                Line::from(format!("No sensor matches “{}”.", v.filter)),
-                Line::styled("Esc clears the filter.", theme.dim()),
-            ]
-        };
-        frame.render_widget(
-            Paragraph::new(text).alignment(ratatui::layout::Alignment::Center),
-            centered_rows(inner, 4),
-        );
-        return;
-    }
+                theme.title(),
+            ));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
 
-    let cols = Columns::for_width(inner.width);
-    // Rows that fit below the header line.
-    let height = inner.height.saturating_sub(1) as usize;
-    v.page.set(height.max(1));
-    let sel = v.selected_row;
-    let mut offset = v.offset.get();
-    if sel < offset {
-        offset = sel.saturating_sub(1);
-    } else if height > 0 && sel >= offset + height {
-        offset = sel + 1 - height;
-    }
-    offset = offset.min(v.rows.len().saturating_sub(height.max(1)));
-    v.offset.set(offset);
-    let visible = &v.rows[offset..(offset + height).min(v.rows.len())];
-
-    // The name column fits the visible names.
-    let name_w = visible
-        .iter()
-        .map(|r| match r {
-            Row::Group(..) => 0,
-            Row::Series(i) => {
-                let s = &twin.series[*i];
-                let gone = matches!(
-                    twin.device_status(&s.device),
-                    Some(Status::Offline | Status::Stale)
-                );
-                let alerted = s
-                    .alerted_at
-                    .is_some_and(|t| (ui.now - t).num_seconds() < RECENT_ANOMALY_SECS);
-                let open = s.episode.as_ref().map_or(0, |e| e.kind.label().len() + 1);
-                s.label.chars().count()
-                    + 2
-                    + if gone { 8 } else { 0 }
-                    + if alerted { 6 } else { 0 }
-                    + open
-            }
-        })
-        .max()
-        .unwrap_or(12)
-        .clamp(12, 48) as u16;
-    let mut header = vec!["", "sensor", "last", "mean"];
-    let mut widths = vec![
-        Constraint::Length(1),
-        Constraint::Length(name_w),
-        Constraint::Length(8),
-        Constraint::Length(8),
-    ];
-    if cols.min_max {
-        header.extend(["min", "max"]);
-        widths.extend([Constraint::Length(8), Constraint::Length(8)]);
-    }
-    header.push("σ");
-    widths.push(Constraint::Length(7));
-    if cols.count_rate {
-        header.extend(["count", "rate"]);
-        widths.extend([Constraint::Length(8), Constraint::Length(7)]);
-    }
-    header.extend(["window", "anom"]);
-    // The sparkline takes what is left, up to one cell per reading in the window.
-    let used: u16 = widths
-        .iter()
-        .map(|c| match c {
-            Constraint::Length(n) => *n,
-            _ => 0,
-        })
-        .sum::<u16>()
-        + 5
-        + widths.len() as u16
-        + 1;
-    let spark = inner
-        .width
-        .saturating_sub(used)
-        .clamp(cols.spark, twin.cfg.window.clamp(8, 240) as u16);
-    widths.extend([Constraint::Length(spark), Constraint::Length(5)]);
-
-    let right = |s: String| Cell::from(Line::from(s).alignment(ratatui::layout::Alignment::Right));
-    let rows: Vec<TRow> = visible
-        .iter()
-        .map(|row| match row {
-            // Headings are drawn across the whole width below, not squeezed into a column.
-            Row::Group(..) => TRow::new(Vec::<Cell>::new()),
-            Row::Series(i) => {
-                let s = &twin.series[*i];
-                let w = &s.window;
-                let open = mark(s);
-                let hot = open.is_some();
-                let marker = match open {
-                    Some(e) if e.severity() == Severity::Major => Span::styled(
-                        "⚠",
-                        Style::default()
-                            .fg(theme.anomaly)
-                            .add_modifier(Modifier::BOLD),
+        if rows_all.is_empty() {
+            let text = if twin.series.is_empty() {
+                vec![
+                    Line::from("Waiting for sensor readings…"),
+                    Line::from(""),
+                    Line::styled(
+                        format!("{} — {}", ui.source, twin.connection_text(ui.now)),
+                        theme.dim(),
                     ),
-                    Some(_) => Span::styled("!", Style::default().fg(theme.anomaly)),
-                    None => Span::raw(" "),
-                };
-                // Readings of a device that is offline or stale are history, not news.
-                let gone = match twin.device_status(&s.device) {
-                    Some(Status::Offline) => Some("offline"),
-                    Some(Status::Stale) => Some("stale"),
-                    _ => None,
-                };
-                let alerted = s
-                    .alerted_at
-                    .is_some_and(|t| (ui.now - t).num_seconds() < RECENT_ANOMALY_SECS);
-                let mut name = vec![Span::raw(format!("  {}", s.label))];
-                if let Some(e) = open {
-                    name.push(Span::styled(
-                        format!(" {}", e.kind.label()),
-                        Style::default()
-                            .fg(theme.anomaly)
-                            .add_modifier(Modifier::BOLD),
-                    ));
+                    Line::styled(
+                        "Any numeric payload on a subscribed topic becomes a sensor here.",
+                        theme.dim(),
+                    ),
+                ]
+            } else {
+                vec![
+                    Line::from(format!("No match for “{}”.", self.filter)),
+                    Line::styled(
+                        "The filter looks in topics, fields, groups and devices. Esc clears it.",
+                        theme.dim(),
+                    ),
+                ]
+            };
+            frame.render_widget(
+                Paragraph::new(text).alignment(ratatui::layout::Alignment::Center),
+                centered_rows(inner, 4),
+            );
+            return;
+        }
+
+        // Rows that fit below the header line.
+        let height = inner.height.saturating_sub(1) as usize;
+        let range = self.list.window(height);
+        let visible = &rows_all[range];
+        self.rows_area.set(Rect::new(
+            inner.x,
+            inner.y + 1,
+            inner.width,
+            visible.len() as u16,
+        ));
+        let selected = self.list.selected();
+
+        // The name column fits the visible names and their suffixes.
+        let name_content = visible
+            .iter()
+            .map(|r| match r {
+                Row::Group(..) => 0,
+                Row::Series(i) => {
+                    let s = &twin.series[*i];
+                    let extra: usize = suffixes(twin, s, ui.now)
+                        .iter()
+                        .map(|(t, _)| t.chars().count())
+                        .sum();
+                    s.label.chars().count() + 2 + extra
                 }
-                if let Some(g) = gone {
-                    name.push(Span::styled(
-                        format!(" {g}"),
-                        Style::default().fg(theme.warn),
-                    ));
+            })
+            .max()
+            .unwrap_or(12)
+            .clamp(8, 48) as u16;
+        let cols = Columns::plan(inner.width, name_content, self.sort, twin.cfg.window);
+        let mut header = vec!["", "sensor", "last", "mean"];
+        let mut widths = vec![
+            Constraint::Length(1),
+            Constraint::Length(cols.name),
+            Constraint::Length(NUM_W),
+            Constraint::Length(NUM_W),
+        ];
+        if cols.has(Opt::Min) {
+            header.extend(["min", "max"]);
+            widths.extend([Constraint::Length(NUM_W), Constraint::Length(NUM_W)]);
+        }
+        header.push("σ");
+        widths.push(Constraint::Length(SIGMA_W));
+        if cols.has(Opt::Count) {
+            header.push("count");
+            widths.push(Constraint::Length(NUM_W));
+        }
+        if cols.has(Opt::Rate) {
+            header.push("rate");
+            widths.push(Constraint::Length(Opt::Rate.width()));
+        }
+        header.extend(["window", "anom"]);
+        widths.extend([Constraint::Length(cols.spark), Constraint::Length(ANOM_W)]);
+
+        let right =
+            |s: String| Cell::from(Line::from(s).alignment(ratatui::layout::Alignment::Right));
+        let rows: Vec<TRow> = visible
+            .iter()
+            .map(|row| match row {
+                // Headings are drawn across the whole width below, not squeezed into a column.
+                Row::Group(..) => TRow::new(Vec::<Cell>::new()),
+                Row::Series(i) => {
+                    let s = &twin.series[*i];
+                    let w = &s.window;
+                    let is_sel = selected == Some(row);
+                    // On the selected row every part takes the selection's colours, so
+                    // nothing is drawn in a colour on the same background.
+                    let fg = |c| {
+                        if is_sel {
+                            Style::default()
+                        } else {
+                            Style::default().fg(c)
+                        }
+                    };
+                    let open = mark(s);
+                    let hot = open.is_some();
+                    let marker = match open {
+                        Some(e) if e.severity() == Severity::Major => {
+                            Span::styled("⚠", fg(theme.anomaly).add_modifier(Modifier::BOLD))
+                        }
+                        Some(_) => Span::styled("!", fg(theme.anomaly)),
+                        None => Span::raw(" "),
+                    };
+                    let extra = suffixes(twin, s, ui.now);
+                    let extra_w: usize = extra.iter().map(|(t, _)| t.chars().count()).sum();
+                    let room = (cols.name as usize).saturating_sub(2);
+                    let (label_w, extra) = if room >= extra_w + 6 {
+                        (room - extra_w, extra)
+                    } else {
+                        // Too narrow for the words: the marker still says it.
+                        (room, Vec::new())
+                    };
+                    let mut name = vec![Span::raw(format!("  {}", fit(&s.label, label_w)))];
+                    for (text, kind) in extra {
+                        name.push(match kind {
+                            Suffix::Anomaly => {
+                                Span::styled(text, fg(theme.anomaly).add_modifier(Modifier::BOLD))
+                            }
+                            Suffix::Gone => Span::styled(text, fg(theme.warn)),
+                        });
+                    }
+                    let gone = matches!(
+                        twin.device_status(&s.device),
+                        Some(Status::Offline | Status::Stale)
+                    );
+                    let mut cells = vec![
+                        Cell::from(marker),
+                        Cell::from(Line::from(name)),
+                        right(num(s.last)),
+                        right(opt_num(w.mean())),
+                    ];
+                    if cols.has(Opt::Min) {
+                        cells.push(right(opt_num(w.min())));
+                        cells.push(right(opt_num(w.max())));
+                    }
+                    cells.push(right(opt_num(w.stddev())));
+                    if cols.has(Opt::Count) {
+                        cells.push(right(count(s.count)));
+                    }
+                    if cols.has(Opt::Rate) {
+                        cells.push(right(rate(s.rate.per_second(ui.now.timestamp()))));
+                    }
+                    let (lo, hi) = (w.min().unwrap_or(0.0), w.max().unwrap_or(0.0));
+                    cells.push(Cell::from(Span::styled(
+                        sparkline(w.values(), cols.spark as usize, lo, hi),
+                        fg(if hot { theme.anomaly } else { theme.sparkline }),
+                    )));
+                    cells.push(right(if s.anomalies > 0 {
+                        count(s.anomalies)
+                    } else {
+                        String::new()
+                    }));
+                    let r = TRow::new(cells);
+                    if is_sel {
+                        r.style(theme.selected())
+                    } else if gone {
+                        r.style(theme.dim())
+                    } else if hot {
+                        r.style(Style::default().fg(theme.anomaly))
+                    } else {
+                        r
+                    }
                 }
-                if alerted {
-                    name.push(Span::styled(
-                        " alert",
-                        Style::default()
-                            .fg(theme.anomaly)
-                            .add_modifier(Modifier::BOLD),
-                    ));
-                }
-                let name = Line::from(name);
-                let mut cells = vec![
-                    Cell::from(marker),
-                    Cell::from(name),
-                    right(num(s.last)),
-                    right(opt_num(w.mean())),
-                ];
-                if cols.min_max {
-                    cells.push(right(opt_num(w.min())));
-                    cells.push(right(opt_num(w.max())));
-                }
-                cells.push(right(opt_num(w.stddev())));
-                if cols.count_rate {
-                    cells.push(right(count(s.count)));
-                    cells.push(right(rate(s.rate.per_second(ui.now.timestamp()))));
-                }
-                let (lo, hi) = (w.min().unwrap_or(0.0), w.max().unwrap_or(0.0));
-                cells.push(Cell::from(Span::styled(
-                    sparkline(w.values(), spark as usize, lo, hi),
-                    Style::default().fg(if hot { theme.anomaly } else { theme.sparkline }),
-                )));
-                cells.push(right(if s.anomalies > 0 {
-                    count(s.anomalies)
+            })
+            .collect();
+        let table = Table::new(rows, widths)
+            .header(TRow::new(header).style(theme.dim().add_modifier(Modifier::BOLD)))
+            .column_spacing(1);
+        frame.render_widget(table, inner);
+        for (i, row) in visible.iter().enumerate() {
+            if let Row::Group(name, n, folded) = row {
+                let y = inner.y + 1 + i as u16;
+                let is_sel = selected == Some(row);
+                let arrow = if *folded { "▸" } else { "▾" };
+                let style = if is_sel {
+                    theme.selected()
                 } else {
-                    String::new()
-                }));
-                let mut r = TRow::new(cells);
-                if Some(*i) == v.selected {
-                    r = r.style(theme.selected());
-                } else if gone.is_some() {
-                    r = r.style(theme.dim().add_modifier(Modifier::DIM));
-                } else if hot {
-                    r = r.style(Style::default().fg(theme.anomaly));
-                }
-                r
-            }
-        })
-        .collect();
-    let table = Table::new(rows, widths)
-        .header(TRow::new(header).style(theme.dim().add_modifier(Modifier::BOLD)))
-        .column_spacing(1);
-    frame.render_widget(table, inner);
-    for (i, row) in visible.iter().enumerate() {
-        if let Row::Group(name, n) = row {
-            let y = inner.y + 1 + i as u16;
-            let line = Line::from(vec![
-                Span::styled(
-                    format!("  ▾ {name}"),
                     Style::default()
                         .fg(theme.group)
-                        .add_modifier(Modifier::BOLD),
-                ),
-                Span::styled(format!("  {n}"), theme.dim()),
-            ]);
-            frame.render_widget(Paragraph::new(line), Rect::new(inner.x, y, inner.width, 1));
+                        .add_modifier(Modifier::BOLD)
+                };
+                let name = fit(name, (inner.width as usize).saturating_sub(14));
+                let line = Line::from(vec![
+                    Span::styled(format!("  {arrow} {name}"), style),
+                    Span::styled(
+                        format!("  {n}"),
+                        if is_sel {
+                            theme.selected()
+                        } else {
+                            theme.dim()
+                        },
+                    ),
+                ]);
+                frame.render_widget(Paragraph::new(line), Rect::new(inner.x, y, inner.width, 1));
+            }
         }
     }
 }
@@ -361,7 +807,9 @@ fn chart(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, t
     let lo = w.min().unwrap_or(0.0).min(mean - band);
     let hi = w.max().unwrap_or(0.0).max(mean + band);
     let pad = ((hi - lo) * 0.05).max(1e-6);
-    let (lo, hi) = (lo - pad, hi + pad);
+    // Centred on the mean, so the middle label of the axis is the mean itself.
+    let half = (mean - (lo - pad)).max(hi + pad - mean);
+    let (lo, hi) = (mean - half, mean + half);
 
     let mean_line = [(t0, mean), (t1, mean)];
     let upper = [(t0, mean + band), (t1, mean + band)];
@@ -382,7 +830,27 @@ fn chart(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, t
         .copied()
         .filter(|(t, _)| spans.iter().any(|(a, b)| t >= a && t <= b))
         .collect();
+    // Episodes shaded: a field of dots over their time span, one per cell.
+    let cols = area.width.max(1) as f64;
+    let rows = area.height.max(1) as f64;
+    let mut shade = Vec::new();
+    for (a, b) in &spans {
+        let (a, b) = (a.max(t0), b.min(t1));
+        let step = (t1 - t0) / cols;
+        let mut x = a;
+        while x <= b && shade.len() < 20_000 {
+            for k in 0..rows as usize {
+                shade.push((x, lo + (hi - lo) * (k as f64 + 0.5) / rows));
+            }
+            x += step.max(1e-3);
+        }
+    }
     let mut datasets = vec![
+        Dataset::default()
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Scatter)
+            .style(Style::default().fg(theme.chart_band))
+            .data(&shade),
         Dataset::default()
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
@@ -428,11 +896,24 @@ fn chart(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, t
             to_time((t0 + t1) / 2.0),
             to_time(t1),
         ]))
-        .y_axis(Axis::default().style(theme.dim()).bounds([lo, hi]).labels([
-            num(lo),
-            num((lo + hi) / 2.0),
-            num(hi),
-        ]))
+        .y_axis(
+            Axis::default()
+                .title(Span::styled(
+                    s.unit.clone().unwrap_or_else(|| "value".into()),
+                    theme.dim(),
+                ))
+                .style(theme.dim())
+                .bounds([lo, hi])
+                // The middle label is the mean, where the mean line is drawn.
+                .labels([
+                    Span::raw(num(lo)),
+                    Span::styled(
+                        format!("x̄ {}", num(mean)),
+                        Style::default().fg(theme.chart_mean),
+                    ),
+                    Span::raw(num(hi)),
+                ]),
+        )
         .legend_position(None);
     frame.render_widget(chart, area);
 }
@@ -473,7 +954,11 @@ fn stats(frame: &mut Frame, area: Rect, s: &Series, z_threshold: f64, ui: &UiSta
         ]),
         Line::from(vec![
             Span::styled("•  ", Style::default().fg(theme.anomaly)),
-            Span::styled("anomaly", theme.dim()),
+            Span::styled("reading in an episode", theme.dim()),
+        ]),
+        Line::from(vec![
+            Span::styled("·· ", Style::default().fg(theme.chart_band)),
+            Span::styled("episode span", theme.dim()),
         ]),
     ];
     frame.render_widget(
