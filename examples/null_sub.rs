@@ -1,5 +1,5 @@
 //! The reference for twinview's cost per message: a minimal rumqttc client that subscribes
-//! and only counts, then exits after `--count` messages (or `--seconds` of silence).
+//! and only counts, then exits after `--count` messages (or when the connection fails).
 //!
 //! cargo run --release --example null_sub -- --port 1883 --topic 'bench/#' --count 1000000
 

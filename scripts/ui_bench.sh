@@ -2,6 +2,7 @@
 # The terminal UI under load and at rest, in a 200×50 tmux pane: floods N lab-6 readings over
 # T topics through a local Mosquitto, reads the header (messages received), then measures the
 # UI's CPU at rest (IDLE seconds, default 60) with 10,000 series loaded and no traffic, per thread.
+# Fails (exit 1) when the UI did not count every message flooded or counted any as dropped.
 #   scripts/ui_bench.sh [MESSAGES] [TOPICS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,8 +31,25 @@ c0=$(ticks); s0=$(date +%s.%N)
 target/release/examples/flood --port "$port" --messages "$N" --topics "$TOPICS" 2>&1 | tail -1
 sleep 3
 c1=$(ticks); s1=$(date +%s.%N)
-echo "header: $(tmux capture-pane -p -t tvbench | head -1)"
-echo "broker drop notices: $(grep -c 'outgoing messages are being dropped' "$work/mosquitto.log" || true)"
+header=$(tmux capture-pane -p -t tvbench | head -1)
+echo "header: $header"
+drops=$(grep -c 'outgoing messages are being dropped' "$work/mosquitto.log" || true)
+echo "broker drop notices: $drops"
+# Lossless or fail: the header's message count must be every message flooded (a few more
+# seconds if the UI is still catching up), and nothing counted as dropped.
+received=0
+for _ in $(seq 20); do
+  header=$(tmux capture-pane -p -t tvbench | head -1)
+  received=$(grep -o '[0-9,]* msgs\?' <<<"$header" | tr -d ', msg' || echo 0)
+  [ "${received:-0}" -ge "$N" ] && break
+  sleep 0.5
+done
+dropped=$(grep -o '[0-9,]* dropped' <<<"$header" | tr -d ', dropped' || echo 0)
+if [ "${received:-0}" -lt "$N" ] || [ "${dropped:-0}" -gt 0 ]; then
+  echo "LOSS: the UI counted ${received:-0} of $N messages, ${dropped:-0} dropped (broker drop notices: $drops)" >&2
+  exit 1
+fi
+echo "lossless: $received of $N messages, 0 dropped"
 python3 -c "print(f'UI under load: {($c1-$c0)/$hz:.2f} cpu-s for $N msgs = {($c1-$c0)/$hz/$N*1e6:.2f} cpu-s/1M, {($c1-$c0)/$hz/($s1-$s0)*100:.0f}% of a core')"
 wait "$null" || true
 read -r nu ns < "$work/null.time" || true

@@ -1,6 +1,9 @@
 //! Commands from the keyboard: the keys drive the app's own event handling, the confirmed
 //! command goes out through the real MQTT source, and a subscriber checks what arrives.
 
+mod common;
+
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{FixedOffset, TimeZone, Utc};
@@ -183,4 +186,154 @@ fn control_form_validates_and_confirms() {
         cmds[0].payload,
         r#"{"command":"SET_INTERVAL","value":2.5,"timestamp":"2026-11-21T12:00:01.000Z"}"#
     );
+}
+
+/// A zone of five sensors with small noise, one of them (s5) sending two fields; near the end
+/// s1, s3 and both of s5's fields spike once. The default detectors open a spike episode on
+/// each at the next reading, still open two readings later (an episode closes after five
+/// normal ones).
+fn twin_with_spikes() -> Twin {
+    let mut t = Twin::default();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+    for i in 0..70i64 {
+        let at = t0 + chrono::TimeDelta::seconds(i);
+        let noise = |k: i64| ((i * 7 + k * 13) % 11) as f64 * 0.02;
+        let spike = |name: &str| {
+            if i == 67 && ["s1", "s3", "s5"].contains(&name) {
+                25.0
+            } else {
+                0.0
+            }
+        };
+        for k in 1..=4i64 {
+            let name = format!("s{k}");
+            let v = 21.0 + noise(k) + spike(&name);
+            t.apply(&Event::Message(Message::new(
+                at,
+                format!("/living_room/temperature/{name}"),
+                format!("{v:.3}").into_bytes(),
+            )));
+        }
+        let (a, b) = (21.0 + noise(5) + spike("s5"), 40.0 + noise(6) + spike("s5"));
+        t.apply(&Event::Message(Message::new(
+            at,
+            "/living_room/temperature/s5",
+            format!(r#"{{"t":{a:.3},"h":{b:.3}}}"#).into_bytes(),
+        )));
+    }
+    t.tick(t0 + chrono::TimeDelta::seconds(70));
+    t
+}
+
+/// `R` on Mosquitto: every anomalous sensor is collected, one command per reset topic (s5's
+/// two fields share one), shown, confirmed, published; a subscriber sees each exactly once and
+/// the broker acknowledges each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_all_anomalous_reaches_every_device_once_through_mosquitto() {
+    let Some(m) = common::Mosquitto::start() else {
+        return;
+    };
+    let twin = twin_with_spikes();
+    let anomalous: Vec<String> = twin
+        .series
+        .iter()
+        .filter(|s| s.anomalous)
+        .map(|s| s.display_name())
+        .collect();
+    assert_eq!(
+        anomalous.len(),
+        4,
+        "s1, s3 and s5's two fields: {anomalous:?}"
+    );
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut opts = MqttOptions::new("reset-watcher", "127.0.0.1", m.port);
+    opts.set_keep_alive(Duration::from_secs(5));
+    let (watcher, mut watch_loop) = AsyncClient::new(opts, 10);
+    watcher
+        .subscribe("/+/reset", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    loop {
+        match tokio::time::timeout_at(deadline, watch_loop.poll()).await {
+            Ok(Ok(MqttEvent::Incoming(Packet::SubAck(_)))) => break,
+            Ok(Ok(_)) => {}
+            other => panic!("watcher did not subscribe: {other:?}"),
+        }
+    }
+    let conn = ConnSettings {
+        host: "127.0.0.1".into(),
+        port: m.port,
+        topics: vec!["nothing/#".into()],
+        qos: 0,
+        client_id: "twinview-reset-all".into(),
+        username: None,
+        password: None,
+        tls: None,
+        mqtt_version: 4,
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Event::Connection(c))) if c.state.is_connected() => break,
+            Ok(Some(_)) => {}
+            other => panic!("twinview did not connect: {other:?}"),
+        }
+    }
+
+    let mut ui = ui(&twin);
+    ui.handle(Action::ResetAnomalous, &twin);
+    let Some(Popup::Confirm(shown)) = ui.popup.clone() else {
+        panic!("no confirmation: {:?}", ui.popup)
+    };
+    let mut topics: Vec<&str> = shown.iter().map(|c| c.topic.as_str()).collect();
+    topics.sort();
+    assert_eq!(topics, ["/s1/reset", "/s3/reset", "/s5/reset"]);
+    let Flow::Publish(cmds) = ui.handle(Action::Confirm, &twin) else {
+        panic!("y did not confirm")
+    };
+    assert_eq!(cmds, shown);
+    for c in &cmds {
+        publisher.send(c.clone()).unwrap();
+    }
+
+    // Each arrives once: collect until all three came, then a short quiet spell for repeats.
+    let mut got: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    let mut quiet_until = None;
+    loop {
+        let until = quiet_until.unwrap_or(deadline);
+        match tokio::time::timeout_at(until, watch_loop.poll()).await {
+            Ok(Ok(MqttEvent::Incoming(Packet::Publish(p)))) => {
+                let e = got.entry(p.topic.clone()).or_default();
+                e.0 += 1;
+                e.1 = String::from_utf8_lossy(&p.payload).into_owned();
+                if got.len() == cmds.len() && quiet_until.is_none() {
+                    quiet_until = Some(tokio::time::Instant::now() + Duration::from_millis(500));
+                }
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("watcher: {e}"),
+            Err(_) if quiet_until.is_some() => break,
+            Err(_) => panic!("only {got:?} arrived"),
+        }
+    }
+    for c in &cmds {
+        assert_eq!(got[&c.topic], (1, c.payload.clone()), "{}", c.topic);
+    }
+    let mut acked = Vec::new();
+    while acked.len() < cmds.len() {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Event::Command(c))) => {
+                assert_eq!(c.outcome, Outcome::Acknowledged, "{}", c.command.topic);
+                acked.push(c.command.id);
+            }
+            Ok(Some(_)) => {}
+            other => panic!("acknowledgements missing: {other:?}"),
+        }
+    }
+    acked.sort();
+    let mut ids: Vec<u64> = cmds.iter().map(|c| c.id).collect();
+    ids.sort();
+    assert_eq!(acked, ids);
 }

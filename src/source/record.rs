@@ -2,8 +2,8 @@
 //!
 //! The recorder sits between the source and the twin as a tee: it forwards each event to the
 //! twin and hands a copy to the writer task over a bounded channel, never blocking on the
-//! disk. Lines are flushed at least once a second, so a killed process loses at most the last
-//! second, and a line is only ever appended whole.
+//! disk. Lines are flushed twice a second (every 500 ms, and at the end), so a killed process
+//! loses at most about the last half second, and a line is only ever appended whole.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,9 @@ use tokio::sync::mpsc;
 
 use crate::error::AppError;
 use crate::event::{ConnState, Event, Outcome};
+
+/// How often the recorder flushes what it wrote (README, "Recording and replay").
+pub const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
 /// Events waiting for the disk at most; beyond that they are counted as lost.
 const QUEUE: usize = 65_536;
@@ -243,8 +246,8 @@ pub fn tee(
     ))
 }
 
-/// Writes lines as they come and flushes at least twice a second, on its own thread so a
-/// slow disk never stalls the runtime.
+/// Writes lines as they come and flushes every 500 ms ([`FLUSH_EVERY`]) and at the end, on
+/// its own thread so a slow disk never stalls the runtime.
 fn write_loop(
     file: std::fs::File,
     rx: std::sync::mpsc::Receiver<ToDisk>,
@@ -252,7 +255,7 @@ fn write_loop(
 ) {
     use std::sync::mpsc::RecvTimeoutError;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
-    let every = Duration::from_millis(500);
+    let every = FLUSH_EVERY;
     let mut last_flush = std::time::Instant::now();
     let mut failed = false;
     let report = |e: std::io::Error, failed: &mut bool| {

@@ -12,8 +12,10 @@ use serde_json::Value;
 /// Payloads larger than this are counted as undecoded without being parsed.
 pub const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
 
-/// How deep nested objects are flattened (`a.b.c`); deeper levels are ignored.
-const MAX_DEPTH: usize = 8;
+/// How deep nested objects are flattened (`a.b.c`): a field name has at most this many levels.
+/// Deeper members are ignored; a payload whose only numbers lie deeper is undecoded
+/// ([`Undecodable::TooDeep`]).
+pub const MAX_DEPTH: usize = 8;
 /// How many numeric fields one payload may produce, so one message cannot create a flood of series.
 const MAX_FIELDS: usize = 64;
 
@@ -70,6 +72,8 @@ pub enum Undecodable {
     InvalidJson,
     NoNumbers,
     NotFinite,
+    /// Numbers only below the nesting limit ([`MAX_DEPTH`] levels).
+    TooDeep,
     /// A message on a Contract Net topic that is not JSON with a `job_id`.
     ContractNet,
 }
@@ -84,6 +88,7 @@ impl Undecodable {
             Undecodable::InvalidJson => "invalid JSON",
             Undecodable::NoNumbers => "JSON without numeric fields",
             Undecodable::NotFinite => "NaN or infinite number",
+            Undecodable::TooDeep => "nested deeper than 8 levels",
             Undecodable::ContractNet => "Contract Net message without job_id",
         }
     }
@@ -223,6 +228,7 @@ fn decode_object(object: Object<'_>) -> Decoded {
 
     let mut fields = Vec::new();
     let mut non_finite = false;
+    let mut too_deep = false;
     for (key, value) in &object.0 {
         if is_skipped_key(key) || fields.len() >= MAX_FIELDS {
             continue;
@@ -231,7 +237,14 @@ fn decode_object(object: Object<'_>) -> Decoded {
             Field::Number(n) => n.as_f64(),
             Field::Str(s) => text_number(s),
             Field::Nested(v) => {
-                flatten(key.to_string(), v, 1, &mut fields, &mut non_finite);
+                flatten(
+                    key.to_string(),
+                    v,
+                    1,
+                    &mut fields,
+                    &mut non_finite,
+                    &mut too_deep,
+                );
                 continue;
             }
             Field::Bool(_) | Field::Null => None,
@@ -252,6 +265,9 @@ fn decode_object(object: Object<'_>) -> Decoded {
     }
     if non_finite {
         return Decoded::Undecoded(Undecodable::NotFinite);
+    }
+    if too_deep {
+        return Decoded::Undecoded(Undecodable::TooDeep);
     }
     if let Some(status) = object.get("status").and_then(Field::as_str) {
         return Decoded::Status {
@@ -458,6 +474,7 @@ fn flatten(
     depth: usize,
     out: &mut Vec<(Cow<'static, str>, f64)>,
     non_finite: &mut bool,
+    too_deep: &mut bool,
 ) {
     if out.len() >= MAX_FIELDS {
         return;
@@ -468,14 +485,29 @@ fn flatten(
                 if is_skipped_key(k) {
                     continue;
                 }
-                flatten(format!("{key}.{k}"), v, depth + 1, out, non_finite);
+                flatten(
+                    format!("{key}.{k}"),
+                    v,
+                    depth + 1,
+                    out,
+                    non_finite,
+                    too_deep,
+                );
             }
         }
         Value::Array(items) if depth < MAX_DEPTH => {
             for (i, v) in items.iter().enumerate().take(MAX_FIELDS) {
-                flatten(format!("{key}.{i}"), v, depth + 1, out, non_finite);
+                flatten(
+                    format!("{key}.{i}"),
+                    v,
+                    depth + 1,
+                    out,
+                    non_finite,
+                    too_deep,
+                );
             }
         }
+        Value::Object(_) | Value::Array(_) => *too_deep = true,
         other => {
             if let Some(x) = json_number(other) {
                 if x.is_finite() {
@@ -798,11 +830,29 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_bounded() {
-        let deep = format!("{}1{}", "{\"a\":".repeat(100), "}".repeat(100));
-        // serde_json refuses past its recursion limit; either way nothing panics.
-        let _ = decode(deep.as_bytes(), DEFAULT_MAX_PAYLOAD);
-        let ok = format!("{}1{}", "{\"a\":".repeat(5), "}".repeat(5));
-        assert_eq!(fields(&readings(&ok)), vec![("a.a.a.a.a", 1.0)]);
+        let nested = |levels: usize| format!("{}1{}", "{\"a\":".repeat(levels), "}".repeat(levels));
+        // The documented limit: a field name of 8 levels is read …
+        assert_eq!(
+            fields(&readings(&nested(MAX_DEPTH))),
+            vec![("a.a.a.a.a.a.a.a", 1.0)]
+        );
+        // … one level more is not, and the payload is undecoded with that reason.
+        for levels in [MAX_DEPTH + 1, 100] {
+            assert_eq!(
+                decode(nested(levels).as_bytes(), DEFAULT_MAX_PAYLOAD),
+                Decoded::Undecoded(Undecodable::TooDeep),
+                "{levels} levels"
+            );
+        }
+        assert_eq!(Undecodable::TooDeep.as_str(), "nested deeper than 8 levels");
+        // Past serde_json's own recursion limit (128) it is invalid JSON; nothing panics.
+        assert_eq!(
+            decode(nested(200).as_bytes(), DEFAULT_MAX_PAYLOAD),
+            Decoded::Undecoded(Undecodable::InvalidJson)
+        );
+        // Numbers beside a too-deep member are still read.
+        let mixed = format!(r#"{{"t":20.5,"deep":{}}}"#, nested(MAX_DEPTH + 1));
+        assert_eq!(fields(&readings(&mixed)), vec![("t", 20.5)]);
     }
 
     #[test]

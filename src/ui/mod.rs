@@ -176,15 +176,18 @@ impl UiState {
         }
     }
 
-    /// Lays every tab out again where what it shows changed (each keyed on revision counters,
-    /// so cheap when nothing did). Call before rendering.
+    /// Lays the current tab out again where what it shows changed (keyed on the twin's
+    /// revision counters, so cheap when nothing did); the others catch up when shown. Call
+    /// before rendering.
     pub fn refresh(&mut self, live: &Twin) {
         let twin = self.frozen.as_deref().unwrap_or(live);
         let now = self.now;
-        self.sensors.refresh(twin, now);
-        self.devices.refresh(twin, now);
-        self.jobs.refresh(twin, now);
-        self.log.refresh(twin, now);
+        match self.tab {
+            Tab::Sensors => self.sensors.refresh(twin, now),
+            Tab::Devices => self.devices.refresh(twin, now),
+            Tab::Jobs => self.jobs.refresh(twin, now),
+            Tab::Log => self.log.refresh(twin, now),
+        }
     }
 
     /// Whether typed letters go into a text field rather than being commands.
@@ -263,6 +266,18 @@ impl UiState {
         ) {
             self.say("space, + -, ← → and < > control `twinview replay`");
             return Flow::Continue;
+        }
+        if matches!(
+            action,
+            Action::Reset
+                | Action::Control
+                | Action::DropDevice
+                | Action::RestoreDevice
+                | Action::Fault(_)
+        ) {
+            // These act on the Sensors tab's selection from any tab: bring it up to date.
+            let twin = self.frozen.as_deref().unwrap_or(live);
+            self.sensors.refresh(twin, self.now);
         }
         match action {
             Action::Help => self.help = true,

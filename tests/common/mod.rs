@@ -288,10 +288,28 @@ impl Twinview {
         let _ = self.child.wait();
     }
 
+    /// Everything twinview printed on stderr. Once the process has ended this waits (bounded)
+    /// for the reader to reach the end of the pipe, so no line is missed; while it still runs,
+    /// it takes what has arrived.
     pub fn stderr_rest(&mut self) -> String {
-        std::thread::sleep(Duration::from_millis(50));
-        while let Ok(l) = self.lines.try_recv() {
-            self.stderr_seen.push(l);
+        let ended = self.child.try_wait().ok().flatten().is_some();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if ended {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match self.lines.recv_timeout(left) {
+                    Ok(l) => self.stderr_seen.push(l),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        panic!("twinview's stderr did not close within 10 s of its exit")
+                    }
+                }
+            } else {
+                match self.lines.try_recv() {
+                    Ok(l) => self.stderr_seen.push(l),
+                    Err(_) => break,
+                }
+            }
         }
         self.stderr_seen.join("\n")
     }

@@ -59,6 +59,7 @@ pub struct DevicesView {
     pub detail: bool,
     rows_area: StdCell<Rect>,
     cache_key: Option<(u64, Option<Status>)>,
+    sorted_at: Option<DateTime<Utc>>,
 }
 
 impl DevicesView {
@@ -78,11 +79,23 @@ impl DevicesView {
 }
 
 impl TabView for DevicesView {
-    fn refresh(&mut self, twin: &Twin, _now: DateTime<Utc>) {
+    fn refresh(&mut self, twin: &Twin, now: DateTime<Utc>) {
         let key = (twin.devices.revision, self.filter);
         if self.cache_key == Some(key) {
             return;
         }
+        // Many devices changing (a flood of new ones): sort again at most once a second. Rows
+        // are ids, so a row whose device is gone is simply skipped until then.
+        let recent = self
+            .sorted_at
+            .is_some_and(|at| now - at < chrono::TimeDelta::seconds(1));
+        if recent
+            && self.cache_key.map(|k| k.1) == Some(self.filter)
+            && self.list.rows().len() >= 1000
+        {
+            return;
+        }
+        self.sorted_at = Some(now);
         let mut rows: Vec<(&Status, &String)> = twin
             .devices
             .by_id

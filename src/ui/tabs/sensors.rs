@@ -93,7 +93,12 @@ pub struct SensorsView {
     /// Where the list's rows were last drawn (for clicks).
     rows_area: StdCell<Rect>,
     cache_key: Option<(u64, String, SortKey, i64, usize)>,
+    /// When the rows were last laid out, with the evictions and series count then.
+    laid_out: Option<(DateTime<Utc>, u64, usize)>,
 }
+
+/// Lists at least this long are laid out at most once a second while they only grow.
+const LARGE: usize = 1000;
 
 impl Default for SensorsView {
     fn default() -> Self {
@@ -106,6 +111,7 @@ impl Default for SensorsView {
             list: ListNav::default(),
             rows_area: StdCell::new(Rect::default()),
             cache_key: None,
+            laid_out: None,
         }
     }
 }
@@ -168,7 +174,21 @@ impl TabView for SensorsView {
             tick,
             self.folded.len(),
         );
-        if self.cache_key.as_ref() != Some(&key) {
+        // While series keep arriving (a flood of new topics), a large list is laid out again
+        // at most once a second: sorting 10,000 rows every frame was most of the UI's CPU.
+        // Only for pure growth, where every index laid out is still valid.
+        let growing_only = self
+            .cache_key
+            .as_ref()
+            .is_some_and(|k| (&k.1, k.2, k.3, k.4) == (&key.1, key.2, key.3, key.4))
+            && self.laid_out.is_some_and(|(at, evicted, len)| {
+                len >= LARGE
+                    && twin.evicted_series == evicted
+                    && twin.series.len() >= len
+                    && now - at < chrono::TimeDelta::seconds(1)
+            });
+        if self.cache_key.as_ref() != Some(&key) && !growing_only {
+            self.laid_out = Some((now, twin.evicted_series, twin.series.len()));
             let had = self.list.selected().is_some();
             let rows = layout_rows(twin, &self.filter, self.sort, &self.folded, now);
             if !self.list.set_rows(rows) || !had {
