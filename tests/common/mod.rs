@@ -33,14 +33,23 @@ pub fn wait_for_port(port: u16, within: Duration) -> bool {
     false
 }
 
-fn find_mosquitto() -> Option<PathBuf> {
+/// An external program the end-to-end tests need (`mosquitto`, `mosquitto_sub`), looked up in
+/// PATH and the usual sbin directories. Missing, it is a skip (said on stderr), except under
+/// CI (`CI=true`, exported by `.ci/run`), where it is a failure: every e2e test goes through
+/// here, so none can skip silently in CI.
+pub fn find_tool(name: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
     dirs.extend(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from));
-    dirs.into_iter()
-        .map(|d| d.join("mosquitto"))
-        .find(|p| p.is_file())
+    let found = dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file());
+    if found.is_none() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{name} is not installed, and CI=true: install it (apt-get install -y mosquitto mosquitto-clients)");
+        }
+        eprintln!("SKIPPED: {name} is not installed (apt-get install mosquitto mosquitto-clients to run this test)");
+    }
+    found
 }
 
 /// A mosquitto process on a free loopback port, killed on drop.
@@ -63,15 +72,7 @@ impl Mosquitto {
     /// (readable by the `mosquitto` user, which the broker drops to when started as root)
     /// and returns lines that follow `listener PORT 127.0.0.1`.
     pub fn start_with(extra: impl FnOnce(&Path) -> String) -> Option<Mosquitto> {
-        let Some(bin) = find_mosquitto() else {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("mosquitto is not installed, and CI=true: install it (apt-get install -y mosquitto)");
-            }
-            eprintln!(
-                "SKIPPED: mosquitto is not installed (apt-get install mosquitto to run this test)"
-            );
-            return None;
-        };
+        let bin = find_tool("mosquitto")?;
         let dir = TempDir::new("mosquitto");
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
