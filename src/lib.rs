@@ -16,6 +16,7 @@ pub mod run;
 pub mod sim;
 pub mod sink;
 pub mod source;
+pub mod text;
 pub mod twin;
 pub mod ui;
 

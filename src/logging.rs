@@ -69,7 +69,21 @@ impl Log for Ui {
         // be said twice, and again after every seek back in a replay.
         let journal = r.target().starts_with(TWIN_TARGET) && r.level() > log::Level::Error;
         if self.enabled(r.metadata()) && !journal {
-            tui_logger::Drain::new().log(r);
+            // Wire text made visible (see `text`): the record is rebuilt only when needed.
+            let line = r.args().to_string();
+            match crate::text::visible(&line) {
+                std::borrow::Cow::Borrowed(_) => tui_logger::Drain::new().log(r),
+                std::borrow::Cow::Owned(clean) => tui_logger::Drain::new().log(
+                    &Record::builder()
+                        .args(format_args!("{clean}"))
+                        .level(r.level())
+                        .target(r.target())
+                        .module_path(r.module_path())
+                        .file(r.file())
+                        .line(r.line())
+                        .build(),
+                ),
+            }
         }
     }
 
@@ -88,11 +102,12 @@ impl Log for Stderr {
     fn log(&self, r: &Record) {
         if self.enabled(r.metadata()) {
             let now = chrono::Utc::now().format("%H:%M:%S%.3f");
+            let line = r.args().to_string();
             let _ = writeln!(
                 std::io::stderr().lock(),
                 "{now} {:<5} {}",
                 r.level(),
-                r.args()
+                crate::text::visible(&line)
             );
         }
     }

@@ -17,7 +17,10 @@ fn main() {
     let code = match start(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("twinview: {e}");
+            eprintln!(
+                "twinview: {}",
+                twinview::text::visible_lines(&e.to_string())
+            );
             e.exit_code()
         }
     };

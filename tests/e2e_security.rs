@@ -581,3 +581,61 @@ fn tv_done(pid: u32) -> bool {
         })
         .unwrap_or(true)
 }
+
+/// Terminal injection (#14): wire text that reaches stderr — a job id, an alert's sensor
+/// names, a device's status word — arrives with escape sequences through Mosquitto; twinview's
+/// log shows them as visible escapes, never as raw control characters, while the snapshot keeps
+/// the exact text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_sequences_from_the_wire_never_reach_the_terminal_raw() {
+    let Some(m) = Mosquitto::start() else { return };
+    let port = m.port.to_string();
+    let mut tv = Twinview::spawn_with_log(
+        &[
+            "--headless",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--count",
+            "4",
+            "--duration",
+            "30s",
+        ],
+        "debug",
+    );
+    tv.wait_for_stderr("subscribed to #", Duration::from_secs(15));
+    let evil = "\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{202e}";
+    let esc = |s: &str| serde_json::to_string(s).unwrap();
+    publish_all(
+        m.port,
+        &[
+            (
+                "/cnp/cfp".into(),
+                format!(r#"{{"job_id":{},"job_type":"drilling"}}"#, esc(evil)).into_bytes(),
+            ),
+            (
+                "/zone/temperature/alert".into(),
+                format!("[{}]", esc(&format!("s1{evil}"))).into_bytes(),
+            ),
+            (
+                "/zone/s9/status".into(),
+                format!("offline{evil}").into_bytes(),
+            ),
+            ("/zone/temperature/s1".into(), evil.as_bytes().to_vec()),
+        ],
+    )
+    .await;
+    let (status, out) = tv.finish(Duration::from_secs(20));
+    assert!(status.success());
+    let err = tv.stderr_rest();
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{7}') && !err.contains('\u{202e}'),
+        "raw control characters on stderr:\n{}",
+        err.escape_debug()
+    );
+    assert!(err.contains("\\u{1b}]0;PWNED\\u{7}"), "{err}");
+    // The JSON keeps the exact text.
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(snap["jobs"][0]["job_id"], evil);
+}
