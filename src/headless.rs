@@ -42,6 +42,80 @@ pub struct Snapshot {
     pub undecoded_topics: Vec<UndecodedSnap>,
     /// The broker's own health from its `$SYS` topics; null when it said nothing (extension).
     pub broker: Option<BrokerSnap>,
+    /// Every topic seen, by name, with its traffic and last payload (extension).
+    pub topics: Vec<TopicSnap>,
+    /// Topics forgotten because of the topic table's bound (extension).
+    pub evicted_topics: u64,
+}
+
+/// Bytes of the last payload a snapshot shows per topic.
+pub const SNAPSHOT_PAYLOAD: usize = 256;
+
+#[derive(Debug, Serialize)]
+pub struct TopicSnap {
+    pub topic: String,
+    pub count: u64,
+    /// Whether the last message came with the retain flag.
+    pub retained: bool,
+    /// The last payload as text when it is UTF-8, at most 256 bytes (cut at a character).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// Otherwise its first 256 bytes in base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_b64: Option<String>,
+    /// Whether `payload` or `payload_b64` is cut.
+    pub truncated: bool,
+    /// Size of the last payload in bytes.
+    pub bytes: usize,
+    pub qos: u8,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+impl TopicSnap {
+    fn of(topic: &str, t: &crate::twin::topics::Traffic) -> TopicSnap {
+        use base64::Engine;
+        let last = t.last_payload();
+        let (bytes, size, retained) = last.map_or((&[][..], 0, false), |k| {
+            (k.bytes.as_slice(), k.size, k.retained)
+        });
+        let head = &bytes[..bytes.len().min(SNAPSHOT_PAYLOAD)];
+        let (payload, payload_b64, shown) = match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                let mut end = text.len().min(SNAPSHOT_PAYLOAD);
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                (Some(text[..end].to_string()), None, end)
+            }
+            // Cut inside a character by the kept-bytes bound: still text up to there.
+            Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => {
+                let text = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+                let mut end = text.len().min(SNAPSHOT_PAYLOAD);
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                (Some(text[..end].to_string()), None, end)
+            }
+            Err(_) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(head)),
+                head.len(),
+            ),
+        };
+        TopicSnap {
+            topic: topic.to_string(),
+            count: t.count,
+            retained,
+            payload,
+            payload_b64,
+            truncated: shown < size,
+            bytes: size,
+            qos: t.qos,
+            first_seen: ts(t.first),
+            last_seen: ts(t.last),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -284,6 +358,11 @@ impl Snapshot {
             })
             .collect();
         devices.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut topics: Vec<TopicSnap> = twin
+            .topic_traffic()
+            .map(|(topic, t)| TopicSnap::of(topic, t))
+            .collect();
+        topics.sort_by(|a, b| a.topic.cmp(&b.topic));
         Snapshot {
             twinview: "snapshot",
             version: 1,
@@ -394,6 +473,8 @@ impl Snapshot {
                 messages: twin.broker.messages,
                 topics: twin.broker.topics.len(),
             }),
+            topics,
+            evicted_topics: twin.evicted_topics,
         }
     }
 
@@ -577,6 +658,58 @@ mod tests {
         let sd = s["stddev"].as_f64().unwrap();
         assert!((sd - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
         assert_eq!(s["last_seen"], "2026-11-21T12:00:03.000Z");
+        // Every topic, sorted, with its last payload as text (or base64 when binary).
+        let topics = v["topics"].as_array().unwrap();
+        assert_eq!(topics.len(), 2);
+        let t = &topics[0];
+        assert_eq!(t["topic"], "/living_room/temperature/s1");
+        assert_eq!(
+            (t["count"].as_u64(), t["payload"].as_str()),
+            (Some(4), Some("4"))
+        );
+        assert_eq!(
+            (t["bytes"].as_u64(), t["truncated"].as_bool()),
+            (Some(1), Some(false))
+        );
+        assert_eq!(t["first_seen"], "2026-11-21T12:00:00.000Z");
+        assert_eq!(v["evicted_topics"], 0);
+    }
+
+    #[test]
+    fn snapshot_payloads_are_cut_and_binary_goes_as_base64() {
+        let mut twin = Twin::default();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let mut long = "é".repeat(200).into_bytes(); // 400 bytes of two-byte characters
+        long.push(b'!');
+        let mut retained = Message::new(t0, "a/long", long);
+        retained.retain = true;
+        twin.apply(&Event::Message(retained));
+        twin.apply(&Event::Message(Message::new(
+            t0,
+            "a/bin",
+            vec![0xff, 0x00, 0x01],
+        )));
+        let v: serde_json::Value =
+            serde_json::from_str(&Snapshot::of(&twin, "x", 0, t0).to_json()).unwrap();
+        let find = |name: &str| {
+            v["topics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["topic"] == name)
+                .cloned()
+                .unwrap()
+        };
+        let long = find("a/long");
+        assert_eq!(long["payload"].as_str().unwrap().len(), SNAPSHOT_PAYLOAD);
+        assert_eq!(
+            (long["bytes"].as_u64(), long["truncated"].as_bool()),
+            (Some(401), Some(true))
+        );
+        assert_eq!(long["retained"], true);
+        let bin = find("a/bin");
+        assert_eq!(bin["payload_b64"], "/wAB");
+        assert!(bin.get("payload").is_none());
     }
 
     #[tokio::test]

@@ -271,7 +271,10 @@ fn every_tab_at_three_sizes() {
     let mut twin = twin_with_liveness();
     feed_jobs(&mut twin);
     twin.tick(t0() + Duration::seconds(60));
-    for (i, tab) in ["sensors", "devices", "jobs", "log"].iter().enumerate() {
+    for (i, tab) in ["sensors", "devices", "jobs", "log", "topics"]
+        .iter()
+        .enumerate()
+    {
         for (w, h) in [(60, 15), (100, 30), (200, 50)] {
             let mut ui = ui_at(&twin);
             ui.handle(Action::GoTab(i), &twin);
@@ -413,4 +416,40 @@ fn device_detail_shows_series_history_and_commands() {
     insta::assert_snapshot!(screen);
     ui.handle(Action::Back, &twin);
     assert!(!ui.devices.detail);
+}
+
+/// The Topics tab: the tree with counts, a JSON payload with the fields that became series
+/// marked, and a binary payload in hex.
+#[test]
+fn topics_tab_tree_json_and_hex() {
+    let mut twin = twin_with_liveness();
+    twin.apply(&Event::Message(Message::new(
+        t0() + Duration::seconds(59),
+        "spBv1.0/plant/DDATA/edge1/pump",
+        vec![
+            0x08, 0xc4, 0x01, 0x12, 0x0b, b'T', b'e', b'm', b'p', 0xff, 0x00,
+        ],
+    )));
+    let mut ui = ui_at(&twin);
+    ui.handle(Action::GoTab(4), &twin);
+    ui.topics.reveal("home/living-room-01/sensors");
+    ui.refresh(&twin);
+    assert_eq!(ui.topics.selected(), Some("home/living-room-01/sensors"));
+    let screen = draw(&twin, &ui, 140, 36);
+    assert!(screen.contains("◂ series"), "{screen}");
+    insta::assert_snapshot!("topics_json", screen);
+    ui.topics.reveal("spBv1.0/plant/DDATA/edge1/pump");
+    ui.refresh(&twin);
+    let screen = draw(&twin, &ui, 140, 36);
+    assert!(screen.contains("00000000  08 c4 01 12"), "{screen}");
+    insta::assert_snapshot!("topics_hex", screen);
+    // Folding a subtree keeps its count.
+    ui.topics.reveal("home");
+    ui.refresh(&twin);
+    ui.handle(Action::Enter, &twin);
+    assert!(ui
+        .topics
+        .rows()
+        .iter()
+        .any(|r| r.path == "home" && r.folded && r.under == 2));
 }

@@ -13,6 +13,7 @@ pub mod journal;
 pub mod rate;
 pub mod schema;
 pub mod series;
+pub mod topics;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
@@ -28,6 +29,7 @@ use journal::{Happening, Journal, What};
 use rate::RateMeter;
 use schema::{Schemas, TopicInfo, TopicKind};
 use series::{Series, Window};
+use topics::Traffic;
 
 /// The maps looked up for every message: hashbrown (already in the tree) with its default
 /// hasher, foldhash, which is several times cheaper than SipHash on short topic strings and is
@@ -149,6 +151,7 @@ struct TopicEntry {
     info: TopicInfo,
     /// (field, series index)
     series: Vec<(Box<str>, usize)>,
+    traffic: Traffic,
 }
 
 type GroupKey = (String, String, String);
@@ -159,6 +162,10 @@ pub struct Twin {
     pub cfg: TwinConfig,
     pub series: Vec<Series>,
     topics: FastMap<Box<str>, TopicEntry>,
+    /// Bumped when a topic is first seen or topics are forgotten (the Topics tab's cache key).
+    pub topics_revision: u64,
+    /// Topics forgotten because of the topic table's bound (see [`Twin::max_topics`]).
+    pub evicted_topics: u64,
     /// Pooled statistics per group (`--detector lab` only).
     groups: FastMap<GroupKey, GroupStats>,
     /// Robust consensus and process-change detector per group (default detectors).
@@ -218,6 +225,8 @@ impl Twin {
         Twin {
             series: Vec::new(),
             topics: FastMap::default(),
+            topics_revision: 0,
+            evicted_topics: 0,
             groups: FastMap::default(),
             zones: Vec::new(),
             zone_index: FastMap::default(),
@@ -249,6 +258,30 @@ impl Twin {
             layout_revision: 0,
             cfg,
         }
+    }
+
+    /// Topics remembered at most: twice `--max-series`, plus 1,000. Past it, the topics that
+    /// hold no series are forgotten (counted in [`Twin::evicted_topics`]).
+    pub fn max_topics(&self) -> usize {
+        2 * self.cfg.max_series.max(1) + 1000
+    }
+
+    /// Every topic seen (and not forgotten) with its traffic, in no particular order.
+    pub fn topic_traffic(&self) -> impl Iterator<Item = (&str, &Traffic)> {
+        self.topics.iter().map(|(t, e)| (&**t, &e.traffic))
+    }
+
+    /// One topic's traffic.
+    pub fn traffic(&self, topic: &str) -> Option<&Traffic> {
+        self.topics.get(topic).map(|e| &e.traffic)
+    }
+
+    /// The series a topic feeds (indices into `series`), by field.
+    pub fn topic_series(&self, topic: &str) -> Vec<(&str, usize)> {
+        self.topics
+            .get(topic)
+            .map(|e| e.series.iter().map(|(f, i)| (&**f, *i)).collect())
+            .unwrap_or_default()
     }
 
     /// The connection state in words at `now`, a retry counting down (`reconnecting in 7s`).
@@ -338,6 +371,36 @@ impl Twin {
         self.rate.add(m.at.timestamp());
         self.touch(m.at);
 
+        // One lookup for a known topic (the common case): its traffic, and the schema match
+        // done once.
+        let kind = match self.topics.get_mut(m.topic.as_str()) {
+            Some(e) => {
+                e.traffic.record(m);
+                e.info.kind()
+            }
+            None => {
+                // A topic explosion must not grow memory without bound: forget topics that hold
+                // no series (their schema match is only a cache, their traffic is counted).
+                if self.topics.len() >= self.max_topics() {
+                    let before = self.topics.len();
+                    self.topics.retain(|_, e| !e.series.is_empty());
+                    self.evicted_topics += (before - self.topics.len()) as u64;
+                }
+                let info = self.cfg.schemas.match_topic(&m.topic);
+                let kind = info.kind();
+                self.topics.insert(
+                    m.topic.as_str().into(),
+                    TopicEntry {
+                        info,
+                        series: Vec::new(),
+                        traffic: Traffic::new(m),
+                    },
+                );
+                self.topics_revision += 1;
+                kind
+            }
+        };
+
         // `$…` topics are the broker's own (MQTT reserves them): its health, never devices or
         // sensors.
         if m.topic.starts_with('$') {
@@ -355,28 +418,6 @@ impl Twin {
             self.note_command(name);
             return;
         }
-
-        // One lookup for a known topic (the common case); the schema match is done once.
-        let kind = match self.topics.get(m.topic.as_str()) {
-            Some(e) => e.info.kind(),
-            None => {
-                // A topic explosion must not grow memory without bound: forget topics that hold
-                // no series (their schema match is only a cache).
-                if self.topics.len() >= 2 * self.cfg.max_series.max(1) + 1000 {
-                    self.topics.retain(|_, e| !e.series.is_empty());
-                }
-                let info = self.cfg.schemas.match_topic(&m.topic);
-                let kind = info.kind();
-                self.topics.insert(
-                    m.topic.as_str().into(),
-                    TopicEntry {
-                        info,
-                        series: Vec::new(),
-                    },
-                );
-                kind
-            }
-        };
 
         if let Some(report) = devices::classify(&m.topic, &m.payload) {
             let t = self.devices.report(&report, m.at);

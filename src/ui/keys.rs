@@ -35,6 +35,8 @@ pub enum Action {
     ResetAnomalous,
     /// Open the control-command form.
     Control,
+    /// Jump between a topic and its sensor or device.
+    Jump,
     /// `y` in a confirmation.
     Confirm,
     /// `n` in a confirmation.
@@ -58,13 +60,13 @@ pub const HELP: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
     ("?", "show / hide this help"),
     (
-        "Tab  Shift-Tab  1-4",
-        "switch tab (Sensors, Devices, Jobs, Log)",
+        "Tab  Shift-Tab  1-5",
+        "switch tab (Sensors, Devices, Jobs, Log, Topics)",
     ),
     ("p", "pause / resume the display (ingest goes on)"),
     (
         "↑ ↓  j k",
-        "select a sensor (in the detail view: previous / next)",
+        "move in a list (in a detail view: previous / next)",
     ),
     ("PgUp PgDn", "page through a list or the journal"),
     (
@@ -73,13 +75,17 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         "Enter",
-        "open / close the sensor chart, the device's detail or the job negotiation; fold a group",
+        "open / close the selected row's detail; fold a group",
     ),
     (
         "/",
-        "Sensors: filter by name, group or device; Log: filter the journal",
+        "filter (Sensors, Log, Topics); Enter keeps, Esc clears",
     ),
     ("s", "sort: name → last value → σ → anomalies → rate"),
+    (
+        "t",
+        "jump: sensor or device → its topic, topic → its series",
+    ),
     (
         "f",
         "Devices: show all / online / offline / stale / unknown",
@@ -156,6 +162,7 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Char('r') => Action::Reset,
         KeyCode::Char('R') => Action::ResetAnomalous,
         KeyCode::Char('c') => Action::Control,
+        KeyCode::Char('t') => Action::Jump,
         KeyCode::Char('y') => Action::Confirm,
         KeyCode::Char(' ') => Action::ReplayPause,
         KeyCode::Char('+') => Action::Faster,

@@ -30,6 +30,7 @@ pub use tabs::devices::DevicesView;
 pub use tabs::jobs::JobsView;
 pub use tabs::log::LogView;
 pub use tabs::sensors::{layout_rows, Row, SensorsView, SortKey};
+pub use tabs::topics::TopicsView;
 
 /// The tabs, in order. A new tab: one variant here, one file in `tabs/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,10 +39,11 @@ pub enum Tab {
     Devices,
     Jobs,
     Log,
+    Topics,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Sensors, Tab::Devices, Tab::Jobs, Tab::Log];
+    pub const ALL: [Tab; 5] = [Tab::Sensors, Tab::Devices, Tab::Jobs, Tab::Log, Tab::Topics];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -49,6 +51,7 @@ impl Tab {
             Tab::Devices => "Devices",
             Tab::Jobs => "Jobs",
             Tab::Log => "Log",
+            Tab::Topics => "Topics",
         }
     }
 
@@ -96,6 +99,7 @@ pub struct UiState {
     pub devices: DevicesView,
     pub jobs: JobsView,
     pub log: LogView,
+    pub topics: TopicsView,
     /// A short message for the footer and when it was set.
     pub flash: Option<(String, DateTime<Utc>)>,
     /// Whether the demo's simulated devices can be dropped and restored (`x`, `u`).
@@ -135,6 +139,7 @@ impl UiState {
             devices: DevicesView::default(),
             jobs: JobsView::default(),
             log: LogView::default(),
+            topics: TopicsView::default(),
             flash: None,
             demo: false,
             popup: None,
@@ -164,6 +169,7 @@ impl UiState {
             Tab::Devices => &self.devices,
             Tab::Jobs => &self.jobs,
             Tab::Log => &self.log,
+            Tab::Topics => &self.topics,
         }
     }
 
@@ -173,6 +179,7 @@ impl UiState {
             Tab::Devices => &mut self.devices,
             Tab::Jobs => &mut self.jobs,
             Tab::Log => &mut self.log,
+            Tab::Topics => &mut self.topics,
         }
     }
 
@@ -187,6 +194,7 @@ impl UiState {
             Tab::Devices => self.devices.refresh(twin, now),
             Tab::Jobs => self.jobs.refresh(twin, now),
             Tab::Log => self.log.refresh(twin, now),
+            Tab::Topics => self.topics.refresh(twin, now),
         }
     }
 
@@ -342,6 +350,11 @@ impl UiState {
                 return self.device_control(live, control);
             }
             Action::Fault(kind) => return self.device_control(live, SimControl::Fault(kind)),
+            Action::Jump => {
+                let twin = self.frozen.take();
+                self.jump(twin.as_deref().unwrap_or(live));
+                self.frozen = twin;
+            }
             _ => {
                 let twin = self.frozen.take();
                 let handled = self
@@ -462,6 +475,59 @@ impl UiState {
             }
         }
         Flow::Continue
+    }
+
+    /// `t`: from a sensor or a device to its topic in the Topics tab, and from a topic to the
+    /// first series it feeds in the Sensors tab.
+    fn jump(&mut self, twin: &Twin) {
+        match self.tab {
+            Tab::Sensors => match self.sensors.selected().and_then(|i| twin.series.get(i)) {
+                Some(s) => {
+                    self.topics.reveal(&s.topic);
+                    self.tab = Tab::Topics;
+                }
+                None => self.say("select a sensor: t shows its topic"),
+            },
+            Tab::Devices => {
+                let Some(id) = self.devices.selected() else {
+                    return self.say("select a device: t shows its topic");
+                };
+                let topic = twin
+                    .series
+                    .iter()
+                    .find(|s| s.device == id)
+                    .map(|s| s.topic.clone())
+                    .or_else(|| {
+                        twin.topic_traffic()
+                            .map(|(t, _)| t)
+                            .filter(|t| t.split('/').any(|l| l == id))
+                            .min()
+                            .map(String::from)
+                    });
+                match topic {
+                    Some(t) => {
+                        self.topics.reveal(&t);
+                        self.tab = Tab::Topics;
+                    }
+                    None => self.say(format!("no topic names {id}")),
+                }
+            }
+            Tab::Topics => {
+                let Some(path) = self.topics.selected().map(String::from) else {
+                    return self.say("select a topic: t shows the series it feeds");
+                };
+                match twin.topic_series(&path).first() {
+                    Some((_, i)) => {
+                        self.sensors.reveal(*i, twin, self.now);
+                        self.tab = Tab::Sensors;
+                    }
+                    None => self.say(format!("{path} feeds no series")),
+                }
+            }
+            Tab::Jobs | Tab::Log => {
+                self.say("t jumps between a topic (Topics tab) and its sensor or device")
+            }
+        }
     }
 
     /// Shows `text` in the footer for a few seconds.
@@ -697,12 +763,12 @@ mod tests {
             b"offline".to_vec(),
         )));
         let mut ui = ui(&t);
-        for tab in [Tab::Devices, Tab::Jobs, Tab::Log, Tab::Sensors] {
+        for tab in [Tab::Devices, Tab::Jobs, Tab::Log, Tab::Topics, Tab::Sensors] {
             ui.handle(Action::NextTab, &t);
             assert_eq!(ui.tab, tab);
         }
         ui.handle(Action::PrevTab, &t);
-        assert_eq!(ui.tab, Tab::Log);
+        assert_eq!(ui.tab, Tab::Topics);
         // Devices: f cycles the status filter, Esc clears it, Enter opens the detail.
         ui.handle(Action::GoTab(1), &t);
         assert_eq!(ui.devices.list.rows()[0], "s1", "trouble first");
@@ -833,6 +899,32 @@ mod tests {
         assert!(!ui.mouse(click(30, 1, MouseEventKind::Moved), &t));
         assert!(ui.mouse(click(26, 1, MouseEventKind::Down(MouseButton::Left)), &t));
         assert_eq!(ui.tab, Tab::Jobs);
+    }
+
+    #[test]
+    fn t_jumps_between_a_sensor_and_its_topic() {
+        let t = twin();
+        let mut ui = ui(&t);
+        ui.handle(Action::End, &t);
+        assert_eq!(t.series[ui.sensors.selected().unwrap()].label, "s2");
+        ui.handle(Action::Jump, &t);
+        assert_eq!(ui.tab, Tab::Topics);
+        assert_eq!(ui.topics.selected(), Some("/b_room/temperature/s2"));
+        // Back from another topic: its series is selected, even if the filter hid it.
+        ui.handle(Action::Up, &t);
+        assert_eq!(ui.topics.selected(), Some("/b_room/temperature/s1"));
+        ui.sensors.filter = "h1".into();
+        ui.handle(Action::Jump, &t);
+        assert_eq!(ui.tab, Tab::Sensors);
+        assert_eq!(ui.sensors.filter, "");
+        assert_eq!(t.series[ui.sensors.selected().unwrap()].label, "s1");
+        // A node that is not a topic says so.
+        ui.handle(Action::Jump, &t);
+        ui.handle(Action::Home, &t);
+        assert_eq!(ui.topics.selected(), Some(""));
+        ui.handle(Action::Jump, &t);
+        assert_eq!(ui.tab, Tab::Topics);
+        assert!(ui.flash.as_ref().unwrap().0.contains("feeds no series"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod devices;
 pub mod jobs;
 pub mod log;
 pub mod sensors;
+pub mod topics;
 
 use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;

@@ -152,6 +152,24 @@ impl SensorsView {
         }
     }
 
+    /// Shows series `i` at the next refresh: the filter cleared if it hides it, its group
+    /// unfolded, and it selected.
+    pub fn reveal(&mut self, i: usize, twin: &Twin, now: DateTime<Utc>) {
+        let Some(s) = twin.series.get(i) else { return };
+        let needle = self.filter.to_lowercase();
+        if ![&s.topic, &s.field, &s.group, &s.device, &s.label]
+            .iter()
+            .any(|t| t.to_lowercase().contains(&needle))
+        {
+            self.filter.clear();
+        }
+        self.folded.remove(&s.group);
+        self.detail = false;
+        self.cache_key = None;
+        self.refresh(twin, now);
+        self.list.select(Row::Series(i));
+    }
+
     fn toggle_fold(&mut self, group: &str) {
         if !self.folded.remove(group) {
             self.folded.insert(group.to_string());
