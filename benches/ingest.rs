@@ -152,11 +152,72 @@ fn bench_frame(c: &mut Criterion) {
     g.finish();
 }
 
+/// The Topics tab against the Sensors tab at 100,000 topics (one series each): a frame of
+/// each, and the Topics tree's layout (done when topics appear, at most once a second for a
+/// large table).
+fn bench_topics(c: &mut Criterion) {
+    use chrono::FixedOffset;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    use twinview::ui::keys::Action;
+    use twinview::ui::theme::Theme;
+    use twinview::ui::{render, UiState};
+
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+    let mut twin = Twin::default();
+    for n in 0..100_000 {
+        twin.apply(&Event::Message(Message::new(
+            t0,
+            format!("/zone{}/temperature/s{n}", n % 100),
+            format!("{}", 20 + n % 7).into_bytes(),
+        )));
+    }
+    let theme = Theme::default();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let mut g = c.benchmark_group("frame");
+    g.sample_size(20);
+    for (tab, name) in [(0, "sensors"), (4, "topics")] {
+        let mut ui = UiState::new(
+            "mqtt://bench",
+            t0 + Duration::seconds(1),
+            FixedOffset::east_opt(0).unwrap(),
+        );
+        ui.handle(Action::GoTab(tab), &twin);
+        ui.refresh(&twin);
+        g.bench_function(format!("{name} 200x50, 100k topics"), |b| {
+            b.iter(|| {
+                ui.refresh(&twin);
+                terminal.draw(|f| render(f, &twin, &ui, &theme)).unwrap();
+            })
+        });
+    }
+    let folded = std::collections::BTreeSet::new();
+    g.bench_function("topics tree layout, 100k topics", |b| {
+        b.iter(|| {
+            let mut topics: Vec<&str> = twin.topic_traffic().map(|(t, _)| t).collect();
+            std::hint::black_box(twinview::ui::tabs::topics::layout(&mut topics, &folded))
+        })
+    });
+    g.bench_function("sensors layout, 100k series", |b| {
+        b.iter(|| {
+            std::hint::black_box(twinview::ui::layout_rows(
+                &twin,
+                "",
+                twinview::ui::SortKey::Name,
+                &folded,
+                t0,
+            ))
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_apply,
     bench_decode,
     bench_window,
-    bench_frame
+    bench_frame,
+    bench_topics
 );
 criterion_main!(benches);
