@@ -40,6 +40,16 @@ fn next_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The `{name}` placeholders of a template (a name of lower-case letters and `_`; JSON braces
+/// such as `{"command"…` are not placeholders).
+fn placeholders(template: &str) -> impl Iterator<Item = &str> {
+    template.split('{').skip(1).filter_map(|rest| {
+        let (name, _) = rest.split_once('}')?;
+        (!name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .then_some(name)
+    })
+}
+
 /// Replaces every `{key}` of `vars` in `template`; unknown placeholders stay as they are.
 pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     let mut out = template.to_string();
@@ -118,6 +128,38 @@ impl Templates {
                 ));
             }
         }
+        // A placeholder nothing fills would be published as it is: refuse it at start.
+        const SERIES: &[&str] = &[
+            "sensor",
+            "device",
+            "zone",
+            "measurement",
+            "topic",
+            "timestamp",
+        ];
+        for (name, t, extra) in [
+            ("reset_topic", &self.reset_topic, &[][..]),
+            ("reset_payload", &self.reset_payload, &[][..]),
+            ("control_topic", &self.control_topic, &["name", "value"][..]),
+            (
+                "control_payload",
+                &self.control_payload,
+                &["name", "value"][..],
+            ),
+        ] {
+            if let Some(p) = placeholders(t).find(|p| !SERIES.contains(p) && !extra.contains(p)) {
+                let mut known: Vec<&str> = SERIES.iter().chain(extra).copied().collect();
+                known.sort_unstable();
+                return Err(format!(
+                    "commands.{name} uses `{{{p}}}`, which nothing fills (known: {})",
+                    known
+                        .iter()
+                        .map(|k| format!("{{{k}}}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -125,6 +167,29 @@ impl Templates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_placeholders_are_refused_at_start() {
+        assert_eq!(Templates::default().validate(), Ok(()));
+        let bad = Templates {
+            reset_topic: "/{nosuch}/reset".into(),
+            ..Templates::default()
+        };
+        let e = bad.validate().unwrap_err();
+        assert!(e.contains("commands.reset_topic uses `{nosuch}`"), "{e}");
+        assert!(e.contains("{sensor}"), "{e}");
+        // `{value}` only means something in control commands.
+        let bad = Templates {
+            reset_payload: r#"{"command":"RESET","v":{value}}"#.into(),
+            ..Templates::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("`{value}`"));
+        let ok = Templates {
+            control_topic: "cmnd/{device}/{name}".into(),
+            ..Templates::default()
+        };
+        assert_eq!(ok.validate(), Ok(()));
+    }
     use crate::event::{Event, Message};
     use crate::twin::Twin;
     use chrono::TimeZone;

@@ -269,7 +269,9 @@ pub fn resolve(
                 .as_deref()
                 .or(file.mqtt_version.as_deref())
             {
-                None | Some("3.1.1") | Some("3") | Some("4") => 4,
+                // Protocol levels are not versions: `4` (3.1.1's level) and `3` (3.1, which
+                // rumqttc does not speak) are refused rather than guessed at.
+                None | Some("3.1.1") => 4,
                 Some("5") => 5,
                 Some(other) => {
                     return Err(AppError::Usage(format!(

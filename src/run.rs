@@ -115,7 +115,7 @@ fn world_spec(w: &WorldArgs, demo: bool, cnp_prefix: &str) -> Result<WorldSpec, 
             "at most 10000 simulated sensors in all".into(),
         ));
     }
-    Ok(WorldSpec {
+    let spec = WorldSpec {
         lab_sensors: w.sensors,
         zone_sensors: w.zone_sensors,
         interval: Duration::from_secs_f64(w.interval),
@@ -139,7 +139,21 @@ fn world_spec(w: &WorldArgs, demo: bool, cnp_prefix: &str) -> Result<WorldSpec, 
             .iter()
             .map(|f| crate::cli::parse_fault(f).map_err(AppError::Usage))
             .collect::<Result<_, _>>()?,
-    })
+    };
+    // A fault must name a device the world has: a typo is an error, not a silent no-op.
+    let ids = sim::device_ids(&spec);
+    if let Some(f) = spec.faults.iter().find(|f| !ids.contains(&f.sensor)) {
+        return Err(AppError::Usage(format!(
+            "--fault names `{}`, which the simulated world does not have (it has {})",
+            f.sensor,
+            if ids.len() > 12 {
+                format!("{}, … ({} in all)", ids[..10].join(", "), ids.len())
+            } else {
+                ids.join(", ")
+            }
+        )));
+    }
+    Ok(spec)
 }
 
 /// `twinview demo`: embedded broker + simulated world + the UI (or headless).

@@ -168,6 +168,29 @@ fn usage_and_file_errors_have_their_exit_codes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown theme `plaid`"));
     let out = run(&["--headless", "-t", "a/#/b"]);
     assert_eq!(out.status.code(), Some(2));
+    // A protocol level is not a version; a fault on a device the world lacks; a command
+    // template placeholder nothing fills: each refused with the reason.
+    let out = run(&["--headless", "--mqtt-version", "4"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be 3.1.1 or 5, not `4`"));
+    let out = run(&["demo", "--headless", "--fault", "s9:spike"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`s9`, which the simulated world does not have"),
+        "{err}"
+    );
+    let dir = TempDir::new("cfg");
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[commands]\nreset_topic = \"/{nosuch}/reset\"\n").unwrap();
+    let out = run(&["--headless", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`{nosuch}`"));
     let out = run(&["--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);

@@ -241,6 +241,15 @@ fn sensors(spec: &WorldSpec) -> Vec<SimSensor> {
     all
 }
 
+/// Every simulated device's id: the sensors, then the machines `m1`…`mN`.
+pub fn device_ids(spec: &WorldSpec) -> Vec<String> {
+    sensors(spec)
+        .into_iter()
+        .map(|s| s.id)
+        .chain((1..=spec.machines).map(|i| format!("m{i}")))
+        .collect()
+}
+
 /// The topics the world publishes readings on, for tests and help text.
 pub fn reading_topics(spec: &WorldSpec) -> Vec<String> {
     sensors(spec).into_iter().map(|s| s.topic).collect()

@@ -62,6 +62,41 @@ fn init_terminal(mouse: bool) -> Result<ratatui::DefaultTerminal, AppError> {
     Ok(terminal)
 }
 
+/// Gives the terminal back and stops the process, as Ctrl-Z does to any program; on `fg`
+/// (SIGCONT) it takes the terminal again and redraws everything.
+fn suspend(terminal: &mut ratatui::DefaultTerminal, mouse: bool) -> Result<(), AppError> {
+    restore_terminal(mouse);
+    // SAFETY: raising a signal on our own process; SIGSTOP cannot be caught, so this returns
+    // once the shell continues us.
+    unsafe {
+        libc::raise(libc::SIGSTOP);
+    }
+    let mut again = || -> std::io::Result<()> {
+        crossterm::terminal::enable_raw_mode()?;
+        crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+        if mouse {
+            crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
+        }
+        terminal.clear()
+    };
+    again().map_err(|e| AppError::Other(format!("cannot take the terminal back: {e}")))
+}
+
+/// SIGTSTP (`kill -TSTP`, or Ctrl-Z where the terminal sends the signal): handled, so that
+/// twinview suspends through [`suspend`] instead of stopping with the terminal raw.
+async fn tstp(sig: &mut Option<tokio::signal::unix::Signal>) {
+    match sig {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+fn tstp_signal() -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGTSTP)).ok()
+}
+
 fn restore_terminal(mouse: bool) {
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
@@ -240,6 +275,7 @@ async fn replay_loop(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    let mut tstp_sig = tstp_signal();
     let mut last = std::time::Instant::now();
     loop {
         tokio::select! {
@@ -249,8 +285,10 @@ async fn replay_loop(
                 match ev {
                     CtEvent::Key(k) => {
                         if let Some(action) = keys::action(k, ui.editing()) {
-                            if ui.handle(action, &state.twin) == Flow::Quit {
-                                return Ok(());
+                            match ui.handle(action, &state.twin) {
+                                Flow::Quit => return Ok(()),
+                                Flow::Suspend => suspend(terminal, opts.mouse)?,
+                                _ => {}
                             }
                         }
                     }
@@ -261,6 +299,7 @@ async fn replay_loop(
                 }
             }
             _ = &mut shutdown => return Ok(()),
+            _ = tstp(&mut tstp_sig) => suspend(terminal, opts.mouse)?,
             _ = tick.tick() => {}
         }
         let now = std::time::Instant::now();
@@ -310,6 +349,7 @@ async fn event_loop(
     tokio::pin!(next_frame);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    let mut tstp_sig = tstp_signal();
     let deadline = tokio::time::sleep(
         opts.duration
             .unwrap_or(Duration::from_secs(u32::MAX as u64)),
@@ -330,6 +370,7 @@ async fn event_loop(
                             match ui.handle(action, twin) {
                                 Flow::Quit => return Ok(()),
                                 Flow::Continue => {}
+                                Flow::Suspend => suspend(terminal, opts.mouse)?,
                                 Flow::Publish(cmds) => {
                                     ui.now = Utc::now();
                                     let n = cmds.len();
@@ -369,6 +410,10 @@ async fn event_loop(
                 dirty = false;
             }
             _ = &mut shutdown => return Ok(()),
+            _ = tstp(&mut tstp_sig) => {
+                suspend(terminal, opts.mouse)?;
+                draw(terminal, twin, &mut ui, stats, opts)?;
+            }
             _ = &mut deadline => return Ok(()),
             _ = &mut next_frame => {
                 let now = Utc::now();

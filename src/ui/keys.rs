@@ -37,6 +37,8 @@ pub enum Action {
     Control,
     /// Jump between a topic and its sensor or device.
     Jump,
+    /// Ctrl-Z: suspend to the shell (`fg` resumes).
+    Suspend,
     /// `y` in a confirmation.
     Confirm,
     /// `n` in a confirmation.
@@ -58,6 +60,7 @@ pub enum Action {
 /// (keys, what they do) for the help overlay and the README.
 pub const HELP: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
+    ("Ctrl-Z", "suspend to the shell; fg resumes"),
     ("?", "show / hide this help"),
     (
         "Tab  Shift-Tab  1-5",
@@ -128,6 +131,7 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {
         return match key.code {
             KeyCode::Char('c') => Some(Action::Quit),
+            KeyCode::Char('z') => Some(Action::Suspend),
             _ => None,
         };
     }

@@ -74,6 +74,8 @@ pub enum Flow {
     Sim(String, SimControl),
     /// Publish these (confirmed) commands.
     Publish(Vec<Command>),
+    /// Give the terminal back to the shell until `fg`.
+    Suspend,
 }
 
 /// A dialog over the current tab.
@@ -207,6 +209,9 @@ impl UiState {
     pub fn handle(&mut self, action: Action, live: &Twin) -> Flow {
         if action == Action::Quit {
             return Flow::Quit;
+        }
+        if action == Action::Suspend {
+            return Flow::Suspend;
         }
         if self.popup.is_some() {
             return self.handle_popup(action, live);
