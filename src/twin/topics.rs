@@ -16,8 +16,8 @@ use crate::event::Message;
 pub const RECENT: usize = 4;
 /// Bytes kept of the last payload.
 pub const KEEP_LAST: usize = 16 * 1024;
-/// Bytes kept of each earlier payload.
-pub const KEEP_OLDER: usize = 256;
+/// Bytes kept of each earlier payload (enough to recognise it).
+pub const KEEP_OLDER: usize = 64;
 
 /// One payload as kept: when, its bytes (perhaps cut), its real size.
 #[derive(Debug, Clone)]
@@ -34,6 +34,15 @@ impl Kept {
     }
 }
 
+/// An earlier payload: when, its size, and where its first bytes lie in `Traffic::older`.
+#[derive(Debug, Clone, Copy)]
+struct Older {
+    at: DateTime<Utc>,
+    size: usize,
+    retained: bool,
+    len: u8,
+}
+
 /// A topic's traffic.
 #[derive(Debug, Clone)]
 pub struct Traffic {
@@ -44,22 +53,31 @@ pub struct Traffic {
     pub qos: u8,
     /// Messages that arrived with the retain flag (a broker's stored value at subscribe).
     pub retained: u64,
-    /// Oldest first; the last is the newest.
-    pub recent: VecDeque<Kept>,
+    /// The newest payload.
+    last_payload: Kept,
+    /// The ones before it, oldest first, their first bytes one after another in `older`:
+    /// two allocations per topic whatever the history.
+    earlier: VecDeque<Older>,
+    older: Vec<u8>,
 }
 
 impl Traffic {
     pub fn new(m: &Message) -> Traffic {
-        let mut t = Traffic {
-            count: 0,
+        Traffic {
+            count: 1,
             first: m.at,
             last: m.at,
             qos: m.qos,
-            retained: 0,
-            recent: VecDeque::with_capacity(RECENT),
-        };
-        t.record(m);
-        t
+            retained: u64::from(m.retain),
+            last_payload: Kept {
+                at: m.at,
+                bytes: m.payload[..m.payload.len().min(KEEP_LAST)].to_vec(),
+                size: m.payload.len(),
+                retained: m.retain,
+            },
+            earlier: VecDeque::new(),
+            older: Vec::new(),
+        }
     }
 
     pub fn record(&mut self, m: &Message) {
@@ -68,34 +86,56 @@ impl Traffic {
         self.first = self.first.min(m.at);
         self.qos = m.qos;
         self.retained += u64::from(m.retain);
-        // The previous newest becomes an older one: cut it down to size.
-        if let Some(prev) = self.recent.back_mut() {
-            if prev.bytes.len() > KEEP_OLDER {
-                prev.bytes.truncate(KEEP_OLDER);
-                prev.bytes.shrink_to(KEEP_OLDER);
+        // The newest becomes an earlier one: keep its first bytes.
+        if self.earlier.len() == RECENT - 1 {
+            if let Some(gone) = self.earlier.pop_front() {
+                self.older.drain(..gone.len as usize);
             }
         }
-        let mut slot = if self.recent.len() == RECENT {
-            self.recent.pop_front().expect("full")
-        } else {
-            Kept {
-                at: m.at,
-                bytes: Vec::new(),
-                size: 0,
-                retained: false,
-            }
-        };
-        slot.at = m.at;
-        slot.size = m.payload.len();
-        slot.retained = m.retain;
-        slot.bytes.clear();
-        slot.bytes
+        let prev = &self.last_payload;
+        let len = prev.bytes.len().min(KEEP_OLDER);
+        self.older.extend_from_slice(&prev.bytes[..len]);
+        self.earlier.push_back(Older {
+            at: prev.at,
+            size: prev.size,
+            retained: prev.retained,
+            len: len as u8,
+        });
+        let last = &mut self.last_payload;
+        last.at = m.at;
+        last.size = m.payload.len();
+        last.retained = m.retain;
+        last.bytes.clear();
+        last.bytes
             .extend_from_slice(&m.payload[..m.payload.len().min(KEEP_LAST)]);
-        self.recent.push_back(slot);
+        // A one-off huge payload does not keep its buffer.
+        if last.bytes.capacity() > 4 * last.bytes.len().max(256) {
+            last.bytes.shrink_to(last.bytes.len().max(256));
+        }
     }
 
     pub fn last_payload(&self) -> Option<&Kept> {
-        self.recent.back()
+        Some(&self.last_payload)
+    }
+
+    /// The payloads before the last, newest first, each cut to [`KEEP_OLDER`] bytes.
+    pub fn earlier(&self) -> impl Iterator<Item = Kept> + '_ {
+        let mut ends = Vec::with_capacity(self.earlier.len());
+        let mut at = 0;
+        for o in &self.earlier {
+            ends.push((at, at + o.len as usize));
+            at += o.len as usize;
+        }
+        self.earlier
+            .iter()
+            .zip(ends)
+            .rev()
+            .map(move |(o, (from, to))| Kept {
+                at: o.at,
+                bytes: self.older[from..to].to_vec(),
+                size: o.size,
+                retained: o.retained,
+            })
     }
 
     /// Messages per second over the time it has been seen (0 with a single message).
@@ -131,14 +171,15 @@ mod tests {
         }
         assert_eq!(t.count, 10);
         assert_eq!(t.retained, 1);
-        assert_eq!(t.recent.len(), RECENT);
-        let kept: Vec<&[u8]> = t.recent.iter().map(|k| k.bytes.as_slice()).collect();
-        assert_eq!(kept, [b"6", b"7", b"8", b"9"]);
+        assert_eq!(t.last_payload().unwrap().bytes, b"9");
+        let earlier: Vec<Vec<u8>> = t.earlier().map(|k| k.bytes).collect();
+        assert_eq!(earlier, [b"8".to_vec(), b"7".to_vec(), b"6".to_vec()]);
         assert!((t.average_rate() - 1.0).abs() < 1e-9);
-        // A big payload is cut to KEEP_OLDER once a newer one arrives.
+        // A big payload keeps its first KEEP_OLDER bytes once a newer one arrives.
         t.record(&msg(10, vec![b'y'; 5000], false));
         t.record(&msg(11, b"z".to_vec(), false));
-        let older = &t.recent[RECENT - 2];
+        let older = t.earlier().next().unwrap();
         assert_eq!((older.bytes.len(), older.size), (KEEP_OLDER, 5000));
+        assert!(t.last_payload().unwrap().bytes.capacity() < 5000);
     }
 }

@@ -628,7 +628,7 @@ fn detail(frame: &mut Frame, area: Rect, twin: &Twin, r: &TreeRow, ui: &UiState,
     }
     lines.push(Line::from(""));
     lines.push(Line::styled("Last payload", theme.title()));
-    let earlier = t.recent.len().saturating_sub(1);
+    let earlier = t.earlier().count();
     let room = (inner.height as usize)
         .saturating_sub(lines.len() + 2 + earlier.min(3) + 1)
         .max(3);
@@ -647,7 +647,7 @@ fn detail(frame: &mut Frame, area: Rect, twin: &Twin, r: &TreeRow, ui: &UiState,
     if earlier > 0 {
         lines.push(Line::from(""));
         lines.push(Line::styled("Earlier payloads", theme.title()));
-        for k in t.recent.iter().rev().skip(1) {
+        for k in t.earlier() {
             let preview = if binary(&k.bytes) {
                 format!("{} bytes of binary", count(k.size as u64))
             } else {
