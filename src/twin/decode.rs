@@ -132,9 +132,39 @@ pub fn decode(payload: &[u8], max_len: usize) -> Decoded {
                 device: None,
                 value: text.to_string(),
             },
-            None => Decoded::Undecoded(Undecodable::Text),
+            None => match number_with_unit(text) {
+                Some((x, unit)) => finite_or_undecoded(Readings {
+                    unit: Some(unit.to_string()),
+                    fields: vec![(Cow::Borrowed("value"), x)],
+                    ..Readings::default()
+                }),
+                None => Decoded::Undecoded(Undecodable::Text),
+            },
         },
     }
+}
+
+/// A number followed by a unit, as devices print them: `21.4 C`, `21.4°C`, `48 %`, `230V`,
+/// `1.2 kWh`, `12 km/h`. The unit is at most 8 characters of letters and the usual signs
+/// (`° % / µ ² ³ Ω`), with no digits or spaces inside it.
+pub fn number_with_unit(text: &str) -> Option<(f64, &str)> {
+    let end = text
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E')))
+        .map(|(i, _)| i)?;
+    // `e`/`E` belong to the number only when digits follow (`1e5`), not in `12 eur`.
+    let mut end = end;
+    while end > 0 && matches!(text.as_bytes()[end - 1], b'e' | b'E') {
+        end -= 1;
+    }
+    let x = parse_number(&text[..end])?;
+    let unit = text[end..].trim_start();
+    let ok = !unit.is_empty()
+        && unit.chars().count() <= 8
+        && unit
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '°' | '%' | '/' | 'µ' | '²' | '³' | 'Ω'));
+    ok.then_some((x, unit))
 }
 
 /// A number in plain text. Rejects words Rust would accept (`inf`, `NaN`) unless they are
@@ -179,7 +209,14 @@ fn decode_json(v: Value) -> Decoded {
                 device: None,
                 value: s,
             },
-            _ => Decoded::Undecoded(Undecodable::Text),
+            _ => match number_with_unit(s.trim()) {
+                Some((x, unit)) => finite_or_undecoded(Readings {
+                    unit: Some(unit.to_string()),
+                    fields: vec![(Cow::Borrowed("value"), x)],
+                    ..Readings::default()
+                }),
+                None => Decoded::Undecoded(Undecodable::Text),
+            },
         },
         Value::Bool(b) => Decoded::State {
             device: None,
@@ -235,7 +272,9 @@ fn decode_object(object: Object<'_>) -> Decoded {
         }
         let x = match value {
             Field::Number(n) => n.as_f64(),
-            Field::Str(s) => text_number(s),
+            // `"21.4 C"` in a multi-field payload: the number (one unit per payload cannot
+            // say which field it belongs to).
+            Field::Str(s) => text_number(s).or_else(|| number_with_unit(s.trim()).map(|(x, _)| x)),
             Field::Nested(v) => {
                 flatten(
                     key.to_string(),
@@ -826,6 +865,49 @@ mod tests {
         // Nested members flatten alongside top-level ones.
         let r = readings(r#"{"z":{"y":[1,{"status":5}]},"a":"2.5"}"#);
         assert_eq!(fields(&r), vec![("a", 2.5), ("z.y.0", 1.0)]);
+    }
+
+    #[test]
+    fn numbers_with_units_in_text_are_readings_with_that_unit() {
+        for (text, x, unit) in [
+            ("21.4 C", 21.4, "C"),
+            ("21.4°C", 21.4, "°C"),
+            ("48 %", 48.0, "%"),
+            ("230V", 230.0, "V"),
+            ("1.2 kWh", 1.2, "kWh"),
+            ("12 km/h", 12.0, "km/h"),
+            ("1e3 Pa", 1000.0, "Pa"),
+            ("12 eur", 12.0, "eur"),
+        ] {
+            match decode(text.as_bytes(), DEFAULT_MAX_PAYLOAD) {
+                Decoded::Readings(r) => {
+                    assert_eq!(r.fields, vec![(Cow::Borrowed("value"), x)], "{text}");
+                    assert_eq!(r.unit.as_deref(), Some(unit), "{text}");
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        match decode(br#"{"t":"21.4 C","h":"48 %"}"#, DEFAULT_MAX_PAYLOAD) {
+            Decoded::Readings(r) => {
+                assert_eq!(fields(&r), vec![("h", 48.0), ("t", 21.4)]);
+                assert_eq!(r.unit, None, "one unit per payload cannot say whose");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Not a number with a unit: still text.
+        for text in [
+            "C 21.4",
+            "21.4 C 22",
+            "21 degrees celsius",
+            "hello",
+            "12 verylongunit",
+        ] {
+            assert_eq!(
+                decode(text.as_bytes(), DEFAULT_MAX_PAYLOAD),
+                Decoded::Undecoded(Undecodable::Text),
+                "{text}"
+            );
+        }
     }
 
     #[test]
