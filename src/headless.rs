@@ -76,9 +76,7 @@ impl TopicSnap {
     fn of(topic: &str, t: &crate::twin::topics::Traffic) -> TopicSnap {
         use base64::Engine;
         let last = t.last_payload();
-        let (bytes, size, retained) = last.map_or((&[][..], 0, false), |k| {
-            (k.bytes.as_slice(), k.size, k.retained)
-        });
+        let (bytes, size, retained) = (last.bytes.as_slice(), last.size, last.retained);
         let head = &bytes[..bytes.len().min(SNAPSHOT_PAYLOAD)];
         let (payload, payload_b64, shown) = match std::str::from_utf8(bytes) {
             Ok(text) => {

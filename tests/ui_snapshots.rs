@@ -437,7 +437,22 @@ fn topics_tab_tree_json_and_hex() {
     assert_eq!(ui.topics.selected(), Some("home/living-room-01/sensors"));
     let screen = draw(&twin, &ui, 140, 36);
     assert!(screen.contains("◂ series"), "{screen}");
+    assert!(!screen.contains("Earlier payloads"), "{screen}");
     insta::assert_snapshot!("topics_json", screen);
+    // A new payload while the topic is shown: the one before it is listed with its time.
+    twin.apply(&Event::Message(Message::new(
+        t0() + Duration::seconds(61),
+        "home/living-room-01/sensors",
+        br#"{"device_id":"living-room-01","temperature_c":23.0,"humidity":41.0}"#.to_vec(),
+    )));
+    ui.refresh(&twin);
+    let screen = draw(&twin, &ui, 140, 36);
+    assert!(
+        screen.contains("Earlier payloads (seen while this topic was shown)"),
+        "{screen}"
+    );
+    assert!(screen.contains("12:01:00  {\"device_id\""), "{screen}");
+    assert!(screen.contains("\"temperature_c\": 23.0"), "{screen}");
     ui.topics.reveal("spBv1.0/plant/DDATA/edge1/pump");
     ui.refresh(&twin);
     let screen = draw(&twin, &ui, 140, 36);

@@ -7,7 +7,7 @@
 //! frame draws only the visible rows.
 
 use std::cell::Cell as StdCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -61,9 +61,90 @@ pub struct TopicsView {
     laid_out: Option<DateTime<Utc>>,
     /// A topic to select at the next refresh (`t` from another tab).
     reveal: Option<String>,
+    /// The payloads of the shown topic as this view saw them, oldest first (at most
+    /// [`SEEN`], each cut to [`SEEN_BYTES`]).
+    seen: VecDeque<Kept>,
+    seen_topic: String,
 }
 
+/// Earlier payloads the view keeps of the topic it shows.
+const SEEN: usize = 8;
+const SEEN_BYTES: usize = 256;
+
 impl TopicsView {
+    fn seen_for(&self, path: &str) -> &VecDeque<Kept> {
+        static EMPTY: VecDeque<Kept> = VecDeque::new();
+        if self.seen_topic == path {
+            &self.seen
+        } else {
+            &EMPTY
+        }
+    }
+
+    /// Notes the shown topic's last payload if it is new (called before each frame).
+    fn watch(&mut self, twin: &Twin) {
+        let Some(path) = self.list.selected() else {
+            return;
+        };
+        if *path != self.seen_topic {
+            self.seen.clear();
+            self.seen_topic.clone_from(path);
+        }
+        let Some(t) = twin.traffic(path) else { return };
+        let k = t.last_payload();
+        if self
+            .seen
+            .back()
+            .is_some_and(|s| s.at == k.at && s.size == k.size)
+        {
+            return;
+        }
+        if self.seen.len() == SEEN {
+            self.seen.pop_front();
+        }
+        self.seen.push_back(Kept {
+            at: k.at,
+            bytes: k.bytes[..k.bytes.len().min(SEEN_BYTES)].to_vec(),
+            size: k.size,
+            retained: k.retained,
+        });
+    }
+
+    /// Lays the tree out again when topics came or went, or the filter or folding changed.
+    fn relayout(&mut self, twin: &Twin, now: DateTime<Utc>) {
+        let key = (twin.topics_revision, self.filter.clone(), self.folded.len());
+        if self.cache_key.as_ref() == Some(&key) {
+            return;
+        }
+        let only_new_topics = self
+            .cache_key
+            .as_ref()
+            .is_some_and(|k| (&k.1, k.2) == (&key.1, key.2));
+        let recent = self
+            .laid_out
+            .is_some_and(|at| now - at < chrono::TimeDelta::seconds(1));
+        if only_new_topics && recent && self.rows.len() >= LARGE && self.reveal.is_none() {
+            return;
+        }
+        self.laid_out = Some(now);
+        let needle = self.filter.to_lowercase();
+        let mut topics: Vec<&str> = twin
+            .topic_traffic()
+            .map(|(t, _)| t)
+            .filter(|t| needle.is_empty() || t.to_lowercase().contains(&needle))
+            .collect();
+        self.rows = layout(&mut topics, &self.folded);
+        self.list
+            .set_rows(self.rows.iter().map(|r| r.path.clone()).collect());
+        if let Some(topic) = self.reveal.take() {
+            self.list.select(topic);
+        }
+        self.cache_key = Some(key);
+        if self.selected_row().is_none_or(|r| !r.topic) {
+            self.detail = false;
+        }
+    }
+
     /// The selected row's path.
     pub fn selected(&self) -> Option<&str> {
         self.list.selected().map(String::as_str)
@@ -185,37 +266,8 @@ pub fn layout(topics: &mut Vec<&str>, folded: &BTreeSet<String>) -> Vec<TreeRow>
 
 impl TabView for TopicsView {
     fn refresh(&mut self, twin: &Twin, now: DateTime<Utc>) {
-        let key = (twin.topics_revision, self.filter.clone(), self.folded.len());
-        if self.cache_key.as_ref() == Some(&key) {
-            return;
-        }
-        let only_new_topics = self
-            .cache_key
-            .as_ref()
-            .is_some_and(|k| (&k.1, k.2) == (&key.1, key.2));
-        let recent = self
-            .laid_out
-            .is_some_and(|at| now - at < chrono::TimeDelta::seconds(1));
-        if only_new_topics && recent && self.rows.len() >= LARGE && self.reveal.is_none() {
-            return;
-        }
-        self.laid_out = Some(now);
-        let needle = self.filter.to_lowercase();
-        let mut topics: Vec<&str> = twin
-            .topic_traffic()
-            .map(|(t, _)| t)
-            .filter(|t| needle.is_empty() || t.to_lowercase().contains(&needle))
-            .collect();
-        self.rows = layout(&mut topics, &self.folded);
-        self.list
-            .set_rows(self.rows.iter().map(|r| r.path.clone()).collect());
-        if let Some(topic) = self.reveal.take() {
-            self.list.select(topic);
-        }
-        self.cache_key = Some(key);
-        if self.selected_row().is_none_or(|r| !r.topic) {
-            self.detail = false;
-        }
+        self.relayout(twin, now);
+        self.watch(twin);
     }
 
     fn handle(&mut self, action: Action, _twin: &Twin) -> bool {
@@ -260,7 +312,7 @@ impl TabView for TopicsView {
             .filter(|r| Some(r.path.as_str()) == self.selected());
         if self.detail {
             if let Some(r) = sel {
-                return detail(frame, area, twin, r, ui, theme);
+                return detail(frame, area, twin, r, self.seen_for(&r.path), ui, theme);
             }
         }
         if area.width >= 110 {
@@ -269,7 +321,7 @@ impl TabView for TopicsView {
                     .areas(area);
             self.tree(frame, left, twin, theme);
             match sel {
-                Some(r) => detail(frame, right, twin, r, ui, theme),
+                Some(r) => detail(frame, right, twin, r, self.seen_for(&r.path), ui, theme),
                 None => empty_detail(frame, right, theme),
             }
         } else if area.height >= 24 {
@@ -278,7 +330,7 @@ impl TabView for TopicsView {
                     .areas(area);
             self.tree(frame, top, twin, theme);
             match sel {
-                Some(r) => detail(frame, bottom, twin, r, ui, theme),
+                Some(r) => detail(frame, bottom, twin, r, self.seen_for(&r.path), ui, theme),
                 None => empty_detail(frame, bottom, theme),
             }
         } else {
@@ -560,7 +612,15 @@ pub fn payload_lines(kept: &Kept, fields: &[&str], max_lines: usize) -> Vec<(Str
         .collect()
 }
 
-fn detail(frame: &mut Frame, area: Rect, twin: &Twin, r: &TreeRow, ui: &UiState, theme: &Theme) {
+fn detail(
+    frame: &mut Frame,
+    area: Rect,
+    twin: &Twin,
+    r: &TreeRow,
+    seen: &VecDeque<Kept>,
+    ui: &UiState,
+    theme: &Theme,
+) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
@@ -588,7 +648,8 @@ fn detail(frame: &mut Frame, area: Rect, twin: &Twin, r: &TreeRow, ui: &UiState,
     let fields: Vec<&str> = series.iter().map(|(f, _)| *f).collect();
     let last = t.last_payload();
     let mut lines = traffic_lines(t, ui, &kv);
-    if let Some(k) = last {
+    {
+        let k = last;
         lines.push(kv(
             "size",
             format!(
@@ -628,26 +689,34 @@ fn detail(frame: &mut Frame, area: Rect, twin: &Twin, r: &TreeRow, ui: &UiState,
     }
     lines.push(Line::from(""));
     lines.push(Line::styled("Last payload", theme.title()));
-    let earlier = t.earlier().count();
+    // Earlier payloads: those this view saw while the topic was shown (the twin keeps only
+    // the last one of every topic).
+    let earlier: Vec<&Kept> = seen
+        .iter()
+        .rev()
+        .filter(|k| !(k.at == last.at && k.size == last.size))
+        .take(6)
+        .collect();
     let room = (inner.height as usize)
-        .saturating_sub(lines.len() + 2 + earlier.min(3) + 1)
+        .saturating_sub(lines.len() + 2 + earlier.len().min(3) + 1)
         .max(3);
-    if let Some(k) = last {
-        for (l, marked) in payload_lines(k, &fields, room) {
-            let mut spans = vec![Span::raw(l)];
-            if marked {
-                spans.push(Span::styled(
-                    "  ◂ series",
-                    Style::default().fg(theme.accent),
-                ));
-            }
-            lines.push(Line::from(spans));
+    for (l, marked) in payload_lines(last, &fields, room) {
+        let mut spans = vec![Span::raw(l)];
+        if marked {
+            spans.push(Span::styled(
+                "  ◂ series",
+                Style::default().fg(theme.accent),
+            ));
         }
+        lines.push(Line::from(spans));
     }
-    if earlier > 0 {
+    if !earlier.is_empty() {
         lines.push(Line::from(""));
-        lines.push(Line::styled("Earlier payloads", theme.title()));
-        for k in t.earlier() {
+        lines.push(Line::styled(
+            "Earlier payloads (seen while this topic was shown)",
+            theme.title(),
+        ));
+        for k in earlier {
             let preview = if binary(&k.bytes) {
                 format!("{} bytes of binary", count(k.size as u64))
             } else {
