@@ -59,9 +59,7 @@ pub struct FileConfig {
 
 impl FileConfig {
     pub fn load(path: &Path) -> Result<Self, AppError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            AppError::File(format!("cannot read config file {}: {e}", path.display()))
-        })?;
+        let text = crate::error::read_capped(path, crate::error::CONFIG_MAX, "config file")?;
         toml::from_str(&text).map_err(|e| {
             AppError::File(format!(
                 "invalid config file {}: {}",
@@ -322,9 +320,7 @@ pub fn default_client_id() -> String {
 }
 
 fn read_password_file(path: &Path) -> Result<Secret, AppError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        AppError::File(format!("cannot read password file {}: {e}", path.display()))
-    })?;
+    let text = crate::error::read_capped(path, crate::error::PASSWORD_MAX, "password file")?;
     let line = text.lines().next().unwrap_or("").to_string();
     if line.is_empty() {
         return Err(AppError::File(format!(

@@ -38,6 +38,31 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
+/// Size limits of the small files twinview reads whole (a format implies them; `/dev/zero` or a
+/// wrong path must not fill memory).
+pub const CONFIG_MAX: u64 = 1 << 20;
+pub const THEME_MAX: u64 = 256 << 10;
+pub const PASSWORD_MAX: u64 = 4 << 10;
+
+/// Reads a whole text file of at most `cap` bytes; `what` names it in the error (exit 4).
+pub fn read_capped(path: &std::path::Path, cap: u64, what: &str) -> Result<String, AppError> {
+    use std::io::Read;
+    let failed =
+        |e: std::io::Error| AppError::File(format!("cannot read {what} {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(failed)?;
+    if bytes.len() as u64 > cap {
+        return Err(AppError::File(format!(
+            "{what} {} is larger than {} kB: not a {what}",
+            path.display(),
+            cap / 1024
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| AppError::File(format!("{what} {} is not UTF-8 text", path.display())))
+}
+
 impl From<std::io::Error> for AppError {
     fn from(e: std::io::Error) -> Self {
         AppError::Other(e.to_string())

@@ -191,6 +191,30 @@ fn usage_and_file_errors_have_their_exit_codes() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("`{nosuch}`"));
+    // Files of unlimited length are refused at a size their format implies (exit 4).
+    for args in [
+        &["--headless", "-c", "/dev/zero"][..],
+        &["--headless", "--password-file", "/dev/zero", "-u", "x"][..],
+        &["--theme", "/dev/zero"][..],
+        &["replay", "/dev/zero", "--headless"][..],
+    ] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {err}");
+        assert!(
+            err.contains("larger than") || err.contains("longer than"),
+            "{args:?}: {err}"
+        );
+    }
+    // A file without one event to replay is an error, not an empty success.
+    let dir = TempDir::new("norec");
+    let empty = dir.path().join("nothing.jsonl");
+    std::fs::write(&empty, "not json\n{\"also\":\"not an event\"}\n").unwrap();
+    let out = run(&["replay", empty.to_str().unwrap(), "--headless"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds no event to replay (2 lines skipped)")
+    );
     let out = run(&["--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);

@@ -1,7 +1,7 @@
 //! Replay: reading recordings (twinview's own JSON Lines, and `mosquitto_sub -F %j` / `%J`
 //! output) back into events, and the replay clock the UI runs on.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 use std::time::Duration;
 
@@ -342,6 +342,29 @@ pub struct Summary {
     pub skipped: Vec<(usize, String)>,
 }
 
+/// The longest line a recording may hold: a 16 MiB payload as base64 with its JSON around it.
+pub const MAX_LINE: usize = 24 << 20;
+
+/// Reads and drops bytes up to and including the next newline (or the end of the file).
+fn skip_line(reader: &mut impl std::io::BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match memchr::memchr(b'\n', buf) {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
 /// Calls `f` for every event of the file in order; bad lines are reported (logged, and
 /// returned as `(line, reason)`) and skipped. Errors only when the file cannot be read.
 pub fn for_each(path: &Path, mut f: impl FnMut(Event)) -> Result<Summary, AppError> {
@@ -355,6 +378,7 @@ pub fn for_each(path: &Path, mut f: impl FnMut(Event)) -> Result<Summary, AppErr
     // where they lie.
     let mut carry = Vec::new();
     let mut n = 0usize;
+    let mut events = 0usize;
     let failed = |e: std::io::Error| {
         AppError::File(format!("cannot read recording {}: {e}", path.display()))
     };
@@ -367,7 +391,27 @@ pub fn for_each(path: &Path, mut f: impl FnMut(Event)) -> Result<Summary, AppErr
             Some(i) => (&buf[..i], i + 1),
             None => {
                 carry.clear();
-                reader.read_until(b'\n', &mut carry).map_err(failed)?;
+                let got = (&mut reader)
+                    .take(MAX_LINE as u64 + 1)
+                    .read_until(b'\n', &mut carry)
+                    .map_err(failed)?;
+                if got > MAX_LINE {
+                    // Longer than any line a recording holds: not a recording at all when
+                    // nothing was read yet (`/dev/zero`), else skip to the next line.
+                    n += 1;
+                    if events == 0 {
+                        return Err(AppError::File(format!(
+                            "{} is not a recording: line {n} is longer than {} MiB",
+                            path.display(),
+                            MAX_LINE >> 20
+                        )));
+                    }
+                    skipped.push((n, format!("longer than {} MiB", MAX_LINE >> 20)));
+                    if !carry.ends_with(b"\n") {
+                        skip_line(&mut reader).map_err(failed)?;
+                    }
+                    continue;
+                }
                 (&carry[..], 0)
             }
         };
@@ -378,7 +422,10 @@ pub fn for_each(path: &Path, mut f: impl FnMut(Event)) -> Result<Summary, AppErr
                 "" => {}
                 text => match parse_line(text) {
                     Ok(Line::Header { source: s }) => source = source.or(s),
-                    Ok(Line::Event(ev)) => f(ev),
+                    Ok(Line::Event(ev)) => {
+                        events += 1;
+                        f(ev)
+                    }
                     Ok(Line::End(at)) => end = Some(at),
                     Err(why) => skipped.push((n, why)),
                 },
@@ -388,6 +435,14 @@ pub fn for_each(path: &Path, mut f: impl FnMut(Event)) -> Result<Summary, AppErr
     }
     for (line, why) in &skipped {
         log::warn!("{}: line {line} skipped: {why}", path.display());
+    }
+    if events == 0 {
+        return Err(AppError::File(format!(
+            "{} holds no event to replay ({} line{} skipped)",
+            path.display(),
+            skipped.len(),
+            if skipped.len() == 1 { "" } else { "s" }
+        )));
     }
     Ok(Summary {
         source,

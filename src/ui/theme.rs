@@ -81,8 +81,7 @@ impl Theme {
                 Theme::names().collect::<Vec<_>>().join(", ")
             )));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| AppError::File(format!("cannot read theme {}: {e}", path.display())))?;
+        let text = crate::error::read_capped(path, crate::error::THEME_MAX, "theme")?;
         Theme::from_toml(&text, name_or_file)
             .map_err(|e| AppError::File(format!("invalid theme {}: {e}", path.display())))
     }
