@@ -4,9 +4,8 @@
 //! Kept per topic in the twin's topic table, updated by one lookup per message that the twin
 //! does anyway. Only the last payload is copied (up to [`KEEP_LAST`] bytes; the size shown is
 //! the real one), into a buffer the topic reuses, so a topic in steady traffic allocates
-//! nothing per message. Keeping the three payloads before it too cost about 1.3 kB per topic
-//! in a soak (13 MB at 10,000 topics); the Topics tab keeps earlier payloads of the topic it
-//! shows instead.
+//! nothing per message. The Topics tab keeps the earlier payloads of the topic it shows, so the
+//! twin's cost stays one payload per topic (BENCHMARKS.md, "Per-topic memory").
 
 use chrono::{DateTime, Utc};
 
