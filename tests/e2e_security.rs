@@ -639,3 +639,49 @@ async fn escape_sequences_from_the_wire_never_reach_the_terminal_raw() {
     let snap: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(snap["jobs"][0]["job_id"], evil);
 }
+
+/// A retained payload over 16 MiB (#14 item 4) used to make twinview reconnect forever: its
+/// client refused the packet, reconnected, and was sent it again. Now it is taken and counted
+/// once as undecoded, and every other message arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retained_payload_over_16_mib_is_counted_once_not_a_reconnect_loop() {
+    let Some(m) = Mosquitto::start() else { return };
+    publish_retained(m.port, &[("big/blob".into(), vec![b'x'; 17 << 20])]).await;
+    let port = m.port.to_string();
+    let mut tv = Twinview::spawn(&[
+        "--headless",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "big/#",
+        "--count",
+        "301",
+        "--duration",
+        "40s",
+    ]);
+    tv.wait_for_stderr("subscribed to big/#", Duration::from_secs(15));
+    let msgs: Vec<(String, Vec<u8>)> = (0..300)
+        .map(|i| (format!("big/s{}/temperature", i % 3), b"20.5".to_vec()))
+        .collect();
+    publish_all(m.port, &msgs).await;
+    let (status, out) = tv.finish(Duration::from_secs(40));
+    assert!(status.success());
+    let err = tv.stderr_rest();
+    assert!(!err.contains("reconnecting"), "{err}");
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(snap["messages"], 301);
+    let big = snap["undecoded_topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["topic"] == "big/blob")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (big["count"].as_u64(), big["reason"].as_str()),
+        (Some(1), Some("payload too large")),
+        "{big}"
+    );
+}

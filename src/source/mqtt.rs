@@ -22,9 +22,12 @@ use crate::event::{
     Command, CommandEvent, ConnEvent, ConnState, Event, Message, Outcome, SourceId,
 };
 
-/// Largest packet accepted from the broker. Bigger than any sensible payload so that one
-/// oversized message is counted by the decoder instead of killing the connection.
-const MAX_INCOMING_PACKET: usize = 16 << 20;
+/// Largest packet accepted from the broker: the largest MQTT allows (a remaining length of
+/// 268,435,455 bytes), which is also what Mosquitto sends by default (`message_size_limit 0`).
+/// A smaller limit turned one oversized retained message into a reconnect loop: the client
+/// dropped the connection, reconnected, and was sent the same message again. Now the message
+/// is taken and the decoder counts it (`payload too large`, over `max_payload`), once.
+const MAX_INCOMING_PACKET: usize = 268_435_455 + 5;
 
 /// Counters the source shares with whoever displays them.
 #[derive(Debug, Default)]

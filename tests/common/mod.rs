@@ -338,6 +338,8 @@ async fn publish_all_with(port: u16, messages: &[(String, Vec<u8>)], retain: boo
     let mut opts = MqttOptions::new(format!("e2e-pub-{}", fastrand::u32(..)), "127.0.0.1", port);
     opts.set_keep_alive(Duration::from_secs(5));
     opts.set_inflight(100);
+    // Tests publish payloads of up to tens of MiB.
+    opts.set_max_packet_size(64 << 20, 64 << 20);
     let (client, mut eventloop) = AsyncClient::new(opts, 1000);
     let msgs = messages.to_vec();
     let sender = tokio::spawn(async move {
