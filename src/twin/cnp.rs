@@ -7,6 +7,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+/// Longest job id taken (bytes); a longer one is counted as undecoded, not tracked.
+pub const MAX_ID: usize = 256;
+/// The error [`Cnp::apply`] gives for a job id over [`MAX_ID`].
+pub const TOO_LONG: &str = "Contract Net job_id longer than 256 bytes";
 /// Jobs kept (oldest finished jobs are forgotten first).
 const MAX_JOBS: usize = 2000;
 /// Machines remembered as called per job (the first by id, beyond that).
@@ -322,6 +326,7 @@ impl Cnp {
             .and_then(|t| serde_json::from_str(t).ok())
             .ok_or("Contract Net payload is not JSON")?;
         let job_id = match v.get("job_id") {
+            Some(Value::String(s)) if s.len() > MAX_ID => return Err(TOO_LONG),
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
             _ => return Err("Contract Net payload without job_id"),

@@ -76,6 +76,8 @@ pub enum Undecodable {
     TooDeep,
     /// A message on a Contract Net topic that is not JSON with a `job_id`.
     ContractNet,
+    /// An id over its length limit (256 bytes): counted, not tracked.
+    FieldTooLong,
 }
 
 impl Undecodable {
@@ -90,6 +92,7 @@ impl Undecodable {
             Undecodable::NotFinite => "NaN or infinite number",
             Undecodable::TooDeep => "nested deeper than 8 levels",
             Undecodable::ContractNet => "Contract Net message without job_id",
+            Undecodable::FieldTooLong => "an id longer than 256 bytes",
         }
     }
 }

@@ -401,6 +401,13 @@ impl Twin {
             }
         };
 
+        // One size limit for every payload, before any parsing (alerts, Contract Net, commands
+        // and liveness included): counted, and only its traffic kept.
+        if m.payload.len() > self.cfg.max_payload {
+            self.count_undecoded(m, Undecodable::TooLarge);
+            return;
+        }
+
         // `$…` topics are the broker's own (MQTT reserves them): its health, never devices or
         // sensors.
         if m.topic.starts_with('$') {
@@ -431,7 +438,14 @@ impl Twin {
                         log::warn!("Contract Net violation — {n}");
                     }
                 }
-                Err(_) => self.count_undecoded(m, Undecodable::ContractNet),
+                Err(why) => self.count_undecoded(
+                    m,
+                    if why == cnp::TOO_LONG {
+                        Undecodable::FieldTooLong
+                    } else {
+                        Undecodable::ContractNet
+                    },
+                ),
             }
             self.take_cnp_news(m.at);
             // Bids, dones and awards are the machine's activity: its last seen and rate.
@@ -1138,6 +1152,35 @@ mod tests {
 
     fn msg(sec: i64, topic: &str, payload: &str) -> Event {
         Event::Message(Message::new(at(sec), topic, payload.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn one_size_limit_before_any_parsing_and_job_ids_have_a_length() {
+        let mut t = Twin::default();
+        let big_alert = format!("[{}]", vec!["\"s1\""; 300_000].join(","));
+        assert!(big_alert.len() > decode::DEFAULT_MAX_PAYLOAD);
+        t.apply(&msg(1, "/living_room/temperature/alert", &big_alert));
+        assert!(t.alerts.is_empty());
+        let long_id = "J".repeat(cnp::MAX_ID + 1);
+        t.apply(&msg(2, "/cnp/cfp", &format!(r#"{{"job_id":"{long_id}"}}"#)));
+        assert!(t.cnp.jobs.is_empty());
+        let reasons: Vec<(&str, &str)> = {
+            let mut r: Vec<(&str, &str)> = t
+                .undecoded
+                .iter()
+                .map(|(k, u)| (k.as_str(), u.reason.as_str()))
+                .collect();
+            r.sort();
+            r
+        };
+        assert_eq!(
+            reasons,
+            [
+                ("/cnp/cfp", "an id longer than 256 bytes"),
+                ("/living_room/temperature/alert", "payload too large")
+            ]
+        );
+        assert_eq!(t.undecoded_total, 2);
     }
 
     #[test]
