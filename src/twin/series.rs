@@ -1,8 +1,13 @@
 //! One numeric stream: a fixed-capacity ring buffer with rolling statistics.
 //!
-//! Every update is O(1) amortised: mean and variance by Welford's update and its inverse
-//! (with an exact recomputation once per window length, so rounding cannot drift), minimum
-//! and maximum by monotonic queues.
+//! Every update is O(1) amortised: mean and variance by Welford's update and its inverse,
+//! minimum and maximum by monotonic queues. The statistics are recomputed exactly (two passes)
+//! once per window length, so rounding cannot drift, and whenever the reading leaving the
+//! window was its minimum or maximum and over a thousand times the other extreme in magnitude:
+//! removing such a reading by the inverse update cancels catastrophically (one 1e17 among
+//! readings near 1 left a mean below the window's own minimum). That is rare, so this stays
+//! O(1) amortised. Windows whose largest magnitude is over 1e150 or under 1e-150 keep their statistics
+//! scaled by it, recomputed exactly at each reading, so ±1e308 still gives a finite σ.
 
 use std::collections::VecDeque;
 
@@ -10,6 +15,10 @@ use chrono::{DateTime, Utc};
 
 use super::detect::{Detector, Episode};
 use super::rate::RateMeter;
+
+/// Windows whose largest magnitude is above this, or below its inverse, keep scaled
+/// statistics (squares would overflow, or underflow into subnormals).
+const HUGE: f64 = 1e150;
 
 /// How many closed anomaly episodes each series keeps with their reasons.
 pub const RECENT_EPISODES: usize = 8;
@@ -24,7 +33,10 @@ pub struct Window {
     /// Sequence number of the next reading; readings `pushed - len .. pushed` are in the window.
     pushed: u64,
     mean: f64,
+    /// Sum of squared deviations, divided by `scale²`.
     m2: f64,
+    /// 1, or the largest magnitude in the window when it exceeds [`HUGE`].
+    scale: f64,
     /// Sequence numbers of readings whose values increase from the front: the front is the
     /// minimum. Values are read from `values`, so an entry costs 8 bytes, not 16.
     min_q: VecDeque<u64>,
@@ -43,6 +55,7 @@ impl Window {
             pushed: 0,
             mean: 0.0,
             m2: 0.0,
+            scale: 1.0,
             min_q: VecDeque::new(),
             max_q: VecDeque::new(),
             since_exact: 0,
@@ -63,6 +76,21 @@ impl Window {
 
     /// Adds a reading; returns the one that fell out of the window, if any.
     pub fn push(&mut self, t_ms: i64, x: f64) -> Option<f64> {
+        // Whether the reading about to leave is the window's minimum or maximum.
+        let full = self.values.len() == self.capacity;
+        let oldest_seq = self.oldest();
+        // … and far from the rest: only then does the inverse update cancel badly (a steadily
+        // rising counter loses its minimum at every reading, and that is harmless).
+        let is_min = self.min_q.front() == Some(&oldest_seq);
+        let is_max = self.max_q.front() == Some(&oldest_seq);
+        let other = if is_min { self.max() } else { self.min() };
+        let extreme_leaves = full
+            && (is_min || is_max)
+            && self
+                .values
+                .front()
+                .zip(other)
+                .is_some_and(|(&y, o)| y.abs() > 1e3 * o.abs());
         let evicted = if self.values.len() == self.capacity {
             self.times.pop_front();
             let old = self.values.pop_front();
@@ -75,7 +103,9 @@ impl Window {
         };
         self.values.push_back(x);
         self.times.push_back(t_ms);
-        self.add_stat(x);
+        if self.scale == 1.0 {
+            self.add_stat(x);
+        }
 
         let seq = self.pushed;
         self.pushed += 1;
@@ -97,7 +127,12 @@ impl Window {
         self.max_q.push_back(seq);
 
         self.since_exact += 1;
-        if self.since_exact >= self.capacity {
+        if self.since_exact >= self.capacity
+            || extreme_leaves
+            || self.scale != 1.0
+            || x.abs() > HUGE
+            || (x != 0.0 && x.abs() < 1.0 / HUGE)
+        {
             self.recompute();
         }
         evicted
@@ -117,6 +152,9 @@ impl Window {
 
     /// Called after `y` left `values`.
     fn remove_stat(&mut self, y: f64) {
+        if self.scale != 1.0 {
+            return; // recomputed after the push
+        }
         let n = self.values.len() as f64;
         if n == 0.0 {
             self.mean = 0.0;
@@ -134,29 +172,49 @@ impl Window {
         if n == 0.0 {
             self.mean = 0.0;
             self.m2 = 0.0;
+            self.scale = 1.0;
             return;
         }
-        self.mean = self.values.iter().sum::<f64>() / n;
-        self.m2 = self.values.iter().map(|x| (x - self.mean).powi(2)).sum();
+        let big = self
+            .values
+            .iter()
+            .map(|x| x.abs())
+            .filter(|x| x.is_finite())
+            .fold(0.0, f64::max);
+        // Huge magnitudes would overflow their squares, tiny ones underflow into subnormals.
+        self.scale = if big > HUGE || (big > 0.0 && big < 1.0 / HUGE) {
+            big
+        } else {
+            1.0
+        };
+        let s = self.scale;
+        let mean_scaled = self.values.iter().map(|x| x / s).sum::<f64>() / n;
+        self.mean = mean_scaled * s;
+        self.m2 = self
+            .values
+            .iter()
+            .map(|x| (x / s - mean_scaled).powi(2))
+            .sum();
     }
 
     pub fn mean(&self) -> Option<f64> {
         (!self.is_empty()).then_some(self.mean)
     }
 
-    /// Sum of squared deviations from the mean (for pooling windows).
+    /// Sum of squared deviations from the mean (for pooling windows; infinite when the
+    /// window holds magnitudes whose squares overflow).
     pub fn m2(&self) -> f64 {
-        self.m2
+        self.m2 * self.scale * self.scale
     }
 
     /// Sample variance (n − 1); needs two readings.
     pub fn variance(&self) -> Option<f64> {
-        (self.len() >= 2).then(|| self.m2 / (self.len() - 1) as f64)
+        (self.len() >= 2).then(|| self.m2 / (self.len() - 1) as f64 * self.scale * self.scale)
     }
 
-    /// Sample standard deviation; needs two readings.
+    /// Sample standard deviation; needs two readings. Finite for any finite readings.
     pub fn stddev(&self) -> Option<f64> {
-        self.variance().map(f64::sqrt)
+        (self.len() >= 2).then(|| (self.m2 / (self.len() - 1) as f64).sqrt() * self.scale)
     }
 
     fn oldest(&self) -> u64 {
@@ -294,8 +352,80 @@ mod tests {
         assert_eq!(w.points().next(), Some((1, 2.0)));
     }
 
+    /// Exact mean and σ of `values` in scaled two-pass form (finite for any finite input).
+    fn exact(values: &[f64]) -> (f64, Option<f64>) {
+        let n = values.len() as f64;
+        let s = values.iter().map(|x| x.abs()).fold(0.0, f64::max);
+        let s = if s > 0.0 { s } else { 1.0 };
+        let m = values.iter().map(|x| x / s).sum::<f64>() / n;
+        let sd = (values.len() >= 2).then(|| {
+            (values.iter().map(|x| (x / s - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() * s
+        });
+        (m * s, sd)
+    }
+
+    #[test]
+    fn an_outlier_leaving_the_window_leaves_exact_statistics() {
+        // The review's case: one 1e17 among readings of 0.5…2.5, then it leaves a window of 10.
+        let mut w = Window::new(10);
+        w.push(0, 1e17);
+        for i in 1..=10 {
+            w.push(i, 0.5 + (i % 5) as f64 * 0.5);
+        }
+        let vals: Vec<f64> = w.values().collect();
+        let (mean, sd) = exact(&vals);
+        assert!(
+            (w.mean().unwrap() - mean).abs() < 1e-12,
+            "{:?} vs {mean}",
+            w.mean()
+        );
+        assert!(w.mean().unwrap() >= w.min().unwrap());
+        assert!((w.stddev().unwrap() - sd.unwrap()).abs() < 1e-12);
+        // ±1e308 alternating: σ finite and right.
+        let mut w = Window::new(4);
+        for i in 0..6 {
+            w.push(i, if i % 2 == 0 { 1e308 } else { -1e308 });
+        }
+        let sd = w.stddev().unwrap();
+        assert!(sd.is_finite(), "{sd}");
+        assert!((sd / 1.1547005383792515e308 - 1.0).abs() < 1e-12, "{sd}");
+        assert_eq!(w.mean(), Some(0.0));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Readings mixing magnitudes from 1e-300 to 1e300: mean and σ stay within a relative
+        /// 1e-9 of the exact scaled two-pass values (relative to the window's largest magnitude).
+        #[test]
+        fn statistics_stay_exact_across_magnitudes(
+            cap in 2usize..20,
+            stream in prop::collection::vec(
+                (any::<bool>(), 1.0f64..10.0, -300i32..300).prop_map(|(neg, m, e)| {
+                    let x = m * 10f64.powi(e);
+                    if neg { -x } else { x }
+                }),
+                1..120,
+            ),
+        ) {
+            let mut w = Window::new(cap);
+            for (i, &x) in stream.iter().enumerate() {
+                w.push(i as i64, x);
+                let start = (i + 1).saturating_sub(cap);
+                let win = &stream[start..=i];
+                let (mean, sd) = exact(win);
+                let scale = win.iter().map(|x| x.abs()).fold(f64::MIN_POSITIVE, f64::max);
+                prop_assert!((w.mean().unwrap() - mean).abs() <= 1e-9 * scale,
+                    "mean {:?} vs {} in {:?}", w.mean(), mean, win);
+                match (w.stddev(), sd) {
+                    (Some(a), Some(b)) => prop_assert!(a.is_finite() && (a - b).abs() <= 1e-9 * scale,
+                        "σ {} vs {} in {:?}", a, b, win),
+                    (None, None) => {}
+                    other => prop_assert!(false, "stddev mismatch {:?}", other),
+                }
+            }
+        }
+
+        #[test]
         #[test]
         fn rolling_stats_match_naive_recomputation(
             cap in 2usize..50,
