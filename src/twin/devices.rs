@@ -479,10 +479,15 @@ impl Devices {
     /// Re-judges every device at `now` (silence makes devices stale without any message).
     pub fn evaluate(&mut self, now: DateTime<Utc>) -> Vec<Transition> {
         let stale_after = self.stale_after;
-        self.by_id
+        let mut changed: Vec<Transition> = self
+            .by_id
             .values_mut()
             .filter_map(|d| settle(d, &mut self.counts, &mut self.revision, now, stale_after))
-            .collect()
+            .collect();
+        // The map's order is not stable from run to run: say simultaneous changes by id, so
+        // the journal, the events file and the Log read the same every time.
+        changed.sort_by(|a, b| a.device.cmp(&b.device));
+        changed
     }
 }
 
