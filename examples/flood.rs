@@ -4,7 +4,8 @@
 //! limit.
 //!
 //! cargo run --release --example flood -- --port 1883 --messages 100000 --topics 1000
-//! `--rate N` paces it to N messages per second (for soak runs).
+//! `--rate N` paces it to N messages per second (for soak runs); `--retain` publishes them
+//! retained.
 
 use std::io::{BufWriter, Read, Write};
 use std::net::TcpStream;
@@ -47,6 +48,8 @@ fn main() -> std::io::Result<()> {
     let messages = arg(&args, "--messages", 100_000);
     let topics = arg(&args, "--topics", 1000).max(1);
     let rate = arg(&args, "--rate", 0);
+    // `--retain`: every message retained (a broker full of retained state at connect).
+    let retain = args.iter().any(|a| a == "--retain");
 
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_nodelay(true)?;
@@ -88,7 +91,7 @@ fn main() -> std::io::Result<()> {
             r#"{{"timestamp_utc":"2026-11-21T12:00:00.000000Z","sensor_id":"sensor{n}","value":{value:.2},"unit":"Celsius","metadata":{{"location":"Bench","sensor_type":"Flood","firmware_version":"1.0.0"}}}}"#
         );
         packet.clear();
-        packet.push(0x30);
+        packet.push(if retain { 0x31 } else { 0x30 });
         put_len(&mut packet, 2 + topic.len() + payload.len());
         put_str(&mut packet, topic.as_bytes());
         packet.extend_from_slice(payload.as_bytes());

@@ -357,6 +357,7 @@ async fn event_loop(
     tokio::pin!(deadline);
     let mut dirty = true;
     let mut last_second = 0;
+    let mut last_draw = std::time::Instant::now();
     let mut source_open = true;
 
     loop {
@@ -424,9 +425,15 @@ async fn event_loop(
                         w.drain(twin);
                     }
                 }
-                if dirty || sec != last_second {
+                // Ingest comes first: while more than a batch is waiting (a burst of retained
+                // messages at connect, say), frames wait too — but never more than a second, so
+                // the screen stays alive under a sustained flood.
+                let behind = rx.len() > crate::pump::BATCH
+                    && last_draw.elapsed() < Duration::from_secs(1);
+                if (dirty || sec != last_second) && !behind {
                     last_second = sec;
                     draw(terminal, twin, &mut ui, stats, opts)?;
+                    last_draw = std::time::Instant::now();
                     dirty = false;
                 }
                 // Idle: sleep to the next second; busy: the next frame.
