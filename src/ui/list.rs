@@ -135,6 +135,14 @@ impl<K: Clone + PartialEq> ListNav<K> {
         offset..(offset + height).min(self.rows.len())
     }
 
+    /// A click on the `line`th visible row: `None` when nothing selectable is there, else
+    /// whether that row was already selected (a second click, which opens it).
+    pub fn click_again(&mut self, line: usize) -> Option<bool> {
+        let before = self.row;
+        let had = self.selected.is_some();
+        self.click(line).then_some(had && before == self.row)
+    }
+
     /// A click on the `line`th visible row (0 = first drawn): selects it if it can be.
     pub fn click(&mut self, line: usize) -> bool {
         let i = self.offset.get() + line;
@@ -180,6 +188,10 @@ mod tests {
         assert_eq!(l.window(10), 1..11);
         assert!(l.click(3));
         assert_eq!(l.selected(), Some(&4));
+        assert_eq!(l.click_again(3), Some(true));
+        assert_eq!(l.click_again(4), Some(false));
+        assert_eq!(l.click_again(500), None);
+        assert!(l.click(3));
         l.nav(Action::End);
         assert_eq!(l.window(10), 90..100);
         assert!(!l.click(20));

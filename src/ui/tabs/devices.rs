@@ -184,14 +184,13 @@ impl TabView for DevicesView {
         if self.detail || !hit(r, x, y) {
             return false;
         }
-        let before = self.list.selected().cloned();
-        if !self.list.click((y - r.y) as usize) {
-            return false;
+        match self.list.click_again((y - r.y) as usize) {
+            Some(again) => {
+                self.detail |= again;
+                true
+            }
+            None => false,
         }
-        if before.as_ref() == self.list.selected() {
-            self.detail = true;
-        }
-        true
     }
 
     fn scroll(&mut self, lines: isize) {

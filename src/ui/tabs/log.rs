@@ -17,7 +17,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetState};
 
-use super::{Hint, TabView};
+use super::{edit_filter, filter_status, Hint, TabView};
 use crate::twin::journal::Happening;
 use crate::twin::Twin;
 use crate::ui::keys::Action;
@@ -129,20 +129,11 @@ impl TabView for LogView {
 
     fn handle(&mut self, action: Action, _twin: &Twin) -> bool {
         if self.editing_filter {
-            match action {
-                Action::Char(c) => self.filter.push(c),
-                Action::Backspace => {
-                    self.filter.pop();
-                }
-                Action::Enter => self.editing_filter = false,
-                Action::Back => {
-                    self.filter.clear();
-                    self.editing_filter = false;
-                }
-                _ => return false,
+            let handled = edit_filter(&mut self.filter, &mut self.editing_filter, action);
+            if handled {
+                self.scroll = 0;
             }
-            self.scroll = 0;
-            return true;
+            return handled;
         }
         let page = self.page.get().max(1);
         let last = self.matching.saturating_sub(1);
@@ -213,15 +204,9 @@ impl TabView for LogView {
     }
 
     fn status(&self, theme: &Theme) -> Vec<Span<'static>> {
-        if self.editing_filter || !self.filter.is_empty() {
-            let cursor = if self.editing_filter { "▏" } else { "" };
-            vec![Span::styled(
-                format!("filter: {}{cursor}", self.filter),
-                Style::default().fg(theme.accent),
-            )]
-        } else {
-            Vec::new()
-        }
+        filter_status(&self.filter, self.editing_filter, theme)
+            .into_iter()
+            .collect()
     }
 
     fn scroll(&mut self, lines: isize) {

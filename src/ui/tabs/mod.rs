@@ -55,6 +55,35 @@ pub trait TabView {
     fn scroll(&mut self, lines: isize);
 }
 
+/// Keys while a tab's filter line has focus: letters type, Backspace deletes, Enter keeps the
+/// filter, Esc clears it. False for a key that means nothing there.
+pub fn edit_filter(filter: &mut String, editing: &mut bool, action: Action) -> bool {
+    match action {
+        Action::Char(c) => filter.push(c),
+        Action::Backspace => {
+            filter.pop();
+        }
+        Action::Enter => *editing = false,
+        Action::Back => {
+            filter.clear();
+            *editing = false;
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// `filter: text▏` for the tab bar, while the filter is edited or set.
+pub fn filter_status(filter: &str, editing: bool, theme: &Theme) -> Option<Span<'static>> {
+    (editing || !filter.is_empty()).then(|| {
+        let cursor = if editing { "▏" } else { "" };
+        Span::styled(
+            format!("filter: {filter}{cursor}"),
+            ratatui::style::Style::default().fg(theme.accent),
+        )
+    })
+}
+
 /// Whether a screen cell lies inside `r`.
 pub fn hit(r: Rect, x: u16, y: u16) -> bool {
     x >= r.x && x < r.x.saturating_add(r.width) && y >= r.y && y < r.y.saturating_add(r.height)

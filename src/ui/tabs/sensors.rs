@@ -14,7 +14,7 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
-use super::{hit, Hint, TabView};
+use super::{edit_filter, filter_status, hit, Hint, TabView};
 use crate::twin::detect::{Episode, Severity};
 use crate::twin::devices::Status;
 use crate::twin::series::Series;
@@ -230,19 +230,7 @@ impl TabView for SensorsView {
 
     fn handle(&mut self, action: Action, _twin: &Twin) -> bool {
         if self.editing_filter {
-            match action {
-                Action::Char(c) => self.filter.push(c),
-                Action::Backspace => {
-                    self.filter.pop();
-                }
-                Action::Enter => self.editing_filter = false,
-                Action::Back => {
-                    self.filter.clear();
-                    self.editing_filter = false;
-                }
-                _ => return false,
-            }
-            return true;
+            return edit_filter(&mut self.filter, &mut self.editing_filter, action);
         }
         if self.detail {
             match action {
@@ -353,13 +341,9 @@ impl TabView for SensorsView {
             format!("sort: {}", self.sort.label()),
             theme.dim(),
         )];
-        if self.editing_filter || !self.filter.is_empty() {
+        if let Some(f) = filter_status(&self.filter, self.editing_filter, theme) {
             right.push(Span::raw("  "));
-            let cursor = if self.editing_filter { "▏" } else { "" };
-            right.push(Span::styled(
-                format!("filter: {}{cursor}", self.filter),
-                Style::default().fg(theme.accent),
-            ));
+            right.push(f);
         }
         right
     }
@@ -369,19 +353,19 @@ impl TabView for SensorsView {
         if self.detail || !hit(r, x, y) {
             return false;
         }
-        let before = self.list.selected().cloned();
-        if !self.list.click((y - r.y) as usize) {
-            return false;
-        }
-        // A click on the selected row acts like Enter.
-        if before.as_ref() == self.list.selected() {
-            match before {
-                Some(Row::Group(g, ..)) => self.toggle_fold(&g),
-                Some(Row::Series(_)) => self.detail = true,
-                None => {}
+        match self.list.click_again((y - r.y) as usize) {
+            // A click on the selected row acts like Enter.
+            Some(true) => {
+                match self.list.selected().cloned() {
+                    Some(Row::Group(g, ..)) => self.toggle_fold(&g),
+                    Some(Row::Series(_)) => self.detail = true,
+                    None => {}
+                }
+                true
             }
+            Some(false) => true,
+            None => false,
         }
-        true
     }
 
     fn scroll(&mut self, lines: isize) {

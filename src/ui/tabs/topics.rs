@@ -16,7 +16,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use super::{hit, Hint, TabView};
+use super::{edit_filter, filter_status, hit, Hint, TabView};
 use crate::twin::topics::{Kept, Traffic};
 use crate::twin::Twin;
 use crate::ui::keys::Action;
@@ -272,19 +272,7 @@ impl TabView for TopicsView {
 
     fn handle(&mut self, action: Action, _twin: &Twin) -> bool {
         if self.editing_filter {
-            match action {
-                Action::Char(c) => self.filter.push(c),
-                Action::Backspace => {
-                    self.filter.pop();
-                }
-                Action::Enter => self.editing_filter = false,
-                Action::Back => {
-                    self.filter.clear();
-                    self.editing_filter = false;
-                }
-                _ => return false,
-            }
-            return true;
+            return edit_filter(&mut self.filter, &mut self.editing_filter, action);
         }
         if self.list.nav(action) {
             return true;
@@ -371,15 +359,9 @@ impl TabView for TopicsView {
     }
 
     fn status(&self, theme: &Theme) -> Vec<Span<'static>> {
-        if self.editing_filter || !self.filter.is_empty() {
-            let cursor = if self.editing_filter { "▏" } else { "" };
-            vec![Span::styled(
-                format!("filter: {}{cursor}", self.filter),
-                Style::default().fg(theme.accent),
-            )]
-        } else {
-            Vec::new()
-        }
+        filter_status(&self.filter, self.editing_filter, theme)
+            .into_iter()
+            .collect()
     }
 
     fn click(&mut self, x: u16, y: u16) -> bool {
@@ -387,18 +369,16 @@ impl TabView for TopicsView {
         if self.detail || !hit(r, x, y) {
             return false;
         }
-        let before = self.list.selected().cloned();
-        if !self.list.click((y - r.y) as usize) {
-            return false;
-        }
-        if before.as_ref() == self.list.selected() {
-            if let Some(row) = self.selected_row().cloned() {
-                if row.children {
+        match self.list.click_again((y - r.y) as usize) {
+            Some(true) => {
+                if let Some(row) = self.selected_row().filter(|r| r.children).cloned() {
                     self.toggle_fold(&row.path);
                 }
+                true
             }
+            Some(false) => true,
+            None => false,
         }
-        true
     }
 
     fn scroll(&mut self, lines: isize) {
