@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use super::{hit, Hint, TabView};
+use super::{click_rows, Hint, TabView};
 use crate::twin::cnp::{Job, JobState, Machine, MachineState};
 use crate::twin::devices::Status;
 use crate::twin::Twin;
@@ -124,17 +124,7 @@ impl TabView for JobsView {
     }
 
     fn click(&mut self, x: u16, y: u16) -> bool {
-        let r = self.rows_area.get();
-        if self.detail || !hit(r, x, y) {
-            return false;
-        }
-        match self.list.click_again((y - r.y) as usize) {
-            Some(again) => {
-                self.detail |= again;
-                true
-            }
-            None => false,
-        }
+        click_rows(&mut self.list, self.rows_area.get(), &mut self.detail, x, y)
     }
 
     fn scroll(&mut self, lines: isize) {

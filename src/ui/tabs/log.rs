@@ -17,7 +17,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetState};
 
-use super::{edit_filter, filter_status, Hint, TabView};
+use super::{edit_filter, filter_status, Hint, TabView, FILTER_HINTS};
 use crate::twin::journal::Happening;
 use crate::twin::Twin;
 use crate::ui::keys::Action;
@@ -186,11 +186,7 @@ impl TabView for LogView {
 
     fn hints(&self, _demo: bool) -> &'static [Hint] {
         if self.editing_filter {
-            &[
-                ("Enter", "keep filter"),
-                ("Esc", "clear"),
-                ("Ctrl-C", "quit"),
-            ]
+            FILTER_HINTS
         } else {
             &[
                 ("↑↓ PgUp/PgDn", "scroll"),

@@ -73,6 +73,34 @@ pub fn edit_filter(filter: &mut String, editing: &mut bool, action: Action) -> b
     true
 }
 
+/// Footer hints while a filter line has focus.
+pub const FILTER_HINTS: &[Hint] = &[
+    ("Enter", "keep filter"),
+    ("Esc", "clear"),
+    ("Ctrl-C", "quit"),
+];
+
+/// A click on a list whose rows were drawn in `rows_area`: selects the row, and a second click
+/// on the selected row opens its detail. False when it hit no row (or a detail is open).
+pub fn click_rows<K: Clone + PartialEq>(
+    list: &mut super::list::ListNav<K>,
+    rows_area: Rect,
+    detail: &mut bool,
+    x: u16,
+    y: u16,
+) -> bool {
+    if *detail || !hit(rows_area, x, y) {
+        return false;
+    }
+    match list.click_again((y - rows_area.y) as usize) {
+        Some(again) => {
+            *detail |= again;
+            true
+        }
+        None => false,
+    }
+}
+
 /// `filter: text▏` for the tab bar, while the filter is edited or set.
 pub fn filter_status(filter: &str, editing: bool, theme: &Theme) -> Option<Span<'static>> {
     (editing || !filter.is_empty()).then(|| {

@@ -14,7 +14,7 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
-use super::{edit_filter, filter_status, hit, Hint, TabView};
+use super::{edit_filter, filter_status, hit, Hint, TabView, FILTER_HINTS};
 use crate::twin::detect::{Episode, Severity};
 use crate::twin::devices::Status;
 use crate::twin::series::Series;
@@ -297,11 +297,7 @@ impl TabView for SensorsView {
 
     fn hints(&self, demo: bool) -> &'static [Hint] {
         if self.editing_filter {
-            &[
-                ("Enter", "keep filter"),
-                ("Esc", "clear"),
-                ("Ctrl-C", "quit"),
-            ]
+            FILTER_HINTS
         } else if self.detail {
             &[
                 ("Esc", "back"),

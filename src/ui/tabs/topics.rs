@@ -16,7 +16,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use super::{edit_filter, filter_status, hit, Hint, TabView};
+use super::{edit_filter, filter_status, hit, Hint, TabView, FILTER_HINTS};
 use crate::twin::topics::{Kept, Traffic};
 use crate::twin::Twin;
 use crate::ui::keys::Action;
@@ -332,11 +332,7 @@ impl TabView for TopicsView {
 
     fn hints(&self, _demo: bool) -> &'static [Hint] {
         if self.editing_filter {
-            &[
-                ("Enter", "keep filter"),
-                ("Esc", "clear"),
-                ("Ctrl-C", "quit"),
-            ]
+            FILTER_HINTS
         } else if self.detail {
             &[
                 ("Esc", "back to the tree"),
