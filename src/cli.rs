@@ -216,6 +216,12 @@ pub struct ConnArgs {
     /// MQTT protocol version: 3.1.1 or 5 [default: 3.1.1]
     #[arg(long, value_name = "VERSION")]
     pub mqtt_version: Option<String>,
+    /// Ask the broker to keep twinview's session (subscriptions and QoS 1/2 messages) for
+    /// this many seconds while it is disconnected, so a reconnect loses nothing; needs --qos
+    /// 1 or 2 (MQTT 3.1.1: a persistent session, kept as long as the broker keeps them)
+    /// [default: 0, a clean session]
+    #[arg(long, value_name = "SECONDS")]
+    pub session_expiry: Option<u32>,
 }
 
 /// How to look at the twin.

@@ -28,6 +28,7 @@ pub struct FileConfig {
     pub key: Option<PathBuf>,
     pub insecure: Option<bool>,
     pub mqtt_version: Option<String>,
+    pub session_expiry: Option<u32>,
     pub window: Option<usize>,
     /// `default` or `lab`
     pub detector: Option<String>,
@@ -102,6 +103,8 @@ pub struct ConnSettings {
     pub tls: Option<crate::source::tls::TlsSettings>,
     /// 4 (MQTT 3.1.1) or 5.
     pub mqtt_version: u8,
+    /// Seconds the broker keeps the session while twinview is away (0: a clean session).
+    pub session_expiry: u32,
 }
 
 impl ConnSettings {
@@ -157,6 +160,12 @@ pub fn resolve(
     let qos = conn.qos.or(file.qos).unwrap_or(0);
     if qos > 2 {
         return Err(AppError::Usage(format!("qos must be 0, 1 or 2, not {qos}")));
+    }
+    let session_expiry = conn.session_expiry.or(file.session_expiry).unwrap_or(0);
+    if session_expiry > 0 && qos == 0 {
+        return Err(AppError::Usage(
+            "--session-expiry needs --qos 1 or 2: a broker keeps only QoS 1 and 2 messages for an absent client".into(),
+        ));
     }
     let username = conn.username.clone().or(file.username.clone());
     let password = match conn.password_file.as_ref().or(file.password_file.as_ref()) {
@@ -262,6 +271,7 @@ pub fn resolve(
             username,
             password,
             tls,
+            session_expiry,
             mqtt_version: match conn
                 .mqtt_version
                 .as_deref()
@@ -377,6 +387,22 @@ mod tests {
         assert_eq!((s.twin.window, s.twin.z_threshold, s.fps), (120, 3.0, 20.0));
         assert!(s.conn.client_id.starts_with("twinview-"));
         assert_eq!(s.theme, "default");
+    }
+
+    #[test]
+    fn a_kept_session_needs_qos_1_or_2() {
+        let ask = |qos: Option<u8>, expiry: Option<u32>| {
+            let conn = ConnArgs {
+                qos,
+                session_expiry: expiry,
+                ..ConnArgs::default()
+            };
+            resolve(&conn, &ViewArgs::default(), None).map(|s| s.conn.session_expiry)
+        };
+        assert_eq!(ask(None, None).unwrap(), 0);
+        assert_eq!(ask(Some(1), Some(600)).unwrap(), 600);
+        let err = ask(None, Some(600)).unwrap_err().to_string();
+        assert!(err.contains("needs --qos 1 or 2"), "{err}");
     }
 
     #[test]

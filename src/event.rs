@@ -97,6 +97,9 @@ impl Message {
 pub struct ConnEvent {
     pub at: DateTime<Utc>,
     pub state: ConnState,
+    /// On `Connected`: the broker resumed a session it kept for twinview (`--session-expiry`),
+    /// so QoS 1/2 messages published while twinview was away are delivered now.
+    pub resumed: bool,
 }
 
 /// What the header shows about the broker connection.

@@ -46,6 +46,10 @@ pub struct Snapshot {
     pub topics: Vec<TopicSnap>,
     /// Topics forgotten because of the topic table's bound (extension).
     pub evicted_topics: u64,
+    /// Entries the other bounded maps forgot, per map (extension; SECURITY.md "Limits").
+    pub evicted_entries: crate::twin::bound::Evicted,
+    /// Times twinview was disconnected from the broker, oldest first, at most 64 (extension).
+    pub outages: Vec<OutageSnap>,
 }
 
 /// Bytes of the last payload a snapshot shows per topic.
@@ -151,6 +155,30 @@ pub struct SensorSnap {
     /// Why the most recent episode was opened (extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_anomaly: Option<String>,
+    /// Silences across a disconnection of twinview's, longer than the sensor's usual
+    /// interval: readings probably missed (extension).
+    pub gaps: u64,
+    /// The latest gap (extension; absent when there was none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_gap: Option<GapSnap>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GapSnap {
+    /// The last reading before the gap and the first after it.
+    pub from: String,
+    pub to: String,
+    /// Readings probably missed, by the sensor's learnt interval.
+    pub missed: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OutageSnap {
+    pub from: String,
+    /// Null while it lasts.
+    pub to: Option<String>,
+    /// Whether the broker resumed a session it kept (QoS 1/2 messages delivered late).
+    pub resumed: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -307,6 +335,12 @@ impl Snapshot {
                     })
                     .collect(),
                 last_anomaly: s.last_anomaly().map(|a| a.reason.clone()),
+                gaps: s.gaps,
+                last_gap: s.last_gap.map(|(from, to, missed)| GapSnap {
+                    from: ts(from),
+                    to: ts(to),
+                    missed,
+                }),
             })
             .collect();
         let mut process_changes: Vec<ProcessSnap> = twin
@@ -460,7 +494,11 @@ impl Snapshot {
                     outcome: c.outcome.as_str().to_string(),
                 })
                 .collect(),
-            commands_seen: twin.commands_seen.clone(),
+            commands_seen: twin
+                .commands_seen
+                .iter()
+                .map(|(k, n)| (k.clone(), n.count))
+                .collect(),
             undecoded_topics,
             broker: twin.broker.known().then(|| BrokerSnap {
                 clients: twin.broker.clients,
@@ -473,6 +511,16 @@ impl Snapshot {
             }),
             topics,
             evicted_topics: twin.evicted_topics,
+            evicted_entries: twin.evicted_entries(),
+            outages: twin
+                .outages
+                .iter()
+                .map(|o| OutageSnap {
+                    from: ts(o.from),
+                    to: o.to.map(ts),
+                    resumed: o.resumed,
+                })
+                .collect(),
         }
     }
 
@@ -719,6 +767,7 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(8);
         tx.send(Event::Connection(crate::event::ConnEvent {
             at: Utc::now(),
+            resumed: false,
             state: ConnState::Reconnecting {
                 reason: "connection refused".into(),
                 retry_in: Duration::from_secs(1),

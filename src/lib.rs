@@ -23,3 +23,15 @@ pub mod ui;
 /// Capacity of the channel between the sources and the twin. Large enough to absorb bursts
 /// while the UI draws a frame; what does not fit is counted as dropped.
 pub const EVENT_CHANNEL: usize = 65_536;
+
+#[cfg(test)]
+mod testing {
+    /// Property-test cases: `n` in `cargo test`, `PROPTEST_CASES` when set (the longer runs
+    /// of `scripts/nightly.sh`).
+    pub fn cases(n: u32) -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(n)
+    }
+}

@@ -65,6 +65,7 @@ async fn reset_key_publishes_exactly_what_the_confirmation_showed() {
         password: None,
         tls: None,
         mqtt_version: 4,
+        session_expiry: 0,
     };
     let (tx, mut rx) = mpsc::channel(64);
     let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();
@@ -271,6 +272,7 @@ async fn reset_all_anomalous_reaches_every_device_once_through_mosquitto() {
         password: None,
         tls: None,
         mqtt_version: 4,
+        session_expiry: 0,
     };
     let (tx, mut rx) = mpsc::channel(64);
     let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();

@@ -23,6 +23,7 @@ fn fixed_twin() -> Twin {
     twin.apply(&Event::Connection(ConnEvent {
         at: t0(),
         state: ConnState::Connected,
+        resumed: false,
     }));
     let mut feed = |sec: i64, topic: &str, payload: String| {
         twin.apply(&Event::Message(Message::new(

@@ -82,7 +82,8 @@ pub fn qos(level: u8) -> QoS {
 pub fn options(conn: &ConnSettings) -> Result<MqttOptions, crate::error::AppError> {
     let mut opts = MqttOptions::new(conn.client_id.clone(), conn.host.clone(), conn.port);
     opts.set_keep_alive(Duration::from_secs(15));
-    opts.set_clean_session(true);
+    // A kept session (`--session-expiry`): MQTT 3.1.1 has no expiry, the broker decides.
+    opts.set_clean_session(conn.session_expiry == 0);
     opts.set_max_packet_size(MAX_INCOMING_PACKET, 1 << 20);
     if let (Some(user), Some(pass)) = (&conn.username, &conn.password) {
         opts.set_credentials(user.clone(), pass.expose().to_string());
@@ -174,7 +175,10 @@ impl Publisher {
 /// What one turn of either event loop brought, in protocol-neutral terms.
 enum Happening {
     Publish(Message),
-    ConnAck,
+    /// The broker accepted the connection; whether it resumed a kept session.
+    ConnAck {
+        resumed: bool,
+    },
     /// A publish of ours was written (packet id 0 for QoS 0).
     Wrote(u16),
     Acked(u16),
@@ -206,7 +210,9 @@ impl Session {
                     qos: p.qos as u8,
                     retain: p.retain,
                 }),
-                Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => Happening::ConnAck,
+                Ok(rumqttc::Event::Incoming(Packet::ConnAck(a))) => Happening::ConnAck {
+                    resumed: a.session_present,
+                },
                 Ok(rumqttc::Event::Outgoing(Outgoing::Publish(pkid))) => Happening::Wrote(pkid),
                 Ok(rumqttc::Event::Incoming(Packet::PubAck(a))) => Happening::Acked(a.pkid),
                 Ok(rumqttc::Event::Incoming(Packet::PubComp(a))) => Happening::Acked(a.pkid),
@@ -237,7 +243,9 @@ impl Session {
                         qos: p.qos as u8,
                         retain: p.retain,
                     }),
-                    Ok(Ev5::Incoming(P5::ConnAck(_))) => Happening::ConnAck,
+                    Ok(Ev5::Incoming(P5::ConnAck(a))) => Happening::ConnAck {
+                        resumed: a.session_present,
+                    },
                     Ok(Ev5::Outgoing(rumqttc::Outgoing::Publish(pkid))) => Happening::Wrote(pkid),
                     Ok(Ev5::Incoming(P5::PubAck(a))) => Happening::Acked(a.pkid),
                     Ok(Ev5::Incoming(P5::PubComp(a))) => Happening::Acked(a.pkid),
@@ -294,7 +302,10 @@ fn options5(conn: &ConnSettings) -> Result<rumqttc::v5::MqttOptions, crate::erro
     let mut opts =
         rumqttc::v5::MqttOptions::new(conn.client_id.clone(), conn.host.clone(), conn.port);
     opts.set_keep_alive(Duration::from_secs(15));
-    opts.set_clean_start(true);
+    opts.set_clean_start(conn.session_expiry == 0);
+    if conn.session_expiry > 0 {
+        opts.set_session_expiry_interval(Some(conn.session_expiry));
+    }
     opts.set_max_packet_size(Some(MAX_INCOMING_PACKET as u32));
     if let Some(user) = &conn.username {
         let pass = conn
@@ -386,14 +397,18 @@ async fn run(
                 }
                 Err(TrySendError::Closed(_)) => return,
             },
-            Happening::ConnAck => {
+            Happening::ConnAck { resumed } => {
                 backoff.reset();
                 connected_once = true;
-                log::info!("connected to {url}");
+                if resumed {
+                    log::info!("connected to {url}; the broker resumed the session it kept");
+                } else {
+                    log::info!("connected to {url}");
+                }
                 if let Err(e) = client.subscribe(&conn.topics, conn.qos) {
                     log::error!("cannot queue subscriptions: {e}");
                 }
-                if send_state(&tx, ConnState::Connected).await.is_err() {
+                if send_conn(&tx, ConnState::Connected, resumed).await.is_err() {
                     return;
                 }
             }
@@ -464,9 +479,14 @@ async fn run(
 
 /// Connection changes are rare and must not be lost, so they wait for room in the channel.
 async fn send_state(tx: &mpsc::Sender<Event>, state: ConnState) -> Result<(), ()> {
+    send_conn(tx, state, false).await
+}
+
+async fn send_conn(tx: &mpsc::Sender<Event>, state: ConnState, resumed: bool) -> Result<(), ()> {
     tx.send(Event::Connection(ConnEvent {
         at: Utc::now(),
         state,
+        resumed,
     }))
     .await
     .map_err(|_| ())
@@ -552,6 +572,7 @@ mod tests {
             password: Some(crate::config::Secret::new("p".into())),
             tls: None,
             mqtt_version: 4,
+            session_expiry: 0,
         };
         let o = options(&conn).unwrap();
         assert_eq!(o.client_id(), "me");

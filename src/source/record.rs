@@ -85,6 +85,9 @@ struct PublishLine<'a> {
     outcome: Option<String>,
 }
 
+/// The `detail` of a `connected` line when the broker resumed a kept session.
+pub const RESUMED: &str = "session resumed";
+
 #[derive(serde::Serialize)]
 struct ConnectionLine {
     t: String,
@@ -130,7 +133,7 @@ pub fn line(ev: &Event) -> String {
         Event::Connection(c) => {
             let (event, detail) = match &c.state {
                 ConnState::Connecting => ("connecting", None),
-                ConnState::Connected => ("connected", None),
+                ConnState::Connected => ("connected", c.resumed.then(|| RESUMED.to_string())),
                 ConnState::Reconnecting { reason, retry_in } => (
                     "disconnected",
                     Some(format!(
@@ -353,6 +356,7 @@ mod tests {
         );
         let conn = Event::Connection(ConnEvent {
             at: t0(),
+            resumed: false,
             state: ConnState::Reconnecting {
                 reason: "connection reset by peer".into(),
                 retry_in: Duration::from_secs(1),

@@ -11,6 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
+use super::record::RESUMED;
 use crate::error::AppError;
 use crate::event::{Command, CommandEvent, ConnEvent, ConnState, Event, Message, Outcome};
 
@@ -112,6 +113,7 @@ fn parse_any_line(text: &str) -> Result<Line, String> {
     let at = parse_time(raw.t.as_deref().or(raw.tst.as_deref()))?;
     if let Some(event) = raw.event.as_deref() {
         let detail = raw.detail.map(Cow::into_owned).unwrap_or_default();
+        let resumed = event == "connected" && detail == RESUMED;
         let state = match event {
             "connecting" => ConnState::Connecting,
             "connected" => ConnState::Connected,
@@ -126,7 +128,11 @@ fn parse_any_line(text: &str) -> Result<Line, String> {
             "end" => return Ok(Line::End(at)),
             other => return Err(format!("unknown event `{other}`")),
         };
-        return Ok(Line::Event(Event::Connection(ConnEvent { at, state })));
+        return Ok(Line::Event(Event::Connection(ConnEvent {
+            at,
+            state,
+            resumed,
+        })));
     }
     let topic = raw.topic.ok_or("no topic")?.into_owned();
     let payload: Bytes = match (raw.payload, raw.payload_b64) {
@@ -743,7 +749,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(crate::testing::cases(512)))]
         /// Whatever the recorder writes reads back through the short path exactly as the
         /// general parse reads it, and arbitrary text never makes the two disagree.
         #[test]

@@ -7,16 +7,21 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-/// Longest job id taken (bytes); a longer one is counted as undecoded, not tracked.
+/// Longest job id, machine id, job type or refusal reason taken (bytes); a message with a
+/// longer one is counted as undecoded, not tracked.
 pub const MAX_ID: usize = 256;
 /// The error [`Cnp::apply`] gives for a job id over [`MAX_ID`].
-pub const TOO_LONG: &str = "Contract Net job_id longer than 256 bytes";
+pub const TOO_LONG: &str = "a Contract Net id, job type or reason longer than 256 bytes";
 /// Jobs kept (oldest finished jobs are forgotten first).
 const MAX_JOBS: usize = 2000;
 /// Machines remembered as called per job (the first by id, beyond that).
 const MAX_CALLED: usize = 256;
 /// Busy periods kept per machine for the timeline.
 const MAX_PERIODS: usize = 64;
+/// Bids, refusals, violations and negotiation lines kept per job, each.
+pub const MAX_PER_JOB: usize = 1000;
+/// Job types kept per machine, as capabilities and as refused types, each.
+const MAX_JOB_TYPES: usize = 256;
 
 /// The kind of a Contract Net message, from its topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +99,10 @@ pub struct Job {
     /// Machines known when the call went out: those that neither bid nor refused stayed
     /// silent.
     pub called: Vec<String>,
+    /// Bids past [`MAX_PER_JOB`] that were not kept (the best ones are).
+    pub bids_not_kept: u64,
+    /// Refusals, violations and lines past [`MAX_PER_JOB`] not kept.
+    pub lines_not_kept: u64,
 }
 
 impl Job {
@@ -115,6 +124,58 @@ impl Job {
             done_inferred: false,
             credited: false,
             called: Vec::new(),
+            bids_not_kept: 0,
+            lines_not_kept: 0,
+        }
+    }
+
+    /// Adds a line to the negotiation's log, if there is room. Returns whether it was kept.
+    fn note(&mut self, line: NegotiationLine) -> bool {
+        if self.log.len() < MAX_PER_JOB {
+            self.log.push(line);
+            true
+        } else {
+            self.lines_not_kept += 1;
+            false
+        }
+    }
+
+    /// Keeps a bid: while there is room, every bid; past it, the bid replaces the worst kept
+    /// one when it is better (so [`Job::best`] stays true). Returns whether it was kept.
+    fn bid(&mut self, p: Proposal) -> bool {
+        if self.proposals.len() < MAX_PER_JOB {
+            self.proposals.push(p);
+            return true;
+        }
+        self.bids_not_kept += 1;
+        let worst = self
+            .proposals
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.time.total_cmp(&b.1.time))
+            .map(|(i, w)| (i, w.time));
+        match worst {
+            Some((i, t)) if p.time < t => {
+                self.proposals[i] = p;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn refusal(&mut self, r: Refusal) {
+        if self.refusals.len() < MAX_PER_JOB {
+            self.refusals.push(r);
+        } else {
+            self.lines_not_kept += 1;
+        }
+    }
+
+    fn violation(&mut self, v: String) {
+        if self.violations.len() < MAX_PER_JOB {
+            self.violations.push(v);
+        } else {
+            self.lines_not_kept += 1;
         }
     }
 
@@ -156,6 +217,8 @@ pub struct Machine {
     /// Expected end of the current job (award + bid time).
     pub busy_until: Option<DateTime<Utc>>,
     pub first_seen: DateTime<Utc>,
+    /// When a message last named it (the bound forgets the least recently seen machines).
+    pub last_seen: DateTime<Utc>,
     /// Recent busy periods (start, end) for the timeline.
     pub periods: VecDeque<(DateTime<Utc>, DateTime<Utc>)>,
 }
@@ -178,6 +241,7 @@ impl Machine {
             busy_since: None,
             busy_until: None,
             first_seen: at,
+            last_seen: at,
             periods: VecDeque::new(),
         }
     }
@@ -246,6 +310,10 @@ pub struct Cnp {
     /// Grows whenever a job is added or forgotten: the Jobs list caches on it (never on a
     /// length, which stops changing once the cap is reached).
     pub jobs_revision: u64,
+    /// Machines kept (least recently seen forgotten first; the twin sets it to `--max-series`).
+    pub max_machines: usize,
+    /// What the bounds made it forget (machines, jobs, negotiation lines, job types).
+    pub evicted: crate::twin::bound::Evicted,
 }
 
 /// What the twin reports of the Contract Net as happenings.
@@ -266,7 +334,20 @@ impl Cnp {
             revision: 0,
             news: Vec::new(),
             jobs_revision: 0,
+            max_machines: 100_000,
+            evicted: Default::default(),
         }
+    }
+
+    /// Everything the bounds made it forget so far.
+    pub fn evicted(&self) -> crate::twin::bound::Evicted {
+        let mut e = self.evicted;
+        e.negotiation += self
+            .jobs
+            .values()
+            .map(|j| j.bids_not_kept + j.lines_not_kept)
+            .sum::<u64>();
+        e
     }
 
     /// The step and machine a topic names, if it is a Contract Net topic.
@@ -288,9 +369,21 @@ impl Cnp {
     }
 
     fn machine(&mut self, id: &str, at: DateTime<Utc>) -> &mut Machine {
-        self.machines
+        if !self.machines.contains_key(id) && self.machines.len() >= self.max_machines.max(1) {
+            let old = crate::twin::bound::least_recent(
+                self.machines.iter().map(|(k, m)| (k, m.last_seen)),
+            );
+            for k in old {
+                self.machines.remove(&k);
+                self.evicted.machines += 1;
+            }
+        }
+        let m = self
+            .machines
             .entry(id.to_string())
-            .or_insert_with(|| Machine::new(id, at))
+            .or_insert_with(|| Machine::new(id, at));
+        m.last_seen = m.last_seen.max(at);
+        m
     }
 
     fn job(&mut self, id: &str, at: DateTime<Utc>) -> &mut Job {
@@ -307,7 +400,10 @@ impl Cnp {
     fn forget_old(&mut self) {
         while self.order.len() > MAX_JOBS {
             if let Some(old) = self.order.pop_front() {
-                self.jobs.remove(&old);
+                if let Some(job) = self.jobs.remove(&old) {
+                    self.evicted.negotiation += job.bids_not_kept + job.lines_not_kept;
+                }
+                self.evicted.jobs += 1;
             }
         }
     }
@@ -331,6 +427,14 @@ impl Cnp {
             Some(Value::Number(n)) => n.to_string(),
             _ => return Err("Contract Net payload without job_id"),
         };
+        let long = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.len() > MAX_ID)
+        };
+        if long("job_type") || long("reason") || machine.is_some_and(|m| m.len() > MAX_ID) {
+            return Err(TOO_LONG);
+        }
         let time = v
             .get("time")
             .and_then(Value::as_f64)
@@ -353,7 +457,7 @@ impl Cnp {
                 job.cfp_at = at;
                 job.deadline = deadline;
                 job.job_type = job_type.clone();
-                job.log.push(NegotiationLine {
+                job.note(NegotiationLine {
                     at,
                     step,
                     machine: None,
@@ -371,7 +475,13 @@ impl Cnp {
                 match (time, reason) {
                     (Some(t), _) => {
                         if let Some(ty) = &job_type {
-                            mach.capabilities.insert(ty.clone(), t);
+                            if mach.capabilities.len() < MAX_JOB_TYPES
+                                || mach.capabilities.contains_key(ty)
+                            {
+                                mach.capabilities.insert(ty.clone(), t);
+                            } else {
+                                self.evicted.job_types += 1;
+                            }
                         }
                         let job = self.job(&job_id, at);
                         if job.winner.is_some() {
@@ -381,14 +491,14 @@ impl Cnp {
                                 job: job_id.clone(),
                                 text: note.clone(),
                             });
-                            job.violations.push(note);
+                            job.violation(note);
                         }
-                        job.proposals.push(Proposal {
+                        job.bid(Proposal {
                             machine: m.to_string(),
                             time: t,
                             at,
                         });
-                        job.log.push(NegotiationLine {
+                        job.note(NegotiationLine {
                             at,
                             step,
                             machine: Some(m.to_string()),
@@ -399,16 +509,20 @@ impl Cnp {
                         let reason = reason.unwrap_or_else(|| "refused".into());
                         if reason == "cannot_do" {
                             if let Some(ty) = &job_type {
-                                mach.cannot.insert(ty.clone());
+                                if mach.cannot.len() < MAX_JOB_TYPES || mach.cannot.contains(ty) {
+                                    mach.cannot.insert(ty.clone());
+                                } else {
+                                    self.evicted.job_types += 1;
+                                }
                             }
                         }
                         let job = self.job(&job_id, at);
-                        job.refusals.push(Refusal {
+                        job.refusal(Refusal {
                             machine: m.to_string(),
                             reason: reason.clone(),
                             at,
                         });
-                        job.log.push(NegotiationLine {
+                        job.note(NegotiationLine {
                             at,
                             step,
                             machine: Some(m.to_string()),
@@ -437,7 +551,7 @@ impl Cnp {
                     } else {
                         format!("awarded a second time, to {m} (first to {first})")
                     });
-                    job.log.push(NegotiationLine {
+                    job.note(NegotiationLine {
                         at,
                         step,
                         machine: Some(m.to_string()),
@@ -450,11 +564,16 @@ impl Cnp {
                             text: v.clone(),
                         });
                     }
-                    job.violations.extend(violations);
+                    for v in violations {
+                        job.violation(v);
+                    }
                     self.news.extend(news);
                     return Ok(notes);
                 }
                 match own {
+                    // Past the per-job bound the worst bids are not kept: whether this
+                    // machine proposed is then unknown, and no violation is claimed.
+                    None if job.bids_not_kept > 0 => {}
                     None => violations.push(format!("awarded to {m}, which did not propose")),
                     Some(t) => {
                         if let Some(best) = job.best() {
@@ -487,7 +606,7 @@ impl Cnp {
                 job.awarded_time = run_time;
                 job.awarded_at = Some(at);
                 job.state = JobState::Assigned;
-                job.log.push(NegotiationLine {
+                job.note(NegotiationLine {
                     at,
                     step,
                     machine: Some(m.to_string()),
@@ -507,7 +626,9 @@ impl Cnp {
                     job: job_id.clone(),
                     machine: m.to_string(),
                 });
-                job.violations.extend(violations);
+                for v in violations {
+                    job.violation(v);
+                }
                 let mach = self.machine(m, at);
                 if busy_with.is_some() {
                     mach.finish(at);
@@ -528,7 +649,7 @@ impl Cnp {
                         Some(w) => format!("done reported by {m}, but it was awarded to {w}"),
                         None => format!("done reported by {m}, but no award of it was seen"),
                     };
-                    job.log.push(NegotiationLine {
+                    job.note(NegotiationLine {
                         at,
                         step,
                         machine: Some(m.to_string()),
@@ -539,7 +660,7 @@ impl Cnp {
                         job: job_id.clone(),
                         text: v.clone(),
                     });
-                    job.violations.push(v);
+                    job.violation(v);
                     self.machine(m, at);
                     self.news.extend(news);
                     return Ok(notes);
@@ -551,7 +672,7 @@ impl Cnp {
                 }
                 job.state = JobState::Done;
                 job.done_inferred = false;
-                job.log.push(NegotiationLine {
+                job.note(NegotiationLine {
                     at,
                     step,
                     machine: Some(m.to_string()),

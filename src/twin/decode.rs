@@ -16,6 +16,13 @@ pub const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
 /// Deeper members are ignored; a payload whose only numbers lie deeper is undecoded
 /// ([`Undecodable::TooDeep`]).
 pub const MAX_DEPTH: usize = 8;
+/// Longest id, field name, state word, command name or alerted sensor name taken (bytes);
+/// a payload with a longer one is counted as [`Undecodable::FieldTooLong`], not tracked.
+pub const MAX_NAME: usize = 256;
+/// Longest unit taken (bytes).
+pub const MAX_UNIT: usize = 64;
+/// Most sensors one alert may name.
+pub const MAX_ALERT_NAMES: usize = 256;
 /// How many numeric fields one payload may produce, so one message cannot create a flood of series.
 const MAX_FIELDS: usize = 64;
 
@@ -76,7 +83,8 @@ pub enum Undecodable {
     TooDeep,
     /// A message on a Contract Net topic that is not JSON with a `job_id`.
     ContractNet,
-    /// An id over its length limit (256 bytes): counted, not tracked.
+    /// An id, name or word over [`MAX_NAME`] bytes, or a unit over [`MAX_UNIT`]: counted, not
+    /// tracked.
     FieldTooLong,
 }
 
@@ -92,13 +100,49 @@ impl Undecodable {
             Undecodable::NotFinite => "NaN or infinite number",
             Undecodable::TooDeep => "nested deeper than 8 levels",
             Undecodable::ContractNet => "Contract Net message without job_id",
-            Undecodable::FieldTooLong => "an id longer than 256 bytes",
+            Undecodable::FieldTooLong => "a name or unit over its length limit",
         }
     }
 }
 
-/// Decode a payload. `max_len` bounds the bytes parsed (see [`DEFAULT_MAX_PAYLOAD`]).
+/// Decode a payload. `max_len` bounds the bytes parsed (see [`DEFAULT_MAX_PAYLOAD`]); every
+/// name and unit in the result is within [`MAX_NAME`] / [`MAX_UNIT`].
 pub fn decode(payload: &[u8], max_len: usize) -> Decoded {
+    within_limits(decode_any(payload, max_len))
+}
+
+/// The per-field length limits: one name or unit over its limit makes the whole payload
+/// [`Undecodable::FieldTooLong`] (a partial reading under a cut name would be a guess).
+fn within_limits(d: Decoded) -> Decoded {
+    let long = |s: &str| s.len() > MAX_NAME;
+    let too_long = match &d {
+        Decoded::Readings(r) => {
+            r.device.as_deref().is_some_and(long)
+                || r.unit.as_ref().is_some_and(|u| u.len() > MAX_UNIT)
+                || r.fields.iter().any(|(k, _)| long(k))
+        }
+        Decoded::State { device, value }
+        | Decoded::Status {
+            device,
+            status: value,
+        } => device.as_deref().is_some_and(long) || long(value),
+        Decoded::Command { name } => long(name),
+        Decoded::Undecoded(_) => false,
+    };
+    if too_long {
+        Decoded::Undecoded(Undecodable::FieldTooLong)
+    } else {
+        d
+    }
+}
+
+/// Whether an alert's sensor names are within the limits ([`MAX_ALERT_NAMES`] names of at
+/// most [`MAX_NAME`] bytes).
+pub fn alert_within_limits(names: &[String]) -> bool {
+    names.len() <= MAX_ALERT_NAMES && names.iter().all(|n| n.len() <= MAX_NAME)
+}
+
+fn decode_any(payload: &[u8], max_len: usize) -> Decoded {
     if payload.len() > max_len {
         return Decoded::Undecoded(Undecodable::TooLarge);
     }

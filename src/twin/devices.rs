@@ -310,7 +310,14 @@ impl Device {
     }
 
     /// The status this device has at `now`.
-    fn judge(&self, now: DateTime<Utc>, stale_after: Option<Duration>) -> Status {
+    /// `heard_since`: when twinview last began hearing the network (its latest reconnection);
+    /// silence before it is twinview's own, not the device's.
+    fn judge(
+        &self,
+        now: DateTime<Utc>,
+        stale_after: Option<Duration>,
+        heard_since: Option<DateTime<Utc>>,
+    ) -> Status {
         if self
             .said
             .as_ref()
@@ -319,7 +326,8 @@ impl Device {
             return Status::Offline;
         }
         if let Some(limit) = self.stale_limit(stale_after) {
-            let silent = (now - self.last_seen).to_std().unwrap_or_default();
+            let heard = heard_since.map_or(self.last_seen, |h| self.last_seen.max(h));
+            let silent = (now - heard).to_std().unwrap_or_default();
             if silent > limit {
                 return Status::Stale;
             }
@@ -348,6 +356,8 @@ pub struct Devices {
     pub by_id: super::FastMap<String, Device>,
     /// `--stale-after`: overrides every device's derived limit.
     pub stale_after: Option<Duration>,
+    /// When twinview last reconnected: silence is counted from there at the earliest.
+    pub heard_since: Option<DateTime<Utc>>,
     /// Counts per status, kept current by `evaluate`.
     pub counts: [usize; 4],
     /// Grows with every new device and every change of status; views cache on it.
@@ -452,7 +462,7 @@ impl Devices {
         }
         d.last_data = Some(at);
         d.last_seen = d.last_seen.max(at);
-        settle(d, counts, revision, at, stale_after)
+        settle(d, counts, revision, at, stale_after, None)
     }
 
     /// A liveness message arrived.
@@ -468,7 +478,7 @@ impl Devices {
         d.messages += 1;
         d.rate.add(at.timestamp());
         d.last_seen = d.last_seen.max(at);
-        settle(d, counts, revision, at, stale_after)
+        settle(d, counts, revision, at, stale_after, None)
     }
 
     /// A series of `id` was created.
@@ -479,10 +489,20 @@ impl Devices {
     /// Re-judges every device at `now` (silence makes devices stale without any message).
     pub fn evaluate(&mut self, now: DateTime<Utc>) -> Vec<Transition> {
         let stale_after = self.stale_after;
+        let heard_since = self.heard_since;
         let mut changed: Vec<Transition> = self
             .by_id
             .values_mut()
-            .filter_map(|d| settle(d, &mut self.counts, &mut self.revision, now, stale_after))
+            .filter_map(|d| {
+                settle(
+                    d,
+                    &mut self.counts,
+                    &mut self.revision,
+                    now,
+                    stale_after,
+                    heard_since,
+                )
+            })
             .collect();
         // The map's order is not stable from run to run: say simultaneous changes by id, so
         // the journal, the events file and the Log read the same every time.
@@ -498,8 +518,9 @@ fn settle(
     revision: &mut u64,
     now: DateTime<Utc>,
     stale_after: Option<Duration>,
+    heard_since: Option<DateTime<Utc>>,
 ) -> Option<Transition> {
-    let next = d.judge(now, stale_after);
+    let next = d.judge(now, stale_after, heard_since);
     if next == d.status {
         return None;
     }

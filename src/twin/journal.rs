@@ -110,6 +110,16 @@ pub enum What {
         topic: String,
         sensors: Vec<String>,
     },
+    /// twinview's connection to the broker came back after `seconds` away. `resumed`: the
+    /// broker resumed a session it kept (`--session-expiry`), so QoS 1/2 messages published
+    /// meanwhile are delivered; otherwise what was published meanwhile is lost to twinview.
+    Outage {
+        #[serde(serialize_with = "rfc3339")]
+        from: DateTime<Utc>,
+        #[serde(serialize_with = "round3")]
+        seconds: f64,
+        resumed: bool,
+    },
     /// A command twinview published, and what became of it (`sent`, `acknowledged`, or
     /// `failed: …`).
     Command {
@@ -136,6 +146,7 @@ impl What {
             What::JobAwarded { .. } => "job_awarded",
             What::JobViolation { .. } => "job_violation",
             What::Alert { .. } => "alert",
+            What::Outage { .. } => "outage",
             What::Command { .. } => "command",
         }
     }
@@ -150,6 +161,7 @@ impl Happening {
             What::ProcessChange { state, .. } => *state == "start",
             What::DeviceStatus { to, .. } => matches!(*to, "offline" | "stale"),
             What::Command { outcome, .. } => outcome.starts_with("failed"),
+            What::Outage { resumed, .. } => !resumed,
             What::AnomalyEnd { .. } | What::JobAwarded { .. } => false,
         }
     }
@@ -209,6 +221,15 @@ impl Happening {
                 outcome,
                 ..
             } => format!("command {topic} {payload}: {outcome}"),
+            What::Outage {
+                seconds, resumed, ..
+            } => {
+                if *resumed {
+                    format!("reconnected after {seconds:.1} s away; the broker resumed the session it kept, so QoS 1/2 messages published meanwhile are delivered now")
+                } else {
+                    format!("reconnected after {seconds:.1} s away; messages published meanwhile are lost to twinview (sensors that missed readings show a gap; --session-expiry with --qos 1 asks the broker to keep them)")
+                }
+            }
         }
     }
 

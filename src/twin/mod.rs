@@ -3,6 +3,7 @@
 //! Nothing here knows about terminals; the UI and the headless snapshot both read a `&Twin`.
 
 pub mod anomaly;
+pub mod bound;
 pub mod broker;
 pub mod cnp;
 pub mod decode;
@@ -39,8 +40,12 @@ pub type FastMap<K, V> = hashbrown::HashMap<K, V>;
 
 /// How many alerts are kept (oldest dropped first).
 const MAX_ALERTS: usize = 1000;
-/// How many distinct topics are tracked as undecoded; beyond that only the total grows.
+/// How many distinct topics are tracked as undecoded (least recently seen forgotten first;
+/// the total keeps counting).
 const MAX_UNDECODED_TOPICS: usize = 10_000;
+/// How many distinct command names seen on the wire are counted (least recently seen
+/// forgotten first).
+const MAX_COMMAND_NAMES: usize = 10_000;
 /// Characters of an undecodable payload kept as a sample for the user.
 const SAMPLE_CHARS: usize = 80;
 
@@ -126,6 +131,26 @@ pub struct DeviceWord {
     pub at: DateTime<Utc>,
 }
 
+/// How often something was seen, and when last.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seen {
+    pub count: u64,
+    pub last: DateTime<Utc>,
+}
+
+/// A time twinview was disconnected from the broker.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outage {
+    pub from: DateTime<Utc>,
+    /// None while it lasts.
+    pub to: Option<DateTime<Utc>>,
+    /// The broker resumed a session it kept for twinview at the reconnection.
+    pub resumed: bool,
+}
+
+/// Outages remembered (oldest forgotten first).
+const MAX_OUTAGES: usize = 64;
+
 /// An alert published by another agent, naming suspect sensors.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRecord {
@@ -186,7 +211,7 @@ pub struct Twin {
     /// Commands twinview published (oldest dropped first).
     pub commands: VecDeque<CommandRecord>,
     /// Commands seen on the wire (published by anyone), by name.
-    pub commands_seen: BTreeMap<String, u64>,
+    pub commands_seen: BTreeMap<String, Seen>,
     /// Commands seen on command topics (anyone's): time, topic, name (oldest dropped first).
     pub commands_wire: VecDeque<(DateTime<Utc>, String, String)>,
     /// The broker's own health, from `$SYS/…`.
@@ -199,6 +224,8 @@ pub struct Twin {
     pub journal: Journal,
     /// Series forgotten because of `max_series`.
     pub evicted_series: u64,
+    /// Entries of the other bounded maps forgotten (see [`bound`]).
+    pub evicted: bound::Evicted,
     /// Events whose application panicked (caught by `guard`; each counted, ingest went on).
     pub panics: u64,
     /// Series with an open anomaly episode.
@@ -208,6 +235,8 @@ pub struct Twin {
     pub connection_since: Option<DateTime<Utc>>,
     /// When the latest connection event came (a retry's countdown starts there).
     pub connection_at: Option<DateTime<Utc>>,
+    /// Times twinview was disconnected from the broker, oldest first.
+    pub outages: VecDeque<Outage>,
     pub first_event: Option<DateTime<Utc>>,
     pub last_event: Option<DateTime<Utc>>,
     /// Grows with every change to the set of series; views cache on it.
@@ -235,7 +264,10 @@ impl Twin {
             zone_pos: Vec::new(),
             undecoded: HashMap::new(),
             devices: Devices::with_cap(cfg.stale_after, cfg.max_series.max(1)),
-            cnp: cnp::Cnp::new(&cfg.cnp_prefix, cfg.cnp_deadline),
+            cnp: cnp::Cnp {
+                max_machines: cfg.max_series.max(1),
+                ..cnp::Cnp::new(&cfg.cnp_prefix, cfg.cnp_deadline)
+            },
             states: BTreeMap::new(),
             alerts: VecDeque::new(),
             commands: VecDeque::new(),
@@ -247,12 +279,14 @@ impl Twin {
             anomalies_total: 0,
             journal: Journal::default(),
             evicted_series: 0,
+            evicted: bound::Evicted::default(),
             panics: 0,
             anomalous_series: 0,
             rate: RateMeter::default(),
             connection: ConnState::default(),
             connection_since: None,
             connection_at: None,
+            outages: VecDeque::new(),
             first_event: None,
             last_event: None,
             layout_revision: 0,
@@ -300,11 +334,51 @@ impl Twin {
                 if self.connection != c.state {
                     self.connection_since = Some(c.at);
                 }
+                self.note_outage(c);
                 self.connection = c.state.clone();
                 self.connection_at = Some(c.at);
                 self.touch(c.at);
             }
             Event::Command(c) => self.apply_command(c),
+        }
+    }
+
+    /// Whether twinview is disconnected now, after having been connected: it cannot hear
+    /// the network, so nothing is judged silent or stale meanwhile.
+    pub fn blind(&self) -> bool {
+        self.outages.back().is_some_and(|o| o.to.is_none())
+    }
+
+    /// Opens an outage when a connection is lost, closes it (and says so) when it returns.
+    fn note_outage(&mut self, c: &crate::event::ConnEvent) {
+        let up = c.state.is_connected();
+        if self.connection.is_connected() && !up {
+            if self.outages.len() == MAX_OUTAGES {
+                self.outages.pop_front();
+            }
+            self.outages.push_back(Outage {
+                from: c.at,
+                to: None,
+                resumed: false,
+            });
+        } else if up && self.blind() {
+            let o = self.outages.back_mut().expect("blind: an open outage");
+            o.to = Some(c.at.max(o.from));
+            o.resumed = c.resumed;
+            let (from, seconds) = (
+                o.from,
+                (c.at - o.from).num_milliseconds().max(0) as f64 / 1000.0,
+            );
+            // Silence is counted from here at the earliest: before, twinview could not hear.
+            self.devices.heard_since = Some(c.at);
+            self.journal.push(Happening {
+                t: c.at,
+                what: What::Outage {
+                    from,
+                    seconds,
+                    resumed: c.resumed,
+                },
+            });
         }
     }
 
@@ -422,7 +496,7 @@ impl Twin {
             }
             self.commands_wire
                 .push_back((m.at, m.topic.clone(), name.clone()));
-            self.note_command(name);
+            self.note_command(name, m.at);
             return;
         }
 
@@ -458,6 +532,9 @@ impl Twin {
 
         if kind == TopicKind::Alert {
             match decode::decode_alert(&m.payload) {
+                Some(sensors) if !decode::alert_within_limits(&sensors) => {
+                    self.count_undecoded(m, Undecodable::FieldTooLong)
+                }
                 Some(sensors) => {
                     if self.alerts.len() == MAX_ALERTS {
                         self.alerts.pop_front();
@@ -512,6 +589,14 @@ impl Twin {
                 let device = device
                     .clone()
                     .unwrap_or_else(|| self.topic_device(&m.topic));
+                if self.states.len() >= self.cfg.max_series.max(1)
+                    && !self.states.contains_key(&device)
+                {
+                    for old in bound::least_recent(self.states.iter().map(|(k, w)| (k, w.at))) {
+                        self.states.remove(&old);
+                        self.evicted.states += 1;
+                    }
+                }
                 self.states.insert(
                     device,
                     DeviceWord {
@@ -521,20 +606,37 @@ impl Twin {
                     },
                 );
             }
-            Decoded::Command { name } => self.note_command(name.clone()),
+            Decoded::Command { name } => self.note_command(name.clone(), m.at),
             Decoded::Undecoded(why) => self.count_undecoded(m, *why),
         }
     }
 
-    /// Counts a command seen on the wire, by name (at most `MAX_UNDECODED_TOPICS` names).
-    fn note_command(&mut self, name: String) {
-        let room = self.commands_seen.len() < MAX_UNDECODED_TOPICS;
-        match self.commands_seen.get_mut(&name) {
-            Some(n) => *n += 1,
-            None if room => {
-                self.commands_seen.insert(name, 1);
+    /// Counts a command seen on the wire, by name (at most `MAX_COMMAND_NAMES` names).
+    fn note_command(&mut self, name: String, at: DateTime<Utc>) {
+        if let Some(n) = self.commands_seen.get_mut(&name) {
+            n.count += 1;
+            n.last = n.last.max(at);
+            return;
+        }
+        if self.commands_seen.len() >= MAX_COMMAND_NAMES {
+            for old in bound::least_recent(self.commands_seen.iter().map(|(k, n)| (k, n.last))) {
+                self.commands_seen.remove(&old);
+                self.evicted.command_names += 1;
             }
-            None => {}
+        }
+        self.commands_seen.insert(name, Seen { count: 1, last: at });
+    }
+
+    /// Entries every bounded map forgot so far (series, devices and topics have their own
+    /// counters).
+    pub fn evicted_entries(&self) -> bound::Evicted {
+        let c = self.cnp.evicted();
+        bound::Evicted {
+            machines: c.machines,
+            jobs: c.jobs,
+            negotiation: c.negotiation,
+            job_types: c.job_types,
+            ..self.evicted
         }
     }
 
@@ -558,7 +660,13 @@ impl Twin {
             u.reason = why;
             u.last_at = m.at;
             u.sample = sample();
-        } else if self.undecoded.len() < MAX_UNDECODED_TOPICS {
+        } else {
+            if self.undecoded.len() >= MAX_UNDECODED_TOPICS {
+                for old in bound::least_recent(self.undecoded.iter().map(|(k, u)| (k, u.last_at))) {
+                    self.undecoded.remove(&old);
+                    self.evicted.undecoded_topics += 1;
+                }
+            }
             log::info!("cannot decode payload on {}: {}", m.topic, why.as_str());
             self.undecoded.insert(
                 m.topic.clone(),
@@ -637,6 +745,8 @@ impl Twin {
             episode: None,
             episodes: VecDeque::new(),
             alerted_at: None,
+            gaps: 0,
+            last_gap: None,
             detector: detect::Detector::default(),
         });
         let key = match (&info.zone, &info.measurement) {
@@ -695,6 +805,7 @@ impl Twin {
         {
             self.close_episode(idx, m.at, m.at);
         }
+        self.note_gap(idx, m.at);
         let (findings, abnormal) = match self.cfg.detector {
             DetectorMode::Default => self.detect_default(idx, value, m.at),
             DetectorMode::Lab => (self.detect_lab(idx, value, m.at), false),
@@ -1040,9 +1151,41 @@ impl Twin {
         }
     }
 
+    /// A reading at `at` after the latest outage, whose previous reading came before it:
+    /// when the silence is longer than 1.5 of the series' learnt intervals, readings were
+    /// probably published while twinview could not hear (a gap). Not when the broker resumed
+    /// a kept session (it delivered what it kept), nor before an interval is learnt (unknown).
+    fn note_gap(&mut self, idx: usize, at: DateTime<Utc>) {
+        let Some(Outage {
+            from,
+            to: Some(to),
+            resumed: false,
+        }) = self.outages.back().copied()
+        else {
+            return;
+        };
+        let s = &mut self.series[idx];
+        let interval = s.detector.interval;
+        if s.count == 0 || s.last_seen > from || at < to || interval <= 0.0 {
+            return;
+        }
+        let silent = (at - s.last_seen).num_milliseconds() as f64 / 1000.0;
+        if silent > 1.5 * interval {
+            s.gaps += 1;
+            let missed = ((silent / interval).round() as u64)
+                .saturating_sub(1)
+                .max(1);
+            s.last_gap = Some((s.last_seen, at, missed));
+        }
+    }
+
     /// Re-judges liveness at `now`: devices fall stale through silence, not through messages.
+    /// Nothing is re-judged while twinview is disconnected (it cannot hear the network).
     /// Call about once a second (the UI and headless loops do).
     pub fn tick(&mut self, now: DateTime<Utc>) {
+        if self.blind() {
+            return;
+        }
         for t in self.devices.evaluate(now) {
             self.transition(Some(t));
         }
@@ -1068,6 +1211,11 @@ impl Twin {
                 Some(d) if d.status == Status::Online => s.last_seen.max(d.since),
                 _ => s.last_seen,
             };
+            // Silence while twinview was disconnected is not the sensor's.
+            let quiet_since = self
+                .devices
+                .heard_since
+                .map_or(quiet_since, |h| quiet_since.max(h));
             match &s.episode {
                 Some(e) if e.kind == EpisodeKind::Silence && offline => {
                     self.close_episode(idx, now, now);
@@ -1176,7 +1324,7 @@ mod tests {
         assert_eq!(
             reasons,
             [
-                ("/cnp/cfp", "an id longer than 256 bytes"),
+                ("/cnp/cfp", "a name or unit over its length limit"),
                 ("/living_room/temperature/alert", "payload too large")
             ]
         );
@@ -1274,7 +1422,7 @@ mod tests {
         assert_eq!(t.device_status("TEMP_SENSOR_001"), Some(Status::Offline));
         t.apply(&msg(4, "lights/kitchen/state", "ON"));
         assert_eq!(t.device_word("kitchen").unwrap().value, "ON");
-        assert_eq!(t.commands_seen["RESET"], 1);
+        assert_eq!(t.commands_seen["RESET"].count, 1);
         assert_eq!(t.alerts[0].sensors, ["s2", "s4"]);
         t.apply(&msg(5, "/living_room/temperature/s2", "21.0"));
         t.apply(&msg(6, "/living_room/temperature/alert", "s2"));
@@ -1498,10 +1646,88 @@ mod tests {
         assert_eq!(t.undecoded_total, 0);
         assert_eq!(t.broker.clients, Some(7));
         assert_eq!(t.broker.messages, 3);
-        assert_eq!(t.commands_seen["SET_THRESHOLD"], 1);
-        assert_eq!(t.commands_seen["RESET"], 1);
-        assert_eq!(t.commands_seen["POWER"], 1);
-        assert_eq!(t.commands_seen["set"], 1);
+        assert_eq!(t.commands_seen["SET_THRESHOLD"].count, 1);
+        assert_eq!(t.commands_seen["RESET"].count, 1);
+        assert_eq!(t.commands_seen["POWER"].count, 1);
+        assert_eq!(t.commands_seen["set"].count, 1);
+    }
+
+    fn conn(sec: i64, state: ConnState, resumed: bool) -> Event {
+        Event::Connection(ConnEvent {
+            at: at(sec),
+            state,
+            resumed,
+        })
+    }
+
+    fn lost() -> ConnState {
+        ConnState::Reconnecting {
+            reason: "connection reset".into(),
+            retry_in: Duration::from_secs(2),
+        }
+    }
+
+    /// A sensor every 5 s, then twinview away from 200 s to 260 s.
+    fn outage_world(resumed: bool) -> Twin {
+        let mut t = Twin::default();
+        t.apply(&conn(0, ConnState::Connected, false));
+        for sec in (0..=200).step_by(5) {
+            t.apply(&msg(sec, "/z/temperature/s1", &format!("{}", 20 + sec % 3)));
+            t.tick(at(sec));
+        }
+        t.apply(&conn(201, lost(), false));
+        for sec in 202..260 {
+            // Blind: no silence, no stale, however long.
+            t.tick(at(sec));
+        }
+        assert!(t.blind());
+        assert_eq!(t.anomalies_total, 0);
+        assert_eq!(t.device_status("s1"), Some(Status::Online));
+        t.apply(&conn(260, ConnState::Connected, resumed));
+        t
+    }
+
+    #[test]
+    fn an_outage_is_said_and_the_readings_it_cost_are_a_gap() {
+        let mut t = outage_world(false);
+        assert!(!t.blind());
+        let said = t.journal.recent.back().unwrap();
+        assert_eq!(said.what.type_name(), "outage");
+        assert!(said.is_warning());
+        assert!(
+            said.describe().contains("59.0 s away"),
+            "{}",
+            said.describe()
+        );
+        assert!(said.describe().contains("lost to twinview"));
+        // The next reading comes a little after the reconnection: no silence was judged in
+        // between (silence counts from the reconnection), and a gap of ~12 readings is noted.
+        for sec in 261..266 {
+            t.tick(at(sec));
+        }
+        t.apply(&msg(266, "/z/temperature/s1", "21"));
+        let s = &t.series[0];
+        assert_eq!(s.gaps, 1);
+        let (from, to, missed) = s.last_gap.unwrap();
+        assert_eq!((from, to), (at(200), at(266)));
+        assert_eq!(missed, 12);
+        assert_eq!(t.anomalies_total, 0);
+        // The next reading is no gap.
+        t.apply(&msg(271, "/z/temperature/s1", "21"));
+        assert_eq!(t.series[0].gaps, 1);
+    }
+
+    #[test]
+    fn a_resumed_session_is_no_gap() {
+        let mut t = outage_world(true);
+        let said = t.journal.recent.back().unwrap();
+        assert!(!said.is_warning());
+        assert!(said.describe().contains("resumed"));
+        // The broker delivers what it kept, late: no gap is claimed.
+        t.apply(&msg(260, "/z/temperature/s1", "21"));
+        assert_eq!(t.series[0].gaps, 0);
+        assert_eq!(t.outages.len(), 1);
+        assert!(t.outages[0].resumed);
     }
 
     #[test]
@@ -1528,6 +1754,7 @@ mod tests {
         t.apply(&Event::Connection(ConnEvent {
             at: at(5),
             state: ConnState::Connected,
+            resumed: false,
         }));
         assert!(t.connection.is_connected());
         assert_eq!(t.connection_since, Some(at(5)));

@@ -274,6 +274,12 @@ pub struct Series {
     pub episode: Option<Episode>,
     /// The latest closed episodes, oldest first.
     pub episodes: VecDeque<Episode>,
+    /// Silences that spanned a disconnection of twinview's (not resumed by the broker) and
+    /// were longer than the series' usual interval: readings probably missed.
+    pub gaps: u64,
+    /// The latest such gap: (last reading before, first reading after, readings probably
+    /// missed by the learnt interval).
+    pub last_gap: Option<(DateTime<Utc>, DateTime<Utc>, u64)>,
     /// When another agent last named this sensor in an alert.
     pub alerted_at: Option<DateTime<Utc>>,
     /// The default detectors' state.
@@ -393,7 +399,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(256)))]
         /// Readings mixing magnitudes from 1e-300 to 1e300: mean and σ stay within a relative
         /// 1e-9 of the exact scaled two-pass values (relative to the window's largest magnitude).
         #[test]

@@ -77,6 +77,7 @@ fn suspend(terminal: &mut ratatui::DefaultTerminal, mouse: bool) -> Result<(), A
         if mouse {
             crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
         }
+        terminal.hide_cursor()?;
         terminal.clear()
     };
     again().map_err(|e| AppError::Other(format!("cannot take the terminal back: {e}")))
@@ -102,6 +103,8 @@ fn restore_terminal(mouse: bool) {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
     ratatui::restore();
+    // The shell gets a visible cursor back (also when suspending with Ctrl-Z).
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
 }
 
 /// Reads terminal events on a plain thread until `stop` is set or the receiver is gone.

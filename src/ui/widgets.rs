@@ -187,7 +187,7 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
             h.fg(theme.error),
         ));
     }
-    let evicted = twin.evicted_series + twin.devices.evicted;
+    let evicted = twin.evicted_series + twin.devices.evicted + twin.evicted_entries().total();
     if evicted > 0 {
         items.push((
             format!("{} evicted", count(evicted)),

@@ -132,6 +132,26 @@ impl Mosquitto {
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.start_again();
+    }
+
+    /// Stops the broker as an operator would (SIGTERM: it saves its persistence file), and
+    /// waits (at most 10 s) for it to exit.
+    pub fn stop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if self.child.try_wait().unwrap().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill();
+    }
+
+    /// Starts the broker again on the same port and configuration (after [`Mosquitto::stop`]).
+    pub fn start_again(&mut self) {
         self.child = Command::new(&self.bin)
             .arg("-c")
             .arg(&self.conf)
@@ -196,6 +216,17 @@ pub struct Twinview {
 impl Twinview {
     pub fn spawn(args: &[&str]) -> Twinview {
         Twinview::spawn_with_log(args, "info")
+    }
+
+    /// `twinview --headless` on 127.0.0.1:`port` subscribed to `filter`, with `extra`
+    /// arguments; returns once the subscription is acknowledged (at most 15 s).
+    pub fn headless(port: u16, filter: &str, extra: &[&str]) -> Twinview {
+        let port = port.to_string();
+        let mut args = vec!["--headless", "-b", "127.0.0.1", "-p", &port, "-t", filter];
+        args.extend_from_slice(extra);
+        let mut tv = Twinview::spawn(&args);
+        tv.wait_for_stderr(&format!("subscribed to {filter}"), Duration::from_secs(15));
+        tv
     }
 
     /// With `TWINVIEW_LOG=level` (e.g. `debug` to see every device's first appearance).

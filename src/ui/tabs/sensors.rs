@@ -944,7 +944,7 @@ fn stats(frame: &mut Frame, area: Rect, s: &Series, z_threshold: f64, ui: &UiSta
             Span::raw(v),
         ])
     };
-    let lines = vec![
+    let mut lines = vec![
         kv("last", num(s.last)),
         kv("mean", opt_num(w.mean())),
         kv("min", opt_num(w.min())),
@@ -957,6 +957,23 @@ fn stats(frame: &mut Frame, area: Rect, s: &Series, z_threshold: f64, ui: &UiSta
         kv("device", s.device.clone()),
         kv("last seen", ago(s.last_seen, ui.now)),
         kv("at", clock(s.last_time, ui.tz)),
+    ];
+    if let Some((from, to, missed)) = s.last_gap {
+        // Readings probably published while twinview was disconnected.
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<10}", "gaps"), theme.dim()),
+            Span::styled(
+                format!(
+                    "{} (last {}–{}, ≈{missed} missed)",
+                    count(s.gaps),
+                    clock(from, ui.tz),
+                    clock(to, ui.tz)
+                ),
+                Style::default().fg(theme.warn),
+            ),
+        ]));
+    }
+    lines.extend([
         Line::from(""),
         Line::from(vec![
             Span::styled("── ", Style::default().fg(theme.chart_line)),
@@ -978,7 +995,7 @@ fn stats(frame: &mut Frame, area: Rect, s: &Series, z_threshold: f64, ui: &UiSta
             Span::styled("·· ", Style::default().fg(theme.chart_band)),
             Span::styled("episode span", theme.dim()),
         ]),
-    ];
+    ]);
     frame.render_widget(
         Paragraph::new(lines).block(
             Block::default()
