@@ -38,6 +38,43 @@ pub enum Command {
     Sim(SimArgs),
     /// Replay a recording (twinview's, or `mosquitto_sub -F %j` output) — no broker needed.
     Replay(ReplayArgs),
+    /// List the profiles of the config file ([profiles.NAME]; use one with --profile NAME or
+    /// `twinview @NAME`).
+    Profiles {
+        /// Configuration file [default: config.toml in the config folder]
+        #[arg(short = 'c', long, value_name = "FILE", env = "TWINVIEW_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Where the config file is looked for (--path), or a commented example (--example).
+    Config {
+        /// Print the config file's path, whether it exists, and where themes are looked for
+        #[arg(long, conflicts_with = "example")]
+        path: bool,
+        /// Print a commented example config file
+        #[arg(long)]
+        example: bool,
+    },
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; `twinview man > twinview.1`, or `twinview man | man -l -`).
+    Man,
+}
+
+/// `twinview @plant …` means `twinview --profile plant …`: the first argument only.
+pub fn expand_profile_shorthand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let name = args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .and_then(|a| a.strip_prefix('@'))
+        .filter(|n| !n.is_empty())
+        .map(String::from);
+    if let Some(name) = name {
+        args.splice(1..2, ["--profile".into(), name.into()]);
+    }
+    args
 }
 
 #[derive(Debug, Args)]
@@ -47,9 +84,9 @@ pub struct ReplayArgs {
     /// Playback speed: 0.25 to 64, or `max` [default: 1; headless replays always run at max]
     #[arg(long, value_parser = parse_speed, value_name = "X")]
     pub speed: Option<f64>,
-    /// Instead of showing it, republish the session to this broker (HOST or HOST:PORT) with
-    /// its original timing
-    #[arg(long, value_name = "HOST[:PORT]")]
+    /// Instead of showing it, republish the session to this broker (HOST, HOST:PORT or
+    /// mqtt://HOST[:PORT]) with its original timing
+    #[arg(long, value_name = "BROKER")]
     pub to_broker: Option<String>,
     #[command(flatten)]
     pub view: ViewArgs,
@@ -176,51 +213,69 @@ pub fn parse_fault(s: &str) -> Result<crate::sim::FaultPlan, String> {
 /// Where and how to connect.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ConnArgs {
-    /// Broker host name or address [default: localhost]
-    #[arg(short = 'b', long)]
+    /// Broker: a host, HOST:PORT, or a URL, mqtt://[USER@]HOST[:PORT] or mqtts://… for TLS
+    /// (a password in a URL is refused) [default: localhost]
+    #[arg(short = 'b', long, env = "TWINVIEW_BROKER")]
     pub broker: Option<String>,
     /// Broker port [default: 1883]
-    #[arg(short = 'p', long)]
+    #[arg(short = 'p', long, env = "TWINVIEW_PORT")]
     pub port: Option<u16>,
     /// MQTT topic filter to subscribe to, `+` and `#` allowed; repeatable [default: #]
-    #[arg(short = 't', long = "topic", value_name = "FILTER")]
+    #[arg(
+        short = 't',
+        long = "topic",
+        value_name = "FILTER",
+        env = "TWINVIEW_TOPIC"
+    )]
     pub topics: Vec<String>,
     /// QoS of the subscriptions [default: 0]
-    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=2))]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=2), env = "TWINVIEW_QOS")]
     pub qos: Option<u8>,
     /// MQTT client id [default: twinview-<random>]
-    #[arg(long)]
+    #[arg(long, env = "TWINVIEW_CLIENT_ID")]
     pub client_id: Option<String>,
     /// User name for the broker
-    #[arg(short = 'u', long)]
+    #[arg(short = 'u', long, env = "TWINVIEW_USERNAME")]
     pub username: Option<String>,
     /// File holding the password (first line). The TWINVIEW_PASSWORD environment variable
     /// works too; a password is never accepted on the command line.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "TWINVIEW_PASSWORD_FILE")]
     pub password_file: Option<PathBuf>,
     /// Connect with TLS (port 8883 unless --port says otherwise)
-    #[arg(long)]
+    #[arg(long, env = "TWINVIEW_TLS")]
     pub tls: bool,
     /// CA certificate(s) to trust, PEM [default: the system's]
-    #[arg(long, value_name = "FILE", requires = "tls")]
+    #[arg(long, value_name = "FILE", requires = "tls", env = "TWINVIEW_CA")]
     pub ca: Option<PathBuf>,
     /// Client certificate for brokers that require one, PEM (with --key)
-    #[arg(long, value_name = "FILE", requires = "tls", requires = "key")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls",
+        requires = "key",
+        env = "TWINVIEW_CERT"
+    )]
     pub cert: Option<PathBuf>,
     /// Private key of the client certificate, PEM
-    #[arg(long, value_name = "FILE", requires = "tls", requires = "cert")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls",
+        requires = "cert",
+        env = "TWINVIEW_KEY"
+    )]
     pub key: Option<PathBuf>,
     /// Do not verify the broker's certificate (insecure; for testing only)
-    #[arg(long, requires = "tls")]
+    #[arg(long, requires = "tls", env = "TWINVIEW_INSECURE")]
     pub insecure: bool,
     /// MQTT protocol version: 3.1.1 or 5 [default: 3.1.1]
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", env = "TWINVIEW_MQTT_VERSION")]
     pub mqtt_version: Option<String>,
     /// Ask the broker to keep twinview's session (subscriptions and QoS 1/2 messages) for
     /// this many seconds while it is disconnected, so a reconnect loses nothing; needs --qos
     /// 1 or 2 (MQTT 3.1.1: a persistent session, kept as long as the broker keeps them)
     /// [default: 0, a clean session]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", env = "TWINVIEW_SESSION_EXPIRY")]
     pub session_expiry: Option<u32>,
 }
 
@@ -228,56 +283,66 @@ pub struct ConnArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct ViewArgs {
     /// Readings kept per sensor for statistics and charts [default: 120]
-    #[arg(short = 'w', long, value_name = "N")]
+    #[arg(short = 'w', long, value_name = "N", env = "TWINVIEW_WINDOW")]
     pub window: Option<usize>,
     /// Anomaly detectors: `default` (one per fault kind, on learnt noise scales) or `lab`
     /// (the seed labs' z-score and group rules, for teaching) [default: default]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "TWINVIEW_DETECTOR")]
     pub detector: Option<String>,
     /// With --detector lab: flag readings whose z-score exceeds this [default: 3.0]
-    #[arg(short = 'z', long, value_name = "X")]
+    #[arg(short = 'z', long, value_name = "X", env = "TWINVIEW_Z_THRESHOLD")]
     pub z_threshold: Option<f64>,
     /// A device silent this long is stale (e.g. 30s) [default: 3 × its median publish
     /// interval, at least 10s]
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", env = "TWINVIEW_STALE_AFTER")]
     pub stale_after: Option<Duration>,
     /// Keep at most this many series and devices; the least recently seen are forgotten
     /// [default: 100000]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "TWINVIEW_MAX_SERIES")]
     pub max_series: Option<usize>,
     /// Topic prefix of the Contract Net protocol [default: /cnp]
-    #[arg(long, value_name = "PREFIX")]
+    #[arg(long, value_name = "PREFIX", env = "TWINVIEW_CNP_PREFIX")]
     pub cnp_prefix: Option<String>,
     /// Colour theme: default, light, high-contrast, or a TOML file [default: default]
-    #[arg(long, value_name = "NAME|FILE")]
+    #[arg(long, value_name = "NAME|FILE", env = "TWINVIEW_THEME")]
     pub theme: Option<String>,
-    /// Configuration file (TOML); command-line options override it
-    #[arg(short = 'c', long, value_name = "FILE")]
+    /// Configuration file (TOML); command-line options override it [default:
+    /// config.toml in the config folder, see `twinview config --path`]
+    #[arg(short = 'c', long, value_name = "FILE", env = "TWINVIEW_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Use the named profile of the config file ([profiles.NAME]); `twinview @NAME` too
+    #[arg(short = 'P', long, value_name = "NAME", env = "TWINVIEW_PROFILE")]
+    pub profile: Option<String>,
     /// Redraws per second at most [default: 20]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "TWINVIEW_FPS")]
     pub fps: Option<f64>,
     /// Never publish anything: the command keys are disabled
-    #[arg(long)]
+    #[arg(long, env = "TWINVIEW_READ_ONLY")]
     pub read_only: bool,
     /// Leave the mouse to the terminal (text selection) instead of clicks and the wheel
-    #[arg(long)]
+    #[arg(long, env = "TWINVIEW_NO_MOUSE")]
     pub no_mouse: bool,
     /// No terminal UI: ingest, then print one JSON snapshot on stdout at the end
-    #[arg(long)]
+    #[arg(long, env = "TWINVIEW_HEADLESS")]
     pub headless: bool,
     /// Stop after this long (e.g. 30s, 5m, 1h, 500ms)
-    #[arg(short = 'd', long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(short = 'd', long, value_parser = parse_duration, value_name = "DURATION", env = "TWINVIEW_DURATION")]
     pub duration: Option<Duration>,
     /// Record every message, command and connection event to this file (JSON Lines)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "TWINVIEW_RECORD")]
     pub record: Option<PathBuf>,
     /// Write every happening (anomaly episodes, process changes, device statuses, awards,
     /// violations, alerts, commands) to this file as JSON Lines, flushed as they happen
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "TWINVIEW_EVENTS")]
     pub events: Option<PathBuf>,
     /// With --headless: stop after this many messages
-    #[arg(short = 'C', long, value_name = "N", requires = "headless")]
+    #[arg(
+        short = 'C',
+        long,
+        value_name = "N",
+        requires = "headless",
+        env = "TWINVIEW_COUNT"
+    )]
     pub count: Option<u64>,
 }
 

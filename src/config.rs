@@ -1,4 +1,8 @@
-//! Layered configuration: built-in defaults < config file (TOML) < command line.
+//! Layered configuration: built-in defaults < config file (TOML) < the profile chosen in it
+//! < `TWINVIEW_*` environment variables < command line (README, "Configuration file").
+//!
+//! The config file is `-c FILE` (or `TWINVIEW_CONFIG`), else `config.toml` in the platform's
+//! config folder when it exists ([`config_dir`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -56,18 +60,125 @@ pub struct FileConfig {
     pub max_payload: Option<usize>,
     /// Series (and devices) kept at most [default: 100000]
     pub max_series: Option<usize>,
+    /// Named sets of the keys above (`[profiles.plant]`), chosen with `--profile plant`.
+    /// Read by [`FileConfig::load`], which merges the chosen one over the rest.
+    #[serde(skip)]
+    pub profiles: Vec<String>,
 }
 
 impl FileConfig {
-    pub fn load(path: &Path) -> Result<Self, AppError> {
+    /// Reads a config file and applies the profile `profile` (its keys over the file's).
+    /// Every profile is checked, chosen or not, so a typo in one is found at once.
+    pub fn load(path: &Path, profile: Option<&str>) -> Result<Self, AppError> {
         let text = crate::error::read_capped(path, crate::error::CONFIG_MAX, "config file")?;
-        toml::from_str(&text).map_err(|e| {
-            AppError::File(format!(
-                "invalid config file {}: {}",
-                path.display(),
-                e.message()
-            ))
-        })
+        let invalid =
+            |e: String| AppError::File(format!("invalid config file {}: {e}", path.display()));
+        let mut table: toml::Table =
+            toml::from_str(&text).map_err(|e| invalid(e.message().to_string()))?;
+        let profiles = match table.remove("profiles") {
+            None => toml::Table::new(),
+            Some(toml::Value::Table(t)) => t,
+            Some(_) => {
+                return Err(invalid(
+                    "`profiles` must be a table of tables ([profiles.NAME])".into(),
+                ))
+            }
+        };
+        let merged = |name: &str, p: &toml::Value| -> Result<FileConfig, AppError> {
+            let toml::Value::Table(p) = p else {
+                return Err(invalid(format!(
+                    "profile `{name}` must be a table ([profiles.{name}])"
+                )));
+            };
+            if p.contains_key("profiles") {
+                return Err(invalid(format!("profile `{name}`: profiles do not nest")));
+            }
+            let mut t = table.clone();
+            t.extend(p.clone());
+            toml::Value::Table(t)
+                .try_into()
+                .map_err(|e: toml::de::Error| invalid(format!("profile `{name}`: {}", e.message())))
+        };
+        for (name, p) in &profiles {
+            merged(name, p)?;
+        }
+        let mut file: FileConfig = match profile {
+            None => toml::Value::Table(table.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| invalid(e.message().to_string()))?,
+            Some(name) => match profiles.get(name) {
+                Some(p) => merged(name, p)?,
+                None => {
+                    return Err(AppError::Usage(format!(
+                        "no profile `{name}` in {} ({})",
+                        path.display(),
+                        if profiles.is_empty() {
+                            "it has none".to_string()
+                        } else {
+                            format!(
+                                "it has {}",
+                                profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+                            )
+                        }
+                    )))
+                }
+            },
+        };
+        file.profiles = profiles.keys().cloned().collect();
+        Ok(file)
+    }
+}
+
+/// The platform's folder for twinview's configuration: `$XDG_CONFIG_HOME/twinview` when that
+/// is set (on every platform), else `~/.config/twinview` (Linux and the other Unixes) or
+/// `~/Library/Application Support/twinview` (macOS), or `%APPDATA%\twinview` (Windows).
+pub fn config_dir_from(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let set = |k: &str| var(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(x) = set("XDG_CONFIG_HOME") {
+        return Some(x.join("twinview"));
+    }
+    if cfg!(windows) {
+        return set("APPDATA").map(|a| a.join("twinview"));
+    }
+    let home = set("HOME")?;
+    Some(if cfg!(target_os = "macos") {
+        home.join("Library/Application Support/twinview")
+    } else {
+        home.join(".config/twinview")
+    })
+}
+
+/// [`config_dir_from`] this process's environment.
+pub fn config_dir() -> Option<PathBuf> {
+    config_dir_from(|k| std::env::var(k).ok())
+}
+
+/// What the process environment contributes beyond clap's `TWINVIEW_*` options, passed in
+/// so tests need not touch the process environment.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// `TWINVIEW_PASSWORD`.
+    pub password: Option<String>,
+    /// The platform's config folder ([`config_dir`]), where `config.toml` and `themes/` are
+    /// looked for.
+    pub config_dir: Option<PathBuf>,
+}
+
+impl Environment {
+    pub fn of_process() -> Environment {
+        Environment {
+            password: std::env::var("TWINVIEW_PASSWORD").ok(),
+            config_dir: config_dir(),
+        }
+    }
+
+    /// The config file used when `-c` is not given: `config.toml` in the config folder, if
+    /// it exists.
+    pub fn default_config(&self) -> Option<PathBuf> {
+        self.config_dir
+            .as_ref()
+            .map(|d| d.join("config.toml"))
+            .filter(|p| p.is_file())
     }
 }
 
@@ -134,19 +245,75 @@ pub struct Settings {
     pub events: Option<std::path::PathBuf>,
     pub duration: Option<Duration>,
     pub count: Option<u64>,
+    /// The profile chosen (`--profile`, `@NAME`), shown in the header.
+    pub profile: Option<String>,
+    /// Where themes named neither built-in nor as a file are looked for (`themes/NAME.toml`).
+    pub config_dir: Option<PathBuf>,
 }
 
 /// Resolves the command line against the config file it names (if any) and the defaults.
 /// `password_env` is the value of `TWINVIEW_PASSWORD`, passed in so tests need not touch
 /// the process environment.
-pub fn resolve(
-    conn: &ConnArgs,
-    view: &ViewArgs,
-    password_env: Option<String>,
-) -> Result<Settings, AppError> {
-    let file = match &view.config {
-        Some(p) => FileConfig::load(p)?,
-        None => FileConfig::default(),
+pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Settings, AppError> {
+    let path = view.config.clone().or_else(|| env.default_config());
+    let file = match (&path, &view.profile) {
+        (Some(p), profile) => FileConfig::load(p, profile.as_deref())?,
+        (None, Some(name)) => {
+            return Err(AppError::Usage(format!(
+                "profile `{name}` asked for, but there is no config file (-c FILE, or {})",
+                env.config_dir
+                    .as_ref()
+                    .map(|d| d.join("config.toml").display().to_string())
+                    .unwrap_or_else(
+                        || "no config folder: neither XDG_CONFIG_HOME nor HOME is set".into()
+                    )
+            )))
+        }
+        (None, None) => FileConfig::default(),
+    };
+    let password_env = env.password.clone();
+    let cli_url = conn
+        .broker
+        .as_deref()
+        .map(crate::url::parse)
+        .transpose()
+        .map_err(AppError::Usage)?;
+    let file_url = file
+        .broker
+        .as_deref()
+        .map(crate::url::parse)
+        .transpose()
+        .map_err(|e| AppError::Usage(format!("config file broker: {e}")))?;
+    if let (Some(u), Some(p)) = (&cli_url, conn.port) {
+        if u.port.is_some_and(|q| q != p) {
+            return Err(AppError::Usage(format!(
+                "the port is given twice: {} in --broker and {p} in --port",
+                u.port.unwrap_or_default()
+            )));
+        }
+    }
+    if cli_url.as_ref().is_some_and(|u| u.tls == Some(false)) && conn.tls {
+        return Err(AppError::Usage(
+            "--broker mqtt://… says no TLS but --tls asks for it (use mqtts://)".into(),
+        ));
+    }
+    let url_user = |u: &Option<crate::url::BrokerUrl>| u.as_ref().and_then(|u| u.username.clone());
+    if let (Some(a), Some(b)) = (&conn.username, url_user(&cli_url)) {
+        if *a != b {
+            return Err(AppError::Usage(format!(
+                "the user name is given twice: `{b}` in --broker and `{a}` in --username"
+            )));
+        }
+    }
+    let tls_on = match cli_url.as_ref().and_then(|u| u.tls) {
+        Some(t) => t || conn.tls,
+        None => {
+            conn.tls
+                || file_url
+                    .as_ref()
+                    .and_then(|u| u.tls)
+                    .unwrap_or(file.tls.unwrap_or(false))
+        }
     };
 
     let topics = if !conn.topics.is_empty() {
@@ -167,7 +334,12 @@ pub fn resolve(
             "--session-expiry needs --qos 1 or 2: a broker keeps only QoS 1 and 2 messages for an absent client".into(),
         ));
     }
-    let username = conn.username.clone().or(file.username.clone());
+    let username = conn
+        .username
+        .clone()
+        .or(url_user(&cli_url))
+        .or(file.username.clone())
+        .or(url_user(&file_url));
     let password = match conn.password_file.as_ref().or(file.password_file.as_ref()) {
         Some(path) => Some(read_password_file(path)?),
         None => password_env.filter(|p| !p.is_empty()).map(Secret::new),
@@ -178,7 +350,7 @@ pub fn resolve(
         ));
     }
 
-    let tls = (conn.tls || file.tls.unwrap_or(false)).then(|| crate::source::tls::TlsSettings {
+    let tls = tls_on.then(|| crate::source::tls::TlsSettings {
         ca: conn.ca.clone().or(file.ca.clone()),
         cert: conn.cert.clone().or(file.cert.clone()),
         key: conn.key.clone().or(file.key.clone()),
@@ -252,14 +424,16 @@ pub fn resolve(
 
     Ok(Settings {
         conn: ConnSettings {
-            host: conn
-                .broker
-                .clone()
-                .or(file.broker)
+            host: cli_url
+                .as_ref()
+                .or(file_url.as_ref())
+                .map(|u| u.host.clone())
                 .unwrap_or_else(|| "localhost".into()),
             port: conn
                 .port
+                .or(cli_url.as_ref().and_then(|u| u.port))
                 .or(file.port)
+                .or(file_url.as_ref().and_then(|u| u.port))
                 .unwrap_or(if tls.is_some() { 8883 } else { 1883 }),
             topics,
             qos,
@@ -321,6 +495,8 @@ pub fn resolve(
         events: view.events.clone(),
         duration: view.duration,
         count: view.count,
+        profile: view.profile.clone(),
+        config_dir: env.config_dir.clone(),
     })
 }
 
@@ -381,7 +557,12 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let s = resolve(&ConnArgs::default(), &ViewArgs::default(), None).unwrap();
+        let s = resolve(
+            &ConnArgs::default(),
+            &ViewArgs::default(),
+            &Environment::default(),
+        )
+        .unwrap();
         assert_eq!(s.conn.url(), "mqtt://localhost:1883");
         assert_eq!(s.conn.topics, ["#"]);
         assert_eq!((s.twin.window, s.twin.z_threshold, s.fps), (120, 3.0, 20.0));
@@ -397,7 +578,8 @@ mod tests {
                 session_expiry: expiry,
                 ..ConnArgs::default()
             };
-            resolve(&conn, &ViewArgs::default(), None).map(|s| s.conn.session_expiry)
+            resolve(&conn, &ViewArgs::default(), &Environment::default())
+                .map(|s| s.conn.session_expiry)
         };
         assert_eq!(ask(None, None).unwrap(), 0);
         assert_eq!(ask(Some(1), Some(600)).unwrap(), 600);
@@ -416,7 +598,7 @@ mod tests {
             window: Some(60),
             ..ViewArgs::default()
         };
-        let s = resolve(&ConnArgs::default(), &view, None).unwrap();
+        let s = resolve(&ConnArgs::default(), &view, &Environment::default()).unwrap();
         assert_eq!(s.conn.host, "filehost");
         assert_eq!(s.conn.port, 1999);
         assert_eq!(s.twin.window, 60, "command line beats file");
@@ -433,18 +615,25 @@ mod tests {
             config: Some(tmp_file("bad.toml", "colour = 3\n")),
             ..ViewArgs::default()
         };
-        let err = resolve(&ConnArgs::default(), &view, None).unwrap_err();
+        let err = resolve(&ConnArgs::default(), &view, &Environment::default()).unwrap_err();
         assert_eq!(err.exit_code(), 4);
         let view = ViewArgs {
             config: Some("/nonexistent/twinview.toml".into()),
             ..ViewArgs::default()
         };
         assert_eq!(
-            resolve(&ConnArgs::default(), &view, None)
+            resolve(&ConnArgs::default(), &view, &Environment::default())
                 .unwrap_err()
                 .exit_code(),
             4
         );
+    }
+
+    fn with_password(p: &str) -> Environment {
+        Environment {
+            password: Some(p.into()),
+            ..Environment::default()
+        }
     }
 
     #[test]
@@ -454,7 +643,7 @@ mod tests {
             password_file: Some(tmp_file("pw", "s3cret\nignored\n")),
             ..ConnArgs::default()
         };
-        let s = resolve(&conn, &ViewArgs::default(), Some("envpw".into())).unwrap();
+        let s = resolve(&conn, &ViewArgs::default(), &with_password("envpw")).unwrap();
         assert_eq!(s.conn.password.as_ref().unwrap().expose(), "s3cret");
         assert!(!format!("{s:?}").contains("s3cret"));
 
@@ -462,10 +651,14 @@ mod tests {
             username: Some("ops".into()),
             ..ConnArgs::default()
         };
-        let s = resolve(&conn, &ViewArgs::default(), Some("envpw".into())).unwrap();
+        let s = resolve(&conn, &ViewArgs::default(), &with_password("envpw")).unwrap();
         assert_eq!(s.conn.password.unwrap().expose(), "envpw");
 
-        let err = resolve(&ConnArgs::default(), &ViewArgs::default(), Some("x".into()));
+        let err = resolve(
+            &ConnArgs::default(),
+            &ViewArgs::default(),
+            &with_password("x"),
+        );
         assert_eq!(err.unwrap_err().exit_code(), 2);
     }
 
@@ -482,7 +675,7 @@ mod tests {
             ..ConnArgs::default()
         };
         assert_eq!(
-            resolve(&conn, &ViewArgs::default(), None)
+            resolve(&conn, &ViewArgs::default(), &Environment::default())
                 .unwrap_err()
                 .exit_code(),
             2

@@ -13,12 +13,14 @@ pub mod headless;
 pub mod logging;
 pub mod pump;
 pub mod run;
+pub mod setup;
 pub mod sim;
 pub mod sink;
 pub mod source;
 pub mod text;
 pub mod twin;
 pub mod ui;
+pub mod url;
 
 /// Capacity of the channel between the sources and the twin. Large enough to absorb bursts
 /// while the UI draws a frame; what does not fit is counted as dropped.

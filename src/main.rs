@@ -10,7 +10,9 @@ use twinview::run;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(twinview::cli::expand_profile_shorthand(
+        std::env::args_os().collect(),
+    ));
     // Headless and replay: a panic applying one message is counted, not fatal (the UI wraps
     // its own terminal hook the same way once the terminal is set up).
     twinview::guard::install();
@@ -39,6 +41,10 @@ fn start(cli: Cli) -> Result<(), AppError> {
             Some(Command::Demo(args)) => run::demo(args).await,
             Some(Command::Sim(args)) => run::sim(args).await,
             Some(Command::Replay(args)) => run::replay(args).await,
+            Some(Command::Profiles { config }) => twinview::setup::profiles(config.as_deref()),
+            Some(Command::Config { path, example }) => twinview::setup::config(path, example),
+            Some(Command::Completions { shell }) => twinview::setup::completions(shell),
+            Some(Command::Man) => twinview::setup::man(),
         }
     })
 }

@@ -17,13 +17,18 @@ use crate::ui::app::{self, AppOptions};
 use crate::ui::theme::Theme;
 use crate::{logging, EVENT_CHANNEL};
 
-fn password_env() -> Option<String> {
-    std::env::var("TWINVIEW_PASSWORD").ok()
+/// The process environment, without the password (for runs that connect to no broker of
+/// the user's: demo, replay).
+fn env_without_password() -> config::Environment {
+    config::Environment {
+        password: None,
+        ..config::Environment::of_process()
+    }
 }
 
 /// `twinview [options]`: watch a broker in the UI, or headless.
 pub async fn monitor(conn: ConnArgs, view: ViewArgs) -> Result<(), AppError> {
-    let settings = config::resolve(&conn, &view, password_env())?;
+    let settings = config::resolve(&conn, &view, &config::Environment::of_process())?;
     watch(settings, None).await
 }
 
@@ -33,7 +38,10 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
     let theme = if settings.headless {
         None
     } else {
-        Some(Theme::load(&settings.theme)?)
+        Some(Theme::load_from(
+            &settings.theme,
+            settings.config_dir.as_deref(),
+        )?)
     };
     if settings.headless {
         logging::init_stderr();
@@ -69,7 +77,11 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
         }
         Some(theme) => {
             let opts = AppOptions {
-                source,
+                // The header names the profile the broker came from.
+                source: match &settings.profile {
+                    Some(p) => format!("@{p} {source}"),
+                    None => source,
+                },
                 theme,
                 fps: settings.fps,
                 mouse: settings.mouse,
@@ -158,11 +170,22 @@ fn world_spec(w: &WorldArgs, demo: bool, cnp_prefix: &str) -> Result<WorldSpec, 
 
 /// `twinview demo`: embedded broker + simulated world + the UI (or headless).
 pub async fn demo(args: DemoArgs) -> Result<(), AppError> {
-    let mut settings = config::resolve(&ConnArgs::default(), &args.view, None)?;
+    let mut settings = config::resolve(&ConnArgs::default(), &args.view, &env_without_password())?;
     let spec = world_spec(&args.world, true, &settings.twin.cnp_prefix)?;
     let b = broker::start()?;
-    settings.conn.host = b.host().to_string();
-    settings.conn.port = b.port;
+    // The embedded broker, whatever the config file says about the user's own broker.
+    settings.conn = config::ConnSettings {
+        host: b.host().to_string(),
+        port: b.port,
+        topics: vec!["#".into()],
+        qos: 0,
+        username: None,
+        password: None,
+        tls: None,
+        session_expiry: 0,
+        mqtt_version: 4,
+        ..settings.conn
+    };
     let world = sim::spawn(b.host(), b.port, &spec);
     watch(settings, Some(world)).await
 }
@@ -173,7 +196,17 @@ pub async fn sim(args: SimArgs) -> Result<(), AppError> {
         return sim_offline(&args);
     }
     let spec = world_spec(&args.world, false, &args.cnp_prefix)?;
-    let settings = config::resolve(&args.conn, &ViewArgs::default(), password_env())?;
+    let settings = config::resolve(
+        &args.conn,
+        &ViewArgs::default(),
+        &config::Environment::of_process(),
+    )?;
+    if settings.conn.tls.is_some() {
+        return Err(AppError::Usage(format!(
+            "the simulated devices speak plain MQTT only; give a broker without TLS (mqtt://HOST[:PORT]), not {}",
+            settings.conn.url()
+        )));
+    }
     logging::init_stderr();
     if settings.conn.username.is_some() {
         log::warn!("the simulated devices connect anonymously; --username is not used by sim");
@@ -281,7 +314,7 @@ fn sim_offline(args: &SimArgs) -> Result<(), AppError> {
 /// `twinview replay FILE`: the UI fed from a recording, the snapshot of it (`--headless`), or
 /// the session republished to a broker (`--to-broker`).
 pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
-    let settings = config::resolve(&ConnArgs::default(), &args.view, None)?;
+    let settings = config::resolve(&ConnArgs::default(), &args.view, &env_without_password())?;
     if settings.record.is_some() {
         return Err(AppError::Usage(
             "--record cannot be used with replay".into(),
@@ -297,7 +330,7 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
         snap.print()?;
         return Ok(());
     }
-    let theme = Theme::load(&settings.theme)?;
+    let theme = Theme::load_from(&settings.theme, settings.config_dir.as_deref())?;
     let recording = replay_src::read(&args.file)?;
     if recording.events.is_empty() {
         return Err(AppError::File(format!(
@@ -428,14 +461,13 @@ pub fn replay_headless(
 /// Republishes every received message of a recording to `target` with its original timing
 /// (scaled by `speed`).
 async fn to_broker(path: &std::path::Path, target: &str, speed: f64) -> Result<(), AppError> {
-    let (host, port) = match target.rsplit_once(':') {
-        Some((h, p)) => (
-            h.to_string(),
-            p.parse::<u16>()
-                .map_err(|_| AppError::Usage(format!("`{target}`: the port is not a number")))?,
-        ),
-        None => (target.to_string(), 1883),
-    };
+    let url = crate::url::parse(target).map_err(AppError::Usage)?;
+    if url.tls == Some(true) || url.username.is_some() {
+        return Err(AppError::Usage(format!(
+            "`{target}`: replay --to-broker publishes over plain MQTT without a login (a test or lab broker); give mqtt://HOST[:PORT]"
+        )));
+    }
+    let (host, port) = (url.host.clone(), url.port_or_default(false));
     let recording = replay_src::read(path)?;
     let url = format!("mqtt://{host}:{port}");
     let mut opts = rumqttc::MqttOptions::new(config::default_client_id(), host.clone(), port);

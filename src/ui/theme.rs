@@ -71,14 +71,26 @@ impl Theme {
 
     /// A built-in name, or a path to a TOML file.
     pub fn load(name_or_file: &str) -> Result<Theme, AppError> {
+        Theme::load_from(name_or_file, None)
+    }
+
+    /// A built-in name, a path to a TOML file, or `NAME` for `themes/NAME.toml` in the config
+    /// folder `config_dir`.
+    pub fn load_from(name_or_file: &str, config_dir: Option<&Path>) -> Result<Theme, AppError> {
         if let Some(t) = Theme::built_in(name_or_file) {
             return Ok(t);
         }
-        let path = Path::new(name_or_file);
+        let mine = config_dir
+            .map(|d| d.join("themes").join(format!("{name_or_file}.toml")))
+            .filter(|p| !name_or_file.contains(['/', '\\']) && p.is_file());
+        let path = mine.as_deref().unwrap_or(Path::new(name_or_file));
         if !path.exists() {
             return Err(AppError::Usage(format!(
-                "unknown theme `{name_or_file}`: use one of {} or a TOML file",
-                Theme::names().collect::<Vec<_>>().join(", ")
+                "unknown theme `{name_or_file}`: use one of {}, a TOML file{}",
+                Theme::names().collect::<Vec<_>>().join(", "),
+                config_dir
+                    .map(|d| format!(", or a name in {}", d.join("themes").display()))
+                    .unwrap_or_default()
             )));
         }
         let text = crate::error::read_capped(path, crate::error::THEME_MAX, "theme")?;
@@ -374,5 +386,15 @@ mod tests {
             .unwrap_err()
             .contains("sky"));
         assert_eq!(Theme::load("no-such-theme").unwrap_err().exit_code(), 2);
+        // A name is also looked for in the config folder's themes/.
+        let dir = std::env::temp_dir().join(format!("twinview-themes-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("themes")).unwrap();
+        std::fs::write(dir.join("themes/mine.toml"), "base = \"light\"\n").unwrap();
+        let mine = Theme::load_from("mine", Some(&dir)).unwrap();
+        assert_eq!(
+            mine.background,
+            Theme::built_in("light").unwrap().background
+        );
+        assert!(Theme::load_from("mine", None).is_err());
     }
 }
