@@ -4,7 +4,9 @@
 #   - mosquitto_sub -t 'bench/#' > /dev/null       (the C null subscriber)
 #   - examples/null_sub.rs                          (a minimal rumqttc client that only counts)
 #   - twinview --headless                           (decode, statistics, anomalies, liveness)
-# and, with RECORD=1, twinview also records the session and replays it headless.
+# and, with RECORD=1, twinview also records the session and replays it headless; with
+# SCRAPE=1, twinview serves --metrics and curl scrapes /metrics every second during the run
+# (the scrape times and the exposition's size are printed).
 #
 #   scripts/bench.sh [MESSAGES] [TOPICS]        default 1000000 over 10000 topics
 #   scripts/bench.sh 20000 100                  a short smoke run: checks losslessness
@@ -40,6 +42,13 @@ for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break;
 T="/usr/bin/time -f %e\t%U\t%S\t%M"
 rec_args=()
 [ "${RECORD:-0}" = 1 ] && rec_args=(--record "$work/session.jsonl")
+if [ "${SCRAPE:-0}" = 1 ]; then
+  mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  rec_args+=(--metrics "127.0.0.1:$mport")
+  ( while sleep 1; do
+      curl -s -o "$work/last.metrics" -w '%{time_total}\n' "http://127.0.0.1:$mport/metrics" >> "$work/scrapes" 2>/dev/null || true
+    done ) &
+fi
 $T -o "$work/sub.time" timeout "$LIMIT" mosquitto_sub -p "$port" -h 127.0.0.1 -t 'bench/#' -C "$N" > /dev/null &
 sub=$!
 $T -o "$work/null.time" timeout "$LIMIT" target/release/examples/null_sub --port "$port" --topic 'bench/#' --count "$N" 2> "$work/null.err" &
@@ -74,6 +83,18 @@ nulln=$(grep -o 'received [0-9]*' "$work/null.err" | grep -o '[0-9]*' || echo 0)
 row "rumqttc null_sub" "$work/null.time" "$nulln"
 row "twinview headless" "$work/tv.time" "$received"
 echo "twinview dropped:   $dropped"
+if [ "${SCRAPE:-0}" = 1 ]; then
+  python3 - "$work/scrapes" "$work/last.metrics" <<'PY'
+import sys, os
+times = sorted(float(x) for x in open(sys.argv[1]) if x.strip() and float(x) > 0) if os.path.exists(sys.argv[1]) else []
+size = os.path.getsize(sys.argv[2]) if os.path.exists(sys.argv[2]) else 0
+series = sum(1 for l in open(sys.argv[2]) if l.startswith("twinview_sensor_last{")) if size else 0
+if times:
+    print(f"scrapes:            {len(times)} answered, median {times[len(times)//2]*1000:.0f} ms, max {times[-1]*1000:.0f} ms; last exposition {size/1e6:.1f} MB, {series} series")
+else:
+    print("scrapes:            none answered")
+PY
+fi
 echo "broker drop notices: $(grep -c 'outgoing messages are being dropped' "$work/mosquitto.log" || true)"
 if [ "${RECORD:-0}" = 1 ]; then
   ls -la "$work/session.jsonl" | awk '{print "recording:          " $5 " bytes"}'

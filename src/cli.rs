@@ -277,6 +277,10 @@ pub struct ConnArgs {
     /// [default: 0, a clean session]
     #[arg(long, value_name = "SECONDS", env = "TWINVIEW_SESSION_EXPIRY")]
     pub session_expiry: Option<u32>,
+    /// Subscribe as a member of the MQTT shared subscription group GROUP
+    /// (`$share/GROUP/FILTER`): several twinviews then split the broker's traffic
+    #[arg(long, value_name = "GROUP", env = "TWINVIEW_SHARE")]
+    pub share: Option<String>,
 }
 
 /// How to look at the twin.
@@ -335,6 +339,26 @@ pub struct ViewArgs {
     /// violations, alerts, commands) to this file as JSON Lines, flushed as they happen
     #[arg(long, value_name = "FILE", env = "TWINVIEW_EVENTS")]
     pub events: Option<PathBuf>,
+    /// Serve GET /metrics (OpenMetrics, for Prometheus), /snapshot and /healthz on
+    /// ADDR:PORT; a bare PORT listens on 127.0.0.1 (0.0.0.0:PORT only when asked)
+    #[arg(long, value_name = "ADDR:PORT", env = "TWINVIEW_METRICS")]
+    pub metrics: Option<String>,
+    /// With --metrics: /snapshot asks for this bearer token (first line of FILE)
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "metrics",
+        env = "TWINVIEW_METRICS_TOKEN_FILE"
+    )]
+    pub metrics_token_file: Option<PathBuf>,
+    /// With --metrics: export at most this many series (the first by topic) [default: 10000]
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "metrics",
+        env = "TWINVIEW_METRICS_MAX_SERIES"
+    )]
+    pub metrics_max_series: Option<usize>,
     /// With --headless: stop after this many messages
     #[arg(
         short = 'C',

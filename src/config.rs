@@ -33,6 +33,11 @@ pub struct FileConfig {
     pub insecure: Option<bool>,
     pub mqtt_version: Option<String>,
     pub session_expiry: Option<u32>,
+    pub share: Option<String>,
+    /// `ADDR:PORT` or a port: serve /metrics there.
+    pub metrics: Option<String>,
+    pub metrics_token_file: Option<PathBuf>,
+    pub metrics_max_series: Option<usize>,
     pub window: Option<usize>,
     /// `default` or `lab`
     pub detector: Option<String>,
@@ -216,6 +221,49 @@ pub struct ConnSettings {
     pub mqtt_version: u8,
     /// Seconds the broker keeps the session while twinview is away (0: a clean session).
     pub session_expiry: u32,
+    /// `--share GROUP`: every filter subscribed as `$share/GROUP/FILTER`.
+    pub share: Option<String>,
+}
+
+impl ConnSettings {
+    /// The filters as subscribed (shared when `--share` is given).
+    pub fn subscriptions(&self) -> Vec<String> {
+        match &self.share {
+            Some(g) => self
+                .topics
+                .iter()
+                .map(|t| format!("$share/{g}/{t}"))
+                .collect(),
+            None => self.topics.clone(),
+        }
+    }
+}
+
+/// `--metrics`: where to serve, who may read /snapshot, how many series to export.
+#[derive(Debug, Clone)]
+pub struct MetricsSettings {
+    pub addr: std::net::SocketAddr,
+    pub token: Option<Secret>,
+    pub max_series: usize,
+}
+
+/// `9464` or `:9464` → 127.0.0.1:9464; `ADDR:PORT` with an IP address (`[::1]:9464` for
+/// IPv6) or `localhost`.
+pub fn parse_listen(text: &str) -> Result<std::net::SocketAddr, String> {
+    let t = text.trim();
+    let port_only = t.strip_prefix(':').unwrap_or(t);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok((std::net::Ipv4Addr::LOCALHOST, port).into());
+    }
+    if let Some(port) = t.strip_prefix("localhost:") {
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| format!("`{text}`: `{port}` is not a port"))?;
+        return Ok((std::net::Ipv4Addr::LOCALHOST, port).into());
+    }
+    t.parse().map_err(|_| {
+        format!("`{text}` is not ADDR:PORT (e.g. 9464, 127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464)")
+    })
 }
 
 impl ConnSettings {
@@ -249,6 +297,7 @@ pub struct Settings {
     pub profile: Option<String>,
     /// Where themes named neither built-in nor as a file are looked for (`themes/NAME.toml`).
     pub config_dir: Option<PathBuf>,
+    pub metrics: Option<MetricsSettings>,
 }
 
 /// Resolves the command line against the config file it names (if any) and the defaults.
@@ -328,6 +377,32 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
     if qos > 2 {
         return Err(AppError::Usage(format!("qos must be 0, 1 or 2, not {qos}")));
     }
+    let share = conn.share.clone().or(file.share.clone());
+    if let Some(g) = &share {
+        if g.is_empty() || g.contains(['/', '+', '#']) {
+            return Err(AppError::Usage(format!(
+                "--share: `{g}` is not a group name (no `/`, `+` or `#`)"
+            )));
+        }
+    }
+    let metrics = match view.metrics.clone().or(file.metrics.clone()) {
+        None => None,
+        Some(text) => Some(MetricsSettings {
+            addr: parse_listen(&text).map_err(|e| AppError::Usage(format!("--metrics: {e}")))?,
+            token: match view
+                .metrics_token_file
+                .as_ref()
+                .or(file.metrics_token_file.as_ref())
+            {
+                Some(p) => Some(read_password_file(p)?),
+                None => None,
+            },
+            max_series: view
+                .metrics_max_series
+                .or(file.metrics_max_series)
+                .unwrap_or(crate::metrics::DEFAULT_MAX_SERIES),
+        }),
+    };
     let session_expiry = conn.session_expiry.or(file.session_expiry).unwrap_or(0);
     if session_expiry > 0 && qos == 0 {
         return Err(AppError::Usage(
@@ -446,6 +521,7 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
             password,
             tls,
             session_expiry,
+            share,
             mqtt_version: match conn
                 .mqtt_version
                 .as_deref()
@@ -497,6 +573,7 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
         count: view.count,
         profile: view.profile.clone(),
         config_dir: env.config_dir.clone(),
+        metrics,
     })
 }
 

@@ -555,6 +555,8 @@ pub async fn ingest(
     limits: &Limits,
     source: &str,
     events: Option<&EventsWriter>,
+    serving: &mut crate::metrics::Serving,
+    stats: &SourceStats,
 ) -> Result<(), AppError> {
     let drain = |twin: &mut Twin| {
         if let Some(w) = events {
@@ -611,6 +613,9 @@ pub async fn ingest(
                 twin.tick(Utc::now());
                 drain(twin);
             }
+            ask = serving.asks.next() => {
+                serving.answer(ask, twin, source, stats.dropped(), rx.len());
+            }
             _ = &mut sleep => return Ok(()),
             _ = &mut shutdown => return Ok(()),
         }
@@ -652,8 +657,18 @@ pub async fn run(
     source: &str,
     stats: Arc<SourceStats>,
     events: Option<EventsWriter>,
+    mut serving: crate::metrics::Serving,
 ) -> Result<DateTime<Utc>, AppError> {
-    let ended = ingest(&mut twin, &mut rx, &limits, source, events.as_ref()).await;
+    let ended = ingest(
+        &mut twin,
+        &mut rx,
+        &limits,
+        source,
+        events.as_ref(),
+        &mut serving,
+        &stats,
+    )
+    .await;
     let now = Utc::now();
     twin.tick(now);
     if let Some(w) = events {
@@ -780,9 +795,17 @@ mod tests {
             duration: Some(Duration::from_secs(5)),
             count: None,
         };
-        let err = ingest(&mut twin, &mut rx, &limits, "mqtt://x:1", None)
-            .await
-            .unwrap_err();
+        let err = ingest(
+            &mut twin,
+            &mut rx,
+            &limits,
+            "mqtt://x:1",
+            None,
+            &mut crate::metrics::Serving::none(),
+            &SourceStats::default(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.exit_code(), 3);
         assert_eq!(
             err.to_string(),
@@ -807,9 +830,17 @@ mod tests {
             duration: None,
             count: Some(4),
         };
-        ingest(&mut twin, &mut rx, &limits, "x", None)
-            .await
-            .unwrap();
+        ingest(
+            &mut twin,
+            &mut rx,
+            &limits,
+            "x",
+            None,
+            &mut crate::metrics::Serving::none(),
+            &SourceStats::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(twin.messages, 4);
     }
 }

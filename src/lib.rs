@@ -11,6 +11,7 @@ pub mod event;
 pub mod guard;
 pub mod headless;
 pub mod logging;
+pub mod metrics;
 pub mod pump;
 pub mod run;
 pub mod setup;

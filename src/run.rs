@@ -59,6 +59,30 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
         }
         None => (rx, None),
     };
+    let (serving, scraped) = match &settings.metrics {
+        Some(m) => {
+            let (server, asks) =
+                crate::metrics::serve(m.addr, m.token.as_ref().map(|t| t.expose().to_string()))
+                    .await?;
+            if !m.addr.ip().is_loopback() {
+                log::warn!(
+                    "metrics are served on {} to anyone who can reach it{}",
+                    server.addr,
+                    if m.token.is_some() {
+                        " (/snapshot needs the token)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            let serving = crate::metrics::Serving {
+                asks,
+                max_series: m.max_series,
+            };
+            (serving, Some(server.last_scrape))
+        }
+        None => (crate::metrics::Serving::none(), None),
+    };
     let publisher = mqtt::spawn(settings.conn.clone(), tx, stats.clone())?;
     let publisher = (!settings.read_only).then_some(publisher);
     let mut twin = Twin::new(settings.twin.clone());
@@ -69,7 +93,7 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                 duration: settings.duration,
                 count: settings.count,
             };
-            let end = headless::run(twin, rx, limits, &source, stats, events).await;
+            let end = headless::run(twin, rx, limits, &source, stats, events, serving).await;
             if let Some(r) = recorder {
                 r.finish(end.as_ref().copied().unwrap_or_else(|_| chrono::Utc::now()));
             }
@@ -91,6 +115,8 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                 templates: settings.commands.clone(),
                 recorder: recorder.as_ref().map(|r| r.stats.clone()),
                 events,
+                serving: std::sync::Mutex::new(serving),
+                scraped,
             };
             let result = app::run(twin, rx, stats, opts).await;
             if let Some(r) = recorder {
@@ -184,6 +210,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), AppError> {
         tls: None,
         session_expiry: 0,
         mqtt_version: 4,
+        share: None,
         ..settings.conn
     };
     let world = sim::spawn(b.host(), b.port, &spec);
@@ -320,6 +347,11 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
             "--record cannot be used with replay".into(),
         ));
     }
+    if settings.metrics.is_some() {
+        return Err(AppError::Usage(
+            "--metrics serves a live twin (a broker, or the demo); a replay has its --headless snapshot".into(),
+        ));
+    }
     if let Some(target) = &args.to_broker {
         logging::init_stderr();
         return to_broker(&args.file, target, args.speed.unwrap_or(1.0)).await;
@@ -356,6 +388,8 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
             Some(p) => Some(crate::sink::EventsWriter::create(p)?),
             None => None,
         },
+        serving: std::sync::Mutex::new(crate::metrics::Serving::none()),
+        scraped: None,
     };
     app::run_replay(
         settings.twin.clone(),

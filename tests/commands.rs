@@ -66,6 +66,7 @@ async fn reset_key_publishes_exactly_what_the_confirmation_showed() {
         tls: None,
         mqtt_version: 4,
         session_expiry: 0,
+        share: None,
     };
     let (tx, mut rx) = mpsc::channel(64);
     let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();
@@ -273,6 +274,7 @@ async fn reset_all_anomalous_reaches_every_device_once_through_mosquitto() {
         tls: None,
         mqtt_version: 4,
         session_expiry: 0,
+        share: None,
     };
     let (tx, mut rx) = mpsc::channel(64);
     let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();

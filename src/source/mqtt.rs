@@ -383,6 +383,7 @@ async fn run(
     stats: Arc<SourceStats>,
 ) {
     let url = conn.url();
+    let subscriptions = conn.subscriptions();
     let mut inflight: HashMap<u16, Command> = HashMap::new();
     let mut connected_once = false;
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
@@ -405,7 +406,7 @@ async fn run(
                 } else {
                     log::info!("connected to {url}");
                 }
-                if let Err(e) = client.subscribe(&conn.topics, conn.qos) {
+                if let Err(e) = client.subscribe(&subscriptions, conn.qos) {
                     log::error!("cannot queue subscriptions: {e}");
                 }
                 if send_conn(&tx, ConnState::Connected, resumed).await.is_err() {
@@ -428,7 +429,7 @@ async fn run(
                 }
             }
             Happening::SubAck(codes) => {
-                for (filter, code) in conn.topics.iter().zip(codes) {
+                for (filter, code) in subscriptions.iter().zip(codes) {
                     match code {
                         Ok(q) => log::info!("subscribed to {filter} (granted QoS {q})"),
                         Err(why) => {
@@ -573,6 +574,7 @@ mod tests {
             tls: None,
             mqtt_version: 4,
             session_expiry: 0,
+            share: None,
         };
         let o = options(&conn).unwrap();
         assert_eq!(o.client_id(), "me");

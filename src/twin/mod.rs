@@ -237,6 +237,10 @@ pub struct Twin {
     pub connection_at: Option<DateTime<Utc>>,
     /// Times twinview was disconnected from the broker, oldest first.
     pub outages: VecDeque<Outage>,
+    /// Connections lost, ever (the outages kept are the latest 64).
+    pub outages_total: u64,
+    /// Contract Net violations found, ever.
+    pub violations_total: u64,
     pub first_event: Option<DateTime<Utc>>,
     pub last_event: Option<DateTime<Utc>>,
     /// Grows with every change to the set of series; views cache on it.
@@ -287,6 +291,8 @@ impl Twin {
             connection_since: None,
             connection_at: None,
             outages: VecDeque::new(),
+            outages_total: 0,
+            violations_total: 0,
             first_event: None,
             last_event: None,
             layout_revision: 0,
@@ -356,6 +362,7 @@ impl Twin {
             if self.outages.len() == MAX_OUTAGES {
                 self.outages.pop_front();
             }
+            self.outages_total += 1;
             self.outages.push_back(Outage {
                 from: c.at,
                 to: None,
@@ -1069,10 +1076,13 @@ impl Twin {
         for n in std::mem::take(&mut self.cnp.news) {
             let what = match n {
                 cnp::CnpNews::Awarded { job, machine } => What::JobAwarded { job, machine },
-                cnp::CnpNews::Violation { job, text } => What::JobViolation {
-                    job,
-                    violation: text,
-                },
+                cnp::CnpNews::Violation { job, text } => {
+                    self.violations_total += 1;
+                    What::JobViolation {
+                        job,
+                        violation: text,
+                    }
+                }
             };
             self.journal.push(Happening { t: at, what });
         }

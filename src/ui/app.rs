@@ -37,6 +37,10 @@ pub struct AppOptions {
     pub templates: crate::commands::Templates,
     /// The recording in progress, for the header.
     pub recorder: Option<Arc<crate::source::record::RecorderStats>>,
+    /// `--metrics`: the asks to answer (taken by the live loop).
+    pub serving: std::sync::Mutex<crate::metrics::Serving>,
+    /// `--metrics`: when /metrics was last scraped (epoch ms, 0 never), for the header.
+    pub scraped: Option<Arc<std::sync::atomic::AtomicI64>>,
     /// `--events`: where the twin's happenings go.
     pub events: Option<crate::sink::EventsWriter>,
 }
@@ -362,6 +366,10 @@ async fn event_loop(
     let mut last_second = 0;
     let mut last_draw = std::time::Instant::now();
     let mut source_open = true;
+    let mut serving = std::mem::replace(
+        &mut *opts.serving.lock().expect("serving lock"),
+        crate::metrics::Serving::none(),
+    );
 
     loop {
         tokio::select! {
@@ -419,6 +427,15 @@ async fn event_loop(
                 draw(terminal, twin, &mut ui, stats, opts)?;
             }
             _ = &mut deadline => return Ok(()),
+            ask = serving.asks.next() => {
+                // The snapshot names the broker, not the profile the header shows.
+                let source = opts
+                    .source
+                    .split_once(' ')
+                    .filter(|(p, _)| p.starts_with('@'))
+                    .map_or(opts.source.as_str(), |(_, url)| url);
+                serving.answer(ask, twin, source, stats.dropped(), rx.len());
+            }
             _ = &mut next_frame => {
                 let now = Utc::now();
                 let sec = now.timestamp();
@@ -492,6 +509,12 @@ fn draw(
     ui.now = Utc::now();
     ui.dropped = stats.dropped();
     ui.recording = opts.recorder.as_ref().map(|r| (r.bytes(), r.lost()));
+    ui.scraped = opts.scraped.as_ref().map(|at| {
+        let ms = at.load(std::sync::atomic::Ordering::Relaxed);
+        (ms > 0)
+            .then(|| DateTime::from_timestamp_millis(ms))
+            .flatten()
+    });
     ui.refresh(twin);
     crate::logging::ui_flush();
     terminal

@@ -114,6 +114,8 @@ pub struct UiState {
     pub replay: Option<crate::source::replay::ReplayClock>,
     /// Recording: (bytes written, events lost).
     pub recording: Option<(u64, u64)>,
+    /// `--metrics`: when /metrics was last scraped (None: no server; Some(None): not yet).
+    pub scraped: Option<Option<DateTime<Utc>>>,
     pub help: bool,
     /// A copy of the twin taken when the display was paused.
     pub frozen: Option<Box<Twin>>,
@@ -149,6 +151,7 @@ impl UiState {
             templates: Templates::default(),
             replay: None,
             recording: None,
+            scraped: None,
             help: false,
             frozen: None,
             source: source.into(),

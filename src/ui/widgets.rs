@@ -198,6 +198,14 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
     if ui.read_only && ui.replay.is_none() {
         items.push(("read-only".into(), "RO".into(), h.fg(theme.warn)));
     }
+    if let Some(scraped) = ui.scraped {
+        // Being watched by Prometheus (or not yet).
+        let text = match scraped {
+            Some(at) => format!("scraped {}", ago(at, ui.now)),
+            None => "metrics: not scraped yet".into(),
+        };
+        items.push((text, "metrics".into(), h));
+    }
     if let Some((bytes, lost)) = ui.recording {
         let size = if bytes >= 1 << 20 {
             format!("{:.1} MB", bytes as f64 / (1 << 20) as f64)

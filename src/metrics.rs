@@ -1,0 +1,768 @@
+//! The twin, opened: `--metrics ADDR:PORT` serves `GET /metrics` (OpenMetrics text, for
+//! Prometheus), `GET /snapshot` (the headless snapshot document of the moment) and
+//! `GET /healthz` (whether the broker connection is up). README, "Metrics".
+//!
+//! The HTTP side (axum, already in the tree through rumqttd) never touches the twin: each
+//! request is an [`Ask`] to the task that owns it (the headless or UI loop), answered between
+//! two batches of messages. Nothing is computed while nobody scrapes, and a scrape costs the
+//! ingest loop one rendering (BENCHMARKS.md, "Metrics").
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::AppError;
+use crate::twin::Twin;
+
+/// Series exported at most by default (`--metrics-max-series`); the rest are counted in
+/// `twinview_series_not_exported`.
+pub const DEFAULT_MAX_SERIES: usize = 10_000;
+/// How long a request waits for the ingest loop before answering 503.
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
+/// What the HTTP side asks of the twin's owner.
+pub enum Ask {
+    Metrics(oneshot::Sender<String>),
+    Snapshot(oneshot::Sender<String>),
+    Health(oneshot::Sender<(bool, String)>),
+}
+
+/// The owner's end: [`Asks::next`] never resolves when there is no server.
+pub struct Asks(Option<mpsc::Receiver<Ask>>);
+
+impl Asks {
+    pub fn none() -> Asks {
+        Asks(None)
+    }
+
+    pub async fn next(&mut self) -> Ask {
+        match &mut self.0 {
+            Some(rx) => match rx.recv().await {
+                Some(a) => a,
+                None => std::future::pending().await,
+            },
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// The owner's side of a metrics server, or nothing ([`Serving::none`]).
+pub struct Serving {
+    pub asks: Asks,
+    pub max_series: usize,
+}
+
+impl Serving {
+    pub fn none() -> Serving {
+        Serving {
+            asks: Asks::none(),
+            max_series: DEFAULT_MAX_SERIES,
+        }
+    }
+
+    /// Answers `ask` from the twin as it is now; `queued` is the events waiting for it.
+    pub fn answer(&self, ask: Ask, twin: &Twin, source: &str, dropped: u64, queued: usize) {
+        let cx = Context {
+            source,
+            dropped,
+            queued,
+            max_series: self.max_series,
+            now: Utc::now(),
+        };
+        answer(ask, twin, &cx);
+    }
+}
+
+/// What the owner knows besides the twin.
+pub struct Context<'a> {
+    pub source: &'a str,
+    pub dropped: u64,
+    /// Events waiting in the channel to the twin.
+    pub queued: usize,
+    pub max_series: usize,
+    pub now: DateTime<Utc>,
+}
+
+/// Answers one ask from the twin as it is now.
+pub fn answer(ask: Ask, twin: &Twin, cx: &Context) {
+    match ask {
+        Ask::Metrics(tx) => {
+            let _ = tx.send(exposition(twin, cx));
+        }
+        Ask::Snapshot(tx) => {
+            let snap = crate::headless::Snapshot::of(twin, cx.source, cx.dropped, cx.now);
+            let _ = tx.send(snap.to_json());
+        }
+        Ask::Health(tx) => {
+            let up = twin.connection.is_connected();
+            let _ = tx.send((up, twin.connection_text(cx.now)));
+        }
+    }
+}
+
+type Labels = Vec<(&'static str, String)>;
+
+fn gauge_family(
+    reg: &mut Registry,
+    name: &str,
+    help: &str,
+) -> Family<Labels, Gauge<f64, AtomicU64>> {
+    let f = Family::<Labels, Gauge<f64, AtomicU64>>::default();
+    reg.register(name, help, f.clone());
+    f
+}
+
+fn counter_family(reg: &mut Registry, name: &str, help: &str) -> Family<Labels, Counter> {
+    let f = Family::<Labels, Counter>::default();
+    reg.register(name, help, f.clone());
+    f
+}
+
+fn gauge(reg: &mut Registry, name: &str, help: &str, v: f64) {
+    let g = Gauge::<f64, AtomicU64>::default();
+    g.set(v);
+    reg.register(name, help, g);
+}
+
+fn counter(reg: &mut Registry, name: &str, help: &str, v: u64) {
+    let c = Counter::<u64>::default();
+    c.inc_by(v);
+    reg.register(name, help, c);
+}
+
+/// The OpenMetrics exposition of the twin. Metric names follow Prometheus' rules: a
+/// `twinview_` prefix, counters end in `_total`, times in seconds. Sensor readings keep the
+/// sensor's own unit, named in the `unit` label (one series per unit, never mixed).
+pub fn exposition(twin: &Twin, cx: &Context) -> String {
+    let mut reg = Registry::default();
+    let last = gauge_family(
+        &mut reg,
+        "twinview_sensor_last",
+        "Latest reading of a sensor series, in its own unit (label unit)",
+    );
+    let mean = gauge_family(
+        &mut reg,
+        "twinview_sensor_mean",
+        "Mean of the readings in the series' window",
+    );
+    let min = gauge_family(
+        &mut reg,
+        "twinview_sensor_min",
+        "Minimum of the readings in the series' window",
+    );
+    let max = gauge_family(
+        &mut reg,
+        "twinview_sensor_max",
+        "Maximum of the readings in the series' window",
+    );
+    let sd = gauge_family(
+        &mut reg,
+        "twinview_sensor_stddev",
+        "Sample standard deviation of the readings in the window (absent below two readings)",
+    );
+    let anomalous = gauge_family(
+        &mut reg,
+        "twinview_sensor_anomalous",
+        "1 while an anomaly episode is open on the series",
+    );
+    let episodes = counter_family(
+        &mut reg,
+        "twinview_sensor_anomaly_episodes",
+        "Anomaly episodes opened on the series",
+    );
+    let readings = counter_family(
+        &mut reg,
+        "twinview_sensor_readings",
+        "Readings of the series",
+    );
+    let gaps = counter_family(
+        &mut reg,
+        "twinview_sensor_gaps",
+        "Silences across a disconnection of twinview's: readings probably missed",
+    );
+    let seen = gauge_family(
+        &mut reg,
+        "twinview_sensor_last_seen_timestamp_seconds",
+        "When the series' last reading arrived (Unix time)",
+    );
+
+    let mut order: Vec<usize> = (0..twin.series.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&twin.series[a], &twin.series[b]);
+        x.topic.cmp(&y.topic).then_with(|| x.field.cmp(&y.field))
+    });
+    let shown = order.len().min(cx.max_series);
+    for &i in &order[..shown] {
+        let s = &twin.series[i];
+        let labels: Labels = vec![
+            ("topic", s.topic.clone()),
+            ("field", s.field.clone()),
+            ("device", s.device.clone()),
+            ("unit", s.unit.clone().unwrap_or_default()),
+        ];
+        last.get_or_create(&labels).set(s.last);
+        let w = &s.window;
+        for (family, v) in [
+            (&mean, w.mean()),
+            (&min, w.min()),
+            (&max, w.max()),
+            (&sd, w.stddev()),
+        ] {
+            if let Some(v) = v {
+                family.get_or_create(&labels).set(v);
+            }
+        }
+        anomalous
+            .get_or_create(&labels)
+            .set(if s.anomalous { 1.0 } else { 0.0 });
+        episodes.get_or_create(&labels).inc_by(s.anomalies);
+        readings.get_or_create(&labels).inc_by(s.count);
+        gaps.get_or_create(&labels).inc_by(s.gaps);
+        seen.get_or_create(&labels)
+            .set(s.last_seen.timestamp_millis() as f64 / 1000.0);
+    }
+    gauge(
+        &mut reg,
+        "twinview_series",
+        "Series the twin holds",
+        twin.series.len() as f64,
+    );
+    gauge(
+        &mut reg,
+        "twinview_series_not_exported",
+        "Series left out of this exposition by --metrics-max-series (the first by topic are exported)",
+        (order.len() - shown) as f64,
+    );
+
+    let up = gauge_family(
+        &mut reg,
+        "twinview_device_up",
+        "1 when the device is online, 0 when offline or stale; absent while unknown",
+    );
+    let state = gauge_family(
+        &mut reg,
+        "twinview_device_state",
+        "1 for the device's status (label state: online, offline, stale, unknown)",
+    );
+    let mut ids: Vec<&String> = twin.devices.by_id.keys().collect();
+    ids.sort();
+    for id in ids {
+        let d = &twin.devices.by_id[id];
+        let status = d.status;
+        if status != crate::twin::devices::Status::Unknown {
+            let v = if status == crate::twin::devices::Status::Online {
+                1.0
+            } else {
+                0.0
+            };
+            up.get_or_create(&vec![("device", id.clone())]).set(v);
+        }
+        state
+            .get_or_create(&vec![
+                ("device", id.clone()),
+                ("state", status.as_str().to_string()),
+            ])
+            .set(1.0);
+    }
+
+    let jobs = gauge_family(
+        &mut reg,
+        "twinview_jobs",
+        "Contract Net jobs kept, by state",
+    );
+    let mut by_state = std::collections::BTreeMap::<&str, u64>::new();
+    for j in twin.cnp.jobs.values() {
+        *by_state.entry(j.state.as_str()).or_default() += 1;
+    }
+    for (st, n) in by_state {
+        jobs.get_or_create(&vec![("state", st.to_string())])
+            .set(n as f64);
+    }
+    counter(
+        &mut reg,
+        "twinview_job_violations",
+        "Contract Net protocol violations found",
+        twin.violations_total,
+    );
+    let busy = twin
+        .cnp
+        .machines
+        .values()
+        .filter(|m| matches!(m.state, crate::twin::cnp::MachineState::Busy(_)))
+        .count();
+    gauge(
+        &mut reg,
+        "twinview_machines",
+        "Contract Net machines known",
+        twin.cnp.machines.len() as f64,
+    );
+    gauge(
+        &mut reg,
+        "twinview_machines_busy",
+        "Contract Net machines busy with a job",
+        busy as f64,
+    );
+
+    counter(
+        &mut reg,
+        "twinview_messages",
+        "Messages received",
+        twin.messages,
+    );
+    counter(
+        &mut reg,
+        "twinview_undecoded",
+        "Messages whose payload could not be decoded",
+        twin.undecoded_total,
+    );
+    counter(
+        &mut reg,
+        "twinview_dropped",
+        "Messages the source could not hand to the twin (it was behind)",
+        cx.dropped,
+    );
+    counter(
+        &mut reg,
+        "twinview_ingest_errors",
+        "Messages whose application failed inside twinview (caught)",
+        twin.panics,
+    );
+    counter(
+        &mut reg,
+        "twinview_anomaly_episodes",
+        "Anomaly episodes opened on any series",
+        twin.anomalies_total,
+    );
+    counter(
+        &mut reg,
+        "twinview_reconnects",
+        "Connections to the broker lost",
+        twin.outages_total,
+    );
+    let evicted = counter_family(
+        &mut reg,
+        "twinview_evicted",
+        "Entries forgotten because of a bound (label what)",
+    );
+    let e = twin.evicted_entries();
+    for (what, n) in [
+        ("series", twin.evicted_series),
+        ("devices", twin.devices.evicted),
+        ("topics", twin.evicted_topics),
+        ("states", e.states),
+        ("command_names", e.command_names),
+        ("undecoded_topics", e.undecoded_topics),
+        ("machines", e.machines),
+        ("jobs", e.jobs),
+        ("negotiation", e.negotiation),
+        ("job_types", e.job_types),
+    ] {
+        evicted
+            .get_or_create(&vec![("what", what.to_string())])
+            .inc_by(n);
+    }
+    gauge(
+        &mut reg,
+        "twinview_connected",
+        "1 while connected to the broker",
+        if twin.connection.is_connected() {
+            1.0
+        } else {
+            0.0
+        },
+    );
+    gauge(
+        &mut reg,
+        "twinview_ingest_queue",
+        "Events waiting for the twin (ingest lag, in events)",
+        cx.queued as f64,
+    );
+    if let Some(at) = twin.last_event {
+        gauge(
+            &mut reg,
+            "twinview_last_event_timestamp_seconds",
+            "When the latest event reached the twin (Unix time)",
+            at.timestamp_millis() as f64 / 1000.0,
+        );
+    }
+    let mut out = String::new();
+    if encode(&mut out, &reg).is_err() {
+        out.clear();
+        let _ = writeln!(out, "# EOF");
+    }
+    out
+}
+
+/// A running metrics server: its address, and when it was last scraped.
+pub struct Server {
+    pub addr: SocketAddr,
+    /// Epoch milliseconds of the latest `GET /metrics`, 0 before the first (the UI header).
+    pub last_scrape: Arc<AtomicI64>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    tx: mpsc::Sender<Ask>,
+    token: Option<Arc<str>>,
+    last_scrape: Arc<AtomicI64>,
+}
+
+/// Binds `addr` and serves on a task of its own; the returned [`Asks`] go to the twin's owner.
+pub async fn serve(addr: SocketAddr, token: Option<String>) -> Result<(Server, Asks), AppError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| AppError::Connect(format!("cannot serve metrics on {addr}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::Connect(format!("cannot serve metrics on {addr}: {e}")))?;
+    let (tx, rx) = mpsc::channel(16);
+    let last_scrape = Arc::new(AtomicI64::new(0));
+    let shared = Shared {
+        tx,
+        token: token.map(Arc::from),
+        last_scrape: last_scrape.clone(),
+    };
+    let app = axum::Router::new()
+        .route("/metrics", axum::routing::get(metrics))
+        .route("/snapshot", axum::routing::get(snapshot))
+        .route("/healthz", axum::routing::get(healthz))
+        .with_state(shared);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            log::error!("metrics server stopped: {e}");
+        }
+    });
+    log::info!("serving /metrics, /snapshot and /healthz on http://{addr}");
+    Ok((Server { addr, last_scrape }, Asks(Some(rx))))
+}
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+async fn ask<T>(s: &Shared, make: impl FnOnce(oneshot::Sender<T>) -> Ask) -> Option<T> {
+    let (tx, rx) = oneshot::channel();
+    s.tx.send(make(tx)).await.ok()?;
+    tokio::time::timeout(ANSWER_WITHIN, rx).await.ok()?.ok()
+}
+
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "twinview is not answering (ending, or far behind)\n",
+    )
+        .into_response()
+}
+
+async fn metrics(axum::extract::State(s): axum::extract::State<Shared>) -> Response {
+    s.last_scrape
+        .store(Utc::now().timestamp_millis(), Ordering::Relaxed);
+    match ask(&s, Ask::Metrics).await {
+        Some(body) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            body,
+        )
+            .into_response(),
+        None => unavailable(),
+    }
+}
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn snapshot(
+    axum::extract::State(s): axum::extract::State<Shared>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(token) = &s.token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !same(given.as_bytes(), token.as_bytes()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "a bearer token is needed for /snapshot\n",
+            )
+                .into_response();
+        }
+    }
+    match ask(&s, Ask::Snapshot).await {
+        Some(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        None => unavailable(),
+    }
+}
+
+async fn healthz(axum::extract::State(s): axum::extract::State<Shared>) -> Response {
+    match ask(&s, Ask::Health).await {
+        Some((true, text)) => (StatusCode::OK, format!("ok: {text}\n")).into_response(),
+        Some((false, text)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not connected: {text}\n"),
+        )
+            .into_response(),
+        None => unavailable(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, Message};
+    use chrono::TimeZone;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// One sample: its name, labels and value.
+    type Sample = (String, BTreeMap<String, String>, f64);
+
+    /// A strict reader of the OpenMetrics text format, enough to reject what Prometheus
+    /// would: every sample belongs to a family declared by `# TYPE` (and `# HELP`) before it,
+    /// names and label names are valid, label values are quoted with only `\\`, `\"`, `\n`
+    /// escapes, values are numbers, counters' samples end in `_total`, a family is declared
+    /// once and its samples are contiguous, a label set appears once per sample name, and the
+    /// text ends with `# EOF`. Returns family → (type, samples).
+    fn parse_strict(text: &str) -> Result<BTreeMap<String, (String, Vec<Sample>)>, String> {
+        let name_ok = |n: &str| {
+            !n.is_empty()
+                && n.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        };
+        let mut families: BTreeMap<String, (String, Vec<_>)> = BTreeMap::new();
+        let mut helped = BTreeSet::new();
+        let mut current: Option<String> = None;
+        let mut closed = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let lines: Vec<&str> = text.lines().collect();
+        if lines.last() != Some(&"# EOF") {
+            return Err("no # EOF at the end".into());
+        }
+        for line in &lines[..lines.len() - 1] {
+            if let Some(rest) = line.strip_prefix("# HELP ") {
+                let (name, _) = rest.split_once(' ').ok_or(format!("bad HELP: {line}"))?;
+                if !helped.insert(name.to_string()) {
+                    return Err(format!("HELP twice for {name}"));
+                }
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let (name, ty) = rest.split_once(' ').ok_or(format!("bad TYPE: {line}"))?;
+                if !name_ok(name) || !["gauge", "counter"].contains(&ty) {
+                    return Err(format!("bad TYPE: {line}"));
+                }
+                if families.contains_key(name) {
+                    return Err(format!("{name} declared twice"));
+                }
+                if let Some(c) = current.replace(name.to_string()) {
+                    closed.insert(c);
+                }
+                families.insert(name.to_string(), (ty.to_string(), Vec::new()));
+                continue;
+            }
+            if line.starts_with('#') || line.is_empty() {
+                return Err(format!("unexpected line: {line:?}"));
+            }
+            let (series, value) = line.rsplit_once(' ').ok_or(format!("no value: {line}"))?;
+            let value: f64 = match value {
+                "NaN" => f64::NAN,
+                "+Inf" => f64::INFINITY,
+                "-Inf" => f64::NEG_INFINITY,
+                v => v.parse().map_err(|_| format!("bad value in {line}"))?,
+            };
+            let (name, labels) = match series.split_once('{') {
+                None => (series, BTreeMap::new()),
+                Some((n, rest)) => {
+                    let body = rest
+                        .strip_suffix('}')
+                        .ok_or(format!("unclosed labels: {line}"))?;
+                    let mut labels = BTreeMap::new();
+                    let mut chars = body.chars().peekable();
+                    while chars.peek().is_some() {
+                        let key: String = chars.by_ref().take_while(|&c| c != '=').collect();
+                        if !name_ok(&key) || chars.next() != Some('"') {
+                            return Err(format!("bad label name in {line}"));
+                        }
+                        let mut v = String::new();
+                        loop {
+                            match chars.next().ok_or(format!("unterminated value: {line}"))? {
+                                '"' => break,
+                                '\\' => match chars.next() {
+                                    Some('\\') => v.push('\\'),
+                                    Some('"') => v.push('"'),
+                                    Some('n') => v.push('\n'),
+                                    _ => return Err(format!("bad escape in {line}")),
+                                },
+                                '\n' => return Err("raw newline".into()),
+                                c => v.push(c),
+                            }
+                        }
+                        if labels.insert(key, v).is_some() {
+                            return Err(format!("label twice in {line}"));
+                        }
+                        match chars.next() {
+                            None => break,
+                            Some(',') => {}
+                            Some(c) => return Err(format!("`{c}` after a label value in {line}")),
+                        }
+                    }
+                    (n, labels)
+                }
+            };
+            let fam = current
+                .clone()
+                .ok_or(format!("sample before any TYPE: {line}"))?;
+            let (ty, samples) = families.get_mut(&fam).unwrap();
+            let want = if ty == "counter" {
+                format!("{fam}_total")
+            } else {
+                fam.clone()
+            };
+            if name != want || closed.contains(&fam) {
+                return Err(format!("sample {name} outside its family {fam}"));
+            }
+            if !helped.contains(&fam) {
+                return Err(format!("{fam} has no HELP"));
+            }
+            if !seen.insert((name.to_string(), format!("{labels:?}"))) {
+                return Err(format!("duplicate sample {line}"));
+            }
+            samples.push((name.to_string(), labels, value));
+        }
+        Ok(families)
+    }
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap() + chrono::TimeDelta::seconds(s)
+    }
+
+    #[test]
+    fn the_exposition_is_well_formed_and_true() {
+        let mut twin = Twin::default();
+        for i in 0..30 {
+            let m =
+                |topic: &str, p: String| Event::Message(Message::new(t(i), topic, p.into_bytes()));
+            twin.apply(&m("/z/temperature/s1", format!("{}", 20 + i % 3)));
+            twin.apply(&m(
+                "lab/quote\"and\\back\nslash/humidity",
+                format!(r#"{{"value":{},"unit":"%"}}"#, 40 + i % 2),
+            ));
+        }
+        twin.apply(&Event::Message(Message::new(
+            t(31),
+            "/z/s2/status",
+            b"offline".to_vec(),
+        )));
+        twin.apply(&Event::Message(Message::new(
+            t(31),
+            "junk",
+            b"\xff".to_vec(),
+        )));
+        let cx = Context {
+            source: "mqtt://h:1",
+            dropped: 3,
+            queued: 0,
+            max_series: 10,
+            now: t(32),
+        };
+        let text = exposition(&twin, &cx);
+        let fams = parse_strict(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let sample = |fam: &str, key: &str, val: &str| {
+            fams[fam]
+                .1
+                .iter()
+                .find(|(_, l, _)| l.get(key).map(String::as_str) == Some(val))
+                .map(|s| s.2)
+        };
+        assert_eq!(
+            sample("twinview_sensor_last", "topic", "/z/temperature/s1"),
+            Some(22.0)
+        );
+        assert_eq!(
+            sample("twinview_sensor_readings", "topic", "/z/temperature/s1"),
+            Some(30.0)
+        );
+        assert_eq!(
+            sample(
+                "twinview_sensor_last",
+                "topic",
+                "lab/quote\"and\\back\nslash/humidity"
+            ),
+            Some(41.0),
+            "escapes round-trip"
+        );
+        assert_eq!(sample("twinview_sensor_last", "unit", "%"), Some(41.0));
+        assert_eq!(sample("twinview_device_up", "device", "s2"), Some(0.0));
+        assert_eq!(
+            sample("twinview_device_state", "state", "offline"),
+            Some(1.0)
+        );
+        assert_eq!(fams["twinview_messages"].1[0].2, 62.0);
+        assert_eq!(fams["twinview_undecoded"].1[0].2, 1.0);
+        assert_eq!(fams["twinview_dropped"].1[0].2, 3.0);
+        assert_eq!(fams["twinview_series_not_exported"].1[0].2, 0.0);
+
+        // The cap: the first series by topic are exported, the rest counted.
+        let capped = exposition(
+            &twin,
+            &Context {
+                max_series: 1,
+                ..cx
+            },
+        );
+        let fams = parse_strict(&capped).unwrap();
+        assert_eq!(fams["twinview_sensor_last"].1.len(), 1);
+        assert_eq!(fams["twinview_series_not_exported"].1[0].2, 1.0);
+    }
+
+    #[test]
+    fn the_strict_reader_rejects_what_prometheus_would() {
+        for bad in [
+            "x 1\n# EOF",
+            "# HELP a h\n# TYPE a gauge\na 1",
+            "# HELP a h\n# TYPE a counter\na 1\n# EOF",
+            "# HELP a h\n# TYPE a gauge\na{b=\"\\x\"} 1\n# EOF",
+            "# HELP a h\n# TYPE a gauge\na one\n# EOF",
+            "# HELP a h\n# TYPE a gauge\na{b=\"1\"} 1\na{b=\"1\"} 2\n# EOF",
+        ] {
+            assert!(parse_strict(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn listen_addresses_default_to_loopback() {
+        use crate::config::parse_listen;
+        assert_eq!(parse_listen("9464").unwrap().to_string(), "127.0.0.1:9464");
+        assert_eq!(parse_listen(":9464").unwrap().to_string(), "127.0.0.1:9464");
+        assert_eq!(
+            parse_listen("localhost:9464").unwrap().to_string(),
+            "127.0.0.1:9464"
+        );
+        assert_eq!(
+            parse_listen("0.0.0.0:9464").unwrap().to_string(),
+            "0.0.0.0:9464"
+        );
+        assert_eq!(
+            parse_listen("[::1]:9464").unwrap().to_string(),
+            "[::1]:9464"
+        );
+        assert!(parse_listen("example.com:9464").is_err());
+    }
+}
