@@ -88,16 +88,33 @@ impl Templates {
         }
     }
 
+    /// Any message, as typed in the publish form (`P`), or an empty retained one that clears
+    /// a topic's retained message.
+    pub fn message(topic: &str, payload: &str, qos: u8, retain: bool) -> Command {
+        Command {
+            id: next_id(),
+            topic: topic.to_string(),
+            payload: payload.to_string(),
+            qos,
+            retain,
+        }
+    }
+
     /// A control command; `selected` fills the sensor placeholders when the template uses them.
+    /// `value` goes into `{value}` as a JSON number when it is one, else as a JSON string
+    /// (`ON`, `eco`).
     pub fn control(
         &self,
         name: &str,
-        value: f64,
+        value: &str,
         selected: Option<&Series>,
         now: DateTime<Utc>,
     ) -> Command {
         let ts = stamp(now);
-        let value = value.to_string();
+        let value = match value.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() => x.to_string(),
+            _ => serde_json::Value::String(value.trim().to_string()).to_string(),
+        };
         let mut vars = match selected {
             Some(s) => Self::series_vars(s, &ts),
             None => vec![("timestamp", ts.as_str())],
@@ -223,12 +240,16 @@ mod tests {
     fn control_and_custom_templates() {
         let t = series();
         let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
-        let c = Templates::default().control("SET_THRESHOLD", 25.0, None, now);
+        let c = Templates::default().control("SET_THRESHOLD", "25.0", None, now);
         assert_eq!(c.topic, "digital_twin/lab/control/commands");
         assert_eq!(
             c.payload,
             r#"{"command":"SET_THRESHOLD","value":25,"timestamp":"2026-11-21T12:00:00.000Z"}"#
         );
+        // A word is a JSON string, quotes escaped.
+        let c = Templates::default().control("MODE", "eco \"2\"", None, now);
+        let v: serde_json::Value = serde_json::from_str(&c.payload).unwrap();
+        assert_eq!(v["value"], "eco \"2\"");
         let custom = Templates {
             reset_topic: "ctl/{zone}/{measurement}/{device}".into(),
             reset_payload: "reset {topic}".into(),

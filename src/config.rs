@@ -594,6 +594,19 @@ fn read_password_file(path: &Path) -> Result<Secret, AppError> {
     Ok(Secret::new(line))
 }
 
+/// Checks a topic to publish to: not empty, no wildcards, no NUL, at most 65,535 bytes.
+pub fn validate_topic(topic: &str) -> Result<(), String> {
+    if topic.is_empty() {
+        Err("the topic is empty".into())
+    } else if topic.contains(['+', '#']) {
+        Err("a topic to publish to has no wildcards (+, #)".into())
+    } else if topic.contains('\0') || topic.len() > 65_535 {
+        Err("a topic has no NUL and at most 65,535 bytes".into())
+    } else {
+        Ok(())
+    }
+}
+
 /// Checks an MQTT subscription filter: `#` only last and alone in its level, `+` alone.
 pub fn validate_filter(filter: &str) -> Result<(), AppError> {
     let bad = |why: &str| {

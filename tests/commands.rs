@@ -26,6 +26,23 @@ fn twin() -> Twin {
     t
 }
 
+/// twinview's own source settings, as the app builds them.
+fn conn(port: u16, filter: &str, qos: u8, id: &str) -> ConnSettings {
+    ConnSettings {
+        host: "127.0.0.1".into(),
+        port,
+        topics: vec![filter.into()],
+        qos,
+        client_id: id.into(),
+        username: None,
+        password: None,
+        tls: None,
+        mqtt_version: 4,
+        session_expiry: 0,
+        share: None,
+    }
+}
+
 fn ui(twin: &Twin) -> UiState {
     let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 1).unwrap();
     let mut ui = UiState::new("test", now, FixedOffset::east_opt(0).unwrap());
@@ -55,19 +72,7 @@ async fn reset_key_publishes_exactly_what_the_confirmation_showed() {
     }
 
     // twinview's own source, exactly as the app starts it.
-    let conn = ConnSettings {
-        host: "127.0.0.1".into(),
-        port: broker.port,
-        topics: vec!["nothing/#".into()],
-        qos: 0,
-        client_id: "twinview-cmd-test".into(),
-        username: None,
-        password: None,
-        tls: None,
-        mqtt_version: 4,
-        session_expiry: 0,
-        share: None,
-    };
+    let conn = conn(broker.port, "nothing/#", 0, "twinview-cmd-test");
     let (tx, mut rx) = mpsc::channel(64);
     let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();
     loop {
@@ -138,7 +143,13 @@ fn escape_cancels_and_read_only_publishes_nothing() {
         .contains("nothing was published"));
 
     ui.read_only = true;
-    for a in [Action::Reset, Action::ResetAnomalous, Action::Control] {
+    for a in [
+        Action::Reset,
+        Action::ResetAnomalous,
+        Action::Control,
+        Action::Publish,
+        Action::ClearRetained,
+    ] {
         assert_eq!(ui.handle(a, &twin), Flow::Continue);
         assert!(
             ui.popup.is_none(),
@@ -153,19 +164,31 @@ fn control_form_validates_and_confirms() {
     let twin = twin();
     let mut ui = ui(&twin);
     ui.handle(Action::Control, &twin);
-    // The value field has focus: replace 25.0 by "abc" and try.
+    // The value field has focus: clear 25.0 and try with nothing.
     for _ in 0..4 {
         ui.handle(Action::Backspace, &twin);
-    }
-    for c in "abc".chars() {
-        ui.handle(Action::Char(c), &twin);
     }
     ui.handle(Action::Enter, &twin);
     let Some(Popup::ControlForm { error: Some(e), .. }) = &ui.popup else {
         panic!("{:?}", ui.popup)
     };
-    assert!(e.contains("not a number"));
-    for _ in 0..3 {
+    assert!(e.contains("needs a value"), "{e}");
+    // A word is a value too: it goes out as a JSON string.
+    for c in "eco".chars() {
+        ui.handle(Action::Char(c), &twin);
+    }
+    ui.handle(Action::Enter, &twin);
+    let Some(Popup::Confirm(cmds)) = &ui.popup else {
+        panic!("{:?}", ui.popup)
+    };
+    assert!(
+        cmds[0].payload.contains(r#""value":"eco""#),
+        "{}",
+        cmds[0].payload
+    );
+    ui.handle(Action::No, &twin);
+    ui.handle(Action::Control, &twin);
+    for _ in 0..4 {
         ui.handle(Action::Backspace, &twin);
     }
     for c in "2.5".chars() {
@@ -263,19 +286,7 @@ async fn reset_all_anomalous_reaches_every_device_once_through_mosquitto() {
             other => panic!("watcher did not subscribe: {other:?}"),
         }
     }
-    let conn = ConnSettings {
-        host: "127.0.0.1".into(),
-        port: m.port,
-        topics: vec!["nothing/#".into()],
-        qos: 0,
-        client_id: "twinview-reset-all".into(),
-        username: None,
-        password: None,
-        tls: None,
-        mqtt_version: 4,
-        session_expiry: 0,
-        share: None,
-    };
+    let conn = conn(m.port, "nothing/#", 0, "twinview-reset-all");
     let (tx, mut rx) = mpsc::channel(64);
     let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();
     loop {
@@ -340,4 +351,129 @@ async fn reset_all_anomalous_reaches_every_device_once_through_mosquitto() {
     let mut ids: Vec<u64> = cmds.iter().map(|c| c.id).collect();
     ids.sort();
     assert_eq!(acked, ids);
+}
+
+/// `X` on a folder of the Topics tab clears its retained messages (the count confirmed first),
+/// `P` publishes any message prefilled from the selected topic; through twinview's own MQTT
+/// source to Mosquitto, checked by a real `mosquitto_sub` asking for retained messages only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_and_retained_clear_reach_mosquitto_sub() {
+    let Some(m) = common::Mosquitto::start() else {
+        return;
+    };
+    let Some(sub) = common::find_tool("mosquitto_sub") else {
+        return;
+    };
+    common::publish_retained(
+        m.port,
+        &[
+            ("home/a".into(), b"old-a".to_vec()),
+            ("home/b".into(), b"old-b".to_vec()),
+            ("other/x".into(), b"keep".to_vec()),
+        ],
+    )
+    .await;
+    let conn = conn(m.port, "#", 1, "twinview-publish-test");
+    let (tx, mut rx) = mpsc::channel(64);
+    let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();
+    // The twin as the app builds it: the three retained messages, retain flag and all.
+    let mut twin = Twin::default();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while twin.messages < 3 {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(ev)) => twin.apply(&ev),
+            other => panic!("the retained messages did not arrive: {other:?}"),
+        }
+    }
+    let mut ui = ui(&twin);
+    ui.tab = twinview::ui::Tab::Topics;
+    ui.topics.reveal("home");
+    ui.refresh(&twin);
+    assert_eq!(ui.topics.selected(), Some("home"));
+    ui.handle(Action::ClearRetained, &twin);
+    let Some(Popup::ConfirmCount { cmds, .. }) = ui.popup.clone() else {
+        panic!("no count to confirm: {:?}", ui.popup)
+    };
+    assert_eq!(cmds.len(), 2);
+    ui.handle(Action::Confirm, &twin);
+    let Flow::Publish(clears) = ui.handle(Action::Confirm, &twin) else {
+        panic!("the clear was not confirmed: {:?}", ui.popup)
+    };
+    let topics: Vec<(&str, &str, bool)> = clears
+        .iter()
+        .map(|c| (c.topic.as_str(), c.payload.as_str(), c.retain))
+        .collect();
+    assert_eq!(topics, [("home/a", "", true), ("home/b", "", true)]);
+
+    // P on home/a: prefilled with its last payload; typed over, made retained.
+    ui.topics.reveal("home/a");
+    ui.refresh(&twin);
+    ui.handle(Action::Publish, &twin);
+    let Some(Popup::PublishForm { topic, payload, .. }) = ui.popup.clone() else {
+        panic!("no publish form: {:?}", ui.popup)
+    };
+    assert_eq!((topic.as_str(), payload.as_str()), ("home/a", "old-a"));
+    for _ in 0..5 {
+        ui.handle(Action::Backspace, &twin);
+    }
+    for c in "new-a".chars() {
+        ui.handle(Action::Char(c), &twin);
+    }
+    ui.handle(Action::NextTab, &twin); // QoS
+    ui.handle(Action::Char('1'), &twin);
+    ui.handle(Action::NextTab, &twin); // retain
+    ui.handle(Action::Char('y'), &twin);
+    ui.handle(Action::Enter, &twin);
+    let Some(Popup::Confirm(shown)) = ui.popup.clone() else {
+        panic!("no confirmation: {:?}", ui.popup)
+    };
+    let Flow::Publish(new) = ui.handle(Action::Confirm, &twin) else {
+        panic!("the publish was not confirmed")
+    };
+    assert_eq!(new, shown);
+    assert_eq!(
+        (new[0].payload.as_str(), new[0].qos, new[0].retain),
+        ("new-a", 1, true)
+    );
+
+    for c in clears.iter().chain(&new) {
+        publisher.send(c.clone()).unwrap();
+    }
+    // Every one acknowledged (QoS 1), in order.
+    let mut acked = 0;
+    while acked < 3 {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Event::Command(c))) => {
+                assert_eq!(c.outcome, Outcome::Acknowledged, "{c:?}");
+                acked += 1;
+            }
+            Ok(Some(_)) => {}
+            other => panic!("only {acked} of 3 acknowledged: {other:?}"),
+        }
+    }
+    let out = std::process::Command::new(sub)
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &m.port.to_string(),
+            "-t",
+            "#",
+            "-v",
+            "--retained-only",
+            "-W",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        ["home/a new-a", "other/x keep"],
+        "retained after: {lines:?}"
+    );
 }

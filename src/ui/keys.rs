@@ -35,6 +35,10 @@ pub enum Action {
     ResetAnomalous,
     /// Open the control-command form.
     Control,
+    /// `P`: publish any message (a form prefilled from the selection).
+    Publish,
+    /// `X`: clear the retained message of the selected topic (or of a subtree's topics).
+    ClearRetained,
     /// Jump between a topic and its sensor or device.
     Jump,
     /// Ctrl-Z: suspend to the shell (`fg` resumes).
@@ -103,13 +107,13 @@ pub const HELP: &[(&str, &str)] = &[
         "demo: inject a spike / stuck value / runaway drift",
     ),
     (
-        "r",
-        "reset the selected sensor (after showing topic, QoS, payload)",
+        "r  R",
+        "reset the selected sensor / every anomalous one (shown first)",
     ),
-    ("R", "reset every sensor that is anomalous now"),
+    ("c", "send a control command (a name and a number or word)"),
     (
-        "c",
-        "send a control command (name, value) to the control topic",
+        "P  X",
+        "publish any message (prefilled) · Topics: clear retained ones",
     ),
     ("Enter y / Esc n", "confirm / cancel a command"),
     (
@@ -166,6 +170,8 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Char('r') => Action::Reset,
         KeyCode::Char('R') => Action::ResetAnomalous,
         KeyCode::Char('c') => Action::Control,
+        KeyCode::Char('P') => Action::Publish,
+        KeyCode::Char('X') => Action::ClearRetained,
         KeyCode::Char('t') => Action::Jump,
         KeyCode::Char('y') => Action::Confirm,
         KeyCode::Char(' ') => Action::ReplayPause,

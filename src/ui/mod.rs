@@ -85,6 +85,18 @@ pub enum Popup {
     Confirm(Vec<Command>),
     /// The control-command form; `field` 0 is the name, 1 the value. While `fresh`, the first
     /// key typed replaces the focused field's suggested text instead of appending to it.
+    /// `P`: any message. `field`: 0 topic, 1 payload, 2 QoS, 3 retain.
+    PublishForm {
+        topic: String,
+        payload: String,
+        qos: u8,
+        retain: bool,
+        field: usize,
+        error: Option<String>,
+    },
+    /// Clearing the retained messages of a subtree: the count is confirmed first, then the
+    /// messages as usual.
+    ConfirmCount { prefix: String, cmds: Vec<Command> },
     ControlForm {
         name: String,
         value: String,
@@ -205,7 +217,11 @@ impl UiState {
 
     /// Whether typed letters go into a text field rather than being commands.
     pub fn editing(&self) -> bool {
-        self.current().editing() || matches!(self.popup, Some(Popup::ControlForm { .. }))
+        self.current().editing()
+            || matches!(
+                self.popup,
+                Some(Popup::ControlForm { .. } | Popup::PublishForm { .. })
+            )
     }
 
     /// Applies a key's action. `live` is needed to re-lay the lists after a change.
@@ -287,6 +303,7 @@ impl UiState {
             action,
             Action::Reset
                 | Action::Control
+                | Action::Publish
                 | Action::DropDevice
                 | Action::RestoreDevice
                 | Action::Fault(_)
@@ -311,7 +328,13 @@ impl UiState {
                 Some(t) => self.tab = *t,
                 None => self.say(format!("there are {} tabs", Tab::ALL.len())),
             },
-            Action::Reset | Action::ResetAnomalous | Action::Control if self.read_only => {
+            Action::Reset
+            | Action::ResetAnomalous
+            | Action::Control
+            | Action::Publish
+            | Action::ClearRetained
+                if self.read_only =>
+            {
                 self.say("read-only: twinview publishes nothing (started with --read-only)");
             }
             Action::Reset => {
@@ -338,6 +361,65 @@ impl UiState {
                     self.say("no sensor is anomalous right now");
                 } else {
                     self.popup = Some(Popup::Confirm(cmds));
+                }
+            }
+            Action::Publish => {
+                let twin = self.view(live);
+                // Prefilled from the Topics tab's topic, else the selected sensor's topic.
+                let topic = match self.tab {
+                    Tab::Topics => self.topics.selected().map(String::from),
+                    _ => self
+                        .sensors
+                        .selected()
+                        .and_then(|i| twin.series.get(i))
+                        .map(|s| s.topic.clone()),
+                };
+                let traffic = topic.as_deref().and_then(|t| twin.traffic(t));
+                let payload = traffic
+                    .map(|t| t.last_payload())
+                    .filter(|k| !k.truncated())
+                    .and_then(|k| std::str::from_utf8(&k.bytes).ok())
+                    .filter(|p| p.len() <= 4096 && !p.contains(['\n', '\r']))
+                    .unwrap_or("")
+                    .to_string();
+                self.popup = Some(Popup::PublishForm {
+                    topic: topic.unwrap_or_default(),
+                    payload,
+                    qos: traffic.map_or(self.templates.qos, |t| t.qos),
+                    retain: false,
+                    field: 1,
+                    error: None,
+                });
+            }
+            Action::ClearRetained => {
+                let twin = self.view(live);
+                let Some(path) = self.topics.selected().filter(|_| self.tab == Tab::Topics) else {
+                    self.say(
+                        "X clears retained messages: select a topic or a folder in the Topics tab",
+                    );
+                    return Flow::Continue;
+                };
+                let path = path.to_string();
+                let clear = |t: &str| Templates::message(t, "", self.templates.qos, true);
+                if twin.traffic(&path).is_some() {
+                    self.popup = Some(Popup::Confirm(vec![clear(&path)]));
+                } else {
+                    // A folder: every topic under it that delivered a retained message.
+                    let prefix = format!("{path}/");
+                    let mut topics: Vec<&str> = twin
+                        .topic_traffic()
+                        .filter(|(t, tr)| t.starts_with(&prefix) && tr.retained > 0)
+                        .map(|(t, _)| t)
+                        .collect();
+                    topics.sort_unstable();
+                    if topics.is_empty() {
+                        self.say(format!(
+                            "no topic under {prefix} delivered a retained message"
+                        ));
+                    } else {
+                        let cmds = topics.into_iter().map(clear).collect();
+                        self.popup = Some(Popup::ConfirmCount { prefix, cmds });
+                    }
                 }
             }
             Action::Control => {
@@ -421,6 +503,71 @@ impl UiState {
                 Action::Back | Action::No => self.say("cancelled: nothing was published"),
                 _ => self.popup = Some(Popup::Confirm(cmds)),
             },
+            Popup::ConfirmCount { prefix, cmds } => match action {
+                Action::Confirm => self.popup = Some(Popup::Confirm(cmds)),
+                Action::Back | Action::No => self.say("cancelled: nothing was published"),
+                _ => self.popup = Some(Popup::ConfirmCount { prefix, cmds }),
+            },
+            Popup::PublishForm {
+                mut topic,
+                mut payload,
+                mut qos,
+                mut retain,
+                mut field,
+                mut error,
+            } => {
+                match action {
+                    Action::Back => {
+                        self.say("cancelled: nothing was published");
+                        return Flow::Continue;
+                    }
+                    Action::NextTab | Action::Down => field = (field + 1) % 4,
+                    Action::Up => field = (field + 3) % 4,
+                    Action::Char(c) => {
+                        error = None;
+                        match field {
+                            0 => topic.push(c),
+                            1 => payload.push(c),
+                            2 => match c.to_digit(10) {
+                                Some(d @ 0..=2) => qos = d as u8,
+                                _ => error = Some("QoS is 0, 1 or 2".into()),
+                            },
+                            _ => match c {
+                                ' ' | 'y' | 'n' => {
+                                    retain = if c == ' ' { !retain } else { c == 'y' }
+                                }
+                                _ => error = Some("retain: y, n or space".into()),
+                            },
+                        }
+                    }
+                    Action::Backspace => match field {
+                        0 => {
+                            topic.pop();
+                        }
+                        1 => {
+                            payload.pop();
+                        }
+                        _ => {}
+                    },
+                    Action::Enter => match crate::config::validate_topic(&topic) {
+                        Ok(()) => {
+                            let cmd = Templates::message(&topic, &payload, qos, retain);
+                            self.popup = Some(Popup::Confirm(vec![cmd]));
+                            return Flow::Continue;
+                        }
+                        Err(why) => error = Some(why),
+                    },
+                    _ => {}
+                }
+                self.popup = Some(Popup::PublishForm {
+                    topic,
+                    payload,
+                    qos,
+                    retain,
+                    field,
+                    error,
+                });
+            }
             Popup::ControlForm {
                 mut name,
                 mut value,
@@ -458,19 +605,21 @@ impl UiState {
                             value.pop();
                         }
                     }
-                    Action::Enter => match value.trim().parse::<f64>() {
-                        Ok(v) if v.is_finite() && !name.trim().is_empty() => {
-                            let twin = self.view(live);
-                            let selected = self.sensors.selected().and_then(|i| twin.series.get(i));
-                            let cmd = self.templates.control(name.trim(), v, selected, self.now);
-                            self.popup = Some(Popup::Confirm(vec![cmd]));
-                            return Flow::Continue;
-                        }
-                        Ok(_) | Err(_) if name.trim().is_empty() => {
-                            error = Some("the command needs a name".into())
-                        }
-                        _ => error = Some(format!("`{value}` is not a number")),
-                    },
+                    Action::Enter if name.trim().is_empty() => {
+                        error = Some("the command needs a name".into())
+                    }
+                    Action::Enter if value.trim().is_empty() => {
+                        error = Some("the command needs a value (a number or a word)".into())
+                    }
+                    Action::Enter => {
+                        let twin = self.view(live);
+                        let selected = self.sensors.selected().and_then(|i| twin.series.get(i));
+                        let cmd = self
+                            .templates
+                            .control(name.trim(), &value, selected, self.now);
+                        self.popup = Some(Popup::Confirm(vec![cmd]));
+                        return Flow::Continue;
+                    }
                     _ => {}
                 }
                 self.popup = Some(Popup::ControlForm {

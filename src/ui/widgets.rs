@@ -384,6 +384,22 @@ pub fn progress(
 }
 
 /// The command confirmation and the control form.
+/// A form's last lines: its error, if any, and the keys.
+fn form_end(lines: &mut Vec<Line<'static>>, error: &Option<String>, theme: &Theme) {
+    if let Some(e) = error {
+        lines.push(Line::styled(e.clone(), Style::default().fg(theme.error)));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(vec![
+        Span::styled(" Tab ", theme.title()),
+        Span::raw("next field "),
+        Span::styled(" Enter ", theme.title()),
+        Span::raw("review "),
+        Span::styled(" Esc ", theme.title()),
+        Span::raw("cancel"),
+    ]));
+}
+
 pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme) {
     let label = |k: &str| Span::styled(format!("{k:<8}"), theme.dim());
     let (title, lines): (&str, Vec<Line>) = match popup {
@@ -432,6 +448,58 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
             ]));
             ("Publish?", lines)
         }
+        super::Popup::ConfirmCount { prefix, cmds } => (
+            "Clear retained messages",
+            vec![
+                Line::from(vec![
+                    Span::raw("Clear the retained messages of "),
+                    Span::styled(format!("{} topics", cmds.len()), theme.title()),
+                    Span::raw(format!(" under {prefix}?")),
+                ]),
+                Line::styled(
+                    "(every topic there that delivered a retained message: an empty retained publish each)",
+                    theme.dim(),
+                ),
+                Line::from(""),
+                Line::from(vec![
+                    Span::styled(" y ", theme.title()),
+                    Span::raw("review them "),
+                    Span::styled(" n/Esc ", theme.title()),
+                    Span::raw("cancel"),
+                ]),
+            ],
+        ),
+        super::Popup::PublishForm {
+            topic,
+            payload,
+            qos,
+            retain,
+            field,
+            error,
+        } => {
+            let focus = |i: usize| {
+                if *field == i {
+                    theme.selected()
+                } else {
+                    Style::default()
+                }
+            };
+            let mut lines = vec![
+                Line::from(vec![label("topic"), Span::styled(format!("{topic}▏"), focus(0))]),
+                Line::from(vec![label("payload"), Span::styled(format!("{payload}▏"), focus(1))]),
+                Line::from(vec![label("QoS"), Span::styled(format!("{qos}"), focus(2))]),
+                Line::from(vec![
+                    label("retain"),
+                    Span::styled(if *retain { "yes" } else { "no" }, focus(3)),
+                ]),
+                Line::styled(
+                    "QoS: 0 1 2 · retain: y n or space · an empty retained payload clears the topic",
+                    theme.dim(),
+                ),
+            ];
+            form_end(&mut lines, error, theme);
+            ("Publish a message", lines)
+        }
         super::Popup::ControlForm {
             name,
             value,
@@ -460,18 +528,7 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
                     theme.dim(),
                 ),
             ];
-            if let Some(e) = error {
-                lines.push(Line::styled(e.clone(), Style::default().fg(theme.error)));
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from(vec![
-                Span::styled(" Tab ", theme.title()),
-                Span::raw("next field "),
-                Span::styled(" Enter ", theme.title()),
-                Span::raw("review "),
-                Span::styled(" Esc ", theme.title()),
-                Span::raw("cancel"),
-            ]));
+            form_end(&mut lines, error, theme);
             ("Control command", lines)
         }
     };
