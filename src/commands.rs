@@ -75,7 +75,47 @@ impl Templates {
         ]
     }
 
-    /// The reset command for a series' sensor.
+    /// The reset command for a series' sensor, by the rule that fits its device, and that
+    /// rule in words. With the default `reset_topic`, a device that speaks a convention of its
+    /// own is reset the way it listens: Tasmota (`tele/<device>/…`, `stat/<device>/…`) with
+    /// `cmnd/<device>/Restart` and payload `1`; Zigbee2MQTT devices have no reset command, so
+    /// none is invented (`Err` says so). A configured `reset_topic` is always used as written.
+    pub fn reset_by_rule(
+        &self,
+        s: &Series,
+        now: DateTime<Utc>,
+    ) -> Result<(Command, String), String> {
+        if self.reset_topic == Templates::default().reset_topic {
+            let mut levels = s.topic.split('/');
+            match (levels.next(), levels.next()) {
+                (Some("tele" | "stat"), Some(dev)) if !dev.is_empty() => {
+                    let cmd = Command {
+                        id: next_id(),
+                        topic: format!("cmnd/{dev}/Restart"),
+                        payload: "1".into(),
+                        qos: self.qos,
+                        retain: false,
+                    };
+                    return Ok((
+                        cmd,
+                        format!("{dev} speaks Tasmota: its reset is cmnd/{dev}/Restart 1"),
+                    ));
+                }
+                (Some("zigbee2mqtt"), Some(dev)) if !dev.is_empty() => {
+                    return Err(format!(
+                        "{dev} is a Zigbee2MQTT device, which has no reset command: nothing to send"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok((
+            self.reset(s, now),
+            format!("reset_topic template {}", self.reset_topic),
+        ))
+    }
+
+    /// The reset command for a series' sensor, from the templates.
     pub fn reset(&self, s: &Series, now: DateTime<Utc>) -> Command {
         let ts = stamp(now);
         let vars = Self::series_vars(s, &ts);
@@ -219,6 +259,46 @@ mod tests {
             b"21.5".to_vec(),
         )));
         t
+    }
+
+    #[test]
+    fn a_reset_follows_the_device_s_own_convention() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let mut t = Twin::default();
+        for (topic, payload) in [
+            ("tele/plug1/SENSOR", r#"{"ENERGY":{"Power":12.5}}"#),
+            ("zigbee2mqtt/door", r#"{"temperature":21.5}"#),
+            ("/living_room/temperature/s2", "21.5"),
+        ] {
+            t.apply(&Event::Message(Message::new(
+                now,
+                topic,
+                payload.as_bytes().to_vec(),
+            )));
+        }
+        let by = |topic: &str, tpl: &Templates| {
+            let s = t.series.iter().find(|s| s.topic == topic).unwrap();
+            tpl.reset_by_rule(s, now)
+        };
+        let d = Templates::default();
+        let (c, rule) = by("tele/plug1/SENSOR", &d).unwrap();
+        assert_eq!(
+            (c.topic.as_str(), c.payload.as_str()),
+            ("cmnd/plug1/Restart", "1")
+        );
+        assert!(rule.contains("Tasmota"), "{rule}");
+        let err = by("zigbee2mqtt/door", &d).unwrap_err();
+        assert!(err.contains("no reset command"), "{err}");
+        let (c, rule) = by("/living_room/temperature/s2", &d).unwrap();
+        assert_eq!(c.topic, "/s2/reset");
+        assert!(rule.contains("template"), "{rule}");
+        // A configured template is used as written, whatever the device.
+        let mine = Templates {
+            reset_topic: "ops/{device}/reset".into(),
+            ..Templates::default()
+        };
+        let (c, _) = by("tele/plug1/SENSOR", &mine).unwrap();
+        assert_eq!(c.topic, "ops/plug1/reset");
     }
 
     #[test]

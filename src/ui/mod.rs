@@ -340,26 +340,45 @@ impl UiState {
             Action::Reset => {
                 let twin = self.view(live);
                 match self.sensors.selected().and_then(|i| twin.series.get(i)) {
-                    Some(s) => {
-                        let cmd = self.templates.reset(s, self.now);
-                        self.popup = Some(Popup::Confirm(vec![cmd]));
-                    }
+                    Some(s) => match self.templates.reset_by_rule(s, self.now) {
+                        Ok((cmd, rule)) => {
+                            self.popup = Some(Popup::Confirm(vec![cmd]));
+                            self.say(format!("rule: {rule}"));
+                        }
+                        Err(why) => self.say(why),
+                    },
                     None => self.say("select a sensor to reset"),
                 }
             }
             Action::ResetAnomalous => {
                 let twin = self.view(live);
                 let mut seen = std::collections::BTreeSet::new();
+                let mut cannot = 0;
                 let cmds: Vec<Command> = twin
                     .series
                     .iter()
                     .filter(|s| s.anomalous && !s.aggregate)
-                    .map(|s| self.templates.reset(s, self.now))
+                    .filter_map(|s| match self.templates.reset_by_rule(s, self.now) {
+                        Ok((c, _)) => Some(c),
+                        Err(_) => {
+                            cannot += 1;
+                            None
+                        }
+                    })
                     .filter(|c| seen.insert(c.topic.clone()))
                     .collect();
-                if cmds.is_empty() {
+                if cmds.is_empty() && cannot == 0 {
                     self.say("no sensor is anomalous right now");
+                } else if cmds.is_empty() {
+                    self.say(format!(
+                        "{cannot} anomalous sensor(s), none with a reset command"
+                    ));
                 } else {
+                    if cannot > 0 {
+                        self.say(format!(
+                            "{cannot} anomalous sensor(s) have no reset command: left out"
+                        ));
+                    }
                     self.popup = Some(Popup::Confirm(cmds));
                 }
             }
