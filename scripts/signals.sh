@@ -24,8 +24,8 @@ tmux send-keys -t "$S" "$BIN demo; stty -a | grep -o -- '-\\?icanon' | sed 's/^/
 wait_for "1 Sensors"
 [ "$(state)" = "1 0" ] || fail "running: expected the alternate screen and a hidden cursor, got $(state)"
 kill -HUP "$(pgrep -f "$BIN demo" | head -1)"
-wait_for "LINE:"
-tmux capture-pane -t "$S" -p | grep -q "LINE:icanon" || fail "after SIGHUP the terminal is not canonical"
+wait_for "^LINE:"   # the output, not the typed command (which also says LINE:)
+tmux capture-pane -t "$S" -p | grep -q "LINE:icanon" || { tmux capture-pane -t "$S" -p | grep -v "^$" | tail -5 >&2; fail "after SIGHUP the terminal is not canonical"; }
 [ "$(state)" = "0 1" ] || fail "after SIGHUP: expected the normal screen and a cursor, got $(state)"
 echo "SIGHUP: terminal restored"
 
