@@ -21,7 +21,10 @@ pub struct Snapshot {
     pub generated: String,
     pub source: String,
     pub messages: u64,
+    /// Malformed payloads (since text states: only what is really broken).
     pub undecoded: u64,
+    /// Well-formed payloads holding no reading or state (extension).
+    pub ignored: u64,
     /// Messages the source could not hand to the twin because it was behind (extension).
     pub dropped: u64,
     /// Series and devices forgotten because of --max-series (extension).
@@ -29,6 +32,8 @@ pub struct Snapshot {
     /// Messages whose application failed inside twinview (a bug, caught: extension).
     pub ingest_errors: u64,
     pub sensors: Vec<SensorSnap>,
+    /// Text states, by topic and field (extension).
+    pub states: Vec<StateSnap>,
     /// Zones whose sensors moved together (extension).
     pub process_changes: Vec<ProcessSnap>,
     pub devices: Vec<DeviceSnap>,
@@ -137,6 +142,11 @@ pub struct SensorSnap {
     pub field: String,
     pub device: String,
     pub unit: Option<String>,
+    /// The name shown (Home Assistant's friendly name when discovery gave one; extension).
+    pub label: String,
+    /// Home Assistant's device class, when discovery gave one (extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_class: Option<String>,
     pub count: u64,
     pub last: f64,
     pub mean: Option<f64>,
@@ -161,6 +171,30 @@ pub struct SensorSnap {
     /// The latest gap (extension; absent when there was none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_gap: Option<GapSnap>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StateSnap {
+    pub topic: String,
+    pub field: String,
+    pub device: String,
+    /// The name shown (Home Assistant's friendly name when discovery gave one).
+    pub label: String,
+    pub value: String,
+    /// When the current value began; null when unknown (no change seen yet).
+    pub since: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub count: u64,
+    pub changes: u64,
+    /// The latest changes, oldest first (at most 32), starting with the first value seen.
+    pub history: Vec<StateChangeSnap>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StateChangeSnap {
+    pub at: String,
+    pub value: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -218,6 +252,12 @@ pub struct DeviceSnap {
     pub series: usize,
     /// Messages from or about it (extension).
     pub messages: u64,
+    /// What Home Assistant discovery says it is: its name, and manufacturer and model
+    /// (extension; absent when no discovery config described it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub make: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -294,6 +334,8 @@ pub struct UndecodedSnap {
     pub topic: String,
     pub count: u64,
     pub reason: &'static str,
+    /// Broken (counted in `undecoded`) or only without values (counted in `ignored`).
+    pub malformed: bool,
     pub sample: String,
 }
 
@@ -311,6 +353,11 @@ impl Snapshot {
                 field: s.field.clone(),
                 device: s.device.clone(),
                 unit: s.unit.clone(),
+                label: s.label.clone(),
+                device_class: twin
+                    .discovery
+                    .entity(&s.topic, &s.field)
+                    .and_then(|e| e.device_class.clone()),
                 count: s.count,
                 last: s.last,
                 mean: s.window.mean(),
@@ -370,6 +417,7 @@ impl Snapshot {
                 topic: topic.clone(),
                 count: u.count,
                 reason: u.reason.as_str(),
+                malformed: u.reason.is_malformed(),
                 sample: u.sample.clone(),
             })
             .collect();
@@ -387,6 +435,8 @@ impl Snapshot {
                 detail: d.detail().map(String::from),
                 series: d.series,
                 messages: d.messages,
+                name: d.described.as_ref().and_then(|x| x.name.clone()),
+                make: d.described.as_ref().and_then(|x| x.make()),
             })
             .collect();
         devices.sort_by(|a, b| a.id.cmp(&b.id));
@@ -402,6 +452,36 @@ impl Snapshot {
             source: source.to_string(),
             messages: twin.messages,
             undecoded: twin.undecoded_total,
+            ignored: twin.ignored_total,
+            states: {
+                let mut v: Vec<StateSnap> = twin
+                    .states
+                    .list
+                    .iter()
+                    .map(|s| StateSnap {
+                        topic: s.topic.clone(),
+                        field: s.field.clone(),
+                        device: s.device.clone(),
+                        label: s.label.clone(),
+                        value: s.value.clone(),
+                        since: s.since.map(ts),
+                        first_seen: ts(s.first_seen),
+                        last_seen: ts(s.last_seen),
+                        count: s.count,
+                        changes: s.changes,
+                        history: s
+                            .history
+                            .iter()
+                            .map(|(at, v)| StateChangeSnap {
+                                at: ts(*at),
+                                value: v.clone(),
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                v.sort_by(|a, b| (&a.topic, &a.field).cmp(&(&b.topic, &b.field)));
+                v
+            },
             dropped,
             evicted: twin.evicted_series + twin.devices.evicted,
             ingest_errors: twin.panics,
@@ -699,7 +779,7 @@ mod tests {
                 v.to_string().into_bytes(),
             )));
         }
-        twin.apply(&Event::Message(Message::new(t0, "x", b"oops".to_vec())));
+        twin.apply(&Event::Message(Message::new(t0, "x", b"{oops".to_vec())));
         let v: serde_json::Value =
             serde_json::from_str(&Snapshot::of(&twin, "mqtt://h:1", 0, t0).to_json()).unwrap();
         assert_eq!(v["twinview"], "snapshot");

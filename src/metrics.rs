@@ -268,8 +268,20 @@ pub fn exposition(twin: &Twin, cx: &Context) -> String {
     counter(
         &mut reg,
         "twinview_undecoded",
-        "Messages whose payload could not be decoded",
+        "Malformed payloads (invalid JSON, non-finite numbers, over a limit)",
         twin.undecoded_total,
+    );
+    counter(
+        &mut reg,
+        "twinview_ignored",
+        "Well-formed payloads holding no reading or state (empty, binary, long text, JSON without values)",
+        twin.ignored_total,
+    );
+    gauge(
+        &mut reg,
+        "twinview_states",
+        "Text state series tracked",
+        twin.states.len() as f64,
     );
     counter(
         &mut reg,
@@ -707,11 +719,7 @@ mod tests {
             "/z/s2/status",
             b"offline".to_vec(),
         )));
-        twin.apply(&Event::Message(Message::new(
-            t(31),
-            "junk",
-            b"\xff".to_vec(),
-        )));
+        twin.apply(&Event::Message(Message::new(t(31), "junk", b"{x".to_vec())));
         let cx = Context {
             source: "mqtt://h:1",
             dropped: 3,

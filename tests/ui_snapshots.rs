@@ -66,7 +66,7 @@ fn fixed_twin() -> Twin {
             );
         }
     }
-    feed(59, "bin/blob", "not a number".into());
+    feed(59, "bin/blob", "{not json".into());
     twin
 }
 
@@ -468,4 +468,59 @@ fn topics_tab_tree_json_and_hex() {
         .rows()
         .iter()
         .any(|r| r.path == "home" && r.folded && r.under == 2));
+}
+
+/// Text states: rows with their value, how long it held and a timeline; the detail with
+/// the changes; HA discovery's friendly names.
+#[test]
+fn text_states_in_the_sensors_tab() {
+    let mut twin = Twin::default();
+    let mut feed = |sec: i64, topic: &str, payload: &str| {
+        twin.apply(&Event::Message(Message::new(
+            t0() + Duration::seconds(sec),
+            topic,
+            payload.as_bytes().to_vec(),
+        )));
+    };
+    feed(
+        0,
+        "homeassistant/binary_sensor/k/occupancy/config",
+        r#"{"name":"Occupancy","state_topic":"zigbee2mqtt/kitchen","value_template":"{{ value_json.occupancy }}","device":{"name":"kitchen","manufacturer":"Xiaomi","model":"RTCGQ11LM"}}"#,
+    );
+    for (sec, occ, lux) in [
+        (0, false, 20),
+        (200, true, 25),
+        (420, false, 22),
+        (590, true, 30),
+    ] {
+        feed(
+            sec,
+            "zigbee2mqtt/kitchen",
+            &format!(r#"{{"illuminance":{lux},"occupancy":{occ}}}"#),
+        );
+    }
+    feed(10, "homeassistant/weather/home/state", "partlycloudy");
+    let mut ui = UiState::new(
+        "mqtt://localhost:1883",
+        t0() + Duration::seconds(600),
+        FixedOffset::east_opt(0).unwrap(),
+    );
+    ui.refresh(&twin);
+    // Rows: [kitchen] illuminance, Occupancy; [weather.home] weather.home.
+    ui.handle(Action::Down, &twin);
+    assert!(ui.sensors.selected_state().is_some());
+    let screen = draw(&twin, &ui, 100, 30);
+    assert!(screen.contains("Occupancy"), "{screen}");
+    assert!(screen.contains("partlycloudy"), "{screen}");
+    assert!(screen.contains("≥9m"), "{screen}");
+    assert!(
+        screen.contains("since unknown") || screen.contains("changes"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("text_states", screen);
+    ui.handle(Action::Enter, &twin);
+    let screen = draw(&twin, &ui, 100, 30);
+    assert!(screen.contains("3 changes"), "{screen}");
+    assert!(screen.contains("12:09:50"), "{screen}");
+    insta::assert_snapshot!("text_state_detail", screen);
 }

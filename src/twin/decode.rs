@@ -1,8 +1,8 @@
 //! Payload decoding without configuration (CONVENTIONS.md §1).
 //!
-//! One function, [`decode`], turns a payload into readings, a state word, a status report,
-//! an observed command, or an explanation of why it could not be decoded. It never panics
-//! and never allocates more than the payload warrants.
+//! One function, [`decode`], turns a payload into readings (numbers and text states), an
+//! observed command, or an explanation of why it could not be decoded. It never panics and
+//! never allocates more than the payload warrants.
 
 use std::borrow::Cow;
 
@@ -21,6 +21,9 @@ pub const MAX_DEPTH: usize = 8;
 pub const MAX_NAME: usize = 256;
 /// Longest unit taken (bytes).
 pub const MAX_UNIT: usize = 64;
+/// Longest text taken as a state value (bytes, single line, no control characters): `idle`,
+/// `partlycloudy`, `Printing page 3`. Longer text is not a state ([`Undecodable::Text`]).
+pub const MAX_STATE: usize = 64;
 /// Most sensors one alert may name.
 pub const MAX_ALERT_NAMES: usize = 256;
 /// How many numeric fields one payload may produce, so one message cannot create a flood of series.
@@ -35,7 +38,7 @@ const META_KEYS: &[&str] = &[
     "metadata", "meta", "unit", "units", "status", "command", "type",
 ];
 
-/// Numeric readings found in one payload.
+/// Numeric readings and text states found in one payload (at least one of either).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Readings {
     /// From `sensor_id` / `device_id` / `id`.
@@ -45,22 +48,15 @@ pub struct Readings {
     pub time: Option<DateTime<Utc>>,
     /// (field, value); the field of a bare number is `value`.
     pub fields: Vec<(Cow<'static, str>, f64)>,
+    /// (field, text): a plain word or short text (field `value`), and the string and boolean
+    /// members of a JSON object at any depth (`state`, `occupancy`, `update.state`).
+    pub states: Vec<(Cow<'static, str>, String)>,
 }
 
 /// What a payload turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decoded {
     Readings(Readings),
-    /// A boolean-like state (`true`, `"ON"`, `online`, …), kept as the device's latest state.
-    State {
-        device: Option<String>,
-        value: String,
-    },
-    /// A JSON object without numbers that reports a `status` (e.g. the lab-6 JSON Last Will).
-    Status {
-        device: Option<String>,
-        status: String,
-    },
     /// A command someone published (`{"command":"RESET",…}`).
     Command {
         name: String,
@@ -89,14 +85,24 @@ pub enum Undecodable {
 }
 
 impl Undecodable {
+    /// Whether the payload is broken (what the header's `malformed` counts), as opposed to
+    /// well-formed traffic that simply holds no reading or state: empty payloads (retained
+    /// clears), binary data, long text, JSON without values (discovery configs, attributes).
+    pub fn is_malformed(self) -> bool {
+        !matches!(
+            self,
+            Undecodable::Empty | Undecodable::Binary | Undecodable::Text | Undecodable::NoNumbers
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Undecodable::Empty => "empty payload",
             Undecodable::TooLarge => "payload too large",
             Undecodable::Binary => "binary (not UTF-8)",
-            Undecodable::Text => "text, not a number",
+            Undecodable::Text => "text too long for a state",
             Undecodable::InvalidJson => "invalid JSON",
-            Undecodable::NoNumbers => "JSON without numeric fields",
+            Undecodable::NoNumbers => "JSON without numbers or states",
             Undecodable::NotFinite => "NaN or infinite number",
             Undecodable::TooDeep => "nested deeper than 8 levels",
             Undecodable::ContractNet => "Contract Net message without job_id",
@@ -120,12 +126,8 @@ fn within_limits(d: Decoded) -> Decoded {
             r.device.as_deref().is_some_and(long)
                 || r.unit.as_ref().is_some_and(|u| u.len() > MAX_UNIT)
                 || r.fields.iter().any(|(k, _)| long(k))
+                || r.states.iter().any(|(k, v)| long(k) || v.len() > MAX_STATE)
         }
-        Decoded::State { device, value }
-        | Decoded::Status {
-            device,
-            status: value,
-        } => device.as_deref().is_some_and(long) || long(value),
         Decoded::Command { name } => long(name),
         Decoded::Undecoded(_) => false,
     };
@@ -153,6 +155,9 @@ fn decode_any(payload: &[u8], max_len: usize) -> Decoded {
     if text.is_empty() {
         return Decoded::Undecoded(Undecodable::Empty);
     }
+    if text == "null" {
+        return Decoded::Undecoded(Undecodable::NoNumbers);
+    }
     // Fast path: a bare number, the commonest payload of all.
     if let Some(x) = parse_number(text) {
         return if x.is_finite() {
@@ -174,21 +179,33 @@ fn decode_any(payload: &[u8], max_len: usize) -> Decoded {
             Ok(v) => decode_json(v),
             Err(_) => Decoded::Undecoded(Undecodable::InvalidJson),
         },
-        _ => match state_word(text) {
-            Some(_) => Decoded::State {
-                device: None,
-                value: text.to_string(),
-            },
-            None => match number_with_unit(text) {
-                Some((x, unit)) => finite_or_undecoded(Readings {
-                    unit: Some(unit.to_string()),
-                    fields: vec![(Cow::Borrowed("value"), x)],
-                    ..Readings::default()
-                }),
-                None => Decoded::Undecoded(Undecodable::Text),
-            },
-        },
+        _ => text_reading(text),
     }
+}
+
+/// Plain text: a number with its unit, else a short text state, else [`Undecodable::Text`].
+fn text_reading(text: &str) -> Decoded {
+    if let Some((x, unit)) = number_with_unit(text) {
+        return finite_or_undecoded(Readings {
+            unit: Some(unit.to_string()),
+            fields: vec![(Cow::Borrowed("value"), x)],
+            ..Readings::default()
+        });
+    }
+    match state_text(text) {
+        Some(word) => Decoded::Readings(Readings {
+            states: vec![(Cow::Borrowed("value"), word.to_string())],
+            ..Readings::default()
+        }),
+        None => Decoded::Undecoded(Undecodable::Text),
+    }
+}
+
+/// A text that can be a state: trimmed, non-empty, at most [`MAX_STATE`] bytes, one line
+/// without control characters.
+pub fn state_text(text: &str) -> Option<&str> {
+    let t = text.trim();
+    (!t.is_empty() && t.len() <= MAX_STATE && !t.chars().any(char::is_control)).then_some(t)
 }
 
 /// A number followed by a unit, as devices print them: `21.4 C`, `21.4°C`, `48 %`, `230V`,
@@ -225,7 +242,8 @@ fn parse_number(text: &str) -> Option<f64> {
     text.parse::<f64>().ok()
 }
 
-/// Recognises boolean-like words (case-insensitive); returns the normalised form.
+/// Recognises boolean-like words (case-insensitive); returns the normalised form (the UI
+/// colours these: `on` as good, `off` as bad).
 pub fn state_word(text: &str) -> Option<&'static str> {
     const WORDS: &[(&str, &str)] = &[
         ("true", "true"),
@@ -252,23 +270,12 @@ fn decode_json(v: Value) -> Decoded {
                 fields: vec![(Cow::Borrowed("value"), x)],
                 ..Readings::default()
             }),
-            _ if state_word(s.trim()).is_some() => Decoded::State {
-                device: None,
-                value: s,
-            },
-            _ => match number_with_unit(s.trim()) {
-                Some((x, unit)) => finite_or_undecoded(Readings {
-                    unit: Some(unit.to_string()),
-                    fields: vec![(Cow::Borrowed("value"), x)],
-                    ..Readings::default()
-                }),
-                None => Decoded::Undecoded(Undecodable::Text),
-            },
+            _ => text_reading(s.trim()),
         },
-        Value::Bool(b) => Decoded::State {
-            device: None,
-            value: b.to_string(),
-        },
+        Value::Bool(b) => Decoded::Readings(Readings {
+            states: vec![(Cow::Borrowed("value"), b.to_string())],
+            ..Readings::default()
+        }),
         // Numbers took the fast path; `null` says nothing.
         Value::Number(_) | Value::Null | Value::Object(_) => {
             Decoded::Undecoded(Undecodable::NoNumbers)
@@ -300,9 +307,12 @@ fn decode_array(items: Vec<Value>) -> Decoded {
 }
 
 fn decode_object(object: Object<'_>) -> Decoded {
-    let device = ID_KEYS
-        .iter()
-        .find_map(|k| object.get(k).and_then(Field::id_string));
+    // A bare numeric `id` numbers a part of the device (Shelly's `switch:0` says `"id":0`),
+    // not the device: only a text `id` names one.
+    let device = ID_KEYS.iter().find_map(|k| match (*k, object.get(k)) {
+        ("id", Some(Field::Number(_))) => None,
+        (_, f) => f.and_then(Field::id_string),
+    });
     let time = TIME_KEYS
         .iter()
         .find_map(|k| object.get(k).and_then(Field::time));
@@ -310,73 +320,137 @@ fn decode_object(object: Object<'_>) -> Decoded {
         .iter()
         .find_map(|k| object.get(k).and_then(Field::as_str).map(String::from));
 
-    let mut fields = Vec::new();
-    let mut non_finite = false;
-    let mut too_deep = false;
+    let mut acc = Found::default();
     for (key, value) in &object.0 {
-        if is_skipped_key(key) || fields.len() >= MAX_FIELDS {
+        if acc.full() {
+            break;
+        }
+        let number_key = !is_skipped_key(key);
+        let state_key = is_state_key(key);
+        if !number_key && !state_key {
             continue;
         }
-        let x = match value {
-            Field::Number(n) => n.as_f64(),
+        match value {
+            Field::Number(n) if number_key => acc.number(field_name(key), n.as_f64()),
             // `"21.4 C"` in a multi-field payload: the number (one unit per payload cannot
             // say which field it belongs to).
-            Field::Str(s) => text_number(s).or_else(|| number_with_unit(s.trim()).map(|(x, _)| x)),
-            Field::Nested(v) => {
-                flatten(
-                    key.to_string(),
-                    v,
-                    1,
-                    &mut fields,
-                    &mut non_finite,
-                    &mut too_deep,
-                );
-                continue;
+            Field::Str(s) => {
+                match text_number(s).or_else(|| number_with_unit(s.trim()).map(|(x, _)| x)) {
+                    Some(x) if number_key => acc.number(field_name(key), Some(x)),
+                    Some(_) => {}
+                    None if state_key => acc.text(Cow::Owned(key.to_string()), s),
+                    None => {}
+                }
             }
-            Field::Bool(_) | Field::Null => None,
-        };
-        match x {
-            Some(x) if x.is_finite() => fields.push((field_name(key), x)),
-            Some(_) => non_finite = true,
-            None => {}
+            Field::Bool(b) if state_key => acc
+                .states
+                .push((Cow::Owned(key.to_string()), b.to_string())),
+            Field::Nested(v) if number_key => acc.flatten(key.to_string(), v, 1),
+            _ => {}
         }
     }
-    if !fields.is_empty() {
+    if !acc.fields.is_empty() || !acc.states.is_empty() {
         return Decoded::Readings(Readings {
             device,
             unit,
             time,
-            fields,
+            fields: acc.fields,
+            states: acc.states,
         });
     }
-    if non_finite {
+    if acc.non_finite {
         return Decoded::Undecoded(Undecodable::NotFinite);
     }
-    if too_deep {
+    if acc.too_deep {
         return Decoded::Undecoded(Undecodable::TooDeep);
-    }
-    if let Some(status) = object.get("status").and_then(Field::as_str) {
-        return Decoded::Status {
-            device,
-            status: status.to_string(),
-        };
     }
     if let Some(name) = object.get("command").and_then(Field::as_str) {
         return Decoded::Command {
             name: name.to_string(),
         };
     }
-    for key in ["state", "value"] {
-        let word = match object.get(key) {
-            Some(Field::Bool(b)) => Some(b.to_string()),
-            Some(Field::Str(s)) if state_word(s).is_some() => Some(s.to_string()),
-            _ => None,
-        };
-        if let Some(value) = word {
-            return Decoded::State { device, value };
+    Decoded::Undecoded(Undecodable::NoNumbers)
+}
+
+/// What one payload's members turned out to be, at any depth.
+#[derive(Default)]
+struct Found {
+    fields: Vec<(Cow<'static, str>, f64)>,
+    states: Vec<(Cow<'static, str>, String)>,
+    non_finite: bool,
+    too_deep: bool,
+}
+
+impl Found {
+    /// At most [`MAX_FIELDS`] numbers and as many states, so one message cannot create a
+    /// flood of series.
+    fn full(&self) -> bool {
+        self.fields.len() >= MAX_FIELDS && self.states.len() >= MAX_FIELDS
+    }
+
+    fn number(&mut self, key: Cow<'static, str>, x: Option<f64>) {
+        match x {
+            Some(x) if !x.is_finite() => self.non_finite = true,
+            Some(x) if self.fields.len() < MAX_FIELDS => self.fields.push((key, x)),
+            _ => {}
         }
     }
-    Decoded::Undecoded(Undecodable::NoNumbers)
+
+    /// A string member: a state when it is short text and not a time (`"Time":"2024-…"`
+    /// changes with every message and says nothing about the device).
+    fn text(&mut self, key: Cow<'static, str>, s: &str) {
+        if self.states.len() >= MAX_FIELDS {
+            return;
+        }
+        if let Some(word) = state_text(s) {
+            if parse_time_text(word).is_none() {
+                self.states.push((key, word.to_string()));
+            }
+        }
+    }
+
+    fn flatten(&mut self, key: String, value: &Value, depth: usize) {
+        if self.full() {
+            return;
+        }
+        match value {
+            Value::Object(map) if depth < MAX_DEPTH => {
+                for (k, v) in map {
+                    if is_skipped_key(k) && !is_state_key(k) {
+                        continue;
+                    }
+                    if is_skipped_key(k) && !matches!(v, Value::String(_) | Value::Bool(_)) {
+                        continue;
+                    }
+                    self.flatten(format!("{key}.{k}"), v, depth + 1);
+                }
+            }
+            Value::Array(items) if depth < MAX_DEPTH => {
+                for (i, v) in items.iter().enumerate().take(MAX_FIELDS) {
+                    self.flatten(format!("{key}.{i}"), v, depth + 1);
+                }
+            }
+            Value::Object(_) | Value::Array(_) => self.too_deep = true,
+            Value::Bool(b) => {
+                if self.states.len() < MAX_FIELDS {
+                    self.states.push((Cow::Owned(key), b.to_string()));
+                }
+            }
+            Value::String(s) if json_number(value).is_none() => self.text(Cow::Owned(key), s),
+            other => self.number(Cow::Owned(key), json_number(other)),
+        }
+    }
+}
+
+/// Keys whose string or boolean value is a state: every key but the time, id and unit keys
+/// and `command` (`status` is one: a device's own word for how it is).
+fn is_state_key(k: &str) -> bool {
+    !(TIME_KEYS.iter().any(|t| t.eq_ignore_ascii_case(k))
+        || ID_KEYS.contains(&k)
+        || matches!(
+            k,
+            "unit" | "units" | "command" | "type" | "metadata" | "meta"
+        ))
 }
 
 /// A series name; the commonest one costs no allocation.
@@ -554,58 +628,6 @@ fn is_skipped_key(k: &str) -> bool {
     TIME_KEYS.contains(&k) || ID_KEYS.contains(&k) || META_KEYS.contains(&k)
 }
 
-fn flatten(
-    key: String,
-    value: &Value,
-    depth: usize,
-    out: &mut Vec<(Cow<'static, str>, f64)>,
-    non_finite: &mut bool,
-    too_deep: &mut bool,
-) {
-    if out.len() >= MAX_FIELDS {
-        return;
-    }
-    match value {
-        Value::Object(map) if depth < MAX_DEPTH => {
-            for (k, v) in map {
-                if is_skipped_key(k) {
-                    continue;
-                }
-                flatten(
-                    format!("{key}.{k}"),
-                    v,
-                    depth + 1,
-                    out,
-                    non_finite,
-                    too_deep,
-                );
-            }
-        }
-        Value::Array(items) if depth < MAX_DEPTH => {
-            for (i, v) in items.iter().enumerate().take(MAX_FIELDS) {
-                flatten(
-                    format!("{key}.{i}"),
-                    v,
-                    depth + 1,
-                    out,
-                    non_finite,
-                    too_deep,
-                );
-            }
-        }
-        Value::Object(_) | Value::Array(_) => *too_deep = true,
-        other => {
-            if let Some(x) = json_number(other) {
-                if x.is_finite() {
-                    out.push((Cow::Owned(key), x));
-                } else {
-                    *non_finite = true;
-                }
-            }
-        }
-    }
-}
-
 /// A JSON number, or a string that holds one (many devices quote their numbers).
 fn json_number(v: &Value) -> Option<f64> {
     match v {
@@ -626,7 +648,7 @@ fn text_number(s: &str) -> Option<f64> {
 }
 
 fn finite_or_undecoded(r: Readings) -> Decoded {
-    if r.fields.is_empty() {
+    if r.fields.is_empty() && r.states.is_empty() {
         Decoded::Undecoded(Undecodable::NoNumbers)
     } else if r.fields.iter().any(|(_, x)| !x.is_finite()) {
         Decoded::Undecoded(Undecodable::NotFinite)
@@ -788,27 +810,94 @@ mod tests {
         assert_eq!(f, vec![("env.rh", 41.0), ("env.t", 20.5)]);
     }
 
+    fn states(payload: &str) -> Vec<(String, String)> {
+        match decode(payload.as_bytes(), DEFAULT_MAX_PAYLOAD) {
+            Decoded::Readings(r) => r
+                .states
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            other => panic!("{payload}: {other:?}"),
+        }
+    }
+
+    fn st(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
-    fn form7_boolean_like_states() {
-        for p in ["true", "false", "\"ON\"", "\"OFF\"", "ON", "off", "Online"] {
-            match decode(p.as_bytes(), DEFAULT_MAX_PAYLOAD) {
-                Decoded::State { value, .. } => assert!(!value.is_empty()),
-                other => panic!("{p}: {other:?}"),
-            }
+    fn form7_words_and_short_text_are_states() {
+        for (p, v) in [
+            ("true", "true"),
+            ("false", "false"),
+            ("\"ON\"", "ON"),
+            ("\"OFF\"", "OFF"),
+            ("ON", "ON"),
+            ("off", "off"),
+            ("Online", "Online"),
+            ("idle", "idle"),
+            ("unavailable", "unavailable"),
+            ("partlycloudy", "partlycloudy"),
+            (" Printing page 3 \n", "Printing page 3"),
+            ("\"hello world\"", "hello world"),
+        ] {
+            assert_eq!(states(p), st(&[("value", v)]), "{p}");
+        }
+        // Longer than a state, or over several lines: text, not a state (and not malformed).
+        let long = "x".repeat(MAX_STATE + 1);
+        for p in [long.as_str(), "line one\nline two", "\"a\\u0007b\""] {
+            assert_eq!(
+                decode(p.as_bytes(), DEFAULT_MAX_PAYLOAD),
+                Decoded::Undecoded(Undecodable::Text),
+                "{p}"
+            );
+            assert!(!Undecodable::Text.is_malformed());
         }
     }
 
     #[test]
-    fn status_json_and_commands_are_not_series() {
+    fn json_strings_and_booleans_are_states_at_any_depth() {
+        // Zigbee2MQTT: numbers are series, words and booleans states; times are neither.
+        let p = r#"{"battery":97,"occupancy":true,"state":"ON","update":{"state":"idle","installed_version":-1},"last_seen":"2026-12-01T10:00:00Z"}"#;
+        assert_eq!(
+            states(p),
+            st(&[
+                ("occupancy", "true"),
+                ("state", "ON"),
+                ("update.state", "idle")
+            ])
+        );
+        assert_eq!(
+            fields(&readings(p)),
+            vec![("battery", 97.0), ("update.installed_version", -1.0)]
+        );
+        // Tasmota: `Time` (any case) is a time, `POWER` a state.
+        assert_eq!(
+            states(r#"{"Time":"2026-12-01T10:00:00","POWER":"ON","Wifi":{"SSId":"lab"}}"#),
+            st(&[("POWER", "ON"), ("Wifi.SSId", "lab")])
+        );
+        // Ids, units and commands are never states.
+        assert_eq!(
+            states(r#"{"sensor_id":"s1","unit":"C","mode":"auto","v":1}"#),
+            st(&[("mode", "auto")])
+        );
+    }
+
+    #[test]
+    fn status_json_is_a_state_and_commands_are_commands() {
         assert_eq!(
             decode(
                 br#"{"sensor_id":"TEMP_SENSOR_001","status":"offline"}"#,
                 DEFAULT_MAX_PAYLOAD
             ),
-            Decoded::Status {
+            Decoded::Readings(Readings {
                 device: Some("TEMP_SENSOR_001".into()),
-                status: "offline".into()
-            }
+                states: vec![("status".into(), "offline".into())],
+                ..Readings::default()
+            })
         );
         assert_eq!(
             decode(
@@ -840,10 +929,14 @@ mod tests {
 
     #[test]
     fn time_keys_and_ids_are_never_series() {
-        let r = readings(r#"{"id":7,"ts":1737028800000,"v":1.5}"#);
+        let r = readings(r#"{"id":"d7","ts":1737028800000,"v":1.5}"#);
         assert_eq!(fields(&r), vec![("v", 1.5)]);
-        assert_eq!(r.device.as_deref(), Some("7"));
+        assert_eq!(r.device.as_deref(), Some("d7"));
         assert_eq!(r.time.unwrap().timestamp(), 1_737_028_800);
+        // A numeric `id` is not a series either, nor a device (Shelly's component number).
+        let r = readings(r#"{"id":0,"apower":12.5}"#);
+        assert_eq!(fields(&r), vec![("apower", 12.5)]);
+        assert_eq!(r.device, None);
     }
 
     #[test]
@@ -861,11 +954,11 @@ mod tests {
             (b"", Undecodable::Empty),
             (b"   ", Undecodable::Empty),
             (&[0xff, 0xfe, 0x00], Undecodable::Binary),
-            (b"hello world", Undecodable::Text),
+            (b"hello\nworld", Undecodable::Text),
             (b"{\"value\": 1", Undecodable::InvalidJson),
-            (b"{\"name\":\"x\"}", Undecodable::NoNumbers),
+            (b"{\"name\":null}", Undecodable::NoNumbers),
             (b"[\"a\",\"b\"]", Undecodable::NoNumbers),
-            (b"null", Undecodable::Text),
+            (b"null", Undecodable::NoNumbers),
             // Found by the property tests: an empty JSON string used to panic.
             (b"\"\"", Undecodable::Text),
             (b"\"   \"", Undecodable::Text),
@@ -894,10 +987,13 @@ mod tests {
             readings(r#"{"b":2,"a":1,"b":3,"c\u0064":4,"sensor_id":"s\u00e9","metadata":{"x":9}}"#);
         assert_eq!(fields(&r), vec![("a", 1.0), ("b", 3.0), ("cd", 4.0)]);
         assert_eq!(r.device.as_deref(), Some("sé"));
-        // A numeric id keeps its JSON spelling.
-        assert_eq!(readings(r#"{"id":7,"v":1}"#).device.as_deref(), Some("7"));
+        // A numeric device id keeps its JSON spelling.
         assert_eq!(
-            readings(r#"{"id":7.0,"v":1}"#).device.as_deref(),
+            readings(r#"{"device_id":7,"v":1}"#).device.as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            readings(r#"{"sensor_id":7.0,"v":1}"#).device.as_deref(),
             Some("7.0")
         );
         // Metadata is never read, but it must still be JSON.
@@ -941,7 +1037,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        // Not a number with a unit: still text.
+        // Not a number with a unit: a text state, no reading.
         for text in [
             "C 21.4",
             "21.4 C 22",
@@ -949,11 +1045,7 @@ mod tests {
             "hello",
             "12 verylongunit",
         ] {
-            assert_eq!(
-                decode(text.as_bytes(), DEFAULT_MAX_PAYLOAD),
-                Decoded::Undecoded(Undecodable::Text),
-                "{text}"
-            );
+            assert_eq!(states(text), st(&[("value", text)]), "{text}");
         }
     }
 

@@ -51,6 +51,9 @@ pub enum Convention {
     Zigbee2Mqtt,
     HomeAssistant,
     Homie,
+    /// Shelly `shellies/<id>/online` (Gen 1) and `<id>/online` (Gen 2, ids `shelly…`):
+    /// `true` / `false`.
+    Shelly,
     Sparkplug,
     /// Known only from its readings.
     Data,
@@ -65,6 +68,7 @@ impl Convention {
             Convention::Zigbee2Mqtt => "zigbee2mqtt",
             Convention::HomeAssistant => "home-assistant",
             Convention::Homie => "homie",
+            Convention::Shelly => "shelly",
             Convention::Sparkplug => "sparkplug",
             Convention::Data => "data",
         }
@@ -122,6 +126,7 @@ pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
     let maybe = matches!(first, "spBv1.0" | "homie" | "tele" | "zigbee2mqtt")
         || topic == "homeassistant/status"
         || last == "availability"
+        || last == "online"
         || last.eq_ignore_ascii_case("status");
     if !maybe {
         return None;
@@ -185,6 +190,26 @@ pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
         let word = word_in(payload)?;
         let status = judge(&word)?;
         return report(device, word, status, Convention::Zigbee2Mqtt);
+    }
+
+    // Shelly: `shellies/<id>/online` (Gen 1), `<id>/online` with a `shelly…` id (Gen 2).
+    if levels.last() == Some(&"online") {
+        let device = match levels.as_slice() {
+            ["shellies", d, "online"] => d,
+            [d, "online"] if d.starts_with("shelly") => d,
+            _ => return None,
+        };
+        let status = match text(payload)? {
+            "true" => Status::Online,
+            "false" => Status::Offline,
+            _ => return None,
+        };
+        return report(
+            device,
+            text(payload)?.to_string(),
+            status,
+            Convention::Shelly,
+        );
     }
 
     // Home Assistant: `homeassistant/status`, `<anything>/availability`.
@@ -257,6 +282,8 @@ pub struct Device {
     /// Cached from `intervals` whenever one is added.
     median_interval: Option<f64>,
     pub rate: super::rate::RateMeter,
+    /// What Home Assistant discovery says the device is (name, manufacturer, model).
+    pub described: Option<Box<super::discovery::HaDevice>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -284,6 +311,7 @@ impl Device {
             intervals_next: 0,
             median_interval: None,
             rate: Default::default(),
+            described: None,
         }
     }
 
@@ -482,6 +510,16 @@ impl Devices {
     }
 
     /// A series of `id` was created.
+    /// Gives a known device what discovery says it is (an unknown device is not made).
+    pub fn describe(&mut self, id: &str, d: &super::discovery::HaDevice) {
+        if let Some(dev) = self.by_id.get_mut(id) {
+            if dev.described.as_deref() != Some(d) {
+                dev.described = Some(Box::new(d.clone()));
+                self.revision += 1;
+            }
+        }
+    }
+
     pub fn add_series(&mut self, id: &str, at: DateTime<Utc>) {
         self.entry(id, at).0.series += 1;
     }

@@ -51,6 +51,25 @@ pub const RULES: &[Rule] = &[
             _ => None,
         },
     },
+    // Shelly (Gen 2) `<id>/status/<component>`, `<id>/online`, `<id>/events/…` (ids `shelly…`).
+    Rule {
+        convention: "shelly",
+        device: |l| match l {
+            [d, "status" | "online" | "events" | "rpc", ..] if d.starts_with("shelly") => {
+                nonempty(d)
+            }
+            _ => None,
+        },
+    },
+    // Home Assistant MQTT Statestream `homeassistant/<domain>/<object>/<attribute>`: the
+    // entity (`sensor.outside_temperature`).
+    Rule {
+        convention: "home-assistant",
+        device: |l| match l {
+            ["homeassistant", domain, object, _] => Some(format!("{domain}.{object}")),
+            _ => None,
+        },
+    },
     // The home lab's `home/<device>/…` (sensors, status).
     Rule {
         convention: "home",

@@ -9,11 +9,13 @@ pub mod cnp;
 pub mod decode;
 pub mod detect;
 pub mod devices;
+pub mod discovery;
 pub mod identity;
 pub mod journal;
 pub mod rate;
 pub mod schema;
 pub mod series;
+pub mod states;
 pub mod topics;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -123,14 +125,6 @@ pub struct UndecodedTopic {
     pub sample: String,
 }
 
-/// The latest boolean-like state or status word a device reported.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeviceWord {
-    pub value: String,
-    pub topic: String,
-    pub at: DateTime<Utc>,
-}
-
 /// How often something was seen, and when last.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Seen {
@@ -181,6 +175,17 @@ struct TopicEntry {
 
 type GroupKey = (String, String, String);
 
+/// Where a new series is listed (see [`Twin::placement`]).
+struct Placement {
+    sensor: String,
+    device: String,
+    group: String,
+    label: String,
+    aggregate: bool,
+    /// The unit Home Assistant discovery gives, used when the payload names none.
+    unit: Option<String>,
+}
+
 /// The digital twin.
 #[derive(Debug, Clone)]
 pub struct Twin {
@@ -206,7 +211,10 @@ pub struct Twin {
     pub undecoded: HashMap<String, UndecodedTopic>,
     pub devices: Devices,
     pub cnp: cnp::Cnp,
-    pub states: BTreeMap<String, DeviceWord>,
+    /// Text states (`ON`, `idle`, `"occupancy":true`), each a series of words.
+    pub states: states::States,
+    /// Home Assistant discovery configs seen (names, units, devices of state topics).
+    pub discovery: discovery::Discovery,
     pub alerts: VecDeque<AlertRecord>,
     /// Commands twinview published (oldest dropped first).
     pub commands: VecDeque<CommandRecord>,
@@ -217,7 +225,11 @@ pub struct Twin {
     /// The broker's own health, from `$SYS/…`.
     pub broker: broker::BrokerHealth,
     pub messages: u64,
+    /// Malformed payloads (invalid JSON, non-finite numbers, over a limit, …).
     pub undecoded_total: u64,
+    /// Well-formed payloads that hold no reading or state (empty, binary, long text, JSON
+    /// without values): shown per topic, not counted as a fault.
+    pub ignored_total: u64,
     /// Anomaly episodes ever opened.
     pub anomalies_total: u64,
     /// What happened (episodes, process changes, statuses, awards, alerts, commands).
@@ -272,7 +284,8 @@ impl Twin {
                 max_machines: cfg.max_series.max(1),
                 ..cnp::Cnp::new(&cfg.cnp_prefix, cfg.cnp_deadline)
             },
-            states: BTreeMap::new(),
+            states: states::States::with_cap(cfg.max_series),
+            discovery: discovery::Discovery::default(),
             alerts: VecDeque::new(),
             commands: VecDeque::new(),
             commands_seen: BTreeMap::new(),
@@ -280,6 +293,7 @@ impl Twin {
             broker: broker::BrokerHealth::default(),
             messages: 0,
             undecoded_total: 0,
+            ignored_total: 0,
             anomalies_total: 0,
             journal: Journal::default(),
             evicted_series: 0,
@@ -495,6 +509,15 @@ impl Twin {
             self.broker.apply(&m.topic, &m.payload, m.at);
             return;
         }
+        // Home Assistant discovery configs describe other topics; they are no readings.
+        if discovery::is_config_topic(&m.topic) {
+            match self.discovery.apply(&m.topic, &m.payload) {
+                discovery::Applied::Named(state_topic) => self.relabel(&state_topic),
+                discovery::Applied::Nothing => {}
+                discovery::Applied::NotAConfig => self.count_undecoded(m, Undecodable::InvalidJson),
+            }
+            return;
+        }
         // Commands addressed to devices are said as commands, never read as readings.
         if let Some(name) = command_topic(&m.topic, &m.payload) {
             log::info!("command {name} seen on {}", m.topic);
@@ -510,6 +533,16 @@ impl Twin {
         if let Some(report) = devices::classify(&m.topic, &m.payload) {
             let t = self.devices.report(&report, m.at);
             self.transition(t);
+            return;
+        }
+        // Homie attributes (`$homie`, `$name`, `$nodes`, `$unit`, …) describe a device; they
+        // are neither readings nor states (its `$state` was read just above).
+        if m.topic.starts_with("homie/")
+            && m.topic
+                .rsplit('/')
+                .next()
+                .is_some_and(|l| l.starts_with('$'))
+        {
             return;
         }
         if let Some((step, machine)) = self.cnp.classify(&m.topic) {
@@ -587,31 +620,9 @@ impl Twin {
                 for (field, value) in &r.fields {
                     self.apply_reading(m, field, *value, time, r.device.as_deref(), &r.unit);
                 }
-            }
-            Decoded::State { device, value }
-            | Decoded::Status {
-                device,
-                status: value,
-            } => {
-                let device = device
-                    .clone()
-                    .unwrap_or_else(|| self.topic_device(&m.topic));
-                if self.states.len() >= self.cfg.max_series.max(1)
-                    && !self.states.contains_key(&device)
-                {
-                    for old in bound::least_recent(self.states.iter().map(|(k, w)| (k, w.at))) {
-                        self.states.remove(&old);
-                        self.evicted.states += 1;
-                    }
+                for (field, value) in &r.states {
+                    self.apply_state(m, field, value, r.device.as_deref());
                 }
-                self.states.insert(
-                    device,
-                    DeviceWord {
-                        value: value.clone(),
-                        topic: m.topic.clone(),
-                        at: m.at,
-                    },
-                );
             }
             Decoded::Command { name } => self.note_command(name.clone(), m.at),
             Decoded::Undecoded(why) => self.count_undecoded(m, *why),
@@ -649,15 +660,141 @@ impl Twin {
 
     /// The device a topic names when its payload does not: the schema's sensor level, else
     /// the topic itself.
-    fn topic_device(&self, topic: &str) -> String {
-        identity::device_of(topic)
-            .map(|(d, _)| d)
-            .or_else(|| self.topics.get(topic).and_then(|e| e.info.sensor.clone()))
-            .unwrap_or_else(|| topic.to_string())
+    /// One text state reported: its series (made on first sight, placed like a numeric
+    /// series) keeps the value and, when it changed, the change.
+    fn apply_state(&mut self, m: &Message, field: &str, value: &str, device: Option<&str>) {
+        let before = self.states.evicted;
+        let place = || {
+            let p = self.placement(&m.topic, field, device);
+            states::Placement {
+                device: p.device,
+                group: p.group,
+                label: p.label,
+            }
+        };
+        let p = if self.states.find(&m.topic, field).is_none() {
+            Some(place())
+        } else {
+            None
+        };
+        self.states
+            .report(&m.topic, field, value, m.at, || p.expect("placed when new"));
+        self.evicted.states += self.states.evicted - before;
+    }
+
+    /// Where a new series (numeric or state) of `topic`'s `field` is listed: the payload's
+    /// device, else the convention that explains the topic, else the schema's sensor level,
+    /// else the topic itself (see `identity`); its heading and label; and what Home Assistant
+    /// discovery says of it.
+    fn placement(&self, topic: &str, field: &str, device: Option<&str>) -> Placement {
+        let info = self.topics.get(topic).map(|e| &e.info);
+        let sensor = info.and_then(|i| i.sensor.clone());
+        let device = device
+            .map(String::from)
+            .or_else(|| identity::device_of(topic).map(|(d, _)| d))
+            .or_else(|| sensor.clone())
+            .unwrap_or_else(|| topic.to_string());
+        let aggregate = info.is_some_and(|i| i.kind() == TopicKind::Aggregate);
+        let zone = info.and_then(|i| i.zone.as_ref());
+        let measurement = info.and_then(|i| i.measurement.as_ref());
+        let ha_device = self.discovery.device(topic).and_then(|d| d.name.clone());
+        let group = match (zone, measurement, ha_device) {
+            (Some(z), Some(m), _) => format!("{z} · {m}"),
+            (Some(z), None, _) => z.clone(),
+            (None, _, Some(name)) => name,
+            _ => device.clone(),
+        };
+        let name = if aggregate {
+            "average".to_string()
+        } else {
+            sensor.clone().unwrap_or_else(|| device.clone())
+        };
+        let entity = self.discovery.entity(topic, field);
+        // Under a device's own heading its fields need no device prefix.
+        let label = match entity.and_then(|e| e.name.clone()) {
+            Some(friendly) => friendly,
+            None if field == "value" => name,
+            None if group == device || self.discovery.device(topic).is_some() => field.to_string(),
+            None => format!("{name} · {field}"),
+        };
+        Placement {
+            sensor: sensor.unwrap_or_else(|| device.clone()),
+            device,
+            group,
+            label,
+            aggregate,
+            unit: entity.and_then(|e| e.unit.clone()),
+        }
+    }
+
+    /// Home Assistant discovery named `state_topic` anew: its series and states take the
+    /// names, units and heading it gives, and its device what the config says it is.
+    fn relabel(&mut self, state_topic: &str) {
+        let Some(entry) = self.topics.get(state_topic) else {
+            return;
+        };
+        let fields: Vec<(String, usize)> = entry
+            .series
+            .iter()
+            .map(|(f, i)| (f.to_string(), *i))
+            .collect();
+        for (field, i) in fields {
+            let p = self.placement(state_topic, &field, Some(&self.series[i].device.clone()));
+            let s = &mut self.series[i];
+            s.label = p.label;
+            s.group = p.group;
+            if s.unit.is_none() {
+                s.unit = p.unit;
+            }
+        }
+        let states: Vec<(String, String)> = self
+            .states
+            .of_topic(state_topic)
+            .map(|s| (s.field.clone(), s.device.clone()))
+            .collect();
+        let placed: Vec<(String, Placement)> = states
+            .into_iter()
+            .map(|(f, d)| {
+                let p = self.placement(state_topic, &f, Some(&d));
+                (f, p)
+            })
+            .collect();
+        self.states.relabel(state_topic, |s| {
+            if let Some((_, p)) = placed.iter().find(|(f, _)| *f == s.field) {
+                s.label.clone_from(&p.label);
+                s.group.clone_from(&p.group);
+            }
+        });
+        self.describe_devices(state_topic);
+        self.layout_revision += 1;
+    }
+
+    /// What discovery says of the device behind `state_topic`, given to that device.
+    fn describe_devices(&mut self, state_topic: &str) {
+        let Some(d) = self.discovery.device(state_topic).cloned() else {
+            return;
+        };
+        let ids: Vec<String> = self
+            .topics
+            .get(state_topic)
+            .map(|e| {
+                e.series
+                    .iter()
+                    .map(|(_, i)| self.series[*i].device.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for id in ids {
+            self.devices.describe(&id, &d);
+        }
     }
 
     fn count_undecoded(&mut self, m: &Message, why: Undecodable) {
-        self.undecoded_total += 1;
+        if why.is_malformed() {
+            self.undecoded_total += 1;
+        } else {
+            self.ignored_total += 1;
+        }
         let sample = || {
             let text = String::from_utf8_lossy(&m.payload[..m.payload.len().min(SAMPLE_CHARS * 4)]);
             text.chars().take(SAMPLE_CHARS).collect::<String>()
@@ -674,7 +811,9 @@ impl Twin {
                     self.evicted.undecoded_topics += 1;
                 }
             }
-            log::info!("cannot decode payload on {}: {}", m.topic, why.as_str());
+            if why.is_malformed() {
+                log::info!("cannot decode payload on {}: {}", m.topic, why.as_str());
+            }
             self.undecoded.insert(
                 m.topic.clone(),
                 UndecodedTopic {
@@ -704,38 +843,20 @@ impl Twin {
             self.evict_series();
         }
         let idx = self.series.len();
-        // The payload's device, else the convention that explains the topic, else the
-        // schema's sensor level, else the topic itself (see `identity`).
-        let device = device
-            .map(String::from)
-            .or_else(|| identity::device_of(topic).map(|(d, _)| d))
-            .or_else(|| info.sensor.clone())
-            .unwrap_or_else(|| topic.to_string());
-        let aggregate = info.kind() == TopicKind::Aggregate;
-        let group = match (&info.zone, &info.measurement) {
-            (Some(z), Some(m)) => format!("{z} · {m}"),
-            (Some(z), None) => z.clone(),
-            _ => device.clone(),
-        };
-        let name = if aggregate {
-            "average".to_string()
-        } else {
-            info.sensor.clone().unwrap_or_else(|| device.clone())
-        };
-        // Under a device's own heading its fields need no device prefix.
-        let label = if field == "value" {
-            name
-        } else if group == device {
-            field.to_string()
-        } else {
-            format!("{name} · {field}")
-        };
+        let Placement {
+            sensor,
+            device,
+            group,
+            label,
+            aggregate,
+            unit: ha_unit,
+        } = self.placement(topic, field, device);
         self.series.push(Series {
             topic: topic.to_string(),
             field: field.to_string(),
-            sensor: info.sensor.clone().unwrap_or_else(|| device.clone()),
+            sensor,
             device,
-            unit: unit.clone(),
+            unit: unit.clone().or(ha_unit),
             zone: info.zone.clone(),
             measurement: info.measurement.clone(),
             aggregate,
@@ -780,6 +901,9 @@ impl Twin {
         self.series_zone.push(zone);
         if !aggregate {
             self.devices.add_series(&self.series[idx].device, now);
+            if let Some(d) = self.discovery.device(topic) {
+                self.devices.describe(&self.series[idx].device, d);
+            }
         }
         self.topics
             .get_mut(topic)
@@ -1250,9 +1374,11 @@ impl Twin {
         self.rate.per_second(now.timestamp())
     }
 
-    /// The latest state word a device reported, if any.
-    pub fn device_word(&self, device: &str) -> Option<&DeviceWord> {
-        self.states.get(device)
+    /// The current value of a topic's text state `field`, if it reported one.
+    pub fn state_value(&self, topic: &str, field: &str) -> Option<&str> {
+        self.states
+            .find(topic, field)
+            .map(|i| self.states.list[i].value.as_str())
     }
 }
 
@@ -1400,7 +1526,7 @@ mod tests {
     #[test]
     fn undecodable_payloads_are_counted_per_topic_and_ingest_goes_on() {
         let mut t = Twin::default();
-        t.apply(&msg(0, "x/y/z", "garbage"));
+        t.apply(&msg(0, "x/y/z", "[1,"));
         t.apply(&msg(1, "x/y/z", "{broken"));
         t.apply(&msg(2, "x/y/z", "1.5"));
         assert_eq!(t.undecoded_total, 2);
@@ -1431,7 +1557,7 @@ mod tests {
         assert_eq!(t.device_status("living-room-01"), Some(Status::Online));
         assert_eq!(t.device_status("TEMP_SENSOR_001"), Some(Status::Offline));
         t.apply(&msg(4, "lights/kitchen/state", "ON"));
-        assert_eq!(t.device_word("kitchen").unwrap().value, "ON");
+        assert_eq!(t.state_value("lights/kitchen/state", "value"), Some("ON"));
         assert_eq!(t.commands_seen["RESET"].count, 1);
         assert_eq!(t.alerts[0].sensors, ["s2", "s4"]);
         t.apply(&msg(5, "/living_room/temperature/s2", "21.0"));

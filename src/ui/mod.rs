@@ -657,13 +657,23 @@ impl UiState {
     /// first series it feeds in the Sensors tab.
     fn jump(&mut self, twin: &Twin) {
         match self.tab {
-            Tab::Sensors => match self.sensors.selected().and_then(|i| twin.series.get(i)) {
-                Some(s) => {
-                    self.topics.reveal(&s.topic);
-                    self.tab = Tab::Topics;
+            Tab::Sensors => {
+                let topic = match self.sensors.selected_state() {
+                    Some(i) => twin.states.list.get(i).map(|s| &s.topic),
+                    None => self
+                        .sensors
+                        .selected()
+                        .and_then(|i| twin.series.get(i))
+                        .map(|s| &s.topic),
+                };
+                match topic {
+                    Some(t) => {
+                        self.topics.reveal(t);
+                        self.tab = Tab::Topics;
+                    }
+                    None => self.say("select a sensor: t shows its topic"),
                 }
-                None => self.say("select a sensor: t shows its topic"),
-            },
+            }
             Tab::Devices => {
                 let Some(id) = self.devices.selected() else {
                     return self.say("select a device: t shows its topic");
@@ -697,7 +707,13 @@ impl UiState {
                         self.sensors.reveal(*i, twin, self.now);
                         self.tab = Tab::Sensors;
                     }
-                    None => self.say(format!("{path} feeds no series")),
+                    None => match twin.states.find_topic(&path) {
+                        Some(i) => {
+                            self.sensors.reveal_state(i, twin, self.now);
+                            self.tab = Tab::Sensors;
+                        }
+                        None => self.say(format!("{path} feeds no series or state")),
+                    },
                 }
             }
             Tab::Jobs | Tab::Log => {
@@ -823,6 +839,7 @@ mod tests {
         match r {
             Row::Group(g, n, folded) => format!("[{g} {n}{}]", if *folded { " +" } else { "" }),
             Row::Series(i) => t.series[*i].label.clone(),
+            Row::State(i) => format!("{}={}", t.states.list[*i].label, t.states.list[*i].value),
         }
     }
 

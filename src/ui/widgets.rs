@@ -162,8 +162,8 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
             h,
         ),
         (
-            format!("{} undecoded", count(twin.undecoded_total)),
-            format!("{} undec", count(twin.undecoded_total)),
+            format!("{} malformed", count(twin.undecoded_total)),
+            format!("{} bad", count(twin.undecoded_total)),
             warn_if(twin.undecoded_total > 0),
         ),
         (

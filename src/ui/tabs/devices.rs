@@ -251,7 +251,7 @@ impl DevicesView {
             .max(10) as u16;
         let name_content = devices
             .iter()
-            .map(|d| d.id.chars().count())
+            .map(|d| shown_name(d).chars().count())
             .max()
             .unwrap_or(6)
             .max(6) as u16;
@@ -270,7 +270,7 @@ impl DevicesView {
                 let style = if is_sel { Style::default() } else { style };
                 let mut cells = vec![
                     Cell::from(Span::styled(mark, style)),
-                    Cell::from(fit(&d.id, name_w as usize)),
+                    Cell::from(fit(&shown_name(d), name_w as usize)),
                     Cell::from(Span::styled(word(d), style)),
                     Cell::from(ago(d.since, now)),
                     Cell::from(ago(d.last_seen, now)),
@@ -350,6 +350,30 @@ fn detail(
             dim,
         ),
     ])];
+    if let Some(x) = &d.described {
+        lines.push(Line::styled(
+            format!(
+                "Home Assistant discovery: {}{}",
+                x.name.as_deref().unwrap_or("no name"),
+                x.make().map(|m| format!(" — {m}")).unwrap_or_default()
+            ),
+            dim,
+        ));
+    }
+    let states: Vec<&crate::twin::states::StateSeries> = twin
+        .states
+        .list
+        .iter()
+        .filter(|s| s.device == d.id)
+        .take(8)
+        .collect();
+    if !states.is_empty() {
+        let words: Vec<String> = states
+            .iter()
+            .map(|s| format!("{} = {}", s.label, s.value))
+            .collect();
+        lines.push(Line::styled(format!("States: {}", words.join(", ")), dim));
+    }
     lines.push(Line::from(""));
     let series: Vec<&crate::twin::series::Series> =
         twin.series.iter().filter(|s| s.device == d.id).collect();
@@ -458,4 +482,13 @@ fn detail(
             .block(block),
         area,
     );
+}
+
+/// A device's name in the list: its id, with the name Home Assistant discovery gives it when
+/// that differs (`Kitchen plug · tasmota_1A2B3C`).
+fn shown_name(d: &crate::twin::devices::Device) -> String {
+    match d.described.as_ref().and_then(|x| x.name.as_deref()) {
+        Some(n) if n != d.id => format!("{n} · {}", d.id),
+        _ => d.id.clone(),
+    }
 }

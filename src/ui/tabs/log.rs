@@ -329,7 +329,11 @@ fn undecoded(frame: &mut Frame, area: Rect, twin: &Twin, theme: &Theme) {
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Span::styled(
-            format!(" Undecoded — {} ", count(twin.undecoded_total)),
+            format!(
+                " Not decoded — {} malformed · {} other ",
+                count(twin.undecoded_total),
+                count(twin.ignored_total)
+            ),
             theme.title(),
         ));
     if twin.undecoded.is_empty() {
@@ -354,7 +358,11 @@ fn undecoded(frame: &mut Frame, area: Rect, twin: &Twin, theme: &Theme) {
                 Cell::from(count(u.count)),
                 Cell::from(Span::styled(
                     u.reason.as_str(),
-                    Style::default().fg(theme.error),
+                    if u.reason.is_malformed() {
+                        Style::default().fg(theme.error)
+                    } else {
+                        theme.dim()
+                    },
                 )),
             ])
         })
@@ -382,7 +390,7 @@ fn states(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Them
     if twin.states.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled(
-                "No device has reported a state word (online, ON, true…).",
+                "No device has reported a text state (ON, idle, \"occupancy\":true…).",
                 theme.dim(),
             ))
             .block(block),
@@ -390,20 +398,32 @@ fn states(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Them
         );
         return;
     }
-    let rows: Vec<Row> = twin
-        .states
-        .iter()
-        .take(SIDE_ROWS)
-        .map(|(device, w)| {
-            let color = match w.value.to_ascii_lowercase().as_str() {
-                "online" | "on" | "true" | "open" | "ready" => theme.ok,
-                "offline" | "off" | "false" | "closed" | "lost" => theme.error,
+    // The latest reports first: the few most recently seen, without sorting them all.
+    let mut latest: Vec<&crate::twin::states::StateSeries> = Vec::with_capacity(SIDE_ROWS + 1);
+    for s in &twin.states.list {
+        let at = latest.partition_point(|x| x.last_seen >= s.last_seen);
+        if at < SIDE_ROWS {
+            latest.insert(at, s);
+            latest.truncate(SIDE_ROWS);
+        }
+    }
+    let rows: Vec<Row> = latest
+        .into_iter()
+        .map(|s| {
+            let color = match crate::twin::decode::state_word(&s.value) {
+                Some("online" | "on" | "true" | "open") => theme.ok,
+                Some("offline" | "off" | "false" | "closed") => theme.error,
                 _ => theme.warn,
             };
+            let name = if s.field == "value" {
+                s.device.clone()
+            } else {
+                format!("{} · {}", s.device, s.field)
+            };
             Row::new(vec![
-                Cell::from(device.as_str()),
-                Cell::from(Span::styled(w.value.clone(), Style::default().fg(color))),
-                Cell::from(Span::styled(ago(w.at, ui.now), theme.dim())),
+                Cell::from(name),
+                Cell::from(Span::styled(s.value.clone(), Style::default().fg(color))),
+                Cell::from(Span::styled(ago(s.last_seen, ui.now), theme.dim())),
             ])
         })
         .collect();

@@ -6,6 +6,7 @@ pub mod devices;
 pub mod jobs;
 pub mod log;
 pub mod sensors;
+pub mod state_rows;
 pub mod topics;
 
 use chrono::{DateTime, Utc};

@@ -14,7 +14,7 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
-use super::{edit_filter, filter_status, hit, Hint, TabView, FILTER_HINTS};
+use super::{edit_filter, filter_status, hit, state_rows, Hint, TabView, FILTER_HINTS};
 use crate::twin::detect::{Episode, Severity};
 use crate::twin::devices::Status;
 use crate::twin::series::Series;
@@ -67,6 +67,8 @@ pub enum Row {
     Group(String, usize, bool),
     /// An index into `Twin::series`.
     Series(usize),
+    /// An index into `Twin::states.list` (a text state).
+    State(usize),
 }
 
 impl PartialEq for Row {
@@ -74,6 +76,7 @@ impl PartialEq for Row {
         match (self, other) {
             (Row::Group(a, ..), Row::Group(b, ..)) => a == b,
             (Row::Series(a), Row::Series(b)) => a == b,
+            (Row::State(a), Row::State(b)) => a == b,
             _ => false,
         }
     }
@@ -125,12 +128,25 @@ impl SensorsView {
         }
     }
 
-    /// Series rows shown (matching the filter, in unfolded groups).
+    /// The selected text state (an index into `Twin::states.list`), if a state row is selected.
+    pub fn selected_state(&self) -> Option<usize> {
+        match self.list.selected() {
+            Some(Row::State(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// Whether a series or a state (not a heading) is selected.
+    fn on_item(&self) -> bool {
+        matches!(self.list.selected(), Some(Row::Series(_) | Row::State(_)))
+    }
+
+    /// Series and state rows shown (matching the filter, in unfolded groups).
     fn shown(&self) -> usize {
         self.list
             .rows()
             .iter()
-            .filter(|r| matches!(r, Row::Series(_)))
+            .filter(|r| !matches!(r, Row::Group(..)))
             .count()
     }
 
@@ -141,11 +157,11 @@ impl SensorsView {
         loop {
             let before = self.list.selected_row();
             self.list.step(delta.signum());
-            if self.selected().is_some() || self.list.selected_row() == before {
+            if self.on_item() || self.list.selected_row() == before {
                 break;
             }
         }
-        if self.selected().is_none() {
+        if !self.on_item() {
             // Ran off the end on a heading: go back to where we were.
             let row = self.list.rows()[from].clone();
             self.list.select(row);
@@ -156,18 +172,46 @@ impl SensorsView {
     /// unfolded, and it selected.
     pub fn reveal(&mut self, i: usize, twin: &Twin, now: DateTime<Utc>) {
         let Some(s) = twin.series.get(i) else { return };
+        self.reveal_row(
+            Row::Series(i),
+            &s.group,
+            [&s.topic, &s.field, &s.group, &s.device, &s.label],
+            twin,
+            now,
+        );
+    }
+
+    /// [`SensorsView::reveal`] for text state `i`.
+    pub fn reveal_state(&mut self, i: usize, twin: &Twin, now: DateTime<Utc>) {
+        let Some(s) = twin.states.list.get(i) else {
+            return;
+        };
+        self.reveal_row(
+            Row::State(i),
+            &s.group,
+            [&s.topic, &s.field, &s.group, &s.device, &s.label],
+            twin,
+            now,
+        );
+    }
+
+    fn reveal_row(
+        &mut self,
+        row: Row,
+        group: &str,
+        texts: [&String; 5],
+        twin: &Twin,
+        now: DateTime<Utc>,
+    ) {
         let needle = self.filter.to_lowercase();
-        if ![&s.topic, &s.field, &s.group, &s.device, &s.label]
-            .iter()
-            .any(|t| t.to_lowercase().contains(&needle))
-        {
+        if !texts.iter().any(|t| t.to_lowercase().contains(&needle)) {
             self.filter.clear();
         }
-        self.folded.remove(&s.group);
+        self.folded.remove(group);
         self.detail = false;
         self.cache_key = None;
         self.refresh(twin, now);
-        self.list.select(Row::Series(i));
+        self.list.select(row);
     }
 
     fn toggle_fold(&mut self, group: &str) {
@@ -186,7 +230,7 @@ impl TabView for SensorsView {
             now.timestamp()
         };
         let key = (
-            twin.layout_revision,
+            twin.layout_revision + twin.states.revision,
             self.filter.clone(),
             self.sort,
             tick,
@@ -201,12 +245,16 @@ impl TabView for SensorsView {
             .is_some_and(|k| (&k.1, k.2, k.3, k.4) == (&key.1, key.2, key.3, key.4))
             && self.laid_out.is_some_and(|(at, evicted, len)| {
                 len >= LARGE
-                    && twin.evicted_series == evicted
+                    && twin.evicted_series + twin.evicted.states == evicted
                     && twin.series.len() >= len
                     && now - at < chrono::TimeDelta::seconds(1)
             });
         if self.cache_key.as_ref() != Some(&key) && !growing_only {
-            self.laid_out = Some((now, twin.evicted_series, twin.series.len()));
+            self.laid_out = Some((
+                now,
+                twin.evicted_series + twin.evicted.states,
+                twin.series.len(),
+            ));
             let had = self.list.selected().is_some();
             let rows = layout_rows(twin, &self.filter, self.sort, &self.folded, now);
             if !self.list.set_rows(rows) || !had {
@@ -215,7 +263,7 @@ impl TabView for SensorsView {
                     .list
                     .rows()
                     .iter()
-                    .find(|r| matches!(r, Row::Series(_)))
+                    .find(|r| !matches!(r, Row::Group(..)))
                     .cloned()
                 {
                     self.list.select(first);
@@ -223,7 +271,7 @@ impl TabView for SensorsView {
             }
             self.cache_key = Some(key);
         }
-        if self.selected().is_none() {
+        if !self.on_item() {
             self.detail = false;
         }
     }
@@ -245,7 +293,7 @@ impl TabView for SensorsView {
         match action {
             Action::Enter => match self.list.selected().cloned() {
                 Some(Row::Group(g, ..)) => self.toggle_fold(&g),
-                Some(Row::Series(_)) => self.detail = !self.detail,
+                Some(Row::Series(_) | Row::State(_)) => self.detail = !self.detail,
                 None => return false,
             },
             Action::Back if self.detail => self.detail = false,
@@ -262,32 +310,36 @@ impl TabView for SensorsView {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Theme) {
-        let selected = self.selected().and_then(|i| twin.series.get(i));
-        match selected {
-            Some(s) if self.detail => detail(frame, area, twin, s, ui, theme),
-            Some(s) => {
-                // Room to spare: the selected sensor's chart below (tall) or beside (wide).
-                let rows = self.list.rows().len() as u16 + 3;
-                if area.height >= 24 {
-                    let list_h = rows.clamp(8, area.height - 12);
-                    let [top, bottom] =
-                        Layout::vertical([Constraint::Length(list_h), Constraint::Min(12)])
-                            .areas(area);
-                    self.list_render(frame, top, twin, ui, theme);
-                    detail(frame, bottom, twin, s, ui, theme);
-                } else if area.width >= 200 {
-                    let [left, right] = Layout::horizontal([
-                        Constraint::Min(120),
-                        Constraint::Length(area.width - 120),
-                    ])
+        let series = self.selected().and_then(|i| twin.series.get(i));
+        let state = self.selected_state().and_then(|i| twin.states.list.get(i));
+        // The selected series' chart, or the selected state's timeline and changes.
+        let show = |frame: &mut Frame, area: Rect| match (series, state) {
+            (Some(s), _) => detail(frame, area, twin, s, ui, theme),
+            (None, Some(st)) => state_rows::detail(frame, area, st, ui, theme),
+            (None, None) => {}
+        };
+        if series.is_none() && state.is_none() {
+            return self.list_render(frame, area, twin, ui, theme);
+        }
+        if self.detail {
+            return show(frame, area);
+        }
+        // Room to spare: the selected item's detail below (tall) or beside (wide).
+        let rows = self.list.rows().len() as u16 + 3;
+        if area.height >= 24 {
+            let list_h = rows.clamp(8, area.height - 12);
+            let [top, bottom] =
+                Layout::vertical([Constraint::Length(list_h), Constraint::Min(12)]).areas(area);
+            self.list_render(frame, top, twin, ui, theme);
+            show(frame, bottom);
+        } else if area.width >= 200 {
+            let [left, right] =
+                Layout::horizontal([Constraint::Min(120), Constraint::Length(area.width - 120)])
                     .areas(area);
-                    self.list_render(frame, left, twin, ui, theme);
-                    detail(frame, right, twin, s, ui, theme);
-                } else {
-                    self.list_render(frame, area, twin, ui, theme);
-                }
-            }
-            None => self.list_render(frame, area, twin, ui, theme),
+            self.list_render(frame, left, twin, ui, theme);
+            show(frame, right);
+        } else {
+            self.list_render(frame, area, twin, ui, theme);
         }
     }
 
@@ -354,7 +406,7 @@ impl TabView for SensorsView {
             Some(true) => {
                 match self.list.selected().cloned() {
                     Some(Row::Group(g, ..)) => self.toggle_fold(&g),
-                    Some(Row::Series(_)) => self.detail = true,
+                    Some(Row::Series(_) | Row::State(_)) => self.detail = true,
                     None => {}
                 }
                 true
@@ -422,20 +474,47 @@ pub fn layout_rows(
             .then_with(|| x.label.cmp(&y.label))
             .then_with(|| x.topic.cmp(&y.topic))
     });
-    let mut rows = Vec::with_capacity(idx.len() + 16);
-    let mut i = 0;
-    while i < idx.len() {
-        let group = &twin.series[idx[i]].group;
+    // Text states follow the series of their group, by name.
+    let states = &twin.states.list;
+    let mut sidx: Vec<usize> = (0..states.len())
+        .filter(|&i| {
+            let s = &states[i];
+            needle.is_empty()
+                || [&s.topic, &s.field, &s.group, &s.device, &s.label, &s.value]
+                    .iter()
+                    .any(|t| t.to_lowercase().contains(&needle))
+        })
+        .collect();
+    sidx.sort_by(|&a, &b| {
+        let (x, y) = (&states[a], &states[b]);
+        (&x.group, &x.label, &x.topic).cmp(&(&y.group, &y.label, &y.topic))
+    });
+    let mut rows = Vec::with_capacity(idx.len() + sidx.len() + 16);
+    let (mut i, mut j) = (0, 0);
+    while i < idx.len() || j < sidx.len() {
+        let a = idx.get(i).map(|&k| twin.series[k].group.as_str());
+        let b = sidx.get(j).map(|&k| states[k].group.as_str());
+        let group = match (a, b) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(g), None) | (None, Some(g)) => g,
+            (None, None) => break,
+        };
         let n = idx[i..]
             .iter()
-            .take_while(|&&j| &twin.series[j].group == group)
+            .take_while(|&&k| twin.series[k].group == group)
+            .count();
+        let m = sidx[j..]
+            .iter()
+            .take_while(|&&k| states[k].group == group)
             .count();
         let fold = folded.contains(group);
-        rows.push(Row::Group(group.clone(), n, fold));
+        rows.push(Row::Group(group.to_string(), n + m, fold));
         if !fold {
-            rows.extend(idx[i..i + n].iter().map(|&j| Row::Series(j)));
+            rows.extend(idx[i..i + n].iter().map(|&k| Row::Series(k)));
+            rows.extend(sidx[j..j + m].iter().map(|&k| Row::State(k)));
         }
         i += n;
+        j += m;
     }
     rows
 }
@@ -537,6 +616,15 @@ fn suffixes(twin: &Twin, s: &Series, now: DateTime<Utc>) -> Vec<(String, Suffix)
     out
 }
 
+/// A state's device, when it is gone: ` offline`, ` stale`.
+fn state_suffix(twin: &Twin, device: &str) -> &'static str {
+    match twin.device_status(device) {
+        Some(Status::Offline) => " offline",
+        Some(Status::Stale) => " stale",
+        _ => "",
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Suffix {
     Anomaly,
@@ -551,8 +639,13 @@ impl SensorsView {
             .border_style(theme.border())
             .title(Span::styled(
                 format!(
-                    " Sensors — {} series{} ",
+                    " Sensors — {} series{}{} ",
                     count(twin.series.len() as u64),
+                    if twin.states.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} states", count(twin.states.len() as u64))
+                    },
                     if self.filter.is_empty() {
                         String::new()
                     } else {
@@ -619,6 +712,10 @@ impl SensorsView {
                         .sum();
                     s.label.chars().count() + 2 + extra
                 }
+                Row::State(i) => {
+                    let s = &twin.states.list[*i];
+                    s.label.chars().count() + 2 + state_suffix(twin, &s.device).len()
+                }
             })
             .max()
             .unwrap_or(12)
@@ -653,8 +750,9 @@ impl SensorsView {
         let rows: Vec<TRow> = visible
             .iter()
             .map(|row| match row {
-                // Headings are drawn across the whole width below, not squeezed into a column.
-                Row::Group(..) => TRow::new(Vec::<Cell>::new()),
+                // Headings and states are drawn across the whole width below, not squeezed
+                // into the numeric columns.
+                Row::Group(..) | Row::State(_) => TRow::new(Vec::<Cell>::new()),
                 Row::Series(i) => {
                     let s = &twin.series[*i];
                     let w = &s.window;
@@ -739,10 +837,44 @@ impl SensorsView {
                 }
             })
             .collect();
+        // Where each column starts (every width is a length, one space between columns).
+        let mut starts = Vec::with_capacity(widths.len());
+        let mut x = inner.x;
+        for w in &widths {
+            starts.push(x);
+            if let Constraint::Length(n) = w {
+                x += n + 1;
+            }
+        }
+        let window_col = widths.len() - 2;
+        let state_layout = state_rows::RowLayout {
+            name: cols.name,
+            value_x: starts[2],
+            value_w: NUM_W * 2 + 1,
+            held_x: starts[4],
+            held_w: starts[window_col].saturating_sub(starts[4] + 1),
+            timeline_x: starts[window_col],
+            timeline_w: cols.spark,
+        };
         let table = Table::new(rows, widths)
             .header(TRow::new(header).style(theme.dim().add_modifier(Modifier::BOLD)))
             .column_spacing(1);
         frame.render_widget(table, inner);
+        for (i, row) in visible.iter().enumerate() {
+            if let Row::State(k) = row {
+                let st = &twin.states.list[*k];
+                state_rows::row(
+                    frame,
+                    Rect::new(inner.x, inner.y + 1 + i as u16, inner.width, 1),
+                    st,
+                    state_suffix(twin, &st.device),
+                    &state_layout,
+                    selected == Some(row),
+                    ui,
+                    theme,
+                );
+            }
+        }
         for (i, row) in visible.iter().enumerate() {
             if let Row::Group(name, n, folded) = row {
                 let y = inner.y + 1 + i as u16;

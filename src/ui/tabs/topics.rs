@@ -561,21 +561,12 @@ pub fn payload_lines(kept: &Kept, fields: &[&str], max_lines: usize) -> Vec<(Str
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
             if v.is_object() || v.is_array() {
                 let pretty = serde_json::to_string_pretty(&v).unwrap_or_default();
-                // The last level of each series' field name (`ENERGY.Power` → `Power`).
-                let leaves: Vec<&str> = fields
-                    .iter()
-                    .map(|f| f.rsplit('.').next().unwrap_or(f))
-                    .collect();
+                let leaves: Vec<&str> = fields.iter().map(|f| leaf(f)).collect();
                 return pretty
                     .lines()
                     .take(max_lines)
                     .map(|l| {
-                        let key = l
-                            .trim_start()
-                            .strip_prefix('"')
-                            .and_then(|k| k.split_once("\":"))
-                            .map(|(k, _)| k);
-                        let marked = key.is_some_and(|k| leaves.contains(&k));
+                        let marked = json_key(l).is_some_and(|k| leaves.contains(&k));
                         (l.to_string(), marked)
                     })
                     .collect();
@@ -586,6 +577,19 @@ pub fn payload_lines(kept: &Kept, fields: &[&str], max_lines: usize) -> Vec<(Str
         .take(max_lines)
         .map(|l| (l.to_string(), false))
         .collect()
+}
+
+/// The key of a pretty-printed JSON member line (`  "Power": 12,` → `Power`).
+fn json_key(line: &str) -> Option<&str> {
+    line.trim_start()
+        .strip_prefix('"')
+        .and_then(|k| k.split_once("\":"))
+        .map(|(k, _)| k)
+}
+
+/// The last level of a dotted field name (`ENERGY.Power` → `Power`).
+fn leaf(field: &str) -> &str {
+    field.rsplit('.').next().unwrap_or(field)
 }
 
 fn detail(
@@ -621,7 +625,10 @@ fn detail(
         return;
     };
     let series = twin.topic_series(&r.path);
-    let fields: Vec<&str> = series.iter().map(|(f, _)| *f).collect();
+    let states: Vec<&crate::twin::states::StateSeries> = twin.states.of_topic(&r.path).collect();
+    let mut fields: Vec<&str> = series.iter().map(|(f, _)| *f).collect();
+    fields.extend(states.iter().map(|s| s.field.as_str()));
+    let series_leaves: Vec<&str> = series.iter().map(|(f, _)| leaf(f)).collect();
     let last = t.last_payload();
     let mut lines = traffic_lines(t, ui, &kv);
     {
@@ -640,8 +647,10 @@ fn detail(
             ),
         ));
     }
-    if series.is_empty() {
+    if series.is_empty() && states.is_empty() {
         lines.push(kv("series", "none (t: nothing to jump to)".into()));
+    } else if series.is_empty() {
+        lines.push(kv("device", states[0].device.clone()));
     } else {
         let names: Vec<String> = series
             .iter()
@@ -663,6 +672,46 @@ fn detail(
             lines.push(kv("device", s.device.clone()));
         }
     }
+    if !states.is_empty() {
+        let words: Vec<String> = states
+            .iter()
+            .map(|s| format!("{} = {}", s.field, s.value))
+            .collect();
+        lines.push(kv("states", words.join(", ")));
+    }
+    // What Home Assistant discovery says: of this config topic, or of this state topic.
+    if let Some(e) = twin.discovery.by_config_topic(&r.path) {
+        lines.push(kv(
+            "discovery",
+            format!(
+                "{} {} for {}{}{}",
+                e.component,
+                e.name
+                    .as_deref()
+                    .map(|n| format!("“{n}”"))
+                    .unwrap_or_default(),
+                e.state_topic,
+                e.field
+                    .as_deref()
+                    .map(|f| format!(" · {f}"))
+                    .unwrap_or_else(|| " · field unknown (template)".into()),
+                e.unit
+                    .as_deref()
+                    .map(|u| format!(" [{u}]"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    for e in twin.discovery.of_state_topic(&r.path).take(3) {
+        lines.push(kv(
+            "named by",
+            format!(
+                "{} ({})",
+                e.config_topic,
+                e.name.as_deref().unwrap_or("no name")
+            ),
+        ));
+    }
     lines.push(Line::from(""));
     lines.push(Line::styled("Last payload", theme.title()));
     // Earlier payloads: those this view saw while the topic was shown (the twin keeps only
@@ -677,12 +726,14 @@ fn detail(
         .saturating_sub(lines.len() + 2 + earlier.len().min(3) + 1)
         .max(3);
     for (l, marked) in payload_lines(last, &fields, room) {
+        let what = if json_key(&l).is_some_and(|k| series_leaves.contains(&k)) {
+            "  ◂ series"
+        } else {
+            "  ◂ state"
+        };
         let mut spans = vec![Span::raw(l)];
         if marked {
-            spans.push(Span::styled(
-                "  ◂ series",
-                Style::default().fg(theme.accent),
-            ));
+            spans.push(Span::styled(what, Style::default().fg(theme.accent)));
         }
         lines.push(Line::from(spans));
     }
