@@ -212,8 +212,116 @@ fn bench_topics(c: &mut Criterion) {
     g.finish();
 }
 
+/// Sparkplug B: DDATA messages of 10 alias-only metrics (8 Double, a Boolean, a String) on
+/// 100 devices of 10 edge nodes, after their births; throughput is per metric.
+fn bench_sparkplug(c: &mut Criterion) {
+    use twinview::sparkplug::{datatype::*, encode, Metric, Payload, Value};
+    const NODES: usize = 10;
+    const DEVICES: usize = 10;
+    const METRICS: u64 = 10;
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+    let kind = |a: u64| match a {
+        8 => BOOLEAN,
+        9 => STRING,
+        _ => DOUBLE,
+    };
+    let value = |a: u64, i: usize| match kind(a) {
+        BOOLEAN => Value::Bool(i.is_multiple_of(7)),
+        STRING => Value::Str(
+            if i.is_multiple_of(11) {
+                "auto"
+            } else {
+                "manual"
+            }
+            .into(),
+        ),
+        _ => Value::Float(100.0 + a as f64 + ((i * 7919) % 600) as f64 / 100.0),
+    };
+    let mut births = Vec::new();
+    for n in 0..NODES {
+        births.push(Event::Message(Message::new(
+            t0,
+            format!("spBv1.0/bench/NBIRTH/node{n}"),
+            encode(&Payload {
+                seq: Some(0),
+                ..Payload::default()
+            }),
+        )));
+        for d in 0..DEVICES {
+            births.push(Event::Message(Message::new(
+                t0,
+                format!("spBv1.0/bench/DBIRTH/node{n}/dev{d}"),
+                encode(&Payload {
+                    seq: Some(d as u64 + 1),
+                    metrics: (0..METRICS)
+                        .map(|a| Metric {
+                            name: Some(format!("Line/Metric{a}")),
+                            alias: Some(a),
+                            datatype: Some(kind(a)),
+                            value: value(a, 0),
+                            ..Metric::default()
+                        })
+                        .collect(),
+                    ..Payload::default()
+                }),
+            )));
+        }
+    }
+    let data: Vec<Event> = (0..MESSAGES)
+        .map(|i| {
+            let (n, d) = (i % NODES, (i / NODES) % DEVICES);
+            let seq = (DEVICES + 1 + i / NODES) as u64 % 256;
+            Event::Message(Message::new(
+                t0 + Duration::milliseconds(i as i64),
+                format!("spBv1.0/bench/DDATA/node{n}/dev{d}"),
+                encode(&Payload {
+                    timestamp: Some(1_764_583_200_000 + i as u64),
+                    seq: Some(seq),
+                    metrics: (0..METRICS)
+                        .map(|a| Metric {
+                            alias: Some(a),
+                            value: value(a, i),
+                            ..Metric::default()
+                        })
+                        .collect(),
+                    ..Payload::default()
+                }),
+            ))
+        })
+        .collect();
+    let mut warm = Twin::default();
+    for e in &births {
+        warm.apply(e);
+    }
+    for e in &data {
+        warm.apply(e);
+    }
+    let mut g = c.benchmark_group("sparkplug");
+    g.throughput(Throughput::Elements(MESSAGES as u64 * METRICS));
+    g.bench_function("DDATA decode+apply, 10 metrics", |b| {
+        b.iter_batched_ref(
+            || warm.clone(),
+            |twin| {
+                for e in &data {
+                    twin.apply(e);
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    if let Event::Message(m) = &data[0] {
+        let payload = m.payload.clone();
+        g.throughput(Throughput::Elements(METRICS));
+        g.bench_function("decode only, 10 metrics", |b| {
+            b.iter(|| twinview::sparkplug::decode(std::hint::black_box(&payload)))
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    bench_sparkplug,
     bench_apply,
     bench_decode,
     bench_window,

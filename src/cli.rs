@@ -169,6 +169,10 @@ pub struct WorldArgs {
     /// are machines)
     #[arg(long)]
     pub supervisor: bool,
+    /// Run a Sparkplug B edge node (spBv1.0/plant/…/edge1) with two devices, pump1 and
+    /// tank1 (always on in demo)
+    #[arg(long)]
+    pub sparkplug: bool,
     /// Seconds between the supervisor's jobs
     #[arg(long, default_value_t = 4.0, value_name = "SECONDS")]
     pub job_every: f64,

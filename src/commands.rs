@@ -95,6 +95,7 @@ impl Templates {
                         payload: "1".into(),
                         qos: self.qos,
                         retain: false,
+                        binary: None,
                     };
                     return Ok((
                         cmd,
@@ -125,6 +126,7 @@ impl Templates {
             payload: fill(&self.reset_payload, &vars),
             qos: self.qos,
             retain: false,
+            binary: None,
         }
     }
 
@@ -137,6 +139,25 @@ impl Templates {
             payload: payload.to_string(),
             qos,
             retain,
+            binary: None,
+        }
+    }
+
+    /// The Sparkplug rebirth request to an edge node: NCMD `Node Control/Rebirth` = true, QoS 0
+    /// as the specification asks for commands, never retained.
+    pub fn rebirth(group: &str, node: &str, now: DateTime<Utc>) -> Command {
+        let bytes = crate::sparkplug::rebirth_request(now.timestamp_millis().max(0) as u64);
+        Command {
+            id: next_id(),
+            topic: format!("spBv1.0/{group}/NCMD/{node}"),
+            payload: format!(
+                "{} = true (Sparkplug B protobuf, {} bytes)",
+                crate::sparkplug::REBIRTH,
+                bytes.len()
+            ),
+            qos: 0,
+            retain: false,
+            binary: Some(bytes),
         }
     }
 
@@ -167,6 +188,7 @@ impl Templates {
             payload: fill(&self.control_payload, &vars),
             qos: self.qos,
             retain: false,
+            binary: None,
         }
     }
 

@@ -25,9 +25,13 @@ pub struct Command {
     /// Unique within a run, so its acknowledgement can find it.
     pub id: u64,
     pub topic: String,
+    /// The payload as text; for a binary command (a Sparkplug rebirth request) a description
+    /// of what `binary` holds.
     pub payload: String,
     pub qos: u8,
     pub retain: bool,
+    /// The bytes sent instead of `payload`, when the command is binary.
+    pub binary: Option<Vec<u8>>,
 }
 
 /// What became of a command.

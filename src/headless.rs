@@ -55,6 +55,58 @@ pub struct Snapshot {
     pub evicted_entries: crate::twin::bound::Evicted,
     /// Times twinview was disconnected from the broker, oldest first, at most 64 (extension).
     pub outages: Vec<OutageSnap>,
+    /// Sparkplug B edge nodes and primary hosts (extension; empty lists when none).
+    pub sparkplug: SparkplugSnap,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SparkplugSnap {
+    pub nodes: Vec<EdgeNodeSnap>,
+    pub hosts: Vec<HostSnap>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EdgeNodeSnap {
+    pub group: String,
+    pub node: String,
+    /// `online`, `offline`, or `unknown` (no birth or death seen).
+    pub status: &'static str,
+    /// The current session's bdSeq; null before a birth.
+    pub bd_seq: Option<u64>,
+    pub births: u64,
+    pub last_birth: Option<String>,
+    pub seq_gaps: u64,
+    /// NDEATHs of an older session, ignored.
+    pub stale_deaths: u64,
+    /// DATA metrics that could not be attributed (unknown alias, or before a birth).
+    pub needs_rebirth: u64,
+    /// Metrics its birth defined.
+    pub metrics: usize,
+    pub devices: Vec<EdgeDeviceSnap>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EdgeDeviceSnap {
+    pub device: String,
+    pub status: &'static str,
+    pub births: u64,
+    pub needs_rebirth: u64,
+    pub metrics: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HostSnap {
+    pub host: String,
+    pub online: bool,
+    pub at: String,
+}
+
+fn online_word(o: Option<bool>) -> &'static str {
+    match o {
+        Some(true) => "online",
+        Some(false) => "offline",
+        None => "unknown",
+    }
 }
 
 /// Bytes of the last payload a snapshot shows per topic.
@@ -453,6 +505,46 @@ impl Snapshot {
             messages: twin.messages,
             undecoded: twin.undecoded_total,
             ignored: twin.ignored_total,
+            sparkplug: SparkplugSnap {
+                nodes: twin
+                    .sparkplug
+                    .nodes
+                    .values()
+                    .map(|n| EdgeNodeSnap {
+                        group: n.group.clone(),
+                        node: n.node.clone(),
+                        status: online_word(n.online),
+                        bd_seq: n.bd_seq,
+                        births: n.births,
+                        last_birth: n.last_birth.map(ts),
+                        seq_gaps: n.seq_gaps,
+                        stale_deaths: n.stale_deaths,
+                        needs_rebirth: n.needs_rebirth_total(),
+                        metrics: n.defs.len(),
+                        devices: n
+                            .devices
+                            .iter()
+                            .map(|(id, d)| EdgeDeviceSnap {
+                                device: id.clone(),
+                                status: online_word(d.online),
+                                births: d.births,
+                                needs_rebirth: d.needs_rebirth,
+                                metrics: d.defs.len(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                hosts: twin
+                    .sparkplug
+                    .hosts
+                    .iter()
+                    .map(|(h, s)| HostSnap {
+                        host: h.clone(),
+                        online: s.online,
+                        at: ts(s.at),
+                    })
+                    .collect(),
+            },
             states: {
                 let mut v: Vec<StateSnap> = twin
                     .states

@@ -18,6 +18,7 @@ pub mod setup;
 pub mod sim;
 pub mod sink;
 pub mod source;
+pub mod sparkplug;
 pub mod text;
 pub mod twin;
 pub mod ui;

@@ -324,6 +324,7 @@ pub fn exposition(twin: &Twin, cx: &Context) -> String {
         ("jobs", e.jobs),
         ("negotiation", e.negotiation),
         ("job_types", e.job_types),
+        ("sparkplug_nodes", e.sparkplug_nodes),
     ] {
         evicted
             .get_or_create(&vec![("what", what.to_string())])

@@ -73,6 +73,69 @@ proptest! {
         let _ = decode(&payload, DEFAULT_MAX_PAYLOAD);
     }
 
+    /// Random bytes through the Sparkplug reader: no panic, and nothing allocated beyond what
+    /// the payload can hold (every metric costs at least two bytes of it).
+    #[test]
+    fn sparkplug_reader_survives_arbitrary_bytes(payload in prop::collection::vec(any::<u8>(), 0..1024)) {
+        if let Ok(p) = twinview::sparkplug::decode(&payload) {
+            prop_assert!(p.metrics.len() <= payload.len() / 2);
+        }
+    }
+
+    /// Real Sparkplug payloads, cut and with bytes flipped, through the twin on every message
+    /// type: no panic, and the good readings all arrive.
+    #[test]
+    fn sparkplug_session_survives_mangled_payloads(
+        msgs in prop::collection::vec((0usize..8, 0usize..3, prop::collection::vec((any::<u8>(), any::<u64>(), any::<f64>(), any::<bool>()), 0..6), any::<u16>(), any::<u8>()), 0..40),
+    ) {
+        use twinview::sparkplug::{encode, Metric, Payload, Value};
+        const KINDS: [&str; 8] = ["NBIRTH", "NDEATH", "NDATA", "NCMD", "DBIRTH", "DDEATH", "DDATA", "DCMD"];
+        let mut twin = Twin::new(TwinConfig { max_series: 10_000, ..TwinConfig::default() });
+        let mut n = 0;
+        let mut good = 0u64;
+        for (kind, node, metrics, cut, flip) in &msgs {
+            let metrics = metrics
+                .iter()
+                .map(|(dt, alias, x, named)| Metric {
+                    name: named.then(|| format!("m{}", alias % 5)),
+                    alias: Some(alias % 7),
+                    datatype: Some(u32::from(*dt % 20)),
+                    value: match dt % 4 {
+                        0 => Value::Float(*x),
+                        1 => Value::Int(*alias as i64),
+                        2 => Value::Bool(*named),
+                        _ => Value::Str(format!("{x}")),
+                    },
+                    ..Metric::default()
+                })
+                .collect();
+            let mut bytes = encode(&Payload { timestamp: Some([0, 1_764_583_200_000, u64::MAX][n % 3]), seq: Some(n as u64 % 300), metrics, cut: 0 });
+            if !bytes.is_empty() {
+                let i = usize::from(*cut) % bytes.len();
+                bytes[i] ^= *flip;
+                if cut % 3 == 0 {
+                    bytes.truncate(i);
+                }
+            }
+            let kind = KINDS[*kind];
+            let topic = if kind.starts_with('D') {
+                format!("spBv1.0/g/{kind}/n{node}/d{node}")
+            } else {
+                format!("spBv1.0/g/{kind}/n{node}")
+            };
+            twin.apply(&Event::Message(Message::new(at(n), topic, bytes)));
+            n += 1;
+            twin.apply(&Event::Message(Message::new(at(n), "/ok_zone/temperature/good", b"21".to_vec())));
+            n += 1;
+            good += 1;
+        }
+        prop_assert_eq!(twin.panics, 0);
+        if good > 0 {
+            let s = twin.series.iter().find(|s| s.topic == "/ok_zone/temperature/good");
+            prop_assert_eq!(s.map(|s| s.count), Some(good));
+        }
+    }
+
     #[test]
     fn decoder_survives_jsonish_text(text in jsonish()) {
         let _ = decode(text.as_bytes(), DEFAULT_MAX_PAYLOAD);

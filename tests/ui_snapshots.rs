@@ -169,7 +169,22 @@ fn twin_with_liveness() -> Twin {
     feed(1, "home/living-room-01/status", "online");
     feed(2, "tele/plug-7/LWT", "Online");
     feed(3, "homie/boiler/$state", "sleeping");
-    feed(4, "spBv1.0/plant/NBIRTH/edge1", "\u{8}");
+    // A Sparkplug birth: seq 0 and its bdSeq.
+    let birth = twinview::sparkplug::encode(&twinview::sparkplug::Payload {
+        seq: Some(0),
+        metrics: vec![twinview::sparkplug::Metric {
+            name: Some("bdSeq".into()),
+            datatype: Some(twinview::sparkplug::datatype::INT64),
+            value: twinview::sparkplug::Value::Int(0),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    twin.apply(&Event::Message(Message::new(
+        t0() + Duration::seconds(4),
+        "spBv1.0/plant/NBIRTH/edge1",
+        birth,
+    )));
     twin.tick(t0() + Duration::seconds(60));
     twin
 }
@@ -383,6 +398,7 @@ fn device_detail_shows_series_history_and_commands() {
         payload: r#"{"command":"RESET"}"#.into(),
         qos: 1,
         retain: false,
+        binary: None,
     };
     for outcome in [Outcome::Sent, Outcome::Acknowledged] {
         twin.apply(&Event::Command(CommandEvent {
@@ -523,4 +539,55 @@ fn text_states_in_the_sensors_tab() {
     assert!(screen.contains("3 changes"), "{screen}");
     assert!(screen.contains("12:09:50"), "{screen}");
     insta::assert_snapshot!("text_state_detail", screen);
+}
+
+/// A Sparkplug B payload in the Topics tab is shown decoded, not as hex.
+#[test]
+fn topics_tab_decodes_sparkplug() {
+    use twinview::sparkplug::{datatype::*, encode, Metric, Payload, Value};
+    let mut twin = Twin::default();
+    let birth = encode(&Payload {
+        timestamp: Some(1_764_583_200_000),
+        seq: Some(1),
+        metrics: vec![
+            Metric {
+                name: Some("Motor/Speed".into()),
+                alias: Some(1),
+                datatype: Some(DOUBLE),
+                unit: Some("rpm".into()),
+                value: Value::Float(1450.0),
+                ..Metric::default()
+            },
+            Metric {
+                name: Some("Motor/Running".into()),
+                alias: Some(2),
+                datatype: Some(BOOLEAN),
+                value: Value::Bool(true),
+                ..Metric::default()
+            },
+        ],
+        cut: 0,
+    });
+    twin.apply(&Event::Message(Message::new(
+        t0(),
+        "spBv1.0/plant/DBIRTH/edge1/pump1",
+        birth,
+    )));
+    let mut ui = ui_at(&twin);
+    ui.handle(Action::GoTab(4), &twin);
+    ui.topics.reveal("spBv1.0/plant/DBIRTH/edge1/pump1");
+    ui.refresh(&twin);
+    let screen = draw(&twin, &ui, 140, 30);
+    assert!(
+        screen.contains("Sparkplug B · seq 1 · timestamp 1764583200000 · 2 metrics"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Motor/Speed (alias 1) = 1450 rpm  [Double]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Motor/Running (alias 2) = true  [Boolean]"),
+        "{screen}"
+    );
 }

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod factory;
 pub mod offline;
 pub mod sensors;
+pub mod sparkplug;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -45,6 +46,12 @@ pub struct WorldSpec {
     pub cnp_prefix: String,
     pub agents: Vec<agents::Agent>,
     pub faults: Vec<FaultPlan>,
+    /// A Sparkplug B edge node (`edge1`, group `plant`) with two devices.
+    pub sparkplug: bool,
+    /// How long the edge node waits before connecting. Sparkplug births are not retained: a
+    /// host that subscribes after them sees "needs rebirth" until it asks. The demo starts the
+    /// node a little after its own subscription so a newcomer sees it born.
+    pub sparkplug_after: Duration,
 }
 
 impl Default for WorldSpec {
@@ -61,6 +68,8 @@ impl Default for WorldSpec {
             cnp_prefix: "/cnp".into(),
             agents: Vec::new(),
             faults: Vec::new(),
+            sparkplug: false,
+            sparkplug_after: Duration::ZERO,
         }
     }
 }
@@ -247,6 +256,7 @@ pub fn device_ids(spec: &WorldSpec) -> Vec<String> {
         .into_iter()
         .map(|s| s.id)
         .chain((1..=spec.machines).map(|i| format!("m{i}")))
+        .chain(spec.sparkplug.then(|| sparkplug::NODE.to_string()))
         .collect()
 }
 
@@ -382,6 +392,16 @@ pub fn spawn(host: &str, port: u16, spec: &WorldSpec) -> World {
             sup,
             Rng::with_seed(seeder.u64(..)),
         )));
+    }
+    if spec.sparkplug {
+        let (tx, rx) = mpsc::unbounded_channel();
+        world.controls.insert(sparkplug::NODE.to_string(), tx);
+        let (h, after, every) = (host.to_string(), spec.sparkplug_after, spec.interval);
+        let rng = Rng::with_seed(seeder.u64(..));
+        world.tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            sparkplug::run_edge_node(h, port, run_id, every, rng, rx).await
+        }));
     }
     for agent in &spec.agents {
         let (h, p) = (host.to_string(), port);

@@ -130,7 +130,10 @@ impl Client {
     }
 
     fn publish(&self, cmd: &Command) -> Result<(), String> {
-        let payload = cmd.payload.clone().into_bytes();
+        let payload = match &cmd.binary {
+            Some(b) => b.clone(),
+            None => cmd.payload.clone().into_bytes(),
+        };
         match self {
             Client::V4(c) => c
                 .try_publish(cmd.topic.clone(), qos(cmd.qos), cmd.retain, payload)

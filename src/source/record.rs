@@ -121,8 +121,16 @@ pub fn line(ev: &Event) -> String {
             topic: &c.command.topic,
             qos: c.command.qos,
             retain: c.command.retain,
-            payload: Some(&c.command.payload),
-            payload_b64: None,
+            payload: c
+                .command
+                .binary
+                .is_none()
+                .then_some(c.command.payload.as_str()),
+            payload_b64: c
+                .command
+                .binary
+                .as_ref()
+                .map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
             id: Some(c.command.id),
             outcome: Some(match &c.outcome {
                 Outcome::Sent => "sent".into(),
@@ -325,6 +333,38 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap() + chrono::TimeDelta::milliseconds(512)
     }
 
+    /// Sparkplug payloads (binary, or by chance valid UTF-8 with control characters) and a
+    /// binary rebirth command come back from a recording byte for byte.
+    #[test]
+    fn binary_payloads_and_commands_replay_exactly() {
+        use crate::source::replay::{parse_line, Line};
+        let births = [
+            crate::sparkplug::rebirth_request(1_764_583_200_000),
+            vec![0x08, 0x00, 0x18, 0x00],
+            vec![0x12, 0x02, 0x08, 0xff],
+        ];
+        for bytes in births {
+            let m = Message::new(t0(), "spBv1.0/plant/NBIRTH/edge1", bytes.clone());
+            match parse_line(&line(&Event::Message(m))).unwrap() {
+                Line::Event(Event::Message(back)) => assert_eq!(back.payload.as_ref(), &bytes[..]),
+                other => panic!("{other:?}"),
+            }
+        }
+        let cmd = crate::commands::Templates::rebirth("plant", "edge1", t0());
+        let bytes = cmd.binary.clone().unwrap();
+        let ev = Event::Command(CommandEvent {
+            at: t0(),
+            command: cmd,
+            outcome: crate::event::Outcome::Sent,
+        });
+        let l = line(&ev);
+        assert!(l.contains("payload_b64"), "{l}");
+        match parse_line(&l).unwrap() {
+            Line::Event(Event::Command(c)) => assert_eq!(c.command.binary, Some(bytes)),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn lines_follow_the_interface() {
         let mut m = Message::new(t0(), "home/living-room-01/status", b"online".to_vec());
@@ -347,6 +387,7 @@ mod tests {
                 payload: r#"{"command":"RESET"}"#.into(),
                 qos: 1,
                 retain: false,
+                binary: None,
             },
             outcome: Outcome::Acknowledged,
         });

@@ -180,6 +180,9 @@ fn parse_any_line(text: &str) -> Result<Line, String> {
                 payload: String::from_utf8_lossy(&payload).into_owned(),
                 qos,
                 retain,
+                binary: std::str::from_utf8(&payload)
+                    .is_err()
+                    .then(|| payload.to_vec()),
             },
             outcome,
         })));

@@ -21,6 +21,8 @@ pub struct Evicted {
     pub negotiation: u64,
     /// Job types past a machine's bound (256 capabilities, 256 refused types).
     pub job_types: u64,
+    /// Sparkplug B edge nodes (bound: `--max-series`).
+    pub sparkplug_nodes: u64,
 }
 
 impl Evicted {
@@ -33,6 +35,7 @@ impl Evicted {
             + self.machines
             + self.negotiation
             + self.job_types
+            + self.sparkplug_nodes
     }
 }
 

@@ -82,6 +82,9 @@ pub enum Undecodable {
     /// An id, name or word over [`MAX_NAME`] bytes, or a unit over [`MAX_UNIT`]: counted, not
     /// tracked.
     FieldTooLong,
+    /// A payload on a Sparkplug B topic that is not a Sparkplug payload (broken protobuf, a
+    /// primary host state that says neither online nor offline).
+    Sparkplug,
 }
 
 impl Undecodable {
@@ -107,6 +110,7 @@ impl Undecodable {
             Undecodable::TooDeep => "nested deeper than 8 levels",
             Undecodable::ContractNet => "Contract Net message without job_id",
             Undecodable::FieldTooLong => "a name or unit over its length limit",
+            Undecodable::Sparkplug => "not a Sparkplug B payload",
         }
     }
 }

@@ -123,7 +123,7 @@ pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
     // Most topics are readings: rule them out without splitting (this runs on every message).
     let first = topic.split('/').next().unwrap_or("");
     let last = topic.rsplit('/').next().unwrap_or("");
-    let maybe = matches!(first, "spBv1.0" | "homie" | "tele" | "zigbee2mqtt")
+    let maybe = matches!(first, "homie" | "tele" | "zigbee2mqtt")
         || topic == "homeassistant/status"
         || last == "availability"
         || last == "online"
@@ -141,25 +141,8 @@ pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
         })
     };
 
-    // Sparkplug B: the message type is in the topic; the payload is protobuf.
-    if levels.first() == Some(&"spBv1.0") && levels.len() >= 4 {
-        let status = match levels[2] {
-            "NBIRTH" | "DBIRTH" => Status::Online,
-            "NDEATH" | "DDEATH" => Status::Offline,
-            _ => return None,
-        };
-        let device = match (levels[2], levels.len()) {
-            ("DBIRTH" | "DDEATH", 5) => format!("{}/{}", levels[3], levels[4]),
-            ("NBIRTH" | "NDEATH", 4) => levels[3].to_string(),
-            _ => return None,
-        };
-        return report(
-            &device,
-            levels[2].to_string(),
-            status,
-            Convention::Sparkplug,
-        );
-    }
+    // Sparkplug B births and deaths are read with their payloads (`twin::sparkplug`: a death
+    // of an older session is not an offline).
 
     // Homie 3/4 `homie/<device>/$state`, Homie 5 `homie/5/<device>/$state`.
     if levels.first() == Some(&"homie") && levels.last() == Some(&"$state") {
@@ -696,28 +679,6 @@ mod tests {
             c("homie/boiler/$state", "rebooting"),
             r("boiler", Status::Unknown, "rebooting", "homie")
         );
-    }
-
-    #[test]
-    fn sparkplug_b() {
-        let pb = "\u{8}\u{1}";
-        assert_eq!(
-            c("spBv1.0/plant/NBIRTH/edge1", pb),
-            r("edge1", Status::Online, "NBIRTH", "sparkplug")
-        );
-        assert_eq!(
-            c("spBv1.0/plant/NDEATH/edge1", pb),
-            r("edge1", Status::Offline, "NDEATH", "sparkplug")
-        );
-        assert_eq!(
-            c("spBv1.0/plant/DBIRTH/edge1/pump3", pb),
-            r("edge1/pump3", Status::Online, "DBIRTH", "sparkplug")
-        );
-        assert_eq!(
-            c("spBv1.0/plant/DDEATH/edge1/pump3", pb),
-            r("edge1/pump3", Status::Offline, "DDEATH", "sparkplug")
-        );
-        assert_eq!(c("spBv1.0/plant/NDATA/edge1", pb), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod journal;
 pub mod rate;
 pub mod schema;
 pub mod series;
+pub mod sparkplug;
 pub mod states;
 pub mod topics;
 
@@ -215,6 +216,8 @@ pub struct Twin {
     pub states: states::States,
     /// Home Assistant discovery configs seen (names, units, devices of state topics).
     pub discovery: discovery::Discovery,
+    /// Sparkplug B edge nodes (sessions, aliases, seq) and primary hosts.
+    pub sparkplug: sparkplug::Sparkplug,
     pub alerts: VecDeque<AlertRecord>,
     /// Commands twinview published (oldest dropped first).
     pub commands: VecDeque<CommandRecord>,
@@ -286,6 +289,7 @@ impl Twin {
             },
             states: states::States::with_cap(cfg.max_series),
             discovery: discovery::Discovery::default(),
+            sparkplug: sparkplug::Sparkplug::with_cap(cfg.max_series),
             alerts: VecDeque::new(),
             commands: VecDeque::new(),
             commands_seen: BTreeMap::new(),
@@ -322,12 +326,18 @@ impl Twin {
 
     /// Every topic seen (and not forgotten) with its traffic, in no particular order.
     pub fn topic_traffic(&self) -> impl Iterator<Item = (&str, &Traffic)> {
-        self.topics.iter().map(|(t, e)| (&**t, &e.traffic))
+        self.topics
+            .iter()
+            .filter(|(_, e)| e.traffic.count > 0)
+            .map(|(t, e)| (&**t, &e.traffic))
     }
 
-    /// One topic's traffic.
+    /// One topic's traffic (`None` for a topic never received).
     pub fn traffic(&self, topic: &str) -> Option<&Traffic> {
-        self.topics.get(topic).map(|e| &e.traffic)
+        self.topics
+            .get(topic)
+            .map(|e| &e.traffic)
+            .filter(|t| t.count > 0)
     }
 
     /// The series a topic feeds (indices into `series`), by field.
@@ -509,6 +519,11 @@ impl Twin {
             self.broker.apply(&m.topic, &m.payload, m.at);
             return;
         }
+        // Sparkplug B: protobuf, decoded only in its own namespace.
+        if let Some(topic) = sparkplug::parse_topic(&m.topic) {
+            self.apply_sparkplug(m, topic);
+            return;
+        }
         // Home Assistant discovery configs describe other topics; they are no readings.
         if discovery::is_config_topic(&m.topic) {
             match self.discovery.apply(&m.topic, &m.payload) {
@@ -654,12 +669,102 @@ impl Twin {
             jobs: c.jobs,
             negotiation: c.negotiation,
             job_types: c.job_types,
+            sparkplug_nodes: self.sparkplug.evicted,
             ..self.evicted
         }
     }
 
-    /// The device a topic names when its payload does not: the schema's sensor level, else
-    /// the topic itself.
+    /// One Sparkplug B message: the session's bookkeeping, then its metrics as readings and
+    /// states of the node's or device's DATA topic (births and data feed the same series).
+    fn apply_sparkplug(&mut self, m: &Message, topic: sparkplug::Topic<'_>) {
+        let (group, kind, node, device) = match topic {
+            sparkplug::Topic::State { host } => {
+                match self.sparkplug.host_state(host, &m.payload, m.at) {
+                    Some((id, status, word)) => self.sparkplug_liveness(id, status, word, m.at),
+                    None => self.count_undecoded(m, Undecodable::Sparkplug),
+                }
+                return;
+            }
+            sparkplug::Topic::Message {
+                group,
+                kind,
+                node,
+                device,
+            } => (group, kind, node, device),
+        };
+        let payload = match crate::sparkplug::decode(&m.payload) {
+            Ok(p) => p,
+            Err(e) => {
+                log::info!("{}: {}", m.topic, e.as_str());
+                return self.count_undecoded(m, Undecodable::Sparkplug);
+            }
+        };
+        let out = self
+            .sparkplug
+            .apply(group, kind, node, device, &payload, m.at);
+        for (id, status, word) in out.liveness {
+            self.sparkplug_liveness(id, status, word, m.at);
+        }
+        for note in &out.notes {
+            log::warn!("{note}");
+        }
+        for name in out.commands {
+            if self.commands_wire.len() == MAX_ALERTS {
+                self.commands_wire.pop_front();
+            }
+            self.commands_wire
+                .push_back((m.at, m.topic.clone(), name.clone()));
+            self.note_command(name, m.at);
+        }
+        if out.readings.is_empty() && out.states.is_empty() {
+            return;
+        }
+        let data_topic = match device {
+            Some(d) => format!("spBv1.0/{group}/DDATA/{node}/{d}"),
+            None => format!("spBv1.0/{group}/NDATA/{node}"),
+        };
+        if !self.topics.contains_key(data_topic.as_str()) {
+            let info = self.cfg.schemas.match_topic(&data_topic);
+            self.topics.insert(
+                data_topic.as_str().into(),
+                TopicEntry {
+                    info,
+                    series: Vec::new(),
+                    traffic: Traffic::unseen(m.at),
+                },
+            );
+            self.topics_revision += 1;
+        }
+        let dm = Message {
+            topic: data_topic,
+            ..m.clone()
+        };
+        let who = sparkplug::Sparkplug::device_id(node, device);
+        for (field, x, time, unit) in out.readings {
+            self.apply_reading(&dm, &field, x, time.unwrap_or(m.at), Some(&who), &unit);
+        }
+        for (field, text) in out.states {
+            self.apply_state(&dm, &field, &text, Some(&who));
+        }
+    }
+
+    fn sparkplug_liveness(
+        &mut self,
+        device: String,
+        status: Status,
+        word: String,
+        at: DateTime<Utc>,
+    ) {
+        let report = devices::Report {
+            device,
+            status,
+            word,
+            convention: devices::Convention::Sparkplug,
+        };
+        let t = self.devices.report(&report, at);
+        self.transition(t);
+    }
+
     /// One text state reported: its series (made on first sight, placed like a numeric
     /// series) keeps the value and, when it changed, the change.
     fn apply_state(&mut self, m: &Message, field: &str, value: &str, device: Option<&str>) {

@@ -60,7 +60,29 @@ impl Traffic {
         }
     }
 
+    /// A topic twinview knows of but has not received (a Sparkplug DATA topic named by a
+    /// birth): counted as nothing, listed nowhere until a message arrives.
+    pub fn unseen(at: DateTime<Utc>) -> Traffic {
+        Traffic {
+            count: 0,
+            first: at,
+            last: at,
+            qos: 0,
+            retained: 0,
+            last_payload: Kept {
+                at,
+                bytes: Vec::new(),
+                size: 0,
+                retained: false,
+            },
+        }
+    }
+
     pub fn record(&mut self, m: &Message) {
+        if self.count == 0 {
+            self.first = m.at;
+            self.last = m.at;
+        }
         self.count += 1;
         self.last = self.last.max(m.at);
         self.first = self.first.min(m.at);

@@ -39,6 +39,8 @@ pub enum Action {
     Publish,
     /// `X`: clear the retained message of the selected topic (or of a subtree's topics).
     ClearRetained,
+    /// Ask the selected Sparkplug edge node to publish its births again.
+    Rebirth,
     /// Jump between a topic and its sensor or device.
     Jump,
     /// Ctrl-Z: suspend to the shell (`fg` resumes).
@@ -110,7 +112,10 @@ pub const HELP: &[(&str, &str)] = &[
         "r  R",
         "reset the selected sensor / every anomalous one (shown first)",
     ),
-    ("c", "send a control command (a name and a number or word)"),
+    (
+        "c  B",
+        "control command (name, value) · B: Sparkplug rebirth",
+    ),
     (
         "P  X",
         "publish any message (prefilled) · Topics: clear retained ones",
@@ -172,6 +177,7 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Char('c') => Action::Control,
         KeyCode::Char('P') => Action::Publish,
         KeyCode::Char('X') => Action::ClearRetained,
+        KeyCode::Char('B') => Action::Rebirth,
         KeyCode::Char('t') => Action::Jump,
         KeyCode::Char('y') => Action::Confirm,
         KeyCode::Char(' ') => Action::ReplayPause,

@@ -333,6 +333,7 @@ impl UiState {
             | Action::Control
             | Action::Publish
             | Action::ClearRetained
+            | Action::Rebirth
                 if self.read_only =>
             {
                 self.say("read-only: twinview publishes nothing (started with --read-only)");
@@ -439,6 +440,18 @@ impl UiState {
                         let cmds = topics.into_iter().map(clear).collect();
                         self.popup = Some(Popup::ConfirmCount { prefix, cmds });
                     }
+                }
+            }
+            Action::Rebirth => {
+                let twin = self.view(live);
+                match self.sparkplug_node(twin) {
+                    Some((group, node)) => {
+                        let cmd = Templates::rebirth(&group, &node, self.now);
+                        self.popup = Some(Popup::Confirm(vec![cmd]));
+                    }
+                    None => self.say(
+                        "B asks a Sparkplug edge node to rebirth: select the node or one of its devices (Devices), series (Sensors) or topics (Topics)",
+                    ),
                 }
             }
             Action::Control => {
@@ -651,6 +664,33 @@ impl UiState {
             }
         }
         Flow::Continue
+    }
+
+    /// The Sparkplug edge node (group, node) of what is selected: a node or one of its devices
+    /// in the Devices tab, a series or state on one of its topics, a topic of it.
+    fn sparkplug_node(&self, twin: &Twin) -> Option<(String, String)> {
+        use crate::twin::sparkplug::{parse_topic, Topic};
+        let from_topic = |t: &str| match parse_topic(t)? {
+            Topic::Message { group, node, .. } => Some((group.to_string(), node.to_string())),
+            Topic::State { .. } => None,
+        };
+        match self.tab {
+            Tab::Devices => {
+                let id = self.devices.selected()?;
+                let node = id.split('/').next()?;
+                twin.sparkplug
+                    .nodes
+                    .values()
+                    .find(|n| n.node == node)
+                    .map(|n| (n.group.clone(), n.node.clone()))
+            }
+            Tab::Sensors => match self.sensors.selected_state() {
+                Some(i) => from_topic(&twin.states.list.get(i)?.topic),
+                None => from_topic(&twin.series.get(self.sensors.selected()?)?.topic),
+            },
+            Tab::Topics => from_topic(self.topics.selected()?),
+            Tab::Jobs | Tab::Log => None,
+        }
     }
 
     /// `t`: from a sensor or a device to its topic in the Topics tab, and from a topic to the
@@ -1074,6 +1114,59 @@ mod tests {
             Some(Popup::Confirm(cmds)) => assert!(cmds[0].payload.contains("SET_INTERVAL")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn b_asks_the_selected_sparkplug_node_to_rebirth_after_confirmation() {
+        use crate::sparkplug::{datatype::INT64, decode, encode, Metric, Payload, Value};
+        let mut t = twin();
+        let birth = |topic: &str| {
+            Event::Message(crate::event::Message::new(
+                at(),
+                topic,
+                encode(&Payload {
+                    seq: Some(0),
+                    metrics: vec![Metric {
+                        name: Some("bdSeq".into()),
+                        datatype: Some(INT64),
+                        value: Value::Int(1),
+                        ..Metric::default()
+                    }],
+                    ..Payload::default()
+                }),
+            ))
+        };
+        t.apply(&birth("spBv1.0/plant/NBIRTH/edge1"));
+        let mut ui = ui(&t);
+        // Nothing Sparkplug selected: it says where B works.
+        ui.handle(Action::Rebirth, &t);
+        assert!(ui.popup.is_none());
+        assert!(ui.flash.as_ref().unwrap().0.contains("Sparkplug"));
+        ui.handle(Action::GoTab(1), &t);
+        ui.refresh(&t);
+        for _ in 0..t.devices.by_id.len() {
+            if ui.devices.selected() == Some("edge1") {
+                break;
+            }
+            ui.handle(Action::Down, &t);
+            ui.refresh(&t);
+        }
+        assert_eq!(ui.devices.selected(), Some("edge1"));
+        ui.handle(Action::Rebirth, &t);
+        match &ui.popup {
+            Some(Popup::Confirm(cmds)) => {
+                assert_eq!(cmds[0].topic, "spBv1.0/plant/NCMD/edge1");
+                let p = decode(cmds[0].binary.as_ref().unwrap()).unwrap();
+                assert_eq!(p.metrics[0].name.as_deref(), Some("Node Control/Rebirth"));
+                assert_eq!(p.metrics[0].value, Value::Bool(true));
+            }
+            other => panic!("{other:?}"),
+        }
+        ui.popup = None;
+        ui.read_only = true;
+        ui.handle(Action::Rebirth, &t);
+        assert!(ui.popup.is_none());
+        assert!(ui.flash.as_ref().unwrap().0.contains("read-only"));
     }
 
     #[test]

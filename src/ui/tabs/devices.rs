@@ -360,6 +360,36 @@ fn detail(
             dim,
         ));
     }
+    // A Sparkplug edge node (or one of its devices): its session.
+    let (node_id, dev_id) = match d.id.split_once('/') {
+        Some((n, dv)) => (n, Some(dv)),
+        None => (d.id.as_str(), None),
+    };
+    if let Some(n) = twin.sparkplug.nodes.values().find(|n| n.node == node_id) {
+        let line = match dev_id.and_then(|x| n.devices.get(x)) {
+            Some(dev) => format!(
+                "Sparkplug device of {}/{}: {} births, {} metrics defined, {} DATA metrics unattributed (needs rebirth) · B: rebirth the node",
+                n.group,
+                n.node,
+                count(dev.births),
+                dev.defs.len(),
+                count(dev.needs_rebirth)
+            ),
+            None => format!(
+                "Sparkplug edge node {}/{}: bdSeq {}, {} births (last {}), {} metrics, seq gaps {}, stale deaths ignored {}, needs rebirth {} · B: rebirth",
+                n.group,
+                n.node,
+                n.bd_seq.map_or("unknown".to_string(), |b| b.to_string()),
+                count(n.births),
+                n.last_birth.map_or("never".to_string(), |t| ago(t, ui.now)),
+                n.defs.len(),
+                count(n.seq_gaps),
+                count(n.stale_deaths),
+                count(n.needs_rebirth_total())
+            ),
+        };
+        lines.push(Line::styled(line, dim));
+    }
     let states: Vec<&crate::twin::states::StateSeries> = twin
         .states
         .list

@@ -579,6 +579,44 @@ pub fn payload_lines(kept: &Kept, fields: &[&str], max_lines: usize) -> Vec<(Str
         .collect()
 }
 
+/// A Sparkplug B payload (on a `spBv1.0/` topic only) as lines: its seq and time, then each
+/// metric's name or alias, value and type. `None` when the topic is not Sparkplug's or the
+/// payload does not decode (it is then shown as hex).
+pub fn sparkplug_lines(topic: &str, kept: &Kept, max_lines: usize) -> Option<Vec<String>> {
+    use crate::sparkplug::{datatype, decode};
+    crate::twin::sparkplug::parse_topic(topic)?;
+    if kept.truncated() {
+        return None;
+    }
+    let p = decode(&kept.bytes).ok()?;
+    let mut out = vec![format!(
+        "Sparkplug B · seq {} · timestamp {} · {} metrics",
+        p.seq.map_or("none".into(), |s| s.to_string()),
+        p.timestamp.map_or("none".into(), |t| t.to_string()),
+        p.metrics.len() + p.cut
+    )];
+    for m in p.metrics.iter().take(max_lines.saturating_sub(1)) {
+        let who = match (&m.name, m.alias) {
+            (Some(n), Some(a)) => format!("{n} (alias {a})"),
+            (Some(n), None) => n.clone(),
+            (None, Some(a)) => format!("alias {a}"),
+            (None, None) => "(no name or alias)".into(),
+        };
+        out.push(format!(
+            "  {who} = {}{}{}",
+            m.value.describe(),
+            m.unit
+                .as_deref()
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default(),
+            m.datatype
+                .map(|t| format!("  [{}]", datatype::name(t)))
+                .unwrap_or_default()
+        ));
+    }
+    Some(out)
+}
+
 /// The key of a pretty-printed JSON member line (`  "Power": 12,` → `Power`).
 fn json_key(line: &str) -> Option<&str> {
     line.trim_start()
@@ -725,7 +763,11 @@ fn detail(
     let room = (inner.height as usize)
         .saturating_sub(lines.len() + 2 + earlier.len().min(3) + 1)
         .max(3);
-    for (l, marked) in payload_lines(last, &fields, room) {
+    let shown = match sparkplug_lines(&r.path, last, room) {
+        Some(lines) => lines.into_iter().map(|l| (l, false)).collect(),
+        None => payload_lines(last, &fields, room),
+    };
+    for (l, marked) in shown {
         let what = if json_key(&l).is_some_and(|k| series_leaves.contains(&k)) {
             "  ◂ series"
         } else {

@@ -1,0 +1,833 @@
+//! Sparkplug B sessions: what each edge node and its devices said in their births (metric
+//! names, aliases, datatypes, units), whether they are online, and whether their messages
+//! arrive in order.
+//!
+//! - **Births define, data refers.** NBIRTH starts a session: the node's and its devices'
+//!   definitions are forgotten and the birth's metrics define the node's; DBIRTH defines a
+//!   device's. NDATA/DDATA metrics that carry only an alias resolve through them. A DATA
+//!   metric whose alias no birth defined, and every DATA before the node's first birth, is
+//!   counted as **needs rebirth** and applied to nothing: twinview never guesses whose it is.
+//! - **Sequence.** Every message of a node but its death carries `seq`, 0 at NBIRTH, then
+//!   +1 modulo 256. A jump is a **seq gap** (messages lost or reordered), counted.
+//! - **bdSeq.** NBIRTH and the NDEATH registered as the node's Last Will carry the same
+//!   `bdSeq`. An NDEATH whose bdSeq is not the current session's is the will of an older
+//!   session (delivered late, after the node came back): ignored and counted.
+//! - **Primary host.** `spBv1.0/STATE/<host>` says whether the primary host application is
+//!   online (Sparkplug 3.0 JSON `{"online":true,…}`, or the older `ONLINE`/`OFFLINE`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::bound;
+use super::devices::Status;
+use super::FastMap;
+use crate::sparkplug::{self, Metric, Payload, Value};
+
+/// Devices kept per edge node.
+pub const MAX_DEVICES: usize = 1024;
+
+/// A Sparkplug message type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    NBirth,
+    NDeath,
+    NData,
+    NCmd,
+    DBirth,
+    DDeath,
+    DData,
+    DCmd,
+}
+
+impl Kind {
+    fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "NBIRTH" => Kind::NBirth,
+            "NDEATH" => Kind::NDeath,
+            "NDATA" => Kind::NData,
+            "NCMD" => Kind::NCmd,
+            "DBIRTH" => Kind::DBirth,
+            "DDEATH" => Kind::DDeath,
+            "DDATA" => Kind::DData,
+            "DCMD" => Kind::DCmd,
+            _ => return None,
+        })
+    }
+
+    fn for_device(self) -> bool {
+        matches!(self, Kind::DBirth | Kind::DDeath | Kind::DData | Kind::DCmd)
+    }
+}
+
+/// A parsed Sparkplug topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Topic<'a> {
+    /// `spBv1.0/<group>/<type>/<node>[/<device>]`.
+    Message {
+        group: &'a str,
+        kind: Kind,
+        node: &'a str,
+        device: Option<&'a str>,
+    },
+    /// `spBv1.0/STATE/<host>`.
+    State { host: &'a str },
+}
+
+/// Reads a topic in the `spBv1.0/` namespace; `None` for anything else.
+pub fn parse_topic(topic: &str) -> Option<Topic<'_>> {
+    let rest = topic.strip_prefix("spBv1.0/")?;
+    let levels: Vec<&str> = rest.split('/').collect();
+    match levels.as_slice() {
+        ["STATE", host] if !host.is_empty() => Some(Topic::State { host }),
+        [group, kind, node] => {
+            let kind = Kind::parse(kind)?;
+            (!kind.for_device() && !node.is_empty()).then_some(Topic::Message {
+                group,
+                kind,
+                node,
+                device: None,
+            })
+        }
+        [group, kind, node, device] => {
+            let kind = Kind::parse(kind)?;
+            (kind.for_device() && !node.is_empty() && !device.is_empty()).then_some(
+                Topic::Message {
+                    group,
+                    kind,
+                    node,
+                    device: Some(device),
+                },
+            )
+        }
+        _ => None,
+    }
+}
+
+/// What a birth said of one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Def {
+    pub name: String,
+    pub datatype: Option<u32>,
+    pub unit: Option<String>,
+}
+
+/// Metric definitions of one node or device, by name and by alias.
+#[derive(Debug, Clone, Default)]
+pub struct Defs {
+    by_alias: FastMap<u64, Def>,
+    by_name: FastMap<String, Def>,
+}
+
+impl Defs {
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// The definitions a birth makes (those of an earlier birth are void).
+    fn of_birth(metrics: &[Metric]) -> Defs {
+        let mut d = Defs::default();
+        for m in metrics {
+            d.define(m);
+        }
+        d
+    }
+
+    fn define(&mut self, m: &Metric) {
+        let Some(name) = &m.name else { return };
+        let def = Def {
+            name: name.clone(),
+            datatype: m.datatype,
+            unit: m.unit.clone(),
+        };
+        if let Some(a) = m.alias {
+            self.by_alias.insert(a, def.clone());
+        }
+        self.by_name.insert(name.clone(), def);
+    }
+
+    /// What a DATA metric refers to: by its name when it has one, else by its alias.
+    fn resolve(&self, m: &Metric) -> Option<Def> {
+        match (&m.name, m.alias) {
+            (Some(n), _) => Some(self.by_name.get(n).cloned().unwrap_or(Def {
+                name: n.clone(),
+                datatype: m.datatype,
+                unit: m.unit.clone(),
+            })),
+            (None, Some(a)) => self.by_alias.get(&a).cloned(),
+            (None, None) => None,
+        }
+    }
+}
+
+/// One device of an edge node.
+#[derive(Debug, Clone, Default)]
+pub struct EdgeDevice {
+    pub online: Option<bool>,
+    pub births: u64,
+    pub defs: Defs,
+    /// DATA metrics that could not be attributed (unknown alias, or before the birth).
+    pub needs_rebirth: u64,
+}
+
+/// One edge node's session.
+#[derive(Debug, Clone)]
+pub struct EdgeNode {
+    pub group: String,
+    pub node: String,
+    /// `None` until a birth or death said.
+    pub online: Option<bool>,
+    /// The current session's bdSeq (from its NBIRTH).
+    pub bd_seq: Option<u64>,
+    pub births: u64,
+    pub last_birth: Option<DateTime<Utc>>,
+    pub last_seen: DateTime<Utc>,
+    last_seq: Option<u8>,
+    pub seq_gaps: u64,
+    /// NDEATHs of an older session, ignored.
+    pub stale_deaths: u64,
+    pub needs_rebirth: u64,
+    pub defs: Defs,
+    pub devices: BTreeMap<String, EdgeDevice>,
+}
+
+impl EdgeNode {
+    fn new(group: &str, node: &str, at: DateTime<Utc>) -> EdgeNode {
+        EdgeNode {
+            group: group.to_string(),
+            node: node.to_string(),
+            online: None,
+            bd_seq: None,
+            births: 0,
+            last_birth: None,
+            last_seen: at,
+            last_seq: None,
+            seq_gaps: 0,
+            stale_deaths: 0,
+            needs_rebirth: 0,
+            defs: Defs::default(),
+            devices: BTreeMap::new(),
+        }
+    }
+
+    /// DATA metrics that could not be attributed, on the node and its devices.
+    pub fn needs_rebirth_total(&self) -> u64 {
+        self.needs_rebirth + self.devices.values().map(|d| d.needs_rebirth).sum::<u64>()
+    }
+
+    /// Checks `seq` against the last one; `true` when it was a gap.
+    fn sequence(&mut self, seq: Option<u64>, birth: bool) -> bool {
+        let Some(seq) = seq.map(|s| (s % 256) as u8) else {
+            return false;
+        };
+        let gap = match (birth, self.last_seq) {
+            (true, _) | (false, None) => false,
+            (false, Some(last)) => seq != last.wrapping_add(1),
+        };
+        if gap {
+            self.seq_gaps += 1;
+        }
+        self.last_seq = Some(seq);
+        gap
+    }
+}
+
+/// The primary host application's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostState {
+    pub online: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// A numeric metric: field, value, time (the metric's or the payload's), unit.
+pub type Reading = (String, f64, Option<DateTime<Utc>>, Option<String>);
+
+/// What one message means for the rest of the twin.
+#[derive(Debug, Default, PartialEq)]
+pub struct Outcome {
+    pub readings: Vec<Reading>,
+    /// (field, text): boolean, string and structured metrics.
+    pub states: Vec<(String, String)>,
+    /// (device id, status, word): births and deaths.
+    pub liveness: Vec<(String, Status, String)>,
+    /// Command metric names (NCMD/DCMD).
+    pub commands: Vec<String>,
+    /// Something worth a line in the journal (a seq gap, a stale death, needs rebirth).
+    pub notes: Vec<String>,
+}
+
+/// Every edge node and primary host seen.
+#[derive(Debug, Clone)]
+pub struct Sparkplug {
+    /// By `group/node`.
+    pub nodes: BTreeMap<String, EdgeNode>,
+    pub hosts: BTreeMap<String, HostState>,
+    cap: usize,
+    pub evicted: u64,
+}
+
+impl Sparkplug {
+    pub fn with_cap(cap: usize) -> Sparkplug {
+        Sparkplug {
+            nodes: BTreeMap::new(),
+            hosts: BTreeMap::new(),
+            cap: cap.max(1),
+            evicted: 0,
+        }
+    }
+
+    /// The device id twinview uses for a node (`node`) or one of its devices (`node/device`),
+    /// as `identity` names them.
+    pub fn device_id(node: &str, device: Option<&str>) -> String {
+        match device {
+            Some(d) => format!("{node}/{d}"),
+            None => node.to_string(),
+        }
+    }
+
+    /// Applies a primary host's STATE message; `None` when the payload says nothing.
+    pub fn host_state(
+        &mut self,
+        host: &str,
+        payload: &[u8],
+        at: DateTime<Utc>,
+    ) -> Option<(String, Status, String)> {
+        let text = std::str::from_utf8(payload).ok()?.trim();
+        let online = if text.starts_with('{') {
+            serde_json::from_str::<serde_json::Value>(text)
+                .ok()?
+                .get("online")?
+                .as_bool()?
+        } else if text.eq_ignore_ascii_case("online") {
+            true
+        } else if text.eq_ignore_ascii_case("offline") {
+            false
+        } else {
+            return None;
+        };
+        if self.hosts.len() >= self.cap && !self.hosts.contains_key(host) {
+            return None;
+        }
+        self.hosts
+            .insert(host.to_string(), HostState { online, at });
+        let (status, word) = if online {
+            (Status::Online, "STATE online")
+        } else {
+            (Status::Offline, "STATE offline")
+        };
+        Some((host.to_string(), status, word.to_string()))
+    }
+
+    /// Applies one decoded message of `group`/`node`[/`device`].
+    pub fn apply(
+        &mut self,
+        group: &str,
+        kind: Kind,
+        node: &str,
+        device: Option<&str>,
+        p: &Payload,
+        at: DateTime<Utc>,
+    ) -> Outcome {
+        let key = format!("{group}/{node}");
+        if !self.nodes.contains_key(&key) && self.nodes.len() >= self.cap {
+            for old in bound::least_recent(self.nodes.iter().map(|(k, n)| (k, n.last_seen))) {
+                self.nodes.remove(&old);
+                self.evicted += 1;
+            }
+        }
+        let n = self
+            .nodes
+            .entry(key)
+            .or_insert_with(|| EdgeNode::new(group, node, at));
+        n.last_seen = n.last_seen.max(at);
+        let mut out = Outcome::default();
+        let who = Self::device_id(node, device);
+        let payload_time = p.timestamp.and_then(ms);
+
+        match kind {
+            Kind::NBirth => {
+                n.births += 1;
+                n.last_birth = Some(at);
+                n.online = Some(true);
+                n.sequence(p.seq, true);
+                n.bd_seq = bd_seq(p);
+                // A new session: every definition of the old one is void.
+                n.defs = Defs::of_birth(&p.metrics);
+                for d in n.devices.values_mut() {
+                    d.defs = Defs::default();
+                }
+                out.liveness.push((who, Status::Online, "NBIRTH".into()));
+                values(&p.metrics, payload_time, &mut out);
+            }
+            Kind::NDeath => {
+                let theirs = bd_seq(p);
+                if n.bd_seq.is_some() && theirs.is_some() && theirs != n.bd_seq {
+                    n.stale_deaths += 1;
+                    out.notes.push(format!(
+                        "{node}: NDEATH of an older session ignored (bdSeq {} ≠ {})",
+                        theirs.unwrap_or(0),
+                        n.bd_seq.unwrap_or(0)
+                    ));
+                    return out;
+                }
+                n.online = Some(false);
+                out.liveness.push((who, Status::Offline, "NDEATH".into()));
+                for (id, d) in &mut n.devices {
+                    if d.online == Some(true) {
+                        d.online = Some(false);
+                        out.liveness.push((
+                            Self::device_id(node, Some(id)),
+                            Status::Offline,
+                            "NDEATH".into(),
+                        ));
+                    }
+                }
+            }
+            Kind::NCmd | Kind::DCmd => {
+                out.commands = p.metrics.iter().filter_map(|m| m.name.clone()).collect();
+            }
+            Kind::NData | Kind::DBirth | Kind::DData | Kind::DDeath => {
+                if n.sequence(p.seq, false) {
+                    out.notes.push(format!(
+                        "{node}: Sparkplug seq gap (got {}), messages lost or reordered",
+                        p.seq.unwrap_or(0)
+                    ));
+                }
+                let Some(dev_id) = device else {
+                    // NDATA.
+                    if n.births == 0 {
+                        n.needs_rebirth += p.metrics.len() as u64;
+                        out.notes
+                            .push(format!("{node}: NDATA before any NBIRTH: needs rebirth"));
+                        return out;
+                    }
+                    let resolved = resolve(&n.defs, &p.metrics, &mut n.needs_rebirth);
+                    values(&resolved, payload_time, &mut out);
+                    return out;
+                };
+                if !n.devices.contains_key(dev_id) && n.devices.len() >= MAX_DEVICES {
+                    return out;
+                }
+                let born = n.births > 0;
+                let d = n.devices.entry(dev_id.to_string()).or_default();
+                match kind {
+                    Kind::DBirth => {
+                        d.births += 1;
+                        d.online = Some(true);
+                        d.defs = Defs::of_birth(&p.metrics);
+                        out.liveness.push((who, Status::Online, "DBIRTH".into()));
+                        values(&p.metrics, payload_time, &mut out);
+                    }
+                    Kind::DDeath => {
+                        d.online = Some(false);
+                        out.liveness.push((who, Status::Offline, "DDEATH".into()));
+                    }
+                    _ => {
+                        if !born || d.births == 0 {
+                            d.needs_rebirth += p.metrics.len() as u64;
+                            out.notes
+                                .push(format!("{who}: DDATA before its birth: needs rebirth"));
+                            return out;
+                        }
+                        let resolved = resolve(&d.defs, &p.metrics, &mut d.needs_rebirth);
+                        values(&resolved, payload_time, &mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Milliseconds since the epoch as a time.
+fn ms(t: u64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(i64::try_from(t).ok()?)
+}
+
+/// The `bdSeq` metric of a birth or death.
+fn bd_seq(p: &Payload) -> Option<u64> {
+    p.metrics
+        .iter()
+        .find(|m| m.name.as_deref() == Some("bdSeq"))
+        .and_then(|m| match m.value {
+            Value::Int(x) => u64::try_from(x).ok(),
+            Value::UInt(x) => Some(x),
+            _ => None,
+        })
+}
+
+/// DATA metrics with their names (and the birth's datatype and unit) filled in; those that
+/// resolve to nothing are counted in `unresolved` and left out.
+fn resolve(defs: &Defs, metrics: &[Metric], unresolved: &mut u64) -> Vec<Metric> {
+    metrics
+        .iter()
+        .filter_map(|m| match defs.resolve(m) {
+            Some(def) => {
+                let mut m = m.clone();
+                m.name = Some(def.name);
+                if m.unit.is_none() {
+                    m.unit = def.unit;
+                }
+                if m.datatype.is_none() {
+                    m.datatype = def.datatype;
+                    // Re-read the value under the birth's datatype (a signed value sent
+                    // without its type).
+                    if let (Some(t), Value::UInt(x)) = (m.datatype, &m.value) {
+                        m.value = signed(t, *x).unwrap_or(Value::UInt(*x));
+                    }
+                }
+                Some(m)
+            }
+            None => {
+                *unresolved += 1;
+                None
+            }
+        })
+        .collect()
+}
+
+fn signed(t: u32, x: u64) -> Option<Value> {
+    use sparkplug::datatype::*;
+    Some(Value::Int(match t {
+        INT8 => i64::from(x as u8 as i8),
+        INT16 => i64::from(x as u16 as i16),
+        INT32 => i64::from(x as u32 as i32),
+        INT64 => x as i64,
+        _ => return None,
+    }))
+}
+
+/// Metric values as readings and states. Node control metrics and `bdSeq` are the session's
+/// own, not the process's; historical values are not the current state; nulls say nothing.
+fn values(metrics: &[Metric], payload_time: Option<DateTime<Utc>>, out: &mut Outcome) {
+    for m in metrics {
+        let Some(name) = m.name.as_deref() else {
+            continue;
+        };
+        if name == "bdSeq" || name.starts_with("Node Control/") || m.is_historical {
+            continue;
+        }
+        let time = m.timestamp.and_then(ms).or(payload_time);
+        value(name, &m.value, m.datatype, time, &m.unit, out, 0);
+    }
+}
+
+fn value(
+    name: &str,
+    v: &Value,
+    datatype: Option<u32>,
+    time: Option<DateTime<Utc>>,
+    unit: &Option<String>,
+    out: &mut Outcome,
+    depth: usize,
+) {
+    if datatype == Some(sparkplug::datatype::DATETIME) {
+        if let Value::UInt(x) = v {
+            if let Some(t) = ms(*x) {
+                out.states.push((name.to_string(), t.to_rfc3339()));
+            }
+        }
+        return;
+    }
+    match v {
+        Value::Null => {}
+        Value::Int(_) | Value::UInt(_) | Value::Float(_) => {
+            if let Some(x) = v.number() {
+                out.readings.push((name.to_string(), x, time, unit.clone()));
+            }
+        }
+        Value::Bool(b) => out.states.push((name.to_string(), b.to_string())),
+        Value::Str(s) => {
+            if let Some(word) = super::decode::state_text(s) {
+                out.states.push((name.to_string(), word.to_string()));
+            }
+        }
+        Value::Array(xs) => {
+            for (i, x) in xs.iter().enumerate() {
+                if x.is_finite() {
+                    out.readings
+                        .push((format!("{name}/{i}"), *x, time, unit.clone()));
+                }
+            }
+        }
+        Value::Template { metrics, .. } => {
+            out.states.push((name.to_string(), clip(&v.describe())));
+            if depth < 4 {
+                for m in metrics {
+                    if let Some(member) = m.name.as_deref() {
+                        let t = m.timestamp.and_then(ms).or(time);
+                        value(
+                            &format!("{name}/{member}"),
+                            &m.value,
+                            m.datatype,
+                            t,
+                            &m.unit,
+                            out,
+                            depth + 1,
+                        );
+                    }
+                }
+            }
+        }
+        Value::Bytes(_) | Value::DataSet { .. } => {
+            out.states.push((name.to_string(), clip(&v.describe())))
+        }
+    }
+}
+
+/// A description cut to a state's length.
+fn clip(s: &str) -> String {
+    let max = super::decode::MAX_STATE;
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max - 3;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sparkplug::datatype::*;
+    use chrono::TimeZone;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
+    }
+
+    fn metric(name: Option<&str>, alias: Option<u64>, dt: Option<u32>, v: Value) -> Metric {
+        Metric {
+            name: name.map(String::from),
+            alias,
+            datatype: dt,
+            value: v,
+            ..Metric::default()
+        }
+    }
+
+    fn birth(bd: u64) -> Payload {
+        Payload {
+            timestamp: Some(1_700_000_000_000),
+            seq: Some(0),
+            metrics: vec![
+                metric(Some("bdSeq"), None, Some(INT64), Value::Int(bd as i64)),
+                metric(
+                    Some("Node Control/Rebirth"),
+                    None,
+                    Some(BOOLEAN),
+                    Value::Bool(false),
+                ),
+                Metric {
+                    unit: Some("rpm".into()),
+                    ..metric(
+                        Some("Motor/Speed"),
+                        Some(1),
+                        Some(DOUBLE),
+                        Value::Float(1200.0),
+                    )
+                },
+                metric(
+                    Some("Motor/Running"),
+                    Some(2),
+                    Some(BOOLEAN),
+                    Value::Bool(true),
+                ),
+                metric(Some("Temp"), Some(3), Some(INT16), Value::Int(-4)),
+            ],
+            cut: 0,
+        }
+    }
+
+    fn data(seq: u64, metrics: Vec<Metric>) -> Payload {
+        Payload {
+            seq: Some(seq),
+            metrics,
+            ..Payload::default()
+        }
+    }
+
+    #[test]
+    fn topics_in_the_namespace_only() {
+        assert_eq!(
+            parse_topic("spBv1.0/plant/DDATA/edge1/pump"),
+            Some(Topic::Message {
+                group: "plant",
+                kind: Kind::DData,
+                node: "edge1",
+                device: Some("pump")
+            })
+        );
+        assert_eq!(
+            parse_topic("spBv1.0/STATE/scada"),
+            Some(Topic::State { host: "scada" })
+        );
+        for bad in [
+            "spBv1.0/plant/DDATA/edge1",
+            "spBv1.0/plant/NDATA/edge1/pump",
+            "spBv1.0/plant/HELLO/edge1",
+            "spAv1.0/plant/NDATA/edge1",
+            "plant/NDATA/edge1",
+        ] {
+            assert_eq!(parse_topic(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn births_define_and_alias_only_data_resolves() {
+        let mut s = Sparkplug::with_cap(100);
+        let o = s.apply("g", Kind::NBirth, "edge1", None, &birth(3), t(0));
+        assert_eq!(
+            o.liveness,
+            [("edge1".into(), Status::Online, "NBIRTH".into())]
+        );
+        assert_eq!(
+            o.readings,
+            [
+                (
+                    "Motor/Speed".into(),
+                    1200.0,
+                    ms(1_700_000_000_000),
+                    Some("rpm".into())
+                ),
+                ("Temp".into(), -4.0, ms(1_700_000_000_000), None)
+            ]
+        );
+        assert_eq!(o.states, [("Motor/Running".into(), "true".into())]);
+        // Alias-only DATA: names, units and the signed type come from the birth.
+        let o = s.apply(
+            "g",
+            Kind::NData,
+            "edge1",
+            None,
+            &data(
+                1,
+                vec![
+                    metric(None, Some(1), None, Value::Float(1250.0)),
+                    metric(None, Some(3), None, Value::UInt(0xfffe)),
+                    metric(None, Some(99), None, Value::Float(1.0)),
+                ],
+            ),
+            t(1),
+        );
+        assert_eq!(
+            o.readings,
+            [
+                ("Motor/Speed".into(), 1250.0, None, Some("rpm".into())),
+                ("Temp".into(), -2.0, None, None)
+            ]
+        );
+        let n = &s.nodes["g/edge1"];
+        assert_eq!((n.needs_rebirth, n.seq_gaps, n.bd_seq), (1, 0, Some(3)));
+    }
+
+    #[test]
+    fn data_before_birth_is_counted_never_attributed() {
+        let mut s = Sparkplug::with_cap(100);
+        let o = s.apply(
+            "g",
+            Kind::NData,
+            "edge1",
+            None,
+            &data(
+                5,
+                vec![metric(Some("Temp"), None, Some(DOUBLE), Value::Float(1.0))],
+            ),
+            t(0),
+        );
+        assert!(o.readings.is_empty() && o.states.is_empty());
+        assert_eq!(s.nodes["g/edge1"].needs_rebirth, 1);
+        // A device's data before its DBIRTH, after the node's birth: the same.
+        s.apply("g", Kind::NBirth, "edge1", None, &birth(1), t(1));
+        let o = s.apply(
+            "g",
+            Kind::DData,
+            "edge1",
+            Some("pump"),
+            &data(1, vec![metric(None, Some(1), None, Value::Float(1.0))]),
+            t(2),
+        );
+        assert!(o.readings.is_empty());
+        assert_eq!(s.nodes["g/edge1"].needs_rebirth_total(), 2);
+    }
+
+    #[test]
+    fn seq_gaps_are_counted_across_the_wrap() {
+        let mut s = Sparkplug::with_cap(100);
+        s.apply("g", Kind::NBirth, "e", None, &birth(1), t(0));
+        for seq in 1..=255u64 {
+            s.apply("g", Kind::NData, "e", None, &data(seq, vec![]), t(1));
+        }
+        s.apply("g", Kind::NData, "e", None, &data(0, vec![]), t(2));
+        assert_eq!(s.nodes["g/e"].seq_gaps, 0, "255 → 0 is no gap");
+        let o = s.apply("g", Kind::NData, "e", None, &data(3, vec![]), t(3));
+        assert_eq!(s.nodes["g/e"].seq_gaps, 1);
+        assert!(o.notes[0].contains("seq gap"), "{:?}", o.notes);
+    }
+
+    #[test]
+    fn a_stale_death_is_ignored_and_a_death_takes_the_devices() {
+        let mut s = Sparkplug::with_cap(100);
+        s.apply("g", Kind::NBirth, "e", None, &birth(7), t(0));
+        s.apply("g", Kind::DBirth, "e", Some("pump"), &data(1, vec![]), t(1));
+        let death = |bd: i64| Payload {
+            metrics: vec![metric(Some("bdSeq"), None, Some(INT64), Value::Int(bd))],
+            ..Payload::default()
+        };
+        let o = s.apply("g", Kind::NDeath, "e", None, &death(6), t(2));
+        assert!(o.liveness.is_empty(), "{o:?}");
+        assert_eq!(s.nodes["g/e"].stale_deaths, 1);
+        assert_eq!(s.nodes["g/e"].online, Some(true));
+        let o = s.apply("g", Kind::NDeath, "e", None, &death(7), t(3));
+        assert_eq!(
+            o.liveness,
+            [
+                ("e".into(), Status::Offline, "NDEATH".into()),
+                ("e/pump".into(), Status::Offline, "NDEATH".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_birth_forgets_the_old_aliases() {
+        let mut s = Sparkplug::with_cap(100);
+        s.apply("g", Kind::NBirth, "e", None, &birth(1), t(0));
+        let mut b = birth(2);
+        b.metrics.truncate(2);
+        s.apply("g", Kind::NBirth, "e", None, &b, t(1));
+        let o = s.apply(
+            "g",
+            Kind::NData,
+            "e",
+            None,
+            &data(1, vec![metric(None, Some(1), None, Value::Float(1.0))]),
+            t(2),
+        );
+        assert!(
+            o.readings.is_empty(),
+            "alias 1 is not defined in this session"
+        );
+        assert_eq!(s.nodes["g/e"].needs_rebirth, 1);
+    }
+
+    #[test]
+    fn primary_host_state_both_spellings() {
+        let mut s = Sparkplug::with_cap(10);
+        assert_eq!(
+            s.host_state("scada", br#"{"online":true,"timestamp":1}"#, t(0))
+                .map(|x| x.1),
+            Some(Status::Online)
+        );
+        assert_eq!(
+            s.host_state("old", b"OFFLINE", t(0)).map(|x| x.1),
+            Some(Status::Offline)
+        );
+        assert_eq!(s.host_state("x", b"maybe", t(0)), None);
+    }
+}
