@@ -487,8 +487,8 @@ impl Snapshot {
                 detail: d.detail().map(String::from),
                 series: d.series,
                 messages: d.messages,
-                name: d.described.as_ref().and_then(|x| x.name.clone()),
-                make: d.described.as_ref().and_then(|x| x.make()),
+                name: twin.devices.description(&d.id).and_then(|x| x.name.clone()),
+                make: twin.devices.description(&d.id).and_then(|x| x.make()),
             })
             .collect();
         devices.sort_by(|a, b| a.id.cmp(&b.id));

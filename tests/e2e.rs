@@ -249,17 +249,25 @@ fn demo_headless_shows_the_simulated_world() {
         .iter()
         .map(|s| s["topic"].as_str().unwrap())
         .collect();
-    // Seven sensors plus the averaging agent's zone average.
-    assert_eq!(sensors.len(), 8, "{topics:?}");
+    // Seven sensors plus the averaging agent's zone average, and the Sparkplug edge node's
+    // five numeric metrics (it starts 2 s in, and births them all).
+    assert_eq!(sensors.len(), 13, "{topics:?}");
+    let node = &snap["sparkplug"]["nodes"][0];
+    assert_eq!(
+        (&node["node"], &node["status"]),
+        (&"edge1".into(), &"online".into())
+    );
+    assert_eq!(node["needs_rebirth"], 0, "{node}");
+    assert!(topics.contains(&"spBv1.0/plant/DDATA/edge1/pump1"));
     assert!(topics.contains(&"/living_room/temperature/average"));
     assert!(topics.contains(&"/living_room/temperature/s3"));
     assert!(topics.contains(&"digital_twin/lab/sensor/TEMP_002/temperature"));
     assert_eq!(snap["undecoded"], 0);
     // About 40 readings per sensor in 4 s; allow for start-up.
-    for s in sensors
-        .iter()
-        .filter(|s| !s["topic"].as_str().unwrap().ends_with("average"))
-    {
+    for s in sensors.iter().filter(|s| {
+        let t = s["topic"].as_str().unwrap();
+        !t.ends_with("average") && !t.starts_with("spBv1.0/")
+    }) {
         assert!(s["count"].as_u64().unwrap() >= 10, "{s}");
     }
     // The factory and the agents run too: machines bid, every device is online.

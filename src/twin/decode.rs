@@ -346,9 +346,7 @@ fn decode_object(object: Object<'_>) -> Decoded {
                     None => {}
                 }
             }
-            Field::Bool(b) if state_key => acc
-                .states
-                .push((Cow::Owned(key.to_string()), b.to_string())),
+            Field::Bool(b) if state_key => acc.flag(Cow::Owned(key.to_string()), *b),
             Field::Nested(v) if number_key => acc.flatten(key.to_string(), v, 1),
             _ => {}
         }
@@ -400,6 +398,13 @@ impl Found {
         }
     }
 
+    /// A boolean member: a state.
+    fn flag(&mut self, key: Cow<'static, str>, b: bool) {
+        if self.states.len() < MAX_FIELDS {
+            self.states.push((key, b.to_string()));
+        }
+    }
+
     /// A string member: a state when it is short text and not a time (`"Time":"2024-…"`
     /// changes with every message and says nothing about the device).
     fn text(&mut self, key: Cow<'static, str>, s: &str) {
@@ -435,11 +440,7 @@ impl Found {
                 }
             }
             Value::Object(_) | Value::Array(_) => self.too_deep = true,
-            Value::Bool(b) => {
-                if self.states.len() < MAX_FIELDS {
-                    self.states.push((Cow::Owned(key), b.to_string()));
-                }
-            }
+            Value::Bool(b) => self.flag(Cow::Owned(key), *b),
             Value::String(s) if json_number(value).is_none() => self.text(Cow::Owned(key), s),
             other => self.number(Cow::Owned(key), json_number(other)),
         }
@@ -1085,6 +1086,16 @@ mod tests {
         let body: Vec<String> = (0..500).map(|i| format!("\"k{i}\":{i}")).collect();
         let r = readings(&format!("{{{}}}", body.join(",")));
         assert_eq!(r.fields.len(), MAX_FIELDS);
+        // States too: booleans and words, at the top and nested.
+        let body: Vec<String> = (0..500)
+            .map(|i| match i % 3 {
+                0 => format!("\"b{i}\":true"),
+                1 => format!("\"w{i}\":\"idle\""),
+                _ => format!("\"n{i}\":{{\"on\":false}}"),
+            })
+            .collect();
+        let r = readings(&format!("{{{}}}", body.join(",")));
+        assert_eq!(r.states.len(), MAX_FIELDS);
     }
 
     #[test]

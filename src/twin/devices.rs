@@ -265,8 +265,6 @@ pub struct Device {
     /// Cached from `intervals` whenever one is added.
     median_interval: Option<f64>,
     pub rate: super::rate::RateMeter,
-    /// What Home Assistant discovery says the device is (name, manufacturer, model).
-    pub described: Option<Box<super::discovery::HaDevice>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -294,7 +292,6 @@ impl Device {
             intervals_next: 0,
             median_interval: None,
             rate: Default::default(),
-            described: None,
         }
     }
 
@@ -376,6 +373,9 @@ pub struct Devices {
     /// At most this many devices; the least recently seen are forgotten first.
     pub cap: usize,
     pub evicted: u64,
+    /// What Home Assistant discovery says devices are (name, manufacturer, model), apart from
+    /// `Device`, which every reading touches and is kept small.
+    described: super::FastMap<String, super::discovery::HaDevice>,
 }
 
 fn count_slot(s: Status) -> usize {
@@ -422,6 +422,7 @@ impl Devices {
             if let Some(d) = self.by_id.remove(&id) {
                 self.counts[count_slot(d.status)] -= 1;
             }
+            self.described.remove(&id);
         }
         self.evicted += n as u64;
         self.revision += 1;
@@ -495,12 +496,15 @@ impl Devices {
     /// A series of `id` was created.
     /// Gives a known device what discovery says it is (an unknown device is not made).
     pub fn describe(&mut self, id: &str, d: &super::discovery::HaDevice) {
-        if let Some(dev) = self.by_id.get_mut(id) {
-            if dev.described.as_deref() != Some(d) {
-                dev.described = Some(Box::new(d.clone()));
-                self.revision += 1;
-            }
+        if self.by_id.contains_key(id) && self.described.get(id) != Some(d) {
+            self.described.insert(id.to_string(), d.clone());
+            self.revision += 1;
         }
+    }
+
+    /// What discovery says device `id` is, if a config described it.
+    pub fn description(&self, id: &str) -> Option<&super::discovery::HaDevice> {
+        self.described.get(id)
     }
 
     pub fn add_series(&mut self, id: &str, at: DateTime<Utc>) {

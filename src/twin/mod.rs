@@ -633,7 +633,14 @@ impl Twin {
             Decoded::Readings(r) => {
                 let time = r.time.unwrap_or(m.at);
                 for (field, value) in &r.fields {
-                    self.apply_reading(m, field, *value, time, r.device.as_deref(), &r.unit);
+                    self.apply_reading(
+                        m,
+                        field,
+                        *value,
+                        time,
+                        r.device.as_deref(),
+                        r.unit.as_deref(),
+                    );
                 }
                 for (field, value) in &r.states {
                     self.apply_state(m, field, value, r.device.as_deref());
@@ -736,12 +743,23 @@ impl Twin {
             self.topics_revision += 1;
         }
         let dm = Message {
+            source: m.source,
+            at: m.at,
             topic: data_topic,
-            ..m.clone()
+            payload: m.payload.clone(),
+            qos: m.qos,
+            retain: m.retain,
         };
         let who = sparkplug::Sparkplug::device_id(node, device);
         for (field, x, time, unit) in out.readings {
-            self.apply_reading(&dm, &field, x, time.unwrap_or(m.at), Some(&who), &unit);
+            self.apply_reading(
+                &dm,
+                &field,
+                x,
+                time.unwrap_or(m.at),
+                Some(&who),
+                unit.as_deref(),
+            );
         }
         for (field, text) in out.states {
             self.apply_state(&dm, &field, &text, Some(&who));
@@ -936,7 +954,7 @@ impl Twin {
         topic: &str,
         field: &str,
         device: Option<&str>,
-        unit: &Option<String>,
+        unit: Option<&str>,
         now: DateTime<Utc>,
     ) -> usize {
         let entry = self.topics.get(topic).expect("topic entry exists");
@@ -961,7 +979,7 @@ impl Twin {
             field: field.to_string(),
             sensor,
             device,
-            unit: unit.clone().or(ha_unit),
+            unit: unit.map(String::from).or(ha_unit),
             zone: info.zone.clone(),
             measurement: info.measurement.clone(),
             aggregate,
@@ -1026,7 +1044,7 @@ impl Twin {
         value: f64,
         time: DateTime<Utc>,
         device: Option<&str>,
-        unit: &Option<String>,
+        unit: Option<&str>,
     ) {
         let idx = self.series_index(&m.topic, field, device, unit, m.at);
         if !self.series[idx].aggregate {
@@ -1053,8 +1071,10 @@ impl Twin {
         s.last_time = time;
         s.last_seen = m.at;
         s.rate.add(m.at.timestamp());
-        if unit.is_some() && s.unit != *unit {
-            s.unit.clone_from(unit);
+        if let Some(u) = unit {
+            if s.unit.as_deref() != Some(u) {
+                s.unit = Some(u.to_string());
+            }
         }
         self.episode_step(idx, findings, abnormal, m.at);
 

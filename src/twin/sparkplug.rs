@@ -16,6 +16,7 @@
 //!   online (Sparkplug 3.0 JSON `{"online":true,…}`, or the older `ONLINE`/`OFFLINE`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -104,19 +105,20 @@ pub fn parse_topic(topic: &str) -> Option<Topic<'_>> {
     }
 }
 
-/// What a birth said of one metric.
+/// What a birth said of one metric. Names and units are shared (`Arc`), so resolving a
+/// DATA metric allocates nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Def {
-    pub name: String,
+    pub name: Arc<str>,
     pub datatype: Option<u32>,
-    pub unit: Option<String>,
+    pub unit: Option<Arc<str>>,
 }
 
 /// Metric definitions of one node or device, by name and by alias.
 #[derive(Debug, Clone, Default)]
 pub struct Defs {
     by_alias: FastMap<u64, Def>,
-    by_name: FastMap<String, Def>,
+    by_name: FastMap<Arc<str>, Def>,
 }
 
 impl Defs {
@@ -140,23 +142,23 @@ impl Defs {
     fn define(&mut self, m: &Metric) {
         let Some(name) = &m.name else { return };
         let def = Def {
-            name: name.clone(),
+            name: Arc::from(name.as_str()),
             datatype: m.datatype,
-            unit: m.unit.clone(),
+            unit: m.unit.as_deref().map(Arc::from),
         };
         if let Some(a) = m.alias {
             self.by_alias.insert(a, def.clone());
         }
-        self.by_name.insert(name.clone(), def);
+        self.by_name.insert(def.name.clone(), def);
     }
 
     /// What a DATA metric refers to: by its name when it has one, else by its alias.
     fn resolve(&self, m: &Metric) -> Option<Def> {
         match (&m.name, m.alias) {
-            (Some(n), _) => Some(self.by_name.get(n).cloned().unwrap_or(Def {
-                name: n.clone(),
+            (Some(n), _) => Some(self.by_name.get(n.as_str()).cloned().unwrap_or(Def {
+                name: Arc::from(n.as_str()),
                 datatype: m.datatype,
-                unit: m.unit.clone(),
+                unit: m.unit.as_deref().map(Arc::from),
             })),
             (None, Some(a)) => self.by_alias.get(&a).cloned(),
             (None, None) => None,
@@ -244,14 +246,14 @@ pub struct HostState {
 }
 
 /// A numeric metric: field, value, time (the metric's or the payload's), unit.
-pub type Reading = (String, f64, Option<DateTime<Utc>>, Option<String>);
+pub type Reading = (Arc<str>, f64, Option<DateTime<Utc>>, Option<Arc<str>>);
 
 /// What one message means for the rest of the twin.
 #[derive(Debug, Default, PartialEq)]
 pub struct Outcome {
     pub readings: Vec<Reading>,
     /// (field, text): boolean, string and structured metrics.
-    pub states: Vec<(String, String)>,
+    pub states: Vec<(Arc<str>, String)>,
     /// (device id, status, word): births and deaths.
     pub liveness: Vec<(String, Status, String)>,
     /// Command metric names (NCMD/DCMD).
@@ -268,6 +270,8 @@ pub struct Sparkplug {
     pub hosts: BTreeMap<String, HostState>,
     cap: usize,
     pub evicted: u64,
+    /// Scratch for a node's key (`group/node`).
+    key: String,
 }
 
 impl Sparkplug {
@@ -277,6 +281,7 @@ impl Sparkplug {
             hosts: BTreeMap::new(),
             cap: cap.max(1),
             evicted: 0,
+            key: String::new(),
         }
     }
 
@@ -332,17 +337,25 @@ impl Sparkplug {
         p: &Payload,
         at: DateTime<Utc>,
     ) -> Outcome {
-        let key = format!("{group}/{node}");
-        if !self.nodes.contains_key(&key) && self.nodes.len() >= self.cap {
-            for old in bound::least_recent(self.nodes.iter().map(|(k, n)| (k, n.last_seen))) {
-                self.nodes.remove(&old);
-                self.evicted += 1;
+        // The node's key, built in a buffer kept for it: no allocation for a known node.
+        self.key.clear();
+        self.key.push_str(group);
+        self.key.push('/');
+        self.key.push_str(node);
+        if !self.nodes.contains_key(self.key.as_str()) {
+            if self.nodes.len() >= self.cap {
+                for old in bound::least_recent(self.nodes.iter().map(|(k, n)| (k, n.last_seen))) {
+                    self.nodes.remove(&old);
+                    self.evicted += 1;
+                }
             }
+            self.nodes
+                .insert(self.key.clone(), EdgeNode::new(group, node, at));
         }
         let n = self
             .nodes
-            .entry(key)
-            .or_insert_with(|| EdgeNode::new(group, node, at));
+            .get_mut(self.key.as_str())
+            .expect("inserted just above");
         n.last_seen = n.last_seen.max(at);
         let mut out = Outcome::default();
         let who = Self::device_id(node, device);
@@ -405,8 +418,13 @@ impl Sparkplug {
                             .push(format!("{node}: NDATA before any NBIRTH: needs rebirth"));
                         return out;
                     }
-                    let resolved = resolve(&n.defs, &p.metrics, &mut n.needs_rebirth);
-                    values(&resolved, payload_time, &mut out);
+                    resolved(
+                        &n.defs,
+                        &p.metrics,
+                        payload_time,
+                        &mut n.needs_rebirth,
+                        &mut out,
+                    );
                     return out;
                 };
                 if !n.devices.contains_key(dev_id) && n.devices.len() >= MAX_DEVICES {
@@ -433,8 +451,13 @@ impl Sparkplug {
                                 .push(format!("{who}: DDATA before its birth: needs rebirth"));
                             return out;
                         }
-                        let resolved = resolve(&d.defs, &p.metrics, &mut d.needs_rebirth);
-                        values(&resolved, payload_time, &mut out);
+                        resolved(
+                            &d.defs,
+                            &p.metrics,
+                            payload_time,
+                            &mut d.needs_rebirth,
+                            &mut out,
+                        );
                     }
                 }
             }
@@ -460,34 +483,41 @@ fn bd_seq(p: &Payload) -> Option<u64> {
         })
 }
 
-/// DATA metrics with their names (and the birth's datatype and unit) filled in; those that
-/// resolve to nothing are counted in `unresolved` and left out.
-fn resolve(defs: &Defs, metrics: &[Metric], unresolved: &mut u64) -> Vec<Metric> {
-    metrics
-        .iter()
-        .filter_map(|m| match defs.resolve(m) {
-            Some(def) => {
-                let mut m = m.clone();
-                m.name = Some(def.name);
-                if m.unit.is_none() {
-                    m.unit = def.unit;
-                }
-                if m.datatype.is_none() {
-                    m.datatype = def.datatype;
-                    // Re-read the value under the birth's datatype (a signed value sent
-                    // without its type).
-                    if let (Some(t), Value::UInt(x)) = (m.datatype, &m.value) {
-                        m.value = signed(t, *x).unwrap_or(Value::UInt(*x));
-                    }
-                }
-                Some(m)
-            }
-            None => {
-                *unresolved += 1;
-                None
-            }
-        })
-        .collect()
+/// DATA metrics as readings and states under the names (and the birth's datatype and unit)
+/// their births gave; those that resolve to nothing are counted in `unresolved`.
+fn resolved(
+    defs: &Defs,
+    metrics: &[Metric],
+    payload_time: Option<DateTime<Utc>>,
+    unresolved: &mut u64,
+    out: &mut Outcome,
+) {
+    for m in metrics {
+        let Some(def) = defs.resolve(m) else {
+            *unresolved += 1;
+            continue;
+        };
+        if m.is_historical || session_metric(&def.name) {
+            continue;
+        }
+        let unit = m.unit.as_deref().map(Arc::from).or(def.unit);
+        let datatype = m.datatype.or(def.datatype);
+        // A value sent without its type is read again under the birth's (a signed one).
+        let v = match (m.datatype, def.datatype, &m.value) {
+            (None, Some(t), Value::UInt(x)) => signed(t, *x),
+            _ => None,
+        };
+        let time = m.timestamp.and_then(ms).or(payload_time);
+        value(
+            def.name,
+            v.as_ref().unwrap_or(&m.value),
+            datatype,
+            time,
+            &unit,
+            out,
+            0,
+        );
+    }
 }
 
 fn signed(t: u32, x: u64) -> Option<Value> {
@@ -508,27 +538,33 @@ fn values(metrics: &[Metric], payload_time: Option<DateTime<Utc>>, out: &mut Out
         let Some(name) = m.name.as_deref() else {
             continue;
         };
-        if name == "bdSeq" || name.starts_with("Node Control/") || m.is_historical {
+        if session_metric(name) || m.is_historical {
             continue;
         }
         let time = m.timestamp.and_then(ms).or(payload_time);
-        value(name, &m.value, m.datatype, time, &m.unit, out, 0);
+        let unit = m.unit.as_deref().map(Arc::from);
+        value(Arc::from(name), &m.value, m.datatype, time, &unit, out, 0);
     }
 }
 
+/// `bdSeq` and `Node Control/…`: the session's own metrics, not the process's.
+fn session_metric(name: &str) -> bool {
+    name == "bdSeq" || name.starts_with("Node Control/")
+}
+
 fn value(
-    name: &str,
+    name: Arc<str>,
     v: &Value,
     datatype: Option<u32>,
     time: Option<DateTime<Utc>>,
-    unit: &Option<String>,
+    unit: &Option<Arc<str>>,
     out: &mut Outcome,
     depth: usize,
 ) {
     if datatype == Some(sparkplug::datatype::DATETIME) {
         if let Value::UInt(x) = v {
             if let Some(t) = ms(*x) {
-                out.states.push((name.to_string(), t.to_rfc3339()));
+                out.states.push((name, t.to_rfc3339()));
             }
         }
         return;
@@ -537,35 +573,36 @@ fn value(
         Value::Null => {}
         Value::Int(_) | Value::UInt(_) | Value::Float(_) => {
             if let Some(x) = v.number() {
-                out.readings.push((name.to_string(), x, time, unit.clone()));
+                out.readings.push((name, x, time, unit.clone()));
             }
         }
-        Value::Bool(b) => out.states.push((name.to_string(), b.to_string())),
+        Value::Bool(b) => out.states.push((name, b.to_string())),
         Value::Str(s) => {
             if let Some(word) = super::decode::state_text(s) {
-                out.states.push((name.to_string(), word.to_string()));
+                out.states.push((name, word.to_string()));
             }
         }
         Value::Array(xs) => {
             for (i, x) in xs.iter().enumerate() {
                 if x.is_finite() {
                     out.readings
-                        .push((format!("{name}/{i}"), *x, time, unit.clone()));
+                        .push((Arc::from(format!("{name}/{i}")), *x, time, unit.clone()));
                 }
             }
         }
         Value::Template { metrics, .. } => {
-            out.states.push((name.to_string(), clip(&v.describe())));
+            out.states.push((name.clone(), clip(&v.describe())));
             if depth < 4 {
                 for m in metrics {
                     if let Some(member) = m.name.as_deref() {
                         let t = m.timestamp.and_then(ms).or(time);
+                        let unit = m.unit.as_deref().map(Arc::from);
                         value(
-                            &format!("{name}/{member}"),
+                            Arc::from(format!("{name}/{member}")),
                             &m.value,
                             m.datatype,
                             t,
-                            &m.unit,
+                            &unit,
                             out,
                             depth + 1,
                         );
@@ -573,9 +610,7 @@ fn value(
                 }
             }
         }
-        Value::Bytes(_) | Value::DataSet { .. } => {
-            out.states.push((name.to_string(), clip(&v.describe())))
-        }
+        Value::Bytes(_) | Value::DataSet { .. } => out.states.push((name, clip(&v.describe()))),
     }
 }
 

@@ -251,7 +251,11 @@ impl DevicesView {
             .max(10) as u16;
         let name_content = devices
             .iter()
-            .map(|d| shown_name(d).chars().count())
+            .map(|d| {
+                shown_name(d, twin.devices.description(&d.id))
+                    .chars()
+                    .count()
+            })
             .max()
             .unwrap_or(6)
             .max(6) as u16;
@@ -270,7 +274,10 @@ impl DevicesView {
                 let style = if is_sel { Style::default() } else { style };
                 let mut cells = vec![
                     Cell::from(Span::styled(mark, style)),
-                    Cell::from(fit(&shown_name(d), name_w as usize)),
+                    Cell::from(fit(
+                        &shown_name(d, twin.devices.description(&d.id)),
+                        name_w as usize,
+                    )),
                     Cell::from(Span::styled(word(d), style)),
                     Cell::from(ago(d.since, now)),
                     Cell::from(ago(d.last_seen, now)),
@@ -350,7 +357,7 @@ fn detail(
             dim,
         ),
     ])];
-    if let Some(x) = &d.described {
+    if let Some(x) = twin.devices.description(&d.id) {
         lines.push(Line::styled(
             format!(
                 "Home Assistant discovery: {}{}",
@@ -516,8 +523,11 @@ fn detail(
 
 /// A device's name in the list: its id, with the name Home Assistant discovery gives it when
 /// that differs (`Kitchen plug · tasmota_1A2B3C`).
-fn shown_name(d: &crate::twin::devices::Device) -> String {
-    match d.described.as_ref().and_then(|x| x.name.as_deref()) {
+fn shown_name(
+    d: &crate::twin::devices::Device,
+    described: Option<&crate::twin::discovery::HaDevice>,
+) -> String {
+    match described.and_then(|x| x.name.as_deref()) {
         Some(n) if n != d.id => format!("{n} · {}", d.id),
         _ => d.id.clone(),
     }
