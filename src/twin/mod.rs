@@ -820,11 +820,11 @@ impl Twin {
         let aggregate = info.is_some_and(|i| i.kind() == TopicKind::Aggregate);
         let zone = info.and_then(|i| i.zone.as_ref());
         let measurement = info.and_then(|i| i.measurement.as_ref());
-        let ha_device = self.discovery.device(topic).and_then(|d| d.name.clone());
-        let group = match (zone, measurement, ha_device) {
-            (Some(z), Some(m), _) => format!("{z} · {m}"),
-            (Some(z), None, _) => z.clone(),
-            (None, _, Some(name)) => name,
+        // Grouped by the device itself: one heading per physical device, whichever of its
+        // topics a discovery config describes (the heading shows the name discovery gives).
+        let group = match (zone, measurement) {
+            (Some(z), Some(m)) => format!("{z} · {m}"),
+            (Some(z), None) => z.clone(),
             _ => device.clone(),
         };
         let name = if aggregate {

@@ -13,8 +13,11 @@ pub const DEFAULT_SCHEMAS: &[&str] = &[
     "digital_twin/{site}/sensor/{measurement}",
     "home/{device}/sensors",
     "home/{device}/status",
-    "{location}/{device}/{datatype}",
+    CATCH_ALL,
 ];
+
+/// The last built-in schema: any three levels.
+const CATCH_ALL: &str = "{location}/{device}/{datatype}";
 
 /// What a role-named level means for grouping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,10 +179,18 @@ impl Schemas {
         Ok(Schemas(all))
     }
 
+    /// The first schema that matches. The built-in catch-all `{location}/{device}/{datatype}`
+    /// does not apply to a topic a known convention explains (`tele/<device>/SENSOR` is a
+    /// Tasmota device's, not the zone `tele`; `<shelly id>/status/switch:0` a Shelly's).
     pub fn match_topic(&self, topic: &str) -> TopicInfo {
         self.0
             .iter()
-            .find_map(|s| s.match_topic(topic))
+            .find_map(|s| {
+                if s.pattern() == CATCH_ALL && super::identity::device_of(topic).is_some() {
+                    return None;
+                }
+                s.match_topic(topic)
+            })
             .unwrap_or_default()
     }
 

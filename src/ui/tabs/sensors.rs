@@ -887,7 +887,17 @@ impl SensorsView {
                         .fg(theme.group)
                         .add_modifier(Modifier::BOLD)
                 };
-                let name = fit(name, (inner.width as usize).saturating_sub(14));
+                // A device Home Assistant discovery named: its id and that name.
+                let friendly = twin
+                    .devices
+                    .description(name)
+                    .and_then(|d| d.name.as_deref())
+                    .filter(|f| f != name);
+                let name = match friendly {
+                    Some(f) => format!("{name} · {f}"),
+                    None => name.clone(),
+                };
+                let name = fit(&name, (inner.width as usize).saturating_sub(14));
                 let line = Line::from(vec![
                     Span::styled(format!("  {arrow} {name}"), style),
                     Span::styled(

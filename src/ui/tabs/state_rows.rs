@@ -108,11 +108,15 @@ pub fn row(
         Style::default()
     };
     let name_w = (l.name as usize).saturating_sub(2 + suffix.chars().count());
+    let label = fit(&s.label, name_w);
+    let pad = (l.name as usize).saturating_sub(2 + label.chars().count() + suffix.chars().count());
     let mut spans = vec![
-        // The marker column and the space after it, as for a series row.
+        // The marker column and the space after it, as for a series row; the suffix right
+        // after the name, as there.
         Span::styled("  ", base),
-        Span::styled(format!("  {:<name_w$}", fit(&s.label, name_w)), base),
-        Span::styled(format!("{suffix} "), style(theme.warn)),
+        Span::styled(format!("  {label}"), base),
+        Span::styled(suffix.to_string(), style(theme.warn)),
+        Span::styled(" ".repeat(pad + 1), base),
     ];
     let at = |x: u16| x.saturating_sub(area.x) as usize;
     let mut used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
