@@ -174,6 +174,8 @@ pub struct EdgeDevice {
     pub defs: Defs,
     /// DATA metrics that could not be attributed (unknown alias, or before the birth).
     pub needs_rebirth: u64,
+    /// Said once until the next birth (a flood of early data is one log line, not one each).
+    said_early: bool,
 }
 
 /// One edge node's session.
@@ -193,6 +195,8 @@ pub struct EdgeNode {
     /// NDEATHs of an older session, ignored.
     pub stale_deaths: u64,
     pub needs_rebirth: u64,
+    /// Said once until the next birth.
+    said_early: bool,
     pub defs: Defs,
     pub devices: BTreeMap<String, EdgeDevice>,
 }
@@ -211,6 +215,7 @@ impl EdgeNode {
             seq_gaps: 0,
             stale_deaths: 0,
             needs_rebirth: 0,
+            said_early: false,
             defs: Defs::default(),
             devices: BTreeMap::new(),
         }
@@ -364,6 +369,7 @@ impl Sparkplug {
         match kind {
             Kind::NBirth => {
                 n.births += 1;
+                n.said_early = false;
                 n.last_birth = Some(at);
                 n.online = Some(true);
                 n.sequence(p.seq, true);
@@ -414,8 +420,10 @@ impl Sparkplug {
                     // NDATA.
                     if n.births == 0 {
                         n.needs_rebirth += p.metrics.len() as u64;
-                        out.notes
-                            .push(format!("{node}: NDATA before any NBIRTH: needs rebirth"));
+                        if !std::mem::replace(&mut n.said_early, true) {
+                            out.notes
+                                .push(format!("{node}: NDATA before any NBIRTH: needs rebirth"));
+                        }
                         return out;
                     }
                     resolved(
@@ -431,10 +439,14 @@ impl Sparkplug {
                     return out;
                 }
                 let born = n.births > 0;
-                let d = n.devices.entry(dev_id.to_string()).or_default();
+                if !n.devices.contains_key(dev_id) {
+                    n.devices.insert(dev_id.to_string(), EdgeDevice::default());
+                }
+                let d = n.devices.get_mut(dev_id).expect("inserted just above");
                 match kind {
                     Kind::DBirth => {
                         d.births += 1;
+                        d.said_early = false;
                         d.online = Some(true);
                         d.defs = Defs::of_birth(&p.metrics);
                         out.liveness.push((who, Status::Online, "DBIRTH".into()));
@@ -447,8 +459,10 @@ impl Sparkplug {
                     _ => {
                         if !born || d.births == 0 {
                             d.needs_rebirth += p.metrics.len() as u64;
-                            out.notes
-                                .push(format!("{who}: DDATA before its birth: needs rebirth"));
+                            if !std::mem::replace(&mut d.said_early, true) {
+                                out.notes
+                                    .push(format!("{who}: DDATA before its birth: needs rebirth"));
+                            }
                             return out;
                         }
                         resolved(
@@ -777,7 +791,19 @@ mod tests {
             t(0),
         );
         assert!(o.readings.is_empty() && o.states.is_empty());
+        assert_eq!(o.notes.len(), 1);
         assert_eq!(s.nodes["g/edge1"].needs_rebirth, 1);
+        // Said once until a birth, counted every time.
+        let again = s.apply(
+            "g",
+            Kind::NData,
+            "edge1",
+            None,
+            &data(6, vec![metric(None, Some(1), None, Value::Float(1.0))]),
+            t(0),
+        );
+        assert!(again.notes.is_empty(), "{:?}", again.notes);
+        assert_eq!(s.nodes["g/edge1"].needs_rebirth, 2);
         // A device's data before its DBIRTH, after the node's birth: the same.
         s.apply("g", Kind::NBirth, "edge1", None, &birth(1), t(1));
         let o = s.apply(
@@ -789,7 +815,7 @@ mod tests {
             t(2),
         );
         assert!(o.readings.is_empty());
-        assert_eq!(s.nodes["g/edge1"].needs_rebirth_total(), 2);
+        assert_eq!(s.nodes["g/edge1"].needs_rebirth_total(), 3);
     }
 
     #[test]
