@@ -29,6 +29,14 @@ use crate::event::{
 /// is taken and the decoder counts it (`payload too large`, over `max_payload`), once.
 const MAX_INCOMING_PACKET: usize = 268_435_455 + 5;
 
+/// rumqttc parses at most this many packets per socket read before it returns them.
+const READ_BURST: usize = 9;
+/// How long the source waits after draining the socket before it reads again. At the rates a
+/// local broker delivers (≈ 60,000 msg/s here) a millisecond gathers ≈ 60 messages, which the
+/// kernel's socket buffer holds many times over; below that rate, it delays a reading by at
+/// most this long.
+const GATHER_READS: Duration = Duration::from_millis(1);
+
 /// Counters the source shares with whoever displays them.
 #[derive(Debug, Default)]
 pub struct SourceStats {
@@ -202,6 +210,15 @@ enum Session {
 }
 
 impl Session {
+    /// Whether the client holds no more parsed packets, so the next [`Session::next`] reads
+    /// the socket.
+    fn queue_empty(&self) -> bool {
+        match self {
+            Session::V4(el) => el.state.events.is_empty(),
+            Session::V5(el) => el.state.events.is_empty(),
+        }
+    }
+
     async fn next(&mut self, host: &str) -> Happening {
         match self {
             Session::V4(el) => match el.poll().await {
@@ -391,16 +408,30 @@ async fn run(
     let mut connected_once = false;
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     let _ = send_state(&tx, ConnState::Connecting).await;
+    // Messages taken from the socket since the client's queue was last empty.
+    let mut burst = 0usize;
 
     loop {
         match session.next(&conn.host).await {
-            Happening::Publish(msg) => match tx.try_send(Event::Message(msg)) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => {
-                    stats.dropped.fetch_add(1, Ordering::Relaxed);
+            Happening::Publish(msg) => {
+                match tx.try_send(Event::Message(msg)) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(_)) => {
+                        stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(TrySendError::Closed(_)) => return,
                 }
-                Err(TrySendError::Closed(_)) => return,
-            },
+                burst += 1;
+                if session.queue_empty() {
+                    // A short burst means the socket was drained: let the next messages gather
+                    // in the kernel's buffer for a moment, so one wake-up and one read take many
+                    // of them instead of a few (BENCHMARKS.md, "Reads coalesced").
+                    if burst < READ_BURST {
+                        tokio::time::sleep(GATHER_READS).await;
+                    }
+                    burst = 0;
+                }
+            }
             Happening::ConnAck { resumed } => {
                 backoff.reset();
                 connected_once = true;
