@@ -191,7 +191,7 @@ struct Placement {
 #[derive(Debug, Clone)]
 pub struct Twin {
     pub cfg: TwinConfig,
-    pub series: Vec<Series>,
+    pub series: Vec<Box<Series>>,
     topics: FastMap<Box<str>, TopicEntry>,
     /// Bumped when a topic is first seen or topics are forgotten (the Topics tab's cache key).
     pub topics_revision: u64,
@@ -974,7 +974,7 @@ impl Twin {
             aggregate,
             unit: ha_unit,
         } = self.placement(topic, field, device);
-        self.series.push(Series {
+        self.series.push(Box::new(Series {
             topic: topic.to_string(),
             field: field.to_string(),
             sensor,
@@ -999,7 +999,7 @@ impl Twin {
             gaps: 0,
             last_gap: None,
             detector: detect::Detector::default(),
-        });
+        }));
         let key = match (&info.zone, &info.measurement) {
             (Some(z), Some(m)) if !aggregate => Some((z.clone(), m.clone(), field.to_string())),
             _ => None,

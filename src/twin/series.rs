@@ -54,8 +54,8 @@ impl Window {
         let capacity = capacity.max(2);
         Window {
             capacity,
-            values: VecDeque::with_capacity(capacity),
-            times: VecDeque::with_capacity(capacity),
+            values: VecDeque::new(),
+            times: VecDeque::new(),
             pushed: 0,
             mean: 0.0,
             m2: 0.0,
@@ -91,6 +91,14 @@ impl Window {
         } else {
             None
         };
+        if self.values.len() == self.values.capacity() {
+            // Grown in steps of four up to the window's size and no further: a series that
+            // has had a few readings holds a few, a full window holds exactly its capacity, and
+            // few outgrown buffers are left behind (BENCHMARKS.md, "Memory per series").
+            let want = (self.values.len() * 4).max(8).min(self.capacity);
+            self.values.reserve_exact(want - self.values.len());
+            self.times.reserve_exact(want - self.times.len());
+        }
         self.values.push_back(x);
         self.times.push_back(t_ms);
         if self.scale == 1.0 {

@@ -645,7 +645,11 @@ impl UiState {
                     }
                     Action::Enter => {
                         let twin = self.view(live);
-                        let selected = self.sensors.selected().and_then(|i| twin.series.get(i));
+                        let selected = self
+                            .sensors
+                            .selected()
+                            .and_then(|i| twin.series.get(i))
+                            .map(|s| &**s);
                         let cmd = self
                             .templates
                             .control(name.trim(), &value, selected, self.now);

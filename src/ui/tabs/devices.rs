@@ -412,8 +412,12 @@ fn detail(
         lines.push(Line::styled(format!("States: {}", words.join(", ")), dim));
     }
     lines.push(Line::from(""));
-    let series: Vec<&crate::twin::series::Series> =
-        twin.series.iter().filter(|s| s.device == d.id).collect();
+    let series: Vec<&crate::twin::series::Series> = twin
+        .series
+        .iter()
+        .map(|s| &**s)
+        .filter(|s| s.device == d.id)
+        .collect();
     lines.push(Line::styled(
         format!("Series ({})", series.len()),
         theme.title(),
