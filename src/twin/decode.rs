@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use compact_str::CompactString;
+
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 
@@ -42,8 +44,10 @@ const META_KEYS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Readings {
     /// From `sensor_id` / `device_id` / `id`.
-    pub device: Option<String>,
-    pub unit: Option<String>,
+    /// Inline up to 24 bytes (`compact_str`): ids and units are short, and two allocations
+    /// per message were a measurable part of decoding (BENCHMARKS.md, "Ingest").
+    pub device: Option<CompactString>,
+    pub unit: Option<CompactString>,
     /// From `timestamp_utc` / `timestamp` / `ts` / `time`.
     pub time: Option<DateTime<Utc>>,
     /// (field, value); the field of a bare number is `value`.
@@ -191,7 +195,7 @@ fn decode_any(payload: &[u8], max_len: usize) -> Decoded {
 fn text_reading(text: &str) -> Decoded {
     if let Some((x, unit)) = number_with_unit(text) {
         return finite_or_undecoded(Readings {
-            unit: Some(unit.to_string()),
+            unit: Some(unit.into()),
             fields: vec![(Cow::Borrowed("value"), x)],
             ..Readings::default()
         });
@@ -292,7 +296,7 @@ fn decode_array(items: Vec<Value>) -> Decoded {
     if let [Value::String(_), Value::String(unit), data] = items.as_slice() {
         if let Some(x) = json_number(data) {
             return finite_or_undecoded(Readings {
-                unit: Some(unit.clone()),
+                unit: Some(unit.as_str().into()),
                 fields: vec![(Cow::Borrowed("value"), x)],
                 ..Readings::default()
             });
@@ -320,9 +324,12 @@ fn decode_object(object: Object<'_>) -> Decoded {
     let time = TIME_KEYS
         .iter()
         .find_map(|k| object.get(k).and_then(Field::time));
-    let unit = ["unit", "units"]
-        .iter()
-        .find_map(|k| object.get(k).and_then(Field::as_str).map(String::from));
+    let unit = ["unit", "units"].iter().find_map(|k| {
+        object
+            .get(k)
+            .and_then(Field::as_str)
+            .map(CompactString::from)
+    });
 
     let mut acc = Found::default();
     for (key, value) in &object.0 {
@@ -499,10 +506,10 @@ impl Field<'_> {
         }
     }
 
-    fn id_string(&self) -> Option<String> {
+    fn id_string(&self) -> Option<CompactString> {
         match self {
-            Field::Str(s) if !s.is_empty() => Some(s.to_string()),
-            Field::Number(n) => Some(n.to_string()),
+            Field::Str(s) if !s.is_empty() => Some(CompactString::from(s.as_ref())),
+            Field::Number(n) => Some(compact_str::format_compact!("{n}")),
             _ => None,
         }
     }
@@ -528,7 +535,9 @@ impl<'de> serde::Deserialize<'de> for Object<'de> {
                 self,
                 mut map: A,
             ) -> Result<Object<'de>, A::Error> {
-                let mut members: Vec<(Cow<'de, str>, Field<'de>)> = Vec::new();
+                // One allocation for the usual payload (a few members; more grow it).
+                let mut members: Vec<(Cow<'de, str>, Field<'de>)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
                 while let Some(Key(key)) = map.next_key()? {
                     if UNREAD_KEYS.contains(&key.as_ref()) {
                         map.next_value::<serde::de::IgnoredAny>()?;
@@ -536,17 +545,12 @@ impl<'de> serde::Deserialize<'de> for Object<'de> {
                         members.push((key, map.next_value()?));
                     }
                 }
-                // Stable, so the last of equal keys stays last; then keep only that one.
+                // Reversed, then sorted stably: of equal keys the last one comes first, and
+                // is the one kept (in place, no second list).
+                members.reverse();
                 members.sort_by(|a, b| a.0.cmp(&b.0));
-                let mut unique: Vec<(Cow<'de, str>, Field<'de>)> =
-                    Vec::with_capacity(members.len());
-                for m in members {
-                    match unique.last_mut() {
-                        Some(last) if last.0 == m.0 => *last = m,
-                        _ => unique.push(m),
-                    }
-                }
-                Ok(Object(unique))
+                members.dedup_by(|a, b| a.0 == b.0);
+                Ok(Object(members))
             }
         }
         d.deserialize_map(Visit)

@@ -119,16 +119,20 @@ fn word_in(payload: &[u8]) -> Option<String> {
 }
 
 /// Recognises a liveness message by its topic (and payload). `None` for everything else.
-pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
-    // Most topics are readings: rule them out without splitting (this runs on every message).
+/// Whether `topic` can carry a liveness report (the topic alone decides).
+pub fn may_report(topic: &str) -> bool {
     let first = topic.split('/').next().unwrap_or("");
     let last = topic.rsplit('/').next().unwrap_or("");
-    let maybe = matches!(first, "homie" | "tele" | "zigbee2mqtt")
+    matches!(first, "homie" | "tele" | "zigbee2mqtt")
         || topic == "homeassistant/status"
         || last == "availability"
         || last == "online"
-        || last.eq_ignore_ascii_case("status");
-    if !maybe {
+        || last.eq_ignore_ascii_case("status")
+}
+
+pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
+    // Most topics are readings: rule them out without splitting.
+    if !may_report(topic) {
         return None;
     }
     let levels: Vec<&str> = topic.split('/').collect();
@@ -358,10 +362,18 @@ pub struct Transition {
     pub word: Option<String>,
 }
 
+/// Where a device sits in [`Devices::by_id`], as remembered by a series that reports for it:
+/// valid while no device has been forgotten since (forgetting moves devices), so a reading
+/// reaches its device without hashing and comparing its id (BENCHMARKS.md, "Ingest").
+pub type Slot = Option<(usize, u64)>;
+
 /// All devices, by id.
 #[derive(Debug, Clone, Default)]
 pub struct Devices {
-    pub by_id: super::FastMap<String, Device>,
+    /// In the order they were first seen; positions change only when devices are forgotten.
+    pub by_id: indexmap::IndexMap<String, Device, hashbrown::DefaultHashBuilder>,
+    /// Bumped whenever devices are forgotten: every [`Slot`] taken before is stale.
+    generation: u64,
     /// `--stale-after`: overrides every device's derived limit.
     pub stale_after: Option<Duration>,
     /// When twinview last reconnected: silence is counted from there at the earliest.
@@ -418,8 +430,9 @@ impl Devices {
         if n < seen.len() {
             seen.select_nth_unstable(n);
         }
+        self.generation += 1;
         for (_, id) in seen.into_iter().take(n) {
-            if let Some(d) = self.by_id.remove(&id) {
+            if let Some(d) = self.by_id.swap_remove(&id) {
                 self.counts[count_slot(d.status)] -= 1;
             }
             self.described.remove(&id);
@@ -432,27 +445,61 @@ impl Devices {
         self.counts[count_slot(s)]
     }
 
-    /// The device `id`, created if new, with the counters a status change updates.
-    fn entry(&mut self, id: &str, at: DateTime<Utc>) -> (&mut Device, &mut [usize; 4], &mut u64) {
-        // A second lookup only at the cap, where a new device must first make room.
-        if self.by_id.len() >= self.cap && !self.by_id.contains_key(id) {
+    /// Where device `id` is, created if new.
+    fn index(&mut self, id: &str, at: DateTime<Utc>) -> usize {
+        if let Some(i) = self.by_id.get_index_of(id) {
+            return i;
+        }
+        if self.by_id.len() >= self.cap {
             self.evict();
         }
-        let d = match self.by_id.entry_ref(id) {
-            hashbrown::hash_map::EntryRef::Occupied(e) => e.into_mut(),
-            hashbrown::hash_map::EntryRef::Vacant(e) => {
-                self.counts[count_slot(Status::Unknown)] += 1;
-                self.revision += 1;
-                e.insert(Device::new(id, at))
-            }
-        };
+        self.counts[count_slot(Status::Unknown)] += 1;
+        self.revision += 1;
+        self.by_id
+            .insert_full(id.to_string(), Device::new(id, at))
+            .0
+    }
+
+    /// The device `id`, created if new, with the counters a status change updates.
+    fn entry(&mut self, id: &str, at: DateTime<Utc>) -> (&mut Device, &mut [usize; 4], &mut u64) {
+        let i = self.index(id, at);
+        self.at_index(i)
+    }
+
+    fn at_index(&mut self, i: usize) -> (&mut Device, &mut [usize; 4], &mut u64) {
+        let d = self.by_id.get_index_mut(i).expect("a device's index").1;
         (d, &mut self.counts, &mut self.revision)
     }
 
     /// A reading from `id` arrived at `at`.
     pub fn data(&mut self, id: &str, at: DateTime<Utc>) -> Option<Transition> {
+        let i = self.index(id, at);
+        self.data_at(i, at)
+    }
+
+    /// [`Devices::data`] for a reporter that remembers where its device is: `slot` is used
+    /// while still valid and renewed otherwise.
+    pub fn data_slot(
+        &mut self,
+        slot: &mut Slot,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Option<Transition> {
+        let i = match *slot {
+            Some((i, generation)) if generation == self.generation => i,
+            _ => {
+                let i = self.index(id, at);
+                *slot = Some((i, self.generation));
+                i
+            }
+        };
+        debug_assert_eq!(self.by_id.get_index(i).map(|(k, _)| k.as_str()), Some(id));
+        self.data_at(i, at)
+    }
+
+    fn data_at(&mut self, i: usize, at: DateTime<Utc>) -> Option<Transition> {
         let stale_after = self.stale_after;
-        let (d, counts, revision) = self.entry(id, at);
+        let (d, counts, revision) = self.at_index(i);
         if let Some(prev) = d.last_data {
             let gap = (at - prev).num_milliseconds() as f64 / 1000.0;
             // Several series in one payload arrive together; that is not an interval.
@@ -694,6 +741,30 @@ mod tests {
 
     fn t(s: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(1_800_000_000 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn a_remembered_slot_is_renewed_once_devices_are_forgotten() {
+        let mut d = Devices::with_cap(None, 3);
+        let mut slot: Slot = None;
+        d.data_slot(&mut slot, "c", t(0));
+        for (i, id) in ["a", "b"].iter().enumerate() {
+            d.data(id, t(1 + i as i64));
+        }
+        assert_eq!(d.by_id["c"].messages, 1);
+        // A fourth device makes room: the least recently seen ("c") is forgotten and the
+        // others move; the slot "c" remembered is stale and must not reach another device.
+        d.data("d", t(5));
+        assert!(!d.by_id.contains_key("c"));
+        d.data_slot(&mut slot, "c", t(6));
+        assert_eq!(d.by_id["c"].messages, 1, "a new device, counted once");
+        for id in ["a", "b", "d"] {
+            if let Some(dev) = d.by_id.get(id) {
+                assert_eq!(dev.messages, 1, "{id} untouched");
+            }
+        }
+        let (i, _) = slot.expect("renewed");
+        assert_eq!(d.by_id.get_index(i).map(|(k, _)| k.as_str()), Some("c"));
     }
 
     fn lwt(device: &str, word: &str) -> Report {

@@ -296,6 +296,8 @@ pub struct Series {
     pub alerted_at: Option<DateTime<Utc>>,
     /// The default detectors' state.
     pub detector: Detector,
+    /// Where its device is in the device table, while that stays valid.
+    pub device_slot: super::devices::Slot,
 }
 
 impl Series {
@@ -349,6 +351,29 @@ mod tests {
         let sd = (values.len() >= 2)
             .then(|| (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
         (mean, min, max, sd)
+    }
+
+    #[test]
+    fn a_window_holds_what_it_was_given_and_never_more_than_its_size() {
+        let mut w = Window::new(120);
+        assert_eq!(
+            w.values.capacity(),
+            0,
+            "nothing allocated before the first reading"
+        );
+        for i in 0..5 {
+            w.push(i, i as f64);
+        }
+        assert!(
+            w.values.capacity() < 120,
+            "a few readings hold a small buffer"
+        );
+        for i in 5..1000 {
+            w.push(i, i as f64);
+            assert!(w.values.capacity() <= 120 && w.times.capacity() <= 120);
+        }
+        assert_eq!((w.len(), w.values.capacity()), (120, 120));
+        assert_eq!(w.values().next(), Some(880.0));
     }
 
     #[test]
