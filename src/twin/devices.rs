@@ -497,6 +497,16 @@ impl Devices {
         self.data_at(i, at)
     }
 
+    /// The device `id`, through `slot` while it is valid (see [`Slot`]).
+    pub fn get(&self, slot: Slot, id: &str) -> Option<&Device> {
+        match slot {
+            Some((i, generation)) if generation == self.generation => {
+                self.by_id.get_index(i).map(|(_, d)| d)
+            }
+            _ => self.by_id.get(id),
+        }
+    }
+
     fn data_at(&mut self, i: usize, at: DateTime<Utc>) -> Option<Transition> {
         let stale_after = self.stale_after;
         let (d, counts, revision) = self.at_index(i);

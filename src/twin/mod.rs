@@ -1504,7 +1504,7 @@ impl Twin {
     fn silences(&mut self, now: DateTime<Utc>) {
         for idx in 0..self.series.len() {
             let s = &self.series[idx];
-            let device = self.devices.by_id.get(&s.device);
+            let device = self.devices.get(s.device_slot, &s.device);
             let offline = device.is_some_and(|d| d.status == Status::Offline);
             // A device that just said it is back online is given its interval again before
             // its silence counts (it announces itself before its first reading).
