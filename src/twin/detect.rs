@@ -789,6 +789,26 @@ impl Detector {
     }
 
     /// Silence at `now`: the reading due after the last one is long overdue.
+    /// The instant after which [`Detector::silence`] finds a silence, if no reading comes;
+    /// `None` while it cannot (too few readings, no interval yet).
+    pub fn silence_deadline(
+        &self,
+        last_seen: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<DateTime<Utc>> {
+        if (self.n as usize) < cfg.warmup.min(10) || self.interval <= 0.0 {
+            return None;
+        }
+        let limit = (cfg.silence_intervals * self.interval).max(cfg.silence_min_s);
+        // `silence` compares whole milliseconds of quiet with the limit: up to the limit's
+        // whole milliseconds it finds nothing.
+        let ms = (limit * 1000.0).floor();
+        if !ms.is_finite() || ms >= i64::MAX as f64 {
+            return None;
+        }
+        last_seen.checked_add_signed(chrono::Duration::milliseconds(ms as i64))
+    }
+
     pub fn silence(
         &self,
         last_seen: DateTime<Utc>,

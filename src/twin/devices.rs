@@ -321,6 +321,27 @@ impl Device {
         Some(Duration::from_secs_f64(m * STALE_FACTOR).max(MIN_STALE))
     }
 
+    /// When silence would make this device stale, if nothing is heard from it before: `None`
+    /// when it is stale already, said it is offline, or has no interval to judge by. It is
+    /// stale at any instant after this one (see [`Device::judge`]).
+    fn deadline(
+        &self,
+        stale_after: Option<Duration>,
+        heard_since: Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
+        if self.status == Status::Stale
+            || self
+                .said
+                .as_ref()
+                .is_some_and(|s| s.status == Status::Offline)
+        {
+            return None;
+        }
+        let limit = chrono::Duration::from_std(self.stale_limit(stale_after)?).ok()?;
+        let heard = heard_since.map_or(self.last_seen, |h| self.last_seen.max(h));
+        heard.checked_add_signed(limit)
+    }
+
     /// The status this device has at `now`.
     /// `heard_since`: when twinview last began hearing the network (its latest reconnection);
     /// silence before it is twinview's own, not the device's.
@@ -374,6 +395,11 @@ pub struct Devices {
     pub by_id: indexmap::IndexMap<String, Device, hashbrown::DefaultHashBuilder>,
     /// Bumped whenever devices are forgotten: every [`Slot`] taken before is stale.
     generation: u64,
+    /// No device can fall stale before this instant without a message first: every message
+    /// lowers it to its own time, and a full pass of [`Devices::evaluate`] sets it to the
+    /// earliest deadline. `None`: no device can until a message arrives. At rest the
+    /// once-a-second pass over every device is then skipped (BENCHMARKS.md).
+    due: Option<DateTime<Utc>>,
     /// `--stale-after`: overrides every device's derived limit.
     pub stale_after: Option<Duration>,
     /// When twinview last reconnected: silence is counted from there at the earliest.
@@ -531,7 +557,19 @@ impl Devices {
         }
         d.last_data = Some(at);
         d.last_seen = d.last_seen.max(at);
-        settle(d, counts, revision, at, stale_after, None)
+        let t = settle(d, counts, revision, at, stale_after, None);
+        self.lower_due(at);
+        t
+    }
+
+    fn lower_due(&mut self, at: DateTime<Utc>) {
+        self.due = Some(self.due.map_or(at, |due| due.min(at)));
+    }
+
+    /// The next [`Devices::evaluate`] passes over every device (tests compare with it).
+    #[cfg(test)]
+    pub fn force_next_pass(&mut self) {
+        self.due = Some(DateTime::<Utc>::MIN_UTC);
     }
 
     /// A liveness message arrived.
@@ -547,7 +585,9 @@ impl Devices {
         d.messages += 1;
         d.rate.add(at.timestamp());
         d.last_seen = d.last_seen.max(at);
-        settle(d, counts, revision, at, stale_after, None)
+        let t = settle(d, counts, revision, at, stale_after, None);
+        self.lower_due(at);
+        t
     }
 
     /// A series of `id` was created.
@@ -570,22 +610,31 @@ impl Devices {
 
     /// Re-judges every device at `now` (silence makes devices stale without any message).
     pub fn evaluate(&mut self, now: DateTime<Utc>) -> Vec<Transition> {
+        if self.due.is_none_or(|due| now <= due) {
+            return Vec::new();
+        }
         let stale_after = self.stale_after;
         let heard_since = self.heard_since;
+        let mut due: Option<DateTime<Utc>> = None;
         let mut changed: Vec<Transition> = self
             .by_id
             .values_mut()
             .filter_map(|d| {
-                settle(
+                let t = settle(
                     d,
                     &mut self.counts,
                     &mut self.revision,
                     now,
                     stale_after,
                     heard_since,
-                )
+                );
+                if let Some(at) = d.deadline(stale_after, heard_since) {
+                    due = Some(due.map_or(at, |due| due.min(at)));
+                }
+                t
             })
             .collect();
+        self.due = due;
         // The map's order is not stable from run to run: say simultaneous changes by id, so
         // the journal, the events file and the Log read the same every time.
         changed.sort_by(|a, b| a.device.cmp(&b.device));
