@@ -128,16 +128,19 @@ pub struct SimArgs {
     #[arg(long, default_value = "/cnp", value_name = "PREFIX")]
     pub cnp_prefix: String,
     /// Write a labelled world straight to a recording instead of publishing (no broker, far
-    /// faster than real time): zones of temperature sensors with slow cycles, offsets,
-    /// autocorrelated noise, process changes and one fault of each kind; needs --duration,
-    /// --out and --truth. --interval, --seed, --zones and --per-zone shape it.
+    /// faster than real time); needs --duration, --out and --truth. The lab world: zones of
+    /// temperature sensors with slow cycles, offsets, autocorrelated noise, process changes
+    /// and one fault of each kind (--interval, --zones and --per-zone shape it); --world home
+    /// or plant: that world as its devices send it, with its faults and devices in the truth.
     #[arg(long, requires_all = ["out", "truth", "duration"])]
     pub offline: bool,
     /// With --offline: the recording to write (JSON Lines, replayable)
     #[arg(long, value_name = "FILE", requires = "offline")]
     pub out: Option<PathBuf>,
-    /// With --offline: where to write the ground truth (JSON: every fault and process change)
-    #[arg(long, value_name = "FILE", requires = "offline")]
+    /// Where to write the ground truth (JSON: every fault and process change; for the home
+    /// and plant worlds also every device, its topics and liveness). With --offline it is
+    /// written at once; live (home and plant only) when the world stops.
+    #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
     /// With --offline: zones of the world
     #[arg(long, default_value_t = 4, value_name = "N")]
@@ -150,6 +153,14 @@ pub struct SimArgs {
 /// Shape of the simulated world.
 #[derive(Debug, Args, Clone)]
 pub struct WorldArgs {
+    /// Which world: lab (the seed labs' sensors, zones, Contract Net and Sparkplug), home
+    /// (Zigbee2MQTT, Tasmota, Shelly, ESPHome, OwnTracks, Frigate, OctoPrint, Valetudo, a
+    /// Victron GX, Home Assistant discovery) or plant (presses, an oven, a compressor, a meter,
+    /// 433 MHz probes, a chiller, a Sparkplug pump house and the Contract Net factory).
+    /// The lab-only options (--sensors, --zone-sensors, --interval, --fault, --agents) shape
+    /// only the lab world.
+    #[arg(long, default_value = "lab", value_parser = crate::sim::worlds::Kind::parse, value_name = "WORLD")]
+    pub world: crate::sim::worlds::Kind,
     /// Lab-style JSON temperature sensors (digital_twin/lab/sensor/<id>/temperature).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub sensors: usize,

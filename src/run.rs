@@ -138,6 +138,12 @@ fn world_spec(w: &WorldArgs, demo: bool, cnp_prefix: &str) -> Result<WorldSpec, 
             )));
         }
     }
+    if w.world != sim::worlds::Kind::Lab && !w.faults.is_empty() {
+        return Err(AppError::Usage(format!(
+            "--fault applies to the lab world; the {} world injects its own faults (see its truth file)",
+            w.world.as_str()
+        )));
+    }
     let machines = w.machines.unwrap_or(if demo { 3 } else { 0 });
     if machines > 1000 {
         return Err(AppError::Usage("at most 1000 simulated machines".into()));
@@ -215,8 +221,61 @@ pub async fn demo(args: DemoArgs) -> Result<(), AppError> {
         share: None,
         ..settings.conn
     };
-    let world = sim::spawn(b.host(), b.port, &spec);
+    let world = spawn_world(
+        b.host(),
+        b.port,
+        &args.world,
+        spec,
+        None,
+        Duration::from_secs(2),
+    )
+    .0;
     watch(settings, Some(world)).await
+}
+
+/// Starts the chosen world on `host:port`: the lab world as before; home and plant as
+/// scripted worlds (the plant with the Contract Net factory beside it), starting `after`
+/// from now so a monitor that subscribes first sees their births. With a `duration`, the
+/// scripted world's faults fall inside it; without, inside its first hour.
+fn spawn_world(
+    host: &str,
+    port: u16,
+    w: &WorldArgs,
+    spec: WorldSpec,
+    duration: Option<Duration>,
+    after: Duration,
+) -> (
+    sim::World,
+    Option<Arc<std::sync::Mutex<sim::worlds::WorldTruth>>>,
+) {
+    use sim::worlds::Kind;
+    match w.world {
+        Kind::Lab => (sim::spawn(host, port, &spec), None),
+        kind => {
+            let factory = WorldSpec {
+                lab_sensors: 0,
+                zone_sensors: 0,
+                sparkplug: false,
+                agents: Vec::new(),
+                faults: Vec::new(),
+                machines: if kind == Kind::Plant {
+                    spec.machines.max(3)
+                } else {
+                    0
+                },
+                supervisor: kind == Kind::Plant,
+                ..spec
+            };
+            let seed = spec_seed(&factory);
+            let running = sim::worlds::live::spawn(host, port, kind, seed, duration, after);
+            let world = sim::spawn(host, port, &factory);
+            (world.with_task(running.task), Some(running.truth))
+        }
+    }
+}
+
+fn spec_seed(spec: &WorldSpec) -> u64 {
+    spec.seed.unwrap_or_else(|| fastrand::u64(..))
 }
 
 /// `twinview sim`: only the simulated world, against any broker.
@@ -254,19 +313,39 @@ pub async fn sim(args: SimArgs) -> Result<(), AppError> {
         ))
     })?
     .map_err(|e| AppError::Connect(format!("cannot connect to {}: {e}", settings.conn.url())))?;
-    let world = sim::spawn(&settings.conn.host, settings.conn.port, &spec);
-    log::info!(
-        "simulating {} lab sensors, {} zone sensors, {} machines{} on {} (Ctrl-C stops)",
-        spec.lab_sensors,
-        spec.zone_sensors,
-        spec.machines,
-        if spec.supervisor {
-            " and a supervisor"
-        } else {
-            ""
-        },
-        settings.conn.url()
+    if args.truth.is_some() && args.world.world == sim::worlds::Kind::Lab {
+        return Err(AppError::Usage(
+            "--truth without --offline needs --world home or plant (the live lab world keeps no truth)".into(),
+        ));
+    }
+    let (world, truth) = spawn_world(
+        &settings.conn.host,
+        settings.conn.port,
+        &args.world,
+        spec.clone(),
+        args.duration,
+        Duration::ZERO,
     );
+    if args.world.world != sim::worlds::Kind::Lab {
+        log::info!(
+            "simulating the {} world on {} (Ctrl-C stops)",
+            args.world.world.as_str(),
+            settings.conn.url()
+        );
+    } else {
+        log::info!(
+            "simulating {} lab sensors, {} zone sensors, {} machines{} on {} (Ctrl-C stops)",
+            spec.lab_sensors,
+            spec.zone_sensors,
+            spec.machines,
+            if spec.supervisor {
+                " and a supervisor"
+            } else {
+                ""
+            },
+            settings.conn.url()
+        );
+    }
     let stop = headless::shutdown_signal();
     match args.duration {
         Some(d) => {
@@ -278,6 +357,51 @@ pub async fn sim(args: SimArgs) -> Result<(), AppError> {
         None => stop.await,
     }
     world.abort();
+    if let (Some(path), Some(truth)) = (&args.truth, truth) {
+        let t = truth.lock().map(|g| g.clone()).unwrap_or_default();
+        let text = serde_json::to_string_pretty(&t).expect("truth serialises");
+        std::fs::write(path, text + "\n")
+            .map_err(|e| AppError::File(format!("cannot write {}: {e}", path.display())))?;
+        log::info!("wrote the truth to {}", path.display());
+    }
+    Ok(())
+}
+
+/// `twinview sim --offline --world home|plant`.
+fn sim_offline_world(
+    args: &SimArgs,
+    out: &std::path::Path,
+    truth_path: &std::path::Path,
+    duration: Duration,
+) -> Result<(), AppError> {
+    let secs = duration.as_secs_f64();
+    if !(60.0..=31.0 * 86400.0).contains(&secs) {
+        return Err(AppError::Usage(
+            "--duration must be between 1 minute and 31 days with --offline".into(),
+        ));
+    }
+    let kind = args.world.world;
+    let seed = args.world.seed.unwrap_or(1);
+    let file = |p: &std::path::Path, e: std::io::Error| {
+        AppError::File(format!("cannot write {}: {e}", p.display()))
+    };
+    let f = std::fs::File::create(out).map_err(|e| file(out, e))?;
+    let mut bw = std::io::BufWriter::new(f);
+    let truth = sim::worlds::write(kind, seed, secs, &mut bw).map_err(|e| file(out, e))?;
+    std::io::Write::flush(&mut bw).map_err(|e| file(out, e))?;
+    let text = serde_json::to_string_pretty(&truth).expect("truth serialises");
+    std::fs::write(truth_path, text + "\n").map_err(|e| file(truth_path, e))?;
+    log::info!(
+        "wrote {} (the {} world, seed {seed}, {:.0} s: {} devices, {} series declared) and its truth {} ({} faults, {} process changes)",
+        out.display(),
+        kind.as_str(),
+        secs,
+        truth.devices.iter().filter(|d| d.ecosystem != "ghost").count(),
+        truth.series.len(),
+        truth_path.display(),
+        truth.faults.len(),
+        truth.process_changes.len()
+    );
     Ok(())
 }
 
@@ -291,6 +415,9 @@ fn sim_offline(args: &SimArgs) -> Result<(), AppError> {
         ));
     };
     let w = &args.world;
+    if w.world != sim::worlds::Kind::Lab {
+        return sim_offline_world(args, out, truth_path, duration);
+    }
     if !(w.interval.is_finite() && (0.1..=3600.0).contains(&w.interval)) {
         return Err(AppError::Usage(format!(
             "--interval must be between 0.1 and 3600 seconds with --offline, not {}",

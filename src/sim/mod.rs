@@ -10,6 +10,7 @@ pub mod offline;
 pub mod sensors;
 pub mod sparkplug;
 pub mod wire;
+pub mod worlds;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -329,6 +330,12 @@ impl World {
     /// Sends `c` to the device `id`; false when no simulated device has that id.
     pub fn control(&self, id: &str, c: SimControl) -> bool {
         self.controls.get(id).is_some_and(|tx| tx.send(c).is_ok())
+    }
+
+    /// Adds a task (a scripted world playing beside the lab's agents) to stop with the rest.
+    pub fn with_task(mut self, task: JoinHandle<()>) -> World {
+        self.tasks.push(task);
+        self
     }
 
     pub fn device_ids(&self) -> impl Iterator<Item = &str> {

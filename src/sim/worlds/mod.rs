@@ -1,0 +1,770 @@
+//! Worlds like the real ones: a home and a small plant that send what real devices send
+//! (`twinview sim --world home|plant`, `demo --world …`, `sim --offline --world …`).
+//!
+//! The lab world (`--world lab`, [`super::spawn`] and [`super::offline`]) models the seed
+//! labs. These worlds model real ecosystems, each from its own documentation (the module docs
+//! of [`home`] and [`plant`] say what each system sends and where that was learnt), and real
+//! signal life ([`signal`]): quantised probes, report-on-change with a heartbeat, jittered
+//! and duplicated readings, daily schedules, doors and showers, cycling power, counters,
+//! saturated values, epoch times and versions inside payloads, devices that reboot.
+//!
+//! A world is a script: every device advances in steps of [`STEP_S`] and says what it does
+//! (connect, publish, lose its connection) and when. The same script is played two ways:
+//! live ([`live`]: every MQTT client of the world is its own connection, with its own Last
+//! Will where the real system sets one; a lost connection is cut without DISCONNECT, so the
+//! broker publishes the will) or offline ([`write`]: a labelled recording, the will written
+//! where the broker would publish it). Faults are injected by the world builder from the
+//! seed, and the ground truth ([`WorldTruth`]) lists them, every series with its signal
+//! class, every physical device with the topics it uses and its liveness over time.
+//!
+//! Generators model the real systems, not twinview's detectors: nothing here was chosen to
+//! make a detector look good, and a change to a detector never needs a change here.
+
+pub mod home;
+pub mod live;
+pub mod plant;
+pub mod score;
+pub mod signal;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use chrono::{DateTime, TimeZone, Utc};
+use fastrand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, Message};
+use signal::{Env, FaultKind, Probe};
+
+/// Seconds a world advances at a time: the resolution of rooms and processes.
+pub const STEP_S: f64 = 10.0;
+
+/// Which world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The seed labs' world (lab-style JSON sensors, zones, Contract Net, Sparkplug).
+    Lab,
+    /// A home: Zigbee2MQTT, Tasmota, Shelly, ESPHome, OwnTracks, Frigate, OctoPrint, a Homie
+    /// robot under a vendor root, a Victron GX, Home Assistant discovery.
+    Home,
+    /// A small plant: presses on a unified namespace, an oven behind an OPC gateway, an air
+    /// compressor, an energy meter, 433 MHz probes, a chiller, a Sparkplug pump house.
+    Plant,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Result<Kind, String> {
+        match s {
+            "lab" => Ok(Kind::Lab),
+            "home" => Ok(Kind::Home),
+            "plant" => Ok(Kind::Plant),
+            _ => Err(format!("`{s}` is not a world (lab, home or plant)")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Lab => "lab",
+            Kind::Home => "home",
+            Kind::Plant => "plant",
+        }
+    }
+}
+
+/// A message as a client sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Msg {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub retain: bool,
+}
+
+impl Msg {
+    pub fn new(topic: impl Into<String>, payload: impl Into<Vec<u8>>, retain: bool) -> Msg {
+        Msg {
+            topic: topic.into(),
+            payload: payload.into(),
+            retain,
+        }
+    }
+}
+
+/// One MQTT client of the world.
+#[derive(Debug, Clone)]
+pub struct ClientDef {
+    pub id: String,
+    /// The Last Will, where the real system registers one.
+    pub will: Option<Msg>,
+    /// Keep-alive in seconds: a broker notices a dead client after 1.5 × this.
+    pub keepalive_s: u64,
+}
+
+/// What a client does at a moment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Act {
+    /// The client connects (its births follow as publishes).
+    Connect,
+    Publish(Msg),
+    /// The client dies without DISCONNECT (power lost, crash, network gone).
+    Drop,
+    /// The broker publishes the client's will (offline recordings; live, the broker does it).
+    Will(Msg),
+}
+
+/// An act at `t` seconds from the world's start.
+#[derive(Debug, Clone)]
+pub struct Out {
+    pub t: f64,
+    pub client: usize,
+    /// The physical device it concerns (index into [`WorldTruth::devices`]).
+    pub device: usize,
+    pub act: Act,
+}
+
+/// Where devices put what they do.
+#[derive(Default)]
+pub struct Sink {
+    pub outs: Vec<Out>,
+}
+
+impl Sink {
+    pub fn publish(&mut self, t: f64, client: usize, device: usize, m: Msg) {
+        self.outs.push(Out {
+            t,
+            client,
+            device,
+            act: Act::Publish(m),
+        });
+    }
+    pub fn connect(&mut self, t: f64, client: usize, device: usize) {
+        self.outs.push(Out {
+            t,
+            client,
+            device,
+            act: Act::Connect,
+        });
+    }
+    pub fn drop_conn(&mut self, t: f64, client: usize, device: usize) {
+        self.outs.push(Out {
+            t,
+            client,
+            device,
+            act: Act::Drop,
+        });
+    }
+}
+
+/// A simulated physical device (or a hub of several, like Zigbee2MQTT's coordinator).
+pub trait Device: Send {
+    /// Says everything it does in `(now, until]`; `now` is the previous `until`.
+    fn advance(&mut self, now: f64, until: f64, env: &Env, sink: &mut Sink);
+    /// The probes it reads, for fault injection (index, allowed fault kinds).
+    fn probes(&mut self) -> Vec<&mut Probe> {
+        Vec::new()
+    }
+    /// Whole-device faults it can take (offline, silence, flapping, battery dying, …).
+    fn device_faults(&self) -> &'static [FaultKind] {
+        &[]
+    }
+    /// Injects a whole-device fault; returns the truth entries it makes.
+    fn inject(
+        &mut self,
+        _kind: FaultKind,
+        _start: f64,
+        _end: f64,
+        _rng: &mut Rng,
+    ) -> Vec<TruthFault> {
+        Vec::new()
+    }
+}
+
+/// The ground truth of a world (version 2: with devices, series classes and the faults'
+/// expected names). `sim --offline --world home|plant --truth FILE` writes it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct WorldTruth {
+    pub twinview: String,
+    pub version: u32,
+    pub world: String,
+    pub seed: u64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub devices: Vec<TruthDevice>,
+    pub series: Vec<TruthSeries>,
+    pub faults: Vec<TruthFault>,
+    pub process_changes: Vec<TruthProcess>,
+    /// Topics that describe a device that is not there (a stale discovery config): no row
+    /// should claim to be a live device for them.
+    pub ghosts: Vec<String>,
+}
+
+/// One physical device.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TruthDevice {
+    pub id: String,
+    pub ecosystem: String,
+    /// Where its liveness is said with authority: `will`, `availability` (a hub says it),
+    /// `birth-death` (Sparkplug), `homie-state`, or `none` (only its traffic tells).
+    pub liveness: String,
+    /// How long after it really goes down its own convention says so (seconds); null when
+    /// it never does (no liveness source).
+    pub offline_within_s: Option<f64>,
+    /// Every topic published for it (filled from the script as it plays).
+    pub topics: BTreeSet<String>,
+    /// When it was really up (`true`) or down, from the start.
+    pub timeline: Vec<(DateTime<Utc>, bool)>,
+}
+
+/// One numeric series the world publishes, with what kind of signal it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TruthSeries {
+    pub topic: String,
+    /// The field as twinview names it: `value` for a bare number, `a.b` for nested JSON.
+    pub field: String,
+    pub device: String,
+    /// `continuous`, `quantised`, `on_change`, `power`, `counter`, `battery`, `level`,
+    /// `setpoint`, `epoch`, `identifier`, `diagnostic`.
+    pub class: String,
+    pub resolution: Option<f64>,
+    /// `steady`, `on_change`, `event`.
+    pub cadence: String,
+}
+
+/// One injected fault.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TruthFault {
+    /// The fault as injected (`spike`, `drift_slow`, `unit_change`, `offline`, …).
+    pub kind: String,
+    /// Episode kinds that name it right; empty when episodes are not the way to see it
+    /// (a device going offline with a will is a liveness change, not an anomaly).
+    pub names: Vec<String>,
+    pub device: String,
+    pub topic: String,
+    /// Empty for a whole-device fault.
+    pub field: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub magnitude: f64,
+}
+
+/// A change of the process the sensors measure (a shower, a door left open, heating on).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TruthProcess {
+    pub zone: String,
+    pub kind: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub change: f64,
+}
+
+/// What builds a world: the registry devices and series are declared in.
+pub struct Builder {
+    pub start: DateTime<Utc>,
+    pub duration_s: f64,
+    pub clients: Vec<ClientDef>,
+    pub truth: WorldTruth,
+    pub rng: Rng,
+}
+
+impl Builder {
+    pub fn client(&mut self, id: &str, will: Option<Msg>, keepalive_s: u64) -> usize {
+        self.clients.push(ClientDef {
+            id: id.to_string(),
+            will,
+            keepalive_s,
+        });
+        self.clients.len() - 1
+    }
+
+    pub fn device(
+        &mut self,
+        id: &str,
+        ecosystem: &str,
+        liveness: &str,
+        within: Option<f64>,
+    ) -> usize {
+        self.truth.devices.push(TruthDevice {
+            id: id.to_string(),
+            ecosystem: ecosystem.to_string(),
+            liveness: liveness.to_string(),
+            offline_within_s: within,
+            topics: BTreeSet::new(),
+            timeline: vec![(self.start, true)],
+        });
+        self.truth.devices.len() - 1
+    }
+
+    /// Declares a series (for the per-class figures).
+    pub fn series(
+        &mut self,
+        device: usize,
+        topic: &str,
+        field: &str,
+        class: &str,
+        resolution: Option<f64>,
+        cadence: &str,
+    ) {
+        self.truth.series.push(TruthSeries {
+            topic: topic.to_string(),
+            field: field.to_string(),
+            device: self.truth.devices[device].id.clone(),
+            class: class.to_string(),
+            resolution,
+            cadence: cadence.to_string(),
+        });
+    }
+
+    /// A probe of a declared series: what its faults are injected into.
+    pub fn probe(
+        &mut self,
+        device: usize,
+        topic: &str,
+        field: &str,
+        class: &str,
+        resolution: f64,
+        cadence: &str,
+        faults: &'static [FaultKind],
+    ) -> Probe {
+        self.series(device, topic, field, class, Some(resolution), cadence);
+        Probe::new(
+            self.truth.devices[device].id.clone(),
+            topic,
+            field,
+            resolution,
+            faults,
+            self.rng.u64(..),
+        )
+    }
+
+    pub fn process(&mut self, zone: &str, kind: &str, start: f64, end: f64, change: f64) {
+        self.truth.process_changes.push(TruthProcess {
+            zone: zone.to_string(),
+            kind: kind.to_string(),
+            start: at(self.start, start),
+            end: at(self.start, end),
+            change,
+        });
+    }
+
+    pub fn seed(&mut self) -> u64 {
+        self.rng.u64(..)
+    }
+}
+
+/// `start + s` seconds.
+pub fn at(start: DateTime<Utc>, s: f64) -> DateTime<Utc> {
+    start + chrono::Duration::milliseconds((s * 1000.0).round() as i64)
+}
+
+/// A world ready to play.
+pub struct World {
+    pub kind: Kind,
+    pub clients: Vec<ClientDef>,
+    pub truth: WorldTruth,
+    pub env: Env,
+    devices: Vec<Box<dyn Device>>,
+    now: f64,
+    duration_s: Option<f64>,
+    /// Wills the broker publishes later than the drop that caused them.
+    pending: Vec<Out>,
+    /// Per physical device: whether it is up now (for the truth's timeline).
+    up: Vec<bool>,
+}
+
+/// The moment offline worlds start: a winter Monday, at midnight (UTC) for worlds of six
+/// hours or more, so they hold whole days; shorter ones at 06:55, when a home wakes up and a
+/// plant's first shift is running, so ten minutes hold some life.
+pub fn offline_start(duration_s: f64) -> DateTime<Utc> {
+    let h = if duration_s >= 6.0 * 3600.0 { 0 } else { 6 };
+    let m = if duration_s >= 6.0 * 3600.0 { 0 } else { 55 };
+    Utc.with_ymd_and_hms(2026, 1, 5, h, m, 0).unwrap()
+}
+
+impl World {
+    /// Builds `kind` from `seed`. `duration_s`: how long it will run (faults are placed
+    /// inside it); `None` for a live world that runs until stopped (faults are placed in its
+    /// first hour).
+    pub fn build(kind: Kind, seed: u64, start: DateTime<Utc>, duration_s: Option<f64>) -> World {
+        let horizon = duration_s.unwrap_or(3600.0);
+        let mut b = Builder {
+            start,
+            duration_s: horizon,
+            clients: Vec::new(),
+            truth: WorldTruth {
+                twinview: "truth".into(),
+                version: 2,
+                world: kind.as_str().into(),
+                seed,
+                start,
+                end: at(start, horizon),
+                ..WorldTruth::default()
+            },
+            rng: Rng::with_seed(seed),
+        };
+        let env = Env::new(&mut b, kind);
+        let mut devices: Vec<Box<dyn Device>> = match kind {
+            Kind::Home => home::devices(&mut b, &env),
+            Kind::Plant => plant::devices(&mut b, &env),
+            Kind::Lab => Vec::new(),
+        };
+        inject_faults(&mut b, &mut devices, kind);
+        let up = vec![true; b.truth.devices.len()];
+        World {
+            kind,
+            clients: b.clients,
+            truth: b.truth,
+            env,
+            devices,
+            now: 0.0,
+            duration_s,
+            pending: Vec::new(),
+            up,
+        }
+    }
+
+    /// Seconds played so far.
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+
+    /// Plays the next step into `outs` (time order); false when the world is over.
+    pub fn step(&mut self, outs: &mut Vec<Out>) -> bool {
+        if self.duration_s.is_some_and(|d| self.now >= d) {
+            return false;
+        }
+        let until = match self.duration_s {
+            Some(d) => (self.now + STEP_S).min(d),
+            None => self.now + STEP_S,
+        };
+        self.env.advance(until);
+        let mut sink = Sink::default();
+        for d in &mut self.devices {
+            d.advance(self.now, until, &self.env, &mut sink);
+        }
+        // Wills: the broker notices a dead client after 1.5 × its keep-alive.
+        for o in &sink.outs {
+            if o.act == Act::Drop {
+                if let Some(w) = &self.clients[o.client].will {
+                    self.pending.push(Out {
+                        t: o.t + 1.5 * self.clients[o.client].keepalive_s as f64,
+                        client: o.client,
+                        device: o.device,
+                        act: Act::Will(w.clone()),
+                    });
+                }
+            }
+        }
+        let mut all = sink.outs;
+        let (due, later): (Vec<Out>, Vec<Out>) = self.pending.drain(..).partition(|o| o.t <= until);
+        self.pending = later;
+        all.extend(due);
+        all.sort_by(|a, b| a.t.total_cmp(&b.t));
+        for o in &all {
+            let dev = &mut self.truth.devices[o.device];
+            if let Act::Publish(m) | Act::Will(m) = &o.act {
+                if !dev.topics.contains(&m.topic) {
+                    dev.topics.insert(m.topic.clone());
+                }
+            }
+        }
+        self.now = until;
+        outs.extend(all);
+        true
+    }
+
+    /// Records that physical device `d` went down or came back at `t` (devices call it
+    /// through their fault plans; see [`signal::Downtime`]).
+    pub fn finish_truth(&mut self) {
+        for (i, dev) in self.truth.devices.iter_mut().enumerate() {
+            dev.timeline.sort_by_key(|x| x.0);
+            dev.timeline.dedup();
+            let _ = self.up[i];
+        }
+        self.truth
+            .faults
+            .sort_by(|a, b| a.start.cmp(&b.start).then(a.topic.cmp(&b.topic)));
+    }
+}
+
+/// Places one fault of each kind the world can take, each on its own probe or device.
+fn inject_faults(b: &mut Builder, devices: &mut [Box<dyn Device>], kind: Kind) {
+    let dur = b.duration_s;
+    let kinds: Vec<FaultKind> = FaultKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| *k != FaultKind::DriftSlow || dur >= 8.0 * 3600.0)
+        .collect();
+    let mut rng = Rng::with_seed(b.rng.u64(..) ^ kind as u64);
+    let mut used_probes: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut used_devices: BTreeSet<usize> = BTreeSet::new();
+    for k in kinds {
+        let (start, end) = k.window(dur, &mut rng);
+        if k.whole_device() {
+            let cands: Vec<usize> = (0..devices.len())
+                .filter(|i| !used_devices.contains(i) && devices[*i].device_faults().contains(&k))
+                .collect();
+            if cands.is_empty() {
+                continue;
+            }
+            let i = cands[rng.usize(..cands.len())];
+            used_devices.insert(i);
+            let faults = devices[i].inject(k, start, end, &mut rng);
+            for f in &faults {
+                if let Some(d) = b.truth.devices.iter_mut().find(|d| d.id == f.device) {
+                    d.timeline.extend(down_timeline(k, b.start, start, end, f));
+                }
+            }
+            b.truth.faults.extend(faults);
+        } else {
+            let mut cands = Vec::new();
+            for (i, d) in devices.iter_mut().enumerate() {
+                for (j, p) in d.probes().into_iter().enumerate() {
+                    if p.allows(k) && !used_probes.contains(&(i, j)) {
+                        cands.push((i, j));
+                    }
+                }
+            }
+            if cands.is_empty() {
+                continue;
+            }
+            let (i, j) = cands[rng.usize(..cands.len())];
+            used_probes.insert((i, j));
+            if let Some(p) = devices[i].probes().into_iter().nth(j) {
+                let magnitude = p.inject(k, start, end, &mut rng);
+                b.truth.faults.push(TruthFault {
+                    kind: k.as_str().into(),
+                    names: k.names().iter().map(|s| s.to_string()).collect(),
+                    device: p.device.clone(),
+                    topic: p.topic.clone(),
+                    field: p.field.clone(),
+                    start: at(b.start, start),
+                    end: at(b.start, end),
+                    magnitude,
+                });
+            }
+        }
+    }
+}
+
+/// The truth timeline entries of a whole-device fault: down at its start, up at its end
+/// (flapping: the device's own fault entries carry each down/up).
+fn down_timeline(
+    k: FaultKind,
+    start_at: DateTime<Utc>,
+    start: f64,
+    end: f64,
+    f: &TruthFault,
+) -> Vec<(DateTime<Utc>, bool)> {
+    match k {
+        // Flat for good from the fault's end.
+        FaultKind::BatteryDying => vec![(f.end, false)],
+        FaultKind::Offline | FaultKind::Silence | FaultKind::Flapping => {
+            let _ = (start, end);
+            vec![(f.start, false), (f.end, true)]
+                .into_iter()
+                .filter(|(t, _)| *t >= start_at)
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Writes a world of `duration_s` as a twinview recording and returns its truth.
+pub fn write(
+    kind: Kind,
+    seed: u64,
+    duration_s: f64,
+    out: &mut impl Write,
+) -> std::io::Result<WorldTruth> {
+    let start = offline_start(duration_s);
+    let mut w = World::build(kind, seed, start, Some(duration_s));
+    writeln!(
+        out,
+        "{}",
+        crate::source::record::header(
+            start,
+            &format!("sim --offline --world {}", kind.as_str()),
+            &["#".to_string()]
+        )
+    )?;
+    let mut outs = Vec::new();
+    while w.step(&mut outs) {
+        for o in outs.drain(..) {
+            if let Act::Publish(m) | Act::Will(m) = o.act {
+                let mut msg = Message::new(at(start, o.t), m.topic, m.payload);
+                msg.retain = m.retain;
+                writeln!(out, "{}", crate::source::record::line(&Event::Message(msg)))?;
+            }
+        }
+    }
+    w.finish_truth();
+    writeln!(out, "{}", crate::source::record::end_line(w.truth.end))?;
+    Ok(w.truth)
+}
+
+/// Counts of what a world sends, for people and tests.
+pub fn census(kind: Kind, seed: u64, duration_s: f64) -> BTreeMap<String, usize> {
+    let mut w = World::build(kind, seed, offline_start(duration_s), Some(duration_s));
+    let mut outs = Vec::new();
+    let mut n: BTreeMap<String, usize> = BTreeMap::new();
+    while w.step(&mut outs) {
+        for o in outs.drain(..) {
+            let eco = w.truth.devices[o.device].ecosystem.clone();
+            *n.entry(eco).or_default() += 1;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recording(kind: Kind, seed: u64, secs: f64) -> (String, WorldTruth) {
+        let mut out = Vec::new();
+        let truth = write(kind, seed, secs, &mut out).unwrap();
+        (String::from_utf8(out).unwrap(), truth)
+    }
+
+    #[test]
+    fn a_world_is_its_seed() {
+        for kind in [Kind::Home, Kind::Plant] {
+            let (a, ta) = recording(kind, 7, 900.0);
+            let (b, tb) = recording(kind, 7, 900.0);
+            assert_eq!(a, b, "{kind:?}: same seed, same recording");
+            assert_eq!(ta, tb);
+            let (c, _) = recording(kind, 8, 900.0);
+            assert_ne!(a, c, "{kind:?}: another seed, another world");
+            let back: WorldTruth =
+                serde_json::from_str(&serde_json::to_string(&ta).unwrap()).unwrap();
+            assert_eq!(back, ta);
+        }
+    }
+
+    #[test]
+    fn the_two_worlds_hold_every_fault_kind_and_devices_with_their_topics() {
+        let (_, home) = recording(Kind::Home, 3, 9.0 * 3600.0);
+        let (_, plant) = recording(Kind::Plant, 3, 9.0 * 3600.0);
+        let kinds: BTreeSet<&str> = home
+            .faults
+            .iter()
+            .chain(&plant.faults)
+            .map(|f| f.kind.as_str())
+            .collect();
+        for k in FaultKind::ALL {
+            assert!(
+                kinds.contains(k.as_str()),
+                "no {} fault in either world: {kinds:?}",
+                k.as_str()
+            );
+        }
+        for t in [&home, &plant] {
+            for d in t.devices.iter().filter(|d| d.ecosystem != "ghost") {
+                assert!(!d.topics.is_empty(), "{} published nothing", d.id);
+            }
+            // Every declared series is published by its device.
+            for s in &t.series {
+                let d = t.devices.iter().find(|d| d.id == s.device).unwrap();
+                let prefix_ok =
+                    d.topics.contains(&s.topic) || s.field == "*" || s.cadence == "event";
+                assert!(
+                    prefix_ok,
+                    "{} declares {} {} it never publishes",
+                    d.id, s.topic, s.field
+                );
+            }
+        }
+        assert_eq!(
+            home.devices
+                .iter()
+                .filter(|d| d.ecosystem != "ghost")
+                .count(),
+            16
+        );
+        assert_eq!(home.ghosts.len(), 1);
+        assert_eq!(plant.devices.len(), 12);
+    }
+
+    #[test]
+    fn a_lost_connection_leaves_its_will_where_the_broker_would_publish_it() {
+        // Find a seed whose home has an `offline` fault on a device with a will.
+        for seed in 1..40 {
+            let (text, truth) = recording(Kind::Home, seed, 3600.0);
+            let Some(f) = truth
+                .faults
+                .iter()
+                .find(|f| f.kind == "offline" && f.device != "washer_plug")
+            else {
+                continue;
+            };
+            let will_at = |payload: &str| {
+                text.lines()
+                    .filter(|l| {
+                        l.contains(&format!(r#""topic":"{}""#, f.topic)) && l.contains(payload)
+                    })
+                    .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                    .filter_map(|v| {
+                        v["t"]
+                            .as_str()
+                            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    })
+                    .map(|t| t.with_timezone(&Utc))
+                    .find(|t| *t > f.start)
+            };
+            let said = will_at("ffline")
+                .or_else(|| will_at("\"false\""))
+                .expect("the will is in the recording");
+            let delay = (said - f.start).num_milliseconds() as f64 / 1000.0;
+            assert!(
+                (15.0..=95.0).contains(&delay),
+                "will {delay} s after the drop"
+            );
+            let dev = truth.devices.iter().find(|d| d.id == f.device).unwrap();
+            assert!(
+                dev.timeline.contains(&(f.start, false)) && dev.timeline.contains(&(f.end, true))
+            );
+            return;
+        }
+        panic!("no seed in 1..40 drops a device with a will");
+    }
+
+    #[test]
+    fn worlds_send_what_real_systems_send() {
+        let (home, _) = recording(Kind::Home, 2, 1800.0);
+        for needle in [
+            r#""topic":"zigbee2mqtt/bridge/state","qos":0,"retain":true,"payload":"{\"state\":\"online\"}""#,
+            r#""payload":"Online""#,
+            r#"/status/switch:0""#,
+            r#""topic":"greenhouse/status","qos":0,"retain":true,"payload":"online""#,
+            r#""topic":"frigate/available""#,
+            r#""topic":"octoPrint/mqtt""#,
+            r#""topic":"valetudo/RapidShyMouse/$state""#,
+            r#""topic":"owntracks/alice/phone""#,
+            r#"{\"value\":null}"#,
+            r#""payload":"nan""#,
+            r#"homeassistant/sensor/greenhouse/soil_bed_1/config"#,
+            r#"\"stat_t\":"#,
+            r#"\"state_topic\":"#,
+            r#"tasmota/discovery/"#,
+            r#""payload_b64":"/9j/"#,
+        ] {
+            assert!(home.contains(needle), "the home sends no {needle}");
+        }
+        let (plant, _) = recording(Kind::Plant, 2, 1800.0);
+        for needle in [
+            r#""topic":"spBv1.0/water/NBIRTH/pumphouse""#,
+            r#"iotgateway/line2/oven1"#,
+            r#"\"values\":[{\"id\":\"Line2.Oven1"#,
+            "rtl_433/pi/devices/Acurite-Tower/A/1234/temperature_C",
+            "acme/hamburg/line1/press1/parts_count",
+        ] {
+            assert!(plant.contains(needle), "the plant sends no {needle}");
+        }
+        // rtl_433 repeats: some readings arrive twice within a second.
+        let times: Vec<&str> = plant
+            .lines()
+            .filter(|l| l.contains("Acurite-Tower/A/1234/temperature_C"))
+            .map(|l| &l[6..25])
+            .collect();
+        assert!(times.windows(2).any(|w| w[0] == w[1]), "no duplicates");
+    }
+}
