@@ -314,6 +314,7 @@ impl Builder {
     }
 
     /// A probe of a declared series: what its faults are injected into.
+    #[allow(clippy::too_many_arguments)]
     pub fn probe(
         &mut self,
         device: usize,
@@ -453,10 +454,12 @@ impl World {
                 }
             }
         }
-        let mut all = sink.outs;
-        let (due, later): (Vec<Out>, Vec<Out>) = self.pending.drain(..).partition(|o| o.t <= until);
+        // Anything due after this step (a will, a late publish) waits for its step, so the
+        // world's acts stay in time order.
+        self.pending.extend(sink.outs);
+        let (mut all, later): (Vec<Out>, Vec<Out>) =
+            self.pending.drain(..).partition(|o| o.t <= until);
         self.pending = later;
-        all.extend(due);
         all.sort_by(|a, b| a.t.total_cmp(&b.t));
         for o in &all {
             let dev = &mut self.truth.devices[o.device];

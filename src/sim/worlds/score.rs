@@ -113,6 +113,10 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
         let key = (text(v, "topic").to_string(), text(v, "field").to_string());
         match text(v, "type") {
             "anomaly_start" => {
+                // A start while one is open on the same series closes the old one there.
+                if let Some(i) = open.remove(&key) {
+                    eps[i].end = Some(t);
+                }
                 open.insert(key.clone(), eps.len());
                 eps.push(Episode {
                     topic: key.0,
@@ -199,7 +203,7 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
             Some((_, e)) => {
                 k.found += 1;
                 k.delays.push(secs(f.start, e.noticed));
-                if f.names.iter().any(|n| *n == e.kind) {
+                if f.names.contains(&e.kind) {
                     k.named += 1;
                 } else {
                     r.notes.push(format!(

@@ -359,10 +359,7 @@ pub struct Env {
 
 impl Env {
     pub fn new(b: &mut Builder, kind: Kind) -> Env {
-        let tod0 = {
-            let tod = b.start.timestamp().rem_euclid(86_400) as f64;
-            tod
-        };
+        let tod0 = b.start.timestamp().rem_euclid(86_400) as f64;
         let days = (b.duration_s / 86_400.0).ceil() as usize + 2;
         let mut weather = Vec::with_capacity(days * 24);
         let mut w = 0.0;
@@ -618,6 +615,16 @@ impl Wander {
     }
 }
 
+/// What a client's connection does in a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Link {
+    /// Down: it says nothing.
+    Down,
+    /// Connected at this moment: births are due.
+    Connected(f64),
+    Up,
+}
+
 /// Whole-device downtime: when a device is down (`Offline`, `Silence`, `Flapping`,
 /// `BatteryDying` after its battery is flat).
 #[derive(Debug, Clone, Default)]
@@ -644,6 +651,34 @@ impl Downtime {
             .iter()
             .map(|p| p.1)
             .filter(move |e| *e > now && *e <= until)
+    }
+
+    /// Carries a client's connection through this downtime for one step: drops it when a
+    /// down period starts, and connects it at the start of the world or when it comes back
+    /// (the caller then sends its births).
+    pub fn link(
+        &self,
+        connected: &mut bool,
+        now: f64,
+        until: f64,
+        sink: &mut super::Sink,
+        client: usize,
+        device: usize,
+    ) -> Link {
+        for s in self.starting(now, until) {
+            sink.drop_conn(s, client, device);
+            *connected = false;
+        }
+        if self.down(until) {
+            return Link::Down;
+        }
+        if *connected {
+            return Link::Up;
+        }
+        let t = self.ending(now, until).next().unwrap_or(0.0).max(now);
+        sink.connect(t, client, device);
+        *connected = true;
+        Link::Connected(t)
     }
 
     /// The periods of a flapping device inside `[start, end]`: down 20–90 s, up 30–150 s.
