@@ -242,6 +242,7 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
         c.hours += world_s / 3600.0;
     }
     let mut shown = 0;
+    let mut covered_until: BTreeMap<(&str, &str), DateTime<Utc>> = BTreeMap::new();
     for (i, e) in eps.iter().enumerate() {
         if claimed[i] {
             continue;
@@ -249,12 +250,17 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
         let class = class_at(&class_of, &e.topic, &e.field);
         let c = r.classes.entry(class.to_string()).or_default();
         c.false_episodes += 1;
-        let len = secs(
+        let (from, to) = (
             e.start.max(truth.start),
             e.end.unwrap_or(truth.end).min(truth.end),
-        )
-        .max(0.0);
-        c.false_seconds += len;
+        );
+        let len = secs(from, to).max(0.0);
+        // Time inside false episodes counts once per series where episodes overlap.
+        let covered = covered_until
+            .entry((e.topic.as_str(), e.field.as_str()))
+            .or_insert(truth.start);
+        c.false_seconds += secs(from.max(*covered), to).max(0.0);
+        *covered = (*covered).max(to);
         c.longest_s = c.longest_s.max(len);
         if shown < 12 {
             shown += 1;

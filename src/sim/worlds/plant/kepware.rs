@@ -91,8 +91,15 @@ impl Device for Oven {
                 values.push(json!({"id": format!("Line2.Oven1.Zone{}.Setpoint", i + 1), "v": set, "q": true, "t": ms}));
             }
             let m = json!({"timestamp": ms, "values": values});
+            // Store and forward: now and then a publish waits in the gateway's buffer and
+            // arrives late, after newer ones, with its own timestamp.
+            let late = if self.rng.f64() < 0.03 {
+                5.0 + self.rng.f64() * 25.0
+            } else {
+                0.0
+            };
             sink.publish(
-                t,
+                t + late,
                 c,
                 d,
                 Msg::new("iotgateway/line2/oven1", m.to_string(), false),
