@@ -296,7 +296,9 @@ pub struct DeviceSnap {
     pub id: String,
     pub status: &'static str,
     pub convention: &'static str,
-    pub since: String,
+    /// When the status began; null when twinview cannot know (a status already in place
+    /// when twinview subscribed, from a retained message).
+    pub since: Option<String>,
     pub last_seen: String,
     /// The device's own word (`offline`, `sleeping`, `NDEATH`, …), when it said one.
     pub detail: Option<String>,
@@ -482,7 +484,7 @@ impl Snapshot {
                 id: d.id.clone(),
                 status: d.status.as_str(),
                 convention: d.convention().as_str(),
-                since: ts(d.since),
+                since: (!d.since_unknown).then(|| ts(d.since)),
                 last_seen: ts(d.last_seen),
                 detail: d.detail().map(String::from),
                 series: d.series,

@@ -10,6 +10,36 @@ use serde_json::Value;
 pub const MIN_STALE: Duration = Duration::from_secs(10);
 /// Stale after this many median publish intervals of silence.
 pub const STALE_FACTOR: f64 = 3.0;
+/// Messages this close to the start of a report are part of it (seconds).
+pub const BURST_S: f64 = 0.5;
+/// A cadence is steady when the upper quartile of its intervals is at most this many times
+/// the lower quartile.
+pub const STEADY_SPREAD: f32 = 3.0;
+
+/// The median of a device's intervals between reports when its cadence is steady; `None`
+/// while fewer than two are known, or when they spread too widely to say when it is late.
+/// Premise of judging silence: a device that reports at a steady pace and misses three of its
+/// reports has gone quiet. A device that reports on change, on events or in irregular bursts
+/// (a motion sensor, a phone, a door) has no pace to miss: its silence says nothing, and only
+/// a liveness source (a will, an availability topic) can say it is gone.
+fn steady_median(intervals: &[f32]) -> Option<f64> {
+    let n = intervals.len();
+    if n < 2 {
+        return None;
+    }
+    let mut buf = [0f32; INTERVALS];
+    let v = &mut buf[..n.min(INTERVALS)];
+    v.copy_from_slice(&intervals[..v.len()]);
+    v.sort_unstable_by(f32::total_cmp);
+    let n = v.len();
+    if n >= 4 && v[(3 * n) / 4] > STEADY_SPREAD * v[n / 4].max(1e-3) {
+        return None;
+    }
+    Some(f64::from(v[n / 2]))
+}
+
+/// Descriptions kept for devices not seen yet, at most.
+const MAX_DESCRIPTIONS: usize = 10_000;
 /// Publish intervals kept per device for the median.
 const INTERVALS: usize = 15;
 
@@ -127,6 +157,9 @@ pub fn may_report(topic: &str) -> bool {
         || topic == "homeassistant/status"
         || last == "availability"
         || last == "online"
+        || last == "$state"
+        || topic == "frigate/available"
+        || topic == "octoPrint/mqtt"
         || last.eq_ignore_ascii_case("status")
 }
 
@@ -148,11 +181,12 @@ pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
     // Sparkplug B births and deaths are read with their payloads (`twin::sparkplug`: a death
     // of an older session is not an offline).
 
-    // Homie 3/4 `homie/<device>/$state`, Homie 5 `homie/5/<device>/$state`.
-    if levels.first() == Some(&"homie") && levels.last() == Some(&"$state") {
+    // Homie 3/4 `homie/<device>/$state`, Homie 5 `homie/5/<device>/$state`, and Homie under a
+    // vendor's root (`valetudo/<id>/$state`).
+    if levels.last() == Some(&"$state") {
         let device = match levels.len() {
             3 => levels[1],
-            4 if levels[1] == "5" => levels[2],
+            4 if levels[0] == "homie" && levels[1] == "5" => levels[2],
             _ => return None,
         };
         let word = word_in(payload)?;
@@ -167,10 +201,17 @@ pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
         return report(levels[1], word, status, Convention::Tasmota);
     }
 
+    // Frigate's `frigate/available` and OctoPrint's `octoPrint/mqtt`: their wills.
+    if topic == "frigate/available" || topic == "octoPrint/mqtt" {
+        let word = word_in(payload)?;
+        let status = judge(&word)?;
+        return report(levels[0], word, status, Convention::Lwt);
+    }
+
     // Zigbee2MQTT: `zigbee2mqtt/bridge/state`, `zigbee2mqtt/<device>/availability`.
     if levels.first() == Some(&"zigbee2mqtt") {
         let device = match levels.as_slice() {
-            [_, "bridge", "state"] => "zigbee2mqtt-bridge",
+            [_, "bridge", "state"] => super::identity::BRIDGE,
             [_, d, "availability"] => d,
             _ => return None,
         };
@@ -253,6 +294,10 @@ pub struct Device {
     pub status: Status,
     /// When `status` last changed.
     pub since: DateTime<Utc>,
+    /// The status was already in place when twinview first heard of it (a retained status
+    /// message at subscription): `since` is then when twinview learnt it, not when it began,
+    /// and is shown as unknown.
+    pub since_unknown: bool,
     pub first_seen: DateTime<Utc>,
     /// Last message of any kind about or from it.
     pub last_seen: DateTime<Utc>,
@@ -266,8 +311,11 @@ pub struct Device {
     /// How many of `intervals` are filled, and where the next one goes.
     intervals_len: u8,
     intervals_next: u8,
-    /// Cached from `intervals` whenever one is added.
+    /// Cached from `intervals` whenever one is added; `None` while the cadence is not
+    /// known to be steady (see [`steady_median`]).
     median_interval: Option<f64>,
+    /// When the current report (burst of messages) began.
+    burst_start: Option<DateTime<Utc>>,
     pub rate: super::rate::RateMeter,
 }
 
@@ -286,6 +334,7 @@ impl Device {
             said: None,
             status: Status::Unknown,
             since: at,
+            since_unknown: false,
             first_seen: at,
             last_seen: at,
             last_data: None,
@@ -295,6 +344,7 @@ impl Device {
             intervals_len: 0,
             intervals_next: 0,
             median_interval: None,
+            burst_start: None,
             rate: Default::default(),
         }
     }
@@ -321,6 +371,24 @@ impl Device {
         Some(Duration::from_secs_f64(m * STALE_FACTOR).max(MIN_STALE))
     }
 
+    /// The silence after which this device is judged stale, if any. Order of authority: a
+    /// device whose own convention said it is online (a will, an availability topic, a birth,
+    /// Homie's `$state`) is online until that convention says otherwise; its silence is not
+    /// news (a Zigbee2MQTT device the bridge pings, a Sparkplug node whose devices speak for
+    /// it, a sensor that reports on change). Silence judges only devices with no such source,
+    /// or every device when `--stale-after` is given.
+    fn silence_limit(&self, override_: Option<Duration>) -> Option<Duration> {
+        if override_.is_none()
+            && self
+                .said
+                .as_ref()
+                .is_some_and(|s| s.status == Status::Online)
+        {
+            return None;
+        }
+        self.stale_limit(override_)
+    }
+
     /// When silence would make this device stale, if nothing is heard from it before: `None`
     /// when it is stale already, said it is offline, or has no interval to judge by. It is
     /// stale at any instant after this one (see [`Device::judge`]).
@@ -337,7 +405,7 @@ impl Device {
         {
             return None;
         }
-        let limit = chrono::Duration::from_std(self.stale_limit(stale_after)?).ok()?;
+        let limit = chrono::Duration::from_std(self.silence_limit(stale_after)?).ok()?;
         let heard = heard_since.map_or(self.last_seen, |h| self.last_seen.max(h));
         heard.checked_add_signed(limit)
     }
@@ -358,7 +426,7 @@ impl Device {
         {
             return Status::Offline;
         }
-        if let Some(limit) = self.stale_limit(stale_after) {
+        if let Some(limit) = self.silence_limit(stale_after) {
             let heard = heard_since.map_or(self.last_seen, |h| self.last_seen.max(h));
             let silent = (now - heard).to_std().unwrap_or_default();
             if silent > limit {
@@ -377,6 +445,9 @@ impl Device {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     pub device: String,
+    /// The status was already in place before twinview heard of the device (a retained
+    /// status message at subscription): `at` is when twinview learnt it.
+    pub before_start: bool,
     pub from: Status,
     pub to: Status,
     pub at: DateTime<Utc>,
@@ -536,20 +607,21 @@ impl Devices {
     fn data_at(&mut self, i: usize, at: DateTime<Utc>) -> Option<Transition> {
         let stale_after = self.stale_after;
         let (d, counts, revision) = self.at_index(i);
-        if let Some(prev) = d.last_data {
-            let gap = (at - prev).num_milliseconds() as f64 / 1000.0;
-            // Several series in one payload arrive together; that is not an interval.
-            if gap > 0.0 {
-                d.intervals[usize::from(d.intervals_next)] = gap as f32;
-                d.intervals_next = (d.intervals_next + 1) % INTERVALS as u8;
-                d.intervals_len = (d.intervals_len + 1).min(INTERVALS as u8);
-                let n = usize::from(d.intervals_len);
-                if n >= 2 {
-                    let mut v = d.intervals;
-                    let (_, median, _) = v[..n].select_nth_unstable_by(n / 2, f32::total_cmp);
-                    d.median_interval = Some(f64::from(*median));
+        match d.burst_start {
+            Some(prev) => {
+                let gap = (at - prev).num_milliseconds() as f64 / 1000.0;
+                // Messages within BURST_S of a report's first are that report: several
+                // series in one payload, one value per topic, a radio's repeats, a pair of
+                // attribute reports. Only the time between reports is an interval.
+                if gap >= BURST_S {
+                    d.burst_start = Some(at);
+                    d.intervals[usize::from(d.intervals_next)] = gap as f32;
+                    d.intervals_next = (d.intervals_next + 1) % INTERVALS as u8;
+                    d.intervals_len = (d.intervals_len + 1).min(INTERVALS as u8);
+                    d.median_interval = steady_median(&d.intervals[..usize::from(d.intervals_len)]);
                 }
             }
+            None => d.burst_start = Some(at),
         }
         if d.last_data != Some(at) {
             d.messages += 1;
@@ -573,6 +645,19 @@ impl Devices {
     }
 
     /// A liveness message arrived.
+    /// [`Devices::report`] for a message the broker kept (retained): a device twinview first
+    /// hears of this way had that status before twinview started, since an unknown time.
+    pub fn report_retained(&mut self, r: &Report, at: DateTime<Utc>) -> Option<Transition> {
+        let mut t = self.report(r, at)?;
+        if t.from == Status::Unknown {
+            t.before_start = true;
+            if let Some(d) = self.by_id.get_mut(&r.device) {
+                d.since_unknown = true;
+            }
+        }
+        Some(t)
+    }
+
     pub fn report(&mut self, r: &Report, at: DateTime<Utc>) -> Option<Transition> {
         let stale_after = self.stale_after;
         let (d, counts, revision) = self.entry(&r.device, at);
@@ -592,8 +677,12 @@ impl Devices {
 
     /// A series of `id` was created.
     /// Gives a known device what discovery says it is (an unknown device is not made).
+    /// A device not seen yet is described too (a hub's device list comes before the devices
+    /// speak), while fewer descriptions than the device cap are kept.
     pub fn describe(&mut self, id: &str, d: &super::discovery::HaDevice) {
-        if self.by_id.contains_key(id) && self.described.get(id) != Some(d) {
+        let room =
+            self.by_id.contains_key(id) || self.described.len() < self.cap.min(MAX_DESCRIPTIONS);
+        if room && self.described.get(id) != Some(d) {
             self.described.insert(id.to_string(), d.clone());
             self.revision += 1;
         }
@@ -656,6 +745,7 @@ fn settle(
         return None;
     }
     let t = Transition {
+        before_start: false,
         device: d.id.clone(),
         from: d.status,
         to: next,
@@ -666,6 +756,7 @@ fn settle(
     counts[count_slot(next)] += 1;
     d.status = next;
     d.since = now;
+    d.since_unknown = false;
     *revision += 1;
     Some(t)
 }
@@ -899,5 +990,68 @@ mod tests {
         d.report(&classify("homie/x/$state", b"rebooting").unwrap(), t(0));
         assert_eq!(d.by_id["x"].status, Status::Unknown);
         assert_eq!(d.by_id["x"].detail(), Some("rebooting"));
+    }
+
+    #[test]
+    fn the_convention_that_knows_beats_silence() {
+        // A device its will says is online stays online through any silence...
+        let mut d = Devices::default();
+        d.report(&lwt("a", "online"), t(0));
+        for s in [0, 5, 10, 15] {
+            d.data("a", t(s));
+        }
+        assert!(d.evaluate(t(10_000)).is_empty());
+        assert_eq!(d.by_id["a"].status, Status::Online);
+        // ...until the will says otherwise.
+        let tr = d.report(&lwt("a", "offline"), t(10_001)).unwrap();
+        assert_eq!(tr.to, Status::Offline);
+        // A device with no such source is judged by its silence.
+        for s in [0, 5, 10, 15] {
+            d.data("b", t(s));
+        }
+        assert_eq!(d.evaluate(t(31))[0].to, Status::Stale);
+        // --stale-after is the user's word for every device.
+        let mut d = Devices::new(Some(Duration::from_secs(2)));
+        d.report(&lwt("c", "online"), t(0));
+        assert_eq!(d.evaluate(t(3))[0].to, Status::Stale);
+    }
+
+    #[test]
+    fn a_status_in_place_before_twinview_started_has_no_known_start() {
+        let mut d = Devices::default();
+        let tr = d.report_retained(&lwt("a", "offline"), t(100)).unwrap();
+        assert!(tr.before_start);
+        assert!(d.by_id["a"].since_unknown);
+        // The next change is seen as it happens.
+        let tr = d.report(&lwt("a", "online"), t(200)).unwrap();
+        assert!(!tr.before_start);
+        assert!(!d.by_id["a"].since_unknown);
+        // A retained message about a device already known is no news of before.
+        let tr = d.report_retained(&lwt("a", "offline"), t(300)).unwrap();
+        assert!(!tr.before_start);
+    }
+
+    #[test]
+    fn a_report_in_a_burst_is_one_report_and_an_unsteady_device_is_not_judged_by_silence() {
+        // A radio sensor every 16 s whose values arrive on six topics, some twice.
+        let mut d = Devices::default();
+        let ms = |m: i64| Utc.timestamp_millis_opt(1_800_000_000_000 + m).unwrap();
+        for k in 0..10 {
+            for j in 0..6 {
+                d.data("probe", ms(k * 16_000 + j));
+                d.data("probe", ms(k * 16_000 + 70 + j));
+            }
+        }
+        assert_eq!(
+            d.by_id["probe"].stale_limit(None),
+            Some(Duration::from_secs(48))
+        );
+        // A phone that reports every few minutes to an hour: no pace, no staleness.
+        let mut d = Devices::default();
+        for s in [0, 900, 1000, 4600, 4700, 9000, 9060, 12_000] {
+            d.data("phone", t(s));
+        }
+        assert_eq!(d.by_id["phone"].stale_limit(None), None);
+        assert!(d.evaluate(t(100_000)).is_empty());
     }
 }

@@ -2,8 +2,18 @@
 //! device's status topic and its data topics are one device (one row in the Devices tab).
 //!
 //! The rules are a table: a new convention is one more line in [`RULES`] and one more test.
-//! A device named in the payload (lab-6 `sensor_id`, `device_id`) wins over every rule; the
-//! topic schema's `{sensor}` level comes after the rules; the whole topic is the last resort.
+//! A device named in the payload (lab-6 `sensor_id`, `device_id`) wins over every rule; Homie
+//! devices under a vendor root, learnt from their `$state` / `$homie` topics ([`Learnt`]),
+//! come next; then the table; then the topic schema's `{sensor}` level; then, for a topic of
+//! four levels or more, the level before its leaf ([`parent_of`]); the whole topic is the last
+//! resort. docs/identity.md states the order and the premise of each rule.
+//!
+//! Identity never crosses conventions by design of the table: each rule claims topics by
+//! their root (`zigbee2mqtt/`, `frigate/`, `N/<portal>/`, …), so a camera named `front_door`
+//! under `frigate/` and a Zigbee contact named `front_door` are two devices (`frigate` and
+//! `front_door`). Two unknown layouts that use the same word at their device level are still
+//! one row (nothing in the topics can tell them apart); a payload id or a discovery config
+//! that names them apart wins.
 
 /// One convention: its name and how it reads a device id from the topic's levels.
 pub struct Rule {
@@ -15,14 +25,100 @@ fn nonempty(s: &str) -> Option<String> {
     (!s.is_empty() && !s.starts_with('$')).then(|| s.to_string())
 }
 
+/// ESPHome's MQTT components: `<node>/<component>/<object_id>/state|command`.
+const ESPHOME_COMPONENTS: &[&str] = &[
+    "sensor",
+    "binary_sensor",
+    "text_sensor",
+    "switch",
+    "light",
+    "fan",
+    "cover",
+    "climate",
+    "number",
+    "select",
+    "button",
+    "lock",
+    "valve",
+    "text",
+    "event",
+    "alarm_control_panel",
+    "datetime",
+    "date",
+    "time",
+    "update",
+];
+
+/// A Victron portal id: twelve hexadecimal digits (the GX's MAC address).
+fn victron_portal(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The conventions, tried in order; the first that names a device wins.
 pub const RULES: &[Rule] = &[
-    // Zigbee2MQTT: `zigbee2mqtt/<device>` (its data), `…/<device>/availability`, `…/set`.
+    // Zigbee2MQTT: `zigbee2mqtt/<device>` (its data), `…/<device>/availability`, `…/set`; the
+    // bridge's own topics (`bridge/state`, `bridge/info`, …) are the bridge, one device.
     Rule {
         convention: "zigbee2mqtt",
         device: |l| match l {
-            ["zigbee2mqtt", "bridge", ..] => None,
+            ["zigbee2mqtt", "bridge", ..] => Some(BRIDGE.to_string()),
             ["zigbee2mqtt", d, ..] => nonempty(d),
+            _ => None,
+        },
+    },
+    // Frigate: everything under `frigate/` is the NVR (its cameras are its parts), whose
+    // liveness is `frigate/available`.
+    Rule {
+        convention: "frigate",
+        device: |l| match l {
+            ["frigate", _, ..] => Some("frigate".into()),
+            _ => None,
+        },
+    },
+    // OctoPrint's MQTT plugin: everything under its base topic `octoPrint/` is the printer;
+    // `octoPrint/mqtt` is its will.
+    Rule {
+        convention: "octoprint",
+        device: |l| match l {
+            ["octoPrint", _, ..] => Some("octoPrint".into()),
+            _ => None,
+        },
+    },
+    // OwnTracks: `owntracks/<user>/<device>` and what hangs below it (`/event`, `/info`).
+    Rule {
+        convention: "owntracks",
+        device: |l| match l {
+            ["owntracks", u, d, ..] if !u.is_empty() && !d.is_empty() => Some(format!("{u}/{d}")),
+            _ => None,
+        },
+    },
+    // Victron's dbus-mqtt: `N|R|W/<portal id>/<service>/<instance>/<path>`: one device per
+    // GX (the portal). Its services (battery monitor, charger, inverter) are parts of one
+    // installation behind one connection, as a camera is part of its NVR.
+    Rule {
+        convention: "victron",
+        device: |l| match l {
+            ["N" | "R" | "W", p, _, ..] if victron_portal(p) => Some(p.to_string()),
+            _ => None,
+        },
+    },
+    // ESPHome: `<node>/<component>/<object_id>/state|command` and `<node>/debug` are the
+    // node, whose liveness is `<node>/status`.
+    Rule {
+        convention: "esphome",
+        device: |l| match l {
+            [node, c, _, "state" | "command"] if ESPHOME_COMPONENTS.contains(c) => nonempty(node),
+            [node, "debug"] => nonempty(node),
+            _ => None,
+        },
+    },
+    // rtl_433: `rtl_433/<host>/devices/<model>[/<subtype>][/<channel>]/<id>/<field>`: one
+    // device per decoded sensor (model, channel, id); `rtl_433/<host>/…` else is the receiver.
+    Rule {
+        convention: "rtl_433",
+        device: |l| match l {
+            ["rtl_433", _, "devices", rest @ .., _] if !rest.is_empty() => Some(rest.join("/")),
+            ["rtl_433", host, _, ..] => nonempty(host).map(|h| format!("rtl_433/{h}")),
             _ => None,
         },
     },
@@ -89,12 +185,88 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+/// The id of Zigbee2MQTT's bridge (its data and its `bridge/state` alike).
+pub const BRIDGE: &str = "zigbee2mqtt-bridge";
+
 /// The device a topic belongs to by convention, and the convention's name.
 pub fn device_of(topic: &str) -> Option<(String, &'static str)> {
     let levels: Vec<&str> = topic.split('/').collect();
     RULES
         .iter()
         .find_map(|r| (r.device)(&levels).map(|d| (d, r.convention)))
+}
+
+/// The level before a topic's leaf, for a topic of four levels or more that no convention or
+/// schema explains (`acme/hamburg/line1/press1/motor_temp` → `press1`). Premise: a device
+/// publishes its values as leaves under its own level, as a Last Will's `…/<device>/status`
+/// does, so its data and its status are one device.
+pub fn parent_of(topic: &str) -> Option<String> {
+    let levels: Vec<&str> = topic.split('/').filter(|l| !l.is_empty()).collect();
+    if levels.len() < 4 {
+        return None;
+    }
+    nonempty(levels[levels.len() - 2])
+}
+
+/// Topics that describe devices rather than measure anything: Tasmota's own discovery, the
+/// Zigbee2MQTT bridge's inventories and settings, Homie attributes (`$name`, `$nodes`, …)
+/// under any root, and an OwnTracks phone's will. They make no series and no states.
+pub fn is_description(topic: &str) -> bool {
+    let mut levels = topic.split('/');
+    let first = levels.next().unwrap_or("");
+    let last = topic.rsplit('/').next().unwrap_or("");
+    (first == "tasmota" && topic.starts_with("tasmota/discovery/"))
+        || (first == "zigbee2mqtt"
+            && matches!(
+                topic,
+                "zigbee2mqtt/bridge/info"
+                    | "zigbee2mqtt/bridge/devices"
+                    | "zigbee2mqtt/bridge/groups"
+                    | "zigbee2mqtt/bridge/definitions"
+                    | "zigbee2mqtt/bridge/extensions"
+                    | "zigbee2mqtt/bridge/config"
+                    | "zigbee2mqtt/bridge/converters"
+            ))
+        || (last.starts_with('$') && last != "$state")
+}
+
+/// Homie devices found under roots other than `homie/` (Valetudo publishes under
+/// `valetudo/<id>/`): learnt from their `$homie` or `$state` topics, so their nodes'
+/// properties (`valetudo/<id>/<node>/<property>`) are the device. At most [`MAX_LEARNT`].
+#[derive(Debug, Clone, Default)]
+pub struct Learnt {
+    homie: std::collections::BTreeSet<String>,
+}
+
+/// How many Homie devices under other roots are remembered.
+pub const MAX_LEARNT: usize = 4096;
+
+impl Learnt {
+    /// Learns from a topic `<root>/<device>/$homie|$state`.
+    pub fn learn(&mut self, topic: &str) {
+        let levels: Vec<&str> = topic.split('/').collect();
+        if let [root, device, "$homie" | "$state"] = levels.as_slice() {
+            if *root != "homie"
+                && !root.is_empty()
+                && !device.is_empty()
+                && self.homie.len() < MAX_LEARNT
+            {
+                self.homie.insert(format!("{root}/{device}"));
+            }
+        }
+    }
+
+    /// The Homie device a topic is under, when it is one learnt.
+    pub fn device_of(&self, topic: &str) -> Option<String> {
+        if self.homie.is_empty() {
+            return None;
+        }
+        let mut it = topic.splitn(3, '/');
+        let (root, device) = (it.next()?, it.next()?);
+        it.next()?;
+        let key = format!("{root}/{device}");
+        self.homie.contains(&key).then(|| device.to_string())
+    }
 }
 
 #[cfg(test)]
@@ -191,7 +363,10 @@ mod tests {
             device_of("spBv1.0/plant/DDATA/edge1/press4"),
             Some(("edge1/press4".into(), "sparkplug"))
         );
-        assert_eq!(device_of("zigbee2mqtt/bridge/state"), None);
+        assert_eq!(
+            device_of("zigbee2mqtt/bridge/state"),
+            Some((BRIDGE.into(), "zigbee2mqtt"))
+        );
         assert_eq!(device_of("/living_room/temperature/s1"), None);
     }
 
@@ -202,5 +377,214 @@ mod tests {
             r#"{"device_id":"kitchen-2","temperature_c":20.5}"#,
         )]);
         assert_eq!(t.series[0].device, "kitchen-2");
+    }
+
+    /// Every device of a twin, by id.
+    fn ids(t: &Twin) -> Vec<&str> {
+        t.devices.by_id.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn esphome_status_entities_and_log_are_one_node() {
+        let t = feed(&[
+            ("greenhouse/status", "online"),
+            ("greenhouse/sensor/greenhouse_temperature/state", "21.4"),
+            ("greenhouse/binary_sensor/greenhouse_door/state", "OFF"),
+            ("greenhouse/switch/greenhouse_fan/state", "ON"),
+            (
+                "greenhouse/debug",
+                "[D][sensor:093]: 'Greenhouse Temperature': Sending state 21.40000",
+            ),
+        ]);
+        assert_eq!(ids(&t), ["greenhouse"]);
+        assert_eq!(t.series[0].device, "greenhouse");
+    }
+
+    #[test]
+    fn frigate_cameras_are_parts_of_frigate_and_its_will_is_available() {
+        let t = feed(&[
+            ("frigate/available", "online"),
+            ("frigate/front_door/person", "1"),
+            ("frigate/driveway/car", "0"),
+            (
+                "frigate/stats",
+                r#"{"detection_fps":0.2,"service":{"uptime":3600}}"#,
+            ),
+        ]);
+        assert_eq!(ids(&t), ["frigate"]);
+        assert_eq!(t.devices.by_id["frigate"].status, Status::Online);
+        let t = feed(&[("frigate/available", "offline")]);
+        assert_eq!(t.devices.by_id["frigate"].status, Status::Offline);
+    }
+
+    #[test]
+    fn octoprint_is_one_printer_whose_will_is_its_connection_topic() {
+        let t = feed(&[
+            ("octoPrint/mqtt", "connected"),
+            (
+                "octoPrint/temperature/tool0",
+                r#"{"_timestamp":1767600000,"actual":214.8,"target":215.0}"#,
+            ),
+            (
+                "octoPrint/temperature/bed",
+                r#"{"_timestamp":1767600000,"actual":60.1,"target":60.0}"#,
+            ),
+            (
+                "octoPrint/progress/printing",
+                r#"{"_timestamp":1767600000,"location":"local","path":"b.gcode","progress":37}"#,
+            ),
+            (
+                "octoPrint/event/PrintStarted",
+                r#"{"_event":"PrintStarted","_timestamp":1767600000,"size":2914511}"#,
+            ),
+        ]);
+        assert_eq!(ids(&t), ["octoPrint"]);
+        let t = feed(&[("octoPrint/mqtt", "disconnected")]);
+        assert_eq!(t.devices.by_id["octoPrint"].status, Status::Offline);
+    }
+
+    #[test]
+    fn owntracks_device_and_its_events_are_one_device() {
+        let t = feed(&[
+            (
+                "owntracks/alice/phone",
+                r#"{"_type":"location","lat":52.52,"lon":13.405,"batt":76,"tst":1767600000}"#,
+            ),
+            (
+                "owntracks/alice/phone/event",
+                r#"{"_type":"transition","event":"leave","lat":52.52,"lon":13.405,"tst":1767600100}"#,
+            ),
+        ]);
+        assert_eq!(ids(&t), ["alice/phone"]);
+    }
+
+    #[test]
+    fn homie_under_a_vendor_root_is_one_device_with_its_state() {
+        let t = feed(&[
+            ("valetudo/RapidShyMouse/$homie", "4.0.0"),
+            ("valetudo/RapidShyMouse/$name", "Valetudo S5 RapidShyMouse"),
+            ("valetudo/RapidShyMouse/$state", "ready"),
+            (
+                "valetudo/RapidShyMouse/BatteryStateAttribute/$name",
+                "BatteryStateAttribute",
+            ),
+            ("valetudo/RapidShyMouse/BatteryStateAttribute/level", "87"),
+            (
+                "valetudo/RapidShyMouse/StatusStateAttribute/status",
+                "docked",
+            ),
+        ]);
+        assert_eq!(ids(&t), ["RapidShyMouse"]);
+        assert_eq!(t.devices.by_id["RapidShyMouse"].status, Status::Online);
+        assert_eq!(
+            t.series.len(),
+            1,
+            "the battery; the attributes are descriptions"
+        );
+    }
+
+    #[test]
+    fn a_victron_gx_is_one_device_per_portal() {
+        let t = feed(&[
+            (
+                "N/c0619ab12345/battery/512/Dc/0/Voltage",
+                r#"{"value":52.31}"#,
+            ),
+            (
+                "N/c0619ab12345/solarcharger/279/Yield/Power",
+                r#"{"value":812}"#,
+            ),
+            (
+                "N/c0619ab12345/system/0/Serial",
+                r#"{"value":"c0619ab12345"}"#,
+            ),
+            (
+                "N/c0619ab12345/battery/512/Dc/0/Temperature",
+                r#"{"value":null}"#,
+            ),
+        ]);
+        assert_eq!(ids(&t), ["c0619ab12345"]);
+    }
+
+    #[test]
+    fn descriptions_make_no_devices_and_the_bridge_is_one() {
+        let t = feed(&[
+            ("zigbee2mqtt/bridge/state", r#"{"state":"online"}"#),
+            (
+                "zigbee2mqtt/bridge/info",
+                r#"{"version":"1.40.2","network":{"channel":15,"pan_id":6754}}"#,
+            ),
+            (
+                "zigbee2mqtt/bridge/devices",
+                r#"[{"friendly_name":"bathroom","definition":{"model":"WSDCGQ11LM","vendor":"Aqara"}}]"#,
+            ),
+            (
+                "tasmota/discovery/A4CF12A1B2C3/config",
+                r#"{"dn":"Fridge","md":"Gosund SP111","t":"tasmota_A1B2C3","ty":0,"rl":[1,0]}"#,
+            ),
+            (
+                "tasmota/discovery/A4CF12A1B2C3/sensors",
+                r#"{"sn":{"ENERGY":{"Power":0}},"ver":1}"#,
+            ),
+            ("tele/tasmota_A1B2C3/LWT", "Online"),
+            ("zigbee2mqtt/bathroom", r#"{"temperature":21.3}"#),
+        ]);
+        assert_eq!(ids(&t), [BRIDGE, "tasmota_A1B2C3", "bathroom"]);
+        assert_eq!(t.series.len(), 1, "descriptions are no readings");
+        assert_eq!(
+            t.devices.description("bathroom").and_then(|d| d.make()),
+            Some("Aqara WSDCGQ11LM".into())
+        );
+    }
+
+    #[test]
+    fn the_same_word_under_two_conventions_is_two_devices() {
+        let t = feed(&[
+            (
+                "zigbee2mqtt/front_door",
+                r#"{"contact":true,"battery":100}"#,
+            ),
+            (
+                "zigbee2mqtt/front_door/availability",
+                r#"{"state":"online"}"#,
+            ),
+            ("frigate/front_door/person", "1"),
+            ("frigate/front_door/motion", "ON"),
+        ]);
+        assert_eq!(ids(&t), ["front_door", "frigate"]);
+        assert!(t
+            .series
+            .iter()
+            .filter(|s| s.topic.starts_with("frigate/"))
+            .all(|s| s.device == "frigate"));
+    }
+
+    #[test]
+    fn deep_topics_are_the_device_of_their_leaf_with_its_will() {
+        let t = feed(&[
+            ("acme/hamburg/line1/press1/status", "online"),
+            ("acme/hamburg/line1/press1/motor_temp", "61.2"),
+            ("acme/hamburg/line1/press1/parts_count", "104211"),
+        ]);
+        assert_eq!(ids(&t), ["press1"]);
+    }
+
+    #[test]
+    fn rtl_433_sensors_are_one_device_each() {
+        let t = feed(&[
+            (
+                "rtl_433/pi/devices/Acurite-Tower/A/1234/temperature_C",
+                "3.5",
+            ),
+            ("rtl_433/pi/devices/Acurite-Tower/A/1234/humidity", "81"),
+            (
+                "rtl_433/pi/devices/LaCrosse-TX141THBv2/0/77/temperature_C",
+                "-1.2",
+            ),
+        ]);
+        assert_eq!(
+            ids(&t),
+            ["Acurite-Tower/A/1234", "LaCrosse-TX141THBv2/0/77"]
+        );
     }
 }

@@ -195,6 +195,9 @@ struct Placement {
     unit: Option<String>,
 }
 
+/// Devices read from one Zigbee2MQTT device list (the rest are not described).
+const MAX_DESCRIBED: usize = 1024;
+
 /// The digital twin.
 #[derive(Debug, Clone)]
 pub struct Twin {
@@ -224,6 +227,8 @@ pub struct Twin {
     pub states: states::States,
     /// Home Assistant discovery configs seen (names, units, devices of state topics).
     pub discovery: discovery::Discovery,
+    /// Homie devices under vendor roots, learnt from their `$state` / `$homie` topics.
+    learnt: identity::Learnt,
     /// Sparkplug B edge nodes (sessions, aliases, seq) and primary hosts.
     pub sparkplug: sparkplug::Sparkplug,
     pub alerts: VecDeque<AlertRecord>,
@@ -302,6 +307,7 @@ impl Twin {
             },
             states: states::States::with_cap(cfg.max_series),
             discovery: discovery::Discovery::default(),
+            learnt: identity::Learnt::default(),
             sparkplug: sparkplug::Sparkplug::with_cap(cfg.max_series),
             alerts: VecDeque::new(),
             commands: VecDeque::new(),
@@ -637,8 +643,20 @@ impl Twin {
             return true;
         }
 
+        // Descriptions (Tasmota's discovery, the Zigbee2MQTT bridge's inventory, Homie
+        // attributes under any root) say what devices are; they are no readings.
+        if identity::is_description(&m.topic) {
+            self.learnt.learn(&m.topic);
+            self.describe(m);
+            return true;
+        }
         if let Some(report) = devices::classify(&m.topic, &m.payload) {
-            let t = self.devices.report(&report, m.at);
+            self.learnt.learn(&m.topic);
+            let t = if m.retain {
+                self.devices.report_retained(&report, m.at)
+            } else {
+                self.devices.report(&report, m.at)
+            };
             self.transition(t);
             return true;
         }
@@ -680,9 +698,44 @@ impl Twin {
         false
     }
 
+    /// What a description topic says of its device: Tasmota's discovery config names the
+    /// device of its topic (`dn`, module `md`); the Zigbee2MQTT bridge's device list names
+    /// each device's vendor and model. Anything else it holds is not read.
+    fn describe(&mut self, m: &Message) {
+        use serde_json::Value;
+        let Ok(v) = serde_json::from_slice::<Value>(&m.payload) else {
+            return;
+        };
+        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+        if m.topic.starts_with("tasmota/discovery/") && m.topic.ends_with("/config") {
+            if let Some(t) = text(&v, "t") {
+                let d = discovery::HaDevice {
+                    name: text(&v, "dn"),
+                    manufacturer: Some("Tasmota".into()),
+                    model: text(&v, "md"),
+                };
+                self.devices.describe(&t, &d);
+            }
+        } else if m.topic == "zigbee2mqtt/bridge/devices" {
+            for dev in v.as_array().into_iter().flatten().take(MAX_DESCRIBED) {
+                let (Some(name), Some(def)) = (text(dev, "friendly_name"), dev.get("definition"))
+                else {
+                    continue;
+                };
+                let d = discovery::HaDevice {
+                    name: None,
+                    manufacturer: text(def, "vendor"),
+                    model: text(def, "model"),
+                };
+                self.devices.describe(&name, &d);
+            }
+        }
+    }
+
     /// Whether no convention can explain `topic` (only its payload tells what it holds).
     fn ordinary(&self, topic: &str) -> bool {
         !(topic.starts_with('$')
+            || identity::is_description(topic)
             || topic.starts_with("homie/")
             || sparkplug::parse_topic(topic).is_some()
             || discovery::is_config_topic(topic)
@@ -855,8 +908,10 @@ impl Twin {
         let sensor = info.and_then(|i| i.sensor.clone());
         let device = device
             .map(String::from)
+            .or_else(|| self.learnt.device_of(topic))
             .or_else(|| identity::device_of(topic).map(|(d, _)| d))
             .or_else(|| sensor.clone())
+            .or_else(|| identity::parent_of(topic))
             .unwrap_or_else(|| topic.to_string());
         let aggregate = info.is_some_and(|i| i.kind() == TopicKind::Aggregate);
         let zone = info.and_then(|i| i.zone.as_ref());
@@ -1372,7 +1427,14 @@ impl Twin {
                 id: t.device.clone(),
                 from: t.from.as_str(),
                 to: t.to.as_str(),
-                detail: t.word.clone(),
+                detail: if t.before_start {
+                    Some(format!(
+                        "{} (before twinview started)",
+                        t.word.as_deref().unwrap_or(t.to.as_str())
+                    ))
+                } else {
+                    t.word.clone()
+                },
             },
         });
         log_transition(Some(t));
@@ -1611,6 +1673,10 @@ fn log_transition(t: Option<Transition>) {
         _ => String::new(),
     };
     match t.to {
+        // A status in place before twinview started: when it began is not known.
+        Status::Offline if t.before_start => {
+            log::warn!("{} is offline{word} (before twinview started)", t.device)
+        }
         Status::Offline => log::warn!("{} went offline{word} at {at}", t.device),
         Status::Stale => log::warn!("{} is stale: silent too long, at {at}", t.device),
         Status::Online if t.from != Status::Unknown => {

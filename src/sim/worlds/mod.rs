@@ -460,6 +460,22 @@ impl World {
         let (mut all, later): (Vec<Out>, Vec<Out>) =
             self.pending.drain(..).partition(|o| o.t <= until);
         self.pending = later;
+        // A client that reconnects before the broker noticed it was gone takes its session
+        // over: the broker publishes the old connection's will then, before the new births.
+        let connects: Vec<(usize, f64)> = all
+            .iter()
+            .filter(|o| o.act == Act::Connect)
+            .map(|o| (o.client, o.t))
+            .collect();
+        for (c, tc) in connects {
+            let late = |o: &Out| o.client == c && matches!(o.act, Act::Will(_)) && o.t > tc;
+            let (mut moved, keep): (Vec<Out>, Vec<Out>) = self.pending.drain(..).partition(late);
+            self.pending = keep;
+            all.append(&mut moved);
+            for o in all.iter_mut().filter(|o| late(o)) {
+                o.t = tc - 0.001;
+            }
+        }
         all.sort_by(|a, b| a.t.total_cmp(&b.t));
         for o in &all {
             let dev = &mut self.truth.devices[o.device];

@@ -13,7 +13,8 @@
 //!   to the world's end when it never closed. Healthy series-hours are the snapshot's series
 //!   without a probe fault, each counted for the whole world.
 //! - A row is attributed to the physical devices whose topics its series and states use; a
-//!   row with neither is attributed by its id, as whole levels of a device's topic. A device
+//!   row with neither is attributed by its id: the device of that id, else the devices with
+//!   the id as whole levels of a topic. A device
 //!   with more than one row is *split*; a row with more than one device is a *merge*; a row
 //!   of no device is *unattributed*; a row of only a ghost (a stale discovery config) is a
 //!   *ghost row*.
@@ -313,6 +314,12 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
             .filter_map(|t| owner.get(t.as_str()).copied())
             .collect();
         if devs.is_empty() {
+            // By id: a device of that very id first.
+            if let Some(&i) = by_id.get(id.as_str()) {
+                devs.insert(i);
+            }
+        }
+        if devs.is_empty() {
             // By id: as whole topic levels (`greenhouse`), or with `-` for `/`
             // (`zigbee2mqtt-bridge` for `zigbee2mqtt/bridge/state`).
             let needle = format!("/{id}/");
@@ -396,14 +403,27 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
         let Some(within) = d.offline_within_s else {
             continue;
         };
-        let periods: Vec<DateTime<Utc>> = d
+        // Each down period with its end (or the world's end).
+        let periods: Vec<(DateTime<Utc>, DateTime<Utc>)> = d
             .timeline
             .iter()
-            .filter(|(_, up)| !*up)
-            .map(|(t, _)| *t)
+            .enumerate()
+            .filter(|(_, (_, up))| !*up)
+            .map(|(k, (t, _))| {
+                let back = d.timeline[k + 1..]
+                    .iter()
+                    .find(|(_, up)| *up)
+                    .map_or(truth.end, |x| x.0);
+                (*t, back)
+            })
             .collect();
-        for s in periods {
+        for (s, back) in periods {
             if s >= truth.end {
+                continue;
+            }
+            // Back before its convention could notice: a will fires at the next connection at
+            // the latest, but a hub's timeout (Zigbee2MQTT's 10 min) may never see it.
+            if d.liveness != "will" && d.liveness != "birth-death" && secs(s, back) < within {
                 continue;
             }
             let deadline =

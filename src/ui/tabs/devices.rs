@@ -279,7 +279,7 @@ impl DevicesView {
                         name_w as usize,
                     )),
                     Cell::from(Span::styled(word(d), style)),
-                    Cell::from(ago(d.since, now)),
+                    Cell::from(since(d, now)),
                     Cell::from(ago(d.last_seen, now)),
                     Cell::from(d.convention().as_str()),
                 ];
@@ -345,7 +345,7 @@ fn detail(
         Span::styled(
             format!(
                 "  since {}  ·  last seen {}  ·  {}  ·  {} messages  ·  convention {}{}",
-                ago(d.since, ui.now),
+                since(d, ui.now),
                 ago(d.last_seen, ui.now),
                 rate(d.rate.per_second(ui.now.timestamp())),
                 count(d.messages),
@@ -534,5 +534,15 @@ fn shown_name(
     match described.and_then(|x| x.name.as_deref()) {
         Some(n) if n != d.id => format!("{n} · {}", d.id),
         _ => d.id.clone(),
+    }
+}
+
+/// How long the status has held, or `unknown` when it was already in place before twinview
+/// started (a retained status message).
+fn since(d: &crate::twin::devices::Device, now: chrono::DateTime<chrono::Utc>) -> String {
+    if d.since_unknown {
+        "unknown".into()
+    } else {
+        ago(d.since, now)
     }
 }
