@@ -311,8 +311,9 @@ pub struct ViewArgs {
     /// With --detector lab: flag readings whose z-score exceeds this [default: 3.0]
     #[arg(short = 'z', long, value_name = "X", env = "TWINVIEW_Z_THRESHOLD")]
     pub z_threshold: Option<f64>,
-    /// A device silent this long is stale (e.g. 30s) [default: 3 × its median publish
-    /// interval, at least 10s]
+    /// A device silent this long is stale (e.g. 30s), whatever its liveness source [default:
+    /// devices with no will or availability topic and a steady pace, after 3 × their median
+    /// interval between reports, at least 10s; others only by their own convention]
     #[arg(long, value_parser = parse_duration, value_name = "DURATION", env = "TWINVIEW_STALE_AFTER")]
     pub stale_after: Option<Duration>,
     /// Keep at most this many series and devices; the least recently seen are forgotten

@@ -53,6 +53,64 @@ pub struct Entity {
     /// `value_json.ENERGY.Power`); `None` when the template is beyond twinview.
     pub field: Option<String>,
     pub device: Option<HaDevice>,
+    /// What the payload says for on and for off (`payload_on` / `pl_on`; Home Assistant's
+    /// defaults `ON` / `OFF` when not given), for binary sensors, switches and lights.
+    pub payload_on: Option<String>,
+    pub payload_off: Option<String>,
+}
+
+/// The words Home Assistant shows for a binary sensor's device class: (on, off).
+fn class_words(component: &str, class: Option<&str>) -> (&'static str, &'static str) {
+    if component != "binary_sensor" {
+        return ("on", "off");
+    }
+    match class.unwrap_or("") {
+        "door" | "garage_door" | "opening" | "window" => ("open", "closed"),
+        "motion" | "occupancy" | "presence" | "moving" | "vibration" | "sound" | "smoke"
+        | "gas" | "carbon_monoxide" | "tamper" => ("detected", "clear"),
+        "moisture" => ("wet", "dry"),
+        "battery" => ("low", "normal"),
+        "battery_charging" => ("charging", "not charging"),
+        "cold" => ("cold", "normal"),
+        "heat" => ("hot", "normal"),
+        "connectivity" => ("connected", "disconnected"),
+        "lock" => ("unlocked", "locked"),
+        "plug" => ("plugged in", "unplugged"),
+        "problem" => ("problem", "OK"),
+        "safety" => ("unsafe", "safe"),
+        "light" => ("light detected", "no light"),
+        "running" => ("running", "not running"),
+        "update" => ("update available", "up to date"),
+        _ => ("on", "off"),
+    }
+}
+
+impl Entity {
+    /// The word the description gives a state's raw value (`false` of a door contact whose
+    /// `payload_on` is `false` → `open`); `None` when this entity has no on/off or the value
+    /// is neither.
+    pub fn word_for(&self, raw: &str) -> Option<&'static str> {
+        let (on, off) = (self.payload_on.as_deref()?, self.payload_off.as_deref()?);
+        let (w_on, w_off) = class_words(&self.component, self.device_class.as_deref());
+        if raw.eq_ignore_ascii_case(on) {
+            Some(w_on)
+        } else if raw.eq_ignore_ascii_case(off) {
+            Some(w_off)
+        } else {
+            None
+        }
+    }
+}
+
+/// A payload member as the state it is compared with: strings as they are, booleans and
+/// numbers as twinview writes them (`true`, `1`).
+fn payload_text(map: &Map<String, Value>, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match map.get(*k) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Bool(b)) => Some(b.to_string()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 /// What one config message did.
@@ -197,8 +255,17 @@ fn parse(config_topic: &str, map: &Map<String, Value>) -> Option<Entity> {
         }),
         _ => None,
     };
+    let on_off = matches!(
+        component.as_str(),
+        "binary_sensor" | "switch" | "light" | "fan"
+    );
+    let pick = |keys: &[&str], default: &str| {
+        on_off.then(|| payload_text(map, keys).unwrap_or_else(|| default.to_string()))
+    };
     Some(Entity {
         config_topic: config_topic.to_string(),
+        payload_on: pick(&["payload_on", "pl_on"], "ON"),
+        payload_off: pick(&["payload_off", "pl_off"], "OFF"),
         component,
         state_topic,
         name: text(map, &["name"]),

@@ -185,6 +185,32 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+/// The part of a topic that tells a device's series apart, for conventions whose devices
+/// publish on many topics: ESPHome's object id (`soil_bed_1`), the levels below Frigate's,
+/// OctoPrint's or a Victron portal's root (`front_door/person`, `temperature/tool0`,
+/// `battery/512/Dc/0/Voltage`), a Homie node and property under a vendor root, an rtl_433
+/// field, and the leaf of a deep topic named by its parent level (`motor_temp`). `None` for
+/// conventions whose fields already tell them apart (Zigbee2MQTT, Tasmota, Shelly, …) and
+/// for a device's own topic.
+pub fn part_of(topic: &str, device: &str) -> Option<String> {
+    let levels: Vec<&str> = topic.split('/').collect();
+    let join = |l: &[&str]| (!l.is_empty()).then(|| l.join("/"));
+    match levels.as_slice() {
+        [node, c, object, "state" | "command"]
+            if *node == device && ESPHOME_COMPONENTS.contains(c) =>
+        {
+            Some(object.to_string())
+        }
+        ["frigate" | "octoPrint", rest @ ..] => join(rest),
+        ["N" | "R" | "W", p, rest @ ..] if *p == device => join(rest),
+        ["owntracks", _, _, rest @ ..] => join(rest),
+        ["rtl_433", _, "devices", .., field] => Some(field.to_string()),
+        [root, d, rest @ ..] if *root != "homie" && *d == device && rest.len() >= 2 => join(rest),
+        [.., d, leaf] if levels.len() >= 4 && *d == device => Some(leaf.to_string()),
+        _ => None,
+    }
+}
+
 /// The id of Zigbee2MQTT's bridge (its data and its `bridge/state` alike).
 pub const BRIDGE: &str = "zigbee2mqtt-bridge";
 
@@ -586,5 +612,83 @@ mod tests {
             ids(&t),
             ["Acurite-Tower/A/1234", "LaCrosse-TX141THBv2/0/77"]
         );
+    }
+
+    #[test]
+    fn states_speak_the_words_their_description_gives() {
+        let door = r#"{"device_class":"door","payload_on":false,"payload_off":true,
+            "state_topic":"zigbee2mqtt/front_door","value_template":"{{ value_json.contact }}",
+            "name":"Contact"}"#;
+        let motion = r#"{"dev_cla":"motion","stat_t":"greenhouse/binary_sensor/motion/state","name":"Motion"}"#;
+        let plug = r#"{"state_topic":"zigbee2mqtt/plug","value_template":"{{ value_json.state }}",
+            "command_topic":"zigbee2mqtt/plug/set","payload_on":"ON","payload_off":"OFF"}"#;
+        let t = feed(&[
+            ("homeassistant/binary_sensor/0x01/contact/config", door),
+            (
+                "homeassistant/binary_sensor/greenhouse/motion/config",
+                motion,
+            ),
+            ("homeassistant/switch/0x02/switch/config", plug),
+            (
+                "zigbee2mqtt/front_door",
+                r#"{"contact":false,"battery":100}"#,
+            ),
+            ("greenhouse/binary_sensor/motion/state", "ON"),
+            ("zigbee2mqtt/plug", r#"{"state":"OFF","power":0}"#),
+        ]);
+        let value = |topic: &str, field: &str| {
+            let i = t.states.find(topic, field).expect("a state");
+            t.states.list[i].value.clone()
+        };
+        assert_eq!(value("zigbee2mqtt/front_door", "contact"), "open");
+        assert_eq!(
+            value("greenhouse/binary_sensor/motion/state", "value"),
+            "detected"
+        );
+        assert_eq!(value("zigbee2mqtt/plug", "state"), "off");
+    }
+
+    #[test]
+    fn series_of_a_many_topic_device_are_told_apart() {
+        assert_eq!(
+            part_of("octoPrint/temperature/tool0", "octoPrint").as_deref(),
+            Some("temperature/tool0")
+        );
+        assert_eq!(
+            part_of("greenhouse/sensor/soil_bed_1/state", "greenhouse").as_deref(),
+            Some("soil_bed_1")
+        );
+        assert_eq!(
+            part_of("N/c0619ab12345/battery/512/Dc/0/Voltage", "c0619ab12345").as_deref(),
+            Some("battery/512/Dc/0/Voltage")
+        );
+        assert_eq!(
+            part_of("acme/hamburg/line1/press1/motor_temp", "press1").as_deref(),
+            Some("motor_temp")
+        );
+        assert_eq!(
+            part_of("valetudo/Robot/BatteryStateAttribute/level", "Robot").as_deref(),
+            Some("BatteryStateAttribute/level")
+        );
+        assert_eq!(part_of("zigbee2mqtt/bathroom", "bathroom"), None);
+        assert_eq!(part_of("tele/plug1/SENSOR", "plug1"), None);
+        let t = feed(&[
+            (
+                "octoPrint/temperature/tool0",
+                r#"{"_timestamp":1767600000,"actual":214.8,"target":215.0}"#,
+            ),
+            (
+                "octoPrint/temperature/bed",
+                r#"{"_timestamp":1767600000,"actual":60.1,"target":60.0}"#,
+            ),
+        ]);
+        let labels: std::collections::BTreeSet<&str> =
+            t.series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels.len(),
+            t.series.len(),
+            "every label differs: {labels:?}"
+        );
+        assert!(labels.contains("temperature/tool0 · actual"));
     }
 }

@@ -880,6 +880,16 @@ impl Twin {
     /// One text state reported: its series (made on first sight, placed like a numeric
     /// series) keeps the value and, when it changed, the change.
     fn apply_state(&mut self, m: &Message, field: &str, value: &str, device: Option<&str>) {
+        // In the words the device's own description gives (a door contact's `false` is
+        // `open` when discovery says `payload_on: false`, `device_class: door`).
+        let value = if self.discovery.is_empty() {
+            value
+        } else {
+            self.discovery
+                .entity(&m.topic, field)
+                .and_then(|e| e.word_for(value))
+                .unwrap_or(value)
+        };
         let before = self.states.evicted;
         let place = || {
             let p = self.placement(&m.topic, field, device);
@@ -906,12 +916,25 @@ impl Twin {
     fn placement(&self, topic: &str, field: &str, device: Option<&str>) -> Placement {
         let info = self.topics.get(topic).map(|e| &e.info);
         let sensor = info.and_then(|i| i.sensor.clone());
+        // Whether a convention (or the leaf's parent level) named the device: then the
+        // topic's other levels tell its series apart (`identity::part_of`).
+        let mut by_topic = false;
         let device = device
             .map(String::from)
-            .or_else(|| self.learnt.device_of(topic))
-            .or_else(|| identity::device_of(topic).map(|(d, _)| d))
+            .or_else(|| {
+                let d = self
+                    .learnt
+                    .device_of(topic)
+                    .or_else(|| identity::device_of(topic).map(|(d, _)| d));
+                by_topic = d.is_some();
+                d
+            })
             .or_else(|| sensor.clone())
-            .or_else(|| identity::parent_of(topic))
+            .or_else(|| {
+                let d = identity::parent_of(topic);
+                by_topic = d.is_some();
+                d
+            })
             .unwrap_or_else(|| topic.to_string());
         let aggregate = info.is_some_and(|i| i.kind() == TopicKind::Aggregate);
         let zone = info.and_then(|i| i.zone.as_ref());
@@ -930,8 +953,15 @@ impl Twin {
         };
         let entity = self.discovery.entity(topic, field);
         // Under a device's own heading its fields need no device prefix.
+        // A device that publishes on several topics: the part of the topic that tells its
+        // series apart (`tool0 · actual` and `bed · actual` of one printer).
+        let part = (by_topic && !aggregate)
+            .then(|| identity::part_of(topic, &device))
+            .flatten();
         let label = match entity.and_then(|e| e.name.clone()) {
             Some(friendly) => friendly,
+            None if part.is_some() && field == "value" => part.unwrap_or_default(),
+            None if part.is_some() => format!("{} · {field}", part.unwrap_or_default()),
             None if field == "value" => name,
             None if group == device || self.discovery.device(topic).is_some() => field.to_string(),
             None => format!("{name} · {field}"),
