@@ -25,6 +25,7 @@
 
 use std::collections::VecDeque;
 
+use crate::twin::devices::{steady_median, BURST_S, INTERVALS};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -384,6 +385,16 @@ pub struct Detector {
     early_prev: [f64; 2],
     /// Learnt seconds between readings.
     pub interval: f64,
+    /// The latest intervals between reports (readings more than `BURST_S` apart), a ring.
+    cadence: [f32; INTERVALS],
+    cadence_len: u8,
+    cadence_next: u8,
+    /// When the current report began (epoch ms).
+    report_ms: Option<i64>,
+    /// The median interval between reports while the cadence is steady; `None` while it is
+    /// not known to be (too few reports, or on change, on events, in bursts). Silence is
+    /// judged only on a steady cadence.
+    pub steady: Option<f64>,
     /// Time of the last reading (epoch ms).
     last_ms: Option<i64>,
     /// Which episode kind is open on this series (set by the twin), so learning pauses.
@@ -454,6 +465,22 @@ impl Detector {
             }
         }
         self.last_ms = Some(at_ms);
+        match self.report_ms {
+            Some(r) if (at_ms - r) as f64 / 1000.0 >= BURST_S => {
+                self.report_ms = Some(at_ms);
+                if learning {
+                    let gap = (at_ms - r) as f64 / 1000.0;
+                    // Clipped so one silence does not unsettle a steady cadence.
+                    let gap = self.steady.map_or(gap, |m| gap.min(3.0 * m));
+                    self.cadence[usize::from(self.cadence_next)] = gap as f32;
+                    self.cadence_next = (self.cadence_next + 1) % INTERVALS as u8;
+                    self.cadence_len = (self.cadence_len + 1).min(INTERVALS as u8);
+                    self.steady = steady_median(&self.cadence[..usize::from(self.cadence_len)]);
+                }
+            }
+            Some(_) => {}
+            None => self.report_ms = Some(at_ms),
+        }
 
         let zone_step = match (consensus, self.prev_consensus) {
             (Some(now), Some(then)) => now - then,
@@ -788,7 +815,9 @@ impl Detector {
         }
     }
 
-    /// Silence at `now`: the reading due after the last one is long overdue.
+    /// Silence at `now`: the reading due after the last one is long overdue. Premise: the
+    /// series reports at a steady pace ([`Detector::steady`]); a series that reports on
+    /// change, on events or in bursts has no pace to miss, and is never silent.
     /// The instant after which [`Detector::silence`] finds a silence, if no reading comes;
     /// `None` while it cannot (too few readings, no interval yet).
     pub fn silence_deadline(
@@ -796,10 +825,11 @@ impl Detector {
         last_seen: DateTime<Utc>,
         cfg: &DetectorConfig,
     ) -> Option<DateTime<Utc>> {
-        if (self.n as usize) < cfg.warmup.min(10) || self.interval <= 0.0 {
+        if (self.n as usize) < cfg.warmup.min(10) {
             return None;
         }
-        let limit = (cfg.silence_intervals * self.interval).max(cfg.silence_min_s);
+        let interval = self.steady.filter(|i| *i > 0.0)?;
+        let limit = (cfg.silence_intervals * interval).max(cfg.silence_min_s);
         // `silence` compares whole milliseconds of quiet with the limit: up to the limit's
         // whole milliseconds it finds nothing.
         let ms = (limit * 1000.0).floor();
@@ -815,20 +845,20 @@ impl Detector {
         now: DateTime<Utc>,
         cfg: &DetectorConfig,
     ) -> Option<Finding> {
-        if (self.n as usize) < cfg.warmup.min(10) || self.interval <= 0.0 {
+        if (self.n as usize) < cfg.warmup.min(10) {
             return None;
         }
+        let interval = self.steady.filter(|i| *i > 0.0)?;
         let quiet = (now - last_seen).num_milliseconds() as f64 / 1000.0;
-        let limit = (cfg.silence_intervals * self.interval).max(cfg.silence_min_s);
+        let limit = (cfg.silence_intervals * interval).max(cfg.silence_min_s);
         (quiet > limit).then(|| Finding {
             kind: EpisodeKind::Silence,
             // The reading that did not come was due one interval after the last.
-            at: crate::twin::cnp::after(last_seen, self.interval).unwrap_or(last_seen),
-            score: quiet / self.interval,
+            at: crate::twin::cnp::after(last_seen, interval).unwrap_or(last_seen),
+            score: quiet / interval,
             threshold: cfg.silence_intervals,
             reason: format!(
-                "no reading for {quiet:.0} s while it usually sends every {:.1} s",
-                self.interval
+                "no reading for {quiet:.0} s while it reports steadily every {interval:.1} s"
             ),
         })
     }

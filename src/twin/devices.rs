@@ -22,7 +22,7 @@ pub const STEADY_SPREAD: f32 = 3.0;
 /// reports has gone quiet. A device that reports on change, on events or in irregular bursts
 /// (a motion sensor, a phone, a door) has no pace to miss: its silence says nothing, and only
 /// a liveness source (a will, an availability topic) can say it is gone.
-fn steady_median(intervals: &[f32]) -> Option<f64> {
+pub(crate) fn steady_median(intervals: &[f32]) -> Option<f64> {
     let n = intervals.len();
     if n < 2 {
         return None;
@@ -41,7 +41,7 @@ fn steady_median(intervals: &[f32]) -> Option<f64> {
 /// Descriptions kept for devices not seen yet, at most.
 const MAX_DESCRIPTIONS: usize = 10_000;
 /// Publish intervals kept per device for the median.
-const INTERVALS: usize = 15;
+pub(crate) const INTERVALS: usize = 15;
 
 /// A device's liveness as shown and snapshotted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1615,6 +1615,16 @@ impl Twin {
         let mut due: Option<DateTime<Utc>> = None;
         for idx in 0..self.series.len() {
             let s = &self.series[idx];
+            // One silence per topic, not one per field of its payload: the topic's first
+            // series speaks for the message.
+            if self
+                .topics
+                .get(s.topic.as_str())
+                .and_then(|e| e.series.first())
+                .is_some_and(|(_, first)| *first != idx)
+            {
+                continue;
+            }
             let device = self.devices.get(s.device_slot, &s.device);
             let offline = device.is_some_and(|d| d.status == Status::Offline);
             // A device that just said it is back online is given its interval again before
