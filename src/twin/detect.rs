@@ -14,10 +14,13 @@
 //! |---------------|------------------------------------------------------------------------|
 //! | `spike`       | one reading far from both neighbours while they agree (decided when the next reading arrives) |
 //! | `noise_burst` | short-term spread of consecutive differences far above the sensor's own |
-//! | `stuck`       | the same value repeated far longer than the sensor's history makes plausible |
+//! | `stuck`       | the same value repeated far longer than the sensor's history makes plausible (never for a series that never changed or repeats ≥ 98 % of its readings, never for a counter) |
 //! | `level_shift` | the residual against the zone consensus jumped and stays (sensor's offset learnt) |
 //! | `drift`       | the residual against the zone consensus crept away                      |
-//! | `silence`     | no reading for many typical intervals while the device is not offline   |
+//! | `silence`     | no reading for three intervals of a steady cadence while the device is not offline (one per topic) |
+//! | `counter_reset` | a counter (a series that never went down in 100 readings) went down |
+//!
+//! Counters are judged only by `counter_reset`: their steps are their rate, their runs rest.
 //!
 //! A zone whose consensus moves fast (heating on, a door opened) is a *process change*,
 //! reported once for the zone by [`Consensus`]; its members' residuals do not move, so they
@@ -123,6 +126,8 @@ pub enum EpisodeKind {
     Stuck,
     NoiseBurst,
     Silence,
+    /// A monotonic counter went down (a meter replaced, a device reset).
+    CounterReset,
     /// `--detector lab`: |z| over the window above the threshold.
     Zscore,
     /// `--detector lab`: beyond the group's mean ± kσ.
@@ -130,13 +135,14 @@ pub enum EpisodeKind {
 }
 
 impl EpisodeKind {
-    pub const ALL: [EpisodeKind; 8] = [
+    pub const ALL: [EpisodeKind; 9] = [
         EpisodeKind::Spike,
         EpisodeKind::LevelShift,
         EpisodeKind::Drift,
         EpisodeKind::Stuck,
         EpisodeKind::NoiseBurst,
         EpisodeKind::Silence,
+        EpisodeKind::CounterReset,
         EpisodeKind::Zscore,
         EpisodeKind::Group,
     ];
@@ -149,6 +155,7 @@ impl EpisodeKind {
             EpisodeKind::Stuck => "stuck",
             EpisodeKind::NoiseBurst => "noise_burst",
             EpisodeKind::Silence => "silence",
+            EpisodeKind::CounterReset => "counter_reset",
             EpisodeKind::Zscore => "zscore",
             EpisodeKind::Group => "group",
         }
@@ -167,6 +174,7 @@ impl EpisodeKind {
             EpisodeKind::Stuck => "stuck",
             EpisodeKind::NoiseBurst => "noisy",
             EpisodeKind::Silence => "silent",
+            EpisodeKind::CounterReset => "reset",
             EpisodeKind::Zscore => "z",
             EpisodeKind::Group => "group",
         }
@@ -340,6 +348,14 @@ const LEVEL_ALPHA: f64 = 0.05;
 /// √(π/2): σ of a Gaussian from its mean absolute value.
 const MEAN_ABS_TO_SIGMA: f64 = 1.253_314_137_315_500_3;
 
+/// A series that repeats at least this share of its readings is never stuck by the length of
+/// its runs alone.
+pub const STUCK_MAX_REPEATS: f64 = 0.98;
+/// Readings in a row that never went down (with at least [`COUNTER_MIN_UPS`] going up) make a
+/// series a counter.
+pub const COUNTER_MIN_RUN: u64 = 100;
+pub const COUNTER_MIN_UPS: u64 = 5;
+
 /// The per-series state of the default detectors.
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
@@ -383,6 +399,12 @@ pub struct Detector {
     /// for the gross check while the residual's scale is still being learnt.
     early_offset: Option<f64>,
     early_prev: [f64; 2],
+    /// Readings that differed from the one before.
+    changes: u64,
+    /// Readings since the series last went down, and how many of them went up: a series that
+    /// never goes down is a counter (see [`Detector::counter`]).
+    mono_n: u64,
+    mono_ups: u64,
     /// Learnt seconds between readings.
     pub interval: f64,
     /// The latest intervals between reports (readings more than `BURST_S` apart), a ring.
@@ -415,6 +437,14 @@ pub struct Verdict {
 impl Detector {
     pub fn readings(&self) -> u64 {
         self.n
+    }
+
+    /// Whether the series is a monotonic counter (energy, parts made, uptime): it has not
+    /// gone down in its last [`COUNTER_MIN_RUN`] readings and went up at least
+    /// [`COUNTER_MIN_UPS`] times. Premise: no noisy physical reading climbs that long without
+    /// a step back; a counter at rest repeats, and its steps are its rate.
+    pub fn counter(&self) -> bool {
+        self.mono_n >= COUNTER_MIN_RUN && self.mono_ups >= COUNTER_MIN_UPS
     }
 
     /// The learnt σ of consecutive differences.
@@ -487,10 +517,35 @@ impl Detector {
             _ => 0.0,
         };
         self.prev_consensus = consensus;
+        // A counter's steps are its rate, and its runs are rest: the step and run detectors
+        // say nothing of it. Judged on what it was before this reading.
+        let counter = self.counter();
         if self.n >= 2 {
             let d = x - self.prev[1];
             let raw = d.abs();
             let same = raw == 0.0;
+            if !same {
+                self.changes += 1;
+            }
+            if d < 0.0 {
+                if counter && warm {
+                    v.findings.push(Finding {
+                        kind: EpisodeKind::CounterReset,
+                        at,
+                        score: -d / self.prev[1].abs().max(1.0),
+                        threshold: 0.0,
+                        reason: format!(
+                            "this counter went down from {} to {x} after {} readings that never did",
+                            self.prev[1], self.mono_n
+                        ),
+                    });
+                }
+                self.mono_n = 0;
+                self.mono_ups = 0;
+            } else {
+                self.mono_n += 1;
+                self.mono_ups += u64::from(d > 0.0);
+            }
             // Steps are judged net of what the whole zone did meanwhile: heating switched on
             // moves every sensor fast, which is not noise.
             let ad = (d - zone_step).abs();
@@ -529,7 +584,7 @@ impl Detector {
             // on, seen at a slow publish rate): its steps say little about its noise now.
             let zone_moving = zone_moving || zone_step.abs() > 2.0 * cfg.burst * scale;
             recent_step = trimmed_mean(&self.burst);
-            if warm {
+            if warm && !counter {
                 let noise = scale * MEAN_ABS_TO_SIGMA;
                 self.judge_stuck(x, consensus, noise, cfg, &mut v);
                 let burst_ratio = recent_step / scale;
@@ -577,7 +632,7 @@ impl Detector {
         }
 
         let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst * self.mean_abs_d;
-        self.residual(x, at, consensus, warm && !bursting, cfg, &mut v);
+        self.residual(x, at, consensus, warm && !bursting && !counter, cfg, &mut v);
 
         self.prev = [self.prev[1], x];
         self.prev_at = [self.prev_at[1], Some(at)];
@@ -599,9 +654,15 @@ impl Detector {
         if self.run == 0 {
             return;
         }
-        // Runs as unlikely as `stuck_probability` given how often this sensor repeats …
+        // Runs as unlikely as `stuck_probability` given how often this sensor repeats … A
+        // series that never changed, or repeats nearly always (a setpoint, an id, a battery
+        // at 100 %), can repeat for ever: no run of its is unlikely.
         let p = self.p_same.clamp(0.01, 0.99);
-        let needed = ((cfg.stuck_probability.ln() / p.ln()).ceil() as usize).max(cfg.stuck_min);
+        let needed = if self.changes == 0 || self.p_same >= STUCK_MAX_REPEATS {
+            usize::MAX
+        } else {
+            ((cfg.stuck_probability.ln() / p.ln()).ceil() as usize).max(cfg.stuck_min)
+        };
         // … or shorter runs while the zone moved well past what the sensor could hide in
         // its resolution and noise.
         let moved = match (consensus, self.run_consensus) {

@@ -1179,6 +1179,11 @@ impl Twin {
         device: Option<&str>,
         unit: Option<&str>,
     ) {
+        // An epoch time inside a payload (`tst`, `_timestamp`, `frame_time`, `unixtime`) is a
+        // time, not a reading: no series, no statistics, no detectors.
+        if is_epoch_time(value, m.at) {
+            return;
+        }
         let idx = self.series_index(&m.topic, field, device, unit, m.at);
         self.silence_soon(m.at);
         let s = &mut self.series[idx];
@@ -1702,6 +1707,17 @@ fn command_topic(topic: &str, payload: &[u8]) -> Option<String> {
             .take(64)
             .collect(),
     )
+}
+
+/// Whether `value` is an epoch time near `at`: seconds or milliseconds since 1970 within two
+/// days of the message. Premise: no reading other than a time of day lands there by chance.
+fn is_epoch_time(value: f64, at: DateTime<Utc>) -> bool {
+    const SLACK_S: f64 = 2.0 * 86_400.0;
+    if value < 1.0e9 {
+        return false;
+    }
+    let now = at.timestamp() as f64;
+    (value - now).abs() < SLACK_S || (value / 1000.0 - now).abs() < SLACK_S
 }
 
 /// Logs a liveness change: went offline, came back, fell silent.
