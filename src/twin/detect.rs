@@ -18,7 +18,7 @@
 //! | `level_shift` | the residual against the zone consensus jumped and stays (sensor's offset learnt) |
 //! | `drift`       | the residual against the zone consensus crept away                      |
 //! | `silence`     | no reading for three intervals of a steady cadence while the device is not offline (one per topic) |
-//! | `counter_reset` | a counter (a series that never went down in 100 readings) went down |
+//! | `counter_reset` | a counter (a series that never went down in 100 readings) fell below half its value |
 //!
 //! Counters are judged only by `counter_reset`: their steps are their rate, their runs rest.
 //!
@@ -356,6 +356,93 @@ pub const STUCK_MAX_REPEATS: f64 = 0.98;
 pub const COUNTER_MIN_RUN: u64 = 100;
 pub const COUNTER_MIN_UPS: u64 = 5;
 
+/// Levels a series is followed at (see [`Levels`]).
+const LEVELS: usize = 4;
+/// Readings per verdict on whether a series dwells at few levels.
+const LEVEL_WINDOW: u32 = 200;
+
+/// The levels a few-level signal dwells at: a plug's 0 W and 82 W, a compressor loaded and
+/// unloaded, a valve open and shut. Premise: a series whose readings (at least 90 % of a
+/// window of 200) sit near at most four levels, two of them well apart and each holding at
+/// least 5 %, lives by switching between them; a step from one known level to another is its
+/// normal life (not a burst, and an overshoot on the way not a spike), and a rest at a known
+/// level is not stuck. An unseen level, or noise within a level, is still judged.
+#[derive(Debug, Clone, Default)]
+struct Levels {
+    at: [(f64, u32); LEVELS],
+    seen: u32,
+    missed: u32,
+    few: bool,
+}
+
+impl Levels {
+    /// How near a level a reading must be: 5 % of it, at least two steps of the resolution.
+    fn tol(res: f64, c: f64) -> f64 {
+        (2.0 * res).max(0.05 * c.abs()).max(1e-9)
+    }
+
+    fn find(&self, x: f64, res: f64) -> Option<usize> {
+        self.at
+            .iter()
+            .enumerate()
+            .filter(|(_, (c, n))| *n > 0 && (x - c).abs() <= Levels::tol(res, *c))
+            .min_by(|a, b| (x - a.1 .0).abs().total_cmp(&(x - b.1 .0).abs()))
+            .map(|(i, _)| i)
+    }
+
+    fn apart(&self, i: usize, j: usize, res: f64) -> bool {
+        let ((a, _), (b, _)) = (self.at[i], self.at[j]);
+        (a - b).abs() > 4.0 * (Levels::tol(res, a) + Levels::tol(res, b))
+    }
+
+    fn observe(&mut self, x: f64, res: f64) {
+        match self.find(x, res) {
+            Some(i) => self.at[i].1 = self.at[i].1.saturating_add(1),
+            None => {
+                self.missed += 1;
+                // The least held level gives way, one reading at a time.
+                let j = (0..LEVELS).min_by_key(|j| self.at[*j].1).unwrap_or(0);
+                if self.at[j].1 <= 1 {
+                    self.at[j] = (x, 1);
+                } else {
+                    self.at[j].1 -= 1;
+                }
+            }
+        }
+        self.seen += 1;
+        if self.seen >= LEVEL_WINDOW {
+            let big: Vec<usize> = (0..LEVELS)
+                .filter(|i| self.at[*i].1 >= self.seen / 20)
+                .collect();
+            let separated = big
+                .iter()
+                .any(|&i| big.iter().any(|&j| i < j && self.apart(i, j, res)));
+            self.few = self.missed * 10 <= self.seen && separated;
+            self.seen = 0;
+            self.missed = 0;
+            for l in &mut self.at {
+                l.1 /= 2;
+            }
+        }
+    }
+
+    /// `x` sits at a known level of a few-level series.
+    fn known(&self, x: f64, res: f64) -> Option<usize> {
+        if !self.few {
+            return None;
+        }
+        self.find(x, res).filter(|i| self.at[*i].1 >= 3)
+    }
+
+    /// `x` and `y` sit at two known levels well apart: a switch between them.
+    fn switch(&self, x: f64, y: f64, res: f64) -> bool {
+        match (self.known(x, res), self.known(y, res)) {
+            (Some(i), Some(j)) => i != j && self.apart(i, j, res),
+            _ => false,
+        }
+    }
+}
+
 /// The per-series state of the default detectors.
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
@@ -405,6 +492,8 @@ pub struct Detector {
     /// never goes down is a counter (see [`Detector::counter`]).
     mono_n: u64,
     mono_ups: u64,
+    /// The levels it dwells at, when it is a few-level signal.
+    levels: Levels,
     /// Learnt seconds between readings.
     pub interval: f64,
     /// The latest intervals between reports (readings more than `BURST_S` apart), a ring.
@@ -417,6 +506,8 @@ pub struct Detector {
     /// not known to be (too few reports, or on change, on events, in bursts). Silence is
     /// judged only on a steady cadence.
     pub steady: Option<f64>,
+    /// The upper quartile of those intervals over the lower (1 for a metronome).
+    pub spread: f32,
     /// Time of the last reading (epoch ms).
     last_ms: Option<i64>,
     /// Which episode kind is open on this series (set by the twin), so learning pauses.
@@ -505,7 +596,9 @@ impl Detector {
                     self.cadence[usize::from(self.cadence_next)] = gap as f32;
                     self.cadence_next = (self.cadence_next + 1) % INTERVALS as u8;
                     self.cadence_len = (self.cadence_len + 1).min(INTERVALS as u8);
-                    self.steady = steady_median(&self.cadence[..usize::from(self.cadence_len)]);
+                    let c = &self.cadence[..usize::from(self.cadence_len)];
+                    self.steady = steady_median(c);
+                    self.spread = spread(c);
                 }
             }
             Some(_) => {}
@@ -528,7 +621,9 @@ impl Detector {
                 self.changes += 1;
             }
             if d < 0.0 {
-                if counter && warm {
+                // A reset goes back towards zero; a small step down only says this series is
+                // no counter after all (a slowly warming room, quantised, looks like one).
+                if counter && warm && x.abs() < 0.5 * self.prev[1].abs() {
                     v.findings.push(Finding {
                         kind: EpisodeKind::CounterReset,
                         at,
@@ -563,12 +658,19 @@ impl Detector {
             if ad_raw > 0.0 && (self.resolution == 0.0 || ad_raw < self.resolution) {
                 self.resolution = ad_raw;
             }
+            let res = self.resolution;
+            let switched = self.levels.switch(self.prev[1], x, res);
+            if learning {
+                self.levels.observe(x, res);
+            }
             // Floor: a step of the sensor's resolution is never surprising (a coarse sensor
             // that mostly repeats has a tiny mean step), and a sensor that never changed has
             // a tiny relative scale.
             let floor = (1e-9 * x.abs().max(1.0)).max(self.resolution);
             let scale = self.mean_abs_d.max(floor);
-            self.burst.push(ad.min(8.0 * scale));
+            if !switched {
+                self.burst.push(ad.min(8.0 * scale));
+            }
 
             if same {
                 if self.run == 0 {
@@ -612,6 +714,7 @@ impl Detector {
                     let score = small / sigma;
                     if a.signum() == b.signum()
                         && score > cfg.spike
+                        && !self.levels.switch(x2, x, res)
                         && (x - x2).abs() < 0.5 * small
                         && burst_ratio <= cfg.burst
                     {
@@ -658,7 +761,10 @@ impl Detector {
         // series that never changed, or repeats nearly always (a setpoint, an id, a battery
         // at 100 %), can repeat for ever: no run of its is unlikely.
         let p = self.p_same.clamp(0.01, 0.99);
-        let needed = if self.changes == 0 || self.p_same >= STUCK_MAX_REPEATS {
+        let needed = if self.changes == 0
+            || self.p_same >= STUCK_MAX_REPEATS
+            || self.levels.known(x, self.resolution).is_some()
+        {
             usize::MAX
         } else {
             ((cfg.stuck_probability.ln() / p.ln()).ceil() as usize).max(cfg.stuck_min)
@@ -923,6 +1029,20 @@ impl Detector {
             ),
         })
     }
+}
+
+/// The upper quartile of `intervals` over the lower (at least four; else infinite).
+fn spread(intervals: &[f32]) -> f32 {
+    let n = intervals.len();
+    if n < 4 {
+        return f32::INFINITY;
+    }
+    let mut buf = [0f32; INTERVALS];
+    let v = &mut buf[..n.min(INTERVALS)];
+    v.copy_from_slice(&intervals[..v.len()]);
+    v.sort_unstable_by(f32::total_cmp);
+    let n = v.len();
+    v[(3 * n) / 4] / v[n / 4].max(1e-3)
 }
 
 /// Median of a slice (reordered in place); None when empty.

@@ -1618,45 +1618,65 @@ impl Twin {
             return;
         }
         let mut due: Option<DateTime<Utc>> = None;
-        for idx in 0..self.series.len() {
-            let s = &self.series[idx];
-            // One silence per topic, not one per field of its payload: the topic's first
-            // series speaks for the message.
-            if self
-                .topics
-                .get(s.topic.as_str())
-                .and_then(|e| e.series.first())
-                .is_some_and(|(_, first)| *first != idx)
-            {
-                continue;
-            }
-            let device = self.devices.get(s.device_slot, &s.device);
-            let offline = device.is_some_and(|d| d.status == Status::Offline);
-            // A device that just said it is back online is given its interval again before
-            // its silence counts (it announces itself before its first reading).
-            let quiet_since = match device {
-                Some(d) if d.status == Status::Online => s.last_seen.max(d.since),
-                _ => s.last_seen,
-            };
-            // Silence while twinview was disconnected is not the sensor's.
-            let quiet_since = self
-                .devices
-                .heard_since
-                .map_or(quiet_since, |h| quiet_since.max(h));
-            match &s.episode {
-                Some(e) if e.kind == EpisodeKind::Silence && offline => {
-                    self.close_episode(idx, now, now);
+        // One silence per device, not one per field or topic: the device's first series
+        // speaks for it, and the device is quiet only when none of its series reports.
+        enum Act {
+            Close(usize, DateTime<Utc>),
+            Open(usize, Finding),
+        }
+        let mut acts: Vec<Act> = Vec::new();
+        {
+            let mut judged: hashbrown::HashSet<&str> = hashbrown::HashSet::new();
+            for (idx, s) in self.series.iter().enumerate() {
+                if s.aggregate || !judged.insert(s.device.as_str()) {
+                    continue;
                 }
-                None if !offline => {
-                    if let Some(f) = s.detector.silence(quiet_since, now, &self.cfg.anomaly) {
-                        self.open_episode(idx, Episode::open(f), now);
-                    } else if let Some(at) =
-                        s.detector.silence_deadline(quiet_since, &self.cfg.anomaly)
-                    {
-                        due = Some(due.map_or(at, |due| due.min(at)));
+                let device = self.devices.get(s.device_slot, &s.device);
+                let offline = device.is_some_and(|d| d.status == Status::Offline);
+                let heard = device
+                    .and_then(|d| d.last_data)
+                    .map_or(s.last_seen, |t| t.max(s.last_seen));
+                // A device that just said it is back online is given its interval again
+                // before its silence counts (it announces itself before its first reading).
+                let quiet_since = match device {
+                    Some(d) if d.status == Status::Online => heard.max(d.since),
+                    _ => heard,
+                };
+                // Silence while twinview was disconnected is not the sensor's.
+                let quiet_since = self
+                    .devices
+                    .heard_since
+                    .map_or(quiet_since, |h| quiet_since.max(h));
+                // A device whose own convention speaks for its liveness is judged silent only
+                // at a metronome's pace (a fixed-period publisher); a series that reports on
+                // change can look steady for a while and then rest.
+                let authoritative = device.is_some_and(|d| d.said.is_some());
+                let judged_here = !authoritative || s.detector.spread <= METRONOME_SPREAD;
+                match &s.episode {
+                    Some(e) if e.kind == EpisodeKind::Silence && offline => {
+                        acts.push(Act::Close(idx, now));
                     }
+                    // The device spoke again on another of its series since the silence began.
+                    Some(e) if e.kind == EpisodeKind::Silence && heard > e.start => {
+                        acts.push(Act::Close(idx, heard));
+                    }
+                    None if !offline && judged_here => {
+                        if let Some(f) = s.detector.silence(quiet_since, now, &self.cfg.anomaly) {
+                            acts.push(Act::Open(idx, f));
+                        } else if let Some(at) =
+                            s.detector.silence_deadline(quiet_since, &self.cfg.anomaly)
+                        {
+                            due = Some(due.map_or(at, |due| due.min(at)));
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
+            }
+        }
+        for a in acts {
+            match a {
+                Act::Close(idx, at) => self.close_episode(idx, at, now),
+                Act::Open(idx, f) => self.open_episode(idx, Episode::open(f), now),
             }
         }
         // Closing a silence above lowered `silence_due`; what the pass left open or closed is in
@@ -1708,6 +1728,10 @@ fn command_topic(topic: &str, payload: &[u8]) -> Option<String> {
             .collect(),
     )
 }
+
+/// A device whose own convention says it is online is judged silent only when its first
+/// series reports at least this evenly (upper quartile of its intervals over the lower).
+const METRONOME_SPREAD: f32 = 1.5;
 
 /// Whether `value` is an epoch time near `at`: seconds or milliseconds since 1970 within two
 /// days of the message. Premise: no reading other than a time of day lands there by chance.
