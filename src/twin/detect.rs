@@ -358,8 +358,9 @@ pub const COUNTER_MIN_UPS: u64 = 5;
 
 /// Levels a series is followed at (see [`Levels`]).
 const LEVELS: usize = 4;
-/// Readings per verdict on whether a series dwells at few levels.
+/// Readings per verdict on whether a series dwells at few levels (the first verdict sooner).
 const LEVEL_WINDOW: u32 = 200;
+const LEVEL_FIRST: u32 = 60;
 
 /// The levels a few-level signal dwells at: a plug's 0 W and 82 W, a compressor loaded and
 /// unloaded, a valve open and shut. Premise: a series whose readings (at least 90 % of a
@@ -373,6 +374,7 @@ struct Levels {
     seen: u32,
     missed: u32,
     few: bool,
+    total: u32,
 }
 
 impl Levels {
@@ -410,7 +412,14 @@ impl Levels {
             }
         }
         self.seen += 1;
-        if self.seen >= LEVEL_WINDOW {
+        self.total = self.total.saturating_add(1);
+        // The first verdict comes early, so a cycling plug is known within its first hour.
+        let window = if self.total <= LEVEL_FIRST {
+            LEVEL_FIRST
+        } else {
+            LEVEL_WINDOW
+        };
+        if self.seen >= window {
             let big: Vec<usize> = (0..LEVELS)
                 .filter(|i| self.at[*i].1 >= self.seen / 20)
                 .collect();
@@ -635,8 +644,12 @@ impl Detector {
                         ),
                     });
                 }
-                self.mono_n = 0;
-                self.mono_ups = 0;
+                if counter && x.abs() < 0.5 * self.prev[1].abs() {
+                    // Reset, it is still a counter: it counts on from here.
+                } else {
+                    self.mono_n = 0;
+                    self.mono_ups = 0;
+                }
             } else {
                 self.mono_n += 1;
                 self.mono_ups += u64::from(d > 0.0);
@@ -1627,5 +1640,70 @@ mod tests {
             ..DetectorConfig::default()
         };
         assert!(bad.validate().unwrap_err().contains("spike"));
+    }
+
+    #[test]
+    fn a_counter_at_rest_is_not_stuck_and_its_reset_is_news() {
+        // An energy counter: idle for long runs, then rising at varying rates.
+        let mut rng = Rng::with_seed(5);
+        let mut kwh = 1234.5;
+        let mut xs = Vec::new();
+        for i in 0..3000 {
+            if (i / 200) % 2 == 1 {
+                kwh += 0.001 * (1.0 + 5.0 * rng.f64());
+            }
+            xs.push((kwh * 1000.0_f64).round() / 1000.0);
+        }
+        assert_eq!(run_alone(&xs), [], "at rest and rising, a counter is quiet");
+        let mut reset = xs.clone();
+        for x in reset.iter_mut().skip(2500) {
+            *x -= xs[2499] - 0.002;
+        }
+        let found = run_alone(&reset);
+        assert_eq!(found, [(2500, EpisodeKind::CounterReset)]);
+        // A slowly warming quantised room that once steps down is no counter reset.
+        let warm: Vec<f64> = (0..400)
+            .map(|i| 18.0 + (i as f64 * 0.01).floor() / 10.0)
+            .chain([18.3, 18.4])
+            .collect();
+        assert!(run_alone(&warm)
+            .iter()
+            .all(|(_, k)| *k != EpisodeKind::CounterReset));
+    }
+
+    #[test]
+    fn a_constant_and_a_cycling_plug_are_quiet_and_a_spike_within_a_level_is_not() {
+        // A setpoint that never moves, an id: no run of theirs is unlikely.
+        assert_eq!(run_alone(&[45.0; 3000]), []);
+        // A fridge plug: 0 W for 25 min, about 82 W for 15, a start-up surge now and then.
+        let mut rng = Rng::with_seed(9);
+        let mut xs = Vec::new();
+        for cycle in 0..40 {
+            for _ in 0..25 {
+                xs.push(0.0);
+            }
+            if cycle % 3 == 0 {
+                xs.push((420.0 + 80.0 * rng.f64()).round());
+            }
+            for _ in 0..15 {
+                xs.push((82.0 + 2.0 * gauss(&mut rng)).round());
+            }
+        }
+        // Once its levels are known (the first verdict comes after 60 readings; before, a
+        // surge may be judged a spike).
+        let late: Vec<_> = run_alone(&xs)
+            .into_iter()
+            .filter(|(i, _)| *i > 60)
+            .collect();
+        assert_eq!(late, [], "compressor cycles are the plug's normal life");
+        // A spike while the compressor runs is still found.
+        let mut spiked = xs.clone();
+        let k = spiked.len() - 8;
+        spiked[k] = 400.0;
+        assert!(
+            run_alone(&spiked).contains(&(k + 1, EpisodeKind::Spike)),
+            "{:?}",
+            run_alone(&spiked)
+        );
     }
 }

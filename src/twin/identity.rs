@@ -691,4 +691,28 @@ mod tests {
         );
         assert!(labels.contains("temperature/tool0 · actual"));
     }
+
+    #[test]
+    fn epoch_times_inside_payloads_are_no_series() {
+        // feed() stamps messages at 1_800_000_000 s: the payload's times are near it.
+        let t = feed(&[
+            (
+                "owntracks/alice/phone",
+                r#"{"_type":"location","lat":52.52,"lon":13.405,"tst":1800000000,"created_at":1799999990,"batt":76}"#,
+            ),
+            (
+                "shellyplus1pm-a8032ab12345/status/sys",
+                r#"{"unixtime":1800000001,"uptime":3600,"ram_free":148000}"#,
+            ),
+            (
+                "frigate/events",
+                r#"{"type":"new","after":{"frame_time":1800000000.123,"score":0.8}}"#,
+            ),
+        ]);
+        let fields: Vec<&str> = t.series.iter().map(|s| s.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["batt", "lat", "lon", "ram_free", "uptime", "after.score"]
+        );
+    }
 }
