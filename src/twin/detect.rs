@@ -1679,9 +1679,7 @@ mod tests {
         let mut rng = Rng::with_seed(9);
         let mut xs = Vec::new();
         for cycle in 0..40 {
-            for _ in 0..25 {
-                xs.push(0.0);
-            }
+            xs.extend(std::iter::repeat_n(0.0, 25));
             if cycle % 3 == 0 {
                 xs.push((420.0 + 80.0 * rng.f64()).round());
             }
