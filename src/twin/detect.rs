@@ -426,7 +426,9 @@ impl Levels {
             let separated = big
                 .iter()
                 .any(|&i| big.iter().any(|&j| i < j && self.apart(i, j, res)));
-            self.few = self.missed * 10 <= self.seen && separated;
+            // Proven once (two levels well apart), a few-level series stays one while its
+            // readings keep to its levels: a compressor that runs all shift is still one.
+            self.few = self.missed * 10 <= self.seen && (separated || self.few);
             self.seen = 0;
             self.missed = 0;
             for l in &mut self.at {
@@ -537,6 +539,26 @@ pub struct Verdict {
 impl Detector {
     pub fn readings(&self) -> u64 {
         self.n
+    }
+
+    /// Takes the change an episode of `kind` saw as the new normal (see the twin's
+    /// `adopt_after`): the noise scale becomes the recent one, a repetition stops being
+    /// unlikely, the offset from the zone moves to where the sensor is now.
+    pub fn adopt(&mut self, kind: EpisodeKind) {
+        match kind {
+            EpisodeKind::NoiseBurst => {
+                self.mean_abs_d = self.mean_abs_d.max(trimmed_mean(&self.burst));
+            }
+            EpisodeKind::Stuck => self.p_same = self.p_same.max(STUCK_MAX_REPEATS),
+            EpisodeKind::LevelShift | EpisodeKind::Drift => {
+                self.offset += self.level;
+                self.level = 0.0;
+                self.excursion = [0.0; 5];
+                self.res3 = Ring::default();
+            }
+            _ => {}
+        }
+        self.open = None;
     }
 
     /// Whether the series is a monotonic counter (energy, parts made, uptime): it has not

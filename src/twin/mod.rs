@@ -1339,6 +1339,22 @@ impl Twin {
     ) {
         let close_after = self.cfg.anomaly.close_after;
         let s = &mut self.series[idx];
+        // A change that persists becomes the series' normal: its episode closes, saying so
+        // once, and the detector learns the new level, noise or repetition from here.
+        if let Some(e) = &mut s.episode {
+            let open_s = (at - e.start).num_seconds();
+            if let Some(limit) = adopt_after(e.kind).filter(|l| open_s >= *l) {
+                e.reason = format!(
+                    "{}; persistent for {} min, now taken as its normal",
+                    e.reason,
+                    limit / 60
+                );
+                s.detector.adopt(e.kind);
+                self.close_episode(idx, at, at);
+                return;
+            }
+        }
+        let s = &mut self.series[idx];
         if findings.is_empty() {
             let Some(e) = &mut s.episode else { return };
             if abnormal {
@@ -1727,6 +1743,19 @@ fn command_topic(topic: &str, payload: &[u8]) -> Option<String> {
             .take(64)
             .collect(),
     )
+}
+
+/// How long an episode of `kind` stays open before its change is taken as the series' new
+/// normal (seconds): a noise level that lasts ten minutes is how the series behaves now (a
+/// machine running, a room in use), and a level, drift or repetition that lasts half an hour
+/// is its new baseline. Premise: a fault worth an operator's attention has been said by then;
+/// an episode that stays open for hours misleads. Silences and counter resets are not adopted.
+fn adopt_after(kind: EpisodeKind) -> Option<i64> {
+    match kind {
+        EpisodeKind::NoiseBurst => Some(600),
+        EpisodeKind::Stuck | EpisodeKind::LevelShift | EpisodeKind::Drift => Some(1800),
+        _ => None,
+    }
 }
 
 /// A device whose own convention says it is online is judged silent only when its first
