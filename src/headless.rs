@@ -212,6 +212,9 @@ pub struct SensorSnap {
     pub last_seen: String,
     /// `sensor`, or `aggregate` for an averaging agent's output (extension).
     pub kind: &'static str,
+    /// What twinview has learnt of the signal: cadence and class, `learning` until known
+    /// (extension; README, "Headless snapshot").
+    pub profile: crate::twin::detect::Profile,
     /// The open episode and the latest closed ones, oldest first (extension).
     pub episodes: Vec<EpisodeSnap>,
     /// Why the most recent episode was opened (extension).
@@ -422,6 +425,7 @@ impl Snapshot {
                 anomalous: s.anomalous,
                 last_seen: ts(s.last_seen),
                 kind: s.kind(),
+                profile: s.detector.profile(twin.cfg.anomaly.warmup),
                 episodes: s
                     .episodes
                     .iter()

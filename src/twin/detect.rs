@@ -454,6 +454,23 @@ impl Levels {
     }
 }
 
+/// What twinview has learnt of a series' signal, and so which detectors judge it.
+///
+/// - `cadence`: `steady` (a median interval between reports, `interval_s`, whose quartiles are
+///   within 3× of each other: silence is judged), `irregular` (on change, on events, in
+///   bursts: silence is never judged), `learning` (fewer than four intervals seen).
+/// - `class`: `learning` (before the warm-up), `counter` (judged only by `counter_reset`),
+///   `constant` (never changed: never stuck), `few_levels` (switches between levels are its
+///   life), `quantised` (repeats at its resolution often), `continuous`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile {
+    pub cadence: &'static str,
+    pub interval_s: Option<f64>,
+    pub class: &'static str,
+    /// The smallest step seen between two readings, once warm.
+    pub resolution: Option<f64>,
+}
+
 /// The per-series state of the default detectors.
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
@@ -539,6 +556,36 @@ pub struct Verdict {
 impl Detector {
     pub fn readings(&self) -> u64 {
         self.n
+    }
+
+    /// What twinview has learnt of this series' signal (see [`Profile`]). `warmup`: readings
+    /// before anything is known.
+    pub fn profile(&self, warmup: usize) -> Profile {
+        let learning = (self.n as usize) < warmup;
+        let cadence = match self.steady {
+            Some(_) => "steady",
+            None if self.cadence_len < 4 => "learning",
+            None => "irregular",
+        };
+        let class = if learning {
+            "learning"
+        } else if self.counter() {
+            "counter"
+        } else if self.changes == 0 {
+            "constant"
+        } else if self.levels.few {
+            "few_levels"
+        } else if self.p_same >= 0.3 && self.resolution > 0.0 {
+            "quantised"
+        } else {
+            "continuous"
+        };
+        Profile {
+            cadence,
+            interval_s: self.steady,
+            class,
+            resolution: (self.resolution > 0.0 && !learning).then_some(self.resolution),
+        }
     }
 
     /// Takes the change an episode of `kind` saw as the new normal (see the twin's

@@ -944,7 +944,16 @@ fn detail(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, 
         Layout::horizontal([Constraint::Min(20), Constraint::Length(stats_w)]).areas(top);
 
     chart(frame, chart_area, twin, s, ui, theme);
-    stats(frame, stats_area, s, twin.cfg.z_threshold, ui, theme);
+    let profile = s.detector.profile(twin.cfg.anomaly.warmup);
+    stats(
+        frame,
+        stats_area,
+        s,
+        twin.cfg.z_threshold,
+        &profile,
+        ui,
+        theme,
+    );
     anomalies(frame, bottom, s, ui, theme);
 }
 
@@ -1078,7 +1087,15 @@ fn chart(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, t
     frame.render_widget(chart, area);
 }
 
-fn stats(frame: &mut Frame, area: Rect, s: &Series, z_threshold: f64, ui: &UiState, theme: &Theme) {
+fn stats(
+    frame: &mut Frame,
+    area: Rect,
+    s: &Series,
+    z_threshold: f64,
+    profile: &crate::twin::detect::Profile,
+    ui: &UiState,
+    theme: &Theme,
+) {
     let w = &s.window;
     let kv = |k: &str, v: String| {
         Line::from(vec![
@@ -1096,6 +1113,14 @@ fn stats(frame: &mut Frame, area: Rect, s: &Series, z_threshold: f64, ui: &UiSta
         kv("count", count(s.count)),
         kv("rate", rate(s.rate.per_second(ui.now.timestamp()))),
         kv("anomalies", count(s.anomalies)),
+        // What the detectors know of the signal: `learning` until they do.
+        kv(
+            "profile",
+            match (profile.cadence, profile.interval_s) {
+                ("steady", Some(i)) => format!("{} · {}", profile.class, secs(i)),
+                (c, _) => format!("{} · {c}", profile.class),
+            },
+        ),
         kv("device", s.device.clone()),
         kv("last seen", ago(s.last_seen, ui.now)),
         kv("at", clock(s.last_time, ui.tz)),
@@ -1183,4 +1208,15 @@ fn anomalies(frame: &mut Frame, area: Rect, s: &Series, ui: &UiState, theme: &Th
         ),
         area,
     );
+}
+
+/// An interval as the profile line shows it: `1s`, `2.5s`, `10m`.
+fn secs(s: f64) -> String {
+    if s >= 600.0 {
+        format!("{:.0}m", s / 60.0)
+    } else if s >= 10.0 || (s - s.round()).abs() < 0.05 {
+        format!("{s:.0}s")
+    } else {
+        format!("{s:.1}s")
+    }
 }
