@@ -351,6 +351,9 @@ const MEAN_ABS_TO_SIGMA: f64 = 1.253_314_137_315_500_3;
 /// A series that repeats at least this share of its readings is never stuck by the length of
 /// its runs alone.
 pub const STUCK_MAX_REPEATS: f64 = 0.98;
+/// A lone sensor whose steps beyond `spike` σ are rarer than this share of readings has not
+/// jumped in its healthy life: its next jump that stays is a level shift.
+pub const STEP_MAX_RATE: f64 = 1e-3;
 /// Readings in a row that never went down (with at least [`COUNTER_MIN_UPS`] going up) make a
 /// series a counter.
 pub const COUNTER_MIN_RUN: u64 = 100;
@@ -522,6 +525,10 @@ pub struct Detector {
     mono_ups: u64,
     /// The levels it dwells at, when it is a few-level signal.
     levels: Levels,
+    /// Share of readings that were steps beyond `spike` σ (a running mean).
+    big_rate: f64,
+    /// The level before a step judged on the sensor's own history, and the step.
+    step_base: Option<(f64, f64)>,
     /// Learnt seconds between readings.
     pub interval: f64,
     /// The latest intervals between reports (readings more than `BURST_S` apart), a ring.
@@ -598,6 +605,7 @@ impl Detector {
             }
             EpisodeKind::Stuck => self.p_same = self.p_same.max(STUCK_MAX_REPEATS),
             EpisodeKind::LevelShift | EpisodeKind::Drift => {
+                self.step_base = None;
                 self.offset += self.level;
                 self.level = 0.0;
                 self.excursion = [0.0; 5];
@@ -812,6 +820,35 @@ impl Detector {
                             ),
                         });
                     }
+                    // A step on a lone sensor: the level jumped far beyond its usual steps and
+                    // stays (a unit switched, a probe gone to 85 °C, an offset), judged on its
+                    // own history where no zone can. Premise: a sensor that has not jumped like
+                    // this before (fewer than one such step in a thousand readings) does not
+                    // jump in healthy life; switches between a few-level signal's known levels
+                    // are its life.
+                    let step = a;
+                    let big = step.abs() / sigma > cfg.spike && step.abs() >= 5.0 * res;
+                    if consensus.is_none()
+                        && big
+                        && (x - x1).abs() < 0.25 * step.abs()
+                        && self.big_rate < STEP_MAX_RATE
+                        && !self.levels.switch(x2, x1, res)
+                    {
+                        self.step_base = Some((x2, step));
+                        v.findings.push(Finding {
+                            kind: EpisodeKind::LevelShift,
+                            at: self.prev_at[1].unwrap_or(at),
+                            score: step.abs() / sigma,
+                            threshold: cfg.spike,
+                            reason: format!(
+                                "the level jumped {step:+.3} to {x1} and stays ({:.1}σ of its usual steps; no peers to compare with)",
+                                step.abs() / sigma
+                            ),
+                        });
+                    }
+                    if learning {
+                        self.big_rate += (f64::from(u8::from(big)) - self.big_rate) / 500.0;
+                    }
                 }
             }
         }
@@ -890,12 +927,25 @@ impl Detector {
         v: &mut Verdict,
     ) {
         let Some(c) = consensus else {
-            // Too few peers to judge: an open shift or drift stays open (unknown is not over).
-            if matches!(
-                self.open,
-                Some(EpisodeKind::LevelShift | EpisodeKind::Drift)
-            ) {
-                v.abnormal = true;
+            match self.step_base {
+                // A step on a lone sensor is over when the level is back.
+                Some((base, step)) => {
+                    if (x - base).abs() > 0.5 * step.abs() {
+                        v.abnormal = true;
+                    } else if self.open.is_some() {
+                        self.step_base = None;
+                    }
+                }
+                // Too few peers to judge: an open shift or drift stays open (unknown is not
+                // over).
+                None => {
+                    if matches!(
+                        self.open,
+                        Some(EpisodeKind::LevelShift | EpisodeKind::Drift)
+                    ) {
+                        v.abnormal = true;
+                    }
+                }
             }
             return;
         };
