@@ -1823,4 +1823,37 @@ mod tests {
             run_alone(&spiked)
         );
     }
+
+    #[test]
+    fn a_lone_sensor_that_jumps_and_stays_is_a_level_shift_and_a_ramp_is_not() {
+        // A lone room sensor at 0.1 °C: healthy, then switched to °F, then back.
+        let mut xs = healthy(1500, 3);
+        for x in xs.iter_mut() {
+            *x = (*x * 10.0).round() / 10.0;
+        }
+        let mut f = xs.clone();
+        for x in f.iter_mut().take(1300).skip(1000) {
+            *x = (*x * 9.0 / 5.0 + 32.0).round();
+        }
+        let found = run_alone(&f);
+        assert_eq!(
+            found.first(),
+            Some(&(1001, EpisodeKind::LevelShift)),
+            "{found:?}"
+        );
+        // A heating ramp of 2 °C over 40 readings is no step.
+        let ramp: Vec<f64> = (0..1500)
+            .map(|i| {
+                xs[i]
+                    + if i >= 1000 {
+                        (2.0 * (i - 1000) as f64 / 40.0).min(2.0)
+                    } else {
+                        0.0
+                    }
+            })
+            .collect();
+        assert!(run_alone(&ramp)
+            .iter()
+            .all(|(_, k)| *k != EpisodeKind::LevelShift));
+    }
 }
