@@ -22,7 +22,19 @@ impl BrokerUrl {
 
 /// Parses a broker argument (see the module doc).
 pub fn parse(text: &str) -> Result<BrokerUrl, String> {
-    let text = text.trim();
+    let raw = text.trim();
+    // The password check comes first, before anything that could quote the URL: a password
+    // may hold `/`, `#`, `?` or `@`, and the user-info ends at the last `@`.
+    let after_scheme = raw.split_once("://").map_or(raw, |(_, r)| r);
+    if after_scheme
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+    {
+        return Err(PASSWORD_REFUSED.to_string());
+    }
+    // Every error below quotes the URL without its user-info.
+    let shown = redacted(raw);
+    let text = shown.as_str();
     let (tls, rest) = match text.split_once("://") {
         None => (None, text),
         Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
@@ -53,18 +65,20 @@ pub fn parse(text: &str) -> Result<BrokerUrl, String> {
     if authority.contains(['?', '#']) {
         return Err(format!("`{text}`: a broker URL has no query or fragment"));
     }
+    // The user name is read from the URL itself, not from the redacted text.
+    let raw_rest = raw.split_once("://").map_or(raw, |(_, r)| r);
+    let authority = raw_rest.split_once('/').map_or(raw_rest, |(a, _)| a);
     let (userinfo, hostport) = match authority.rsplit_once('@') {
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
     };
     let username = match userinfo {
         None => None,
-        Some(u) if u.contains(':') => {
-            return Err(
-                "a password in the broker URL is refused: it would be kept in the shell history and shown in the process list; put it in a file (--password-file) or in TWINVIEW_PASSWORD".to_string())
-        }
+        Some(u) if u.contains(':') => return Err(PASSWORD_REFUSED.to_string()),
         Some("") => return Err(format!("`{text}`: empty user name before `@`")),
-        Some(u) => Some(percent_decode(u).ok_or_else(|| format!("`{text}`: bad %-escape in the user name"))?),
+        Some(u) => Some(
+            percent_decode(u).ok_or_else(|| format!("`{text}`: bad %-escape in the user name"))?,
+        ),
     };
     let (host, port) = split_host_port(hostport).map_err(|why| format!("`{text}`: {why}"))?;
     if host.is_empty() {
@@ -82,6 +96,22 @@ pub fn parse(text: &str) -> Result<BrokerUrl, String> {
         tls,
         username,
     })
+}
+
+/// Why a URL with a password is refused (it quotes nothing of the URL).
+const PASSWORD_REFUSED: &str = "a password in the broker URL is refused: it would be kept in the shell history and shown in the process list; put it in a file (--password-file) or in TWINVIEW_PASSWORD";
+
+/// `text` with its user-info (everything between the scheme and the last `@`) replaced by
+/// `…`, for error messages.
+pub fn redacted(text: &str) -> String {
+    let (scheme, rest) = match text.split_once("://") {
+        Some((s, r)) => (format!("{s}://"), r),
+        None => (String::new(), text),
+    };
+    match rest.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}…@{host}"),
+        None => text.to_string(),
+    }
 }
 
 /// `host`, `host:port`, `[v6]`, `[v6]:port`; a bare IPv6 literal (two or more colons) is
@@ -230,5 +260,43 @@ mod tests {
         }
         // The password never appears in the refusal.
         assert!(!parse("mqtt://ops:secret@h").unwrap_err().contains("secret"));
+    }
+
+    #[test]
+    fn no_error_quotes_the_user_info() {
+        for url in [
+            "mqtt://ops:se/cret@host",
+            "mqtt://ops:se#cret@host",
+            "mqtt://ops:se?cret@host:1883",
+            "ws://ops:secret@host",
+            "gopher://ops:secret@host",
+            "ops:secret@host",
+            "mqtt://ops:p@ss@host/path",
+        ] {
+            let e = parse(url).unwrap_err();
+            assert!(
+                !e.contains("secret") && !e.contains("cret") && !e.contains("p@ss"),
+                "{url}: {e}"
+            );
+            assert!(
+                e.contains("password in the broker URL is refused"),
+                "{url}: {e}"
+            );
+        }
+        // Without a password, the user name is not quoted either.
+        for url in [
+            "gopher://ops@host",
+            "mqtt://ops@host/path",
+            "ws://ops@host",
+            "mqtt://ops@[::1",
+        ] {
+            let e = parse(url).unwrap_err();
+            assert!(!e.contains("ops"), "{url}: {e}");
+        }
+        assert_eq!(redacted("mqtt://ops@host:1883"), "mqtt://…@host:1883");
+        assert_eq!(
+            parse("mqtt://ops@host").unwrap().username.as_deref(),
+            Some("ops")
+        );
     }
 }
