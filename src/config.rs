@@ -394,7 +394,7 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
                 .as_ref()
                 .or(file.metrics_token_file.as_ref())
             {
-                Some(p) => Some(read_password_file(p)?),
+                Some(p) => Some(read_secret_file(p, "token file")?),
                 None => None,
             },
             max_series: view
@@ -416,7 +416,7 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
         .or(file.username.clone())
         .or(url_user(&file_url));
     let password = match conn.password_file.as_ref().or(file.password_file.as_ref()) {
-        Some(path) => Some(read_password_file(path)?),
+        Some(path) => Some(read_secret_file(path, "password file")?),
         None => password_env.filter(|p| !p.is_empty()).map(Secret::new),
     };
     if password.is_some() && username.is_none() {
@@ -582,14 +582,12 @@ pub fn default_client_id() -> String {
     format!("twinview-{:08x}", fastrand::u32(..))
 }
 
-fn read_password_file(path: &Path) -> Result<Secret, AppError> {
-    let text = crate::error::read_capped(path, crate::error::PASSWORD_MAX, "password file")?;
+/// The first line of a password file or a metrics token file (`what` names it in errors).
+fn read_secret_file(path: &Path, what: &str) -> Result<Secret, AppError> {
+    let text = crate::error::read_capped(path, crate::error::PASSWORD_MAX, what)?;
     let line = text.lines().next().unwrap_or("").to_string();
     if line.is_empty() {
-        return Err(AppError::File(format!(
-            "password file {} is empty",
-            path.display()
-        )));
+        return Err(AppError::File(format!("{what} {} is empty", path.display())));
     }
     Ok(Secret::new(line))
 }

@@ -69,3 +69,18 @@ fn no_error_echoes_a_password_from_any_source() {
         "profiles echoed the password:\n{text}"
     );
 }
+
+#[test]
+fn a_bad_token_file_is_called_a_token_file() {
+    let dir = TempDir::new("token-file");
+    let empty = dir.path().join("token");
+    std::fs::write(&empty, "").unwrap();
+    for path in [empty.to_str().unwrap(), "/nonexistent/twinview-token"] {
+        let (code, text) = run(
+            &["--headless", "-b", "127.0.0.1", "--metrics", "127.0.0.1:0", "--metrics-token-file", path, "--duration", "1s"],
+            &[],
+        );
+        assert_ne!(code, 0);
+        assert!(text.contains("token file") && !text.contains("password file"), "{text}");
+    }
+}
