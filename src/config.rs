@@ -587,7 +587,10 @@ fn read_secret_file(path: &Path, what: &str) -> Result<Secret, AppError> {
     let text = crate::error::read_capped(path, crate::error::PASSWORD_MAX, what)?;
     let line = text.lines().next().unwrap_or("").to_string();
     if line.is_empty() {
-        return Err(AppError::File(format!("{what} {} is empty", path.display())));
+        return Err(AppError::File(format!(
+            "{what} {} is empty",
+            path.display()
+        )));
     }
     Ok(Secret::new(line))
 }

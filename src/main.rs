@@ -41,7 +41,10 @@ fn start(cli: Cli) -> Result<(), AppError> {
             Some(Command::Demo(args)) => run::demo(args).await,
             Some(Command::Sim(args)) => run::sim(args).await,
             Some(Command::Replay(args)) => run::replay(args).await,
-            Some(Command::Profiles { config }) => twinview::setup::profiles(config.as_deref()),
+            // `twinview -c FILE profiles` and `twinview profiles -c FILE` alike.
+            Some(Command::Profiles { config }) => {
+                twinview::setup::profiles(config.as_deref().or(cli.view.config.as_deref()))
+            }
             Some(Command::Config { path, example }) => twinview::setup::config(path, example),
             Some(Command::Completions { shell }) => twinview::setup::completions(shell),
             Some(Command::Man) => twinview::setup::man(),

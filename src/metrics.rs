@@ -538,7 +538,9 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// (RFC 7235), so `bearer` and `BEARER` are read too.
 fn bearer(value: &str) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim_start())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start())
 }
 
 async fn snapshot(

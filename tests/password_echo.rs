@@ -77,10 +77,23 @@ fn a_bad_token_file_is_called_a_token_file() {
     std::fs::write(&empty, "").unwrap();
     for path in [empty.to_str().unwrap(), "/nonexistent/twinview-token"] {
         let (code, text) = run(
-            &["--headless", "-b", "127.0.0.1", "--metrics", "127.0.0.1:0", "--metrics-token-file", path, "--duration", "1s"],
+            &[
+                "--headless",
+                "-b",
+                "127.0.0.1",
+                "--metrics",
+                "127.0.0.1:0",
+                "--metrics-token-file",
+                path,
+                "--duration",
+                "1s",
+            ],
             &[],
         );
         assert_ne!(code, 0);
-        assert!(text.contains("token file") && !text.contains("password file"), "{text}");
+        assert!(
+            text.contains("token file") && !text.contains("password file"),
+            "{text}"
+        );
     }
 }
