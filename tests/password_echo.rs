@@ -59,15 +59,19 @@ fn no_error_echoes_a_password_from_any_source() {
             );
         }
     }
-    let (_, text) = run(&["profiles", "-c", cfg.to_str().unwrap()], &[]);
-    assert!(
-        text.contains("plant") && text.contains("password in the broker URL is refused"),
-        "{text}"
-    );
-    assert!(
-        !text.contains("hunter"),
-        "profiles echoed the password:\n{text}"
-    );
+    // `-c` before or after `profiles` (issue #34 item 10: before, it was ignored).
+    let cfg = cfg.to_str().unwrap();
+    for args in [["profiles", "-c", cfg], ["-c", cfg, "profiles"]] {
+        let (_, text) = run(&args, &[]);
+        assert!(
+            text.contains("plant") && text.contains("password in the broker URL is refused"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            !text.contains("hunter"),
+            "profiles echoed the password:\n{text}"
+        );
+    }
 }
 
 #[test]
