@@ -1,4 +1,4 @@
-//! Command-line definitions (INTERFACES.md). Values left out here fall back to the config
+//! Command-line definitions (docs/contracts.md). Values left out here fall back to the config
 //! file, then to built-in defaults (see `config.rs`), so options are `Option`s.
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Commands twinview publishes (CONVENTIONS.md §4), built from configurable templates.
+//! Commands twinview publishes (docs/conventions.md §4), built from configurable templates.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

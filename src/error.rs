@@ -1,4 +1,4 @@
-//! Errors a user can cause, each with its documented exit code (INTERFACES.md).
+//! Errors a user can cause, each with its documented exit code (docs/contracts.md).
 
 use std::fmt;
 

@@ -19,7 +19,7 @@ pub enum Event {
     Command(CommandEvent),
 }
 
-/// A command twinview publishes (CONVENTIONS.md §4).
+/// A command twinview publishes (docs/conventions.md §4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Command {
     /// Unique within a run, so its acknowledgement can find it.

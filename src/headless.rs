@@ -1,4 +1,4 @@
-//! `--headless`: ingest exactly as the UI does, then print one JSON snapshot (INTERFACES.md).
+//! `--headless`: ingest exactly as the UI does, then print one JSON snapshot (docs/contracts.md).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The simulated factory (CONVENTIONS.md §5): machines that bid for jobs and a supervisor that
+//! The simulated factory (docs/conventions.md §5): machines that bid for jobs and a supervisor that
 //! runs the Contract Net — each its own MQTT client with its own Last Will.
 
 use std::collections::BTreeMap;

@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 use sensors::{LabSensor, ZoneSensor};
 use wire::{Identity, Wire};
 
-/// Where lab sensors listen for control commands (CONVENTIONS.md §4).
+/// Where lab sensors listen for control commands (docs/conventions.md §4).
 pub const CONTROL_TOPIC: &str = "digital_twin/lab/control/commands";
 
 /// The zone the demo's zone sensors live in.

@@ -1,4 +1,4 @@
-//! Simulated sensors (CONVENTIONS.md §5): pure models, stepped by the world's tasks.
+//! Simulated sensors (docs/conventions.md §5): pure models, stepped by the world's tasks.
 
 use std::f64::consts::TAU;
 

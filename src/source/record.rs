@@ -1,4 +1,4 @@
-//! Recording: every event, as JSON Lines (INTERFACES.md), written on its own task.
+//! Recording: every event, as JSON Lines (docs/contracts.md), written on its own task.
 //!
 //! The recorder sits between the source and the twin as a tee: it forwards each event to the
 //! twin and hands a copy to the writer task over a bounded channel, never blocking on the

@@ -1,4 +1,4 @@
-//! Contract Net tracking (CONVENTIONS.md §3): calls for proposals, bids, refusals, awards and
+//! Contract Net tracking (docs/conventions.md §3): calls for proposals, bids, refusals, awards and
 //! completions, per job and per machine, with the protocol violations they reveal.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};

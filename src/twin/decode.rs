@@ -1,4 +1,4 @@
-//! Payload decoding without configuration (CONVENTIONS.md §1).
+//! Payload decoding without configuration (docs/conventions.md §1).
 //!
 //! One function, [`decode`], turns a payload into readings (numbers and text states), an
 //! observed command, or an explanation of why it could not be decoded. It never panics and

@@ -1,4 +1,4 @@
-//! Device liveness (CONVENTIONS.md §2): what devices say of themselves through Last Will and
+//! Device liveness (docs/identity.md): what devices say of themselves through Last Will and
 //! the other conventions, and what their silence says (`stale`).
 
 use std::time::Duration;

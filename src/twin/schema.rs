@@ -1,5 +1,5 @@
 //! Topic schemas: name the levels of a topic so the UI can group series by zone, measurement
-//! and sensor (CONVENTIONS.md §1).
+//! and sensor (docs/conventions.md §1).
 //!
 //! A schema is a pattern such as `/{zone}/{measurement}/{sensor}`: literal levels must match
 //! exactly, `{name}` levels capture a non-empty level. The first schema that matches wins.
