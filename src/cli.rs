@@ -88,6 +88,10 @@ pub struct ReplayArgs {
     /// mqtt://HOST[:PORT]) with its original timing
     #[arg(long, value_name = "BROKER")]
     pub to_broker: Option<String>,
+    /// With --headless: write every reading's anomaly score to FILE as CSV (time, topic, field,
+    /// score from 0 to 1, 0.5 at a detector's threshold; empty while the series is learning)
+    #[arg(long, value_name = "FILE")]
+    pub scores: Option<PathBuf>,
     #[command(flatten)]
     pub view: ViewArgs,
 }

@@ -215,6 +215,9 @@ pub struct SensorSnap {
     /// What twinview has learnt of the signal: cadence and class, `learning` until known
     /// (extension; README, "Headless snapshot").
     pub profile: crate::twin::detect::Profile,
+    /// The latest reading's anomaly score, 0 to 1 (0.5 at a detector's threshold); null while
+    /// learning and with `--detector lab` (extension).
+    pub score: Option<f64>,
     /// The open episode and the latest closed ones, oldest first (extension).
     pub episodes: Vec<EpisodeSnap>,
     /// Why the most recent episode was opened (extension).
@@ -426,6 +429,7 @@ impl Snapshot {
                 last_seen: ts(s.last_seen),
                 kind: s.kind(),
                 profile: s.detector.profile(twin.cfg.anomaly.warmup),
+                score: s.score.map(|x| (f64::from(x) * 1000.0).round() / 1000.0),
                 episodes: s
                     .episodes
                     .iter()

@@ -171,6 +171,7 @@ pub fn exposition(twin: &Twin, cx: &Context) -> String {
                     w.stddev(),
                     Some(if s.anomalous { 1.0 } else { 0.0 }),
                     Some(s.last_seen.timestamp_millis() as f64 / 1000.0),
+                    s.score.map(f64::from),
                 ],
                 counters: [s.anomalies, s.count, s.gaps],
             }
@@ -367,13 +368,13 @@ pub fn exposition(twin: &Twin, cx: &Context) -> String {
 struct Row {
     labels: [String; 4],
     /// In the order of [`GAUGES`]; `None` is left out (a window too short for σ).
-    gauges: [Option<f64>; 7],
+    gauges: [Option<f64>; 8],
     /// In the order of [`COUNTERS`].
     counters: [u64; 3],
 }
 
 const LABELS: [&str; 4] = ["topic", "field", "device", "unit"];
-const GAUGES: [(&str, &str); 7] = [
+const GAUGES: [(&str, &str); 8] = [
     (
         "twinview_sensor_last",
         "Latest reading of a sensor series, in its own unit (label unit)",
@@ -401,6 +402,10 @@ const GAUGES: [(&str, &str); 7] = [
     (
         "twinview_sensor_last_seen_timestamp_seconds",
         "When the series' last reading arrived (Unix time)",
+    ),
+    (
+        "twinview_sensor_anomaly_score",
+        "Anomaly score of the series' latest reading, 0 to 1, 0.5 at a detector's threshold (absent while learning)",
     ),
 ];
 const COUNTERS: [(&str, &str); 3] = [

@@ -485,9 +485,14 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
         logging::init_stderr();
         return to_broker(&args.file, target, args.speed.unwrap_or(1.0)).await;
     }
+    if args.scores.is_some() && !settings.headless {
+        return Err(AppError::Usage(
+            "--scores writes a file while replaying headless: add --headless".into(),
+        ));
+    }
     if settings.headless {
         logging::init_stderr();
-        let snap = replay_headless(&args.file, &settings)?;
+        let snap = replay_headless_scored(&args.file, &settings, args.scores.as_deref())?;
         snap.print()?;
         return Ok(());
     }
@@ -539,12 +544,90 @@ pub fn replay_headless(
     path: &std::path::Path,
     settings: &Settings,
 ) -> Result<headless::Snapshot, AppError> {
+    replay_headless_scored(path, settings, None)
+}
+
+/// Every reading's anomaly score as CSV (`--scores`).
+struct Scores {
+    out: std::io::BufWriter<std::fs::File>,
+    path: std::path::PathBuf,
+    failed: Option<std::io::Error>,
+}
+
+impl Scores {
+    fn create(path: &std::path::Path) -> Result<Scores, AppError> {
+        let f = std::fs::File::create(path)
+            .map_err(|e| AppError::File(format!("cannot write {}: {e}", path.display())))?;
+        let mut s = Scores {
+            out: std::io::BufWriter::new(f),
+            path: path.to_path_buf(),
+            failed: None,
+        };
+        s.line(format_args!("time,topic,field,score"));
+        Ok(s)
+    }
+
+    fn line(&mut self, args: std::fmt::Arguments) {
+        if self.failed.is_none() {
+            if let Err(e) = std::io::Write::write_fmt(&mut self.out, format_args!("{args}\n")) {
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    fn drain(&mut self, twin: &mut Twin) {
+        for (t, topic, field, score) in twin.take_scores() {
+            let score = score.map(|s| format!("{s:.4}")).unwrap_or_default();
+            self.line(format_args!(
+                "{},{},{},{score}",
+                crate::source::record::ts(t),
+                csv(&topic),
+                csv(&field)
+            ));
+        }
+    }
+
+    fn finish(mut self) -> Result<(), AppError> {
+        if self.failed.is_none() {
+            if let Err(e) = std::io::Write::flush(&mut self.out) {
+                self.failed = Some(e);
+            }
+        }
+        match self.failed {
+            Some(e) => Err(AppError::File(format!(
+                "cannot write {}: {e}",
+                self.path.display()
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break.
+fn csv(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
+/// [`replay_headless`], writing every reading's anomaly score to `scores` when given.
+pub fn replay_headless_scored(
+    path: &std::path::Path,
+    settings: &Settings,
+    scores: Option<&std::path::Path>,
+) -> Result<headless::Snapshot, AppError> {
     const BATCH: usize = 1024;
     const QUEUED: usize = 4;
     type Batch = Vec<(crate::event::Event, Option<crate::twin::decode::Decoded>)>;
     let max_payload = settings.twin.max_payload;
     let mut twin = Twin::new(settings.twin.clone());
     let events = crate::sink::open(settings.events.as_deref(), &mut twin)?;
+    let mut scores = scores.map(Scores::create).transpose()?;
+    if scores.is_some() {
+        twin.keep_scores();
+    }
     let mut last: Option<chrono::DateTime<chrono::Utc>> = None;
     let limit = settings.count;
     let summary = std::thread::scope(|scope| {
@@ -599,6 +682,9 @@ pub fn replay_headless(
             if let Some(w) = &events {
                 w.drain(&mut twin);
             }
+            if let Some(s) = &mut scores {
+                s.drain(&mut twin);
+            }
             // Full means the reader has finished; the batch is then simply freed here.
             let _ = back_tx.try_send(batch);
         }
@@ -614,6 +700,10 @@ pub fn replay_headless(
     if let Some(w) = events {
         w.drain(&mut twin);
         w.finish();
+    }
+    if let Some(mut s) = scores {
+        s.drain(&mut twin);
+        s.finish()?;
     }
     let source = summary
         .source

@@ -529,6 +529,10 @@ pub struct Detector {
     big_rate: f64,
     /// The level before a step judged on the sensor's own history, and the step.
     step_base: Option<(f64, f64)>,
+    /// The largest statistic over its threshold seen for the reading being judged.
+    ratio: f64,
+    /// `run` as it was two readings ago and one reading ago.
+    runs: [usize; 2],
     /// Learnt seconds between readings.
     pub interval: f64,
     /// The latest intervals between reports (readings more than `BURST_S` apart), a ring.
@@ -558,6 +562,22 @@ pub struct Verdict {
     pub abnormal: bool,
     /// The value to give the zone consensus, or `None` while this sensor is not to be trusted.
     pub corrected: Option<f64>,
+    /// The largest of the detectors' statistics over their thresholds for this reading (1 at
+    /// a threshold); `None` while the series is learning (see [`score`]).
+    pub ratio: Option<f64>,
+}
+
+/// The anomaly score of a reading, from 0 to 1: `1 − 2^(−r)`, where `r` is the largest of the
+/// detectors' statistics over their firing thresholds (the spike's jumps, the burst's recent
+/// step, the run of repeats over the run the sensor's history makes unlikely, the residual or
+/// step over its threshold). 0 is a reading no detector finds unusual; 0.5 is exactly at a
+/// detector's threshold; 0.75 twice past it. Users and benchmarks can pick their own cut.
+pub fn score(ratio: f64) -> f64 {
+    if ratio.is_finite() {
+        1.0 - (-ratio.max(0.0)).exp2()
+    } else {
+        1.0
+    }
 }
 
 impl Detector {
@@ -656,6 +676,7 @@ impl Detector {
             return v;
         }
         self.n += 1;
+        self.ratio = 0.0;
         let warm = self.n as usize > cfg.warmup;
         let learning = self.open.is_none();
         let mut recent_step = 0.0;
@@ -762,6 +783,7 @@ impl Detector {
                 self.burst.push(ad.min(8.0 * scale));
             }
 
+            self.runs = [self.runs[1], self.run];
             if same {
                 if self.run == 0 {
                     self.run_start = self.prev_at[1];
@@ -780,6 +802,9 @@ impl Detector {
                 let noise = scale * MEAN_ABS_TO_SIGMA;
                 self.judge_stuck(x, consensus, noise, cfg, &mut v);
                 let burst_ratio = recent_step / scale;
+                if self.burst.full() {
+                    self.ratio = self.ratio.max(burst_ratio / cfg.burst);
+                }
                 if self.burst.full() && burst_ratio > cfg.burst && !zone_moving {
                     v.findings.push(Finding {
                         kind: EpisodeKind::NoiseBurst,
@@ -802,6 +827,9 @@ impl Detector {
                     let sigma = scale * MEAN_ABS_TO_SIGMA;
                     let small = a.abs().min(b.abs());
                     let score = small / sigma;
+                    if a.signum() == b.signum() && !self.levels.switch(x2, x, res) {
+                        self.ratio = self.ratio.max(score / cfg.spike);
+                    }
                     if a.signum() == b.signum()
                         && score > cfg.spike
                         && !self.levels.switch(x2, x, res)
@@ -828,7 +856,13 @@ impl Detector {
                     // are its life.
                     let step = a;
                     let big = step.abs() / sigma > cfg.spike && step.abs() >= 5.0 * res;
+                    if consensus.is_none() && self.big_rate < STEP_MAX_RATE {
+                        self.ratio = self.ratio.max(step.abs() / sigma / cfg.spike);
+                    }
+                    // Not the end of a run of repeats: a stuck sensor coming back jumps too.
                     if consensus.is_none()
+                        && learning
+                        && self.runs[0] < cfg.stuck_min
                         && big
                         && (x - x1).abs() < 0.25 * step.abs()
                         && self.big_rate < STEP_MAX_RATE
@@ -862,6 +896,16 @@ impl Detector {
         if v.findings.is_empty() && self.open.is_none() && self.run < cfg.stuck_min {
             v.corrected = Some(x - self.offset);
         }
+        // A counter is judged only by its resets: its score is 0 unless one is found.
+        let reset = v
+            .findings
+            .iter()
+            .any(|f| f.kind == EpisodeKind::CounterReset);
+        v.ratio = warm.then_some(match (counter, reset) {
+            (true, true) => 1.0,
+            (true, false) => 0.0,
+            _ => self.ratio,
+        });
         v
     }
 
@@ -896,6 +940,9 @@ impl Detector {
         };
         let hide = 3.0 * self.resolution.max(noise);
         let zone_moved = self.run >= cfg.stuck_min && moved > hide;
+        if needed != usize::MAX {
+            self.ratio = self.ratio.max(self.run as f64 / needed as f64);
+        }
         if self.run >= needed || zone_moved {
             let why = if self.run >= needed {
                 format!(
@@ -1036,6 +1083,9 @@ impl Detector {
         };
         let scale = self.level_scale.max(1e-9 * c.abs().max(1.0));
         let z = self.level / scale;
+        if warm {
+            self.ratio = self.ratio.max(z.abs() / threshold);
+        }
         if z.abs() < cfg.level_clear {
             self.excursion = [0.0; 5];
         } else {

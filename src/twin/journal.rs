@@ -60,6 +60,9 @@ pub enum What {
         score: f64,
         #[serde(serialize_with = "round3")]
         threshold: f64,
+        /// The finding's anomaly score, 0 to 1 (0.5 at the threshold; `detect::score`).
+        #[serde(serialize_with = "round3")]
+        anomaly_score: f64,
         severity: Severity,
         reason: String,
     },
@@ -302,6 +305,7 @@ mod tests {
                 start: t,
                 score: 7.123_456,
                 threshold: 7.0,
+                anomaly_score: 0.51,
                 severity: Severity::Minor,
                 reason: "shifted".into(),
             },

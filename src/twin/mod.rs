@@ -195,6 +195,12 @@ struct Placement {
     unit: Option<String>,
 }
 
+/// One reading's anomaly score: time, topic, field, score (`None` while learning).
+pub type ScoreLine = (DateTime<Utc>, String, String, Option<f32>);
+
+/// Scores kept between two drains of [`Twin::take_scores`], at most.
+const MAX_SCORES_QUEUED: usize = 1 << 20;
+
 /// Devices read from one Zigbee2MQTT device list (the rest are not described).
 const MAX_DESCRIBED: usize = 1024;
 
@@ -229,6 +235,9 @@ pub struct Twin {
     pub discovery: discovery::Discovery,
     /// Homie devices under vendor roots, learnt from their `$state` / `$homie` topics.
     learnt: identity::Learnt,
+    /// Every reading's anomaly score, when asked (`replay --scores`): (time, series, score),
+    /// drained by the caller ([`Twin::take_scores`]).
+    scores_out: Option<Vec<ScoreLine>>,
     /// Sparkplug B edge nodes (sessions, aliases, seq) and primary hosts.
     pub sparkplug: sparkplug::Sparkplug,
     pub alerts: VecDeque<AlertRecord>,
@@ -308,6 +317,7 @@ impl Twin {
             states: states::States::with_cap(cfg.max_series),
             discovery: discovery::Discovery::default(),
             learnt: identity::Learnt::default(),
+            scores_out: None,
             sparkplug: sparkplug::Sparkplug::with_cap(cfg.max_series),
             alerts: VecDeque::new(),
             commands: VecDeque::new(),
@@ -1119,6 +1129,7 @@ impl Twin {
             rate: RateMeter::default(),
             anomalies: 0,
             anomalous: false,
+            score: None,
             episode: None,
             episodes: VecDeque::new(),
             alerted_at: None,
@@ -1256,6 +1267,12 @@ impl Twin {
         let mut v = s
             .detector
             .observe_in(value, at, consensus, moving, &self.cfg.anomaly);
+        s.score = v.ratio.map(|r| detect::score(r) as f32);
+        if let Some(out) = &mut self.scores_out {
+            if out.len() < MAX_SCORES_QUEUED {
+                out.push((at, s.topic.clone(), s.field.clone(), s.score));
+            }
+        }
         if s.aggregate {
             // An aggregate moves with its inputs: their spikes and shifts are theirs. Only a
             // frozen or silent aggregate is its own fault.
@@ -1415,6 +1432,11 @@ impl Twin {
                 start: e.start,
                 score: e.peak,
                 threshold: e.threshold,
+                anomaly_score: if e.threshold > 0.0 {
+                    detect::score(e.peak.abs() / e.threshold)
+                } else {
+                    1.0
+                },
                 severity: e.severity(),
                 reason: e.reason.clone(),
             },
@@ -1698,6 +1720,19 @@ impl Twin {
         // Closing a silence above lowered `silence_due`; what the pass left open or closed is in
         // `due` already (an open episode and an offline device have no deadline).
         self.silence_due = due;
+    }
+
+    /// Starts keeping every reading's anomaly score for [`Twin::take_scores`].
+    pub fn keep_scores(&mut self) {
+        self.scores_out.get_or_insert_with(Vec::new);
+    }
+
+    /// The scores kept since the last call, as (time, topic, field, score).
+    pub fn take_scores(&mut self) -> Vec<ScoreLine> {
+        self.scores_out
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The liveness of a device, if it is known.

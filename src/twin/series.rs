@@ -282,6 +282,9 @@ pub struct Series {
     pub anomalies: u64,
     /// Whether an anomaly episode is open now (what the screen marks and `R` resets).
     pub anomalous: bool,
+    /// The anomaly score of the latest reading, 0 to 1 (`detect::score`); `None` while the
+    /// series is learning, and with `--detector lab`.
+    pub score: Option<f32>,
     /// The open episode, if any.
     pub episode: Option<Episode>,
     /// The latest closed episodes, oldest first.
