@@ -351,9 +351,10 @@ const MEAN_ABS_TO_SIGMA: f64 = 1.253_314_137_315_500_3;
 /// A series that repeats at least this share of its readings is never stuck by the length of
 /// its runs alone.
 pub const STUCK_MAX_REPEATS: f64 = 0.98;
-/// A lone sensor whose steps beyond `spike` σ are rarer than this share of readings has not
-/// jumped in its healthy life: its next jump that stays is a level shift.
-pub const STEP_MAX_RATE: f64 = 1e-3;
+/// A lone sensor that has not stepped beyond `spike` σ for this long (24 h) has not jumped in
+/// its healthy life: its next jump that stays is a level shift. One that did (a load switched
+/// on every evening) jumps as part of its life.
+pub const STEP_MEMORY_MS: i64 = 86_400_000;
 /// Readings in a row that never went down (with at least [`COUNTER_MIN_UPS`] going up) make a
 /// series a counter.
 pub const COUNTER_MIN_RUN: u64 = 100;
@@ -374,6 +375,8 @@ const LEVEL_FIRST: u32 = 60;
 #[derive(Debug, Clone, Default)]
 struct Levels {
     at: [(f64, u32); LEVELS],
+    /// The mean step within each level (its own noise).
+    noise: [f64; LEVELS],
     seen: u32,
     missed: u32,
     few: bool,
@@ -381,34 +384,61 @@ struct Levels {
 }
 
 impl Levels {
-    /// How near a level a reading must be: 5 % of it, at least two steps of the resolution.
-    fn tol(res: f64, c: f64) -> f64 {
-        (2.0 * res).max(0.05 * c.abs()).max(1e-9)
+    /// How near a level a reading must be: 5 % of the level, at least two steps of the
+    /// resolution; a level near zero (under 5 % of the largest) takes 1 % of the largest, so a
+    /// meter's idle noise around 0 W stays at its level.
+    fn tol(&self, res: f64, c: f64) -> f64 {
+        let m = self
+            .at
+            .iter()
+            .filter(|l| l.1 > 0)
+            .fold(0.0f64, |m, l| m.max(l.0.abs()));
+        let base = (2.0 * res).max(0.05 * c.abs());
+        let base = if c.abs() < 0.05 * m {
+            base.max(0.01 * m)
+        } else {
+            base
+        };
+        base.max(1e-9)
     }
 
     fn find(&self, x: f64, res: f64) -> Option<usize> {
         self.at
             .iter()
             .enumerate()
-            .filter(|(_, (c, n))| *n > 0 && (x - c).abs() <= Levels::tol(res, *c))
+            .filter(|(_, (c, n))| *n > 0 && (x - c).abs() <= self.tol(res, *c))
             .min_by(|a, b| (x - a.1 .0).abs().total_cmp(&(x - b.1 .0).abs()))
             .map(|(i, _)| i)
     }
 
     fn apart(&self, i: usize, j: usize, res: f64) -> bool {
         let ((a, _), (b, _)) = (self.at[i], self.at[j]);
-        (a - b).abs() > 4.0 * (Levels::tol(res, a) + Levels::tol(res, b))
+        (a - b).abs() > 4.0 * (self.tol(res, a) + self.tol(res, b))
     }
 
-    fn observe(&mut self, x: f64, res: f64) {
+    /// The noise of the known level `x` sits at, when it does: a few-level
+    /// signal's steps within a level are judged against that level's own noise (a compressor
+    /// at load is noisier than at rest).
+    fn noise_at(&self, x: f64, res: f64) -> Option<f64> {
+        let i = self.known(x, res)?;
+        (self.noise[i] > 0.0).then_some(self.noise[i])
+    }
+
+    fn observe(&mut self, prev: f64, x: f64, res: f64) {
         match self.find(x, res) {
-            Some(i) => self.at[i].1 = self.at[i].1.saturating_add(1),
+            Some(i) => {
+                self.at[i].1 = self.at[i].1.saturating_add(1);
+                if self.find(prev, res) == Some(i) {
+                    self.noise[i] += ((x - prev).abs() - self.noise[i]) / 50.0;
+                }
+            }
             None => {
                 self.missed += 1;
                 // The least held level gives way, one reading at a time.
                 let j = (0..LEVELS).min_by_key(|j| self.at[*j].1).unwrap_or(0);
                 if self.at[j].1 <= 1 {
                     self.at[j] = (x, 1);
+                    self.noise[j] = 0.0;
                 } else {
                     self.at[j].1 -= 1;
                 }
@@ -525,14 +555,17 @@ pub struct Detector {
     mono_ups: u64,
     /// The levels it dwells at, when it is a few-level signal.
     levels: Levels,
-    /// Share of readings that were steps beyond `spike` σ (a running mean).
-    big_rate: f64,
+    /// When it last stepped beyond `spike` σ (epoch ms), outside episodes.
+    last_big_ms: Option<i64>,
     /// The level before a step judged on the sensor's own history, and the step.
     step_base: Option<(f64, f64)>,
     /// The largest statistic over its threshold seen for the reading being judged.
     ratio: f64,
     /// `run` as it was two readings ago and one reading ago.
     runs: [usize; 2],
+    /// The run of repeats the sensor's history made unlikely, as last judged (0 until then:
+    /// every run counts).
+    stuck_needed: usize,
     /// Learnt seconds between readings.
     pub interval: f64,
     /// The latest intervals between reports (readings more than `BURST_S` apart), a ring.
@@ -761,7 +794,10 @@ impl Detector {
                 self.mean_abs_d += (ad - self.mean_abs_d) / k;
                 self.p_same += (f64::from(u8::from(same)) - self.p_same) / k;
             } else if learning {
-                let clip = 4.0 * self.mean_abs_d.max(f64::MIN_POSITIVE);
+                // Clipped so one jump cannot teach a large scale, but never below the
+                // resolution: a series that rested at one value for hours (a plug at 0 W) must
+                // still be able to learn the noise it has when it runs.
+                let clip = 4.0 * self.mean_abs_d.max(self.resolution).max(f64::MIN_POSITIVE);
                 self.mean_abs_d += (ad.min(clip) - self.mean_abs_d) / 500.0;
                 self.p_same += (f64::from(u8::from(same)) - self.p_same) / 500.0;
             }
@@ -772,15 +808,21 @@ impl Detector {
             let res = self.resolution;
             let switched = self.levels.switch(self.prev[1], x, res);
             if learning {
-                self.levels.observe(x, res);
+                self.levels.observe(self.prev[1], x, res);
             }
             // Floor: a step of the sensor's resolution is never surprising (a coarse sensor
             // that mostly repeats has a tiny mean step), and a sensor that never changed has
             // a tiny relative scale.
             let floor = (1e-9 * x.abs().max(1.0)).max(self.resolution);
             let scale = self.mean_abs_d.max(floor);
+            // A few-level signal at one of its levels: its steps against that level's own
+            // noise (a compressor at load is noisier than at rest).
+            let scale_here = self
+                .levels
+                .noise_at(x, self.resolution)
+                .map_or(scale, |n| n.max(scale));
             if !switched {
-                self.burst.push(ad.min(8.0 * scale));
+                self.burst.push(ad.min(8.0 * scale_here));
             }
 
             self.runs = [self.runs[1], self.run];
@@ -801,7 +843,7 @@ impl Detector {
             if warm && !counter {
                 let noise = scale * MEAN_ABS_TO_SIGMA;
                 self.judge_stuck(x, consensus, noise, cfg, &mut v);
-                let burst_ratio = recent_step / scale;
+                let burst_ratio = recent_step / scale_here;
                 if self.burst.full() {
                     self.ratio = self.ratio.max(burst_ratio / cfg.burst);
                 }
@@ -814,7 +856,7 @@ impl Detector {
                         reason: format!(
                             "readings jump {burst_ratio:.1}× more than usual (mean step {:.3}, usual {:.3})",
                             recent_step,
-                            scale
+                            scale_here
                         ),
                     });
                 } else if burst_ratio > cfg.burst * 0.6 {
@@ -824,7 +866,7 @@ impl Detector {
                 if self.n >= 3 {
                     let (x2, x1) = (self.prev[0], self.prev[1]);
                     let (a, b) = (x1 - x2, x1 - x);
-                    let sigma = scale * MEAN_ABS_TO_SIGMA;
+                    let sigma = scale_here * MEAN_ABS_TO_SIGMA;
                     let small = a.abs().min(b.abs());
                     let score = small / sigma;
                     if a.signum() == b.signum() && !self.levels.switch(x2, x, res) {
@@ -851,21 +893,25 @@ impl Detector {
                     // A step on a lone sensor: the level jumped far beyond its usual steps and
                     // stays (a unit switched, a probe gone to 85 °C, an offset), judged on its
                     // own history where no zone can. Premise: a sensor that has not jumped like
-                    // this before (fewer than one such step in a thousand readings) does not
-                    // jump in healthy life; switches between a few-level signal's known levels
-                    // are its life.
+                    // this in the last 24 hours does not jump in healthy life; switches between
+                    // a few-level signal's known levels are its life.
                     let step = a;
                     let big = step.abs() / sigma > cfg.spike && step.abs() >= 5.0 * res;
-                    if consensus.is_none() && self.big_rate < STEP_MAX_RATE {
+                    if consensus.is_none()
+                        && self.last_big_ms.is_none_or(|t| at_ms - t >= STEP_MEMORY_MS)
+                    {
                         self.ratio = self.ratio.max(step.abs() / sigma / cfg.spike);
                     }
-                    // Not the end of a run of repeats: a stuck sensor coming back jumps too.
+                    // Not the end of a run of repeats long enough to be stuck: a stuck sensor
+                    // coming back jumps too.
+                    let jumped_lately =
+                        self.last_big_ms.is_some_and(|t| at_ms - t < STEP_MEMORY_MS);
                     if consensus.is_none()
                         && learning
-                        && self.runs[0] < cfg.stuck_min
+                        && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
                         && big
                         && (x - x1).abs() < 0.25 * step.abs()
-                        && self.big_rate < STEP_MAX_RATE
+                        && !jumped_lately
                         && !self.levels.switch(x2, x1, res)
                     {
                         self.step_base = Some((x2, step));
@@ -880,8 +926,9 @@ impl Detector {
                             ),
                         });
                     }
-                    if learning {
-                        self.big_rate += (f64::from(u8::from(big)) - self.big_rate) / 500.0;
+                    // A switch between a few-level signal's known levels is its life, not a jump.
+                    if learning && big && !self.levels.switch(x2, x1, res) {
+                        self.last_big_ms = Some(at_ms);
                     }
                 }
             }
@@ -940,6 +987,7 @@ impl Detector {
         };
         let hide = 3.0 * self.resolution.max(noise);
         let zone_moved = self.run >= cfg.stuck_min && moved > hide;
+        self.stuck_needed = needed;
         if needed != usize::MAX {
             self.ratio = self.ratio.max(self.run as f64 / needed as f64);
         }
