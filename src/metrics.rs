@@ -492,13 +492,49 @@ pub async fn serve(addr: SocketAddr, token: Option<String>) -> Result<(Server, A
         .route("/snapshot", axum::routing::get(snapshot))
         .route("/healthz", axum::routing::get(healthz))
         .with_state(shared);
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            log::error!("metrics server stopped: {e}");
-        }
-    });
+    tokio::spawn(accept_loop(listener, app));
     log::info!("serving /metrics, /snapshot and /healthz on http://{addr}");
     Ok((Server { addr, last_scrape }, Asks(Some(rx))))
+}
+
+/// Connections served at once; one more is closed at once. Under the shipped unit's 1,024
+/// descriptors, idle connections can then never starve twinview's own broker connection.
+pub const MAX_CONNECTIONS: usize = 64;
+/// A request's head must arrive within this; a connection that sends nothing is closed.
+pub const HEADER_WITHIN: Duration = Duration::from_secs(5);
+/// No connection lives longer than this (a scrape takes well under a second).
+pub const CONNECTION_AT_MOST: Duration = Duration::from_secs(60);
+
+/// Accepts connections and serves each with a time limit on the request head and on the
+/// connection, at most [`MAX_CONNECTIONS`] at once (a slowloris holds none for long).
+async fn accept_loop(listener: tokio::net::TcpListener, app: axum::Router) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of descriptors, or a connection reset before it was taken: wait a
+                // moment rather than spin.
+                log::debug!("metrics: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Over the cap: closed at once, so it holds no descriptor.
+            drop(stream);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_WITHIN)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(CONNECTION_AT_MOST, conn).await;
+            drop(slot);
+        });
+    }
 }
 
 use axum::http::{header, HeaderMap, StatusCode};

@@ -278,3 +278,47 @@ async fn two_shared_instances_split_the_traffic_exactly() {
     );
     assert!(each.iter().all(|&x| x > 0), "both took a share: {each:?}");
 }
+
+/// A slowloris on `--metrics` (issue #34 item 2): idle connections are closed once the request
+/// head is overdue, at most 64 are held at once, and the server answers again afterwards; the
+/// broker connection is never starved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_cannot_hold_the_metrics_server() {
+    let Some(m) = Mosquitto::start() else { return };
+    let mport = free_port();
+    let listen = format!("127.0.0.1:{mport}");
+    let mut tv = Twinview::headless(m.port, "#", &["--metrics", &listen, "--duration", "30s"]);
+    assert!(
+        eventually(Duration::from_secs(10), || get(mport, "/healthz", &[])).is_some(),
+        "the server answers"
+    );
+    // 100 connections that never send a request.
+    let idle: Vec<TcpStream> = (0..100)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", mport)).ok())
+        .collect();
+    assert!(idle.len() >= 64);
+    std::thread::sleep(Duration::from_secs(7));
+    // Every one has been closed by the server: a read gives end of file (or a reset), where
+    // an open connection would time out.
+    let mut open = 0;
+    for mut s in idle {
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut b = [0u8; 16];
+        match s.read(&mut b) {
+            Ok(0) => {}
+            Err(e)
+                if e.kind() != std::io::ErrorKind::WouldBlock
+                    && e.kind() != std::io::ErrorKind::TimedOut => {}
+            _ => open += 1,
+        }
+    }
+    assert_eq!(
+        open, 0,
+        "idle connections still held after the head's time limit"
+    );
+    let (status, _) = get(mport, "/healthz", &[]).expect("answers again");
+    assert_eq!(status, 200);
+    let (st, _) = tv.finish(Duration::from_secs(40));
+    assert!(st.success());
+}
