@@ -56,21 +56,37 @@ impl Asks {
     }
 }
 
+/// An exposition rendered less than this long ago is served again instead of rendered anew:
+/// rendering runs on the ingest task, so scrapers, however many and however fast, take at most
+/// one render a second from ingest.
+pub const RENDER_EVERY: Duration = Duration::from_secs(1);
+
 /// The owner's side of a metrics server, or nothing ([`Serving::none`]).
 pub struct Serving {
     pub asks: Asks,
     pub max_series: usize,
+    /// The latest exposition and when it was rendered.
+    rendered: std::cell::RefCell<Option<(std::time::Instant, String)>>,
+    /// Renders done (for tests and the curious).
+    pub renders: std::cell::Cell<u64>,
 }
 
 impl Serving {
-    pub fn none() -> Serving {
+    pub fn new(asks: Asks, max_series: usize) -> Serving {
         Serving {
-            asks: Asks::none(),
-            max_series: DEFAULT_MAX_SERIES,
+            asks,
+            max_series,
+            rendered: Default::default(),
+            renders: Default::default(),
         }
     }
 
-    /// Answers `ask` from the twin as it is now; `queued` is the events waiting for it.
+    pub fn none() -> Serving {
+        Serving::new(Asks::none(), DEFAULT_MAX_SERIES)
+    }
+
+    /// Answers `ask` from the twin as it is now; `queued` is the events waiting for it. A
+    /// `/metrics` ask within [`RENDER_EVERY`] of the last render gets that render.
     pub fn answer(&self, ask: Ask, twin: &Twin, source: &str, dropped: u64, queued: usize) {
         let cx = Context {
             source,
@@ -79,7 +95,22 @@ impl Serving {
             max_series: self.max_series,
             now: Utc::now(),
         };
-        answer(ask, twin, &cx);
+        match ask {
+            Ask::Metrics(tx) => {
+                let mut cache = self.rendered.borrow_mut();
+                let body = match cache.as_ref() {
+                    Some((at, body)) if at.elapsed() < RENDER_EVERY => body.clone(),
+                    _ => {
+                        let body = exposition(twin, &cx);
+                        self.renders.set(self.renders.get() + 1);
+                        *cache = Some((std::time::Instant::now(), body.clone()));
+                        body
+                    }
+                };
+                let _ = tx.send(body);
+            }
+            other => answer(other, twin, &cx),
+        }
     }
 }
 
@@ -869,5 +900,25 @@ mod tests {
         assert_eq!(bearer("BEARER  abc"), Some("abc"));
         assert_eq!(bearer("Basic abc"), None);
         assert_eq!(bearer("Bearerabc"), None);
+    }
+
+    #[test]
+    fn scrapes_within_a_second_share_one_render() {
+        let serving = Serving::none();
+        let twin = Twin::default();
+        let mut bodies = Vec::new();
+        for _ in 0..50 {
+            let (tx, rx) = oneshot::channel();
+            serving.answer(Ask::Metrics(tx), &twin, "test", 0, 0);
+            bodies.push(rx.blocking_recv().unwrap());
+        }
+        assert_eq!(
+            serving.renders.get(),
+            1,
+            "fifty scrapes at once, one render"
+        );
+        assert!(bodies
+            .iter()
+            .all(|b| b == &bodies[0] && b.contains("twinview_series")));
     }
 }

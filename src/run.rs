@@ -75,10 +75,7 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                     }
                 );
             }
-            let serving = crate::metrics::Serving {
-                asks,
-                max_series: m.max_series,
-            };
+            let serving = crate::metrics::Serving::new(asks, m.max_series);
             (serving, Some(server.last_scrape))
         }
         None => (crate::metrics::Serving::none(), None),
