@@ -1954,4 +1954,29 @@ mod tests {
             .iter()
             .all(|(_, k)| *k != EpisodeKind::LevelShift));
     }
+
+    #[test]
+    fn the_spike_threshold_is_pinned_between_four_and_eight_sigma() {
+        // Steps of exactly 0.1: mean |Δ| 0.1, σ of steps 0.1 × 1.2533.
+        let sigma = 0.1 * MEAN_ABS_TO_SIGMA;
+        let series = |k: f64| -> Vec<f64> {
+            let mut xs: Vec<f64> = (0..600).map(|i| 20.0 + 0.1 * (i % 2) as f64).collect();
+            // Between two readings of 20.0: both jumps are k σ.
+            xs[501] = 20.0 + k * sigma;
+            xs[502] = 20.0;
+            xs[500] = 20.0;
+            xs
+        };
+        assert_eq!(DetectorConfig::default().spike, 6.0);
+        assert!(
+            run_alone(&series(8.0)).contains(&(502, EpisodeKind::Spike)),
+            "8σ is a spike"
+        );
+        assert!(
+            !run_alone(&series(4.0))
+                .iter()
+                .any(|(_, k)| *k == EpisodeKind::Spike),
+            "4σ is not"
+        );
+    }
 }

@@ -833,6 +833,24 @@ mod tests {
     }
 
     #[test]
+    fn a_seq_that_repeats_or_goes_back_is_a_gap() {
+        // Each is a break in the node's stream (a message lost, resent or reordered), not
+        // only a seq that skips ahead: `!=` the expected next, never `>`.
+        let mut s = Sparkplug::with_cap(100);
+        s.apply("g", Kind::NBirth, "e", None, &birth(1), t(0));
+        for seq in [1u64, 2, 3] {
+            s.apply("g", Kind::NData, "e", None, &data(seq, vec![]), t(1));
+        }
+        assert_eq!(s.nodes["g/e"].seq_gaps, 0);
+        s.apply("g", Kind::NData, "e", None, &data(3, vec![]), t(2));
+        assert_eq!(s.nodes["g/e"].seq_gaps, 1, "a repeated seq");
+        s.apply("g", Kind::NData, "e", None, &data(1, vec![]), t(3));
+        assert_eq!(s.nodes["g/e"].seq_gaps, 2, "a seq that goes back");
+        s.apply("g", Kind::NData, "e", None, &data(2, vec![]), t(4));
+        assert_eq!(s.nodes["g/e"].seq_gaps, 2, "in order again");
+    }
+
+    #[test]
     fn a_stale_death_is_ignored_and_a_death_takes_the_devices() {
         let mut s = Sparkplug::with_cap(100);
         s.apply("g", Kind::NBirth, "e", None, &birth(7), t(0));
