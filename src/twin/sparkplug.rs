@@ -130,13 +130,23 @@ impl Defs {
         self.by_name.is_empty()
     }
 
-    /// The definitions a birth makes (those of an earlier birth are void).
-    fn of_birth(metrics: &[Metric]) -> Defs {
+    /// The definitions a birth makes (those of an earlier birth are void), and the aliases it
+    /// gave to two different names (the first kept; DATA on them cannot be trusted).
+    fn of_birth(metrics: &[Metric]) -> (Defs, Vec<u64>) {
         let mut d = Defs::default();
+        let mut twice = Vec::new();
         for m in metrics {
+            if let (Some(a), Some(name)) = (m.alias, &m.name) {
+                if d.by_alias.get(&a).is_some_and(|old| *old.name != **name) {
+                    if twice.len() < 16 && !twice.contains(&a) {
+                        twice.push(a);
+                    }
+                    continue;
+                }
+            }
             d.define(m);
         }
-        d
+        (d, twice)
     }
 
     fn define(&mut self, m: &Metric) {
@@ -375,7 +385,13 @@ impl Sparkplug {
                 n.sequence(p.seq, true);
                 n.bd_seq = bd_seq(p);
                 // A new session: every definition of the old one is void.
-                n.defs = Defs::of_birth(&p.metrics);
+                let (defs, twice) = Defs::of_birth(&p.metrics);
+                n.defs = defs;
+                for a in twice {
+                    out.notes.push(format!(
+                        "{node}: NBIRTH gives alias {a} to two metrics; the first is kept"
+                    ));
+                }
                 for d in n.devices.values_mut() {
                     d.defs = Defs::default();
                 }
@@ -384,6 +400,16 @@ impl Sparkplug {
             }
             Kind::NDeath => {
                 let theirs = bd_seq(p);
+                // A death must say which session it ends (Sparkplug 3.0: bdSeq in NDEATH); one
+                // that does not cannot end the session twinview saw born.
+                if n.bd_seq.is_some() && theirs.is_none() {
+                    n.stale_deaths += 1;
+                    out.notes.push(format!(
+                        "{node}: NDEATH without bdSeq ignored (the session is bdSeq {})",
+                        n.bd_seq.unwrap_or(0)
+                    ));
+                    return out;
+                }
                 if n.bd_seq.is_some() && theirs.is_some() && theirs != n.bd_seq {
                     n.stale_deaths += 1;
                     out.notes.push(format!(
@@ -448,7 +474,13 @@ impl Sparkplug {
                         d.births += 1;
                         d.said_early = false;
                         d.online = Some(true);
-                        d.defs = Defs::of_birth(&p.metrics);
+                        let (defs, twice) = Defs::of_birth(&p.metrics);
+                        d.defs = defs;
+                        for a in twice {
+                            out.notes.push(format!(
+                                "{node}/{dev_id}: DBIRTH gives alias {a} to two metrics; the first is kept"
+                            ));
+                        }
                         out.liveness.push((who, Status::Online, "DBIRTH".into()));
                         values(&p.metrics, payload_time, &mut out);
                     }
@@ -908,5 +940,36 @@ mod tests {
             Some(Status::Offline)
         );
         assert_eq!(s.host_state("x", b"maybe", t(0)), None);
+    }
+
+    #[test]
+    fn a_death_without_bdseq_and_an_alias_given_twice_are_reported() {
+        let mut s = Sparkplug::with_cap(100);
+        s.apply("g", Kind::NBirth, "e", None, &birth(4), t(0));
+        let nodeath = Payload {
+            timestamp: Some(0),
+            seq: None,
+            metrics: vec![],
+            cut: 0,
+        };
+        let o = s.apply("g", Kind::NDeath, "e", None, &nodeath, t(1));
+        assert!(o.liveness.is_empty(), "{o:?}");
+        assert!(o.notes[0].contains("without bdSeq"), "{:?}", o.notes);
+        assert_eq!(s.nodes["g/e"].online, Some(true));
+        let twice = Payload {
+            timestamp: Some(0),
+            seq: Some(1),
+            metrics: vec![
+                metric(Some("Flow"), Some(7), Some(FLOAT), Value::Float(1.0)),
+                metric(Some("Level"), Some(7), Some(FLOAT), Value::Float(2.0)),
+            ],
+            cut: 0,
+        };
+        let o = s.apply("g", Kind::DBirth, "e", Some("pump"), &twice, t(2));
+        assert!(
+            o.notes.iter().any(|n| n.contains("alias 7 to two metrics")),
+            "{:?}",
+            o.notes
+        );
     }
 }
