@@ -72,47 +72,65 @@ pub struct FileConfig {
 }
 
 impl FileConfig {
-    /// Reads a config file and applies the profile `profile` (its keys over the file's).
-    /// Every profile is checked, chosen or not, so a typo in one is found at once.
-    pub fn load(path: &Path, profile: Option<&str>) -> Result<Self, AppError> {
+    /// Reads `path`: its top-level table and its `[profiles.NAME]` tables.
+    fn parse(path: &Path) -> Result<(toml::Table, toml::Table), AppError> {
         let text = crate::error::read_capped(path, crate::error::CONFIG_MAX, "config file")?;
-        let invalid =
-            |e: String| AppError::File(format!("invalid config file {}: {e}", path.display()));
         let mut table: toml::Table =
-            toml::from_str(&text).map_err(|e| invalid(e.message().to_string()))?;
+            toml::from_str(&text).map_err(|e| invalid(path, e.message().to_string()))?;
         let profiles = match table.remove("profiles") {
             None => toml::Table::new(),
             Some(toml::Value::Table(t)) => t,
             Some(_) => {
                 return Err(invalid(
+                    path,
                     "`profiles` must be a table of tables ([profiles.NAME])".into(),
                 ))
             }
         };
-        let merged = |name: &str, p: &toml::Value| -> Result<FileConfig, AppError> {
-            let toml::Value::Table(p) = p else {
-                return Err(invalid(format!(
-                    "profile `{name}` must be a table ([profiles.{name}])"
-                )));
-            };
-            if p.contains_key("profiles") {
-                return Err(invalid(format!("profile `{name}`: profiles do not nest")));
-            }
-            let mut t = table.clone();
-            t.extend(p.clone());
-            toml::Value::Table(t)
-                .try_into()
-                .map_err(|e: toml::de::Error| invalid(format!("profile `{name}`: {}", e.message())))
+        Ok((table, profiles))
+    }
+
+    /// The top-level table with profile `name`'s keys over it.
+    fn merged(
+        path: &Path,
+        table: &toml::Table,
+        name: &str,
+        p: &toml::Value,
+    ) -> Result<FileConfig, AppError> {
+        let toml::Value::Table(p) = p else {
+            return Err(invalid(
+                path,
+                format!("profile `{name}` must be a table ([profiles.{name}])"),
+            ));
         };
+        if p.contains_key("profiles") {
+            return Err(invalid(
+                path,
+                format!("profile `{name}`: profiles do not nest"),
+            ));
+        }
+        let mut t = table.clone();
+        t.extend(p.clone());
+        toml::Value::Table(t)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                invalid(path, format!("profile `{name}`: {}", e.message()))
+            })
+    }
+
+    /// Reads a config file and applies the profile `profile` (its keys over the file's).
+    /// Every profile is checked, chosen or not, so a typo in one is found at once.
+    pub fn load(path: &Path, profile: Option<&str>) -> Result<Self, AppError> {
+        let (table, profiles) = FileConfig::parse(path)?;
         for (name, p) in &profiles {
-            merged(name, p)?;
+            FileConfig::merged(path, &table, name, p)?;
         }
         let mut file: FileConfig = match profile {
             None => toml::Value::Table(table.clone())
                 .try_into()
-                .map_err(|e: toml::de::Error| invalid(e.message().to_string()))?,
+                .map_err(|e: toml::de::Error| invalid(path, e.message().to_string()))?,
             Some(name) => match profiles.get(name) {
-                Some(p) => merged(name, p)?,
+                Some(p) => FileConfig::merged(path, &table, name, p)?,
                 None => {
                     return Err(AppError::Usage(format!(
                         "no profile `{name}` in {} ({})",
@@ -132,6 +150,29 @@ impl FileConfig {
         file.profiles = profiles.keys().cloned().collect();
         Ok(file)
     }
+
+    /// The file without a profile, and each profile merged over it: the file read and each
+    /// profile merged once (`twinview profiles`; loading each in turn was quadratic).
+    pub fn load_all(path: &Path) -> Result<(Self, Vec<(String, Self)>), AppError> {
+        let (table, profiles) = FileConfig::parse(path)?;
+        let names: Vec<String> = profiles.keys().cloned().collect();
+        let mut all = Vec::with_capacity(profiles.len());
+        for (name, p) in &profiles {
+            let mut f = FileConfig::merged(path, &table, name, p)?;
+            f.profiles = names.clone();
+            all.push((name.clone(), f));
+        }
+        let mut base: FileConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid(path, e.message().to_string()))?;
+        base.profiles = names;
+        Ok((base, all))
+    }
+}
+
+/// A config file error, naming the file.
+fn invalid(path: &Path, e: String) -> AppError {
+    AppError::File(format!("invalid config file {}: {e}", path.display()))
 }
 
 /// The platform's folder for twinview's configuration: `$XDG_CONFIG_HOME/twinview` when that
@@ -771,5 +812,27 @@ mod tests {
                 .exit_code(),
             2
         );
+    }
+
+    #[test]
+    fn every_profile_at_once_is_each_profile_alone() {
+        let dir = std::env::temp_dir().join(format!("twinview-profiles-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.toml");
+        let mut text = String::from("broker = \"localhost\"\nwindow = 60\n");
+        for i in 0..40 {
+            text += &format!("[profiles.p{i:02}]\nbroker = \"mqtt://h{i}.example\"\n");
+        }
+        std::fs::write(&path, text).unwrap();
+        let (base, all) = FileConfig::load_all(&path).unwrap();
+        assert_eq!(base.broker.as_deref(), Some("localhost"));
+        assert_eq!(all.len(), 40);
+        for (name, f) in &all {
+            let alone = FileConfig::load(&path, Some(name)).unwrap();
+            assert_eq!(f.broker, alone.broker);
+            assert_eq!(f.window, Some(60));
+            assert_eq!(f.profiles, alone.profiles);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -64,7 +64,7 @@ pub fn profiles(config: Option<&Path>) -> Result<(), AppError> {
             )))
         }
     };
-    let base = FileConfig::load(&path, None)?;
+    let (base, profiles) = FileConfig::load_all(&path)?;
     let mut out = String::new();
     out.push_str(&format!("{}\n", path.display()));
     if base.profiles.is_empty() {
@@ -73,9 +73,8 @@ pub fn profiles(config: Option<&Path>) -> Result<(), AppError> {
         );
     }
     let width = base.profiles.iter().map(|n| n.len()).max().unwrap_or(0);
-    for name in &base.profiles {
-        let f = FileConfig::load(&path, Some(name))?;
-        out.push_str(&format!("  {name:<width$}  {}\n", summary(&f)));
+    for (name, f) in &profiles {
+        out.push_str(&format!("  {name:<width$}  {}\n", summary(f)));
     }
     print(&out)
 }
