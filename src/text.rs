@@ -15,6 +15,9 @@ fn unsafe_char(c: char) -> bool {
     c.is_control()
         // Bidirectional embeddings, overrides and isolates; marks that reorder text.
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        // Zero-width characters and joiners: invisible, or gluing characters into one glyph
+        // whose width the terminal and twinview disagree on (borders shift).
+        || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{FE0F}')
 }
 
 /// `s` with every control character and bidirectional override written as `\u{…}`.
@@ -53,5 +56,11 @@ mod tests {
         assert_eq!(visible("a\u{202e}b\rc"), "a\\u{202e}b\\u{d}c");
         assert_eq!(visible("é ✓ 温度"), "é ✓ 温度");
         assert_eq!(visible_lines("one\n\ttwo\u{1b}"), "one\n\ttwo\\u{1b}");
+        assert_eq!(visible("s\u{200b}1"), "s\\u{200b}1");
+        assert_eq!(
+            visible("\u{feff}x\u{2764}\u{fe0f}"),
+            "\\u{feff}x\u{2764}\\u{fe0f}"
+        );
+        assert_eq!(crate::ui::widgets::fit("s1\u{202e}2s", 20), "s1\\u{202e}2s");
     }
 }

@@ -75,6 +75,10 @@ pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
 /// `s` in at most `w` characters. A name too long loses its middle, not its end: the end is
 /// what tells `TEMP_001` from `TEMP_002` (`T…_001`).
 pub fn fit(s: &str, w: usize) -> String {
+    // Names come from the wire: a bidirectional override or a zero-width character could make
+    // one row read as another or break the table's borders; they are shown as escapes.
+    let s = crate::text::visible(s);
+    let s = s.as_ref();
     let n = s.chars().count();
     if n <= w {
         return s.to_string();
