@@ -28,7 +28,7 @@
 
 use std::collections::VecDeque;
 
-use crate::twin::devices::{steady_median, BURST_S, INTERVALS};
+use crate::twin::devices::{cadence, BURST_S, INTERVALS};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -384,15 +384,18 @@ struct Levels {
 }
 
 impl Levels {
-    /// How near a level a reading must be: 5 % of the level, at least two steps of the
-    /// resolution; a level near zero (under 5 % of the largest) takes 1 % of the largest, so a
-    /// meter's idle noise around 0 W stays at its level.
-    fn tol(&self, res: f64, c: f64) -> f64 {
-        let m = self
-            .at
+    /// The largest level's magnitude (what "near zero" is measured against).
+    fn largest(&self) -> f64 {
+        self.at
             .iter()
             .filter(|l| l.1 > 0)
-            .fold(0.0f64, |m, l| m.max(l.0.abs()));
+            .fold(0.0f64, |m, l| m.max(l.0.abs()))
+    }
+
+    /// How near a level `c` a reading must be: 5 % of the level, at least two steps of the
+    /// resolution; a level near zero (under 5 % of the largest, `m`) takes 1 % of the largest,
+    /// so a meter's idle noise around 0 W stays at its level.
+    fn tol(res: f64, c: f64, m: f64) -> f64 {
         let base = (2.0 * res).max(0.05 * c.abs());
         let base = if c.abs() < 0.05 * m {
             base.max(0.01 * m)
@@ -403,17 +406,19 @@ impl Levels {
     }
 
     fn find(&self, x: f64, res: f64) -> Option<usize> {
+        let m = self.largest();
         self.at
             .iter()
             .enumerate()
-            .filter(|(_, (c, n))| *n > 0 && (x - c).abs() <= self.tol(res, *c))
+            .filter(|(_, (c, n))| *n > 0 && (x - c).abs() <= Levels::tol(res, *c, m))
             .min_by(|a, b| (x - a.1 .0).abs().total_cmp(&(x - b.1 .0).abs()))
             .map(|(i, _)| i)
     }
 
     fn apart(&self, i: usize, j: usize, res: f64) -> bool {
         let ((a, _), (b, _)) = (self.at[i], self.at[j]);
-        (a - b).abs() > 4.0 * (self.tol(res, a) + self.tol(res, b))
+        let m = self.largest();
+        (a - b).abs() > 4.0 * (Levels::tol(res, a, m) + Levels::tol(res, b, m))
     }
 
     /// The noise of the known level `x` sits at, when it does: a few-level
@@ -736,9 +741,8 @@ impl Detector {
                     self.cadence[usize::from(self.cadence_next)] = gap as f32;
                     self.cadence_next = (self.cadence_next + 1) % INTERVALS as u8;
                     self.cadence_len = (self.cadence_len + 1).min(INTERVALS as u8);
-                    let c = &self.cadence[..usize::from(self.cadence_len)];
-                    self.steady = steady_median(c);
-                    self.spread = spread(c);
+                    (self.steady, self.spread) =
+                        cadence(&self.cadence[..usize::from(self.cadence_len)]);
                 }
             }
             Some(_) => {}
@@ -1259,20 +1263,6 @@ impl Detector {
             ),
         })
     }
-}
-
-/// The upper quartile of `intervals` over the lower (at least four; else infinite).
-fn spread(intervals: &[f32]) -> f32 {
-    let n = intervals.len();
-    if n < 4 {
-        return f32::INFINITY;
-    }
-    let mut buf = [0f32; INTERVALS];
-    let v = &mut buf[..n.min(INTERVALS)];
-    v.copy_from_slice(&intervals[..v.len()]);
-    v.sort_unstable_by(f32::total_cmp);
-    let n = v.len();
-    v[(3 * n) / 4] / v[n / 4].max(1e-3)
 }
 
 /// Median of a slice (reordered in place); None when empty.

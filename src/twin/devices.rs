@@ -23,19 +23,27 @@ pub const STEADY_SPREAD: f32 = 3.0;
 /// (a motion sensor, a phone, a door) has no pace to miss: its silence says nothing, and only
 /// a liveness source (a will, an availability topic) can say it is gone.
 pub(crate) fn steady_median(intervals: &[f32]) -> Option<f64> {
-    let n = intervals.len();
+    cadence(intervals).0
+}
+
+/// One pass over the intervals between reports: the median while the cadence is steady (see
+/// [`steady_median`]), and the spread, the upper quartile over the lower (infinite below four
+/// intervals). Sorted once, in a buffer on the stack.
+pub(crate) fn cadence(intervals: &[f32]) -> (Option<f64>, f32) {
+    let n = intervals.len().min(INTERVALS);
     if n < 2 {
-        return None;
+        return (None, f32::INFINITY);
     }
     let mut buf = [0f32; INTERVALS];
-    let v = &mut buf[..n.min(INTERVALS)];
-    v.copy_from_slice(&intervals[..v.len()]);
+    let v = &mut buf[..n];
+    v.copy_from_slice(&intervals[..n]);
     v.sort_unstable_by(f32::total_cmp);
-    let n = v.len();
-    if n >= 4 && v[(3 * n) / 4] > STEADY_SPREAD * v[n / 4].max(1e-3) {
-        return None;
+    if n < 4 {
+        return (Some(f64::from(v[n / 2])), f32::INFINITY);
     }
-    Some(f64::from(v[n / 2]))
+    let spread = v[(3 * n) / 4] / v[n / 4].max(1e-3);
+    let steady = v[(3 * n) / 4] <= STEADY_SPREAD * v[n / 4].max(1e-3);
+    (steady.then(|| f64::from(v[n / 2])), spread)
 }
 
 /// Descriptions kept for devices not seen yet, at most.

@@ -367,8 +367,6 @@ pub struct World {
     duration_s: Option<f64>,
     /// Wills the broker publishes later than the drop that caused them.
     pending: Vec<Out>,
-    /// Per physical device: whether it is up now (for the truth's timeline).
-    up: Vec<bool>,
 }
 
 /// The moment offline worlds start: a winter Monday, at midnight (UTC) for worlds of six
@@ -408,7 +406,6 @@ impl World {
             Kind::Lab => Vec::new(),
         };
         inject_faults(&mut b, &mut devices, kind);
-        let up = vec![true; b.truth.devices.len()];
         World {
             kind,
             clients: b.clients,
@@ -418,7 +415,6 @@ impl World {
             now: 0.0,
             duration_s,
             pending: Vec::new(),
-            up,
         }
     }
 
@@ -490,13 +486,12 @@ impl World {
         true
     }
 
-    /// Records that physical device `d` went down or came back at `t` (devices call it
-    /// through their fault plans; see [`signal::Downtime`]).
+    /// Puts the truth in order once the world is over: each device's timeline by time,
+    /// the faults by start.
     pub fn finish_truth(&mut self) {
-        for (i, dev) in self.truth.devices.iter_mut().enumerate() {
+        for dev in &mut self.truth.devices {
             dev.timeline.sort_by_key(|x| x.0);
             dev.timeline.dedup();
-            let _ = self.up[i];
         }
         self.truth
             .faults
@@ -529,7 +524,7 @@ fn inject_faults(b: &mut Builder, devices: &mut [Box<dyn Device>], kind: Kind) {
             let faults = devices[i].inject(k, start, end, &mut rng);
             for f in &faults {
                 if let Some(d) = b.truth.devices.iter_mut().find(|d| d.id == f.device) {
-                    d.timeline.extend(down_timeline(k, b.start, start, end, f));
+                    d.timeline.extend(down_timeline(k, b.start, f));
                 }
             }
             b.truth.faults.extend(faults);
@@ -569,15 +564,12 @@ fn inject_faults(b: &mut Builder, devices: &mut [Box<dyn Device>], kind: Kind) {
 fn down_timeline(
     k: FaultKind,
     start_at: DateTime<Utc>,
-    start: f64,
-    end: f64,
     f: &TruthFault,
 ) -> Vec<(DateTime<Utc>, bool)> {
     match k {
         // Flat for good from the fault's end.
         FaultKind::BatteryDying => vec![(f.end, false)],
         FaultKind::Offline | FaultKind::Silence | FaultKind::Flapping => {
-            let _ = (start, end);
             vec![(f.start, false), (f.end, true)]
                 .into_iter()
                 .filter(|(t, _)| *t >= start_at)

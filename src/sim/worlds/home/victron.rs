@@ -160,7 +160,6 @@ impl Device for VictronGx {
                 ),
             );
         }
-        let _ = self.start;
     }
 
     fn probes(&mut self) -> Vec<&mut Probe> {

@@ -603,18 +603,11 @@ impl Zigbee2Mqtt {
 }
 
 impl ZDevice {
-    fn state(
-        &mut self,
-        t: f64,
-        env: &Env,
-        start: chrono::DateTime<chrono::Utc>,
-        rng: &mut Rng,
-    ) -> Value {
+    fn state(&mut self, t: f64, env: &Env, rng: &mut Rng) -> Value {
         self.lq = (self.lq + gaussian(rng, 6.0)).clamp(15.0, 255.0);
         let lq = self.lq.round();
         let battery = self.battery.map(|b| b.round());
         let voltage = battery.map(|b| 2700.0 + 5.0 * b + (gaussian(rng, 8.0)).round());
-        let _ = start;
         match &mut self.kind {
             ZKind::Climate {
                 room,
@@ -700,7 +693,7 @@ impl Device for Zigbee2Mqtt {
             self.started = true;
             self.births(0.0, sink);
         }
-        let (c, start) = (self.client, self.start);
+        let c = self.client;
         let rng = &mut self.rng;
         for d in &mut self.devices {
             let dev = d.device;
@@ -900,7 +893,7 @@ impl Device for Zigbee2Mqtt {
             sends.sort_by(f64::total_cmp);
             for t in sends {
                 let t = t.max(now + 0.001);
-                let v = d.state(t, env, start, rng);
+                let v = d.state(t, env, rng);
                 sink.publish(t, c, dev, Msg::new(topic.clone(), v.to_string(), false));
             }
         }

@@ -222,7 +222,6 @@ impl Device for Press {
                 );
             }
         }
-        let _ = (self.name, self.start);
     }
 
     fn probes(&mut self) -> Vec<&mut Probe> {
