@@ -5,8 +5,8 @@
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
-use twinview::event::{Event, Message};
-use twinview::twin::decode::{decode, DEFAULT_MAX_PAYLOAD};
+use twinview::decode::{decode, DEFAULT_MAX_PAYLOAD};
+use twinview::source::event::{Event, Message};
 use twinview::twin::series::Window;
 use twinview::twin::Twin;
 
@@ -215,7 +215,7 @@ fn bench_topics(c: &mut Criterion) {
 /// Sparkplug B: DDATA messages of 10 alias-only metrics (8 Double, a Boolean, a String) on
 /// 100 devices of 10 edge nodes, after their births; throughput is per metric.
 fn bench_sparkplug(c: &mut Criterion) {
-    use twinview::sparkplug::{datatype::*, encode, Metric, Payload, Value};
+    use twinview::decode::sparkplug::{datatype::*, encode, Metric, Payload, Value};
     const NODES: usize = 10;
     const DEVICES: usize = 10;
     const METRICS: u64 = 10;
@@ -313,7 +313,7 @@ fn bench_sparkplug(c: &mut Criterion) {
         let payload = m.payload.clone();
         g.throughput(Throughput::Elements(METRICS));
         g.bench_function("decode only, 10 metrics", |b| {
-            b.iter(|| twinview::sparkplug::decode(std::hint::black_box(&payload)))
+            b.iter(|| twinview::decode::sparkplug::decode(std::hint::black_box(&payload)))
         });
     }
     g.finish();

@@ -7,7 +7,7 @@
 //! cargo run --release --example ingest_loop -- 300000 10000 [PASSES]
 
 use chrono::{Duration, TimeZone, Utc};
-use twinview::event::{Event, Message};
+use twinview::source::event::{Event, Message};
 use twinview::twin::Twin;
 
 #[global_allocator]

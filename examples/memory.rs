@@ -11,7 +11,7 @@
 //! cargo run --release --example memory -- flood states 800000 1000
 
 use chrono::{Duration, TimeZone, Utc};
-use twinview::event::{Event, Message};
+use twinview::source::event::{Event, Message};
 use twinview::twin::{Twin, TwinConfig};
 
 /// The allocator the twinview binary uses, so the figures are the shipped configuration's.

@@ -4,8 +4,8 @@
 //! cargo run --release --example metrics_render -- 10000
 
 use chrono::{Duration, TimeZone, Utc};
-use twinview::event::{Event, Message};
-use twinview::metrics::{exposition, Context};
+use twinview::outputs::metrics::{exposition, Context};
+use twinview::source::event::{Event, Message};
 use twinview::twin::Twin;
 
 #[global_allocator]

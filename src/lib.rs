@@ -4,25 +4,18 @@
 //! ([`ui`] and [`headless`]). The twin is plain Rust with no UI code.
 
 pub mod cli;
-pub mod commands;
 pub mod config;
+pub mod decode;
 pub mod error;
-pub mod event;
-pub mod guard;
-pub mod headless;
+pub mod live;
 pub mod logging;
-pub mod metrics;
-pub mod pump;
+pub mod outputs;
 pub mod run;
-pub mod setup;
 pub mod sim;
-pub mod sink;
 pub mod source;
-pub mod sparkplug;
 pub mod text;
 pub mod twin;
 pub mod ui;
-pub mod url;
 
 /// Capacity of the channel between the sources and the twin. Large enough to absorb bursts
 /// while the UI draws a frame; what does not fit is counted as dropped.

@@ -15,7 +15,7 @@ fn main() {
     ));
     // Headless and replay: a panic applying one message is counted, not fatal (the UI wraps
     // its own terminal hook the same way once the terminal is set up).
-    twinview::guard::install();
+    twinview::live::guard::install();
     let code = match start(cli) {
         Ok(()) => 0,
         Err(e) => {
@@ -43,11 +43,13 @@ fn start(cli: Cli) -> Result<(), AppError> {
             Some(Command::Replay(args)) => run::replay(args).await,
             // `twinview -c FILE profiles` and `twinview profiles -c FILE` alike.
             Some(Command::Profiles { config }) => {
-                twinview::setup::profiles(config.as_deref().or(cli.view.config.as_deref()))
+                twinview::config::setup::profiles(config.as_deref().or(cli.view.config.as_deref()))
             }
-            Some(Command::Config { path, example }) => twinview::setup::config(path, example),
-            Some(Command::Completions { shell }) => twinview::setup::completions(shell),
-            Some(Command::Man) => twinview::setup::man(),
+            Some(Command::Config { path, example }) => {
+                twinview::config::setup::config(path, example)
+            }
+            Some(Command::Completions { shell }) => twinview::config::setup::completions(shell),
+            Some(Command::Man) => twinview::config::setup::man(),
         }
     })
 }

@@ -27,9 +27,9 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use common::{publish_all, publish_retained, Mosquitto, Twinview};
-use twinview::event::{Event, Message};
+use twinview::decode::{decode, Decoded, Undecodable, DEFAULT_MAX_PAYLOAD, MAX_NAME};
+use twinview::source::event::{Event, Message};
 use twinview::twin::cnp::{Cnp, Step, MAX_PER_JOB};
-use twinview::twin::decode::{decode, Decoded, Undecodable, DEFAULT_MAX_PAYLOAD, MAX_NAME};
 use twinview::twin::{Twin, TwinConfig};
 
 fn cases() -> u32 {

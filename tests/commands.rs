@@ -10,8 +10,8 @@ use chrono::{FixedOffset, TimeZone, Utc};
 use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 
-use twinview::config::ConnSettings;
-use twinview::event::{Event, Message, Outcome};
+use twinview::source::conn::ConnSettings;
+use twinview::source::event::{Event, Message, Outcome};
 use twinview::source::mqtt::{self, SourceStats};
 use twinview::twin::Twin;
 use twinview::ui::keys::Action;

@@ -10,10 +10,10 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 
-use twinview::event::{Event, Message};
+use twinview::decode::{decode, DEFAULT_MAX_PAYLOAD};
+use twinview::source::event::{Event, Message};
 use twinview::source::replay::parse_line;
 use twinview::twin::cnp::{Cnp, Step};
-use twinview::twin::decode::{decode, DEFAULT_MAX_PAYLOAD};
 use twinview::twin::{Twin, TwinConfig};
 
 fn cases() -> u32 {
@@ -77,7 +77,7 @@ proptest! {
     /// the payload can hold (every metric costs at least two bytes of it).
     #[test]
     fn sparkplug_reader_survives_arbitrary_bytes(payload in prop::collection::vec(any::<u8>(), 0..1024)) {
-        if let Ok(p) = twinview::sparkplug::decode(&payload) {
+        if let Ok(p) = twinview::decode::sparkplug::decode(&payload) {
             prop_assert!(p.metrics.len() <= payload.len() / 2);
         }
     }
@@ -88,7 +88,7 @@ proptest! {
     fn sparkplug_session_survives_mangled_payloads(
         msgs in prop::collection::vec((0usize..8, 0usize..3, prop::collection::vec((any::<u8>(), any::<u64>(), any::<f64>(), any::<bool>()), 0..6), any::<u16>(), any::<u8>()), 0..40),
     ) {
-        use twinview::sparkplug::{encode, Metric, Payload, Value};
+        use twinview::decode::sparkplug::{encode, Metric, Payload, Value};
         const KINDS: [&str; 8] = ["NBIRTH", "NDEATH", "NDATA", "NCMD", "DBIRTH", "DDEATH", "DDATA", "DCMD"];
         let mut twin = Twin::new(TwinConfig { max_series: 10_000, ..TwinConfig::default() });
         let mut n = 0;

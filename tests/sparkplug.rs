@@ -11,9 +11,9 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use common::*;
 use serde_json::Value as Json;
-use twinview::event::{Event, Message};
-use twinview::headless::Snapshot;
-use twinview::sparkplug::{datatype::*, encode, rebirth_request, Metric, Payload, Value};
+use twinview::decode::sparkplug::{datatype::*, encode, rebirth_request, Metric, Payload, Value};
+use twinview::outputs::snapshot::Snapshot;
+use twinview::source::event::{Event, Message};
 use twinview::twin::Twin;
 
 fn m(name: Option<&str>, alias: Option<u64>, dt: Option<u32>, v: Value) -> Metric {
@@ -279,7 +279,7 @@ fn births_data_deaths_and_every_scalar_type_through_the_twin() {
 }
 
 fn name(t: u32) -> &'static str {
-    twinview::sparkplug::datatype::name(t)
+    twinview::decode::sparkplug::datatype::name(t)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

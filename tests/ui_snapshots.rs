@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use twinview::event::{ConnEvent, ConnState, Event, Message};
+use twinview::source::event::{ConnEvent, ConnState, Event, Message};
 use twinview::twin::Twin;
 use twinview::ui::keys::Action;
 use twinview::ui::theme::Theme;
@@ -170,12 +170,12 @@ fn twin_with_liveness() -> Twin {
     feed(2, "tele/plug-7/LWT", "Online");
     feed(3, "homie/boiler/$state", "sleeping");
     // A Sparkplug birth: seq 0 and its bdSeq.
-    let birth = twinview::sparkplug::encode(&twinview::sparkplug::Payload {
+    let birth = twinview::decode::sparkplug::encode(&twinview::decode::sparkplug::Payload {
         seq: Some(0),
-        metrics: vec![twinview::sparkplug::Metric {
+        metrics: vec![twinview::decode::sparkplug::Metric {
             name: Some("bdSeq".into()),
-            datatype: Some(twinview::sparkplug::datatype::INT64),
-            value: twinview::sparkplug::Value::Int(0),
+            datatype: Some(twinview::decode::sparkplug::datatype::INT64),
+            value: twinview::decode::sparkplug::Value::Int(0),
             ..Default::default()
         }],
         ..Default::default()
@@ -390,7 +390,7 @@ fn jobs_tab_after_2500_jobs_shows_the_newest() {
 /// commands twinview sent to it; Esc goes back to the list.
 #[test]
 fn device_detail_shows_series_history_and_commands() {
-    use twinview::event::{Command, CommandEvent, Outcome};
+    use twinview::source::event::{Command, CommandEvent, Outcome};
     let mut twin = twin_with_liveness();
     let cmd = Command {
         id: 1,
@@ -544,7 +544,7 @@ fn text_states_in_the_sensors_tab() {
 /// A Sparkplug B payload in the Topics tab is shown decoded, not as hex.
 #[test]
 fn topics_tab_decodes_sparkplug() {
-    use twinview::sparkplug::{datatype::*, encode, Metric, Payload, Value};
+    use twinview::decode::sparkplug::{datatype::*, encode, Metric, Payload, Value};
     let mut twin = Twin::default();
     let birth = encode(&Payload {
         timestamp: Some(1_764_583_200_000),

@@ -9,7 +9,7 @@ use rumqttc::QoS;
 use tokio::time::Instant;
 
 use super::wire::{Identity, Wire};
-use crate::twin::decode::decode_alert;
+use crate::decode::decode_alert;
 
 /// Which agents to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -518,7 +518,7 @@ async fn run_sensor(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::twin::decode::{decode, Decoded, DEFAULT_MAX_PAYLOAD};
+    use crate::decode::{decode, Decoded, DEFAULT_MAX_PAYLOAD};
 
     #[test]
     fn default_world_matches_the_demo_description() {

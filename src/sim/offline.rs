@@ -18,7 +18,7 @@ use fastrand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::sensors::gaussian;
-use crate::event::{Event, Message};
+use crate::source::event::{Event, Message};
 use crate::twin::detect::EpisodeKind;
 
 /// What to build.

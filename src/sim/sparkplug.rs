@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::SimControl;
-use crate::sparkplug::{datatype::*, decode, encode, Metric, Payload, Value, REBIRTH};
+use crate::decode::sparkplug::{datatype::*, decode, encode, Metric, Payload, Value, REBIRTH};
 
 /// The simulated node's group and id (its device id in twinview is the node id).
 pub const GROUP: &str = "plant";

@@ -17,8 +17,8 @@ use rumqttc::{
 };
 use tokio::sync::mpsc::{self, error::TrySendError};
 
-use crate::config::ConnSettings;
-use crate::event::{
+use crate::source::conn::ConnSettings;
+use crate::source::event::{
     Command, CommandEvent, ConnEvent, ConnState, Event, Message, Outcome, SourceId,
 };
 
@@ -604,7 +604,7 @@ mod tests {
             qos: 1,
             client_id: "me".into(),
             username: Some("u".into()),
-            password: Some(crate::config::Secret::new("p".into())),
+            password: Some(crate::source::conn::Secret::new("p".into())),
             tls: None,
             mqtt_version: 4,
             session_expiry: 0,

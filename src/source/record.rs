@@ -16,7 +16,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use tokio::sync::mpsc;
 
 use crate::error::AppError;
-use crate::event::{ConnState, Event, Outcome};
+use crate::source::event::{ConnState, Event, Outcome};
 
 /// How often the recorder flushes what it wrote (README, "Recording and replay").
 pub const FLUSH_EVERY: Duration = Duration::from_millis(500);
@@ -326,7 +326,7 @@ fn write_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Command, CommandEvent, ConnEvent, Message};
+    use crate::source::event::{Command, CommandEvent, ConnEvent, Message};
     use chrono::TimeZone;
 
     fn t0() -> DateTime<Utc> {
@@ -339,7 +339,7 @@ mod tests {
     fn binary_payloads_and_commands_replay_exactly() {
         use crate::source::replay::{parse_line, Line};
         let births = [
-            crate::sparkplug::rebirth_request(1_764_583_200_000),
+            crate::decode::sparkplug::rebirth_request(1_764_583_200_000),
             vec![0x08, 0x00, 0x18, 0x00],
             vec![0x12, 0x02, 0x08, 0xff],
         ];
@@ -350,12 +350,12 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        let cmd = crate::commands::Templates::rebirth("plant", "edge1", t0());
+        let cmd = crate::outputs::commands::Templates::rebirth("plant", "edge1", t0());
         let bytes = cmd.binary.clone().unwrap();
         let ev = Event::Command(CommandEvent {
             at: t0(),
             command: cmd,
-            outcome: crate::event::Outcome::Sent,
+            outcome: crate::source::event::Outcome::Sent,
         });
         let l = line(&ev);
         assert!(l.contains("payload_b64"), "{l}");

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use super::record::RESUMED;
 use crate::error::AppError;
-use crate::event::{Command, CommandEvent, ConnEvent, ConnState, Event, Message, Outcome};
+use crate::source::event::{Command, CommandEvent, ConnEvent, ConnState, Event, Message, Outcome};
 
 /// What a line held.
 #[derive(Debug, Clone, PartialEq)]
@@ -188,7 +188,7 @@ fn parse_any_line(text: &str) -> Result<Line, String> {
         })));
     }
     Ok(Line::Event(Event::Message(Message {
-        source: crate::event::SourceId::MAIN,
+        source: crate::source::event::SourceId::MAIN,
         at,
         topic,
         payload,
@@ -298,7 +298,7 @@ fn parse_own_line(text: &str) -> Option<Line> {
         return None;
     }
     Some(Line::Event(Event::Message(Message {
-        source: crate::event::SourceId::MAIN,
+        source: crate::source::event::SourceId::MAIN,
         at,
         topic: topic.to_string(),
         payload: payload.into(),
@@ -766,7 +766,7 @@ mod tests {
         ) {
             let at = DateTime::from_timestamp_millis(millis).unwrap();
             for payload in [payload, text.into_bytes()] {
-                let ev = Event::Message(Message { source: crate::event::SourceId::MAIN, at, topic: topic.clone(), payload: payload.into(), qos, retain });
+                let ev = Event::Message(Message { source: crate::source::event::SourceId::MAIN, at, topic: topic.clone(), payload: payload.into(), qos, retain });
                 let line = crate::source::record::line(&ev);
                 let general = parse_any_line(line.trim());
                 proptest::prop_assert_eq!(&general, &Ok(Line::Event(ev.clone())));

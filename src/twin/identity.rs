@@ -298,7 +298,7 @@ impl Learnt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Event, Message};
+    use crate::source::event::{Event, Message};
     use crate::twin::devices::Status;
     use crate::twin::Twin;
     use chrono::{TimeZone, Utc};

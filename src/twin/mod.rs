@@ -6,7 +6,6 @@ pub mod anomaly;
 pub mod bound;
 pub mod broker;
 pub mod cnp;
-pub mod decode;
 pub mod detect;
 pub mod devices;
 pub mod discovery;
@@ -26,9 +25,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use smallvec::SmallVec;
 
-use crate::event::{CommandEvent, ConnState, Event, Message, Outcome};
+use crate::decode::{Decoded, Undecodable};
+use crate::source::event::{CommandEvent, ConnState, Event, Message, Outcome};
 use anomaly::{AnomalyKind, GroupStats};
-use decode::{Decoded, Undecodable};
 use detect::{Consensus, DetectorConfig, Episode, EpisodeKind, Finding, ZoneNews};
 use devices::{Devices, Status, Transition};
 use journal::{Happening, Journal, What};
@@ -108,7 +107,7 @@ impl Default for TwinConfig {
             z_threshold: 3.0,
             group_sigma: 2.0,
             schemas: Schemas::default(),
-            max_payload: decode::DEFAULT_MAX_PAYLOAD,
+            max_payload: crate::decode::DEFAULT_MAX_PAYLOAD,
             stale_after: None,
             cnp_prefix: "/cnp".into(),
             cnp_deadline: Duration::from_secs(3),
@@ -410,7 +409,7 @@ impl Twin {
     }
 
     /// Opens an outage when a connection is lost, closes it (and says so) when it returns.
-    fn note_outage(&mut self, c: &crate::event::ConnEvent) {
+    fn note_outage(&mut self, c: &crate::source::event::ConnEvent) {
         let up = c.state.is_connected();
         if self.connection.is_connected() && !up {
             if self.outages.len() == MAX_OUTAGES {
@@ -494,7 +493,7 @@ impl Twin {
     }
 
     /// [`Twin::apply`] for a message whose payload was already decoded with
-    /// `decode::decode(&m.payload, max_payload)` — on another thread, so that decoding
+    /// `crate::decode::decode(&m.payload, max_payload)` — on another thread, so that decoding
     /// overlaps applying (replay does this). The result is exactly that of `apply`.
     /// Both are borrowed, so whoever owns them frees them (replay hands batches back to its
     /// reader thread for that).
@@ -551,8 +550,8 @@ impl Twin {
         }
 
         if kind == TopicKind::Alert {
-            match decode::decode_alert(&m.payload) {
-                Some(sensors) if !decode::alert_within_limits(&sensors) => {
+            match crate::decode::decode_alert(&m.payload) {
+                Some(sensors) if !crate::decode::alert_within_limits(&sensors) => {
                     self.count_undecoded(m, Undecodable::FieldTooLong)
                 }
                 Some(sensors) => {
@@ -590,7 +589,7 @@ impl Twin {
         let decoded = match decoded {
             Some(d) => d,
             None => {
-                here = decode::decode(&m.payload, self.cfg.max_payload);
+                here = crate::decode::decode(&m.payload, self.cfg.max_payload);
                 &here
             }
         };
@@ -802,7 +801,7 @@ impl Twin {
                 device,
             } => (group, kind, node, device),
         };
-        let payload = match crate::sparkplug::decode(&m.payload) {
+        let payload = match crate::decode::sparkplug::decode(&m.payload) {
             Ok(p) => p,
             Err(e) => {
                 log::info!("{}: {}", m.topic, e.as_str());
@@ -1835,7 +1834,7 @@ fn log_transition(t: Option<Transition>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::ConnEvent;
+    use crate::source::event::ConnEvent;
     use chrono::TimeZone;
 
     fn at(sec: i64) -> DateTime<Utc> {
@@ -1850,7 +1849,7 @@ mod tests {
     fn one_size_limit_before_any_parsing_and_job_ids_have_a_length() {
         let mut t = Twin::default();
         let big_alert = format!("[{}]", vec!["\"s1\""; 300_000].join(","));
-        assert!(big_alert.len() > decode::DEFAULT_MAX_PAYLOAD);
+        assert!(big_alert.len() > crate::decode::DEFAULT_MAX_PAYLOAD);
         t.apply(&msg(1, "/living_room/temperature/alert", &big_alert));
         assert!(t.alerts.is_empty());
         let long_id = "J".repeat(cnp::MAX_ID + 1);

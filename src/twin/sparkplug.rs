@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use super::bound;
 use super::devices::Status;
 use super::FastMap;
-use crate::sparkplug::{self, Metric, Payload, Value};
+use crate::decode::sparkplug::{self, Metric, Payload, Value};
 
 /// Devices kept per edge node.
 pub const MAX_DEVICES: usize = 1024;
@@ -624,7 +624,7 @@ fn value(
         }
         Value::Bool(b) => out.states.push((name, b.to_string())),
         Value::Str(s) => {
-            if let Some(word) = super::decode::state_text(s) {
+            if let Some(word) = crate::decode::state_text(s) {
                 out.states.push((name, word.to_string()));
             }
         }
@@ -662,7 +662,7 @@ fn value(
 
 /// A description cut to a state's length.
 fn clip(s: &str) -> String {
-    let max = super::decode::MAX_STATE;
+    let max = crate::decode::MAX_STATE;
     if s.len() <= max {
         return s.to_string();
     }
@@ -676,7 +676,7 @@ fn clip(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sparkplug::datatype::*;
+    use crate::decode::sparkplug::datatype::*;
     use chrono::TimeZone;
 
     fn t(s: i64) -> DateTime<Utc> {

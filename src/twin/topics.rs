@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::event::Message;
+use crate::source::event::Message;
 
 /// Bytes kept of the last payload.
 pub const KEEP_LAST: usize = 16 * 1024;

@@ -16,9 +16,9 @@ use super::keys;
 use super::theme::Theme;
 use super::{render, Flow, UiState};
 use crate::error::AppError;
-use crate::event::Event;
-use crate::headless::shutdown_signal;
+use crate::live::headless::shutdown_signal;
 use crate::sim::SimControl;
+use crate::source::event::Event;
 use crate::source::mqtt::SourceStats;
 use crate::source::replay::{event_time, Recording, ReplayClock};
 use crate::twin::{Twin, TwinConfig};
@@ -34,15 +34,15 @@ pub struct AppOptions {
     pub world: Option<crate::sim::World>,
     /// Publishes confirmed commands; `None` with `--read-only`.
     pub publisher: Option<crate::source::mqtt::Publisher>,
-    pub templates: crate::commands::Templates,
+    pub templates: crate::outputs::commands::Templates,
     /// The recording in progress, for the header.
     pub recorder: Option<Arc<crate::source::record::RecorderStats>>,
     /// `--metrics`: the asks to answer (taken by the live loop).
-    pub serving: std::sync::Mutex<crate::metrics::Serving>,
+    pub serving: std::sync::Mutex<crate::outputs::metrics::Serving>,
     /// `--metrics`: when /metrics was last scraped (epoch ms, 0 never), for the header.
     pub scraped: Option<Arc<std::sync::atomic::AtomicI64>>,
     /// `--events`: where the twin's happenings go.
-    pub events: Option<crate::sink::EventsWriter>,
+    pub events: Option<crate::outputs::events::EventsWriter>,
 }
 
 /// Sets the terminal up (raw mode, alternate screen, and the mouse when asked). Every way out
@@ -62,7 +62,7 @@ fn init_terminal(mouse: bool) -> Result<ratatui::DefaultTerminal, AppError> {
             log::warn!("the mouse is not available: {e}");
         }
     }
-    crate::guard::install();
+    crate::live::guard::install();
     Ok(terminal)
 }
 
@@ -254,7 +254,7 @@ impl ReplayState {
                 self.twin.tick(t);
             }
             last_sec = Some(t.timestamp());
-            crate::guard::apply(&mut self.twin, &self.events[self.cursor]);
+            crate::live::guard::apply(&mut self.twin, &self.events[self.cursor]);
             self.cursor += 1;
         }
         self.twin.tick(position);
@@ -368,7 +368,7 @@ async fn event_loop(
     let mut source_open = true;
     let mut serving = std::mem::replace(
         &mut *opts.serving.lock().expect("serving lock"),
-        crate::metrics::Serving::none(),
+        crate::outputs::metrics::Serving::none(),
     );
 
     loop {
@@ -448,7 +448,7 @@ async fn event_loop(
                 // Ingest comes first: while more than a batch is waiting (a burst of retained
                 // messages at connect, say), frames wait too — but never more than a second, so
                 // the screen stays alive under a sustained flood.
-                let behind = rx.len() > crate::pump::BATCH
+                let behind = rx.len() > crate::live::pump::BATCH
                     && last_draw.elapsed() < Duration::from_secs(1);
                 if (dirty || sec != last_second) && !behind {
                     last_second = sec;
@@ -465,14 +465,14 @@ async fn event_loop(
                 match ev {
                     Some(ev) => {
                         let mut flash = None;
-                        let batch = crate::pump::apply_batch(twin, ev, rx, |_, ev| {
-                            if let crate::event::Event::Command(c) = ev {
+                        let batch = crate::live::pump::apply_batch(twin, ev, rx, |_, ev| {
+                            if let crate::source::event::Event::Command(c) = ev {
                                 flash = Some(match &c.outcome {
-                                    crate::event::Outcome::Failed(why) => format!("✖ {} failed: {why}", c.command.topic),
+                                    crate::source::event::Outcome::Failed(why) => format!("✖ {} failed: {why}", c.command.topic),
                                     o => format!("✔ {} {}", c.command.topic, o.as_str()),
                                 });
                             }
-                            crate::pump::Step::Go
+                            crate::live::pump::Step::Go
                         });
                         if let Some(text) = flash {
                             ui.now = Utc::now();
@@ -487,7 +487,7 @@ async fn event_loop(
                         if next_frame.deadline() > soon {
                             next_frame.as_mut().reset(soon);
                         }
-                        crate::pump::settle(batch).await;
+                        crate::live::pump::settle(batch).await;
                     }
                     None => {
                         log::warn!("the event source has ended");
@@ -526,8 +526,8 @@ fn draw(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Message;
-    use crate::headless::Snapshot;
+    use crate::outputs::snapshot::Snapshot;
+    use crate::source::event::Message;
     use chrono::TimeZone;
 
     fn events() -> Vec<Event> {

@@ -15,9 +15,9 @@ use std::cell::Cell;
 use chrono::{DateTime, FixedOffset, Utc};
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
-use crate::commands::Templates;
-use crate::event::Command;
+use crate::outputs::commands::Templates;
 use crate::sim::SimControl;
+use crate::source::event::Command;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::Frame;
 
@@ -848,7 +848,7 @@ pub fn render(frame: &mut Frame, live: &Twin, ui: &UiState, theme: &Theme) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Event, Message};
+    use crate::source::event::{Event, Message};
     use chrono::TimeZone;
     use crossterm::event::KeyModifiers;
     use std::collections::BTreeSet;
@@ -1122,10 +1122,10 @@ mod tests {
 
     #[test]
     fn b_asks_the_selected_sparkplug_node_to_rebirth_after_confirmation() {
-        use crate::sparkplug::{datatype::INT64, decode, encode, Metric, Payload, Value};
+        use crate::decode::sparkplug::{datatype::INT64, decode, encode, Metric, Payload, Value};
         let mut t = twin();
         let birth = |topic: &str| {
-            Event::Message(crate::event::Message::new(
+            Event::Message(crate::source::event::Message::new(
                 at(),
                 topic,
                 encode(&Payload {

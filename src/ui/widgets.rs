@@ -11,7 +11,7 @@ use ratatui::Frame;
 use super::keys::HELP;
 use super::theme::Theme;
 use super::{Tab, UiState};
-use crate::event::ConnState;
+use crate::source::event::ConnState;
 use crate::twin::Twin;
 
 /// A number in at most ~8 characters, with precision that suits its size.

@@ -33,7 +33,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use fastrand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, Message};
+use crate::source::event::{Event, Message};
 use signal::{Env, FaultKind, Probe};
 
 /// Seconds a world advances at a time: the resolution of rooms and processes.

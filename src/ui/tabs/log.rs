@@ -410,7 +410,7 @@ fn states(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &Them
     let rows: Vec<Row> = latest
         .into_iter()
         .map(|s| {
-            let color = match crate::twin::decode::state_word(&s.value) {
+            let color = match crate::decode::state_word(&s.value) {
                 Some("online" | "on" | "true" | "open") => theme.ok,
                 Some("offline" | "off" | "false" | "closed") => theme.error,
                 _ => theme.warn,

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use crate::twin::decode::state_word;
+use crate::decode::state_word;
 use crate::twin::states::StateSeries;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{ago, clock, count, fit};

@@ -583,7 +583,7 @@ pub fn payload_lines(kept: &Kept, fields: &[&str], max_lines: usize) -> Vec<(Str
 /// metric's name or alias, value and type. `None` when the topic is not Sparkplug's or the
 /// payload does not decode (it is then shown as hex).
 pub fn sparkplug_lines(topic: &str, kept: &Kept, max_lines: usize) -> Option<Vec<String>> {
-    use crate::sparkplug::{datatype, decode};
+    use crate::decode::sparkplug::{datatype, decode};
     crate::twin::sparkplug::parse_topic(topic)?;
     if kept.truncated() {
         return None;

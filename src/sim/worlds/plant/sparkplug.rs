@@ -1,5 +1,5 @@
 use super::prelude::*;
-use crate::sparkplug::{datatype::*, encode, Metric, Payload, Value as SpValue};
+use crate::decode::sparkplug::{datatype::*, encode, Metric, Payload, Value as SpValue};
 
 /// The pump house: a Sparkplug B edge node with a pump and a tank.
 pub(super) struct PumpHouse {

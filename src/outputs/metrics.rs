@@ -131,7 +131,7 @@ pub fn answer(ask: Ask, twin: &Twin, cx: &Context) {
             let _ = tx.send(exposition(twin, cx));
         }
         Ask::Snapshot(tx) => {
-            let snap = crate::headless::Snapshot::of(twin, cx.source, cx.dropped, cx.now);
+            let snap = crate::outputs::snapshot::Snapshot::of(twin, cx.source, cx.dropped, cx.now);
             let _ = tx.send(snap.to_json());
         }
         Ask::Health(tx) => {
@@ -655,7 +655,7 @@ async fn healthz(axum::extract::State(s): axum::extract::State<Shared>) -> Respo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Event, Message};
+    use crate::source::event::{Event, Message};
     use chrono::TimeZone;
     use std::collections::{BTreeMap, BTreeSet};
 

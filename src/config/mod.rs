@@ -4,7 +4,6 @@
 //! The config file is `-c FILE` (or `TWINVIEW_CONFIG`), else `config.toml` in the platform's
 //! config folder when it exists ([`config_dir`]).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,6 +11,10 @@ use serde::Deserialize;
 
 use crate::cli::{ConnArgs, ViewArgs};
 use crate::error::AppError;
+
+pub mod setup;
+pub mod url;
+pub use crate::source::conn::{ConnSettings, Secret};
 use crate::twin::schema::Schemas;
 use crate::twin::{DetectorMode, TwinConfig};
 
@@ -56,7 +59,7 @@ pub struct FileConfig {
     pub cnp_prefix: Option<String>,
     pub read_only: Option<bool>,
     /// Command templates (`[commands]` table).
-    pub commands: Option<crate::commands::Templates>,
+    pub commands: Option<crate::outputs::commands::Templates>,
     /// e.g. "3s": how long a call for proposals waits when it names no deadline
     pub cnp_deadline: Option<String>,
     /// Extra topic schemas, tried before the built-in ones.
@@ -228,58 +231,6 @@ impl Environment {
     }
 }
 
-/// A password that never shows up in `Debug` output or logs.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: String) -> Self {
-        Secret(s)
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// Where to connect and what to subscribe to.
-#[derive(Debug, Clone)]
-pub struct ConnSettings {
-    pub host: String,
-    pub port: u16,
-    pub topics: Vec<String>,
-    pub qos: u8,
-    pub client_id: String,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub tls: Option<crate::source::tls::TlsSettings>,
-    /// 4 (MQTT 3.1.1) or 5.
-    pub mqtt_version: u8,
-    /// Seconds the broker keeps the session while twinview is away (0: a clean session).
-    pub session_expiry: u32,
-    /// `--share GROUP`: every filter subscribed as `$share/GROUP/FILTER`.
-    pub share: Option<String>,
-}
-
-impl ConnSettings {
-    /// The filters as subscribed (shared when `--share` is given).
-    pub fn subscriptions(&self) -> Vec<String> {
-        match &self.share {
-            Some(g) => self
-                .topics
-                .iter()
-                .map(|t| format!("$share/{g}/{t}"))
-                .collect(),
-            None => self.topics.clone(),
-        }
-    }
-}
-
 /// `--metrics`: where to serve, who may read /snapshot, how many series to export.
 #[derive(Debug, Clone)]
 pub struct MetricsSettings {
@@ -307,17 +258,6 @@ pub fn parse_listen(text: &str) -> Result<std::net::SocketAddr, String> {
     })
 }
 
-impl ConnSettings {
-    /// `mqtt://host:port` or `mqtts://host:port`, as shown in the header and the snapshot.
-    pub fn url(&self) -> String {
-        match &self.tls {
-            None => format!("mqtt://{}:{}", self.host, self.port),
-            Some(t) if t.insecure => format!("mqtts://{}:{} (INSECURE)", self.host, self.port),
-            Some(_) => format!("mqtts://{}:{}", self.host, self.port),
-        }
-    }
-}
-
 /// Resolved settings for a run.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -328,7 +268,7 @@ pub struct Settings {
     /// Clicks and the wheel in the UI (`--no-mouse`, `mouse = false`).
     pub mouse: bool,
     pub read_only: bool,
-    pub commands: crate::commands::Templates,
+    pub commands: crate::outputs::commands::Templates,
     pub headless: bool,
     pub record: Option<std::path::PathBuf>,
     pub events: Option<std::path::PathBuf>,
@@ -365,13 +305,13 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
     let cli_url = conn
         .broker
         .as_deref()
-        .map(crate::url::parse)
+        .map(crate::config::url::parse)
         .transpose()
         .map_err(AppError::Usage)?;
     let file_url = file
         .broker
         .as_deref()
-        .map(crate::url::parse)
+        .map(crate::config::url::parse)
         .transpose()
         .map_err(|e| AppError::Usage(format!("config file broker: {e}")))?;
     if let (Some(u), Some(p)) = (&cli_url, conn.port) {
@@ -387,7 +327,8 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
             "--broker mqtt://… says no TLS but --tls asks for it (use mqtts://)".into(),
         ));
     }
-    let url_user = |u: &Option<crate::url::BrokerUrl>| u.as_ref().and_then(|u| u.username.clone());
+    let url_user =
+        |u: &Option<crate::config::url::BrokerUrl>| u.as_ref().and_then(|u| u.username.clone());
     if let (Some(a), Some(b)) = (&conn.username, url_user(&cli_url)) {
         if *a != b {
             return Err(AppError::Usage(format!(
@@ -441,7 +382,7 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
             max_series: view
                 .metrics_max_series
                 .or(file.metrics_max_series)
-                .unwrap_or(crate::metrics::DEFAULT_MAX_SERIES),
+                .unwrap_or(crate::outputs::metrics::DEFAULT_MAX_SERIES),
         }),
     };
     let session_expiry = conn.session_expiry.or(file.session_expiry).unwrap_or(0);
@@ -586,7 +527,7 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
             schemas,
             max_payload: file
                 .max_payload
-                .unwrap_or(crate::twin::decode::DEFAULT_MAX_PAYLOAD),
+                .unwrap_or(crate::decode::DEFAULT_MAX_PAYLOAD),
             stale_after,
             cnp_prefix,
             cnp_deadline,

@@ -9,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::event::Event;
+use crate::source::event::Event;
 use crate::twin::Twin;
 
 thread_local! {
@@ -63,7 +63,7 @@ pub fn apply_with(twin: &mut Twin, ev: &Event, f: impl FnOnce(&mut Twin)) {
         if twin.panics <= 20 {
             log::error!(
                 "could not apply a message on {topic}: {} — counted, ingest goes on",
-                crate::guard::first_line(&why)
+                crate::live::guard::first_line(&why)
             );
         }
     }
@@ -84,7 +84,7 @@ mod tests {
         let err = catch(|| -> u8 { panic!("boom on purpose") }).unwrap_err();
         assert!(err.contains("boom on purpose"), "{err}");
         let mut twin = Twin::default();
-        let ev = Event::Message(crate::event::Message::new(
+        let ev = Event::Message(crate::source::event::Message::new(
             chrono::Utc::now(),
             "a/b",
             b"1".to_vec(),

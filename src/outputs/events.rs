@@ -112,7 +112,7 @@ pub fn open(path: Option<&Path>, twin: &mut Twin) -> Result<Option<EventsWriter>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Event, Message};
+    use crate::source::event::{Event, Message};
     use chrono::TimeZone;
 
     #[test]

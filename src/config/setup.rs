@@ -81,7 +81,7 @@ pub fn profiles(config: Option<&Path>) -> Result<(), AppError> {
 
 /// One line about what a profile connects to.
 fn summary(f: &FileConfig) -> String {
-    let url = f.broker.as_deref().map(crate::url::parse);
+    let url = f.broker.as_deref().map(crate::config::url::parse);
     let mut parts = Vec::new();
     match url {
         Some(Err(e)) => parts.push(format!("(bad broker: {e})")),

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 
-use crate::event::Command;
+use crate::source::event::Command;
 use crate::twin::series::Series;
 
 /// Topic and payload templates. Placeholders: `{sensor}`, `{device}`, `{zone}`,
@@ -146,13 +146,13 @@ impl Templates {
     /// The Sparkplug rebirth request to an edge node: NCMD `Node Control/Rebirth` = true, QoS 0
     /// as the specification asks for commands, never retained.
     pub fn rebirth(group: &str, node: &str, now: DateTime<Utc>) -> Command {
-        let bytes = crate::sparkplug::rebirth_request(now.timestamp_millis().max(0) as u64);
+        let bytes = crate::decode::sparkplug::rebirth_request(now.timestamp_millis().max(0) as u64);
         Command {
             id: next_id(),
             topic: format!("spBv1.0/{group}/NCMD/{node}"),
             payload: format!(
                 "{} = true (Sparkplug B protobuf, {} bytes)",
-                crate::sparkplug::REBIRTH,
+                crate::decode::sparkplug::REBIRTH,
                 bytes.len()
             ),
             qos: 0,
@@ -269,7 +269,7 @@ mod tests {
         };
         assert_eq!(ok.validate(), Ok(()));
     }
-    use crate::event::{Event, Message};
+    use crate::source::event::{Event, Message};
     use crate::twin::Twin;
     use chrono::TimeZone;
 

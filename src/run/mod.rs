@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use crate::cli::{ConnArgs, DemoArgs, ReplayArgs, SimArgs, ViewArgs, WorldArgs};
 use crate::config::{self, Settings};
 use crate::error::AppError;
-use crate::headless::{self, Limits};
+use crate::live::headless::{self, Limits};
 use crate::sim::{self, broker, WorldSpec};
 use crate::source::mqtt::{self, SourceStats};
 use crate::source::{record, replay as replay_src};
@@ -61,9 +61,11 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
     };
     let (serving, scraped) = match &settings.metrics {
         Some(m) => {
-            let (server, asks) =
-                crate::metrics::serve(m.addr, m.token.as_ref().map(|t| t.expose().to_string()))
-                    .await?;
+            let (server, asks) = crate::outputs::metrics::serve(
+                m.addr,
+                m.token.as_ref().map(|t| t.expose().to_string()),
+            )
+            .await?;
             if !m.addr.ip().is_loopback() {
                 log::warn!(
                     "metrics are served on {} to anyone who can reach it{}",
@@ -75,15 +77,15 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                     }
                 );
             }
-            let serving = crate::metrics::Serving::new(asks, m.max_series);
+            let serving = crate::outputs::metrics::Serving::new(asks, m.max_series);
             (serving, Some(server.last_scrape))
         }
-        None => (crate::metrics::Serving::none(), None),
+        None => (crate::outputs::metrics::Serving::none(), None),
     };
     let publisher = mqtt::spawn(settings.conn.clone(), tx, stats.clone())?;
     let publisher = (!settings.read_only).then_some(publisher);
     let mut twin = Twin::new(settings.twin.clone());
-    let events = crate::sink::open(settings.events.as_deref(), &mut twin)?;
+    let events = crate::outputs::events::open(settings.events.as_deref(), &mut twin)?;
     match theme {
         None => {
             let limits = Limits {
@@ -516,10 +518,10 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
         templates: settings.commands.clone(),
         recorder: None,
         events: match &settings.events {
-            Some(p) => Some(crate::sink::EventsWriter::create(p)?),
+            Some(p) => Some(crate::outputs::events::EventsWriter::create(p)?),
             None => None,
         },
-        serving: std::sync::Mutex::new(crate::metrics::Serving::none()),
+        serving: std::sync::Mutex::new(crate::outputs::metrics::Serving::none()),
         scraped: None,
     };
     app::run_replay(
@@ -540,7 +542,7 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
 pub fn replay_headless(
     path: &std::path::Path,
     settings: &Settings,
-) -> Result<headless::Snapshot, AppError> {
+) -> Result<crate::outputs::snapshot::Snapshot, AppError> {
     replay_headless_scored(path, settings, None)
 }
 
@@ -614,13 +616,13 @@ pub fn replay_headless_scored(
     path: &std::path::Path,
     settings: &Settings,
     scores: Option<&std::path::Path>,
-) -> Result<headless::Snapshot, AppError> {
+) -> Result<crate::outputs::snapshot::Snapshot, AppError> {
     const BATCH: usize = 1024;
     const QUEUED: usize = 4;
-    type Batch = Vec<(crate::event::Event, Option<crate::twin::decode::Decoded>)>;
+    type Batch = Vec<(crate::source::event::Event, Option<crate::decode::Decoded>)>;
     let max_payload = settings.twin.max_payload;
     let mut twin = Twin::new(settings.twin.clone());
-    let events = crate::sink::open(settings.events.as_deref(), &mut twin)?;
+    let events = crate::outputs::events::open(settings.events.as_deref(), &mut twin)?;
     let mut scores = scores.map(Scores::create).transpose()?;
     if scores.is_some() {
         twin.keep_scores();
@@ -645,8 +647,8 @@ pub fn replay_headless_scored(
             let mut batch = fresh();
             let summary = replay_src::for_each(path, |ev| {
                 let decoded = match &ev {
-                    crate::event::Event::Message(m) => {
-                        Some(crate::twin::decode::decode(&m.payload, max_payload))
+                    crate::source::event::Event::Message(m) => {
+                        Some(crate::decode::decode(&m.payload, max_payload))
                     }
                     _ => None,
                 };
@@ -670,10 +672,10 @@ pub fn replay_headless_scored(
                 }
                 last = Some(last.map_or(t, |l| l.max(t)));
                 match (ev, decoded) {
-                    (crate::event::Event::Message(m), Some(d)) => {
-                        crate::guard::apply_with(&mut twin, ev, |t| t.apply_decoded(m, d))
+                    (crate::source::event::Event::Message(m), Some(d)) => {
+                        crate::live::guard::apply_with(&mut twin, ev, |t| t.apply_decoded(m, d))
                     }
-                    _ => crate::guard::apply(&mut twin, ev),
+                    _ => crate::live::guard::apply(&mut twin, ev),
                 }
             }
             if let Some(w) = &events {
@@ -705,13 +707,15 @@ pub fn replay_headless_scored(
     let source = summary
         .source
         .unwrap_or_else(|| format!("file://{}", path.display()));
-    Ok(headless::Snapshot::of(&twin, &source, 0, end))
+    Ok(crate::outputs::snapshot::Snapshot::of(
+        &twin, &source, 0, end,
+    ))
 }
 
 /// Republishes every received message of a recording to `target` with its original timing
 /// (scaled by `speed`).
 async fn to_broker(path: &std::path::Path, target: &str, speed: f64) -> Result<(), AppError> {
-    let url = crate::url::parse(target).map_err(AppError::Usage)?;
+    let url = crate::config::url::parse(target).map_err(AppError::Usage)?;
     if url.tls == Some(true) || url.username.is_some() {
         return Err(AppError::Usage(format!(
             "`{target}`: replay --to-broker publishes over plain MQTT without a login (a test or lab broker); give mqtt://HOST[:PORT]"
@@ -751,11 +755,11 @@ async fn to_broker(path: &std::path::Path, target: &str, speed: f64) -> Result<(
             }
         }
     });
-    let messages: Vec<crate::event::Message> = recording
+    let messages: Vec<crate::source::event::Message> = recording
         .events
         .into_iter()
         .filter_map(|e| match e {
-            crate::event::Event::Message(m) => Some(m),
+            crate::source::event::Event::Message(m) => Some(m),
             _ => None,
         })
         .collect();

@@ -1,6 +1,6 @@
 //! The one ingest pump every mode uses (headless, terminal UI): take what is waiting on the
 //! source channel in a batch, apply each event to the twin (panics caught, see
-//! [`crate::guard`]), and let messages gather for a moment once the channel runs dry.
+//! [`crate::live::guard`]), and let messages gather for a moment once the channel runs dry.
 //!
 //! Drawing happens between batches on the same task: a frame takes a few milliseconds, and the
 //! source channel ([`crate::EVENT_CHANNEL`] events) holds far more than a local broker delivers
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::event::Event;
+use crate::source::event::Event;
 use crate::twin::Twin;
 
 /// Events applied per batch before the loop looks at its timers (keys, frames) again.
@@ -65,13 +65,13 @@ pub fn apply_batch(
                 }
             }
             Step::StopAfter => {
-                crate::guard::apply(twin, &ev);
+                crate::live::guard::apply(twin, &ev);
                 return Batch {
                     applied: applied + 1,
                     stopped: true,
                 };
             }
-            Step::Go => crate::guard::apply(twin, &ev),
+            Step::Go => crate::live::guard::apply(twin, &ev),
         }
         applied += 1;
         if applied < BATCH {
@@ -95,7 +95,7 @@ pub async fn settle(batch: Batch) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Message;
+    use crate::source::event::Message;
     use chrono::Utc;
 
     fn msg(i: usize) -> Event {
