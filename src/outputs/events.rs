@@ -58,7 +58,7 @@ impl EventsWriter {
     }
 
     /// Hands over happenings; never blocks.
-    pub fn write(&self, happenings: Vec<Happening>) {
+    pub fn write(&self, happenings: &[Happening]) {
         if happenings.is_empty() {
             return;
         }
@@ -69,11 +69,6 @@ impl EventsWriter {
                 self.lost.fetch_add(n, Ordering::Relaxed);
             }
         }
-    }
-
-    /// Hands over whatever the twin noted since the last call.
-    pub fn drain(&self, twin: &mut Twin) {
-        self.write(twin.journal.take_new());
     }
 
     /// Writes everything still queued and waits for the disk (dropping does the same).
@@ -96,16 +91,22 @@ impl Drop for EventsWriter {
     }
 }
 
-/// Opens the events file of a run, if one was asked for, and tells the twin to keep its
-/// happenings for it.
-pub fn open(path: Option<&Path>, twin: &mut Twin) -> Result<Option<EventsWriter>, AppError> {
-    match path {
-        None => Ok(None),
-        Some(p) => {
-            let w = EventsWriter::create(p)?;
-            twin.journal.keep_for_writer();
-            Ok(Some(w))
+/// The events file as an output of the live loop.
+impl crate::live::Output for EventsWriter {
+    fn wants(&self) -> crate::live::Wants {
+        crate::live::Wants {
+            happenings: true,
+            scores: false,
         }
+    }
+
+    fn feed(&mut self, _twin: &Twin, news: &crate::live::News<'_>) {
+        self.write(news.happenings);
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), AppError> {
+        EventsWriter::finish(*self);
+        Ok(())
     }
 }
 
@@ -120,21 +121,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("twinview-sink-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("events.jsonl");
-        let mut twin = Twin::default();
-        let w = open(Some(&path), &mut twin).unwrap().unwrap();
+        let mut live = crate::live::Live::offline(Twin::default(), "test");
+        live.plug(Box::new(EventsWriter::create(&path).unwrap()));
         let t = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
-        twin.apply(&Event::Message(Message::new(
+        live.apply(&Event::Message(Message::new(
             t,
             "/living_room/temperature/alert",
             b"[\"s2\"]".to_vec(),
         )));
-        twin.apply(&Event::Message(Message::new(
+        live.apply(&Event::Message(Message::new(
             t,
             "/living_room/s2/status",
             b"offline".to_vec(),
         )));
-        w.drain(&mut twin);
-        w.finish();
+        live.finish(t).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let types: Vec<String> = text
             .lines()

@@ -37,7 +37,8 @@ pub enum Ask {
     Health(oneshot::Sender<(bool, String)>),
 }
 
-/// The owner's end: [`Asks::next`] never resolves when there is no server.
+/// The loop's end of the requests: answered when the loop feeds its outputs (the server
+/// wakes the loop for it, see [`serve`]).
 pub struct Asks(Option<mpsc::Receiver<Ask>>);
 
 impl Asks {
@@ -45,14 +46,9 @@ impl Asks {
         Asks(None)
     }
 
-    pub async fn next(&mut self) -> Ask {
-        match &mut self.0 {
-            Some(rx) => match rx.recv().await {
-                Some(a) => a,
-                None => std::future::pending().await,
-            },
-            None => std::future::pending().await,
-        }
+    /// A request waiting, if any.
+    pub fn try_next(&mut self) -> Option<Ask> {
+        self.0.as_mut()?.try_recv().ok()
     }
 }
 
@@ -111,6 +107,19 @@ impl Serving {
             }
             other => answer(other, twin, &cx),
         }
+    }
+}
+
+/// The metrics server as an output of the live loop: fed, it answers what was asked since.
+impl crate::live::Output for Serving {
+    fn feed(&mut self, twin: &Twin, news: &crate::live::News<'_>) {
+        while let Some(ask) = self.asks.try_next() {
+            self.answer(ask, twin, news.source, news.dropped, news.queued);
+        }
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), AppError> {
+        Ok(())
     }
 }
 
@@ -499,12 +508,19 @@ pub struct Server {
 #[derive(Clone)]
 struct Shared {
     tx: mpsc::Sender<Ask>,
+    /// Wakes the live loop to answer ([`crate::live::Live::waker`]).
+    wake: Arc<tokio::sync::Notify>,
     token: Option<Arc<str>>,
     last_scrape: Arc<AtomicI64>,
 }
 
-/// Binds `addr` and serves on a task of its own; the returned [`Asks`] go to the twin's owner.
-pub async fn serve(addr: SocketAddr, token: Option<String>) -> Result<(Server, Asks), AppError> {
+/// Binds `addr` and serves on a task of its own; the returned [`Asks`] go to the live loop
+/// (as a [`Serving`] output), which `wake` wakes when a request comes.
+pub async fn serve(
+    addr: SocketAddr,
+    token: Option<String>,
+    wake: Arc<tokio::sync::Notify>,
+) -> Result<(Server, Asks), AppError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| AppError::Connect(format!("cannot serve metrics on {addr}: {e}")))?;
@@ -515,6 +531,7 @@ pub async fn serve(addr: SocketAddr, token: Option<String>) -> Result<(Server, A
     let last_scrape = Arc::new(AtomicI64::new(0));
     let shared = Shared {
         tx,
+        wake,
         token: token.map(Arc::from),
         last_scrape: last_scrape.clone(),
     };
@@ -574,6 +591,7 @@ use axum::response::{IntoResponse, Response};
 async fn ask<T>(s: &Shared, make: impl FnOnce(oneshot::Sender<T>) -> Ask) -> Option<T> {
     let (tx, rx) = oneshot::channel();
     s.tx.send(make(tx)).await.ok()?;
+    s.wake.notify_one();
     tokio::time::timeout(ANSWER_WITHIN, rx).await.ok()?.ok()
 }
 

@@ -3,4 +3,5 @@
 pub mod commands;
 pub mod events;
 pub mod metrics;
+pub mod scores;
 pub mod snapshot;

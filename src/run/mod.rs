@@ -9,6 +9,7 @@ use crate::cli::{ConnArgs, DemoArgs, ReplayArgs, SimArgs, ViewArgs, WorldArgs};
 use crate::config::{self, Settings};
 use crate::error::AppError;
 use crate::live::headless::{self, Limits};
+use crate::live::Live;
 use crate::sim::{self, broker, WorldSpec};
 use crate::source::mqtt::{self, SourceStats};
 use crate::source::{record, replay as replay_src};
@@ -59,11 +60,21 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
         }
         None => (rx, None),
     };
-    let (serving, scraped) = match &settings.metrics {
+    let mut live = Live::new(
+        Twin::new(settings.twin.clone()),
+        Some(rx),
+        &source,
+        stats.clone(),
+    );
+    if let Some(p) = &settings.events {
+        live.plug(Box::new(crate::outputs::events::EventsWriter::create(p)?));
+    }
+    let scraped = match &settings.metrics {
         Some(m) => {
             let (server, asks) = crate::outputs::metrics::serve(
                 m.addr,
                 m.token.as_ref().map(|t| t.expose().to_string()),
+                live.waker(),
             )
             .await?;
             if !m.addr.ip().is_loopback() {
@@ -77,22 +88,23 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                     }
                 );
             }
-            let serving = crate::outputs::metrics::Serving::new(asks, m.max_series);
-            (serving, Some(server.last_scrape))
+            live.plug(Box::new(crate::outputs::metrics::Serving::new(
+                asks,
+                m.max_series,
+            )));
+            Some(server.last_scrape)
         }
-        None => (crate::outputs::metrics::Serving::none(), None),
+        None => None,
     };
-    let publisher = mqtt::spawn(settings.conn.clone(), tx, stats.clone())?;
+    let publisher = mqtt::spawn(settings.conn.clone(), tx, stats)?;
     let publisher = (!settings.read_only).then_some(publisher);
-    let mut twin = Twin::new(settings.twin.clone());
-    let events = crate::outputs::events::open(settings.events.as_deref(), &mut twin)?;
     match theme {
         None => {
             let limits = Limits {
                 duration: settings.duration,
                 count: settings.count,
             };
-            let end = headless::run(twin, rx, limits, &source, stats, events, serving).await;
+            let end = headless::run(live, limits).await;
             if let Some(r) = recorder {
                 r.finish(end.as_ref().copied().unwrap_or_else(|_| chrono::Utc::now()));
             }
@@ -113,11 +125,9 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                 publisher,
                 templates: settings.commands.clone(),
                 recorder: recorder.as_ref().map(|r| r.stats.clone()),
-                events,
-                serving: std::sync::Mutex::new(serving),
                 scraped,
             };
-            let result = app::run(twin, rx, stats, opts).await;
+            let result = app::run(live, opts).await;
             if let Some(r) = recorder {
                 r.finish(chrono::Utc::now());
             }
@@ -517,15 +527,18 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
         publisher: None,
         templates: settings.commands.clone(),
         recorder: None,
-        events: match &settings.events {
-            Some(p) => Some(crate::outputs::events::EventsWriter::create(p)?),
-            None => None,
-        },
-        serving: std::sync::Mutex::new(crate::outputs::metrics::Serving::none()),
         scraped: None,
     };
+    let mut live = Live::offline(
+        Twin::new(settings.twin.clone()),
+        &format!("file://{}", args.file.display()),
+    );
+    if let Some(p) = &settings.events {
+        live.plug(Box::new(crate::outputs::events::EventsWriter::create(p)?));
+    }
     app::run_replay(
         settings.twin.clone(),
+        live,
         recording,
         args.speed.unwrap_or(1.0),
         opts,
@@ -546,71 +559,6 @@ pub fn replay_headless(
     replay_headless_scored(path, settings, None)
 }
 
-/// Every reading's anomaly score as CSV (`--scores`).
-struct Scores {
-    out: std::io::BufWriter<std::fs::File>,
-    path: std::path::PathBuf,
-    failed: Option<std::io::Error>,
-}
-
-impl Scores {
-    fn create(path: &std::path::Path) -> Result<Scores, AppError> {
-        let f = std::fs::File::create(path)
-            .map_err(|e| AppError::File(format!("cannot write {}: {e}", path.display())))?;
-        let mut s = Scores {
-            out: std::io::BufWriter::new(f),
-            path: path.to_path_buf(),
-            failed: None,
-        };
-        s.line(format_args!("time,topic,field,score"));
-        Ok(s)
-    }
-
-    fn line(&mut self, args: std::fmt::Arguments) {
-        if self.failed.is_none() {
-            if let Err(e) = std::io::Write::write_fmt(&mut self.out, format_args!("{args}\n")) {
-                self.failed = Some(e);
-            }
-        }
-    }
-
-    fn drain(&mut self, twin: &mut Twin) {
-        for (t, topic, field, score) in twin.take_scores() {
-            let score = score.map(|s| format!("{s:.4}")).unwrap_or_default();
-            self.line(format_args!(
-                "{},{},{},{score}",
-                crate::source::record::ts(t),
-                csv(&topic),
-                csv(&field)
-            ));
-        }
-    }
-
-    fn finish(mut self) -> Result<(), AppError> {
-        if self.failed.is_none() {
-            if let Err(e) = std::io::Write::flush(&mut self.out) {
-                self.failed = Some(e);
-            }
-        }
-        match self.failed {
-            Some(e) => Err(AppError::File(format!(
-                "cannot write {}: {e}",
-                self.path.display()
-            ))),
-            None => Ok(()),
-        }
-    }
-}
-
-/// A CSV field: quoted when it holds a comma, a quote or a line break.
-fn csv(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
-    }
-}
-
 /// [`replay_headless`], writing every reading's anomaly score to `scores` when given.
 pub fn replay_headless_scored(
     path: &std::path::Path,
@@ -621,11 +569,12 @@ pub fn replay_headless_scored(
     const QUEUED: usize = 4;
     type Batch = Vec<(crate::source::event::Event, Option<crate::decode::Decoded>)>;
     let max_payload = settings.twin.max_payload;
-    let mut twin = Twin::new(settings.twin.clone());
-    let events = crate::outputs::events::open(settings.events.as_deref(), &mut twin)?;
-    let mut scores = scores.map(Scores::create).transpose()?;
-    if scores.is_some() {
-        twin.keep_scores();
+    let mut live = crate::live::Live::offline(Twin::new(settings.twin.clone()), "");
+    if let Some(p) = &settings.events {
+        live.plug(Box::new(crate::outputs::events::EventsWriter::create(p)?));
+    }
+    if let Some(p) = scores {
+        live.plug(Box::new(crate::outputs::scores::Scores::create(p)?));
     }
     let mut last: Option<chrono::DateTime<chrono::Utc>> = None;
     let limit = settings.count;
@@ -663,26 +612,25 @@ pub fn replay_headless_scored(
         });
         'apply: for batch in rx {
             for (ev, decoded) in &batch {
-                if limit.is_some_and(|l| twin.messages >= l) {
+                if limit.is_some_and(|l| live.twin.messages >= l) {
                     break 'apply;
                 }
                 let t = replay_src::event_time(ev);
                 if last.is_some_and(|l| t.timestamp() > l.timestamp()) {
-                    twin.tick(t);
+                    live.tick(t);
                 }
                 last = Some(last.map_or(t, |l| l.max(t)));
                 match (ev, decoded) {
                     (crate::source::event::Event::Message(m), Some(d)) => {
-                        crate::live::guard::apply_with(&mut twin, ev, |t| t.apply_decoded(m, d))
+                        crate::live::guard::apply_with(&mut live.twin, ev, |t| {
+                            t.apply_decoded(m, d)
+                        })
                     }
-                    _ => crate::live::guard::apply(&mut twin, ev),
+                    _ => live.apply(ev),
                 }
             }
-            if let Some(w) = &events {
-                w.drain(&mut twin);
-            }
-            if let Some(s) = &mut scores {
-                s.drain(&mut twin);
+            if let Some(t) = last {
+                live.feed(t);
             }
             // Full means the reader has finished; the batch is then simply freed here.
             let _ = back_tx.try_send(batch);
@@ -695,20 +643,12 @@ pub fn replay_headless_scored(
         })
     })?;
     let end = summary.end.or(last).unwrap_or_else(chrono::Utc::now);
-    twin.tick(end);
-    if let Some(w) = events {
-        w.drain(&mut twin);
-        w.finish();
-    }
-    if let Some(mut s) = scores {
-        s.drain(&mut twin);
-        s.finish()?;
-    }
+    live.finish(end)?;
     let source = summary
         .source
         .unwrap_or_else(|| format!("file://{}", path.display()));
     Ok(crate::outputs::snapshot::Snapshot::of(
-        &twin, &source, 0, end,
+        &live.twin, &source, 0, end,
     ))
 }
 

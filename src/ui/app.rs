@@ -1,8 +1,9 @@
-//! The UI loop: apply events as they arrive, draw on a clock.
+//! The UI's driver of the live loop ([`crate::live::Live`]): keys and frames.
 //!
-//! Events are drained in batches and applied to the twin; the screen is redrawn at most
-//! `fps` times a second and only when something changed (or once a second, for the clocks).
-//! Keys are read on their own thread so a slow frame never loses input.
+//! The loop applies events in batches, ticks the twin and feeds the outputs; this adds the
+//! keys (read on their own thread so a slow frame never loses input) and the frames: the
+//! screen is redrawn at most `fps` times a second and only when something changed (or once a
+//! second, for the clocks). A replay drives the same loop by the recording's clock.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -17,9 +18,9 @@ use super::theme::Theme;
 use super::{render, Flow, UiState};
 use crate::error::AppError;
 use crate::live::headless::shutdown_signal;
+use crate::live::{Live, Woke};
 use crate::sim::SimControl;
 use crate::source::event::Event;
-use crate::source::mqtt::SourceStats;
 use crate::source::replay::{event_time, Recording, ReplayClock};
 use crate::twin::{Twin, TwinConfig};
 
@@ -37,12 +38,8 @@ pub struct AppOptions {
     pub templates: crate::outputs::commands::Templates,
     /// The recording in progress, for the header.
     pub recorder: Option<Arc<crate::source::record::RecorderStats>>,
-    /// `--metrics`: the asks to answer (taken by the live loop).
-    pub serving: std::sync::Mutex<crate::outputs::metrics::Serving>,
     /// `--metrics`: when /metrics was last scraped (epoch ms, 0 never), for the header.
     pub scraped: Option<Arc<std::sync::atomic::AtomicI64>>,
-    /// `--events`: where the twin's happenings go.
-    pub events: Option<crate::outputs::events::EventsWriter>,
 }
 
 /// Sets the terminal up (raw mode, alternate screen, and the mouse when asked). Every way out
@@ -170,17 +167,18 @@ fn new_ui(opts: &AppOptions) -> UiState {
 /// seen; seeking backwards rebuilds the twin from the start.
 pub async fn run_replay(
     cfg: TwinConfig,
+    live: Live,
     recording: Recording,
     speed: f64,
     opts: AppOptions,
 ) -> Result<(), AppError> {
+    let mut state = ReplayState::with_live(cfg, live, recording.events);
     let mut terminal = init_terminal(opts.mouse)?;
-    let result = replay_loop(&mut terminal, cfg, recording, speed, &opts).await;
+    let result = replay_loop(&mut terminal, &mut state, recording.end, speed, &opts).await;
     restore_terminal(opts.mouse);
-    if let Some(w) = opts.events {
-        w.finish();
-    }
-    result
+    let at = state.position;
+    let finished = state.live.finish(at);
+    result.and(finished)
 }
 
 /// The twin as it was at a point of a recording.
@@ -190,47 +188,35 @@ pub struct ReplayState {
     times: Vec<DateTime<Utc>>,
     /// Events applied so far (`events[..cursor]`).
     cursor: usize,
-    pub twin: Twin,
-    /// With an events file: the latest happening written, so that seeking back (which
-    /// rebuilds the twin) does not write the same happenings twice.
-    written_until: Option<DateTime<Utc>>,
-    keep_events: bool,
+    /// The loop that owns the twin and feeds the outputs (an events file): a rebuilt twin
+    /// does not feed them again what they had.
+    pub live: Live,
+    /// Where the twin is.
+    pub position: DateTime<Utc>,
 }
 
 impl ReplayState {
     pub fn new(cfg: TwinConfig, events: Vec<Event>) -> ReplayState {
-        let times = events.iter().map(event_time).collect();
+        let live = Live::offline(Twin::new(cfg.clone()), "replay");
+        ReplayState::with_live(cfg, live, events)
+    }
+
+    /// Replays into `live` (with its outputs plugged); `cfg` rebuilds its twin.
+    pub fn with_live(cfg: TwinConfig, live: Live, events: Vec<Event>) -> ReplayState {
+        let times: Vec<DateTime<Utc>> = events.iter().map(event_time).collect();
+        let position = times.first().copied().unwrap_or_else(Utc::now);
         ReplayState {
-            twin: Twin::new(cfg.clone()),
+            live,
             cfg,
             events,
             times,
             cursor: 0,
-            written_until: None,
-            keep_events: false,
+            position,
         }
     }
 
-    /// Keeps the twin's happenings for an events file (see [`ReplayState::new_happenings`]).
-    pub fn keep_events(&mut self) {
-        self.keep_events = true;
-        self.twin.journal.keep_for_writer();
-    }
-
-    /// Happenings not written before: those past the furthest point already played.
-    pub fn new_happenings(&mut self) -> Vec<crate::twin::journal::Happening> {
-        let until = self.written_until;
-        let fresh: Vec<_> = self
-            .twin
-            .journal
-            .take_new()
-            .into_iter()
-            .filter(|h| until.is_none_or(|u| h.t > u))
-            .collect();
-        if let Some(last) = fresh.iter().map(|h| h.t).max() {
-            self.written_until = Some(last);
-        }
-        fresh
+    pub fn twin(&self) -> &Twin {
+        &self.live.twin
     }
 
     pub fn span(&self) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -241,42 +227,37 @@ impl ReplayState {
     /// Brings the twin to `position`: forwards by applying events, backwards by rebuilding.
     pub fn sync(&mut self, position: DateTime<Utc>) {
         if self.cursor > 0 && self.times[self.cursor - 1] > position {
-            self.twin = Twin::new(self.cfg.clone());
-            if self.keep_events {
-                self.twin.journal.keep_for_writer();
-            }
+            self.live.rebuild(Twin::new(self.cfg.clone()));
             self.cursor = 0;
         }
         let mut last_sec = None;
         while self.cursor < self.events.len() && self.times[self.cursor] <= position {
             let t = self.times[self.cursor];
             if last_sec.is_some_and(|s| t.timestamp() > s) {
-                self.twin.tick(t);
+                self.live.tick(t);
             }
             last_sec = Some(t.timestamp());
-            crate::live::guard::apply(&mut self.twin, &self.events[self.cursor]);
+            self.live.apply(&self.events[self.cursor]);
             self.cursor += 1;
         }
-        self.twin.tick(position);
+        self.live.tick(position);
+        self.live.feed(position);
+        self.position = position;
     }
 }
 
 async fn replay_loop(
     terminal: &mut ratatui::DefaultTerminal,
-    cfg: TwinConfig,
-    recording: Recording,
+    state: &mut ReplayState,
+    end: Option<DateTime<Utc>>,
     speed: f64,
     opts: &AppOptions,
 ) -> Result<(), AppError> {
     let (mut key_rx, _stop) = keyboard();
     let mut ui = new_ui(opts);
     ui.read_only = true;
-    let mut state = ReplayState::new(cfg, recording.events);
-    if opts.events.is_some() {
-        state.keep_events();
-    }
     let (start, last) = state.span();
-    let end = recording.end.map_or(last, |e| e.max(last));
+    let end = end.map_or(last, |e| e.max(last));
     ui.replay = Some(ReplayClock::new(start, end, speed));
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / opts.fps));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -292,7 +273,7 @@ async fn replay_loop(
                 match ev {
                     CtEvent::Key(k) => {
                         if let Some(action) = keys::action(k, ui.editing()) {
-                            match ui.handle(action, &state.twin) {
+                            match ui.handle(action, state.twin()) {
                                 Flow::Quit => return Ok(()),
                                 Flow::Suspend => suspend(terminal, opts.mouse)?,
                                 _ => {}
@@ -300,7 +281,7 @@ async fn replay_loop(
                         }
                     }
                     CtEvent::Mouse(m) => {
-                        ui.mouse(m, &state.twin);
+                        ui.mouse(m, state.twin());
                     }
                     _ => {}
                 }
@@ -315,36 +296,28 @@ async fn replay_loop(
             state.sync(clock.position);
             ui.now = clock.position;
         }
-        if let Some(w) = &opts.events {
-            w.write(state.new_happenings());
-        }
         last = now;
-        ui.refresh(&state.twin);
+        ui.refresh(state.twin());
         crate::logging::ui_flush();
         terminal
-            .draw(|frame| render(frame, &state.twin, &ui, &opts.theme))
+            .draw(|frame| render(frame, state.twin(), &ui, &opts.theme))
             .map_err(|e| AppError::Other(format!("cannot draw: {e}")))?;
     }
 }
 
-/// Runs the terminal UI until the user quits, `duration` passes, or SIGINT/SIGTERM.
-pub async fn run(
-    mut twin: Twin,
-    mut rx: mpsc::Receiver<Event>,
-    stats: Arc<SourceStats>,
-    opts: AppOptions,
-) -> Result<(), AppError> {
+/// Runs the terminal UI until the user quits, `duration` passes, or SIGINT/SIGTERM; then the
+/// loop's outputs finish.
+pub async fn run(mut live: Live, opts: AppOptions) -> Result<(), AppError> {
     let mut terminal = init_terminal(opts.mouse)?;
-    let result = event_loop(&mut terminal, &mut twin, &mut rx, &stats, &opts).await;
+    let result = event_loop(&mut terminal, &mut live, &opts).await;
     restore_terminal(opts.mouse);
-    result
+    let finished = live.finish(Utc::now());
+    result.and(finished)
 }
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
-    twin: &mut Twin,
-    rx: &mut mpsc::Receiver<Event>,
-    stats: &SourceStats,
+    live: &mut Live,
     opts: &AppOptions,
 ) -> Result<(), AppError> {
     let (mut key_rx, _stop) = keyboard();
@@ -365,17 +338,14 @@ async fn event_loop(
     let mut dirty = true;
     let mut last_second = 0;
     let mut last_draw = std::time::Instant::now();
-    let mut source_open = true;
-    let mut serving = std::mem::replace(
-        &mut *opts.serving.lock().expect("serving lock"),
-        crate::outputs::metrics::Serving::none(),
-    );
 
     loop {
+        let mut flash = None;
         tokio::select! {
             biased;
             key = key_rx.recv() => {
                 let Some(ev) = key else { return Ok(()) };
+                let twin = &live.twin;
                 match ev {
                     CtEvent::Key(k) => {
                         if let Some(action) = keys::action(k, ui.editing()) {
@@ -418,41 +388,26 @@ async fn event_loop(
                     _ => continue,
                 }
                 // Answer keys at once rather than on the next tick.
-                draw(terminal, twin, &mut ui, stats, opts)?;
+                draw(terminal, live, &mut ui, opts)?;
                 dirty = false;
             }
             _ = &mut shutdown => return Ok(()),
             _ = tstp(&mut tstp_sig) => {
                 suspend(terminal, opts.mouse)?;
-                draw(terminal, twin, &mut ui, stats, opts)?;
+                draw(terminal, live, &mut ui, opts)?;
             }
             _ = &mut deadline => return Ok(()),
-            ask = serving.asks.next() => {
-                // The snapshot names the broker, not the profile the header shows.
-                let source = opts
-                    .source
-                    .split_once(' ')
-                    .filter(|(p, _)| p.starts_with('@'))
-                    .map_or(opts.source.as_str(), |(_, url)| url);
-                serving.answer(ask, twin, source, stats.dropped(), rx.len());
-            }
             _ = &mut next_frame => {
                 let now = Utc::now();
                 let sec = now.timestamp();
-                if sec != last_second {
-                    twin.tick(now);
-                    if let Some(w) = &opts.events {
-                        w.drain(twin);
-                    }
-                }
                 // Ingest comes first: while more than a batch is waiting (a burst of retained
                 // messages at connect, say), frames wait too — but never more than a second, so
                 // the screen stays alive under a sustained flood.
-                let behind = rx.len() > crate::live::pump::BATCH
+                let behind = live.queued() > crate::live::pump::BATCH
                     && last_draw.elapsed() < Duration::from_secs(1);
                 if (dirty || sec != last_second) && !behind {
                     last_second = sec;
-                    draw(terminal, twin, &mut ui, stats, opts)?;
+                    draw(terminal, live, &mut ui, opts)?;
                     last_draw = std::time::Instant::now();
                     dirty = false;
                 }
@@ -461,53 +416,44 @@ async fn event_loop(
                 let wait = if dirty { frame } else { to_next_second.max(frame) };
                 next_frame.as_mut().reset(tokio::time::Instant::now() + wait);
             }
-            ev = rx.recv(), if source_open => {
-                match ev {
-                    Some(ev) => {
-                        let mut flash = None;
-                        let batch = crate::live::pump::apply_batch(twin, ev, rx, |_, ev| {
-                            if let crate::source::event::Event::Command(c) = ev {
-                                flash = Some(match &c.outcome {
-                                    crate::source::event::Outcome::Failed(why) => format!("✖ {} failed: {why}", c.command.topic),
-                                    o => format!("✔ {} {}", c.command.topic, o.as_str()),
-                                });
-                            }
-                            crate::live::pump::Step::Go
-                        });
-                        if let Some(text) = flash {
-                            ui.now = Utc::now();
-                            ui.say(text);
-                        }
-                        if let Some(w) = &opts.events {
-                            w.drain(twin);
-                        }
-                        dirty = true;
-                        // Woken at rest: draw within a frame, not at the next second.
-                        let soon = tokio::time::Instant::now() + frame;
-                        if next_frame.deadline() > soon {
-                            next_frame.as_mut().reset(soon);
-                        }
-                        crate::live::pump::settle(batch).await;
-                    }
-                    None => {
-                        log::warn!("the event source has ended");
-                        source_open = false;
-                    }
+            woke = live.step(|_, ev| {
+                if let Event::Command(c) = ev {
+                    flash = Some(match &c.outcome {
+                        crate::source::event::Outcome::Failed(why) => format!("✖ {} failed: {why}", c.command.topic),
+                        o => format!("✔ {} {}", c.command.topic, o.as_str()),
+                    });
                 }
-            }
+                crate::live::pump::Step::Go
+            }) => match woke {
+                Woke::Batch(batch) => {
+                    if let Some(text) = flash.take() {
+                        ui.now = Utc::now();
+                        ui.say(text);
+                    }
+                    dirty = true;
+                    // Woken at rest: draw within a frame, not at the next second.
+                    let soon = tokio::time::Instant::now() + frame;
+                    if next_frame.deadline() > soon {
+                        next_frame.as_mut().reset(soon);
+                    }
+                    crate::live::pump::settle(batch).await;
+                }
+                Woke::Ended => log::warn!("the event source has ended"),
+                Woke::Tick | Woke::Asked => {}
+            },
         }
     }
 }
 
 fn draw(
     terminal: &mut ratatui::DefaultTerminal,
-    twin: &Twin,
+    live: &Live,
     ui: &mut UiState,
-    stats: &SourceStats,
     opts: &AppOptions,
 ) -> Result<(), AppError> {
+    let twin = &live.twin;
     ui.now = Utc::now();
-    ui.dropped = stats.dropped();
+    ui.dropped = live.dropped();
     ui.recording = opts.recorder.as_ref().map(|r| (r.bytes(), r.lost()));
     ui.scraped = opts.scraped.as_ref().map(|at| {
         let ms = at.load(std::sync::atomic::Ordering::Relaxed);
@@ -565,11 +511,11 @@ mod tests {
         let (start, end) = state.span();
         let mid = start + chrono::TimeDelta::seconds(25);
         state.sync(mid);
-        let at_mid = json(&state.twin, mid);
+        let at_mid = json(state.twin(), mid);
         state.sync(end);
-        assert_ne!(json(&state.twin, mid), at_mid);
+        assert_ne!(json(state.twin(), mid), at_mid);
         state.sync(mid);
-        assert_eq!(json(&state.twin, mid), at_mid, "seek back");
+        assert_eq!(json(state.twin(), mid), at_mid, "seek back");
         // The same as a twin fed only what had happened by then.
         let mut fresh = Twin::default();
         for e in evs.iter().filter(|e| event_time(e) <= mid) {
@@ -590,7 +536,7 @@ mod tests {
         let (start, end) = state.span();
         state.sync(end);
         let once: Vec<String> = state
-            .twin
+            .twin()
             .journal
             .recent
             .iter()
@@ -603,7 +549,7 @@ mod tests {
         state.sync(start + chrono::TimeDelta::seconds(5));
         state.sync(end);
         let again: Vec<String> = state
-            .twin
+            .twin()
             .journal
             .recent
             .iter()
@@ -612,10 +558,10 @@ mod tests {
         assert_eq!(again, once);
         let mut ui = UiState::new("replay", end, chrono::FixedOffset::east_opt(0).unwrap());
         ui.tab = crate::ui::Tab::Log;
-        ui.refresh(&state.twin);
+        ui.refresh(state.twin());
         let mut terminal = ratatui::Terminal::new(TestBackend::new(120, 40)).unwrap();
         terminal
-            .draw(|f| render(f, &state.twin, &ui, &Theme::default()))
+            .draw(|f| render(f, state.twin(), &ui, &Theme::default()))
             .unwrap();
         let screen = format!("{}", terminal.backend());
         assert_eq!(
@@ -632,12 +578,12 @@ mod tests {
         let mut clock = ReplayClock::new(start, end, 4.0);
         clock.advance(Duration::from_secs(5)); // 20 s of recording
         state.sync(clock.position);
-        assert_eq!(state.twin.messages, 3 * 41 + 1);
+        assert_eq!(state.twin().messages, 3 * 41 + 1);
         clock.seek(-10);
         state.sync(clock.position);
-        assert_eq!(state.twin.messages, 3 * 21);
+        assert_eq!(state.twin().messages, 3 * 21);
         clock.to_end();
         state.sync(clock.position);
-        assert_eq!(state.twin.messages, 361);
+        assert_eq!(state.twin().messages, 361);
     }
 }
