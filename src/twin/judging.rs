@@ -1,0 +1,398 @@
+//! Judging the series: detectors per reading, anomaly episodes opened and closed (with the
+//! premise of each adoption rule), silences on the second's tick, and liveness transitions.
+
+use super::*;
+
+impl Twin {
+    /// The default detectors on one reading; the zone consensus is updated after judging.
+    pub(super) fn detect_default(
+        &mut self,
+        idx: usize,
+        value: f64,
+        at: DateTime<Utc>,
+    ) -> (Vec<Finding>, bool) {
+        let zi = self.series_zone[idx];
+        let zone = zi.map(|i| &mut self.zones[i].1);
+        let pos = self.zone_pos[idx];
+        let consensus = zone.as_ref().and_then(|z| z.value_for(pos));
+        let moving = zone.as_ref().is_some_and(|z| z.moving());
+        let s = &mut self.series[idx];
+        let mut v = s
+            .detector
+            .observe_in(value, at, consensus, moving, &self.cfg.anomaly);
+        s.score = v.ratio.map(|r| detect::score(r) as f32);
+        if let Some(out) = &mut self.scores_out {
+            if out.len() < MAX_SCORES_QUEUED {
+                out.push((at, s.topic.clone(), s.field.clone(), s.score));
+            }
+        }
+        if s.aggregate {
+            // An aggregate moves with its inputs: their spikes and shifts are theirs. Only a
+            // frozen or silent aggregate is its own fault.
+            v.findings.retain(|f| f.kind == EpisodeKind::Stuck);
+        }
+        let interval = s.detector.interval;
+        if let Some(z) = zone {
+            if let Some(news) = z.update(pos, v.corrected, at, interval, &self.cfg.anomaly) {
+                let (zone, measurement, field) =
+                    zi.map(|i| self.zones[i].0.clone()).unwrap_or_default();
+                let (state, p) = match news {
+                    ZoneNews::Started(p) => ("start", p),
+                    ZoneNews::Ended(p) => ("end", p),
+                };
+                if state == "start" {
+                    log::warn!("process change in {zone} · {measurement}: {}", p.reason);
+                } else {
+                    log::info!("process change in {zone} · {measurement} is over");
+                }
+                self.journal.push(Happening {
+                    t: at,
+                    what: What::ProcessChange {
+                        zone,
+                        measurement,
+                        field,
+                        state,
+                        start: p.start,
+                        change: if state == "start" { p.change } else { p.peak },
+                        sensors: p.sensors,
+                        reason: p.reason,
+                    },
+                });
+            }
+        }
+        (v.findings, v.abnormal)
+    }
+
+    /// The lab's rules: z-score over the window and the group's mean ± kσ.
+    pub(super) fn detect_lab(&mut self, idx: usize, value: f64, at: DateTime<Utc>) -> Vec<Finding> {
+        let (z, k) = (self.cfg.z_threshold, self.cfg.group_sigma);
+        let group = self.series_group[idx]
+            .as_ref()
+            .and_then(|key| self.groups.get(key));
+        let s = &self.series[idx];
+        let mut flags = Vec::new();
+        if let Some(kind) = anomaly::zscore(&s.window, value, z) {
+            flags.push(kind);
+        }
+        if let Some(g) = group {
+            if let Some(kind) = g.check(value, k, g.members.len()) {
+                flags.push(kind);
+            }
+        }
+        flags
+            .into_iter()
+            .map(|a| {
+                let (kind, score, threshold) = match &a {
+                    AnomalyKind::ZScore { z: score, .. } => (EpisodeKind::Zscore, *score, z),
+                    AnomalyKind::Group { mean, stddev, .. } => {
+                        (EpisodeKind::Group, (value - mean) / stddev, k)
+                    }
+                };
+                Finding {
+                    kind,
+                    at,
+                    score,
+                    threshold,
+                    reason: format!("{value}: {}", a.reason()),
+                }
+            })
+            .collect()
+    }
+
+    /// Opens, extends or (after a calm run) closes the series' episode.
+    pub(super) fn episode_step(
+        &mut self,
+        idx: usize,
+        findings: Vec<Finding>,
+        abnormal: bool,
+        at: DateTime<Utc>,
+    ) {
+        let close_after = self.cfg.anomaly.close_after;
+        let s = &mut self.series[idx];
+        // A change that persists becomes the series' normal: its episode closes, saying so
+        // once, and the detector learns the new level, noise or repetition from here.
+        if let Some(e) = &mut s.episode {
+            let open_s = (at - e.start).num_seconds();
+            if let Some(limit) = adopt_after(e.kind).filter(|l| open_s >= *l) {
+                e.reason = format!(
+                    "{}; persistent for {} min, now taken as its normal",
+                    e.reason,
+                    limit / 60
+                );
+                s.detector.adopt(e.kind);
+                self.close_episode(idx, at, at);
+                return;
+            }
+        }
+        let s = &mut self.series[idx];
+        if findings.is_empty() {
+            let Some(e) = &mut s.episode else { return };
+            if abnormal {
+                e.calm = 0;
+                return;
+            }
+            e.calm += 1;
+            if e.calm >= close_after {
+                let end = e.last;
+                self.close_episode(idx, end, at);
+            }
+            return;
+        }
+        match &mut s.episode {
+            Some(e) => {
+                for f in findings {
+                    e.extend(f);
+                }
+            }
+            None => {
+                // The most telling kind names the episode.
+                let rank = |k: EpisodeKind| match k {
+                    EpisodeKind::Stuck => 0,
+                    EpisodeKind::NoiseBurst => 1,
+                    EpisodeKind::LevelShift | EpisodeKind::Drift => 2,
+                    _ => 3,
+                };
+                let mut findings = findings;
+                findings.sort_by_key(|f| rank(f.kind));
+                let mut it = findings.into_iter();
+                let first = it.next().expect("not empty");
+                let mut e = Episode::open(first);
+                for f in it {
+                    e.extend(f);
+                }
+                self.open_episode(idx, e, at);
+            }
+        }
+        let s = &mut self.series[idx];
+        s.detector.open = s.episode.as_ref().map(|e| e.kind);
+    }
+
+    pub(super) fn open_episode(&mut self, idx: usize, e: Episode, at: DateTime<Utc>) {
+        let s = &mut self.series[idx];
+        log::warn!(
+            "anomaly on {}: {} — {}",
+            s.display_name(),
+            e.kind.as_str(),
+            e.reason
+        );
+        self.journal.push(Happening {
+            t: at,
+            what: What::AnomalyStart {
+                topic: s.topic.clone(),
+                field: s.field.clone(),
+                sensor: s.sensor.clone(),
+                kind: e.kind,
+                start: e.start,
+                score: e.peak,
+                threshold: e.threshold,
+                anomaly_score: if e.threshold > 0.0 {
+                    detect::score(e.peak.abs() / e.threshold)
+                } else {
+                    1.0
+                },
+                severity: e.severity(),
+                reason: e.reason.clone(),
+            },
+        });
+        s.anomalies += 1;
+        s.anomalous = true;
+        s.detector.open = Some(e.kind);
+        s.episode = Some(e);
+        self.anomalies_total += 1;
+        self.anomalous_series += 1;
+    }
+
+    /// Closes the open episode of series `idx` as ended at `end`, noticed at `at`.
+    /// Something that can change what the silence check finds happened at `at`.
+    pub(super) fn silence_soon(&mut self, at: DateTime<Utc>) {
+        self.silence_due = Some(self.silence_due.map_or(at, |due| due.min(at)));
+    }
+
+    pub(super) fn close_episode(&mut self, idx: usize, end: DateTime<Utc>, at: DateTime<Utc>) {
+        self.silence_soon(at);
+        let s = &mut self.series[idx];
+        let Some(mut e) = s.episode.take() else {
+            return;
+        };
+        e.closed = true;
+        e.last = end.max(e.start);
+        log::info!(
+            "anomaly on {} is over: {} from {} to {}",
+            s.display_name(),
+            e.kind.as_str(),
+            e.start.format("%H:%M:%S"),
+            e.last.format("%H:%M:%S")
+        );
+        self.journal.push(Happening {
+            t: at,
+            what: What::AnomalyEnd {
+                topic: s.topic.clone(),
+                field: s.field.clone(),
+                sensor: s.sensor.clone(),
+                kind: e.kind,
+                start: e.start,
+                end: e.last,
+                peak: e.peak,
+                severity: e.severity(),
+                reason: e.reason.clone(),
+            },
+        });
+        s.anomalous = false;
+        s.detector.open = None;
+        s.remember(e);
+        self.anomalous_series -= 1;
+    }
+
+    /// Logs a liveness change and notes it in the journal.
+    pub(super) fn transition(&mut self, t: Option<Transition>) {
+        let Some(t) = t else { return };
+        self.silence_soon(t.at);
+        self.journal.push(Happening {
+            t: t.at,
+            what: What::DeviceStatus {
+                id: t.device.clone(),
+                from: t.from.as_str(),
+                to: t.to.as_str(),
+                detail: if t.before_start {
+                    Some(format!(
+                        "{} (before twinview started)",
+                        t.word.as_deref().unwrap_or(t.to.as_str())
+                    ))
+                } else {
+                    t.word.clone()
+                },
+            },
+        });
+        log_transition(Some(t));
+    }
+
+    pub(super) fn take_cnp_news(&mut self, at: DateTime<Utc>) {
+        for n in std::mem::take(&mut self.cnp.news) {
+            let what = match n {
+                cnp::CnpNews::Awarded { job, machine } => What::JobAwarded { job, machine },
+                cnp::CnpNews::Violation { job, text } => {
+                    self.violations_total += 1;
+                    What::JobViolation {
+                        job,
+                        violation: text,
+                    }
+                }
+            };
+            self.journal.push(Happening { t: at, what });
+        }
+    }
+
+    /// Opens a silence episode on every series overdue while its device is not offline, and
+    /// closes silences whose device has since gone offline (that is said as its status).
+    pub(super) fn silences(&mut self, now: DateTime<Utc>) {
+        if self.silence_due.is_none_or(|due| now <= due) {
+            return;
+        }
+        let mut due: Option<DateTime<Utc>> = None;
+        // One silence per device, not one per field or topic: the device's first series
+        // speaks for it, and the device is quiet only when none of its series reports.
+        enum Act {
+            Close(usize, DateTime<Utc>),
+            Open(usize, Finding),
+        }
+        let mut acts: Vec<Act> = Vec::new();
+        {
+            let mut judged: hashbrown::HashSet<&str> = hashbrown::HashSet::new();
+            for (idx, s) in self.series.iter().enumerate() {
+                if s.aggregate || !judged.insert(s.device.as_str()) {
+                    continue;
+                }
+                let device = self.devices.get(s.device_slot, &s.device);
+                let offline = device.is_some_and(|d| d.status == Status::Offline);
+                let heard = device
+                    .and_then(|d| d.last_data)
+                    .map_or(s.last_seen, |t| t.max(s.last_seen));
+                // A device that just said it is back online is given its interval again
+                // before its silence counts (it announces itself before its first reading).
+                let quiet_since = match device {
+                    Some(d) if d.status == Status::Online => heard.max(d.since),
+                    _ => heard,
+                };
+                // Silence while twinview was disconnected is not the sensor's.
+                let quiet_since = self
+                    .devices
+                    .heard_since
+                    .map_or(quiet_since, |h| quiet_since.max(h));
+                // A device whose own convention speaks for its liveness is judged silent only
+                // at a metronome's pace (a fixed-period publisher); a series that reports on
+                // change can look steady for a while and then rest.
+                let authoritative = device.is_some_and(|d| d.said.is_some());
+                let judged_here = !authoritative || s.detector.spread <= METRONOME_SPREAD;
+                match &s.episode {
+                    Some(e) if e.kind == EpisodeKind::Silence && offline => {
+                        acts.push(Act::Close(idx, now));
+                    }
+                    // The device spoke again on another of its series since the silence began.
+                    Some(e) if e.kind == EpisodeKind::Silence && heard > e.start => {
+                        acts.push(Act::Close(idx, heard));
+                    }
+                    None if !offline && judged_here => {
+                        if let Some(f) = s.detector.silence(quiet_since, now, &self.cfg.anomaly) {
+                            acts.push(Act::Open(idx, f));
+                        } else if let Some(at) =
+                            s.detector.silence_deadline(quiet_since, &self.cfg.anomaly)
+                        {
+                            due = Some(due.map_or(at, |due| due.min(at)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for a in acts {
+            match a {
+                Act::Close(idx, at) => self.close_episode(idx, at, now),
+                Act::Open(idx, f) => self.open_episode(idx, Episode::open(f), now),
+            }
+        }
+        // Closing a silence above lowered `silence_due`; what the pass left open or closed is in
+        // `due` already (an open episode and an offline device have no deadline).
+        self.silence_due = due;
+    }
+}
+
+/// How long an episode of `kind` stays open before its change is taken as the series' new
+/// normal (seconds): a noise level that lasts ten minutes is how the series behaves now (a
+/// machine running, a room in use), and a level, drift or repetition that lasts half an hour
+/// is its new baseline. Premise: a fault worth an operator's attention has been said by then;
+/// an episode that stays open for hours misleads. Silences and counter resets are not adopted.
+pub(super) fn adopt_after(kind: EpisodeKind) -> Option<i64> {
+    match kind {
+        EpisodeKind::NoiseBurst => Some(600),
+        EpisodeKind::Stuck | EpisodeKind::LevelShift | EpisodeKind::Drift => Some(1800),
+        _ => None,
+    }
+}
+
+/// A device whose own convention says it is online is judged silent only when its first
+/// series reports at least this evenly (upper quartile of its intervals over the lower).
+pub(super) const METRONOME_SPREAD: f32 = 1.5;
+
+/// Logs a liveness change: went offline, came back, fell silent.
+pub(super) fn log_transition(t: Option<Transition>) {
+    let Some(t) = t else { return };
+    let at = t.at.format("%H:%M:%S");
+    let word = match t.word.as_deref() {
+        Some(w) if !w.eq_ignore_ascii_case(t.to.as_str()) => format!(" ({w})"),
+        _ => String::new(),
+    };
+    match t.to {
+        // A status in place before twinview started: when it began is not known.
+        Status::Offline if t.before_start => {
+            log::warn!("{} is offline{word} (before twinview started)", t.device)
+        }
+        Status::Offline => log::warn!("{} went offline{word} at {at}", t.device),
+        Status::Stale => log::warn!("{} is stale: silent too long, at {at}", t.device),
+        Status::Online if t.from != Status::Unknown => {
+            log::info!("{} is online again{word} at {at}", t.device)
+        }
+        // First sight of a device: one line per device would flood the log on a busy broker.
+        Status::Online => log::debug!("{} is online{word}", t.device),
+        Status::Unknown => log::info!("{} status unknown{word} at {at}", t.device),
+    }
+}

@@ -1,0 +1,489 @@
+//! Readings and states placed into series: which series a field is, its device and label
+//! (topic schemas, discovery, identity rules), the bounded tables that hold them and the
+//! gaps an outage leaves.
+
+use super::*;
+
+impl Twin {
+    /// One text state reported: its series (made on first sight, placed like a numeric
+    /// series) keeps the value and, when it changed, the change.
+    pub(super) fn apply_state(
+        &mut self,
+        m: &Message,
+        field: &str,
+        value: &str,
+        device: Option<&str>,
+    ) {
+        // In the words the device's own description gives (a door contact's `false` is
+        // `open` when discovery says `payload_on: false`, `device_class: door`).
+        let value = if self.discovery.is_empty() {
+            value
+        } else {
+            self.discovery
+                .entity(&m.topic, field)
+                .and_then(|e| e.word_for(value))
+                .unwrap_or(value)
+        };
+        let before = self.states.evicted;
+        let place = || {
+            let p = self.placement(&m.topic, field, device);
+            states::Placement {
+                device: p.device,
+                group: p.group,
+                label: p.label,
+            }
+        };
+        let p = if self.states.find(&m.topic, field).is_none() {
+            Some(place())
+        } else {
+            None
+        };
+        self.states
+            .report(&m.topic, field, value, m.at, || p.expect("placed when new"));
+        self.evicted.states += self.states.evicted - before;
+    }
+
+    /// Where a new series (numeric or state) of `topic`'s `field` is listed: the payload's
+    /// device, else the convention that explains the topic, else the schema's sensor level,
+    /// else the topic itself (see `identity`); its heading and label; and what Home Assistant
+    /// discovery says of it.
+    pub(super) fn placement(&self, topic: &str, field: &str, device: Option<&str>) -> Placement {
+        let info = self.topics.get(topic).map(|e| &e.info);
+        let sensor = info.and_then(|i| i.sensor.clone());
+        // Whether a convention (or the leaf's parent level) named the device: then the
+        // topic's other levels tell its series apart (`identity::part_of`).
+        let mut by_topic = false;
+        let device = device
+            .map(String::from)
+            .or_else(|| {
+                let d = self
+                    .learnt
+                    .device_of(topic)
+                    .or_else(|| identity::device_of(topic).map(|(d, _)| d));
+                by_topic = d.is_some();
+                d
+            })
+            .or_else(|| sensor.clone())
+            .or_else(|| {
+                let d = identity::parent_of(topic);
+                by_topic = d.is_some();
+                d
+            })
+            .unwrap_or_else(|| topic.to_string());
+        let aggregate = info.is_some_and(|i| i.kind() == TopicKind::Aggregate);
+        let zone = info.and_then(|i| i.zone.as_ref());
+        let measurement = info.and_then(|i| i.measurement.as_ref());
+        // Grouped by the device itself: one heading per physical device, whichever of its
+        // topics a discovery config describes (the heading shows the name discovery gives).
+        let group = match (zone, measurement) {
+            (Some(z), Some(m)) => format!("{z} · {m}"),
+            (Some(z), None) => z.clone(),
+            _ => device.clone(),
+        };
+        let name = if aggregate {
+            "average".to_string()
+        } else {
+            sensor.clone().unwrap_or_else(|| device.clone())
+        };
+        let entity = self.discovery.entity(topic, field);
+        // Under a device's own heading its fields need no device prefix.
+        // A device that publishes on several topics: the part of the topic that tells its
+        // series apart (`tool0 · actual` and `bed · actual` of one printer).
+        let part = (by_topic && !aggregate)
+            .then(|| identity::part_of(topic, &device))
+            .flatten();
+        let label = match entity.and_then(|e| e.name.clone()) {
+            Some(friendly) => friendly,
+            None if part.is_some() && field == "value" => part.unwrap_or_default(),
+            None if part.is_some() => format!("{} · {field}", part.unwrap_or_default()),
+            None if field == "value" => name,
+            None if group == device || self.discovery.device(topic).is_some() => field.to_string(),
+            None => format!("{name} · {field}"),
+        };
+        Placement {
+            sensor: sensor.unwrap_or_else(|| device.clone()),
+            device,
+            group,
+            label,
+            aggregate,
+            unit: entity.and_then(|e| e.unit.clone()),
+        }
+    }
+
+    /// Home Assistant discovery named `state_topic` anew: its series and states take the
+    /// names, units and heading it gives, and its device what the config says it is.
+    pub(super) fn relabel(&mut self, state_topic: &str) {
+        let Some(entry) = self.topics.get(state_topic) else {
+            return;
+        };
+        let fields: Vec<(String, usize)> = entry
+            .series
+            .iter()
+            .map(|(f, i)| (f.to_string(), *i))
+            .collect();
+        for (field, i) in fields {
+            let p = self.placement(state_topic, &field, Some(&self.series[i].device.clone()));
+            let s = &mut self.series[i];
+            s.label = p.label;
+            s.group = p.group;
+            if s.unit.is_none() {
+                s.unit = p.unit;
+            }
+        }
+        let states: Vec<(String, String)> = self
+            .states
+            .of_topic(state_topic)
+            .map(|s| (s.field.clone(), s.device.clone()))
+            .collect();
+        let placed: Vec<(String, Placement)> = states
+            .into_iter()
+            .map(|(f, d)| {
+                let p = self.placement(state_topic, &f, Some(&d));
+                (f, p)
+            })
+            .collect();
+        self.states.relabel(state_topic, |s| {
+            if let Some((_, p)) = placed.iter().find(|(f, _)| *f == s.field) {
+                s.label.clone_from(&p.label);
+                s.group.clone_from(&p.group);
+            }
+        });
+        self.describe_devices(state_topic);
+        self.layout_revision += 1;
+    }
+
+    /// What discovery says of the device behind `state_topic`, given to that device.
+    pub(super) fn describe_devices(&mut self, state_topic: &str) {
+        let Some(d) = self.discovery.device(state_topic).cloned() else {
+            return;
+        };
+        let ids: Vec<String> = self
+            .topics
+            .get(state_topic)
+            .map(|e| {
+                e.series
+                    .iter()
+                    .map(|(_, i)| self.series[*i].device.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for id in ids {
+            self.devices.describe(&id, &d);
+        }
+    }
+
+    pub(super) fn count_undecoded(&mut self, m: &Message, why: Undecodable) {
+        if why.is_malformed() {
+            self.undecoded_total += 1;
+        } else {
+            self.ignored_total += 1;
+        }
+        let sample = || {
+            let text = String::from_utf8_lossy(&m.payload[..m.payload.len().min(SAMPLE_CHARS * 4)]);
+            text.chars().take(SAMPLE_CHARS).collect::<String>()
+        };
+        if let Some(u) = self.undecoded.get_mut(&m.topic) {
+            u.count += 1;
+            u.reason = why;
+            u.last_at = m.at;
+            u.sample = sample();
+        } else {
+            if self.undecoded.len() >= MAX_UNDECODED_TOPICS {
+                for old in bound::least_recent(self.undecoded.iter().map(|(k, u)| (k, u.last_at))) {
+                    self.undecoded.remove(&old);
+                    self.evicted.undecoded_topics += 1;
+                }
+            }
+            if why.is_malformed() {
+                log::info!("cannot decode payload on {}: {}", m.topic, why.as_str());
+            }
+            self.undecoded.insert(
+                m.topic.clone(),
+                UndecodedTopic {
+                    count: 1,
+                    reason: why,
+                    last_at: m.at,
+                    sample: sample(),
+                },
+            );
+        }
+    }
+
+    pub(super) fn series_index(
+        &mut self,
+        topic: &str,
+        field: &str,
+        device: Option<&str>,
+        unit: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> usize {
+        let entry = self.topics.get(topic).expect("topic entry exists");
+        if let Some((_, idx)) = entry.series.iter().find(|(f, _)| f.as_ref() == field) {
+            return *idx;
+        }
+        let info = entry.info.clone();
+        if self.series.len() >= self.cfg.max_series.max(1) {
+            self.evict_series();
+        }
+        let idx = self.series.len();
+        let Placement {
+            sensor,
+            device,
+            group,
+            label,
+            aggregate,
+            unit: ha_unit,
+        } = self.placement(topic, field, device);
+        self.series.push(Box::new(Series {
+            topic: topic.to_string(),
+            field: field.to_string(),
+            sensor,
+            device,
+            unit: unit.map(String::from).or(ha_unit),
+            zone: info.zone.clone(),
+            measurement: info.measurement.clone(),
+            aggregate,
+            group,
+            label,
+            window: Window::new(self.cfg.window),
+            count: 0,
+            last: 0.0,
+            last_time: now,
+            last_seen: now,
+            rate: RateMeter::default(),
+            anomalies: 0,
+            anomalous: false,
+            score: None,
+            episode: None,
+            episodes: VecDeque::new(),
+            alerted_at: None,
+            gaps: 0,
+            last_gap: None,
+            detector: detect::Detector::default(),
+            device_slot: None,
+        }));
+        let key = match (&info.zone, &info.measurement) {
+            (Some(z), Some(m)) if !aggregate => Some((z.clone(), m.clone(), field.to_string())),
+            _ => None,
+        };
+        let (mut pos, mut zone) = (0, None);
+        if let Some(k) = &key {
+            match self.cfg.detector {
+                DetectorMode::Lab => self.groups.entry(k.clone()).or_default().members.push(idx),
+                DetectorMode::Default => {
+                    let zones = &mut self.zones;
+                    let zi = *self.zone_index.entry(k.clone()).or_insert_with(|| {
+                        zones.push((k.clone(), Consensus::default()));
+                        zones.len() - 1
+                    });
+                    pos = self.zones[zi].1.add_member(idx, now);
+                    zone = Some(zi);
+                }
+            }
+        }
+        self.series_group.push(key);
+        self.zone_pos.push(pos);
+        self.series_zone.push(zone);
+        if !aggregate {
+            self.devices.add_series(&self.series[idx].device, now);
+            if let Some(d) = self.discovery.device(topic) {
+                self.devices.describe(&self.series[idx].device, d);
+            }
+        }
+        self.topics
+            .get_mut(topic)
+            .expect("topic entry exists")
+            .series
+            .push((
+                match field {
+                    "value" => Cow::Borrowed("value"),
+                    f => Cow::Owned(f.to_string()),
+                },
+                idx,
+            ));
+        self.layout_revision += 1;
+        idx
+    }
+
+    pub(super) fn apply_reading(
+        &mut self,
+        m: &Message,
+        field: &str,
+        value: f64,
+        time: DateTime<Utc>,
+        device: Option<&str>,
+        unit: Option<&str>,
+    ) {
+        // An epoch time inside a payload (`tst`, `_timestamp`, `frame_time`, `unixtime`) is a
+        // time, not a reading: no series, no statistics, no detectors.
+        if is_epoch_time(value, m.at) {
+            return;
+        }
+        let idx = self.series_index(&m.topic, field, device, unit, m.at);
+        self.silence_soon(m.at);
+        let s = &mut self.series[idx];
+        if !s.aggregate {
+            let t = self.devices.data_slot(&mut s.device_slot, &s.device, m.at);
+            self.transition(t);
+        }
+        // A reading ends a silence.
+        if self.series[idx]
+            .episode
+            .as_ref()
+            .is_some_and(|e| e.kind == EpisodeKind::Silence)
+        {
+            self.close_episode(idx, m.at, m.at);
+        }
+        self.note_gap(idx, m.at);
+        let (findings, abnormal) = match self.cfg.detector {
+            DetectorMode::Default => self.detect_default(idx, value, m.at),
+            DetectorMode::Lab => (self.detect_lab(idx, value, m.at), false),
+        };
+        let s = &mut self.series[idx];
+        let evicted = s.window.push(time.timestamp_millis(), value);
+        s.count += 1;
+        s.last = value;
+        s.last_time = time;
+        s.last_seen = m.at;
+        s.rate.add(m.at.timestamp());
+        if let Some(u) = unit {
+            if s.unit.as_deref() != Some(u) {
+                s.unit = Some(u.to_string());
+            }
+        }
+        self.episode_step(idx, findings, abnormal, m.at);
+
+        if self.cfg.detector == DetectorMode::Lab {
+            let group = self.series_group[idx]
+                .as_ref()
+                .and_then(|key| self.groups.get_mut(key));
+            if let Some(g) = group {
+                g.add(value);
+                if let Some(y) = evicted {
+                    g.remove(y);
+                }
+                if g.needs_exact() {
+                    let series = &self.series;
+                    g.reset_exact(
+                        g.members
+                            .clone()
+                            .into_iter()
+                            .flat_map(|i| series[i].window.values()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Forgets the least recently seen 1 % of the series (at least one), in one O(n) pass, so
+    /// a flood of new topics costs amortised O(1) per new series.
+    pub(super) fn evict_series(&mut self) {
+        let n = self.series.len();
+        let doomed_n = (self.cfg.max_series / 100).max(1).min(n);
+        let mut order: Vec<usize> = (0..n).collect();
+        if doomed_n < n {
+            order.select_nth_unstable_by_key(doomed_n, |&i| self.series[i].last_seen);
+        }
+        let mut doomed = vec![false; n];
+        for &i in &order[..doomed_n] {
+            doomed[i] = true;
+        }
+        let mut remap: Vec<Option<usize>> = vec![None; n];
+        let old_series = std::mem::take(&mut self.series);
+        let old_groups = std::mem::take(&mut self.series_group);
+        for (i, (s, g)) in old_series.into_iter().zip(old_groups).enumerate() {
+            if doomed[i] {
+                self.devices.remove_series(&s.device);
+                if s.anomalous {
+                    self.anomalous_series -= 1;
+                }
+                continue;
+            }
+            remap[i] = Some(self.series.len());
+            self.series.push(s);
+            self.series_group.push(g);
+        }
+        for e in self.topics.values_mut() {
+            e.series.retain_mut(|(_, idx)| match remap[*idx] {
+                Some(new) => {
+                    *idx = new;
+                    true
+                }
+                None => false,
+            });
+        }
+        let series = &self.series;
+        self.groups.retain(|_, g| {
+            g.members = g.members.iter().filter_map(|&i| remap[i]).collect();
+            g.reset_exact(
+                g.members
+                    .clone()
+                    .into_iter()
+                    .flat_map(|i| series[i].window.values()),
+            );
+            !g.members.is_empty()
+        });
+        self.zones.retain_mut(|(_, z)| {
+            z.remap(&remap);
+            !z.members.is_empty()
+        });
+        self.zone_pos = vec![0; self.series.len()];
+        self.series_zone = vec![None; self.series.len()];
+        self.zone_index.clear();
+        for (zi, (key, z)) in self.zones.iter().enumerate() {
+            self.zone_index.insert(key.clone(), zi);
+            for (pos, &m) in z.members.iter().enumerate() {
+                self.zone_pos[m] = pos;
+                self.series_zone[m] = Some(zi);
+            }
+        }
+        self.evicted_series += doomed_n as u64;
+        self.layout_revision += 1;
+        // Said once; the header and the snapshot keep the running count.
+        if self.evicted_series == doomed_n as u64 {
+            log::warn!(
+                "series limit {} reached: forgetting the least recently seen series (--max-series)",
+                self.cfg.max_series
+            );
+        }
+    }
+
+    /// A reading at `at` after the latest outage, whose previous reading came before it:
+    /// when the silence is longer than 1.5 of the series' learnt intervals, readings were
+    /// probably published while twinview could not hear (a gap). Not when the broker resumed
+    /// a kept session (it delivered what it kept), nor before an interval is learnt (unknown).
+    pub(super) fn note_gap(&mut self, idx: usize, at: DateTime<Utc>) {
+        let Some(Outage {
+            from,
+            to: Some(to),
+            resumed: false,
+        }) = self.outages.back().copied()
+        else {
+            return;
+        };
+        let s = &mut self.series[idx];
+        let interval = s.detector.interval;
+        if s.count == 0 || s.last_seen > from || at < to || interval <= 0.0 {
+            return;
+        }
+        let silent = (at - s.last_seen).num_milliseconds() as f64 / 1000.0;
+        if silent > 1.5 * interval {
+            s.gaps += 1;
+            let missed = ((silent / interval).round() as u64)
+                .saturating_sub(1)
+                .max(1);
+            s.last_gap = Some((s.last_seen, at, missed));
+        }
+    }
+}
+
+/// Whether `value` is an epoch time near `at`: seconds or milliseconds since 1970 within two
+/// days of the message. Premise: no reading other than a time of day lands there by chance.
+fn is_epoch_time(value: f64, at: DateTime<Utc>) -> bool {
+    const SLACK_S: f64 = 2.0 * 86_400.0;
+    if value < 1.0e9 {
+        return false;
+    }
+    let now = at.timestamp() as f64;
+    (value - now).abs() < SLACK_S || (value / 1000.0 - now).abs() < SLACK_S
+}

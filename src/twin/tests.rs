@@ -1,0 +1,517 @@
+//! The twin's own tests: ingest, detectors, episodes, outages, eviction.
+
+use super::*;
+use crate::source::event::ConnEvent;
+use chrono::TimeZone;
+
+fn at(sec: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_800_000_000 + sec, 0).unwrap()
+}
+
+fn msg(sec: i64, topic: &str, payload: &str) -> Event {
+    Event::Message(Message::new(at(sec), topic, payload.as_bytes().to_vec()))
+}
+
+#[test]
+fn one_size_limit_before_any_parsing_and_job_ids_have_a_length() {
+    let mut t = Twin::default();
+    let big_alert = format!("[{}]", vec!["\"s1\""; 300_000].join(","));
+    assert!(big_alert.len() > crate::decode::DEFAULT_MAX_PAYLOAD);
+    t.apply(&msg(1, "/living_room/temperature/alert", &big_alert));
+    assert!(t.alerts.is_empty());
+    let long_id = "J".repeat(cnp::MAX_ID + 1);
+    t.apply(&msg(2, "/cnp/cfp", &format!(r#"{{"job_id":"{long_id}"}}"#)));
+    assert!(t.cnp.jobs.is_empty());
+    let reasons: Vec<(&str, &str)> = {
+        let mut r: Vec<(&str, &str)> = t
+            .undecoded
+            .iter()
+            .map(|(k, u)| (k.as_str(), u.reason.as_str()))
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        reasons,
+        [
+            ("/cnp/cfp", "a name or unit over its length limit"),
+            ("/living_room/temperature/alert", "payload too large")
+        ]
+    );
+    assert_eq!(t.undecoded_total, 2);
+}
+
+#[test]
+fn plain_numbers_make_one_series_with_schema_levels() {
+    let mut t = Twin::default();
+    for (i, v) in [21.0, 22.0, 23.0].iter().enumerate() {
+        t.apply(&msg(
+            i as i64,
+            "/living_room/temperature/s1",
+            &v.to_string(),
+        ));
+    }
+    assert_eq!(t.series.len(), 1);
+    let s = &t.series[0];
+    assert_eq!(
+        (
+            s.zone.as_deref(),
+            s.measurement.as_deref(),
+            s.device.as_str()
+        ),
+        (Some("living_room"), Some("temperature"), "s1")
+    );
+    assert_eq!((s.count, s.last), (3, 23.0));
+    assert_eq!(s.window.mean(), Some(22.0));
+    assert_eq!(s.label, "s1");
+    assert_eq!(s.group, "living_room · temperature");
+    assert_eq!(t.messages, 3);
+}
+
+#[test]
+fn lab6_json_uses_payload_device_unit_and_time() {
+    let mut t = Twin::default();
+    t.apply(&msg(
+        0,
+        "digital_twin/lab/sensor/temperature",
+        r#"{"timestamp_utc":"2024-01-15T14:23:45.123456Z","sensor_id":"TEMP_SENSOR_001","value":22.4,"unit":"Celsius","metadata":{"location":"Lab Environment"}}"#,
+    ));
+    let s = &t.series[0];
+    assert_eq!(s.device, "TEMP_SENSOR_001");
+    assert_eq!(s.unit.as_deref(), Some("Celsius"));
+    assert_eq!(s.last_time.timestamp(), 1_705_328_625);
+    assert_eq!(s.last_seen, at(0));
+}
+
+#[test]
+fn multi_field_json_makes_a_series_per_field() {
+    let mut t = Twin::default();
+    t.apply(&msg(
+        0,
+        "home/living-room-01/sensors",
+        r#"{"device_id":"living-room-01","temperature_c":22.1,"temperature_f":71.8,"humidity":45.2,"timestamp":1737028800.5}"#,
+    ));
+    let mut fields: Vec<_> = t.series.iter().map(|s| s.field.as_str()).collect();
+    fields.sort();
+    assert_eq!(fields, ["humidity", "temperature_c", "temperature_f"]);
+    assert!(t.series.iter().all(|s| s.device == "living-room-01"));
+}
+
+#[test]
+fn undecodable_payloads_are_counted_per_topic_and_ingest_goes_on() {
+    let mut t = Twin::default();
+    t.apply(&msg(0, "x/y/z", "[1,"));
+    t.apply(&msg(1, "x/y/z", "{broken"));
+    t.apply(&msg(2, "x/y/z", "1.5"));
+    assert_eq!(t.undecoded_total, 2);
+    let u = &t.undecoded["x/y/z"];
+    assert_eq!((u.count, u.reason), (2, Undecodable::InvalidJson));
+    assert_eq!(u.sample, "{broken");
+    assert_eq!(t.series.len(), 1);
+    assert_eq!(t.messages, 3);
+}
+
+#[test]
+fn states_statuses_commands_and_alerts_are_not_series() {
+    let mut t = Twin::default();
+    t.apply(&msg(0, "home/living-room-01/status", "online"));
+    t.apply(&msg(
+        1,
+        "digital_twin/lab/sensor/status",
+        r#"{"sensor_id":"TEMP_SENSOR_001","status":"offline"}"#,
+    ));
+    t.apply(&msg(
+        2,
+        "/s2/reset",
+        r#"{"command":"RESET","timestamp":"x"}"#,
+    ));
+    t.apply(&msg(3, "/living_room/temperature/alert", r#"["s2","s4"]"#));
+    assert!(t.series.is_empty());
+    assert_eq!(t.undecoded_total, 0);
+    assert_eq!(t.device_status("living-room-01"), Some(Status::Online));
+    assert_eq!(t.device_status("TEMP_SENSOR_001"), Some(Status::Offline));
+    t.apply(&msg(4, "lights/kitchen/state", "ON"));
+    assert_eq!(t.state_value("lights/kitchen/state", "value"), Some("ON"));
+    assert_eq!(t.commands_seen["RESET"].count, 1);
+    assert_eq!(t.alerts[0].sensors, ["s2", "s4"]);
+    t.apply(&msg(5, "/living_room/temperature/s2", "21.0"));
+    t.apply(&msg(6, "/living_room/temperature/alert", "s2"));
+    assert_eq!(t.series[0].alerted_at, Some(at(6)));
+}
+
+fn lab() -> Twin {
+    Twin::new(TwinConfig {
+        detector: DetectorMode::Lab,
+        ..TwinConfig::default()
+    })
+}
+
+#[test]
+fn lab_zscore_opens_an_episode_with_reason_and_closes_after_calm_readings() {
+    let mut t = lab();
+    for i in 0..20 {
+        let v = 22.0 + if i % 2 == 0 { 0.1 } else { -0.1 };
+        t.apply(&msg(i, "/lab/temp/a", &v.to_string()));
+    }
+    assert_eq!(t.series[0].anomalies, 0);
+    t.apply(&msg(20, "/lab/temp/a", "30"));
+    let s = &t.series[0];
+    assert!(s.anomalous);
+    assert_eq!(s.anomalies, 1);
+    assert_eq!(t.anomalous_series, 1);
+    let e = s.last_anomaly().unwrap();
+    assert_eq!(e.kind, EpisodeKind::Zscore);
+    assert!(e.reason.contains("z = +"), "{}", e.reason);
+    // Hysteresis: open through four calm readings, closed at the fifth.
+    for i in 21..25 {
+        t.apply(&msg(i, "/lab/temp/a", "22.0"));
+        assert!(t.series[0].anomalous, "still open at {i}");
+    }
+    t.apply(&msg(25, "/lab/temp/a", "22.0"));
+    assert!(!t.series[0].anomalous);
+    assert_eq!(t.anomalous_series, 0);
+    assert_eq!(t.series[0].episodes[0].end(), Some(at(20)));
+    assert_eq!(t.anomalies_total, 1);
+}
+
+#[test]
+fn lab_group_rule_catches_one_outlier_among_four() {
+    // Four sensors with the same noise; one reading far off. Its own window is warm, so
+    // z-score fires too, but the group check must fire on its own account.
+    let mut t = Twin::new(TwinConfig {
+        z_threshold: 1e9,
+        detector: DetectorMode::Lab,
+        ..TwinConfig::default()
+    });
+    for i in 0..15 {
+        for s in 1..=4 {
+            let v = 20.0 + ((i * 7 + s * 3) % 5) as f64 * 0.1;
+            t.apply(&msg(i, &format!("/room/temperature/s{s}"), &v.to_string()));
+        }
+    }
+    assert_eq!(t.anomalies_total, 0);
+    t.apply(&msg(16, "/room/temperature/s3", "25"));
+    let s3 = t.series.iter().find(|s| s.device == "s3").unwrap();
+    assert!(s3.anomalous);
+    let e = s3.last_anomaly().unwrap();
+    assert_eq!(e.kind, EpisodeKind::Group);
+    assert!(e.reason.contains("4 sensors"), "{}", e.reason);
+}
+
+#[test]
+fn default_detectors_make_one_episode_per_spike_and_journal_it() {
+    let mut t = Twin::default();
+    t.journal.keep_for_writer();
+    let mut rng = fastrand::Rng::with_seed(3);
+    for i in 0..200 {
+        let mut v = 21.0 + (i as f64 / 40.0).sin() + crate::sim::sensors::gaussian(&mut rng, 0.05);
+        if i == 150 {
+            v += 4.0;
+        }
+        t.apply(&msg(i, "/room/temperature/s1", &format!("{v:.3}")));
+    }
+    let s = &t.series[0];
+    assert_eq!(s.anomalies, 1, "{:?}", s.last_anomaly());
+    let e = s.last_anomaly().unwrap();
+    assert_eq!(
+        (e.kind, e.start, e.end()),
+        (EpisodeKind::Spike, at(150), Some(at(150)))
+    );
+    let types: Vec<&str> = t
+        .journal
+        .take_new()
+        .iter()
+        .map(|h| h.what.type_name())
+        .filter(|n| n.starts_with("anomaly"))
+        .collect();
+    assert_eq!(types, ["anomaly_start", "anomaly_end"]);
+}
+
+#[test]
+fn a_silent_sensor_opens_a_silence_episode_unless_its_device_is_offline() {
+    let mut t = Twin::default();
+    for i in 0..40 {
+        t.apply(&msg(
+            i,
+            "/room/temperature/s1",
+            &format!("{}", 20.0 + (i % 3) as f64 * 0.1),
+        ));
+        t.apply(&msg(
+            i,
+            "/room/temperature/s2",
+            &format!("{}", 20.0 + (i % 4) as f64 * 0.1),
+        ));
+    }
+    t.tick(at(50));
+    assert!(!t.series.iter().any(|s| s.anomalous));
+    t.apply(&msg(50, "/room/s2/status", "offline"));
+    t.tick(at(60));
+    let s1 = t.series.iter().find(|s| s.device == "s1").unwrap();
+    let s2 = t.series.iter().find(|s| s.device == "s2").unwrap();
+    assert_eq!(
+        s1.episode.as_ref().map(|e| e.kind),
+        Some(EpisodeKind::Silence)
+    );
+    assert!(
+        s2.episode.is_none(),
+        "offline is said as a status, not as a silence"
+    );
+    // The next reading ends it.
+    t.apply(&msg(61, "/room/temperature/s1", "20.1"));
+    let s1 = t.series.iter().find(|s| s.device == "s1").unwrap();
+    assert!(s1.episode.is_none());
+    assert_eq!(s1.episodes[0].kind, EpisodeKind::Silence);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// Skipping the once-a-second passes while nothing can have fallen silent or stale
+    /// changes nothing: the same episodes and statuses as a twin that passes every time.
+    #[test]
+    fn skipped_passes_find_what_full_passes_find(
+        steps in proptest::collection::vec((0u8..4, 0u8..6, 0i64..25), 1..160)
+    ) {
+        let (mut skip, mut full) = (Twin::default(), Twin::default());
+        let mut now = 0i64;
+        for (sensor, what, dt) in steps {
+            now += dt;
+            let ev = match what {
+                // Readings, mostly; a device saying it is offline or back; a tick.
+                0..=2 => Some(msg(now, &format!("/z/t/s{sensor}"), &format!("{}", 20 + sensor))),
+                3 => Some(msg(now, &format!("/z/s{sensor}/status"), if now % 2 == 0 { "offline" } else { "online" })),
+                _ => None,
+            };
+            match ev {
+                Some(e) => {
+                    skip.apply(&e);
+                    full.apply(&e);
+                }
+                None => {
+                    full.silence_due = Some(DateTime::<Utc>::MIN_UTC);
+                    full.devices.force_next_pass();
+                    skip.tick(at(now));
+                    full.tick(at(now));
+                }
+            }
+            let look = |t: &Twin| {
+                let mut v: Vec<(String, Option<EpisodeKind>, usize)> = t
+                    .series
+                    .iter()
+                    .map(|s| (s.topic.clone(), s.episode.as_ref().map(|e| e.kind), s.episodes.len()))
+                    .collect();
+                v.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut d: Vec<(String, Status)> =
+                    t.devices.by_id.values().map(|d| (d.id.clone(), d.status)).collect();
+                d.sort_by(|a, b| a.0.cmp(&b.0));
+                (v, d)
+            };
+            proptest::prop_assert_eq!(look(&skip), look(&full));
+        }
+    }
+}
+
+#[test]
+fn aggregates_do_not_join_their_group() {
+    let mut t = Twin::default();
+    t.apply(&msg(0, "/room/temperature/average", "21"));
+    assert!(t.series[0].aggregate);
+    assert_eq!(t.series[0].label, "average");
+    assert!(t.groups.is_empty());
+}
+
+#[test]
+fn a_topic_flood_is_capped_least_recently_seen_first() {
+    let mut t = Twin::new(TwinConfig {
+        max_series: 100,
+        ..TwinConfig::default()
+    });
+    for i in 0..250i64 {
+        // Zone topics, so groups are exercised too; sensor 0 keeps publishing.
+        t.apply(&msg(i, &format!("/z{}/t/s{i}", i % 5), "20"));
+        t.apply(&msg(i, "/z0/t/s0", "21"));
+    }
+    assert!(t.series.len() <= 100, "{}", t.series.len());
+    assert_eq!(t.evicted_series as usize + t.series.len(), 250);
+    // The busy sensor and the newest survive.
+    assert!(t.series.iter().any(|s| s.topic == "/z0/t/s0"));
+    assert!(t.series.iter().any(|s| s.topic == "/z4/t/s249"));
+    assert!(!t.series.iter().any(|s| s.topic == "/z1/t/s1"));
+    // Every index still points at its own series.
+    for (topic, e) in &t.topics {
+        for (field, idx) in &e.series {
+            assert_eq!(
+                (&t.series[*idx].topic, t.series[*idx].field.as_str()),
+                (&topic.to_string(), field.as_ref())
+            );
+        }
+    }
+    for g in t.groups.values() {
+        for &i in &g.members {
+            assert!(i < t.series.len());
+        }
+    }
+    assert!(t.devices.by_id.len() <= 100);
+    // Readings keep flowing into the survivors.
+    let before = t
+        .series
+        .iter()
+        .find(|s| s.topic == "/z0/t/s0")
+        .unwrap()
+        .count;
+    t.apply(&msg(300, "/z0/t/s0", "22"));
+    assert_eq!(
+        t.series
+            .iter()
+            .find(|s| s.topic == "/z0/t/s0")
+            .unwrap()
+            .count,
+        before + 1
+    );
+}
+
+#[test]
+fn broker_topics_and_command_topics_are_neither_devices_nor_sensors() {
+    let mut t = Twin::default();
+    for (i, (topic, payload)) in [
+        ("$SYS/broker/clients/connected", "7"),
+        ("$SYS/broker/load/messages/received/1min", "120.5"),
+        ("$SYS/broker/bytes/received", "123456"),
+        (
+            "digital_twin/lab/control/commands",
+            r#"{"command":"SET_THRESHOLD","value":25}"#,
+        ),
+        ("/s2/reset", r#"{"command":"RESET"}"#),
+        ("cmnd/plug1/POWER", "ON"),
+        ("zigbee2mqtt/lamp/set", r#"{"state":"ON","brightness":120}"#),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        t.apply(&msg(i as i64, topic, payload));
+    }
+    assert!(
+        t.series.is_empty(),
+        "{:?}",
+        t.series.iter().map(|s| &s.topic).collect::<Vec<_>>()
+    );
+    assert!(
+        t.devices.by_id.is_empty(),
+        "{:?}",
+        t.devices.by_id.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(t.undecoded_total, 0);
+    assert_eq!(t.broker.clients, Some(7));
+    assert_eq!(t.broker.messages, 3);
+    assert_eq!(t.commands_seen["SET_THRESHOLD"].count, 1);
+    assert_eq!(t.commands_seen["RESET"].count, 1);
+    assert_eq!(t.commands_seen["POWER"].count, 1);
+    assert_eq!(t.commands_seen["set"].count, 1);
+}
+
+fn conn(sec: i64, state: ConnState, resumed: bool) -> Event {
+    Event::Connection(ConnEvent {
+        at: at(sec),
+        state,
+        resumed,
+    })
+}
+
+fn lost() -> ConnState {
+    ConnState::Reconnecting {
+        reason: "connection reset".into(),
+        retry_in: Duration::from_secs(2),
+    }
+}
+
+/// A sensor every 5 s, then twinview away from 200 s to 260 s.
+fn outage_world(resumed: bool) -> Twin {
+    let mut t = Twin::default();
+    t.apply(&conn(0, ConnState::Connected, false));
+    for sec in (0..=200).step_by(5) {
+        t.apply(&msg(sec, "/z/temperature/s1", &format!("{}", 20 + sec % 3)));
+        t.tick(at(sec));
+    }
+    t.apply(&conn(201, lost(), false));
+    for sec in 202..260 {
+        // Blind: no silence, no stale, however long.
+        t.tick(at(sec));
+    }
+    assert!(t.blind());
+    assert_eq!(t.anomalies_total, 0);
+    assert_eq!(t.device_status("s1"), Some(Status::Online));
+    t.apply(&conn(260, ConnState::Connected, resumed));
+    t
+}
+
+#[test]
+fn an_outage_is_said_and_the_readings_it_cost_are_a_gap() {
+    let mut t = outage_world(false);
+    assert!(!t.blind());
+    let said = t.journal.recent.back().unwrap();
+    assert_eq!(said.what.type_name(), "outage");
+    assert!(said.is_warning());
+    assert!(
+        said.describe().contains("59.0 s away"),
+        "{}",
+        said.describe()
+    );
+    assert!(said.describe().contains("lost to twinview"));
+    // The next reading comes a little after the reconnection: no silence was judged in
+    // between (silence counts from the reconnection), and a gap of ~12 readings is noted.
+    for sec in 261..266 {
+        t.tick(at(sec));
+    }
+    t.apply(&msg(266, "/z/temperature/s1", "21"));
+    let s = &t.series[0];
+    assert_eq!(s.gaps, 1);
+    let (from, to, missed) = s.last_gap.unwrap();
+    assert_eq!((from, to), (at(200), at(266)));
+    assert_eq!(missed, 12);
+    assert_eq!(t.anomalies_total, 0);
+    // The next reading is no gap.
+    t.apply(&msg(271, "/z/temperature/s1", "21"));
+    assert_eq!(t.series[0].gaps, 1);
+}
+
+#[test]
+fn a_resumed_session_is_no_gap() {
+    let mut t = outage_world(true);
+    let said = t.journal.recent.back().unwrap();
+    assert!(!said.is_warning());
+    assert!(said.describe().contains("resumed"));
+    // The broker delivers what it kept, late: no gap is claimed.
+    t.apply(&msg(260, "/z/temperature/s1", "21"));
+    assert_eq!(t.series[0].gaps, 0);
+    assert_eq!(t.outages.len(), 1);
+    assert!(t.outages[0].resumed);
+}
+
+#[test]
+fn a_machine_is_active_when_it_bids_is_awarded_or_reports_done() {
+    let mut t = Twin::default();
+    t.apply(&msg(0, "factory/m1/status", "online"));
+    for (sec, topic, payload) in [
+        (40, "/cnp/cfp", r#"{"job_id":"J"}"#),
+        (41, "/cnp/bid/m1", r#"{"job_id":"J","time":2}"#),
+        (42, "/cnp/assign/m1", r#"{"job_id":"J","time":2}"#),
+        (44, "/cnp/done/m1", r#"{"job_id":"J"}"#),
+    ] {
+        t.apply(&msg(sec, topic, payload));
+    }
+    let d = &t.devices.by_id["m1"];
+    assert_eq!(d.last_seen, at(44));
+    assert_eq!(d.status, Status::Online);
+    assert!(d.messages >= 3, "{}", d.messages);
+}
+
+#[test]
+fn connection_events_set_state_and_since() {
+    let mut t = Twin::default();
+    t.apply(&Event::Connection(ConnEvent {
+        at: at(5),
+        state: ConnState::Connected,
+        resumed: false,
+    }));
+    assert!(t.connection.is_connected());
+    assert_eq!(t.connection_since, Some(at(5)));
+}
