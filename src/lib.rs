@@ -1,7 +1,8 @@
 //! twinview: a terminal dashboard that is the live digital twin of an MQTT sensor network.
 //!
-//! Data flows one way: sources → [`event::Event`] → [`twin::Twin`] → views
-//! ([`ui`] and [`headless`]). The twin is plain Rust with no UI code.
+//! Data flows one way, and the modules follow it: [`config`] → [`source`] (events) →
+//! [`decode`] → [`twin`] → [`live`] (the loop that owns the twin) → [`outputs`], with [`ui`]
+//! as the terminal's view and [`run`] wiring one mode together (docs/architecture.md).
 
 pub mod cli;
 pub mod config;

@@ -27,47 +27,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, Notify};
 
 use crate::error::AppError;
+pub use crate::outputs::{News, Output, Wants};
 use crate::source::event::Event;
 use crate::source::mqtt::SourceStats;
-use crate::twin::journal::Happening;
-use crate::twin::{ScoreLine, Twin};
+use crate::twin::Twin;
 use pump::{Batch, Step};
-
-/// What an output asks the twin to keep for it between two feeds.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Wants {
-    /// Every happening (the journal itself is bounded; these are kept until fed).
-    pub happenings: bool,
-    /// Every reading's anomaly score.
-    pub scores: bool,
-}
-
-/// What an output is fed: what the twin noted since the last feed, and what the loop knows
-/// besides the twin.
-pub struct News<'a> {
-    /// The loop's clock: the wall clock live, the recording's in a replay.
-    pub now: DateTime<Utc>,
-    pub happenings: &'a [Happening],
-    pub scores: &'a [ScoreLine],
-    /// The broker (or recording) the twin describes, as the snapshot names it.
-    pub source: &'a str,
-    /// Messages the source could not hand over because the loop was behind.
-    pub dropped: u64,
-    /// Events waiting in the channel to the loop.
-    pub queued: usize,
-}
-
-/// Something the live loop feeds: see the module documentation.
-pub trait Output: Send {
-    /// What the twin must keep for this output.
-    fn wants(&self) -> Wants {
-        Wants::default()
-    }
-    /// After every batch and tick. Must not block: hand slow work to a thread or task.
-    fn feed(&mut self, twin: &Twin, news: &News<'_>);
-    /// At the end of the run, after the last feed: flush, wait for the writer, report.
-    fn finish(self: Box<Self>) -> Result<(), AppError>;
-}
 
 /// Why [`Live::step`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

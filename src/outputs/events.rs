@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::{News, Output, Wants};
 use crate::error::AppError;
 use crate::twin::journal::Happening;
 use crate::twin::Twin;
@@ -92,15 +93,15 @@ impl Drop for EventsWriter {
 }
 
 /// The events file as an output of the live loop.
-impl crate::live::Output for EventsWriter {
-    fn wants(&self) -> crate::live::Wants {
-        crate::live::Wants {
+impl Output for EventsWriter {
+    fn wants(&self) -> Wants {
+        Wants {
             happenings: true,
             scores: false,
         }
     }
 
-    fn feed(&mut self, _twin: &Twin, news: &crate::live::News<'_>) {
+    fn feed(&mut self, _twin: &Twin, news: &News<'_>) {
         self.write(news.happenings);
     }
 
@@ -121,20 +122,30 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("twinview-sink-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("events.jsonl");
-        let mut live = crate::live::Live::offline(Twin::default(), "test");
-        live.plug(Box::new(EventsWriter::create(&path).unwrap()));
+        let mut twin = Twin::default();
+        twin.journal.keep_for_writer();
+        let mut w: Box<dyn Output> = Box::new(EventsWriter::create(&path).unwrap());
         let t = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
-        live.apply(&Event::Message(Message::new(
+        twin.apply(&Event::Message(Message::new(
             t,
             "/living_room/temperature/alert",
             b"[\"s2\"]".to_vec(),
         )));
-        live.apply(&Event::Message(Message::new(
+        twin.apply(&Event::Message(Message::new(
             t,
             "/living_room/s2/status",
             b"offline".to_vec(),
         )));
-        live.finish(t).unwrap();
+        let news = News {
+            now: t,
+            happenings: &twin.journal.take_new(),
+            scores: &[],
+            source: "test",
+            dropped: 0,
+            queued: 0,
+        };
+        w.feed(&twin, &news);
+        w.finish().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let types: Vec<String> = text
             .lines()

@@ -111,8 +111,8 @@ impl Serving {
 }
 
 /// The metrics server as an output of the live loop: fed, it answers what was asked since.
-impl crate::live::Output for Serving {
-    fn feed(&mut self, twin: &Twin, news: &crate::live::News<'_>) {
+impl super::Output for Serving {
+    fn feed(&mut self, twin: &Twin, news: &super::News<'_>) {
         while let Some(ask) = self.asks.try_next() {
             self.answer(ask, twin, news.source, news.dropped, news.queued);
         }

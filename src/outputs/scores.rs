@@ -1,8 +1,8 @@
 //! `replay --headless --scores FILE`: every reading's anomaly score as CSV
 //! (`time,topic,field,score`; the score empty while the series is learning).
 
+use super::{News, Output, Wants};
 use crate::error::AppError;
-use crate::live::{News, Output, Wants};
 use crate::twin::Twin;
 
 /// Every reading's anomaly score as CSV (`--scores`).
