@@ -35,6 +35,7 @@ fn main() {
         queued: 0,
         max_series: usize::MAX,
         now: t0,
+        health: &[],
     };
     let mut times = Vec::new();
     let mut size = 0;

@@ -54,6 +54,9 @@ pub enum Command {
         #[arg(long)]
         example: bool,
     },
+    /// Print stored history (see --store): the raw readings of a series or topic, or their
+    /// rollups with --every.
+    History(HistoryArgs),
     /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
     Completions {
         #[arg(value_enum)]
@@ -75,6 +78,30 @@ pub fn expand_profile_shorthand(mut args: Vec<std::ffi::OsString>) -> Vec<std::f
         args.splice(1..2, ["--profile".into(), name.into()]);
     }
     args
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A topic, `topic/field`, or an MQTT filter (`home/+/temperature`, `plant/#`)
+    pub series: String,
+    /// The store [default: --store, else `store` in the config file]
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<String>,
+    /// From this long ago (e.g. 30m, 24h, 7d) or this time (RFC 3339) [default: 24h]
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Up to this long ago or this time [default: now]
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Rollups in buckets of this length (1m at least, whole minutes) instead of raw readings
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub every: Option<Duration>,
+    /// csv (a header line, then one line per reading or bucket) or json (JSON Lines)
+    #[arg(long, value_name = "FORMAT", default_value = "csv")]
+    pub format: String,
+    /// Raw readings printed at most (the oldest first) [default: 1000000]
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -359,6 +386,19 @@ pub struct ViewArgs {
     /// violations, alerts, commands) to this file as JSON Lines, flushed as they happen
     #[arg(long, value_name = "FILE", env = "TWINVIEW_EVENTS")]
     pub events: Option<PathBuf>,
+    /// Store every reading, state change, episode, device status and command in this SQLite
+    /// file (created if missing; see docs/store.md), and restore the last hour at start
+    #[arg(long, value_name = "FILE", env = "TWINVIEW_STORE")]
+    pub store: Option<String>,
+    /// With --store: raw readings kept (back from the newest) [default: 7d]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "store", env = "TWINVIEW_STORE_KEEP")]
+    pub store_keep: Option<Duration>,
+    /// With --store: one-minute rollups kept [default: 365d]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "store", env = "TWINVIEW_STORE_ROLLUPS")]
+    pub store_rollups: Option<Duration>,
+    /// With a store: start with an empty twin rather than restoring its recent history
+    #[arg(long, env = "TWINVIEW_NO_RESTORE")]
+    pub no_restore: bool,
     /// Serve GET /metrics (OpenMetrics, for Prometheus), /snapshot and /healthz on
     /// ADDR:PORT; a bare PORT listens on 127.0.0.1 (0.0.0.0:PORT only when asked)
     #[arg(long, value_name = "ADDR:PORT", env = "TWINVIEW_METRICS")]
@@ -400,15 +440,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let n: f64 = num
         .trim()
         .parse()
-        .map_err(|_| format!("`{s}` is not a duration (try 30s, 5m, 1h or 500ms)"))?;
+        .map_err(|_| format!("`{s}` is not a duration (try 30s, 5m, 1h, 7d or 500ms)"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" => n,
         "m" | "min" => n * 60.0,
         "h" => n * 3600.0,
+        "d" => n * 86_400.0,
         _ => {
             return Err(format!(
-                "unknown unit `{unit}` in `{s}` (use ms, s, m or h)"
+                "unknown unit `{unit}` in `{s}` (use ms, s, m, h or d)"
             ))
         }
     };

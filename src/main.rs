@@ -41,6 +41,7 @@ fn start(cli: Cli) -> Result<(), AppError> {
             Some(Command::Demo(args)) => run::demo(args).await,
             Some(Command::Sim(args)) => run::sim(args).await,
             Some(Command::Replay(args)) => run::replay(args).await,
+            Some(Command::History(args)) => run::history::history(args, &cli.view),
             // `twinview -c FILE profiles` and `twinview profiles -c FILE` alike.
             Some(Command::Profiles { config }) => {
                 twinview::config::setup::profiles(config.as_deref().or(cli.view.config.as_deref()))

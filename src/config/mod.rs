@@ -68,6 +68,15 @@ pub struct FileConfig {
     pub max_payload: Option<usize>,
     /// Series (and devices) kept at most [default: 100000]
     pub max_series: Option<usize>,
+    /// `true` (the default file in the platform's data folder) or a file path: store the
+    /// history there.
+    pub store: Option<StoreKey>,
+    /// Raw readings kept, e.g. "7d" [default: 7d]
+    pub store_keep: Option<String>,
+    /// One-minute rollups kept, e.g. "365d" [default: 365d]
+    pub store_rollups: Option<String>,
+    /// false: start with an empty twin even when the store has history [default: true]
+    pub restore: Option<bool>,
     /// Named sets of the keys above (`[profiles.plant]`), chosen with `--profile plant`.
     /// Read by [`FileConfig::load`], which merges the chosen one over the rest.
     #[serde(skip)]
@@ -197,6 +206,30 @@ pub fn config_dir_from(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> 
     })
 }
 
+/// The folder for twinview's data (the history store): `$XDG_DATA_HOME/twinview`, else
+/// `~/.local/share/twinview` (`~/Library/Application Support/twinview` on macOS,
+/// `%LOCALAPPDATA%\\twinview` on Windows).
+pub fn data_dir_from(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let set = |k: &str| var(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(x) = set("XDG_DATA_HOME") {
+        return Some(x.join("twinview"));
+    }
+    if cfg!(windows) {
+        return set("LOCALAPPDATA").map(|a| a.join("twinview"));
+    }
+    let home = set("HOME")?;
+    Some(if cfg!(target_os = "macos") {
+        home.join("Library/Application Support/twinview")
+    } else {
+        home.join(".local/share/twinview")
+    })
+}
+
+/// [`data_dir_from`] this process's environment.
+pub fn data_dir() -> Option<PathBuf> {
+    data_dir_from(|k| std::env::var(k).ok())
+}
+
 /// [`config_dir_from`] this process's environment.
 pub fn config_dir() -> Option<PathBuf> {
     config_dir_from(|k| std::env::var(k).ok())
@@ -211,6 +244,8 @@ pub struct Environment {
     /// The platform's config folder ([`config_dir`]), where `config.toml` and `themes/` are
     /// looked for.
     pub config_dir: Option<PathBuf>,
+    /// The platform's data folder ([`data_dir`]), where `store = true` keeps `history.db`.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Environment {
@@ -218,6 +253,7 @@ impl Environment {
         Environment {
             password: std::env::var("TWINVIEW_PASSWORD").ok(),
             config_dir: config_dir(),
+            data_dir: data_dir(),
         }
     }
 
@@ -279,6 +315,8 @@ pub struct Settings {
     /// Where themes named neither built-in nor as a file are looked for (`themes/NAME.toml`).
     pub config_dir: Option<PathBuf>,
     pub metrics: Option<MetricsSettings>,
+    /// `--store`: where the history goes.
+    pub store: Option<crate::outputs::store::StoreSettings>,
 }
 
 /// Resolves the command line against the config file it names (if any) and the defaults.
@@ -479,6 +517,7 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
     let schemas = Schemas::with_extra(file.schemas.as_deref().unwrap_or(&[]))
         .map_err(|e| AppError::Usage(format!("config file: {e}")))?;
 
+    let store = store_settings(view, &file, env)?;
     Ok(Settings {
         conn: ConnSettings {
             host: cli_url
@@ -556,7 +595,60 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
         profile: view.profile.clone(),
         config_dir: env.config_dir.clone(),
         metrics,
+        store,
     })
+}
+
+/// `store = true` or `store = "PATH"` in a config file.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum StoreKey {
+    On(bool),
+    Path(String),
+}
+
+/// `--store` and the config file's `store`, `store_keep`, `store_rollups` and `restore`.
+fn store_settings(
+    view: &ViewArgs,
+    file: &FileConfig,
+    env: &Environment,
+) -> Result<Option<crate::outputs::store::StoreSettings>, AppError> {
+    use crate::outputs::store::{StoreSettings, Target};
+    let text = match (&view.store, &file.store) {
+        (Some(t), _) => t.clone(),
+        (None, Some(StoreKey::Path(p))) => p.clone(),
+        (None, Some(StoreKey::On(true))) => match &env.data_dir {
+            Some(d) => d.join("history.db").display().to_string(),
+            None => {
+                return Err(AppError::Usage(
+                    "store = true, but there is no data folder (neither XDG_DATA_HOME nor HOME is set): give store = \"PATH\"".into(),
+                ))
+            }
+        },
+        (None, Some(StoreKey::On(false)) | None) => return Ok(None),
+    };
+    let target = Target::parse(&text).map_err(AppError::Usage)?;
+    let mut s = StoreSettings::new(target);
+    let days = |flag: &str, text: &str| {
+        crate::cli::parse_duration(text).map_err(|e| AppError::Usage(format!("{flag}: {e}")))
+    };
+    if let Some(d) = view.store_keep {
+        s.keep_raw = d;
+    } else if let Some(t) = &file.store_keep {
+        s.keep_raw = days("store_keep", t)?;
+    }
+    if let Some(d) = view.store_rollups {
+        s.keep_rollups = d;
+    } else if let Some(t) = &file.store_rollups {
+        s.keep_rollups = days("store_rollups", t)?;
+    }
+    if s.keep_rollups < s.keep_raw {
+        return Err(AppError::Usage(
+            "--store-rollups must be at least --store-keep (rollups are the longer memory)".into(),
+        ));
+    }
+    s.restore = !view.no_restore && file.restore.unwrap_or(true);
+    Ok(Some(s))
 }
 
 /// A client id unique per run, so two twinviews never kick each other off the broker.

@@ -112,7 +112,8 @@ pub async fn run(mut live: Live, limits: Limits) -> Result<DateTime<Utc>, AppErr
     let finished = live.finish(now);
     ended?;
     finished?;
-    let snap = Snapshot::of(&live.twin, live.source(), live.dropped(), now);
+    let snap =
+        Snapshot::of(&live.twin, live.source(), live.dropped(), now).with_outputs(live.health());
     drop(live);
     snap.print()?;
     Ok(now)

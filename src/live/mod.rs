@@ -61,6 +61,8 @@ pub struct Live {
     /// again.
     fed_until: Option<DateTime<Utc>>,
     replayed_until: Option<DateTime<Utc>>,
+    /// [`Live::finish`] ran: the outputs are fed no more.
+    finished: bool,
 }
 
 impl Live {
@@ -83,6 +85,7 @@ impl Live {
             wake: Arc::new(Notify::new()),
             fed_until: None,
             replayed_until: None,
+            finished: false,
         }
     }
 
@@ -100,6 +103,7 @@ impl Live {
             wake: Arc::new(Notify::new()),
             fed_until: None,
             replayed_until: None,
+            finished: false,
         }
     }
 
@@ -108,6 +112,7 @@ impl Live {
         let w = output.wants();
         self.wants.happenings |= w.happenings;
         self.wants.scores |= w.scores;
+        self.wants.rows |= w.rows;
         self.keep_wanted();
         self.outputs.push(output);
     }
@@ -124,6 +129,14 @@ impl Live {
         if self.wants.scores {
             self.twin.keep_scores();
         }
+        if self.wants.rows {
+            self.twin.keep_rows();
+        }
+    }
+
+    /// How every output with something to report is doing.
+    pub fn health(&self) -> Vec<crate::outputs::Health> {
+        self.outputs.iter().filter_map(|o| o.health()).collect()
     }
 
     /// What an output that answers requests notifies so that the loop feeds it at once rather
@@ -159,7 +172,7 @@ impl Live {
 
     /// Feeds every output what the twin noted since the last feed.
     pub fn feed(&mut self, now: DateTime<Utc>) {
-        if self.outputs.is_empty() {
+        if self.outputs.is_empty() || self.finished {
             return;
         }
         let mut happenings = if self.wants.happenings {
@@ -178,10 +191,18 @@ impl Live {
         } else {
             Vec::new()
         };
+        let kept = if self.wants.rows {
+            self.twin.take_kept()
+        } else {
+            Default::default()
+        };
+        let health = self.health();
         let news = News {
             now,
             happenings: &happenings,
             scores: &scores,
+            kept: &kept,
+            health: &health,
             source: &self.source,
             dropped: self.stats.dropped(),
             queued: self.rx.as_ref().map_or(0, |rx| rx.len()),
@@ -232,12 +253,14 @@ impl Live {
     }
 
     /// Ends the run: a last tick at `now`, a last feed, then every output finishes (all of
-    /// them, even after one fails; the first failure is returned).
+    /// them, even after one fails; the first failure is returned). [`Live::health`] then
+    /// gives the final counts; the outputs are fed no more.
     pub fn finish(&mut self, now: DateTime<Utc>) -> Result<(), AppError> {
         self.twin.tick(now);
         self.feed(now);
+        self.finished = true;
         let mut first = Ok(());
-        for out in self.outputs.drain(..) {
+        for out in &mut self.outputs {
             let r = out.finish();
             if first.is_ok() {
                 first = r;
@@ -283,7 +306,7 @@ mod tests {
                 seen.push(format!("score {}", s.1));
             }
         }
-        fn finish(self: Box<Self>) -> Result<(), AppError> {
+        fn finish(&mut self) -> Result<(), AppError> {
             self.0.lock().unwrap().push("finished".into());
             Ok(())
         }
@@ -317,6 +340,7 @@ mod tests {
         let wants = Wants {
             happenings: true,
             scores: false,
+            rows: false,
         };
         live.plug(Box::new(Tap(Arc::clone(&a), wants)));
         live.plug(Box::new(Tap(Arc::clone(&b), Wants::default())));
@@ -345,6 +369,7 @@ mod tests {
             Wants {
                 happenings: false,
                 scores: true,
+                rows: false,
             },
         )));
         spiky(&mut live);
@@ -367,6 +392,7 @@ mod tests {
             Wants {
                 happenings: true,
                 scores: false,
+                rows: false,
             },
         )));
         spiky(&mut live);

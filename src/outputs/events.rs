@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::{News, Output, Wants};
+use super::{Health, News, Output, Wants};
 use crate::error::AppError;
 use crate::twin::journal::Happening;
 use crate::twin::Twin;
@@ -20,6 +20,10 @@ pub struct EventsWriter {
     writer: Option<std::thread::JoinHandle<()>>,
     /// Happenings that found the queue full (disk too slow) or could not be written.
     pub lost: Arc<AtomicU64>,
+    /// Happenings written.
+    written: Arc<AtomicU64>,
+    /// The file, as shown.
+    shown: Arc<str>,
 }
 
 impl EventsWriter {
@@ -31,7 +35,10 @@ impl EventsWriter {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(QUEUE);
         let lost = Arc::new(AtomicU64::new(0));
         let lost_w = lost.clone();
+        let written = Arc::new(AtomicU64::new(0));
+        let written_w = written.clone();
         let shown = path.display().to_string();
+        let shown_arc: Arc<str> = shown.as_str().into();
         let writer = std::thread::Builder::new()
             .name("events".into())
             .spawn(move || {
@@ -41,7 +48,9 @@ impl EventsWriter {
                     let n = batch.len() as u64;
                     let ok =
                         batch.iter().all(|l| writeln!(out, "{l}").is_ok()) && out.flush().is_ok();
-                    if !ok {
+                    if ok {
+                        written_w.fetch_add(n, Ordering::Relaxed);
+                    } else {
                         lost_w.fetch_add(n, Ordering::Relaxed);
                         if !failed {
                             log::error!("cannot write events file {shown}");
@@ -55,6 +64,8 @@ impl EventsWriter {
             tx: Some(tx),
             writer: Some(writer),
             lost,
+            written,
+            shown: shown_arc,
         })
     }
 
@@ -73,22 +84,25 @@ impl EventsWriter {
     }
 
     /// Writes everything still queued and waits for the disk (dropping does the same).
-    pub fn finish(self) {
-        let lost = self.lost.clone();
-        drop(self);
-        let lost = lost.load(Ordering::Relaxed);
-        if lost > 0 {
-            log::warn!("{lost} happenings could not be written to the events file");
+    pub fn finish(mut self) {
+        self.close();
+    }
+
+    fn close(&mut self) {
+        drop(self.tx.take());
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+            let lost = self.lost.load(Ordering::Relaxed);
+            if lost > 0 {
+                log::warn!("{lost} happenings could not be written to the events file");
+            }
         }
     }
 }
 
 impl Drop for EventsWriter {
     fn drop(&mut self) {
-        drop(self.tx.take());
-        if let Some(w) = self.writer.take() {
-            let _ = w.join();
-        }
+        self.close();
     }
 }
 
@@ -98,6 +112,7 @@ impl Output for EventsWriter {
         Wants {
             happenings: true,
             scores: false,
+            rows: false,
         }
     }
 
@@ -105,8 +120,19 @@ impl Output for EventsWriter {
         self.write(news.happenings);
     }
 
-    fn finish(self: Box<Self>) -> Result<(), AppError> {
-        EventsWriter::finish(*self);
+    fn health(&self) -> Option<Health> {
+        Some(Health {
+            output: "events",
+            target: self.shown.clone(),
+            written: self.written.load(Ordering::Relaxed),
+            lost: self.lost.load(Ordering::Relaxed),
+            queued: 0,
+            failing: false,
+        })
+    }
+
+    fn finish(&mut self) -> Result<(), AppError> {
+        self.close();
         Ok(())
     }
 }
@@ -140,6 +166,8 @@ mod tests {
             now: t,
             happenings: &twin.journal.take_new(),
             scores: &[],
+            kept: &Default::default(),
+            health: &[],
             source: "test",
             dropped: 0,
             queued: 0,

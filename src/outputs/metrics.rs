@@ -83,13 +83,22 @@ impl Serving {
 
     /// Answers `ask` from the twin as it is now; `queued` is the events waiting for it. A
     /// `/metrics` ask within [`RENDER_EVERY`] of the last render gets that render.
-    pub fn answer(&self, ask: Ask, twin: &Twin, source: &str, dropped: u64, queued: usize) {
+    pub fn answer(
+        &self,
+        ask: Ask,
+        twin: &Twin,
+        source: &str,
+        dropped: u64,
+        queued: usize,
+        health: &[super::Health],
+    ) {
         let cx = Context {
             source,
             dropped,
             queued,
             max_series: self.max_series,
             now: Utc::now(),
+            health,
         };
         match ask {
             Ask::Metrics(tx) => {
@@ -114,11 +123,18 @@ impl Serving {
 impl super::Output for Serving {
     fn feed(&mut self, twin: &Twin, news: &super::News<'_>) {
         while let Some(ask) = self.asks.try_next() {
-            self.answer(ask, twin, news.source, news.dropped, news.queued);
+            self.answer(
+                ask,
+                twin,
+                news.source,
+                news.dropped,
+                news.queued,
+                news.health,
+            );
         }
     }
 
-    fn finish(self: Box<Self>) -> Result<(), AppError> {
+    fn finish(&mut self) -> Result<(), AppError> {
         Ok(())
     }
 }
@@ -131,6 +147,8 @@ pub struct Context<'a> {
     pub queued: usize,
     pub max_series: usize,
     pub now: DateTime<Utc>,
+    /// How the loop's outputs are doing (the store's queue and loss among them).
+    pub health: &'a [super::Health],
 }
 
 /// Answers one ask from the twin as it is now.
@@ -140,7 +158,8 @@ pub fn answer(ask: Ask, twin: &Twin, cx: &Context) {
             let _ = tx.send(exposition(twin, cx));
         }
         Ask::Snapshot(tx) => {
-            let snap = crate::outputs::snapshot::Snapshot::of(twin, cx.source, cx.dropped, cx.now);
+            let snap = crate::outputs::snapshot::Snapshot::of(twin, cx.source, cx.dropped, cx.now)
+                .with_outputs(cx.health.to_vec());
             let _ = tx.send(snap.to_json());
         }
         Ask::Health(tx) => {
@@ -230,6 +249,36 @@ pub fn exposition(twin: &Twin, cx: &Context) -> String {
         "Series left out of this exposition by --metrics-max-series (the first by topic are exported)",
         (order.len() - shown) as f64,
     );
+
+    let written = counter_family(
+        &mut reg,
+        "twinview_output_written",
+        "Rows an output (store, events) has written",
+    );
+    let lost = counter_family(
+        &mut reg,
+        "twinview_output_lost",
+        "Rows an output could not write (its queue was full, or the run ended first)",
+    );
+    let queued = gauge_family(
+        &mut reg,
+        "twinview_output_queued",
+        "Rows waiting in an output's queue",
+    );
+    let failing = gauge_family(
+        &mut reg,
+        "twinview_output_failing",
+        "1 while an output's last write failed (it is retried)",
+    );
+    for h in cx.health {
+        let l = vec![("output", h.output.to_string())];
+        written.get_or_create(&l).inc_by(h.written);
+        lost.get_or_create(&l).inc_by(h.lost);
+        queued.get_or_create(&l).set(h.queued as f64);
+        failing
+            .get_or_create(&l)
+            .set(if h.failing { 1.0 } else { 0.0 });
+    }
 
     let up = gauge_family(
         &mut reg,
@@ -826,6 +875,7 @@ mod tests {
             queued: 0,
             max_series: 10,
             now: t(32),
+            health: &[],
         };
         let text = exposition(&twin, &cx);
         let fams = parse_strict(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -927,7 +977,7 @@ mod tests {
         let mut bodies = Vec::new();
         for _ in 0..50 {
             let (tx, rx) = oneshot::channel();
-            serving.answer(Ask::Metrics(tx), &twin, "test", 0, 0);
+            serving.answer(Ask::Metrics(tx), &twin, "test", 0, 0, &[]);
             bodies.push(rx.blocking_recv().unwrap());
         }
         assert_eq!(

@@ -18,11 +18,13 @@ pub mod events;
 pub mod metrics;
 pub mod scores;
 pub mod snapshot;
+pub mod store;
 
 use chrono::{DateTime, Utc};
 
 use crate::error::AppError;
 use crate::twin::journal::Happening;
+use crate::twin::kept::Kept;
 use crate::twin::{ScoreLine, Twin};
 
 /// What an output asks the twin to keep for it between two feeds.
@@ -32,6 +34,25 @@ pub struct Wants {
     pub happenings: bool,
     /// Every reading's anomaly score.
     pub scores: bool,
+    /// Every reading, series and text state change ([`crate::twin::kept`]).
+    pub rows: bool,
+}
+
+/// How an output is doing, for the header, the snapshot and `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Health {
+    /// Which output: `store`, `events`.
+    pub output: &'static str,
+    /// Where it writes, as shown (never with a password).
+    pub target: std::sync::Arc<str>,
+    /// Rows written.
+    pub written: u64,
+    /// Rows lost: the queue was full, or the end of the run could not wait any longer.
+    pub lost: u64,
+    /// Rows waiting to be written.
+    pub queued: u64,
+    /// The last attempt to write failed (it is being retried).
+    pub failing: bool,
 }
 
 /// What an output is fed: what the twin noted since the last feed, and what the loop knows
@@ -41,6 +62,10 @@ pub struct News<'a> {
     pub now: DateTime<Utc>,
     pub happenings: &'a [Happening],
     pub scores: &'a [ScoreLine],
+    /// Readings, series and state changes (when an output wants rows).
+    pub kept: &'a Kept,
+    /// How every output with something to report is doing.
+    pub health: &'a [Health],
     /// The broker (or recording) the twin describes, as the snapshot names it.
     pub source: &'a str,
     /// Messages the source could not hand over because the loop was behind.
@@ -58,6 +83,11 @@ pub trait Output: Send {
     }
     /// After every batch and tick. Must not block: hand slow work to a thread or task.
     fn feed(&mut self, twin: &Twin, news: &News<'_>);
+    /// How it is doing, when it has something to report (a queue, a loss).
+    fn health(&self) -> Option<Health> {
+        None
+    }
     /// At the end of the run, after the last feed: flush, wait for the writer, report.
-    fn finish(self: Box<Self>) -> Result<(), AppError>;
+    /// Called once, after the last feed; [`Output::health`] then gives the final counts.
+    fn finish(&mut self) -> Result<(), AppError>;
 }

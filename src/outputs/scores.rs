@@ -45,13 +45,13 @@ impl Scores {
         }
     }
 
-    fn close(mut self) -> Result<(), AppError> {
+    fn close(&mut self) -> Result<(), AppError> {
         if self.failed.is_none() {
             if let Err(e) = std::io::Write::flush(&mut self.out) {
                 self.failed = Some(e);
             }
         }
-        match self.failed {
+        match self.failed.take() {
             Some(e) => Err(AppError::File(format!(
                 "cannot write {}: {e}",
                 self.path.display()
@@ -62,7 +62,7 @@ impl Scores {
 }
 
 /// A CSV field: quoted when it holds a comma, a quote or a line break.
-fn csv(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn csv(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
@@ -75,6 +75,7 @@ impl Output for Scores {
         Wants {
             happenings: false,
             scores: true,
+            rows: false,
         }
     }
 
@@ -82,7 +83,7 @@ impl Output for Scores {
         self.write(news.scores);
     }
 
-    fn finish(self: Box<Self>) -> Result<(), AppError> {
+    fn finish(&mut self) -> Result<(), AppError> {
         self.close()
     }
 }

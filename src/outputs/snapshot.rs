@@ -50,6 +50,21 @@ pub struct Snapshot {
     pub outages: Vec<OutageSnap>,
     /// Sparkplug B edge nodes and primary hosts (extension; empty lists when none).
     pub sparkplug: SparkplugSnap,
+    /// How the outputs (store, events file) are doing: rows written, lost, queued (extension;
+    /// empty when none).
+    pub outputs: Vec<crate::outputs::Health>,
+    /// What was restored from the store at start, and the span of it; null when nothing was
+    /// (extension).
+    pub restored: Option<RestoredSnap>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RestoredSnap {
+    pub from: String,
+    pub readings: u64,
+    pub series: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -508,6 +523,14 @@ impl Snapshot {
             messages: twin.messages,
             undecoded: twin.undecoded_total,
             ignored: twin.ignored_total,
+            outputs: Vec::new(),
+            restored: twin.restored.as_ref().map(|r| RestoredSnap {
+                from: r.from.clone(),
+                readings: r.readings,
+                series: r.series,
+                first: r.first.map(ts),
+                last: r.last.map(ts),
+            }),
             sparkplug: SparkplugSnap {
                 nodes: twin
                     .sparkplug
@@ -697,6 +720,12 @@ impl Snapshot {
                 })
                 .collect(),
         }
+    }
+
+    /// The snapshot with the loop's outputs' health.
+    pub fn with_outputs(mut self, health: Vec<crate::outputs::Health>) -> Snapshot {
+        self.outputs = health;
+        self
     }
 
     pub fn to_json(&self) -> String {

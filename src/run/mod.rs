@@ -1,5 +1,7 @@
 //! The modes twinview runs in: monitor a broker, the demo, and the simulated world alone.
 
+pub mod history;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,12 +62,17 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
         }
         None => (rx, None),
     };
-    let mut live = Live::new(
-        Twin::new(settings.twin.clone()),
-        Some(rx),
-        &source,
-        stats.clone(),
-    );
+    let mut twin = Twin::new(settings.twin.clone());
+    if let Some(store) = &settings.store {
+        if store.restore {
+            crate::outputs::store::restore(&mut twin, &store.target)?;
+        }
+    }
+    let mut live = Live::new(twin, Some(rx), &source, stats.clone());
+    if let Some(store) = &settings.store {
+        live.plug(Box::new(crate::outputs::store::Store::open(store)?));
+        log::info!("storing the history in {}", store.target.describe());
+    }
     if let Some(p) = &settings.events {
         live.plug(Box::new(crate::outputs::events::EventsWriter::create(p)?));
     }
@@ -570,6 +577,9 @@ pub fn replay_headless_scored(
     type Batch = Vec<(crate::source::event::Event, Option<crate::decode::Decoded>)>;
     let max_payload = settings.twin.max_payload;
     let mut live = crate::live::Live::offline(Twin::new(settings.twin.clone()), "");
+    if let Some(store) = &settings.store {
+        live.plug(Box::new(crate::outputs::store::Store::open(store)?));
+    }
     if let Some(p) = &settings.events {
         live.plug(Box::new(crate::outputs::events::EventsWriter::create(p)?));
     }
@@ -647,9 +657,10 @@ pub fn replay_headless_scored(
     let source = summary
         .source
         .unwrap_or_else(|| format!("file://{}", path.display()));
-    Ok(crate::outputs::snapshot::Snapshot::of(
-        &live.twin, &source, 0, end,
-    ))
+    Ok(
+        crate::outputs::snapshot::Snapshot::of(&live.twin, &source, 0, end)
+            .with_outputs(live.health()),
+    )
 }
 
 /// Republishes every received message of a recording to `target` with its original timing

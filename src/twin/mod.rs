@@ -26,6 +26,7 @@ pub mod discovery;
 pub mod identity;
 pub mod journal;
 mod judging;
+pub mod kept;
 mod messages;
 pub mod rate;
 mod readings;
@@ -255,6 +256,13 @@ pub struct Twin {
     /// Every reading's anomaly score, when asked (`replay --scores`): (time, series, score),
     /// drained by the caller ([`Twin::take_scores`]).
     scores_out: Option<Vec<ScoreLine>>,
+    /// Every reading, series and state change, when an output stores them
+    /// ([`Twin::keep_rows`]).
+    kept: Option<Box<kept::Kept>>,
+    /// The next series' [`Series::uid`].
+    next_uid: u64,
+    /// What was restored from a store at start, if anything.
+    pub restored: Option<kept::Restored>,
     /// Sparkplug B edge nodes (sessions, aliases, seq) and primary hosts.
     pub sparkplug: sparkplug::Sparkplug,
     pub alerts: VecDeque<AlertRecord>,
@@ -335,6 +343,9 @@ impl Twin {
             discovery: discovery::Discovery::default(),
             learnt: identity::Learnt::default(),
             scores_out: None,
+            kept: None,
+            next_uid: 1,
+            restored: None,
             sparkplug: sparkplug::Sparkplug::with_cap(cfg.max_series),
             alerts: VecDeque::new(),
             commands: VecDeque::new(),

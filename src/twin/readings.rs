@@ -38,8 +38,13 @@ impl Twin {
         } else {
             None
         };
-        self.states
+        let new = p.is_some();
+        let changed = self
+            .states
             .report(&m.topic, field, value, m.at, || p.expect("placed when new"));
+        if self.kept.is_some() && (new || changed.is_some()) {
+            self.keep_state(m.at, &m.topic, field, value);
+        }
         self.evicted.states += self.states.evicted - before;
     }
 
@@ -234,7 +239,10 @@ impl Twin {
             aggregate,
             unit: ha_unit,
         } = self.placement(topic, field, device);
+        let uid = self.next_uid;
+        self.next_uid += 1;
         self.series.push(Box::new(Series {
+            uid,
             topic: topic.to_string(),
             field: field.to_string(),
             sensor,
@@ -302,6 +310,7 @@ impl Twin {
                 idx,
             ));
         self.layout_revision += 1;
+        self.keep_series(idx);
         idx
     }
 
@@ -346,10 +355,18 @@ impl Twin {
         s.last_time = time;
         s.last_seen = m.at;
         s.rate.add(m.at.timestamp());
+        let mut unit_changed = false;
         if let Some(u) = unit {
             if s.unit.as_deref() != Some(u) {
                 s.unit = Some(u.to_string());
+                unit_changed = true;
             }
+        }
+        if self.kept.is_some() {
+            if unit_changed {
+                self.keep_series(idx);
+            }
+            self.keep_reading(idx, time, value);
         }
         self.episode_step(idx, findings, abnormal, m.at);
 

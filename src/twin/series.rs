@@ -255,6 +255,8 @@ impl Window {
 /// Identity and state of one series: (topic, field).
 #[derive(Debug, Clone)]
 pub struct Series {
+    /// The twin's id for the series: unique in this process, never reused (the store's key).
+    pub uid: u64,
     pub topic: String,
     pub field: String,
     pub device: String,

@@ -454,6 +454,7 @@ fn draw(
     let twin = &live.twin;
     ui.now = Utc::now();
     ui.dropped = live.dropped();
+    ui.outputs = live.health();
     ui.recording = opts.recorder.as_ref().map(|r| (r.bytes(), r.lost()));
     ui.scraped = opts.scraped.as_ref().map(|at| {
         let ms = at.load(std::sync::atomic::Ordering::Relaxed);

@@ -124,6 +124,8 @@ pub struct UiState {
     pub templates: Templates,
     /// Replaying a recording: where and how fast.
     pub replay: Option<crate::source::replay::ReplayClock>,
+    /// How the loop's outputs are doing (the store's header item).
+    pub outputs: Vec<crate::outputs::Health>,
     /// Recording: (bytes written, events lost).
     pub recording: Option<(u64, u64)>,
     /// `--metrics`: when /metrics was last scraped (None: no server; Some(None): not yet).
@@ -162,6 +164,7 @@ impl UiState {
             read_only: false,
             templates: Templates::default(),
             replay: None,
+            outputs: Vec::new(),
             recording: None,
             scraped: None,
             help: false,

@@ -210,6 +210,25 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
         };
         items.push((text, "metrics".into(), h));
     }
+    // The store (and any output with a queue): said when it fails, loses or falls behind.
+    for o in ui.outputs.iter().filter(|o| o.output == "store") {
+        let (text, short, style) = if o.failing {
+            (
+                format!("store failing, {} queued", count(o.queued)),
+                "store ✖".to_string(),
+                h.fg(theme.error).add_modifier(Modifier::BOLD),
+            )
+        } else if o.lost > 0 {
+            (
+                format!("store: {} lost", count(o.lost)),
+                format!("st {} lost", count(o.lost)),
+                h.fg(theme.warn),
+            )
+        } else {
+            ("● stored".to_string(), "●st".to_string(), h)
+        };
+        items.push((text, short, style));
+    }
     if let Some((bytes, lost)) = ui.recording {
         let size = if bytes >= 1 << 20 {
             format!("{:.1} MB", bytes as f64 / (1 << 20) as f64)

@@ -1,0 +1,624 @@
+//! `--store`: history in a database (docs/store.md). SQLite by default (a file, nothing to
+//! install: rusqlite with its bundled SQLite).
+//!
+//! The store is an [`Output`]: fed after every batch and tick, it hands the rows to a writer
+//! thread through a queue bounded in readings ([`MAX_QUEUED`]); what does not fit is counted
+//! as lost, never waited for. The writer commits whatever has gathered in one transaction, so
+//! at most what arrived since the last commit (well under a second when the database keeps up)
+//! is lost to a SIGKILL. When the database fails, the writer keeps its rows, retries with a
+//! growing pause (at most [`RETRY_AT_MOST`]) and resumes by itself; meanwhile the queue fills
+//! and the loss past it is counted. It also keeps one-minute rollups and prunes what is older
+//! than the retention times.
+
+pub mod sqlite;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use super::{Health, News, Output, Wants};
+use crate::error::AppError;
+use crate::twin::kept::{ReadingRow, SeriesRow, StateRow};
+use crate::twin::Twin;
+
+/// Raw readings kept by default (back from the newest stored reading).
+pub const DEFAULT_KEEP_RAW: Duration = Duration::from_secs(7 * 86_400);
+/// One-minute rollups kept by default.
+pub const DEFAULT_KEEP_ROLLUPS: Duration = Duration::from_secs(365 * 86_400);
+/// Rows waiting for the writer at most (readings, states and happenings alike): about 40 MB.
+pub const MAX_QUEUED: u64 = 1_000_000;
+/// The longest pause between two attempts while the database fails.
+pub const RETRY_AT_MOST: Duration = Duration::from_secs(5);
+/// How long the end of a run waits for a failing database before counting the rest as lost.
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(10);
+/// How much history a restart restores at most.
+pub const RESTORE_SPAN: Duration = Duration::from_secs(3600);
+pub const RESTORE_AT_MOST: usize = 500_000;
+
+/// Where the history goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Sqlite(PathBuf),
+}
+
+impl Target {
+    /// `--store` as given: a path (SQLite).
+    pub fn parse(text: &str) -> Result<Target, String> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Err("--store needs a file path".into());
+        }
+        if t.starts_with("postgres://") || t.starts_with("postgresql://") {
+            return Err(format!(
+                "`{}`: this build stores in SQLite only; give a file path",
+                crate::config::url::redacted(t)
+            ));
+        }
+        Ok(Target::Sqlite(PathBuf::from(t)))
+    }
+
+    /// As shown in the header, the snapshot and the log (never with a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Sqlite(p) => format!("sqlite:{}", p.display()),
+        }
+    }
+}
+
+/// `--store` and its companions, resolved.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub target: Target,
+    pub keep_raw: Duration,
+    pub keep_rollups: Duration,
+    /// Restore the recent history into the twin at start (`--no-restore` turns it off).
+    pub restore: bool,
+    /// How often the writer prunes and closes the rollups of series gone quiet.
+    pub maintain_every: Duration,
+}
+
+impl StoreSettings {
+    pub fn new(target: Target) -> StoreSettings {
+        StoreSettings {
+            target,
+            keep_raw: DEFAULT_KEEP_RAW,
+            keep_rollups: DEFAULT_KEEP_ROLLUPS,
+            restore: true,
+            maintain_every: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One happening as stored: time, type, what it is about (device, topic or job), its JSON line.
+#[derive(Debug, Clone)]
+pub struct HappeningRow {
+    pub t_ms: i64,
+    pub kind: &'static str,
+    pub subject: Option<String>,
+    pub line: String,
+}
+
+/// What the loop hands the writer in one feed.
+#[derive(Debug, Default)]
+struct Batch {
+    series: Vec<SeriesRow>,
+    readings: Vec<ReadingRow>,
+    states: Vec<StateRow>,
+    happenings: Vec<HappeningRow>,
+}
+
+impl Batch {
+    fn rows(&self) -> u64 {
+        (self.readings.len() + self.states.len() + self.happenings.len()) as u64
+    }
+}
+
+/// A one-minute rollup of one series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rollup {
+    pub series: i64,
+    /// Epoch minutes.
+    pub minute: i64,
+    pub count: u64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub last: f64,
+}
+
+impl Rollup {
+    fn of(series: i64, minute: i64, v: f64) -> Rollup {
+        Rollup {
+            series,
+            minute,
+            count: 1,
+            mean: v,
+            min: v,
+            max: v,
+            last: v,
+        }
+    }
+
+    fn add(&mut self, v: f64) {
+        self.count += 1;
+        self.mean += (v - self.mean) / self.count as f64;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        self.last = v;
+    }
+}
+
+/// A database the writer can write to. Each call is one transaction: all or nothing.
+pub trait Backend: Send {
+    /// The store's ids of these series (inserted, or updated when known).
+    fn series(&mut self, rows: &[SeriesRow]) -> Result<Vec<i64>, String>;
+    /// Readings as (store series id, time ms, value), states, happenings and rollups (merged
+    /// with a rollup of the same series and minute already stored).
+    fn write(
+        &mut self,
+        readings: &[(i64, i64, f64)],
+        states: &[StateRow],
+        happenings: &[HappeningRow],
+        rollups: &[Rollup],
+    ) -> Result<(), String>;
+    /// Deletes raw readings, states and happenings before `raw_before` and rollups before
+    /// `rollups_before` (epoch ms).
+    fn prune(&mut self, raw_before: i64, rollups_before: i64) -> Result<(), String>;
+}
+
+/// Counters shared by the store output and its writer.
+#[derive(Debug, Default)]
+struct Counters {
+    written: AtomicU64,
+    lost: AtomicU64,
+    queued: AtomicU64,
+    failing: AtomicBool,
+    /// Set when the run ends: a failing database is then given [`GIVE_UP_AFTER`].
+    closing: AtomicBool,
+}
+
+/// The store as an output of the live loop.
+pub struct Store {
+    tx: Option<mpsc::Sender<Batch>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    counters: Arc<Counters>,
+    describe: Arc<str>,
+}
+
+impl Store {
+    /// Opens (creating and migrating) the store and starts its writer.
+    pub fn open(settings: &StoreSettings) -> Result<Store, AppError> {
+        let backend: Box<dyn Backend> = match &settings.target {
+            Target::Sqlite(path) => Box::new(sqlite::Sqlite::open(path)?),
+        };
+        Store::start(backend, settings)
+    }
+
+    /// Starts a writer over `backend` (tests use a failing one).
+    pub fn start(backend: Box<dyn Backend>, settings: &StoreSettings) -> Result<Store, AppError> {
+        let (tx, rx) = mpsc::channel::<Batch>();
+        let counters = Arc::new(Counters::default());
+        let c = counters.clone();
+        let keep = (settings.keep_raw, settings.keep_rollups);
+        let every = settings.maintain_every;
+        let describe: Arc<str> = settings.target.describe().into();
+        let shown = describe.clone();
+        let writer = std::thread::Builder::new()
+            .name("store".into())
+            .spawn(move || Writer::new(backend, c, keep, every, shown).run(rx))
+            .map_err(|e| AppError::Other(format!("cannot start the store writer: {e}")))?;
+        Ok(Store {
+            tx: Some(tx),
+            writer: Some(writer),
+            counters,
+            describe,
+        })
+    }
+
+    fn send(&self, batch: Batch) {
+        let n = batch.rows();
+        if n == 0 && batch.series.is_empty() {
+            return;
+        }
+        let c = &self.counters;
+        if c.queued.load(Ordering::Relaxed) + n > MAX_QUEUED {
+            c.lost.fetch_add(n, Ordering::Relaxed);
+            // Series names are never dropped: later readings need them.
+            if !batch.series.is_empty() {
+                self.forward(Batch {
+                    series: batch.series,
+                    ..Batch::default()
+                });
+            }
+            return;
+        }
+        c.queued.fetch_add(n, Ordering::Relaxed);
+        self.forward(batch);
+    }
+
+    fn forward(&self, batch: Batch) {
+        let n = batch.rows();
+        if let Some(tx) = &self.tx {
+            if tx.send(batch).is_err() {
+                // The writer is gone (it cannot be, short of a panic): count, never block.
+                self.counters.queued.fetch_sub(n, Ordering::Relaxed);
+                self.counters.lost.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Output for Store {
+    fn wants(&self) -> Wants {
+        Wants {
+            happenings: true,
+            scores: false,
+            rows: true,
+        }
+    }
+
+    fn feed(&mut self, _twin: &Twin, news: &News<'_>) {
+        let k = news.kept;
+        if k.overflow > 0 {
+            self.counters.lost.fetch_add(k.overflow, Ordering::Relaxed);
+        }
+        let batch = Batch {
+            series: k.series.clone(),
+            readings: k.readings.clone(),
+            states: k.states.clone(),
+            happenings: news.happenings.iter().map(happening_row).collect(),
+        };
+        self.send(batch);
+    }
+
+    fn health(&self) -> Option<Health> {
+        let c = &self.counters;
+        Some(Health {
+            output: "store",
+            target: self.describe.clone(),
+            written: c.written.load(Ordering::Relaxed),
+            lost: c.lost.load(Ordering::Relaxed),
+            queued: c.queued.load(Ordering::Relaxed),
+            failing: c.failing.load(Ordering::Relaxed),
+        })
+    }
+
+    fn finish(&mut self) -> Result<(), AppError> {
+        self.close();
+        let lost = self.counters.lost.load(Ordering::Relaxed);
+        if lost > 0 {
+            log::warn!("{lost} rows could not be stored in {}", self.describe);
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Ends the writer: what is queued is written (a failing database is given
+    /// [`GIVE_UP_AFTER`]).
+    fn close(&mut self) {
+        self.counters.closing.store(true, Ordering::Relaxed);
+        drop(self.tx.take());
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn happening_row(h: &crate::twin::journal::Happening) -> HappeningRow {
+    let line = h.to_line();
+    let subject = serde_json::from_str::<serde_json::Value>(&line)
+        .ok()
+        .and_then(|v| {
+            ["device", "topic", "job", "node"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(|s| s.as_str()).map(String::from))
+        });
+    HappeningRow {
+        t_ms: h.t.timestamp_millis(),
+        kind: h.what.type_name(),
+        subject,
+        line,
+    }
+}
+
+/// What the writer has yet to write.
+#[derive(Default)]
+struct Pending {
+    series: Vec<SeriesRow>,
+    readings: Vec<ReadingRow>,
+    states: Vec<StateRow>,
+    happenings: Vec<HappeningRow>,
+    rollups: Vec<Rollup>,
+}
+
+impl Pending {
+    fn take(&mut self, b: Batch) {
+        self.series.extend(b.series);
+        self.readings.extend(b.readings);
+        self.states.extend(b.states);
+        self.happenings.extend(b.happenings);
+    }
+
+    fn rows(&self) -> u64 {
+        (self.readings.len() + self.states.len() + self.happenings.len()) as u64
+    }
+
+    fn is_empty(&self) -> bool {
+        self.series.is_empty()
+            && self.readings.is_empty()
+            && self.states.is_empty()
+            && self.happenings.is_empty()
+            && self.rollups.is_empty()
+    }
+}
+
+struct Writer {
+    db: Box<dyn Backend>,
+    c: Arc<Counters>,
+    keep: (Duration, Duration),
+    maintain_every: Duration,
+    shown: Arc<str>,
+    /// The twin's series uid → the store's series id.
+    ids: HashMap<u64, i64>,
+    /// The minute being summed, per store series.
+    minutes: HashMap<i64, Rollup>,
+    newest_ms: i64,
+    pending: Pending,
+    failures: u32,
+    last_maintained: Instant,
+}
+
+/// Batches a writer takes before writing, at most (bounds one transaction).
+const TAKE_AT_MOST: usize = 256;
+
+impl Writer {
+    fn new(
+        db: Box<dyn Backend>,
+        c: Arc<Counters>,
+        keep: (Duration, Duration),
+        maintain_every: Duration,
+        shown: Arc<str>,
+    ) -> Writer {
+        Writer {
+            db,
+            c,
+            keep,
+            maintain_every,
+            shown,
+            ids: HashMap::new(),
+            minutes: HashMap::new(),
+            newest_ms: i64::MIN,
+            pending: Pending::default(),
+            failures: 0,
+            last_maintained: Instant::now(),
+        }
+    }
+
+    fn run(mut self, rx: mpsc::Receiver<Batch>) {
+        let mut open = true;
+        let mut closing_since: Option<Instant> = None;
+        loop {
+            let wait = if self.failures > 0 {
+                RETRY_AT_MOST.min(Duration::from_millis(200 << self.failures.min(5)))
+            } else {
+                Duration::from_secs(1)
+            };
+            if open && self.pending.rows() < MAX_QUEUED {
+                match rx.recv_timeout(wait) {
+                    Ok(b) => {
+                        self.pending.take(b);
+                        for b in rx.try_iter().take(TAKE_AT_MOST) {
+                            self.pending.take(b);
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
+                }
+            } else if self.failures > 0 {
+                std::thread::sleep(wait);
+            }
+            self.flush();
+            if !open {
+                // Every minute still summed is written now (a restart merges into it).
+                self.close_minutes(i64::MAX);
+                self.flush();
+            }
+            if self.last_maintained.elapsed() >= self.maintain_every {
+                self.maintain();
+            }
+            if !open {
+                if self.pending.is_empty() {
+                    return;
+                }
+                let since = *closing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= GIVE_UP_AFTER {
+                    let n = self.pending.rows();
+                    self.c.queued.fetch_sub(n, Ordering::Relaxed);
+                    self.c.lost.fetch_add(n, Ordering::Relaxed);
+                    log::error!(
+                        "{}: gave up writing {n} rows at the end of the run",
+                        self.shown
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Writes what is pending; on failure keeps it for the next attempt.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        match self.try_flush() {
+            Ok(n) => {
+                self.c.written.fetch_add(n, Ordering::Relaxed);
+                self.c.queued.fetch_sub(n, Ordering::Relaxed);
+                if self.failures > 0 {
+                    log::info!("{}: writing again", self.shown);
+                }
+                self.failures = 0;
+                self.c.failing.store(false, Ordering::Relaxed);
+            }
+            Err(e) => {
+                if self.failures == 0 {
+                    log::error!("{}: cannot write ({e}); retrying", self.shown);
+                }
+                self.failures += 1;
+                self.c.failing.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn try_flush(&mut self) -> Result<u64, String> {
+        if !self.pending.series.is_empty() {
+            let ids = self.db.series(&self.pending.series)?;
+            for (row, id) in self.pending.series.drain(..).zip(ids) {
+                self.ids.insert(row.uid, id);
+            }
+        }
+        let mut readings = Vec::with_capacity(self.pending.readings.len());
+        let mut unnamed = 0u64;
+        for r in &self.pending.readings {
+            match self.ids.get(&r.uid) {
+                Some(&id) => readings.push((id, r.t_ms, r.value)),
+                None => unnamed += 1,
+            }
+        }
+        let rollups = std::mem::take(&mut self.pending.rollups);
+        let result = self.db.write(
+            &readings,
+            &self.pending.states,
+            &self.pending.happenings,
+            &rollups,
+        );
+        if let Err(e) = result {
+            self.pending.rollups = rollups;
+            return Err(e);
+        }
+        // The minutes these readings close: written with the next transaction (at most a
+        // second later).
+        for &(id, t, v) in &readings {
+            self.newest_ms = self.newest_ms.max(t);
+            let minute = t.div_euclid(60_000);
+            match self.minutes.get_mut(&id) {
+                Some(r) if r.minute == minute => r.add(v),
+                Some(r) if r.minute < minute => {
+                    self.pending.rollups.push(*r);
+                    *r = Rollup::of(id, minute, v);
+                }
+                // A late reading of a minute already closed: its own rollup, merged.
+                Some(_) => self.pending.rollups.push(Rollup::of(id, minute, v)),
+                None => {
+                    self.minutes.insert(id, Rollup::of(id, minute, v));
+                }
+            }
+        }
+        let n = self.pending.rows();
+        if unnamed > 0 {
+            self.c.lost.fetch_add(unnamed, Ordering::Relaxed);
+        }
+        self.pending.readings.clear();
+        self.pending.states.clear();
+        self.pending.happenings.clear();
+        Ok(n - unnamed)
+    }
+
+    /// Queues the rollups of minutes before `before` (epoch minutes) for writing.
+    fn close_minutes(&mut self, before: i64) {
+        let done: Vec<i64> = self
+            .minutes
+            .iter()
+            .filter(|(_, r)| r.minute < before)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in done {
+            if let Some(r) = self.minutes.remove(&id) {
+                self.pending.rollups.push(r);
+            }
+        }
+    }
+
+    fn maintain(&mut self) {
+        self.last_maintained = Instant::now();
+        if self.newest_ms == i64::MIN {
+            return;
+        }
+        // Series that went quiet: their last minute is over once a later one is.
+        self.close_minutes(self.newest_ms.div_euclid(60_000) - 1);
+        self.flush();
+        let raw = self.newest_ms - self.keep.0.as_millis() as i64;
+        let rollups = self.newest_ms - self.keep.1.as_millis() as i64;
+        if let Err(e) = self.db.prune(raw, rollups) {
+            log::warn!("{}: cannot prune old history ({e})", self.shown);
+        }
+    }
+}
+
+/// Restores the recent history of the store at `target` into `twin`: the last
+/// [`RESTORE_SPAN`] of readings (at most [`RESTORE_AT_MOST`]), in time order, so that its
+/// series, statistics and detectors start where they left off.
+pub fn restore(twin: &mut Twin, target: &Target) -> Result<(), AppError> {
+    let rows = match target {
+        Target::Sqlite(path) => {
+            if !path.exists() {
+                return Ok(());
+            }
+            sqlite::Reader::open(path)?.recent(RESTORE_SPAN, RESTORE_AT_MOST)?
+        }
+    };
+    let mut series = std::collections::HashSet::new();
+    let (mut first, mut last) = (None, None);
+    for r in &rows {
+        let Some(at) = chrono::DateTime::from_timestamp_millis(r.t_ms) else {
+            continue;
+        };
+        twin.restore_reading(
+            &r.topic,
+            &r.field,
+            Some(&r.device),
+            r.unit.as_deref(),
+            at,
+            r.value,
+        );
+        series.insert((r.topic.as_str(), r.field.as_str()));
+        first.get_or_insert(at);
+        last = Some(at);
+    }
+    if !rows.is_empty() {
+        log::info!(
+            "restored {} readings of {} series from {}",
+            rows.len(),
+            series.len(),
+            target.describe()
+        );
+    }
+    twin.restored = Some(crate::twin::kept::Restored {
+        from: target.describe(),
+        readings: rows.len() as u64,
+        series: series.len() as u64,
+        first,
+        last,
+    });
+    Ok(())
+}
+
+/// A stored reading with its series named (restore, history).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedReading {
+    pub topic: String,
+    pub field: String,
+    pub device: String,
+    pub unit: Option<String>,
+    pub t_ms: i64,
+    pub value: f64,
+}
