@@ -501,6 +501,11 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
         logging::init_stderr();
         return to_broker(&args.file, target, args.speed.unwrap_or(1.0)).await;
     }
+    if settings.store.is_some() && !settings.headless {
+        return Err(AppError::Usage(
+            "--store with replay stores the whole recording once: add --headless (the interactive replay seeks back and forth)".into(),
+        ));
+    }
     if args.scores.is_some() && !settings.headless {
         return Err(AppError::Usage(
             "--scores writes a file while replaying headless: add --headless".into(),

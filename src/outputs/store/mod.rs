@@ -77,6 +77,10 @@ pub struct StoreSettings {
     pub restore: bool,
     /// How often the writer prunes and closes the rollups of series gone quiet.
     pub maintain_every: Duration,
+    /// Rows waiting for the writer at most ([`MAX_QUEUED`]; smaller in tests).
+    pub queue: u64,
+    /// How long the end of a run waits for a failing database ([`GIVE_UP_AFTER`]).
+    pub give_up: Duration,
 }
 
 impl StoreSettings {
@@ -87,6 +91,8 @@ impl StoreSettings {
             keep_rollups: DEFAULT_KEEP_ROLLUPS,
             restore: true,
             maintain_every: Duration::from_secs(60),
+            queue: MAX_QUEUED,
+            give_up: GIVE_UP_AFTER,
         }
     }
 }
@@ -182,6 +188,7 @@ struct Counters {
 /// The store as an output of the live loop.
 pub struct Store {
     tx: Option<mpsc::Sender<Batch>>,
+    queue: u64,
     writer: Option<std::thread::JoinHandle<()>>,
     counters: Arc<Counters>,
     describe: Arc<str>,
@@ -203,14 +210,16 @@ impl Store {
         let c = counters.clone();
         let keep = (settings.keep_raw, settings.keep_rollups);
         let every = settings.maintain_every;
+        let (queue, give_up) = (settings.queue, settings.give_up);
         let describe: Arc<str> = settings.target.describe().into();
         let shown = describe.clone();
         let writer = std::thread::Builder::new()
             .name("store".into())
-            .spawn(move || Writer::new(backend, c, keep, every, shown).run(rx))
+            .spawn(move || Writer::new(backend, c, keep, every, shown, queue, give_up).run(rx))
             .map_err(|e| AppError::Other(format!("cannot start the store writer: {e}")))?;
         Ok(Store {
             tx: Some(tx),
+            queue: settings.queue,
             writer: Some(writer),
             counters,
             describe,
@@ -223,7 +232,7 @@ impl Store {
             return;
         }
         let c = &self.counters;
-        if c.queued.load(Ordering::Relaxed) + n > MAX_QUEUED {
+        if c.queued.load(Ordering::Relaxed) + n > self.queue {
             c.lost.fetch_add(n, Ordering::Relaxed);
             // Series names are never dropped: later readings need them.
             if !batch.series.is_empty() {
@@ -374,7 +383,11 @@ struct Writer {
     newest_ms: i64,
     pending: Pending,
     failures: u32,
+    /// While the database fails: the next attempt, not before.
+    retry_at: Option<Instant>,
     last_maintained: Instant,
+    queue: u64,
+    give_up: Duration,
 }
 
 /// Batches a writer takes before writing, at most (bounds one transaction).
@@ -387,6 +400,8 @@ impl Writer {
         keep: (Duration, Duration),
         maintain_every: Duration,
         shown: Arc<str>,
+        queue: u64,
+        give_up: Duration,
     ) -> Writer {
         Writer {
             db,
@@ -399,7 +414,10 @@ impl Writer {
             newest_ms: i64::MIN,
             pending: Pending::default(),
             failures: 0,
+            retry_at: None,
             last_maintained: Instant::now(),
+            queue,
+            give_up,
         }
     }
 
@@ -407,12 +425,12 @@ impl Writer {
         let mut open = true;
         let mut closing_since: Option<Instant> = None;
         loop {
-            let wait = if self.failures > 0 {
-                RETRY_AT_MOST.min(Duration::from_millis(200 << self.failures.min(5)))
-            } else {
-                Duration::from_secs(1)
+            let now = Instant::now();
+            let wait = match self.retry_at {
+                Some(t) if t > now => t - now,
+                _ => Duration::from_secs(1),
             };
-            if open && self.pending.rows() < MAX_QUEUED {
+            if open && self.pending.rows() < self.queue {
                 match rx.recv_timeout(wait) {
                     Ok(b) => {
                         self.pending.take(b);
@@ -423,24 +441,29 @@ impl Writer {
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
                 }
-            } else if self.failures > 0 {
+            } else if self.retry_at.is_some_and(|t| t > now) {
                 std::thread::sleep(wait);
             }
-            self.flush();
-            if !open {
-                // Every minute still summed is written now (a restart merges into it).
-                self.close_minutes(i64::MAX);
+            // While the database fails, attempts are spaced by the back-off, however fast
+            // rows arrive.
+            if self.retry_at.is_none_or(|t| Instant::now() >= t) {
                 self.flush();
-            }
-            if self.last_maintained.elapsed() >= self.maintain_every {
-                self.maintain();
+                if !open && self.retry_at.is_none() {
+                    // Every minute still summed is written now (a restart merges into it).
+                    self.close_minutes(i64::MAX);
+                    self.flush();
+                }
+                if self.retry_at.is_none() && self.last_maintained.elapsed() >= self.maintain_every
+                {
+                    self.maintain();
+                }
             }
             if !open {
                 if self.pending.is_empty() {
                     return;
                 }
                 let since = *closing_since.get_or_insert_with(Instant::now);
-                if since.elapsed() >= GIVE_UP_AFTER {
+                if since.elapsed() >= self.give_up {
                     let n = self.pending.rows();
                     self.c.queued.fetch_sub(n, Ordering::Relaxed);
                     self.c.lost.fetch_add(n, Ordering::Relaxed);
@@ -467,6 +490,7 @@ impl Writer {
                     log::info!("{}: writing again", self.shown);
                 }
                 self.failures = 0;
+                self.retry_at = None;
                 self.c.failing.store(false, Ordering::Relaxed);
             }
             Err(e) => {
@@ -474,6 +498,8 @@ impl Writer {
                     log::error!("{}: cannot write ({e}); retrying", self.shown);
                 }
                 self.failures += 1;
+                let pause = RETRY_AT_MOST.min(Duration::from_millis(100 << self.failures.min(6)));
+                self.retry_at = Some(Instant::now() + pause);
                 self.c.failing.store(true, Ordering::Relaxed);
             }
         }
@@ -621,4 +647,251 @@ pub struct NamedReading {
     pub unit: Option<String>,
     pub t_ms: i64,
     pub value: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite::{Reader, Sqlite};
+    use super::*;
+    use crate::live::Live;
+    use crate::source::event::{Event, Message};
+    use chrono::{DateTime, TimeZone, Utc};
+    use std::sync::Mutex;
+
+    fn temp(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "twinview-store-{tag}-{}-{}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("history.db")
+    }
+
+    fn at(s: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap() + chrono::Duration::seconds(s)
+    }
+
+    fn reading(s: i64, topic: &str, v: f64) -> Event {
+        Event::Message(Message::new(at(s), topic, v.to_string().into_bytes()))
+    }
+
+    /// A steady room temperature: 20 °C with ±0.1 of noise, one reading a second.
+    fn steady(i: i64) -> f64 {
+        20.0 + ((i * 7919) % 21 - 10) as f64 / 100.0
+    }
+
+    fn run(live: &mut Live, from: i64, to: i64, topic: &str) {
+        for i in from..to {
+            live.apply(&reading(i, topic, steady(i)));
+            live.tick(at(i));
+            live.feed(at(i));
+        }
+    }
+
+    #[test]
+    fn every_reading_is_stored_with_its_value_and_rolled_up_by_minute() {
+        let path = temp("all");
+        let mut live = Live::offline(Twin::default(), "test");
+        live.plug(Box::new(
+            Store::open(&StoreSettings::new(Target::Sqlite(path.clone()))).unwrap(),
+        ));
+        run(&mut live, 0, 600, "home/kitchen/temperature");
+        live.apply(&Event::Message(Message::new(
+            at(600),
+            "home/door/contact",
+            b"open".to_vec(),
+        )));
+        live.finish(at(601)).unwrap();
+        let h = &live.health()[0];
+        let r = Reader::open(&path).unwrap();
+        let rows = r.count("readings").unwrap()
+            + r.count("states").unwrap()
+            + r.count("happenings").unwrap();
+        assert_eq!((h.written, h.lost, h.queued), (rows, 0, 0));
+        assert_eq!(r.count("readings").unwrap(), 600);
+        let s = r.series("home/kitchen/temperature").unwrap();
+        assert_eq!(s.len(), 1);
+        let got = r.readings(s[0].id, 0, i64::MAX, 10_000).unwrap();
+        let want: Vec<(i64, f64)> = (0..600)
+            .map(|i| (at(i).timestamp_millis(), steady(i)))
+            .collect();
+        assert_eq!(got, want);
+        let minutes = r.buckets(s[0].id, 0, i64::MAX, 1).unwrap();
+        assert_eq!(minutes.len(), 10);
+        for (m, b) in minutes.iter().enumerate() {
+            let vals: Vec<f64> = (m as i64 * 60..m as i64 * 60 + 60).map(steady).collect();
+            assert_eq!(b.count, 60);
+            assert!((b.mean - vals.iter().sum::<f64>() / 60.0).abs() < 1e-9);
+            assert_eq!(b.min, vals.iter().cloned().fold(f64::MAX, f64::min));
+            assert_eq!(b.max, vals.iter().cloned().fold(f64::MIN, f64::max));
+            assert_eq!(b.last, vals[59]);
+        }
+        // Ten-minute buckets merge them.
+        let ten = r.buckets(s[0].id, 0, i64::MAX, 10).unwrap();
+        assert_eq!(ten.len(), 1);
+        assert_eq!(ten[0].count, 600);
+        assert_eq!(r.count("states").unwrap(), 1);
+        std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    }
+
+    /// Fails its first `fail` writes, then writes for real.
+    struct Flaky {
+        inner: Sqlite,
+        fail: Arc<Mutex<u32>>,
+    }
+
+    impl Backend for Flaky {
+        fn series(&mut self, rows: &[SeriesRow]) -> Result<Vec<i64>, String> {
+            self.inner.series(rows)
+        }
+        fn write(
+            &mut self,
+            readings: &[(i64, i64, f64)],
+            states: &[StateRow],
+            happenings: &[HappeningRow],
+            rollups: &[Rollup],
+        ) -> Result<(), String> {
+            let mut f = self.fail.lock().unwrap();
+            if *f > 0 {
+                *f -= 1;
+                return Err("database is down".into());
+            }
+            self.inner.write(readings, states, happenings, rollups)
+        }
+        fn prune(&mut self, a: i64, b: i64) -> Result<(), String> {
+            self.inner.prune(a, b)
+        }
+    }
+
+    #[test]
+    fn a_failing_database_loses_nothing_within_the_queue_and_counts_the_rest() {
+        for (queue, expect_lost) in [(100_000, false), (50, true)] {
+            let path = temp("flaky");
+            let mut settings = StoreSettings::new(Target::Sqlite(path.clone()));
+            settings.queue = queue;
+            settings.give_up = Duration::from_secs(30);
+            let fail = Arc::new(Mutex::new(4));
+            let backend = Flaky {
+                inner: Sqlite::open(&path).unwrap(),
+                fail: fail.clone(),
+            };
+            let mut live = Live::offline(Twin::default(), "test");
+            live.plug(Box::new(
+                Store::start(Box::new(backend), &settings).unwrap(),
+            ));
+            run(&mut live, 0, 300, "plant/press/pressure");
+            live.finish(at(300)).unwrap();
+            let h = &live.health()[0];
+            assert_eq!(*fail.lock().unwrap(), 0, "the failures were met");
+            let r = Reader::open(&path).unwrap();
+            let (readings, happenings) =
+                (r.count("readings").unwrap(), r.count("happenings").unwrap());
+            assert_eq!(h.written, readings + happenings, "{h:?}");
+            assert_eq!(
+                h.written + h.lost,
+                300 + 1,
+                "300 readings, 1 device status: {h:?}"
+            );
+            assert_eq!(h.queued, 0);
+            assert!(!h.failing);
+            assert_eq!(h.lost > 0, expect_lost, "queue {queue}: {h:?}");
+            std::fs::remove_dir_all(path.parent().unwrap()).ok();
+        }
+    }
+
+    #[test]
+    fn retention_keeps_raw_readings_back_from_the_newest_and_rollups_longer() {
+        let path = temp("keep");
+        let mut settings = StoreSettings::new(Target::Sqlite(path.clone()));
+        settings.keep_raw = Duration::from_secs(120);
+        settings.keep_rollups = Duration::from_secs(480);
+        settings.maintain_every = Duration::ZERO;
+        let mut live = Live::offline(Twin::default(), "test");
+        live.plug(Box::new(Store::open(&settings).unwrap()));
+        // Fifteen minutes of readings; the writer prunes as it goes.
+        for i in 0..900 {
+            live.apply(&reading(i, "home/hall/temperature", steady(i)));
+            if i % 60 == 59 {
+                live.feed(at(i));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        live.finish(at(900)).unwrap();
+        // One more maintenance pass on the final state (a restart runs one too).
+        let mut s = Store::open(&settings).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        s.finish().unwrap();
+        let r = Reader::open(&path).unwrap();
+        let id = r.series("home/hall/temperature").unwrap()[0].id;
+        let raw = r.readings(id, 0, i64::MAX, 10_000).unwrap();
+        let newest = at(899).timestamp_millis();
+        assert!(
+            raw.iter().all(|(t, _)| *t >= newest - 120_000),
+            "older raw readings pruned"
+        );
+        assert!(raw.len() >= 100, "the last two minutes kept: {}", raw.len());
+        let minutes = r.buckets(id, 0, i64::MAX, 1).unwrap();
+        assert!(minutes.iter().all(|b| b.t_ms >= newest - 480_000 - 60_000));
+        assert!(
+            minutes.len() >= 7 && minutes.len() <= 9,
+            "{}",
+            minutes.len()
+        );
+        std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    }
+
+    #[test]
+    fn a_store_of_a_newer_schema_is_refused_and_an_empty_one_is_created() {
+        let path = temp("schema");
+        drop(Sqlite::open(&path).unwrap());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", sqlite::SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(conn);
+        let e = Sqlite::open(&path).err().unwrap().to_string();
+        assert!(e.contains("newer than this twinview knows"), "{e}");
+        assert!(Reader::open(&path).is_err());
+        std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    }
+
+    #[test]
+    fn after_a_restart_the_first_reading_is_judged_at_once() {
+        let path = temp("resume");
+        let target = Target::Sqlite(path.clone());
+        let topic = "home/kitchen/temperature";
+        let mut live = Live::offline(Twin::default(), "test");
+        live.plug(Box::new(
+            Store::open(&StoreSettings::new(target.clone())).unwrap(),
+        ));
+        run(&mut live, 0, 1800, topic);
+        live.finish(at(1800)).unwrap();
+
+        // A fresh twin is still learning: a spike is not judged.
+        let spike = reading(1805, topic, 35.0);
+        let mut fresh = Twin::default();
+        fresh.apply(&spike);
+        assert_eq!(fresh.series[0].anomalies, 0);
+        assert!(fresh.series[0].score.is_none(), "learning");
+
+        let mut restored = Twin::default();
+        restore(&mut restored, &target).unwrap();
+        let r = restored.restored.clone().unwrap();
+        assert_eq!((r.series, r.readings), (1, 1800));
+        assert_eq!(restored.messages, 0, "restored readings are not messages");
+        restored.apply(&spike);
+        assert!(
+            restored.series[0].score.is_some_and(|s| s > 0.1),
+            "judged at once, not learning"
+        );
+        // The spike is confirmed by the readings after it, as in a twin that never stopped.
+        for i in 1806..1810 {
+            let calm = reading(i, topic, steady(i));
+            restored.apply(&calm);
+            fresh.apply(&calm);
+        }
+        assert_eq!(restored.series[0].anomalies, 1, "an episode opened");
+        assert_eq!(fresh.series[0].anomalies, 0, "still learning");
+        std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    }
 }

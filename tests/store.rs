@@ -1,0 +1,170 @@
+//! The history store end to end: a flood through a real Mosquitto stored losslessly (count
+//! and every value checked against what was published), `twinview history` reading it back,
+//! a restart restoring it, and a SIGKILL losing at most about a second.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+const TOPICS: usize = 20;
+const PER_TOPIC: usize = 1000;
+
+fn stored_values(db: &std::path::Path, topic: &str) -> Vec<f64> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut st = conn
+        .prepare(
+            "SELECT r.value FROM readings r JOIN series s ON s.id = r.series
+             WHERE s.topic = ?1 ORDER BY r.value",
+        )
+        .unwrap();
+    st.query_map([topic], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_is_stored_losslessly_and_read_back() {
+    let Some(m) = Mosquitto::start() else { return };
+    let dir = TempDir::new("store");
+    let db = dir.path().join("history.db");
+    let n = TOPICS * PER_TOPIC;
+    let count = n.to_string();
+    let mut tv = Twinview::headless(
+        m.port,
+        "flood/#",
+        &[
+            "--count",
+            &count,
+            "--duration",
+            "60s",
+            "--store",
+            db.to_str().unwrap(),
+        ],
+    );
+    // Every topic gets 0..PER_TOPIC, interleaved, with a fraction so no two values repeat.
+    let msgs: Vec<(String, Vec<u8>)> = (0..PER_TOPIC)
+        .flat_map(|i| {
+            (0..TOPICS).map(move |t| {
+                (
+                    format!("flood/t{t}/value"),
+                    format!("{}.{t:02}", i).into_bytes(),
+                )
+            })
+        })
+        .collect();
+    publish_all(m.port, &msgs).await;
+    let (status, out) = tv.finish(Duration::from_secs(60));
+    assert!(status.success(), "{}", tv.stderr_rest());
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(snap["messages"], n as u64);
+    let store = &snap["outputs"][0];
+    assert_eq!(store["output"], "store");
+    assert_eq!(store["lost"], 0, "{store}");
+    assert_eq!(store["queued"], 0, "{store}");
+    for t in 0..TOPICS {
+        let topic = format!("flood/t{t}/value");
+        let want: Vec<f64> = (0..PER_TOPIC)
+            .map(|i| format!("{i}.{t:02}").parse().unwrap())
+            .collect();
+        assert_eq!(stored_values(&db, &topic), want, "{topic}");
+    }
+
+    // `twinview history` prints them back, raw and rolled up.
+    let out = Command::new(BIN)
+        .args(["history", "--store", db.to_str().unwrap(), "flood/t3/value"])
+        .args(["--since", "1h"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("time,topic,field,value"));
+    assert_eq!(lines.count(), PER_TOPIC);
+    let out = Command::new(BIN)
+        .args(["history", "--store", db.to_str().unwrap(), "flood/+/value"])
+        .args(["--since", "1h", "--every", "1h", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let total: u64 = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["count"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(total, n as u64, "the rollups count every reading");
+
+    // A restart restores the recent history and says so.
+    let mut again = Twinview::headless(
+        m.port,
+        "flood/#",
+        &["--duration", "1s", "--store", db.to_str().unwrap()],
+    );
+    let (status, out) = again.finish(Duration::from_secs(30));
+    assert!(status.success());
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        snap["restored"]["readings"], n as u64,
+        "{}",
+        snap["restored"]
+    );
+    assert_eq!(snap["restored"]["series"], TOPICS as u64);
+    assert_eq!(snap["sensors"].as_array().unwrap().len(), TOPICS);
+    assert_eq!(snap["messages"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkill_loses_at_most_about_a_second() {
+    let Some(m) = Mosquitto::start() else { return };
+    let dir = TempDir::new("store-kill");
+    let db = dir.path().join("history.db");
+    let mut tv = Twinview::headless(
+        m.port,
+        "kill/#",
+        &[
+            "--qos",
+            "1",
+            "--duration",
+            "60s",
+            "--store",
+            db.to_str().unwrap(),
+        ],
+    );
+    // 50 readings a second for three seconds, then SIGKILL.
+    let mut sent = 0;
+    for i in 0..150 {
+        publish_all(
+            m.port,
+            &[("kill/a/value".into(), format!("{i}").into_bytes())],
+        )
+        .await;
+        sent += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tv.kill_hard();
+    let stored = stored_values(&db, "kill/a/value");
+    // What was stored is exactly a prefix of what was sent, and at most a second short.
+    let want: Vec<f64> = (0..stored.len()).map(|i| i as f64).collect();
+    assert_eq!(stored, want);
+    assert!(
+        stored.len() + 50 >= sent,
+        "{} of {sent} stored before the kill",
+        stored.len()
+    );
+}
