@@ -6,7 +6,9 @@
 #   - twinview --headless                           (decode, statistics, anomalies, liveness)
 # and, with RECORD=1, twinview also records the session and replays it headless; with
 # SCRAPE=1, twinview serves --metrics and curl scrapes /metrics every second during the run
-# (the scrape times and the exposition's size are printed).
+# (the scrape times and the exposition's size are printed); with STORE=1, twinview stores every
+# reading in a SQLite history (--store) and the rows written, lost and bytes per reading are
+# printed.
 #
 #   scripts/bench.sh [MESSAGES] [TOPICS]        default 1000000 over 10000 topics
 #   scripts/bench.sh 20000 100                  a short smoke run: checks losslessness
@@ -42,6 +44,7 @@ for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break;
 T="/usr/bin/time -f %e\t%U\t%S\t%M"
 rec_args=()
 [ "${RECORD:-0}" = 1 ] && rec_args=(--record "$work/session.jsonl")
+[ "${STORE:-0}" = 1 ] && rec_args+=(--store "$work/history.db")
 if [ "${SCRAPE:-0}" = 1 ]; then
   mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   rec_args+=(--metrics "127.0.0.1:$mport")
@@ -120,3 +123,15 @@ if [ "$received" != "$N" ] || [ "$dropped" != "0" ]; then
   echo "FAIL: twinview did not ingest every message"; exit 1
 fi
 echo "OK: lossless"
+if [ "${STORE:-0}" = 1 ]; then
+  python3 - "$work/snap.json" "$work/history.db" <<'PY'
+import json, os, sqlite3, sys
+snap = json.load(open(sys.argv[1]))
+store = next((o for o in snap.get("outputs", []) if o["output"] == "store"), None)
+db = sys.argv[2]
+size = sum(os.path.getsize(db + s) for s in ("", "-wal", "-shm") if os.path.exists(db + s))
+n = sqlite3.connect(db).execute("select count(*) from readings").fetchone()[0]
+print(f"store:              {store}")
+print(f"                    {n} readings stored, {size/1e6:.1f} MB on disk, {size/max(n,1):.1f} bytes per reading")
+PY
+fi

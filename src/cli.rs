@@ -84,9 +84,12 @@ pub fn expand_profile_shorthand(mut args: Vec<std::ffi::OsString>) -> Vec<std::f
 pub struct HistoryArgs {
     /// A topic, `topic/field`, or an MQTT filter (`home/+/temperature`, `plant/#`)
     pub series: String,
-    /// The store [default: --store, else `store` in the config file]
-    #[arg(long, value_name = "FILE")]
+    /// The store: a file or postgres://… [default: --store, else `store` in the config file]
+    #[arg(long, value_name = "STORE")]
     pub store: Option<String>,
+    /// With a postgres:// store: its password, first line of FILE (or TWINVIEW_STORE_PASSWORD)
+    #[arg(long, value_name = "FILE")]
+    pub store_password_file: Option<PathBuf>,
     /// From this long ago (e.g. 30m, 24h, 7d) or this time (RFC 3339) [default: 24h]
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
@@ -387,9 +390,18 @@ pub struct ViewArgs {
     #[arg(long, value_name = "FILE", env = "TWINVIEW_EVENTS")]
     pub events: Option<PathBuf>,
     /// Store every reading, state change, episode, device status and command in this SQLite
-    /// file (created if missing; see docs/store.md), and restore the last hour at start
+    /// file (created if missing), or in PostgreSQL (postgres://[USER@]HOST[:PORT][/DB]), and
+    /// restore the last hour at start (docs/store.md)
     #[arg(long, value_name = "FILE", env = "TWINVIEW_STORE")]
     pub store: Option<String>,
+    /// With --store postgres://…: the password, first line of FILE (or TWINVIEW_STORE_PASSWORD)
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "store",
+        env = "TWINVIEW_STORE_PASSWORD_FILE"
+    )]
+    pub store_password_file: Option<PathBuf>,
     /// With --store: raw readings kept (back from the newest) [default: 7d]
     #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "store", env = "TWINVIEW_STORE_KEEP")]
     pub store_keep: Option<Duration>,

@@ -30,6 +30,10 @@ fn main() {
 }
 
 fn start(cli: Cli) -> Result<(), AppError> {
+    // Reading the history needs no runtime (the PostgreSQL client runs one of its own).
+    if let Some(Command::History(args)) = cli.command {
+        return run::history::history(args, &cli.view);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -41,7 +45,7 @@ fn start(cli: Cli) -> Result<(), AppError> {
             Some(Command::Demo(args)) => run::demo(args).await,
             Some(Command::Sim(args)) => run::sim(args).await,
             Some(Command::Replay(args)) => run::replay(args).await,
-            Some(Command::History(args)) => run::history::history(args, &cli.view),
+            Some(Command::History(_)) => unreachable!("answered above"),
             // `twinview -c FILE profiles` and `twinview profiles -c FILE` alike.
             Some(Command::Profiles { config }) => {
                 twinview::config::setup::profiles(config.as_deref().or(cli.view.config.as_deref()))

@@ -168,3 +168,113 @@ async fn a_sigkill_loses_at_most_about_a_second() {
         stored.len()
     );
 }
+
+/// Two `--share` instances write one PostgreSQL: every reading stored once, by one of them;
+/// the history reads back from PostgreSQL; a password in the URL is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_instances_store_a_flood_in_one_postgresql() {
+    let Some(m) = Mosquitto::start() else { return };
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.url();
+    let pw = pg.password_file.to_str().unwrap().to_string();
+    let n = TOPICS * PER_TOPIC;
+    let port = m.port.to_string();
+    let spawn = || {
+        let mut tv = Twinview::spawn(&[
+            "--headless",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "flood/#",
+            "--share",
+            "g",
+            "--duration",
+            "20s",
+            "--store",
+            &url,
+            "--store-password-file",
+            &pw,
+        ]);
+        tv.wait_for_stderr("subscribed to $share/g/flood/#", Duration::from_secs(15));
+        tv
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    let msgs: Vec<(String, Vec<u8>)> = (0..PER_TOPIC)
+        .flat_map(|i| {
+            (0..TOPICS).map(move |t| {
+                (
+                    format!("flood/t{t}/value"),
+                    format!("{i}.{t:02}").into_bytes(),
+                )
+            })
+        })
+        .collect();
+    publish_all(m.port, &msgs).await;
+    // Both stop at their duration; each has stored what it received.
+    let mut received = 0;
+    for tv in [&mut a, &mut b] {
+        let (status, out) = tv.finish(Duration::from_secs(60));
+        assert!(status.success(), "{}", tv.stderr_rest());
+        let snap: Value = serde_json::from_str(&out).unwrap();
+        received += snap["messages"].as_u64().unwrap();
+        assert_eq!(snap["outputs"][0]["lost"], 0, "{}", snap["outputs"]);
+        assert!(!snap["outputs"][0]["target"]
+            .as_str()
+            .unwrap()
+            .contains("secret"));
+    }
+    assert_eq!(received, n as u64, "the broker shared every message");
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM readings").trim(),
+        n.to_string()
+    );
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM series").trim(),
+        TOPICS.to_string()
+    );
+    let got = pg.psql(
+        "SELECT string_agg(value::text, ',' ORDER BY value) FROM readings r
+         JOIN series s ON s.id = r.series WHERE s.topic = 'flood/t7/value'",
+    );
+    let want: Vec<String> = (0..PER_TOPIC)
+        .map(|i| format!("{}", format!("{i}.07").parse::<f64>().unwrap()))
+        .collect();
+    assert_eq!(got.trim(), want.join(","));
+
+    let out = Command::new(BIN)
+        .args([
+            "history",
+            "--store",
+            &url,
+            "--store-password-file",
+            &pw,
+            "flood/t7/value",
+        ])
+        .args(["--since", "1h", "--every", "1h"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().nth(1).expect("one bucket");
+    assert_eq!(
+        line.split(',').nth(3),
+        Some(PER_TOPIC.to_string().as_str()),
+        "{text}"
+    );
+
+    let with_password = url.replace("postgres@", "postgres:test-store-secret@");
+    let out = Command::new(BIN)
+        .args(["--headless", "-d", "1s", "--store", &with_password])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no password in the store's URL"), "{err}");
+    assert!(!err.contains("test-store-secret"), "{err}");
+}

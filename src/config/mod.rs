@@ -77,6 +77,8 @@ pub struct FileConfig {
     pub store_rollups: Option<String>,
     /// false: start with an empty twin even when the store has history [default: true]
     pub restore: Option<bool>,
+    /// With a postgres:// store: the file whose first line is its password.
+    pub store_password_file: Option<PathBuf>,
     /// Named sets of the keys above (`[profiles.plant]`), chosen with `--profile plant`.
     /// Read by [`FileConfig::load`], which merges the chosen one over the rest.
     #[serde(skip)]
@@ -246,6 +248,8 @@ pub struct Environment {
     pub config_dir: Option<PathBuf>,
     /// The platform's data folder ([`data_dir`]), where `store = true` keeps `history.db`.
     pub data_dir: Option<PathBuf>,
+    /// `TWINVIEW_STORE_PASSWORD`: a postgres:// store's password.
+    pub store_password: Option<String>,
 }
 
 impl Environment {
@@ -254,6 +258,7 @@ impl Environment {
             password: std::env::var("TWINVIEW_PASSWORD").ok(),
             config_dir: config_dir(),
             data_dir: data_dir(),
+            store_password: std::env::var("TWINVIEW_STORE_PASSWORD").ok(),
         }
     }
 
@@ -627,7 +632,21 @@ fn store_settings(
         },
         (None, Some(StoreKey::On(false)) | None) => return Ok(None),
     };
-    let target = Target::parse(&text).map_err(AppError::Usage)?;
+    let mut target = Target::parse(&text).map_err(AppError::Usage)?;
+    if let Target::Postgres(pg) = &mut target {
+        pg.password = match view
+            .store_password_file
+            .as_ref()
+            .or(file.store_password_file.as_ref())
+        {
+            Some(p) => Some(read_secret_file(p, "store password file")?),
+            None => env
+                .store_password
+                .clone()
+                .filter(|p| !p.is_empty())
+                .map(Secret::new),
+        };
+    }
     let mut s = StoreSettings::new(target);
     let days = |flag: &str, text: &str| {
         crate::cli::parse_duration(text).map_err(|e| AppError::Usage(format!("{flag}: {e}")))

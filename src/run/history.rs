@@ -8,8 +8,7 @@ use crate::cli::{HistoryArgs, ViewArgs};
 use crate::config;
 use crate::error::AppError;
 use crate::outputs::scores::csv;
-use crate::outputs::store::sqlite::Reader;
-use crate::outputs::store::Target;
+use crate::outputs::store::History;
 
 /// `--since`/`--until`: a duration back from `now`, or an RFC 3339 time.
 pub fn parse_when(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
@@ -34,26 +33,25 @@ pub fn history(args: HistoryArgs, view: &ViewArgs) -> Result<(), AppError> {
             )))
         }
     };
-    let target = match args.store.clone().or(view.store.clone()) {
-        Some(t) => Target::parse(&t).map_err(AppError::Usage)?,
-        None => {
-            let settings = config::resolve(
-                &crate::cli::ConnArgs::default(),
-                view,
-                &config::Environment::of_process(),
-            )?;
-            match settings.store {
-                Some(s) => s.target,
-                None => {
-                    return Err(AppError::Usage(
-                        "no store: give --store FILE (or `store` in the config file)".into(),
-                    ))
-                }
-            }
-        }
+    let mut view = view.clone();
+    if args.store.is_some() {
+        view.store = args.store.clone();
+    }
+    if args.store_password_file.is_some() {
+        view.store_password_file = args.store_password_file.clone();
+    }
+    let settings = config::resolve(
+        &crate::cli::ConnArgs::default(),
+        &view,
+        &config::Environment::of_process(),
+    )?;
+    let Some(store) = settings.store else {
+        return Err(AppError::Usage(
+            "no store: give --store FILE or postgres://… (or `store` in the config file)".into(),
+        ));
     };
-    let Target::Sqlite(path) = &target;
-    let reader = Reader::open(path)?;
+    let target = store.target;
+    let mut reader = History::open(&target)?;
     let now = Utc::now();
     let since = parse_when(args.since.as_deref().unwrap_or("24h"), now)?;
     let until = match &args.until {

@@ -450,3 +450,153 @@ pub fn assert_sensor(snapshot: &serde_json::Value, topic: &str, field: &str, wan
     close("max", want.max);
     close("stddev", want.stddev);
 }
+
+/// A PostgreSQL server of the test's own on a free loopback port, run as the `postgres` user
+/// (initdb and postgres refuse root), with password authentication; killed on drop. `None`
+/// (after saying so) when PostgreSQL is not installed; under CI that is a failure.
+pub struct Postgres {
+    pub port: u16,
+    child: Child,
+    pub password_file: PathBuf,
+    dir: TempDir,
+}
+
+impl Postgres {
+    pub fn start() -> Option<Postgres> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|d| {
+                let mut v: Vec<PathBuf> = d
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path().join("bin"))
+                    .collect();
+                v.sort();
+                v.pop()
+            })
+            .filter(|b| b.join("initdb").is_file());
+        let Some(bin) = bin else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL is not installed, and CI=true: install it (apt-get install -y postgresql)");
+            }
+            eprintln!("SKIPPED: PostgreSQL is not installed (apt-get install postgresql to run this test)");
+            return None;
+        };
+        let dir = TempDir::new("postgres");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let data = dir.path().join("data");
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "test-store-secret\n").unwrap();
+        let chown = |p: &Path| {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(p)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(
+                ok,
+                "chown postgres {}: tests that start PostgreSQL run as root",
+                p.display()
+            );
+        };
+        std::fs::create_dir_all(&data).unwrap();
+        chown(dir.path());
+        let as_postgres = |exe: &str| {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(bin.join(exe));
+            c
+        };
+        let out = as_postgres("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "--auth=scram-sha-256", "--pwfile"])
+            .arg(&pw)
+            .output()
+            .expect("run initdb");
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = as_postgres("postgres")
+                .arg("-D")
+                .arg(&data)
+                .args([
+                    "-p",
+                    &port.to_string(),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-k",
+                ])
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start postgres");
+            if wait_for_port(port, Duration::from_secs(20)) && child.try_wait().unwrap().is_none() {
+                // Accepting connections takes a moment more than listening.
+                std::thread::sleep(Duration::from_millis(300));
+                return Some(Postgres {
+                    port,
+                    child,
+                    password_file: pw,
+                    dir,
+                });
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("could not start PostgreSQL on a free loopback port in 5 tries");
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Runs `sql` with psql and returns what it printed (unaligned, tuples only).
+    pub fn psql(&self, sql: &str) -> String {
+        let out = Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-At",
+                "-c",
+                sql,
+            ])
+            .env("PGPASSWORD", "test-store-secret")
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // SIGKILL leaves shared memory a new server cleans up; SIGINT is a fast shutdown.
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = &self.dir;
+    }
+}

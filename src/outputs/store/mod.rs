@@ -10,6 +10,7 @@
 //! and the loss past it is counted. It also keeps one-minute rollups and prunes what is older
 //! than the retention times.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::collections::HashMap;
@@ -41,20 +42,18 @@ pub const RESTORE_AT_MOST: usize = 500_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Sqlite(PathBuf),
+    Postgres(postgres::PgTarget),
 }
 
 impl Target {
-    /// `--store` as given: a path (SQLite).
+    /// `--store` as given: `postgres://[USER@]HOST[:PORT][/DB]`, else a file path (SQLite).
     pub fn parse(text: &str) -> Result<Target, String> {
         let t = text.trim();
         if t.is_empty() {
-            return Err("--store needs a file path".into());
+            return Err("--store needs a file path or a postgres:// URL".into());
         }
         if t.starts_with("postgres://") || t.starts_with("postgresql://") {
-            return Err(format!(
-                "`{}`: this build stores in SQLite only; give a file path",
-                crate::config::url::redacted(t)
-            ));
+            return postgres::PgTarget::parse(t).map(Target::Postgres);
         }
         Ok(Target::Sqlite(PathBuf::from(t)))
     }
@@ -63,6 +62,7 @@ impl Target {
     pub fn describe(&self) -> String {
         match self {
             Target::Sqlite(p) => format!("sqlite:{}", p.display()),
+            Target::Postgres(pg) => pg.describe(),
         }
     }
 }
@@ -197,9 +197,12 @@ pub struct Store {
 impl Store {
     /// Opens (creating and migrating) the store and starts its writer.
     pub fn open(settings: &StoreSettings) -> Result<Store, AppError> {
-        let backend: Box<dyn Backend> = match &settings.target {
-            Target::Sqlite(path) => Box::new(sqlite::Sqlite::open(path)?),
-        };
+        let backend: Box<dyn Backend> = off_runtime(|| {
+            Ok::<Box<dyn Backend>, AppError>(match &settings.target {
+                Target::Sqlite(path) => Box::new(sqlite::Sqlite::open(path)?),
+                Target::Postgres(pg) => Box::new(postgres::Postgres::open(pg)?),
+            })
+        })?;
         Store::start(backend, settings)
     }
 
@@ -594,14 +597,12 @@ impl Writer {
 /// [`RESTORE_SPAN`] of readings (at most [`RESTORE_AT_MOST`]), in time order, so that its
 /// series, statistics and detectors start where they left off.
 pub fn restore(twin: &mut Twin, target: &Target) -> Result<(), AppError> {
-    let rows = match target {
-        Target::Sqlite(path) => {
-            if !path.exists() {
-                return Ok(());
-            }
-            sqlite::Reader::open(path)?.recent(RESTORE_SPAN, RESTORE_AT_MOST)?
+    if let Target::Sqlite(path) = target {
+        if !path.exists() {
+            return Ok(());
         }
-    };
+    }
+    let rows = off_runtime(|| History::open(target)?.recent(RESTORE_SPAN, RESTORE_AT_MOST))?;
     let mut series = std::collections::HashSet::new();
     let (mut first, mut last) = (None, None);
     for r in &rows {
@@ -636,6 +637,80 @@ pub fn restore(twin: &mut Twin, target: &Target) -> Result<(), AppError> {
         last,
     });
     Ok(())
+}
+
+/// Runs `f` on a thread of its own when called from inside the async runtime: the PostgreSQL
+/// client blocks on a runtime of its own, which tokio refuses to start (or drop) inside
+/// another.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
+/// A reader of either store: restore, `twinview history`, the UI's long charts.
+pub enum History {
+    Sqlite(sqlite::Reader),
+    Postgres(Box<postgres::PgReader>),
+}
+
+impl History {
+    pub fn open(target: &Target) -> Result<History, AppError> {
+        Ok(match target {
+            Target::Sqlite(p) => History::Sqlite(sqlite::Reader::open(p)?),
+            Target::Postgres(pg) => History::Postgres(Box::new(postgres::PgReader::open(pg)?)),
+        })
+    }
+
+    /// Series whose topic or `topic/field` is `name`, or whose topic matches it as a filter.
+    pub fn series(&mut self, name: &str) -> Result<Vec<sqlite::StoredSeries>, AppError> {
+        match self {
+            History::Sqlite(r) => r.series(name),
+            History::Postgres(r) => r.series(name),
+        }
+    }
+
+    /// Raw readings of series `id` in `[since, until)` (epoch ms), oldest first.
+    pub fn readings(
+        &mut self,
+        id: i64,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, f64)>, AppError> {
+        match self {
+            History::Sqlite(r) => r.readings(id, since, until, limit),
+            History::Postgres(r) => r.readings(id, since, until, limit),
+        }
+    }
+
+    /// Rollups of series `id` in `[since, until)` in buckets of `every_min` minutes.
+    pub fn buckets(
+        &mut self,
+        id: i64,
+        since: i64,
+        until: i64,
+        every_min: i64,
+    ) -> Result<Vec<sqlite::Bucket>, AppError> {
+        match self {
+            History::Sqlite(r) => r.buckets(id, since, until, every_min),
+            History::Postgres(r) => r.buckets(id, since, until, every_min),
+        }
+    }
+
+    /// The `span` before the newest reading, at most `limit` readings (the newest), oldest
+    /// first.
+    pub fn recent(&mut self, span: Duration, limit: usize) -> Result<Vec<NamedReading>, AppError> {
+        match self {
+            History::Sqlite(r) => r.recent(span, limit),
+            History::Postgres(r) => r.recent(span, limit),
+        }
+    }
 }
 
 /// A stored reading with its series named (restore, history).
