@@ -132,6 +132,7 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
                 publisher,
                 templates: settings.commands.clone(),
                 recorder: recorder.as_ref().map(|r| r.stats.clone()),
+                history: settings.store.as_ref().map(|s| s.target.clone()),
                 scraped,
             };
             let result = app::run(live, opts).await;
@@ -539,6 +540,7 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
         publisher: None,
         templates: settings.commands.clone(),
         recorder: None,
+        history: None,
         scraped: None,
     };
     let mut live = Live::offline(

@@ -169,6 +169,21 @@ impl Happening {
         }
     }
 
+    /// What a happening is about, for looking it up later (the store's `subject`): the topic
+    /// of an episode, alert or command, the device of a status, the job, the zone.
+    pub fn subject(&self) -> Option<&str> {
+        match &self.what {
+            What::AnomalyStart { topic, .. }
+            | What::AnomalyEnd { topic, .. }
+            | What::Alert { topic, .. }
+            | What::Command { topic, .. } => Some(topic),
+            What::ProcessChange { zone, .. } => Some(zone),
+            What::DeviceStatus { id, .. } => Some(id),
+            What::JobAwarded { job, .. } | What::JobViolation { job, .. } => Some(job),
+            What::Outage { .. } => None,
+        }
+    }
+
     /// One sentence for the Log tab.
     pub fn describe(&self) -> String {
         match &self.what {

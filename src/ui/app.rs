@@ -36,6 +36,8 @@ pub struct AppOptions {
     /// Publishes confirmed commands; `None` with `--read-only`.
     pub publisher: Option<crate::source::mqtt::Publisher>,
     pub templates: crate::outputs::commands::Templates,
+    /// With --store: where the UI reads history from.
+    pub history: Option<crate::outputs::store::Target>,
     /// The recording in progress, for the header.
     pub recorder: Option<Arc<crate::source::record::RecorderStats>>,
     /// `--metrics`: when /metrics was last scraped (epoch ms, 0 never), for the header.
@@ -160,6 +162,10 @@ fn new_ui(opts: &AppOptions) -> UiState {
     ui.demo = opts.world.is_some();
     ui.read_only = opts.publisher.is_none();
     ui.templates = opts.templates.clone();
+    ui.history = opts
+        .history
+        .clone()
+        .map(crate::ui::history::HistoryPane::start);
     ui
 }
 

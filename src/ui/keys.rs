@@ -58,6 +58,9 @@ pub enum Action {
     /// Replay: jump to the recording's start / end.
     SeekStart,
     SeekEnd,
+    /// `]` / `[`: the detail chart reaches further back (from the store) / nearer.
+    ZoomOut,
+    ZoomIn,
     /// A character typed while the filter is being edited.
     Char(char),
     Backspace,
@@ -119,6 +122,10 @@ pub const HELP: &[(&str, &str)] = &[
     (
         "P  X",
         "publish any message (prefilled) · Topics: clear retained ones",
+    ),
+    (
+        "[ ]",
+        "sensor detail: chart live ↔ 1 h ↔ 24 h ↔ 7 d (with --store)",
     ),
     ("Enter y / Esc n", "confirm / cancel a command"),
     (
@@ -193,6 +200,8 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Char('!') => Action::Fault(crate::sim::FaultKind::Spike),
         KeyCode::Char('=') => Action::Fault(crate::sim::FaultKind::Stuck),
         KeyCode::Char('~') => Action::Fault(crate::sim::FaultKind::Drift),
+        KeyCode::Char(']') => Action::ZoomOut,
+        KeyCode::Char('[') => Action::ZoomIn,
         _ => return None,
     })
 }

@@ -4,6 +4,7 @@
 //! This module only dispatches: global keys here, the rest to the current tab.
 
 pub mod app;
+pub mod history;
 pub mod keys;
 pub mod list;
 pub mod tabs;
@@ -126,6 +127,10 @@ pub struct UiState {
     pub replay: Option<crate::source::replay::ReplayClock>,
     /// How the loop's outputs are doing (the store's header item).
     pub outputs: Vec<crate::outputs::Health>,
+    /// With a store: its history, asked for on a thread of its own.
+    pub history: Option<history::HistoryPane>,
+    /// How far back the detail chart reaches (`[` `]`).
+    pub zoom: history::Zoom,
     /// Recording: (bytes written, events lost).
     pub recording: Option<(u64, u64)>,
     /// `--metrics`: when /metrics was last scraped (None: no server; Some(None): not yet).
@@ -165,6 +170,8 @@ impl UiState {
             templates: Templates::default(),
             replay: None,
             outputs: Vec::new(),
+            history: None,
+            zoom: history::Zoom::Live,
             recording: None,
             scraped: None,
             help: false,
@@ -216,6 +223,32 @@ impl UiState {
             Tab::Log => self.log.refresh(twin, now),
             Tab::Topics => self.topics.refresh(twin, now),
         }
+        if let Some(ask) = self.history_ask(twin) {
+            if let Some(h) = self.history.as_mut() {
+                h.want(&ask);
+            }
+        }
+    }
+
+    /// What the store is asked for the view on screen: the selected series over the zoom
+    /// (Sensors, detail), or the selected device's status history (Devices, detail).
+    pub fn history_ask(&self, twin: &Twin) -> Option<history::Ask> {
+        self.history.as_ref()?;
+        match self.tab {
+            Tab::Sensors if self.zoom != history::Zoom::Live => {
+                let s = twin.series.get(self.sensors.selected()?)?;
+                Some(history::Ask::Series {
+                    topic: s.topic.clone(),
+                    field: s.field.clone(),
+                    device: s.device.clone(),
+                    zoom: self.zoom,
+                })
+            }
+            Tab::Devices if self.devices.detail => {
+                Some(history::Ask::Device(self.devices.selected()?.to_string()))
+            }
+            _ => None,
+        }
     }
 
     /// Whether typed letters go into a text field rather than being commands.
@@ -249,6 +282,23 @@ impl UiState {
             self.current_mut()
                 .handle(action, twin.as_deref().unwrap_or(live));
             self.frozen = twin;
+            self.refresh(live);
+            return Flow::Continue;
+        }
+        if matches!(action, Action::ZoomOut | Action::ZoomIn) && self.tab == Tab::Sensors {
+            if self.history.is_none() {
+                self.say(
+                    "the chart reaches past the ring buffer with a store: start with --store FILE"
+                        .to_string(),
+                );
+                return Flow::Continue;
+            }
+            self.zoom = if action == Action::ZoomOut {
+                self.zoom.out()
+            } else {
+                self.zoom.r#in()
+            };
+            self.sensors.detail = self.sensors.detail || self.zoom != history::Zoom::Live;
             self.refresh(live);
             return Flow::Continue;
         }

@@ -326,19 +326,11 @@ impl Drop for Store {
 }
 
 fn happening_row(h: &crate::twin::journal::Happening) -> HappeningRow {
-    let line = h.to_line();
-    let subject = serde_json::from_str::<serde_json::Value>(&line)
-        .ok()
-        .and_then(|v| {
-            ["device", "topic", "job", "node"]
-                .iter()
-                .find_map(|k| v.get(*k).and_then(|s| s.as_str()).map(String::from))
-        });
     HappeningRow {
         t_ms: h.t.timestamp_millis(),
         kind: h.what.type_name(),
-        subject,
-        line,
+        subject: h.subject().map(String::from),
+        line: h.to_line(),
     }
 }
 
@@ -700,6 +692,20 @@ impl History {
         match self {
             History::Sqlite(r) => r.buckets(id, since, until, every_min),
             History::Postgres(r) => r.buckets(id, since, until, every_min),
+        }
+    }
+
+    /// Happenings about `subject` since `since` (epoch ms): (time, type, JSON line), oldest
+    /// first, the newest `limit`.
+    pub fn happenings(
+        &mut self,
+        subject: &str,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, String)>, AppError> {
+        match self {
+            History::Sqlite(r) => r.happenings(subject, since, limit),
+            History::Postgres(r) => r.happenings(subject, since, limit),
         }
     }
 

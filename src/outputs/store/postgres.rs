@@ -509,6 +509,26 @@ impl PgReader {
             .collect())
     }
 
+    pub fn happenings(
+        &mut self,
+        subject: &str,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, String)>, AppError> {
+        let limit = limit as i64;
+        let rows = self.q(
+            "SELECT t, type, line FROM happenings WHERE subject = $1 AND t >= $2
+             ORDER BY t DESC LIMIT $3",
+            &[&subject, &since, &limit],
+        )?;
+        let mut v: Vec<(i64, String, String)> = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        v.reverse();
+        Ok(v)
+    }
+
     pub fn recent(&mut self, span: Duration, limit: usize) -> Result<Vec<NamedReading>, AppError> {
         let span = span.as_millis() as i64;
         let limit = limit as i64;

@@ -397,6 +397,37 @@ fn detail(
         };
         lines.push(Line::styled(line, dim));
     }
+    // Its status history, from the store when there is one.
+    if let Some(h) = ui.history.as_ref() {
+        let ask = crate::ui::history::Ask::Device(d.id.clone());
+        let text = match h.get(&ask) {
+            None => format!("Status history: loading from {}…", h.target),
+            Some(a) if a.error.is_some() => format!(
+                "Status history: unavailable ({})",
+                a.error.as_deref().unwrap_or_default()
+            ),
+            Some(a) if a.statuses.is_empty() => {
+                "Status history: no change stored in 30 days".to_string()
+            }
+            Some(a) => format!(
+                "Status history ({}): {}",
+                a.statuses.len(),
+                a.statuses
+                    .iter()
+                    .rev()
+                    .take(6)
+                    .map(|(t, from, to)| {
+                        let at = chrono::DateTime::from_timestamp_millis(*t)
+                            .map(|t| t.with_timezone(&ui.tz).format("%d %b %H:%M").to_string())
+                            .unwrap_or_default();
+                        format!("{at} {from}→{to}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            ),
+        };
+        lines.push(Line::styled(text, dim));
+    }
     let states: Vec<&crate::twin::states::StateSeries> = twin
         .states
         .list

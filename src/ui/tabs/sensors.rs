@@ -354,6 +354,7 @@ impl TabView for SensorsView {
             &[
                 ("Esc", "back"),
                 ("↑↓", "prev/next sensor"),
+                ("[ ]", "zoom 1h/24h/7d"),
                 ("r", "reset"),
                 ("p", "pause"),
                 ("?", "help"),
@@ -958,6 +959,9 @@ fn detail(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, 
 }
 
 fn chart(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, theme: &Theme) {
+    if ui.zoom != crate::ui::history::Zoom::Live {
+        return long_chart(frame, area, s, ui, theme);
+    }
     let w = &s.window;
     let points: Vec<(f64, f64)> = w.points().map(|(t, v)| (t as f64 / 1000.0, v)).collect();
     if points.len() < 2 {
@@ -1085,6 +1089,138 @@ fn chart(frame: &mut Frame, area: Rect, twin: &Twin, s: &Series, ui: &UiState, t
         )
         .legend_position(None);
     frame.render_widget(chart, area);
+}
+
+/// The detail chart past the ring buffer: the store's readings (1 h) or rollups (24 h, 7 d)
+/// as mean with min and max, episodes and status changes marked along the top.
+fn long_chart(frame: &mut Frame, area: Rect, s: &Series, ui: &UiState, theme: &Theme) {
+    use crate::ui::history::Ask;
+    let ask = Ask::Series {
+        topic: s.topic.clone(),
+        field: s.field.clone(),
+        device: s.device.clone(),
+        zoom: ui.zoom,
+    };
+    let Some(h) = ui.history.as_ref() else {
+        return;
+    };
+    let say = |frame: &mut Frame, text: String| {
+        frame.render_widget(Paragraph::new(text).style(theme.dim()), area);
+    };
+    let Some(answer) = h.get(&ask) else {
+        return say(
+            frame,
+            format!("Loading the last {} from {}…", ui.zoom.label(), h.target),
+        );
+    };
+    if let Some(e) = &answer.error {
+        return say(frame, format!("No history for {} ({e})", ui.zoom.label()));
+    }
+    if answer.points.is_empty() {
+        return say(
+            frame,
+            format!("Nothing stored in the last {} · [ ] zoom", ui.zoom.label()),
+        );
+    }
+    let now = ui.now.timestamp_millis() as f64 / 1000.0;
+    let span = match ui.zoom {
+        crate::ui::history::Zoom::Hour => 3600.0,
+        crate::ui::history::Zoom::Day => 86_400.0,
+        _ => 7.0 * 86_400.0,
+    };
+    let (t0, t1) = (now - span, now);
+    let mean: Vec<(f64, f64)> = answer.points.iter().map(|p| (p.0, p.1)).collect();
+    let lows: Vec<(f64, f64)> = answer.points.iter().map(|p| (p.0, p.2)).collect();
+    let highs: Vec<(f64, f64)> = answer.points.iter().map(|p| (p.0, p.3)).collect();
+    let lo = lows.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let hi = highs.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    let pad = ((hi - lo) * 0.05).max(1e-6);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let marks: Vec<(f64, f64)> = answer
+        .marks
+        .iter()
+        .filter(|(t, _)| *t >= t0)
+        .map(|(t, _)| (*t, hi - pad / 2.0))
+        .collect();
+    let mut datasets = vec![
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(theme.chart_band))
+            .data(&lows),
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(theme.chart_band))
+            .data(&highs),
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(theme.chart_line))
+            .data(&mean),
+    ];
+    if !marks.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Scatter)
+                .style(
+                    Style::default()
+                        .fg(theme.anomaly)
+                        .add_modifier(Modifier::BOLD),
+                )
+                .data(&marks),
+        );
+    }
+    let to_time = |x: f64| {
+        DateTime::from_timestamp_millis((x * 1000.0) as i64)
+            .map(|t| {
+                if span > 86_400.0 {
+                    t.with_timezone(&ui.tz).format("%a %H:%M").to_string()
+                } else {
+                    clock(t, ui.tz)
+                }
+            })
+            .unwrap_or_default()
+    };
+    let [chart_area, legend] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let chart = Chart::new(datasets)
+        .x_axis(Axis::default().style(theme.dim()).bounds([t0, t1]).labels([
+            to_time(t0),
+            to_time((t0 + t1) / 2.0),
+            to_time(t1),
+        ]))
+        .y_axis(
+            Axis::default()
+                .title(Span::styled(
+                    s.unit.clone().unwrap_or_else(|| "value".into()),
+                    theme.dim(),
+                ))
+                .style(theme.dim())
+                .bounds([lo, hi])
+                .labels([Span::raw(num(lo)), Span::raw(num(hi))]),
+        )
+        .legend_position(None);
+    frame.render_widget(chart, chart_area);
+    let said: Vec<String> = answer
+        .marks
+        .iter()
+        .rev()
+        .take(4)
+        .map(|(t, what)| format!("{what} {}", to_time(*t)))
+        .collect();
+    let text = format!(
+        "last {} from {} · mean with min–max{} · [ ] zoom",
+        ui.zoom.label(),
+        h.target,
+        if said.is_empty() {
+            String::new()
+        } else {
+            format!(" · ● {}", said.join(", "))
+        }
+    );
+    frame.render_widget(Paragraph::new(text).style(theme.dim()), legend);
 }
 
 fn stats(
