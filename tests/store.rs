@@ -268,6 +268,34 @@ async fn shared_instances_store_a_flood_in_one_postgresql() {
         "{text}"
     );
 
+    // The Grafana dashboard's queries run on this schema (its macros filled in as Grafana
+    // would), and the rollup panel finds the readings.
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/grafana-history.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        let sql = panel["targets"][0]["rawSql"].as_str().unwrap();
+        let sql = sql
+            .replace("$__unixEpochFrom()", &(now - 3600).to_string())
+            .replace("$__unixEpochTo()", &now.to_string())
+            .replace("$topic", "'flood/t7/value'");
+        let out = pg.psql(&sql);
+        if panel["id"] == 1 {
+            assert!(out.contains("flood/t7/value"), "{out}");
+        }
+    }
+    for v in dashboard["templating"]["list"].as_array().unwrap() {
+        if let Some(q) = v["query"].as_str().filter(|q| q.starts_with("SELECT")) {
+            assert!(pg.psql(q).contains("flood/t0/value"));
+        }
+    }
+
     let with_password = url.replace("postgres@", "postgres:test-store-secret@");
     let out = Command::new(BIN)
         .args(["--headless", "-d", "1s", "--store", &with_password])

@@ -585,7 +585,9 @@ pub fn replay_headless_scored(
     let max_payload = settings.twin.max_payload;
     let mut live = crate::live::Live::offline(Twin::new(settings.twin.clone()), "");
     if let Some(store) = &settings.store {
-        live.plug(Box::new(crate::outputs::store::Store::open(store)?));
+        let mut store = store.clone();
+        store.wait_when_full = true;
+        live.plug(Box::new(crate::outputs::store::Store::open(&store)?));
     }
     if let Some(p) = &settings.events {
         live.plug(Box::new(crate::outputs::events::EventsWriter::create(p)?));

@@ -81,6 +81,10 @@ pub struct StoreSettings {
     pub queue: u64,
     /// How long the end of a run waits for a failing database ([`GIVE_UP_AFTER`]).
     pub give_up: Duration,
+    /// Wait for room in the queue rather than count a loss (a headless replay: its loop
+    /// keeps up with no broker, so it may as well wait; at most [`StoreSettings::give_up`]
+    /// per batch).
+    pub wait_when_full: bool,
 }
 
 impl StoreSettings {
@@ -93,6 +97,7 @@ impl StoreSettings {
             maintain_every: Duration::from_secs(60),
             queue: MAX_QUEUED,
             give_up: GIVE_UP_AFTER,
+            wait_when_full: false,
         }
     }
 }
@@ -189,6 +194,8 @@ struct Counters {
 pub struct Store {
     tx: Option<mpsc::Sender<Batch>>,
     queue: u64,
+    /// Wait this long at most for room rather than lose ([`StoreSettings::wait_when_full`]).
+    wait: Option<Duration>,
     writer: Option<std::thread::JoinHandle<()>>,
     counters: Arc<Counters>,
     describe: Arc<str>,
@@ -223,6 +230,7 @@ impl Store {
         Ok(Store {
             tx: Some(tx),
             queue: settings.queue,
+            wait: settings.wait_when_full.then_some(settings.give_up),
             writer: Some(writer),
             counters,
             describe,
@@ -235,6 +243,12 @@ impl Store {
             return;
         }
         let c = &self.counters;
+        if let Some(wait) = self.wait {
+            let start = Instant::now();
+            while c.queued.load(Ordering::Relaxed) + n > self.queue && start.elapsed() < wait {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
         if c.queued.load(Ordering::Relaxed) + n > self.queue {
             c.lost.fetch_add(n, Ordering::Relaxed);
             // Series names are never dropped: later readings need them.
