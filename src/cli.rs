@@ -99,7 +99,8 @@ pub struct HistoryArgs {
     /// Rollups in buckets of this length (1m at least, whole minutes) instead of raw readings
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub every: Option<Duration>,
-    /// csv (a header line, then one line per reading or bucket) or json (JSON Lines)
+    /// csv (a header line, then one line per reading or bucket), json (JSON Lines), or
+    /// recording (a twinview recording of the readings and state changes, for `replay`)
     #[arg(long, value_name = "FORMAT", default_value = "csv")]
     pub format: String,
     /// Raw readings printed at most (the oldest first) [default: 1000000]
@@ -110,7 +111,18 @@ pub struct HistoryArgs {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The recording (JSON Lines)
-    pub file: PathBuf,
+    #[arg(required_unless_present = "from_store")]
+    pub file: Option<PathBuf>,
+    /// Replay a time range of a history store (a file, or postgres://… with its password in
+    /// TWINVIEW_STORE_PASSWORD) instead of a recording: its readings and state changes
+    #[arg(long, value_name = "STORE", conflicts_with = "file")]
+    pub from_store: Option<String>,
+    /// With --from-store: from this long ago or this time (RFC 3339) [default: 1h]
+    #[arg(long, value_name = "WHEN", requires = "from_store")]
+    pub since: Option<String>,
+    /// With --from-store: up to this long ago or this time [default: now]
+    #[arg(long, value_name = "WHEN", requires = "from_store")]
+    pub until: Option<String>,
     /// Playback speed: 0.25 to 64, or `max` [default: 1; headless replays always run at max]
     #[arg(long, value_parser = parse_speed, value_name = "X")]
     pub speed: Option<f64>,

@@ -110,6 +110,29 @@ async fn a_flood_is_stored_losslessly_and_read_back() {
         .sum();
     assert_eq!(total, n as u64, "the rollups count every reading");
 
+    // A stored range replays like a recording: every reading, on its series.
+    let out = Command::new(BIN)
+        .args([
+            "replay",
+            "--from-store",
+            db.to_str().unwrap(),
+            "--since",
+            "1h",
+            "--headless",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replayed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(replayed["messages"], n as u64);
+    let sensors = replayed["sensors"].as_array().unwrap();
+    assert_eq!(sensors.len(), TOPICS);
+    assert!(sensors.iter().all(|s| s["count"] == PER_TOPIC as u64));
+
     // A restart restores the recent history and says so.
     let mut again = Twinview::headless(
         m.port,

@@ -8,7 +8,7 @@ use crate::cli::{HistoryArgs, ViewArgs};
 use crate::config;
 use crate::error::AppError;
 use crate::outputs::scores::csv;
-use crate::outputs::store::History;
+use crate::outputs::store::{History, Target};
 
 /// `--since`/`--until`: a duration back from `now`, or an RFC 3339 time.
 pub fn parse_when(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
@@ -27,9 +27,10 @@ pub fn history(args: HistoryArgs, view: &ViewArgs) -> Result<(), AppError> {
     let json = match args.format.as_str() {
         "csv" => false,
         "json" => true,
+        "recording" => false,
         other => {
             return Err(AppError::Usage(format!(
-                "--format {other}: use csv or json"
+                "--format {other}: use csv, json or recording"
             )))
         }
     };
@@ -60,6 +61,26 @@ pub fn history(args: HistoryArgs, view: &ViewArgs) -> Result<(), AppError> {
     };
     if until <= since {
         return Err(AppError::Usage("--until must come after --since".into()));
+    }
+    if args.format == "recording" {
+        if args.every.is_some() {
+            return Err(AppError::Usage(
+                "--format recording holds readings, not rollups: leave out --every".into(),
+            ));
+        }
+        let out = std::io::stdout();
+        let mut out = std::io::BufWriter::new(out.lock());
+        let (_, note) = crate::outputs::store::export_recording(
+            &mut reader,
+            since.timestamp_millis(),
+            until.timestamp_millis(),
+            &mut out,
+        )?;
+        if let Some(note) = note {
+            eprintln!("twinview: {note}");
+        }
+        return std::io::Write::flush(&mut out)
+            .map_err(|e| AppError::Other(format!("cannot write the history: {e}")));
     }
     let series = reader.series(&args.series)?;
     if series.is_empty() {
@@ -145,4 +166,70 @@ pub fn history(args: HistoryArgs, view: &ViewArgs) -> Result<(), AppError> {
         }
     }
     w(out.flush())
+}
+
+/// A temporary recording of a stored range (removed when dropped), and what to say of it once
+/// the log is set up.
+pub struct Exported(pub std::path::PathBuf, pub Vec<String>);
+
+impl Drop for Exported {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `replay --from-store`: writes the range to a temporary recording.
+pub fn export_for_replay(
+    store: &str,
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<Exported, AppError> {
+    let mut target = Target::parse(store).map_err(AppError::Usage)?;
+    if let Target::Postgres(pg) = &mut target {
+        pg.password = std::env::var("TWINVIEW_STORE_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(crate::source::conn::Secret::new);
+    }
+    let now = Utc::now();
+    let since = parse_when(since.unwrap_or("1h"), now)?;
+    let until = match until {
+        Some(u) => parse_when(u, now)?,
+        None => now + chrono::Duration::seconds(1),
+    };
+    let path = std::env::temp_dir().join(format!(
+        "twinview-from-store-{}-{}.jsonl",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
+    let mut exported = Exported(path.clone(), Vec::new());
+    let written = crate::outputs::store::off_runtime(|| {
+        let mut h = History::open(&target)?;
+        let f = std::fs::File::create(&path)
+            .map_err(|e| AppError::File(format!("cannot write {}: {e}", path.display())))?;
+        let mut out = std::io::BufWriter::new(f);
+        let (n, note) = crate::outputs::store::export_recording(
+            &mut h,
+            since.timestamp_millis(),
+            until.timestamp_millis(),
+            &mut out,
+        )?;
+        std::io::Write::flush(&mut out)
+            .map_err(|e| AppError::File(format!("cannot write {}: {e}", path.display())))?;
+        Ok::<_, AppError>((n, note))
+    })?;
+    let (written, note) = written;
+    if written == 0 {
+        return Err(AppError::File(format!(
+            "{} holds nothing between {} and {}",
+            target.describe(),
+            crate::outputs::snapshot::ts(since),
+            crate::outputs::snapshot::ts(until)
+        )));
+    }
+    exported
+        .1
+        .push(format!("replaying {written} stored readings and states"));
+    exported.1.extend(note);
+    Ok(exported)
 }

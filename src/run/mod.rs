@@ -486,7 +486,22 @@ fn sim_offline(args: &SimArgs) -> Result<(), AppError> {
 
 /// `twinview replay FILE`: the UI fed from a recording, the snapshot of it (`--headless`), or
 /// the session republished to a broker (`--to-broker`).
-pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
+pub async fn replay(mut args: ReplayArgs) -> Result<(), AppError> {
+    // A stored range is written out as a recording first, then replayed like one.
+    let _exported = match &args.from_store {
+        Some(store) => {
+            let file =
+                history::export_for_replay(store, args.since.as_deref(), args.until.as_deref())?;
+            args.file = Some(file.0.clone());
+            Some(file)
+        }
+        None => None,
+    };
+    let Some(file) = args.file.clone() else {
+        return Err(AppError::Usage(
+            "replay needs a FILE or --from-store STORE".into(),
+        ));
+    };
     let settings = config::resolve(&ConnArgs::default(), &args.view, &env_without_password())?;
     if settings.record.is_some() {
         return Err(AppError::Usage(
@@ -500,7 +515,7 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
     }
     if let Some(target) = &args.to_broker {
         logging::init_stderr();
-        return to_broker(&args.file, target, args.speed.unwrap_or(1.0)).await;
+        return to_broker(&file, target, args.speed.unwrap_or(1.0)).await;
     }
     if settings.store.is_some() && !settings.headless {
         return Err(AppError::Usage(
@@ -512,26 +527,36 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
             "--scores writes a file while replaying headless: add --headless".into(),
         ));
     }
+    let said = |e: &Option<history::Exported>| {
+        for line in e.iter().flat_map(|e| &e.1) {
+            log::info!("{line}");
+        }
+    };
     if settings.headless {
         logging::init_stderr();
-        let snap = replay_headless_scored(&args.file, &settings, args.scores.as_deref())?;
+        said(&_exported);
+        let snap = replay_headless_scored(&file, &settings, args.scores.as_deref())?;
         snap.print()?;
         return Ok(());
     }
     let theme = Theme::load_from(&settings.theme, settings.config_dir.as_deref())?;
-    let recording = replay_src::read(&args.file)?;
+    let recording = replay_src::read(&file)?;
     if recording.events.is_empty() {
         return Err(AppError::File(format!(
             "{} holds no events to replay",
-            args.file.display()
+            file.display()
         )));
     }
     logging::init_ui();
+    said(&_exported);
     for (line, why) in &recording.skipped {
-        log::warn!("{}: line {line} skipped: {why}", args.file.display());
+        log::warn!("{}: line {line} skipped: {why}", file.display());
     }
     let opts = AppOptions {
-        source: format!("replay {}", args.file.display()),
+        source: match &args.from_store {
+            Some(s) => format!("replay of the store {}", crate::config::url::redacted(s)),
+            None => format!("replay {}", file.display()),
+        },
         theme,
         fps: settings.fps,
         mouse: settings.mouse,
@@ -545,7 +570,7 @@ pub async fn replay(args: ReplayArgs) -> Result<(), AppError> {
     };
     let mut live = Live::offline(
         Twin::new(settings.twin.clone()),
-        &format!("file://{}", args.file.display()),
+        &format!("file://{}", file.display()),
     );
     if let Some(p) = &settings.events {
         live.plug(Box::new(crate::outputs::events::EventsWriter::create(p)?));

@@ -645,10 +645,87 @@ pub fn restore(twin: &mut Twin, target: &Target) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Writes the readings and state changes stored in `[since, until)` as a twinview recording
+/// (docs/contracts.md, "Recording"), so that `replay` can play them: each reading as a message on
+/// its topic (a plain number for the field `value`, else `{"FIELD": value}`), each state change
+/// likewise as text. What the store does not keep is not in it: the original payloads, liveness
+/// and discovery messages, Contract Net; Sparkplug B series are left out (said in the log).
+/// Returns the messages written, and a note on what was left out.
+pub fn export_recording(
+    h: &mut History,
+    since: i64,
+    until: i64,
+    out: &mut impl std::io::Write,
+) -> Result<(u64, Option<String>), AppError> {
+    use crate::source::event::{Event, Message};
+    let (mut readings, mut states) = h.range(since, until, 10_000_000)?;
+    // Sparkplug B series cannot be replayed as text on their own topics (a DATA message means
+    // nothing without its node's birth): they are left out, and said.
+    let before = readings.len() + states.len();
+    readings.retain(|r| !r.topic.starts_with("spBv1.0/"));
+    states.retain(|s| !s.topic.starts_with("spBv1.0/"));
+    let skipped = before - readings.len() - states.len();
+    let note = (skipped > 0).then(|| {
+        format!("{skipped} stored Sparkplug B readings and states are not replayed (a DATA payload needs its node's birth)")
+    });
+    let at = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    let payload = |field: &str, v: serde_json::Value| -> Vec<u8> {
+        if field == "value" {
+            match v {
+                serde_json::Value::String(s) => s.into_bytes(),
+                other => other.to_string().into_bytes(),
+            }
+        } else {
+            serde_json::json!({ field: v }).to_string().into_bytes()
+        }
+    };
+    let started = readings
+        .first()
+        .map(|r| r.t_ms)
+        .into_iter()
+        .chain(states.first().map(|s| s.t_ms))
+        .min()
+        .unwrap_or(since);
+    let w = |r: std::io::Result<()>| r.map_err(|e| AppError::File(format!("cannot write: {e}")));
+    w(writeln!(
+        out,
+        "{}",
+        crate::source::record::header(at(started), "store", &["#".to_string()])
+    ))?;
+    let (mut i, mut j, mut n) = (0, 0, 0u64);
+    while i < readings.len() || j < states.len() {
+        let take_reading =
+            j >= states.len() || (i < readings.len() && readings[i].t_ms <= states[j].t_ms);
+        let ev = if take_reading {
+            let r = &readings[i];
+            i += 1;
+            let v = serde_json::Number::from_f64(r.value)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null);
+            Message::new(at(r.t_ms), r.topic.as_str(), payload(&r.field, v))
+        } else {
+            let s = &states[j];
+            j += 1;
+            Message::new(
+                at(s.t_ms),
+                s.topic.as_str(),
+                payload(&s.field, serde_json::Value::String(s.value.clone())),
+            )
+        };
+        w(writeln!(
+            out,
+            "{}",
+            crate::source::record::line(&Event::Message(ev))
+        ))?;
+        n += 1;
+    }
+    Ok((n, note))
+}
+
 /// Runs `f` on a thread of its own when called from inside the async runtime: the PostgreSQL
 /// client blocks on a runtime of its own, which tokio refuses to start (or drop) inside
 /// another.
-fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     if tokio::runtime::Handle::try_current().is_err() {
         return f();
     }
@@ -706,6 +783,19 @@ impl History {
         match self {
             History::Sqlite(r) => r.buckets(id, since, until, every_min),
             History::Postgres(r) => r.buckets(id, since, until, every_min),
+        }
+    }
+
+    /// Readings and state changes in `[since, until)`, oldest first, at most `limit` of each.
+    pub fn range(
+        &mut self,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<(Vec<NamedReading>, Vec<StateRow>), AppError> {
+        match self {
+            History::Sqlite(r) => r.range(since, until, limit),
+            History::Postgres(r) => r.range(since, until, limit),
         }
     }
 

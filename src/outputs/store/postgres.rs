@@ -509,6 +509,47 @@ impl PgReader {
             .collect())
     }
 
+    pub fn range(
+        &mut self,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<(Vec<NamedReading>, Vec<StateRow>), AppError> {
+        let limit = limit as i64;
+        let rows = self.q(
+            "SELECT s.topic, s.field, s.device, s.unit, r.t, r.value
+             FROM readings r JOIN series s ON s.id = r.series
+             WHERE r.t >= $1 AND r.t < $2 ORDER BY r.t LIMIT $3",
+            &[&since, &until, &limit],
+        )?;
+        let readings = rows
+            .iter()
+            .map(|r| NamedReading {
+                topic: r.get(0),
+                field: r.get(1),
+                device: r.get(2),
+                unit: r.get(3),
+                t_ms: r.get(4),
+                value: r.get(5),
+            })
+            .collect();
+        let rows = self.q(
+            "SELECT t, topic, field, value FROM states WHERE t >= $1 AND t < $2
+             ORDER BY t LIMIT $3",
+            &[&since, &until, &limit],
+        )?;
+        let states = rows
+            .iter()
+            .map(|r| StateRow {
+                t_ms: r.get(0),
+                topic: r.get(1),
+                field: r.get(2),
+                value: r.get(3),
+            })
+            .collect();
+        Ok((readings, states))
+    }
+
     pub fn happenings(
         &mut self,
         subject: &str,

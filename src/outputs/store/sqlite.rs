@@ -424,6 +424,46 @@ impl Reader {
         Ok(v)
     }
 
+    /// Readings and state changes in `[since, until)` (epoch ms), oldest first, at most
+    /// `limit` of each: the stuff of a replay.
+    pub fn range(
+        &self,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<(Vec<NamedReading>, Vec<StateRow>), AppError> {
+        let mut st = self.q(self.conn.prepare(
+            "SELECT s.topic, s.field, s.device, s.unit, r.t, r.value
+             FROM readings r JOIN series s ON s.id = r.series
+             WHERE r.t >= ?1 AND r.t < ?2 ORDER BY r.t, r.rowid LIMIT ?3",
+        ))?;
+        let rows = self.q(st.query_map(params![since, until, limit as i64], |r| {
+            Ok(NamedReading {
+                topic: r.get(0)?,
+                field: r.get(1)?,
+                device: r.get(2)?,
+                unit: r.get(3)?,
+                t_ms: r.get(4)?,
+                value: r.get(5)?,
+            })
+        }))?;
+        let readings = rows.map(|r| self.q(r)).collect::<Result<_, _>>()?;
+        let mut st = self.q(self.conn.prepare(
+            "SELECT t, topic, field, value FROM states WHERE t >= ?1 AND t < ?2
+             ORDER BY t, rowid LIMIT ?3",
+        ))?;
+        let rows = self.q(st.query_map(params![since, until, limit as i64], |r| {
+            Ok(StateRow {
+                t_ms: r.get(0)?,
+                topic: r.get(1)?,
+                field: r.get(2)?,
+                value: r.get(3)?,
+            })
+        }))?;
+        let states = rows.map(|r| self.q(r)).collect::<Result<_, _>>()?;
+        Ok((readings, states))
+    }
+
     /// Rows in each table (tests, `history --stats`).
     pub fn count(&self, table: &str) -> Result<u64, AppError> {
         let table = match table {
