@@ -79,6 +79,8 @@ pub struct FileConfig {
     pub restore: Option<bool>,
     /// With a postgres:// store: the file whose first line is its password.
     pub store_password_file: Option<PathBuf>,
+    /// Alarm rules (`[[alarms]]` tables; docs/alarms.md).
+    pub alarms: Option<Vec<crate::twin::alarms::RuleConfig>>,
     /// Named sets of the keys above (`[profiles.plant]`), chosen with `--profile plant`.
     /// Read by [`FileConfig::load`], which merges the chosen one over the rest.
     #[serde(skip)]
@@ -582,6 +584,8 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
                 .max(1),
             detector,
             anomaly,
+            alarms: crate::twin::alarms::rules(file.alarms.as_deref().unwrap_or_default())
+                .map_err(|e| AppError::Usage(format!("config: {e}")))?,
         },
         theme: view
             .theme

@@ -241,6 +241,7 @@ impl Live {
             },
             _ = second.tick() => {
                 let now = Utc::now();
+                self.twin.source_dropped = self.stats.dropped();
                 self.twin.tick(now);
                 self.feed(now);
                 Woke::Tick

@@ -56,6 +56,33 @@ pub struct Snapshot {
     /// What was restored from the store at start, and the span of it; null when nothing was
     /// (extension).
     pub restored: Option<RestoredSnap>,
+    /// Alarms: those not normal, the active counts by priority, and the alarm load (extension).
+    pub alarms: AlarmsSnap,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlarmsSnap {
+    /// Rules configured.
+    pub rules: usize,
+    /// Active alarms (shelved ones left out) by priority.
+    pub active: std::collections::BTreeMap<&'static str, usize>,
+    /// Every alarm that is not normal, most urgent first.
+    pub list: Vec<AlarmSnap>,
+    pub load: crate::twin::alarms::Load,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlarmSnap {
+    pub name: String,
+    pub priority: &'static str,
+    pub subject: String,
+    pub state: &'static str,
+    pub since: String,
+    pub value: Option<f64>,
+    pub shelved_until: Option<String>,
+    pub suppressed: bool,
+    pub chattering: bool,
+    pub raised: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -524,6 +551,34 @@ impl Snapshot {
             undecoded: twin.undecoded_total,
             ignored: twin.ignored_total,
             outputs: Vec::new(),
+            alarms: {
+                let a = &twin.alarms;
+                let counts = a.counts();
+                AlarmsSnap {
+                    rules: a.rules.len(),
+                    active: crate::twin::alarms::Priority::ALL
+                        .iter()
+                        .map(|p| (p.as_str(), counts[*p as usize]))
+                        .collect(),
+                    list: a
+                        .standing()
+                        .into_iter()
+                        .map(|x| AlarmSnap {
+                            name: a.rules[x.rule].name.clone(),
+                            priority: a.rules[x.rule].priority.as_str(),
+                            subject: x.subject.clone(),
+                            state: x.state.as_str(),
+                            since: ts(x.since),
+                            value: x.value,
+                            shelved_until: x.shelved_until.map(ts),
+                            suppressed: x.suppressed,
+                            chattering: x.chattering,
+                            raised: x.raised,
+                        })
+                        .collect(),
+                    load: a.load(now),
+                }
+            },
             restored: twin.restored.as_ref().map(|r| RestoredSnap {
                 from: r.from.clone(),
                 readings: r.readings,

@@ -123,6 +123,16 @@ pub enum What {
         seconds: f64,
         resumed: bool,
     },
+    /// An alarm changed (docs/alarms.md): `state` is `active`, `cleared`, `acknowledged`,
+    /// `shelved`, `unshelved` or `chattering`.
+    Alarm {
+        name: String,
+        priority: &'static str,
+        subject: String,
+        state: &'static str,
+        value: Option<f64>,
+        message: String,
+    },
     /// A command twinview published, and what became of it (`sent`, `acknowledged`, or
     /// `failed: …`).
     Command {
@@ -151,6 +161,7 @@ impl What {
             What::Alert { .. } => "alert",
             What::Outage { .. } => "outage",
             What::Command { .. } => "command",
+            What::Alarm { .. } => "alarm",
         }
     }
 }
@@ -164,6 +175,7 @@ impl Happening {
             What::ProcessChange { state, .. } => *state == "start",
             What::DeviceStatus { to, .. } => matches!(*to, "offline" | "stale"),
             What::Command { outcome, .. } => outcome.starts_with("failed"),
+            What::Alarm { state, .. } => matches!(*state, "active" | "chattering"),
             What::Outage { resumed, .. } => !resumed,
             What::AnomalyEnd { .. } | What::JobAwarded { .. } => false,
         }
@@ -181,12 +193,33 @@ impl Happening {
             What::DeviceStatus { id, .. } => Some(id),
             What::JobAwarded { job, .. } | What::JobViolation { job, .. } => Some(job),
             What::Outage { .. } => None,
+            What::Alarm { subject, .. } => Some(subject),
         }
     }
 
     /// One sentence for the Log tab.
     pub fn describe(&self) -> String {
         match &self.what {
+            What::Alarm {
+                name,
+                priority,
+                subject,
+                state,
+                message,
+                ..
+            } => {
+                let word = match *state {
+                    "active" => "raised",
+                    "chattering" => "chattering (said once, until it calms)",
+                    s => s,
+                };
+                if message.is_empty() || matches!(*state, "acknowledged" | "shelved" | "unshelved")
+                {
+                    format!("alarm {name} ({priority}) on {subject}: {word}")
+                } else {
+                    format!("alarm {name} ({priority}) {word}: {message}")
+                }
+            }
             What::AnomalyStart {
                 topic,
                 field,

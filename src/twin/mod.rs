@@ -16,6 +16,7 @@
 //! (text states), `journal.rs` (happenings), `schema.rs` (topic levels), `topics.rs`,
 //! `broker.rs` (`$SYS`), `rate.rs`, `bound.rs` (bounded maps).
 
+pub mod alarms;
 pub mod anomaly;
 pub mod bound;
 pub mod broker;
@@ -96,6 +97,8 @@ pub struct TwinConfig {
     pub detector: DetectorMode,
     /// Thresholds of the default detectors.
     pub anomaly: DetectorConfig,
+    /// Alarm rules, validated (`[[alarms]]` in the config file).
+    pub alarms: Vec<alarms::Rule>,
 }
 
 /// The anomaly detectors a twin runs (`--detector`).
@@ -133,6 +136,7 @@ impl Default for TwinConfig {
             max_series: 100_000,
             detector: DetectorMode::Default,
             anomaly: DetectorConfig::default(),
+            alarms: Vec::new(),
         }
     }
 }
@@ -263,6 +267,10 @@ pub struct Twin {
     next_uid: u64,
     /// What was restored from a store at start, if anything.
     pub restored: Option<kept::Restored>,
+    /// The alarm rules and the alarms they raised.
+    pub alarms: alarms::Alarms,
+    /// Messages the source dropped so far (set by the live loop before each tick).
+    pub source_dropped: u64,
     /// Sparkplug B edge nodes (sessions, aliases, seq) and primary hosts.
     pub sparkplug: sparkplug::Sparkplug,
     pub alerts: VecDeque<AlertRecord>,
@@ -346,6 +354,8 @@ impl Twin {
             kept: None,
             next_uid: 1,
             restored: None,
+            alarms: alarms::Alarms::new(cfg.alarms.clone()),
+            source_dropped: 0,
             sparkplug: sparkplug::Sparkplug::with_cap(cfg.max_series),
             alerts: VecDeque::new(),
             commands: VecDeque::new(),
@@ -456,6 +466,10 @@ impl Twin {
     /// Call about once a second (the UI and headless loops do).
     pub fn tick(&mut self, now: DateTime<Utc>) {
         if self.blind() {
+            // Deaf: nothing is judged silent or stale, but alarms on twinview's own health are.
+            if !self.alarms.rules.is_empty() {
+                self.judge_alarms(now);
+            }
             return;
         }
         for t in self.devices.evaluate(now) {
@@ -467,6 +481,9 @@ impl Twin {
         self.take_cnp_news(now);
         if self.cfg.detector == DetectorMode::Default {
             self.silences(now);
+        }
+        if !self.alarms.rules.is_empty() {
+            self.judge_alarms(now);
         }
     }
 

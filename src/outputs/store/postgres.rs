@@ -486,7 +486,7 @@ impl PgReader {
         let every = every_min.max(1);
         let (from, to) = (
             since.div_euclid(60_000),
-            (until + 59_999).div_euclid(60_000),
+            until.saturating_add(59_999).div_euclid(60_000),
         );
         let rows = self.q(
             "SELECT (minute / $4) * $4 AS b, sum(count)::BIGINT,

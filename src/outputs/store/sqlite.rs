@@ -352,7 +352,7 @@ impl Reader {
                 since.div_euclid(60_000),
                 // A minute is in the range when any of it is: the last one may be partly past
                 // `until` (the current minute, most often).
-                (until + 59_999).div_euclid(60_000),
+                until.saturating_add(59_999).div_euclid(60_000),
                 every
             ],
             |r| {
