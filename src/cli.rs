@@ -401,6 +401,10 @@ pub struct ViewArgs {
     /// violations, alerts, commands) to this file as JSON Lines, flushed as they happen
     #[arg(long, value_name = "FILE", env = "TWINVIEW_EVENTS")]
     pub events: Option<PathBuf>,
+    /// Send every alarm transition here as well as to each rule's own targets:
+    /// mqtt://HOST[:PORT]/TOPIC (repeatable; docs/alarms.md)
+    #[arg(long = "notify", value_name = "URL")]
+    pub notify: Vec<String>,
     /// Store every reading, state change, episode, device status and command in this SQLite
     /// file (created if missing), or in PostgreSQL (postgres://[USER@]HOST[:PORT][/DB]), and
     /// restore the last hour at start (docs/store.md)

@@ -81,6 +81,8 @@ pub struct FileConfig {
     pub store_password_file: Option<PathBuf>,
     /// Alarm rules (`[[alarms]]` tables; docs/alarms.md).
     pub alarms: Option<Vec<crate::twin::alarms::RuleConfig>>,
+    /// Where every alarm transition goes (URLs), besides each rule's own.
+    pub notify: Option<Vec<String>>,
     /// Named sets of the keys above (`[profiles.plant]`), chosen with `--profile plant`.
     /// Read by [`FileConfig::load`], which merges the chosen one over the rest.
     #[serde(skip)]
@@ -324,6 +326,8 @@ pub struct Settings {
     pub metrics: Option<MetricsSettings>,
     /// `--store`: where the history goes.
     pub store: Option<crate::outputs::store::StoreSettings>,
+    /// `--notify` and `notify`: every alarm's targets (checked).
+    pub notify: Vec<String>,
 }
 
 /// Resolves the command line against the config file it names (if any) and the defaults.
@@ -525,6 +529,20 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
         .map_err(|e| AppError::Usage(format!("config file: {e}")))?;
 
     let store = store_settings(view, &file, env)?;
+    // Every notification target is checked at start: a typo is an error now, not a lost alarm.
+    let notify: Vec<String> = if view.notify.is_empty() {
+        file.notify.clone().unwrap_or_default()
+    } else {
+        view.notify.clone()
+    };
+    for url in notify.iter().chain(
+        file.alarms
+            .iter()
+            .flatten()
+            .flat_map(|a| a.notify.iter().flatten()),
+    ) {
+        crate::outputs::notify::NotifyTarget::parse(url).map_err(AppError::Usage)?;
+    }
     Ok(Settings {
         conn: ConnSettings {
             host: cli_url
@@ -605,6 +623,7 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
         config_dir: env.config_dir.clone(),
         metrics,
         store,
+        notify,
     })
 }
 

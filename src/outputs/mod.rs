@@ -16,6 +16,7 @@
 pub mod commands;
 pub mod events;
 pub mod metrics;
+pub mod notify;
 pub mod scores;
 pub mod snapshot;
 pub mod store;

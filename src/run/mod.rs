@@ -76,6 +76,22 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
     if let Some(p) = &settings.events {
         live.plug(Box::new(crate::outputs::events::EventsWriter::create(p)?));
     }
+    let per_rule: Vec<Vec<String>> = settings
+        .twin
+        .alarms
+        .iter()
+        .map(|r| r.notify.clone())
+        .collect();
+    if settings.read_only {
+        if !settings.notify.is_empty() || per_rule.iter().any(|r| !r.is_empty()) {
+            log::warn!("--read-only: alarm notifications are not sent");
+        }
+    } else {
+        let notifier = crate::outputs::notify::Notifier::start(&settings.notify, &per_rule)?;
+        if !notifier.is_empty() {
+            live.plug(Box::new(notifier));
+        }
+    }
     let scraped = match &settings.metrics {
         Some(m) => {
             let (server, asks) = crate::outputs::metrics::serve(

@@ -371,6 +371,21 @@ async fn event_loop(
                                         Some(e) => format!("not published: {e}"),
                                     });
                                 }
+                                Flow::Alarm(req) => {
+                                    ui.now = Utc::now();
+                                    let now = ui.now;
+                                    use crate::ui::tabs::alarms::AlarmRequest;
+                                    let done = match &req {
+                                        AlarmRequest::Acknowledge(rule, subject) => live.twin.acknowledge(*rule, subject, now),
+                                        AlarmRequest::Shelve(rule, subject, d) => live.twin.shelve(*rule, subject, *d, now),
+                                    };
+                                    ui.say(match (&req, done) {
+                                        (_, false) => "nothing to do: that alarm has changed".to_string(),
+                                        (AlarmRequest::Acknowledge(_, s), true) => format!("acknowledged: {s}"),
+                                        (AlarmRequest::Shelve(_, s, Some(_)), true) => format!("shelved for 1 h: {s}"),
+                                        (AlarmRequest::Shelve(_, s, None), true) => format!("unshelved: {s}"),
+                                    });
+                                }
                                 Flow::Sim(id, control) => {
                                     ui.now = Utc::now();
                                     let sent = opts.world.as_ref().is_some_and(|w| w.control(&id, control));

@@ -58,6 +58,9 @@ pub enum Action {
     /// Replay: jump to the recording's start / end.
     SeekStart,
     SeekEnd,
+    /// `a`: acknowledge the selected alarm; `z`: shelve it (again: unshelve).
+    Acknowledge,
+    Shelve,
     /// `]` / `[`: the detail chart reaches further back (from the store) / nearer.
     ZoomOut,
     ZoomIn,
@@ -72,8 +75,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("Ctrl-Z", "suspend to the shell; fg resumes"),
     ("?", "show / hide this help"),
     (
-        "Tab  Shift-Tab  1-5",
-        "switch tab (Sensors, Devices, Jobs, Log, Topics)",
+        "Tab  Shift-Tab  1-6",
+        "switch tab (Sensors, Devices, Jobs, Log, Topics, Alarms)",
     ),
     ("p", "pause / resume the display (ingest goes on)"),
     (
@@ -126,6 +129,10 @@ pub const HELP: &[(&str, &str)] = &[
     (
         "[ ]",
         "sensor detail: chart live ↔ 1 h ↔ 24 h ↔ 7 d (with --store)",
+    ),
+    (
+        "a  z",
+        "Alarms: acknowledge / shelve for 1 h (again: unshelve)",
     ),
     ("Enter y / Esc n", "confirm / cancel a command"),
     (
@@ -200,6 +207,8 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Char('!') => Action::Fault(crate::sim::FaultKind::Spike),
         KeyCode::Char('=') => Action::Fault(crate::sim::FaultKind::Stuck),
         KeyCode::Char('~') => Action::Fault(crate::sim::FaultKind::Drift),
+        KeyCode::Char('a') => Action::Acknowledge,
+        KeyCode::Char('z') => Action::Shelve,
         KeyCode::Char(']') => Action::ZoomOut,
         KeyCode::Char('[') => Action::ZoomIn,
         _ => return None,

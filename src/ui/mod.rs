@@ -41,10 +41,18 @@ pub enum Tab {
     Jobs,
     Log,
     Topics,
+    Alarms,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [Tab::Sensors, Tab::Devices, Tab::Jobs, Tab::Log, Tab::Topics];
+    pub const ALL: [Tab; 6] = [
+        Tab::Sensors,
+        Tab::Devices,
+        Tab::Jobs,
+        Tab::Log,
+        Tab::Topics,
+        Tab::Alarms,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -53,6 +61,7 @@ impl Tab {
             Tab::Jobs => "Jobs",
             Tab::Log => "Log",
             Tab::Topics => "Topics",
+            Tab::Alarms => "Alarms",
         }
     }
 
@@ -77,6 +86,8 @@ pub enum Flow {
     Publish(Vec<Command>),
     /// Give the terminal back to the shell until `fg`.
     Suspend,
+    /// Acknowledge or shelve an alarm (the loop owns the twin).
+    Alarm(tabs::alarms::AlarmRequest),
 }
 
 /// A dialog over the current tab.
@@ -115,6 +126,7 @@ pub struct UiState {
     pub jobs: JobsView,
     pub log: LogView,
     pub topics: TopicsView,
+    pub alarms: tabs::alarms::AlarmsView,
     /// A short message for the footer and when it was set.
     pub flash: Option<(String, DateTime<Utc>)>,
     /// Whether the demo's simulated devices can be dropped and restored (`x`, `u`).
@@ -162,6 +174,7 @@ impl UiState {
             devices: DevicesView::default(),
             jobs: JobsView::default(),
             log: LogView::default(),
+            alarms: tabs::alarms::AlarmsView::default(),
             topics: TopicsView::default(),
             flash: None,
             demo: false,
@@ -197,6 +210,7 @@ impl UiState {
             Tab::Jobs => &self.jobs,
             Tab::Log => &self.log,
             Tab::Topics => &self.topics,
+            Tab::Alarms => &self.alarms,
         }
     }
 
@@ -207,6 +221,7 @@ impl UiState {
             Tab::Jobs => &mut self.jobs,
             Tab::Log => &mut self.log,
             Tab::Topics => &mut self.topics,
+            Tab::Alarms => &mut self.alarms,
         }
     }
 
@@ -222,6 +237,7 @@ impl UiState {
             Tab::Jobs => self.jobs.refresh(twin, now),
             Tab::Log => self.log.refresh(twin, now),
             Tab::Topics => self.topics.refresh(twin, now),
+            Tab::Alarms => self.alarms.refresh(twin, now),
         }
         if let Some(ask) = self.history_ask(twin) {
             if let Some(h) = self.history.as_mut() {
@@ -541,6 +557,15 @@ impl UiState {
                         self.say(why);
                     }
                 }
+                if let Some(req) = self.alarms.request.take() {
+                    if self.replay.is_some() {
+                        self.say(
+                            "alarms are acknowledged and shelved on a live twin, not a replay",
+                        );
+                    } else {
+                        return Flow::Alarm(req);
+                    }
+                }
             }
         }
         self.refresh(live);
@@ -746,7 +771,7 @@ impl UiState {
                 None => from_topic(&twin.series.get(self.sensors.selected()?)?.topic),
             },
             Tab::Topics => from_topic(self.topics.selected()?),
-            Tab::Jobs | Tab::Log => None,
+            Tab::Jobs | Tab::Log | Tab::Alarms => None,
         }
     }
 
@@ -813,7 +838,7 @@ impl UiState {
                     },
                 }
             }
-            Tab::Jobs | Tab::Log => {
+            Tab::Jobs | Tab::Log | Tab::Alarms => {
                 self.say("t jumps between a topic (Topics tab) and its sensor or device")
             }
         }
@@ -862,6 +887,7 @@ fn unhandled(action: Action, tab: Tab) -> Option<String> {
         Action::StatusFilter => "f filters the Devices tab by status",
         Action::Enter => "nothing to open here",
         Action::Confirm | Action::No => "y and n answer a confirmation",
+        Action::Acknowledge | Action::Shelve => "a and z acknowledge and shelve on the Alarms tab",
         // Esc with nothing to close, movement at the end of a list: nothing to say.
         _ => return None,
     };

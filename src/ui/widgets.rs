@@ -246,6 +246,25 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
             h.fg(theme.error).add_modifier(Modifier::BOLD),
         ));
     }
+    // Active alarms by priority, the most urgent's colour.
+    let counts = twin.alarms.counts();
+    if counts.iter().sum::<usize>() > 0 {
+        use crate::twin::alarms::Priority;
+        let top = Priority::ALL
+            .into_iter()
+            .find(|p| counts[*p as usize] > 0)
+            .unwrap_or(Priority::Low);
+        let long: Vec<String> = Priority::ALL
+            .iter()
+            .filter(|p| counts[**p as usize] > 0)
+            .map(|p| format!("{} {}", counts[*p as usize], p.as_str()))
+            .collect();
+        items.push((
+            format!("⚑ {}", long.join(" ")),
+            format!("⚑ {}", counts.iter().sum::<usize>()),
+            h.patch(crate::ui::tabs::alarms::priority_style(top, theme)),
+        ));
+    }
     if twin.anomalous_series > 0 {
         items.push((
             format!("⚠ {} anomalous", twin.anomalous_series),

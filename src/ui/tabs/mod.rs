@@ -2,6 +2,7 @@
 //! from the twin, `handle` for the keys it owns, and `render`. `ui/mod.rs` only dispatches, so
 //! a new tab costs one file and one line in [`crate::ui::Tab`].
 
+pub mod alarms;
 pub mod devices;
 pub mod jobs;
 pub mod log;
