@@ -280,6 +280,30 @@ pub fn exposition(twin: &Twin, cx: &Context) -> String {
             .set(if h.failing { 1.0 } else { 0.0 });
     }
 
+    let active = gauge_family(
+        &mut reg,
+        "twinview_alarms_active",
+        "Active alarms (shelved ones left out), by priority",
+    );
+    let counts = twin.alarms.counts();
+    for p in crate::twin::alarms::Priority::ALL {
+        active
+            .get_or_create(&vec![("priority", p.as_str().to_string())])
+            .set(counts[p as usize] as f64);
+    }
+    counter(
+        &mut reg,
+        "twinview_alarms_raised",
+        "Alarms raised since twinview started",
+        twin.alarms.raised_per_rule.iter().sum(),
+    );
+    gauge(
+        &mut reg,
+        "twinview_alarms_per_10min",
+        "Alarms raised per ten minutes on average over the last day (ISA-18.2 load)",
+        twin.alarms.load(cx.now).per_10min_mean,
+    );
+
     let up = gauge_family(
         &mut reg,
         "twinview_device_up",

@@ -239,6 +239,10 @@ fn world_spec(w: &WorldArgs, demo: bool, cnp_prefix: &str) -> Result<WorldSpec, 
 pub async fn demo(args: DemoArgs) -> Result<(), AppError> {
     let mut settings = config::resolve(&ConnArgs::default(), &args.view, &env_without_password())?;
     let spec = world_spec(&args.world, true, &settings.twin.cnp_prefix)?;
+    if settings.twin.alarms.is_empty() {
+        settings.twin.alarms = crate::twin::alarms::rules(&demo_rules(args.world.world))
+            .map_err(|e| AppError::Other(format!("the demo's alarm rules: {e}")))?;
+    }
     let b = broker::start()?;
     // The embedded broker, whatever the config file says about the user's own broker.
     settings.conn = config::ConnSettings {
@@ -270,6 +274,61 @@ pub async fn demo(args: DemoArgs) -> Result<(), AppError> {
 /// scripted worlds (the plant with the Contract Net factory beside it), starting `after`
 /// from now so a monitor that subscribes first sees their births. With a `duration`, the
 /// scripted world's faults fall inside it; without, inside its first hour.
+/// The alarm rules a demo world ships when the config file has none (README, "Alarms"): an
+/// anomaly that matters, a device offline for a while, twinview itself cut off, and each
+/// world's own (the home's front door left open).
+fn demo_rules(world: crate::sim::worlds::Kind) -> Vec<crate::twin::alarms::RuleConfig> {
+    use crate::sim::worlds::Kind;
+    use crate::twin::alarms::RuleConfig;
+    let rule = |name: &str, priority: &str, when: &str| RuleConfig {
+        name: name.into(),
+        priority: Some(priority.into()),
+        when: when.into(),
+        ..RuleConfig::default()
+    };
+    let mut v = vec![
+        RuleConfig {
+            severity: Some("major".into()),
+            message: Some("{subject}: a major anomaly (peak {value})".into()),
+            ..rule("major anomaly", "high", "anomaly")
+        },
+        RuleConfig {
+            status: Some("offline".into()),
+            on_delay: Some("30s".into()),
+            message: Some("{subject} has been offline for 30 s".into()),
+            ..rule("device offline", "medium", "device")
+        },
+        RuleConfig {
+            condition: Some("disconnected".into()),
+            on_delay: Some("10s".into()),
+            message: Some("twinview has lost the broker".into()),
+            ..rule("broker lost", "critical", "health")
+        },
+    ];
+    match world {
+        Kind::Lab => v.push(RuleConfig {
+            kind: Some("stuck".into()),
+            message: Some("{subject} is stuck".into()),
+            ..rule("stuck sensor", "low", "anomaly")
+        }),
+        Kind::Home => v.push(RuleConfig {
+            topic: Some("zigbee2mqtt/front_door".into()),
+            field: Some("contact".into()),
+            equals: Some("open".into()),
+            for_: Some("5m".into()),
+            message: Some("the front door has been open for 5 minutes".into()),
+            ..rule("front door open", "low", "state")
+        }),
+        Kind::Plant => v.push(RuleConfig {
+            status: Some("stale".into()),
+            on_delay: Some("2m".into()),
+            message: Some("{subject} has been silent for 2 minutes past its pace".into()),
+            ..rule("machine silent", "high", "device")
+        }),
+    }
+    v
+}
+
 fn spawn_world(
     host: &str,
     port: u16,

@@ -374,6 +374,8 @@ pub struct Alarms {
     /// Raised per rule, ever.
     pub raised_per_rule: Vec<u64>,
     pub revision: u64,
+    /// Alarms raised and announced (not shelved, not chattering), ever: the UI's bell.
+    announced: u64,
     /// The source's drop count at the last judgment, and when it last grew.
     dropped_seen: u64,
     dropping_since: Option<DateTime<Utc>>,
@@ -395,6 +397,11 @@ pub struct Load {
 }
 
 impl Alarms {
+    /// Alarms raised and announced so far.
+    pub fn announced(&self) -> u64 {
+        self.announced
+    }
+
     pub fn new(rules: Vec<Rule>) -> Alarms {
         Alarms {
             raised_per_rule: vec![0; rules.len()],
@@ -761,6 +768,9 @@ impl Twin {
         } else {
             "cleared"
         };
+        if raise {
+            self.alarms.announced += 1;
+        }
         self.note_alarm(i, &subject, state, value, now);
     }
 

@@ -475,6 +475,14 @@ fn draw(
     let twin = &live.twin;
     ui.now = Utc::now();
     ui.dropped = live.dropped();
+    // The terminal bell when an alarm is raised (not for one that is shelved or chattering:
+    // those are not announced).
+    let raised = twin.alarms.announced();
+    if raised > ui.bell_at {
+        use std::io::Write;
+        let _ = std::io::stdout().write_all(b"\x07");
+        ui.bell_at = raised;
+    }
     ui.outputs = live.health();
     ui.recording = opts.recorder.as_ref().map(|r| (r.bytes(), r.lost()));
     ui.scraped = opts.scraped.as_ref().map(|at| {

@@ -143,6 +143,8 @@ pub struct UiState {
     pub history: Option<history::HistoryPane>,
     /// How far back the detail chart reaches (`[` `]`).
     pub zoom: history::Zoom,
+    /// Alarms announced when the bell last rang.
+    pub bell_at: u64,
     /// Recording: (bytes written, events lost).
     pub recording: Option<(u64, u64)>,
     /// `--metrics`: when /metrics was last scraped (None: no server; Some(None): not yet).
@@ -185,6 +187,7 @@ impl UiState {
             outputs: Vec::new(),
             history: None,
             zoom: history::Zoom::Live,
+            bell_at: 0,
             recording: None,
             scraped: None,
             help: false,
