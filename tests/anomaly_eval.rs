@@ -223,6 +223,23 @@ fn live_and_replayed_sessions_write_the_same_events() {
         a.contains("\"type\":\"anomaly_start\",\"topic\":\"/living_room/temperature/s2\""),
         "{a}"
     );
-    assert_eq!(a, b);
+    // The demo's alarm rules raise an alarm on the major spike live. Alarms are judged on the
+    // twin's once-a-second tick (the wall clock live, the recording's clock in a replay, which
+    // has no demo rules), so they are compared apart: the spike's alarm was raised and
+    // cleared live; everything else is the same line for line.
+    let alarms = |s: &str| {
+        s.lines()
+            .filter(|l| l.contains("\"type\":\"alarm\""))
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["state"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(alarms(&a), ["active", "cleared"], "{a}");
+    let without = |s: &str| {
+        s.lines()
+            .filter(|l| !l.contains("\"type\":\"alarm\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(without(&a), without(&b));
     std::fs::remove_dir_all(&dir).ok();
 }

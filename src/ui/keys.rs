@@ -106,10 +106,9 @@ pub const HELP: &[(&str, &str)] = &[
         "Devices: show all / online / offline / stale / unknown",
     ),
     (
-        "x",
-        "demo: drop the selected device hard (its Last Will fires)",
+        "x  u",
+        "demo: drop the selected device hard / bring it back",
     ),
-    ("u", "demo: bring the dropped device back, clear its fault"),
     (
         "! = ~",
         "demo: inject a spike / stuck value / runaway drift",
@@ -127,12 +126,8 @@ pub const HELP: &[(&str, &str)] = &[
         "publish any message (prefilled) · Topics: clear retained ones",
     ),
     (
-        "[ ]",
-        "sensor detail: chart live ↔ 1 h ↔ 24 h ↔ 7 d (with --store)",
-    ),
-    (
-        "a  z",
-        "Alarms: acknowledge / shelve for 1 h (again: unshelve)",
+        "[ ]  a  z",
+        "chart 1 h / 24 h / 7 d (--store) · Alarms: ack / shelve",
     ),
     ("Enter y / Esc n", "confirm / cancel a command"),
     (

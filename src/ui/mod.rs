@@ -1082,12 +1082,19 @@ mod tests {
             b"offline".to_vec(),
         )));
         let mut ui = ui(&t);
-        for tab in [Tab::Devices, Tab::Jobs, Tab::Log, Tab::Topics, Tab::Sensors] {
+        for tab in [
+            Tab::Devices,
+            Tab::Jobs,
+            Tab::Log,
+            Tab::Topics,
+            Tab::Alarms,
+            Tab::Sensors,
+        ] {
             ui.handle(Action::NextTab, &t);
             assert_eq!(ui.tab, tab);
         }
         ui.handle(Action::PrevTab, &t);
-        assert_eq!(ui.tab, Tab::Topics);
+        assert_eq!(ui.tab, Tab::Alarms);
         // Devices: f cycles the status filter, Esc clears it, Enter opens the detail.
         ui.handle(Action::GoTab(1), &t);
         assert_eq!(ui.devices.list.rows()[0], "s1", "trouble first");
