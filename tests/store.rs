@@ -329,3 +329,71 @@ async fn shared_instances_store_a_flood_in_one_postgresql() {
     assert!(err.contains("no password in the store's URL"), "{err}");
     assert!(!err.contains("test-store-secret"), "{err}");
 }
+
+/// PostgreSQL stopped in the middle of a stream of readings and started again: the writer keeps
+/// its rows, retries, reconnects by itself, and nothing within the queue's bound is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_stopped_mid_stream_loses_nothing_once_it_is_back() {
+    let Some(m) = Mosquitto::start() else { return };
+    let Some(mut pg) = Postgres::start() else {
+        return;
+    };
+    let url = pg.url();
+    let pw = pg.password_file.to_str().unwrap().to_string();
+    let mut tv = Twinview::headless(
+        m.port,
+        "outage/#",
+        &[
+            "--qos",
+            "1",
+            "--duration",
+            "14s",
+            "--store",
+            &url,
+            "--store-password-file",
+            &pw,
+        ],
+    );
+    // 100 readings a second for 8 s; the database is down from 2 s to 5 s.
+    let mut sent = 0u64;
+    for i in 0..800 {
+        if i == 200 {
+            pg.stop();
+        }
+        if i == 500 {
+            pg.start_again();
+        }
+        publish_all(
+            m.port,
+            &[("outage/a/value".into(), format!("{i}").into_bytes())],
+        )
+        .await;
+        sent += 1;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (status, out) = tv.finish(Duration::from_secs(60));
+    assert!(status.success(), "{}", tv.stderr_rest());
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(snap["messages"], sent);
+    let store = &snap["outputs"][0];
+    assert_eq!(store["lost"], 0, "{store}");
+    assert_eq!(store["failing"], false, "{store}");
+    let stderr = tv.stderr_rest();
+    assert!(
+        stderr.contains("cannot write"),
+        "the failure was said: {stderr}"
+    );
+    assert!(
+        stderr.contains("writing again"),
+        "and the recovery: {stderr}"
+    );
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM readings").trim(),
+        sent.to_string()
+    );
+    assert_eq!(
+        pg.psql("SELECT count(DISTINCT value) FROM readings").trim(),
+        sent.to_string(),
+        "every reading once"
+    );
+}
