@@ -458,34 +458,8 @@ pub struct ViewArgs {
     pub count: Option<u64>,
 }
 
-/// `500ms`, `30s`, `5m`, `1h`, or a plain number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (try 30s, 5m, 1h, 7d or 500ms)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86_400.0,
-        _ => {
-            return Err(format!(
-                "unknown unit `{unit}` in `{s}` (use ms, s, m, h or d)"
-            ))
-        }
-    };
-    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
-        return Err(format!("`{s}` is out of range"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
+/// Durations on the command line and in the config file (`30s`, `5m`, `1h`, `7d`, `500ms`).
+pub use crate::text::parse_duration;
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,6 @@
-//! Text from the wire or from files, made safe for a terminal.
+//! Text from the wire or from files, made safe for a terminal; and the one reading of a
+//! duration written as text ([`parse_duration`]), for the command line, the config file and
+//! alarm rules alike.
 //!
 //! Topics, payloads, ids and recording lines reach stderr (log lines, error messages) and the
 //! Log tab. A control character there (ESC, BEL, CR…) or a bidirectional override could
@@ -43,6 +45,48 @@ pub fn visible_lines(s: &str) -> String {
         .map(|l| l.split('\t').map(visible).collect::<Vec<_>>().join("\t"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `text` with its user-info (everything between the scheme and the last `@`) replaced by
+/// `…`, for error messages.
+pub fn redacted(text: &str) -> String {
+    let (scheme, rest) = match text.split_once("://") {
+        Some((s, r)) => (format!("{s}://"), r),
+        None => (String::new(), text),
+    };
+    match rest.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}…@{host}"),
+        None => text.to_string(),
+    }
+}
+
+/// `500ms`, `30s`, `5m`, `1h`, `7d`, or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (try 30s, 5m, 1h, 7d or 500ms)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86_400.0,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{s}` (use ms, s, m, h or d)"
+            ))
+        }
+    };
+    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
+        return Err(format!("`{s}` is out of range"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[cfg(test)]

@@ -101,18 +101,8 @@ pub fn parse(text: &str) -> Result<BrokerUrl, String> {
 /// Why a URL with a password is refused (it quotes nothing of the URL).
 const PASSWORD_REFUSED: &str = "a password in the broker URL is refused: it would be kept in the shell history and shown in the process list; put it in a file (--password-file) or in TWINVIEW_PASSWORD";
 
-/// `text` with its user-info (everything between the scheme and the last `@`) replaced by
-/// `…`, for error messages.
-pub fn redacted(text: &str) -> String {
-    let (scheme, rest) = match text.split_once("://") {
-        Some((s, r)) => (format!("{s}://"), r),
-        None => (String::new(), text),
-    };
-    match rest.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}…@{host}"),
-        None => text.to_string(),
-    }
-}
+/// `text` with its user-info replaced by `…` ([`crate::text::redacted`]).
+pub use crate::text::redacted;
 
 /// `host`, `host:port`, `[v6]`, `[v6]:port`; a bare IPv6 literal (two or more colons) is
 /// a host without a port.

@@ -42,7 +42,7 @@ impl NotifyTarget {
             let scheme = url.split("://").next().unwrap_or(url);
             return Err(format!(
                 "notify target `{}`: this build delivers to mqtt://HOST[:PORT]/TOPIC only (not {scheme}://)",
-                crate::config::url::redacted(url)
+                crate::text::redacted(url)
             ));
         };
         let (hostport, topic) = rest
@@ -56,7 +56,7 @@ impl NotifyTarget {
         if hostport.contains('@') {
             return Err(format!(
                 "notify target `{}`: no user or password in the URL",
-                crate::config::url::redacted(url)
+                crate::text::redacted(url)
             ));
         }
         let (host, port) = match hostport.rsplit_once(':') {

@@ -151,7 +151,9 @@ pub struct Rule {
 fn delay(rule: &str, key: &str, text: Option<&str>) -> Result<Duration, String> {
     match text {
         None => Ok(Duration::ZERO),
-        Some(t) => crate::cli::parse_duration(t).map_err(|e| format!("alarm `{rule}`: {key}: {e}")),
+        Some(t) => {
+            crate::text::parse_duration(t).map_err(|e| format!("alarm `{rule}`: {key}: {e}"))
+        }
     }
 }
 
@@ -487,7 +489,7 @@ fn matches(filter: &str, topic: &str) -> bool {
     if !filter.contains(['+', '#']) {
         return filter == topic;
     }
-    crate::outputs::store::sqlite::filter_matches(filter, topic)
+    crate::source::filter_matches(filter, topic)
 }
 
 fn subject(topic: &str, field: &str) -> String {

@@ -96,7 +96,7 @@ impl PgTarget {
         if auth.is_some_and(|a| a.contains(':')) {
             return Err(format!(
                 "`{}`: no password in the store's URL (it would show in the process list); use --store-password-file FILE or TWINVIEW_STORE_PASSWORD",
-                crate::config::url::redacted(url)
+                crate::text::redacted(url)
             ));
         }
         let (hostport, db) = rest.split_once('/').unwrap_or((rest, ""));
@@ -455,7 +455,7 @@ impl PgReader {
             .filter(|s| {
                 s.topic == name
                     || format!("{}/{}", s.topic, s.field) == name
-                    || super::sqlite::filter_matches(name, &s.topic)
+                    || crate::source::filter_matches(name, &s.topic)
             })
             .collect())
     }

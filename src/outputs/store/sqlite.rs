@@ -303,7 +303,7 @@ impl Reader {
         for s in rows {
             let s = self.q(s)?;
             let full = format!("{}/{}", s.topic, s.field);
-            if s.topic == name || full == name || filter_matches(name, &s.topic) {
+            if s.topic == name || full == name || crate::source::filter_matches(name, &s.topic) {
                 out.push(s);
             }
         }
@@ -476,23 +476,5 @@ impl Reader {
                 r.get::<_, i64>(0)
             }))
         .map(|n| n as u64)
-    }
-}
-
-/// MQTT filter matching: `+` one level, `#` the rest.
-pub fn filter_matches(filter: &str, topic: &str) -> bool {
-    if !filter.contains(['+', '#']) {
-        return false;
-    }
-    let mut f = filter.split('/');
-    let mut t = topic.split('/');
-    loop {
-        match (f.next(), t.next()) {
-            (Some("#"), _) => return true,
-            (Some("+"), Some(_)) => {}
-            (Some(a), Some(b)) if a == b => {}
-            (None, None) => return true,
-            _ => return false,
-        }
     }
 }
