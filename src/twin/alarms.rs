@@ -1137,4 +1137,67 @@ mod tests {
         assert_eq!(load.per_10min_peak, 1);
         assert_eq!(load.top, [("heating fast".to_string(), 1)]);
     }
+
+    #[test]
+    fn twinview_cut_off_from_its_broker_and_a_major_anomaly() {
+        use crate::source::event::{ConnEvent, ConnState};
+        let lost = RuleConfig {
+            name: "broker lost".into(),
+            priority: Some("critical".into()),
+            when: "health".into(),
+            condition: Some("disconnected".into()),
+            on_delay: Some("10s".into()),
+            ..RuleConfig::default()
+        };
+        let spike = RuleConfig {
+            name: "major anomaly".into(),
+            when: "anomaly".into(),
+            severity: Some("major".into()),
+            ..RuleConfig::default()
+        };
+        let mut t = twin(&[lost, spike]);
+        let conn = |s: i64, state: ConnState| {
+            Event::Connection(ConnEvent {
+                at: at(s),
+                state,
+                resumed: false,
+            })
+        };
+        t.apply(&conn(0, ConnState::Connected));
+        // A steady sensor, then one reading far off: a major spike.
+        for s in 1..400 {
+            let v = 20.0 + ((s * 7919) % 21 - 10) as f64 / 100.0;
+            send(&mut t, s, "lab/room/temperature", &v.to_string());
+        }
+        send(&mut t, 400, "lab/room/temperature", "45");
+        for s in 401..440 {
+            let v = 20.0 + ((s * 7919) % 21 - 10) as f64 / 100.0;
+            send(&mut t, s, "lab/room/temperature", &v.to_string());
+        }
+        let said = states(&t);
+        assert_eq!(
+            said.first(),
+            Some(&("lab/room/temperature".to_string(), "active"))
+        );
+        assert!(said.contains(&("lab/room/temperature".to_string(), "cleared")));
+        // Cut off: raised only after its ten seconds, cleared on reconnection.
+        t.apply(&conn(
+            450,
+            ConnState::Reconnecting {
+                reason: "connection reset".into(),
+                retry_in: Duration::from_secs(1),
+            },
+        ));
+        // The delay counts from the first tick that sees the condition (ticks come every second).
+        for s in 451..460 {
+            t.tick(at(s));
+        }
+        assert!(!states(&t).iter().any(|s| s.0 == "twinview"));
+        t.tick(at(461));
+        assert!(states(&t).contains(&("twinview".to_string(), "active")));
+        assert_eq!(t.alarms.counts()[Priority::Critical as usize], 1);
+        t.apply(&conn(465, ConnState::Connected));
+        t.tick(at(466));
+        assert!(states(&t).contains(&("twinview".to_string(), "cleared")));
+    }
 }
