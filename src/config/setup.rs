@@ -34,6 +34,13 @@ read_only = false          # true: no command is ever published
 # max_series = 100000
 # stale_after = "30s"
 
+# History (docs/store.md): a SQLite file, true for the data folder, or postgres://USER@HOST/DB.
+# store = true
+# store_keep = "7d"        # raw readings; one-minute rollups: store_rollups = "365d"
+
+# Where every alarm change goes, besides each rule's own `notify` (docs/alarms.md).
+# notify = ["mqtt://localhost/alarms"]
+
 # Profiles: named brokers (or any keys above), chosen with `--profile NAME` or `twinview @NAME`.
 # A profile's keys replace the file's.
 [profiles.lab]
@@ -45,6 +52,16 @@ password_file = "/home/ops/.config/twinview/plant-password"
 topics = ["plant/#", "spBv1.0/#"]
 theme = "light"
 read_only = true
+
+# Alarm rules (docs/alarms.md): value, rate, state, device, anomaly or health.
+[[alarms]]
+name = "freezer warm"
+priority = "high"
+when = "value"
+topic = "home/+/temperature"
+above = -10.0
+deadband = 2.0
+on_delay = "5m"
 "##;
 
 /// `twinview profiles`: the profiles of the config file, one line each.
