@@ -197,18 +197,29 @@ fn invalid(path: &Path, e: String) -> AppError {
 /// is set (on every platform), else `~/.config/twinview` (Linux and the other Unixes) or
 /// `~/Library/Application Support/twinview` (macOS), or `%APPDATA%\twinview` (Windows).
 pub fn config_dir_from(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    platform_dir(var, "XDG_CONFIG_HOME", "APPDATA", ".config/twinview")
+}
+
+/// `$XDG/twinview`, else the Windows folder in `windows`, else under `$HOME`: `unix` (macOS:
+/// `Library/Application Support/twinview`).
+fn platform_dir(
+    var: impl Fn(&str) -> Option<String>,
+    xdg: &str,
+    windows: &str,
+    unix: &str,
+) -> Option<PathBuf> {
     let set = |k: &str| var(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(x) = set("XDG_CONFIG_HOME") {
+    if let Some(x) = set(xdg) {
         return Some(x.join("twinview"));
     }
     if cfg!(windows) {
-        return set("APPDATA").map(|a| a.join("twinview"));
+        return set(windows).map(|a| a.join("twinview"));
     }
     let home = set("HOME")?;
     Some(if cfg!(target_os = "macos") {
         home.join("Library/Application Support/twinview")
     } else {
-        home.join(".config/twinview")
+        home.join(unix)
     })
 }
 
@@ -216,19 +227,12 @@ pub fn config_dir_from(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> 
 /// `~/.local/share/twinview` (`~/Library/Application Support/twinview` on macOS,
 /// `%LOCALAPPDATA%\\twinview` on Windows).
 pub fn data_dir_from(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let set = |k: &str| var(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(x) = set("XDG_DATA_HOME") {
-        return Some(x.join("twinview"));
-    }
-    if cfg!(windows) {
-        return set("LOCALAPPDATA").map(|a| a.join("twinview"));
-    }
-    let home = set("HOME")?;
-    Some(if cfg!(target_os = "macos") {
-        home.join("Library/Application Support/twinview")
-    } else {
-        home.join(".local/share/twinview")
-    })
+    platform_dir(
+        var,
+        "XDG_DATA_HOME",
+        "LOCALAPPDATA",
+        ".local/share/twinview",
+    )
 }
 
 /// [`data_dir_from`] this process's environment.

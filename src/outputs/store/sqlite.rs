@@ -219,6 +219,18 @@ impl Backend for Sqlite {
     }
 }
 
+/// A row of `topic, field, device, unit, t, value` (restore, replay from the store).
+fn named(r: &rusqlite::Row<'_>) -> rusqlite::Result<NamedReading> {
+    Ok(NamedReading {
+        topic: r.get(0)?,
+        field: r.get(1)?,
+        device: r.get(2)?,
+        unit: r.get(3)?,
+        t_ms: r.get(4)?,
+        value: r.get(5)?,
+    })
+}
+
 /// A read-only connection: restore, `twinview history`, the UI's long charts.
 pub struct Reader {
     conn: Connection,
@@ -409,16 +421,7 @@ impl Reader {
              FROM readings r JOIN series s ON s.id = r.series
              WHERE r.t >= ?1 ORDER BY r.t DESC, r.rowid DESC LIMIT ?2",
         ))?;
-        let rows = self.q(st.query_map(params![since, limit as i64], |r| {
-            Ok(NamedReading {
-                topic: r.get(0)?,
-                field: r.get(1)?,
-                device: r.get(2)?,
-                unit: r.get(3)?,
-                t_ms: r.get(4)?,
-                value: r.get(5)?,
-            })
-        }))?;
+        let rows = self.q(st.query_map(params![since, limit as i64], named))?;
         let mut v: Vec<NamedReading> = rows.map(|r| self.q(r)).collect::<Result<_, _>>()?;
         v.reverse();
         Ok(v)
@@ -437,16 +440,7 @@ impl Reader {
              FROM readings r JOIN series s ON s.id = r.series
              WHERE r.t >= ?1 AND r.t < ?2 ORDER BY r.t, r.rowid LIMIT ?3",
         ))?;
-        let rows = self.q(st.query_map(params![since, until, limit as i64], |r| {
-            Ok(NamedReading {
-                topic: r.get(0)?,
-                field: r.get(1)?,
-                device: r.get(2)?,
-                unit: r.get(3)?,
-                t_ms: r.get(4)?,
-                value: r.get(5)?,
-            })
-        }))?;
+        let rows = self.q(st.query_map(params![since, until, limit as i64], named))?;
         let readings = rows.map(|r| self.q(r)).collect::<Result<_, _>>()?;
         let mut st = self.q(self.conn.prepare(
             "SELECT t, topic, field, value FROM states WHERE t >= ?1 AND t < ?2
