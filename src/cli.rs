@@ -401,10 +401,19 @@ pub struct ViewArgs {
     /// violations, alerts, commands) to this file as JSON Lines, flushed as they happen
     #[arg(long, value_name = "FILE", env = "TWINVIEW_EVENTS")]
     pub events: Option<PathBuf>,
-    /// Send every alarm transition here as well as to each rule's own targets:
-    /// mqtt://HOST[:PORT]/TOPIC (repeatable; docs/alarms.md)
+    /// Send every alarm transition here as well as to each rule's own targets (repeatable):
+    /// mqtt://HOST[:PORT]/TOPIC, json[s]://HOST[:PORT]/PATH, ntfy[s]://[HOST/]TOPIC,
+    /// mailto[s]://[USER@]HOST[:PORT]/?to=ADDR, desktop:// (docs/alarms.md)
     #[arg(long = "notify", value_name = "URL")]
     pub notify: Vec<String>,
+    /// CA file (PEM) trusted for jsons://, ntfys:// and mailtos:// targets instead of the
+    /// system's roots
+    #[arg(long, value_name = "FILE", env = "TWINVIEW_NOTIFY_CA")]
+    pub notify_ca: Option<PathBuf>,
+    /// The SMTP password for mailtos://USER@… targets, first line of FILE (or
+    /// TWINVIEW_NOTIFY_PASSWORD); sent over TLS only
+    #[arg(long, value_name = "FILE", env = "TWINVIEW_NOTIFY_PASSWORD_FILE")]
+    pub notify_password_file: Option<PathBuf>,
     /// Store every reading, state change, episode, device status and command in this SQLite
     /// file (created if missing), or in PostgreSQL (postgres://[USER@]HOST[:PORT][/DB]), and
     /// restore the last hour at start (docs/store.md)

@@ -150,10 +150,10 @@ fn a_bad_rule_is_an_error_at_start_naming_it() {
             "-d",
             "1s",
             "--notify",
-            "mailto://smtp.lan/?to=me@lan",
+            "mailto://smtp.lan/?to=me",
         ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not mailto://"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`me` is not an email address"));
 }

@@ -83,6 +83,10 @@ pub struct FileConfig {
     pub alarms: Option<Vec<crate::twin::alarms::RuleConfig>>,
     /// Where every alarm transition goes (URLs), besides each rule's own.
     pub notify: Option<Vec<String>>,
+    /// A CA file (PEM) for TLS notification targets, instead of the system's roots.
+    pub notify_ca: Option<PathBuf>,
+    /// The file whose first line is the SMTP password of mailtos:// targets.
+    pub notify_password_file: Option<PathBuf>,
     /// Named sets of the keys above (`[profiles.plant]`), chosen with `--profile plant`.
     /// Read by [`FileConfig::load`], which merges the chosen one over the rest.
     #[serde(skip)]
@@ -258,6 +262,8 @@ pub struct Environment {
     pub data_dir: Option<PathBuf>,
     /// `TWINVIEW_STORE_PASSWORD`: a postgres:// store's password.
     pub store_password: Option<String>,
+    /// `TWINVIEW_NOTIFY_PASSWORD`: the SMTP password of mailtos:// targets.
+    pub notify_password: Option<String>,
 }
 
 impl Environment {
@@ -267,6 +273,7 @@ impl Environment {
             config_dir: config_dir(),
             data_dir: data_dir(),
             store_password: std::env::var("TWINVIEW_STORE_PASSWORD").ok(),
+            notify_password: std::env::var("TWINVIEW_NOTIFY_PASSWORD").ok(),
         }
     }
 
@@ -332,6 +339,8 @@ pub struct Settings {
     pub store: Option<crate::outputs::store::StoreSettings>,
     /// `--notify` and `notify`: every alarm's targets (checked).
     pub notify: Vec<String>,
+    /// The notification targets' TLS roots and SMTP password.
+    pub notify_with: crate::outputs::notify::NotifySettings,
 }
 
 /// Resolves the command line against the config file it names (if any) and the defaults.
@@ -547,6 +556,21 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
     ) {
         crate::outputs::notify::NotifyTarget::parse(url).map_err(AppError::Usage)?;
     }
+    let notify_with = crate::outputs::notify::NotifySettings {
+        ca: view.notify_ca.clone().or(file.notify_ca.clone()),
+        password: match view
+            .notify_password_file
+            .as_ref()
+            .or(file.notify_password_file.as_ref())
+        {
+            Some(p) => Some(read_secret_file(p, "notify password file")?),
+            None => env
+                .notify_password
+                .clone()
+                .filter(|p| !p.is_empty())
+                .map(Secret::new),
+        },
+    };
     Ok(Settings {
         conn: ConnSettings {
             host: cli_url
@@ -628,6 +652,7 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
         metrics,
         store,
         notify,
+        notify_with,
     })
 }
 

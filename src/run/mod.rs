@@ -87,7 +87,11 @@ async fn watch(settings: Settings, world: Option<sim::World>) -> Result<(), AppE
             log::warn!("--read-only: alarm notifications are not sent");
         }
     } else {
-        let notifier = crate::outputs::notify::Notifier::start(&settings.notify, &per_rule)?;
+        let notifier = crate::outputs::notify::Notifier::start(
+            &settings.notify,
+            &per_rule,
+            &settings.notify_with,
+        )?;
         if !notifier.is_empty() {
             live.plug(Box::new(notifier));
         }
