@@ -382,7 +382,7 @@ async fn event_loop(
                                     ui.say(match (&req, done) {
                                         (_, false) => "nothing to do: that alarm has changed".to_string(),
                                         (AlarmRequest::Acknowledge(_, s), true) => format!("acknowledged: {s}"),
-                                        (AlarmRequest::Shelve(_, s, Some(_)), true) => format!("shelved for 1 h: {s}"),
+                                        (AlarmRequest::Shelve(_, s, Some(d)), true) => format!("shelved for {}: {s}", crate::ui::widgets::span(*d)),
                                         (AlarmRequest::Shelve(_, s, None), true) => format!("unshelved: {s}"),
                                     });
                                 }

@@ -301,6 +301,9 @@ impl UiState {
             self.current_mut()
                 .handle(action, twin.as_deref().unwrap_or(live));
             self.frozen = twin;
+            if let Some(flow) = self.alarm_request() {
+                return flow;
+            }
             self.refresh(live);
             return Flow::Continue;
         }
@@ -560,19 +563,23 @@ impl UiState {
                         self.say(why);
                     }
                 }
-                if let Some(req) = self.alarms.request.take() {
-                    if self.replay.is_some() {
-                        self.say(
-                            "alarms are acknowledged and shelved on a live twin, not a replay",
-                        );
-                    } else {
-                        return Flow::Alarm(req);
-                    }
+                if let Some(flow) = self.alarm_request() {
+                    return flow;
                 }
             }
         }
         self.refresh(live);
         Flow::Continue
+    }
+
+    /// What the Alarms tab asked of the twin's owner by the last key, if anything.
+    fn alarm_request(&mut self) -> Option<Flow> {
+        let req = self.alarms.request.take()?;
+        if self.replay.is_some() {
+            self.say("alarms are acknowledged and shelved on a live twin, not a replay");
+            return None;
+        }
+        Some(Flow::Alarm(req))
     }
 
     /// A mouse event: a click on a tab's name switches to it, a click on a row selects it (a

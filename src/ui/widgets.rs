@@ -58,6 +58,18 @@ pub fn rate(per_s: f64) -> String {
     }
 }
 
+/// A length of time in its largest whole unit that fits: `90s`, `30m`, `1h 30m`, `2d`.
+pub fn span(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..120 => format!("{s}s"),
+        120..7200 if s % 3600 != 0 => format!("{}m", s / 60),
+        _ if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        _ if s % 3600 == 0 => format!("{}h", s / 3600),
+        _ => format!("{}h {}m", s / 3600, s % 3600 / 60),
+    }
+}
+
 /// `3s ago`, `4m ago`, `2h ago`.
 pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let s = (now - then).num_seconds().max(0);

@@ -1,5 +1,6 @@
 //! The Alarms tab: every alarm that is not normal, most urgent first, then oldest; `a`
-//! acknowledges the selected one, `z` shelves it for an hour (again: unshelves); below, the
+//! acknowledges the selected one, `z` shelves it for a time typed in the tab bar (1h offered;
+//! from 1m to 7d), on a shelved one unshelves it; below, the
 //! alarm load and the latest alarm changes.
 
 use std::cell::Cell as StdCell;
@@ -21,8 +22,35 @@ use crate::ui::theme::Theme;
 use crate::ui::widgets::{ago, fit};
 use crate::ui::UiState;
 
-/// How long `z` shelves an alarm.
-pub const SHELVE_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+/// What `z` offers (selected, so the first key typed replaces it).
+pub const SHELVE_DEFAULT: &str = "1h";
+
+/// The longest shelving: a shelved alarm always comes back (ISA-18.2 shelving is timed).
+pub const SHELVE_MAX: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// The duration being typed after `z`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShelvePrompt {
+    rule: usize,
+    subject: String,
+    pub text: String,
+    /// The offered text is still selected: the first character typed replaces it.
+    fresh: bool,
+    /// Why the last Enter was not taken.
+    pub error: Option<String>,
+}
+
+/// Reads a shelving time: a duration from 1 minute to [`SHELVE_MAX`].
+pub fn shelve_duration(text: &str) -> Result<std::time::Duration, String> {
+    let d = crate::text::parse_duration(text)?;
+    if d < std::time::Duration::from_secs(60) {
+        Err("at least 1m".into())
+    } else if d > SHELVE_MAX {
+        Err("at most 7d".into())
+    } else {
+        Ok(d)
+    }
+}
 
 /// What the tab asks of the twin's owner (the UI only reads the twin).
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +69,8 @@ pub struct AlarmsView {
     cache_key: Option<u64>,
     /// A request made by the last key, taken by the UI.
     pub request: Option<AlarmRequest>,
+    /// `z` asked for how long.
+    pub shelving: Option<ShelvePrompt>,
 }
 
 /// The colour of a priority.
@@ -71,6 +101,39 @@ impl TabView for AlarmsView {
     }
 
     fn handle(&mut self, action: Action, twin: &Twin) -> bool {
+        if let Some(p) = &mut self.shelving {
+            match action {
+                Action::Char(c) => {
+                    if p.fresh {
+                        p.text.clear();
+                        p.fresh = false;
+                    }
+                    if p.text.len() < 12 {
+                        p.text.push(c);
+                    }
+                    p.error = None;
+                }
+                Action::Backspace => {
+                    p.fresh = false;
+                    p.text.pop();
+                    p.error = None;
+                }
+                Action::Enter => match shelve_duration(&p.text) {
+                    Ok(d) => {
+                        self.request = Some(AlarmRequest::Shelve(
+                            p.rule,
+                            std::mem::take(&mut p.subject),
+                            Some(d),
+                        ));
+                        self.shelving = None;
+                    }
+                    Err(e) => p.error = Some(e),
+                },
+                Action::Back => self.shelving = None,
+                _ => return false,
+            }
+            return true;
+        }
         if self.list.nav(action) {
             return true;
         }
@@ -87,11 +150,17 @@ impl TabView for AlarmsView {
                     .list
                     .get(&(rule, subject.clone()))
                     .is_some_and(|a| a.shelved_until.is_some());
-                self.request = Some(AlarmRequest::Shelve(
-                    rule,
-                    subject,
-                    (!shelved).then_some(SHELVE_FOR),
-                ));
+                if shelved {
+                    self.request = Some(AlarmRequest::Shelve(rule, subject, None));
+                } else {
+                    self.shelving = Some(ShelvePrompt {
+                        rule,
+                        subject,
+                        text: SHELVE_DEFAULT.into(),
+                        fresh: true,
+                        error: None,
+                    });
+                }
             }
             _ => return false,
         }
@@ -105,11 +174,47 @@ impl TabView for AlarmsView {
         history(frame, bottom, twin, ui, theme);
     }
 
+    fn editing(&self) -> bool {
+        self.shelving.is_some()
+    }
+
+    fn status(&self, theme: &Theme) -> Vec<Span<'static>> {
+        let Some(p) = &self.shelving else {
+            return Vec::new();
+        };
+        let mut v = vec![
+            Span::raw("shelve for: "),
+            Span::styled(
+                p.text.clone(),
+                if p.fresh {
+                    theme.selected()
+                } else {
+                    Style::default().fg(theme.accent)
+                },
+            ),
+            Span::styled("▏", Style::default().fg(theme.accent)),
+        ];
+        if let Some(e) = &p.error {
+            v.push(Span::styled(
+                format!(" {e}"),
+                Style::default().fg(theme.warn),
+            ));
+        }
+        v
+    }
+
     fn hints(&self, _demo: bool) -> &'static [Hint] {
+        if self.shelving.is_some() {
+            return &[
+                ("e.g.", "30m 8h 2d"),
+                ("Enter", "shelve"),
+                ("Esc", "cancel"),
+            ];
+        }
         &[
             ("↑↓", "select"),
             ("a", "acknowledge"),
-            ("z", "shelve 1 h / unshelve"),
+            ("z", "shelve for… / unshelve"),
             ("Tab", "tabs"),
             ("?", "help"),
             ("q", "quit"),
@@ -296,5 +401,109 @@ fn history(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &The
         );
     } else {
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::event::{Event, Message};
+    use crate::twin::alarms::RuleConfig;
+    use crate::twin::TwinConfig;
+
+    fn raised() -> Twin {
+        let rule = RuleConfig {
+            name: "freezer warm".into(),
+            when: "value".into(),
+            topic: Some("home/+/temperature".into()),
+            above: Some(-10.0),
+            ..RuleConfig::default()
+        };
+        let mut t = Twin::new(TwinConfig {
+            alarms: crate::twin::alarms::rules(&[rule]).unwrap(),
+            ..TwinConfig::default()
+        });
+        let now = Utc::now();
+        t.apply(&Event::Message(Message::new(
+            now,
+            "home/freezer/temperature",
+            b"-2".to_vec(),
+        )));
+        t.tick(now);
+        t
+    }
+
+    fn keys(v: &mut AlarmsView, twin: &Twin, typed: &str) {
+        for c in typed.chars() {
+            assert!(v.handle(Action::Char(c), twin));
+        }
+    }
+
+    #[test]
+    fn z_asks_how_long_the_first_key_replaces_the_offer_and_enter_shelves() {
+        let twin = raised();
+        let mut v = AlarmsView::default();
+        v.refresh(&twin, Utc::now());
+        assert!(v.handle(Action::Shelve, &twin));
+        assert!(v.editing(), "letters go to the prompt");
+        assert_eq!(v.shelving.as_ref().unwrap().text, "1h");
+        keys(&mut v, &twin, "30m");
+        assert_eq!(
+            v.shelving.as_ref().unwrap().text,
+            "30m",
+            "replaced, not appended"
+        );
+        assert!(v.handle(Action::Enter, &twin));
+        assert_eq!(
+            v.request,
+            Some(AlarmRequest::Shelve(
+                0,
+                "home/freezer/temperature".into(),
+                Some(std::time::Duration::from_secs(1800))
+            ))
+        );
+        assert!(!v.editing());
+    }
+
+    #[test]
+    fn a_wrong_time_is_said_and_esc_shelves_nothing() {
+        let twin = raised();
+        let mut v = AlarmsView::default();
+        v.refresh(&twin, Utc::now());
+        v.handle(Action::Shelve, &twin);
+        keys(&mut v, &twin, "9d");
+        v.handle(Action::Enter, &twin);
+        assert_eq!(
+            v.shelving.as_ref().unwrap().error.as_deref(),
+            Some("at most 7d")
+        );
+        assert_eq!(v.request, None);
+        v.handle(Action::Backspace, &twin);
+        v.handle(Action::Backspace, &twin);
+        keys(&mut v, &twin, "soon");
+        v.handle(Action::Enter, &twin);
+        assert!(v.shelving.as_ref().unwrap().error.is_some());
+        assert!(v.handle(Action::Back, &twin));
+        assert_eq!((v.shelving.is_none(), v.request.is_none()), (true, true));
+        // Enter on the offer as it is: an hour.
+        v.handle(Action::Shelve, &twin);
+        v.handle(Action::Enter, &twin);
+        assert!(matches!(
+            v.request,
+            Some(AlarmRequest::Shelve(_, _, Some(d))) if d.as_secs() == 3600
+        ));
+        assert_eq!(shelve_duration("30s"), Err("at least 1m".into()));
+        assert_eq!(
+            crate::ui::widgets::span(std::time::Duration::from_secs(5400)),
+            "90m"
+        );
+        assert_eq!(
+            crate::ui::widgets::span(std::time::Duration::from_secs(172_800)),
+            "2d"
+        );
+        assert_eq!(
+            crate::ui::widgets::span(std::time::Duration::from_secs(1800)),
+            "30m"
+        );
     }
 }
