@@ -39,7 +39,12 @@ read_only = false          # true: no command is ever published
 # store_keep = "7d"        # raw readings; one-minute rollups: store_rollups = "365d"
 
 # Where every alarm change goes, besides each rule's own `notify` (docs/alarms.md).
-# notify = ["mqtt://localhost/alarms"]
+# notify = ["mqtt://localhost/alarms", "ntfys://ntfy.example.com/plant-alarms",
+#           "mailtos://ops@smtp.example.com/?to=oncall@example.com"]
+# The SMTP password: the first line of this file (or TWINVIEW_NOTIFY_PASSWORD), never a URL.
+# notify_password_file = "/etc/twinview/smtp-password"
+# A CA for receivers with a private certificate (jsons://, ntfys://, mailtos://).
+# notify_ca = "/etc/twinview/notify-ca.pem"
 
 # Profiles: named brokers (or any keys above), chosen with `--profile NAME` or `twinview @NAME`.
 # A profile's keys replace the file's.
