@@ -65,7 +65,7 @@ pub struct RuleConfig {
     pub name: String,
     /// `critical`, `high`, `medium` or `low` [default: medium]
     pub priority: Option<String>,
-    /// `value`, `rate`, `state`, `device`, `anomaly` or `health`
+    /// `value`, `rate`, `state`, `device`, `anomaly`, `contract_net` or `health`
     pub when: String,
     /// Topic filter of the series or states watched (`+`, `#`).
     pub topic: Option<String>,
@@ -89,6 +89,11 @@ pub struct RuleConfig {
     pub severity: Option<String>,
     /// `health`: `disconnected` or `dropping`.
     pub condition: Option<String>,
+    /// `contract_net`: the job ids watched (an MQTT-style filter: `+` one level, `#` the rest)
+    /// [default: every job].
+    pub job: Option<String>,
+    /// `contract_net`: how long after a job's last violation the condition holds [default: 1m].
+    pub hold: Option<String>,
     /// How long the condition holds before the alarm is raised, e.g. "30s" [default: 0].
     pub on_delay: Option<String>,
     /// The same as `on_delay`, in the words of a state or device rule ("open for 10m").
@@ -131,6 +136,13 @@ pub enum Cond {
         topic: Option<String>,
         kind: Option<EpisodeKind>,
         major_only: bool,
+    },
+    /// A Contract Net violation on a job within `hold` (the tracker's violations are events:
+    /// a second award, an award to a machine that did not bid; the condition is "one happened
+    /// lately").
+    ContractNet {
+        job: Option<String>,
+        hold: Duration,
     },
     Disconnected,
     Dropping,
@@ -250,6 +262,13 @@ impl Rule {
                     }
                 },
             },
+            "contract_net" => Cond::ContractNet {
+                job: c.job.clone(),
+                hold: match c.hold.as_deref() {
+                    None => Duration::from_secs(60),
+                    Some(_) => delay(name, "hold", c.hold.as_deref())?,
+                },
+            },
             "health" => match c.condition.as_deref() {
                 Some("disconnected") => Cond::Disconnected,
                 Some("dropping") => Cond::Dropping,
@@ -262,7 +281,7 @@ impl Rule {
             },
             w => {
                 return Err(format!(
-                    "alarm `{name}`: when = \"{w}\" is not value, rate, state, device, anomaly or health"
+                    "alarm `{name}`: when = \"{w}\" is not value, rate, state, device, anomaly, contract_net or health"
                 ))
             }
         };
@@ -381,7 +400,13 @@ pub struct Alarms {
     /// The source's drop count at the last judgment, and when it last grew.
     dropped_seen: u64,
     dropping_since: Option<DateTime<Utc>>,
+    /// Contract Net jobs with a violation lately: job → its last violation (bounded by
+    /// [`MAX_VIOLATED_JOBS`], forgotten once no rule can hold on it).
+    violated: crate::twin::HashMap<String, DateTime<Utc>>,
 }
+
+/// Jobs with a recent violation kept at most for `contract_net` rules.
+const MAX_VIOLATED_JOBS: usize = 1024;
 
 /// The alarm load in numbers (ISA-18.2 / EEMUA 191 compare these with about one alarm per
 /// ten minutes per operator in normal operation).
@@ -399,6 +424,28 @@ pub struct Load {
 }
 
 impl Alarms {
+    /// A Contract Net violation on `job` at `t` (kept only when a rule watches them).
+    pub fn violation(&mut self, job: &str, t: DateTime<Utc>) {
+        if !self
+            .rules
+            .iter()
+            .any(|r| matches!(r.cond, Cond::ContractNet { .. }))
+        {
+            return;
+        }
+        if self.violated.len() >= MAX_VIOLATED_JOBS && !self.violated.contains_key(job) {
+            if let Some(oldest) = self
+                .violated
+                .iter()
+                .min_by_key(|(_, t)| **t)
+                .map(|(j, _)| j.clone())
+            {
+                self.violated.remove(&oldest);
+            }
+        }
+        self.violated.insert(job.to_string(), t);
+    }
+
     /// Alarms raised and announced so far.
     pub fn announced(&self) -> u64 {
         self.announced
@@ -621,6 +668,18 @@ impl Twin {
                     }
                 })
                 .collect(),
+            Cond::ContractNet { job, hold } => self
+                .alarms
+                .violated
+                .iter()
+                .filter(|(j, _)| job.as_deref().is_none_or(|f| matches(f, j)))
+                .map(|(j, t)| Seen {
+                    subject: j.clone(),
+                    holds: now.signed_duration_since(*t).to_std().unwrap_or_default() < *hold,
+                    value: None,
+                    device_offline: false,
+                })
+                .collect(),
             // Not connected, once a connection was tried (a replay has none).
             Cond::Disconnected => vec![Seen {
                 subject: "twinview".into(),
@@ -651,6 +710,24 @@ impl Twin {
             for seen in self.alarm_subjects(i, now) {
                 self.judge_alarm(i, seen, now);
             }
+        }
+        // A violated job is forgotten once every contract_net rule is past its hold and
+        // off-delay for it (its alarms have cleared by then).
+        if !self.alarms.violated.is_empty() {
+            let keep = self
+                .alarms
+                .rules
+                .iter()
+                .filter_map(|r| match r.cond {
+                    Cond::ContractNet { hold, .. } => Some(hold + r.off_delay),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or_default()
+                + Duration::from_secs(5);
+            self.alarms
+                .violated
+                .retain(|_, t| now.signed_duration_since(*t).to_std().unwrap_or_default() <= keep);
         }
         // Bounded: forget normal alarms first, oldest change first.
         while self.alarms.list.len() > MAX_ALARMS {
@@ -975,6 +1052,42 @@ mod tests {
             states(&t).iter().map(|s| s.1).collect::<Vec<_>>(),
             ["active", "acknowledged", "cleared"]
         );
+    }
+
+    #[test]
+    fn a_contract_net_violation_holds_for_its_hold_then_clears() {
+        let rule = RuleConfig {
+            name: "cnp violation".into(),
+            when: "contract_net".into(),
+            hold: Some("30s".into()),
+            ..RuleConfig::default()
+        };
+        let mut t = twin(&[rule]);
+        send(&mut t, 0, "/cnp/cfp", r#"{"job_id":"L","deadline":1}"#);
+        send(&mut t, 1, "/cnp/bid/m1", r#"{"job_id":"L","time":2}"#);
+        assert!(states(&t).is_empty());
+        // Awarded three seconds past the deadline: a violation.
+        send(&mut t, 4, "/cnp/assign/m1", r#"{"job_id":"L"}"#);
+        assert_eq!(states(&t), [("L".to_string(), "active")]);
+        for s in 5..34 {
+            t.tick(at(s));
+        }
+        assert_eq!(states(&t).len(), 1, "held for 30 s after the violation");
+        t.tick(at(35));
+        assert_eq!(states(&t).last().unwrap(), &("L".to_string(), "cleared"));
+        assert!(t.acknowledge(0, "L", at(36)));
+        // Forgotten once no rule can hold on it.
+        for s in 37..50 {
+            t.tick(at(s));
+        }
+        assert!(t.alarms.violated.is_empty());
+        let bad = RuleConfig {
+            name: "x".into(),
+            when: "contract_net".into(),
+            hold: Some("soon".into()),
+            ..RuleConfig::default()
+        };
+        assert!(Rule::from_config(&bad).unwrap_err().contains("alarm `x`: hold"));
     }
 
     #[test]

@@ -272,6 +272,7 @@ impl Twin {
                 cnp::CnpNews::Awarded { job, machine } => What::JobAwarded { job, machine },
                 cnp::CnpNews::Violation { job, text } => {
                     self.violations_total += 1;
+                    self.alarms.violation(&job, at);
                     What::JobViolation {
                         job,
                         violation: text,
