@@ -18,7 +18,10 @@
 //! 10..15. DataSet: 1 num_of_columns, 2 columns, 3 types, 4 rows. Template: 1 version,
 //! 2 metrics, 3 parameters, 4 template_ref, 5 is_definition.
 
-/// Most metrics read from one payload (a payload with more is cut, and says so).
+/// Most values read from one payload: metrics at every depth (template members count) and
+/// array elements together. A payload with more is cut and says so: without a budget over the
+/// whole payload, 4,096 arrays of 64 or nested templates put a quarter of a million readings
+/// on one topic from one small message.
 pub const MAX_METRICS: usize = 4096;
 /// Most elements read from an array metric.
 pub const MAX_ARRAY: usize = 64;
@@ -169,7 +172,9 @@ pub struct Payload {
     pub timestamp: Option<u64>,
     pub seq: Option<u64>,
     pub metrics: Vec<Metric>,
-    /// Metrics past [`MAX_METRICS`], not read.
+    /// Values past [`MAX_METRICS`], not read: each metric left out counts once (its members or
+    /// elements unread with it), each element cut from an array or member from a template
+    /// that was read counts once.
     pub cut: usize,
 }
 
@@ -261,21 +266,43 @@ fn text(b: &[u8]) -> Result<String, Error> {
 pub fn decode(bytes: &[u8]) -> Result<Payload, Error> {
     let mut r = Reader { buf: bytes };
     let mut p = Payload::default();
+    let mut budget = Budget {
+        left: MAX_METRICS,
+        cut: 0,
+    };
     while let Some((n, f)) = r.next()? {
         match (n, f) {
             (1, Field::Varint(t)) => p.timestamp = Some(t),
             (2, Field::Bytes(b)) => {
-                if p.metrics.len() < MAX_METRICS {
-                    p.metrics.push(metric(b, 0)?);
-                } else {
-                    p.cut += 1;
+                if budget.take() {
+                    p.metrics.push(metric(b, 0, &mut budget)?);
                 }
             }
             (3, Field::Varint(s)) => p.seq = Some(s),
             _ => {}
         }
     }
+    p.cut = budget.cut;
     Ok(p)
+}
+
+/// What is left of a payload's [`MAX_METRICS`], and what was cut.
+struct Budget {
+    left: usize,
+    cut: usize,
+}
+
+impl Budget {
+    /// One more value, if there is room (else it is counted as cut).
+    fn take(&mut self) -> bool {
+        if self.left > 0 {
+            self.left -= 1;
+            true
+        } else {
+            self.cut += 1;
+            false
+        }
+    }
 }
 
 /// The raw value fields of a metric (or a property value), read per its datatype at the end.
@@ -331,7 +358,7 @@ impl Raw {
     }
 }
 
-fn metric(bytes: &[u8], depth: usize) -> Result<Metric, Error> {
+fn metric(bytes: &[u8], depth: usize, budget: &mut Budget) -> Result<Metric, Error> {
     let mut r = Reader { buf: bytes };
     let mut m = Metric::default();
     let mut raw = Raw::default();
@@ -355,7 +382,9 @@ fn metric(bytes: &[u8], depth: usize) -> Result<Metric, Error> {
             (15, Field::Bytes(b)) => raw.string = Some(text(b)?),
             (16, Field::Bytes(b)) => bytes_value = Some(b),
             (17, Field::Bytes(b)) => dataset = Some(data_set(b)?),
-            (18, Field::Bytes(b)) if depth < MAX_NESTING => template = Some(templ(b, depth + 1)?),
+            (18, Field::Bytes(b)) if depth < MAX_NESTING => {
+                template = Some(templ(b, depth + 1, budget)?)
+            }
             _ => {}
         }
     }
@@ -367,7 +396,7 @@ fn metric(bytes: &[u8], depth: usize) -> Result<Metric, Error> {
         t
     } else if let Some(b) = bytes_value {
         match m.datatype {
-            Some(t @ datatype::INT8_ARRAY..=datatype::DOUBLE_ARRAY) => array(t, b),
+            Some(t @ datatype::INT8_ARRAY..=datatype::DOUBLE_ARRAY) => array(t, b, budget),
             _ => Value::Bytes(b.len()),
         }
     } else {
@@ -377,16 +406,21 @@ fn metric(bytes: &[u8], depth: usize) -> Result<Metric, Error> {
 }
 
 /// A numeric array (Sparkplug 3.0): little-endian elements of the type's width.
-fn array(t: u32, b: &[u8]) -> Value {
+fn array(t: u32, b: &[u8], budget: &mut Budget) -> Value {
     let width = match t {
         22 | 26 => 1,
         23 | 27 => 2,
         24 | 28 | 30 => 4,
         _ => 8,
     };
+    let present = b.len() / width;
+    // The metric itself took one from the budget; its elements take the rest.
+    let n = present.min(MAX_ARRAY).min(budget.left + 1);
+    budget.left = budget.left.saturating_sub(n.saturating_sub(1));
+    budget.cut += present.min(MAX_ARRAY) - n;
     let v = b
         .chunks_exact(width)
-        .take(MAX_ARRAY)
+        .take(n)
         .map(|c| {
             let mut w = [0u8; 8];
             w[..width].copy_from_slice(c);
@@ -457,13 +491,17 @@ fn data_set(bytes: &[u8]) -> Result<Value, Error> {
     Ok(Value::DataSet { columns, rows })
 }
 
-fn templ(bytes: &[u8], depth: usize) -> Result<Value, Error> {
+fn templ(bytes: &[u8], depth: usize, budget: &mut Budget) -> Result<Value, Error> {
     let mut r = Reader { buf: bytes };
     let mut template_ref = None;
     let mut metrics = Vec::new();
     while let Some((n, f)) = r.next()? {
         match (n, f) {
-            (2, Field::Bytes(b)) if metrics.len() < 256 => metrics.push(metric(b, depth)?),
+            (2, Field::Bytes(b)) if metrics.len() < 256 => {
+                if budget.take() {
+                    metrics.push(metric(b, depth, budget)?)
+                }
+            }
             (4, Field::Bytes(b)) => template_ref = Some(text(b)?),
             _ => {}
         }
@@ -754,5 +792,109 @@ mod tests {
         let p = decode(&rebirth_request(5)).unwrap();
         assert_eq!(p.metrics[0].name.as_deref(), Some(REBIRTH));
         assert_eq!(p.metrics[0].value, Value::Bool(true));
+    }
+
+    /// Protobuf written here by hand from sparkplug_b.proto (field numbers and wire types),
+    /// not by this module's encoder, so a mistake shared by both cannot hide.
+    mod wire {
+        pub fn varint(out: &mut Vec<u8>, mut x: u64) {
+            while x >= 0x80 {
+                out.push((x as u8) | 0x80);
+                x >>= 7;
+            }
+            out.push(x as u8);
+        }
+        /// Field `n` of wire type 2 (length-delimited).
+        pub fn bytes(out: &mut Vec<u8>, n: u64, b: &[u8]) {
+            varint(out, n << 3 | 2);
+            varint(out, b.len() as u64);
+            out.extend_from_slice(b);
+        }
+        /// Field `n` of wire type 0.
+        pub fn uint(out: &mut Vec<u8>, n: u64, x: u64) {
+            varint(out, n << 3);
+            varint(out, x);
+        }
+        /// Metric { name = 1, datatype = 4, bytes_value = 16 }: an Int8Array.
+        pub fn int8_array(name: &str, elements: usize) -> Vec<u8> {
+            let mut m = Vec::new();
+            bytes(&mut m, 1, name.as_bytes());
+            uint(&mut m, 4, 22);
+            bytes(&mut m, 16, &vec![7u8; elements]);
+            m
+        }
+        /// Metric { name = 1, datatype = 4 (Template = 19), template_value = 18 {
+        /// metrics = 2 … } } with `members` Int32 members (int_value = 10).
+        pub fn template(name: &str, members: usize) -> Vec<u8> {
+            let mut t = Vec::new();
+            for i in 0..members {
+                let mut m = Vec::new();
+                bytes(&mut m, 1, format!("m{i}").as_bytes());
+                uint(&mut m, 4, 3);
+                uint(&mut m, 10, i as u64);
+                bytes(&mut t, 2, &m);
+            }
+            let mut m = Vec::new();
+            bytes(&mut m, 1, name.as_bytes());
+            uint(&mut m, 4, 19);
+            bytes(&mut m, 18, &t);
+            m
+        }
+        /// Payload { timestamp = 1, metrics = 2 …, seq = 3 }.
+        pub fn payload(metrics: &[Vec<u8>]) -> Vec<u8> {
+            let mut p = Vec::new();
+            uint(&mut p, 1, 1_700_000_000_000);
+            for m in metrics {
+                bytes(&mut p, 2, m);
+            }
+            uint(&mut p, 3, 0);
+            p
+        }
+    }
+
+    /// Every value a payload carries: metrics at any depth and array elements.
+    fn values(metrics: &[Metric]) -> usize {
+        metrics
+            .iter()
+            .map(|m| match &m.value {
+                Value::Array(xs) => xs.len().max(1),
+                Value::Template { metrics, .. } => 1 + values(metrics),
+                _ => 1,
+            })
+            .sum()
+    }
+
+    #[test]
+    fn one_payload_reads_at_most_its_budget_of_values_arrays_and_templates_included() {
+        // 2,000 Int8Arrays of 64: 128,000 elements from a 150 kB birth.
+        let arrays: Vec<Vec<u8>> = (0..2000)
+            .map(|i| wire::int8_array(&format!("a{i}"), 64))
+            .collect();
+        let p = decode(&wire::payload(&arrays)).unwrap();
+        assert!(values(&p.metrics) <= MAX_METRICS, "{}", values(&p.metrics));
+        assert_eq!(p.metrics.len(), 64, "64 whole arrays fill the budget");
+        assert_eq!(p.metrics[0].value, Value::Array(vec![7.0; 64]));
+        assert_eq!(p.cut, 2000 - 64);
+        // 300 templates of 256 members: 77,100 values.
+        let templates: Vec<Vec<u8>> = (0..300)
+            .map(|i| wire::template(&format!("t{i}"), 256))
+            .collect();
+        let p = decode(&wire::payload(&templates)).unwrap();
+        assert!(values(&p.metrics) <= MAX_METRICS, "{}", values(&p.metrics));
+        // A template not read counts once; the one cut inside counts its members left out.
+        assert_eq!(p.metrics.len(), 4096 / 257 + 1);
+        assert!(p.cut >= 300 - p.metrics.len(), "{}", p.cut);
+        let Value::Template { metrics, .. } = &p.metrics[0].value else {
+            panic!("{:?}", p.metrics[0])
+        };
+        assert_eq!(metrics.len(), 256);
+        assert_eq!(metrics[5].value, Value::Int(5));
+        // A payload within the budget is read whole.
+        let p = decode(&wire::payload(&[
+            wire::int8_array("x", 3),
+            wire::template("t", 2),
+        ]))
+        .unwrap();
+        assert_eq!((values(&p.metrics), p.cut), (6, 0));
     }
 }

@@ -117,6 +117,9 @@ pub struct EdgeNodeSnap {
     pub needs_rebirth: u64,
     /// Metrics its birth defined.
     pub metrics: usize,
+    /// Values past a payload's budget of 4,096 (metrics, template members, array elements),
+    /// not read.
+    pub values_cut: u64,
     pub devices: Vec<EdgeDeviceSnap>,
 }
 
@@ -602,6 +605,7 @@ impl Snapshot {
                         stale_deaths: n.stale_deaths,
                         needs_rebirth: n.needs_rebirth_total(),
                         metrics: n.defs.len(),
+                        values_cut: n.values_cut,
                         devices: n
                             .devices
                             .iter()

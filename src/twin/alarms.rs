@@ -1087,7 +1087,9 @@ mod tests {
             hold: Some("soon".into()),
             ..RuleConfig::default()
         };
-        assert!(Rule::from_config(&bad).unwrap_err().contains("alarm `x`: hold"));
+        assert!(Rule::from_config(&bad)
+            .unwrap_err()
+            .contains("alarm `x`: hold"));
     }
 
     #[test]

@@ -223,6 +223,9 @@ pub type ScoreLine = (DateTime<Utc>, String, String, Option<f32>);
 /// Scores kept between two drains of [`Twin::take_scores`], at most.
 const MAX_SCORES_QUEUED: usize = 1 << 20;
 
+/// A topic with more series than this finds them through [`Twin::field_index`], not a scan.
+const BIG_TOPIC: usize = 16;
+
 /// Devices read from one Zigbee2MQTT device list (the rest are not described).
 const MAX_DESCRIBED: usize = 1024;
 
@@ -232,6 +235,10 @@ pub struct Twin {
     pub cfg: TwinConfig,
     pub series: Vec<Box<Series>>,
     topics: FastMap<Box<str>, TopicEntry>,
+    /// Field → series for topics with more than [`BIG_TOPIC`] series (a Sparkplug node's
+    /// metrics, a wide JSON object): finding a reading's series stays O(1) where a scan of the
+    /// topic's list would make one message cost its series count squared.
+    field_index: FastMap<Box<str>, FastMap<Box<str>, usize>>,
     /// Bumped when a topic is first seen or topics are forgotten (the Topics tab's cache key).
     pub topics_revision: u64,
     /// Topics forgotten because of the topic table's bound (see [`Twin::max_topics`]).
@@ -333,6 +340,7 @@ impl Twin {
         Twin {
             series: Vec::new(),
             topics: FastMap::default(),
+            field_index: FastMap::default(),
             topics_revision: 0,
             evicted_topics: 0,
             groups: FastMap::default(),

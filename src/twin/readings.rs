@@ -223,7 +223,11 @@ impl Twin {
         now: DateTime<Utc>,
     ) -> usize {
         let entry = self.topics.get(topic).expect("topic entry exists");
-        if let Some((_, idx)) = entry.series.iter().find(|(f, _)| f.as_ref() == field) {
+        if entry.series.len() > super::BIG_TOPIC {
+            if let Some(idx) = self.field_index.get(topic).and_then(|ix| ix.get(field)) {
+                return *idx;
+            }
+        } else if let Some((_, idx)) = entry.series.iter().find(|(f, _)| f.as_ref() == field) {
             return *idx;
         }
         let info = entry.info.clone();
@@ -298,17 +302,21 @@ impl Twin {
                 self.devices.describe(&self.series[idx].device, d);
             }
         }
-        self.topics
-            .get_mut(topic)
-            .expect("topic entry exists")
-            .series
-            .push((
-                match field {
-                    "value" => Cow::Borrowed("value"),
-                    f => Cow::Owned(f.to_string()),
-                },
-                idx,
-            ));
+        let entry = self.topics.get_mut(topic).expect("topic entry exists");
+        entry.series.push((
+            match field {
+                "value" => Cow::Borrowed("value"),
+                f => Cow::Owned(f.to_string()),
+            },
+            idx,
+        ));
+        if entry.series.len() > super::BIG_TOPIC {
+            let ix = self
+                .field_index
+                .entry(topic.into())
+                .or_insert_with(|| index_of(&entry.series));
+            ix.insert(field.into(), idx);
+        }
         self.layout_revision += 1;
         self.keep_series(idx);
         idx
@@ -429,6 +437,19 @@ impl Twin {
                 None => false,
             });
         }
+        let topics = &self.topics;
+        self.field_index.retain(|topic, ix| {
+            match topics
+                .get(topic)
+                .filter(|e| e.series.len() > super::BIG_TOPIC)
+            {
+                Some(e) => {
+                    *ix = index_of(&e.series);
+                    true
+                }
+                None => false,
+            }
+        });
         let series = &self.series;
         self.groups.retain(|_, g| {
             g.members = g.members.iter().filter_map(|&i| remap[i]).collect();
@@ -503,4 +524,12 @@ fn is_epoch_time(value: f64, at: DateTime<Utc>) -> bool {
     }
     let now = at.timestamp() as f64;
     (value - now).abs() < SLACK_S || (value / 1000.0 - now).abs() < SLACK_S
+}
+
+/// A big topic's field → series map, from its list.
+fn index_of(series: &[(Cow<'static, str>, usize)]) -> crate::twin::FastMap<Box<str>, usize> {
+    series
+        .iter()
+        .map(|(f, i)| (Box::from(f.as_ref()), *i))
+        .collect()
 }

@@ -28,6 +28,9 @@ use crate::decode::sparkplug::{self, Metric, Payload, Value};
 /// Devices kept per edge node.
 pub const MAX_DEVICES: usize = 1024;
 
+/// The longest metric name a birth may define (Ignition's tag paths stay far below).
+pub const MAX_NAME: usize = 512;
+
 /// A Sparkplug message type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -132,10 +135,16 @@ impl Defs {
 
     /// The definitions a birth makes (those of an earlier birth are void), and the aliases it
     /// gave to two different names (the first kept; DATA on them cannot be trusted).
-    fn of_birth(metrics: &[Metric]) -> (Defs, Vec<u64>) {
+    /// At most `room` definitions are made (the rest are counted in `not_kept`), and none of a
+    /// name longer than [`MAX_NAME`].
+    fn of_birth(metrics: &[Metric], room: usize, not_kept: &mut u64) -> (Defs, Vec<u64>) {
         let mut d = Defs::default();
         let mut twice = Vec::new();
         for m in metrics {
+            if m.name.as_ref().is_some_and(|n| n.len() > MAX_NAME) || d.len() >= room {
+                *not_kept += 1;
+                continue;
+            }
             if let (Some(a), Some(name)) = (m.alias, &m.name) {
                 if d.by_alias.get(&a).is_some_and(|old| *old.name != **name) {
                     if twice.len() < 16 && !twice.contains(&a) {
@@ -207,11 +216,18 @@ pub struct EdgeNode {
     pub needs_rebirth: u64,
     /// Said once until the next birth.
     said_early: bool,
+    /// Values past a payload's budget (decode::sparkplug::MAX_METRICS), not read; said once.
+    pub values_cut: u64,
     pub defs: Defs,
     pub devices: BTreeMap<String, EdgeDevice>,
 }
 
 impl EdgeNode {
+    /// Definitions held by the node and its devices.
+    fn defs_held(&self) -> usize {
+        self.defs.len() + self.devices.values().map(|d| d.defs.len()).sum::<usize>()
+    }
+
     fn new(group: &str, node: &str, at: DateTime<Utc>) -> EdgeNode {
         EdgeNode {
             group: group.to_string(),
@@ -226,6 +242,7 @@ impl EdgeNode {
             stale_deaths: 0,
             needs_rebirth: 0,
             said_early: false,
+            values_cut: 0,
             defs: Defs::default(),
             devices: BTreeMap::new(),
         }
@@ -287,6 +304,14 @@ pub struct Sparkplug {
     pub evicted: u64,
     /// Scratch for a node's key (`group/node`).
     key: String,
+    /// Metric definitions held by every node and device, and devices of every node: each at
+    /// most `cap` (`--max-series`), so births cannot grow memory without bound where no
+    /// series is ever made.
+    defs_total: usize,
+    devices_total: usize,
+    /// Definitions and devices refused by those bounds (or a name past [`MAX_NAME`]).
+    pub defs_not_kept: u64,
+    pub devices_not_kept: u64,
 }
 
 impl Sparkplug {
@@ -297,6 +322,10 @@ impl Sparkplug {
             cap: cap.max(1),
             evicted: 0,
             key: String::new(),
+            defs_total: 0,
+            devices_total: 0,
+            defs_not_kept: 0,
+            devices_not_kept: 0,
         }
     }
 
@@ -360,7 +389,10 @@ impl Sparkplug {
         if !self.nodes.contains_key(self.key.as_str()) {
             if self.nodes.len() >= self.cap {
                 for old in bound::least_recent(self.nodes.iter().map(|(k, n)| (k, n.last_seen))) {
-                    self.nodes.remove(&old);
+                    if let Some(n) = self.nodes.remove(&old) {
+                        self.defs_total = self.defs_total.saturating_sub(n.defs_held());
+                        self.devices_total = self.devices_total.saturating_sub(n.devices.len());
+                    }
                     self.evicted += 1;
                 }
             }
@@ -375,6 +407,16 @@ impl Sparkplug {
         let mut out = Outcome::default();
         let who = Self::device_id(node, device);
         let payload_time = p.timestamp.and_then(ms);
+        if p.cut > 0 {
+            if n.values_cut == 0 {
+                out.notes.push(format!(
+                    "{node}: a payload holds more than {} values (metrics, template members and array elements); {} not read, and later ones counted",
+                    crate::decode::sparkplug::MAX_METRICS,
+                    p.cut
+                ));
+            }
+            n.values_cut += p.cut as u64;
+        }
 
         match kind {
             Kind::NBirth => {
@@ -385,8 +427,19 @@ impl Sparkplug {
                 n.sequence(p.seq, true);
                 n.bd_seq = bd_seq(p);
                 // A new session: every definition of the old one is void.
-                let (defs, twice) = Defs::of_birth(&p.metrics);
+                self.defs_total = self.defs_total.saturating_sub(n.defs_held());
+                let room = self.cap.saturating_sub(self.defs_total);
+                let before = self.defs_not_kept;
+                let (defs, twice) = Defs::of_birth(&p.metrics, room, &mut self.defs_not_kept);
+                self.defs_total += defs.len();
                 n.defs = defs;
+                if self.defs_not_kept > before {
+                    out.notes.push(format!(
+                        "{node}: NBIRTH: {} definitions not kept (over --max-series {} in all, or a name over {MAX_NAME} bytes)",
+                        self.defs_not_kept - before,
+                        self.cap
+                    ));
+                }
                 for a in twice {
                     out.notes.push(format!(
                         "{node}: NBIRTH gives alias {a} to two metrics; the first is kept"
@@ -461,21 +514,35 @@ impl Sparkplug {
                     );
                     return out;
                 };
-                if !n.devices.contains_key(dev_id) && n.devices.len() >= MAX_DEVICES {
-                    return out;
+                if !n.devices.contains_key(dev_id) {
+                    if n.devices.len() >= MAX_DEVICES || self.devices_total >= self.cap {
+                        self.devices_not_kept += 1;
+                        return out;
+                    }
+                    n.devices.insert(dev_id.to_string(), EdgeDevice::default());
+                    self.devices_total += 1;
                 }
                 let born = n.births > 0;
-                if !n.devices.contains_key(dev_id) {
-                    n.devices.insert(dev_id.to_string(), EdgeDevice::default());
-                }
                 let d = n.devices.get_mut(dev_id).expect("inserted just above");
                 match kind {
                     Kind::DBirth => {
                         d.births += 1;
                         d.said_early = false;
                         d.online = Some(true);
-                        let (defs, twice) = Defs::of_birth(&p.metrics);
+                        self.defs_total = self.defs_total.saturating_sub(d.defs.len());
+                        let room = self.cap.saturating_sub(self.defs_total);
+                        let before = self.defs_not_kept;
+                        let (defs, twice) =
+                            Defs::of_birth(&p.metrics, room, &mut self.defs_not_kept);
+                        self.defs_total += defs.len();
                         d.defs = defs;
+                        if self.defs_not_kept > before {
+                            out.notes.push(format!(
+                                "{who}: DBIRTH: {} definitions not kept (over --max-series {} in all, or a name over {MAX_NAME} bytes)",
+                                self.defs_not_kept - before,
+                                self.cap
+                            ));
+                        }
                         for a in twice {
                             out.notes.push(format!(
                                 "{node}/{dev_id}: DBIRTH gives alias {a} to two metrics; the first is kept"
@@ -971,5 +1038,98 @@ mod tests {
             "{:?}",
             o.notes
         );
+    }
+
+    fn wide_birth(n: usize, prefix: &str) -> Payload {
+        Payload {
+            metrics: (0..n)
+                .map(|i| {
+                    metric(
+                        Some(&format!("{prefix}{i}")),
+                        Some(i as u64),
+                        Some(DOUBLE),
+                        Value::Null,
+                    )
+                })
+                .collect(),
+            ..Payload::default()
+        }
+    }
+
+    #[test]
+    fn definitions_and_devices_are_bounded_in_all_and_names_in_length() {
+        let mut s = Sparkplug::with_cap(100);
+        s.apply("g", Kind::NBirth, "a", None, &wide_birth(80, "m"), t(0));
+        let o = s.apply("g", Kind::NBirth, "b", None, &wide_birth(80, "m"), t(1));
+        assert_eq!(s.nodes["g/b"].defs.len(), 20, "100 in all");
+        assert_eq!(s.defs_not_kept, 60);
+        assert!(
+            o.notes[0].contains("60 definitions not kept"),
+            "{:?}",
+            o.notes
+        );
+        // A rebirth gives back what the old session held.
+        s.apply("g", Kind::NBirth, "a", None, &wide_birth(10, "m"), t(2));
+        s.apply("g", Kind::NBirth, "b", None, &wide_birth(80, "m"), t(3));
+        assert_eq!(s.nodes["g/b"].defs.len(), 80);
+        assert_eq!(s.defs_total, 90);
+        // Device births count too, and a node's rebirth voids its devices' definitions.
+        s.apply(
+            "g",
+            Kind::DBirth,
+            "a",
+            Some("d1"),
+            &wide_birth(30, "x"),
+            t(4),
+        );
+        assert_eq!(s.nodes["g/a"].devices["d1"].defs.len(), 10);
+        s.apply("g", Kind::NBirth, "a", None, &wide_birth(0, "m"), t(5));
+        assert_eq!(s.defs_total, 80);
+        // A name past MAX_NAME is never defined.
+        let long = "n".repeat(MAX_NAME + 1);
+        s.apply(
+            "g",
+            Kind::NBirth,
+            "a",
+            None,
+            &Payload {
+                metrics: vec![metric(Some(&long), Some(1), Some(DOUBLE), Value::Null)],
+                ..Payload::default()
+            },
+            t(6),
+        );
+        assert_eq!(s.nodes["g/a"].defs.len(), 0);
+        // Devices: at most the cap across nodes.
+        let mut s = Sparkplug::with_cap(100);
+        for node in 0..3 {
+            s.apply(
+                "g",
+                Kind::NBirth,
+                &format!("n{node}"),
+                None,
+                &birth(1),
+                t(0),
+            );
+            for d in 0..50 {
+                s.apply(
+                    "g",
+                    Kind::DBirth,
+                    &format!("n{node}"),
+                    Some(&format!("d{d}")),
+                    &wide_birth(0, "m"),
+                    t(1),
+                );
+            }
+        }
+        let devices: usize = s.nodes.values().map(|n| n.devices.len()).sum();
+        assert_eq!(devices, 100);
+        assert_eq!(s.devices_not_kept, 50);
+        // Evicting a node gives its share back.
+        let mut s = Sparkplug::with_cap(2);
+        s.apply("g", Kind::NBirth, "a", None, &wide_birth(2, "m"), t(0));
+        s.apply("g", Kind::NBirth, "b", None, &wide_birth(0, "m"), t(1));
+        s.apply("g", Kind::NBirth, "c", None, &wide_birth(2, "m"), t(2));
+        assert!(!s.nodes.contains_key("g/a"));
+        assert_eq!(s.nodes["g/c"].defs.len(), 2);
     }
 }

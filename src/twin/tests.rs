@@ -515,3 +515,40 @@ fn connection_events_set_state_and_since() {
     assert!(t.connection.is_connected());
     assert_eq!(t.connection_since, Some(at(5)));
 }
+
+/// A topic with many fields finds each through its index, before and after an eviction
+/// renumbers the series.
+#[test]
+fn a_wide_topic_finds_every_field_through_its_index_across_evictions() {
+    let mut t = Twin::new(TwinConfig {
+        max_series: 60,
+        ..TwinConfig::default()
+    });
+    let wide = |base: i64| {
+        let fields: Vec<String> = (0..40).map(|i| format!("\"f{i}\":{}", base + i)).collect();
+        format!("{{{}}}", fields.join(","))
+    };
+    t.apply(&msg(1, "plant/wide", &wide(0)));
+    t.apply(&msg(2, "plant/wide", &wide(1000)));
+    assert!(t.field_index.contains_key("plant/wide"));
+    let f = |t: &Twin, field: &str| -> Vec<(u64, f64)> {
+        t.series
+            .iter()
+            .filter(|s| s.topic == "plant/wide" && s.field == field)
+            .map(|s| (s.count, s.last))
+            .collect()
+    };
+    assert_eq!(f(&t, "f7"), [(2, 1007.0)]);
+    // Other topics push the twin past its 60 series: the oldest are forgotten and the rest
+    // renumbered.
+    for i in 0..30 {
+        t.apply(&msg(3 + i, &format!("plant/other{i}"), "1"));
+    }
+    t.apply(&msg(40, "plant/wide", &wide(2000)));
+    for field in ["f0", "f7", "f39"] {
+        let seen = f(&t, field);
+        assert_eq!(seen.len(), 1, "{field}: one series, {seen:?}");
+        assert_eq!(seen[0].1, 2000.0 + field[1..].parse::<f64>().unwrap());
+    }
+    assert!(t.series.len() <= 60);
+}
