@@ -89,7 +89,14 @@ pub enum Undecodable {
     /// A payload on a Sparkplug B topic that is not a Sparkplug payload (broken protobuf, a
     /// primary host state that says neither online nor offline).
     Sparkplug,
+    /// A topic over [`MAX_TOPIC`] bytes: counted, never tracked (its name would be copied into
+    /// a topic, series, sensor, device and label).
+    TopicTooLong,
 }
+
+/// The longest topic twinview tracks (real topics stay under a few hundred bytes; MQTT allows
+/// 65,535, and 2,000 topics of 60 kB made 878 MB).
+pub const MAX_TOPIC: usize = 1024;
 
 impl Undecodable {
     /// Whether the payload is broken (what the header's `malformed` counts), as opposed to
@@ -114,6 +121,7 @@ impl Undecodable {
             Undecodable::TooDeep => "nested deeper than 8 levels",
             Undecodable::ContractNet => "Contract Net message without job_id",
             Undecodable::FieldTooLong => "a name or unit over its length limit",
+            Undecodable::TopicTooLong => "topic over 1,024 bytes",
             Undecodable::Sparkplug => "not a Sparkplug B payload",
         }
     }

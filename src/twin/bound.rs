@@ -23,6 +23,13 @@ pub struct Evicted {
     pub job_types: u64,
     /// Sparkplug B edge nodes (bound: `--max-series`).
     pub sparkplug_nodes: u64,
+    /// Sparkplug B metric definitions and devices refused (bound: `--max-series` each, across
+    /// nodes; a metric name over 512 bytes).
+    pub sparkplug_definitions: u64,
+    pub sparkplug_devices: u64,
+    /// Home Assistant discovery configs refused (10,000 entities, 64 per state topic, a text
+    /// over 256 bytes or a topic over 1,024).
+    pub discovery_configs: u64,
 }
 
 impl Evicted {
@@ -36,6 +43,9 @@ impl Evicted {
             + self.negotiation
             + self.job_types
             + self.sparkplug_nodes
+            + self.sparkplug_definitions
+            + self.sparkplug_devices
+            + self.discovery_configs
     }
 }
 

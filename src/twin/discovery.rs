@@ -17,6 +17,13 @@ use super::FastMap;
 
 /// Entities kept (a config beyond this is counted, not kept).
 pub const MAX_ENTITIES: usize = 10_000;
+/// Entities reading one state topic (a Zigbee2MQTT device's state topic carries a few dozen):
+/// with no bound, 10,000 configs naming one topic made each new one cost all the others.
+pub const MAX_PER_STATE_TOPIC: usize = 64;
+/// The longest name, unit, class, device name, manufacturer, model or payload word kept.
+pub const MAX_TEXT: usize = 256;
+/// The longest state topic (or `~` base) a config may name.
+pub const MAX_TOPIC: usize = 1024;
 /// The discovery prefix Home Assistant uses unless configured otherwise.
 pub const PREFIX: &str = "homeassistant/";
 
@@ -129,7 +136,9 @@ pub enum Applied {
 pub struct Discovery {
     by_config: FastMap<String, Entity>,
     by_state: FastMap<String, Vec<String>>,
-    /// Configs not kept because of [`MAX_ENTITIES`].
+    /// Configs not kept because of [`MAX_ENTITIES`], [`MAX_PER_STATE_TOPIC`], or a text over
+    /// [`MAX_TEXT`] / [`MAX_TOPIC`] (retained configs of a megabyte each would otherwise be
+    /// kept, and come back at every start).
     pub refused: u64,
 }
 
@@ -159,6 +168,11 @@ impl Discovery {
         let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(payload) else {
             return Applied::NotAConfig;
         };
+        if too_long(&map) {
+            self.forget(topic);
+            self.refused += 1;
+            return Applied::Nothing;
+        }
         let Some(entity) = parse(topic, &map) else {
             // A config without a state topic (a button, a trigger): understood, nothing to show.
             self.forget(topic);
@@ -172,6 +186,14 @@ impl Discovery {
             return Applied::Nothing;
         }
         self.forget(topic);
+        if self
+            .by_state
+            .get(&entity.state_topic)
+            .is_some_and(|v| v.len() >= MAX_PER_STATE_TOPIC)
+        {
+            self.refused += 1;
+            return Applied::Nothing;
+        }
         let state = entity.state_topic.clone();
         self.by_state
             .entry(state.clone())
@@ -217,6 +239,32 @@ impl Discovery {
     pub fn by_config_topic(&self, config_topic: &str) -> Option<&Entity> {
         self.by_config.get(config_topic)
     }
+}
+
+/// Whether a config holds a text longer than twinview keeps (anywhere it reads one).
+fn too_long(map: &Map<String, Value>) -> bool {
+    let long = |m: &Map<String, Value>, keys: &[&str], max: usize| {
+        keys.iter()
+            .any(|k| matches!(m.get(*k), Some(Value::String(s)) if s.len() > max))
+    };
+    long(map, &["~", "state_topic", "stat_t", "value_template", "val_tpl"], MAX_TOPIC)
+        || long(
+            map,
+            &[
+                "name",
+                "unit_of_measurement",
+                "unit_of_meas",
+                "device_class",
+                "dev_cla",
+                "payload_on",
+                "pl_on",
+                "payload_off",
+                "pl_off",
+            ],
+            MAX_TEXT,
+        )
+        || matches!(map.get("device").or_else(|| map.get("dev")), Some(Value::Object(d))
+            if long(d, &["name", "manufacturer", "mf", "model", "mdl"], MAX_TEXT))
 }
 
 /// A string member under its full or abbreviated key.
@@ -398,5 +446,37 @@ mod tests {
             Applied::Nothing
         );
         assert!(d.is_empty());
+    }
+
+    #[test]
+    fn long_texts_and_crowded_state_topics_are_refused_and_counted() {
+        let mut d = Discovery::default();
+        let cfg = |name: &str, state: &str| {
+            serde_json::json!({"name": name, "state_topic": state, "unit_of_measurement": "°C"})
+                .to_string()
+        };
+        let big = "x".repeat(MAX_TEXT + 1);
+        assert_eq!(
+            d.apply("homeassistant/sensor/a/config", cfg(&big, "home/a").as_bytes()),
+            Applied::Nothing
+        );
+        let long_topic = format!("home/{}", "t".repeat(MAX_TOPIC));
+        d.apply("homeassistant/sensor/b/config", cfg("ok", &long_topic).as_bytes());
+        let dev = serde_json::json!({"state_topic": "home/c", "dev": {"mdl": big}}).to_string();
+        d.apply("homeassistant/sensor/c/config", dev.as_bytes());
+        assert_eq!((d.len(), d.refused), (0, 3));
+        // A changed config that grows too long forgets what the old one said.
+        d.apply("homeassistant/sensor/a/config", cfg("fine", "home/a").as_bytes());
+        assert_eq!(d.len(), 1);
+        d.apply("homeassistant/sensor/a/config", cfg(&big, "home/a").as_bytes());
+        assert_eq!(d.len(), 0);
+        // 10,000 configs naming one state topic: 64 kept, each later one refused at once.
+        let mut d = Discovery::default();
+        for i in 0..10_000 {
+            let t = format!("homeassistant/sensor/s{i}/config");
+            d.apply(&t, cfg(&format!("s{i}"), "home/one").as_bytes());
+        }
+        assert_eq!(d.of_state_topic("home/one").count(), MAX_PER_STATE_TOPIC);
+        assert_eq!(d.refused, 10_000 - MAX_PER_STATE_TOPIC as u64);
     }
 }

@@ -18,6 +18,9 @@ impl Twin {
         self.rate.add(m.at.timestamp());
         self.touch(m.at);
 
+        if m.topic.len() > crate::decode::payload::MAX_TOPIC {
+            return self.count_undecoded(m, Undecodable::TopicTooLong);
+        }
         // One lookup for a known topic (the common case): its traffic, and the schema match
         // done once.
         let (kind, ordinary) = match self.topics.get_mut(m.topic.as_str()) {

@@ -465,6 +465,9 @@ impl Twin {
             negotiation: c.negotiation,
             job_types: c.job_types,
             sparkplug_nodes: self.sparkplug.evicted,
+            sparkplug_definitions: self.sparkplug.defs_not_kept,
+            sparkplug_devices: self.sparkplug.devices_not_kept,
+            discovery_configs: self.discovery.refused,
             ..self.evicted
         }
     }

@@ -187,7 +187,17 @@ impl Twin {
             let text = String::from_utf8_lossy(&m.payload[..m.payload.len().min(SAMPLE_CHARS * 4)]);
             text.chars().take(SAMPLE_CHARS).collect::<String>()
         };
-        if let Some(u) = self.undecoded.get_mut(&m.topic) {
+        // A topic too long to track is listed by its first 200 bytes.
+        let key: std::borrow::Cow<str> = if m.topic.len() > crate::decode::payload::MAX_TOPIC {
+            let mut end = 200;
+            while !m.topic.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}…", &m.topic[..end]).into()
+        } else {
+            m.topic.as_str().into()
+        };
+        if let Some(u) = self.undecoded.get_mut(key.as_ref()) {
             u.count += 1;
             u.reason = why;
             u.last_at = m.at;
@@ -200,10 +210,10 @@ impl Twin {
                 }
             }
             if why.is_malformed() {
-                log::info!("cannot decode payload on {}: {}", m.topic, why.as_str());
+                log::info!("cannot decode payload on {key}: {}", why.as_str());
             }
             self.undecoded.insert(
-                m.topic.clone(),
+                key.into_owned(),
                 UndecodedTopic {
                     count: 1,
                     reason: why,

@@ -552,3 +552,26 @@ fn a_wide_topic_finds_every_field_through_its_index_across_evictions() {
     }
     assert!(t.series.len() <= 60);
 }
+
+/// A topic too long to track is counted and listed by its beginning, never copied into
+/// topics, series, devices or labels.
+#[test]
+fn a_topic_over_its_length_limit_is_counted_never_tracked() {
+    let mut t = Twin::default();
+    for i in 0..50 {
+        let topic = format!("home/{i}/{}", "x".repeat(60_000));
+        t.apply(&msg(i, &topic, "21.5"));
+    }
+    assert!(t.series.is_empty());
+    assert_eq!(t.topics.len(), 0);
+    assert!(t.devices.by_id.is_empty());
+    assert_eq!(t.undecoded_total, 50);
+    assert!(t.undecoded.keys().all(|k| k.len() <= 203), "listed by their first 200 bytes");
+    let u = t.undecoded.values().next().unwrap();
+    assert_eq!(u.reason.as_str(), "topic over 1,024 bytes");
+    // At the limit it is an ordinary topic.
+    let topic = format!("home/{}", "y".repeat(crate::decode::payload::MAX_TOPIC - 5));
+    assert_eq!(topic.len(), crate::decode::payload::MAX_TOPIC);
+    t.apply(&msg(60, &topic, "21.5"));
+    assert_eq!(t.series.len(), 1);
+}
