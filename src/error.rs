@@ -49,6 +49,17 @@ pub fn read_capped(path: &std::path::Path, cap: u64, what: &str) -> Result<Strin
     use std::io::Read;
     let failed =
         |e: std::io::Error| AppError::File(format!("cannot read {what} {}: {e}", path.display()));
+    // A config file or theme must be a file: opening a FIFO waits for a writer, past any
+    // --duration. Password and token files may be FIFOs (`--password-file <(pass show mqtt)`).
+    if matches!(what, "config file" | "theme") {
+        let meta = std::fs::metadata(path).map_err(failed)?;
+        if !meta.is_file() {
+            return Err(AppError::File(format!(
+                "{what} {} is not a regular file (a FIFO or device would wait for a writer)",
+                path.display()
+            )));
+        }
+    }
     let file = std::fs::File::open(path).map_err(failed)?;
     let mut bytes = Vec::new();
     file.take(cap + 1).read_to_end(&mut bytes).map_err(failed)?;
@@ -67,4 +78,37 @@ impl From<std::io::Error> for AppError {
     fn from(e: std::io::Error) -> Self {
         AppError::Other(e.to_string())
     }
+}
+
+/// Opens an output file (events, recording, scores) for writing, creating it, truncated or
+/// appended to. A FIFO is opened without waiting: with no program reading it, the open fails
+/// at once ("no program is reading this FIFO") instead of hanging past `--duration`; with a
+/// reader, writes block as usual (on the output's own thread).
+pub fn open_output(path: &std::path::Path, append: bool) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).custom_flags(libc::O_NONBLOCK);
+    if append {
+        o.append(true);
+    } else {
+        o.truncate(true);
+    }
+    let f = o.open(path).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ENXIO) {
+            std::io::Error::other("no program is reading this FIFO (start the reader first)")
+        } else {
+            e
+        }
+    })?;
+    // Back to blocking writes.
+    // SAFETY: fcntl on a descriptor this function owns, with flags read from it.
+    unsafe {
+        let fd = f.as_raw_fd();
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
+    Ok(f)
 }

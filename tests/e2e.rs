@@ -204,9 +204,53 @@ fn usage_and_file_errors_have_their_exit_codes() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(4), "{args:?}: {err}");
         assert!(
-            err.contains("larger than") || err.contains("longer than"),
+            err.contains("larger than")
+                || err.contains("longer than")
+                || err.contains("not a regular file"),
             "{args:?}: {err}"
         );
+    }
+    // A FIFO nobody writes to as the config file, and FIFOs nobody reads as outputs: each an
+    // error at once (exit 4), not a hang past --duration.
+    let dir = TempDir::new("fifo");
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let f = fifo.to_str().unwrap();
+    for (args, says) in [
+        (
+            &["--headless", "-d", "1s", "-c", f][..],
+            "not a regular file",
+        ),
+        (
+            &["--headless", "-d", "1s", "--events", f][..],
+            "no program is reading this FIFO",
+        ),
+        (
+            &["--headless", "-d", "1s", "--record", f][..],
+            "no program is reading this FIFO",
+        ),
+        (
+            &[
+                "replay",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/recordings/demo-session.jsonl"),
+                "--headless",
+                "--scores",
+                f,
+            ][..],
+            "no program is reading this FIFO",
+        ),
+        (&["--theme", f][..], "not a regular file"),
+    ] {
+        let start = std::time::Instant::now();
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(start.elapsed() < Duration::from_secs(20), "{args:?} waited");
     }
     // A file without one event to replay is an error, not an empty success.
     let dir = TempDir::new("norec");

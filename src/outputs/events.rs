@@ -29,7 +29,7 @@ pub struct EventsWriter {
 impl EventsWriter {
     /// Creates (or truncates) `path`; the error names the file.
     pub fn create(path: &Path) -> Result<EventsWriter, AppError> {
-        let file = std::fs::File::create(path).map_err(|e| {
+        let file = crate::error::open_output(path, false).map_err(|e| {
             AppError::File(format!("cannot write events file {}: {e}", path.display()))
         })?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(QUEUE);

@@ -14,7 +14,7 @@ pub struct Scores {
 
 impl Scores {
     pub fn create(path: &std::path::Path) -> Result<Scores, AppError> {
-        let f = std::fs::File::create(path)
+        let f = crate::error::open_output(path, false)
             .map_err(|e| AppError::File(format!("cannot write {}: {e}", path.display())))?;
         let mut s = Scores {
             out: std::io::BufWriter::new(f),

@@ -169,10 +169,7 @@ pub fn line(ev: &Event) -> String {
 
 /// Opens `path` for appending (creating it) and writes the header; the error names the file.
 fn open(path: &Path, head: &str) -> Result<std::fs::File, AppError> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
+    let mut f = crate::error::open_output(path, true)
         .map_err(|e| AppError::File(format!("cannot write recording {}: {e}", path.display())))?;
     writeln!(f, "{head}")
         .and_then(|_| f.flush())

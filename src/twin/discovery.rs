@@ -247,23 +247,25 @@ fn too_long(map: &Map<String, Value>) -> bool {
         keys.iter()
             .any(|k| matches!(m.get(*k), Some(Value::String(s)) if s.len() > max))
     };
-    long(map, &["~", "state_topic", "stat_t", "value_template", "val_tpl"], MAX_TOPIC)
-        || long(
-            map,
-            &[
-                "name",
-                "unit_of_measurement",
-                "unit_of_meas",
-                "device_class",
-                "dev_cla",
-                "payload_on",
-                "pl_on",
-                "payload_off",
-                "pl_off",
-            ],
-            MAX_TEXT,
-        )
-        || matches!(map.get("device").or_else(|| map.get("dev")), Some(Value::Object(d))
+    long(
+        map,
+        &["~", "state_topic", "stat_t", "value_template", "val_tpl"],
+        MAX_TOPIC,
+    ) || long(
+        map,
+        &[
+            "name",
+            "unit_of_measurement",
+            "unit_of_meas",
+            "device_class",
+            "dev_cla",
+            "payload_on",
+            "pl_on",
+            "payload_off",
+            "pl_off",
+        ],
+        MAX_TEXT,
+    ) || matches!(map.get("device").or_else(|| map.get("dev")), Some(Value::Object(d))
             if long(d, &["name", "manufacturer", "mf", "model", "mdl"], MAX_TEXT))
 }
 
@@ -457,18 +459,30 @@ mod tests {
         };
         let big = "x".repeat(MAX_TEXT + 1);
         assert_eq!(
-            d.apply("homeassistant/sensor/a/config", cfg(&big, "home/a").as_bytes()),
+            d.apply(
+                "homeassistant/sensor/a/config",
+                cfg(&big, "home/a").as_bytes()
+            ),
             Applied::Nothing
         );
         let long_topic = format!("home/{}", "t".repeat(MAX_TOPIC));
-        d.apply("homeassistant/sensor/b/config", cfg("ok", &long_topic).as_bytes());
+        d.apply(
+            "homeassistant/sensor/b/config",
+            cfg("ok", &long_topic).as_bytes(),
+        );
         let dev = serde_json::json!({"state_topic": "home/c", "dev": {"mdl": big}}).to_string();
         d.apply("homeassistant/sensor/c/config", dev.as_bytes());
         assert_eq!((d.len(), d.refused), (0, 3));
         // A changed config that grows too long forgets what the old one said.
-        d.apply("homeassistant/sensor/a/config", cfg("fine", "home/a").as_bytes());
+        d.apply(
+            "homeassistant/sensor/a/config",
+            cfg("fine", "home/a").as_bytes(),
+        );
         assert_eq!(d.len(), 1);
-        d.apply("homeassistant/sensor/a/config", cfg(&big, "home/a").as_bytes());
+        d.apply(
+            "homeassistant/sensor/a/config",
+            cfg(&big, "home/a").as_bytes(),
+        );
         assert_eq!(d.len(), 0);
         // 10,000 configs naming one state topic: 64 kept, each later one refused at once.
         let mut d = Discovery::default();

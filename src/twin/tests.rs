@@ -566,7 +566,10 @@ fn a_topic_over_its_length_limit_is_counted_never_tracked() {
     assert_eq!(t.topics.len(), 0);
     assert!(t.devices.by_id.is_empty());
     assert_eq!(t.undecoded_total, 50);
-    assert!(t.undecoded.keys().all(|k| k.len() <= 203), "listed by their first 200 bytes");
+    assert!(
+        t.undecoded.keys().all(|k| k.len() <= 203),
+        "listed by their first 200 bytes"
+    );
     let u = t.undecoded.values().next().unwrap();
     assert_eq!(u.reason.as_str(), "topic over 1,024 bytes");
     // At the limit it is an ordinary topic.
