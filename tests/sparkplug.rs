@@ -200,7 +200,7 @@ fn births_data_deaths_and_every_scalar_type_through_the_twin() {
     assert_eq!(speed["last"], 1460.0);
     assert_eq!(speed["unit"], "rpm");
     assert_eq!(speed["count"], 2, "the birth's value and the data's");
-    assert_eq!(speed["device"], "edge1/pump");
+    assert_eq!(speed["device"], "plant/edge1/pump");
     for (t, v) in &scalars {
         let field = format!("T/{}", name(*t));
         match v.number() {
@@ -272,7 +272,7 @@ fn births_data_deaths_and_every_scalar_type_through_the_twin() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|d| d["id"] == "edge1/pump")
+        .find(|d| d["id"] == "plant/edge1/pump")
         .unwrap();
     assert_eq!(dev["status"], "offline");
     assert_eq!(dev["convention"], "sparkplug");
@@ -326,13 +326,13 @@ async fn late_host_asks_for_rebirth_then_sees_the_will_on_a_hard_drop() {
     )
     .await;
     sim.wait_for_stderr("rebirth requested", Duration::from_secs(10));
-    tv.wait_for_stderr("edge1/pump1 is online", Duration::from_secs(10));
+    tv.wait_for_stderr("plant/edge1/pump1 is online", Duration::from_secs(10));
     // Some data after the rebirth, then a hard drop: the broker publishes the NDEATH. The node
     // reports by exception: Motor/Speed moves past its deadband in about 30 % of its 0.2 s
     // steps, so 1.5 s (7 steps) left it unreported 8 % of the time; 4 s (20 steps), 0.08 %.
     std::thread::sleep(Duration::from_millis(4000));
     sim.kill_hard();
-    tv.wait_for_stderr("edge1 went offline", Duration::from_secs(15));
+    tv.wait_for_stderr("plant/edge1 went offline", Duration::from_secs(15));
 
     unsafe {
         libc::kill(tv.pid() as i32, libc::SIGTERM);

@@ -257,7 +257,7 @@ pub fn device_ids(spec: &WorldSpec) -> Vec<String> {
         .into_iter()
         .map(|s| s.id)
         .chain((1..=spec.machines).map(|i| format!("m{i}")))
-        .chain(spec.sparkplug.then(|| sparkplug::NODE.to_string()))
+        .chain(spec.sparkplug.then(|| sparkplug::DEVICE_ID.to_string()))
         .collect()
 }
 
@@ -402,7 +402,7 @@ pub fn spawn(host: &str, port: u16, spec: &WorldSpec) -> World {
     }
     if spec.sparkplug {
         let (tx, rx) = mpsc::unbounded_channel();
-        world.controls.insert(sparkplug::NODE.to_string(), tx);
+        world.controls.insert(sparkplug::DEVICE_ID.to_string(), tx);
         let (h, after, every) = (host.to_string(), spec.sparkplug_after, spec.interval);
         let rng = Rng::with_seed(seeder.u64(..));
         world.tasks.push(tokio::spawn(async move {

@@ -16,9 +16,11 @@ use tokio::task::JoinHandle;
 use super::SimControl;
 use crate::decode::sparkplug::{datatype::*, decode, encode, Metric, Payload, Value, REBIRTH};
 
-/// The simulated node's group and id (its device id in twinview is the node id).
+/// The simulated node's group and id (its device id in twinview is `group/node`,
+/// [`DEVICE_ID`]).
 pub const GROUP: &str = "plant";
 pub const NODE: &str = "edge1";
+pub const DEVICE_ID: &str = "plant/edge1";
 
 /// One simulated metric: its alias, type, unit, value and how it moves.
 #[derive(Debug, Clone)]

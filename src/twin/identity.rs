@@ -178,8 +178,13 @@ pub const RULES: &[Rule] = &[
     Rule {
         convention: "sparkplug",
         device: |l| match l {
-            ["spBv1.0", _, _, node, device] => Some(format!("{node}/{device}")),
-            ["spBv1.0", _, _, node] => nonempty(node),
+            // The group is part of a node's name: `group/node[/device]`.
+            ["spBv1.0", g, _, node, device] if !g.is_empty() && !node.is_empty() => {
+                Some(format!("{g}/{node}/{device}"))
+            }
+            ["spBv1.0", g, _, node] if !g.is_empty() && !node.is_empty() => {
+                Some(format!("{g}/{node}"))
+            }
             _ => None,
         },
     },
@@ -387,7 +392,7 @@ mod tests {
         );
         assert_eq!(
             device_of("spBv1.0/plant/DDATA/edge1/press4"),
-            Some(("edge1/press4".into(), "sparkplug"))
+            Some(("plant/edge1/press4".into(), "sparkplug"))
         );
         assert_eq!(
             device_of("zigbee2mqtt/bridge/state"),

@@ -354,7 +354,7 @@ impl Twin {
             qos: m.qos,
             retain: m.retain,
         };
-        let who = sparkplug::Sparkplug::device_id(node, device);
+        let who = sparkplug::Sparkplug::device_id(group, node, device);
         for (field, x, time, unit) in out.readings {
             self.apply_reading(
                 &dm,

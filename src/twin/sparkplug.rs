@@ -329,12 +329,13 @@ impl Sparkplug {
         }
     }
 
-    /// The device id twinview uses for a node (`node`) or one of its devices (`node/device`),
-    /// as `identity` names them.
-    pub fn device_id(node: &str, device: Option<&str>) -> String {
+    /// The device id twinview uses for a node (`group/node`) or one of its devices
+    /// (`group/node/device`), as `identity` names them. The group is part of a node's name in
+    /// Sparkplug (nodes of one name in two groups are two nodes).
+    pub fn device_id(group: &str, node: &str, device: Option<&str>) -> String {
         match device {
-            Some(d) => format!("{node}/{d}"),
-            None => node.to_string(),
+            Some(d) => format!("{group}/{node}/{d}"),
+            None => format!("{group}/{node}"),
         }
     }
 
@@ -405,7 +406,7 @@ impl Sparkplug {
             .expect("inserted just above");
         n.last_seen = n.last_seen.max(at);
         let mut out = Outcome::default();
-        let who = Self::device_id(node, device);
+        let who = Self::device_id(group, node, device);
         let payload_time = p.timestamp.and_then(ms);
         if p.cut > 0 {
             if n.values_cut == 0 {
@@ -478,7 +479,7 @@ impl Sparkplug {
                     if d.online == Some(true) {
                         d.online = Some(false);
                         out.liveness.push((
-                            Self::device_id(node, Some(id)),
+                            Self::device_id(group, node, Some(id)),
                             Status::Offline,
                             "NDEATH".into(),
                         ));
@@ -833,7 +834,7 @@ mod tests {
         let o = s.apply("g", Kind::NBirth, "edge1", None, &birth(3), t(0));
         assert_eq!(
             o.liveness,
-            [("edge1".into(), Status::Online, "NBIRTH".into())]
+            [("g/edge1".into(), Status::Online, "NBIRTH".into())]
         );
         assert_eq!(
             o.readings,
@@ -966,8 +967,8 @@ mod tests {
         assert_eq!(
             o.liveness,
             [
-                ("e".into(), Status::Offline, "NDEATH".into()),
-                ("e/pump".into(), Status::Offline, "NDEATH".into())
+                ("g/e".into(), Status::Offline, "NDEATH".into()),
+                ("g/e/pump".into(), Status::Offline, "NDEATH".into())
             ]
         );
     }
@@ -1131,5 +1132,25 @@ mod tests {
         s.apply("g", Kind::NBirth, "c", None, &wide_birth(2, "m"), t(2));
         assert!(!s.nodes.contains_key("g/a"));
         assert_eq!(s.nodes["g/c"].defs.len(), 2);
+    }
+
+    #[test]
+    fn nodes_of_one_name_in_two_groups_are_two_devices() {
+        let mut s = Sparkplug::with_cap(100);
+        let a = s.apply("plant", Kind::NBirth, "edge1", None, &birth(1), t(0));
+        let b = s.apply("lab", Kind::NBirth, "edge1", None, &birth(1), t(0));
+        assert_eq!(a.liveness[0].0, "plant/edge1");
+        assert_eq!(b.liveness[0].0, "lab/edge1");
+        let death = Payload {
+            metrics: vec![metric(Some("bdSeq"), None, Some(INT64), Value::Int(1))],
+            ..Payload::default()
+        };
+        let o = s.apply("lab", Kind::NDeath, "edge1", None, &death, t(1));
+        assert_eq!(o.liveness[0].0, "lab/edge1");
+        assert_eq!(
+            s.nodes["plant/edge1"].online,
+            Some(true),
+            "the other group's node lives on"
+        );
     }
 }

@@ -768,12 +768,13 @@ impl UiState {
         };
         match self.tab {
             Tab::Devices => {
+                // Ids are `group/node[/device]`.
                 let id = self.devices.selected()?;
-                let node = id.split('/').next()?;
+                let mut parts = id.splitn(3, '/');
+                let key = format!("{}/{}", parts.next()?, parts.next()?);
                 twin.sparkplug
                     .nodes
-                    .values()
-                    .find(|n| n.node == node)
+                    .get(&key)
                     .map(|n| (n.group.clone(), n.node.clone()))
             }
             Tab::Sensors => match self.sensors.selected_state() {
@@ -1245,13 +1246,13 @@ mod tests {
         ui.handle(Action::GoTab(1), &t);
         ui.refresh(&t);
         for _ in 0..t.devices.by_id.len() {
-            if ui.devices.selected() == Some("edge1") {
+            if ui.devices.selected() == Some("plant/edge1") {
                 break;
             }
             ui.handle(Action::Down, &t);
             ui.refresh(&t);
         }
-        assert_eq!(ui.devices.selected(), Some("edge1"));
+        assert_eq!(ui.devices.selected(), Some("plant/edge1"));
         ui.handle(Action::Rebirth, &t);
         match &ui.popup {
             Some(Popup::Confirm(cmds)) => {

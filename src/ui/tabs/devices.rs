@@ -368,11 +368,14 @@ fn detail(
         ));
     }
     // A Sparkplug edge node (or one of its devices): its session.
-    let (node_id, dev_id) = match d.id.split_once('/') {
-        Some((n, dv)) => (n, Some(dv)),
-        None => (d.id.as_str(), None),
+    // Ids are `group/node[/device]`; the node map is keyed `group/node`.
+    let mut parts = d.id.splitn(3, '/');
+    let node_key = match (parts.next(), parts.next()) {
+        (Some(g), Some(n)) => format!("{g}/{n}"),
+        _ => String::new(),
     };
-    if let Some(n) = twin.sparkplug.nodes.values().find(|n| n.node == node_id) {
+    let dev_id = parts.next();
+    if let Some(n) = twin.sparkplug.nodes.get(&node_key) {
         let line = match dev_id.and_then(|x| n.devices.get(x)) {
             Some(dev) => format!(
                 "Sparkplug device of {}/{}: {} births, {} metrics defined, {} DATA metrics unattributed (needs rebirth) · B: rebirth the node",

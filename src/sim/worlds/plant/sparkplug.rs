@@ -26,6 +26,11 @@ pub(super) struct PumpHouse {
 
 pub(super) const GROUP: &str = "water";
 pub(super) const EDGE: &str = "pumphouse";
+/// The devices as Sparkplug names them: the group is part of a node's identity
+/// (`group/node[/device]`).
+const NODE_ID: &str = "water/pumphouse";
+const PUMP_ID: &str = "water/pumphouse/pump1";
+const TANK_ID: &str = "water/pumphouse/tank1";
 
 pub(super) fn sp_topic(kind: &str, device: Option<&str>) -> String {
     match device {
@@ -76,9 +81,9 @@ impl PumpHouse {
             Some(Msg::new(sp_topic("NDEATH", None), death(0), false)),
             30,
         );
-        let node = b.device(EDGE, "sparkplug", "birth-death", Some(45.0));
-        let pump = b.device("pump1", "sparkplug", "birth-death", Some(45.0));
-        let tank = b.device("tank1", "sparkplug", "birth-death", Some(45.0));
+        let node = b.device(NODE_ID, "sparkplug", "birth-death", Some(45.0));
+        let pump = b.device(PUMP_ID, "sparkplug", "birth-death", Some(45.0));
+        let tank = b.device(TANK_ID, "sparkplug", "birth-death", Some(45.0));
         let pt = sp_topic("DDATA", Some("pump1"));
         let flow = b
             .probe(
@@ -390,7 +395,7 @@ impl Device for PumpHouse {
     fn inject(&mut self, kind: FaultKind, start: f64, end: f64, rng: &mut Rng) -> Vec<TruthFault> {
         // The node's death takes its devices with it.
         let mut out = Vec::new();
-        for dev in [EDGE, "pump1", "tank1"] {
+        for dev in [NODE_ID, PUMP_ID, TANK_ID] {
             let mut d = Downtime::default();
             out.extend(down_faults(
                 &mut d,
