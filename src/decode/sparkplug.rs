@@ -273,11 +273,8 @@ pub fn decode(bytes: &[u8]) -> Result<Payload, Error> {
     while let Some((n, f)) = r.next()? {
         match (n, f) {
             (1, Field::Varint(t)) => p.timestamp = Some(t),
-            (2, Field::Bytes(b)) => {
-                if budget.take() {
-                    p.metrics.push(metric(b, 0, &mut budget)?);
-                }
-            }
+            // `take` counts a metric past the budget as cut.
+            (2, Field::Bytes(b)) if budget.take() => p.metrics.push(metric(b, 0, &mut budget)?),
             (3, Field::Varint(s)) => p.seq = Some(s),
             _ => {}
         }
@@ -497,10 +494,8 @@ fn templ(bytes: &[u8], depth: usize, budget: &mut Budget) -> Result<Value, Error
     let mut metrics = Vec::new();
     while let Some((n, f)) = r.next()? {
         match (n, f) {
-            (2, Field::Bytes(b)) if metrics.len() < 256 => {
-                if budget.take() {
-                    metrics.push(metric(b, depth, budget)?)
-                }
+            (2, Field::Bytes(b)) if metrics.len() < 256 && budget.take() => {
+                metrics.push(metric(b, depth, budget)?)
             }
             (4, Field::Bytes(b)) => template_ref = Some(text(b)?),
             _ => {}
