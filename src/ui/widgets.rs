@@ -63,9 +63,9 @@ pub fn span(d: std::time::Duration) -> String {
     let s = d.as_secs();
     match s {
         0..120 => format!("{s}s"),
-        120..7200 if s % 3600 != 0 => format!("{}m", s / 60),
-        _ if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        _ if s % 3600 == 0 => format!("{}h", s / 3600),
+        120..7200 if !s.is_multiple_of(3600) => format!("{}m", s / 60),
+        _ if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+        _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
         _ => format!("{}h {}m", s / 3600, s % 3600 / 60),
     }
 }
