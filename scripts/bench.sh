@@ -65,8 +65,11 @@ for _ in $(seq 200); do
 done
 sleep 0.5
 target/release/examples/flood --port "$port" --messages "$N" --topics "$TOPICS" 2> "$work/flood.txt"
-# Not a bare `wait`: the broker is a background job too.
-wait "$sub" "$null" "$tv" || true
+# Not a bare `wait`: the broker is a background job too. twinview's own exit status is kept:
+# a crash or an error exit is a failure even if the snapshot looked right.
+tv_status=0
+wait "$tv" || tv_status=$?
+wait "$sub" "$null" || true
 
 field() { python3 -c "import json;print(json.load(open('$work/snap.json'))['$1'])" 2>/dev/null || echo 0; }
 received=$(field messages); dropped=$(field dropped)
@@ -118,6 +121,9 @@ with open(sys.argv[1]) as f:
 span = (t(last) - first).total_seconds()
 print(f"recorded span:      {span:.2f} s; replay {span / float(sys.argv[2]):.1f}x faster than it was recorded")
 PY
+fi
+if [ "$tv_status" != 0 ]; then
+  echo "FAIL: twinview exited with status $tv_status"; tail -5 "$work/tv.err"; exit 1
 fi
 if [ "$received" != "$N" ] || [ "$dropped" != "0" ]; then
   echo "FAIL: twinview did not ingest every message"; exit 1

@@ -376,13 +376,22 @@ async fn publish_and_retained_clear_reach_mosquitto_sub() {
     let conn = conn(m.port, "#", 1, "twinview-publish-test");
     let (tx, mut rx) = mpsc::channel(64);
     let publisher = mqtt::spawn(conn, tx, std::sync::Arc::new(SourceStats::default())).unwrap();
-    // The twin as the app builds it: the three retained messages, retain flag and all.
+    // The twin as the app builds it: the three retained messages, retain flag and all, and a
+    // live command topic in the same folder that never delivered a retained message (it must
+    // not be cleared: an empty retained message there would reach a device).
     let mut twin = Twin::default();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while twin.messages < 3 {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
             Ok(Some(ev)) => twin.apply(&ev),
             other => panic!("the retained messages did not arrive: {other:?}"),
+        }
+    }
+    common::publish_all(m.port, &[("home/valve/set".into(), b"OPEN".to_vec())]).await;
+    while twin.messages < 4 {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(ev)) => twin.apply(&ev),
+            other => panic!("the live message did not arrive: {other:?}"),
         }
     }
     let mut ui = ui(&twin);

@@ -432,7 +432,10 @@ async fn a_topic_flood_beyond_max_series_stays_bounded() {
     const TOPICS: usize = 20_000;
     let Some(m) = Mosquitto::start() else { return };
     let port = m.port.to_string();
-    let count = TOPICS.to_string();
+    // One message more than the flood: twinview stays up after the flood until the test has
+    // read its high-water mark, so the peak is always sampled (a run that ended before the
+    // first sample would have passed with no measurement).
+    let count = (TOPICS + 1).to_string();
     let mut tv = Twinview::spawn(&[
         "--headless",
         "-b",
@@ -455,26 +458,33 @@ async fn a_topic_flood_beyond_max_series_stays_bounded() {
         .map(|i| (format!("flood/dev{i}/temperature"), b"20.5".to_vec()))
         .collect();
     publish_all(m.port, &msgs).await;
-    // Read the peak while the process still exists (it ends at --count).
+    // The high-water mark only grows: sample it until it has not moved for two seconds (the
+    // flood ingested), at most 60 s.
     let mut peak_kb = before_kb;
+    let (mut samples, mut still_since) = (0, std::time::Instant::now());
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while std::time::Instant::now() < deadline {
-        // The high-water mark only grows: the last reading before exit is the peak.
-        match proc_kb(pid, "VmHWM:") {
-            Some(kb) => peak_kb = peak_kb.max(kb),
-            None => break,
-        }
-        if tv_done(pid) {
+    while std::time::Instant::now() < deadline && !tv_done(pid) {
+        let Some(kb) = proc_kb(pid, "VmHWM:") else {
+            break;
+        };
+        samples += 1;
+        if kb > peak_kb {
+            peak_kb = kb;
+            still_since = std::time::Instant::now();
+        } else if still_since.elapsed() > Duration::from_secs(2) {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    assert!(samples > 0, "the peak was never sampled");
+    assert!(!tv_done(pid), "twinview ended before the last message");
+    publish_all(m.port, &[("flood/last".to_string(), b"1".to_vec())]).await;
     let grew = peak_kb.saturating_sub(before_kb);
     eprintln!("topic flood: RSS {before_kb} kB before, peak {peak_kb} kB (+{grew} kB)");
     let (status, out) = tv.finish(Duration::from_secs(60));
     assert!(status.success());
     let snap: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(snap["messages"], TOPICS as u64);
+    assert_eq!(snap["messages"], TOPICS as u64 + 1);
     let kept = snap["sensors"].as_array().unwrap().len();
     assert!(kept <= 500, "{kept} series kept");
     assert!(snap["devices"].as_array().unwrap().len() <= 500);

@@ -275,8 +275,8 @@ fn the_package_holds_the_themes_and_no_test_fixtures() {
 
 /// Where cargo-deb is installed: `scripts/deb.sh` builds the package, and unpacked
 /// (`dpkg-deb -x`) it holds a working binary, the man page, the completions, the example
-/// config and the themes. Skipped, with a message, where cargo-deb or dpkg-deb is missing
-/// (CI does not install cargo-deb: building it costs more than the rest of CI).
+/// config and the themes. Skipped, with a message, where cargo-deb or dpkg-deb is missing,
+/// except under CI (`CI=true`), where that is a failure: `.ci/run` installs cargo-deb.
 #[test]
 fn the_debian_package_holds_what_it_promises() {
     let have = |tool: &str, arg: &str| {
@@ -286,6 +286,10 @@ fn the_debian_package_holds_what_it_promises() {
             .is_ok_and(|o| o.status.success())
     };
     if !have("cargo-deb", "--version") || !have("dpkg-deb", "--version") {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "cargo-deb or dpkg-deb is not installed, and CI=true: .ci/run installs them (cargo install cargo-deb)"
+        );
         eprintln!(
             "SKIP the_debian_package_holds_what_it_promises: cargo-deb or dpkg-deb not installed"
         );

@@ -892,4 +892,45 @@ mod tests {
         .unwrap();
         assert_eq!((values(&p.metrics), p.cut), (6, 0));
     }
+
+    /// A DDATA written out byte by byte from sparkplug_b.proto: an alias-only Double, a named
+    /// Boolean, a negative Int16 in the unsigned `int_value`.
+    #[test]
+    fn a_payload_written_byte_by_byte_from_the_proto_reads_back() {
+        let bytes: &[u8] = &[
+            0x08, 0xe8, 0x07, // timestamp = 1000
+            0x12, 0x0d, // metrics, 13 bytes
+            0x10, 0x05, //   alias = 5
+            0x20, 0x0a, //   datatype = Double
+            0x69, 0, 0, 0, 0, 0, 0x80, 0x35, 0x40, //   double_value = 21.5 (fixed64)
+            0x12, 0x13, // metrics, 19 bytes
+            0x0a, 0x0d, b'M', b'o', b't', b'o', b'r', b'/', b'R', b'u', b'n', b'n', b'i', b'n',
+            b'g', //   name
+            0x20, 0x0b, //   datatype = Boolean
+            0x70, 0x01, //   boolean_value = true
+            0x12, 0x0e, // metrics, 14 bytes
+            0x0a, 0x04, b'T', b'e', b'm', b'p', //   name
+            0x20, 0x02, //   datatype = Int16
+            0x50, 0xfc, 0xff, 0xff, 0xff, 0x0f, //   int_value = 0xFFFFFFFC (-4 as uint32)
+            0x18, 0x07, // seq = 7
+        ];
+        let p = decode(bytes).unwrap();
+        assert_eq!((p.timestamp, p.seq, p.cut), (Some(1000), Some(7), 0));
+        assert_eq!(p.metrics.len(), 3);
+        assert_eq!(
+            (
+                p.metrics[0].name.as_deref(),
+                p.metrics[0].alias,
+                p.metrics[0].datatype
+            ),
+            (None, Some(5), Some(datatype::DOUBLE))
+        );
+        assert_eq!(p.metrics[0].value, Value::Float(21.5));
+        assert_eq!(p.metrics[1].name.as_deref(), Some("Motor/Running"));
+        assert_eq!(p.metrics[1].value, Value::Bool(true));
+        assert_eq!(p.metrics[2].name.as_deref(), Some("Temp"));
+        assert_eq!(p.metrics[2].value.number(), Some(-4.0));
+        // One byte short: an error, nothing read.
+        assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+    }
 }

@@ -463,9 +463,15 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
                 if i > 0 {
                     lines.push(Line::from(""));
                 }
+                // What will be sent, byte for byte: a control character or an invisible one
+                // is shown as its escape, never dropped or acted on by the terminal.
+                let topic = crate::text::visible(&c.topic);
+                let payload = crate::text::visible(&c.payload);
+                let hidden = matches!(topic, std::borrow::Cow::Owned(_))
+                    || matches!(payload, std::borrow::Cow::Owned(_));
                 lines.push(Line::from(vec![
                     label("topic"),
-                    Span::styled(c.topic.clone(), theme.title()),
+                    Span::styled(topic.into_owned(), theme.title()),
                 ]));
                 lines.push(Line::from(vec![
                     label("QoS"),
@@ -477,8 +483,14 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
                 ]));
                 lines.push(Line::from(vec![
                     label("payload"),
-                    Span::raw(c.payload.clone()),
+                    Span::raw(payload.into_owned()),
                 ]));
+                if hidden {
+                    lines.push(Line::styled(
+                        "        ⚠ control or invisible characters, shown as \\u{…}, are sent as they are",
+                        Style::default().fg(theme.warn),
+                    ));
+                }
             }
             if cmds.len() > 6 {
                 lines.push(Line::styled(
@@ -622,7 +634,56 @@ pub fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
 
 #[cfg(test)]
 mod tests {
+    use super::popup as popup_widget;
     use super::*;
+
+    #[test]
+    fn the_publish_confirmation_shows_every_byte_that_will_be_sent() {
+        use ratatui::backend::TestBackend;
+        let cmd = crate::outputs::commands::Templates::message(
+            "cmnd/plug/Power",
+            "ON\u{1b}[2J\u{7}\u{202e}FFO",
+            0,
+            false,
+        );
+        let popup = super::super::Popup::Confirm(vec![cmd]);
+        let theme = Theme::built_in("default").unwrap();
+        let mut terminal = ratatui::Terminal::new(TestBackend::new(100, 20)).unwrap();
+        terminal
+            .draw(|f| popup_widget(f, f.area(), &popup, &theme))
+            .unwrap();
+        let screen: String = terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(
+            screen.contains(r"ON\u{1b}[2J\u{7}\u{202e}FFO"),
+            "every hidden byte shown: {screen}"
+        );
+        assert!(screen.contains("are sent as they are"));
+        // A plain payload needs no warning.
+        let popup =
+            super::super::Popup::Confirm(vec![crate::outputs::commands::Templates::message(
+                "cmnd/plug/Power",
+                "ON",
+                0,
+                false,
+            )]);
+        terminal
+            .draw(|f| popup_widget(f, f.area(), &popup, &theme))
+            .unwrap();
+        let screen: String = terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(!screen.contains("are sent as they are"));
+    }
 
     #[test]
     fn formatting() {
