@@ -609,3 +609,81 @@ async fn a_retained_payload_over_16_mib_is_counted_once_not_a_reconnect_loop() {
         "{big}"
     );
 }
+
+/// Round three's hostile loads through a real broker (issue #34 items 1, 5, 6): a Sparkplug
+/// birth of 2,000 arrays, 100 discovery configs naming one state topic and one with a 1 MB
+/// name, and topics of 60 kB. Each is bounded and counted in the snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_three_loads_through_mosquitto_are_bounded_and_counted() {
+    let Some(m) = Mosquitto::start() else { return };
+    let mut tv = Twinview::headless(m.port, "#", &["--duration", "8s"]);
+    fn varint(out: &mut Vec<u8>, mut x: u64) {
+        while x >= 0x80 {
+            out.push((x as u8) | 0x80);
+            x >>= 7;
+        }
+        out.push(x as u8);
+    }
+    fn field(out: &mut Vec<u8>, n: u64, b: &[u8]) {
+        varint(out, n << 3 | 2);
+        varint(out, b.len() as u64);
+        out.extend_from_slice(b);
+    }
+    // NBIRTH { metrics: 2,000 × { name, datatype = Int8Array (22), bytes_value: 64 bytes } }
+    let mut birth = Vec::new();
+    for i in 0..2000 {
+        let mut metric = Vec::new();
+        field(&mut metric, 1, format!("a{i}").as_bytes());
+        varint(&mut metric, 4 << 3);
+        varint(&mut metric, 22);
+        field(&mut metric, 16, &[7u8; 64]);
+        field(&mut birth, 2, &metric);
+    }
+    let mut msgs: Vec<(String, Vec<u8>)> = vec![("spBv1.0/g/NBIRTH/edge".into(), birth)];
+    for i in 0..100 {
+        msgs.push((
+            format!("homeassistant/sensor/s{i}/config"),
+            serde_json::json!({"name": format!("s{i}"), "state_topic": "home/one"})
+                .to_string()
+                .into_bytes(),
+        ));
+    }
+    msgs.push((
+        "homeassistant/sensor/big/config".into(),
+        serde_json::json!({"name": "x".repeat(1_000_000), "state_topic": "home/big"})
+            .to_string()
+            .into_bytes(),
+    ));
+    for i in 0..5 {
+        msgs.push((format!("long/{i}/{}", "t".repeat(60_000)), b"21.5".to_vec()));
+    }
+    publish_all(m.port, &msgs).await;
+    let (status, out) = tv.finish(Duration::from_secs(30));
+    assert!(status.success(), "{}", tv.stderr_rest());
+    let snap: Value = serde_json::from_str(&out).unwrap();
+    let node = &snap["sparkplug"]["nodes"][0];
+    assert_eq!(node["values_cut"], 2000 - 64, "{node}");
+    let arrays = snap["sensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["topic"] == "spBv1.0/g/NDATA/edge")
+        .count();
+    assert_eq!(arrays, 4096, "64 arrays of 64 elements");
+    assert_eq!(snap["evicted_entries"]["discovery_configs"], 100 - 64 + 1);
+    let long: Vec<&Value> = snap["undecoded_topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["reason"] == "topic over 1,024 bytes")
+        .collect();
+    assert_eq!(long.len(), 5);
+    assert!(long
+        .iter()
+        .all(|u| u["topic"].as_str().unwrap().len() <= 203));
+    assert!(!snap["sensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["topic"].as_str().unwrap().starts_with("long/")));
+}
