@@ -204,6 +204,7 @@ fn bench_topics(c: &mut Criterion) {
                 &twin,
                 "",
                 twinview::ui::SortKey::Name,
+                false,
                 &folded,
                 t0,
             ))

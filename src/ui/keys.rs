@@ -21,6 +21,8 @@ pub enum Action {
     Back,
     Filter,
     Sort,
+    /// `v`: the Sensors tab flat across groups, or grouped again.
+    View,
     /// Cycle the Devices tab's status filter.
     StatusFilter,
     /// Demo: cut the selected simulated device off without DISCONNECT.
@@ -67,6 +69,12 @@ pub enum Action {
     /// A character typed while the filter is being edited.
     Char(char),
     Backspace,
+    /// In a text field: Ctrl-U clears it, Ctrl-W deletes the word before the cursor, ← →
+    /// move the cursor.
+    ClearField,
+    DeleteWord,
+    CursorLeft,
+    CursorRight,
 }
 
 /// (keys, what they do) for the help overlay and the README.
@@ -96,7 +104,11 @@ pub const HELP: &[(&str, &str)] = &[
         "/",
         "filter (Sensors, Log, Topics); Enter keeps, Esc clears",
     ),
-    ("s", "sort: name → last value → σ → anomalies → rate"),
+    (
+        "s",
+        "sort: name, value, σ, anomalies, status, last seen, rate",
+    ),
+    ("v", "Sensors: one flat list across groups, or grouped"),
     (
         "t",
         "jump: sensor or device → its topic, topic → its series",
@@ -150,6 +162,8 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         return match key.code {
             KeyCode::Char('c') => Some(Action::Quit),
             KeyCode::Char('z') => Some(Action::Suspend),
+            KeyCode::Char('u') if editing => Some(Action::ClearField),
+            KeyCode::Char('w') if editing => Some(Action::DeleteWord),
             _ => None,
         };
     }
@@ -160,6 +174,13 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
             KeyCode::Enter => Some(Action::Enter),
             KeyCode::Esc => Some(Action::Back),
             KeyCode::Tab => Some(Action::NextTab),
+            KeyCode::BackTab => Some(Action::PrevTab),
+            KeyCode::Up => Some(Action::Up),
+            KeyCode::Down => Some(Action::Down),
+            KeyCode::Left => Some(Action::CursorLeft),
+            KeyCode::Right => Some(Action::CursorRight),
+            KeyCode::Home => Some(Action::Home),
+            KeyCode::End => Some(Action::End),
             _ => None,
         };
     }
@@ -180,6 +201,7 @@ pub fn action(key: KeyEvent, editing: bool) -> Option<Action> {
         KeyCode::Esc | KeyCode::Backspace => Action::Back,
         KeyCode::Char('/') => Action::Filter,
         KeyCode::Char('s') => Action::Sort,
+        KeyCode::Char('v') => Action::View,
         KeyCode::Char('f') => Action::StatusFilter,
         KeyCode::Char('r') => Action::Reset,
         KeyCode::Char('R') => Action::ResetAnomalous,

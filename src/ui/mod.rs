@@ -4,6 +4,7 @@
 //! This module only dispatches: global keys here, the rest to the current tab.
 
 pub mod app;
+pub mod field;
 pub mod history;
 pub mod keys;
 pub mod list;
@@ -95,12 +96,11 @@ pub enum Flow {
 pub enum Popup {
     /// Commands waiting for the user's yes.
     Confirm(Vec<Command>),
-    /// The control-command form; `field` 0 is the name, 1 the value. While `fresh`, the first
-    /// key typed replaces the focused field's suggested text instead of appending to it.
-    /// `P`: any message. `field`: 0 topic, 1 payload, 2 QoS, 3 retain.
+    /// `P`: any message. `field`: 0 topic, 1 payload, 2 QoS, 3 retain. Text offered in a field
+    /// is selected until that field is edited (field::TextField).
     PublishForm {
-        topic: String,
-        payload: String,
+        topic: field::TextField,
+        payload: field::TextField,
         qos: u8,
         retain: bool,
         field: usize,
@@ -109,11 +109,11 @@ pub enum Popup {
     /// Clearing the retained messages of a subtree: the count is confirmed first, then the
     /// messages as usual.
     ConfirmCount { prefix: String, cmds: Vec<Command> },
+    /// The control-command form; `field` 0 is the name, 1 the value.
     ControlForm {
-        name: String,
-        value: String,
+        name: field::TextField,
+        value: field::TextField,
         field: usize,
-        fresh: bool,
         error: Option<String>,
     },
 }
@@ -132,6 +132,8 @@ pub struct UiState {
     /// Whether the demo's simulated devices can be dropped and restored (`x`, `u`).
     pub demo: bool,
     pub popup: Option<Popup>,
+    /// The form a confirmation came from: `n` or Esc there returns to it with what was typed.
+    form_behind: Option<Popup>,
     /// `--read-only`: no command can be published.
     pub read_only: bool,
     pub templates: Templates,
@@ -162,6 +164,8 @@ pub struct UiState {
     pub tz: FixedOffset,
     /// The screen row of the tab bar in the last frame (for clicks).
     tabs_row: Cell<u16>,
+    /// The width of each tab's name as last drawn (the tab bar shortens them to fit).
+    tab_widths: Cell<[u16; 6]>,
 }
 
 /// A recent anomaly keeps its marker for this long (by receipt time), so a single flagged
@@ -181,6 +185,7 @@ impl UiState {
             flash: None,
             demo: false,
             popup: None,
+            form_behind: None,
             read_only: false,
             templates: Templates::default(),
             replay: None,
@@ -197,6 +202,7 @@ impl UiState {
             now,
             tz,
             tabs_row: Cell::new(1),
+            tab_widths: Cell::new([0; 6]),
         }
     }
 
@@ -478,8 +484,8 @@ impl UiState {
                     .unwrap_or("")
                     .to_string();
                 self.popup = Some(Popup::PublishForm {
-                    topic: topic.unwrap_or_default(),
-                    payload,
+                    topic: field::TextField::offered(topic.unwrap_or_default()),
+                    payload: field::TextField::offered(payload),
                     qos: traffic.map_or(self.templates.qos, |t| t.qos),
                     retain: false,
                     field: 1,
@@ -531,10 +537,9 @@ impl UiState {
             }
             Action::Control => {
                 self.popup = Some(Popup::ControlForm {
-                    name: "SET_THRESHOLD".into(),
-                    value: "25.0".into(),
+                    name: field::TextField::offered("SET_THRESHOLD"),
+                    value: field::TextField::offered("25.0"),
                     field: 1,
-                    fresh: true,
                     error: None,
                 });
             }
@@ -593,8 +598,7 @@ impl UiState {
             MouseEventKind::Down(MouseButton::Left) => {
                 if ev.row == self.tabs_row.get() {
                     let mut x = 0u16;
-                    for t in Tab::ALL {
-                        let w = t.label().chars().count() as u16;
+                    for (t, w) in Tab::ALL.into_iter().zip(self.tab_widths.get()) {
                         if ev.column >= x && ev.column < x + w {
                             self.tab = t;
                             break;
@@ -619,8 +623,17 @@ impl UiState {
         };
         match popup {
             Popup::Confirm(cmds) => match action {
-                Action::Enter | Action::Confirm => return Flow::Publish(cmds),
-                Action::Back | Action::No => self.say("cancelled: nothing was published"),
+                Action::Enter | Action::Confirm => {
+                    self.form_behind = None;
+                    return Flow::Publish(cmds);
+                }
+                Action::Back | Action::No => match self.form_behind.take() {
+                    Some(form) => {
+                        self.popup = Some(form);
+                        self.say("not published: back to the form");
+                    }
+                    None => self.say("cancelled: nothing was published"),
+                },
                 _ => self.popup = Some(Popup::Confirm(cmds)),
             },
             Popup::ConfirmCount { prefix, cmds } => match action {
@@ -642,40 +655,45 @@ impl UiState {
                         return Flow::Continue;
                     }
                     Action::NextTab | Action::Down => field = (field + 1) % 4,
-                    Action::Up => field = (field + 3) % 4,
-                    Action::Char(c) => {
-                        error = None;
-                        match field {
-                            0 => topic.push(c),
-                            1 => payload.push(c),
-                            2 => match c.to_digit(10) {
-                                Some(d @ 0..=2) => qos = d as u8,
-                                _ => error = Some("QoS is 0, 1 or 2".into()),
-                            },
-                            _ => match c {
-                                ' ' | 'y' | 'n' => {
-                                    retain = if c == ' ' { !retain } else { c == 'y' }
-                                }
-                                _ => error = Some("retain: y, n or space".into()),
-                            },
-                        }
-                    }
-                    Action::Backspace => match field {
-                        0 => {
-                            topic.pop();
-                        }
-                        1 => {
-                            payload.pop();
-                        }
-                        _ => {}
-                    },
-                    Action::Enter => match crate::config::validate_topic(&topic) {
+                    Action::PrevTab | Action::Up => field = (field + 3) % 4,
+                    Action::Enter => match crate::config::validate_topic(topic.as_str()) {
                         Ok(()) => {
-                            let cmd = Templates::message(&topic, &payload, qos, retain);
+                            let cmd =
+                                Templates::message(topic.as_str(), payload.as_str(), qos, retain);
+                            self.form_behind = Some(Popup::PublishForm {
+                                topic,
+                                payload,
+                                qos,
+                                retain,
+                                field,
+                                error: None,
+                            });
                             self.popup = Some(Popup::Confirm(vec![cmd]));
                             return Flow::Continue;
                         }
                         Err(why) => error = Some(why),
+                    },
+                    a if field == 0 => {
+                        topic.edit(a);
+                        error = None;
+                    }
+                    a if field == 1 => {
+                        payload.edit(a);
+                        error = None;
+                    }
+                    Action::Char(c) if field == 2 => match c.to_digit(10) {
+                        Some(d @ 0..=2) => {
+                            qos = d as u8;
+                            error = None;
+                        }
+                        _ => error = Some("QoS is 0, 1 or 2".into()),
+                    },
+                    Action::Char(c) => match c {
+                        ' ' | 'y' | 'n' => {
+                            retain = if c == ' ' { !retain } else { c == 'y' };
+                            error = None;
+                        }
+                        _ => error = Some("retain: y, n or space".into()),
                     },
                     _ => {}
                 }
@@ -692,7 +710,6 @@ impl UiState {
                 mut name,
                 mut value,
                 mut field,
-                mut fresh,
                 mut error,
             } => {
                 match action {
@@ -700,35 +717,13 @@ impl UiState {
                         self.say("cancelled: nothing was published");
                         return Flow::Continue;
                     }
-                    Action::NextTab | Action::Up | Action::Down => {
+                    Action::NextTab | Action::PrevTab | Action::Up | Action::Down => {
                         field = 1 - field;
-                        fresh = true;
                     }
-                    Action::Char(c) => {
-                        let target = if field == 0 { &mut name } else { &mut value };
-                        if fresh {
-                            target.clear();
-                            fresh = false;
-                        }
-                        target.push(if field == 0 {
-                            c.to_ascii_uppercase()
-                        } else {
-                            c
-                        });
-                        error = None;
-                    }
-                    Action::Backspace => {
-                        fresh = false;
-                        if field == 0 {
-                            name.pop();
-                        } else {
-                            value.pop();
-                        }
-                    }
-                    Action::Enter if name.trim().is_empty() => {
+                    Action::Enter if name.as_str().trim().is_empty() => {
                         error = Some("the command needs a name".into())
                     }
-                    Action::Enter if value.trim().is_empty() => {
+                    Action::Enter if value.as_str().trim().is_empty() => {
                         error = Some("the command needs a value (a number or a word)".into())
                     }
                     Action::Enter => {
@@ -738,19 +733,35 @@ impl UiState {
                             .selected()
                             .and_then(|i| twin.series.get(i))
                             .map(|s| &**s);
-                        let cmd = self
-                            .templates
-                            .control(name.trim(), &value, selected, self.now);
+                        let cmd = self.templates.control(
+                            name.as_str().trim(),
+                            value.as_str(),
+                            selected,
+                            self.now,
+                        );
+                        self.form_behind = Some(Popup::ControlForm {
+                            name,
+                            value,
+                            field,
+                            error: None,
+                        });
                         self.popup = Some(Popup::Confirm(vec![cmd]));
                         return Flow::Continue;
                     }
-                    _ => {}
+                    // Command names are upper case (SET_THRESHOLD).
+                    Action::Char(c) if field == 0 => {
+                        name.edit(Action::Char(c.to_ascii_uppercase()));
+                        error = None;
+                    }
+                    a => {
+                        if field == 0 { &mut name } else { &mut value }.edit(a);
+                        error = None;
+                    }
                 }
                 self.popup = Some(Popup::ControlForm {
                     name,
                     value,
                     field,
-                    fresh,
                     error,
                 });
             }
@@ -893,8 +904,9 @@ impl UiState {
 /// What to say about a key the current tab does not use (no key is silently dead).
 fn unhandled(action: Action, tab: Tab) -> Option<String> {
     let what = match action {
-        Action::Filter => "/ filters the Sensors and Log tabs",
+        Action::Filter => "/ filters the Sensors, Topics and Log tabs",
         Action::Sort => "s sorts the Sensors tab",
+        Action::View => "v shows the Sensors tab flat or grouped",
         Action::StatusFilter => "f filters the Devices tab by status",
         Action::Enter => "nothing to open here",
         Action::Confirm | Action::No => "y and n answer a confirmation",
@@ -982,7 +994,7 @@ mod tests {
         let t = twin();
         let none = BTreeSet::new();
         let rows = |filter: &str, sort, folded: &BTreeSet<String>| -> Vec<String> {
-            layout_rows(&t, filter, sort, folded, at())
+            layout_rows(&t, filter, sort, false, folded, at())
                 .iter()
                 .map(|r| label(&t, r))
                 .collect()
@@ -1189,6 +1201,103 @@ mod tests {
         ui.replay = None;
         ui.handle(Action::SeekStart, &t);
         assert!(ui.flash.as_ref().unwrap().0.contains("replay"));
+    }
+
+    #[test]
+    fn the_publish_form_edits_like_a_form_and_n_returns_to_it() {
+        let t = twin();
+        let mut ui = ui(&t);
+        ui.tab = Tab::Topics;
+        ui.topics.reveal("/b_room/temperature/s1");
+        ui.refresh(&t);
+        ui.handle(Action::Publish, &t);
+        let form = |ui: &UiState| match &ui.popup {
+            Some(Popup::PublishForm {
+                topic,
+                payload,
+                field,
+                ..
+            }) => (
+                topic.as_str().to_string(),
+                payload.as_str().to_string(),
+                *field,
+            ),
+            other => panic!("{other:?}"),
+        };
+        // Focus in the payload, its offered text selected: the first key replaces it.
+        assert_eq!(form(&ui), ("/b_room/temperature/s1".into(), "9".into(), 1));
+        ui.handle(Action::Char('7'), &t);
+        assert_eq!(form(&ui).1, "7");
+        // Shift-Tab goes back to the topic; End keeps its text, and typing appends.
+        ui.handle(Action::PrevTab, &t);
+        assert_eq!(form(&ui).2, 0);
+        ui.handle(Action::End, &t);
+        for c in "/set".chars() {
+            ui.handle(Action::Char(c), &t);
+        }
+        assert_eq!(form(&ui).0, "/b_room/temperature/s1/set");
+        ui.handle(Action::DeleteWord, &t);
+        assert_eq!(form(&ui).0, "/b_room/temperature/s1/");
+        ui.handle(Action::ClearField, &t);
+        for c in "cmd/heater".chars() {
+            ui.handle(Action::Char(c), &t);
+        }
+        ui.handle(Action::Enter, &t);
+        assert!(matches!(ui.popup, Some(Popup::Confirm(_))));
+        // n at the confirmation: back to the form, as typed.
+        ui.handle(Action::No, &t);
+        assert_eq!(form(&ui), ("cmd/heater".into(), "7".into(), 0));
+        ui.handle(Action::Enter, &t);
+        let Flow::Publish(cmds) = ui.handle(Action::Confirm, &t) else {
+            panic!("not published")
+        };
+        assert_eq!(
+            (cmds[0].topic.as_str(), cmds[0].payload.as_str()),
+            ("cmd/heater", "7")
+        );
+        // Esc at a confirmation that came from no form cancels it.
+        ui.popup = Some(Popup::Confirm(cmds));
+        ui.handle(Action::Back, &t);
+        assert!(ui.popup.is_none());
+    }
+
+    #[test]
+    fn slash_starts_a_new_filter_and_v_lists_every_group_as_one() {
+        let t = twin();
+        let mut ui = ui(&t);
+        ui.handle(Action::Filter, &t);
+        for c in "b_room".chars() {
+            ui.handle(Action::Char(c), &t);
+        }
+        ui.handle(Action::Enter, &t);
+        // The previous filter is offered, selected: typing replaces it, not appends.
+        ui.handle(Action::Filter, &t);
+        for c in "h1".chars() {
+            ui.handle(Action::Char(c), &t);
+        }
+        ui.handle(Action::Enter, &t);
+        assert_eq!(ui.sensors.filter, "h1");
+        // ← keeps it to edit.
+        ui.handle(Action::Filter, &t);
+        ui.handle(Action::CursorLeft, &t);
+        ui.handle(Action::Char('x'), &t);
+        assert_eq!(ui.sensors.filter, "h1x");
+        ui.handle(Action::Back, &t);
+        // Flat, sorted by last value: the rows of every group in one order, no headings.
+        ui.handle(Action::View, &t);
+        ui.sensors.sort = SortKey::Last;
+        ui.refresh(&t);
+        let names: Vec<String> = ui
+            .sensors
+            .list
+            .rows()
+            .iter()
+            .map(|r| label(&t, r))
+            .collect();
+        assert_eq!(names, ["h1", "s1", "s2"]);
+        assert!(ui.sensors.status(&Theme::default())[0]
+            .content
+            .starts_with("flat"));
     }
 
     #[test]

@@ -337,23 +337,54 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
     }
 }
 
+/// The tabs' names in the longest form that leaves `room` columns: ` 1 Sensors ` each, then
+/// `1 Sensors`, then the current tab's name and the others' numbers, then numbers only.
+pub fn tab_labels(current: Tab, room: usize) -> Vec<String> {
+    let forms: [&dyn Fn(Tab) -> String; 4] = [
+        &|t: Tab| t.label(),
+        &|t: Tab| t.label().trim().to_string(),
+        &|t: Tab| {
+            if t == current {
+                t.label()
+            } else {
+                format!(" {} ", t.label().trim().split(' ').next().unwrap_or(""))
+            }
+        },
+        &|t: Tab| format!(" {} ", t.label().trim().split(' ').next().unwrap_or("")),
+    ];
+    let mut last = Vec::new();
+    for form in forms {
+        last = Tab::ALL.iter().map(|t| form(*t)).collect::<Vec<String>>();
+        let width: usize = last.iter().map(|l| l.chars().count() + 1).sum();
+        if width <= room {
+            break;
+        }
+    }
+    last
+}
+
+/// The tabs at the left (shortened to fit), the current tab's status (sort, filter) at the
+/// right; the status keeps its room first, up to all but the shortest tab names.
 pub fn tab_bar(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
+    let right_line = Line::from(ui.current().status(theme));
+    let shortest = Tab::ALL.len() * 4;
+    let status_w = (right_line.width() + 1).min((area.width as usize).saturating_sub(shortest));
+    let labels = tab_labels(ui.tab, (area.width as usize).saturating_sub(status_w));
+    let mut widths = [0u16; 6];
     let mut spans = Vec::new();
-    for tab in Tab::ALL.iter() {
+    for (i, (tab, label)) in Tab::ALL.iter().zip(labels).enumerate() {
         let style = if *tab == ui.tab {
             theme.title().add_modifier(Modifier::REVERSED)
         } else {
             theme.dim()
         };
-        spans.push(Span::styled(tab.label(), style));
+        widths[i] = label.chars().count() as u16;
+        spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    let right_line = Line::from(ui.current().status(theme));
-    let [left_area, right_area] = Layout::horizontal([
-        Constraint::Min(0),
-        Constraint::Length(right_line.width() as u16 + 1),
-    ])
-    .areas(area);
+    ui.tab_widths.set(widths);
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(status_w as u16)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
     frame.render_widget(Paragraph::new(right_line), right_area);
 }
@@ -377,11 +408,33 @@ pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, theme: &Theme) {
         }
     }
     let mut spans = Vec::new();
-    for (k, what) in hints {
+    for (k, what) in fitting_hints(hints, area.width as usize) {
         spans.push(Span::styled(format!(" {k} "), theme.title()));
         spans.push(Span::styled(format!("{what} "), theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The hints that fit whole in `width` columns, in their order: help and quit always, then
+/// each other hint while it fits, so none is cut in the middle of a word.
+pub fn fitting_hints(hints: &[super::tabs::Hint], width: usize) -> Vec<super::tabs::Hint> {
+    let cost = |h: &super::tabs::Hint| h.0.chars().count() + h.1.chars().count() + 3;
+    let always = |h: &super::tabs::Hint| matches!(h.0, "?" | "q");
+    let mut room = width.saturating_sub(hints.iter().filter(|h| always(h)).map(cost).sum());
+    hints
+        .iter()
+        .filter(|h| {
+            if always(h) {
+                return true;
+            }
+            let fits = cost(h) <= room;
+            if fits {
+                room -= cost(h);
+            }
+            fits
+        })
+        .copied()
+        .collect()
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.
@@ -550,9 +603,14 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
                     Style::default()
                 }
             };
+            let text = |f: &super::field::TextField, i: usize| {
+                let mut v = vec![label(["topic", "payload"][i])];
+                v.extend(f.spans(*field == i, theme));
+                Line::from(v)
+            };
             let mut lines = vec![
-                Line::from(vec![label("topic"), Span::styled(format!("{topic}▏"), focus(0))]),
-                Line::from(vec![label("payload"), Span::styled(format!("{payload}▏"), focus(1))]),
+                text(topic, 0),
+                text(payload, 1),
                 Line::from(vec![label("QoS"), Span::styled(format!("{qos}"), focus(2))]),
                 Line::from(vec![
                     label("retain"),
@@ -571,24 +629,15 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
             value,
             field,
             error,
-            ..
         } => {
-            let focus = |i: usize| {
-                if *field == i {
-                    theme.selected()
-                } else {
-                    Style::default()
-                }
+            let text = |f: &super::field::TextField, i: usize| {
+                let mut v = vec![label(["command", "value"][i])];
+                v.extend(f.spans(*field == i, theme));
+                Line::from(v)
             };
             let mut lines = vec![
-                Line::from(vec![
-                    label("command"),
-                    Span::styled(format!("{name}▏"), focus(0)),
-                ]),
-                Line::from(vec![
-                    label("value"),
-                    Span::styled(format!("{value}▏"), focus(1)),
-                ]),
+                text(name, 0),
+                text(value, 1),
                 Line::styled(
                     "SET_THRESHOLD, SET_INTERVAL or any name your devices understand",
                     theme.dim(),

@@ -32,6 +32,8 @@ const SIDE_ROWS: usize = 200;
 pub struct LogView {
     pub filter: String,
     pub editing_filter: bool,
+    /// The previous filter is selected: the first key typed replaces it.
+    filter_fresh: bool,
     /// Happenings skipped from the newest (0: following the newest).
     pub scroll: usize,
     /// The journal's total when last refreshed, so a scrolled view stays on its lines while
@@ -49,6 +51,7 @@ impl Default for LogView {
         LogView {
             filter: String::new(),
             editing_filter: false,
+            filter_fresh: false,
             scroll: 0,
             seen_total: 0,
             matching: 0,
@@ -129,7 +132,12 @@ impl TabView for LogView {
 
     fn handle(&mut self, action: Action, _twin: &Twin) -> bool {
         if self.editing_filter {
-            let handled = edit_filter(&mut self.filter, &mut self.editing_filter, action);
+            let handled = edit_filter(
+                &mut self.filter,
+                &mut self.editing_filter,
+                &mut self.filter_fresh,
+                action,
+            );
             if handled {
                 self.scroll = 0;
             }
@@ -146,7 +154,10 @@ impl TabView for LogView {
             Action::End => self.scroll = 0,
             Action::Back if self.scroll > 0 => self.scroll = 0,
             Action::Back if !self.filter.is_empty() => self.filter.clear(),
-            Action::Filter => self.editing_filter = true,
+            Action::Filter => {
+                self.editing_filter = true;
+                self.filter_fresh = !self.filter.is_empty();
+            }
             _ => return false,
         }
         true
@@ -200,9 +211,7 @@ impl TabView for LogView {
     }
 
     fn status(&self, theme: &Theme) -> Vec<Span<'static>> {
-        filter_status(&self.filter, self.editing_filter, theme)
-            .into_iter()
-            .collect()
+        filter_status(&self.filter, self.editing_filter, self.filter_fresh, theme)
     }
 
     fn scroll(&mut self, lines: isize) {

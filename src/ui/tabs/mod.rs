@@ -57,20 +57,44 @@ pub trait TabView {
     fn scroll(&mut self, lines: isize);
 }
 
-/// Keys while a tab's filter line has focus: letters type, Backspace deletes, Enter keeps the
-/// filter, Esc clears it. False for a key that means nothing there.
-pub fn edit_filter(filter: &mut String, editing: &mut bool, action: Action) -> bool {
+/// Keys while a tab's filter line has focus: letters type, Backspace deletes, Ctrl-U clears,
+/// Ctrl-W deletes the last word, Enter keeps the filter, Esc clears it. `/` opens the line with
+/// the previous filter selected (`fresh`): the first letter starts a new filter, ← → Home End
+/// keep it to edit. False for a key that means nothing there.
+pub fn edit_filter(
+    filter: &mut String,
+    editing: &mut bool,
+    fresh: &mut bool,
+    action: Action,
+) -> bool {
+    let was_fresh = std::mem::take(fresh);
     match action {
-        Action::Char(c) => filter.push(c),
+        Action::Char(c) => {
+            if was_fresh {
+                filter.clear();
+            }
+            filter.push(c)
+        }
+        Action::Backspace if was_fresh => filter.clear(),
         Action::Backspace => {
             filter.pop();
         }
+        Action::ClearField => filter.clear(),
+        Action::DeleteWord => {
+            let keep = filter.trim_end_matches([' ', '/']);
+            let cut = keep.rfind([' ', '/']).map_or(0, |i| i + 1);
+            filter.truncate(cut);
+        }
+        Action::CursorLeft | Action::CursorRight | Action::Home | Action::End => {}
         Action::Enter => *editing = false,
         Action::Back => {
             filter.clear();
             *editing = false;
         }
-        _ => return false,
+        _ => {
+            *fresh = was_fresh;
+            return false;
+        }
     }
     true
 }
@@ -103,15 +127,29 @@ pub fn click_rows<K: Clone + PartialEq>(
     }
 }
 
-/// `filter: text▏` for the tab bar, while the filter is edited or set.
-pub fn filter_status(filter: &str, editing: bool, theme: &Theme) -> Option<Span<'static>> {
-    (editing || !filter.is_empty()).then(|| {
-        let cursor = if editing { "▏" } else { "" };
-        Span::styled(
-            format!("filter: {filter}{cursor}"),
-            ratatui::style::Style::default().fg(theme.accent),
-        )
-    })
+/// `filter: text▏` for the tab bar, while the filter is edited or set; the previous filter
+/// highlighted while the first key would replace it.
+pub fn filter_status(
+    filter: &str,
+    editing: bool,
+    fresh: bool,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    if !editing && filter.is_empty() {
+        return Vec::new();
+    }
+    let accent = ratatui::style::Style::default().fg(theme.accent);
+    let text = crate::text::visible(filter).into_owned();
+    let mut v = vec![Span::styled("filter: ", accent)];
+    v.push(if editing && fresh {
+        Span::styled(text, theme.selected())
+    } else {
+        Span::styled(text, accent)
+    });
+    if editing {
+        v.push(Span::styled("▏", accent));
+    }
+    v
 }
 
 /// Whether a screen cell lies inside `r`.

@@ -32,6 +32,10 @@ pub enum SortKey {
     Last,
     Sigma,
     Anomalies,
+    /// Anomalous now first, then series of offline or stale devices, then the rest.
+    Status,
+    /// The longest silent first.
+    LastSeen,
     Rate,
 }
 
@@ -41,7 +45,9 @@ impl SortKey {
             SortKey::Name => SortKey::Last,
             SortKey::Last => SortKey::Sigma,
             SortKey::Sigma => SortKey::Anomalies,
-            SortKey::Anomalies => SortKey::Rate,
+            SortKey::Anomalies => SortKey::Status,
+            SortKey::Status => SortKey::LastSeen,
+            SortKey::LastSeen => SortKey::Rate,
             SortKey::Rate => SortKey::Name,
         }
     }
@@ -52,6 +58,8 @@ impl SortKey {
             SortKey::Last => "last value",
             SortKey::Sigma => "σ",
             SortKey::Anomalies => "anomalies",
+            SortKey::Status => "status",
+            SortKey::LastSeen => "last seen",
             SortKey::Rate => "rate",
         }
     }
@@ -86,8 +94,13 @@ impl PartialEq for Row {
 #[derive(Debug)]
 pub struct SensorsView {
     pub sort: SortKey,
+    /// One list across groups, without headings (`v`): a sort then brings the anomalous, the
+    /// silent or the busiest to the top whatever their group.
+    pub flat: bool,
     pub filter: String,
     pub editing_filter: bool,
+    /// The previous filter is selected: the first key typed replaces it.
+    filter_fresh: bool,
     /// Showing the selected sensor's detail over the whole tab.
     pub detail: bool,
     /// Folded groups, by name.
@@ -95,7 +108,7 @@ pub struct SensorsView {
     pub list: ListNav<Row>,
     /// Where the list's rows were last drawn (for clicks).
     rows_area: StdCell<Rect>,
-    cache_key: Option<(u64, String, SortKey, i64, usize)>,
+    cache_key: Option<(u64, String, SortKey, i64, usize, bool)>,
     /// When the rows were last laid out, with the evictions and series count then.
     laid_out: Option<(DateTime<Utc>, u64, usize)>,
 }
@@ -107,8 +120,10 @@ impl Default for SensorsView {
     fn default() -> Self {
         SensorsView {
             sort: SortKey::Name,
+            flat: false,
             filter: String::new(),
             editing_filter: false,
+            filter_fresh: false,
             detail: false,
             folded: BTreeSet::new(),
             list: ListNav::default(),
@@ -235,15 +250,15 @@ impl TabView for SensorsView {
             self.sort,
             tick,
             self.folded.len(),
+            self.flat,
         );
         // While series keep arriving (a flood of new topics), a large list is laid out again
         // at most once a second: sorting 10,000 rows every frame was most of the UI's CPU.
         // Only for pure growth, where every index laid out is still valid.
-        let growing_only = self
-            .cache_key
-            .as_ref()
-            .is_some_and(|k| (&k.1, k.2, k.3, k.4) == (&key.1, key.2, key.3, key.4))
-            && self.laid_out.is_some_and(|(at, evicted, len)| {
+        let growing_only =
+            self.cache_key.as_ref().is_some_and(|k| {
+                (&k.1, k.2, k.3, k.4, k.5) == (&key.1, key.2, key.3, key.4, key.5)
+            }) && self.laid_out.is_some_and(|(at, evicted, len)| {
                 len >= LARGE
                     && twin.evicted_series + twin.evicted.states == evicted
                     && twin.series.len() >= len
@@ -256,7 +271,7 @@ impl TabView for SensorsView {
                 twin.series.len(),
             ));
             let had = self.list.selected().is_some();
-            let rows = layout_rows(twin, &self.filter, self.sort, &self.folded, now);
+            let rows = layout_rows(twin, &self.filter, self.sort, self.flat, &self.folded, now);
             if !self.list.set_rows(rows) || !had {
                 // Nothing (valid) selected: start on the first sensor, not on a heading.
                 if let Some(first) = self
@@ -278,7 +293,12 @@ impl TabView for SensorsView {
 
     fn handle(&mut self, action: Action, _twin: &Twin) -> bool {
         if self.editing_filter {
-            return edit_filter(&mut self.filter, &mut self.editing_filter, action);
+            return edit_filter(
+                &mut self.filter,
+                &mut self.editing_filter,
+                &mut self.filter_fresh,
+                action,
+            );
         }
         if self.detail {
             match action {
@@ -302,8 +322,10 @@ impl TabView for SensorsView {
             Action::Filter => {
                 self.detail = false;
                 self.editing_filter = true;
+                self.filter_fresh = !self.filter.is_empty();
             }
             Action::Sort => self.sort = self.sort.next(),
+            Action::View => self.flat = !self.flat,
             _ => return false,
         }
         true
@@ -366,6 +388,7 @@ impl TabView for SensorsView {
                 ("Enter", "detail/fold"),
                 ("/", "filter"),
                 ("s", "sort"),
+                ("v", "flat/grouped"),
                 ("x/u", "drop/restore device"),
                 ("Tab", "tabs"),
                 ("?", "help"),
@@ -377,6 +400,7 @@ impl TabView for SensorsView {
                 ("Enter", "detail/fold"),
                 ("/", "filter"),
                 ("s", "sort"),
+                ("v", "flat/grouped"),
                 ("p", "pause"),
                 ("Tab", "tabs"),
                 ("?", "help"),
@@ -387,12 +411,17 @@ impl TabView for SensorsView {
 
     fn status(&self, theme: &Theme) -> Vec<Span<'static>> {
         let mut right = vec![Span::styled(
-            format!("sort: {}", self.sort.label()),
+            format!(
+                "{}sort: {}",
+                if self.flat { "flat · " } else { "" },
+                self.sort.label()
+            ),
             theme.dim(),
         )];
-        if let Some(f) = filter_status(&self.filter, self.editing_filter, theme) {
+        let f = filter_status(&self.filter, self.editing_filter, self.filter_fresh, theme);
+        if !f.is_empty() {
             right.push(Span::raw("  "));
-            right.push(f);
+            right.extend(f);
         }
         right
     }
@@ -434,11 +463,13 @@ impl SensorsView {
 }
 
 /// Groups (sorted by name), each followed by its matching series in the chosen order; a
-/// folded group is its heading alone.
+/// folded group is its heading alone. `flat`: every matching series in the chosen order across
+/// groups, then the text states, no headings.
 pub fn layout_rows(
     twin: &Twin,
     filter: &str,
     sort: SortKey,
+    flat: bool,
     folded: &BTreeSet<String>,
     now: DateTime<Utc>,
 ) -> Vec<Row> {
@@ -467,7 +498,16 @@ pub fn layout_rows(
                 .unwrap_or(0.0)
                 .total_cmp(&x.window.stddev().unwrap_or(0.0)),
             SortKey::Anomalies => y.anomalies.cmp(&x.anomalies),
+            SortKey::Status => status_rank(twin, y)
+                .cmp(&status_rank(twin, x))
+                .then(y.anomalies.cmp(&x.anomalies)),
+            SortKey::LastSeen => x.last_seen.cmp(&y.last_seen),
             SortKey::Rate => y.rate.per_second(sec).total_cmp(&x.rate.per_second(sec)),
+        };
+        let by_group = if flat {
+            std::cmp::Ordering::Equal
+        } else {
+            by_group
         };
         by_group
             .then(by_value)
@@ -488,9 +528,18 @@ pub fn layout_rows(
         .collect();
     sidx.sort_by(|&a, &b| {
         let (x, y) = (&states[a], &states[b]);
-        (&x.group, &x.label, &x.topic).cmp(&(&y.group, &y.label, &y.topic))
+        if flat {
+            (&x.label, &x.topic).cmp(&(&y.label, &y.topic))
+        } else {
+            (&x.group, &x.label, &x.topic).cmp(&(&y.group, &y.label, &y.topic))
+        }
     });
     let mut rows = Vec::with_capacity(idx.len() + sidx.len() + 16);
+    if flat {
+        rows.extend(idx.iter().map(|&k| Row::Series(k)));
+        rows.extend(sidx.iter().map(|&k| Row::State(k)));
+        return rows;
+    }
     let (mut i, mut j) = (0, 0);
     while i < idx.len() || j < sidx.len() {
         let a = idx.get(i).map(|&k| twin.series[k].group.as_str());
@@ -518,6 +567,22 @@ pub fn layout_rows(
         j += m;
     }
     rows
+}
+
+/// How much a series needs looking at: 2 anomalous now, 1 its device offline or stale, 0.
+fn status_rank(twin: &Twin, s: &crate::twin::series::Series) -> u8 {
+    if s.anomalous {
+        2
+    } else if twin.devices.by_id.get(&s.device).is_some_and(|d| {
+        matches!(
+            d.status,
+            crate::twin::devices::Status::Offline | crate::twin::devices::Status::Stale
+        )
+    }) {
+        1
+    } else {
+        0
+    }
 }
 
 /// A column of the list that may be left out when the terminal is narrow.

@@ -49,6 +49,8 @@ const LARGE: usize = 1000;
 pub struct TopicsView {
     pub filter: String,
     pub editing_filter: bool,
+    /// The previous filter is selected: the first key typed replaces it.
+    filter_fresh: bool,
     /// Folded nodes, by path.
     pub folded: BTreeSet<String>,
     /// Row paths in display order; the selection is kept by path.
@@ -272,7 +274,12 @@ impl TabView for TopicsView {
 
     fn handle(&mut self, action: Action, _twin: &Twin) -> bool {
         if self.editing_filter {
-            return edit_filter(&mut self.filter, &mut self.editing_filter, action);
+            return edit_filter(
+                &mut self.filter,
+                &mut self.editing_filter,
+                &mut self.filter_fresh,
+                action,
+            );
         }
         if self.list.nav(action) {
             return true;
@@ -288,6 +295,7 @@ impl TabView for TopicsView {
             Action::Filter => {
                 self.detail = false;
                 self.editing_filter = true;
+                self.filter_fresh = !self.filter.is_empty();
             }
             _ => return false,
         }
@@ -355,9 +363,7 @@ impl TabView for TopicsView {
     }
 
     fn status(&self, theme: &Theme) -> Vec<Span<'static>> {
-        filter_status(&self.filter, self.editing_filter, theme)
-            .into_iter()
-            .collect()
+        filter_status(&self.filter, self.editing_filter, self.filter_fresh, theme)
     }
 
     fn click(&mut self, x: u16, y: u16) -> bool {
