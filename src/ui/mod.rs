@@ -202,7 +202,8 @@ impl UiState {
             now,
             tz,
             tabs_row: Cell::new(1),
-            tab_widths: Cell::new([0; 6]),
+            // The full names until the first frame draws them.
+            tab_widths: Cell::new(Tab::ALL.map(|t| t.label().chars().count() as u16)),
         }
     }
 
