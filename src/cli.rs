@@ -289,6 +289,10 @@ pub struct ConnArgs {
         env = "TWINVIEW_TOPIC"
     )]
     pub topics: Vec<String>,
+    /// With the filter `#`: leave out the broker's own `$SYS/#` topics (`#` never matches
+    /// them, so twinview subscribes to them beside it by default, for the broker's health)
+    #[arg(long, env = "TWINVIEW_NO_SYS")]
+    pub no_sys: bool,
     /// QoS of the subscriptions [default: 0]
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=2), env = "TWINVIEW_QOS")]
     pub qos: Option<u8>,

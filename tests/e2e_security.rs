@@ -523,6 +523,7 @@ async fn escape_sequences_from_the_wire_never_reach_the_terminal_raw() {
             &port,
             "--count",
             "4",
+            "--no-sys",
             "--duration",
             "30s",
         ],

@@ -429,6 +429,17 @@ pub fn resolve(conn: &ConnArgs, view: &ViewArgs, env: &Environment) -> Result<Se
             )));
         }
     }
+    // `#` never matches `$` topics (MQTT 4.7.2): whoever asks for everything also gets the
+    // broker's health, as its own subscription, unless --no-sys (or a shared subscription,
+    // where each instance would get a share of it).
+    let mut topics = topics;
+    if topics.iter().any(|t| t == "#")
+        && !conn.no_sys
+        && share.is_none()
+        && !topics.iter().any(|t| t.starts_with("$SYS"))
+    {
+        topics.push("$SYS/#".into());
+    }
     let metrics = match view.metrics.clone().or(file.metrics.clone()) {
         None => None,
         Some(text) => Some(MetricsSettings {
@@ -800,7 +811,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.conn.url(), "mqtt://localhost:1883");
-        assert_eq!(s.conn.topics, ["#"]);
+        // `#` never matches `$SYS`: the broker's health is its own subscription.
+        assert_eq!(s.conn.topics, ["#", "$SYS/#"]);
+        let no_sys = ConnArgs {
+            no_sys: true,
+            ..ConnArgs::default()
+        };
+        let s2 = resolve(&no_sys, &ViewArgs::default(), &Environment::default()).unwrap();
+        assert_eq!(s2.conn.topics, ["#"]);
+        let shared = ConnArgs {
+            share: Some("g".into()),
+            ..ConnArgs::default()
+        };
+        let s3 = resolve(&shared, &ViewArgs::default(), &Environment::default()).unwrap();
+        assert_eq!(s3.conn.topics, ["#"]);
         assert_eq!((s.twin.window, s.twin.z_threshold, s.fps), (120, 3.0, 20.0));
         assert!(s.conn.client_id.starts_with("twinview-"));
         assert_eq!(s.theme, "default");
