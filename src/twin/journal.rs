@@ -271,7 +271,13 @@ impl Happening {
                 payload,
                 outcome,
                 ..
-            } => format!("command {topic} {payload}: {outcome}"),
+            } => {
+                if payload.is_empty() {
+                    format!("command {topic} (empty payload): {outcome}")
+                } else {
+                    format!("command {topic} {payload}: {outcome}")
+                }
+            }
             What::Outage {
                 seconds, resumed, ..
             } => {

@@ -58,6 +58,15 @@ pub fn rate(per_s: f64) -> String {
     }
 }
 
+/// `1 byte`, `512 bytes`, `1,234 bytes`.
+pub fn bytes(n: u64) -> String {
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{} bytes", count(n))
+    }
+}
+
 /// A length of time in its largest whole unit that fits: `90s`, `30m`, `1h 30m`, `2d`.
 pub fn span(d: std::time::Duration) -> String {
     let s = d.as_secs();
@@ -289,11 +298,12 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
         .strip_prefix("mqtt://")
         .unwrap_or(&ui.source)
         .to_string();
-    let width = |title: &str, source: &str, short: bool| {
+    let conn_w = conn.width();
+    let width = |items: &[(String, String, Style)], title: &str, source: &str, short: bool| {
         title.chars().count()
             + source.chars().count()
             + 1
-            + conn.width()
+            + conn_w
             + items
                 .iter()
                 .map(|(l, s, _)| 3 + if short { s } else { l }.chars().count())
@@ -301,13 +311,37 @@ pub fn header(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &
     };
     let paused = ui.frozen.is_some();
     let avail = (area.width as usize).saturating_sub(if paused { PAUSED.len() } else { 0 });
-    let (title, source, short) = if width(" twinview ", &ui.source, false) <= avail {
+    let (title, source, short) = if width(&items, " twinview ", &ui.source, false) <= avail {
         (" twinview ", ui.source.as_str(), false)
-    } else if width(" ", &source_short, false) <= avail {
+    } else if width(&items, " ", &source_short, false) <= avail {
         (" ", source_short.as_str(), false)
     } else {
         (" ", source_short.as_str(), true)
     };
+    // Narrower still (60 columns): counts that say nothing is wrong go first, then the
+    // plain figures, never a warning; no item is cut in the middle.
+    while width(&items, title, source, short) > avail {
+        let rank = |(l, _, _): &(String, String, Style)| -> Option<u8> {
+            let zero = l.starts_with("0 ");
+            match l {
+                _ if zero && (l.ends_with("malformed") || l.ends_with("dropped")) => Some(0),
+                _ if l.ends_with(" series") => Some(1),
+                _ if l.ends_with(" msgs") => Some(2),
+                _ if l.starts_with("broker:") => Some(3),
+                _ if l.starts_with("scraped") || l.starts_with("metrics:") => Some(4),
+                _ if l == "● stored" => Some(5),
+                _ if l.ends_with("/s") => Some(6),
+                _ => None,
+            }
+        };
+        let Some(i) = (0..items.len())
+            .filter(|&i| rank(&items[i]).is_some())
+            .min_by_key(|&i| rank(&items[i]))
+        else {
+            break;
+        };
+        items.remove(i);
+    }
     let mut spans = vec![
         Span::styled(title, h.add_modifier(Modifier::BOLD)),
         Span::styled(source.to_string(), h),

@@ -680,8 +680,8 @@ fn detail(
         lines.push(kv(
             "size",
             format!(
-                "{} bytes{}{}",
-                count(k.size as u64),
+                "{}{}{}",
+                crate::ui::widgets::bytes(k.size as u64),
                 if k.truncated() {
                     format!(" (first {} kept)", count(k.bytes.len() as u64))
                 } else {
@@ -793,7 +793,7 @@ fn detail(
         ));
         for k in earlier {
             let preview = if binary(&k.bytes) {
-                format!("{} bytes of binary", count(k.size as u64))
+                format!("{} of binary", crate::ui::widgets::bytes(k.size as u64))
             } else {
                 String::from_utf8_lossy(&k.bytes).replace('\n', " ")
             };
