@@ -591,3 +591,84 @@ fn topics_tab_decodes_sparkplug() {
         "{screen}"
     );
 }
+
+/// The home world (docs/worlds.md) after ten minutes, as a user would see it.
+fn home_twin() -> (Twin, DateTime<Utc>) {
+    use twinview::source::replay::{parse_line, Line};
+    let mut rec = Vec::new();
+    twinview::sim::worlds::write(twinview::sim::worlds::Kind::Home, 7, 600.0, &mut rec).unwrap();
+    let mut twin = Twin::default();
+    let start = twinview::sim::worlds::offline_start(600.0);
+    twin.apply(&Event::Connection(ConnEvent {
+        at: start,
+        state: ConnState::Connected,
+        resumed: false,
+    }));
+    let mut last_tick: Option<DateTime<Utc>> = None;
+    let mut end = start;
+    for text in String::from_utf8(rec).unwrap().lines() {
+        match parse_line(text).unwrap() {
+            Line::Event(ev) => {
+                let at = twinview::source::replay::event_time(&ev);
+                if last_tick.is_none_or(|t| at - t >= Duration::seconds(1)) {
+                    twin.tick(at);
+                    last_tick = Some(at);
+                }
+                twin.apply(&ev);
+                end = at;
+            }
+            Line::End(at) => end = at,
+            Line::Header { .. } => {}
+        }
+    }
+    twin.tick(end);
+    (twin, end)
+}
+
+/// The names a list shows, one per row (the text of the name column up to the first double
+/// space), for rows that start with a marker column.
+fn listed_names(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| l.strip_prefix("\"│")?.strip_suffix("│\""))
+        .filter_map(|l| {
+            let mut chars = l.chars();
+            let marker = chars.next()?;
+            let rest: String = chars.collect();
+            let name = rest.trim_start();
+            // Group headings fold (▾ ▸); a row starts with its marker, then its name.
+            if name.starts_with(['▾', '▸']) || marker == '│' {
+                return None;
+            }
+            let end = name.find("  ").unwrap_or(name.len());
+            let n = name[..end].trim().to_string();
+            (!n.is_empty()).then_some(n)
+        })
+        .collect()
+}
+
+#[test]
+fn the_home_world_on_every_tab_at_four_sizes_and_no_two_names_alike() {
+    let (twin, end) = home_twin();
+    let tabs = ["sensors", "devices", "jobs", "log", "topics", "alarms"];
+    for (i, tab) in tabs.iter().enumerate() {
+        for (w, h) in [(60, 15), (80, 24), (160, 45), (220, 60)] {
+            let mut ui = UiState::new(
+                "mqtt://localhost:1883",
+                end,
+                FixedOffset::east_opt(0).unwrap(),
+            );
+            ui.refresh(&twin);
+            ui.handle(Action::GoTab(i), &twin);
+            let screen = draw(&twin, &ui, w, h);
+            if w <= 80 && matches!(*tab, "sensors" | "devices") {
+                let names = listed_names(&screen);
+                let mut seen = std::collections::BTreeSet::new();
+                for n in &names {
+                    assert!(seen.insert(n), "{tab} at {w}×{h}: `{n}` twice in\n{screen}");
+                }
+            }
+            insta::assert_snapshot!(format!("home_{tab}_{w}x{h}"), screen);
+        }
+    }
+}

@@ -118,6 +118,88 @@ pub fn fit(s: &str, w: usize) -> String {
     }
 }
 
+/// Names fitted to their widths so that no two read the same: each is cut as [`fit`] cuts it,
+/// and names that would then collide keep instead the part that tells them apart (what lies
+/// between the beginning and the end they share), with as much around it as fits:
+/// `frigate/front_door/person/threshold/state` and `frigate/back_yard/person/threshold/state`
+/// in 24 columns read `…front_door/person/thre…` and `…back_yard/person/thres…`.
+pub fn fit_apart(names: &[(&str, usize)]) -> Vec<String> {
+    let mut out: Vec<String> = names.iter().map(|(n, w)| fit(n, *w)).collect();
+    let mut groups: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, f) in out.iter().enumerate() {
+        groups.entry(f.as_str()).or_default().push(i);
+    }
+    let clashes: Vec<Vec<usize>> = groups
+        .into_values()
+        .filter(|v| v.len() > 1 && v.iter().any(|&i| names[i].0 != names[v[0]].0))
+        .collect();
+    for group in clashes {
+        for &i in &group {
+            let (name, w) = names[i];
+            let me: Vec<char> = crate::text::visible(name).chars().collect();
+            let (mut pre, mut suf) = (0, 0);
+            for &j in &group {
+                if names[j].0 == name {
+                    continue;
+                }
+                let other: Vec<char> = crate::text::visible(names[j].0).chars().collect();
+                let p = me.iter().zip(&other).take_while(|(a, b)| a == b).count();
+                let q = me
+                    .iter()
+                    .rev()
+                    .zip(other.iter().rev())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                pre = pre.max(p);
+                suf = suf.max(q);
+            }
+            out[i] = window_around(&me, pre, me.len().saturating_sub(suf).max(pre), w);
+        }
+    }
+    out
+}
+
+/// At most `w` characters of `s` from the word where `s[from..to]` starts (the part that
+/// differs), with `…` where the text goes on.
+fn window_around(s: &[char], from: usize, to: usize, w: usize) -> String {
+    let n = s.len();
+    if n <= w {
+        return s.iter().collect();
+    }
+    if w < 3 {
+        return fit(&s.iter().collect::<String>(), w);
+    }
+    // Room for the text between the two ellipses.
+    let inner = w - 2;
+    let _ = to;
+    // From the start of the word where the names part (after the separator before it), then
+    // as much as fits: the part that differs comes first.
+    let word = s[..from]
+        .iter()
+        .rposition(|c| matches!(c, '/' | ' ' | '_' | '-' | '.'))
+        .map_or(0, |i| i + 1);
+    let start = word.min(n - inner);
+    let end = (start + inner).min(n);
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.extend(&s[start..end]);
+    if end < n {
+        out.push('…');
+    }
+    // At the very start or end one ellipsis was spared: use its column.
+    let len = out.chars().count();
+    if len < w && end < n {
+        out.pop();
+        out.push(s[end]);
+        out.push('…');
+    } else if len < w && start > 0 {
+        out = format!("…{}", s[start - 1..end].iter().collect::<String>());
+    }
+    out
+}
+
 pub fn clock(t: DateTime<Utc>, tz: FixedOffset) -> String {
     t.with_timezone(&tz).format("%H:%M:%S").to_string()
 }
@@ -766,6 +848,31 @@ mod tests {
             .map(|c| c.symbol())
             .collect();
         assert!(!screen.contains("are sent as they are"));
+    }
+
+    #[test]
+    fn names_that_would_read_the_same_keep_what_tells_them_apart() {
+        let a = "frigate/front_door/person/threshold/state";
+        let b = "frigate/back_yard/person/threshold/state";
+        let c = "frigate/garage/car/threshold/state";
+        for w in [12, 16, 24, 30] {
+            let out = fit_apart(&[(a, w), (b, w), (c, w), (a, w)]);
+            assert!(out.iter().all(|o| o.chars().count() <= w), "{w}: {out:?}");
+            assert_ne!(out[0], out[1], "{w}: {out:?}");
+            assert_ne!(out[1], out[2], "{w}: {out:?}");
+            assert_ne!(out[0], out[2], "{w}: {out:?}");
+            assert_eq!(out[0], out[3], "the same name reads the same");
+        }
+        assert_eq!(
+            fit_apart(&[(a, 24), (b, 24)]),
+            ["…front_door/person/thre…", "…back_yard/person/thres…"]
+        );
+        // Names that fit, or that fit apart, are cut as before.
+        assert_eq!(
+            fit_apart(&[("TEMP_001", 6), ("TEMP_002", 6)]),
+            ["T…_001", "T…_002"]
+        );
+        assert_eq!(fit_apart(&[("short", 10)]), ["short"]);
     }
 
     #[test]

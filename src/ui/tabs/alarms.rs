@@ -254,11 +254,15 @@ impl AlarmsView {
             .borders(Borders::ALL)
             .border_style(theme.border())
             .title(Span::styled(
-                format!(
-                    " Alarms — {} · {} rules ",
-                    summary(twin),
-                    twin.alarms.rules.len()
-                ),
+                if twin.alarms.rules.is_empty() {
+                    " Alarms — no rules ".to_string()
+                } else {
+                    format!(
+                        " Alarms — {} · {} rules ",
+                        summary(twin),
+                        twin.alarms.rules.len()
+                    )
+                },
                 theme.title(),
             ));
         let inner = block.inner(area);
@@ -269,7 +273,11 @@ impl AlarmsView {
             } else {
                 "No alarm stands: every rule's condition is normal."
             };
-            frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), inner);
+            frame.render_widget(
+                Paragraph::new(Line::styled(text, theme.dim()))
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                inner,
+            );
             return;
         }
         let height = inner.height.saturating_sub(1) as usize;
@@ -356,13 +364,8 @@ fn history(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &The
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Span::styled(
-            format!(
-                " Load — {:.1} per 10 min (peak {}) · {} chattering · {} standing > 24 h · most: {} ",
-                load.per_10min_mean,
-                load.per_10min_peak,
-                load.chattering,
-                load.standing,
-                if load.top.is_empty() {
+            {
+                let most = if load.top.is_empty() {
                     "none".to_string()
                 } else {
                     load.top
@@ -371,8 +374,21 @@ fn history(frame: &mut Frame, area: Rect, twin: &Twin, ui: &UiState, theme: &The
                         .map(|(n, c)| format!("{n} ×{c}"))
                         .collect::<Vec<_>>()
                         .join(", ")
+                };
+                let long = format!(
+                    " Load — {:.1} per 10 min (peak {}) · {} chattering · {} standing > 24 h · most: {most} ",
+                    load.per_10min_mean, load.per_10min_peak, load.chattering, load.standing,
+                );
+                // Narrow: the figures, in fewer words.
+                if long.chars().count() + 2 <= area.width as usize {
+                    long
+                } else {
+                    format!(
+                        " Load {:.1}/10 min, peak {} · chat {} · stand {} ",
+                        load.per_10min_mean, load.per_10min_peak, load.chattering, load.standing,
+                    )
                 }
-            ),
+            },
             theme.title(),
         ));
     let inner = block.inner(area);

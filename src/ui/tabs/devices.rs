@@ -16,7 +16,7 @@ use crate::twin::Twin;
 use crate::ui::keys::Action;
 use crate::ui::list::ListNav;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ago, count, fit, rate};
+use crate::ui::widgets::{ago, count, rate};
 use crate::ui::UiState;
 
 /// The badge and colour of a status.
@@ -266,18 +266,27 @@ impl DevicesView {
             .width
             .saturating_sub(fixed + if wide { extra } else { 0 });
         let name_w = name_content.min(room).max(6.min(room));
+        // Names fitted so that no two visible ones read the same (widgets::fit_apart).
+        let shown: Vec<String> = devices
+            .iter()
+            .map(|d| shown_name(d, twin.devices.description(&d.id)))
+            .collect();
+        let names = crate::ui::widgets::fit_apart(
+            &shown
+                .iter()
+                .map(|n| (n.as_str(), name_w as usize))
+                .collect::<Vec<_>>(),
+        );
         let rows: Vec<Row> = devices
             .iter()
-            .map(|d| {
+            .zip(names)
+            .map(|(d, name)| {
                 let is_sel = self.selected() == Some(d.id.as_str());
                 let (mark, style) = badge(d.status, theme);
                 let style = if is_sel { Style::default() } else { style };
                 let mut cells = vec![
                     Cell::from(Span::styled(mark, style)),
-                    Cell::from(fit(
-                        &shown_name(d, twin.devices.description(&d.id)),
-                        name_w as usize,
-                    )),
+                    Cell::from(name),
                     Cell::from(Span::styled(word(d), style)),
                     Cell::from(since(d, now)),
                     Cell::from(ago(d.last_seen, now)),

@@ -358,15 +358,43 @@ fn undecoded(frame: &mut Frame, area: Rect, twin: &Twin, theme: &Theme) {
     }
     let mut topics: Vec<_> = twin.undecoded.iter().collect();
     topics.sort_by(|a, b| b.1.last_at.cmp(&a.1.last_at).then(a.0.cmp(b.0)));
+    topics.truncate(SIDE_ROWS);
+    // Columns by need: the reason whole (it is short), the count, the topic what is left,
+    // cut so that no two topics read the same.
+    let inner_w = block.inner(area).width as usize;
+    let count_w = topics
+        .iter()
+        .map(|(_, u)| count(u.count).len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut why_w = topics
+        .iter()
+        .map(|(_, u)| u.reason.as_str().chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let mut topic_w = inner_w.saturating_sub(count_w + why_w + 2);
+    if topic_w < 12 {
+        // Narrow: the topic keeps 12 columns, the reason gives them up.
+        why_w = inner_w.saturating_sub(count_w + 2 + 12).max(3);
+        topic_w = inner_w.saturating_sub(count_w + why_w + 2);
+    }
+    let names = crate::ui::widgets::fit_apart(
+        &topics
+            .iter()
+            .map(|(t, _)| (t.as_str(), topic_w))
+            .collect::<Vec<_>>(),
+    );
     let rows: Vec<Row> = topics
         .iter()
-        .take(SIDE_ROWS)
-        .map(|(topic, u)| {
+        .zip(names)
+        .map(|((_, u), name)| {
             Row::new(vec![
-                Cell::from(topic.as_str()),
+                Cell::from(name),
                 Cell::from(count(u.count)),
                 Cell::from(Span::styled(
-                    u.reason.as_str(),
+                    crate::ui::widgets::fit(u.reason.as_str(), why_w),
                     if u.reason.is_malformed() {
                         Style::default().fg(theme.error)
                     } else {
@@ -380,9 +408,9 @@ fn undecoded(frame: &mut Frame, area: Rect, twin: &Twin, theme: &Theme) {
         Table::new(
             rows,
             [
-                Constraint::Min(12),
-                Constraint::Length(7),
-                Constraint::Length(18),
+                Constraint::Length(topic_w as u16),
+                Constraint::Length(count_w as u16),
+                Constraint::Length(why_w as u16),
             ],
         )
         .header(Row::new(["topic", "count", "why"]).style(theme.dim()))

@@ -813,6 +813,46 @@ impl SensorsView {
 
         let right =
             |s: String| Cell::from(Line::from(s).alignment(ratatui::layout::Alignment::Right));
+        // Each series' name and the words after it (anomaly, offline), fitted together so that
+        // no two visible names read the same (widgets::fit_apart).
+        let room = (cols.name as usize).saturating_sub(2);
+        let fitted: Vec<(usize, Vec<(String, Suffix)>)> = visible
+            .iter()
+            .filter_map(|row| match row {
+                Row::Series(i) => {
+                    let extra = suffixes(twin, &twin.series[*i], ui.now);
+                    let extra_w: usize = extra.iter().map(|(t, _)| t.chars().count()).sum();
+                    Some(if room >= extra_w + 6 {
+                        (room - extra_w, extra)
+                    } else {
+                        // Too narrow for every word: the device's status word stays (the
+                        // marker still says the anomaly).
+                        let gone: Vec<(String, Suffix)> = extra
+                            .into_iter()
+                            .filter(|(_, k)| *k == Suffix::Gone)
+                            .collect();
+                        let gone_w: usize = gone.iter().map(|(t, _)| t.chars().count()).sum();
+                        if room >= gone_w + 4 {
+                            (room - gone_w, gone)
+                        } else {
+                            (room, Vec::new())
+                        }
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        let labels: Vec<(&str, usize)> = visible
+            .iter()
+            .filter_map(|row| match row {
+                Row::Series(i) => Some(twin.series[*i].label.as_str()),
+                _ => None,
+            })
+            .zip(fitted.iter().map(|(w, _)| *w))
+            .collect();
+        let mut names = crate::ui::widgets::fit_apart(&labels)
+            .into_iter()
+            .zip(fitted.into_iter().map(|(_, extra)| extra));
         let rows: Vec<TRow> = visible
             .iter()
             .map(|row| match row {
@@ -841,16 +881,8 @@ impl SensorsView {
                         Some(_) => Span::styled("!", fg(theme.anomaly)),
                         None => Span::raw(" "),
                     };
-                    let extra = suffixes(twin, s, ui.now);
-                    let extra_w: usize = extra.iter().map(|(t, _)| t.chars().count()).sum();
-                    let room = (cols.name as usize).saturating_sub(2);
-                    let (label_w, extra) = if room >= extra_w + 6 {
-                        (room - extra_w, extra)
-                    } else {
-                        // Too narrow for the words: the marker still says it.
-                        (room, Vec::new())
-                    };
-                    let mut name = vec![Span::raw(format!("  {}", fit(&s.label, label_w)))];
+                    let (label, extra) = names.next().unwrap_or_default();
+                    let mut name = vec![Span::raw(format!("  {label}"))];
                     for (text, kind) in extra {
                         name.push(match kind {
                             Suffix::Anomaly => {
