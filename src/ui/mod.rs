@@ -1263,6 +1263,33 @@ mod tests {
     }
 
     #[test]
+    fn the_filter_finds_a_device_by_the_name_discovery_gives_it() {
+        let mut t = twin();
+        for (topic, payload) in [
+            (
+                "homeassistant/sensor/plug/config",
+                r#"{"state_topic":"home/plug1/power","name":"Power","dev":{"name":"Kitchen plug"}}"#,
+            ),
+            ("home/plug1/power", "12.5"),
+        ] {
+            t.apply(&Event::Message(Message::new(
+                at(),
+                topic,
+                payload.as_bytes().to_vec(),
+            )));
+        }
+        let rows = layout_rows(&t, "kitchen", SortKey::Name, false, &BTreeSet::new(), at());
+        let series: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Series(i) => Some(t.series[*i].topic.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(series, ["home/plug1/power"]);
+    }
+
+    #[test]
     fn slash_starts_a_new_filter_and_v_lists_every_group_as_one() {
         let t = twin();
         let mut ui = ui(&t);

@@ -483,6 +483,12 @@ pub fn layout_rows(
             [&s.topic, &s.field, &s.group, &s.device, &s.label]
                 .iter()
                 .any(|t| t.to_lowercase().contains(&needle))
+                // The device's name as Home Assistant discovery gives it ("Kitchen plug").
+                || twin
+                    .devices
+                    .description(&s.device)
+                    .and_then(|d| d.name.as_deref())
+                    .is_some_and(|n| n.to_lowercase().contains(&needle))
         })
         .collect();
     let sec = now.timestamp();
