@@ -791,7 +791,7 @@ impl SensorsView {
             })
             .max()
             .unwrap_or(12)
-            .clamp(8, 48) as u16;
+            .clamp(8, 120) as u16;
         let cols = Columns::plan(inner.width, name_content, self.sort, twin.cfg.window);
         let mut header = vec!["", "sensor", "last", "mean"];
         let mut widths = vec![
