@@ -259,9 +259,11 @@ impl DevicesView {
             .max()
             .unwrap_or(6)
             .max(6) as u16;
-        let fixed = 1 + status_w + 9 + 9 + conv_w + 5;
+        // The convention column gives its room to the names first when they would be cut.
+        let with_conv = inner.width >= 1 + status_w + 9 + 9 + conv_w + 5 + name_content;
+        let fixed = 1 + status_w + 9 + 9 + 4 + if with_conv { conv_w + 1 } else { 0 };
         let extra = 7 + 6 + 2;
-        let wide = inner.width >= fixed + extra + name_content.min(16);
+        let wide = with_conv && inner.width >= fixed + extra + name_content.min(16);
         let room = inner
             .width
             .saturating_sub(fixed + if wide { extra } else { 0 });
@@ -290,8 +292,10 @@ impl DevicesView {
                     Cell::from(Span::styled(word(d), style)),
                     Cell::from(since(d, now)),
                     Cell::from(ago(d.last_seen, now)),
-                    Cell::from(d.convention().as_str()),
                 ];
+                if with_conv {
+                    cells.push(Cell::from(d.convention().as_str()));
+                }
                 if wide {
                     cells.push(Cell::from(rate(d.rate.per_second(sec))));
                     cells.push(Cell::from(count(d.series as u64)));
@@ -304,15 +308,18 @@ impl DevicesView {
                 }
             })
             .collect();
-        let mut header = vec!["", "device", "status", "since", "last seen", "convention"];
+        let mut header = vec!["", "device", "status", "since", "last seen"];
         let mut widths = vec![
             Constraint::Length(1),
             Constraint::Length(name_w),
             Constraint::Length(status_w),
             Constraint::Length(9),
             Constraint::Length(9),
-            Constraint::Length(conv_w),
         ];
+        if with_conv {
+            header.push("convention");
+            widths.push(Constraint::Length(conv_w));
+        }
         if wide {
             header.extend(["rate", "series"]);
             widths.extend([Constraint::Length(7), Constraint::Length(6)]);
