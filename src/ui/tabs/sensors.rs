@@ -383,13 +383,39 @@ impl TabView for SensorsView {
                 ("q", "quit"),
             ]
         } else if demo {
+            if self.flat {
+                &[
+                    ("↑↓", "select"),
+                    ("Enter", "detail"),
+                    ("/", "filter"),
+                    ("s", "sort"),
+                    ("v", "flat → grouped"),
+                    ("x/u", "drop/restore device"),
+                    ("Tab", "tabs"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ]
+            } else {
+                &[
+                    ("↑↓", "select"),
+                    ("Enter", "detail/fold"),
+                    ("/", "filter"),
+                    ("s", "sort"),
+                    ("v", "grouped → flat"),
+                    ("x/u", "drop/restore device"),
+                    ("Tab", "tabs"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ]
+            }
+        } else if self.flat {
             &[
                 ("↑↓", "select"),
-                ("Enter", "detail/fold"),
+                ("Enter", "detail"),
                 ("/", "filter"),
                 ("s", "sort"),
-                ("v", "flat/grouped"),
-                ("x/u", "drop/restore device"),
+                ("v", "flat → grouped"),
+                ("p", "pause"),
                 ("Tab", "tabs"),
                 ("?", "help"),
                 ("q", "quit"),
@@ -400,7 +426,7 @@ impl TabView for SensorsView {
                 ("Enter", "detail/fold"),
                 ("/", "filter"),
                 ("s", "sort"),
-                ("v", "flat/grouped"),
+                ("v", "grouped → flat"),
                 ("p", "pause"),
                 ("Tab", "tabs"),
                 ("?", "help"),
