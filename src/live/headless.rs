@@ -51,7 +51,10 @@ pub async fn ingest(live: &mut Live, limits: &Limits) -> Result<(), AppError> {
                     }
                     _ => Step::Go,
                 },
-                Event::Message(_) if limits.count.is_some_and(|c| twin.messages + 1 >= c) => {
+                Event::Message(m)
+                    if !m.topic.starts_with('$')
+                        && limits.count.is_some_and(|c| twin.messages + 1 >= c) =>
+                {
                     Step::StopAfter
                 }
                 _ => Step::Go,

@@ -14,8 +14,12 @@ impl Twin {
     }
 
     pub(super) fn apply_message(&mut self, m: &Message, decoded: Option<&Decoded>) {
-        self.messages += 1;
-        self.rate.add(m.at.timestamp());
+        // `$…` topics are the broker's own (subscribed beside `#` by default): counted in
+        // `broker.messages`, not among the network's messages, its rate or `--count`.
+        if !m.topic.starts_with('$') {
+            self.messages += 1;
+            self.rate.add(m.at.timestamp());
+        }
         self.touch(m.at);
 
         if m.topic.len() > crate::decode::payload::MAX_TOPIC {
