@@ -113,22 +113,53 @@ impl TextField {
         true
     }
 
-    /// The field drawn: the cursor only where the focus is, the selection highlighted. Text
-    /// from the wire (a prefilled payload) is shown with its control characters escaped.
-    pub fn spans(&self, focused: bool, theme: &Theme) -> Vec<Span<'static>> {
-        let shown = |s: &str| crate::text::visible(s).into_owned();
+    /// The field drawn on one line of `width` columns: the cursor only where the focus is, the
+    /// selection highlighted; a longer text scrolls so the cursor stays in view, `…` where it
+    /// goes on. Text from the wire (a prefilled payload) is shown with its control characters
+    /// escaped.
+    pub fn spans(&self, focused: bool, theme: &Theme, width: usize) -> Vec<Span<'static>> {
+        let before: Vec<char> = crate::text::visible(&self.text[..self.cursor])
+            .chars()
+            .collect();
+        let after: Vec<char> = crate::text::visible(&self.text[self.cursor..])
+            .chars()
+            .collect();
+        let (n, c) = (before.len() + after.len(), before.len());
+        let all: Vec<char> = before.into_iter().chain(after).collect();
+        // Columns for text: the cursor takes one where the focus is.
+        let room = width.saturating_sub(usize::from(focused)).max(3);
+        // Keep the cursor in view, with an ellipsis at each cut end.
+        let one_cut = room - 1;
+        let (start, end) = if n <= room {
+            (0, n)
+        } else if c < one_cut {
+            (0, one_cut)
+        } else if c >= n - one_cut {
+            (n - one_cut, n)
+        } else {
+            let inner = room - 2;
+            (c - inner, c)
+        };
+        let text =
+            |a: usize, b: usize| -> String { all[a.max(start)..b.min(end)].iter().collect() };
+        let mut v = Vec::new();
+        if start > 0 {
+            v.push(Span::styled("…", theme.dim()));
+        }
         if !focused {
-            return vec![Span::raw(shown(&self.text))];
+            v.push(Span::raw(text(start, end)));
+        } else if self.selected {
+            v.push(Span::styled(text(start, end), theme.selected()));
+            v.push(Span::styled("▏", Style::default().fg(theme.accent)));
+        } else {
+            v.push(Span::raw(text(start, c)));
+            v.push(Span::styled("▏", Style::default().fg(theme.accent)));
+            v.push(Span::raw(text(c, end)));
         }
-        let cursor = Span::styled("▏", Style::default().fg(theme.accent));
-        if self.selected {
-            return vec![Span::styled(shown(&self.text), theme.selected()), cursor];
+        if end < n {
+            v.push(Span::styled("…", theme.dim()));
         }
-        vec![
-            Span::raw(shown(&self.text[..self.cursor])),
-            cursor,
-            Span::raw(shown(&self.text[self.cursor..])),
-        ]
+        v
     }
 }
 
@@ -180,5 +211,42 @@ mod tests {
         f.edit(Action::ClearField);
         assert!(f.is_empty());
         assert!(!f.edit(Action::Quit));
+    }
+
+    #[test]
+    fn a_long_text_scrolls_to_keep_the_cursor_in_view() {
+        let theme = Theme::default();
+        let text = |f: &TextField, w: usize| -> String {
+            f.spans(true, &theme, w)
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect()
+        };
+        let mut f = TextField::with("0123456789abcdefghij");
+        assert_eq!(text(&f, 12), "…abcdefghij▏");
+        f.edit(Action::Home);
+        assert_eq!(text(&f, 12), "▏0123456789…");
+        f.edit(Action::CursorRight);
+        assert_eq!(text(&f, 12), "0▏123456789…");
+        for _ in 0..11 {
+            f.edit(Action::CursorRight);
+        }
+        assert_eq!(text(&f, 12), "…ab▏cdefghij", "near the end: the end shown");
+        // In the middle: an ellipsis at both ends, the cursor at the right one.
+        let mut g = TextField::with("0123456789abcdefghijklmnopqrstuvwxyzABCD");
+        for _ in 0..20 {
+            g.edit(Action::CursorLeft);
+        }
+        assert_eq!(text(&g, 12), "…bcdefghij▏…");
+        assert_eq!(text(&TextField::with("short"), 12), "short▏");
+        // Not focused: no cursor, one column more.
+        assert_eq!(
+            f.spans(false, &theme, 12)
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect::<String>(),
+            "…9abcdefghij",
+            "unfocused: the same window, no cursor"
+        );
     }
 }

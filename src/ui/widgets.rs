@@ -623,8 +623,13 @@ fn form_end(lines: &mut Vec<Line<'static>>, error: &Option<String>, theme: &Them
     ]));
 }
 
+/// The widest a popup gets.
+const POPUP_W: u16 = 90;
+
 pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme) {
     let label = |k: &str| Span::styled(format!("{k:<8}"), theme.dim());
+    // A form's field: one line of the popup, after its label (borders and label taken off).
+    let field_w = (POPUP_W.min(area.width) as usize).saturating_sub(2 + 8);
     let (title, lines): (&str, Vec<Line>) = match popup {
         super::Popup::Confirm(cmds) => {
             let mut lines = Vec::new();
@@ -721,7 +726,7 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
             };
             let text = |f: &super::field::TextField, i: usize| {
                 let mut v = vec![label(["topic", "payload"][i])];
-                v.extend(f.spans(*field == i, theme));
+                v.extend(f.spans(*field == i, theme, field_w));
                 Line::from(v)
             };
             let mut lines = vec![
@@ -748,7 +753,7 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
         } => {
             let text = |f: &super::field::TextField, i: usize| {
                 let mut v = vec![label(["command", "value"][i])];
-                v.extend(f.spans(*field == i, theme));
+                v.extend(f.spans(*field == i, theme, field_w));
                 Line::from(v)
             };
             let mut lines = vec![
@@ -764,7 +769,7 @@ pub fn popup(frame: &mut Frame, area: Rect, popup: &super::Popup, theme: &Theme)
         }
     };
     let h = lines.len() as u16 + 2;
-    let rect = centered(area, 90, h);
+    let rect = centered(area, POPUP_W, h);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)

@@ -808,7 +808,13 @@ impl SensorsView {
                         .iter()
                         .map(|(t, _)| t.chars().count())
                         .sum();
-                    s.label.chars().count() + 2 + extra
+                    // Flat: the name says its group too.
+                    let group = if self.flat && !s.group.is_empty() && s.group != s.label {
+                        s.group.chars().count() + 3
+                    } else {
+                        0
+                    };
+                    group + s.label.chars().count() + 2 + extra
                 }
                 Row::State(i) => {
                     let s = &twin.states.list[*i];
@@ -874,12 +880,24 @@ impl SensorsView {
                 _ => None,
             })
             .collect();
-        let labels: Vec<(&str, usize)> = visible
+        // Flat, without headings: each name says its group (`kitchen · temperature`).
+        let full: Vec<std::borrow::Cow<str>> = visible
             .iter()
             .filter_map(|row| match row {
-                Row::Series(i) => Some(twin.series[*i].label.as_str()),
+                Row::Series(i) => {
+                    let s = &twin.series[*i];
+                    Some(if self.flat && !s.group.is_empty() && s.group != s.label {
+                        format!("{} · {}", s.group, s.label).into()
+                    } else {
+                        s.label.as_str().into()
+                    })
+                }
                 _ => None,
             })
+            .collect();
+        let labels: Vec<(&str, usize)> = full
+            .iter()
+            .map(|l| l.as_ref())
             .zip(fitted.iter().map(|(w, _)| *w))
             .collect();
         let mut names = crate::ui::widgets::fit_apart(&labels)
