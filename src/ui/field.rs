@@ -10,6 +10,14 @@ use ratatui::text::Span;
 use super::keys::Action;
 use super::theme::Theme;
 
+/// Where Ctrl-W's deletion starts in `before` (the text before the cursor): separators at its
+/// end first, then back to the previous one, so `home/kitchen/` loses `kitchen/` and `a b `
+/// loses `b `.
+pub fn word_start(before: &str) -> usize {
+    let sep = |c: char| c == ' ' || c == '/';
+    before.trim_end_matches(sep).rfind(sep).map_or(0, |i| i + 1)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TextField {
     text: String,
@@ -79,12 +87,7 @@ impl TextField {
             Action::ClearField => self.clear(),
             Action::DeleteWord => {
                 self.selected = false;
-                let before = &self.text[..self.cursor];
-                // Separators at the cursor first, then back to the previous one: `home/kitchen/`
-                // loses `kitchen/`, `a b ` loses `b `.
-                let sep = |c: char| c == ' ' || c == '/';
-                let trimmed = before.trim_end_matches(sep);
-                let start = trimmed.rfind(sep).map_or(0, |i| i + 1);
+                let start = word_start(&self.text[..self.cursor]);
                 self.text.replace_range(start..self.cursor, "");
                 self.cursor = start;
             }

@@ -819,16 +819,17 @@ mod tests {
         let popup = super::super::Popup::Confirm(vec![cmd]);
         let theme = Theme::built_in("default").unwrap();
         let mut terminal = ratatui::Terminal::new(TestBackend::new(100, 20)).unwrap();
-        terminal
-            .draw(|f| popup_widget(f, f.area(), &popup, &theme))
-            .unwrap();
-        let screen: String = terminal
-            .backend()
-            .buffer()
-            .content()
-            .iter()
-            .map(|c| c.symbol())
-            .collect();
+        // The popup drawn, the screen's cells as one string.
+        let draw = |t: &mut ratatui::Terminal<TestBackend>, p: &super::super::Popup| {
+            t.draw(|f| popup_widget(f, f.area(), p, &theme)).unwrap();
+            t.backend()
+                .buffer()
+                .content()
+                .iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+        };
+        let screen = draw(&mut terminal, &popup);
         assert!(
             screen.contains(r"ON\u{1b}[2J\u{7}\u{202e}FFO"),
             "every hidden byte shown: {screen}"
@@ -842,16 +843,7 @@ mod tests {
                 0,
                 false,
             )]);
-        terminal
-            .draw(|f| popup_widget(f, f.area(), &popup, &theme))
-            .unwrap();
-        let screen: String = terminal
-            .backend()
-            .buffer()
-            .content()
-            .iter()
-            .map(|c| c.symbol())
-            .collect();
+        let screen = draw(&mut terminal, &popup);
         assert!(!screen.contains("are sent as they are"));
     }
 

@@ -182,29 +182,27 @@ impl Notifier {
         };
         let mut targets: Vec<(NotifyTarget, mpsc::Sender<Note>)> = Vec::new();
         let counters = Arc::new(Counters::default());
-        let mut index = |url: &str| -> Result<usize, AppError> {
-            let t = NotifyTarget::parse(url).map_err(AppError::Usage)?;
-            if let Some(i) = targets.iter().position(|(x, _)| *x == t) {
-                return Ok(i);
+        // `parsed` holds the global URLs, then each rule's in order: one task per distinct target.
+        let mut index = |t: &NotifyTarget| -> usize {
+            if let Some(i) = targets.iter().position(|(x, _)| x == t) {
+                return i;
             }
             let (tx, rx) = mpsc::channel(QUEUE);
-            match &t {
+            match t {
                 NotifyTarget::Mqtt { host, port, topic } => {
                     spawn_mqtt(host.clone(), *port, topic.clone(), rx, counters.clone())
                 }
                 _ => spawn_delivery(t.clone(), rx, counters.clone(), means.clone()),
             }
-            targets.push((t, tx));
-            Ok(targets.len() - 1)
+            targets.push((t.clone(), tx));
+            targets.len() - 1
         };
-        let global = global
+        let mut next = parsed.iter();
+        let global: Vec<usize> = next.by_ref().take(global.len()).map(&mut index).collect();
+        let per_rule: Vec<Vec<usize>> = per_rule
             .iter()
-            .map(|u| index(u))
-            .collect::<Result<Vec<_>, _>>()?;
-        let per_rule = per_rule
-            .iter()
-            .map(|urls| urls.iter().map(|u| index(u)).collect::<Result<Vec<_>, _>>())
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|urls| next.by_ref().take(urls.len()).map(&mut index).collect())
+            .collect();
         let shown: Arc<str> = targets
             .iter()
             .map(|(t, _)| t.describe())

@@ -80,11 +80,7 @@ pub fn edit_filter(
             filter.pop();
         }
         Action::ClearField => filter.clear(),
-        Action::DeleteWord => {
-            let keep = filter.trim_end_matches([' ', '/']);
-            let cut = keep.rfind([' ', '/']).map_or(0, |i| i + 1);
-            filter.truncate(cut);
-        }
+        Action::DeleteWord => filter.truncate(crate::ui::field::word_start(filter)),
         Action::CursorLeft | Action::CursorRight | Action::Home | Action::End => {}
         Action::Enter => *editing = false,
         Action::Back => {
