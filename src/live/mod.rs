@@ -322,7 +322,9 @@ mod tests {
             let v = if i == 150 {
                 90.0
             } else {
-                20.0 + (i % 3) as f64 * 0.1
+                // Five values: a series that only ever took four is a state, not judged by
+                // its steps.
+                20.0 + (i % 5) as f64 * 0.1
             };
             live.apply(&Event::Message(Message::new(
                 at(i),

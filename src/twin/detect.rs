@@ -226,6 +226,9 @@ pub struct Episode {
     pub reason: String,
     /// Normal readings in a row since the last abnormal one.
     pub calm: usize,
+    /// When it was said (its `start` may be earlier: a stuck run or a drift began before it
+    /// was found).
+    pub opened: DateTime<Utc>,
 }
 
 impl Episode {
@@ -239,6 +242,7 @@ impl Episode {
             threshold: f.threshold,
             reason: f.reason,
             calm: 0,
+            opened: f.at,
         }
     }
 
@@ -316,8 +320,8 @@ impl<const N: usize> Ring<N> {
     }
 }
 
-/// Mean |Δ| over the burst window, with the two largest left out so one spike cannot make a
-/// burst.
+/// Mean of the burst window (each step over the noise scale where it was taken), with the
+/// two largest left out so one spike cannot make a burst.
 fn trimmed_mean(r: &Ring<12>) -> f64 {
     let (mut a, mut b, mut sum) = (0.0f64, 0.0f64, 0.0);
     // Order does not matter here: the filled slots are the first `len` (a ring fills from 0).
@@ -365,6 +369,27 @@ const LEVELS: usize = 4;
 /// Readings per verdict on whether a series dwells at few levels (the first verdict sooner).
 const LEVEL_WINDOW: u32 = 200;
 const LEVEL_FIRST: u32 = 60;
+/// A series that only ever took at most this many distinct values is a state (a power
+/// factor of 0 or 0.85, a mode, a relay): its runs are dwell times and its changes are
+/// switches, so neither stuck, spike, burst nor a lone step is judged on it.
+pub const DISCRETE_MAX: usize = 4;
+/// Readings after a step into a place the series has not been (beyond `spike` σ, at no known
+/// level) before its steps there are judged: the noise at a new place is not known yet (a
+/// compressor's first load of the day is noisier than its rest).
+const SETTLE: u8 = 20;
+/// The time over which the recent share of repeats is learnt (seconds).
+const RECENT_TAU_S: f64 = 1800.0;
+/// A lone step is decided once the level has stayed this long (1 min) …
+pub const STEP_STAY_MS: i64 = 60_000;
+/// … and is not a fault when another series stepped as it had not in a day within this long
+/// of it (1 min): a machine starting, a shift beginning, moves several series at once, while
+/// a unit switched, a probe gone or an offset moves one.
+pub const STEP_TOGETHER_MS: i64 = 60_000;
+/// Steps within a level before its own noise is known.
+const LEVEL_NOISE_KNOWN: u16 = 10;
+/// A lone sensor's step is judged only once it has been watched this long (1 h): before,
+/// that it "has not jumped like this" says nothing (a compressor's first load of the night).
+pub const STEP_WATCHED_MS: i64 = 3_600_000;
 
 /// The levels a few-level signal dwells at: a plug's 0 W and 82 W, a compressor loaded and
 /// unloaded, a valve open and shut. Premise: a series whose readings (at least 90 % of a
@@ -375,8 +400,9 @@ const LEVEL_FIRST: u32 = 60;
 #[derive(Debug, Clone, Default)]
 struct Levels {
     at: [(f64, u32); LEVELS],
-    /// The mean step within each level (its own noise).
+    /// The mean step within each level (its own noise), and the steps it was learnt from.
     noise: [f64; LEVELS],
+    noise_n: [u16; LEVELS],
     seen: u32,
     missed: u32,
     few: bool,
@@ -421,20 +447,44 @@ impl Levels {
         (a - b).abs() > 4.0 * (Levels::tol(res, a, m) + Levels::tol(res, b, m))
     }
 
-    /// The noise of the known level `x` sits at, when it does: a few-level
-    /// signal's steps within a level are judged against that level's own noise (a compressor
-    /// at load is noisier than at rest).
-    fn noise_at(&self, x: f64, res: f64) -> Option<f64> {
+    /// The noise at the known level `x` sits at: a few-level signal's steps within a level
+    /// are judged against that level's own noise (a compressor at load is noisier than at
+    /// rest). `Some(None)`: `x` is at a known level whose noise is still being learnt (fewer
+    /// than [`LEVEL_NOISE_KNOWN`] steps within it), so nothing that depends on it is judged;
+    /// `None`: not at a known level of a few-level signal.
+    ///
+    /// Before a series is known to be a few-level one, the noise of a level it has dwelt at is
+    /// still given once learnt (the caller takes the larger of it and the series' own).
+    fn noise_at(&self, x: f64, res: f64) -> Option<Option<f64>> {
+        if !self.few {
+            let i = self.find(x, res).filter(|i| self.at[*i].1 >= 3)?;
+            return (self.noise_n[i] >= LEVEL_NOISE_KNOWN).then_some(Some(self.noise[i]));
+        }
         let i = self.known(x, res)?;
-        (self.noise[i] > 0.0).then_some(self.noise[i])
+        Some((self.noise_n[i] >= LEVEL_NOISE_KNOWN).then_some(self.noise[i]))
     }
 
     fn observe(&mut self, prev: f64, x: f64, res: f64) {
         match self.find(x, res) {
             Some(i) => {
                 self.at[i].1 = self.at[i].1.saturating_add(1);
-                if self.find(prev, res) == Some(i) {
-                    self.noise[i] += ((x - prev).abs() - self.noise[i]) / 50.0;
+                // Every step from within three of the level's bands counts, not only those
+                // nearest to it (a noisy level near zero may hold several fragments) nor only
+                // those within one band (5 % of the level may be narrower than its noise, and
+                // the noise learnt from within it too small: a press vibrating at 2.4 ± 0.12).
+                let m = self.largest();
+                let c = self.at[i].0;
+                if (prev - c).abs() <= 3.0 * Levels::tol(res, c, m) {
+                    // A plain mean over the first 50 steps, then a running one; once known,
+                    // clipped as the series' own scale is, so a spike within the level
+                    // cannot teach it the spike.
+                    let mut step = (x - prev).abs();
+                    if self.noise_n[i] >= LEVEL_NOISE_KNOWN {
+                        step = step.min(4.0 * self.noise[i].max(res));
+                    }
+                    self.noise_n[i] = self.noise_n[i].saturating_add(1);
+                    let k = f64::from(self.noise_n[i].min(50));
+                    self.noise[i] += (step - self.noise[i]) / k;
                 }
             }
             None => {
@@ -444,6 +494,7 @@ impl Levels {
                 if self.at[j].1 <= 1 {
                     self.at[j] = (x, 1);
                     self.noise[j] = 0.0;
+                    self.noise_n[j] = 0;
                 } else {
                     self.at[j].1 -= 1;
                 }
@@ -458,6 +509,7 @@ impl Levels {
             LEVEL_WINDOW
         };
         if self.seen >= window {
+            self.merge(res);
             let big: Vec<usize> = (0..LEVELS)
                 .filter(|i| self.at[*i].1 >= self.seen / 20)
                 .collect();
@@ -471,6 +523,35 @@ impl Levels {
             self.missed = 0;
             for l in &mut self.at {
                 l.1 /= 2;
+            }
+        }
+    }
+
+    /// `x` is near a level the series has dwelt at (whether or not it is a few-level one).
+    fn dwelt(&self, x: f64, res: f64) -> bool {
+        self.find(x, res).is_some_and(|i| self.at[i].1 >= 3)
+    }
+
+    /// Levels that came to overlap (their bands widen as the largest level grows) become one:
+    /// the more held takes the other's readings.
+    fn merge(&mut self, res: f64) {
+        let m = self.largest();
+        for i in 0..LEVELS {
+            for j in 0..LEVELS {
+                let ((a, na), (b, nb)) = (self.at[i], self.at[j]);
+                if i == j || na == 0 || nb == 0 || na < nb || (na == nb && i > j) {
+                    continue;
+                }
+                if (a - b).abs() <= Levels::tol(res, a, m).max(Levels::tol(res, b, m)) {
+                    self.at[i].1 = na.saturating_add(nb);
+                    self.at[j] = (0.0, 0);
+                    if self.noise_n[j] > self.noise_n[i] {
+                        self.noise[i] = self.noise[j];
+                        self.noise_n[i] = self.noise_n[j];
+                    }
+                    self.noise[j] = 0.0;
+                    self.noise_n[j] = 0;
+                }
             }
         }
     }
@@ -519,13 +600,39 @@ pub struct Detector {
     prev_at: [Option<DateTime<Utc>>; 2],
     /// Learnt mean |Δ| of consecutive readings (the noise scale).
     mean_abs_d: f64,
-    /// Clipped |Δ| of the latest readings, for the burst test.
+    /// The latest |Δ|, each over the noise scale where it was taken (clipped at 8), for the
+    /// burst test: a few-level signal's steps are measured against the level they are at.
     burst: Ring<12>,
     /// Readings in a row equal to the one before.
     run: usize,
     run_start: Option<DateTime<Utc>>,
     /// Learnt share of readings equal to the one before.
     p_same: f64,
+    /// The same share over about the last half hour (by time), and as it was when the current
+    /// run of repeats began: a quiet night repeats more than the day taught.
+    p_recent: f64,
+    p_run: f64,
+    /// The series went down at least once (until then it may be a counter at rest).
+    went_down: bool,
+    /// The first distinct values seen; `distinct_n` > [`DISCRETE_MAX`] once there were more.
+    distinct: [f64; DISCRETE_MAX],
+    distinct_n: u8,
+    /// Readings left before the steps at a new place are judged (see [`SETTLE`]).
+    settle: u8,
+    /// The reading that began the settling, where the series jumped from and how far, and
+    /// the steps since (count, Σ|Δ|).
+    settle_from: u64,
+    settle_origin: (f64, f64),
+    /// The readings since the settling began: count, Σ.
+    settle_sum: (u32, f64),
+    /// The reading at which a settling was last called off (the series came back).
+    settle_off: Option<u64>,
+    settle_steps: (u32, f64),
+    /// A lone step waiting to be decided: when (epoch ms), the level before, the step, its σ.
+    pending: Option<(i64, f64, f64, f64)>,
+    /// When the series last stepped as it had not in [`STEP_MEMORY_MS`] (epoch ms): the twin
+    /// compares these across series (see [`STEP_TOGETHER_MS`]).
+    pub novel_ms: Option<i64>,
     /// The latest residuals against the zone consensus (median of three taken from them).
     res3: Ring<3>,
     /// The sensor's learnt offset from the consensus.
@@ -585,8 +692,9 @@ pub struct Detector {
     pub steady: Option<f64>,
     /// The upper quartile of those intervals over the lower (1 for a metronome).
     pub spread: f32,
-    /// Time of the last reading (epoch ms).
+    /// Time of the last reading (epoch ms), and of the first.
     last_ms: Option<i64>,
+    first_ms: Option<i64>,
     /// Which episode kind is open on this series (set by the twin), so learning pauses.
     pub open: Option<EpisodeKind>,
 }
@@ -603,6 +711,8 @@ pub struct Verdict {
     /// The largest of the detectors' statistics over their thresholds for this reading (1 at
     /// a threshold); `None` while the series is learning (see [`score`]).
     pub ratio: Option<f64>,
+    /// A lone step's level shift is among the findings: when the step was (epoch ms).
+    pub lone_step_ms: Option<i64>,
 }
 
 /// The anomaly score of a reading, from 0 to 1: `1 − 2^(−r)`, where `r` is the largest of the
@@ -659,7 +769,11 @@ impl Detector {
     pub fn adopt(&mut self, kind: EpisodeKind) {
         match kind {
             EpisodeKind::NoiseBurst => {
-                self.mean_abs_d = self.mean_abs_d.max(trimmed_mean(&self.burst));
+                self.mean_abs_d *= trimmed_mean(&self.burst).max(1.0);
+                let res = self.res_known();
+                if let Some(i) = self.levels.known(self.prev[1], res) {
+                    self.levels.noise[i] *= trimmed_mean(&self.burst).max(1.0);
+                }
             }
             EpisodeKind::Stuck => self.p_same = self.p_same.max(STUCK_MAX_REPEATS),
             EpisodeKind::LevelShift | EpisodeKind::Drift => {
@@ -680,6 +794,29 @@ impl Detector {
     /// a step back; a counter at rest repeats, and its steps are its rate.
     pub fn counter(&self) -> bool {
         self.mono_n >= COUNTER_MIN_RUN && self.mono_ups >= COUNTER_MIN_UPS
+    }
+
+    /// The resolution, once the series changed three times: the first change of a series that
+    /// rested at one value (a plug at 0 W switched on) is no measure of its resolution, and the
+    /// levels and the test for a new place must not take it as one. (The noise floors keep the
+    /// smallest step seen, which only makes them more cautious.)
+    fn res_known(&self) -> f64 {
+        if self.changes >= 3 {
+            self.resolution
+        } else {
+            0.0
+        }
+    }
+
+    /// Forgets a lone step that was not a fault (it came with other series').
+    pub fn forget_step(&mut self) {
+        self.step_base = None;
+    }
+
+    /// Whether the series only ever took at most [`DISCRETE_MAX`] distinct values (a state,
+    /// not a measurement).
+    pub fn discrete(&self) -> bool {
+        usize::from(self.distinct_n) <= DISCRETE_MAX
     }
 
     /// The learnt σ of consecutive differences.
@@ -731,6 +868,7 @@ impl Detector {
             }
         }
         self.last_ms = Some(at_ms);
+        self.first_ms.get_or_insert(at_ms);
         match self.report_ms {
             Some(r) if (at_ms - r) as f64 / 1000.0 >= BURST_S => {
                 self.report_ms = Some(at_ms);
@@ -763,6 +901,27 @@ impl Detector {
             let same = raw == 0.0;
             if !same {
                 self.changes += 1;
+            }
+            if d < 0.0 {
+                self.went_down = true;
+            }
+            if self.distinct_n == 0 {
+                self.distinct[0] = self.prev[1];
+                self.distinct_n = 1;
+            }
+            if usize::from(self.distinct_n) <= DISCRETE_MAX
+                && !self.distinct[..usize::from(self.distinct_n).min(DISCRETE_MAX)].contains(&x)
+            {
+                if usize::from(self.distinct_n) < DISCRETE_MAX {
+                    self.distinct[usize::from(self.distinct_n)] = x;
+                }
+                self.distinct_n += 1;
+            }
+            {
+                let dt =
+                    self.prev_at[1].map_or(0.0, |p| (at - p).num_milliseconds() as f64 / 1000.0);
+                let w = (dt / RECENT_TAU_S).clamp(0.0, 0.1).max(1.0 / self.n as f64);
+                self.p_recent += (f64::from(u8::from(same)) - self.p_recent) * w;
             }
             if d < 0.0 {
                 // A reset goes back towards zero; a small step down only says this series is
@@ -809,7 +968,7 @@ impl Detector {
             if ad_raw > 0.0 && (self.resolution == 0.0 || ad_raw < self.resolution) {
                 self.resolution = ad_raw;
             }
-            let res = self.resolution;
+            let res = self.res_known();
             let switched = self.levels.switch(self.prev[1], x, res);
             if learning {
                 self.levels.observe(self.prev[1], x, res);
@@ -821,12 +980,90 @@ impl Detector {
             let scale = self.mean_abs_d.max(floor);
             // A few-level signal at one of its levels: its steps against that level's own
             // noise (a compressor at load is noisier than at rest).
-            let scale_here = self
-                .levels
-                .noise_at(x, self.resolution)
-                .map_or(scale, |n| n.max(scale));
-            if !switched {
-                self.burst.push(ad.min(8.0 * scale_here));
+            // Outside the levels (or before they are known), the series' own scale.
+            let here = self.levels.noise_at(x, res);
+            let scale_here = match here {
+                Some(Some(n)) if self.levels.few => n.max(floor),
+                Some(Some(n)) => n.max(scale),
+                Some(None) | None => scale,
+            };
+            // A step far beyond the noise into a place the series has not dwelt at: the noise
+            // there is not known yet, so its steps are not judged for a while.
+            // (Against the noise as known, not the floor: a first step out of a rest set the
+            // smallest step seen to itself.)
+            let place_scale = match here {
+                Some(Some(n)) => n,
+                _ => self.mean_abs_d,
+            }
+            .max(res)
+            .max(1e-9 * x.abs().max(1.0));
+            // Back near where it jumped from, or its readings since back there on average:
+            // that was no new place (a noise burst jumps about where it was, a machine that
+            // started stays away), and the steps taken meanwhile are judged as any others.
+            if self.settle > 0 {
+                self.settle_sum.0 += 1;
+                self.settle_sum.1 += x;
+                let mean = self.settle_sum.1 / f64::from(self.settle_sum.0);
+                let (origin, jump) = self.settle_origin;
+                if (x - origin).abs() < 0.25 * jump || (mean - origin).abs() < 0.5 * jump {
+                    self.settle = 0;
+                    self.settle_off = Some(self.n);
+                }
+            }
+            // Not again within [`SETTLE`] readings of coming back: a series that jumps out and
+            // back and out again is bursting where it is, not moving.
+            let new_place = warm
+                && self
+                    .settle_off
+                    .is_none_or(|n| self.n > n + u64::from(SETTLE))
+                && raw >= 5.0 * res
+                && raw > cfg.spike * place_scale * MEAN_ABS_TO_SIGMA
+                && !self.levels.dwelt(x, res);
+            if new_place {
+                if self.settle == 0 {
+                    self.settle_from = self.n;
+                    self.settle_origin = (self.prev[1], raw);
+                    self.settle_steps = (0, 0.0);
+                    self.settle_sum = (1, x);
+                }
+                self.settle = SETTLE;
+            } else if self.settle > 0 {
+                // The steps at the new place teach its noise: once settled, the series' scale
+                // is at least theirs (a machine running vibrates more than one at rest).
+                if learning {
+                    self.settle_steps.0 += 1;
+                    self.settle_steps.1 += ad;
+                }
+                self.settle -= 1;
+                if self.settle == 0 {
+                    // Settled: the steps that brought it here and jumped about there were the
+                    // new place's, not a burst.
+                    self.burst = Ring::default();
+                    if self.settle_steps.0 >= u32::from(SETTLE) / 2 {
+                        let here = self.settle_steps.1 / f64::from(self.settle_steps.0);
+                        self.mean_abs_d = self.mean_abs_d.max(here);
+                    }
+                }
+            }
+            // At a level whose noise is still being learnt, on a state series, or settling at a
+            // new place, nothing is judged by its steps.
+            let discrete = self.discrete();
+            let level_learning = matches!(here, Some(None)) || discrete;
+            let settling = self.settle > 0;
+            // The spike test looks back one reading: it is blind once that reading was at
+            // the new place too.
+            let spike_blind = level_learning || (settling && self.settle_from + 2 <= self.n);
+            // The score sees a jump at once, against the noise where it was taken (the spike
+            // and step findings wait for the readings after it).
+            if warm && !switched && !level_learning {
+                self.ratio = self
+                    .ratio
+                    .max(raw / (scale_here * MEAN_ABS_TO_SIGMA) / cfg.spike);
+            }
+            // Steps while settling are kept (if the series comes back they were a burst) but
+            // not judged until then.
+            if !switched && !level_learning {
+                self.burst.push((ad / scale_here).min(8.0));
             }
 
             self.runs = [self.runs[1], self.run];
@@ -834,6 +1071,7 @@ impl Detector {
                 if self.run == 0 {
                     self.run_start = self.prev_at[1];
                     self.run_consensus = consensus;
+                    self.p_run = self.p_recent;
                 }
                 self.run += 1;
             } else {
@@ -847,7 +1085,11 @@ impl Detector {
             if warm && !counter {
                 let noise = scale * MEAN_ABS_TO_SIGMA;
                 self.judge_stuck(x, consensus, noise, cfg, &mut v);
-                let burst_ratio = recent_step / scale_here;
+                let burst_ratio = if level_learning || settling {
+                    0.0
+                } else {
+                    recent_step
+                };
                 if self.burst.full() {
                     self.ratio = self.ratio.max(burst_ratio / cfg.burst);
                 }
@@ -859,7 +1101,7 @@ impl Detector {
                         threshold: cfg.burst,
                         reason: format!(
                             "readings jump {burst_ratio:.1}× more than usual (mean step {:.3}, usual {:.3})",
-                            recent_step,
+                            recent_step * scale_here,
                             scale_here
                         ),
                     });
@@ -873,10 +1115,11 @@ impl Detector {
                     let sigma = scale_here * MEAN_ABS_TO_SIGMA;
                     let small = a.abs().min(b.abs());
                     let score = small / sigma;
-                    if a.signum() == b.signum() && !self.levels.switch(x2, x, res) {
+                    if a.signum() == b.signum() && !self.levels.switch(x2, x, res) && !spike_blind {
                         self.ratio = self.ratio.max(score / cfg.spike);
                     }
                     if a.signum() == b.signum()
+                        && !spike_blind
                         && score > cfg.spike
                         && !self.levels.switch(x2, x, res)
                         && (x - x2).abs() < 0.5 * small
@@ -901,7 +1144,11 @@ impl Detector {
                     // a few-level signal's known levels are its life.
                     let step = a;
                     let big = step.abs() / sigma > cfg.spike && step.abs() >= 5.0 * res;
+                    let watched = self.first_ms.is_some_and(|t| at_ms - t >= STEP_WATCHED_MS);
+                    // (The score says how unusual the step is from the first hour on; only
+                    // the finding waits for the hour.)
                     if consensus.is_none()
+                        && !level_learning
                         && self.last_big_ms.is_none_or(|t| at_ms - t >= STEP_MEMORY_MS)
                     {
                         self.ratio = self.ratio.max(step.abs() / sigma / cfg.spike);
@@ -910,25 +1157,23 @@ impl Detector {
                     // coming back jumps too.
                     let jumped_lately =
                         self.last_big_ms.is_some_and(|t| at_ms - t < STEP_MEMORY_MS);
-                    if consensus.is_none()
-                        && learning
-                        && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
+                    let novel = learning
                         && big
                         && (x - x1).abs() < 0.25 * step.abs()
                         && !jumped_lately
-                        && !self.levels.switch(x2, x1, res)
+                        && !self.levels.switch(x2, x1, res);
+                    let step_ms = self.prev_at[1].map_or(at_ms, |t| t.timestamp_millis());
+                    if novel {
+                        self.novel_ms = Some(step_ms);
+                    }
+                    if novel
+                        && consensus.is_none()
+                        && watched
+                        && !level_learning
+                        && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
                     {
-                        self.step_base = Some((x2, step));
-                        v.findings.push(Finding {
-                            kind: EpisodeKind::LevelShift,
-                            at: self.prev_at[1].unwrap_or(at),
-                            score: step.abs() / sigma,
-                            threshold: cfg.spike,
-                            reason: format!(
-                                "the level jumped {step:+.3} to {x1} and stays ({:.1}σ of its usual steps; no peers to compare with)",
-                                step.abs() / sigma
-                            ),
-                        });
+                        // Decided once it has stayed for [`STEP_STAY_MS`] (see `pending`).
+                        self.pending = Some((step_ms, x2, step, step.abs() / sigma));
                     }
                     // A switch between a few-level signal's known levels is its life, not a jump.
                     if learning && big && !self.levels.switch(x2, x1, res) {
@@ -938,7 +1183,27 @@ impl Detector {
             }
         }
 
-        let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst * self.mean_abs_d;
+        // A lone step that stayed a minute is a level shift; one that went back was not.
+        if let Some((ms, base, step, score)) = self.pending {
+            if (x - base).abs() <= 0.5 * step.abs() {
+                self.pending = None;
+            } else if at_ms - ms >= STEP_STAY_MS {
+                self.pending = None;
+                self.step_base = Some((base, step));
+                v.lone_step_ms = Some(ms);
+                v.findings.push(Finding {
+                    kind: EpisodeKind::LevelShift,
+                    at: DateTime::from_timestamp_millis(ms).unwrap_or(at),
+                    score,
+                    threshold: cfg.spike,
+                    reason: format!(
+                        "the level jumped {step:+.3} from {base} and stays ({score:.1}σ of its usual steps; no peers to compare with)"
+                    ),
+                });
+            }
+        }
+
+        let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst;
         self.residual(x, at, consensus, warm && !bursting && !counter, cfg, &mut v);
 
         self.prev = [self.prev[1], x];
@@ -974,10 +1239,14 @@ impl Detector {
         // Runs as unlikely as `stuck_probability` given how often this sensor repeats … A
         // series that never changed, or repeats nearly always (a setpoint, an id, a battery
         // at 100 %), can repeat for ever: no run of its is unlikely.
-        let p = self.p_same.clamp(0.01, 0.99);
+        // The share of repeats is the larger of the long-run one and the one of the half hour
+        // before this run began: a room gone quiet at night repeats more than its day taught.
+        let p = self.p_same.max(self.p_run).clamp(0.01, 0.99);
         let needed = if self.changes == 0
+            || !self.went_down
+            || self.discrete()
             || self.p_same >= STUCK_MAX_REPEATS
-            || self.levels.known(x, self.resolution).is_some()
+            || self.levels.known(x, self.res_known()).is_some()
         {
             usize::MAX
         } else {
@@ -1923,11 +2192,42 @@ mod tests {
         for x in f.iter_mut().take(1300).skip(1000) {
             *x = (*x * 9.0 / 5.0 + 32.0).round();
         }
+        // Decided once the new level has stayed a minute (12 readings at 5 s), dated at the
+        // step.
         let found = run_alone(&f);
+        let stayed = 1000 + (STEP_STAY_MS / 5000) as usize;
         assert_eq!(
             found.first(),
-            Some(&(1001, EpisodeKind::LevelShift)),
+            Some(&(stayed, EpisodeKind::LevelShift)),
             "{found:?}"
+        );
+        let mut d = Detector::default();
+        let cfg = DetectorConfig::default();
+        let at = (0..=stayed)
+            .flat_map(|i| d.observe(f[i], t(i as f64 * 5.0), None, &cfg).findings)
+            .map(|f| f.at)
+            .next();
+        assert_eq!(at, Some(t(1000.0 * 5.0)));
+        // Back within the minute: no level shift (a door opened, a probe touched).
+        let mut brief = xs.clone();
+        for x in brief.iter_mut().take(1008).skip(1000) {
+            *x = (*x * 9.0 / 5.0 + 32.0).round();
+        }
+        assert!(
+            run_alone(&brief)
+                .iter()
+                .all(|(_, k)| *k != EpisodeKind::LevelShift),
+            "{:?}",
+            run_alone(&brief)
+        );
+        // Nor in the first hour watched: that it has not jumped like this says nothing yet.
+        let early = &f[1000 - 400..];
+        assert!(
+            run_alone(early)
+                .iter()
+                .all(|(_, k)| *k != EpisodeKind::LevelShift),
+            "{:?}",
+            run_alone(early)
         );
         // A heating ramp of 2 °C over 40 readings is no step.
         let ramp: Vec<f64> = (0..1500)
@@ -1946,11 +2246,58 @@ mod tests {
     }
 
     #[test]
+    fn a_state_series_is_never_judged_by_its_steps() {
+        // A power factor of 0 while idle and 0.85 or 0.86 while running, switched at random.
+        let mut rng = Rng::with_seed(2);
+        let mut x = 0.0;
+        let xs: Vec<f64> = (0..3000)
+            .map(|_| {
+                if rng.f64() < 0.05 {
+                    x = [0.0, 0.85, 0.86][rng.usize(0..3)];
+                }
+                x
+            })
+            .collect();
+        assert_eq!(run_alone(&xs), []);
+    }
+
+    #[test]
+    fn a_machine_that_starts_settles_and_a_burst_while_it_runs_is_still_found() {
+        // A press: idle vibration 0.05–0.08 for 2 h, then running at 2.4 ± 0.12 (its noise
+        // ten times the idle one), quantised to 0.01.
+        let mut rng = Rng::with_seed(6);
+        let q = |x: f64| (x * 100.0).round() / 100.0;
+        let mut xs: Vec<f64> = (0..1440).map(|_| q(0.05 + 0.03 * rng.f64())).collect();
+        xs.extend((0..1500).map(|_| q(2.4 + 0.12 * gauss(&mut rng))));
+        // Neither bursts nor spikes while it settles at its running noise. Alone, its step is
+        // a level shift once it stayed a minute (with the machine's other series stepping in
+        // the same minute, the twin takes it as a change of mode: see twin::tests).
+        let found = run_alone(&xs);
+        let stayed = 1440 + (STEP_STAY_MS / 5000) as usize;
+        assert_eq!(found, [(stayed, EpisodeKind::LevelShift)]);
+        // A burst once it runs: found, and named.
+        let mut burst = xs.clone();
+        for x in &mut burst[2600..2660] {
+            *x = q(*x + 0.8 * gauss(&mut rng));
+        }
+        let found = run_alone(&burst);
+        assert!(
+            found
+                .iter()
+                .any(|(i, k)| *k == EpisodeKind::NoiseBurst && (2600..2625).contains(i)),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn the_spike_threshold_is_pinned_between_four_and_eight_sigma() {
-        // Steps of exactly 0.1: mean |Δ| 0.1, σ of steps 0.1 × 1.2533.
+        // Steps of exactly 0.1: mean |Δ| 0.1, σ of steps 0.1 × 1.2533. (A triangle over
+        // five values: a series that only ever took four is a state, never judged by steps.)
         let sigma = 0.1 * MEAN_ABS_TO_SIGMA;
         let series = |k: f64| -> Vec<f64> {
-            let mut xs: Vec<f64> = (0..600).map(|i| 20.0 + 0.1 * (i % 2) as f64).collect();
+            let mut xs: Vec<f64> = (0..600)
+                .map(|i| 20.0 + 0.1 * (4 - ((i % 8) as i64 - 4).abs()) as f64)
+                .collect();
             // Between two readings of 20.0: both jumps are k σ.
             xs[501] = 20.0 + k * sigma;
             xs[502] = 20.0;

@@ -17,6 +17,7 @@ impl Twin {
         let consensus = zone.as_ref().and_then(|z| z.value_for(pos));
         let moving = zone.as_ref().is_some_and(|z| z.moving());
         let s = &mut self.series[idx];
+        let novel_before = s.detector.novel_ms;
         let mut v = s
             .detector
             .observe_in(value, at, consensus, moving, &self.cfg.anomaly);
@@ -24,6 +25,38 @@ impl Twin {
         if let Some(out) = &mut self.scores_out {
             if out.len() < MAX_SCORES_QUEUED {
                 out.push((at, s.topic.clone(), s.field.clone(), s.score));
+            }
+        }
+        // Steps together: a lone step within a minute of another series' novel step is a
+        // change of mode (a machine starting), not a fault of this sensor.
+        if let Some(ms) = s
+            .detector
+            .novel_ms
+            .filter(|_| s.detector.novel_ms != novel_before)
+        {
+            if self.novel_steps.len() >= NOVEL_STEPS {
+                self.novel_steps.pop_front();
+            }
+            self.novel_steps.push_back((ms, idx));
+        }
+        if let Some(ms) = v.lone_step_ms {
+            let horizon =
+                at.timestamp_millis() - 2 * detect::STEP_STAY_MS - detect::STEP_TOGETHER_MS;
+            while self.novel_steps.front().is_some_and(|(t, _)| *t < horizon) {
+                self.novel_steps.pop_front();
+            }
+            let others = self
+                .novel_steps
+                .iter()
+                .filter(|(t, i)| *i != idx && (t - ms).abs() <= detect::STEP_TOGETHER_MS)
+                .count();
+            if others > 0 {
+                v.findings.retain(|f| f.kind != EpisodeKind::LevelShift);
+                s.detector.forget_step();
+                log::info!(
+                    "{} stepped together with {others} other series: a change of mode, not judged a fault",
+                    s.display_name()
+                );
             }
         }
         if s.aggregate {
@@ -112,7 +145,7 @@ impl Twin {
         // A change that persists becomes the series' normal: its episode closes, saying so
         // once, and the detector learns the new level, noise or repetition from here.
         if let Some(e) = &mut s.episode {
-            let open_s = (at - e.start).num_seconds();
+            let open_s = (at - e.opened).num_seconds();
             if let Some(limit) = adopt_after(e.kind).filter(|l| open_s >= *l) {
                 e.reason = format!(
                     "{}; persistent for {} min, now taken as its normal",
@@ -167,7 +200,8 @@ impl Twin {
         s.detector.open = s.episode.as_ref().map(|e| e.kind);
     }
 
-    pub(super) fn open_episode(&mut self, idx: usize, e: Episode, at: DateTime<Utc>) {
+    pub(super) fn open_episode(&mut self, idx: usize, mut e: Episode, at: DateTime<Utc>) {
+        e.opened = at;
         let s = &mut self.series[idx];
         log::warn!(
             "anomaly on {}: {} — {}",
@@ -357,18 +391,27 @@ impl Twin {
     }
 }
 
-/// How long an episode of `kind` stays open before its change is taken as the series' new
-/// normal (seconds): a noise level that lasts ten minutes is how the series behaves now (a
-/// machine running, a room in use), and a level, drift or repetition that lasts half an hour
-/// is its new baseline. Premise: a fault worth an operator's attention has been said by then;
-/// an episode that stays open for hours misleads. Silences and counter resets are not adopted.
+/// How long after it was said an episode of `kind` stays open before its change is taken as
+/// the series' new normal (seconds): a noise level, level, drift or repetition that lasts ten
+/// minutes is how the series behaves now (a machine running, a room in use, a probe moved).
+/// Premise: a fault worth an operator's attention has been said by then (the episode, its
+/// alarm and its stored row stay), while an episode that stays open for hours misleads and
+/// keeps the series out of its zone's consensus. Silences, spikes and counter resets are not
+/// adopted (a silence ends when readings come back; the others are single readings).
+pub(super) const ADOPT_AFTER_S: i64 = 600;
+
 pub(super) fn adopt_after(kind: EpisodeKind) -> Option<i64> {
     match kind {
-        EpisodeKind::NoiseBurst => Some(600),
-        EpisodeKind::Stuck | EpisodeKind::LevelShift | EpisodeKind::Drift => Some(1800),
+        EpisodeKind::NoiseBurst
+        | EpisodeKind::Stuck
+        | EpisodeKind::LevelShift
+        | EpisodeKind::Drift => Some(ADOPT_AFTER_S),
         _ => None,
     }
 }
+
+/// Recent novel steps kept for the steps-together rule.
+pub(super) const NOVEL_STEPS: usize = 256;
 
 /// A device whose own convention says it is online is judged silent only when its first
 /// series reports at least this evenly (upper quartile of its intervals over the lower).

@@ -267,6 +267,9 @@ pub struct Twin {
     /// Every reading's anomaly score, when asked (`replay --scores`): (time, series, score),
     /// drained by the caller ([`Twin::take_scores`]).
     scores_out: Option<Vec<ScoreLine>>,
+    /// Series that lately stepped as they had not in a day: (when, epoch ms; series index),
+    /// the latest [`NOVEL_STEPS`] within a few minutes (see `detect::STEP_TOGETHER_MS`).
+    novel_steps: std::collections::VecDeque<(i64, usize)>,
     /// Every reading, series and state change, when an output stores them
     /// ([`Twin::keep_rows`]).
     kept: Option<Box<kept::Kept>>,
@@ -359,6 +362,7 @@ impl Twin {
             discovery: discovery::Discovery::default(),
             learnt: identity::Learnt::default(),
             scores_out: None,
+            novel_steps: std::collections::VecDeque::new(),
             kept: None,
             next_uid: 1,
             restored: None,

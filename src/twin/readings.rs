@@ -475,6 +475,8 @@ impl Twin {
             z.remap(&remap);
             !z.members.is_empty()
         });
+        // Indices moved: the recent steps are forgotten rather than misattributed.
+        self.novel_steps.clear();
         self.zone_pos = vec![0; self.series.len()];
         self.series_zone = vec![None; self.series.len()];
         self.zone_index.clear();

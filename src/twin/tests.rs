@@ -578,3 +578,58 @@ fn a_topic_over_its_length_limit_is_counted_never_tracked() {
     t.apply(&msg(60, &topic, "21.5"));
     assert_eq!(t.series.len(), 1);
 }
+
+/// Two lone series on one machine (no zone peers), every 10 s for 2 h; from `step_at` the
+/// first jumps by 15 and, when `together`, the second by 30 within the same minute.
+fn machine_start(together: bool) -> Twin {
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(5);
+    let step_at = 5400;
+    for i in 0..720 {
+        let s = i * 10;
+        let up = s >= step_at;
+        let a = 40.0 + if up { 15.0 } else { 0.0 } + crate::sim::sensors::gaussian(&mut rng, 0.1);
+        let b = 1.0
+            + if up && together { 30.0 } else { 0.0 }
+            + crate::sim::sensors::gaussian(&mut rng, 0.1);
+        t.apply(&msg(s, "plant/press1/motor_temp", &format!("{a:.2}")));
+        t.apply(&msg(s + 1, "plant/press1/current", &format!("{b:.2}")));
+    }
+    t
+}
+
+#[test]
+fn a_lone_step_is_a_level_shift_unless_another_series_stepped_with_it() {
+    let kinds = |t: &Twin| -> Vec<EpisodeKind> {
+        t.series
+            .iter()
+            .filter_map(|s| s.last_anomaly().map(|e| e.kind))
+            .collect()
+    };
+    // One sensor alone jumps and stays: a unit switched, an offset, a probe gone.
+    let alone = machine_start(false);
+    assert_eq!(kinds(&alone), [EpisodeKind::LevelShift]);
+    // Two series of the machine jump within a minute: a change of mode, not a fault.
+    let together = machine_start(true);
+    assert_eq!(
+        kinds(&together),
+        [],
+        "a machine starting moves several series"
+    );
+}
+
+#[test]
+fn a_persistent_change_is_taken_as_normal_ten_minutes_after_it_was_said() {
+    let t = machine_start(false);
+    let s = &t.series[0];
+    let e = s.last_anomaly().unwrap();
+    assert_eq!(e.kind, EpisodeKind::LevelShift);
+    let end = e.end().expect("closed");
+    assert!(
+        (end - e.opened).num_seconds() >= judging::ADOPT_AFTER_S
+            && (end - e.opened).num_seconds() <= judging::ADOPT_AFTER_S + 20,
+        "{e:?}"
+    );
+    assert!(e.reason.contains("now taken as its normal"), "{}", e.reason);
+    assert_eq!(s.anomalies, 1, "said once");
+}
