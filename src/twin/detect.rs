@@ -697,6 +697,9 @@ pub struct Detector {
     first_ms: Option<i64>,
     /// Which episode kind is open on this series (set by the twin), so learning pauses.
     pub open: Option<EpisodeKind>,
+    /// The trend test on its own history (lone sensors), and the latest change it measured.
+    trend: super::trend::Trend,
+    trend_last: f64,
 }
 
 /// What the detectors make of one reading.
@@ -713,6 +716,8 @@ pub struct Verdict {
     pub ratio: Option<f64>,
     /// A lone step's level shift is among the findings: when the step was (epoch ms).
     pub lone_step_ms: Option<i64>,
+    /// A lone sensor's trend (a drift on its own history) is among the findings.
+    pub lone_trend: bool,
 }
 
 /// The anomaly score of a reading, from 0 to 1: `1 − 2^(−r)`, where `r` is the largest of the
@@ -777,6 +782,7 @@ impl Detector {
             }
             EpisodeKind::Stuck => self.p_same = self.p_same.max(STUCK_MAX_REPEATS),
             EpisodeKind::LevelShift | EpisodeKind::Drift => {
+                self.trend.adopt(self.trend_last);
                 self.step_base = None;
                 self.offset += self.level;
                 self.level = 0.0;
@@ -1203,6 +1209,14 @@ impl Detector {
             }
         }
 
+        self.judge_trend(
+            x,
+            at,
+            at_ms,
+            consensus.is_none() && warm && !counter,
+            &mut v,
+        );
+
         let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst;
         self.residual(x, at, consensus, warm && !bursting && !counter, cfg, &mut v);
 
@@ -1223,6 +1237,70 @@ impl Detector {
             _ => self.ratio,
         });
         v
+    }
+
+    /// The trend test on the sensor's own history (see [`super::trend`]): only for a lone
+    /// sensor that is neither a state nor a few-level signal, not within a horizon of a big
+    /// step of its own (steps are the step test's), not while settling or while an episode is
+    /// open (nothing is learnt then either).
+    fn judge_trend(&mut self, x: f64, at: DateTime<Utc>, at_ms: i64, lone: bool, v: &mut Verdict) {
+        use super::trend::{TREND_HORIZON_MIN, TREND_K};
+        let Some(c) = self.trend.observe(x, at_ms) else {
+            return;
+        };
+        self.trend_last = c.change;
+        let horizon_ms = (TREND_HORIZON_MIN as i64 + 1) * 60_000;
+        let stepped = self.last_big_ms.is_some_and(|t| at_ms - t < horizon_ms)
+            || self.novel_ms.is_some_and(|t| at_ms - t < horizon_ms)
+            || self.settle > 0;
+        // A few-level signal: only a horizon within one known level says anything.
+        let res = self.res_known();
+        let within = !self.levels.few
+            || self
+                .levels
+                .known(c.then, res)
+                .is_some_and(|i| self.levels.known(c.now, res) == Some(i));
+        // Nor one that spans two levels well apart it has dwelt at (its few-level verdict may
+        // not be in yet, or may lapse in a window of many switches).
+        let spans = match (self.levels.find(c.then, res), self.levels.find(c.now, res)) {
+            (Some(i), Some(j)) => {
+                i != j
+                    && self.levels.at[i].1 >= 3
+                    && self.levels.at[j].1 >= 3
+                    && self.levels.apart(i, j, res)
+            }
+            _ => false,
+        };
+        let within = within && !spans;
+        if stepped || !within || self.open.is_some() {
+            return;
+        }
+        // Minute means over half an hour: a change within the sensor's resolution or a few of
+        // its usual steps is no trend.
+        let floor = (2.5 * self.resolution).max(self.noise());
+        let judged = lone && !self.discrete();
+        if judged && c.warm {
+            let bar = TREND_K * c.largest.max(floor);
+            self.ratio = self.ratio.max(c.change.abs() / bar);
+        }
+        if judged && c.drifting(floor) {
+            self.trend.drift_found();
+            v.lone_trend = true;
+            v.findings.push(Finding {
+                kind: EpisodeKind::Drift,
+                at,
+                score: c.change.abs() / c.largest.max(floor),
+                threshold: TREND_K,
+                reason: format!(
+                    "moved {:+.3} in the last {TREND_HORIZON_MIN} min, {:.1}× the most it moved in as long while watched ({:.3}; no peers to compare with)",
+                    c.change,
+                    c.change.abs() / c.largest.max(floor),
+                    c.largest
+                ),
+            });
+        } else {
+            self.trend.learn(c.change);
+        }
     }
 
     fn judge_stuck(

@@ -39,12 +39,32 @@ impl Twin {
             }
             self.novel_steps.push_back((ms, idx));
         }
-        if let Some(ms) = v.lone_step_ms {
-            let horizon =
-                at.timestamp_millis() - 2 * detect::STEP_STAY_MS - detect::STEP_TOGETHER_MS;
+        // Kept for a trend's horizon: a machine that started moves its temperatures for
+        // half an hour after its current stepped.
+        let trend_ms = (crate::twin::trend::TREND_HORIZON_MIN as i64 + 1) * 60_000;
+        if v.lone_step_ms.is_some() || v.lone_trend {
+            let horizon = at.timestamp_millis()
+                - (2 * detect::STEP_STAY_MS + detect::STEP_TOGETHER_MS).max(trend_ms);
             while self.novel_steps.front().is_some_and(|(t, _)| *t < horizon) {
                 self.novel_steps.pop_front();
             }
+        }
+        // A lone trend within a horizon of another series' novel step: a change of mode too.
+        if v.lone_trend {
+            let since = at.timestamp_millis() - trend_ms;
+            if self
+                .novel_steps
+                .iter()
+                .any(|(t, i)| *i != idx && *t >= since)
+            {
+                v.findings.retain(|f| f.kind != EpisodeKind::Drift);
+                log::info!(
+                    "{} moves since another series stepped: a change of mode, not judged a drift",
+                    s.display_name()
+                );
+            }
+        }
+        if let Some(ms) = v.lone_step_ms {
             let others = self
                 .novel_steps
                 .iter()

@@ -37,6 +37,7 @@ mod session;
 pub mod sparkplug;
 pub mod states;
 pub mod topics;
+pub mod trend;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
