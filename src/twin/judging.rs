@@ -161,21 +161,8 @@ impl Twin {
         at: DateTime<Utc>,
     ) {
         let close_after = self.cfg.anomaly.close_after;
-        let s = &mut self.series[idx];
-        // A change that persists becomes the series' normal: its episode closes, saying so
-        // once, and the detector learns the new level, noise or repetition from here.
-        if let Some(e) = &mut s.episode {
-            let open_s = (at - e.opened).num_seconds();
-            if let Some(limit) = adopt_after(e.kind).filter(|l| open_s >= *l) {
-                e.reason = format!(
-                    "{}; persistent for {} min, now taken as its normal",
-                    e.reason,
-                    limit / 60
-                );
-                s.detector.adopt(e.kind);
-                self.close_episode(idx, at, at);
-                return;
-            }
+        if self.adopt_if_due(idx, at) {
+            return;
         }
         let s = &mut self.series[idx];
         if findings.is_empty() {
@@ -248,12 +235,61 @@ impl Twin {
                 reason: e.reason.clone(),
             },
         });
+        if let Some(limit) = adopt_after(e.kind) {
+            let due = at + chrono::Duration::seconds(limit);
+            self.adopt_due = Some(self.adopt_due.map_or(due, |d| d.min(due)));
+        }
+        let s = &mut self.series[idx];
         s.anomalies += 1;
         s.anomalous = true;
         s.detector.open = Some(e.kind);
         s.episode = Some(e);
         self.anomalies_total += 1;
         self.anomalous_series += 1;
+    }
+
+    /// A change that persists becomes the series' normal: its episode closes, saying so once,
+    /// and the detector learns the new level, noise or repetition from here. Whether that
+    /// happened (see [`adopt_after`]).
+    fn adopt_if_due(&mut self, idx: usize, at: DateTime<Utc>) -> bool {
+        let s = &mut self.series[idx];
+        let Some(e) = &mut s.episode else {
+            return false;
+        };
+        let open_s = (at - e.opened).num_seconds();
+        let Some(limit) = adopt_after(e.kind).filter(|l| open_s >= *l) else {
+            return false;
+        };
+        e.reason = format!(
+            "{}; persistent for {} min, now taken as its normal",
+            e.reason,
+            limit / 60
+        );
+        s.detector.adopt(e.kind);
+        self.close_episode(idx, at, at);
+        true
+    }
+
+    /// On the clock: episodes due to be taken as the normal are, even when their series
+    /// reports rarely (a phone at night would keep one open until its next reading). Scans
+    /// the series only when one is due.
+    pub(super) fn adoptions(&mut self, now: DateTime<Utc>) {
+        if self.adopt_due.is_none_or(|due| now < due) {
+            return;
+        }
+        let mut next: Option<DateTime<Utc>> = None;
+        for idx in 0..self.series.len() {
+            if self.adopt_if_due(idx, now) {
+                continue;
+            }
+            if let Some(e) = &self.series[idx].episode {
+                if let Some(limit) = adopt_after(e.kind) {
+                    let due = e.opened + chrono::Duration::seconds(limit);
+                    next = Some(next.map_or(due, |n| n.min(due)));
+                }
+            }
+        }
+        self.adopt_due = next;
     }
 
     /// Closes the open episode of series `idx` as ended at `end`, noticed at `at`.

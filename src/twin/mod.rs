@@ -308,6 +308,9 @@ pub struct Twin {
     /// a full pass of the silence check sets it to the earliest deadline. `None`: nothing can
     /// until then. At rest the once-a-second pass over every series is then skipped.
     silence_due: Option<DateTime<Utc>>,
+    /// The earliest time an open episode is due to be taken as its series' normal (an episode
+    /// whose kind changed since may be due earlier: its next reading finds it).
+    adopt_due: Option<DateTime<Utc>>,
     /// Series forgotten because of `max_series`.
     pub evicted_series: u64,
     /// Entries of the other bounded maps forgotten (see [`bound`]).
@@ -381,6 +384,7 @@ impl Twin {
             anomalies_total: 0,
             journal: Journal::default(),
             silence_due: None,
+            adopt_due: None,
             evicted_series: 0,
             evicted: bound::Evicted::default(),
             panics: 0,
@@ -497,6 +501,7 @@ impl Twin {
         self.take_cnp_news(now);
         if self.cfg.detector == DetectorMode::Default {
             self.silences(now);
+            self.adoptions(now);
         }
         if !self.alarms.rules.is_empty() {
             self.judge_alarms(now);

@@ -582,10 +582,14 @@ fn a_topic_over_its_length_limit_is_counted_never_tracked() {
 /// Two lone series on one machine (no zone peers), every 10 s for 2 h; from `step_at` the
 /// first jumps by 15 and, when `together`, the second by 30 within the same minute.
 fn machine_start(together: bool) -> Twin {
+    machine_start_until(together, 7200)
+}
+
+fn machine_start_until(together: bool, until: i64) -> Twin {
     let mut t = Twin::default();
     let mut rng = fastrand::Rng::with_seed(5);
     let step_at = 5400;
-    for i in 0..720 {
+    for i in 0..until / 10 {
         let s = i * 10;
         let up = s >= step_at;
         let a = 40.0 + if up { 15.0 } else { 0.0 } + crate::sim::sensors::gaussian(&mut rng, 0.1);
@@ -632,4 +636,20 @@ fn a_persistent_change_is_taken_as_normal_ten_minutes_after_it_was_said() {
     );
     assert!(e.reason.contains("now taken as its normal"), "{}", e.reason);
     assert_eq!(s.anomalies, 1, "said once");
+}
+
+#[test]
+fn an_episode_is_taken_as_normal_on_the_clock_when_its_series_falls_quiet() {
+    // The step at 5400 s is decided at 5460 s; the readings stop at 5520 s.
+    let mut t = machine_start_until(false, 5520);
+    let opened = t.series[0].episode.as_ref().expect("open").opened;
+    t.tick(opened + chrono::Duration::seconds(judging::ADOPT_AFTER_S - 1));
+    assert!(t.series[0].episode.is_some(), "not due yet");
+    t.tick(opened + chrono::Duration::seconds(judging::ADOPT_AFTER_S + 1));
+    assert!(
+        t.series[0].episode.is_none(),
+        "taken as normal without a reading"
+    );
+    let e = t.series[0].last_anomaly().unwrap();
+    assert!(e.reason.contains("now taken as its normal"), "{}", e.reason);
 }
