@@ -1121,13 +1121,21 @@ impl Detector {
                     let sigma = scale_here * MEAN_ABS_TO_SIGMA;
                     let small = a.abs().min(b.abs());
                     let score = small / sigma;
-                    if a.signum() == b.signum() && !self.levels.switch(x2, x, res) && !spike_blind {
+                    // A reading at another known level between two at one is a switch off and
+                    // back within a report (a heater's thermostat), not a spike.
+                    let quick_switch = self.levels.switch(x2, x1, res);
+                    if a.signum() == b.signum()
+                        && !self.levels.switch(x2, x, res)
+                        && !quick_switch
+                        && !spike_blind
+                    {
                         self.ratio = self.ratio.max(score / cfg.spike);
                     }
                     if a.signum() == b.signum()
                         && !spike_blind
                         && score > cfg.spike
                         && !self.levels.switch(x2, x, res)
+                        && !quick_switch
                         && (x - x2).abs() < 0.5 * small
                         && burst_ratio <= cfg.burst
                     {
@@ -2321,6 +2329,29 @@ mod tests {
         assert!(run_alone(&ramp)
             .iter()
             .all(|(_, k)| *k != EpisodeKind::LevelShift));
+    }
+
+    #[test]
+    fn a_switch_off_and_back_within_one_report_is_no_spike() {
+        // A 2 kW heater on a plug: off (0 W) for an hour, on for an hour, and now and then its
+        // thermostat cuts it for less than one report (one reading of 0 W while on).
+        let mut rng = Rng::with_seed(8);
+        let mut xs = Vec::new();
+        for hour in 0..8 {
+            for i in 0..720 {
+                let on = hour % 2 == 1 && !(hour > 2 && i % 240 == 100);
+                xs.push(if on {
+                    (2000.0 + 4.0 * gauss(&mut rng)).round()
+                } else {
+                    0.0
+                });
+            }
+        }
+        let late: Vec<_> = run_alone(&xs)
+            .into_iter()
+            .filter(|(i, _)| *i > 2 * 720)
+            .collect();
+        assert_eq!(late, []);
     }
 
     #[test]
