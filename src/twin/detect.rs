@@ -320,12 +320,17 @@ impl<const N: usize> Ring<N> {
     }
 }
 
-/// Mean of the burst window (each step over the noise scale where it was taken), with the
-/// two largest left out so one spike cannot make a burst.
+/// Mean distance of the burst window's steps (each over the noise scale where it was taken)
+/// from their own mean, with the two largest left out so one spike cannot make a burst. From
+/// their mean, not from zero: a ramp (a motor warming at a shift's start) steps the same way
+/// every reading and is no burst; noise about a level has a mean step near zero.
 fn trimmed_mean(r: &Ring<12>) -> f64 {
-    let (mut a, mut b, mut sum) = (0.0f64, 0.0f64, 0.0);
     // Order does not matter here: the filled slots are the first `len` (a ring fills from 0).
-    for &x in &r.v[..r.len] {
+    let filled = &r.v[..r.len];
+    let mean = filled.iter().sum::<f64>() / filled.len().max(1) as f64;
+    let (mut a, mut b, mut sum) = (0.0f64, 0.0f64, 0.0);
+    for &v in filled {
+        let x = (v - mean).abs();
         sum += x;
         if x > a {
             b = a;
@@ -1069,7 +1074,8 @@ impl Detector {
             // Steps while settling are kept (if the series comes back they were a burst) but
             // not judged until then.
             if !switched && !level_learning {
-                self.burst.push((ad / scale_here).min(8.0));
+                self.burst
+                    .push(((d - zone_step) / scale_here).clamp(-8.0, 8.0));
             }
 
             self.runs = [self.runs[1], self.run];
@@ -2352,6 +2358,26 @@ mod tests {
             .filter(|(i, _)| *i > 2 * 720)
             .collect();
         assert_eq!(late, []);
+    }
+
+    #[test]
+    fn a_ramp_is_no_burst_and_noise_about_a_level_is() {
+        // Twelve steps of 3 (over the noise scale) the same way: a motor warming, a tank
+        // filling. Twelve alternating ones of 3: noise three times the usual.
+        let mut ramp = Ring::<12>::default();
+        let mut noise = Ring::<12>::default();
+        for i in 0..12 {
+            ramp.push(3.0);
+            noise.push(if i % 2 == 0 { 3.0 } else { -3.0 });
+        }
+        assert!(trimmed_mean(&ramp) < 1e-9);
+        assert!((trimmed_mean(&noise) - 3.0).abs() < 1e-9);
+        // A ramp with noise on it: only the noise counts.
+        let mut noisy_ramp = Ring::<12>::default();
+        for i in 0..12 {
+            noisy_ramp.push(3.0 + if i % 2 == 0 { 0.5 } else { -0.5 });
+        }
+        assert!((trimmed_mean(&noisy_ramp) - 0.5).abs() < 1e-9);
     }
 
     #[test]
