@@ -39,24 +39,17 @@ impl Twin {
             }
             self.novel_steps.push_back((ms, idx));
         }
-        // Kept for a trend's horizon: a machine that started moves its temperatures for
-        // half an hour after its current stepped.
-        let trend_ms = (crate::twin::trend::TREND_HORIZON_MIN as i64 + 1) * 60_000;
         if v.lone_step_ms.is_some() || v.lone_trend {
             let horizon = at.timestamp_millis()
-                - (2 * detect::STEP_STAY_MS + detect::STEP_TOGETHER_MS).max(trend_ms);
+                - (2 * detect::STEP_STAY_MS + detect::STEP_TOGETHER_MS).max(TREND_MS);
             while self.novel_steps.front().is_some_and(|(t, _)| *t < horizon) {
                 self.novel_steps.pop_front();
             }
         }
         // A lone trend within a horizon of another series' novel step: a change of mode too.
         if v.lone_trend {
-            let since = at.timestamp_millis() - trend_ms;
-            if self
-                .novel_steps
-                .iter()
-                .any(|(t, i)| *i != idx && *t >= since)
-            {
+            let now = at.timestamp_millis();
+            if stepped_elsewhere(&self.novel_steps, idx, now - TREND_MS, i64::MAX) > 0 {
                 v.findings.retain(|f| f.kind != EpisodeKind::Drift);
                 log::info!(
                     "{} moves since another series stepped: a change of mode, not judged a drift",
@@ -65,11 +58,12 @@ impl Twin {
             }
         }
         if let Some(ms) = v.lone_step_ms {
-            let others = self
-                .novel_steps
-                .iter()
-                .filter(|(t, i)| *i != idx && (t - ms).abs() <= detect::STEP_TOGETHER_MS)
-                .count();
+            let others = stepped_elsewhere(
+                &self.novel_steps,
+                idx,
+                ms - detect::STEP_TOGETHER_MS,
+                ms + detect::STEP_TOGETHER_MS,
+            );
             if others > 0 {
                 v.findings.retain(|f| f.kind != EpisodeKind::LevelShift);
                 s.detector.forget_step();
@@ -464,6 +458,24 @@ pub(super) fn adopt_after(kind: EpisodeKind) -> Option<i64> {
         | EpisodeKind::Drift => Some(ADOPT_AFTER_S),
         _ => None,
     }
+}
+
+/// How long novel steps are kept for a lone trend (a trend's horizon and a minute): a machine
+/// that started moves its temperatures for half an hour after its current stepped.
+const TREND_MS: i64 = (crate::twin::trend::TREND_HORIZON_MIN as i64 + 1) * 60_000;
+
+/// How many of the kept novel `steps` (epoch ms, series) of series other than `idx` fall
+/// within `from..=to`.
+fn stepped_elsewhere(
+    steps: &std::collections::VecDeque<(i64, usize)>,
+    idx: usize,
+    from: i64,
+    to: i64,
+) -> usize {
+    steps
+        .iter()
+        .filter(|(t, i)| *i != idx && (from..=to).contains(t))
+        .count()
 }
 
 /// Recent novel steps kept for the steps-together rule.
