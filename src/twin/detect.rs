@@ -390,6 +390,13 @@ pub const STEP_STAY_MS: i64 = 60_000;
 /// of it (1 min): a machine starting, a shift beginning, moves several series at once, while
 /// a unit switched, a probe gone or an offset moves one.
 pub const STEP_TOGETHER_MS: i64 = 60_000;
+/// A reading that held for more than this many of the series' usual intervals is a dwell,
+/// not a spike, however it stood from its neighbours: a pump's flow reported by exception
+/// drops to 0 and says nothing more until the pump starts again two hours later.
+const SPIKE_HELD_INTERVALS: f64 = 10.0;
+/// A run of repeats is stuck only once it is this many times the longest run the series has
+/// had and left by itself (see [`Detector::judge_stuck`]).
+const STUCK_LONGEST_RUNS: usize = 3;
 /// Steps within a level before its own noise is known.
 const LEVEL_NOISE_KNOWN: u16 = 10;
 /// A lone sensor's step is judged only once it has been watched this long (1 h): before,
@@ -619,6 +626,12 @@ pub struct Detector {
     p_run: f64,
     /// The series went down at least once (until then it may be a counter at rest).
     went_down: bool,
+    /// The lowest and highest values seen, and whether the series rested at each (three equal
+    /// readings) and then left it by itself (see [`Detector::at_rest`]).
+    extremes: [f64; 2],
+    rested: [bool; 2],
+    /// The longest run of repeats the series has had and left by itself.
+    longest_run: u32,
     /// The first distinct values seen; `distinct_n` > [`DISCRETE_MAX`] once there were more.
     distinct: [f64; DISCRETE_MAX],
     distinct_n: u8,
@@ -1079,6 +1092,25 @@ impl Detector {
             }
 
             self.runs = [self.runs[1], self.run];
+            if !same && learning {
+                self.longest_run = self.longest_run.max(self.run as u32);
+            }
+            if !same && self.run >= 2 {
+                // A rest at one value ended by itself: note it if it was an extreme.
+                let left = self.prev[1];
+                for (e, r) in self.extremes.iter().zip(self.rested.iter_mut()) {
+                    *r |= left == *e;
+                }
+            }
+            if self.n == 2 {
+                self.extremes = [self.prev[1]; 2];
+            }
+            if x < self.extremes[0] {
+                (self.extremes[0], self.rested[0]) = (x, false);
+            }
+            if x > self.extremes[1] {
+                (self.extremes[1], self.rested[1]) = (x, false);
+            }
             if same {
                 if self.run == 0 {
                     self.run_start = self.prev_at[1];
@@ -1130,6 +1162,18 @@ impl Detector {
                     // A reading at another known level between two at one is a switch off and
                     // back within a report (a heater's thermostat), not a spike.
                     let quick_switch = self.levels.switch(x2, x1, res);
+                    // It held far longer than the series' usual interval: a dwell, not a
+                    // spike (see [`SPIKE_HELD_INTERVALS`]).
+                    let held = self.prev_at[1].is_some_and(|p| {
+                        let held_s = (at - p).num_milliseconds() as f64 / 1000.0;
+                        self.interval > 0.0 && held_s > SPIKE_HELD_INTERVALS * self.interval
+                    });
+                    // The series rested at one value (a run of repeats) and left it through
+                    // this reading for another place: a start-up transient (a compressor's
+                    // inrush caught by a sample). A glitch during a rest comes back to the
+                    // very value, and is still a spike.
+                    let start = self.runs[0] >= 1 && (x - x2).abs() >= 5.0 * res;
+                    let quick_switch = quick_switch || held || start;
                     if a.signum() == b.signum()
                         && !self.levels.switch(x2, x, res)
                         && !quick_switch
@@ -1317,6 +1361,17 @@ impl Detector {
         }
     }
 
+    /// `x` is the lowest or highest value the series ever had, and it rested there before
+    /// and left by itself: a floor or a ceiling (a plug off at 0 W, a link at its best 255, a
+    /// tank full). Premise: a run at such a place is rest, not a frozen sensor; a sensor that
+    /// freezes elsewhere, or at an extreme it never rested at, is still judged.
+    fn at_rest(&self, x: f64) -> bool {
+        self.extremes
+            .iter()
+            .zip(self.rested)
+            .any(|(e, r)| r && x == *e)
+    }
+
     fn judge_stuck(
         &mut self,
         x: f64,
@@ -1339,10 +1394,17 @@ impl Detector {
             || self.discrete()
             || self.p_same >= STUCK_MAX_REPEATS
             || self.levels.known(x, self.res_known()).is_some()
+            || self.at_rest(x)
         {
             usize::MAX
         } else {
-            ((cfg.stuck_probability.ln() / p.ln()).ceil() as usize).max(cfg.stuck_min)
+            // Never shorter than three times the longest run this series has had and left by
+            // itself: its own history says such runs are its life (a 0.5 °C sensor in a hall
+            // quiet all night repeats for hours, a soil probe at its night minimum for an
+            // hour), and one quiet stretch may be a few times longer than the last.
+            ((cfg.stuck_probability.ln() / p.ln()).ceil() as usize)
+                .max(cfg.stuck_min)
+                .max(STUCK_LONGEST_RUNS * self.longest_run as usize + 1)
         };
         // … or shorter runs while the zone moved well past what the sensor could hide in
         // its resolution and noise.
@@ -2243,25 +2305,32 @@ mod tests {
     fn a_constant_and_a_cycling_plug_are_quiet_and_a_spike_within_a_level_is_not() {
         // A setpoint that never moves, an id: no run of theirs is unlikely.
         assert_eq!(run_alone(&[45.0; 3000]), []);
-        // A fridge plug: 0 W for 25 min, about 82 W for 15, a start-up surge now and then.
+        // A fridge plug: 0 W for 20 min, about 82 W for 12, a start-up surge now and then
+        // (the first at the 53rd reading: after the warm-up, before the levels are known).
         let mut rng = Rng::with_seed(9);
         let mut xs = Vec::new();
         for cycle in 0..40 {
-            xs.extend(std::iter::repeat_n(0.0, 25));
-            if cycle % 3 == 0 {
+            xs.extend(std::iter::repeat_n(0.0, 20));
+            if cycle % 3 == 1 {
                 xs.push((420.0 + 80.0 * rng.f64()).round());
             }
-            for _ in 0..15 {
+            for _ in 0..12 {
                 xs.push((82.0 + 2.0 * gauss(&mut rng)).round());
             }
         }
-        // Once its levels are known (the first verdict comes after 60 readings; before, a
-        // surge may be judged a spike).
-        let late: Vec<_> = run_alone(&xs)
-            .into_iter()
-            .filter(|(i, _)| *i > 60)
-            .collect();
-        assert_eq!(late, [], "compressor cycles are the plug's normal life");
+        // From the first cycle on: a surge out of a rest is a start-up transient, also before
+        // the levels are known.
+        assert_eq!(
+            run_alone(&xs),
+            [],
+            "compressor cycles are the plug's normal life"
+        );
+        // A glitch during a rest comes back to the very value: a spike.
+        let mut glitch = xs.clone();
+        let k = glitch.len() - 12 - 10;
+        assert_eq!((glitch[k - 1], glitch[k + 1]), (0.0, 0.0));
+        glitch[k] = 300.0;
+        assert_eq!(run_alone(&glitch), [(k + 1, EpisodeKind::Spike)]);
         // A spike while the compressor runs is still found.
         let mut spiked = xs.clone();
         let k = spiked.len() - 8;
@@ -2335,6 +2404,74 @@ mod tests {
         assert!(run_alone(&ramp)
             .iter()
             .all(|(_, k)| *k != EpisodeKind::LevelShift));
+    }
+
+    #[test]
+    fn a_reading_held_for_hours_is_a_dwell_not_a_spike() {
+        // A pump's flow reported by exception (a change of 1 l/min or more): about 118 while
+        // it runs, one report of 0 when it stops, nothing until it starts two hours later.
+        let cfg = DetectorConfig::default();
+        let mut rng = Rng::with_seed(12);
+        let (mut d, mut now, mut found) = (Detector::default(), 0.0, Vec::new());
+        let feed = |d: &mut Detector, x: f64, now: f64, found: &mut Vec<EpisodeKind>| {
+            for f in d.observe(x, t(now), None, &cfg).findings {
+                found.push(f.kind);
+            }
+        };
+        for cycle in 0..6 {
+            for i in 0..1500 {
+                let x = (118.0 + 0.8 * gauss(&mut rng)).round();
+                // The last cycle spikes once while it runs.
+                let x = if cycle == 5 && i == 700 { 160.0 } else { x };
+                feed(&mut d, x, now, &mut found);
+                now += 1.0 + rng.f64();
+            }
+            feed(&mut d, 0.0, now, &mut found);
+            now += 7200.0;
+        }
+        assert_eq!(found, [EpisodeKind::Spike], "only the spike while running");
+    }
+
+    #[test]
+    fn a_rest_at_the_floor_and_runs_as_long_as_before_are_not_stuck() {
+        // A smart plug's current: 0.000 A while the fridge rests (6, then 21 readings), about
+        // 0.5 A with three decimals while it runs (never a repeat).
+        let mut rng = Rng::with_seed(13);
+        let mut xs = Vec::new();
+        for rest in [6, 21, 18, 24, 20, 22, 19, 25] {
+            xs.extend(std::iter::repeat_n(0.0, rest));
+            for _ in 0..14 {
+                xs.push(((0.5 + 0.02 * gauss(&mut rng)) * 1000.0).round() / 1000.0);
+            }
+        }
+        assert_eq!(run_alone(&xs), [], "rests at 0 A are the plug's life");
+        // A 0.5 °C sensor in a quiet hall: an hour at 15.5 at night, then the day moving,
+        // then 2½ hours at 18.5: no longer than three times its longest rest, not stuck.
+        let mut hall: Vec<f64> = Vec::new();
+        for i in 0..400 {
+            hall.push(if i % 3 == 0 { 16.0 } else { 15.5 });
+        }
+        hall.extend(std::iter::repeat_n(15.5, 120));
+        for i in 0..300 {
+            hall.push(16.0 + (i / 100) as f64 * 0.5 + if i % 2 == 0 { 0.5 } else { 0.0 });
+        }
+        hall.extend(std::iter::repeat_n(18.5, 300));
+        assert!(
+            run_alone(&hall)
+                .iter()
+                .all(|(_, k)| *k != EpisodeKind::Stuck),
+            "{:?}",
+            run_alone(&hall)
+        );
+        // Frozen for four times its longest rest: stuck.
+        hall.extend(std::iter::repeat_n(18.5, 200));
+        assert!(
+            run_alone(&hall)
+                .iter()
+                .any(|(_, k)| *k == EpisodeKind::Stuck),
+            "{:?}",
+            run_alone(&hall)
+        );
     }
 
     #[test]
