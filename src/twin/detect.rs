@@ -715,6 +715,8 @@ pub struct Detector {
     first_ms: Option<i64>,
     /// Which episode kind is open on this series (set by the twin), so learning pauses.
     pub open: Option<EpisodeKind>,
+    /// Its noise by order of magnitude (see [`super::magnitude`]).
+    mags: super::magnitude::Magnitudes,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
     trend: super::trend::Trend,
     trend_last: f64,
@@ -1006,11 +1008,22 @@ impl Detector {
             // noise (a compressor at load is noisier than at rest).
             // Outside the levels (or before they are known), the series' own scale.
             let here = self.levels.noise_at(x, res);
+            // Elsewhere, the noise at its order of magnitude where that is larger (a solar
+            // charger at 200 W steps ten times more than at 20 W); within a few steps of zero,
+            // magnitude means nothing and all such readings are one place.
+            let mx = if x.abs() <= 4.0 * scale { 0.0 } else { x };
+            if learning && !switched {
+                self.mags.observe(mx, ad, res);
+            }
+            let mag = self.mags.noise(mx);
             let scale_here = match here {
                 Some(Some(n)) if self.levels.few => n.max(floor),
                 Some(Some(n)) => n.max(scale),
-                Some(None) | None => scale,
+                Some(None) | None => mag.map_or(scale, |m| m.max(scale)),
             };
+            // An order of magnitude the series never stepped in: its noise there is not
+            // known, so no burst is judged (the first sunrise climbs through several).
+            let mag_learning = !self.levels.few && mag.is_none();
             // A step far beyond the noise into a place the series has not dwelt at: the noise
             // there is not known yet, so its steps are not judged for a while.
             // (Against the noise as known, not the floor: a first step out of a rest set the
@@ -1075,8 +1088,10 @@ impl Detector {
             let level_learning = matches!(here, Some(None)) || discrete;
             let settling = self.settle > 0;
             // The spike test looks back one reading: it is blind once that reading was at
-            // the new place too.
-            let spike_blind = level_learning || (settling && self.settle_from + 2 <= self.n);
+            // the new place too, and where the reading after it is at an order of magnitude
+            // whose noise is not known yet.
+            let spike_blind =
+                level_learning || mag_learning || (settling && self.settle_from + 2 <= self.n);
             // The score sees a jump at once, against the noise where it was taken (the spike
             // and step findings wait for the readings after it).
             if warm && !switched && !level_learning {
@@ -1086,7 +1101,7 @@ impl Detector {
             }
             // Steps while settling are kept (if the series comes back they were a burst) but
             // not judged until then.
-            if !switched && !level_learning {
+            if !switched && !level_learning && !mag_learning {
                 self.burst
                     .push(((d - zone_step) / scale_here).clamp(-8.0, 8.0));
             }
@@ -1129,7 +1144,7 @@ impl Detector {
             if warm && !counter {
                 let noise = scale * MEAN_ABS_TO_SIGMA;
                 self.judge_stuck(x, consensus, noise, cfg, &mut v);
-                let burst_ratio = if level_learning || settling {
+                let burst_ratio = if level_learning || settling || mag_learning {
                     0.0
                 } else {
                     recent_step
@@ -2404,6 +2419,30 @@ mod tests {
         assert!(run_alone(&ramp)
             .iter()
             .all(|(_, k)| *k != EpisodeKind::LevelShift));
+    }
+
+    #[test]
+    fn noise_that_grows_with_the_value_is_judged_at_its_magnitude() {
+        // A solar charger's first sunrise: 0 W at night, then a climb to 400 W whose noise
+        // is a tenth of the power (clouds), every 2 s; then a burst at noon.
+        let mut rng = Rng::with_seed(14);
+        let mut xs = vec![0.0; 300];
+        for i in 0..3000 {
+            let p = (i as f64 * 0.4).min(400.0);
+            xs.push((p * (1.0 + 0.1 * gauss(&mut rng))).max(0.0).round());
+        }
+        assert_eq!(run_alone(&xs), [], "a brighter sky is a noisier one");
+        let k = xs.len() - 200;
+        for x in &mut xs[k..k + 40] {
+            *x = (*x + 200.0 * gauss(&mut rng)).max(0.0).round();
+        }
+        let found = run_alone(&xs);
+        assert!(
+            found
+                .iter()
+                .any(|(i, kind)| *i >= k && *kind == EpisodeKind::NoiseBurst),
+            "{found:?}"
+        );
     }
 
     #[test]
