@@ -28,7 +28,11 @@
 
 use std::collections::VecDeque;
 
-use crate::twin::devices::{cadence, BURST_S, INTERVALS};
+use crate::twin::devices::{cadence, BURST_S, INTERVALS, STEADY_SPREAD};
+
+/// A day, in milliseconds.
+const DAY_MS: i64 = 86_400_000;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -710,6 +714,11 @@ pub struct Detector {
     pub steady: Option<f64>,
     /// The upper quartile of those intervals over the lower (1 for a metronome).
     pub spread: f32,
+    /// The longest interval between reports (seconds) in the day being watched and in the day
+    /// before, and when the day being watched began (epoch ms): see
+    /// [`Detector::cadence_steady`].
+    longest_gap: [f32; 2],
+    gap_day_ms: i64,
     /// Time of the last reading (epoch ms), and of the first.
     last_ms: Option<i64>,
     first_ms: Option<i64>,
@@ -905,8 +914,12 @@ impl Detector {
                     self.cadence[usize::from(self.cadence_next)] = gap as f32;
                     self.cadence_next = (self.cadence_next + 1) % INTERVALS as u8;
                     self.cadence_len = (self.cadence_len + 1).min(INTERVALS as u8);
-                    (self.steady, self.spread) =
-                        cadence(&self.cadence[..usize::from(self.cadence_len)]);
+                    if at_ms - self.gap_day_ms > DAY_MS {
+                        self.longest_gap = [0.0, self.longest_gap[0]];
+                        self.gap_day_ms = at_ms;
+                    }
+                    self.longest_gap[0] = self.longest_gap[0].max(gap as f32);
+                    (self.steady, self.spread) = self.cadence_steady(cfg);
                 }
             }
             Some(_) => {}
@@ -1659,6 +1672,25 @@ impl Detector {
     /// change, on events or in bursts has no pace to miss, and is never silent.
     /// The instant after which [`Detector::silence`] finds a silence, if no reading comes;
     /// `None` while it cannot (too few readings, no interval yet).
+    /// The cadence of the intervals in the ring (see [`cadence`]), steady only if no interval
+    /// of the day being watched or the day before would itself have been a silence at that
+    /// median (`silence_intervals` × it, at least `silence_min_s`). Premise: a device that
+    /// reports on change looks steady while busy (a bathroom sensor every 10 s while the
+    /// shower runs, a phone every 5 minutes while its owner moves), and its own history shows
+    /// gaps that a steady device would not leave (half an hour quiet, a night at home): its
+    /// quiet is its life, not a silence. (Once steady, a gap counts at most 3 intervals, so a
+    /// silence does not unsettle the cadence it is judged against.)
+    fn cadence_steady(&self, cfg: &DetectorConfig) -> (Option<f64>, f32) {
+        let (median, spread) = cadence(&self.cadence[..usize::from(self.cadence_len)]);
+        let longest = f64::from(self.longest_gap[0].max(self.longest_gap[1]));
+        match median {
+            Some(m) if longest > (cfg.silence_intervals * m).max(cfg.silence_min_s) => {
+                (None, spread.max(STEADY_SPREAD + 1.0))
+            }
+            _ => (median, spread),
+        }
+    }
+
     pub fn silence_deadline(
         &self,
         last_seen: DateTime<Utc>,
@@ -2251,6 +2283,30 @@ mod tests {
             .unwrap();
         assert_eq!(f.kind, EpisodeKind::Silence);
         assert_eq!(f.at, last + chrono::Duration::seconds(5));
+    }
+
+    #[test]
+    fn a_device_busy_for_a_while_is_not_steady_for_that() {
+        // A bathroom sensor on change: a report every 10 to 30 minutes, then every 10 s for a
+        // quarter of an hour while the shower runs, then quiet again.
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut now = 0.0;
+        for i in 0..40 {
+            d.observe(60.0 + (i % 5) as f64, t(now), None, &cfg);
+            now += 600.0 + 60.0 * (i % 20) as f64;
+        }
+        for i in 0..90 {
+            d.observe(70.0 + (i % 7) as f64, t(now), None, &cfg);
+            now += 10.0;
+        }
+        assert_eq!(d.profile(cfg.warmup).cadence, "irregular");
+        let last = t(now - 10.0);
+        assert_eq!(
+            d.silence(last, last + chrono::Duration::seconds(1800), &cfg),
+            None,
+            "its quiet after a busy spell is its life"
+        );
     }
 
     #[test]
