@@ -965,7 +965,8 @@ impl Detector {
             if d < 0.0 {
                 // A reset goes back towards zero; a small step down only says this series is
                 // no counter after all (a slowly warming room, quantised, looks like one).
-                if counter && warm && x.abs() < 0.5 * self.prev[1].abs() {
+                if counter && warm && x.abs() < 0.5 * self.prev[1].abs() && !self.reset_is_life(at)
+                {
                     v.findings.push(Finding {
                         kind: EpisodeKind::CounterReset,
                         at,
@@ -1387,6 +1388,18 @@ impl Detector {
         } else {
             self.trend.learn(c.change);
         }
+    }
+
+    /// A counter's reset that is its life, not news (see the README's premises): a
+    /// percentage that reached 100 and starts again (a print done, the next one begun), and a
+    /// reset in the first two minutes of an hour (a period counter: Tasmota's `Today` at
+    /// midnight, an hourly total; the device's time zone is not known, most are whole hours
+    /// off UTC). A fault that resets a counter at such a moment is missed.
+    fn reset_is_life(&self, at: DateTime<Utc>) -> bool {
+        use chrono::Timelike;
+        let from = self.prev[1];
+        let done = (99.0..=100.0).contains(&from) && self.extremes[1] <= 100.0;
+        done || at.minute() < 2
     }
 
     /// `x` is the lowest or highest value the series ever had, and it rested there before
@@ -2370,6 +2383,30 @@ mod tests {
         assert!(run_alone(&warm)
             .iter()
             .all(|(_, k)| *k != EpisodeKind::CounterReset));
+    }
+
+    #[test]
+    fn a_print_done_and_a_daily_counter_at_midnight_are_no_reset() {
+        // A print's progress, 0 to 100 % over 200 readings, three prints in a row.
+        let progress: Vec<f64> = (0..600).map(|i| ((i % 200) / 2) as f64 + 1.0).collect();
+        assert_eq!(progress[199], 100.0);
+        assert_eq!(run_alone(&progress), []);
+        // An energy counter for today, read every 5 s: reset at the top of the hour (the
+        // readings start at a whole hour; 720 readings are one hour) is its period, at 20
+        // past it is news.
+        let today = |reset: usize| -> Vec<f64> {
+            (0..1500)
+                .map(|i| {
+                    if i < reset {
+                        3.0 + i as f64 * 0.01
+                    } else {
+                        (i - reset) as f64 * 0.01
+                    }
+                })
+                .collect()
+        };
+        assert_eq!(run_alone(&today(720)), []);
+        assert_eq!(run_alone(&today(960)), [(960, EpisodeKind::CounterReset)]);
     }
 
     #[test]
