@@ -182,15 +182,13 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
             .enumerate()
             .filter(|(_, e)| mine(e) && e.noticed >= lo && e.noticed <= hi)
             .min_by_key(|(_, e)| e.noticed);
-        if whole {
-            // Everything on the device inside the window is explained by the fault.
-            for (i, e) in eps.iter().enumerate() {
-                if mine(e) && e.noticed >= lo && e.noticed <= hi {
-                    claimed[i] = true;
-                }
+        // Everything on the device (a whole-device fault) or on the series inside the window
+        // is explained by the fault: a noise burst first said as a spike and then as a burst
+        // is one fault found (named by its first episode), not a fault and a false episode.
+        for (i, e) in eps.iter().enumerate() {
+            if mine(e) && e.noticed >= lo && e.noticed <= hi {
+                claimed[i] = true;
             }
-        } else if let Some((i, _)) = first {
-            claimed[i] = true;
         }
         if f.names.is_empty() {
             continue;
@@ -695,6 +693,9 @@ mod tests {
         let events = [
             r#"{"t":"2026-01-05T00:05:01Z","type":"anomaly_start","topic":"a/temp","field":"value","kind":"spike","start":"2026-01-05T00:05:00Z"}"#,
             r#"{"t":"2026-01-05T00:05:30Z","type":"anomaly_end","topic":"a/temp","field":"value","kind":"spike","start":"2026-01-05T00:05:00Z","end":"2026-01-05T00:05:30Z"}"#,
+            // A second episode on the faulty series inside the fault's window: the same fault.
+            r#"{"t":"2026-01-05T00:06:00Z","type":"anomaly_start","topic":"a/temp","field":"value","kind":"noise_burst","start":"2026-01-05T00:06:00Z"}"#,
+            r#"{"t":"2026-01-05T00:06:30Z","type":"anomaly_end","topic":"a/temp","field":"value","kind":"noise_burst","start":"2026-01-05T00:06:00Z","end":"2026-01-05T00:06:30Z"}"#,
             r#"{"t":"2026-01-05T00:30:00Z","type":"anomaly_start","topic":"b/x","field":"value","kind":"stuck","start":"2026-01-05T00:30:00Z"}"#,
             r#"{"t":"2026-01-05T00:40:00Z","type":"anomaly_end","topic":"b/x","field":"value","kind":"stuck","start":"2026-01-05T00:30:00Z","end":"2026-01-05T00:40:00Z"}"#,
             r#"{"t":"2026-01-05T00:10:50Z","type":"device_status","id":"a","from":"online","to":"offline"}"#,
@@ -715,7 +716,7 @@ mod tests {
         assert_eq!(
             (c.series, c.false_episodes),
             (1, 1),
-            "the faulty series is not healthy; the stuck is false"
+            "the faulty series is not healthy, its second episode in the fault's window is the fault's; the stuck is false"
         );
         assert!((c.hours - 1.0).abs() < 1e-9 && (c.false_seconds - 600.0).abs() < 1e-9);
         assert_eq!(r.classes["undeclared"].series, 1);
