@@ -362,15 +362,22 @@ impl Twin {
             self.close_episode(idx, m.at, m.at);
         }
         self.note_gap(idx, m.at);
+        // Stamped before the series' latest reading: a late delivery (a gateway's store and
+        // forward). It is kept in the history and the store, but not judged as the next step
+        // (it is not one) and not taken as the latest value.
+        let late = self.series[idx].count > 0 && time < self.series[idx].last_time;
         let (findings, abnormal) = match self.cfg.detector {
+            _ if late => (Vec::new(), false),
             DetectorMode::Default => self.detect_default(idx, value, m.at),
             DetectorMode::Lab => (self.detect_lab(idx, value, m.at), false),
         };
         let s = &mut self.series[idx];
         let evicted = s.window.push(time.timestamp_millis(), value);
         s.count += 1;
-        s.last = value;
-        s.last_time = time;
+        if !late {
+            s.last = value;
+            s.last_time = time;
+        }
         s.last_seen = m.at;
         s.rate.add(m.at.timestamp());
         let mut unit_changed = false;
@@ -386,7 +393,9 @@ impl Twin {
             }
             self.keep_reading(idx, time, value);
         }
-        self.episode_step(idx, findings, abnormal, m.at);
+        if !late {
+            self.episode_step(idx, findings, abnormal, m.at);
+        }
 
         if self.cfg.detector == DetectorMode::Lab {
             let group = self.series_group[idx]

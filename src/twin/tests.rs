@@ -653,3 +653,38 @@ fn an_episode_is_taken_as_normal_on_the_clock_when_its_series_falls_quiet() {
     let e = t.series[0].last_anomaly().unwrap();
     assert!(e.reason.contains("now taken as its normal"), "{}", e.reason);
 }
+
+#[test]
+fn a_reading_delivered_late_is_kept_but_not_judged_as_the_next_step() {
+    // A gateway's store and forward: now and then a publish arrives 30 s late, after newer
+    // ones, with its own timestamp. The series warms slowly (0.05 per second).
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(4);
+    let stamp = |sec: i64| at(sec).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let value = |sec: i64, rng: &mut fastrand::Rng| {
+        20.0 + 0.05 * sec as f64 + crate::sim::sensors::gaussian(rng, 0.01)
+    };
+    let mut late = 0;
+    for i in 0..600 {
+        let sent = if i > 100 && i % 50 == 0 { i - 30 } else { i };
+        late += usize::from(sent != i);
+        let v = value(sent, &mut rng);
+        t.apply(&msg(
+            i,
+            "plant/line2/oven1",
+            &format!(
+                r#"{{"timestamp_utc":"{}","sensor_id":"oven1","value":{v:.3}}}"#,
+                stamp(sent)
+            ),
+        ));
+    }
+    let s = &t.series[0];
+    assert!(late > 5);
+    assert_eq!(s.count, 600, "every reading kept");
+    assert_eq!(
+        s.last_time,
+        at(599),
+        "the latest is the newest, not the last delivered"
+    );
+    assert_eq!(s.anomalies, 0, "{:?}", s.last_anomaly());
+}
