@@ -403,6 +403,11 @@ const SPIKE_HELD_INTERVALS: f64 = 10.0;
 const STUCK_LONGEST_RUNS: usize = 3;
 /// Steps within a level before its own noise is known.
 const LEVEL_NOISE_KNOWN: u16 = 10;
+/// A level's noise is a plain mean over its first this many steps, then a running one as slow
+/// as the series' own scale: a noise burst of a few dozen readings within a level must not
+/// teach the level its own noise (an oven zone's burst was learnt away within 40 readings
+/// when this was 50).
+const LEVEL_NOISE_WINDOW: u16 = 500;
 /// A lone sensor's step is judged only once it has been watched this long (1 h): before,
 /// that it "has not jumped like this" says nothing (a compressor's first load of the night).
 pub const STEP_WATCHED_MS: i64 = 3_600_000;
@@ -491,7 +496,7 @@ impl Levels {
                 let m = self.largest();
                 let c = self.at[i].0;
                 if (prev - c).abs() <= 3.0 * Levels::tol(res, c, m) {
-                    // A plain mean over the first 50 steps, then a running one; once known,
+                    // A plain mean over the first steps, then a running one; once known,
                     // clipped as the series' own scale is, so a spike within the level
                     // cannot teach it the spike.
                     let mut step = (x - prev).abs();
@@ -499,7 +504,7 @@ impl Levels {
                         step = step.min(4.0 * self.noise[i].max(res));
                     }
                     self.noise_n[i] = self.noise_n[i].saturating_add(1);
-                    let k = f64::from(self.noise_n[i].min(50));
+                    let k = f64::from(self.noise_n[i].min(LEVEL_NOISE_WINDOW));
                     self.noise[i] += (step - self.noise[i]) / k;
                 }
             }
@@ -2535,6 +2540,38 @@ mod tests {
                 .iter()
                 .any(|(i, kind)| *i >= k && *kind == EpisodeKind::NoiseBurst),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_burst_within_a_level_is_not_learnt_as_its_noise() {
+        // An oven zone under on/off control: a saw-tooth about 80 °C off shift and 200 °C on
+        // it (+0.9 heating, −0.5 cooling every 5 s), then a burst of noise (σ 2.3) for 130
+        // readings while on shift.
+        let mut rng = Rng::with_seed(15);
+        let (mut x, mut heating, mut xs) = (80.0f64, true, Vec::new());
+        for i in 0..9000 {
+            let set = if (i / 2000) % 2 == 1 { 200.0 } else { 80.0 };
+            if x < set - 1.5 {
+                heating = true;
+            } else if x > set + 1.5 {
+                heating = false;
+            }
+            x += if heating { 0.9 } else { -0.5 } + 0.05 * gauss(&mut rng);
+            xs.push((x * 10.0).round() / 10.0);
+        }
+        let healthy = run_alone(&xs);
+        assert_eq!(healthy, [], "its saw-tooth and its switches are its life");
+        let k = 7500;
+        for v in &mut xs[k..k + 130] {
+            *v = ((*v + 2.3 * gauss(&mut rng)) * 10.0).round() / 10.0;
+        }
+        let found = run_alone(&xs);
+        assert!(
+            found
+                .iter()
+                .any(|(i, kind)| (k..k + 130).contains(i) && *kind == EpisodeKind::NoiseBurst),
+            "healthy: {healthy:?}, with the burst: {found:?}"
         );
     }
 
