@@ -30,6 +30,15 @@ use std::collections::VecDeque;
 
 use crate::twin::devices::{cadence, BURST_S, INTERVALS, STEADY_SPREAD};
 
+/// A device's battery that falls this many points (percent) within [`DRAIN_WINDOW_MS`] is
+/// draining fast: a healthy coin cell or AA pack in a sensor falls a few points a month, a
+/// dying one or one drained by a fault (a stuck radio, a broken contact) in hours. Premise of
+/// the field names: `battery` / `battery_level` is the device's own battery in percent
+/// (Zigbee2MQTT, Tasmota, ESPHome); a house battery's state of charge (Victron's `Soc`) is not
+/// judged so, it charges and discharges daily.
+const BATTERY_DRAIN: f64 = 10.0;
+/// The window a battery's drain is measured over: an hour.
+const DRAIN_WINDOW_MS: i64 = 3_600_000;
 /// A day, in milliseconds.
 const DAY_MS: i64 = 86_400_000;
 
@@ -731,6 +740,12 @@ pub struct Detector {
     pub open: Option<EpisodeKind>,
     /// Its noise by order of magnitude (see [`super::magnitude`]).
     mags: super::magnitude::Magnitudes,
+    /// A device's own battery (percent remaining); the reading its drain is measured from
+    /// (epoch ms, value: the highest of the last hour), and whether a fast drain was said
+    /// (until it is charged or replaced).
+    battery: bool,
+    drain_from: (i64, f64),
+    drain_said: bool,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
     trend: super::trend::Trend,
     trend_last: f64,
@@ -768,6 +783,18 @@ pub fn score(ratio: f64) -> f64 {
 }
 
 impl Detector {
+    /// The detector for a series named `field`: a device's own battery (a field `battery` or
+    /// `battery_level`, as Zigbee2MQTT, Tasmota and ESPHome name it: percent remaining) is
+    /// also judged by how fast it drains (see [`BATTERY_DRAIN`]).
+    pub fn for_field(field: &str) -> Detector {
+        let name = field.rsplit(['.', '/']).next().unwrap_or(field);
+        Detector {
+            battery: name.eq_ignore_ascii_case("battery")
+                || name.eq_ignore_ascii_case("battery_level"),
+            ..Detector::default()
+        }
+    }
+
     pub fn readings(&self) -> u64 {
         self.n
     }
@@ -1301,6 +1328,9 @@ impl Detector {
             }
         }
 
+        if self.battery {
+            self.judge_battery(x, at, at_ms, &mut v);
+        }
         self.judge_trend(
             x,
             at,
@@ -1335,6 +1365,32 @@ impl Detector {
     /// sensor that is neither a state nor a few-level signal, not within a horizon of a big
     /// step of its own (steps are the step test's), not while settling or while an episode is
     /// open (nothing is learnt then either).
+    /// A device's battery that fell [`BATTERY_DRAIN`] points within an hour is draining fast.
+    /// Said once, until it is charged or replaced (it rises by as much).
+    fn judge_battery(&mut self, x: f64, at: DateTime<Utc>, at_ms: i64, v: &mut Verdict) {
+        let (from_ms, from) = self.drain_from;
+        if self.n == 1 || x >= from || at_ms - from_ms > DRAIN_WINDOW_MS {
+            if x >= from + BATTERY_DRAIN {
+                self.drain_said = false;
+            }
+            self.drain_from = (at_ms, x);
+            return;
+        }
+        if !self.drain_said && self.open.is_none() && from - x >= BATTERY_DRAIN {
+            self.drain_said = true;
+            let minutes = (at_ms - from_ms) as f64 / 60_000.0;
+            v.findings.push(Finding {
+                kind: EpisodeKind::Drift,
+                at,
+                score: (from - x) / BATTERY_DRAIN,
+                threshold: 1.0,
+                reason: format!(
+                    "battery fell from {from} to {x} % in {minutes:.0} min (a healthy one falls a few points a month): draining fast or failing"
+                ),
+            });
+        }
+    }
+
     fn judge_trend(&mut self, x: f64, at: DateTime<Utc>, at_ms: i64, lone: bool, v: &mut Verdict) {
         use super::trend::{TREND_HORIZON_MIN, TREND_K};
         let Some(c) = self.trend.observe(x, at_ms) else {
@@ -2540,6 +2596,40 @@ mod tests {
                 .iter()
                 .any(|(i, kind)| *i >= k && *kind == EpisodeKind::NoiseBurst),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_battery_that_drains_in_hours_is_a_drift_once() {
+        // A sensor's battery reported every 5 minutes: 100 % for a day, a point lost every
+        // half day, then 4 points every 5 minutes down to 20 %.
+        let cfg = DetectorConfig::default();
+        let run = |field: &str| {
+            let mut d = Detector::for_field(field);
+            let mut found = Vec::new();
+            let mut x = 100.0;
+            for i in 0..700 {
+                x -= if i >= 600 {
+                    4.0
+                } else if i % 144 == 143 {
+                    1.0
+                } else {
+                    0.0
+                };
+                let x = f64::max(x, 20.0);
+                for f in d.observe(x, t(i as f64 * 300.0), None, &cfg).findings {
+                    found.push((i, f.kind));
+                }
+            }
+            found
+        };
+        assert_eq!(run("battery"), [(602, EpisodeKind::Drift)]);
+        assert_eq!(run("values.battery"), [(602, EpisodeKind::Drift)]);
+        assert!(
+            run("humidity")
+                .iter()
+                .all(|(_, k)| *k != EpisodeKind::Drift),
+            "only a device's own battery is judged by its drain"
         );
     }
 

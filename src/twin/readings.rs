@@ -281,7 +281,7 @@ impl Twin {
             alerted_at: None,
             gaps: 0,
             last_gap: None,
-            detector: detect::Detector::default(),
+            detector: detect::Detector::for_field(field),
             device_slot: None,
         }));
         let key = match (&info.zone, &info.measurement) {
