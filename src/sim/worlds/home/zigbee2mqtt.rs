@@ -755,6 +755,9 @@ impl Device for Zigbee2Mqtt {
                 continue;
             }
             let mut sends: Vec<f64> = Vec::new();
+            // A climate sensor's reports carry what it measured when it decided to send
+            // (two samples may fall in one step: the later must not overwrite a spike).
+            let mut carried: Vec<(f64, (f64, f64))> = Vec::new();
             while let Some(t) = d.heartbeat.due(until, rng) {
                 sends.push(t);
             }
@@ -777,10 +780,13 @@ impl Device for Zigbee2Mqtt {
                         *measured = (x, h);
                         if oc_t.should(t, x) {
                             sends.push(t);
+                            carried.push((t, (x, h)));
                         }
                         if oc_h.should(t, h) {
                             // A separate attribute report a moment later.
-                            sends.push(t + 0.08 + rng.f64() * 0.4);
+                            let at = t + 0.08 + rng.f64() * 0.4;
+                            sends.push(at);
+                            carried.push((at, (x, h)));
                         }
                     }
                 }
@@ -891,10 +897,22 @@ impl Device for Zigbee2Mqtt {
                 }
             }
             sends.sort_by(f64::total_cmp);
+            let latest = match &d.kind {
+                ZKind::Climate { measured, .. } => Some(*measured),
+                _ => None,
+            };
             for t in sends {
+                if let (Some(&(_, m)), ZKind::Climate { measured, .. }) =
+                    (carried.iter().find(|(at, _)| *at == t), &mut d.kind)
+                {
+                    *measured = m;
+                }
                 let t = t.max(now + 0.001);
                 let v = d.state(t, env, rng);
                 sink.publish(t, c, dev, Msg::new(topic.clone(), v.to_string(), false));
+            }
+            if let (Some(m), ZKind::Climate { measured, .. }) = (latest, &mut d.kind) {
+                *measured = m;
             }
         }
     }
