@@ -644,6 +644,10 @@ pub struct Detector {
     p_run: f64,
     /// The series went down at least once (until then it may be a counter at rest).
     went_down: bool,
+    /// … and once by a small step (to more than half of where it was): a counter only ever
+    /// goes down by a reset, so a series that dipped is none, however long it rose after (a
+    /// soil warming all morning).
+    dipped: bool,
     /// The lowest and highest values seen, and whether the series rested at each (three equal
     /// readings) and then left it by itself (see [`Detector::at_rest`]).
     extremes: [f64; 2],
@@ -860,7 +864,7 @@ impl Detector {
     /// [`COUNTER_MIN_UPS`] times. Premise: no noisy physical reading climbs that long without
     /// a step back; a counter at rest repeats, and its steps are its rate.
     pub fn counter(&self) -> bool {
-        self.mono_n >= COUNTER_MIN_RUN && self.mono_ups >= COUNTER_MIN_UPS
+        self.mono_n >= COUNTER_MIN_RUN && self.mono_ups >= COUNTER_MIN_UPS && !self.dipped
     }
 
     /// The resolution, once the series changed three times: the first change of a series that
@@ -1009,6 +1013,9 @@ impl Detector {
                             self.prev[1], self.mono_n
                         ),
                     });
+                }
+                if x.abs() >= 0.5 * self.prev[1].abs() {
+                    self.dipped = true;
                 }
                 if counter && x.abs() < 0.5 * self.prev[1].abs() {
                     // Reset, it is still a counter: it counts on from here.
@@ -2444,6 +2451,20 @@ mod tests {
         assert!(run_alone(&warm)
             .iter()
             .all(|(_, k)| *k != EpisodeKind::CounterReset));
+        // A soil probe that cooled all night and warms all morning (0.0625 °C steps), then
+        // reads 85 (a DS18B20's power-on value) once: no counter, so no reset.
+        let soil: Vec<f64> = (0..300)
+            .map(|i| 9.0 - (i / 10) as f64 * 0.0625)
+            .chain((0..300).map(|i| 7.125 + (i / 3) as f64 * 0.0625))
+            .chain([85.0, 13.3, 13.3])
+            .collect();
+        assert!(
+            run_alone(&soil)
+                .iter()
+                .all(|(_, k)| *k != EpisodeKind::CounterReset),
+            "{:?}",
+            run_alone(&soil)
+        );
     }
 
     #[test]
