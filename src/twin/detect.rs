@@ -1237,10 +1237,12 @@ impl Detector {
                         self.interval > 0.0 && held_s > SPIKE_HELD_INTERVALS * self.interval
                     });
                     // The series rested at one value (a run of repeats) and left it through
-                    // this reading for another place: a start-up transient (a compressor's
-                    // inrush caught by a sample). A glitch during a rest comes back to the
-                    // very value, and is still a spike.
-                    let start = self.runs[0] >= 1 && (x - x2).abs() >= 5.0 * res;
+                    // this reading for another place (a tenth of the overshoot away, and 5
+                    // steps of its resolution): a start-up transient (a compressor's inrush
+                    // caught by a sample). A glitch during a rest comes back to the very value
+                    // or near it, and is still a spike.
+                    let start = self.runs[0] >= 1
+                        && (x - x2).abs() >= (5.0 * res).max(0.1 * a.abs().min(b.abs()));
                     let quick_switch = quick_switch || held || start;
                     if a.signum() == b.signum()
                         && !self.levels.switch(x2, x, res)

@@ -364,8 +364,18 @@ impl Twin {
         self.note_gap(idx, m.at);
         // Stamped before the series' latest reading: a late delivery (a gateway's store and
         // forward). It is kept in the history and the store, but not judged as the next step
-        // (it is not one) and not taken as the latest value.
-        let late = self.series[idx].count > 0 && time < self.series[idx].last_time;
+        // (it is not one) and not taken as the latest value. (`late` below also covers a
+        // repeat, which changes nothing of the latest.)
+        let s = &self.series[idx];
+        let late = s.count > 0 && time < s.last_time;
+        // The same value again within half a second: one report repeated (rtl_433 sends each
+        // radio transmission up to three times, a QoS 1 message may come twice). Kept, but
+        // not judged again: it is no new reading of the world.
+        let repeat = s.count > 0
+            && value == s.last
+            && (time - s.last_time).num_milliseconds()
+                < (crate::twin::devices::BURST_S * 1000.0) as i64;
+        let late = late || repeat;
         let (findings, abnormal) = match self.cfg.detector {
             _ if late => (Vec::new(), false),
             DetectorMode::Default => self.detect_default(idx, value, m.at),

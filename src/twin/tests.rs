@@ -688,3 +688,34 @@ fn a_reading_delivered_late_is_kept_but_not_judged_as_the_next_step() {
     );
     assert_eq!(s.anomalies, 0, "{:?}", s.last_anomaly());
 }
+
+#[test]
+fn a_report_repeated_within_half_a_second_is_one_reading() {
+    // rtl_433 sends each radio transmission up to three times: a 433 MHz thermometer every
+    // 50 s, each reading once, twice or three times 70 ms apart. A spike repeated so is one
+    // reading that stood out from its neighbours.
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(6);
+    let topic = "rtl_433/pi/devices/LaCrosse/77/temperature_C";
+    for i in 0..200i64 {
+        let v = if i == 152 {
+            -1.8
+        } else {
+            ((3.2 + crate::sim::sensors::gaussian(&mut rng, 0.08)) * 10.0).round() / 10.0
+        };
+        for k in 0..(1 + i % 3) {
+            let when = at(i * 50) + chrono::Duration::milliseconds(70 * k);
+            t.apply(&Event::Message(Message::new(
+                when,
+                topic,
+                format!("{v}").into_bytes(),
+            )));
+        }
+    }
+    let s = &t.series[0];
+    let e = s.last_anomaly().expect("the spike is found");
+    assert_eq!(
+        (s.anomalies, e.kind, e.start),
+        (1, EpisodeKind::Spike, at(152 * 50))
+    );
+}
