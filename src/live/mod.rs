@@ -318,8 +318,13 @@ mod tests {
     }
 
     fn spiky(live: &mut Live) {
-        for i in 0..200 {
-            let v = if i == 150 {
+        spiky_from(live, 0);
+    }
+
+    /// 200 readings a second apart from second `from`, one a spike.
+    fn spiky_from(live: &mut Live, from: i64) {
+        for i in from..from + 200 {
+            let v = if i - from == 150 {
                 90.0
             } else {
                 // Five values: a series that only ever took four is a state, not judged by
@@ -375,7 +380,8 @@ mod tests {
                 rows: false,
             },
         )));
-        spiky(&mut live);
+        // Later readings: ones stamped before the latest are late deliveries, not judged.
+        spiky_from(&mut live, 200);
         assert_eq!(
             seen.lock()
                 .unwrap()

@@ -367,7 +367,11 @@ impl Twin {
         // (it is not one) and not taken as the latest value. (`late` below also covers a
         // repeat, which changes nothing of the latest.)
         let s = &self.series[idx];
-        let late = s.count > 0 && time < s.last_time;
+        // (Within 10 minutes: a device clock set back further, after a reboot or by NTP, is a
+        // new clock, not a delivery that late; its readings are judged and taken as latest.)
+        let late = s.count > 0
+            && time < s.last_time
+            && s.last_time - time <= chrono::Duration::minutes(10);
         // The same value again within half a second: one report repeated (rtl_433 sends each
         // radio transmission up to three times, a QoS 1 message may come twice). Kept, but
         // not judged again: it is no new reading of the world.

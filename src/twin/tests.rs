@@ -719,3 +719,34 @@ fn a_report_repeated_within_half_a_second_is_one_reading() {
         (1, EpisodeKind::Spike, at(152 * 50))
     );
 }
+
+#[test]
+fn a_device_clock_set_back_is_a_new_clock_not_a_late_delivery() {
+    let mut t = Twin::default();
+    let stamp = |sec: i64| at(sec).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let send = |t: &mut Twin, i: i64, stamped: i64| {
+        t.apply(&msg(
+            i,
+            "lab/sensor/temperature",
+            &format!(
+                r#"{{"timestamp_utc":"{}","sensor_id":"s1","value":{}}}"#,
+                stamp(stamped),
+                20.0 + (i % 5) as f64 * 0.1
+            ),
+        ));
+    };
+    for i in 0..100 {
+        send(&mut t, i, i);
+    }
+    // The device rebooted with its clock a day behind.
+    for i in 100..200 {
+        send(&mut t, i, i - 86_400);
+    }
+    let s = &t.series[0];
+    assert_eq!(
+        s.last_time,
+        at(199 - 86_400),
+        "its readings are taken as the latest"
+    );
+    assert_eq!(s.detector.readings(), 200, "and judged");
+}
