@@ -374,10 +374,13 @@ impl Twin {
             && s.last_time - time <= chrono::Duration::minutes(10);
         // The same value again within half a second: one report repeated (rtl_433 sends each
         // radio transmission up to three times, a QoS 1 message may come twice). Kept, but
-        // not judged again: it is no new reading of the world.
+        // not judged again: it is no new reading of the world. (By arrival: a device whose
+        // clock is stuck stamps every reading alike. Not for a series that reports faster than
+        // every two seconds: its repeats are readings.)
         let repeat = s.count > 0
             && value == s.last
-            && (time - s.last_time).num_milliseconds()
+            && s.detector.interval >= 4.0 * crate::twin::devices::BURST_S
+            && (m.at - s.last_seen).num_milliseconds()
                 < (crate::twin::devices::BURST_S * 1000.0) as i64;
         let late = late || repeat;
         let (findings, abnormal) = match self.cfg.detector {

@@ -750,3 +750,58 @@ fn a_device_clock_set_back_is_a_new_clock_not_a_late_delivery() {
     );
     assert_eq!(s.detector.readings(), 200, "and judged");
 }
+
+#[test]
+fn a_device_whose_clock_is_stuck_is_still_judged_on_every_reading() {
+    // Every payload stamped with the same time, one reading a second: the repeats are real
+    // readings (by arrival), so a frozen value is still found stuck.
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(9);
+    for i in 0..400 {
+        let v = if i >= 300 {
+            21.37
+        } else {
+            21.0 + crate::sim::sensors::gaussian(&mut rng, 0.2)
+        };
+        t.apply(&msg(
+            i,
+            "lab/sensor/temperature",
+            &format!(
+                r#"{{"timestamp_utc":"2026-01-05T00:00:00Z","sensor_id":"s1","value":{v:.2}}}"#
+            ),
+        ));
+    }
+    let s = &t.series[0];
+    assert_eq!(s.detector.readings(), 400);
+    assert!(
+        s.last_anomaly()
+            .is_some_and(|e| e.kind == EpisodeKind::Stuck),
+        "{:?}",
+        s.last_anomaly()
+    );
+}
+
+#[test]
+fn a_fast_sensor_that_freezes_is_still_found_stuck() {
+    // Ten readings a second, then frozen: its repeats within half a second are readings.
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(10);
+    for i in 0..3000 {
+        let v = if i >= 2500 {
+            21.37
+        } else {
+            21.0 + crate::sim::sensors::gaussian(&mut rng, 0.2)
+        };
+        let when = at(0) + chrono::Duration::milliseconds(100 * i);
+        t.apply(&Event::Message(Message::new(
+            when,
+            "lab/fast/temperature",
+            format!("{v:.2}").into_bytes(),
+        )));
+    }
+    let s = &t.series[0];
+    assert_eq!(s.detector.readings(), 3000);
+    assert!(s
+        .last_anomaly()
+        .is_some_and(|e| e.kind == EpisodeKind::Stuck));
+}
