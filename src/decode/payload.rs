@@ -532,6 +532,7 @@ impl Field<'_> {
 }
 
 impl<'de> serde::Deserialize<'de> for Object<'de> {
+    #[inline]
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
@@ -539,6 +540,7 @@ impl<'de> serde::Deserialize<'de> for Object<'de> {
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
+            #[inline]
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -569,6 +571,7 @@ impl<'de> serde::Deserialize<'de> for Object<'de> {
 struct Key<'a>(Cow<'a, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
+    #[inline]
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
@@ -591,6 +594,7 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 }
 
 impl<'de> serde::Deserialize<'de> for Field<'de> {
+    #[inline]
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
         struct Visit;

@@ -1065,10 +1065,9 @@ impl Detector {
             // charger at 200 W steps ten times more than at 20 W); within a few steps of zero,
             // magnitude means nothing and all such readings are one place.
             let mx = if x.abs() <= 4.0 * scale { 0.0 } else { x };
-            if learning && !switched {
-                self.mags.observe(mx, ad, res);
-            }
-            let mag = self.mags.noise(mx);
+            let mag = self
+                .mags
+                .step(mx, (learning && !switched).then_some(ad), res);
             let scale_here = match here {
                 Some(Some(n)) if self.levels.few => n.max(floor),
                 Some(Some(n)) => n.max(scale),
@@ -1227,35 +1226,32 @@ impl Detector {
                     let sigma = scale_here * MEAN_ABS_TO_SIGMA;
                     let small = a.abs().min(b.abs());
                     let score = small / sigma;
-                    // A reading at another known level between two at one is a switch off and
-                    // back within a report (a heater's thermostat), not a spike.
-                    let quick_switch = self.levels.switch(x2, x1, res);
-                    // It held far longer than the series' usual interval: a dwell, not a
-                    // spike (see [`SPIKE_HELD_INTERVALS`]).
-                    let held = self.prev_at[1].is_some_and(|p| {
-                        let held_s = (at - p).num_milliseconds() as f64 / 1000.0;
-                        self.interval > 0.0 && held_s > SPIKE_HELD_INTERVALS * self.interval
-                    });
-                    // The series rested at one value (a run of repeats) and left it through
-                    // this reading for another place (a tenth of the overshoot away, and 5
-                    // steps of its resolution): a start-up transient (a compressor's inrush
-                    // caught by a sample). A glitch during a rest comes back to the very value
-                    // or near it, and is still a spike.
-                    let start = self.runs[0] >= 1
-                        && (x - x2).abs() >= (5.0 * res).max(0.1 * a.abs().min(b.abs()));
-                    let quick_switch = quick_switch || held || start;
-                    if a.signum() == b.signum()
-                        && !self.levels.switch(x2, x, res)
-                        && !quick_switch
+                    // Shaped like a spike (beyond both neighbours, the same way), and none of
+                    // what makes such a shape a series' life (judged only for that shape):
+                    // - a reading at another known level between two at one is a switch off
+                    //   and back within a report (a heater's thermostat), and a reading between
+                    //   two known levels a switch;
+                    // - it held far longer than the series' usual interval: a dwell (see
+                    //   [`SPIKE_HELD_INTERVALS`]);
+                    // - the series rested at one value (a run of repeats) and left it through
+                    //   this reading for another place (a tenth of the overshoot away, and 5
+                    //   steps of its resolution): a start-up transient (a compressor's inrush
+                    //   caught by a sample). A glitch during a rest comes back to the very
+                    //   value or near it, and is still a spike.
+                    let spike = a.signum() == b.signum()
                         && !spike_blind
-                    {
+                        && !self.levels.switch(x2, x1, res)
+                        && !self.levels.switch(x2, x, res)
+                        && !self.prev_at[1].is_some_and(|p| {
+                            let held_s = (at_ms - p.timestamp_millis()) as f64 / 1000.0;
+                            self.interval > 0.0 && held_s > SPIKE_HELD_INTERVALS * self.interval
+                        })
+                        && !(self.runs[0] >= 1 && (x - x2).abs() >= (5.0 * res).max(0.1 * small));
+                    if spike {
                         self.ratio = self.ratio.max(score / cfg.spike);
                     }
-                    if a.signum() == b.signum()
-                        && !spike_blind
+                    if spike
                         && score > cfg.spike
-                        && !self.levels.switch(x2, x, res)
-                        && !quick_switch
                         && (x - x2).abs() < 0.5 * small
                         && burst_ratio <= cfg.burst
                     {

@@ -33,11 +33,28 @@ pub struct Magnitudes {
     octave: [i16; SLOTS],
     noise: [f32; SLOTS],
     n: [u16; SLOTS],
+    /// The slot of the latest reading: most readings are in the octave of the one before.
+    last: u8,
 }
 
 impl Magnitudes {
     fn slot(&self, o: i16) -> Option<usize> {
+        let l = usize::from(self.last);
+        if self.n[l] > 0 && self.octave[l] == o {
+            return Some(l);
+        }
         (0..SLOTS).find(|&i| self.n[i] > 0 && self.octave[i] == o)
+    }
+
+    /// Learns `step` taken to `x` when given (see [`Magnitudes::observe`]), then gives the
+    /// noise where `x` is (see [`Magnitudes::noise`]): one lookup for both.
+    pub fn step(&mut self, x: f64, step: Option<f64>, floor: f64) -> Option<f64> {
+        let i = match step {
+            Some(d) => self.learn(octave(x), d, floor),
+            None => self.slot(octave(x))?,
+        };
+        self.last = i as u8;
+        (self.n[i] >= MAG_KNOWN).then_some(f64::from(self.noise[i]))
     }
 
     /// The mean step learnt where `x` is, once [`MAG_KNOWN`] steps there were seen; `None`
@@ -50,7 +67,10 @@ impl Magnitudes {
     /// Learn one step `step` (≥ 0) taken to `x`; once known, a step is clipped at 4× the
     /// octave's noise (and at `floor`, the resolution) so a spike cannot teach itself.
     pub fn observe(&mut self, x: f64, step: f64, floor: f64) {
-        let o = octave(x);
+        self.learn(octave(x), step, floor);
+    }
+
+    fn learn(&mut self, o: i16, step: f64, floor: f64) -> usize {
         let i = match self.slot(o) {
             Some(i) => i,
             None => {
@@ -66,6 +86,7 @@ impl Magnitudes {
         self.n[i] = self.n[i].saturating_add(1);
         let k = f32::from(self.n[i].min(MAG_WINDOW));
         self.noise[i] += (step - self.noise[i]) / k;
+        i
     }
 }
 
