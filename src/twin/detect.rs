@@ -1246,7 +1246,7 @@ impl Detector {
                             let held_s = (at_ms - p.timestamp_millis()) as f64 / 1000.0;
                             self.interval > 0.0 && held_s > SPIKE_HELD_INTERVALS * self.interval
                         })
-                        && !(self.runs[0] >= 1 && (x - x2).abs() >= (5.0 * res).max(0.1 * small));
+                        && (self.runs[0] == 0 || (x - x2).abs() < (5.0 * res).max(0.1 * small));
                     if spike {
                         self.ratio = self.ratio.max(score / cfg.spike);
                     }
