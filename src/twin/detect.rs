@@ -748,6 +748,8 @@ pub struct Detector {
     /// (epoch ms, value: the highest of the last hour), and whether a fast drain was said
     /// (until it is charged or replaced).
     battery: bool,
+    /// A counter named for its period (`Today`, `daily_energy`): its resets are its period.
+    period: bool,
     drain_from: (i64, f64),
     drain_said: bool,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
@@ -792,9 +794,12 @@ impl Detector {
     /// also judged by how fast it drains (see [`BATTERY_DRAIN`]).
     pub fn for_field(field: &str) -> Detector {
         let name = field.rsplit(['.', '/']).next().unwrap_or(field);
+        let lower = name.to_ascii_lowercase();
         Detector {
-            battery: name.eq_ignore_ascii_case("battery")
-                || name.eq_ignore_ascii_case("battery_level"),
+            battery: lower == "battery" || lower == "battery_level",
+            period: ["today", "daily", "hourly", "monthly"]
+                .iter()
+                .any(|p| lower.contains(p)),
             ..Detector::default()
         }
     }
@@ -1001,8 +1006,7 @@ impl Detector {
             if d < 0.0 {
                 // A reset goes back towards zero; a small step down only says this series is
                 // no counter after all (a slowly warming room, quantised, looks like one).
-                if counter && warm && x.abs() < 0.5 * self.prev[1].abs() && !self.reset_is_life(at)
-                {
+                if counter && warm && x.abs() < 0.5 * self.prev[1].abs() && !self.reset_is_life() {
                     v.findings.push(Finding {
                         kind: EpisodeKind::CounterReset,
                         at,
@@ -1457,15 +1461,13 @@ impl Detector {
     }
 
     /// A counter's reset that is its life, not news (see the README's premises): a
-    /// percentage that reached 100 and starts again (a print done, the next one begun), and a
-    /// reset in the first two minutes of an hour (a period counter: Tasmota's `Today` at
-    /// midnight, an hourly total; the device's time zone is not known, most are whole hours
-    /// off UTC). A fault that resets a counter at such a moment is missed.
-    fn reset_is_life(&self, at: DateTime<Utc>) -> bool {
-        use chrono::Timelike;
+    /// percentage that reached 100 and starts again (a print done, the next one begun), and
+    /// any reset of a period counter (a field named for its period, as Tasmota's `Today`,
+    /// reset at the device's midnight). A fault that resets a period counter is missed.
+    fn reset_is_life(&self) -> bool {
         let from = self.prev[1];
         let done = (99.0..=100.0).contains(&from) && self.extremes[1] <= 100.0;
-        done || at.minute() < 2
+        done || self.period
     }
 
     /// `x` is the lowest or highest value the series ever had, and it rested there before
@@ -2471,22 +2473,30 @@ mod tests {
         let progress: Vec<f64> = (0..600).map(|i| ((i % 200) / 2) as f64 + 1.0).collect();
         assert_eq!(progress[199], 100.0);
         assert_eq!(run_alone(&progress), []);
-        // An energy counter for today, read every 5 s: reset at the top of the hour (the
-        // readings start at a whole hour; 720 readings are one hour) is its period, at 20
-        // past it is news.
-        let today = |reset: usize| -> Vec<f64> {
-            (0..1500)
-                .map(|i| {
-                    if i < reset {
-                        3.0 + i as f64 * 0.01
-                    } else {
-                        (i - reset) as f64 * 0.01
-                    }
-                })
-                .collect()
+        // An energy counter read every 5 s and reset once: named for its period (Tasmota's
+        // `ENERGY.Today`), the reset is its period; a total's reset is news.
+        let counter: Vec<f64> = (0..1500)
+            .map(|i| {
+                if i < 960 {
+                    3.0 + i as f64 * 0.01
+                } else {
+                    (i - 960) as f64 * 0.01
+                }
+            })
+            .collect();
+        let run = |field: &str| {
+            let cfg = DetectorConfig::default();
+            let mut d = Detector::for_field(field);
+            let mut out = Vec::new();
+            for (i, &x) in counter.iter().enumerate() {
+                for f in d.observe(x, t(i as f64 * 5.0), None, &cfg).findings {
+                    out.push((i, f.kind));
+                }
+            }
+            out
         };
-        assert_eq!(run_alone(&today(720)), []);
-        assert_eq!(run_alone(&today(960)), [(960, EpisodeKind::CounterReset)]);
+        assert_eq!(run("ENERGY.Today"), []);
+        assert_eq!(run("ENERGY.Total"), [(960, EpisodeKind::CounterReset)]);
     }
 
     #[test]
