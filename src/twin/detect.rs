@@ -789,9 +789,11 @@ pub fn score(ratio: f64) -> f64 {
 }
 
 impl Detector {
-    /// The detector for a series named `field`: a device's own battery (a field `battery` or
-    /// `battery_level`, as Zigbee2MQTT, Tasmota and ESPHome name it: percent remaining) is
-    /// also judged by how fast it drains (see [`BATTERY_DRAIN`]).
+    /// The detector for a series named `field` (the last segment of its name counts): a
+    /// device's own battery (`battery` or `battery_level`, as Zigbee2MQTT, Tasmota and ESPHome
+    /// name it: percent remaining) is also judged by how fast it drains (see
+    /// [`BATTERY_DRAIN`]); a counter named for its period (`Today`, `daily_energy`) resets as
+    /// its life (see [`Detector::reset_is_life`]).
     pub fn for_field(field: &str) -> Detector {
         let name = field.rsplit(['.', '/']).next().unwrap_or(field);
         let lower = name.to_ascii_lowercase();

@@ -46,7 +46,7 @@ impl Magnitudes {
         (0..SLOTS).find(|&i| self.n[i] > 0 && self.octave[i] == o)
     }
 
-    /// Learns `step` taken to `x` when given (see [`Magnitudes::observe`]), then gives the
+    /// Learns `step` taken to `x` when given (see [`Magnitudes::learn`]), then gives the
     /// noise where `x` is (see [`Magnitudes::noise`]): one lookup for both.
     pub fn step(&mut self, x: f64, step: Option<f64>, floor: f64) -> Option<f64> {
         let i = match step {
@@ -64,12 +64,9 @@ impl Magnitudes {
         (self.n[i] >= MAG_KNOWN).then_some(f64::from(self.noise[i]))
     }
 
-    /// Learn one step `step` (≥ 0) taken to `x`; once known, a step is clipped at 4× the
-    /// octave's noise (and at `floor`, the resolution) so a spike cannot teach itself.
-    pub fn observe(&mut self, x: f64, step: f64, floor: f64) {
-        self.learn(octave(x), step, floor);
-    }
-
+    /// Learns one step `step` (≥ 0) taken to a reading in octave `o`; once known, a step is
+    /// clipped at 4× the octave's noise (and at `floor`, the resolution) so a spike cannot
+    /// teach itself.
     fn learn(&mut self, o: i16, step: f64, floor: f64) -> usize {
         let i = match self.slot(o) {
             Some(i) => i,
@@ -108,14 +105,14 @@ mod tests {
     fn each_octave_learns_its_own_noise_and_is_unknown_before() {
         let mut m = Magnitudes::default();
         for i in 0..40 {
-            m.observe(20.0 + (i % 3) as f64, 1.0, 1.0);
-            m.observe(200.0 + (i % 3) as f64, 10.0, 1.0);
+            m.step(20.0 + (i % 3) as f64, Some(1.0), 1.0);
+            m.step(200.0 + (i % 3) as f64, Some(10.0), 1.0);
         }
         assert!((m.noise(25.0).unwrap() - 1.0).abs() < 1e-6);
         assert!((m.noise(150.0).unwrap() - 10.0).abs() < 1e-6);
         assert_eq!(m.noise(900.0), None, "never stepped there");
         // A spike within a known octave is clipped at 4× its noise.
-        m.observe(21.0, 1000.0, 1.0);
+        m.step(21.0, Some(1000.0), 1.0);
         assert!(m.noise(21.0).unwrap() < 1.2);
     }
 }
