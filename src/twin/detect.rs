@@ -675,6 +675,12 @@ pub struct Detector {
     pub novel_ms: Option<i64>,
     /// The latest residuals against the zone consensus (median of three taken from them).
     res3: Ring<3>,
+    /// The latest of those medians: where the residual is now.
+    res_med: Option<f64>,
+    /// While a drift against the peers is open: where the residual was at the start of the
+    /// current [`DRIFT_MOVING_MS`] (epoch ms, deviation), and whether it still moves.
+    drift_ref: Option<(i64, f64)>,
+    pub drifting: bool,
     /// The sensor's learnt offset from the consensus.
     offset: f64,
     /// Residual readings seen (those with a consensus).
@@ -755,7 +761,37 @@ pub struct Detector {
     /// The trend test on its own history (lone sensors), and the latest change it measured.
     trend: super::trend::Trend,
     trend_last: f64,
+    /// Its peers are inferred from numbered names (`identity::numbered_family`), not a zone a
+    /// schema names: they judge it only once seen to move together ([`Detector::peers_confirmed`]).
+    pub inferred_peers: bool,
+    /// The consensus it is judged against comes from at least [`ROBUST_PEERS`] others (set by
+    /// the twin before each reading): one faulty peer cannot move it.
+    pub robust_peers: bool,
+    /// The open shift or drift came back to the calm band once (its smoothed level was reset):
+    /// its kind is no longer judged again.
+    shape_kept: bool,
+    /// Co-movement with the peers: an anchor (epoch ms, own value, residual), and the
+    /// [`COMOVE_MS`] horizons since in which the series moved far and the residual followed it
+    /// (`[agreed, diverged]`).
+    comove_anchor: Option<(i64, f64, f64)>,
+    comove: [u16; 2],
 }
+
+/// A drift against the peers still moves when its residual moved more than twice the usual
+/// wander within this long.
+const DRIFT_MOVING_MS: i64 = 10 * 60_000;
+/// The horizon over which co-movement with inferred peers is measured …
+const COMOVE_MS: i64 = 30 * 60_000;
+/// … counted only when the series moved at least this many times its resolution (or step
+/// noise, if larger) within it; …
+const COMOVE_MOVE: f64 = 8.0;
+/// … and agreeing when the residual to the peers changed by at most this share of that move
+/// (and one resolution step).
+const COMOVE_SHARE: f64 = 0.2;
+/// Agreeing horizons needed before inferred peers judge a series; each diverging one asks for
+/// [`COMOVE_DIVERGED_WEIGHT`] more.
+const COMOVE_AGREED: u16 = 3;
+const COMOVE_DIVERGED_WEIGHT: u16 = 4;
 
 /// What the detectors make of one reading.
 #[derive(Debug, Default)]
@@ -810,6 +846,43 @@ impl Detector {
         self.n
     }
 
+    /// Whether its zone's consensus may judge it. Always for a zone a schema names; for peers
+    /// inferred from numbered names, once they have been seen to move together: in
+    /// [`COMOVE_AGREED`] half-hours (plus [`COMOVE_DIVERGED_WEIGHT`] per half-hour they went
+    /// apart) where the series moved far and its residual to the peers stayed within
+    /// [`COMOVE_SHARE`] of that move and a step. Premise: numbered probes of one device usually sit side
+    /// by side (soil probes, a DS18B20 chain in one tank); where they do not (a heating's flow
+    /// and return), they part when they move, and are then judged alone.
+    pub fn peers_confirmed(&self) -> bool {
+        let [agreed, diverged] = self.comove;
+        !self.inferred_peers
+            || agreed
+                >= COMOVE_AGREED.saturating_add(diverged.saturating_mul(COMOVE_DIVERGED_WEIGHT))
+    }
+
+    /// Co-movement evidence from reading `x` with residual `e` to its peers (calm readings
+    /// only: a fault's own departure is not evidence against its peers).
+    fn comove_step(&mut self, x: f64, e: f64, at_ms: i64) {
+        if self.open.is_some() {
+            self.comove_anchor = None;
+            return;
+        }
+        match self.comove_anchor {
+            Some((t, x0, e0)) if at_ms - t >= COMOVE_MS => {
+                let moved = (x - x0).abs();
+                let scale = self.noise().max(self.resolution);
+                if scale > 0.0 && moved >= COMOVE_MOVE * scale {
+                    // (Plus one step: quantised peers differ by a step now and then.)
+                    let i = usize::from((e - e0).abs() > COMOVE_SHARE * moved + scale);
+                    self.comove[i] = self.comove[i].saturating_add(1);
+                }
+                self.comove_anchor = Some((at_ms, x, e));
+            }
+            Some(_) => {}
+            None => self.comove_anchor = Some((at_ms, x, e)),
+        }
+    }
+
     /// What twinview has learnt of this series' signal (see [`Profile`]). `warmup`: readings
     /// before anything is known.
     pub fn profile(&self, warmup: usize) -> Profile {
@@ -856,7 +929,12 @@ impl Detector {
             EpisodeKind::LevelShift | EpisodeKind::Drift => {
                 self.trend.adopt(self.trend_last);
                 self.step_base = None;
-                self.offset += self.level;
+                // The new normal is where the residual is now (the smoothed level lags: after
+                // a short excursion it is still half-way back).
+                match self.res_med.take() {
+                    Some(m) => self.offset = m,
+                    None => self.offset += self.level,
+                }
                 self.level = 0.0;
                 self.excursion = [0.0; 5];
                 self.res3 = Ring::default();
@@ -969,8 +1047,10 @@ impl Detector {
             None => self.report_ms = Some(at_ms),
         }
 
+        // Judged alone: no peers, or inferred peers not yet seen to move with it.
+        let lone = consensus.is_none() || !self.peers_confirmed();
         let zone_step = match (consensus, self.prev_consensus) {
-            (Some(now), Some(then)) => now - then,
+            (Some(now), Some(then)) if !lone => now - then,
             _ => 0.0,
         };
         self.prev_consensus = consensus;
@@ -1283,7 +1363,7 @@ impl Detector {
                     let watched = self.first_ms.is_some_and(|t| at_ms - t >= STEP_WATCHED_MS);
                     // (The score says how unusual the step is from the first hour on; only
                     // the finding waits for the hour.)
-                    if consensus.is_none()
+                    if lone
                         && !level_learning
                         && self.last_big_ms.is_none_or(|t| at_ms - t >= STEP_MEMORY_MS)
                     {
@@ -1303,7 +1383,7 @@ impl Detector {
                         self.novel_ms = Some(step_ms);
                     }
                     if novel
-                        && consensus.is_none()
+                        && lone
                         && watched
                         && !level_learning
                         && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
@@ -1342,21 +1422,19 @@ impl Detector {
         if self.battery {
             self.judge_battery(x, at, at_ms, &mut v);
         }
-        self.judge_trend(
-            x,
-            at,
-            at_ms,
-            consensus.is_none() && warm && !counter,
-            &mut v,
-        );
+        self.judge_trend(x, at, at_ms, lone && warm && !counter, &mut v);
 
         let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst;
         self.residual(x, at, consensus, warm && !bursting && !counter, cfg, &mut v);
 
         self.prev = [self.prev[1], x];
         self.prev_at = [self.prev_at[1], Some(at)];
-        // The consensus takes this sensor unless something about it is off.
-        if v.findings.is_empty() && self.open.is_none() && self.run < cfg.stuck_min {
+        // The consensus takes this sensor unless something about it is off (a run of repeats
+        // counts once its own history makes it unlikely: a quantised probe repeats for long).
+        if v.findings.is_empty()
+            && self.open.is_none()
+            && self.run < cfg.stuck_min.max(self.stuck_needed)
+        {
             v.corrected = Some(x - self.offset);
         }
         // A counter is judged only by its resets: its score is 0 unless one is found.
@@ -1519,8 +1597,10 @@ impl Detector {
         };
         // … or shorter runs while the zone moved well past what the sensor could hide in
         // its resolution and noise.
+        // (Only against a consensus one faulty peer cannot move: a drifting peer moves the
+        // median of two by half its drift.)
         let moved = match (consensus, self.run_consensus) {
-            (Some(now), Some(then)) => (now - then).abs(),
+            (Some(now), Some(then)) if self.robust_peers => (now - then).abs(),
             _ => 0.0,
         };
         let hide = 3.0 * self.resolution.max(noise);
@@ -1560,32 +1640,20 @@ impl Detector {
         v: &mut Verdict,
     ) {
         let Some(c) = consensus else {
-            match self.step_base {
-                // A step on a lone sensor is over when the level is back.
-                Some((base, step)) => {
-                    if (x - base).abs() > 0.5 * step.abs() {
-                        v.abnormal = true;
-                    } else if self.open.is_some() {
-                        self.step_base = None;
-                    }
-                }
-                // Too few peers to judge: an open shift or drift stays open (unknown is not
-                // over).
-                None => {
-                    if matches!(
-                        self.open,
-                        Some(EpisodeKind::LevelShift | EpisodeKind::Drift)
-                    ) {
-                        v.abnormal = true;
-                    }
-                }
-            }
+            self.res_med = None;
+            self.lone_open(x, v);
             return;
         };
         let e = x - c;
         if !e.is_finite() {
             return;
         }
+        // Inferred peers not yet seen to move with it: the residual is learnt, not judged.
+        let judging = self.peers_confirmed();
+        if !judging {
+            self.lone_open(x, v);
+        }
+        let warm = warm && judging;
         self.res_n += 1;
         self.res3.push(e);
         let med = if self.res3.full() {
@@ -1594,6 +1662,10 @@ impl Detector {
         } else {
             e
         };
+        self.res_med = Some(med);
+        if self.inferred_peers {
+            self.comove_step(x, med, at.timestamp_millis());
+        }
         let n = self.res_n as f64;
         let learning = self.open.is_none();
         self.res_secs += self.interval;
@@ -1635,7 +1707,8 @@ impl Detector {
                         (gross / sigma).abs()
                     ),
                 });
-            } else if gross.abs() > 0.5 * limit
+            } else if judging
+                && gross.abs() > 0.5 * limit
                 && matches!(
                     self.open,
                     Some(EpisodeKind::LevelShift | EpisodeKind::Drift)
@@ -1667,7 +1740,53 @@ impl Detector {
         } else {
             cfg.level
         };
-        let scale = self.level_scale.max(1e-9 * c.abs().max(1.0));
+        // A residual is not known finer than half the sensor's resolution: a quantised
+        // sensor among quantised peers wanders less than a step between its readings.
+        let scale = self
+            .level_scale
+            .max(1e-9 * c.abs().max(1.0))
+            .max(0.5 * self.res_known());
+        // An open shift or drift whose last three residuals are all back in the calm band is
+        // over: the smoothed level would lag behind them for twenty readings (twenty minutes
+        // on a probe read once a minute), and keep the episode open and misnamed meanwhile.
+        // (Three, not one, and only once the smoothed level is twice past the threshold: a
+        // noisy residual crosses the band now and then while it begins to drift.)
+        if matches!(
+            self.open,
+            Some(EpisodeKind::LevelShift | EpisodeKind::Drift)
+        ) && self.level.abs() > 2.0 * cfg.level * scale
+            && self.res3.full()
+            && self
+                .res3
+                .v
+                .iter()
+                .all(|r| ((r - self.offset) / scale).abs() < cfg.level_clear)
+        {
+            self.level = dev;
+            // Its shape is no longer measured from where the excursion began: the kind said
+            // stays, should it go on.
+            self.shape_kept = true;
+        }
+        if self.open.is_none() {
+            self.shape_kept = false;
+        }
+        let at_ms = at.timestamp_millis();
+        if self.open == Some(EpisodeKind::Drift) {
+            match self.drift_ref {
+                Some((t, d0)) if at_ms - t >= DRIFT_MOVING_MS => {
+                    self.drifting = (dev - d0).abs() > 2.0 * scale;
+                    self.drift_ref = Some((at_ms, dev));
+                }
+                Some(_) => {}
+                None => {
+                    self.drift_ref = Some((at_ms, dev));
+                    self.drifting = true;
+                }
+            }
+        } else {
+            self.drift_ref = None;
+            self.drifting = false;
+        }
         let z = self.level / scale;
         if warm {
             self.ratio = self.ratio.max(z.abs() / threshold);
@@ -1701,7 +1820,10 @@ impl Detector {
             return;
         }
         if z.abs() > threshold && self.run < cfg.stuck_min {
-            let kind = self.shape_kind();
+            let kind = match self.open {
+                Some(k @ (EpisodeKind::LevelShift | EpisodeKind::Drift)) if self.shape_kept => k,
+                _ => self.shape_kind(),
+            };
             let word = if kind == EpisodeKind::Drift {
                 "drifted"
             } else {
@@ -1724,6 +1846,30 @@ impl Detector {
             )
         {
             v.abnormal = true;
+        }
+    }
+
+    /// Whether an open shift or drift judged without peers is still on.
+    fn lone_open(&mut self, x: f64, v: &mut Verdict) {
+        match self.step_base {
+            // A step on a lone sensor is over when the level is back.
+            Some((base, step)) => {
+                if (x - base).abs() > 0.5 * step.abs() {
+                    v.abnormal = true;
+                } else if self.open.is_some() {
+                    self.step_base = None;
+                }
+            }
+            // Too few peers to judge: an open shift or drift stays open (unknown is not
+            // over).
+            None => {
+                if matches!(
+                    self.open,
+                    Some(EpisodeKind::LevelShift | EpisodeKind::Drift)
+                ) {
+                    v.abnormal = true;
+                }
+            }
         }
     }
 
@@ -1872,6 +2018,9 @@ pub struct Consensus {
     pub current: Option<ProcessChange>,
     /// Every process change so far (bounded).
     pub past: VecDeque<ProcessChange>,
+    /// A family of numbered probes, not a zone a schema names: its members are compared, but
+    /// it has no process changes (the user named no process to follow).
+    pub inferred: bool,
 }
 
 /// How far back the process-change detector compares the consensus …
@@ -1880,6 +2029,9 @@ const HORIZON_S: i64 = 120;
 const WINDOW_S: i64 = 60;
 /// Members needed for a consensus.
 pub const CONSENSUS_MIN: usize = 3;
+/// Others voting, at least, for a consensus that one faulty member cannot move (the median of
+/// two is their mean).
+pub const ROBUST_PEERS: usize = 3;
 /// Process changes kept per zone.
 const PAST_CHANGES: usize = 16;
 
@@ -1891,6 +2043,14 @@ pub enum ZoneNews {
 }
 
 impl Consensus {
+    /// The consensus of a family of numbered probes (no process changes: see `inferred`).
+    pub fn family() -> Consensus {
+        Consensus {
+            inferred: true,
+            ..Consensus::default()
+        }
+    }
+
     /// Adds series `idx`; returns its position, by which it is named from then on.
     pub fn add_member(&mut self, idx: usize, at: DateTime<Utc>) -> usize {
         self.members.push(idx);
@@ -1922,6 +2082,11 @@ impl Consensus {
     /// latest readings (a sensor is not judged against itself). None with fewer than two
     /// peers voting.
     pub fn value_for(&self, pos: usize) -> Option<f64> {
+        self.value_and_voters_for(pos).map(|(v, _)| v)
+    }
+
+    /// [`Consensus::value_for`], and how many others voted for it.
+    pub fn value_and_voters_for(&self, pos: usize) -> Option<(f64, usize)> {
         self.value?;
         let mine = self
             .latest
@@ -1939,11 +2104,14 @@ impl Consensus {
             Some(s) if k >= s => sorted[k + 1],
             _ => sorted[k],
         };
-        Some(if n % 2 == 1 {
-            at(n / 2)
-        } else {
-            0.5 * (at(n / 2 - 1) + at(n / 2))
-        })
+        Some((
+            if n % 2 == 1 {
+                at(n / 2)
+            } else {
+                0.5 * (at(n / 2 - 1) + at(n / 2))
+            },
+            n,
+        ))
     }
 
     /// Whether the zone is in a process change now.
@@ -1989,13 +2157,20 @@ impl Consensus {
         }
         let voters = self.scratch.len();
         self.scratch.sort_unstable_by(f64::total_cmp);
-        self.value = if voters >= CONSENSUS_MIN {
+        // Two voters judge a third member (one left out while its episode is open is still
+        // judged against the other two, so its episode can end); a member is never judged
+        // against fewer than two others (`value_for`), and the zone's own movement needs
+        // CONSENSUS_MIN voters.
+        self.value = if voters >= CONSENSUS_MIN - 1 && self.members.len() >= CONSENSUS_MIN {
             median(&mut self.scratch)
         } else {
             None
         };
         std::mem::swap(&mut self.sorted, &mut self.scratch);
         let c = self.value?;
+        if self.inferred || voters < CONSENSUS_MIN {
+            return None;
+        }
         self.process(c, at, voters, cfg)
     }
 
@@ -2272,6 +2447,91 @@ mod tests {
             }
         }
         (found, news)
+    }
+
+    /// A finding in [`run_family`]: minute, probe, kind, reason.
+    type FamilyFinding = (usize, usize, EpisodeKind, String);
+
+    /// Three numbered probes of one device, read once a minute at a 0.0625 °C resolution, a
+    /// family of inferred peers (see `identity::numbered_family`): each follows the day's
+    /// cycle with its own offset; `probe(s, minute, value)` changes probe s. Returns the
+    /// findings (minute, probe, kind, reason) and the detectors.
+    fn run_family(
+        minutes: usize,
+        probe: impl Fn(usize, usize, f64) -> f64,
+    ) -> (Vec<FamilyFinding>, Vec<Detector>) {
+        let cfg = DetectorConfig::default();
+        let offsets = [0.3, 0.0, -0.2];
+        let mut det: Vec<Detector> = (0..3)
+            .map(|_| Detector {
+                inferred_peers: true,
+                ..Detector::default()
+            })
+            .collect();
+        let mut g = Consensus::family();
+        for i in 0..3 {
+            g.add_member(i, t(0.0));
+        }
+        let mut found = Vec::new();
+        for m in 0..minutes {
+            for s in 0..3 {
+                let day = (m as f64 / 1440.0 * std::f64::consts::TAU).sin();
+                let x = probe(s, m, 9.0 + 6.0 * day + offsets[s]);
+                let x = (x / 0.0625).round() * 0.0625;
+                let at = t(m as f64 * 60.0 + s as f64);
+                let v = det[s].observe(x, at, g.value_for(s), &cfg);
+                for f in &v.findings {
+                    found.push((m, s, f.kind, f.reason.clone()));
+                }
+                if !v.findings.is_empty() && det[s].open.is_none() {
+                    det[s].open = Some(v.findings[0].kind);
+                }
+                assert_eq!(g.update(s, v.corrected, at, det[s].interval, &cfg), None);
+            }
+        }
+        (found, det)
+    }
+
+    #[test]
+    fn inferred_peers_judge_once_seen_moving_together_and_find_a_drift() {
+        // Healthy for twelve hours: quiet, and by then the probes have been seen to move
+        // together (the morning's rise).
+        let (found, det) = run_family(720, |_, _, x| x);
+        assert_eq!(found, []);
+        assert!(det.iter().all(Detector::peers_confirmed));
+        // A drift of 2 °C an hour on probe 0 from hour 12: found on it as a drift within half
+        // an hour (before it reaches 1 °C), and its healthy peers are not blamed.
+        let (found, _) = run_family(800, |s, m, x| {
+            if s == 0 && m >= 720 {
+                x + 2.0 * (m - 720) as f64 / 60.0
+            } else {
+                x
+            }
+        });
+        let first = found.first().expect("the drift is found");
+        assert_eq!((first.1, first.2), (0, EpisodeKind::Drift), "{found:?}");
+        assert!(first.0 < 750, "{found:?}");
+        assert!(found.iter().all(|f| f.1 == 0), "{found:?}");
+    }
+
+    #[test]
+    fn inferred_peers_that_part_are_not_compared() {
+        // Probe 2 is a heating's flow, not a soil probe: +12 °C for two hours every six, from
+        // the first hour on. The family parts before it was seen moving together, so no probe
+        // is judged against the others. (A family that moved together for hours and then
+        // parts is judged against each other once, at the parting: see the README.)
+        let (found, det) = run_family(1440, |s, m, x| {
+            if s == 2 && (60..180).contains(&(m % 360)) {
+                x + 12.0
+            } else {
+                x
+            }
+        });
+        assert!(det.iter().all(|d| !d.peers_confirmed()));
+        assert!(
+            found.iter().all(|f| !f.3.contains("zone consensus")),
+            "{found:?}"
+        );
     }
 
     #[test]

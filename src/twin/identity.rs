@@ -216,6 +216,48 @@ pub fn part_of(topic: &str, device: &str) -> Option<String> {
     }
 }
 
+/// The family of a numbered series: its topic and field with the number of each numbered name
+/// masked (`greenhouse/sensor/soil_bed_2/state` → `greenhouse/sensor/soil_bed_#/state`,
+/// Tasmota's `DS18B20-2.Temperature` → `DS18B20-#.Temperature`). `None` when nothing is
+/// numbered. A numbered name is a name with at least two letters ending in a number after a
+/// letter, `_` or `-`; a level or field segment that is a number alone is a position or an
+/// instance (an array index, Victron's `Dc/0`, Shelly's `switch:0`), and a hexadecimal id is
+/// an id, so neither makes a family. Premise (used by the twin, which also asks that they
+/// share a device, and that they are seen to move together before they are compared): probes
+/// numbered alike on one device measure like things side by side, as an ESPHome node's soil
+/// probes or a Tasmota's DS18B20 chain do.
+pub fn numbered_family(topic: &str, field: &str) -> Option<String> {
+    fn mask(seg: &str, out: &mut String) -> bool {
+        let digits = seg.len() - seg.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let stem = &seg[..seg.len() - digits];
+        let numbered = digits > 0
+            && stem.ends_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '-')
+            && stem.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 2
+            && !(stem.len() >= 6 && stem.chars().all(|c| c.is_ascii_hexdigit()));
+        out.push_str(if numbered { stem } else { seg });
+        if numbered {
+            out.push('#');
+        }
+        numbered
+    }
+    let mut out = String::with_capacity(topic.len() + field.len() + 1);
+    let mut any = false;
+    for (i, seg) in topic.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        any |= mask(seg, &mut out);
+    }
+    out.push(' ');
+    for (i, seg) in field.split('.').enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        any |= mask(seg, &mut out);
+    }
+    any.then_some(out)
+}
+
 /// The id of Zigbee2MQTT's bridge (its data and its `bridge/state` alike).
 pub const BRIDGE: &str = "zigbee2mqtt-bridge";
 
@@ -307,6 +349,25 @@ mod tests {
     use crate::twin::devices::Status;
     use crate::twin::Twin;
     use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn numbered_families() {
+        let f = numbered_family;
+        assert_eq!(
+            f("greenhouse/sensor/soil_bed_2/state", "value").as_deref(),
+            Some("greenhouse/sensor/soil_bed_#/state value")
+        );
+        assert_eq!(
+            f("tele/boiler/SENSOR", "DS18B20-2.Temperature").as_deref(),
+            Some("tele/boiler/SENSOR DS18B20-#.Temperature")
+        );
+        // Positions, instances and ids make no family.
+        assert_eq!(f("iotgateway/line/oven", "values.4.v"), None);
+        assert_eq!(f("N/c0619ab1cc68/battery/512/Dc/0/Voltage", "value"), None);
+        assert_eq!(f("shellyplus1pm/status/switch:0", "apower"), None);
+        assert_eq!(f("shellies/441793217ec7/relay", "power"), None);
+        assert_eq!(f("home/x7/temperature", "value"), None);
+    }
 
     /// Feeds literal messages of one convention; returns the twin.
     fn feed(msgs: &[(&str, &str)]) -> Twin {

@@ -14,9 +14,11 @@ impl Twin {
         let zi = self.series_zone[idx];
         let zone = zi.map(|i| &mut self.zones[i].1);
         let pos = self.zone_pos[idx];
-        let consensus = zone.as_ref().and_then(|z| z.value_for(pos));
+        let voted = zone.as_ref().and_then(|z| z.value_and_voters_for(pos));
+        let consensus = voted.map(|(c, _)| c);
         let moving = zone.as_ref().is_some_and(|z| z.moving());
         let s = &mut self.series[idx];
+        s.detector.robust_peers = voted.is_some_and(|(_, n)| n >= detect::ROBUST_PEERS);
         let novel_before = s.detector.novel_ms;
         let mut v = s
             .detector
@@ -254,6 +256,11 @@ impl Twin {
         let Some(limit) = adopt_after(e.kind).filter(|l| open_s >= *l) else {
             return false;
         };
+        // A drift against its peers that still moves is not a new normal: it stays open until
+        // it stops (or comes back), for DRIFT_OPEN_MAX_S at most.
+        if e.kind == EpisodeKind::Drift && s.detector.drifting && open_s < DRIFT_OPEN_MAX_S {
+            return false;
+        }
         e.reason = format!(
             "{}; persistent for {} min, now taken as its normal",
             e.reason,
@@ -278,7 +285,9 @@ impl Twin {
             }
             if let Some(e) = &self.series[idx].episode {
                 if let Some(limit) = adopt_after(e.kind) {
-                    let due = e.opened + chrono::Duration::seconds(limit);
+                    // A moving drift that was due is looked at again in a minute.
+                    let due = (e.opened + chrono::Duration::seconds(limit))
+                        .max(now + chrono::Duration::seconds(60));
                     next = Some(next.map_or(due, |n| n.min(due)));
                 }
             }
@@ -449,6 +458,9 @@ impl Twin {
 /// keeps the series out of its zone's consensus. Silences, spikes and counter resets are not
 /// adopted (a silence ends when readings come back; the others are single readings).
 pub(super) const ADOPT_AFTER_S: i64 = 600;
+/// A drift against its peers is taken as the normal only once it stopped moving, or after
+/// this long open (a sensor that keeps drifting for two hours is said once, not forever).
+pub(super) const DRIFT_OPEN_MAX_S: i64 = 7200;
 
 pub(super) fn adopt_after(kind: EpisodeKind) -> Option<i64> {
     match kind {

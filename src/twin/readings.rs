@@ -284,10 +284,24 @@ impl Twin {
             detector: detect::Detector::for_field(field),
             device_slot: None,
         }));
-        let key = match (&info.zone, &info.measurement) {
+        let named = match (&info.zone, &info.measurement) {
             (Some(z), Some(m)) if !aggregate => Some((z.clone(), m.clone(), field.to_string())),
             _ => None,
         };
+        // Without a zone a schema names, numbered probes of one device are a family of peers
+        // (see `identity::numbered_family`), judged against each other only once they have
+        // been seen to move together (see `Detector::peers_confirmed`). The lab's rules know
+        // only named zones.
+        let family = match (&named, self.cfg.detector) {
+            (None, DetectorMode::Default) if !aggregate => identity::numbered_family(topic, field)
+                .map(|f| {
+                    let device = self.series[idx].device.clone();
+                    (device, f, field.to_string())
+                }),
+            _ => None,
+        };
+        let inferred = family.is_some();
+        let key = named.or(family);
         let (mut pos, mut zone) = (0, None);
         if let Some(k) = &key {
             match self.cfg.detector {
@@ -295,9 +309,17 @@ impl Twin {
                 DetectorMode::Default => {
                     let zones = &mut self.zones;
                     let zi = *self.zone_index.entry(k.clone()).or_insert_with(|| {
-                        zones.push((k.clone(), Consensus::default()));
+                        zones.push((
+                            k.clone(),
+                            if inferred {
+                                Consensus::family()
+                            } else {
+                                Consensus::default()
+                            },
+                        ));
                         zones.len() - 1
                     });
+                    self.series[idx].detector.inferred_peers = inferred;
                     pos = self.zones[zi].1.add_member(idx, now);
                     zone = Some(zi);
                 }
