@@ -410,6 +410,11 @@ const SPIKE_HELD_INTERVALS: f64 = 10.0;
 /// A run of repeats is stuck only once it is this many times the longest run the series has
 /// had and left by itself (see [`Detector::judge_stuck`]).
 const STUCK_LONGEST_RUNS: usize = 3;
+/// A series that repeats most of its readings (a coarse probe in a quiet place) is not judged
+/// stuck before it has been watched this long: until it has seen a quiet stretch (a night in a
+/// greenhouse), its history says nothing of how long one lasts, and its share of repeats alone
+/// makes a probe at its night minimum look stuck within the hour.
+const STUCK_QUIET_WATCH_MS: i64 = 3 * 3_600_000;
 /// Steps within a level before its own noise is known.
 const LEVEL_NOISE_KNOWN: u16 = 10;
 /// A level's noise is a plain mean over its first this many steps, then a running one as slow
@@ -1584,6 +1589,11 @@ impl Detector {
             || self.p_same >= STUCK_MAX_REPEATS
             || self.levels.known(x, self.res_known()).is_some()
             || self.at_rest(x)
+            || (self.p_same > 0.5
+                && self
+                    .last_ms
+                    .zip(self.first_ms)
+                    .is_some_and(|(l, f)| l - f < STUCK_QUIET_WATCH_MS))
         {
             usize::MAX
         } else {
@@ -2316,11 +2326,16 @@ mod tests {
 
     /// Runs one sensor alone; returns every finding's (reading index, kind).
     fn run_alone(xs: &[f64]) -> Vec<(usize, EpisodeKind)> {
+        run_alone_every(xs, 5.0)
+    }
+
+    /// [`run_alone`] with a reading every `secs` seconds.
+    fn run_alone_every(xs: &[f64], secs: f64) -> Vec<(usize, EpisodeKind)> {
         let cfg = DetectorConfig::default();
         let mut d = Detector::default();
         let mut out = Vec::new();
         for (i, &x) in xs.iter().enumerate() {
-            for f in d.observe(x, t(i as f64 * 5.0), None, &cfg).findings {
+            for f in d.observe(x, t(i as f64 * secs), None, &cfg).findings {
                 out.push((i, f.kind));
             }
         }
@@ -2383,6 +2398,30 @@ mod tests {
             run_alone(&xs).iter().all(|(_, k)| *k != EpisodeKind::Stuck),
             "{:?}",
             run_alone(&xs)
+        );
+    }
+
+    #[test]
+    fn a_coarse_probe_is_not_stuck_in_its_first_hours() {
+        // A 0.0625 °C soil probe read once a minute, cooling in steps that each last four
+        // readings (three of four readings repeat), then resting at its night minimum for 70
+        // minutes from its 40th minute watched: its history cannot yet say how long a quiet
+        // stretch lasts, so it is not judged stuck.
+        let walk = |i: usize| 8.0 - 0.0625 * ((i / 4) % 8) as f64;
+        let mut xs: Vec<f64> = (0..40).map(walk).collect();
+        xs.extend(std::iter::repeat_n(7.5, 70));
+        let found = run_alone_every(&xs, 60.0);
+        assert!(
+            found.iter().all(|(_, k)| *k != EpisodeKind::Stuck),
+            "{found:?}"
+        );
+        // The same rest after four hours of that life is stuck.
+        let mut xs: Vec<f64> = (0..240).map(walk).collect();
+        xs.extend(std::iter::repeat_n(7.5, 70));
+        let found = run_alone_every(&xs, 60.0);
+        assert!(
+            found.iter().any(|(_, k)| *k == EpisodeKind::Stuck),
+            "{found:?}"
         );
     }
 
@@ -3013,8 +3052,9 @@ mod tests {
             "{:?}",
             run_alone(&hall)
         );
-        // Frozen for four times its longest rest: stuck.
-        hall.extend(std::iter::repeat_n(18.5, 200));
+        // Frozen for over four times its longest rest, past its first three hours watched
+        // (see `a_coarse_probe_is_not_stuck_in_its_first_hours`): stuck.
+        hall.extend(std::iter::repeat_n(18.5, 1400));
         assert!(
             run_alone(&hall)
                 .iter()
