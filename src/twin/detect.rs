@@ -865,6 +865,12 @@ impl Detector {
                 >= COMOVE_AGREED.saturating_add(diverged.saturating_mul(COMOVE_DIVERGED_WEIGHT))
     }
 
+    /// How long the series has been watched: from its first reading to its latest (epoch ms;
+    /// 0 before any).
+    fn watched_ms(&self) -> i64 {
+        self.last_ms.zip(self.first_ms).map_or(0, |(l, f)| l - f)
+    }
+
     /// Co-movement evidence from reading `x` with residual `e` to its peers (calm readings
     /// only: a fault's own departure is not evidence against its peers).
     fn comove_step(&mut self, x: f64, e: f64, at_ms: i64) {
@@ -1365,7 +1371,7 @@ impl Detector {
                     // a few-level signal's known levels are its life.
                     let step = a;
                     let big = step.abs() / sigma > cfg.spike && step.abs() >= 5.0 * res;
-                    let watched = self.first_ms.is_some_and(|t| at_ms - t >= STEP_WATCHED_MS);
+                    let watched = self.watched_ms() >= STEP_WATCHED_MS;
                     // (The score says how unusual the step is from the first hour on; only
                     // the finding waits for the hour.)
                     if lone
@@ -1589,11 +1595,7 @@ impl Detector {
             || self.p_same >= STUCK_MAX_REPEATS
             || self.levels.known(x, self.res_known()).is_some()
             || self.at_rest(x)
-            || (self.p_same > 0.5
-                && self
-                    .last_ms
-                    .zip(self.first_ms)
-                    .is_some_and(|(l, f)| l - f < STUCK_QUIET_WATCH_MS))
+            || (self.p_same > 0.5 && self.watched_ms() < STUCK_QUIET_WATCH_MS)
         {
             usize::MAX
         } else {

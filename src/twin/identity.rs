@@ -242,18 +242,16 @@ pub fn numbered_family(topic: &str, field: &str) -> Option<String> {
     }
     let mut out = String::with_capacity(topic.len() + field.len() + 1);
     let mut any = false;
-    for (i, seg) in topic.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
+    for (name, sep) in [(topic, '/'), (field, '.')] {
+        if sep == '.' {
+            out.push(' ');
         }
-        any |= mask(seg, &mut out);
-    }
-    out.push(' ');
-    for (i, seg) in field.split('.').enumerate() {
-        if i > 0 {
-            out.push('.');
+        for (i, seg) in name.split(sep).enumerate() {
+            if i > 0 {
+                out.push(sep);
+            }
+            any |= mask(seg, &mut out);
         }
-        any |= mask(seg, &mut out);
     }
     any.then_some(out)
 }
