@@ -285,9 +285,14 @@ impl Twin {
             }
             if let Some(e) = &self.series[idx].episode {
                 if let Some(limit) = adopt_after(e.kind) {
-                    // A moving drift that was due is looked at again in a minute.
-                    let due = (e.opened + chrono::Duration::seconds(limit))
-                        .max(now + chrono::Duration::seconds(60));
+                    // A moving drift that was due is looked at again in a minute; any other
+                    // episode when it is due.
+                    let due = e.opened + chrono::Duration::seconds(limit);
+                    let due = if due <= now {
+                        now + chrono::Duration::seconds(60)
+                    } else {
+                        due
+                    };
                     next = Some(next.map_or(due, |n| n.min(due)));
                 }
             }
