@@ -10,6 +10,11 @@ use serde_json::Value;
 pub const MIN_STALE: Duration = Duration::from_secs(10);
 /// Stale after this many median publish intervals of silence.
 pub const STALE_FACTOR: f64 = 3.0;
+/// A silence the device came back from is learnt as its habit up to this many median
+/// intervals; a longer one was an outage, not how it reports (see [`Device::stale_limit`]).
+pub const LEARNT_GAP_MAX: f32 = 10.0;
+/// Stale once a silence lasts this many times the longest learnt one.
+pub const LEARNT_GAP_FACTOR: f64 = 1.5;
 /// Messages this close to the start of a report are part of it (seconds).
 pub const BURST_S: f64 = 0.5;
 /// A cadence is steady when the upper quartile of its intervals is at most this many times
@@ -322,6 +327,10 @@ pub struct Device {
     /// Cached from `intervals` whenever one is added; `None` while the cadence is not
     /// known to be steady (see [`steady_median`]).
     median_interval: Option<f64>,
+    /// The longest silence, in median intervals (at most [`LEARNT_GAP_MAX`]), the device has
+    /// come back from: a radio that lost three packets in a row, a gateway whose buffer held
+    /// two reports back.
+    longest_back: f32,
     /// When the current report (burst of messages) began.
     burst_start: Option<DateTime<Utc>>,
     pub rate: super::rate::RateMeter,
@@ -352,6 +361,7 @@ impl Device {
             intervals_len: 0,
             intervals_next: 0,
             median_interval: None,
+            longest_back: 0.0,
             burst_start: None,
             rate: Default::default(),
         }
@@ -370,13 +380,20 @@ impl Device {
     }
 
     /// Silence after which the device is stale: `override_` if set, else 3 × its median
-    /// publish interval (at least 10 s); `None` until it has published at least three times.
+    /// publish interval, or 1.5 × the longest silence it has come back from if that is longer
+    /// (at least 10 s); `None` until it has published at least three times.
+    ///
+    /// Premise: a device that once lost k reports in a row and came back may do so again (a
+    /// 433 MHz sensor's lost packets, a gateway's store-and-forward buffer), so only a silence
+    /// half as long again is news. Silences of more than [`LEARNT_GAP_MAX`] intervals are not
+    /// learnt: they were outages, and learning them would blind the rule.
     pub fn stale_limit(&self, override_: Option<Duration>) -> Option<Duration> {
         if override_.is_some() {
             return override_;
         }
         let m = self.median_interval?;
-        Some(Duration::from_secs_f64(m * STALE_FACTOR).max(MIN_STALE))
+        let factor = STALE_FACTOR.max(LEARNT_GAP_FACTOR * f64::from(self.longest_back));
+        Some(Duration::from_secs_f64(m * factor).max(MIN_STALE))
     }
 
     /// The silence after which this device is judged stale, if any. Order of authority: a
@@ -623,6 +640,12 @@ impl Devices {
                 // attribute reports. Only the time between reports is an interval.
                 if gap >= BURST_S {
                     d.burst_start = Some(at);
+                    if let Some(m) = d.median_interval {
+                        let ratio = (gap / m) as f32;
+                        if ratio <= LEARNT_GAP_MAX {
+                            d.longest_back = d.longest_back.max(ratio);
+                        }
+                    }
                     d.intervals[usize::from(d.intervals_next)] = gap as f32;
                     d.intervals_next = (d.intervals_next + 1) % INTERVALS as u8;
                     d.intervals_len = (d.intervals_len + 1).min(INTERVALS as u8);
@@ -978,6 +1001,41 @@ mod tests {
         let mut d = Devices::default();
         d.data("c", t(0));
         assert!(d.evaluate(t(1000)).is_empty());
+    }
+
+    #[test]
+    fn a_silence_it_came_back_from_is_learnt_up_to_ten_intervals() {
+        let mut d = Devices::default();
+        // Every 10 s; then three reports lost in a row, and back.
+        for s in (0..=100).step_by(10) {
+            d.data("radio", t(s));
+        }
+        assert_eq!(
+            d.by_id["radio"].stale_limit(None),
+            Some(Duration::from_secs(30))
+        );
+        let tr = d.evaluate(t(131));
+        assert_eq!(tr.len(), 1, "40 s of silence is news the first time");
+        d.data("radio", t(140));
+        for s in (150..=200).step_by(10) {
+            d.data("radio", t(s));
+        }
+        // It came back from 4 intervals: stale after 6.
+        assert_eq!(
+            d.by_id["radio"].stale_limit(None),
+            Some(Duration::from_secs(60))
+        );
+        assert!(d.evaluate(t(240)).is_empty(), "the same silence again");
+        assert_eq!(d.evaluate(t(261)).len(), 1, "half as long again");
+        // An outage of an hour is not learnt.
+        d.data("radio", t(3800));
+        for s in (3810..=3900).step_by(10) {
+            d.data("radio", t(s));
+        }
+        assert_eq!(
+            d.by_id["radio"].stale_limit(None),
+            Some(Duration::from_secs(60))
+        );
     }
 
     #[test]
