@@ -476,6 +476,11 @@ impl Levels {
             .map(|(i, _)| i)
     }
 
+    /// How near a level at `c` a reading must be to be at it (see [`Levels::tol`]).
+    fn band(&self, c: f64, res: f64) -> f64 {
+        Levels::tol(res, c, self.largest())
+    }
+
     fn apart(&self, i: usize, j: usize, res: f64) -> bool {
         let ((a, _), (b, _)) = (self.at[i], self.at[j]);
         let m = self.largest();
@@ -766,6 +771,17 @@ pub struct Detector {
     /// The trend test on its own history (lone sensors), and the latest change it measured.
     trend: super::trend::Trend,
     trend_last: f64,
+    /// Where a few-level signal's minute means sit at the level they are at (a running mean
+    /// of them, so a level whose first reading was the end of a ramp is not judged by it), and
+    /// since when (epoch ms): a horizon is judged within a level only once settled there.
+    level_home: Option<f64>,
+    level_since_ms: i64,
+    /// Minutes in a row a few-level signal's trend was beyond the bar, and whether the first
+    /// of them was a step.
+    trend_hold: Option<(u8, bool)>,
+    /// The series was once known to be a few-level one: its trend is learnt and judged within
+    /// levels only.
+    trend_few: bool,
     /// Its peers are inferred from numbered names (`identity::numbered_family`), not a zone a
     /// schema names: they judge it only once seen to move together ([`Detector::peers_confirmed`]).
     pub inferred_peers: bool,
@@ -782,6 +798,8 @@ pub struct Detector {
     comove: [u16; 2],
 }
 
+/// How fast a few-level signal's level home follows its minute means (per minute).
+const LEVEL_HOME_ALPHA: f64 = 0.2;
 /// A drift against the peers still moves when its residual moved more than twice the usual
 /// wander within this long.
 const DRIFT_MOVING_MS: i64 = 10 * 60_000;
@@ -812,8 +830,9 @@ pub struct Verdict {
     pub ratio: Option<f64>,
     /// A lone step's level shift is among the findings: when the step was (epoch ms).
     pub lone_step_ms: Option<i64>,
-    /// A lone sensor's trend (a drift on its own history) is among the findings.
-    pub lone_trend: bool,
+    /// A lone sensor's trend (a drift, or a step, on its own history) is among the findings,
+    /// of this kind.
+    pub lone_trend: Option<EpisodeKind>,
 }
 
 /// The anomaly score of a reading, from 0 to 1: `1 − 2^(−r)`, where `r` is the largest of the
@@ -1492,22 +1511,49 @@ impl Detector {
     }
 
     fn judge_trend(&mut self, x: f64, at: DateTime<Utc>, at_ms: i64, lone: bool, v: &mut Verdict) {
-        use super::trend::{TREND_HORIZON_MIN, TREND_K};
-        let Some(c) = self.trend.observe(x, at_ms) else {
+        use super::trend::{TREND_HORIZON_MIN, TREND_K, TREND_LEVEL_SETTLE_MIN, TREND_LEVEL_WARM};
+        let res = self.res_known();
+        // What was learnt before the series was known to be a few-level one took its switches
+        // for changes within its life: it starts again, within levels only, and stays so judged
+        // (its verdict may lapse in a window of many switches).
+        if self.levels.few && !self.trend_few {
+            self.trend.relearn();
+            self.trend_few = true;
+        }
+        let Some(mut c) = self.trend.observe(x, at_ms) else {
             return;
         };
+        // Which level the minute means are at, and since when: the level they settled at
+        // while they stay within its band, else the known level nearest (single readings of
+        // a sawtooth stray out of a band; its minute means do not, and a ramp's minutes may
+        // fall in bands of their own).
+        match self.level_home {
+            Some(h) if (c.now - h).abs() <= self.levels.band(h, res) => {
+                self.level_home = Some(h + LEVEL_HOME_ALPHA * (c.now - h));
+            }
+            left => {
+                // Left the level: the last changes waiting to be learnt may hold the first
+                // minute of a ramp out of it, still within the band.
+                if left.is_some() {
+                    self.trend.forget_pending();
+                }
+                self.level_home = self.levels.dwelt(c.now, res).then_some(c.now);
+                self.level_since_ms = at_ms - 60_000;
+            }
+        }
         self.trend_last = c.change;
         let horizon_ms = (TREND_HORIZON_MIN as i64 + 1) * 60_000;
         let stepped = self.last_big_ms.is_some_and(|t| at_ms - t < horizon_ms)
             || self.novel_ms.is_some_and(|t| at_ms - t < horizon_ms)
             || self.settle > 0;
-        // A few-level signal: only a horizon within one known level says anything.
-        let res = self.res_known();
-        let within = !self.levels.few
-            || self
-                .levels
-                .known(c.then, res)
-                .is_some_and(|i| self.levels.known(c.now, res) == Some(i));
+        // A few-level signal: only a horizon within one known level, settled there before it
+        // began, says anything; such horizons are judged after hours of them, not a day.
+        let within = !self.trend_few
+            || (self.level_home.is_some()
+                && c.then_ms >= self.level_since_ms + TREND_LEVEL_SETTLE_MIN * 60_000);
+        if self.trend_few && self.trend.learnt >= TREND_LEVEL_WARM {
+            c.warm = true;
+        }
         // Nor one that spans two levels well apart it has dwelt at (its few-level verdict may
         // not be in yet, or may lapse in a window of many switches).
         let spans = match (self.levels.find(c.then, res), self.levels.find(c.now, res)) {
@@ -1521,6 +1567,7 @@ impl Detector {
         };
         let within = within && !spans;
         if stepped || !within || self.open.is_some() {
+            self.trend_hold = None;
             return;
         }
         // Minute means over half an hour: a change within the sensor's resolution or a few of
@@ -1531,16 +1578,48 @@ impl Detector {
             let bar = TREND_K * c.largest.max(floor);
             self.ratio = self.ratio.max(c.change.abs() / bar);
         }
-        if judged && c.drifting(floor) {
+        let drifting = judged && c.drifting(floor);
+        // Most of it in the last few minutes: the level stepped (an offset, a probe moved),
+        // seen by the minute means where single steps hide in the noise. Decided at the first
+        // minute beyond the bar.
+        let step = match self.trend_hold {
+            Some((_, step)) if drifting => step,
+            _ => c.stepped(),
+        };
+        // A few-level signal's change must hold [`TREND_LEVEL_SETTLE_MIN`] minutes within its
+        // level: the first minutes of a ramp out of a level are still within its band.
+        if drifting && self.trend_few {
+            let held = self.trend_hold.map_or(1, |(n, _)| n + 1);
+            self.trend_hold = Some((held, step));
+            if i64::from(held) < TREND_LEVEL_SETTLE_MIN {
+                return;
+            }
+        }
+        self.trend_hold = None;
+        if drifting {
             self.trend.drift_found();
-            v.lone_trend = true;
+            let kind = if step {
+                EpisodeKind::LevelShift
+            } else {
+                EpisodeKind::Drift
+            };
+            v.lone_trend = Some(kind);
+            let how = if kind == EpisodeKind::LevelShift {
+                format!(
+                    ", {:+.3} of it in the last {} min",
+                    c.recent,
+                    super::trend::TREND_STEP_MIN
+                )
+            } else {
+                String::new()
+            };
             v.findings.push(Finding {
-                kind: EpisodeKind::Drift,
+                kind,
                 at,
                 score: c.change.abs() / c.largest.max(floor),
                 threshold: TREND_K,
                 reason: format!(
-                    "moved {:+.3} in the last {TREND_HORIZON_MIN} min, {:.1}× the most it moved in as long while watched ({:.3}; no peers to compare with)",
+                    "moved {:+.3} in the last {TREND_HORIZON_MIN} min{how}, {:.1}× the most it moved in as long while watched ({:.3}; no peers to compare with)",
                     c.change,
                     c.change.abs() / c.largest.max(floor),
                     c.largest
@@ -2840,6 +2919,52 @@ mod tests {
             run_alone(&spiked).contains(&(k + 1, EpisodeKind::Spike)),
             "{:?}",
             run_alone(&spiked)
+        );
+    }
+
+    /// An oven zone every 5 s under on/off control (1.5 °C band): at `80` until 1 h, at 200
+    /// for 5 h, a break at 80 for 40 min, at 200 again for the rest of `hours`.
+    fn oven(hours: f64, seed: u64) -> Vec<f64> {
+        let mut rng = Rng::with_seed(seed);
+        let (mut x, mut heating) = (80.0, false);
+        (0..(hours * 720.0) as usize)
+            .map(|i| {
+                let h = i as f64 / 720.0;
+                let set = if h < 1.0 || (6.0..6.67).contains(&h) {
+                    80.0
+                } else {
+                    200.0
+                };
+                if x < set - 1.5 {
+                    heating = true;
+                } else if x > set + 1.5 {
+                    heating = false;
+                }
+                x += if heating { 0.9 } else { -0.5 } + 0.05 * gauss(&mut rng);
+                (x * 10.0_f64).round() / 10.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_few_level_signal_steps_within_its_level_is_a_level_shift_its_switches_are_not() {
+        // Healthy: switches and ramps between 80 and 200 are its life.
+        for seed in 0..3 {
+            assert_eq!(run_alone(&oven(12.0, seed)), [], "seed {seed}");
+        }
+        // From 10 h, 4 °C higher for 20 min (a sensor offset): within the level's band, and
+        // its single steps hidden in the sawtooth; its minute means are not.
+        let mut xs = oven(12.0, 1);
+        let (from, to) = (10 * 720, 10 * 720 + 240);
+        for x in &mut xs[from..to] {
+            *x += 4.0;
+        }
+        let found = run_alone(&xs);
+        assert!(
+            found
+                .first()
+                .is_some_and(|&(i, k)| k == EpisodeKind::LevelShift && i > from && i < from + 120),
+            "{found:?}"
         );
     }
 

@@ -41,7 +41,7 @@ impl Twin {
             }
             self.novel_steps.push_back((ms, idx));
         }
-        if v.lone_step_ms.is_some() || v.lone_trend {
+        if v.lone_step_ms.is_some() || v.lone_trend.is_some() {
             let horizon = at.timestamp_millis()
                 - (2 * detect::STEP_STAY_MS + detect::STEP_TOGETHER_MS).max(TREND_MS);
             while self.novel_steps.front().is_some_and(|(t, _)| *t < horizon) {
@@ -49,10 +49,10 @@ impl Twin {
             }
         }
         // A lone trend within a horizon of another series' novel step: a change of mode too.
-        if v.lone_trend {
+        if let Some(kind) = v.lone_trend {
             let now = at.timestamp_millis();
             if stepped_elsewhere(&self.novel_steps, idx, now - TREND_MS, i64::MAX) > 0 {
-                v.findings.retain(|f| f.kind != EpisodeKind::Drift);
+                v.findings.retain(|f| f.kind != kind);
                 log::info!(
                     "{} moves since another series stepped: a change of mode, not judged a drift",
                     s.display_name()

@@ -10,8 +10,10 @@
 //! judged only after hours of watching, only where the series has no peers, and a trend that
 //! comes with another series' novel step is taken as a change of mode by the twin. A few-level
 //! signal (an oven heating and cooling between its setpoints) is judged, and learns, only over
-//! horizons that begin and end at the same known level: its switches are its life, a drift
-//! within a level is news.
+//! horizons within one level it had settled at: its switches are its life, a drift or a step
+//! within a level is news, and is judged after hours of the level held rather than a day
+//! ([`TREND_LEVEL_WARM`]). A change beyond the bar is a level shift when most of it came in its
+//! last minutes ([`TREND_STEP_MIN`]), else a drift.
 //!
 //! Cost: O(1) per reading (a sum per minute, a ring of minute means).
 
@@ -25,6 +27,22 @@ pub const TREND_HORIZON_MIN: usize = 30;
 pub const TREND_WARM_MIN: u32 = 1440;
 /// How many times the largest change seen over the horizon a change must be.
 pub const TREND_K: f64 = 4.0;
+/// Horizons within one level a few-level signal must have shown (and had learnt) before its
+/// trends are judged: 3 hours of horizons (six independent half-hours). Premise: a controller
+/// holds a level (an oven at its setpoint, a compressor at load); within it, half-hour means sit
+/// still whatever the time of day, so the day's own changes need not have been seen, only hours
+/// of the level held. Its switches are never learnt or judged (see the detector's
+/// `judge_trend`). Tried with 4 hours on the plant world: an oven's level shift in its seventh
+/// hour was missed, learnt as healthy, and its end said as a false drift.
+pub const TREND_LEVEL_WARM: u32 = 180;
+/// Minutes a few-level signal must have been at a level before a horizon starting there is
+/// judged or learnt: the end of the ramp into a level lies within the level's band (an oven
+/// heating from 80 to 200 °C is "at 200" from 190 on).
+pub const TREND_LEVEL_SETTLE_MIN: i64 = 3;
+/// A change that happened within this many minutes of the horizon's end, for at least
+/// [`TREND_STEP_SHARE`] of it, is a level shift rather than a drift.
+pub const TREND_STEP_MIN: usize = 3;
+pub const TREND_STEP_SHARE: f64 = 0.75;
 
 const RING: usize = TREND_HORIZON_MIN + 1;
 
@@ -42,6 +60,8 @@ pub struct Trend {
     watched: u32,
     /// The largest |change| over the horizon while the series was judged healthy.
     pub largest: f64,
+    /// Changes learnt so far (see [`Trend::learn`]).
+    pub learnt: u32,
     /// Changes judged healthy, learnt a horizon later (`NaN`: none): a drift that builds up
     /// slowly must not teach itself before it is big enough to be seen.
     pending: [f64; RING],
@@ -58,6 +78,7 @@ impl Default for Trend {
             pos: 0,
             watched: 0,
             largest: 0.0,
+            learnt: 0,
             pending: [f64::NAN; RING],
             pending_pos: 0,
         }
@@ -77,6 +98,11 @@ pub struct Change {
     /// The largest |change| seen before, and whether enough was watched to judge.
     pub largest: f64,
     pub warm: bool,
+    /// When the horizon began (epoch ms of its first minute).
+    pub then_ms: i64,
+    /// The mean of the closed minute minus the one [`TREND_STEP_MIN`] minutes before it (the
+    /// whole change where that minute had no reading).
+    pub recent: f64,
 }
 
 impl Change {
@@ -87,6 +113,12 @@ impl Change {
             && self.change.abs() > TREND_K * self.largest.max(floor)
             && self.later.signum() == self.change.signum()
             && self.later.abs() >= 0.25 * self.change.abs()
+    }
+
+    /// Most of the change happened in the last few minutes: a step, not a slope.
+    pub fn stepped(&self) -> bool {
+        self.recent.signum() == self.change.signum()
+            && self.recent.abs() >= TREND_STEP_SHARE * self.change.abs()
     }
 }
 
@@ -137,6 +169,7 @@ impl Trend {
         }
         let change = m - then;
         let later = if mid.is_nan() { change } else { m - mid };
+        let before = self.means[(self.pos + RING - 1 - TREND_STEP_MIN) % RING];
         let c = Change {
             change,
             later,
@@ -144,6 +177,8 @@ impl Trend {
             now: m,
             largest: self.largest,
             warm: self.watched >= TREND_WARM_MIN,
+            then_ms: (self.minute - TREND_HORIZON_MIN as i64) * 60_000,
+            recent: if before.is_nan() { change } else { m - before },
         };
         self.watched = self.watched.saturating_add(1);
         Some(c)
@@ -156,11 +191,25 @@ impl Trend {
         self.pending_pos = (self.pending_pos + 1) % RING;
         if !old.is_nan() {
             self.largest = self.largest.max(old.abs());
+            self.learnt = self.learnt.saturating_add(1);
         }
+    }
+
+    /// Forgets what was learnt (not the minute means): the series turned out to be of a kind
+    /// whose changes are learnt otherwise.
+    pub fn relearn(&mut self) {
+        self.largest = 0.0;
+        self.learnt = 0;
+        self.pending = [f64::NAN; RING];
     }
 
     /// A drift was found: the changes waiting to be learnt were its beginning.
     pub fn drift_found(&mut self) {
+        self.forget_pending();
+    }
+
+    /// The changes waiting to be learnt are not learnt.
+    pub fn forget_pending(&mut self) {
         self.pending = [f64::NAN; RING];
     }
 
