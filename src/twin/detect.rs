@@ -752,6 +752,10 @@ pub struct Detector {
     /// before, and when the day being watched began (epoch ms): see
     /// [`Detector::cadence_steady`].
     longest_gap: [f32; 2],
+    /// The longest time between two reports it came back from by itself (seconds, unclipped,
+    /// at most [`HOLD_LEARNT_MAX`] intervals): for a series that reports on change, the
+    /// longest its value held (see [`Detector::held_deadline`]).
+    longest_hold: f32,
     gap_day_ms: i64,
     /// Time of the last reading (epoch ms), and of the first.
     last_ms: Option<i64>,
@@ -798,6 +802,15 @@ pub struct Detector {
     comove: [u16; 2],
 }
 
+/// Readings before a series can be said to report on change, the most it may repeat its last
+/// value (its learnt share of repeats), and the largest mean step, in resolution steps, at
+/// which a periodic report would have repeated often (see [`Detector::reports_on_change`]).
+const ON_CHANGE_MIN: u64 = 300;
+const ON_CHANGE_REPEATS: f64 = 0.01;
+const ON_CHANGE_STEPS: f64 = 3.0;
+/// Times between reports learnt as a held value, at most this many intervals (a longer one was
+/// an outage, and learning it would blind the rule).
+const HOLD_LEARNT_MAX: f64 = 10.0;
 /// How fast a few-level signal's level home follows its minute means (per minute).
 const LEVEL_HOME_ALPHA: f64 = 0.2;
 /// A drift against the peers still moves when its residual moved more than twice the usual
@@ -1060,6 +1073,9 @@ impl Detector {
                 self.report_ms = Some(at_ms);
                 if learning {
                     let gap = (at_ms - r) as f64 / 1000.0;
+                    if self.steady.is_some_and(|m| gap <= HOLD_LEARNT_MAX * m) {
+                        self.longest_hold = self.longest_hold.max(gap as f32);
+                    }
                     // Clipped so one silence does not unsettle a steady cadence.
                     let gap = self.steady.map_or(gap, |m| gap.min(3.0 * m));
                     self.cadence[usize::from(self.cadence_next)] = gap as f32;
@@ -2028,6 +2044,67 @@ impl Detector {
             return None;
         }
         last_seen.checked_add_signed(chrono::Duration::milliseconds(ms as i64))
+    }
+
+    /// The series reports on change: over at least [`ON_CHANGE_MIN`] readings it (almost)
+    /// never repeated its last value, although its steps are mostly a few steps of its
+    /// resolution, where a periodic report would repeat often (a Victron GX publishes a value
+    /// only when it changed). Premise: such a publisher sends nothing while its value holds.
+    pub fn reports_on_change(&self) -> bool {
+        self.n >= ON_CHANGE_MIN
+            && self.resolution > 0.0
+            && self.p_same < ON_CHANGE_REPEATS
+            && self.mean_abs_d <= ON_CHANGE_STEPS * self.resolution
+            && !self.discrete()
+            && !self.counter()
+    }
+
+    /// A series that reports on change ([`Detector::reports_on_change`]) at a steady pace (it
+    /// changed at every report, with no quiet stretch in its last day or two) and has sent
+    /// nothing for as long as a silence, while its device kept reporting other series: its
+    /// value has held, which its history makes improbable — stuck. `device_heard`: the
+    /// device's latest report, which must come after this series was overdue (a device gone
+    /// quiet as a whole is a silence, said once for the device). Ends at its next reading (a
+    /// new value).
+    pub fn held(
+        &self,
+        last_seen: DateTime<Utc>,
+        device_heard: DateTime<Utc>,
+        now: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<Finding> {
+        let due = self.held_deadline(last_seen, cfg)?;
+        if now <= due || device_heard <= due {
+            return None;
+        }
+        let mut f = self.silence(last_seen, now, cfg)?;
+        f.kind = EpisodeKind::Stuck;
+        f.at = last_seen;
+        f.reason = format!(
+            "no new value for {:.0} s while its device keeps reporting: it reports on change and changed at every report (every {:.1} s), so its value has held at {}",
+            (now - last_seen).num_milliseconds() as f64 / 1000.0,
+            self.steady.unwrap_or_default(),
+            self.prev[1]
+        );
+        Some(f)
+    }
+
+    /// When a series that reports on change has held its value too long: after a silence
+    /// would be said and after [`STUCK_LONGEST_RUNS`] times the longest it held before and
+    /// came back by itself (as for a run of repeats: its own history says such holds are its
+    /// life). `None` where it does not report on change or has no steady pace.
+    pub fn held_deadline(
+        &self,
+        last_seen: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<DateTime<Utc>> {
+        if !self.reports_on_change() {
+            return None;
+        }
+        let silence = self.silence_deadline(last_seen, cfg)?;
+        let ms = (STUCK_LONGEST_RUNS as f64 * f64::from(self.longest_hold) * 1000.0) as i64;
+        let own = last_seen.checked_add_signed(chrono::Duration::milliseconds(ms))?;
+        Some(silence.max(own))
     }
 
     pub fn silence(

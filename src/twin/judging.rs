@@ -398,10 +398,37 @@ impl Twin {
         {
             let mut judged: hashbrown::HashSet<&str> = hashbrown::HashSet::new();
             for (idx, s) in self.series.iter().enumerate() {
-                if s.aggregate || !judged.insert(s.device.as_str()) {
+                if s.aggregate {
                     continue;
                 }
                 let device = self.devices.get(s.device_slot, &s.device);
+                // A series that reports on change and went quiet while its device keeps
+                // reporting: its value held (see `Detector::held`).
+                let device_heard = device
+                    .filter(|d| d.status != Status::Offline)
+                    .and_then(|d| d.last_data)
+                    .filter(|t| *t > s.last_seen);
+                if let Some(heard) =
+                    device_heard.filter(|_| s.episode.is_none() && s.detector.reports_on_change())
+                {
+                    let quiet_since = self
+                        .devices
+                        .heard_since
+                        .map_or(s.last_seen, |h| s.last_seen.max(h));
+                    if let Some(f) = s.detector.held(quiet_since, heard, now, &self.cfg.anomaly) {
+                        acts.push(Act::Open(idx, f));
+                        continue;
+                    } else if let Some(at) = s
+                        .detector
+                        .held_deadline(quiet_since, &self.cfg.anomaly)
+                        .filter(|at| *at > now)
+                    {
+                        due = Some(due.map_or(at, |due| due.min(at)));
+                    }
+                }
+                if !judged.insert(s.device.as_str()) {
+                    continue;
+                }
                 let offline = device.is_some_and(|d| d.status == Status::Offline);
                 let heard = device
                     .and_then(|d| d.last_data)

@@ -375,12 +375,13 @@ impl Twin {
             let t = self.devices.data_slot(&mut s.device_slot, &s.device, m.at);
             self.transition(t);
         }
-        // A reading ends a silence.
-        if self.series[idx]
-            .episode
-            .as_ref()
-            .is_some_and(|e| e.kind == EpisodeKind::Silence)
-        {
+        // A reading ends a silence, and a held value of a series that reports on change (it
+        // sends only new values).
+        let s = &self.series[idx];
+        if s.episode.as_ref().is_some_and(|e| {
+            e.kind == EpisodeKind::Silence
+                || (e.kind == EpisodeKind::Stuck && s.detector.reports_on_change())
+        }) {
             self.close_episode(idx, m.at, m.at);
         }
         self.note_gap(idx, m.at);

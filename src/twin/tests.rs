@@ -805,3 +805,68 @@ fn a_fast_sensor_that_freezes_is_still_found_stuck() {
         .last_anomaly()
         .is_some_and(|e| e.kind == EpisodeKind::Stuck));
 }
+
+#[test]
+fn a_value_reported_on_change_that_holds_while_its_device_reports_is_stuck() {
+    // A Victron GX: every 2 s it publishes each value that changed. The battery voltage
+    // changes by one or two of its 0.01 V steps at nearly every tick (now and then it holds
+    // one or two ticks, and nothing is sent); the inverter's power changes at every tick.
+    let volt = "N/c0619ab1cc68/battery/512/Dc/0/Voltage";
+    let power = "N/c0619ab1cc68/vebus/276/Ac/Out/L1/P";
+    let mut t = Twin::default();
+    let mut v = 5120i64;
+    let mut seed = 7u64;
+    let mut rand = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) % 100) as i64
+    };
+    let stuck_at = 2400;
+    for i in 0..1500i64 {
+        let s = 2 * i;
+        let r = rand();
+        let held = r < 8 || (stuck_at..stuck_at + 120).contains(&s);
+        if !held {
+            v += if r % 2 == 0 {
+                1 + (r % 3 == 0) as i64
+            } else {
+                -1
+            };
+            t.apply(&msg(
+                s,
+                volt,
+                &format!("{{\"value\": {:.2}}}", v as f64 / 100.0),
+            ));
+        }
+        t.apply(&msg(
+            s,
+            power,
+            &format!("{{\"value\": {}}}", 300 + i % 7 + r),
+        ));
+        t.tick(at(s));
+        let vs = t.series.iter().find(|x| x.topic == volt).unwrap();
+        if s < stuck_at {
+            assert!(vs.episode.is_none(), "at {s}: {:?}", vs.episode);
+        }
+        if s == stuck_at + 118 {
+            let e = vs.episode.as_ref().expect("found while the value holds");
+            assert_eq!(e.kind, EpisodeKind::Stuck);
+            assert!(e.reason.contains("reports on change"), "{}", e.reason);
+        }
+    }
+    // The next new value ended it; nothing else was said of the voltage.
+    let vs = t.series.iter().find(|x| x.topic == volt).unwrap();
+    assert!(vs.episode.is_none());
+    assert_eq!(vs.episodes.len(), 1);
+    // The whole device quiet is no held value: the voltage is not said stuck.
+    t.tick(at(3000 + 120));
+    let vs = t.series.iter().find(|x| x.topic == volt).unwrap();
+    assert!(
+        vs.episode
+            .as_ref()
+            .is_none_or(|e| e.kind != EpisodeKind::Stuck),
+        "{:?}",
+        vs.episode
+    );
+}
