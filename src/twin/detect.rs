@@ -380,6 +380,23 @@ pub const STEP_MEMORY_MS: i64 = 86_400_000;
 /// Readings in a row that never went down (with at least [`COUNTER_MIN_UPS`] going up) make a
 /// series a counter.
 pub const COUNTER_MIN_RUN: u64 = 100;
+/// Field names (the last segment, lower case) that the ecosystems give a cumulative energy
+/// meter: Zigbee2MQTT's `energy` ("sum of consumed energy", kWh), and `total` under an energy
+/// object (Tasmota's `ENERGY.Total`, Shelly's `aenergy.total`). Premise: by their documented
+/// convention such a field only rises, so one that falls towards zero was reset, even at rest
+/// all day (a washer's plug idle since midnight never rose while watched, and its history alone
+/// cannot say it is a counter). One that ever went down a little (not a reset towards zero) is
+/// none after all.
+pub const CUMULATIVE_NAMES: [&str; 5] = [
+    "energy",
+    "total_energy",
+    "energy_total",
+    "total_act_energy",
+    "total_kwh",
+];
+/// Readings a named cumulative series must have shown without going down to be judged as a
+/// counter.
+pub const NAMED_COUNTER_MIN_RUN: u64 = 10;
 pub const COUNTER_MIN_UPS: u64 = 5;
 
 /// Levels a series is followed at (see [`Levels`]).
@@ -770,6 +787,9 @@ pub struct Detector {
     battery: bool,
     /// A counter named for its period (`Today`, `daily_energy`): its resets are its period.
     period: bool,
+    /// Named as a cumulative energy meter (see [`CUMULATIVE_NAMES`]): a counter before its own
+    /// history proves it, unless it went down a little.
+    cumulative: bool,
     drain_from: (i64, f64),
     drain_said: bool,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
@@ -871,6 +891,8 @@ impl Detector {
         let name = field.rsplit(['.', '/']).next().unwrap_or(field);
         let lower = name.to_ascii_lowercase();
         Detector {
+            cumulative: CUMULATIVE_NAMES.contains(&lower.as_str())
+                || (lower == "total" && field.to_ascii_lowercase().contains("energy")),
             battery: lower == "battery" || lower == "battery_level",
             period: ["today", "daily", "hourly", "monthly"]
                 .iter()
@@ -992,7 +1014,9 @@ impl Detector {
     /// [`COUNTER_MIN_UPS`] times. Premise: no noisy physical reading climbs that long without
     /// a step back; a counter at rest repeats, and its steps are its rate.
     pub fn counter(&self) -> bool {
-        self.mono_n >= COUNTER_MIN_RUN && self.mono_ups >= COUNTER_MIN_UPS && !self.dipped
+        let proven = self.mono_n >= COUNTER_MIN_RUN && self.mono_ups >= COUNTER_MIN_UPS;
+        let named = self.cumulative && self.mono_n >= NAMED_COUNTER_MIN_RUN;
+        (proven || named) && !self.dipped
     }
 
     /// The resolution, once the series changed three times: the first change of a series that
@@ -2956,6 +2980,48 @@ mod tests {
         };
         assert_eq!(run("ENERGY.Today"), []);
         assert_eq!(run("ENERGY.Total"), [(960, EpisodeKind::CounterReset)]);
+    }
+
+    #[test]
+    fn a_meter_named_cumulative_at_rest_all_day_is_a_counter_and_its_reset_news() {
+        // A washer's plug idle since midnight: its energy never rose while watched, then falls
+        // to 0 (the plug reset). Its history alone cannot say it is a counter; its name can.
+        let xs: Vec<f64> = (0..600)
+            .map(|i| if i < 500 { 24.89 } else { 0.0 })
+            .collect();
+        let run = |field: &str| {
+            let cfg = DetectorConfig::default();
+            let mut d = Detector::for_field(field);
+            let mut out = Vec::new();
+            for (i, &x) in xs.iter().enumerate() {
+                for f in d.observe(x, t(i as f64 * 150.0), None, &cfg).findings {
+                    out.push((i, f.kind));
+                }
+            }
+            out
+        };
+        assert_eq!(run("energy"), [(500, EpisodeKind::CounterReset)]);
+        assert_eq!(run("aenergy.total"), [(500, EpisodeKind::CounterReset)]);
+        // Not by its name: a setting changed, nothing said.
+        for field in ["value", "total", "power"] {
+            assert!(
+                !run(field).contains(&(500, EpisodeKind::CounterReset)),
+                "{field}: {:?}",
+                run(field)
+            );
+        }
+        // A named one that went down a little is no counter.
+        let mut d = Detector::for_field("energy");
+        let cfg = DetectorConfig::default();
+        for (i, x) in [5.0, 5.1, 5.2, 5.15, 5.3]
+            .into_iter()
+            .cycle()
+            .take(200)
+            .enumerate()
+        {
+            d.observe(x, t(i as f64 * 60.0), None, &cfg);
+        }
+        assert!(!d.counter());
     }
 
     #[test]
