@@ -405,6 +405,17 @@ pub const CUMULATIVE_NAMES: [&str; 5] = [
     "total_act_energy",
     "total_kwh",
 ];
+/// Field names (the last segment, lower case) whose range is fixed by definition, with that
+/// range: Zigbee's link quality indicator (0–255, as Zigbee2MQTT reports it), a relative humidity
+/// and a battery's percent remaining (0–100). Premise: a reading held at the limit of its range
+/// is saturated (a link at its best, a bathroom at 100 % while the shower runs, a new battery),
+/// not frozen; a run anywhere else is still judged.
+pub const SATURATING_NAMES: [(&str, (f64, f64)); 4] = [
+    ("linkquality", (0.0, 255.0)),
+    ("humidity", (0.0, 100.0)),
+    ("battery", (0.0, 100.0)),
+    ("battery_level", (0.0, 100.0)),
+];
 /// Readings a named cumulative series must have shown without going down to be judged as a
 /// counter.
 pub const NAMED_COUNTER_MIN_RUN: u64 = 10;
@@ -799,6 +810,8 @@ pub struct Detector {
     /// Named as a cumulative energy meter (see [`CUMULATIVE_NAMES`]): a counter before its own
     /// history proves it, unless it went down a little.
     cumulative: bool,
+    /// The range its name gives (see [`SATURATING_NAMES`]).
+    saturates: Option<(f64, f64)>,
     /// A battery's last hour (see [`Drain`]), allocated at its first reading.
     drain: Option<Box<Drain>>,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
@@ -900,6 +913,10 @@ impl Detector {
         let name = field.rsplit(['.', '/']).next().unwrap_or(field);
         let lower = name.to_ascii_lowercase();
         Detector {
+            saturates: SATURATING_NAMES
+                .iter()
+                .find(|(n, _)| *n == lower)
+                .map(|(_, range)| *range),
             cumulative: CUMULATIVE_NAMES.contains(&lower.as_str())
                 || (lower == "total" && field.to_ascii_lowercase().contains("energy")),
             battery: lower == "battery" || lower == "battery_level",
@@ -1717,11 +1734,15 @@ impl Detector {
     /// and left by itself: a floor or a ceiling (a plug off at 0 W, a link at its best 255, a
     /// tank full). Premise: a run at such a place is rest, not a frozen sensor; a sensor that
     /// freezes elsewhere, or at an extreme it never rested at, is still judged.
+    /// Also at the limit of the range its name gives (see [`SATURATING_NAMES`]): there a run is
+    /// saturation, even the first time.
     fn at_rest(&self, x: f64) -> bool {
-        self.extremes
-            .iter()
-            .zip(self.rested)
-            .any(|(e, r)| r && x == *e)
+        self.saturates.is_some_and(|(lo, hi)| x == lo || x == hi)
+            || self
+                .extremes
+                .iter()
+                .zip(self.rested)
+                .any(|(e, r)| r && x == *e)
     }
 
     fn judge_stuck(
@@ -3013,6 +3034,33 @@ mod tests {
         };
         assert_eq!(run("ENERGY.Today"), []);
         assert_eq!(run("ENERGY.Total"), [(960, EpisodeKind::CounterReset)]);
+    }
+
+    #[test]
+    fn a_reading_held_at_the_limit_its_name_gives_is_saturated_not_stuck() {
+        // A link quality wandering 200–250 for hours, then 255 (its best) for an hour; the
+        // same series held at 231 instead is stuck.
+        let mut rng = Rng::with_seed(4);
+        let mut xs: Vec<f64> = (0..800)
+            .map(|_| (225.0 + 12.0 * gauss(&mut rng)).round().clamp(200.0, 250.0))
+            .collect();
+        let run = |field: &str, xs: &[f64]| {
+            let cfg = DetectorConfig::default();
+            let mut d = Detector::for_field(field);
+            let mut out = Vec::new();
+            for (i, &x) in xs.iter().enumerate() {
+                for f in d.observe(x, t(i as f64 * 60.0), None, &cfg).findings {
+                    out.push(f.kind);
+                }
+            }
+            out
+        };
+        let mut best = xs.clone();
+        best.extend([255.0; 60]);
+        assert_eq!(run("linkquality", &best), []);
+        assert!(run("value", &best).contains(&EpisodeKind::Stuck));
+        xs.extend([231.0; 60]);
+        assert!(run("linkquality", &xs).contains(&EpisodeKind::Stuck));
     }
 
     #[test]
