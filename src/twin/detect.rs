@@ -1613,10 +1613,10 @@ impl Detector {
         let Some(mut c) = self.trend.observe(x, at_ms) else {
             return;
         };
-        // Which level the minute means are at, and since when: the level they settled at
-        // while they stay within its band, else the known level nearest (single readings of
-        // a sawtooth stray out of a band; its minute means do not, and a ramp's minutes may
-        // fall in bands of their own).
+        // Which level the minute means are at, and since when: the home they settled at while
+        // they stay within its band, else a new home at this minute's mean if the series has
+        // dwelt there, else none (single readings of a sawtooth stray out of a band; its
+        // minute means do not, and a ramp's minutes may fall in bands of their own).
         match self.level_home {
             Some(h) if (c.now - h).abs() <= self.levels.band(h, res) => {
                 self.level_home = Some(h + LEVEL_HOME_ALPHA * (c.now - h));
