@@ -2565,6 +2565,20 @@ mod tests {
         run_alone_every(xs, 5.0)
     }
 
+    /// One series named `field` alone, a reading every `secs` seconds; every finding's (reading
+    /// index, kind).
+    fn run_field(field: &str, xs: &[f64], secs: f64) -> Vec<(usize, EpisodeKind)> {
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::for_field(field);
+        let mut out = Vec::new();
+        for (i, &x) in xs.iter().enumerate() {
+            for f in d.observe(x, t(i as f64 * secs), None, &cfg).findings {
+                out.push((i, f.kind));
+            }
+        }
+        out
+    }
+
     /// [`run_alone`] with a reading every `secs` seconds.
     fn run_alone_every(xs: &[f64], secs: f64) -> Vec<(usize, EpisodeKind)> {
         let cfg = DetectorConfig::default();
@@ -3021,17 +3035,7 @@ mod tests {
                 }
             })
             .collect();
-        let run = |field: &str| {
-            let cfg = DetectorConfig::default();
-            let mut d = Detector::for_field(field);
-            let mut out = Vec::new();
-            for (i, &x) in counter.iter().enumerate() {
-                for f in d.observe(x, t(i as f64 * 5.0), None, &cfg).findings {
-                    out.push((i, f.kind));
-                }
-            }
-            out
-        };
+        let run = |field: &str| run_field(field, &counter, 5.0);
         assert_eq!(run("ENERGY.Today"), []);
         assert_eq!(run("ENERGY.Total"), [(960, EpisodeKind::CounterReset)]);
     }
@@ -3044,16 +3048,11 @@ mod tests {
         let mut xs: Vec<f64> = (0..800)
             .map(|_| (225.0 + 12.0 * gauss(&mut rng)).round().clamp(200.0, 250.0))
             .collect();
-        let run = |field: &str, xs: &[f64]| {
-            let cfg = DetectorConfig::default();
-            let mut d = Detector::for_field(field);
-            let mut out = Vec::new();
-            for (i, &x) in xs.iter().enumerate() {
-                for f in d.observe(x, t(i as f64 * 60.0), None, &cfg).findings {
-                    out.push(f.kind);
-                }
-            }
-            out
+        let run = |field: &str, xs: &[f64]| -> Vec<EpisodeKind> {
+            run_field(field, xs, 60.0)
+                .into_iter()
+                .map(|(_, k)| k)
+                .collect()
         };
         let mut best = xs.clone();
         best.extend([255.0; 60]);
@@ -3070,17 +3069,7 @@ mod tests {
         let xs: Vec<f64> = (0..600)
             .map(|i| if i < 500 { 24.89 } else { 0.0 })
             .collect();
-        let run = |field: &str| {
-            let cfg = DetectorConfig::default();
-            let mut d = Detector::for_field(field);
-            let mut out = Vec::new();
-            for (i, &x) in xs.iter().enumerate() {
-                for f in d.observe(x, t(i as f64 * 150.0), None, &cfg).findings {
-                    out.push((i, f.kind));
-                }
-            }
-            out
-        };
+        let run = |field: &str| run_field(field, &xs, 150.0);
         assert_eq!(run("energy"), [(500, EpisodeKind::CounterReset)]);
         assert_eq!(run("aenergy.total"), [(500, EpisodeKind::CounterReset)]);
         // Not by its name: a setting changed, nothing said.
