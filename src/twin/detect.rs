@@ -1010,10 +1010,20 @@ impl Detector {
     pub fn adopt(&mut self, kind: EpisodeKind) {
         match kind {
             EpisodeKind::NoiseBurst => {
-                self.mean_abs_d *= trimmed_mean(&self.burst).max(1.0);
+                let f = trimmed_mean(&self.burst).max(1.0);
+                self.mean_abs_d *= f;
                 let res = self.res_known();
                 if let Some(i) = self.levels.known(self.prev[1], res) {
-                    self.levels.noise[i] *= trimmed_mean(&self.burst).max(1.0);
+                    self.levels.noise[i] *= f;
+                }
+                // The window's steps were each taken over the old noise: over the new one they
+                // are ordinary. Left as they were, a series reporting on change (a Zigbee
+                // climate sensor: a reading every quarter of an hour once the burst is over)
+                // keeps the burst's steps in its window for hours, says them again over the
+                // adopted noise, adopts them again, and so on: five false bursts in a day.
+                let len = self.burst.len;
+                for v in &mut self.burst.v[..len] {
+                    *v /= f;
                 }
             }
             EpisodeKind::Stuck => self.p_same = self.p_same.max(STUCK_MAX_REPEATS),

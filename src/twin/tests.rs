@@ -870,3 +870,42 @@ fn a_value_reported_on_change_that_holds_while_its_device_reports_is_stuck() {
         vs.episode
     );
 }
+
+#[test]
+fn a_noise_burst_taken_as_normal_is_not_said_again_by_its_own_steps() {
+    // A Zigbee climate sensor that reports on change: every 2 min while the room warms, then a
+    // burst of noise for 5 min (a reading every 10 s), then only now and then (every 15 min,
+    // a step of 0.03) as the room rests.
+    let topic = "zigbee2mqtt/bedroom";
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(11);
+    let say = |t: &mut Twin, s: i64, x: f64| {
+        t.apply(&msg(s, topic, &format!("{{\"temperature\": {x:.2}}}")));
+        t.tick(at(s));
+    };
+    let mut x = 19.0;
+    let mut s = 0;
+    while s < 6 * 3600 {
+        x += 0.02 * (s as f64 / 3000.0).cos() + crate::sim::sensors::gaussian(&mut rng, 0.03);
+        say(&mut t, s, x);
+        s += 120;
+    }
+    let burst = s;
+    while s < burst + 300 {
+        say(&mut t, s, x + crate::sim::sensors::gaussian(&mut rng, 1.5));
+        s += 10;
+    }
+    while s < burst + 5 * 3600 {
+        x += if (s / 900) % 2 == 0 { 0.03 } else { -0.03 };
+        say(&mut t, s, x);
+        s += 900;
+    }
+    let series = t.series.iter().find(|x| x.field == "temperature").unwrap();
+    let kinds: Vec<_> = series.episodes.iter().map(|e| (e.opened, e.kind)).collect();
+    assert_eq!(
+        kinds.len(),
+        1,
+        "one burst, said once and taken as normal once: {kinds:?}"
+    );
+    assert_eq!(kinds[0].1, EpisodeKind::NoiseBurst);
+}
