@@ -1442,6 +1442,17 @@ impl Detector {
                     if spike {
                         self.ratio = self.ratio.max(score / cfg.spike);
                     }
+                    // A spike's episode stays open while the readings after it keep jumping as
+                    // far as it did: that is the start of a burst, which then names the
+                    // episode (a Zigbee sensor's burst began with a reading said as a spike,
+                    // and the spike had closed before the burst's window filled).
+                    if self.open == Some(EpisodeKind::Spike)
+                        && !spike_blind
+                        && !switched
+                        && b.abs() / sigma > cfg.spike
+                    {
+                        v.abnormal = true;
+                    }
                     if spike
                         && score > cfg.spike
                         && (x - x2).abs() < 0.5 * small

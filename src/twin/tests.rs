@@ -909,3 +909,40 @@ fn a_noise_burst_taken_as_normal_is_not_said_again_by_its_own_steps() {
     );
     assert_eq!(kinds[0].1, EpisodeKind::NoiseBurst);
 }
+
+#[test]
+fn a_burst_that_begins_with_a_spike_is_one_noise_burst() {
+    // A Zigbee climate sensor every 10 s, then a burst of noise whose first reading stands out
+    // alone (said as a spike at the next reading) and whose next ones jump as far (the
+    // readings of a simulated home's bathroom at 17:04).
+    let topic = "zigbee2mqtt/bathroom";
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(12);
+    let say = |t: &mut Twin, s: i64, x: f64| {
+        t.apply(&msg(s, topic, &format!("{{\"temperature\": {x:.2}}}")));
+        t.tick(at(s));
+    };
+    let mut s = 0;
+    while s < 3 * 3600 {
+        let x =
+            21.6 + 0.3 * (s as f64 / 2000.0).sin() + crate::sim::sensors::gaussian(&mut rng, 0.1);
+        say(&mut t, s, x);
+        s += 10;
+    }
+    let burst = [
+        21.45, 22.46, 20.96, 23.94, 22.02, 24.05, 20.17, 22.75, 21.24, 20.02, 18.75, 22.99, 23.64,
+        20.88, 22.61, 23.46, 22.9, 20.78,
+    ];
+    for x in burst {
+        say(&mut t, s, x);
+        s += 10;
+    }
+    let series = t.series.iter().find(|x| x.field == "temperature").unwrap();
+    let kinds: Vec<_> = series
+        .episodes
+        .iter()
+        .chain(series.episode.as_ref())
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, [EpisodeKind::NoiseBurst], "{kinds:?}");
+}
