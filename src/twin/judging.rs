@@ -231,8 +231,7 @@ impl Twin {
                 reason: e.reason.clone(),
             },
         });
-        if let Some(limit) = adopt_after(e.kind) {
-            let due = at + chrono::Duration::seconds(limit);
+        if let Some(due) = adopt_due(&e) {
             self.adopt_due = Some(self.adopt_due.map_or(due, |d| d.min(due)));
         }
         let s = &mut self.series[idx];
@@ -252,19 +251,19 @@ impl Twin {
         let Some(e) = &mut s.episode else {
             return false;
         };
-        let open_s = (at - e.opened).num_seconds();
-        let Some(limit) = adopt_after(e.kind).filter(|l| open_s >= *l) else {
+        if adopt_due(e).is_none_or(|due| at < due) {
             return false;
-        };
+        }
         // A drift against its peers that still moves is not a new normal: it stays open until
         // it stops (or comes back), for DRIFT_OPEN_MAX_S at most.
+        let open_s = (at - e.opened).num_seconds();
         if e.kind == EpisodeKind::Drift && s.detector.drifting && open_s < DRIFT_OPEN_MAX_S {
             return false;
         }
         e.reason = format!(
             "{}; persistent for {} min, now taken as its normal",
             e.reason,
-            limit / 60
+            (at - e.start).num_minutes()
         );
         s.detector.adopt(e.kind);
         self.close_episode(idx, at, at);
@@ -284,10 +283,9 @@ impl Twin {
                 continue;
             }
             if let Some(e) = &self.series[idx].episode {
-                if let Some(limit) = adopt_after(e.kind) {
+                if let Some(due) = adopt_due(e) {
                     // A moving drift that was due is looked at again in a minute; any other
                     // episode when it is due.
-                    let due = e.opened + chrono::Duration::seconds(limit);
                     let due = if due <= now {
                         now + chrono::Duration::seconds(60)
                     } else {
@@ -482,14 +480,28 @@ impl Twin {
     }
 }
 
-/// How long after it was said an episode of `kind` stays open before its change is taken as
-/// the series' new normal (seconds): a noise level, level, drift or repetition that lasts ten
-/// minutes is how the series behaves now (a machine running, a room in use, a probe moved).
-/// Premise: a fault worth an operator's attention has been said by then (the episode, its
-/// alarm and its stored row stay), while an episode that stays open for hours misleads and
-/// keeps the series out of its zone's consensus. Silences, spikes and counter resets are not
-/// adopted (a silence ends when readings come back; the others are single readings).
+/// How long after its change began an episode of `kind` stays open before the change is
+/// taken as the series' new normal (seconds): a noise level, level, drift or repetition that
+/// has lasted ten minutes is how the series behaves now (a machine running, a room in use, a
+/// probe moved). Counted from the change's start, not from when it was said: a step decided
+/// six minutes after it happened had then lasted sixteen when its episode said "persistent
+/// for 10 min". Premise: a fault worth an operator's attention has been said by then and seen
+/// for [`ADOPT_SEEN_S`] at least (the episode, its alarm and its stored row stay), while an
+/// episode that stays open for hours misleads and keeps the series out of its zone's
+/// consensus. Silences, spikes and counter resets are not adopted (a silence ends when
+/// readings come back; the others are single readings).
 pub(super) const ADOPT_AFTER_S: i64 = 600;
+/// An episode is open at least this long after it was said before it is taken as the normal
+/// (a change decided late is still seen as news first).
+pub(super) const ADOPT_SEEN_S: i64 = 120;
+
+/// When an episode's change is due to be taken as the normal, if its kind ever is.
+pub(super) fn adopt_due(e: &Episode) -> Option<DateTime<Utc>> {
+    let limit = adopt_after(e.kind)?;
+    let after_start = e.start + chrono::Duration::seconds(limit);
+    let seen = e.opened + chrono::Duration::seconds(ADOPT_SEEN_S);
+    Some(after_start.max(seen))
+}
 /// A drift against its peers is taken as the normal only once it stopped moving, or after
 /// this long open (a sensor that keeps drifting for two hours is said once, not forever).
 pub(super) const DRIFT_OPEN_MAX_S: i64 = 7200;

@@ -623,15 +623,18 @@ fn a_lone_step_is_a_level_shift_unless_another_series_stepped_with_it() {
 }
 
 #[test]
-fn a_persistent_change_is_taken_as_normal_ten_minutes_after_it_was_said() {
+fn a_persistent_change_is_taken_as_normal_ten_minutes_after_it_began() {
     let t = machine_start(false);
     let s = &t.series[0];
     let e = s.last_anomaly().unwrap();
     assert_eq!(e.kind, EpisodeKind::LevelShift);
     let end = e.end().expect("closed");
+    // The step (at 5400 s) was said a minute later; it is taken as normal once it has lasted
+    // ten minutes, not ten minutes after it was said.
+    assert!(e.opened > e.start, "{e:?}");
     assert!(
-        (end - e.opened).num_seconds() >= judging::ADOPT_AFTER_S
-            && (end - e.opened).num_seconds() <= judging::ADOPT_AFTER_S + 20,
+        (end - e.start).num_seconds() >= judging::ADOPT_AFTER_S
+            && (end - e.start).num_seconds() <= judging::ADOPT_AFTER_S + 20,
         "{e:?}"
     );
     assert!(e.reason.contains("now taken as its normal"), "{}", e.reason);
@@ -642,16 +645,36 @@ fn a_persistent_change_is_taken_as_normal_ten_minutes_after_it_was_said() {
 fn an_episode_is_taken_as_normal_on_the_clock_when_its_series_falls_quiet() {
     // The step at 5400 s is decided at 5460 s; the readings stop at 5520 s.
     let mut t = machine_start_until(false, 5520);
-    let opened = t.series[0].episode.as_ref().expect("open").opened;
-    t.tick(opened + chrono::Duration::seconds(judging::ADOPT_AFTER_S - 1));
+    let start = t.series[0].episode.as_ref().expect("open").start;
+    t.tick(start + chrono::Duration::seconds(judging::ADOPT_AFTER_S - 1));
     assert!(t.series[0].episode.is_some(), "not due yet");
-    t.tick(opened + chrono::Duration::seconds(judging::ADOPT_AFTER_S + 1));
+    t.tick(start + chrono::Duration::seconds(judging::ADOPT_AFTER_S + 1));
     assert!(
         t.series[0].episode.is_none(),
         "taken as normal without a reading"
     );
     let e = t.series[0].last_anomaly().unwrap();
     assert!(e.reason.contains("now taken as its normal"), "{}", e.reason);
+}
+
+#[test]
+fn a_change_said_late_is_seen_for_two_minutes_before_it_is_taken_as_normal() {
+    // The step at 5400 s is decided at 5460 s: said 9½ minutes after it began (as a change
+    // decided late would be), it stays open for ADOPT_SEEN_S, not for the 30 s left.
+    let mut t = machine_start_until(false, 5520);
+    let idx = 0;
+    let e = t.series[idx].episode.as_mut().expect("open");
+    e.start = e.opened - chrono::Duration::seconds(judging::ADOPT_AFTER_S - 30);
+    let opened = e.opened;
+    // (The start moved after the episode was scheduled: look at it on the next tick.)
+    t.adopt_due = Some(opened);
+    t.tick(opened + chrono::Duration::seconds(judging::ADOPT_SEEN_S - 1));
+    assert!(
+        t.series[idx].episode.is_some(),
+        "seen for two minutes first"
+    );
+    t.tick(opened + chrono::Duration::seconds(judging::ADOPT_SEEN_S + 1));
+    assert!(t.series[idx].episode.is_none());
 }
 
 #[test]
