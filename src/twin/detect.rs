@@ -405,6 +405,13 @@ pub const CUMULATIVE_NAMES: [&str; 5] = [
     "total_act_energy",
     "total_kwh",
 ];
+/// Field names (the last segment, lower case) of a device's time since it started, in seconds:
+/// ESPHome's `uptime` sensor, Shelly's `sys.uptime`, Tasmota's `UptimeSec`. Premise: such a
+/// count only rises while the device runs and starts again near zero when it restarts, so any
+/// fall is a restart (said as a counter reset), never a sign it is no counter: a device in a
+/// boot loop restarts again a minute later, from a count lower than the one before but more
+/// than half of it.
+pub const UPTIME_NAMES: [&str; 4] = ["uptime", "uptimesec", "uptime_s", "uptime_sec"];
 /// Field names (the last segment, lower case) whose range is fixed by definition, with that
 /// range: Zigbee's link quality indicator (0–255, as Zigbee2MQTT reports it), a relative humidity
 /// and a battery's percent remaining (0–100). Premise: a reading held at the limit of its range
@@ -812,6 +819,8 @@ pub struct Detector {
     cumulative: bool,
     /// The range its name gives (see [`SATURATING_NAMES`]).
     saturates: Option<(f64, f64)>,
+    /// Named as a device's uptime (see [`UPTIME_NAMES`]): every fall is a restart.
+    uptime: bool,
     /// A battery's last hour (see [`Drain`]), allocated at its first reading.
     drain: Option<Box<Drain>>,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
@@ -912,19 +921,44 @@ impl Detector {
     pub fn for_field(field: &str) -> Detector {
         let name = field.rsplit(['.', '/']).next().unwrap_or(field);
         let lower = name.to_ascii_lowercase();
+        // A name is the word itself or ends with it after an underscore: ESPHome's object ids
+        // begin with the node's name (`greenhouse_humidity`, `greenhouse_uptime`).
+        let is = |n: &str| {
+            lower == n
+                || lower
+                    .strip_suffix(n)
+                    .is_some_and(|head| head.ends_with('_'))
+        };
+        let uptime = UPTIME_NAMES.iter().any(|n| is(n));
         Detector {
             saturates: SATURATING_NAMES
                 .iter()
-                .find(|(n, _)| *n == lower)
+                .find(|(n, _)| is(n))
                 .map(|(_, range)| *range),
-            cumulative: CUMULATIVE_NAMES.contains(&lower.as_str())
+            cumulative: CUMULATIVE_NAMES.iter().any(|n| is(n))
+                || uptime
                 || (lower == "total" && field.to_ascii_lowercase().contains("energy")),
-            battery: lower == "battery" || lower == "battery_level",
+            uptime,
+            battery: is("battery") || is("battery_level"),
             period: ["today", "daily", "hourly", "monthly"]
                 .iter()
                 .any(|p| lower.contains(p)),
             ..Detector::default()
         }
+    }
+
+    /// [`Detector::for_field`] for the series `field` of `topic`: a plain value (`value`) is
+    /// named by its topic instead, by the last level that is not a state suffix (ESPHome's
+    /// `greenhouse/sensor/greenhouse_uptime/state` is `greenhouse_uptime`).
+    pub fn for_series(topic: &str, field: &str) -> Detector {
+        if field != "value" {
+            return Detector::for_field(field);
+        }
+        let name = topic
+            .rsplit('/')
+            .find(|l| !matches!(*l, "state" | "value" | "get" | "status" | ""))
+            .unwrap_or(field);
+        Detector::for_field(name)
     }
 
     pub fn readings(&self) -> u64 {
@@ -1194,7 +1228,8 @@ impl Detector {
             if d < 0.0 {
                 // A reset goes back towards zero; a small step down only says this series is
                 // no counter after all (a slowly warming room, quantised, looks like one).
-                if counter && warm && x.abs() < 0.5 * self.prev[1].abs() && !self.reset_is_life() {
+                let reset = x.abs() < 0.5 * self.prev[1].abs() || self.uptime;
+                if counter && warm && reset && !self.reset_is_life() {
                     v.findings.push(Finding {
                         kind: EpisodeKind::CounterReset,
                         at,
@@ -1206,10 +1241,10 @@ impl Detector {
                         ),
                     });
                 }
-                if x.abs() >= 0.5 * self.prev[1].abs() {
+                if !reset {
                     self.dipped = true;
                 }
-                if counter && x.abs() < 0.5 * self.prev[1].abs() {
+                if counter && reset {
                     // Reset, it is still a counter: it counts on from here.
                 } else {
                     self.mono_n = 0;
@@ -3113,6 +3148,52 @@ mod tests {
             d.observe(x, t(i as f64 * 60.0), None, &cfg);
         }
         assert!(!d.counter());
+    }
+
+    #[test]
+    fn an_uptime_in_a_boot_loop_is_a_counter_that_restarts_not_a_drift() {
+        // An ESPHome node's uptime every minute for 30 hours, then a boot loop: it restarts
+        // three times in six minutes (one restart a minute after the one before, from a count
+        // more than half of the last), then runs on.
+        let mut xs: Vec<f64> = (0..1800).map(|i| f64::from(i) * 60.0 + 12.0).collect();
+        xs.extend([52.0, 0.0, 58.0, 29.0, 89.0, 0.0]);
+        xs.extend((0..120).map(|i| 418.0 + f64::from(i) * 60.0));
+        let run = |topic: &str, field: &str| {
+            let cfg = DetectorConfig::default();
+            let mut d = Detector::for_series(topic, field);
+            let mut out = Vec::new();
+            for (i, &x) in xs.iter().enumerate() {
+                for f in d.observe(x, t(i as f64 * 60.0), None, &cfg).findings {
+                    out.push((i, f.kind));
+                }
+            }
+            (out, d.counter())
+        };
+        let restarts: Vec<(usize, EpisodeKind)> = [1800, 1801, 1803, 1805]
+            .into_iter()
+            .map(|i| (i, EpisodeKind::CounterReset))
+            .collect();
+        for (topic, field) in [
+            ("greenhouse/sensor/greenhouse_uptime/state", "value"),
+            ("shellyplus1pm-4417934b2bcc/status/sys", "uptime"),
+            ("tele/tasmota_0A2C6D/STATE", "UptimeSec"),
+        ] {
+            assert_eq!(
+                run(topic, field),
+                (restarts.clone(), true),
+                "{topic} {field}"
+            );
+        }
+        // Unnamed, the fall from 58 to 29 says it is no counter (and a series that is none has
+        // its trend judged: in a simulated home, the half hour across the restarts was said
+        // as a drift of -123,814).
+        let (found, counter) = run("greenhouse/sensor/greenhouse_temperature/state", "value");
+        assert!(!counter, "{found:?}");
+        assert_eq!(
+            found.len(),
+            2,
+            "its last two restarts are not resets: {found:?}"
+        );
     }
 
     #[test]

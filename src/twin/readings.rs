@@ -281,7 +281,7 @@ impl Twin {
             alerted_at: None,
             gaps: 0,
             last_gap: None,
-            detector: detect::Detector::for_field(field),
+            detector: detect::Detector::for_series(topic, field),
             device_slot: None,
         }));
         let named = match (&info.zone, &info.measurement) {

@@ -279,7 +279,8 @@ impl Device for EspGreenhouse {
             pub_(
                 sink,
                 "greenhouse_uptime",
-                format!("{}", (t - self.boot_at).floor()),
+                // (A sample taken in the step the node came back in may precede its boot.)
+                format!("{}", (t - self.boot_at).max(0.0).floor()),
                 0.06,
             );
             // The fan runs when it is warm; the door is opened now and then by day.
