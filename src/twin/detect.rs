@@ -412,13 +412,20 @@ pub const CUMULATIVE_NAMES: [&str; 5] = [
 /// boot loop restarts again a minute later, from a count lower than the one before but more
 /// than half of it.
 pub const UPTIME_NAMES: [&str; 4] = ["uptime", "uptimesec", "uptime_s", "uptime_sec"];
+/// Field names (the last segment, lower case) of the quality or strength of the radio link a
+/// device is heard over: Zigbee's `linkquality` (Zigbee2MQTT) and `lqi`, Wi-Fi's `rssi`
+/// (Tasmota's `Wifi.RSSI`, Shelly's `wifi.rssi`), ESPHome's `wifi_signal` sensor, a radio's
+/// `snr`; also `signal` under a Wi-Fi object (Tasmota's `Wifi.Signal`). Premise: the receiving
+/// radio measures each frame afresh, so the value cannot freeze while frames arrive, and it
+/// wanders, steps and bursts with the path (a door, a person, a microwave): no probe to fault.
+/// Such a series keeps its statistics and chart; no detector judges it (profile class `link`).
+pub const LINK_NAMES: [&str; 5] = ["linkquality", "lqi", "rssi", "wifi_signal", "snr"];
 /// Field names (the last segment, lower case) whose range is fixed by definition, with that
-/// range: Zigbee's link quality indicator (0–255, as Zigbee2MQTT reports it), a relative humidity
-/// and a battery's percent remaining (0–100). Premise: a reading held at the limit of its range
-/// is saturated (a link at its best, a bathroom at 100 % while the shower runs, a new battery),
-/// not frozen; a run anywhere else is still judged.
-pub const SATURATING_NAMES: [(&str, (f64, f64)); 4] = [
-    ("linkquality", (0.0, 255.0)),
+/// range: a relative humidity and a battery's percent remaining (0–100). Premise: a reading
+/// held at the limit of its range is saturated (a bathroom at 100 % while the shower runs, a
+/// new battery), not frozen; a run anywhere else is still judged. (A link's quality, 0–255,
+/// is never judged at all: see [`LINK_NAMES`].)
+pub const SATURATING_NAMES: [(&str, (f64, f64)); 3] = [
     ("humidity", (0.0, 100.0)),
     ("battery", (0.0, 100.0)),
     ("battery_level", (0.0, 100.0)),
@@ -666,7 +673,8 @@ impl Levels {
 ///   bursts: silence is never judged), `learning` (fewer than four intervals seen).
 /// - `class`: `learning` (before the warm-up), `counter` (judged only by `counter_reset`),
 ///   `constant` (never changed: never stuck), `few_levels` (switches between levels are its
-///   life), `quantised` (repeats at its resolution often), `continuous`.
+///   life), `quantised` (repeats at its resolution often), `continuous`, `link` (a radio
+///   link's quality by its name, see [`LINK_NAMES`]: never judged).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Profile {
     pub cadence: &'static str,
@@ -821,6 +829,8 @@ pub struct Detector {
     saturates: Option<(f64, f64)>,
     /// Named as a device's uptime (see [`UPTIME_NAMES`]): every fall is a restart.
     uptime: bool,
+    /// Named as a radio link's quality (see [`LINK_NAMES`]): never judged.
+    link: bool,
     /// A battery's last hour (see [`Drain`]), allocated at its first reading.
     drain: Option<Box<Drain>>,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
@@ -930,7 +940,10 @@ impl Detector {
                     .is_some_and(|head| head.ends_with('_'))
         };
         let uptime = UPTIME_NAMES.iter().any(|n| is(n));
+        let link = LINK_NAMES.iter().any(|n| is(n))
+            || (lower == "signal" && field.to_ascii_lowercase().contains("wifi"));
         Detector {
+            link,
             saturates: SATURATING_NAMES
                 .iter()
                 .find(|(n, _)| is(n))
@@ -1017,7 +1030,9 @@ impl Detector {
             None if self.cadence_len < 4 => "learning",
             None => "irregular",
         };
-        let class = if learning {
+        let class = if self.link {
+            "link"
+        } else if learning {
             "learning"
         } else if self.counter() {
             "counter"
@@ -1599,6 +1614,14 @@ impl Detector {
             (true, false) => 0.0,
             _ => self.ratio,
         });
+        if self.link {
+            // Learnt like any series (its profile, its steps), said of never.
+            v.findings.clear();
+            v.abnormal = false;
+            v.lone_trend = None;
+            v.lone_step_ms = None;
+            v.ratio = v.ratio.map(|_| 0.0);
+        }
         v
     }
 
@@ -2185,7 +2208,8 @@ impl Detector {
     /// resolution, where a periodic report would repeat often (a Victron GX publishes a value
     /// only when it changed). Premise: such a publisher sends nothing while its value holds.
     pub fn reports_on_change(&self) -> bool {
-        self.n >= ON_CHANGE_MIN
+        !self.link
+            && self.n >= ON_CHANGE_MIN
             && self.resolution > 0.0
             && self.p_same < ON_CHANGE_REPEATS
             && self.mean_abs_d <= ON_CHANGE_STEPS * self.resolution
@@ -3098,11 +3122,11 @@ mod tests {
 
     #[test]
     fn a_reading_held_at_the_limit_its_name_gives_is_saturated_not_stuck() {
-        // A link quality wandering 200–250 for hours, then 255 (its best) for an hour; the
-        // same series held at 231 instead is stuck.
+        // A bathroom's humidity wandering 50–95 % for hours, then 100 % (saturated: the
+        // shower runs) for an hour; the same series held at 76 instead is stuck.
         let mut rng = Rng::with_seed(4);
         let mut xs: Vec<f64> = (0..800)
-            .map(|_| (225.0 + 12.0 * gauss(&mut rng)).round().clamp(200.0, 250.0))
+            .map(|_| (72.5 + 12.0 * gauss(&mut rng)).round().clamp(50.0, 95.0))
             .collect();
         let run = |field: &str, xs: &[f64]| -> Vec<EpisodeKind> {
             run_field(field, xs, 60.0)
@@ -3110,12 +3134,12 @@ mod tests {
                 .map(|(_, k)| k)
                 .collect()
         };
-        let mut best = xs.clone();
-        best.extend([255.0; 60]);
-        assert_eq!(run("linkquality", &best), []);
-        assert!(run("value", &best).contains(&EpisodeKind::Stuck));
-        xs.extend([231.0; 60]);
-        assert!(run("linkquality", &xs).contains(&EpisodeKind::Stuck));
+        let mut full = xs.clone();
+        full.extend([100.0; 60]);
+        assert_eq!(run("humidity", &full), []);
+        assert!(run("value", &full).contains(&EpisodeKind::Stuck));
+        xs.extend([76.0; 60]);
+        assert!(run("humidity", &xs).contains(&EpisodeKind::Stuck));
     }
 
     #[test]
@@ -3194,6 +3218,34 @@ mod tests {
             2,
             "its last two restarts are not resets: {found:?}"
         );
+    }
+
+    #[test]
+    fn a_radio_links_quality_is_learnt_but_never_judged() {
+        // A Zigbee plug's link every minute: 100 to 110 by day, then 15 for 40 minutes at
+        // night (the washer's door shut), then a jump to 200.
+        let mut rng = Rng::with_seed(21);
+        let mut xs: Vec<f64> = (0..600).map(|_| f64::from(rng.i32(100..=110))).collect();
+        xs.extend([15.0; 40]);
+        xs.extend((0..60).map(|_| f64::from(rng.i32(195..=205))));
+        let unnamed = run_field("value", &xs, 60.0);
+        assert!(!unnamed.is_empty(), "the same readings, unnamed, are news");
+        for field in [
+            "linkquality",
+            "Wifi.RSSI",
+            "Wifi.Signal",
+            "greenhouse_wifi_signal",
+        ] {
+            assert_eq!(run_field(field, &xs, 60.0), [], "{field}");
+        }
+        let mut d = Detector::for_field("linkquality");
+        let cfg = DetectorConfig::default();
+        for (i, &x) in xs.iter().enumerate() {
+            d.observe(x, t(i as f64 * 60.0), None, &cfg);
+        }
+        assert_eq!(d.profile(cfg.warmup).class, "link");
+        // A signal that is no Wi-Fi's is judged as any series.
+        assert_eq!(run_field("signal", &xs, 60.0), unnamed);
     }
 
     #[test]
