@@ -241,6 +241,11 @@ pub struct TruthFault {
     pub topic: String,
     /// Empty for a whole-device fault.
     pub field: String,
+    /// Other fields of `topic` the device computes from the faulty one (a meter's current and
+    /// apparent power from its power): the fault shows in them too, so their episodes within
+    /// its window are its own, not false.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub magnitude: f64,
@@ -550,6 +555,7 @@ fn inject_faults(b: &mut Builder, devices: &mut [Box<dyn Device>], kind: Kind) {
                     device: p.device.clone(),
                     topic: p.topic.clone(),
                     field: p.field.clone(),
+                    also: p.derived.clone(),
                     start: at(b.start, start),
                     end: at(b.start, end),
                     magnitude,

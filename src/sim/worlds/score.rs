@@ -185,8 +185,10 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
         // Everything on the device (a whole-device fault) or on the series inside the window
         // is explained by the fault: a noise burst first said as a spike and then as a burst
         // is one fault found (named by its first episode), not a fault and a false episode.
+        // So is what it did to the fields computed from the faulty one.
+        let derived = |e: &Episode| e.topic == f.topic && f.also.contains(&e.field);
         for (i, e) in eps.iter().enumerate() {
-            if mine(e) && e.noticed >= lo && e.noticed <= hi {
+            if (mine(e) || derived(e)) && e.noticed >= lo && e.noticed <= hi {
                 claimed[i] = true;
             }
         }
@@ -673,6 +675,8 @@ mod tests {
                     device: "a".into(),
                     topic: "a/temp".into(),
                     field: "value".into(),
+                    // A field the device computes from it carries the spike too.
+                    also: vec!["derived".into()],
                     start: t(5, 0),
                     end: t(5, 0),
                     magnitude: 5.0,
@@ -683,6 +687,7 @@ mod tests {
                     device: "a".into(),
                     topic: "a/status".into(),
                     field: String::new(),
+                    also: Vec::new(),
                     start: t(10, 0),
                     end: t(20, 0),
                     magnitude: 0.0,
@@ -696,6 +701,8 @@ mod tests {
             // A second episode on the faulty series inside the fault's window: the same fault.
             r#"{"t":"2026-01-05T00:06:00Z","type":"anomaly_start","topic":"a/temp","field":"value","kind":"noise_burst","start":"2026-01-05T00:06:00Z"}"#,
             r#"{"t":"2026-01-05T00:06:30Z","type":"anomaly_end","topic":"a/temp","field":"value","kind":"noise_burst","start":"2026-01-05T00:06:00Z","end":"2026-01-05T00:06:30Z"}"#,
+            r#"{"t":"2026-01-05T00:05:01Z","type":"anomaly_start","topic":"a/temp","field":"derived","kind":"spike","start":"2026-01-05T00:05:00Z"}"#,
+            r#"{"t":"2026-01-05T00:05:30Z","type":"anomaly_end","topic":"a/temp","field":"derived","kind":"spike","start":"2026-01-05T00:05:00Z","end":"2026-01-05T00:05:30Z"}"#,
             r#"{"t":"2026-01-05T00:30:00Z","type":"anomaly_start","topic":"b/x","field":"value","kind":"stuck","start":"2026-01-05T00:30:00Z"}"#,
             r#"{"t":"2026-01-05T00:40:00Z","type":"anomaly_end","topic":"b/x","field":"value","kind":"stuck","start":"2026-01-05T00:30:00Z","end":"2026-01-05T00:40:00Z"}"#,
             r#"{"t":"2026-01-05T00:10:50Z","type":"device_status","id":"a","from":"online","to":"offline"}"#,
@@ -707,6 +714,7 @@ mod tests {
                 {"topic": "a/temp", "field": "value", "device": "a", "kind": "sensor"},
                 {"topic": "b/x", "field": "value", "device": "b", "kind": "sensor"},
                 {"topic": "b/x", "field": "other", "device": "x", "kind": "sensor"},
+                {"topic": "a/temp", "field": "derived", "device": "a", "kind": "sensor"},
             ],
             "states": [],
             "devices": [{"id": "a"}, {"id": "b"}, {"id": "x"}, {"id": "status"}, {"id": "nothing"}],
@@ -719,7 +727,14 @@ mod tests {
             "the faulty series is not healthy, its second episode in the fault's window is the fault's; the stuck is false"
         );
         assert!((c.hours - 1.0).abs() < 1e-9 && (c.false_seconds - 600.0).abs() < 1e-9);
-        assert_eq!(r.classes["undeclared"].series, 1);
+        assert_eq!(
+            (
+                r.classes["undeclared"].series,
+                r.classes["undeclared"].false_episodes
+            ),
+            (2, 0),
+            "the derived field's spike in the fault's window is the fault's"
+        );
         let spike = &r.kinds["spike"];
         assert_eq!((spike.faults, spike.found, spike.named), (1, 1, 1));
         assert_eq!(spike.delays, vec![1.0]);

@@ -135,6 +135,9 @@ pub struct Probe {
     pub scale: f64,
     /// What it reads when out of range (default: far above anything real).
     pub out_of_range: Option<f64>,
+    /// Fields of its topic the device computes from this reading (a meter's current from its
+    /// power): they carry its faults too.
+    pub derived: Vec<String>,
     allowed: &'static [FaultKind],
     fault: Option<(FaultKind, f64, f64, f64)>,
     held: Option<f64>,
@@ -159,6 +162,7 @@ impl Probe {
             resolution,
             scale: 1.0,
             out_of_range: None,
+            derived: Vec::new(),
             allowed,
             fault: None,
             held: None,
@@ -170,6 +174,12 @@ impl Probe {
 
     pub fn scale(mut self, s: f64) -> Probe {
         self.scale = s;
+        self
+    }
+
+    /// The fields of its topic computed from this reading (see [`Probe::derived`]).
+    pub fn derives(mut self, fields: &[&str]) -> Probe {
+        self.derived = fields.iter().map(|f| f.to_string()).collect();
         self
     }
 

@@ -147,6 +147,7 @@ pub(crate) fn down_faults(
             device: device.into(),
             topic: topic.into(),
             field: String::new(),
+            also: Vec::new(),
             start: at(t0, *s),
             end: at(t0, *e),
             magnitude: 0.0,

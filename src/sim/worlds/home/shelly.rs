@@ -39,7 +39,8 @@ impl ShellyBoiler {
                 "on_change",
                 &[FaultKind::Spike, FaultKind::Stuck],
             )
-            .scale(100.0);
+            .scale(100.0)
+            .derives(&["current"]);
         b.series(device, &st, "voltage", "continuous", Some(0.1), "on_change");
         b.series(device, &st, "freq", "continuous", Some(0.1), "on_change");
         b.series(device, &st, "current", "power", Some(0.001), "on_change");

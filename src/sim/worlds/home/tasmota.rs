@@ -46,7 +46,12 @@ impl TasmotaFridge {
                 "steady",
                 &[FaultKind::Spike, FaultKind::Stuck],
             )
-            .scale(40.0);
+            .scale(40.0)
+            .derives(&[
+                "ENERGY.ApparentPower",
+                "ENERGY.ReactivePower",
+                "ENERGY.Current",
+            ]);
         let total = b.probe(
             device,
             &sensor,

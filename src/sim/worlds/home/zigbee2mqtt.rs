@@ -329,7 +329,8 @@ impl Zigbee2Mqtt {
                 "on_change",
                 &[FaultKind::Spike, FaultKind::Stuck],
             )
-            .scale(50.0);
+            .scale(50.0)
+            .derives(&["current"]);
         let energy = b
             .probe(
                 d,
@@ -979,6 +980,7 @@ impl Device for Zigbee2Mqtt {
             } else {
                 String::new()
             },
+            also: Vec::new(),
             start: at(self.start, start),
             end: at(self.start, if down_to.is_finite() { down_to } else { end }),
             magnitude: 0.0,

@@ -46,7 +46,20 @@ impl Compressor {
                 "steady",
                 &[FaultKind::Spike, FaultKind::Stuck],
             )
-            .scale(800.0);
+            .scale(800.0)
+            // Each phase is a third of the power read (the probe), and the rest follows it.
+            .derives(&[
+                "a_act_power",
+                "b_act_power",
+                "c_act_power",
+                "a_aprt_power",
+                "b_aprt_power",
+                "c_aprt_power",
+                "a_current",
+                "b_current",
+                "c_current",
+                "total_aprt_power",
+            ]);
         for ph in ["a", "b", "c"] {
             b.series(
                 device,
