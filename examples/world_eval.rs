@@ -1,7 +1,7 @@
 //! Scores twinview on the home and plant worlds (BENCHMARKS.md, "Worlds like the real ones").
 //!
 //! `world_eval --truth T.json --events E.jsonl --snapshot S.json [--truth … --events … --snapshot …]
-//!  [--title TEXT] [--notes N]`
+//!  [--title TEXT] [--notes N] [--check]`
 //!
 //! Each triple is one world: the truth `twinview sim --offline --world …` (or a live `sim
 //! --world … --truth`) wrote, and the events file and final snapshot of twinview watching it
@@ -10,6 +10,7 @@
 //! faults found, named right and the median delay; and the device check: rows per physical
 //! device, splits, merges, and liveness said in time or falsely. The rules are in
 //! `twinview::sim::worlds::score`. `scripts/world_eval.sh` runs it over worlds and seeds.
+//! With `--check` it exits 1 when the figures fail the gates in `score::gates`.
 
 use twinview::sim::worlds::score::{self, Report};
 use twinview::sim::worlds::WorldTruth;
@@ -19,6 +20,7 @@ fn main() {
     let (mut truths, mut events, mut snaps) = (Vec::new(), Vec::new(), Vec::new());
     let mut title = "default detectors".to_string();
     let mut notes = 20usize;
+    let mut check = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().unwrap_or_default();
@@ -28,6 +30,7 @@ fn main() {
             "--snapshot" => snaps.push(val()),
             "--title" => title = val(),
             "--notes" => notes = val().parse().unwrap_or(20),
+            "--check" => check = true,
             other => {
                 eprintln!("world_eval: unknown argument {other}");
                 std::process::exit(2);
@@ -66,5 +69,16 @@ fn main() {
         for n in all.notes.iter().take(notes) {
             println!("    {n}");
         }
+    }
+    if check {
+        let failed = all.check();
+        if !failed.is_empty() {
+            println!("  FAILED the gates (twinview::sim::worlds::score::gates):");
+            for f in &failed {
+                println!("    {f}");
+            }
+            std::process::exit(1);
+        }
+        println!("  gates held (twinview::sim::worlds::score::gates)");
     }
 }

@@ -592,6 +592,95 @@ impl Report {
     }
 }
 
+/// What `world_eval --check` (and `CHECK=1 scripts/world_eval.sh`, which CI runs over three
+/// seeds of a day of each world) holds the default detectors to. The first three are issue
+/// #28's and #29's targets, met on these worlds; the found and named floors are not the target
+/// (95 %, not met: see BENCHMARKS.md) but guard what was reached, a little below it.
+pub mod gates {
+    /// False episodes per healthy series-hour, in every signal class.
+    pub const FALSE_PER_HOUR_MAX: f64 = 0.01;
+    /// The longest false episode, seconds: ten minutes, and the tick an adoption is made on.
+    pub const LONGEST_FALSE_MAX_S: f64 = 605.0;
+    /// False offline or stale changes per device-hour.
+    pub const FALSE_LIVENESS_MAX: f64 = 0.01;
+    /// Share of faults found, and found with the right kind named (floors, not targets).
+    pub const FOUND_MIN: f64 = 0.75;
+    pub const NAMED_MIN: f64 = 0.60;
+}
+
+impl Report {
+    /// What fails [`gates`]: one line each, empty when all hold. Every down period must be
+    /// said in time, and no physical device split into several rows or merged with another.
+    pub fn check(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (k, c) in &self.classes {
+            let rate = if c.hours > 0.0 {
+                c.false_episodes as f64 / c.hours
+            } else {
+                0.0
+            };
+            if rate > gates::FALSE_PER_HOUR_MAX {
+                out.push(format!(
+                    "{k}: {rate:.4} false episodes per healthy series-hour (at most {})",
+                    gates::FALSE_PER_HOUR_MAX
+                ));
+            }
+            if c.longest_s > gates::LONGEST_FALSE_MAX_S {
+                out.push(format!(
+                    "{k}: a false episode of {:.0} s (at most {:.0})",
+                    c.longest_s,
+                    gates::LONGEST_FALSE_MAX_S
+                ));
+            }
+        }
+        let (faults, found, named) = self.kinds.values().fold((0, 0, 0), |(a, b, c), k| {
+            (a + k.faults, b + k.found, c + k.named)
+        });
+        let share = |n: usize| {
+            if faults > 0 {
+                n as f64 / faults as f64
+            } else {
+                1.0
+            }
+        };
+        if share(found) < gates::FOUND_MIN {
+            out.push(format!(
+                "{:.0} % of faults found (at least {:.0} %)",
+                100.0 * share(found),
+                100.0 * gates::FOUND_MIN
+            ));
+        }
+        if share(named) < gates::NAMED_MIN {
+            out.push(format!(
+                "{:.0} % of faults named right (at least {:.0} %)",
+                100.0 * share(named),
+                100.0 * gates::NAMED_MIN
+            ));
+        }
+        if self.down_said < self.down_periods {
+            out.push(format!(
+                "{} of {} down periods said in time",
+                self.down_said, self.down_periods
+            ));
+        }
+        if self.device_hours > 0.0
+            && self.false_liveness as f64 / self.device_hours > gates::FALSE_LIVENESS_MAX
+        {
+            out.push(format!(
+                "{} false offline/stale changes in {:.0} device-hours",
+                self.false_liveness, self.device_hours
+            ));
+        }
+        if self.split_devices > 0 || self.merged_rows > 0 {
+            out.push(format!(
+                "{} devices split, {} rows merging devices",
+                self.split_devices, self.merged_rows
+            ));
+        }
+        out
+    }
+}
+
 fn class_line(k: &str, c: &ClassScore) -> String {
     format!(
         "  {:<12} {:>6} {:>9.1} {:>6} {:>9.3} {:>9.1}% {:>8.0}s\n",
@@ -750,5 +839,22 @@ mod tests {
             (2, 0, 1)
         );
         assert_eq!((r.down_periods, r.down_said, r.false_liveness), (1, 1, 1));
+        // The gates: one false stuck in one series-hour is far past 0.01 per hour; the split
+        // device and the false liveness change fail too (one in an hour and a half).
+        let failed = r.check();
+        assert!(
+            failed.iter().any(|f| f.starts_with("continuous:")),
+            "{failed:?}"
+        );
+        assert!(
+            failed.iter().any(|f| f.contains("devices split")),
+            "{failed:?}"
+        );
+        assert!(
+            failed.iter().any(|f| f.contains("false offline")),
+            "{failed:?}"
+        );
+        assert!(!failed.iter().any(|f| f.contains("found")), "{failed:?}");
+        assert!(Report::default().check().is_empty());
     }
 }
