@@ -420,6 +420,31 @@ pub const UPTIME_NAMES: [&str; 4] = ["uptime", "uptimesec", "uptime_s", "uptime_
 /// wanders, steps and bursts with the path (a door, a person, a microwave): no probe to fault.
 /// Such a series keeps its statistics and chart; no detector judges it (profile class `link`).
 pub const LINK_NAMES: [&str; 5] = ["linkquality", "lqi", "rssi", "wifi_signal", "snr"];
+/// Where the last `sep` of `s` is (an ASCII byte: a boundary of the text).
+fn last_at(s: &str, sep: u8) -> Option<usize> {
+    s.bytes().rposition(|b| b == sep)
+}
+
+/// The last words (after the last `_`) of every name in [`UPTIME_NAMES`], [`LINK_NAMES`],
+/// [`SATURATING_NAMES`], [`CUMULATIVE_NAMES`] and the battery's: a name ending otherwise is
+/// none of them.
+const NAMED_LAST_WORDS: [&str; 15] = [
+    "humidity",
+    "battery",
+    "level",
+    "energy",
+    "total",
+    "kwh",
+    "uptime",
+    "uptimesec",
+    "s",
+    "sec",
+    "linkquality",
+    "lqi",
+    "rssi",
+    "signal",
+    "snr",
+];
 /// Field names (the last segment, lower case) whose range is fixed by definition, with that
 /// range: a relative humidity and a battery's percent remaining (0–100). Premise: a reading
 /// held at the limit of its range is saturated (a bathroom at 100 % while the shower runs, a
@@ -929,19 +954,30 @@ impl Detector {
     /// [`BATTERY_DRAIN`]); a counter named for its period (`Today`, `daily_energy`) resets as
     /// its life (see [`Detector::reset_is_life`]).
     pub fn for_field(field: &str) -> Detector {
-        let name = field.rsplit(['.', '/']).next().unwrap_or(field);
-        let lower = name.to_ascii_lowercase();
-        // A name is the word itself or ends with it after an underscore: ESPHome's object ids
-        // begin with the node's name (`greenhouse_humidity`, `greenhouse_uptime`).
-        let is = |n: &str| {
-            lower == n
-                || lower
-                    .strip_suffix(n)
-                    .is_some_and(|head| head.ends_with('_'))
+        let name = match field.bytes().rposition(|b| b == b'.' || b == b'/') {
+            Some(i) => &field[i + 1..],
+            None => field,
         };
+        // Compared without regard to case, and without a lower-case copy: a series is created
+        // for every new topic of a flood.
+        let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        // A name is the word itself or ends with it after an underscore: ESPHome's object ids
+        // begin with the node's name (`greenhouse_humidity`, `greenhouse_uptime`). Most names
+        // end with a word no listed name ends with, and are told at once.
+        let last_word = last_at(name, b'_').map_or(name, |i| &name[i + 1..]);
+        let named = NAMED_LAST_WORDS.iter().any(|w| eq(last_word, w));
+        let is = |n: &str| {
+            let Some(cut) = name.len().checked_sub(n.len()) else {
+                return false;
+            };
+            named
+                && name.is_char_boundary(cut)
+                && eq(&name[cut..], n)
+                && (cut == 0 || name.as_bytes()[cut - 1] == b'_')
+        };
+        let under = |word: &str| field.to_ascii_lowercase().contains(word);
         let uptime = UPTIME_NAMES.iter().any(|n| is(n));
-        let link = LINK_NAMES.iter().any(|n| is(n))
-            || (lower == "signal" && field.to_ascii_lowercase().contains("wifi"));
+        let link = LINK_NAMES.iter().any(|n| is(n)) || (eq(name, "signal") && under("wifi"));
         Detector {
             link,
             saturates: SATURATING_NAMES
@@ -950,12 +986,16 @@ impl Detector {
                 .map(|(_, range)| *range),
             cumulative: CUMULATIVE_NAMES.iter().any(|n| is(n))
                 || uptime
-                || (lower == "total" && field.to_ascii_lowercase().contains("energy")),
+                || (eq(name, "total") && under("energy")),
             uptime,
             battery: is("battery") || is("battery_level"),
-            period: ["today", "daily", "hourly", "monthly"]
-                .iter()
-                .any(|p| lower.contains(p)),
+            // A word of its name (between `_`) names the period: `Today`, `daily_energy`.
+            period: name.len() >= 5
+                && name.split('_').any(|w| {
+                    ["today", "daily", "hourly", "monthly"]
+                        .iter()
+                        .any(|p| eq(w, p))
+                }),
             ..Detector::default()
         }
     }
@@ -967,10 +1007,20 @@ impl Detector {
         if field != "value" {
             return Detector::for_field(field);
         }
-        let name = topic
-            .rsplit('/')
-            .find(|l| !matches!(*l, "state" | "value" | "get" | "status" | ""))
-            .unwrap_or(field);
+        let mut rest = topic;
+        let name = loop {
+            let (head, level) = match last_at(rest, b'/') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => ("", rest),
+            };
+            if !matches!(level, "state" | "value" | "get" | "status" | "") {
+                break level;
+            }
+            if head.is_empty() {
+                break field;
+            }
+            rest = head;
+        };
         Detector::for_field(name)
     }
 
@@ -3218,6 +3268,20 @@ mod tests {
             2,
             "its last two restarts are not resets: {found:?}"
         );
+    }
+
+    #[test]
+    fn every_listed_name_ends_with_a_word_the_quick_test_knows() {
+        let names = UPTIME_NAMES
+            .iter()
+            .chain(LINK_NAMES.iter())
+            .chain(CUMULATIVE_NAMES.iter())
+            .chain(SATURATING_NAMES.iter().map(|(n, _)| n))
+            .chain(["battery", "battery_level"].iter());
+        for n in names {
+            let last = n.rsplit('_').next().unwrap();
+            assert!(NAMED_LAST_WORDS.contains(&last), "{n}");
+        }
     }
 
     #[test]
