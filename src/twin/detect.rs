@@ -500,6 +500,9 @@ const LEVEL_NOISE_KNOWN: u16 = 10;
 /// teach the level its own noise (an oven zone's burst was learnt away within 40 readings
 /// when this was 50).
 const LEVEL_NOISE_WINDOW: u16 = 500;
+/// A few-level signal's level whose mean step is at least this many resolution steps is a
+/// noisy one: a run of repeats there is judged (see `judge_stuck`).
+const NOISY_LEVEL_STEPS: f64 = 10.0;
 /// A lone sensor's step is judged only once it has been watched this long (1 h): before,
 /// that it "has not jumped like this" says nothing (a compressor's first load of the night).
 pub const STEP_WATCHED_MS: i64 = 3_600_000;
@@ -516,6 +519,8 @@ struct Levels {
     /// The mean step within each level (its own noise), and the steps it was learnt from.
     noise: [f64; LEVELS],
     noise_n: [u16; LEVELS],
+    /// The longest run of repeats at each level that ended by itself.
+    longest_run: [u32; LEVELS],
     seen: u32,
     missed: u32,
     few: bool,
@@ -613,6 +618,7 @@ impl Levels {
                     self.at[j] = (x, 1);
                     self.noise[j] = 0.0;
                     self.noise_n[j] = 0;
+                    self.longest_run[j] = 0;
                 } else {
                     self.at[j].1 -= 1;
                 }
@@ -669,6 +675,8 @@ impl Levels {
                     }
                     self.noise[j] = 0.0;
                     self.noise_n[j] = 0;
+                    self.longest_run[i] = self.longest_run[i].max(self.longest_run[j]);
+                    self.longest_run[j] = 0;
                 }
             }
         }
@@ -1453,6 +1461,10 @@ impl Detector {
             self.runs = [self.runs[1], self.run];
             if !same && learning {
                 self.longest_run = self.longest_run.max(self.run as u32);
+                if let Some(i) = self.levels.find(self.prev[1], self.res_known()) {
+                    let r = &mut self.levels.longest_run[i];
+                    *r = (*r).max(self.run as u32);
+                }
             }
             if !same && self.run >= 2 {
                 // A rest at one value ended by itself: note it if it was an extreme.
@@ -1891,12 +1903,30 @@ impl Detector {
         // The share of repeats is the larger of the long-run one and the one of the half hour
         // before this run began: a room gone quiet at night repeats more than its day taught.
         let p = self.p_same.max(self.p_run).clamp(0.01, 0.99);
+        let level = self.levels.known(x, self.res_known());
+        // A known level whose own steps are far beyond the resolution (a compressor loaded,
+        // 2,100 ± 30 W read to the milliwatt): an exact repeat there is as unlikely as the
+        // ratio of the two, whatever the series does at its other levels (at rest at 0 W all
+        // night). Its runs are judged against that, and against the longest run it had at
+        // this level and left by itself.
+        let noisy_level = level.filter(|&i| {
+            self.levels.noise_n[i] >= LEVEL_NOISE_KNOWN
+                && self.resolution > 0.0
+                && self.levels.noise[i] >= NOISY_LEVEL_STEPS * self.resolution
+        });
         let needed = if self.changes == 0
             || !self.went_down
             || self.discrete()
-            || self.p_same >= STUCK_MAX_REPEATS
-            || self.levels.known(x, self.res_known()).is_some()
+            || (level.is_some() && noisy_level.is_none())
             || self.at_rest(x)
+        {
+            usize::MAX
+        } else if let Some(i) = noisy_level {
+            let p_level = (self.resolution / self.levels.noise[i]).clamp(0.01, 0.5);
+            ((cfg.stuck_probability.ln() / p_level.ln()).ceil() as usize)
+                .max(cfg.stuck_min)
+                .max(STUCK_LONGEST_RUNS * self.levels.longest_run[i] as usize + 1)
+        } else if self.p_same >= STUCK_MAX_REPEATS
             || (self.p_same > 0.5 && self.watched_ms() < STUCK_QUIET_WATCH_MS)
         {
             usize::MAX
@@ -3282,6 +3312,36 @@ mod tests {
             let last = n.rsplit('_').next().unwrap();
             assert!(NAMED_LAST_WORDS.contains(&last), "{n}");
         }
+    }
+
+    #[test]
+    fn a_reading_held_at_a_noisy_level_is_stuck_though_the_series_rests_at_another() {
+        // An air compressor's meter every 5 s, read to the milliwatt: 0 W all night (hours of
+        // exact repeats), then 2,100 ± 30 W unloaded and 7,400 ± 60 W loaded by day. Then its
+        // total is held at 2,102.08 W for 35 minutes.
+        let mut rng = Rng::with_seed(31);
+        let mut xs: Vec<f64> = vec![0.0; 4000];
+        for cycle in 0..40 {
+            let (level, noise) = if cycle % 2 == 0 {
+                (2100.0, 30.0)
+            } else {
+                (7400.0, 60.0)
+            };
+            for _ in 0..60 {
+                xs.push(((level + noise * gauss(&mut rng)) * 1000.0).round() / 1000.0);
+            }
+        }
+        let healthy = run_field("total_act_power", &xs, 5.0);
+        assert_eq!(healthy, [], "its rest at 0 W and its switches are its life");
+        let k = xs.len();
+        xs.extend([2102.08; 420]);
+        let found = run_field("total_act_power", &xs, 5.0);
+        assert!(
+            found
+                .iter()
+                .any(|(i, kind)| *kind == EpisodeKind::Stuck && (k..k + 12).contains(i)),
+            "{found:?}"
+        );
     }
 
     #[test]
