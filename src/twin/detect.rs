@@ -1461,9 +1461,12 @@ impl Detector {
             self.runs = [self.runs[1], self.run];
             if !same && learning {
                 self.longest_run = self.longest_run.max(self.run as u32);
-                if let Some(i) = self.levels.find(self.prev[1], self.res_known()) {
-                    let r = &mut self.levels.longest_run[i];
-                    *r = (*r).max(self.run as u32);
+                // (Only a run of repeats that ended: most readings end none.)
+                if self.run > 0 {
+                    if let Some(i) = self.levels.find(self.prev[1], self.res_known()) {
+                        let r = &mut self.levels.longest_run[i];
+                        *r = (*r).max(self.run as u32);
+                    }
                 }
             }
             if !same && self.run >= 2 {
