@@ -770,6 +770,10 @@ pub struct Detector {
     /// When the series last stepped as it had not in [`STEP_MEMORY_MS`] (epoch ms): the twin
     /// compares these across series (see [`STEP_TOGETHER_MS`]).
     pub novel_ms: Option<i64>,
+    /// When the series last switched between two of its known levels (epoch ms): a step of
+    /// another series of its device at that moment is the device changing mode (see the
+    /// twin's steps-together rule).
+    pub switch_ms: Option<i64>,
     /// The latest residuals against the zone consensus (median of three taken from them).
     res3: Ring<3>,
     /// The latest of those medians: where the residual is now.
@@ -1627,9 +1631,14 @@ impl Detector {
                         // Decided once it has stayed for [`STEP_STAY_MS`] (see `pending`).
                         self.pending = Some((step_ms, x2, step, step.abs() / sigma));
                     }
-                    // A switch between a few-level signal's known levels is its life, not a jump.
-                    if learning && big && !self.levels.switch(x2, x1, res) {
-                        self.last_big_ms = Some(at_ms);
+                    // A switch between a few-level signal's known levels is its life, not a jump;
+                    // the twin notes when it happened (see `switch_ms`).
+                    if learning && big {
+                        if self.levels.switch(x2, x1, res) {
+                            self.switch_ms = Some(step_ms);
+                        } else {
+                            self.last_big_ms = Some(at_ms);
+                        }
                     }
                 }
             }

@@ -20,6 +20,7 @@ impl Twin {
         let s = &mut self.series[idx];
         s.detector.robust_peers = voted.is_some_and(|(_, n)| n >= detect::ROBUST_PEERS);
         let novel_before = s.detector.novel_ms;
+        let switch_before = s.detector.switch_ms;
         let mut v = s
             .detector
             .observe_in(value, at, consensus, moving, &self.cfg.anomaly);
@@ -41,6 +42,16 @@ impl Twin {
             }
             self.novel_steps.push_back((ms, idx));
         }
+        if let Some(ms) = s
+            .detector
+            .switch_ms
+            .filter(|_| s.detector.switch_ms != switch_before)
+        {
+            if self.switches.len() >= NOVEL_STEPS {
+                self.switches.pop_front();
+            }
+            self.switches.push_back((ms, idx, s.device.clone()));
+        }
         if v.lone_step_ms.is_some() || v.lone_trend.is_some() {
             let horizon = at.timestamp_millis()
                 - (2 * detect::STEP_STAY_MS + detect::STEP_TOGETHER_MS).max(TREND_MS);
@@ -60,12 +71,16 @@ impl Twin {
             }
         }
         if let Some(ms) = v.lone_step_ms {
-            let others = stepped_elsewhere(
-                &self.novel_steps,
-                idx,
-                ms - detect::STEP_TOGETHER_MS,
-                ms + detect::STEP_TOGETHER_MS,
-            );
+            let (from, to) = (ms - detect::STEP_TOGETHER_MS, ms + detect::STEP_TOGETHER_MS);
+            // Another series' novel step anywhere, or a switch between known levels of a
+            // series of the same device: a fridge's compressor starting switches its plug's
+            // power between its levels while its current steps to a place it had not been.
+            let switched = self
+                .switches
+                .iter()
+                .filter(|(t, j, d)| *j != idx && (from..=to).contains(t) && *d == s.device)
+                .count();
+            let others = stepped_elsewhere(&self.novel_steps, idx, from, to) + switched;
             if others > 0 {
                 v.findings.retain(|f| f.kind != EpisodeKind::LevelShift);
                 s.detector.forget_step();

@@ -272,6 +272,9 @@ pub struct Twin {
     /// Series that lately stepped as they had not in a day: (when, epoch ms; series index),
     /// the latest [`NOVEL_STEPS`] within a few minutes (see `detect::STEP_TOGETHER_MS`).
     novel_steps: std::collections::VecDeque<(i64, usize)>,
+    /// Series that lately switched between two of their known levels: (when, epoch ms; series
+    /// index; its device), the latest [`NOVEL_STEPS`] (see `detect::Detector::switch_ms`).
+    switches: std::collections::VecDeque<(i64, usize, String)>,
     /// Every reading, series and state change, when an output stores them
     /// ([`Twin::keep_rows`]).
     kept: Option<Box<kept::Kept>>,
@@ -368,6 +371,7 @@ impl Twin {
             learnt: identity::Learnt::default(),
             scores_out: None,
             novel_steps: std::collections::VecDeque::new(),
+            switches: std::collections::VecDeque::new(),
             kept: None,
             next_uid: 1,
             restored: None,

@@ -969,3 +969,47 @@ fn a_burst_that_begins_with_a_spike_is_one_noise_burst() {
         .collect();
     assert_eq!(kinds, [EpisodeKind::NoiseBurst], "{kinds:?}");
 }
+
+#[test]
+fn a_step_with_a_switch_of_its_devices_other_series_is_a_change_of_mode() {
+    // A pump's controller every 30 s: its power cycles between 0 W (20 minutes) and about
+    // 80 W (15 minutes); its output holds 40 % whatever the power. After four hours the output
+    // steps to 55 % and stays: at the moment the power switches on, the controller changed
+    // mode; ten minutes later, with no switch, the output stepped alone.
+    let run = |step_at: i64| {
+        let mut t = Twin::default();
+        let mut rng = fastrand::Rng::with_seed(8);
+        for i in 0..(5 * 120) {
+            let s = i * 30;
+            let power = if (s / 60) % 35 >= 20 {
+                80.0 + f64::from(rng.i32(-2..=2))
+            } else {
+                0.0
+            };
+            let out = if s >= step_at { 55.0 } else { 40.0 } + 0.1 * f64::from(rng.i32(-2..=2));
+            t.apply(&msg(
+                s,
+                "plant/pump1/telemetry",
+                &format!(r#"{{"power":{power},"output":{out:.1}}}"#),
+            ));
+            t.tick(at(s));
+        }
+        let out = t.series.iter().find(|s| s.field == "output").unwrap();
+        out.episodes
+            .iter()
+            .chain(out.episode.as_ref())
+            .map(|e| e.kind)
+            .collect::<Vec<_>>()
+    };
+    // Minute 265 (15,900 s) is a start of the power's cycle (7 × 35 + 20).
+    assert_eq!(
+        run(15_900),
+        [],
+        "the power switched with it: a change of mode"
+    );
+    assert!(
+        run(16_500).contains(&EpisodeKind::LevelShift),
+        "alone, the output's step is news: {:?}",
+        run(16_500)
+    );
+}
