@@ -1599,7 +1599,16 @@ impl Detector {
                     // this in the last 24 hours does not jump in healthy life; switches between
                     // a few-level signal's known levels are its life.
                     let step = a;
-                    let big = step.abs() / sigma > cfg.spike && step.abs() >= 5.0 * res;
+                    // Against the noise where the step was taken: when this reading switched
+                    // to a quiet level (a plug off at 0 A), a step within the level it left
+                    // (on at 0.49 ± 0.005 A) is no jump by the quiet one's measure.
+                    let sigma_step = match self.levels.noise_at(x1, res) {
+                        Some(Some(n)) if self.levels.switch(x1, x, res) => {
+                            n.max(floor) * MEAN_ABS_TO_SIGMA
+                        }
+                        _ => sigma,
+                    };
+                    let big = step.abs() / sigma_step > cfg.spike && step.abs() >= 5.0 * res;
                     let watched = self.watched_ms() >= STEP_WATCHED_MS;
                     // (The score says how unusual the step is from the first hour on; only
                     // the finding waits for the hour.)
@@ -3412,6 +3421,33 @@ mod tests {
             "unnamed, the start-up's minute is a step: {:?}",
             run_field("value", &xs, 60.0)
         );
+    }
+
+    #[test]
+    fn a_switch_to_a_quiet_level_does_not_make_the_last_step_before_it_a_jump() {
+        // A fridge plug's current every minute: 0 A for 20 minutes, 0.49 ± 0.005 A for 15. At
+        // each switch off, the last step within the on level (up to 0.01 A) was measured
+        // against the off level's noise (none: exact zeros) and taken as a jump, so the series
+        // "had jumped in the last day" for ever and no lone step of it was ever judged.
+        let mut rng = Rng::with_seed(8);
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::for_field("ENERGY.Current");
+        let mut jumps = Vec::new();
+        for m in 0..(40 * 35) {
+            let on = m % 35 >= 20;
+            let c = if on {
+                ((0.49 + 0.001 * f64::from(rng.i32(-5..=5))) * 1000.0).round() / 1000.0
+            } else {
+                0.0
+            };
+            let before = d.last_big_ms;
+            d.observe(c, t(m as f64 * 60.0), None, &cfg);
+            if d.last_big_ms != before {
+                jumps.push(m);
+            }
+        }
+        // Its first switches, before its levels were known, were jumps; none after.
+        assert!(jumps.iter().all(|&m| m < 300), "{jumps:?}");
     }
 
     #[test]
