@@ -37,20 +37,14 @@ impl Twin {
             .novel_ms
             .filter(|_| s.detector.novel_ms != novel_before)
         {
-            if self.novel_steps.len() >= NOVEL_STEPS {
-                self.novel_steps.pop_front();
-            }
-            self.novel_steps.push_back((ms, idx));
+            push_latest(&mut self.novel_steps, (ms, idx));
         }
         if let Some(ms) = s
             .detector
             .switch_ms
             .filter(|_| s.detector.switch_ms != switch_before)
         {
-            if self.switches.len() >= NOVEL_STEPS {
-                self.switches.pop_front();
-            }
-            self.switches.push_back((ms, idx, s.device.clone()));
+            push_latest(&mut self.switches, (ms, idx, s.device.clone()));
         }
         if v.lone_step_ms.is_some() || v.lone_trend.is_some() {
             let horizon = at.timestamp_millis()
@@ -549,8 +543,16 @@ fn stepped_elsewhere(
         .count()
 }
 
-/// Recent novel steps kept for the steps-together rule.
+/// Recent novel steps (and level switches) kept for the steps-together rule.
 pub(super) const NOVEL_STEPS: usize = 256;
+
+/// Keeps `item` as the latest of at most [`NOVEL_STEPS`].
+fn push_latest<T>(recent: &mut std::collections::VecDeque<T>, item: T) {
+    if recent.len() >= NOVEL_STEPS {
+        recent.pop_front();
+    }
+    recent.push_back(item);
+}
 
 /// A device whose own convention says it is online is judged silent only when its first
 /// series reports at least this evenly (upper quartile of its intervals over the lower).

@@ -12,6 +12,21 @@ fn msg(sec: i64, topic: &str, payload: &str) -> Event {
     Event::Message(Message::new(at(sec), topic, payload.as_bytes().to_vec()))
 }
 
+/// A Zigbee2MQTT climate sensor's temperature `x` on `topic` at `sec`, and the clock's tick.
+fn say_temperature(t: &mut Twin, topic: &str, sec: i64, x: f64) {
+    t.apply(&msg(sec, topic, &format!("{{\"temperature\": {x:.2}}}")));
+    t.tick(at(sec));
+}
+
+/// The kinds of a series' episodes, closed ones first and then the open one.
+fn episode_kinds(s: &Series) -> Vec<EpisodeKind> {
+    s.episodes
+        .iter()
+        .chain(s.episode.as_ref())
+        .map(|e| e.kind)
+        .collect()
+}
+
 #[test]
 fn one_size_limit_before_any_parsing_and_job_ids_have_a_length() {
     let mut t = Twin::default();
@@ -902,10 +917,7 @@ fn a_noise_burst_taken_as_normal_is_not_said_again_by_its_own_steps() {
     let topic = "zigbee2mqtt/bedroom";
     let mut t = Twin::default();
     let mut rng = fastrand::Rng::with_seed(11);
-    let say = |t: &mut Twin, s: i64, x: f64| {
-        t.apply(&msg(s, topic, &format!("{{\"temperature\": {x:.2}}}")));
-        t.tick(at(s));
-    };
+    let say = |t: &mut Twin, s: i64, x: f64| say_temperature(t, topic, s, x);
     let mut x = 19.0;
     let mut s = 0;
     while s < 6 * 3600 {
@@ -941,10 +953,7 @@ fn a_burst_that_begins_with_a_spike_is_one_noise_burst() {
     let topic = "zigbee2mqtt/bathroom";
     let mut t = Twin::default();
     let mut rng = fastrand::Rng::with_seed(12);
-    let say = |t: &mut Twin, s: i64, x: f64| {
-        t.apply(&msg(s, topic, &format!("{{\"temperature\": {x:.2}}}")));
-        t.tick(at(s));
-    };
+    let say = |t: &mut Twin, s: i64, x: f64| say_temperature(t, topic, s, x);
     let mut s = 0;
     while s < 3 * 3600 {
         let x =
@@ -961,12 +970,7 @@ fn a_burst_that_begins_with_a_spike_is_one_noise_burst() {
         s += 10;
     }
     let series = t.series.iter().find(|x| x.field == "temperature").unwrap();
-    let kinds: Vec<_> = series
-        .episodes
-        .iter()
-        .chain(series.episode.as_ref())
-        .map(|e| e.kind)
-        .collect();
+    let kinds = episode_kinds(series);
     assert_eq!(kinds, [EpisodeKind::NoiseBurst], "{kinds:?}");
 }
 
@@ -994,12 +998,7 @@ fn a_step_with_a_switch_of_its_devices_other_series_is_a_change_of_mode() {
             ));
             t.tick(at(s));
         }
-        let out = t.series.iter().find(|s| s.field == "output").unwrap();
-        out.episodes
-            .iter()
-            .chain(out.episode.as_ref())
-            .map(|e| e.kind)
-            .collect::<Vec<_>>()
+        episode_kinds(t.series.iter().find(|s| s.field == "output").unwrap())
     };
     // Minute 265 (15,900 s) is a start of the power's cycle (7 × 35 + 20).
     assert_eq!(
