@@ -249,6 +249,11 @@ pub struct TruthFault {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub magnitude: f64,
+    /// A probe fault its device never showed: nothing was published on its topic from its
+    /// start to [`score::GRACE_S`] after its end (the device was dead or down, or reports on
+    /// change and had nothing to say). No tool could see it; the score counts it apart.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 /// A change of the process the sensors measure (a shower, a door left open, heating on).
@@ -372,6 +377,9 @@ pub struct World {
     duration_s: Option<f64>,
     /// Wills the broker publishes later than the drop that caused them.
     pending: Vec<Out>,
+    /// Probe faults as (index in the truth, topic, from, to in world seconds, published
+    /// within): whether the device showed each one (see [`TruthFault::hidden`]).
+    shown: Vec<(usize, String, f64, f64, bool)>,
 }
 
 /// The moment offline worlds start: a winter Monday, at midnight (UTC) for worlds of six
@@ -411,6 +419,18 @@ impl World {
             Kind::Lab => Vec::new(),
         };
         inject_faults(&mut b, &mut devices, kind);
+        let secs = |d: DateTime<Utc>| (d - start).num_milliseconds() as f64 / 1000.0;
+        let shown = b
+            .truth
+            .faults
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.field.is_empty())
+            .map(|(i, f)| {
+                let to = secs(f.end) + score::GRACE_S;
+                (i, f.topic.clone(), secs(f.start), to, false)
+            })
+            .collect();
         World {
             kind,
             clients: b.clients,
@@ -420,6 +440,7 @@ impl World {
             now: 0.0,
             duration_s,
             pending: Vec::new(),
+            shown,
         }
     }
 
@@ -486,6 +507,15 @@ impl World {
                 }
             }
         }
+        for o in &all {
+            if let Act::Publish(m) = &o.act {
+                for (_, topic, from, to, seen) in &mut self.shown {
+                    if !*seen && o.t >= *from && o.t <= *to && *topic == m.topic {
+                        *seen = true;
+                    }
+                }
+            }
+        }
         self.now = until;
         outs.extend(all);
         true
@@ -494,6 +524,9 @@ impl World {
     /// Puts the truth in order once the world is over: each device's timeline by time,
     /// the faults by start.
     pub fn finish_truth(&mut self) {
+        for (i, _, _, _, seen) in &self.shown {
+            self.truth.faults[*i].hidden = !seen;
+        }
         for dev in &mut self.truth.devices {
             dev.timeline.sort_by_key(|x| x.0);
             dev.timeline.dedup();
@@ -559,6 +592,7 @@ fn inject_faults(b: &mut Builder, devices: &mut [Box<dyn Device>], kind: Kind) {
                     start: at(b.start, start),
                     end: at(b.start, end),
                     magnitude,
+                    hidden: false,
                 });
             }
         }
@@ -659,8 +693,27 @@ mod tests {
 
     #[test]
     fn the_two_worlds_hold_every_fault_kind_and_devices_with_their_topics() {
-        let (_, home) = recording(Kind::Home, 3, 9.0 * 3600.0);
-        let (_, plant) = recording(Kind::Plant, 3, 9.0 * 3600.0);
+        let (home_rec, home) = recording(Kind::Home, 3, 9.0 * 3600.0);
+        let (plant_rec, plant) = recording(Kind::Plant, 3, 9.0 * 3600.0);
+        // A probe fault is hidden exactly when its topic was not published from its start to
+        // the score's grace after its end.
+        for (rec, t) in [(&home_rec, &home), (&plant_rec, &plant)] {
+            let published: Vec<(DateTime<Utc>, String)> = rec
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter_map(|v| {
+                    let at = v.get("t")?.as_str()?.parse().ok()?;
+                    Some((at, v.get("topic")?.as_str()?.to_string()))
+                })
+                .collect();
+            let grace = chrono::Duration::milliseconds((score::GRACE_S * 1000.0) as i64);
+            for f in t.faults.iter().filter(|f| !f.field.is_empty()) {
+                let shown = published
+                    .iter()
+                    .any(|(at, topic)| *topic == f.topic && *at >= f.start && *at <= f.end + grace);
+                assert_eq!(f.hidden, !shown, "{} on {}", f.kind, f.topic);
+            }
+        }
         let kinds: BTreeSet<&str> = home
             .faults
             .iter()

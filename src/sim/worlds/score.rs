@@ -47,6 +47,8 @@ pub struct ClassScore {
 #[derive(Debug, Clone, Default)]
 pub struct KindScore {
     pub faults: usize,
+    /// Faults of the kind no tool could see (see `TruthFault::hidden`): not in `faults`.
+    pub hidden: usize,
     pub found: usize,
     pub named: usize,
     pub delays: Vec<f64>,
@@ -199,6 +201,18 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
             continue;
         }
         let k = r.kinds.entry(f.kind.clone()).or_default();
+        if f.hidden {
+            k.hidden += 1;
+            r.notes.push(format!(
+                "{}: {} on {} {} at {} hidden: its device sent nothing then, not counted",
+                truth.world,
+                f.kind,
+                f.topic,
+                f.field,
+                f.start.format("%H:%M:%S")
+            ));
+            continue;
+        }
         k.faults += 1;
         match first {
             Some((_, e)) => {
@@ -500,6 +514,7 @@ impl Report {
         for (k, s) in &o.kinds {
             let m = self.kinds.entry(k.clone()).or_default();
             m.faults += s.faults;
+            m.hidden += s.hidden;
             m.found += s.found;
             m.named += s.named;
             m.delays.extend(&s.delays);
@@ -550,7 +565,7 @@ impl Report {
             "  {:<14} {:>6} {:>6} {:>6} {:>12}\n",
             "fault", "faults", "found", "named", "median delay"
         );
-        let (mut nf, mut nfound, mut nnamed) = (0, 0, 0);
+        let (mut nf, mut nfound, mut nnamed, mut nhidden) = (0, 0, 0, 0);
         for (k, s) in &self.kinds {
             let mut d = s.delays.clone();
             d.sort_by(f64::total_cmp);
@@ -567,6 +582,7 @@ impl Report {
                 med
             );
             nf += s.faults;
+            nhidden += s.hidden;
             nfound += s.found;
             nnamed += s.named;
         }
@@ -577,6 +593,11 @@ impl Report {
             pct(nfound, nf),
             pct(nnamed, nf)
         );
+        if nhidden > 0 {
+            out += &format!(
+                "  ({nhidden} more fault(s) hidden: their device sent nothing while they lasted)\n"
+            );
+        }
         out += &format!(
             "  devices: {} physical, {} rows; {} split, {} merged rows, {} rows of no device, {} ghost rows\n",
             self.devices, self.rows, self.split_devices, self.merged_rows, self.unattributed_rows, self.ghost_rows
@@ -769,6 +790,20 @@ mod tests {
                     start: t(5, 0),
                     end: t(5, 0),
                     magnitude: 5.0,
+                    hidden: false,
+                },
+                // Its device sent nothing while it lasted: counted apart, not missed.
+                TruthFault {
+                    kind: "drift".into(),
+                    names: vec!["drift".into()],
+                    device: "b".into(),
+                    topic: "b/y".into(),
+                    field: "value".into(),
+                    also: Vec::new(),
+                    start: t(45, 0),
+                    end: t(50, 0),
+                    magnitude: 1.0,
+                    hidden: true,
                 },
                 TruthFault {
                     kind: "offline".into(),
@@ -780,6 +815,7 @@ mod tests {
                     start: t(10, 0),
                     end: t(20, 0),
                     magnitude: 0.0,
+                    hidden: false,
                 },
             ],
             ..WorldTruth::default()
@@ -827,6 +863,9 @@ mod tests {
         let spike = &r.kinds["spike"];
         assert_eq!((spike.faults, spike.found, spike.named), (1, 1, 1));
         assert_eq!(spike.delays, vec![1.0]);
+        let drift = &r.kinds["drift"];
+        assert_eq!((drift.faults, drift.hidden, drift.found), (0, 1, 0));
+        assert!(r.table("t").contains("1 more fault(s) hidden"));
         assert!(
             !r.kinds.contains_key("offline"),
             "liveness faults are judged by the device check"

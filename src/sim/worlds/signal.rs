@@ -350,6 +350,8 @@ pub struct Room {
     /// (start, end, kind) of showers and open doors, in seconds from the world's start.
     pub events: Vec<(f64, f64, &'static str)>,
     base_humidity: f64,
+    /// The temperature at which the room's air holds `base_humidity` (its start).
+    ref_temp: f64,
 }
 
 /// The shared physics of a world.
@@ -396,6 +398,7 @@ impl Env {
             tau,
             events: Vec::new(),
             base_humidity: hum,
+            ref_temp: 0.0,
         };
         match kind {
             Kind::Home => {
@@ -480,6 +483,7 @@ impl Env {
                 None => o + 2.0,
             };
             r.prev_temp = r.temp;
+            r.ref_temp = r.temp;
         }
         env
     }
@@ -497,11 +501,17 @@ impl Env {
     /// Outdoor air, °C: a daily swing (coldest near 05:00) and the weather's wander.
     pub fn outdoor(&self, t: f64) -> f64 {
         let h = self.hour(t);
+        self.outdoor_mean
+            + self.outdoor_swing * (TAU * (h - 11.0) / 24.0).sin()
+            + self.weather_at(t)
+    }
+
+    /// The weather's wander at `t`, °C (interpolated between its hours).
+    fn weather_at(&self, t: f64) -> f64 {
         let i = ((t / 3600.0).max(0.0) as usize).min(self.weather.len() - 1);
         let j = (i + 1).min(self.weather.len() - 1);
         let f = (t / 3600.0).fract().max(0.0);
-        let w = self.weather[i] * (1.0 - f) + self.weather[j] * f;
-        self.outdoor_mean + self.outdoor_swing * (TAU * (h - 11.0) / 24.0).sin() + w
+        self.weather[i] * (1.0 - f) + self.weather[j] * f
     }
 
     /// Daylight, 0 (night) to 1 (winter noon).
@@ -550,6 +560,7 @@ impl Env {
         let outdoor = self.outdoor(t);
         let sun = self.sun(t);
         let tod = self.tod(t) / 3600.0;
+        let weather = self.weather_at(t);
         for r in &mut self.rooms {
             r.prev_temp = r.temp;
             r.prev_humidity = r.humidity;
@@ -585,7 +596,15 @@ impl Env {
                 d += 1.5 / 600.0;
             }
             r.temp += d * dt;
-            let target_h = if shower { 95.0 } else { r.base_humidity };
+            // Relative humidity of air holding its moisture: about 6.5 % less per °C warmer
+            // (a heated room's morning dries it, a cold night raises it), and the weather's
+            // moisture with the weather's wander. A room's humidity is never flat for hours.
+            let target_h = if shower {
+                95.0
+            } else {
+                (r.base_humidity * (-0.065 * (r.temp - r.ref_temp)).exp() + 1.5 * weather)
+                    .clamp(10.0, 99.0)
+            };
             let tau_h = if shower { 200.0 } else { 1500.0 };
             r.humidity += (target_h - r.humidity) * (dt / tau_h).min(1.0);
         }

@@ -151,6 +151,7 @@ pub(crate) fn down_faults(
             start: at(t0, *s),
             end: at(t0, *e),
             magnitude: 0.0,
+            hidden: false,
         })
         .collect()
 }

@@ -984,6 +984,7 @@ impl Device for Zigbee2Mqtt {
             start: at(self.start, start),
             end: at(self.start, if down_to.is_finite() { down_to } else { end }),
             magnitude: 0.0,
+            hidden: false,
         }]
     }
 }
