@@ -1608,7 +1608,10 @@ impl Detector {
                         }
                         _ => sigma,
                     };
-                    let big = step.abs() / sigma_step > cfg.spike && step.abs() >= 5.0 * res;
+                    // (The gap's allowance only where the step is big without it.)
+                    let big = step.abs() / sigma_step > cfg.spike
+                        && step.abs() >= 5.0 * res
+                        && step.abs() / (sigma_step * self.gap_spread()) > cfg.spike;
                     let watched = self.watched_ms() >= STEP_WATCHED_MS;
                     // (The score says how unusual the step is from the first hour on; only
                     // the finding waits for the hour.)
@@ -1894,6 +1897,27 @@ impl Detector {
         let from = self.prev[1];
         let done = (99.0..=100.0).contains(&from) && self.extremes[1] <= 100.0;
         done || self.period
+    }
+
+    /// How much further than over its mean gap the series may have moved across the gap
+    /// before its last reading: √(gap / mean gap), at least 1. The mean gap is the time
+    /// watched over the readings (not the smoothed interval, which quick pairs of reports
+    /// pull down).
+    ///
+    /// Premise: what a series measures moves on between its readings, like a random walk,
+    /// so a step taken across a gap longer than usual is measured against the usual step
+    /// widened by the square root of the gap in mean gaps (a motion sensor's illuminance,
+    /// reported only when someone passes, fell at sunset between two passes half an hour
+    /// apart: no jump). A steady series' gaps are its mean gap, and nothing changes for it.
+    fn gap_spread(&self) -> f64 {
+        let mean_gap = self.watched_ms() as f64 / (self.n.max(2) - 1) as f64;
+        match self.prev_at {
+            [Some(a), Some(b)] if mean_gap > 0.0 => {
+                let gap = (b - a).num_milliseconds() as f64;
+                (gap / mean_gap).max(1.0).sqrt()
+            }
+            _ => 1.0,
+        }
     }
 
     /// `x` is the lowest or highest value the series ever had, and it rested there before
@@ -3448,6 +3472,39 @@ mod tests {
         }
         // Its first switches, before its levels were known, were jumps; none after.
         assert!(jumps.iter().all(|&m| m < 300), "{jumps:?}");
+    }
+
+    #[test]
+    fn a_step_across_a_long_gap_is_measured_against_what_the_gap_allows() {
+        // A value that wanders (σ 0.5 a step), read every 10 minutes for a day and a half;
+        // then one reading 90 minutes after the last (nine usual gaps: a motion sensor's
+        // illuminance between two passes), 4 higher, and the readings after it stay there.
+        let run = |gap_s: f64| {
+            let mut rng = Rng::with_seed(11);
+            let cfg = DetectorConfig::default();
+            let mut d = Detector::default();
+            let (mut x, mut at) = (100.0, 0.0);
+            let mut found = Vec::new();
+            for i in 0..240 {
+                let jump = i == 216;
+                at += if jump { gap_s } else { 600.0 };
+                x += if jump { 4.0 } else { 0.5 * gauss(&mut rng) };
+                for f in d
+                    .observe((x * 10.0_f64).round() / 10.0, t(at), None, &cfg)
+                    .findings
+                {
+                    found.push(f.kind);
+                }
+            }
+            found
+        };
+        assert_eq!(
+            run(5400.0),
+            [],
+            "4 in nine gaps is 1.3 usual steps a gap, no jump"
+        );
+        // The control: the same 4 within one usual gap is a level shift.
+        assert_eq!(run(600.0), [EpisodeKind::LevelShift]);
     }
 
     #[test]
