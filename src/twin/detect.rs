@@ -1810,8 +1810,12 @@ impl Detector {
         let within = !self.trend_few
             || (self.level_home.is_some()
                 && c.then_ms >= self.level_since_ms + TREND_LEVEL_SETTLE_MIN * 60_000);
-        if self.trend_few && self.trend.learnt >= TREND_LEVEL_WARM {
-            c.warm = true;
+        // Judged by what it learnt within levels, not by the day watched: its learning
+        // started again when it became a few-level one (a greenhouse's night at a few
+        // quantised values made it one for a while; a day later its first sunny morning was
+        // "8× the most it moved", against nothing learnt).
+        if self.trend_few {
+            c.warm = self.trend.learnt >= TREND_LEVEL_WARM;
         }
         // Nor one that spans two levels well apart it has dwelt at (its few-level verdict may
         // not be in yet, or may lapse in a window of many switches).
@@ -3472,6 +3476,45 @@ mod tests {
         }
         // Its first switches, before its levels were known, were jumps; none after.
         assert!(jumps.iter().all(|&m| m < 300), "{jumps:?}");
+    }
+
+    #[test]
+    fn a_few_level_series_is_judged_by_its_trend_only_once_it_learnt_within_its_levels() {
+        // A heater at 0 or 100 (± 0.3), switching every 20 minutes for 25 hours, a reading
+        // every 10 s: its horizons never sit within one level, so nothing is learnt of how it
+        // moves there, however long it was watched. Then 100 held for an hour and a half,
+        // rising 4 over its last hour (within the level's band): nothing says how far it
+        // moves at a level, so nothing is judged.
+        let mut rng = Rng::with_seed(12);
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut found = Vec::new();
+        let cycle = 25 * 360;
+        for i in 0..cycle + 540 {
+            let x = if i < cycle {
+                if (i / 120) % 2 == 0 {
+                    0.0
+                } else {
+                    100.0
+                }
+            } else {
+                100.0 + 4.0 * ((i - cycle) as f64 - 180.0).max(0.0) / 360.0
+            } + 0.3 * gauss(&mut rng);
+            let v = d.observe(
+                (x * 10.0_f64).round() / 10.0,
+                t(i as f64 * 10.0),
+                None,
+                &cfg,
+            );
+            found.extend(v.findings.iter().map(|f| f.kind));
+        }
+        assert!(d.trend_few, "a few-level series");
+        assert!(d.trend.learnt < super::super::trend::TREND_LEVEL_WARM);
+        assert_eq!(
+            found,
+            [],
+            "nothing learnt within a level, nothing judged there"
+        );
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //! signal (an oven heating and cooling between its setpoints) is judged, and learns, only over
 //! horizons within one level it had settled at: its switches are its life, a drift or a step
 //! within a level is news, and is judged after hours of the level held rather than a day
-//! ([`TREND_LEVEL_WARM`]). A change beyond the bar is a level shift when most of it came in its
+//! ([`TREND_LEVEL_WARM`]), and only then: a series that becomes a few-level one starts its
+//! learning again, and a day watched before says nothing of how it moves within a level. A change beyond the bar is a level shift when most of it came in its
 //! last minutes ([`TREND_STEP_MIN`]), else a drift.
 //!
 //! Cost: O(1) per reading (a sum per minute, a ring of minute means).
