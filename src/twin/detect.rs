@@ -890,6 +890,12 @@ pub struct Detector {
     /// The consensus it is judged against comes from at least [`ROBUST_PEERS`] others (set by
     /// the twin before each reading): one faulty peer cannot move it.
     pub robust_peers: bool,
+    /// When exactly two others vote: the lower and the higher of their corrected readings (set
+    /// by the twin before each reading), and as they were when the current run of repeats
+    /// began. Their median is their mean, which one faulty peer moves by half its fault; the
+    /// two ends both moved only when both peers did.
+    pub two_peers: Option<(f64, f64)>,
+    run_two_peers: Option<(f64, f64)>,
     /// The open shift or drift came back to the calm band once (its smoothed level was reset):
     /// its kind is no longer judged again.
     shape_kept: bool,
@@ -1497,6 +1503,7 @@ impl Detector {
                 if self.run == 0 {
                     self.run_start = self.prev_at[1];
                     self.run_consensus = consensus;
+                    self.run_two_peers = self.two_peers;
                     self.p_run = self.p_recent;
                 }
                 self.run += 1;
@@ -1995,12 +2002,24 @@ impl Detector {
         // … or shorter runs while the zone moved well past what the sensor could hide in
         // its resolution and noise.
         // (Only against a consensus one faulty peer cannot move: a drifting peer moves the
-        // median of two by half its drift.)
+        // median of two by half its drift. With exactly two others, only when each of them
+        // moved that far the same way, and they agreed with each other at both ends: a
+        // drifting one parts from the other.)
+        let hide = 3.0 * self.resolution.max(noise);
         let moved = match (consensus, self.run_consensus) {
             (Some(now), Some(then)) if self.robust_peers => (now - then).abs(),
-            _ => 0.0,
+            _ => match (self.two_peers, self.run_two_peers) {
+                (Some((lo, hi)), Some((lo0, hi0))) if hi - lo <= hide && hi0 - lo0 <= hide => {
+                    let (a, b) = (lo - lo0, hi - hi0);
+                    if a.signum() == b.signum() {
+                        a.abs().min(b.abs())
+                    } else {
+                        0.0
+                    }
+                }
+                _ => 0.0,
+            },
         };
-        let hide = 3.0 * self.resolution.max(noise);
         let zone_moved = self.run >= cfg.stuck_min && moved > hide;
         self.stuck_needed = needed;
         if needed != usize::MAX {
@@ -2541,11 +2560,12 @@ impl Consensus {
     /// latest readings (a sensor is not judged against itself). None with fewer than two
     /// peers voting.
     pub fn value_for(&self, pos: usize) -> Option<f64> {
-        self.value_and_voters_for(pos).map(|(v, _)| v)
+        self.value_and_voters_for(pos).map(|(v, _, _)| v)
     }
 
     /// [`Consensus::value_for`], and how many others voted for it.
-    pub fn value_and_voters_for(&self, pos: usize) -> Option<(f64, usize)> {
+    /// The median of the others' votes, how many they are, and the lowest and highest of them.
+    pub fn value_and_voters_for(&self, pos: usize) -> Option<(f64, usize, (f64, f64))> {
         self.value?;
         let mine = self
             .latest
@@ -2570,6 +2590,7 @@ impl Consensus {
                 0.5 * (at(n / 2 - 1) + at(n / 2))
             },
             n,
+            (at(0), at(n - 1)),
         ))
     }
 
@@ -2981,7 +3002,11 @@ mod tests {
                 let x = probe(s, m, 9.0 + 6.0 * day + offsets[s]);
                 let x = (x / 0.0625).round() * 0.0625;
                 let at = t(m as f64 * 60.0 + s as f64);
-                let v = det[s].observe(x, at, g.value_for(s), &cfg);
+                // As the twin does (`detect_default`).
+                let voted = g.value_and_voters_for(s);
+                det[s].robust_peers = voted.is_some_and(|(_, n, _)| n >= ROBUST_PEERS);
+                det[s].two_peers = voted.filter(|(_, n, _)| *n == 2).map(|(_, _, r)| r);
+                let v = det[s].observe(x, at, voted.map(|(c, _, _)| c), &cfg);
                 for f in &v.findings {
                     found.push((m, s, f.kind, f.reason.clone()));
                 }
@@ -2992,6 +3017,43 @@ mod tests {
             }
         }
         (found, det)
+    }
+
+    #[test]
+    fn a_probe_held_while_both_its_peers_moved_is_stuck_and_one_drifting_peer_makes_none() {
+        // Three probes, so two others: their median is their mean. Probe 0 holds its value
+        // for half an hour of a rising morning (0.8 °C, 12 steps of its resolution) on the
+        // second day: both of its peers moved, it is stuck.
+        let (found, _) = run_family(1440 + 120, |s, m, x| {
+            if s == 0 && (1440..1470).contains(&m) {
+                (9.0_f64 + 0.3) - 0.0625 * 0.4
+            } else {
+                x
+            }
+        });
+        let stuck: Vec<_> = found
+            .iter()
+            .filter(|f| f.2 == EpisodeKind::Stuck)
+            .map(|f| (f.0, f.1))
+            .collect();
+        assert!(
+            stuck.first().is_some_and(|&(m, s)| s == 0 && m < 1440 + 15),
+            "{found:?}"
+        );
+        // Probe 1 drifts 2 °C an hour at the night's minimum, where the others repeat: the
+        // mean of the two others moves by half of it, but the other one stays; no one is
+        // stuck.
+        let (found, _) = run_family(1440 + 120, |s, m, x| {
+            if s == 1 && (1050..1110).contains(&m) {
+                x + 2.0 * (m - 1050) as f64 / 60.0
+            } else {
+                x
+            }
+        });
+        assert!(
+            !found.iter().any(|f| f.2 == EpisodeKind::Stuck),
+            "{found:?}"
+        );
     }
 
     #[test]

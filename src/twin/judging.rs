@@ -15,10 +15,11 @@ impl Twin {
         let zone = zi.map(|i| &mut self.zones[i].1);
         let pos = self.zone_pos[idx];
         let voted = zone.as_ref().and_then(|z| z.value_and_voters_for(pos));
-        let consensus = voted.map(|(c, _)| c);
+        let consensus = voted.map(|(c, _, _)| c);
         let moving = zone.as_ref().is_some_and(|z| z.moving());
         let s = &mut self.series[idx];
-        s.detector.robust_peers = voted.is_some_and(|(_, n)| n >= detect::ROBUST_PEERS);
+        s.detector.robust_peers = voted.is_some_and(|(_, n, _)| n >= detect::ROBUST_PEERS);
+        s.detector.two_peers = voted.filter(|(_, n, _)| *n == 2).map(|(_, _, r)| r);
         let novel_before = s.detector.novel_ms;
         let switch_before = s.detector.switch_ms;
         let mut v = s
