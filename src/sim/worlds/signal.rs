@@ -140,6 +140,11 @@ pub struct Probe {
     pub derived: Vec<String>,
     allowed: &'static [FaultKind],
     fault: Option<(FaultKind, f64, f64, f64)>,
+    /// Its device publishes some of its topic's fields at a time (Sparkplug's report by
+    /// exception) and says when it published this one ([`Probe::shown`]); and whether that
+    /// happened while its fault lasted (to the score's grace after). See `TruthFault::hidden`.
+    pub partial: bool,
+    pub shown_in_fault: bool,
     held: Option<f64>,
     spiked: bool,
     reset_base: Option<f64>,
@@ -165,6 +170,8 @@ impl Probe {
             derived: Vec::new(),
             allowed,
             fault: None,
+            partial: false,
+            shown_in_fault: false,
             held: None,
             spiked: false,
             reset_base: None,
@@ -186,6 +193,17 @@ impl Probe {
     pub fn out_of_range(mut self, v: f64) -> Probe {
         self.out_of_range = Some(v);
         self
+    }
+
+    /// The device published this probe's reading at `t` (for devices that publish a topic's
+    /// fields one by one; see [`Probe::partial`]).
+    pub fn shown(&mut self, t: f64) {
+        self.partial = true;
+        if let Some((_, start, end, _)) = self.fault {
+            if t >= start && t <= end + super::score::GRACE_S {
+                self.shown_in_fault = true;
+            }
+        }
     }
 
     pub fn allows(&self, k: FaultKind) -> bool {

@@ -345,6 +345,11 @@ impl Device for PumpHouse {
             for (k, (v, band)) in now_v.iter().zip(bands).enumerate() {
                 if self.reported[k].is_nan() || (v - self.reported[k]).abs() >= band {
                     self.reported[k] = *v;
+                    match k {
+                        0 => self.flow.shown(t),
+                        1 => self.motor.shown(t),
+                        _ => {}
+                    }
                     let val = match k {
                         0 | 1 => SpValue::Float(*v),
                         4 => SpValue::Bool(*v > 0.5),
