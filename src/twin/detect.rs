@@ -760,8 +760,10 @@ pub struct Detector {
     /// the steps since (count, Σ|Δ|).
     settle_from: u64,
     settle_origin: (f64, f64),
-    /// The readings since the settling began: count, Σ.
+    /// The readings since the settling began: count, Σ; where it landed (the first of them)
+    /// and Σ|Δ| of every step since, big ones included.
     settle_sum: (u32, f64),
+    settle_landing: (f64, f64),
     /// The reading at which a settling was last called off (the series came back).
     settle_off: Option<u64>,
     settle_steps: (u32, f64),
@@ -1381,7 +1383,8 @@ impl Detector {
             let mx = if x.abs() <= 4.0 * scale { 0.0 } else { x };
             let mag = self
                 .mags
-                .step(mx, (learning && !switched).then_some(ad), res);
+                .step(mx, (learning && !switched).then_some(ad), res)
+                .or_else(|| self.mags.noise_above(mx));
             let scale_here = match here {
                 Some(Some(n)) if self.levels.few => n.max(floor),
                 Some(Some(n)) => n.max(scale),
@@ -1408,7 +1411,18 @@ impl Detector {
                 self.settle_sum.1 += x;
                 let mean = self.settle_sum.1 / f64::from(self.settle_sum.0);
                 let (origin, jump) = self.settle_origin;
-                if (x - origin).abs() < 0.25 * jump || (mean - origin).abs() < 0.5 * jump {
+                self.settle_landing.1 += raw;
+                // … or its readings since jump about where it landed, their mean nearer to it
+                // than half their mean step: a burst at the new place (a stopped pump, one 0
+                // reported by exception, then flow readings of ±30 about that 0; each of
+                // them a jump "to a new place" had kept it settling, unjudged, for as long
+                // as the burst lasted). A machine that starts moves away from where it
+                // landed; a ramp's mean runs ahead of its first reading.
+                let (landing, moved) = self.settle_landing;
+                let n = self.settle_sum.0;
+                let about = n > u32::from(SETTLE) / 2
+                    && (mean - landing).abs() < 0.5 * moved / f64::from(n - 1);
+                if (x - origin).abs() < 0.25 * jump || (mean - origin).abs() < 0.5 * jump || about {
                     self.settle = 0;
                     self.settle_off = Some(self.n);
                 }
@@ -1428,6 +1442,7 @@ impl Detector {
                     self.settle_origin = (self.prev[1], raw);
                     self.settle_steps = (0, 0.0);
                     self.settle_sum = (1, x);
+                    self.settle_landing = (x, 0.0);
                 }
                 self.settle = SETTLE;
             } else if self.settle > 0 {
@@ -3538,6 +3553,47 @@ mod tests {
         }
         // Its first switches, before its levels were known, were jumps; none after.
         assert!(jumps.iter().all(|&m| m < 300), "{jumps:?}");
+    }
+
+    #[test]
+    fn a_burst_about_a_stopped_pumps_single_zero_is_a_noise_burst() {
+        // A pump's flow reported by exception (past a 1 l/min deadband): 118 ± 0.8 while it
+        // runs, so a reading every few seconds; stopped, one 0 and nothing more. Three cycles
+        // of an hour running and half an hour stopped, then, stopped, the flow meter bursts:
+        // readings of ± 15 about that 0, every second, for ten minutes.
+        let mut rng = Rng::with_seed(13);
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut found = Vec::new();
+        let mut last = f64::NAN;
+        let mut at = 0.0;
+        for cycle in 0..4 {
+            for _ in 0..3600 {
+                at += 1.0;
+                let x = ((118.0 + 0.8 * gauss(&mut rng)) * 10.0_f64).round() / 10.0;
+                if last.is_nan() || (x - last).abs() >= 1.0 {
+                    last = x;
+                    d.observe(x, t(at), None, &cfg);
+                }
+            }
+            at += 1.0;
+            d.observe(0.0, t(at), None, &cfg);
+            last = 0.0;
+            at += 1800.0;
+            if cycle == 3 {
+                for _ in 0..600 {
+                    at += 1.0;
+                    let x = ((15.0 * gauss(&mut rng)) * 10.0_f64).round() / 10.0;
+                    found.extend(
+                        d.observe(x, t(at), None, &cfg)
+                            .findings
+                            .iter()
+                            .map(|f| f.kind),
+                    );
+                }
+            }
+        }
+        assert_eq!(found.first(), Some(&EpisodeKind::NoiseBurst), "{found:?}");
     }
 
     #[test]

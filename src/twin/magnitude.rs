@@ -64,6 +64,20 @@ impl Magnitudes {
         (self.n[i] >= MAG_KNOWN).then_some(f64::from(self.noise[i]))
     }
 
+    /// The noise learnt at the nearest known octave above the one of `x` (`None`: none above
+    /// is known). Premise (this module's): noise grows with the value, so where a series
+    /// reads below the magnitudes it knows, its noise is at most theirs: a pump at 118 l/min
+    /// that stops reports one 0, and a burst about that 0 is judged against its running
+    /// noise, not left unjudged as an octave never stepped in. Above all it knows (the first
+    /// sunrise) stays unknown.
+    pub fn noise_above(&self, x: f64) -> Option<f64> {
+        let o = octave(x);
+        (0..SLOTS)
+            .filter(|&i| self.n[i] >= MAG_KNOWN && self.octave[i] > o)
+            .min_by_key(|&i| self.octave[i])
+            .map(|i| f64::from(self.noise[i]))
+    }
+
     /// Learns one step `step` (≥ 0) taken to a reading in octave `o`; once known, a step is
     /// clipped at 4× the octave's noise (and at `floor`, the resolution) so a spike cannot
     /// teach itself.
@@ -111,6 +125,10 @@ mod tests {
         assert!((m.noise(25.0).unwrap() - 1.0).abs() < 1e-6);
         assert!((m.noise(150.0).unwrap() - 10.0).abs() < 1e-6);
         assert_eq!(m.noise(900.0), None, "never stepped there");
+        assert_eq!(m.noise_above(900.0), None, "nothing known above");
+        assert_eq!(m.noise_above(5.0), Some(1.0), "the nearest known above");
+        assert_eq!(m.noise_above(-5.0), Some(1.0));
+        assert_eq!(m.noise_above(60.0), Some(10.0));
         // A spike within a known octave is clipped at 4× its noise.
         m.step(21.0, Some(1000.0), 1.0);
         assert!(m.noise(21.0).unwrap() < 1.2);
