@@ -1384,7 +1384,13 @@ impl Detector {
             let mag = self
                 .mags
                 .step(mx, (learning && !switched).then_some(ad), res)
-                .or_else(|| self.mags.noise_above(mx));
+                .or_else(|| {
+                    if warm {
+                        self.mags.noise_above(mx)
+                    } else {
+                        None
+                    }
+                });
             let scale_here = match here {
                 Some(Some(n)) if self.levels.few => n.max(floor),
                 Some(Some(n)) => n.max(scale),
