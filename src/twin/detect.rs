@@ -506,6 +506,11 @@ const NOISY_LEVEL_STEPS: f64 = 10.0;
 /// A lone sensor's step is judged only once it has been watched this long (1 h): before,
 /// that it "has not jumped like this" says nothing (a compressor's first load of the night).
 pub const STEP_WATCHED_MS: i64 = 3_600_000;
+/// How long a few-level signal's proven levels must have stayed the same set before a step to
+/// a place none of them is near is news (see `Levels::proven`): 3 hours.
+pub const LEVELS_STABLE_MS: i64 = 3 * 3_600_000;
+/// Proven levels remembered; one unseen for [`STEP_MEMORY_MS`] is forgotten.
+const PROVEN: usize = 4;
 
 /// The levels a few-level signal dwells at: a plug's 0 W and 82 W, a compressor loaded and
 /// unloaded, a valve open and shut. Premise: a series whose readings (at least 90 % of a
@@ -525,6 +530,14 @@ struct Levels {
     missed: u32,
     few: bool,
     total: u32,
+    /// Levels that held at least 5 % of a window while the series was a few-level one:
+    /// centre and when last so held (epoch ms; 0: empty). The window's table forgets a level
+    /// visited only at breaks (its count halves every window); this keeps it for a day.
+    proven: [(f64, i64); PROVEN],
+    /// When the proven set last gained a level, and when it last had to forget one seen
+    /// within [`STEP_MEMORY_MS`] to make room (epoch ms).
+    proven_changed_ms: i64,
+    proven_crowded_ms: Option<i64>,
 }
 
 impl Levels {
@@ -587,7 +600,7 @@ impl Levels {
         Some((self.noise_n[i] >= LEVEL_NOISE_KNOWN).then_some(self.noise[i]))
     }
 
-    fn observe(&mut self, prev: f64, x: f64, res: f64) {
+    fn observe(&mut self, prev: f64, x: f64, res: f64, at_ms: i64) {
         match self.find(x, res) {
             Some(i) => {
                 self.at[i].1 = self.at[i].1.saturating_add(1);
@@ -643,12 +656,75 @@ impl Levels {
             // Proven once (two levels well apart), a few-level series stays one while its
             // readings keep to its levels: a compressor that runs all shift is still one.
             self.few = self.missed * 10 <= self.seen && (separated || self.few);
+            if self.few {
+                self.prove(&big, res, at_ms);
+            }
             self.seen = 0;
             self.missed = 0;
             for l in &mut self.at {
                 l.1 /= 2;
             }
         }
+    }
+
+    /// Notes the levels that held a share of the window just closed (`big`) as proven. A
+    /// level not well apart from a proven one is that one (a noisy level's table holds
+    /// fragments of it: a press's 2.45 and 2.61).
+    fn prove(&mut self, big: &[usize], res: f64, at_ms: i64) {
+        let m = self.largest();
+        for &i in big {
+            let c = self.at[i].0;
+            let near = (0..PROVEN).find(|&k| {
+                let (p, t) = self.proven[k];
+                t > 0 && (p - c).abs() <= 4.0 * (Levels::tol(res, p, m) + Levels::tol(res, c, m))
+            });
+            match near {
+                Some(k) => self.proven[k].1 = at_ms,
+                None => {
+                    let k = (0..PROVEN).min_by_key(|&k| self.proven[k].1).unwrap_or(0);
+                    let t = self.proven[k].1;
+                    if t > 0 && at_ms - t < STEP_MEMORY_MS {
+                        self.proven_crowded_ms = Some(at_ms);
+                    }
+                    self.proven[k] = (c, at_ms);
+                    self.proven_changed_ms = at_ms;
+                }
+            }
+        }
+    }
+
+    /// `x` is at none of the proven levels of a few-level signal whose proven set (at least
+    /// two, seen within [`STEP_MEMORY_MS`]) has not changed for [`LEVELS_STABLE_MS`], and is
+    /// well apart from each (as two levels must be to be a switch); `from` is at one of them.
+    ///
+    /// Premise: a machine whose levels have been the same few for hours (a press stopped and
+    /// running, its vibration at 0 and 2.4) and that goes to a level it never took is news (a
+    /// bearing's vibration up to 3.7). A series whose levels keep changing (a site's meter,
+    /// its loads combining anew) has no stable set, and one that had more levels in a day
+    /// than are remembered ([`PROVEN`]) has forgotten some it lives by: neither is judged so.
+    fn unseen(&self, from: f64, x: f64, res: f64, at_ms: i64) -> bool {
+        if !self.few
+            || at_ms - self.proven_changed_ms < LEVELS_STABLE_MS
+            || self
+                .proven_crowded_ms
+                .is_some_and(|t| at_ms - t < STEP_MEMORY_MS)
+        {
+            return false;
+        }
+        let m = self.largest();
+        let live = |k: &usize| {
+            let (_, t) = self.proven[*k];
+            t > 0 && at_ms - t < STEP_MEMORY_MS
+        };
+        let tol = |p: f64| Levels::tol(res, p, m);
+        (0..PROVEN).filter(live).count() >= 2
+            && (0..PROVEN)
+                .filter(live)
+                .any(|k| (from - self.proven[k].0).abs() <= tol(self.proven[k].0))
+            && (0..PROVEN).filter(live).all(|k| {
+                let p = self.proven[k].0;
+                (x - p).abs() > 4.0 * (tol(p) + tol(x))
+            })
     }
 
     /// `x` is near a level the series has dwelt at (whether or not it is a few-level one).
@@ -1366,7 +1442,7 @@ impl Detector {
             let res = self.res_known();
             let switched = self.levels.switch(self.prev[1], x, res);
             if learning {
-                self.levels.observe(self.prev[1], x, res);
+                self.levels.observe(self.prev[1], x, res, at_ms);
             }
             // Floor: a step of the sensor's resolution is never surprising (a coarse sensor
             // that mostly repeats has a tiny mean step), and a sensor that never changed has
@@ -1397,8 +1473,10 @@ impl Detector {
                 Some(None) | None => mag.map_or(scale, |m| m.max(scale)),
             };
             // An order of magnitude the series never stepped in: its noise there is not
-            // known, so no burst is judged (the first sunrise climbs through several).
-            let mag_learning = !self.levels.few && mag.is_none();
+            // known, so no burst is judged (the first sunrise climbs through several). A
+            // few-level signal's known levels have their own noise; away from them it is as
+            // unknown (a machine at a setting it never took, five times its usual value).
+            let mag_learning = mag.is_none() && (!self.levels.few || here.is_none());
             // A step far beyond the noise into a place the series has not dwelt at: the noise
             // there is not known yet, so its steps are not judged for a while.
             // (Against the noise as known, not the floor: a first step out of a rest set the
@@ -1653,10 +1731,11 @@ impl Detector {
                     // coming back jumps too.
                     let jumped_lately =
                         self.last_big_ms.is_some_and(|t| at_ms - t < STEP_MEMORY_MS);
+                    let stays = (x - x1).abs() < 0.25 * step.abs();
                     let novel = learning
                         && big
-                        && (x - x1).abs() < 0.25 * step.abs()
-                        && !jumped_lately
+                        && stays
+                        && (!jumped_lately || self.levels.unseen(x2, x1, res, at_ms))
                         && !self.levels.switch(x2, x1, res);
                     let step_ms = self.prev_at[1].map_or(at_ms, |t| t.timestamp_millis());
                     if novel {
@@ -3559,6 +3638,67 @@ mod tests {
         }
         // Its first switches, before its levels were known, were jumps; none after.
         assert!(jumps.iter().all(|&m| m < 300), "{jumps:?}");
+    }
+
+    /// A machine's series every 10 s: `level(minute)` plus noise of 2 % of it (at least
+    /// 0.01); every finding's (minute, kind).
+    fn run_machine(minutes: usize, level: impl Fn(usize) -> f64) -> Vec<(usize, EpisodeKind)> {
+        let mut rng = Rng::with_seed(14);
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut found = Vec::new();
+        for i in 0..minutes * 6 {
+            let l = level(i / 6);
+            let x = ((l + (0.02 * l).max(0.01) * gauss(&mut rng)) * 100.0).round() / 100.0;
+            for f in d.observe(x, t(i as f64 * 10.0), None, &cfg).findings {
+                found.push((i / 6, f.kind));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_machine_at_a_level_it_never_took_is_news_once_its_levels_are_settled() {
+        // A press's vibration: stopped (0.05) until 06:00, then running (2.4) with a quarter
+        // of an hour stopped every three hours. Its first start made it "jumped in the last
+        // day"; at 13:30 it steps to 3.7 and stays: a level it never took, after hours of the
+        // same two.
+        let press = |m: usize| {
+            if m < 360 || (m >= 540 && (m - 540) % 180 < 15) {
+                0.05
+            } else if (810..840).contains(&m) {
+                3.7
+            } else {
+                2.4
+            }
+        };
+        let found = run_machine(900, press);
+        assert!(
+            found
+                .iter()
+                .any(|&(m, k)| k == EpisodeKind::LevelShift && (810..815).contains(&m)),
+            "{found:?}"
+        );
+        // A machine of many settings, two at a time, twenty minutes each: 0.05 and 2, then 6
+        // and 12, then 24 and 0.05, then for six hours 2 and 0.05 again. It had more levels
+        // in the day than are remembered, so some it lives by may be forgotten: a sixth, 48,
+        // is no news.
+        let many = |m: usize| {
+            let pair = match m {
+                0..360 => return 0.05,
+                360..480 => [0.05, 2.0],
+                480..600 => [6.0, 12.0],
+                600..660 => [24.0, 0.05],
+                1000..1030 => return 48.0,
+                _ => [2.0, 0.05],
+            };
+            pair[(m / 20) % 2]
+        };
+        let found = run_machine(1100, many);
+        assert!(
+            !found.iter().any(|&(m, _)| (1000..1030).contains(&m)),
+            "{found:?}"
+        );
     }
 
     #[test]
