@@ -530,23 +530,40 @@ struct Levels {
     missed: u32,
     few: bool,
     total: u32,
-    /// Levels that held at least 5 % of a window while the series was a few-level one:
-    /// centre and when last so held (epoch ms; 0: empty). The window's table forgets a level
-    /// visited only at breaks (its count halves every window); this keeps it for a day.
-    proven: [(f64, i64); PROVEN],
-    /// When the proven set last gained a level, and when it last had to forget one seen
-    /// within [`STEP_MEMORY_MS`] to make room (epoch ms).
-    proven_changed_ms: i64,
-    proven_crowded_ms: Option<i64>,
+    /// The levels proven while the series was a few-level one (allocated then: most series
+    /// never are).
+    proven: Option<Box<Proven>>,
+    /// The largest held level's magnitude (see [`Levels::largest`]).
+    top: f64,
+}
+
+/// Levels that held at least 5 % of a window while the series was a few-level one. The
+/// window's table forgets a level visited only at breaks (its count halves every window);
+/// this keeps it for a day.
+#[derive(Debug, Clone, Default)]
+struct Proven {
+    /// Centre and when last so held (epoch ms; 0: empty).
+    at: [(f64, i64); PROVEN],
+    /// When the set last gained a level, and when it last had to forget one seen within
+    /// [`STEP_MEMORY_MS`] to make room (epoch ms).
+    changed_ms: i64,
+    crowded_ms: Option<i64>,
 }
 
 impl Levels {
     /// The largest level's magnitude (what "near zero" is measured against).
     fn largest(&self) -> f64 {
-        self.at
+        self.top
+    }
+
+    /// Recomputes [`Levels::largest`] after the table changed (once per reading learnt, where
+    /// several lookups per reading had each scanned the table).
+    fn refresh_largest(&mut self) {
+        self.top = self
+            .at
             .iter()
             .filter(|l| l.1 > 0)
-            .fold(0.0f64, |m, l| m.max(l.0.abs()))
+            .fold(0.0f64, |m, l| m.max(l.0.abs()));
     }
 
     /// How near a level `c` a reading must be: 5 % of the level, at least two steps of the
@@ -637,6 +654,7 @@ impl Levels {
                 }
             }
         }
+        self.refresh_largest();
         self.seen += 1;
         self.total = self.total.saturating_add(1);
         // The first verdict comes early, so a cycling plug is known within its first hour.
@@ -647,6 +665,7 @@ impl Levels {
         };
         if self.seen >= window {
             self.merge(res);
+            self.refresh_largest();
             let big: Vec<usize> = (0..LEVELS)
                 .filter(|i| self.at[*i].1 >= self.seen / 20)
                 .collect();
@@ -664,6 +683,7 @@ impl Levels {
             for l in &mut self.at {
                 l.1 /= 2;
             }
+            self.refresh_largest();
         }
     }
 
@@ -672,22 +692,24 @@ impl Levels {
     /// fragments of it: a press's 2.45 and 2.61).
     fn prove(&mut self, big: &[usize], res: f64, at_ms: i64) {
         let m = self.largest();
+        let table = self.at;
+        let p = self.proven.get_or_insert_with(Box::default);
         for &i in big {
-            let c = self.at[i].0;
+            let c = table[i].0;
             let near = (0..PROVEN).find(|&k| {
-                let (p, t) = self.proven[k];
-                t > 0 && (p - c).abs() <= 4.0 * (Levels::tol(res, p, m) + Levels::tol(res, c, m))
+                let (l, t) = p.at[k];
+                t > 0 && (l - c).abs() <= 4.0 * (Levels::tol(res, l, m) + Levels::tol(res, c, m))
             });
             match near {
-                Some(k) => self.proven[k].1 = at_ms,
+                Some(k) => p.at[k].1 = at_ms,
                 None => {
-                    let k = (0..PROVEN).min_by_key(|&k| self.proven[k].1).unwrap_or(0);
-                    let t = self.proven[k].1;
+                    let k = (0..PROVEN).min_by_key(|&k| p.at[k].1).unwrap_or(0);
+                    let t = p.at[k].1;
                     if t > 0 && at_ms - t < STEP_MEMORY_MS {
-                        self.proven_crowded_ms = Some(at_ms);
+                        p.crowded_ms = Some(at_ms);
                     }
-                    self.proven[k] = (c, at_ms);
-                    self.proven_changed_ms = at_ms;
+                    p.at[k] = (c, at_ms);
+                    p.changed_ms = at_ms;
                 }
             }
         }
@@ -703,27 +725,27 @@ impl Levels {
     /// its loads combining anew) has no stable set, and one that had more levels in a day
     /// than are remembered ([`PROVEN`]) has forgotten some it lives by: neither is judged so.
     fn unseen(&self, from: f64, x: f64, res: f64, at_ms: i64) -> bool {
-        if !self.few
-            || at_ms - self.proven_changed_ms < LEVELS_STABLE_MS
-            || self
-                .proven_crowded_ms
-                .is_some_and(|t| at_ms - t < STEP_MEMORY_MS)
+        let Some(p) = self.proven.as_deref().filter(|_| self.few) else {
+            return false;
+        };
+        if at_ms - p.changed_ms < LEVELS_STABLE_MS
+            || p.crowded_ms.is_some_and(|t| at_ms - t < STEP_MEMORY_MS)
         {
             return false;
         }
         let m = self.largest();
         let live = |k: &usize| {
-            let (_, t) = self.proven[*k];
+            let (_, t) = p.at[*k];
             t > 0 && at_ms - t < STEP_MEMORY_MS
         };
-        let tol = |p: f64| Levels::tol(res, p, m);
+        let tol = |l: f64| Levels::tol(res, l, m);
         (0..PROVEN).filter(live).count() >= 2
             && (0..PROVEN)
                 .filter(live)
-                .any(|k| (from - self.proven[k].0).abs() <= tol(self.proven[k].0))
+                .any(|k| (from - p.at[k].0).abs() <= tol(p.at[k].0))
             && (0..PROVEN).filter(live).all(|k| {
-                let p = self.proven[k].0;
-                (x - p).abs() > 4.0 * (tol(p) + tol(x))
+                let l = p.at[k].0;
+                (x - l).abs() > 4.0 * (tol(l) + tol(x))
             })
     }
 
