@@ -509,6 +509,11 @@ pub const STEP_WATCHED_MS: i64 = 3_600_000;
 /// How long a few-level signal's proven levels must have stayed the same set before a step to
 /// a place none of them is near is news (see `Levels::proven`): 3 hours.
 pub const LEVELS_STABLE_MS: i64 = 3 * 3_600_000;
+/// How old the older reading a series' recent rate is measured from gets before the newer
+/// takes its place (see `ramp_over_gap`): between half an hour and an hour.
+const RAMP_SPAN_MS: i64 = 30 * 60_000;
+/// The least time a rate is measured over: ten minutes.
+const RAMP_MIN_MS: i64 = 10 * 60_000;
 /// Proven levels remembered; one unseen for [`STEP_MEMORY_MS`] is forgotten.
 const PROVEN: usize = 4;
 
@@ -902,6 +907,11 @@ pub struct Detector {
     run_consensus: Option<f64>,
     /// The zone consensus at the previous reading.
     prev_consensus: Option<f64>,
+    /// Two readings (epoch ms, value) kept to measure the series' recent rate by (see
+    /// `ramp_over_gap`).
+    anchor: [Option<(i64, f64)>; 2],
+    /// When the anchors next change (epoch ms; 0 before the first reading).
+    anchor_due_ms: i64,
     /// The offset after the first `warmup` residuals, and the last two deviations from it,
     /// for the gross check while the residual's scale is still being learnt.
     early_offset: Option<f64>,
@@ -1736,10 +1746,12 @@ impl Detector {
                         }
                         _ => sigma,
                     };
-                    // (The gap's allowance only where the step is big without it.)
+                    // (The gap's allowances only where the step is big without them.)
                     let big = step.abs() / sigma_step > cfg.spike
                         && step.abs() >= 5.0 * res
-                        && step.abs() / (sigma_step * self.gap_spread()) > cfg.spike;
+                        && (step - self.ramp_over_gap(step)).abs()
+                            / (sigma_step * self.gap_spread())
+                            > cfg.spike;
                     let watched = self.watched_ms() >= STEP_WATCHED_MS;
                     // (The score says how unusual the step is from the first hour on; only
                     // the finding waits for the hour.)
@@ -1815,6 +1827,29 @@ impl Detector {
 
         self.prev = [self.prev[1], x];
         self.prev_at = [self.prev_at[1], Some(at)];
+        // The older anchor stays between half an hour and an hour old once the series has
+        // been read that long: the newer is the first reading half an hour after it, and takes
+        // its place when it is an hour old.
+        // (Only when one is due: one comparison per reading.)
+        if at_ms >= self.anchor_due_ms {
+            if let [Some((t0, _)), Some(next)] = self.anchor {
+                if at_ms - t0 >= 2 * RAMP_SPAN_MS {
+                    self.anchor = [Some(next), None];
+                }
+            }
+            match self.anchor {
+                [None, _] => self.anchor = [Some((at_ms, x)), None],
+                [Some((t0, _)), None] if at_ms - t0 >= RAMP_SPAN_MS => {
+                    self.anchor[1] = Some((at_ms, x));
+                }
+                _ => {}
+            }
+            self.anchor_due_ms = match self.anchor {
+                [Some((t0, _)), None] => t0 + RAMP_SPAN_MS,
+                [Some((t0, _)), Some(_)] => t0 + 2 * RAMP_SPAN_MS,
+                [None, _] => at_ms,
+            };
+        }
         // The consensus takes this sensor unless something about it is off (a run of repeats
         // counts once its own history makes it unlikely: a quantised probe repeats for long).
         if v.findings.is_empty()
@@ -2051,6 +2086,30 @@ impl Detector {
             }
             _ => 1.0,
         }
+    }
+
+    /// How far the series' recent movement carries it across the gap before its last reading,
+    /// where that movement goes the way of `step` (0 otherwise, and at most the step): its
+    /// rate from a reading kept half an hour to an hour back (see `anchor`; at least ten
+    /// minutes before the gap began) to the reading the gap began at, times the gap.
+    ///
+    /// Premise: a step that continues a series' movement at its recent rate is that movement,
+    /// not a jump (a motion sensor's illuminance climbing 1.1 lux a minute at sunrise, read
+    /// again twelve minutes later 15 lux higher). A steady series' gaps are a reading apart,
+    /// and one reading's worth of its movement is within its usual steps.
+    fn ramp_over_gap(&self, step: f64) -> f64 {
+        let [Some(a), Some(b)] = self.prev_at else {
+            return 0.0;
+        };
+        let (a_ms, b_ms) = (a.timestamp_millis(), b.timestamp_millis());
+        let Some((t0, x0)) = self.anchor[0].filter(|(t0, _)| a_ms - t0 >= RAMP_MIN_MS) else {
+            return 0.0;
+        };
+        let rate = (self.prev[0] - x0) / (a_ms - t0) as f64;
+        if rate.signum() != step.signum() {
+            return 0.0;
+        }
+        (rate * (b_ms - a_ms) as f64).abs().min(step.abs()) * step.signum()
     }
 
     /// `x` is the lowest or highest value the series ever had, and it rested there before
@@ -3801,6 +3860,39 @@ mod tests {
             [],
             "nothing learnt within a level, nothing judged there"
         );
+    }
+
+    #[test]
+    fn a_step_that_continues_a_ramp_across_a_gap_is_the_ramp() {
+        // A reading every 3 minutes, flat (± 0.3) for six hours; then rising 0.5 a minute for
+        // 40 minutes (a sunrise on a light sensor); then nothing for 15 minutes, and the next
+        // reading 7.5 higher, as the ramp would have it; the ramp goes on.
+        let run = |ramp: bool| {
+            let mut rng = Rng::with_seed(15);
+            let cfg = DetectorConfig::default();
+            let mut d = Detector::default();
+            let mut found = Vec::new();
+            let mut at = 0.0;
+            let mut base = 50.0;
+            for i in 0..150 {
+                let gap = if i == 134 { 900.0 } else { 180.0 };
+                at += gap;
+                if i >= 120 && (ramp || i == 134) {
+                    base += if ramp { 0.5 * gap / 60.0 } else { 7.5 };
+                }
+                let x = ((base + 0.3 * gauss(&mut rng)) * 10.0_f64).round() / 10.0;
+                found.extend(
+                    d.observe(x, t(at), None, &cfg)
+                        .findings
+                        .iter()
+                        .map(|f| f.kind),
+                );
+            }
+            found
+        };
+        assert_eq!(run(true), [], "the ramp carried it there");
+        // The control: flat before the gap, the same step is a level shift.
+        assert_eq!(run(false), [EpisodeKind::LevelShift]);
     }
 
     #[test]
