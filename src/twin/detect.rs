@@ -320,6 +320,8 @@ struct Ring<const N: usize> {
     v: [f64; N],
     len: usize,
     pos: usize,
+    /// Whether each value was negative, newest in the lowest bit (see [`Ring::turns`]).
+    signs: u32,
 }
 
 impl<const N: usize> Default for Ring<N> {
@@ -328,6 +330,7 @@ impl<const N: usize> Default for Ring<N> {
             v: [0.0; N],
             len: 0,
             pos: 0,
+            signs: 0,
         }
     }
 }
@@ -337,12 +340,26 @@ impl<const N: usize> Ring<N> {
         self.v[self.pos] = x;
         self.pos = (self.pos + 1) % N;
         self.len = (self.len + 1).min(N);
+        self.signs = (self.signs << 1) | u32::from(x < 0.0);
     }
 
     fn full(&self) -> bool {
         self.len == N
     }
+
+    /// How often consecutive values (in the order pushed) go from negative to not or back
+    /// (a zero counts with the positive ones). O(1): from the sign bits kept on push.
+    fn turns(&self) -> usize {
+        const { assert!(N < 32) };
+        let pairs = (1u32 << self.len.saturating_sub(1)) - 1;
+        ((self.signs ^ (self.signs >> 1)) & pairs).count_ones() as usize
+    }
 }
+
+/// Turns a burst's window of steps must take: noise jumps back and forth (white noise's
+/// steps change direction two times in three), while a movement out and back (a bathroom's
+/// humidity rising at a shower and decaying after it, reported on change) turns once.
+const BURST_TURNS: usize = 3;
 
 /// Mean distance of the burst window's steps (each over the noise scale where it was taken)
 /// from their own mean, with the two largest left out so one spike cannot make a burst. From
@@ -1657,7 +1674,11 @@ impl Detector {
                 if self.burst.full() {
                     self.ratio = self.ratio.max(burst_ratio / cfg.burst);
                 }
-                if self.burst.full() && burst_ratio > cfg.burst && !zone_moving {
+                if self.burst.full()
+                    && burst_ratio > cfg.burst
+                    && !zone_moving
+                    && self.burst.turns() >= BURST_TURNS
+                {
                     v.findings.push(Finding {
                         kind: EpisodeKind::NoiseBurst,
                         at,
@@ -3860,6 +3881,75 @@ mod tests {
             [],
             "nothing learnt within a level, nothing judged there"
         );
+    }
+
+    #[test]
+    fn a_rise_and_decay_is_no_burst_however_big_its_steps() {
+        // A simulated Aqara's bathroom humidity, as reported (on change and on a heartbeat)
+        // from midnight: a first shower at 06:55 takes it from 51 to 90 in seven minutes, and
+        // it decays to 48 by 08:16. Its steps were many times its usual ones, and were said
+        // as a burst at 08:16; but it went up and came down, turning once.
+        let reports: [(u32, f64); 47] = [
+            (2, 55.0),
+            (2, 55.0),
+            (466, 54.93),
+            (3011, 55.37),
+            (3011, 55.37),
+            (3417, 55.49),
+            (6018, 56.1),
+            (6018, 56.1),
+            (6268, 56.14),
+            (9025, 56.42),
+            (9025, 56.42),
+            (9179, 56.43),
+            (12033, 56.56),
+            (12033, 56.56),
+            (12171, 56.58),
+            (15035, 57.21),
+            (15035, 57.21),
+            (15130, 57.22),
+            (18028, 57.04),
+            (18041, 57.04),
+            (18042, 57.04),
+            (21019, 56.29),
+            (21045, 56.28),
+            (21046, 56.28),
+            (21944, 55.79),
+            (22294, 55.21),
+            (22887, 53.93),
+            (23582, 52.36),
+            (24030, 51.42),
+            (24047, 51.4),
+            (24959, 56.2),
+            (24969, 58.16),
+            (25010, 65.1),
+            (25058, 71.64),
+            (25117, 77.75),
+            (25156, 80.92),
+            (25207, 84.12),
+            (25370, 90.28),
+            (25606, 84.09),
+            (25856, 78.03),
+            (26159, 71.98),
+            (26545, 65.9),
+            (27061, 59.9),
+            (27101, 59.44),
+            (27868, 53.88),
+            (28157, 52.42),
+            (29782, 47.88),
+        ];
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::for_field("humidity");
+        let mut found = Vec::new();
+        for (at, x) in reports {
+            found.extend(
+                d.observe(x, t(f64::from(at)), None, &cfg)
+                    .findings
+                    .iter()
+                    .map(|f| f.kind),
+            );
+        }
+        assert!(!found.contains(&EpisodeKind::NoiseBurst), "{found:?}");
     }
 
     #[test]
