@@ -708,6 +708,23 @@ mod tests {
     fn the_two_worlds_hold_every_fault_kind_and_devices_with_their_topics() {
         let (home_rec, home) = recording(Kind::Home, 3, 9.0 * 3600.0);
         let (plant_rec, plant) = recording(Kind::Plant, 3, 9.0 * 3600.0);
+        // A meter's apparent power is a magnitude: never negative, even at idle.
+        let apparent = plant_rec
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| {
+                serde_json::from_str::<serde_json::Value>(v.get("payload")?.as_str()?).ok()
+            })
+            .filter_map(|p| p.as_object().cloned())
+            .flat_map(|o| o.into_iter().filter(|(k, _)| k.ends_with("aprt_power")))
+            .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
+            .collect::<Vec<_>>();
+        assert!(!apparent.is_empty());
+        assert!(
+            apparent.iter().all(|(_, v)| *v >= 0.0),
+            "{:?}",
+            apparent.iter().find(|(_, v)| *v < 0.0)
+        );
         // A probe fault is hidden when its topic was not published from its start to the
         // score's grace after its end; otherwise only where its device publishes fields one at
         // a time (Sparkplug by exception) and did not publish this one.

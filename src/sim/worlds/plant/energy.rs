@@ -233,7 +233,12 @@ impl Device for Compressor {
                 );
                 em.insert(format!("{ph}_voltage"), json!(v));
                 em.insert(format!("{ph}_act_power"), json!(pw));
-                em.insert(format!("{ph}_aprt_power"), json!(quantise(pw / 0.85, 0.1)));
+                // Apparent power is a magnitude: never below zero, whichever way the phase's
+                // active power reads at idle.
+                em.insert(
+                    format!("{ph}_aprt_power"),
+                    json!(quantise((pw / 0.85).abs(), 0.1)),
+                );
                 em.insert(
                     format!("{ph}_pf"),
                     json!(if pw.abs() > 1.0 { 0.85 } else { 0.0 }),
@@ -241,7 +246,10 @@ impl Device for Compressor {
             }
             em.insert("n_current".into(), serde_json::Value::Null);
             em.insert("total_act_power".into(), json!(p));
-            em.insert("total_aprt_power".into(), json!(quantise(p / 0.85, 0.001)));
+            em.insert(
+                "total_aprt_power".into(),
+                json!(quantise((p / 0.85).abs(), 0.001)),
+            );
             sink.publish(
                 t,
                 c,
