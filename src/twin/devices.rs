@@ -10,8 +10,9 @@ use serde_json::Value;
 pub const MIN_STALE: Duration = Duration::from_secs(10);
 /// Stale after this many median publish intervals of silence.
 pub const STALE_FACTOR: f64 = 3.0;
-/// A silence the device came back from is learnt as its habit up to this many median
-/// intervals; a longer one was an outage, not how it reports (see [`Device::stale_limit`]).
+/// A silence the device came back from is learnt as its habit when it lasted up to this many
+/// median intervals (as they were then); a longer one was an outage, not how it reports (see
+/// [`Device::stale_limit`]).
 pub const LEARNT_GAP_MAX: f32 = 10.0;
 /// Stale once a silence lasts this many times the longest learnt one.
 pub const LEARNT_GAP_FACTOR: f64 = 1.5;
@@ -327,10 +328,11 @@ pub struct Device {
     /// Cached from `intervals` whenever one is added; `None` while the cadence is not
     /// known to be steady (see [`steady_median`]).
     median_interval: Option<f64>,
-    /// The longest silence, in median intervals (at most [`LEARNT_GAP_MAX`]), the device has
-    /// come back from: a radio that lost three packets in a row, a gateway whose buffer held
-    /// two reports back.
-    longest_back: f32,
+    /// The longest silence, in seconds, the device has come back from that was no outage (at
+    /// most [`LEARNT_GAP_MAX`] median intervals as they were then): a radio that lost three
+    /// packets in a row, a gateway whose buffer held two reports back, a phone that reported
+    /// every half hour through the night and every few minutes by day.
+    longest_back_s: f32,
     /// When the current report (burst of messages) began.
     burst_start: Option<DateTime<Utc>>,
     pub rate: super::rate::RateMeter,
@@ -361,7 +363,7 @@ impl Device {
             intervals_len: 0,
             intervals_next: 0,
             median_interval: None,
-            longest_back: 0.0,
+            longest_back_s: 0.0,
             burst_start: None,
             rate: Default::default(),
         }
@@ -386,14 +388,17 @@ impl Device {
     /// Premise: a device that once lost k reports in a row and came back may do so again (a
     /// 433 MHz sensor's lost packets, a gateway's store-and-forward buffer), so only a silence
     /// half as long again is news. Silences of more than [`LEARNT_GAP_MAX`] intervals are not
-    /// learnt: they were outages, and learning them would blind the rule.
+    /// learnt: they were outages, and learning them would blind the rule. The silence is kept
+    /// in seconds, not in intervals: a device whose pace changes (OwnTracks reports every few
+    /// minutes while its phone moves and every half hour at rest) may be as quiet again as it
+    /// was at its slowest, whatever its pace is now.
     pub fn stale_limit(&self, override_: Option<Duration>) -> Option<Duration> {
         if override_.is_some() {
             return override_;
         }
         let m = self.median_interval?;
-        let factor = STALE_FACTOR.max(LEARNT_GAP_FACTOR * f64::from(self.longest_back));
-        Some(Duration::from_secs_f64(m * factor).max(MIN_STALE))
+        let secs = (STALE_FACTOR * m).max(LEARNT_GAP_FACTOR * f64::from(self.longest_back_s));
+        Some(Duration::from_secs_f64(secs).max(MIN_STALE))
     }
 
     /// The silence after which this device is judged stale, if any. Order of authority: a
@@ -641,9 +646,8 @@ impl Devices {
                 if gap >= BURST_S {
                     d.burst_start = Some(at);
                     if let Some(m) = d.median_interval {
-                        let ratio = (gap / m) as f32;
-                        if ratio <= LEARNT_GAP_MAX {
-                            d.longest_back = d.longest_back.max(ratio);
+                        if gap / m <= f64::from(LEARNT_GAP_MAX) {
+                            d.longest_back_s = d.longest_back_s.max(gap as f32);
                         }
                     }
                     d.intervals[usize::from(d.intervals_next)] = gap as f32;
@@ -1036,6 +1040,29 @@ mod tests {
             d.by_id["radio"].stale_limit(None),
             Some(Duration::from_secs(60))
         );
+    }
+
+    #[test]
+    fn a_silence_learnt_at_a_slow_pace_holds_when_the_pace_quickens() {
+        // An OwnTracks phone: every 30 min at rest through the night (once 56 min), then
+        // every 5 min while it moves.
+        let mut d = Devices::default();
+        let mut s = 0;
+        for gap in [1800, 1800, 1800, 3360, 1800, 1800] {
+            s += gap;
+            d.data("phone", t(s));
+        }
+        for _ in 0..20 {
+            s += 300;
+            d.data("phone", t(s));
+        }
+        assert_eq!(
+            d.by_id["phone"].stale_limit(None),
+            Some(Duration::from_secs(5040)),
+            "1.5 × the 56 min it came back from, not 1.5 × 56/30 of its 5 min pace"
+        );
+        assert!(d.evaluate(t(s + 3300)).is_empty(), "55 min at rest again");
+        assert_eq!(d.evaluate(t(s + 5041)).len(), 1);
     }
 
     #[test]
