@@ -251,7 +251,9 @@ pub struct TruthFault {
     pub magnitude: f64,
     /// A probe fault its device never showed: nothing was published on its topic from its
     /// start to [`score::GRACE_S`] after its end (the device was dead or down, or reports on
-    /// change and had nothing to say). No tool could see it; the score counts it apart.
+    /// change and had nothing to say), or every reading its probe took while it lasted was
+    /// what the healthy probe would have read (a plug stuck at 0 W through a night it idled
+    /// at 0 W). No tool could see it; the score counts it apart.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
 }
@@ -527,10 +529,12 @@ impl World {
         for (i, _, _, _, seen) in &self.shown {
             self.truth.faults[*i].hidden = !seen;
         }
-        // A device that publishes its topic's fields one at a time says which it published.
+        // A device that publishes its topic's fields one at a time says which it published;
+        // a fault that altered no reading of its probe showed nothing either.
         for d in &mut self.devices {
             for p in d.probes() {
-                if !p.partial || p.shown_in_fault {
+                let unshown = p.partial && !p.shown_in_fault;
+                if !p.faulty() || (!unshown && p.altered) {
                     continue;
                 }
                 for f in self.truth.faults.iter_mut() {
@@ -727,7 +731,8 @@ mod tests {
         );
         // A probe fault is hidden when its topic was not published from its start to the
         // score's grace after its end; otherwise only where its device publishes fields one at
-        // a time (Sparkplug by exception) and did not publish this one.
+        // a time (Sparkplug by exception) and did not publish this one, or where it altered no
+        // reading (only a stuck probe can hold the value it would have read anyway).
         for (rec, t) in [(&home_rec, &home), (&plant_rec, &plant)] {
             let published: Vec<(DateTime<Utc>, String)> = rec
                 .lines()
@@ -742,8 +747,10 @@ mod tests {
                 let shown = published
                     .iter()
                     .any(|(at, topic)| *topic == f.topic && *at >= f.start && *at <= f.end + grace);
-                if !shown || !f.topic.starts_with("spBv1.0/") {
-                    assert_eq!(f.hidden, !shown, "{} on {}", f.kind, f.topic);
+                if !shown {
+                    assert!(f.hidden, "{} on {}", f.kind, f.topic);
+                } else if f.hidden && !f.topic.starts_with("spBv1.0/") {
+                    assert_eq!(f.kind, "stuck", "{} on {}", f.kind, f.topic);
                 }
             }
         }

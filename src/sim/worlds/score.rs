@@ -204,7 +204,7 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
         if f.hidden {
             k.hidden += 1;
             r.notes.push(format!(
-                "{}: {} on {} {} at {} hidden: its device sent nothing then, not counted",
+                "{}: {} on {} {} at {} hidden: nothing its device sent showed it, not counted",
                 truth.world,
                 f.kind,
                 f.topic,
@@ -595,7 +595,7 @@ impl Report {
         );
         if nhidden > 0 {
             out += &format!(
-                "  ({nhidden} more fault(s) hidden: their device sent nothing while they lasted)\n"
+                "  ({nhidden} more fault(s) hidden: nothing their devices sent showed them)\n"
             );
         }
         out += &format!(

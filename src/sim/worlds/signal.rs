@@ -145,6 +145,10 @@ pub struct Probe {
     /// happened while its fault lasted (to the score's grace after). See `TruthFault::hidden`.
     pub partial: bool,
     pub shown_in_fault: bool,
+    /// Its fault made a reading differ from what the healthy probe would have read (by half
+    /// a step of its resolution or more): a stuck probe held at the value it would have read
+    /// anyway (a plug at 0 W all night) changed nothing. See `TruthFault::hidden`.
+    pub altered: bool,
     held: Option<f64>,
     spiked: bool,
     reset_base: Option<f64>,
@@ -172,6 +176,7 @@ impl Probe {
             fault: None,
             partial: false,
             shown_in_fault: false,
+            altered: false,
             held: None,
             spiked: false,
             reset_base: None,
@@ -204,6 +209,11 @@ impl Probe {
                 self.shown_in_fault = true;
             }
         }
+    }
+
+    /// A fault was injected into it.
+    pub fn faulty(&self) -> bool {
+        self.fault.is_some()
     }
 
     pub fn allows(&self, k: FaultKind) -> bool {
@@ -259,7 +269,12 @@ impl Probe {
                 self.held = None;
             }
         }
-        quantise(v, self.resolution)
+        let read = quantise(v, self.resolution);
+        let off = (read - quantise(x, self.resolution)).abs();
+        if off > 0.0 && off >= 0.5 * self.resolution {
+            self.altered = true;
+        }
+        read
     }
 }
 
