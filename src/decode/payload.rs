@@ -193,10 +193,37 @@ fn decode_any(payload: &[u8], max_len: usize) -> Decoded {
         },
         b'[' | b'"' => match serde_json::from_str::<Value>(text) {
             Ok(v) => decode_json(v),
+            Err(_) if log_line(text) => Decoded::Undecoded(Undecodable::Text),
             Err(_) => Decoded::Undecoded(Undecodable::InvalidJson),
         },
         _ => text_reading(text),
     }
+}
+
+/// Whether `text`, which opens with `[` and is not JSON, is text rather than broken JSON: its
+/// first token after the bracket can begin no JSON value (nor a cut-short `true`, `false` or
+/// `null`). ESPHome's log lines are such (`[D][sensor:093]: 'Greenhouse Temperature': Sending
+/// state …`); an array cut short (`[1, 2`) is broken JSON. Premise: a device that means JSON
+/// gets at least its first value right. Such text is never a state: a log line is not one.
+fn log_line(text: &str) -> bool {
+    if !text.starts_with('[') {
+        return false;
+    }
+    let rest = text[1..].trim_start().as_bytes();
+    let Some(&c) = rest.first() else {
+        return false;
+    };
+    if matches!(c, b'{' | b'[' | b'"' | b'-' | b']' | b'0'..=b'9') {
+        return false;
+    }
+    let word = &rest[..rest
+        .iter()
+        .position(|b| !b.is_ascii_alphabetic())
+        .unwrap_or(rest.len())];
+    word.is_empty()
+        || ![&b"true"[..], b"false", b"null"]
+            .iter()
+            .any(|w| w.starts_with(word))
 }
 
 /// Plain text: a number with its unit, else a short text state, else [`Undecodable::Text`].
@@ -1070,6 +1097,16 @@ mod tests {
             (&[0xff, 0xfe, 0x00], Undecodable::Binary),
             (b"hello\nworld", Undecodable::Text),
             (b"{\"value\": 1", Undecodable::InvalidJson),
+            (b"[1, 2", Undecodable::InvalidJson),
+            (b"[tru", Undecodable::InvalidJson),
+            (b"{ value: 1}", Undecodable::InvalidJson),
+            (b"[D] ok", Undecodable::Text),
+            // ESPHome's log lines open with a bracket and are text, not broken JSON.
+            (
+                b"[D][sensor:093]: 'Greenhouse Temperature': Sending state 21.40000 \xc2\xb0C with 1 decimals of accuracy",
+                Undecodable::Text,
+            ),
+            (b"[W][dht:174]: Requesting data from DHT failed!", Undecodable::Text),
             (b"{\"name\":null}", Undecodable::NoNumbers),
             (b"[\"a\",\"b\"]", Undecodable::NoNumbers),
             (b"null", Undecodable::NoNumbers),
