@@ -477,8 +477,12 @@ impl Found {
                 }
             }
             Value::Array(items) if depth < MAX_DEPTH => {
+                let tags = tag_ids(items);
                 for (i, v) in items.iter().enumerate().take(MAX_FIELDS) {
-                    self.flatten(format!("{key}.{i}"), v, depth + 1);
+                    match &tags {
+                        Some(ids) => self.flatten(format!("{key}.{}", ids[i]), v, depth + 1),
+                        None => self.flatten(format!("{key}.{i}"), v, depth + 1),
+                    }
                 }
             }
             Value::Object(_) | Value::Array(_) => self.too_deep = true,
@@ -487,6 +491,35 @@ impl Found {
             other => self.number(Cow::Owned(key), json_number(other)),
         }
     }
+}
+
+/// The text `id` of each member of an array of objects that name themselves, when every member
+/// has one and no two are alike: Kepware's IoT Gateway sends `"values":[{"id":
+/// "Line2.Oven1.Zone1.Temperature","v":177.5,"q":true,"t":…},…]`. Premise: such a list is of
+/// tagged values, and a value is its tag's, not its place's: the place changes when a tag is
+/// added to the list, and a series named `values.4.v` would then carry another tag's readings
+/// (and mean nothing to whoever reads it). Ids that are empty, over [`MAX_NAME`] bytes, or hold a
+/// `/` or control characters name no series.
+fn tag_ids(items: &[Value]) -> Option<Vec<&str>> {
+    let ids: Vec<&str> = items
+        .iter()
+        .take(MAX_FIELDS)
+        .map(|v| match v.get("id") {
+            Some(Value::String(id))
+                if !id.is_empty()
+                    && id.len() <= MAX_NAME
+                    && !id.contains('/')
+                    && !id.chars().any(char::is_control) =>
+            {
+                Some(id.as_str())
+            }
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    (!ids.is_empty() && sorted.len() == ids.len()).then_some(ids)
 }
 
 /// Keys whose string or boolean value is a state: every key but the time, id and unit keys
@@ -1066,6 +1099,30 @@ mod tests {
         }
         assert_eq!(parse_time(&serde_json::json!(3.0)), None);
         assert_eq!(parse_time(&serde_json::json!("soon")), None);
+    }
+
+    #[test]
+    fn a_list_of_tagged_values_is_named_by_its_tags() {
+        // Kepware's IoT Gateway: each value names itself.
+        let r = readings(
+            r#"{"timestamp":1767571201573,"values":[
+                {"id":"Line2.Oven1.Zone1.Temperature","q":true,"t":1767571201573,"v":177.5},
+                {"id":"Line2.Oven1.Zone1.Setpoint","q":true,"t":1767571201573,"v":80.0}]}"#,
+        );
+        let names: Vec<&str> = r.fields.iter().map(|(k, _)| k.as_ref()).collect();
+        assert!(
+            names.contains(&"values.Line2.Oven1.Zone1.Temperature.v"),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"values.Line2.Oven1.Zone1.Setpoint.v"),
+            "{names:?}"
+        );
+        // Two alike, or one without: by place, as any list.
+        let r = readings(r#"{"values":[{"id":"a","v":1},{"id":"a","v":2}]}"#);
+        assert_eq!(fields(&r), vec![("values.0.v", 1.0), ("values.1.v", 2.0)]);
+        let r = readings(r#"{"values":[{"id":"a","v":1},{"v":2}]}"#);
+        assert_eq!(fields(&r), vec![("values.0.v", 1.0), ("values.1.v", 2.0)]);
     }
 
     #[test]

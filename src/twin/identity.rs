@@ -361,6 +361,14 @@ mod tests {
         );
         // Positions, instances and ids make no family.
         assert_eq!(f("iotgateway/line/oven", "values.4.v"), None);
+        assert_eq!(
+            f(
+                "iotgateway/line2/oven1",
+                "values.Line2.Oven1.Zone3.Temperature.v"
+            )
+            .as_deref(),
+            Some("iotgateway/line#/oven# values.Line#.Oven#.Zone#.Temperature.v")
+        );
         assert_eq!(f("N/c0619ab1cc68/battery/512/Dc/0/Voltage", "value"), None);
         assert_eq!(f("shellyplus1pm/status/switch:0", "apower"), None);
         assert_eq!(f("shellies/441793217ec7/relay", "power"), None);

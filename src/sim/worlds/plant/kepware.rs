@@ -22,7 +22,7 @@ impl Oven {
                 .probe(
                     device,
                     topic,
-                    &format!("values.{}.v", i * 2),
+                    &format!("values.Line2.Oven1.Zone{}.Temperature.v", i + 1),
                     "continuous",
                     0.1,
                     "steady",
@@ -32,7 +32,7 @@ impl Oven {
             b.series(
                 device,
                 topic,
-                &format!("values.{}.v", i * 2 + 1),
+                &format!("values.Line2.Oven1.Zone{}.Setpoint.v", i + 1),
                 "setpoint",
                 Some(1.0),
                 "steady",
@@ -40,7 +40,7 @@ impl Oven {
             b.series(
                 device,
                 topic,
-                &format!("values.{}.t", i * 2),
+                &format!("values.Line2.Oven1.Zone{}.Temperature.t", i + 1),
                 "epoch",
                 None,
                 "steady",
@@ -48,7 +48,7 @@ impl Oven {
             b.series(
                 device,
                 topic,
-                &format!("values.{}.t", i * 2 + 1),
+                &format!("values.Line2.Oven1.Zone{}.Setpoint.t", i + 1),
                 "epoch",
                 None,
                 "steady",
