@@ -1849,11 +1849,15 @@ impl Detector {
             }
         }
 
-        // A lone step that stayed a minute is a level shift; one that went back was not.
+        // A lone step that stayed a minute is a level shift; one that went back was not. (A
+        // minute less a tenth of the usual interval, at most 6 s: a sensor reporting every
+        // minute shows the step stayed at its next report, which its jitter may bring a
+        // little early.)
         if let Some((ms, base, step, score)) = self.pending {
+            let stay_ms = STEP_STAY_MS - (100.0 * self.interval).min(6_000.0) as i64;
             if (x - base).abs() <= 0.5 * step.abs() {
                 self.pending = None;
-            } else if at_ms - ms >= STEP_STAY_MS {
+            } else if at_ms - ms >= stay_ms {
                 self.pending = None;
                 self.step_base = Some((base, step));
                 v.lone_step_ms = Some(ms);
@@ -4080,6 +4084,33 @@ mod tests {
         );
         // The control: the same 4 within one usual gap is a level shift.
         assert_eq!(run(600.0), [EpisodeKind::LevelShift]);
+    }
+
+    #[test]
+    fn a_step_is_decided_at_the_next_report_of_a_sensor_that_reports_every_minute() {
+        // A value that wanders (σ 0.05 a step) read every 60 s, a little early now and then
+        // (59.8 s); it steps 3 up at 02:00 and stays. The report after the step came 59.8 s
+        // later: that is the minute the step had to stay, not a reason to wait for another.
+        let mut rng = Rng::with_seed(12);
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let (mut x, mut at) = (20.0, 0.0);
+        let mut found = Vec::new();
+        for i in 0..130 {
+            at += if i % 7 == 3 || i == 121 { 59.8 } else { 60.0 };
+            x += if i == 120 {
+                3.0
+            } else {
+                0.05 * gauss(&mut rng)
+            };
+            for f in d
+                .observe((x * 10.0_f64).round() / 10.0, t(at), None, &cfg)
+                .findings
+            {
+                found.push((i, f.kind));
+            }
+        }
+        assert_eq!(found, [(121, EpisodeKind::LevelShift)]);
     }
 
     #[test]
