@@ -510,11 +510,6 @@ const STUCK_LONGEST_RUNS: usize = 3;
 /// greenhouse), its history says nothing of how long one lasts, and its share of repeats alone
 /// makes a probe at its night minimum look stuck within the hour.
 const STUCK_QUIET_WATCH_MS: i64 = 3 * 3_600_000;
-/// … nor, before it has been watched a day, at the lowest or highest value it has had: a
-/// slow signal rests longest where it turns, and the first turn of a day (a greenhouse's air
-/// at its minimum near dawn, 38 readings of 1.7 °C four hours after twinview started) is one
-/// it has not seen the length of. A sensor frozen anywhere else is still judged.
-const STUCK_TURN_WATCH_MS: i64 = 24 * 3_600_000;
 /// Steps within a level before its own noise is known.
 const LEVEL_NOISE_KNOWN: u16 = 10;
 /// A level's noise is a plain mean over its first this many steps, then a running one as slow
@@ -2230,9 +2225,6 @@ impl Detector {
                 .max(STUCK_LONGEST_RUNS * self.levels.longest_run[i] as usize + 1)
         } else if self.p_same >= STUCK_MAX_REPEATS
             || (self.p_same > 0.5 && self.watched_ms() < STUCK_QUIET_WATCH_MS)
-            || (self.p_same > 0.5
-                && self.watched_ms() < STUCK_TURN_WATCH_MS
-                && self.extremes.contains(&x))
         {
             usize::MAX
         } else {
@@ -4119,37 +4111,6 @@ mod tests {
             }
         }
         assert_eq!(found, [(121, EpisodeKind::LevelShift)]);
-    }
-
-    #[test]
-    fn a_first_days_hold_at_its_lowest_yet_is_a_turn_and_one_within_its_range_is_stuck() {
-        // A slow value read every minute to 0.1 (it repeats most readings): a wave between 2
-        // and 4 for 200 minutes, then two endings. It cools to 1.5, below anything it had, and
-        // sits there two hours (a greenhouse's air at its minimum near dawn); or it freezes at
-        // 3.0, inside the range it wandered, for as long.
-        let run = |hold: f64| {
-            let mut rng = Rng::with_seed(15);
-            let cfg = DetectorConfig::default();
-            let mut d = Detector::default();
-            let mut found = Vec::new();
-            for m in 0..360 {
-                let wave = 3.0 + (m as f64 * std::f64::consts::TAU / 360.0).sin();
-                let x = if m < 200 {
-                    wave + 0.02 * gauss(&mut rng)
-                } else if m < 240 && hold < 2.0 {
-                    wave + (hold - wave) * (m - 200) as f64 / 40.0
-                } else {
-                    hold
-                };
-                let x = (x * 10.0_f64).round() / 10.0;
-                for f in d.observe(x, t(m as f64 * 60.0), None, &cfg).findings {
-                    found.push(f.kind);
-                }
-            }
-            found
-        };
-        assert!(!run(1.5).contains(&EpisodeKind::Stuck), "{:?}", run(1.5));
-        assert!(run(3.0).contains(&EpisodeKind::Stuck), "{:?}", run(3.0));
     }
 
     #[test]
