@@ -4053,55 +4053,28 @@ mod tests {
         assert_eq!(run(false), [EpisodeKind::LevelShift]);
     }
 
-    #[test]
-    fn a_step_across_a_long_gap_is_measured_against_what_the_gap_allows() {
-        // A value that wanders (σ 0.5 a step), read every 10 minutes for a day and a half;
-        // then one reading 90 minutes after the last (nine usual gaps: a motion sensor's
-        // illuminance between two passes), 4 higher, and the readings after it stay there.
-        let run = |gap_s: f64| {
-            let mut rng = Rng::with_seed(11);
-            let cfg = DetectorConfig::default();
-            let mut d = Detector::default();
-            let (mut x, mut at) = (100.0, 0.0);
-            let mut found = Vec::new();
-            for i in 0..240 {
-                let jump = i == 216;
-                at += if jump { gap_s } else { 600.0 };
-                x += if jump { 4.0 } else { 0.5 * gauss(&mut rng) };
-                for f in d
-                    .observe((x * 10.0_f64).round() / 10.0, t(at), None, &cfg)
-                    .findings
-                {
-                    found.push(f.kind);
-                }
-            }
-            found
-        };
-        assert_eq!(
-            run(5400.0),
-            [],
-            "4 in nine gaps is 1.3 usual steps a gap, no jump"
-        );
-        // The control: the same 4 within one usual gap is a level shift.
-        assert_eq!(run(600.0), [EpisodeKind::LevelShift]);
-    }
-
-    #[test]
-    fn a_step_is_decided_at_the_next_report_of_a_sensor_that_reports_every_minute() {
-        // A value that wanders (σ 0.05 a step) read every 60 s, a little early now and then
-        // (59.8 s); it steps 3 up at 02:00 and stays. The report after the step came 59.8 s
-        // later: that is the minute the step had to stay, not a reason to wait for another.
-        let mut rng = Rng::with_seed(12);
+    /// A value from `x0` that wanders (σ `sigma` a step), read to 0.1 `n` times: `read(i)`
+    /// gives the gap before reading `i` (seconds) and a jump it takes then (0: none). Every
+    /// finding's (reading, kind).
+    fn wander(
+        seed: u64,
+        x0: f64,
+        sigma: f64,
+        n: usize,
+        read: impl Fn(usize) -> (f64, f64),
+    ) -> Vec<(usize, EpisodeKind)> {
+        let mut rng = Rng::with_seed(seed);
         let cfg = DetectorConfig::default();
         let mut d = Detector::default();
-        let (mut x, mut at) = (20.0, 0.0);
+        let (mut x, mut at) = (x0, 0.0);
         let mut found = Vec::new();
-        for i in 0..130 {
-            at += if i % 7 == 3 || i == 121 { 59.8 } else { 60.0 };
-            x += if i == 120 {
-                3.0
+        for i in 0..n {
+            let (gap, jump) = read(i);
+            at += gap;
+            x += if jump != 0.0 {
+                jump
             } else {
-                0.05 * gauss(&mut rng)
+                sigma * gauss(&mut rng)
             };
             for f in d
                 .observe((x * 10.0_f64).round() / 10.0, t(at), None, &cfg)
@@ -4110,6 +4083,41 @@ mod tests {
                 found.push((i, f.kind));
             }
         }
+        found
+    }
+
+    #[test]
+    fn a_step_across_a_long_gap_is_measured_against_what_the_gap_allows() {
+        // A value that wanders (σ 0.5 a step), read every 10 minutes for a day and a half;
+        // then one reading 90 minutes after the last (nine usual gaps: a motion sensor's
+        // illuminance between two passes), 4 higher, and the readings after it stay there.
+        let run = |gap_s: f64| {
+            wander(11, 100.0, 0.5, 240, |i| {
+                if i == 216 {
+                    (gap_s, 4.0)
+                } else {
+                    (600.0, 0.0)
+                }
+            })
+        };
+        assert_eq!(
+            run(5400.0),
+            [],
+            "4 in nine gaps is 1.3 usual steps a gap, no jump"
+        );
+        // The control: the same 4 within one usual gap is a level shift.
+        assert_eq!(run(600.0), [(217, EpisodeKind::LevelShift)]);
+    }
+
+    #[test]
+    fn a_step_is_decided_at_the_next_report_of_a_sensor_that_reports_every_minute() {
+        // A value that wanders (σ 0.05 a step) read every 60 s, a little early now and then
+        // (59.8 s); it steps 3 up at 02:00 and stays. The report after the step came 59.8 s
+        // later: that is the minute the step had to stay, not a reason to wait for another.
+        let found = wander(12, 20.0, 0.05, 130, |i| {
+            let gap = if i % 7 == 3 || i == 121 { 59.8 } else { 60.0 };
+            (gap, if i == 120 { 3.0 } else { 0.0 })
+        });
         assert_eq!(found, [(121, EpisodeKind::LevelShift)]);
     }
 
