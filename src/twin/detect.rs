@@ -628,7 +628,12 @@ impl Levels {
 
     fn apart(&self, i: usize, j: usize, res: f64) -> bool {
         let ((a, _), (b, _)) = (self.at[i], self.at[j]);
-        let m = self.largest();
+        Levels::well_apart(res, a, b, self.largest())
+    }
+
+    /// Two levels at `a` and `b` are two, not one, when further apart than four times their
+    /// bands together (`m`: the largest level, see [`Levels::tol`]).
+    fn well_apart(res: f64, a: f64, b: f64, m: f64) -> bool {
         (a - b).abs() > 4.0 * (Levels::tol(res, a, m) + Levels::tol(res, b, m))
     }
 
@@ -730,7 +735,7 @@ impl Levels {
             let c = table[i].0;
             let near = (0..PROVEN).find(|&k| {
                 let (l, t) = p.at[k];
-                t > 0 && (l - c).abs() <= 4.0 * (Levels::tol(res, l, m) + Levels::tol(res, c, m))
+                t > 0 && !Levels::well_apart(res, l, c, m)
             });
             match near {
                 Some(k) => p.at[k].1 = at_ms,
@@ -773,11 +778,9 @@ impl Levels {
             return false;
         }
         let m = self.largest();
-        let tol = |l: f64| Levels::tol(res, l, m);
         p.live(at_ms).count() >= 2
             && self.at_proven(from, res, at_ms, settled).is_some()
-            && p.live(at_ms)
-                .all(|l| (x - l).abs() > 4.0 * (tol(l) + tol(x)))
+            && p.live(at_ms).all(|l| Levels::well_apart(res, x, l, m))
     }
 
     /// The proven level (of a few-level series, seen within [`STEP_MEMORY_MS`]) `x` is at:
@@ -787,14 +790,13 @@ impl Levels {
     fn at_proven(&self, x: f64, res: f64, at_ms: i64, fragments: bool) -> Option<f64> {
         let p = self.proven.as_deref().filter(|_| self.few)?;
         let m = self.largest();
-        let tol = |l: f64| Levels::tol(res, l, m);
         let fragment = self
             .find(x, res)
             .filter(|&i| fragments && self.at[i].1 >= 3)
             .map(|i| self.at[i].0);
         p.live(at_ms).find(|&l| {
-            (x - l).abs() <= tol(l)
-                || fragment.is_some_and(|c| (l - c).abs() <= 4.0 * (tol(l) + tol(c)))
+            (x - l).abs() <= Levels::tol(res, l, m)
+                || fragment.is_some_and(|c| !Levels::well_apart(res, l, c, m))
         })
     }
 
@@ -1814,14 +1816,17 @@ impl Detector {
                     let jumped_lately =
                         self.last_big_ms.is_some_and(|t| at_ms - t < STEP_MEMORY_MS);
                     let stays = (x - x1).abs() < 0.25 * step.abs();
-                    // No jump outside its switches for [`LEVELS_STABLE_MS`] (see `unseen`).
-                    let settled = self
-                        .last_big_ms
-                        .is_some_and(|t| at_ms - t >= LEVELS_STABLE_MS);
+                    // (`settled`: no jump outside its switches for [`LEVELS_STABLE_MS`], see
+                    // `unseen`; only asked of a big step.)
                     let novel = learning
                         && big
                         && stays
-                        && (!jumped_lately || self.levels.unseen(x2, x1, res, at_ms, settled))
+                        && (!jumped_lately || {
+                            let settled = self
+                                .last_big_ms
+                                .is_some_and(|t| at_ms - t >= LEVELS_STABLE_MS);
+                            self.levels.unseen(x2, x1, res, at_ms, settled)
+                        })
                         && !self.levels.switch(x2, x1, res);
                     let step_ms = self.prev_at[1].map_or(at_ms, |t| t.timestamp_millis());
                     if novel {
