@@ -516,10 +516,8 @@ fn tag_ids(items: &[Value]) -> Option<Vec<&str>> {
             _ => None,
         })
         .collect::<Option<_>>()?;
-    let mut sorted = ids.clone();
-    sorted.sort_unstable();
-    sorted.dedup();
-    (!ids.is_empty() && sorted.len() == ids.len()).then_some(ids)
+    let distinct = ids.iter().enumerate().all(|(i, id)| !ids[..i].contains(id));
+    (!ids.is_empty() && distinct).then_some(ids)
 }
 
 /// Keys whose string or boolean value is a state: every key but the time, id and unit keys
