@@ -74,17 +74,40 @@ impl Twin {
                 .switches
                 .iter()
                 .filter(|(t, j, d)| *j != idx && (from..=to).contains(t) && *d == s.device)
-                .count();
-            let others = stepped_elsewhere(&self.novel_steps, idx, from, to) + switched;
-            if others > 0 {
+                .map(|(_, j, _)| *j);
+            let mut others = self
+                .novel_steps
+                .iter()
+                .filter(|(t, j)| *j != idx && (from..=to).contains(t))
+                .map(|(_, j)| *j)
+                .chain(switched);
+            let code = error_code(s.unit.as_deref(), value);
+            if let Some(what) = code {
+                // Not excused: the value is the probe's own failure, whatever else stepped.
+                for f in v.findings.iter_mut() {
+                    if f.kind == EpisodeKind::LevelShift {
+                        f.reason
+                            .push_str(&format!("; {value} is {what}, not a reading"));
+                    }
+                }
+            } else if let Some(first) = others.next() {
+                let more = others.count();
                 v.findings.retain(|f| f.kind != EpisodeKind::LevelShift);
-                s.detector.forget_step();
+                self.series[idx].detector.forget_step();
+                let also = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
                 log::info!(
-                    "{} stepped together with {others} other series: a change of mode, not judged a fault",
-                    s.display_name()
+                    "{} stepped at {} together with {}{also}: a change of mode, not judged a fault",
+                    self.series[idx].display_name(),
+                    at.format("%H:%M:%S"),
+                    self.series[first].display_name(),
                 );
             }
         }
+        let s = &self.series[idx];
         if s.aggregate {
             // An aggregate moves with its inputs: their spikes and shifts are theirs. Only a
             // frozen or silent aggregate is its own fault.
@@ -270,6 +293,7 @@ impl Twin {
         if e.kind == EpisodeKind::Drift && s.detector.drifting && open_s < DRIFT_OPEN_MAX_S {
             return false;
         }
+
         e.reason = format!(
             "{}; persistent for {} min, now taken as its normal",
             e.reason,
@@ -532,6 +556,52 @@ const TREND_MS: i64 = (crate::twin::trend::TREND_HORIZON_MIN as i64 + 1) * 60_00
 
 /// How many of the kept novel `steps` (epoch ms, series) of series other than `idx` fall
 /// within `from..=to`.
+/// Values some temperature probes send instead of a reading when they fail, by unit: what a
+/// DS18B20 reads after a power-on reset before any conversion (85 °C), what a conversion that
+/// failed for lack of power leaves (0x07FF, 127.94 °C), and what the common Dallas library
+/// reports for a probe that stopped answering (-127 °C).
+const ERROR_CODES: [(bool, f64, &str); 6] = [
+    (true, 85.0, "what a DS18B20 reads after a power-on reset"),
+    (
+        true,
+        127.94,
+        "what a DS18B20 leaves when a conversion fails",
+    ),
+    (
+        true,
+        -127.0,
+        "what the Dallas library reports for a probe that stopped answering",
+    ),
+    (false, 185.0, "what a DS18B20 reads after a power-on reset"),
+    (
+        false,
+        262.29,
+        "what a DS18B20 leaves when a conversion fails",
+    ),
+    (
+        false,
+        -196.6,
+        "what the Dallas library reports for a probe that stopped answering",
+    ),
+];
+
+/// The failure a value stands for, where the series' unit makes it one of [`ERROR_CODES`].
+/// Premise: a lone step that lands exactly on one of them is the probe failing, even when
+/// another series stepped in the same minute (the steps-together rule would otherwise take
+/// it for a change of mode); the step itself must still be judged a level shift on its own
+/// history, so an oven that holds 85 °C is not blamed for it.
+pub(super) fn error_code(unit: Option<&str>, x: f64) -> Option<&'static str> {
+    let celsius = match unit?.trim().to_ascii_lowercase().as_str() {
+        "°c" | "c" | "degc" | "celsius" | "℃" => true,
+        "°f" | "f" | "degf" | "fahrenheit" | "℉" => false,
+        _ => return None,
+    };
+    ERROR_CODES
+        .iter()
+        .find(|(c, code, _)| *c == celsius && (x - code).abs() < 0.005)
+        .map(|(_, _, what)| *what)
+}
+
 fn stepped_elsewhere(
     steps: &std::collections::VecDeque<(i64, usize)>,
     idx: usize,

@@ -638,6 +638,46 @@ fn a_lone_step_is_a_level_shift_unless_another_series_stepped_with_it() {
 }
 
 #[test]
+fn a_probe_gone_to_its_error_value_is_a_fault_whatever_stepped_with_it() {
+    // A DS18B20 in a greenhouse bed (°C) every 10 s for 2 h; from 5400 s it reads `to` for
+    // five minutes while a pump's current steps in the same minute.
+    let run = |to: f64, noise: f64| -> Vec<(EpisodeKind, String)> {
+        let mut t = Twin::default();
+        let mut rng = fastrand::Rng::with_seed(5);
+        for i in 0..720 {
+            let s = i * 10;
+            let up = s >= 5400;
+            let bed = crate::sim::sensors::gaussian(&mut rng, 0.05);
+            let bed = if up && s < 5700 {
+                to + bed * noise
+            } else {
+                9.0 + bed
+            };
+            let pump =
+                1.0 + if up { 30.0 } else { 0.0 } + crate::sim::sensors::gaussian(&mut rng, 0.1);
+            let bed = format!(r#"{{"value":{bed:.2},"unit":"°C"}}"#);
+            t.apply(&msg(s, "greenhouse/bed1/temperature", &bed));
+            t.apply(&msg(
+                s + 1,
+                "greenhouse/pump/current",
+                &format!("{pump:.2}"),
+            ));
+        }
+        t.series
+            .iter()
+            .filter_map(|s| s.last_anomaly().map(|e| (e.kind, e.reason.clone())))
+            .collect()
+    };
+    // 85 °C is no temperature of this bed: its power-on reset value.
+    let found = run(85.0, 0.0);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, EpisodeKind::LevelShift);
+    assert!(found[0].1.contains("DS18B20"), "{}", found[0].1);
+    // 84 °C (with its noise) is a reading: stepping with the pump, a change of mode.
+    assert_eq!(run(84.0, 1.0), [], "steps together");
+}
+
+#[test]
 fn a_persistent_change_is_taken_as_normal_ten_minutes_after_it_began() {
     let t = machine_start(false);
     let s = &t.series[0];
