@@ -518,8 +518,12 @@ const LEVEL_NOISE_KNOWN: u16 = 10;
 /// when this was 50).
 const LEVEL_NOISE_WINDOW: u16 = 500;
 /// A few-level signal's level whose mean step is at least this many resolution steps is a
-/// noisy one: a run of repeats there is judged (see `judge_stuck`).
-const NOISY_LEVEL_STEPS: f64 = 10.0;
+/// noisy one: a run of repeats there is judged (see `judge_stuck`), as the chance of an exact
+/// repeat there is at most resolution ÷ step (0.4). Was 10: an oven zone whose controller
+/// cycles ±2 °C about its setpoint, read to 0.1 °C (learnt as 0.2: a mean step of 3), held
+/// one reading for 32 minutes unsaid. A quiet level (a plug at 0 W, a step of 0) stays
+/// unjudged.
+const NOISY_LEVEL_STEPS: f64 = 2.5;
 /// A lone sensor's step is judged only once it has been watched this long (1 h): before,
 /// that it "has not jumped like this" says nothing (a compressor's first load of the night).
 pub const STEP_WATCHED_MS: i64 = 3_600_000;
@@ -3697,6 +3701,35 @@ mod tests {
             found
                 .iter()
                 .any(|(i, kind)| *kind == EpisodeKind::Stuck && (k..k + 12).contains(i)),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_controlled_temperature_held_at_its_setpoint_is_stuck() {
+        // An oven zone every 5 s, read to 0.1 °C: its controller cycles ±2 °C about 200 °C
+        // (a step of about 0.7 °C between readings, only 7 resolution steps) for 20 minutes,
+        // then 80 °C for 10, for six hours. Then the reading is held at 201.1 for 32 minutes.
+        let mut rng = Rng::with_seed(41);
+        let mut xs = Vec::new();
+        for cycle in 0..36 {
+            let level = if cycle % 3 == 2 { 80.0 } else { 200.0 };
+            for i in 0..120 {
+                let phase = (i % 12) as f64 / 12.0;
+                let saw = 4.0 * (phase - 0.5).abs() - 1.0;
+                let x = level + 2.0 * saw + 0.3 * gauss(&mut rng);
+                xs.push((x * 10.0).round() / 10.0);
+            }
+        }
+        let healthy = run_field("temperature", &xs, 5.0);
+        assert_eq!(healthy, [], "its cycles and its switches are its life");
+        let k = xs.len();
+        xs.extend([201.1; 384]);
+        let found = run_field("temperature", &xs, 5.0);
+        assert!(
+            found
+                .iter()
+                .any(|(i, kind)| *kind == EpisodeKind::Stuck && (k..k + 60).contains(i)),
             "{found:?}"
         );
     }
