@@ -1340,6 +1340,12 @@ impl Detector {
     /// rested at one value (a plug at 0 W switched on) is no measure of its resolution, and the
     /// levels and the test for a new place must not take it as one. (The noise floors keep the
     /// smallest step seen, which only makes them more cautious.)
+    /// How far the series can move unseen: three times the larger of its resolution and its
+    /// noise (what a peer must move by for a run of repeats to be news, see `judge_stuck`).
+    pub fn hide(&self) -> f64 {
+        3.0 * self.res_known().max(self.noise())
+    }
+
     fn res_known(&self) -> f64 {
         if self.changes >= 3 {
             self.resolution

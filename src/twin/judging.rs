@@ -107,6 +107,20 @@ impl Twin {
                 );
             }
         }
+        // A run of repeats while the device's other readings of the same quantity all stood
+        // as still: the place at rest, not a probe stuck (twinview cannot tell them apart).
+        if self.series[idx].episode.is_none() {
+            if let Some(since) = v
+                .findings
+                .iter()
+                .find(|f| f.kind == EpisodeKind::Stuck)
+                .map(|f| f.at.timestamp_millis())
+            {
+                if device_at_rest(&self.series, idx, since) {
+                    v.findings.retain(|f| f.kind != EpisodeKind::Stuck);
+                }
+            }
+        }
         let s = &self.series[idx];
         if s.aggregate {
             // An aggregate moves with its inputs: their spikes and shifts are theirs. Only a
@@ -556,6 +570,44 @@ const TREND_MS: i64 = (crate::twin::trend::TREND_HORIZON_MIN as i64 + 1) * 60_00
 
 /// How many of the kept novel `steps` (epoch ms, series) of series other than `idx` fall
 /// within `from..=to`.
+/// Whether every other series of `idx`'s device in the same unit that reported since
+/// `since_ms` (at least twice) stayed within what it can move unseen
+/// ([`detect::Detector::hide`]), and there is at least one. Premise: a device that measures
+/// one quantity with several probes (an ESPHome node's air and soil temperatures) shows the
+/// place at rest when all of them are still; a run of repeats of one of them then is the
+/// place's quiet (a greenhouse at its dawn minimum), not a probe stuck; when any of them
+/// moves, the run is judged as any other. Series without a unit have no such peers.
+/// Cost: one pass over the series, only for a run already long enough to be stuck.
+fn device_at_rest(series: &[Box<Series>], idx: usize, since_ms: i64) -> bool {
+    let s = &series[idx];
+    let Some(unit) = s.unit.as_deref() else {
+        return false;
+    };
+    let mut peers = 0;
+    for (j, o) in series.iter().enumerate() {
+        if j == idx || o.aggregate || o.device != s.device || o.unit.as_deref() != Some(unit) {
+            continue;
+        }
+        let (mut lo, mut hi, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0);
+        for (t, x) in o.window.points().rev() {
+            if t < since_ms {
+                break;
+            }
+            lo = lo.min(x);
+            hi = hi.max(x);
+            n += 1;
+        }
+        if n < 2 {
+            continue;
+        }
+        if hi - lo > o.detector.hide() {
+            return false;
+        }
+        peers += 1;
+    }
+    peers > 0
+}
+
 /// Values some temperature probes send instead of a reading when they fail, by unit: what a
 /// DS18B20 reads after a power-on reset before any conversion (85 °C), what a conversion that
 /// failed for lack of power leaves (0x07FF, 127.94 °C), and what the common Dallas library

@@ -678,6 +678,55 @@ fn a_probe_gone_to_its_error_value_is_a_fault_whatever_stepped_with_it() {
 }
 
 #[test]
+fn a_run_while_the_devices_other_probes_stand_still_is_the_place_at_rest() {
+    // One node with an air and a soil probe (°C), every minute for five hours of a moving
+    // day; then for an hour the air reads its last value exactly while the soil stands still (`warm`
+    // false: dawn) or warms by a degree.
+    let run = |warm: bool| -> Vec<(String, EpisodeKind)> {
+        let mut t = Twin::default();
+        let mut rng = fastrand::Rng::with_seed(9);
+        let mut g = || crate::sim::sensors::gaussian(&mut rng, 0.05);
+        let json = |x: f64| format!(r#"{{"sensor_id":"greenhouse","value":{x},"unit":"°C"}}"#);
+        let (mut held, mut still) = (0.0, 0.0);
+        for i in 0..360i64 {
+            let h = i as f64 / 60.0;
+            let (air, soil) = if i < 300 {
+                (
+                    3.0 + 2.0 * (h * 1.3).sin() + g(),
+                    7.0 + 0.5 * (h * 0.9).sin() + g(),
+                )
+            } else if warm {
+                (held, still + (i - 300) as f64 / 60.0)
+            } else {
+                (held, still)
+            };
+            let air = (air * 10.0).round() / 10.0;
+            let soil = (soil * 16.0).round() / 16.0;
+            if i < 300 {
+                (held, still) = (air, soil);
+            }
+            t.apply(&msg(i * 60, "greenhouse/air/temperature", &json(air)));
+            t.apply(&msg(i * 60 + 1, "greenhouse/soil/temperature", &json(soil)));
+        }
+        assert_eq!(t.series[0].device, t.series[1].device);
+        t.series
+            .iter()
+            .flat_map(|s| {
+                s.recent_episodes()
+                    .map(|e| (s.topic.clone(), e.kind))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    assert_eq!(run(false), [], "both still: the place at rest");
+    let found = run(true);
+    assert!(
+        found.contains(&("greenhouse/air/temperature".to_string(), EpisodeKind::Stuck)),
+        "the soil warmed while the air read the same: {found:?}"
+    );
+}
+
+#[test]
 fn a_persistent_change_is_taken_as_normal_ten_minutes_after_it_began() {
     let t = machine_start(false);
     let s = &t.series[0];
