@@ -267,6 +267,9 @@ pub struct SensorSnap {
     /// The latest gap (extension; absent when there was none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_gap: Option<GapSnap>,
+    /// Its setpoint, when one was found by name, and where the setpoint test stands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setpoint: Option<SetpointSnap>,
 }
 
 #[derive(Debug, Serialize)]
@@ -441,6 +444,15 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// A series' setpoint in the snapshot (see `twin::tracking`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SetpointSnap {
+    /// The setpoint's field (its topic, for a whole-payload reading).
+    pub name: String,
+    #[serde(flatten)]
+    pub status: crate::twin::tracking::Status,
+}
+
 impl Snapshot {
     pub fn of(twin: &Twin, source: &str, dropped: u64, now: DateTime<Utc>) -> Snapshot {
         let mut sensors: Vec<SensorSnap> = twin
@@ -487,6 +499,10 @@ impl Snapshot {
                     from: ts(from),
                     to: ts(to),
                     missed,
+                }),
+                setpoint: s.setpoint.as_ref().and_then(|l| {
+                    l.status(s.detector.resolution_known())
+                        .map(|(name, status)| SetpointSnap { name, status })
                 }),
             })
             .collect();

@@ -1340,6 +1340,11 @@ impl Detector {
     /// rested at one value (a plug at 0 W switched on) is no measure of its resolution, and the
     /// levels and the test for a new place must not take it as one. (The noise floors keep the
     /// smallest step seen, which only makes them more cautious.)
+    /// The resolution, once the series changed three times (0 before).
+    pub fn resolution_known(&self) -> f64 {
+        self.res_known()
+    }
+
     /// How far the series can move unseen: three times the larger of its resolution and its
     /// noise (what a peer must move by for a run of repeats to be news, see `judge_stuck`).
     pub fn hide(&self) -> f64 {

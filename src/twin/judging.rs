@@ -11,6 +11,15 @@ impl Twin {
         value: f64,
         at: DateTime<Utc>,
     ) -> (Vec<Finding>, bool) {
+        // (Only for a series with a setpoint found, or one to look for again.)
+        let s = &self.series[idx];
+        let tracked = if s.setpoint.is_some()
+            || s.setpoint_looked.is_some_and(|l| l != self.setpoint_series)
+        {
+            self.track_setpoint(idx, value, at)
+        } else {
+            None
+        };
         let zi = self.series_zone[idx];
         let zone = zi.map(|i| &mut self.zones[i].1);
         let pos = self.zone_pos[idx];
@@ -120,6 +129,10 @@ impl Twin {
                     v.findings.retain(|f| f.kind != EpisodeKind::Stuck);
                 }
             }
+        }
+        // (After the steps-together rule: a difference from a setpoint is no step.)
+        if let Some(f) = tracked {
+            v.findings.push(f);
         }
         let s = &self.series[idx];
         if s.aggregate {
@@ -570,6 +583,61 @@ const TREND_MS: i64 = (crate::twin::trend::TREND_HORIZON_MIN as i64 + 1) * 60_00
 
 /// How many of the kept novel `steps` (epoch ms, series) of series other than `idx` fall
 /// within `from..=to`.
+impl Twin {
+    /// The setpoint test on a reading of series `idx` (see [`super::tracking`]), once its
+    /// setpoint series is found by name. It is looked for again only when a series named as
+    /// a setpoint was added since (see `tracking::setpoint_role`).
+    #[cold]
+    #[inline(never)]
+    fn track_setpoint(&mut self, idx: usize, value: f64, at: DateTime<Utc>) -> Option<Finding> {
+        let find = |topic: &str, field: &str| -> Option<usize> {
+            let entry = self.topics.get(topic)?;
+            entry
+                .series
+                .iter()
+                .find(|(f, _)| f.eq_ignore_ascii_case(field))
+                .map(|(_, i)| *i)
+        };
+        let s = &self.series[idx];
+        let sp_idx = match (&s.setpoint, s.setpoint_looked) {
+            (Some(l), _) => find(&l.found.0, &l.found.1)?,
+            (None, Some(looked)) if looked != self.setpoint_series => {
+                let names = super::tracking::setpoint_names(&s.topic, &s.field);
+                let hit = names
+                    .into_iter()
+                    .find_map(|(t, f)| find(&t, &f).map(|i| (t, f, i)));
+                let s = &mut self.series[idx];
+                s.setpoint_looked = Some(self.setpoint_series);
+                let (t, f, i) = hit?;
+                s.setpoint = Some(Box::new(super::tracking::Setpoint {
+                    found: (t, f),
+                    tracking: Default::default(),
+                }));
+                s.setpoint_looked = None;
+                i
+            }
+            _ => return None,
+        };
+        if sp_idx == idx || self.series[sp_idx].count == 0 {
+            return None;
+        }
+        let sp = self.series[sp_idx].last;
+        let s = &mut self.series[idx];
+        let floor = s.detector.resolution_known();
+        let link = s.setpoint.as_mut()?;
+        let off = link
+            .tracking
+            .observe(value, sp, at.timestamp_millis(), floor)?;
+        Some(Finding {
+            kind: EpisodeKind::LevelShift,
+            at,
+            score: off.score,
+            threshold: super::tracking::TRACK_K,
+            reason: off.reason,
+        })
+    }
+}
+
 /// Whether every other series of `idx`'s device in the same unit that reported since
 /// `since_ms` (at least twice) stayed within what it can move unseen
 /// ([`detect::Detector::hide`]), and there is at least one. Premise: a device that measures

@@ -38,6 +38,7 @@ mod session;
 pub mod sparkplug;
 pub mod states;
 pub mod topics;
+pub mod tracking;
 pub mod trend;
 
 use std::borrow::Cow;
@@ -272,6 +273,8 @@ pub struct Twin {
     /// Series that lately stepped as they had not in a day: (when, epoch ms; series index),
     /// the latest [`NOVEL_STEPS`] within a few minutes (see `detect::STEP_TOGETHER_MS`).
     novel_steps: std::collections::VecDeque<(i64, usize)>,
+    /// Series created whose names say they are setpoints (see `tracking::setpoint_role`).
+    setpoint_series: usize,
     /// Series that lately switched between two of their known levels: (when, epoch ms; series
     /// index; its device), the latest [`NOVEL_STEPS`] (see `detect::Detector::switch_ms`).
     switches: std::collections::VecDeque<(i64, usize, String)>,
@@ -371,6 +374,7 @@ impl Twin {
             learnt: identity::Learnt::default(),
             scores_out: None,
             novel_steps: std::collections::VecDeque::new(),
+            setpoint_series: 0,
             switches: std::collections::VecDeque::new(),
             kept: None,
             next_uid: 1,

@@ -255,6 +255,11 @@ impl Twin {
         } = self.placement(topic, field, device);
         let uid = self.next_uid;
         self.next_uid += 1;
+        let setpoints_before = self.setpoint_series;
+        let (may_track, is_setpoint) = super::tracking::setpoint_role(topic, field);
+        if is_setpoint {
+            self.setpoint_series += 1;
+        }
         self.series.push(Box::new(Series {
             uid,
             topic: topic.to_string(),
@@ -282,6 +287,9 @@ impl Twin {
             gaps: 0,
             last_gap: None,
             detector: detect::Detector::for_series(topic, field),
+            setpoint: None,
+            // (Looked for at its first reading only if a setpoint-named series exists.)
+            setpoint_looked: may_track.then_some(if setpoints_before > 0 { usize::MAX } else { 0 }),
             device_slot: None,
         }));
         let named = match (&info.zone, &info.measurement) {

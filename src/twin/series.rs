@@ -301,6 +301,11 @@ pub struct Series {
     pub alerted_at: Option<DateTime<Utc>>,
     /// The default detectors' state.
     pub detector: Detector,
+    /// Its setpoint, once found by name (see [`super::tracking`]).
+    pub setpoint: Option<Box<super::tracking::Setpoint>>,
+    /// When its name says it may have a setpoint not yet found: how many setpoint-named series
+    /// the twin had when it last looked (it looks again only when one was added).
+    pub setpoint_looked: Option<usize>,
     /// Where its device is in the device table, while that stays valid.
     pub device_slot: super::devices::Slot,
 }

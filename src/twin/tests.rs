@@ -727,6 +727,39 @@ fn a_run_while_the_devices_other_probes_stand_still_is_the_place_at_rest() {
 }
 
 #[test]
+fn a_printers_bed_is_judged_against_its_target() {
+    // OctoPrint's bed every 10 s: idle at 20 °C (target 0), a print that heats it to 60 °C
+    // in 8 minutes and holds it for an hour, idle again; then a print that stops at 55.
+    let mut t = Twin::default();
+    let mut at = 0;
+    let mut feed = |t: &mut Twin, x: f64, target: f64| {
+        at += 10;
+        let p = format!(r#"{{"actual":{x:.2},"target":{target}}}"#);
+        t.apply(&msg(at, "octoPrint/temperature/bed", &p));
+    };
+    let mut rng = fastrand::Rng::with_seed(4);
+    let mut jitter = || 0.1 * (rng.f64() - 0.5);
+    for print in [60.0, 55.0] {
+        for _ in 0..360 {
+            feed(&mut t, 20.0 + jitter(), 0.0);
+        }
+        for i in 0..360 {
+            let x = (20.0 + 40.0 * f64::from(i) / 47.0).min(print) + jitter();
+            feed(&mut t, x, 60.0);
+        }
+    }
+    let bed = t.series.iter().find(|s| s.field == "actual").unwrap();
+    let e = bed.last_anomaly().expect("said");
+    assert_eq!(e.kind, EpisodeKind::LevelShift);
+    assert!(
+        e.reason.contains("has not reached its setpoint 60"),
+        "{}",
+        e.reason
+    );
+    assert_eq!(bed.anomalies, 1, "only the second print");
+}
+
+#[test]
 fn a_persistent_change_is_taken_as_normal_ten_minutes_after_it_began() {
     let t = machine_start(false);
     let s = &t.series[0];

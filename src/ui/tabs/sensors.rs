@@ -1405,9 +1405,19 @@ fn stats(
             },
         ),
         kv("device", s.device.clone()),
+    ];
+    // Its setpoint and the difference it holds from it, when one was found by name.
+    if let Some((_, st)) = s
+        .setpoint
+        .as_ref()
+        .and_then(|l| l.status(s.detector.resolution_known()))
+    {
+        lines.push(kv("setpoint", st.line()));
+    }
+    lines.extend([
         kv("last seen", ago(s.last_seen, ui.now)),
         kv("at", clock(s.last_time, ui.tz)),
-    ];
+    ]);
     if let Some((from, to, missed)) = s.last_gap {
         // Readings probably published while twinview was disconnected.
         lines.push(Line::from(vec![

@@ -1,0 +1,503 @@
+//! A controlled value against its setpoint: an oven zone's temperature and the setpoint its
+//! controller holds it at (Kepware's `Zone1.Temperature` and `Zone1.Setpoint`), a 3D printer's
+//! bed (`actual` and `target`), a mould's temperature and its `mold_temp_setpoint` topic.
+//!
+//! Premise: a controller holds its process value at its setpoint; once the value has reached
+//! a setpoint that then stays, the minute means of their difference sit within a band the
+//! series shows while healthy (its hysteresis, its sawtooth), whatever the time of day. A
+//! difference that leaves that band and stays three minutes is the sensor or the loop
+//! failing (an offset, a heater losing power), said as a `level_shift`; a value that has not
+//! reached a setpoint set long before, where it reached the earlier ones sooner, is too. What
+//! it cannot know: a setpoint of 0 is a heater switched off (the value falls to the room's
+//! temperature): nothing is judged then; a setpoint it has not yet seen held is learnt before
+//! it is judged ([`TRACK_WARM`] settled minutes over the series' life).
+//!
+//! Pairs are found by name only (see [`setpoint_names`]): a field or topic whose last word
+//! is a measured value's (`actual`, `temperature`, `pv`) beside one whose word is a setpoint's
+//! (`target`, `setpoint`, `sp`), or a topic beside the same topic with `_setpoint`.
+//!
+//! Cost: O(1) per reading of a paired series (a sum per minute).
+
+/// Settled minutes (means of the difference) learnt before a difference is judged.
+pub const TRACK_WARM: u32 = 30;
+/// How far (in its learnt spread, mean absolute deviation × 1.25) a minute's mean difference
+/// must lie from the learnt one to count as beyond.
+pub const TRACK_K: f64 = 6.0;
+/// Minutes in a row beyond before it is said.
+pub const TRACK_MINUTES: u8 = 3;
+/// Minutes after the value reached its setpoint before the difference is learnt or judged:
+/// an overshoot settles.
+pub const TRACK_SETTLE_MS: i64 = 5 * 60_000;
+/// A value that has not reached its setpoint this long after it was set, and twice as long
+/// as it took for any setpoint before, is said not to reach it.
+pub const TRACK_REACH_MIN_MS: i64 = 15 * 60_000;
+/// Learning rate of the band once warm (per settled minute): a slow creep of a controller's
+/// offset is followed over hours, a fault of minutes is not.
+const ALPHA: f64 = 0.02;
+
+/// Words that end a measured value's name, and a setpoint's.
+const VALUE_WORDS: [&str; 6] = [
+    "actual",
+    "temperature",
+    "temp",
+    "pv",
+    "local_temperature",
+    "current_temperature",
+];
+const SETPOINT_WORDS: [&str; 6] = [
+    "target",
+    "setpoint",
+    "set_point",
+    "sp",
+    "occupied_heating_setpoint",
+    "current_heating_setpoint",
+];
+
+/// Where a series' setpoint may be, by name: `(topic, field)` pairs to look for, in order.
+/// A field path's last or last-but-one word that is a [`VALUE_WORDS`] one, replaced by each
+/// [`SETPOINT_WORDS`] one (`values.Zone1.Temperature.v` → `values.Zone1.Setpoint.v`, `actual`
+/// → `target`), in the same topic; and for a whole-payload reading (`value`), the topic with
+/// `_setpoint` or `_sp` after its last level when that level ends with such a word
+/// (`press1/mold_temp` → `press1/mold_temp_setpoint`).
+/// Empty when the name has none of these words.
+pub fn setpoint_names(topic: &str, field: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let words: Vec<&str> = field.split('.').collect();
+    for back in 1..=2.min(words.len()) {
+        let i = words.len() - back;
+        if VALUE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(words[i])) {
+            for sp in SETPOINT_WORDS {
+                let mut w = words.clone();
+                // Keep the name's own style: `Temperature` → `Setpoint`.
+                let capital = words[i].starts_with(|c: char| c.is_ascii_uppercase());
+                let sp = if capital {
+                    let mut s = sp.to_string();
+                    s[..1].make_ascii_uppercase();
+                    s
+                } else {
+                    sp.to_string()
+                };
+                w[i] = &sp;
+                out.push((topic.to_string(), w.join(".")));
+            }
+        }
+    }
+    let last = topic.rsplit('/').next().unwrap_or(topic);
+    let last_word = last.rsplit('_').next().unwrap_or(last);
+    if field == "value"
+        && VALUE_WORDS
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(last_word))
+    {
+        for suffix in ["_setpoint", "_sp"] {
+            out.push((format!("{topic}{suffix}"), "value".to_string()));
+        }
+    }
+    out
+}
+
+/// What a series' name says of setpoints: `(may have one, is one)`. A name's last or
+/// last-but-one field word, or for a whole-payload reading its topic's last level's last word,
+/// is one of [`VALUE_WORDS`] (it may have a setpoint, see [`setpoint_names`]) or of
+/// [`SETPOINT_WORDS`] (it is one: the twin looks for the setpoints of other series again only
+/// when one of these is added). One pass over the name, no allocation: asked of every new
+/// series.
+pub fn setpoint_role(topic: &str, field: &str) -> (bool, bool) {
+    let in_list = |words: &[&str], w: &[u8]| {
+        words
+            .iter()
+            .any(|x| x.len() == w.len() && x.as_bytes().eq_ignore_ascii_case(w))
+    };
+    // The part after the last `sep` (a plain loop: names are short).
+    let after = |s: &[u8], sep: u8| s.iter().rposition(|&b| b == sep).map_or(0, |i| i + 1);
+    let f = field.as_bytes();
+    let start = after(f, b'.');
+    let mut words: [&[u8]; 2] = [&f[start..], &[]];
+    if start > 0 {
+        let rest = &f[..start - 1];
+        words[1] = &rest[after(rest, b'.')..];
+    } else if field == "value" {
+        let t = topic.as_bytes();
+        let level = &t[after(t, b'/')..];
+        words[1] = &level[after(level, b'_')..];
+    }
+    let role = |list: &[&str]| words.iter().any(|w| !w.is_empty() && in_list(list, w));
+    (role(&VALUE_WORDS), role(&SETPOINT_WORDS))
+}
+
+/// A series' setpoint, once found: where it is, and the test.
+#[derive(Debug, Clone)]
+pub struct Setpoint {
+    pub found: (String, String),
+    pub tracking: Tracking,
+}
+
+impl Setpoint {
+    /// The setpoint series found, and where the test stands.
+    pub fn status(&self, floor: f64) -> Option<(String, Status)> {
+        let (topic, field) = &self.found;
+        let name = if field == "value" {
+            topic.clone()
+        } else {
+            field.clone()
+        };
+        Some((name, self.tracking.status(floor)?))
+    }
+}
+
+/// The difference of a series from its setpoint, learnt and judged.
+#[derive(Debug, Clone)]
+pub struct Tracking {
+    /// The setpoint in force, since when (epoch ms), and the difference when it was set.
+    sp: f64,
+    sp_since_ms: i64,
+    start_diff: f64,
+    /// When the value reached it (epoch ms), if it has.
+    reached_ms: Option<i64>,
+    /// The minute being summed (epoch minutes), its Σ difference and count.
+    minute: i64,
+    sum: f64,
+    n: u32,
+    /// Settled minutes learnt, their mean difference and mean absolute deviation.
+    learnt: u32,
+    mean: f64,
+    mad: f64,
+    /// The longest a setpoint took to be reached (ms), over how many.
+    reach_max_ms: i64,
+    reaches: u32,
+    /// The centre before the latest change taken as the normal (see [`Tracking::close`]).
+    before: Option<f64>,
+    /// Minutes in a row beyond the band, and whether not reaching was said for this setpoint.
+    beyond: u8,
+    unreached_said: bool,
+}
+
+impl Default for Tracking {
+    fn default() -> Tracking {
+        Tracking {
+            sp: f64::NAN,
+            sp_since_ms: 0,
+            start_diff: 0.0,
+            reached_ms: None,
+            minute: i64::MIN,
+            sum: 0.0,
+            n: 0,
+            learnt: 0,
+            mean: 0.0,
+            mad: 0.0,
+            reach_max_ms: 0,
+            reaches: 0,
+            before: None,
+            beyond: 0,
+            unreached_said: false,
+        }
+    }
+}
+
+/// What the tracking test found on a reading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Off {
+    /// How far beyond the bar (in the band's spread), and why.
+    pub score: f64,
+    pub reason: String,
+}
+
+/// What the test knows of a series and its setpoint, for the screens and the snapshot.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Status {
+    /// `off` (setpoint 0), `reaching` (not there since it was set), `learning` (fewer than
+    /// [`TRACK_WARM`] settled minutes seen), or `judged`.
+    pub state: &'static str,
+    pub setpoint: f64,
+    /// While judged: the difference it holds and its spread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spread: Option<f64>,
+}
+
+impl Status {
+    /// One line for the detail view.
+    pub fn line(&self) -> String {
+        match (self.state, self.holds, self.spread) {
+            ("judged", Some(h), Some(s)) => format!("{} {h:+.2} ± {s:.2}", self.setpoint),
+            (state, _, _) => format!("{} · {state}", self.setpoint),
+        }
+    }
+}
+
+impl Tracking {
+    /// Where the test stands (`None` before a setpoint was seen).
+    pub fn status(&self, floor: f64) -> Option<Status> {
+        if self.sp.is_nan() {
+            return None;
+        }
+        let state = if self.sp == 0.0 {
+            "off"
+        } else if self.reached_ms.is_none() {
+            "reaching"
+        } else if self.learnt < TRACK_WARM {
+            "learning"
+        } else {
+            "judged"
+        };
+        let judged = state == "judged";
+        Some(Status {
+            state,
+            setpoint: self.sp,
+            holds: judged.then_some(self.mean),
+            spread: judged.then(|| self.spread(floor)),
+        })
+    }
+
+    /// The band a settled difference keeps: the learnt spread, at least `floor` (the
+    /// series' resolution and noise).
+    fn spread(&self, floor: f64) -> f64 {
+        (1.25 * self.mad).max(floor)
+    }
+
+    /// Takes in a reading `x` while the setpoint is `sp`, at `at_ms`; `floor` is what the
+    /// series can move unseen. Returns a finding when the difference is news.
+    pub fn observe(&mut self, x: f64, sp: f64, at_ms: i64, floor: f64) -> Option<Off> {
+        if !x.is_finite() || !sp.is_finite() {
+            return None;
+        }
+        let diff = x - sp;
+        if sp != self.sp {
+            self.sp = sp;
+            self.sp_since_ms = at_ms;
+            self.start_diff = diff;
+            self.reached_ms = None;
+            self.beyond = 0;
+            self.n = 0;
+            self.unreached_said = false;
+            return None;
+        }
+        // A setpoint of 0: the controller is off.
+        if sp == 0.0 {
+            return None;
+        }
+        let band = 2.0 * self.spread(floor);
+        let Some(reached) = self.reached_ms else {
+            if diff.abs() <= band || diff.signum() != self.start_diff.signum() {
+                self.reached_ms = Some(at_ms);
+                // How long it took, when it had a way to go.
+                if self.start_diff.abs() > 3.0 * band {
+                    self.reach_max_ms = self.reach_max_ms.max(at_ms - self.sp_since_ms);
+                    self.reaches += 1;
+                }
+                return None;
+            }
+            let waited = at_ms - self.sp_since_ms;
+            if self.reaches > 0
+                && !self.unreached_said
+                && self.start_diff.abs() > 3.0 * band
+                && waited > TRACK_REACH_MIN_MS.max(2 * self.reach_max_ms)
+            {
+                self.unreached_said = true;
+                return Some(Off {
+                    score: waited as f64 / (2 * self.reach_max_ms).max(1) as f64,
+                    reason: format!(
+                        "{x} has not reached its setpoint {sp} in {} min (it reached earlier ones within {} min)",
+                        waited / 60_000,
+                        (self.reach_max_ms + 59_999) / 60_000
+                    ),
+                });
+            }
+            return None;
+        };
+        if at_ms - reached < TRACK_SETTLE_MS {
+            return None;
+        }
+        let minute = at_ms.div_euclid(60_000);
+        let mut out = None;
+        if minute > self.minute {
+            if self.n > 0 {
+                out = self.close(sp, floor);
+            }
+            self.minute = minute;
+            self.sum = 0.0;
+            self.n = 0;
+        }
+        self.sum += diff;
+        self.n += 1;
+        out
+    }
+
+    /// Judges, else learns, the minute that closed.
+    fn close(&mut self, sp: f64, floor: f64) -> Option<Off> {
+        let m = self.sum / f64::from(self.n);
+        if self.learnt >= TRACK_WARM {
+            let spread = self.spread(floor);
+            // Back at the centre it held before a change taken as the normal: that again.
+            if let Some(b) = self.before.filter(|b| ((m - b) / spread).abs() <= TRACK_K) {
+                self.mean = b;
+                self.before = None;
+                self.beyond = 0;
+                return None;
+            }
+            let z = (m - self.mean) / spread;
+            if z.abs() > TRACK_K {
+                self.beyond = self.beyond.saturating_add(1);
+                // Beyond for as long as the twin takes a persistent change as the normal:
+                // the new difference is the band's centre from now on.
+                // (The old centre is kept: coming back to it is no news.)
+                if i64::from(self.beyond) * 60 >= super::judging::ADOPT_AFTER_S {
+                    self.before = Some(self.mean);
+                    self.mean = m;
+                    self.beyond = 0;
+                    return None;
+                }
+                if self.beyond >= TRACK_MINUTES {
+                    return Some(Off {
+                        score: z,
+                        reason: format!(
+                            "it holds {m:+.3} from its setpoint {sp} for {} min, where it held {:+.3} ± {spread:.3} ({:.1}× that)",
+                            self.beyond,
+                            self.mean,
+                            z.abs()
+                        ),
+                    });
+                }
+                return None;
+            }
+            self.beyond = 0;
+            self.mean += ALPHA * (m - self.mean);
+            self.mad += ALPHA * ((m - self.mean).abs() - self.mad);
+        } else {
+            self.learnt += 1;
+            let k = f64::from(self.learnt);
+            self.mean += (m - self.mean) / k;
+            self.mad += ((m - self.mean).abs() - self.mad) / k;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An oven zone every 5 s from `from` to `to` seconds: its controller's sawtooth of
+    /// ±1.5 °C about the setpoint, plus `off(t)`, read to 0.1 °C.
+    fn oven(t: &mut Tracking, sp: f64, from: i64, to: i64, off: impl Fn(i64) -> f64) -> Vec<i64> {
+        let mut found = Vec::new();
+        let mut rng = fastrand::Rng::with_seed(3);
+        for s in (from..to).step_by(5) {
+            let saw = 3.0 * ((s % 40) as f64 / 40.0 - 0.5).abs() * 2.0 - 1.5;
+            let x = sp + saw + off(s) + 0.2 * (rng.f64() - 0.5);
+            let x = (x * 10.0).round() / 10.0;
+            if t.observe(x, sp, s * 1000, 0.1).is_some() {
+                found.push(s);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_controlled_value_that_leaves_its_setpoint_is_news_and_its_return_is_not() {
+        let mut t = Tracking::default();
+        // Heats from 20 to 180 over ten minutes, then holds it for three hours.
+        let heat = |s: i64| {
+            if s < 600 {
+                (s as f64 / 600.0 - 1.0) * 160.0
+            } else {
+                0.0
+            }
+        };
+        assert_eq!(oven(&mut t, 180.0, 0, 3 * 3600, heat), Vec::<i64>::new());
+        assert!(t.learnt >= TRACK_WARM);
+        // Then reads 3 °C high for 25 minutes: said within four minutes, once taken as the
+        // normal not said again, and its end is no news either.
+        let shift = |s: i64| if s < 3 * 3600 + 1500 { 3.0 } else { 0.0 };
+        let found = oven(&mut t, 180.0, 3 * 3600, 4 * 3600, shift);
+        assert!(!found.is_empty(), "the shift");
+        assert!(found[0] < 3 * 3600 + 240, "{found:?}");
+        assert!(
+            found.iter().all(|s| *s < 3 * 3600 + 660),
+            "said until taken as the normal, not after it ended: {found:?}"
+        );
+    }
+
+    #[test]
+    fn a_value_that_does_not_reach_its_setpoint_is_news_and_a_heater_off_is_not() {
+        let mut t = Tracking::default();
+        // A bed idle at 20 °C (target 0: off) for an hour, then a print: 60 °C reached in
+        // 8 minutes, held an hour, off again.
+        let mut at = 0;
+        let mut feed = |t: &mut Tracking, x: f64, sp: f64| {
+            at += 10_000;
+            t.observe(x, sp, at, 0.01)
+        };
+        for _ in 0..360 {
+            assert_eq!(feed(&mut t, 20.0, 0.0), None);
+        }
+        for i in 0..48 {
+            assert_eq!(feed(&mut t, 20.0 + 40.0 * f64::from(i) / 47.0, 60.0), None);
+        }
+        for i in 0..360 {
+            let x = 60.0 + if i % 2 == 0 { 0.1 } else { -0.1 };
+            assert_eq!(feed(&mut t, x, 60.0), None);
+        }
+        for _ in 0..360 {
+            assert_eq!(feed(&mut t, 25.0, 0.0), None, "off is no news");
+        }
+        // The next print stops 5 °C short: said once, when it has taken twice the 8 minutes
+        // the first one took.
+        let mut said = Vec::new();
+        for i in 0..180 {
+            let x = (25.0 + 30.0 * f64::from(i) / 47.0).min(55.0);
+            if let Some(off) = feed(&mut t, x, 60.0) {
+                said.push((i, off.reason));
+            }
+        }
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!((94..=97).contains(&said[0].0), "{said:?}");
+        assert!(
+            said[0].1.contains("has not reached its setpoint 60"),
+            "{said:?}"
+        );
+    }
+
+    #[test]
+    fn setpoints_are_found_by_name() {
+        let names = setpoint_names(
+            "iotgateway/line2/oven1",
+            "values.Line2.Oven1.Zone1.Temperature.v",
+        );
+        assert!(names.contains(&(
+            "iotgateway/line2/oven1".to_string(),
+            "values.Line2.Oven1.Zone1.Setpoint.v".to_string()
+        )));
+        let names = setpoint_names("octoPrint/temperature/bed", "actual");
+        assert_eq!(
+            names[0],
+            ("octoPrint/temperature/bed".into(), "target".into())
+        );
+        let names = setpoint_names("acme/hamburg/line1/press1/mold_temp", "value");
+        assert!(names.contains(&(
+            "acme/hamburg/line1/press1/mold_temp_setpoint".into(),
+            "value".into()
+        )));
+        assert!(setpoint_names("home/kitchen", "humidity").is_empty());
+        assert!(setpoint_names("a/b_setpoint", "value").is_empty());
+        // The cheap tests agree with the names.
+        let role = setpoint_role;
+        assert_eq!(role("octoPrint/temperature/bed", "actual"), (true, false));
+        assert_eq!(role("oven1", "values.Zone1.Temperature.v"), (true, false));
+        assert_eq!(role("acme/line1/press1/mold_temp", "value"), (true, false));
+        assert_eq!(role("home/kitchen", "humidity"), (false, false));
+        assert_eq!(role("octoPrint/temperature/bed", "target"), (false, true));
+        assert_eq!(role("oven1", "values.Zone1.Setpoint.v"), (false, true));
+        assert_eq!(
+            role("acme/line1/press1/mold_temp_setpoint", "value"),
+            (false, true)
+        );
+        assert_eq!(role("home/kitchen", "value"), (false, false));
+        assert_eq!(
+            role("a/temp", "x.y.z"),
+            (false, false),
+            "only a field's last two words"
+        );
+    }
+}
