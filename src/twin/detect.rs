@@ -1024,6 +1024,10 @@ pub struct Detector {
     cumulative: bool,
     /// The range its name gives (see [`SATURATING_NAMES`]).
     saturates: Option<(f64, f64)>,
+    /// Its name is a power's or a current's (it ends with `power` or `current`, in any case:
+    /// Tasmota's `ApparentPower`, Shelly's `apower`, Zigbee2MQTT's `current`): exactly 0 is a
+    /// load switched off (see [`Detector::at_rest`]).
+    zero_is_off: bool,
     /// Named as a device's uptime (see [`UPTIME_NAMES`]): every fall is a restart.
     uptime: bool,
     /// Named as a radio link's quality (see [`LINK_NAMES`]): never judged.
@@ -1163,6 +1167,11 @@ impl Detector {
                     .any(|p| eq(w, p))
             });
         let link = LINK_NAMES.iter().any(|n| is(n)) || (eq(name, "signal") && under("wifi"));
+        let ends = |w: &str| {
+            name.len() >= w.len()
+                && name.is_char_boundary(name.len() - w.len())
+                && eq(&name[name.len() - w.len()..], w)
+        };
         Detector {
             link,
             saturates: SATURATING_NAMES
@@ -1177,6 +1186,7 @@ impl Detector {
                 || (eq(name, "total") && under("energy")),
             uptime,
             battery: is("battery") || is("battery_level"),
+            zero_is_off: ends("power") || ends("current"),
             period,
             ..Detector::default()
         }
@@ -2193,9 +2203,12 @@ impl Detector {
     /// tank full). Premise: a run at such a place is rest, not a frozen sensor; a sensor that
     /// freezes elsewhere, or at an extreme it never rested at, is still judged.
     /// Also at the limit of the range its name gives (see [`SATURATING_NAMES`]): there a run is
-    /// saturation, even the first time.
+    /// saturation, even the first time. And at exactly 0 on a power or a current (by its name):
+    /// a load switched off, even the first time (a fridge's plug between its first compressor
+    /// cycles; a meter stuck at exactly 0 cannot be told from that).
     fn at_rest(&self, x: f64) -> bool {
-        self.saturates.is_some_and(|(lo, hi)| x == lo || x == hi)
+        (self.zero_is_off && x == 0.0)
+            || self.saturates.is_some_and(|(lo, hi)| x == lo || x == hi)
             || self
                 .extremes
                 .iter()
@@ -3713,6 +3726,26 @@ mod tests {
                 .iter()
                 .any(|(i, kind)| *kind == EpisodeKind::Stuck && (k..k + 12).contains(i)),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_power_at_exactly_zero_is_a_load_off_from_its_first_rest() {
+        // A fridge's plug every minute (Tasmota's telemetry): one reading at 0 W, then the
+        // compressor for 17 minutes at 80 ± 2 W, then its first rest of 20 minutes at 0.
+        let mut rng = Rng::with_seed(8);
+        let mut xs = vec![0.0];
+        xs.extend((0..17).map(|_| (80.0 + 2.0 * gauss(&mut rng)).round()));
+        xs.extend([0.0; 20]);
+        for field in ["ENERGY.Power", "ENERGY.ApparentPower", "apower", "current"] {
+            assert_eq!(run_field(field, &xs, 60.0), [], "{field}");
+        }
+        // The same readings under a name that says nothing of a load are judged.
+        assert!(
+            run_field("value", &xs, 60.0)
+                .iter()
+                .any(|(_, k)| *k == EpisodeKind::Stuck),
+            "unnamed"
         );
     }
 
