@@ -247,6 +247,8 @@ pub struct TruthFault {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also: Vec<String>,
     pub start: DateTime<Utc>,
+    /// When it ended; for a counter's reset (an instant that persists), when its device
+    /// first published the topic after it (the score's window runs to there).
     pub end: DateTime<Utc>,
     pub magnitude: f64,
     /// A probe fault its device never showed: nothing was published on its topic from its
@@ -429,7 +431,13 @@ impl World {
             .enumerate()
             .filter(|(_, f)| !f.field.is_empty())
             .map(|(i, f)| {
-                let to = secs(f.end) + score::GRACE_S;
+                // A counter's reset persists: it shows at the device's next report, whenever
+                // that is (see `advance`).
+                let to = if f.kind == FaultKind::CounterReset.as_str() {
+                    f64::INFINITY
+                } else {
+                    secs(f.end) + score::GRACE_S
+                };
                 (i, f.topic.clone(), secs(f.start), to, false)
             })
             .collect();
@@ -511,9 +519,17 @@ impl World {
         }
         for o in &all {
             if let Act::Publish(m) = &o.act {
-                for (_, topic, from, to, seen) in &mut self.shown {
+                for (i, topic, from, to, seen) in &mut self.shown {
                     if !*seen && o.t >= *from && o.t <= *to && *topic == m.topic {
                         *seen = true;
+                        // An instant that persists (a counter's reset) is over for the score
+                        // once the device first showed it: a device reporting every five
+                        // minutes shows it up to five minutes later.
+                        let f = &mut self.truth.faults[*i];
+                        if f.kind == FaultKind::CounterReset.as_str() {
+                            f.end = self.truth.start
+                                + chrono::Duration::milliseconds((o.t * 1000.0) as i64);
+                        }
                     }
                 }
             }
@@ -751,6 +767,17 @@ mod tests {
                     assert!(f.hidden, "{} on {}", f.kind, f.topic);
                 } else if f.hidden && !f.topic.starts_with("spBv1.0/") {
                     assert_eq!(f.kind, "stuck", "{} on {}", f.kind, f.topic);
+                }
+                // A counter's reset ends where its device first showed it: the first report
+                // of its topic after it.
+                if f.kind == "counter_reset" && !f.hidden {
+                    let first = published
+                        .iter()
+                        .filter(|(at, topic)| *topic == f.topic && *at >= f.start)
+                        .map(|(at, _)| *at)
+                        .min();
+                    let near = |a: DateTime<Utc>| (a - f.end).num_milliseconds().abs() <= 1;
+                    assert!(first.is_some_and(near), "{f:?} {first:?}");
                 }
             }
         }
