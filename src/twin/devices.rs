@@ -382,12 +382,16 @@ impl Device {
     }
 
     /// Silence after which the device is stale: `override_` if set, else 3 × its median
-    /// publish interval, or 1.5 × the longest silence it has come back from if that is longer
-    /// (at least 10 s); `None` until it has published at least three times.
+    /// publish interval, or 1.5 × the longest silence it has come back from if that is longer,
+    /// and once it lost reports (came back from two intervals or more) that silence and 3
+    /// intervals more (at least 10 s); `None` until it has published at least three times.
     ///
     /// Premise: a device that once lost k reports in a row and came back may do so again (a
     /// 433 MHz sensor's lost packets, a gateway's store-and-forward buffer), so only a silence
-    /// half as long again is news. Silences of more than [`LEARNT_GAP_MAX`] intervals are not
+    /// half as long again, and at least 3 intervals longer, is news. (A radio every 16 s that
+    /// came back from 32 s in its first half hour then lost three in a row: 64 s was said
+    /// stale at 1.5 × 32 = 48; in six simulated plant days, three such false stale changes,
+    /// none with the 3 intervals more.) Silences of more than [`LEARNT_GAP_MAX`] intervals are not
     /// learnt: they were outages, and learning them would blind the rule. The silence is kept
     /// in seconds, not in intervals: a device whose pace changes (OwnTracks reports every few
     /// minutes while its phone moves and every half hour at rest) may be as quiet again as it
@@ -397,7 +401,15 @@ impl Device {
             return override_;
         }
         let m = self.median_interval?;
-        let secs = (STALE_FACTOR * m).max(LEARNT_GAP_FACTOR * f64::from(self.longest_back_s));
+        let longest = f64::from(self.longest_back_s);
+        let secs = (STALE_FACTOR * m)
+            .max(LEARNT_GAP_FACTOR * longest)
+            // (Only once reports were lost: a gap of at least two intervals came back.)
+            .max(if longest >= 2.0 * m {
+                longest + STALE_FACTOR * m
+            } else {
+                0.0
+            });
         Some(Duration::from_secs_f64(secs).max(MIN_STALE))
     }
 
@@ -1024,13 +1036,15 @@ mod tests {
         for s in (150..=200).step_by(10) {
             d.data("radio", t(s));
         }
-        // It came back from 4 intervals: stale after 6.
+        // It came back from 4 intervals (3 reports lost): stale after those and 3 intervals
+        // more, 7 (half as long again, 6, is less).
         assert_eq!(
             d.by_id["radio"].stale_limit(None),
-            Some(Duration::from_secs(60))
+            Some(Duration::from_secs(70))
         );
         assert!(d.evaluate(t(240)).is_empty(), "the same silence again");
-        assert_eq!(d.evaluate(t(261)).len(), 1, "half as long again");
+        assert!(d.evaluate(t(265)).is_empty(), "a little longer: more lost");
+        assert_eq!(d.evaluate(t(271)).len(), 1, "three intervals more");
         // An outage of an hour is not learnt.
         d.data("radio", t(3800));
         for s in (3810..=3900).step_by(10) {
@@ -1038,7 +1052,7 @@ mod tests {
         }
         assert_eq!(
             d.by_id["radio"].stale_limit(None),
-            Some(Duration::from_secs(60))
+            Some(Duration::from_secs(70))
         );
     }
 
