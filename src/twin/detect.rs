@@ -3716,15 +3716,22 @@ mod tests {
                 xs.push(((level + noise * gauss(&mut rng)) * 1000.0).round() / 1000.0);
             }
         }
-        let healthy = run_field("total_act_power", &xs, 5.0);
-        assert_eq!(healthy, [], "its rest at 0 W and its switches are its life");
+        // Its rest at 0 W and its switches are its life.
+        healthy_then_stuck("total_act_power", xs, 2102.08, 420, 12);
+    }
+
+    /// `xs` of `field` every 5 s raise nothing; then `value` held `n` times is said stuck
+    /// within `within` readings.
+    fn healthy_then_stuck(field: &str, mut xs: Vec<f64>, value: f64, n: usize, within: usize) {
+        let healthy = run_field(field, &xs, 5.0);
+        assert_eq!(healthy, [], "healthy");
         let k = xs.len();
-        xs.extend([2102.08; 420]);
-        let found = run_field("total_act_power", &xs, 5.0);
+        xs.extend(std::iter::repeat_n(value, n));
+        let found = run_field(field, &xs, 5.0);
         assert!(
             found
                 .iter()
-                .any(|(i, kind)| *kind == EpisodeKind::Stuck && (k..k + 12).contains(i)),
+                .any(|(i, kind)| *kind == EpisodeKind::Stuck && (k..k + within).contains(i)),
             "{found:?}"
         );
     }
@@ -3765,17 +3772,8 @@ mod tests {
                 xs.push((x * 10.0).round() / 10.0);
             }
         }
-        let healthy = run_field("temperature", &xs, 5.0);
-        assert_eq!(healthy, [], "its cycles and its switches are its life");
-        let k = xs.len();
-        xs.extend([201.1; 384]);
-        let found = run_field("temperature", &xs, 5.0);
-        assert!(
-            found
-                .iter()
-                .any(|(i, kind)| *kind == EpisodeKind::Stuck && (k..k + 60).contains(i)),
-            "{found:?}"
-        );
+        // Its cycles and its switches are its life.
+        healthy_then_stuck("temperature", xs, 201.1, 384, 60);
     }
 
     #[test]
