@@ -320,7 +320,6 @@ impl Twin {
         if e.kind == EpisodeKind::Drift && s.detector.drifting && open_s < DRIFT_OPEN_MAX_S {
             return false;
         }
-
         e.reason = format!(
             "{}; persistent for {} min, now taken as its normal",
             e.reason,
@@ -581,8 +580,6 @@ pub(super) fn adopt_after(kind: EpisodeKind) -> Option<i64> {
 /// that started moves its temperatures for half an hour after its current stepped.
 const TREND_MS: i64 = (crate::twin::trend::TREND_HORIZON_MIN as i64 + 1) * 60_000;
 
-/// How many of the kept novel `steps` (epoch ms, series) of series other than `idx` fall
-/// within `from..=to`.
 impl Twin {
     /// The setpoint test on a reading of series `idx` (see [`super::tracking`]), once its
     /// setpoint series is found by name. It is looked for again only when a series named as
@@ -722,6 +719,8 @@ pub(super) fn error_code(unit: Option<&str>, x: f64) -> Option<&'static str> {
         .map(|(_, _, what)| *what)
 }
 
+/// How many of the kept novel `steps` (epoch ms, series) of series other than `idx` fall
+/// within `from..=to`.
 fn stepped_elsewhere(
     steps: &std::collections::VecDeque<(i64, usize)>,
     idx: usize,

@@ -9,8 +9,9 @@
 //! failing (an offset, a heater losing power), said as a `level_shift`; a value that has not
 //! reached a setpoint set long before, where it reached the earlier ones sooner, is too. What
 //! it cannot know: a setpoint of 0 is a heater switched off (the value falls to the room's
-//! temperature): nothing is judged then; a setpoint it has not yet seen held is learnt before
-//! it is judged ([`TRACK_WARM`] settled minutes over the series' life).
+//! temperature): nothing is judged then; nor before [`TRACK_WARM`] settled minutes were
+//! learnt over the series' life, at whatever setpoints (the difference a loop holds is taken
+//! to be the same at each of them).
 //!
 //! Pairs are found by name only (see [`setpoint_names`]): a field or topic whose last word
 //! is a measured value's (`actual`, `temperature`, `pv`) beside one whose word is a setpoint's
