@@ -922,6 +922,10 @@ pub struct Detector {
     settle_steps: (u32, f64),
     /// A lone step waiting to be decided: when (epoch ms), the level before, the step, its σ.
     pending: Option<(i64, f64, f64, f64)>,
+    /// The latest reading (epoch ms) looked at as a step no report after it decided (see
+    /// [`Detector::decide_unheard_step`]), and whether that decided it: a step decided so is
+    /// not decided again when the next report comes.
+    unheard: Option<(i64, bool)>,
     /// When the series last stepped as it had not in [`STEP_MEMORY_MS`] (epoch ms): the twin
     /// compares these across series (see [`STEP_TOGETHER_MS`]).
     pub novel_ms: Option<i64>,
@@ -1861,6 +1865,7 @@ impl Detector {
                         && lone
                         && watched
                         && !level_learning
+                        && self.unheard != Some((step_ms, true))
                         && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
                     {
                         // Decided once it has stayed for [`STEP_STAY_MS`] (see `pending`).
@@ -2623,6 +2628,69 @@ impl Detector {
             return None;
         }
         last_seen.checked_add_signed(chrono::Duration::milliseconds(ms as i64))
+    }
+
+    /// The latest reading.
+    pub fn last(&self) -> f64 {
+        self.prev[1]
+    }
+
+    /// When the latest reading's step is decided though no report came after it (epoch ms): a
+    /// minute after it ([`STEP_STAY_MS`]), on a series whose cadence is irregular. Premise:
+    /// such a series reports when its value changes, and a publisher that reports on change
+    /// reports a return within seconds (a Zigbee sensor samples every few seconds and reports a
+    /// change beyond its reportable change after its minimum interval), so a minute without a
+    /// report says the level held. The next report comes only when the value next changes, half
+    /// an hour later or more: deciding then says a step long after it (and a drift's jump back
+    /// past its end). `None` where there is nothing to decide: an ordinary step, one already
+    /// looked at, an episode open, a steady or unknown cadence (the next report then comes at
+    /// the pace), and a step to exactly 0: a series that reports on change and went to 0 and
+    /// quiet has switched off (a PV charger's panel voltage at dusk, a pump's flow reported by
+    /// exception when it stops), and its next report decides it as before (its return then
+    /// says it went back).
+    pub fn unheard_step_due(&self) -> Option<i64> {
+        // (Cheapest first: this is asked after every reading.)
+        if self.steady.is_some() || self.pending.is_some() || self.open.is_some() {
+            return None;
+        }
+        // Only what could be a big step: the step test itself decides.
+        let step = (self.prev[1] - self.prev[0]).abs();
+        if step <= 2.0 * self.mean_abs_d || step < 5.0 * self.resolution || self.prev[1] == 0.0 {
+            return None;
+        }
+        let ms = self.prev_at[1]?.timestamp_millis();
+        (usize::from(self.cadence_len) >= 4
+            && self.n >= 3
+            && !self.link
+            && !self.discrete()
+            && !self.counter()
+            && self.unheard.is_none_or(|(t, _)| t != ms))
+        .then_some(ms + STEP_STAY_MS)
+    }
+
+    /// Decides the latest reading's step as the report that did not come would have (a report
+    /// of the same value at `now`; see [`Detector::unheard_step_due`]): the level shift, if it
+    /// is one. Nothing of that report is learnt, only that the step is decided (its next
+    /// report does not decide it again).
+    pub fn decide_unheard_step(
+        &mut self,
+        now: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<Finding> {
+        let ms = self.prev_at[1]?.timestamp_millis();
+        let mut probe = self.clone();
+        let v = probe.observe_in(self.prev[1], now, self.prev_consensus, false, cfg);
+        let found = v
+            .findings
+            .into_iter()
+            .find(|f| f.kind == EpisodeKind::LevelShift)
+            .filter(|_| v.lone_step_ms == Some(ms));
+        self.unheard = Some((ms, found.is_some()));
+        if found.is_some() {
+            self.step_base = probe.step_base;
+            self.novel_ms = probe.novel_ms;
+        }
+        found
     }
 
     /// The series reports on change: over at least [`ON_CHANGE_MIN`] readings it (almost)

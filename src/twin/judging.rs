@@ -21,7 +21,7 @@ impl Twin {
             None
         };
         let zi = self.series_zone[idx];
-        let zone = zi.map(|i| &mut self.zones[i].1);
+        let zone = zi.map(|i| &self.zones[i].1);
         let pos = self.zone_pos[idx];
         let voted = zone.as_ref().and_then(|z| z.value_and_voters_for(pos));
         let consensus = voted.map(|(c, _, _)| c);
@@ -75,45 +75,12 @@ impl Twin {
             }
         }
         if let Some(ms) = v.lone_step_ms {
-            let (from, to) = (ms - detect::STEP_TOGETHER_MS, ms + detect::STEP_TOGETHER_MS);
-            // Another series' novel step anywhere, or a switch between known levels of a
-            // series of the same device: a fridge's compressor starting switches its plug's
-            // power between its levels while its current steps to a place it had not been.
-            let switched = self
-                .switches
-                .iter()
-                .filter(|(t, j, d)| *j != idx && (from..=to).contains(t) && *d == s.device)
-                .map(|(_, j, _)| *j);
-            let mut others = self
-                .novel_steps
-                .iter()
-                .filter(|(t, j)| *j != idx && (from..=to).contains(t))
-                .map(|(_, j)| *j)
-                .chain(switched);
-            let code = error_code(s.unit.as_deref(), value);
-            if let Some(what) = code {
-                // Not excused: the value is the probe's own failure, whatever else stepped.
-                for f in v.findings.iter_mut() {
-                    if f.kind == EpisodeKind::LevelShift {
-                        f.reason
-                            .push_str(&format!("; {value} is {what}, not a reading"));
-                    }
-                }
-            } else if let Some(first) = others.next() {
-                let more = others.count();
-                v.findings.retain(|f| f.kind != EpisodeKind::LevelShift);
-                self.series[idx].detector.forget_step();
-                let also = if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                };
-                log::info!(
-                    "{} stepped at {} together with {}{also}: a change of mode, not judged a fault",
-                    self.series[idx].display_name(),
-                    at.format("%H:%M:%S"),
-                    self.series[first].display_name(),
-                );
+            self.excuse_lone_step(idx, ms, value, &mut v.findings);
+        }
+        // (A step its next report may be long in deciding is looked at again by the tick.)
+        if let Some(due) = self.series[idx].detector.unheard_step_due() {
+            if let Some(due) = DateTime::from_timestamp_millis(due) {
+                self.silence_soon(due);
             }
         }
         // A run of repeats while the device's other readings of the same quantity all stood
@@ -141,7 +108,7 @@ impl Twin {
             v.findings.retain(|f| f.kind == EpisodeKind::Stuck);
         }
         let interval = s.detector.interval;
-        if let Some(z) = zone {
+        if let Some(z) = zi.map(|i| &mut self.zones[i].1) {
             if let Some(news) = z.update(pos, v.corrected, at, interval, &self.cfg.anomaly) {
                 let (zone, measurement, field) =
                     zi.map(|i| self.zones[i].0.clone()).unwrap_or_default();
@@ -170,6 +137,79 @@ impl Twin {
             }
         }
         (v.findings, v.abnormal)
+    }
+
+    /// The steps-together rule on series `idx`'s lone step at `ms` (epoch ms), the series now
+    /// at `value`: within [`detect::STEP_TOGETHER_MS`] of another series'
+    /// novel step, or of a switch between known levels of a series of the same device, it is
+    /// a change of mode and its level shift leaves `findings` (a fridge's compressor starting
+    /// switches its plug's power between its levels while its current steps to a place it had
+    /// not been). Not where `value` is the probe's own error value (see [`error_code`]).
+    pub(super) fn excuse_lone_step(
+        &mut self,
+        idx: usize,
+        ms: i64,
+        value: f64,
+        findings: &mut Vec<Finding>,
+    ) {
+        let (from, to) = (ms - detect::STEP_TOGETHER_MS, ms + detect::STEP_TOGETHER_MS);
+        let s = &self.series[idx];
+        let switched = self
+            .switches
+            .iter()
+            .filter(|(t, j, d)| *j != idx && (from..=to).contains(t) && *d == s.device)
+            .map(|(_, j, _)| *j);
+        let mut others = self
+            .novel_steps
+            .iter()
+            .filter(|(t, j)| *j != idx && (from..=to).contains(t))
+            .map(|(_, j)| *j)
+            .chain(switched);
+        if let Some(what) = error_code(s.unit.as_deref(), value) {
+            // Not excused: the value is the probe's own failure, whatever else stepped.
+            for f in findings.iter_mut() {
+                if f.kind == EpisodeKind::LevelShift {
+                    f.reason
+                        .push_str(&format!("; {value} is {what}, not a reading"));
+                }
+            }
+        } else if let Some(first) = others.next() {
+            let more = others.count();
+            findings.retain(|f| f.kind != EpisodeKind::LevelShift);
+            let also = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            log::info!(
+                "{} stepped at {} together with {}{also}: a change of mode, not judged a fault",
+                s.display_name(),
+                DateTime::from_timestamp_millis(ms)
+                    .unwrap_or_default()
+                    .format("%H:%M:%S"),
+                self.series[first].display_name(),
+            );
+            self.series[idx].detector.forget_step();
+        }
+    }
+
+    /// A lone step no report decided (see [`detect::Detector::unheard_step_due`]): decided at
+    /// `now` as its next report would have, under the same rules (steps together, a probe's
+    /// error value).
+    fn decide_unheard_step(&mut self, idx: usize, now: DateTime<Utc>) {
+        let s = &mut self.series[idx];
+        let value = s.detector.last();
+        let Some(f) = s.detector.decide_unheard_step(now, &self.cfg.anomaly) else {
+            return;
+        };
+        let ms = f.at.timestamp_millis();
+        push_latest(&mut self.novel_steps, (ms, idx));
+        let mut findings = vec![f];
+        self.excuse_lone_step(idx, ms, value, &mut findings);
+        // (Asked only with no episode open.)
+        if let Some(f) = findings.pop() {
+            self.open_episode(idx, Episode::open(f), now);
+        }
     }
 
     /// The lab's rules: z-score over the window and the group's mean ± kσ.
@@ -451,6 +491,7 @@ impl Twin {
         enum Act {
             Close(usize, DateTime<Utc>),
             Open(usize, Finding),
+            Step(usize),
         }
         let mut acts: Vec<Act> = Vec::new();
         {
@@ -484,10 +525,23 @@ impl Twin {
                         due = Some(due.map_or(at, |due| due.min(at)));
                     }
                 }
+                let offline = device.is_some_and(|d| d.status == Status::Offline);
+                // A step that no report after it has decided (see
+                // `Detector::unheard_step_due`).
+                if let Some(ms) = s
+                    .detector
+                    .unheard_step_due()
+                    .filter(|_| s.episode.is_none() && !offline)
+                {
+                    if now.timestamp_millis() >= ms {
+                        acts.push(Act::Step(idx));
+                    } else if let Some(at) = DateTime::from_timestamp_millis(ms) {
+                        due = Some(due.map_or(at, |due| due.min(at)));
+                    }
+                }
                 if !judged.insert(s.device.as_str()) {
                     continue;
                 }
-                let offline = device.is_some_and(|d| d.status == Status::Offline);
                 let heard = device
                     .and_then(|d| d.last_data)
                     .map_or(s.last_seen, |t| t.max(s.last_seen));
@@ -532,6 +586,7 @@ impl Twin {
             match a {
                 Act::Close(idx, at) => self.close_episode(idx, at, now),
                 Act::Open(idx, f) => self.open_episode(idx, Episode::open(f), now),
+                Act::Step(idx) => self.decide_unheard_step(idx, now),
             }
         }
         // Closing a silence above lowered `silence_due`; what the pass left open or closed is in

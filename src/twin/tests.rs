@@ -1134,3 +1134,66 @@ fn a_step_with_a_switch_of_its_devices_other_series_is_a_change_of_mode() {
         run(16_500)
     );
 }
+
+/// A Zigbee climate sensor as it reports: it samples every 10 s and reports a change of 0.2 °C
+/// or more from its last report (or an hour after it); the room wanders ±0.8 °C over two hours
+/// and the probe's noise (σ 0.06 °C) makes its pace irregular. `fault(s, x)` is what it samples at `s` for the room's `x`. Ticked
+/// every 10 s for 7 hours; the series' episodes as (kind, start, noticed), in seconds.
+fn on_change_room(fault: impl Fn(i64, f64) -> f64) -> Vec<(EpisodeKind, i64, i64)> {
+    let topic = "zigbee2mqtt/bedroom";
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(3);
+    let mut last: Option<(i64, f64)> = None;
+    for i in 0..(7 * 360) {
+        let s = i * 10;
+        let room = 19.0
+            + 0.8 * (s as f64 * std::f64::consts::TAU / 7200.0).sin()
+            + crate::sim::sensors::gaussian(&mut rng, 0.06);
+        let x = (fault(s, room) * 100.0).round() / 100.0;
+        if last.is_none_or(|(t0, l)| (x - l).abs() >= 0.2 || s - t0 >= 3600) {
+            last = Some((s, x));
+            t.apply(&msg(s, topic, &format!(r#"{{"temperature":{x:.2}}}"#)));
+        }
+        t.tick(at(s));
+    }
+    let s = t.series.iter().find(|s| s.field == "temperature").unwrap();
+    let secs = |d: DateTime<Utc>| d.timestamp() - at(0).timestamp();
+    s.episodes
+        .iter()
+        .chain(s.episode.as_ref())
+        .map(|e| (e.kind, secs(e.start), secs(e.opened)))
+        .collect()
+}
+
+#[test]
+fn a_step_of_a_sensor_that_reports_on_change_is_decided_a_minute_after_it() {
+    // At 6 h the probe reads 2.5 °C low and stays so for 40 minutes: it reports the step
+    // once and then nothing (its value holds within 0.2 °C) until the step ends. A minute
+    // without a report says the level held.
+    let step = 21_600;
+    let found = on_change_room(|s, x| {
+        if (step..step + 2400).contains(&s) {
+            x - 2.5
+        } else {
+            x
+        }
+    });
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (kind, start, noticed) = found[0];
+    assert_eq!((kind, start), (EpisodeKind::LevelShift, step));
+    assert!(
+        noticed <= step + 70,
+        "said {} s after the step, not at its next report",
+        noticed - step
+    );
+    // One reading 2.5 °C low: its return is reported 10 s later; no level shift.
+    let spike = on_change_room(|s, x| if s == step { x - 2.5 } else { x });
+    assert!(
+        spike.iter().all(|e| e.0 != EpisodeKind::LevelShift),
+        "{spike:?}"
+    );
+    // A value gone to exactly 0 and quiet is a publisher switched off (a PV charger's panel
+    // voltage at dusk): its next report decides, as before; nothing in the next half hour.
+    let off = on_change_room(|s, x| if s >= step { 0.0 } else { x });
+    assert!(off.iter().all(|e| e.2 >= step + 1800), "{off:?}");
+}
