@@ -2648,6 +2648,7 @@ impl Detector {
     /// quiet has switched off (a PV charger's panel voltage at dusk, a pump's flow reported by
     /// exception when it stops), and its next report decides it as before (its return then
     /// says it went back).
+    #[inline]
     pub fn unheard_step_due(&self) -> Option<i64> {
         // (Cheapest first: this is asked after every reading.)
         if self.steady.is_some() || self.pending.is_some() || self.open.is_some() {
