@@ -15,8 +15,8 @@
 //! | `spike`       | one reading far from both neighbours while they agree (decided when the next reading arrives) |
 //! | `noise_burst` | short-term spread of consecutive differences far above the sensor's own |
 //! | `stuck`       | the same value repeated far longer than the sensor's history makes plausible (never for a series that never changed or repeats ≥ 98 % of its readings, never for a counter) |
-//! | `level_shift` | the residual against the zone consensus jumped and stays (sensor's offset learnt) |
-//! | `drift`       | the residual against the zone consensus crept away                      |
+//! | `level_shift` | the residual against the zone consensus jumped and stays (sensor's offset learnt); on a lone sensor, a step it never took in a day that stayed a minute |
+//! | `drift`       | the residual against the zone consensus crept away; on a lone sensor, a steady creep undone by one step back, or its minute means moving far beyond their own history |
 //! | `silence`     | no reading for three intervals of a steady cadence while the device is not offline (one per topic) |
 //! | `counter_reset` | a counter (a series that never went down in 100 readings) fell below half its value |
 //!
@@ -535,6 +535,13 @@ pub const LEVELS_STABLE_MS: i64 = 3 * 3_600_000;
 const RAMP_SPAN_MS: i64 = 30 * 60_000;
 /// The least time a rate is measured over: ten minutes.
 const RAMP_MIN_MS: i64 = 10 * 60_000;
+/// A lone step that lands within this share of itself from where the series stood half an
+/// hour to an hour before, with no jump since, undid a creep: a drift that ended.
+const DRIFT_UNDONE: f64 = 0.2;
+/// … and crept steadily: its rates from the older anchor to the newer and from the newer to
+/// the step within this factor of each other (an oven cooling to a lower setpoint drops fast
+/// and then holds; a probe drifting creeps at one pace).
+const DRIFT_RATES: f64 = 3.0;
 /// Proven levels remembered; one unseen for [`STEP_MEMORY_MS`] is forgotten.
 const PROVEN: usize = 4;
 
@@ -920,8 +927,12 @@ pub struct Detector {
     /// The reading at which a settling was last called off (the series came back).
     settle_off: Option<u64>,
     settle_steps: (u32, f64),
-    /// A lone step waiting to be decided: when (epoch ms), the level before, the step, its σ.
-    pending: Option<(i64, f64, f64, f64)>,
+    /// A lone step waiting to be decided: when (epoch ms), the level before, the step, its σ,
+    /// and when the series had last jumped before it (see `last_big_ms`).
+    pending: Option<(i64, f64, f64, f64, Option<i64>)>,
+    /// The latest lone step said as the end of a drift: the older anchor's time, and the step's
+    /// level before and size (see [`Detector::undone_creep`]).
+    undone: Option<(i64, f64, f64)>,
     /// The latest reading (epoch ms) looked at as a step no report after it decided (see
     /// [`Detector::decide_unheard_step`]), and whether that decided it: a step decided so is
     /// not decided again when the next report comes.
@@ -1869,7 +1880,8 @@ impl Detector {
                         && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
                     {
                         // Decided once it has stayed for [`STEP_STAY_MS`] (see `pending`).
-                        self.pending = Some((step_ms, x2, step, step.abs() / sigma));
+                        self.pending =
+                            Some((step_ms, x2, step, step.abs() / sigma, self.last_big_ms));
                     }
                     // A switch between a few-level signal's known levels is its life, not a jump;
                     // the twin notes when it happened (see `switch_ms`).
@@ -1888,22 +1900,70 @@ impl Detector {
         // minute less a tenth of the usual interval, at most 6 s: a sensor reporting every
         // minute shows the step stayed at its next report, which its jitter may bring a
         // little early.)
-        if let Some((ms, base, step, score)) = self.pending {
+        if let Some((ms, base, step, score, jumped_ms)) = self.pending {
             let stay_ms = STEP_STAY_MS - (100.0 * self.interval).min(6_000.0) as i64;
             if (x - base).abs() <= 0.5 * step.abs() {
                 self.pending = None;
             } else if at_ms - ms >= stay_ms {
                 self.pending = None;
-                self.step_base = Some((base, step));
                 v.lone_step_ms = Some(ms);
-                v.findings.push(Finding {
-                    kind: EpisodeKind::LevelShift,
-                    at: DateTime::from_timestamp_millis(ms).unwrap_or(at),
-                    score,
-                    threshold: cfg.spike,
-                    reason: format!(
-                        "the level jumped {step:+.3} from {base} and stays ({score:.1}σ of its usual steps; no peers to compare with)"
-                    ),
+                let landed = base + step;
+                let at = DateTime::from_timestamp_millis(ms).unwrap_or(at);
+                // A step back to where the series stood before it crept away without a jump:
+                // the end of a drift (a probe's reading creeping as it fails, until it is
+                // reset or recovers), not a new level. Premise: the older anchor (half an hour
+                // to an hour back, and ten minutes before the step at least) is within a fifth
+                // of the step from where it landed, and nothing jumped since the anchor, so the
+                // whole way out was a creep. A level shift made against a creep (a greenhouse
+                // warming in the morning sun) lands elsewhere.
+                let steady = |(t0, x0): (i64, f64), (t1, x1): (i64, f64)| {
+                    let (r0, r1) = ((x1 - x0) / (t1 - t0) as f64, (base - x1) / (ms - t1) as f64);
+                    t0 < t1 && t1 < ms && r0.signum() == r1.signum() && {
+                        let q = r0 / r1;
+                        (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q)
+                    }
+                };
+                let undone = match self.anchor {
+                    [Some((t0, x0)), Some(mid)] => Some((t0, x0)).filter(|_| {
+                        ms - t0 >= RAMP_MIN_MS
+                            && (landed - x0).abs() <= DRIFT_UNDONE * step.abs()
+                            && jumped_ms.is_none_or(|t| t < t0)
+                            && steady((t0, x0), mid)
+                    }),
+                    _ => None,
+                };
+                v.findings.push(match undone {
+                    Some((t0, x0)) => {
+                        // Over once it stays where it came back to.
+                        self.step_base = Some((landed, step));
+                        self.undone = Some((t0, base, step));
+                        Finding {
+                            kind: EpisodeKind::Drift,
+                            at,
+                            score,
+                            threshold: cfg.spike,
+                            reason: format!(
+                                "it crept {:+.3} away from {x0} (at {}) and jumped {step:+.3} back to {landed}: a drift that ended ({score:.1}σ of its usual steps; no peers to compare with)",
+                                base - x0,
+                                DateTime::from_timestamp_millis(t0)
+                                    .unwrap_or(at)
+                                    .format("%H:%M:%S"),
+                            ),
+                        }
+                    }
+                    None => {
+                        self.step_base = Some((base, step));
+                        self.undone = None;
+                        Finding {
+                            kind: EpisodeKind::LevelShift,
+                            at,
+                            score,
+                            threshold: cfg.spike,
+                            reason: format!(
+                                "the level jumped {step:+.3} from {base} and stays ({score:.1}σ of its usual steps; no peers to compare with)"
+                            ),
+                        }
+                    }
                 });
             }
         }
@@ -2630,6 +2690,27 @@ impl Detector {
         last_seen.checked_add_signed(chrono::Duration::milliseconds(ms as i64))
     }
 
+    /// The creep a lone step said as the end of a drift undid (see `pending`'s decision): from
+    /// when (epoch ms), and how far (the step's level before, less where it started, is about
+    /// minus the step).
+    pub fn undone_creep(&self) -> Option<(i64, f64)> {
+        self.undone.map(|(t0, _, step)| (t0, -step))
+    }
+
+    /// The end of a drift said by `f` was a creep the place made (the twin found another
+    /// probe of the device that crept with it): the step is a level shift after all.
+    pub fn creep_was_the_place(&mut self, f: &mut Finding, with: &str) {
+        let Some((_, base, step)) = self.undone.take() else {
+            return;
+        };
+        self.step_base = Some((base, step));
+        f.kind = EpisodeKind::LevelShift;
+        f.reason = format!(
+            "the level jumped {step:+.3} from {base} and stays ({:.1}σ of its usual steps; no peers to compare with; the creep before it was the place's: {with} crept with it)",
+            f.score
+        );
+    }
+
     /// The latest reading.
     pub fn last(&self) -> f64 {
         self.prev[1]
@@ -2684,7 +2765,10 @@ impl Detector {
         let found = v
             .findings
             .into_iter()
-            .find(|f| f.kind == EpisodeKind::LevelShift)
+            .find(|f| {
+                matches!(f.kind, EpisodeKind::LevelShift | EpisodeKind::Drift)
+                    && f.at.timestamp_millis() == ms
+            })
             .filter(|_| v.lone_step_ms == Some(ms));
         self.unheard = Some((ms, found.is_some()));
         if found.is_some() {
@@ -4256,6 +4340,53 @@ mod tests {
         );
         // The control: the same 4 within one usual gap is a level shift.
         assert_eq!(run(600.0), [(217, EpisodeKind::LevelShift)]);
+    }
+
+    /// A lone probe read every 30 s for 5 h: 20 °C, noise σ 0.05 at 0.1 resolution, plus
+    /// `shape(s)`. The findings as (reading, kind).
+    fn probe_with(shape: impl Fn(f64) -> f64) -> Vec<(usize, EpisodeKind)> {
+        let mut rng = Rng::with_seed(4);
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut found = Vec::new();
+        for i in 0..600 {
+            let s = i as f64 * 30.0;
+            let x = 20.0 + shape(s) + 0.05 * gauss(&mut rng);
+            for f in d
+                .observe((x * 10.0).round() / 10.0, t(s), None, &cfg)
+                .findings
+            {
+                found.push((i, f.kind));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_step_back_after_a_steady_creep_is_the_end_of_a_drift() {
+        // From 3 h the probe creeps down 2.5 °C over 50 minutes at one pace, then reads 20 again
+        // (reading 460): the step back lands where it stood before the creep. Decided a minute
+        // later (reading 462).
+        let (start, end) = (10_800.0, 13_800.0);
+        let on = |s: f64| (start..end).contains(&s);
+        let creep = probe_with(|s| {
+            if on(s) {
+                -2.5 * (s - start) / 3000.0
+            } else {
+                0.0
+            }
+        });
+        assert_eq!(creep, [(462, EpisodeKind::Drift)]);
+        // The same fall made within minutes and then held (an oven cooling to a lower
+        // setpoint): not one pace, so the step back is a level shift.
+        let fall = probe_with(|s| {
+            if on(s) {
+                -2.5 * (1.0 - (-(s - start) / 200.0).exp())
+            } else {
+                0.0
+            }
+        });
+        assert_eq!(fall, [(462, EpisodeKind::LevelShift)]);
     }
 
     #[test]

@@ -139,12 +139,17 @@ impl Twin {
         (v.findings, v.abnormal)
     }
 
-    /// The steps-together rule on series `idx`'s lone step at `ms` (epoch ms), the series now
-    /// at `value`: within [`detect::STEP_TOGETHER_MS`] of another series'
-    /// novel step, or of a switch between known levels of a series of the same device, it is
-    /// a change of mode and its level shift leaves `findings` (a fridge's compressor starting
-    /// switches its plug's power between its levels while its current steps to a place it had
-    /// not been). Not where `value` is the probe's own error value (see [`error_code`]).
+    /// What the rest of the network says of series `idx`'s lone step at `ms` (epoch ms), the
+    /// series now at `value`:
+    /// - steps together: within [`detect::STEP_TOGETHER_MS`] of another series' novel step, or
+    ///   of a switch between known levels of a series of the same device, it is a change of
+    ///   mode and its finding (a shift, or a drift's end) leaves `findings` (a fridge's
+    ///   compressor starting switches its plug's power between its levels while its current
+    ///   steps to a place it had not been). Not where `value` is the probe's own error value
+    ///   (see [`error_code`]);
+    /// - a creep the place made: said as the end of a drift, but another series of the device
+    ///   in the same unit crept as far the same way over the same time, so the step is a level
+    ///   shift made against the place's movement (see `Detector::creep_was_the_place`).
     pub(super) fn excuse_lone_step(
         &mut self,
         idx: usize,
@@ -168,14 +173,18 @@ impl Twin {
         if let Some(what) = error_code(s.unit.as_deref(), value) {
             // Not excused: the value is the probe's own failure, whatever else stepped.
             for f in findings.iter_mut() {
-                if f.kind == EpisodeKind::LevelShift {
+                if f.kind == EpisodeKind::LevelShift && f.at.timestamp_millis() == ms {
                     f.reason
                         .push_str(&format!("; {value} is {what}, not a reading"));
                 }
             }
         } else if let Some(first) = others.next() {
             let more = others.count();
-            findings.retain(|f| f.kind != EpisodeKind::LevelShift);
+            // (The step's own finding: a shift, or the end of a drift.)
+            findings.retain(|f| {
+                f.at.timestamp_millis() != ms
+                    || !matches!(f.kind, EpisodeKind::LevelShift | EpisodeKind::Drift)
+            });
             let also = if more > 0 {
                 format!(" and {more} more")
             } else {
@@ -190,6 +199,37 @@ impl Twin {
                 self.series[first].display_name(),
             );
             self.series[idx].detector.forget_step();
+            return;
+        }
+        // The end of a drift, unless another probe of the device in the same unit crept as far
+        // the same way over the same time: then the creep was the place's (a greenhouse warming
+        // in the morning sun), and the step back a level shift made against it.
+        let Some((t0, creep)) = self.series[idx].detector.undone_creep() else {
+            return;
+        };
+        let Some(f) = findings
+            .iter_mut()
+            .find(|f| f.kind == EpisodeKind::Drift && f.at.timestamp_millis() == ms)
+        else {
+            return;
+        };
+        let s = &self.series[idx];
+        let with = self.series.iter().enumerate().find(|(j, o)| {
+            *j != idx
+                && !o.aggregate
+                && o.device == s.device
+                && o.unit == s.unit
+                && match (value_at(&o.window, t0), value_at(&o.window, ms)) {
+                    (Some(a), Some(b)) => {
+                        let moved = b - a;
+                        moved.signum() == creep.signum() && moved.abs() >= 0.5 * creep.abs()
+                    }
+                    _ => false,
+                }
+        });
+        if let Some((j, _)) = with {
+            let name = self.series[j].display_name();
+            self.series[idx].detector.creep_was_the_place(f, &name);
         }
     }
 
@@ -593,6 +633,11 @@ impl Twin {
         // `due` already (an open episode and an offline device have no deadline).
         self.silence_due = due;
     }
+}
+
+/// The value `w` held at `t_ms` (its latest reading at or before then), if it reaches back.
+fn value_at(w: &super::series::Window, t_ms: i64) -> Option<f64> {
+    w.points().rev().find(|(t, _)| *t <= t_ms).map(|(_, x)| x)
 }
 
 /// How long after its change began an episode of `kind` stays open before the change is

@@ -1197,3 +1197,65 @@ fn a_step_of_a_sensor_that_reports_on_change_is_decided_a_minute_after_it() {
     let off = on_change_room(|s, x| if s >= step { 0.0 } else { x });
     assert!(off.iter().all(|e| e.2 >= step + 1800), "{off:?}");
 }
+
+#[test]
+fn a_creep_another_probe_of_the_device_made_too_is_the_places_not_a_drift() {
+    // An ESPHome greenhouse node, both probes every 30 s for 5 h at 12 °C (noise σ 0.05).
+    // From 3 h the air probe creeps up 2 °C over 50 minutes and then reads 2 lower at once,
+    // back where it stood. `bme_creeps`: the node's other air probe crept with it (the morning
+    // sun: the step back is a level shift made against it), or stood still (the creep was the
+    // probe's own: a drift that ended).
+    let run = |bme_creeps: bool| {
+        let mut t = Twin::default();
+        let mut rng = fastrand::Rng::with_seed(6);
+        let (start, end) = (10_800, 13_800);
+        for i in 0..600 {
+            let s = i * 30;
+            let creep = if (start..end).contains(&s) {
+                2.0 * (s - start) as f64 / 3000.0
+            } else if s >= end {
+                2.0
+            } else {
+                0.0
+            };
+            let noise = |rng: &mut fastrand::Rng| crate::sim::sensors::gaussian(rng, 0.05);
+            let air = 12.0 + if s < end { creep } else { 0.0 } + noise(&mut rng);
+            let bme = 12.0 + if bme_creeps { creep } else { 0.0 } + noise(&mut rng);
+            for (name, x) in [
+                ("greenhouse_temperature", air),
+                ("greenhouse_bme_temperature", bme),
+            ] {
+                t.apply(&msg(
+                    s,
+                    &format!("greenhouse/sensor/{name}/state"),
+                    &format!("{x:.1}"),
+                ));
+            }
+            t.tick(at(s));
+        }
+        let air = t
+            .series
+            .iter()
+            .find(|s| s.topic.contains("/greenhouse_temperature/"))
+            .unwrap();
+        let bme = t
+            .series
+            .iter()
+            .find(|s| s.topic.contains("/greenhouse_bme_temperature/"))
+            .unwrap();
+        assert_eq!(air.device, bme.device, "one node");
+        (
+            episode_kinds(air),
+            air.last_anomaly().map(|e| e.reason.clone()),
+        )
+    };
+    let (kinds, reason) = run(true);
+    assert_eq!(kinds, [EpisodeKind::LevelShift], "{reason:?}");
+    assert!(
+        reason
+            .as_deref()
+            .is_some_and(|r| r.contains("crept with it")),
+        "{reason:?}"
+    );
+    assert_eq!(run(false).0, [EpisodeKind::Drift]);
+}
