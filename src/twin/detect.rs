@@ -909,8 +909,10 @@ pub struct Detector {
     /// readings) and then left it by itself (see [`Detector::at_rest`]).
     extremes: [f64; 2],
     rested: [bool; 2],
-    /// The longest run of repeats the series has had and left by itself.
+    /// The longest run of repeats the series has had and left by itself, in readings and in
+    /// seconds (from its first reading to its last).
     longest_run: u32,
+    longest_run_s: f32,
     /// The first distinct values seen; `distinct_n` > [`DISCRETE_MAX`] once there were more.
     distinct: [f64; DISCRETE_MAX],
     distinct_n: u8,
@@ -1694,6 +1696,10 @@ impl Detector {
                 self.longest_run = self.longest_run.max(self.run as u32);
                 // (Only a run of repeats that ended: most readings end none.)
                 if self.run > 0 {
+                    if let (Some(a), Some(b)) = (self.run_start, self.prev_at[1]) {
+                        let held = (b - a).num_milliseconds() as f32 / 1000.0;
+                        self.longest_run_s = self.longest_run_s.max(held);
+                    }
                     if let Some(i) = self.levels.find(self.prev[1], self.res_known()) {
                         let r = &mut self.levels.longest_run[i];
                         *r = (*r).max(self.run as u32);
@@ -1734,7 +1740,7 @@ impl Detector {
             recent_step = trimmed_mean(&self.burst);
             if warm && !counter {
                 let noise = scale * MEAN_ABS_TO_SIGMA;
-                self.judge_stuck(x, consensus, noise, cfg, &mut v);
+                self.judge_stuck(x, at_ms, consensus, noise, cfg, &mut v);
                 let burst_ratio = if level_learning || settling || mag_learning {
                     0.0
                 } else {
@@ -2284,6 +2290,7 @@ impl Detector {
     fn judge_stuck(
         &mut self,
         x: f64,
+        at_ms: i64,
         consensus: Option<f64>,
         noise: f64,
         cfg: &DetectorConfig,
@@ -2309,6 +2316,8 @@ impl Detector {
                 && self.resolution > 0.0
                 && self.levels.noise[i] >= NOISY_LEVEL_STEPS * self.resolution
         });
+        // (Shorter in time than its own history allows: see below.)
+        let mut short = false;
         let needed = if self.changes == 0
             || !self.went_down
             || self.discrete()
@@ -2329,7 +2338,15 @@ impl Detector {
             // Never shorter than three times the longest run this series has had and left by
             // itself: its own history says such runs are its life (a 0.5 °C sensor in a hall
             // quiet all night repeats for hours, a soil probe at its night minimum for an
-            // hour), and one quiet stretch may be a few times longer than the last.
+            // hour), and one quiet stretch may be a few times longer than the last. In time
+            // too: a series whose pace follows events counts more readings into the same
+            // stretch by day than by night (a motion sensor reports while people move; its
+            // 1 °C internal temperature held 6.5 hours at night in 13 reports, and 12 hours by
+            // day in 79).
+            let held_s = self
+                .run_start
+                .map_or(0.0, |t| (at_ms - t.timestamp_millis()) as f32 / 1000.0);
+            short = held_s < STUCK_LONGEST_RUNS as f32 * self.longest_run_s;
             ((cfg.stuck_probability.ln() / p.ln()).ceil() as usize)
                 .max(cfg.stuck_min)
                 .max(STUCK_LONGEST_RUNS * self.longest_run as usize + 1)
@@ -2360,8 +2377,9 @@ impl Detector {
         if needed != usize::MAX {
             self.ratio = self.ratio.max(self.run as f64 / needed as f64);
         }
-        if self.run >= needed || zone_moved {
-            let why = if self.run >= needed {
+        let long = self.run >= needed && !short;
+        if long || zone_moved {
+            let why = if long {
                 format!(
                     "this sensor repeats {:.0}% of readings",
                     self.p_same * 100.0
@@ -4399,6 +4417,47 @@ mod tests {
             (gap, if i == 120 { 3.0 } else { 0.0 })
         });
         assert_eq!(found, [(121, EpisodeKind::LevelShift)]);
+    }
+
+    #[test]
+    fn a_hold_shorter_in_time_than_its_longest_rest_is_not_stuck() {
+        // A motion sensor's internal temperature (1 °C steps), reported with its motion: 13
+        // reports at 18 through the night, `night_gap` apart; then 3.5 hours of reports every
+        // 9 minutes wandering 17–21 in short runs; then 20 for 12 hours, every 9 minutes (80
+        // reports, more than three times the night's 13).
+        let run = |night_gap: f64| {
+            let cfg = DetectorConfig::default();
+            let mut d = Detector::default();
+            let mut found = Vec::new();
+            let mut at = 0.0;
+            let mut read = |x: f64, gap: f64, d: &mut Detector| {
+                at += gap;
+                for f in d.observe(x, t(at), None, &cfg).findings {
+                    found.push((at, f.kind));
+                }
+            };
+            for _ in 0..13 {
+                read(18.0, night_gap, &mut d);
+            }
+            let morning = [
+                19.0, 19.0, 20.0, 20.0, 21.0, 20.0, 19.0, 18.0, 18.0, 17.0, 18.0, 19.0,
+            ];
+            for i in 0..23 {
+                read(morning[i % morning.len()], 540.0, &mut d);
+            }
+            for _ in 0..80 {
+                read(20.0, 540.0, &mut d);
+            }
+            found
+        };
+        // The night's rest lasted 6 hours: 12 hours at 20 is within three of it.
+        assert_eq!(run(1800.0), []);
+        // The same reports with the night's rest an hour long: 12 hours is news.
+        let short = run(300.0);
+        assert!(
+            short.iter().any(|(_, k)| *k == EpisodeKind::Stuck),
+            "{short:?}"
+        );
     }
 
     #[test]
