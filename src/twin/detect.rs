@@ -538,10 +538,64 @@ const RAMP_MIN_MS: i64 = 10 * 60_000;
 /// A lone step that lands within this share of itself from where the series stood half an
 /// hour to an hour before, with no jump since, undid a creep: a drift that ended.
 const DRIFT_UNDONE: f64 = 0.2;
-/// … and crept steadily: its rates from the older anchor to the newer and from the newer to
-/// the step within this factor of each other (an oven cooling to a lower setpoint drops fast
-/// and then holds; a probe drifting creeps at one pace).
+/// … and crept steadily: its rates over the first and the second half of the way within this
+/// factor of each other (an oven cooling to a lower setpoint drops fast and then holds; a
+/// probe drifting creeps at one pace).
 const DRIFT_RATES: f64 = 3.0;
+/// Readings kept for the drift-end test: one every ten minutes, for two hours (a drift lasts
+/// up to an hour and a half before its probe is reset).
+const TRAIL: usize = 12;
+const TRAIL_EVERY_MS: i64 = 10 * 60_000;
+
+/// A reading kept every [`TRAIL_EVERY_MS`], the latest [`TRAIL`] of them: where the series
+/// stood over the last two hours, whatever its pace.
+#[derive(Debug, Clone, Default)]
+struct Trail {
+    kept: [(i64, f64); TRAIL],
+    len: u8,
+    next: u8,
+    due_ms: i64,
+}
+
+impl Trail {
+    /// Keeps the reading `x` at `at_ms` if one is due (one comparison otherwise).
+    #[inline]
+    fn keep(&mut self, at_ms: i64, x: f64) {
+        if at_ms < self.due_ms {
+            return;
+        }
+        self.kept[usize::from(self.next)] = (at_ms, x);
+        self.next = (self.next + 1) % TRAIL as u8;
+        self.len = (self.len + 1).min(TRAIL as u8);
+        self.due_ms = at_ms + TRAIL_EVERY_MS;
+    }
+
+    /// The kept readings, latest first.
+    fn latest_first(&self) -> impl Iterator<Item = (i64, f64)> + '_ {
+        let n = usize::from(self.len);
+        (1..=n).map(move |k| self.kept[(usize::from(self.next) + TRAIL - k) % TRAIL])
+    }
+
+    /// Where a creep that a step at `ms` from `base` to `landed` undid began: the latest kept
+    /// reading at least [`RAMP_MIN_MS`] before the step within `within` of `landed`, from which
+    /// the series went to `base` at one pace (its rates to the kept reading nearest halfway,
+    /// and from there to the step, the same way and within [`DRIFT_RATES`] of each other).
+    fn creep_from(&self, ms: i64, base: f64, landed: f64, within: f64) -> Option<(i64, f64)> {
+        let (t0, x0) = self
+            .latest_first()
+            .filter(|(t, _)| ms - t >= RAMP_MIN_MS)
+            .find(|(_, x)| (landed - x).abs() <= within)?;
+        let half = t0 + (ms - t0) / 2;
+        let (t1, x1) = self
+            .latest_first()
+            .filter(|(t, _)| *t > t0 && *t < ms)
+            .min_by_key(|(t, _)| (t - half).abs())?;
+        let (r0, r1) = ((x1 - x0) / (t1 - t0) as f64, (base - x1) / (ms - t1) as f64);
+        let q = r0 / r1;
+        (r0.signum() == r1.signum() && (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q))
+            .then_some((t0, x0))
+    }
+}
 /// Proven levels remembered; one unseen for [`STEP_MEMORY_MS`] is forgotten.
 const PROVEN: usize = 4;
 
@@ -932,6 +986,8 @@ pub struct Detector {
     /// A lone step waiting to be decided: when (epoch ms), the level before, the step, its σ,
     /// and when the series had last jumped before it (see `last_big_ms`).
     pending: Option<(i64, f64, f64, f64, Option<i64>)>,
+    /// Where the series stood over the last two hours (see [`Trail`]).
+    trail: Trail,
     /// The latest lone step said as the end of a drift: the older anchor's time, and the step's
     /// level before and size (see [`Detector::undone_creep`]).
     undone: Option<(i64, f64, f64)>,
@@ -1917,27 +1973,16 @@ impl Detector {
                 let at = DateTime::from_timestamp_millis(ms).unwrap_or(at);
                 // A step back to where the series stood before it crept away without a jump:
                 // the end of a drift (a probe's reading creeping as it fails, until it is
-                // reset or recovers), not a new level. Premise: the older anchor (half an hour
-                // to an hour back, and ten minutes before the step at least) is within a fifth
-                // of the step from where it landed, and nothing jumped since the anchor, so the
-                // whole way out was a creep. A level shift made against a creep (a greenhouse
+                // reset or recovers), not a new level. Premise: a reading kept from the last
+                // two hours (ten minutes before the step at least) is within a fifth of the
+                // step from where it landed, nothing jumped since, and the way from there to
+                // the step crept at one pace, so the whole way out was a creep (see
+                // [`Trail::creep_from`]). A level shift made against a creep (a greenhouse
                 // warming in the morning sun) lands elsewhere.
-                let steady = |(t0, x0): (i64, f64), (t1, x1): (i64, f64)| {
-                    let (r0, r1) = ((x1 - x0) / (t1 - t0) as f64, (base - x1) / (ms - t1) as f64);
-                    t0 < t1 && t1 < ms && r0.signum() == r1.signum() && {
-                        let q = r0 / r1;
-                        (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q)
-                    }
-                };
-                let undone = match self.anchor {
-                    [Some((t0, x0)), Some(mid)] => Some((t0, x0)).filter(|_| {
-                        ms - t0 >= RAMP_MIN_MS
-                            && (landed - x0).abs() <= DRIFT_UNDONE * step.abs()
-                            && jumped_ms.is_none_or(|t| t < t0)
-                            && steady((t0, x0), mid)
-                    }),
-                    _ => None,
-                };
+                let undone = self
+                    .trail
+                    .creep_from(ms, base, landed, DRIFT_UNDONE * step.abs())
+                    .filter(|(t0, _)| jumped_ms.is_none_or(|t| t < *t0));
                 v.findings.push(match undone {
                     Some((t0, x0)) => {
                         // Over once it stays where it came back to.
@@ -1984,6 +2029,7 @@ impl Detector {
 
         self.prev = [self.prev[1], x];
         self.prev_at = [self.prev_at[1], Some(at)];
+        self.trail.keep(at_ms, x);
         // The older anchor stays between half an hour and an hour old once the series has
         // been read that long: the newer is the first reading half an hour after it, and takes
         // its place when it is an hour old.
@@ -4405,6 +4451,16 @@ mod tests {
             }
         });
         assert_eq!(fall, [(462, EpisodeKind::LevelShift)]);
+        // A creep of 80 minutes (older than the half hour to an hour a rate is measured from)
+        // back at reading 520: where it began is still kept.
+        let long = probe_with(|s| {
+            if (start..start + 4800.0).contains(&s) {
+                -2.5 * (s - start) / 4800.0
+            } else {
+                0.0
+            }
+        });
+        assert_eq!(long, [(522, EpisodeKind::Drift)]);
     }
 
     #[test]
