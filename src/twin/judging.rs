@@ -726,7 +726,11 @@ impl Twin {
             .tracking
             .observe(value, sp, at.timestamp_millis(), floor)?;
         Some(Finding {
-            kind: EpisodeKind::LevelShift,
+            kind: if off.slow {
+                EpisodeKind::Drift
+            } else {
+                EpisodeKind::LevelShift
+            },
             at,
             score: off.score,
             threshold: super::tracking::TRACK_K,

@@ -13,6 +13,9 @@
 //! learnt over the series' life, at whatever setpoints (the difference a loop holds is taken
 //! to be the same at each of them).
 //!
+//! A creep of the difference slower than the minute test follows (it learns a slow change)
+//! is judged on ten-minute means (see [`Slow`]) and said as a `drift`.
+//!
 //! Pairs are found by name only (see [`setpoint_names`]): a field or topic whose last word
 //! is a measured value's (`actual`, `temperature`, `pv`) beside one whose word is a setpoint's
 //! (`target`, `setpoint`, `sp`), or a topic beside the same topic with `_setpoint`.
@@ -35,6 +38,17 @@ pub const TRACK_REACH_MIN_MS: i64 = 15 * 60_000;
 /// Learning rate of the band once warm (per settled minute): a slow creep of a controller's
 /// offset is followed over hours, a fault of minutes is not.
 const ALPHA: f64 = 0.02;
+/// Settled minutes per block of the slow test, blocks learnt before one is judged (two
+/// hours), and blocks in a row beyond the bar ([`TRACK_K`] × their spread) before a creep is
+/// said.
+pub const SLOW_BLOCK: u32 = 10;
+pub const SLOW_WARM: u32 = 12;
+pub const SLOW_BLOCKS: u8 = 2;
+/// Learning rate of the slow test's band once warm (per block): a creep over hours is news,
+/// one over days the loop's own (about 17 hours to follow a change).
+const SLOW_ALPHA: f64 = 0.01;
+/// Blocks within this many spreads of the centre are ordinary, and learnt from.
+const SLOW_LEARN_K: f64 = 3.0;
 
 /// Words that end a measured value's name, and a setpoint's.
 const VALUE_WORDS: [&str; 6] = [
@@ -171,6 +185,30 @@ pub struct Tracking {
     /// Minutes in a row beyond the band, and whether not reaching was said for this setpoint.
     beyond: u8,
     unreached_said: bool,
+    /// The slow test (see [`Slow`]).
+    slow: Slow,
+}
+
+/// The slow test: the difference's means over [`SLOW_BLOCK`] settled minutes, learnt and
+/// judged like the minutes. Premise: a loop that holds its value holds the mean difference
+/// of ten minutes far steadier than that of one (its sawtooth averages out), so a creep of
+/// the sensor's offset that the minute test follows unseen (it learns a slow change) shows
+/// there: a Kepware oven zone's ten-minute means held +0.07 ± 0.05 °C all day while its minute
+/// means swung with the controller's cycle. A block with a minute beyond the minute band is
+/// the minute test's (a shift) and neither learnt nor judged.
+#[derive(Debug, Clone, Default)]
+struct Slow {
+    /// The block being summed: Σ of its minute means, how many, whether one was beyond.
+    sum: f64,
+    n: u32,
+    spoilt: bool,
+    /// Blocks learnt, their mean and mean absolute deviation.
+    learnt: u32,
+    mean: f64,
+    mad: f64,
+    /// Blocks in a row beyond, and the centre before a change taken as the normal.
+    beyond: u8,
+    before: Option<f64>,
 }
 
 impl Default for Tracking {
@@ -191,6 +229,7 @@ impl Default for Tracking {
             before: None,
             beyond: 0,
             unreached_said: false,
+            slow: Slow::default(),
         }
     }
 }
@@ -201,6 +240,8 @@ pub struct Off {
     /// How far beyond the bar (in the band's spread), and why.
     pub score: f64,
     pub reason: String,
+    /// Found by the slow test (ten-minute means): a creep, said as a `drift`.
+    pub slow: bool,
 }
 
 /// What the test knows of a series and its setpoint, for the screens and the snapshot.
@@ -272,6 +313,10 @@ impl Tracking {
             self.beyond = 0;
             self.n = 0;
             self.unreached_said = false;
+            // (A block holds settled minutes of one setpoint.)
+            self.slow.sum = 0.0;
+            self.slow.n = 0;
+            self.slow.spoilt = false;
             return None;
         }
         // A setpoint of 0: the controller is off.
@@ -297,6 +342,7 @@ impl Tracking {
             {
                 self.unreached_said = true;
                 return Some(Off {
+                    slow: false,
                     score: waited as f64 / (2 * self.reach_max_ms).max(1) as f64,
                     reason: format!(
                         "{x} has not reached its setpoint {sp} in {} min (it reached earlier ones within {} min)",
@@ -325,9 +371,33 @@ impl Tracking {
         out
     }
 
-    /// Judges, else learns, the minute that closed.
+    /// Judges, else learns, the minute that closed, and the block it completes.
     fn close(&mut self, sp: f64, floor: f64) -> Option<Off> {
         let m = self.sum / f64::from(self.n);
+        let shifted = self.before.is_some();
+        let minute = self.close_minute(m, sp, floor);
+        // (A minute beyond the band, one judged before the band was known, and one while a
+        // shift the minute test took as the normal lasts or ends, spoil their block.)
+        self.slow.spoilt |= self.beyond > 0
+            || minute.is_some()
+            || self.learnt < TRACK_WARM
+            || shifted
+            || self.before.is_some();
+        self.slow.sum += m;
+        self.slow.n += 1;
+        let block = if self.slow.n >= SLOW_BLOCK {
+            let b = self.slow.sum / f64::from(self.slow.n);
+            let spoilt = self.slow.spoilt;
+            (self.slow.sum, self.slow.n, self.slow.spoilt) = (0.0, 0, false);
+            (!spoilt).then(|| self.slow.close(b, sp, floor)).flatten()
+        } else {
+            None
+        };
+        minute.or(block)
+    }
+
+    /// Judges, else learns, the minute whose mean difference was `m`.
+    fn close_minute(&mut self, m: f64, sp: f64, floor: f64) -> Option<Off> {
         if self.learnt >= TRACK_WARM {
             let spread = self.spread(floor);
             // Back at the centre it held before a change taken as the normal: that again.
@@ -351,6 +421,7 @@ impl Tracking {
                 }
                 if self.beyond >= TRACK_MINUTES {
                     return Some(Off {
+                        slow: false,
                         score: z,
                         reason: format!(
                             "it holds {m:+.3} from its setpoint {sp} for {} min, where it held {:+.3} ± {spread:.3} ({:.1}× that)",
@@ -375,6 +446,63 @@ impl Tracking {
     }
 }
 
+impl Slow {
+    /// Judges, else learns, a block whose mean difference was `b`.
+    fn close(&mut self, b: f64, sp: f64, floor: f64) -> Option<Off> {
+        if self.learnt < SLOW_WARM {
+            self.learnt += 1;
+            let k = f64::from(self.learnt);
+            self.mean += (b - self.mean) / k;
+            self.mad += ((b - self.mean).abs() - self.mad) / k;
+            return None;
+        }
+        // (A block's mean is of many readings: finer than the series' resolution, which
+        // bounds one reading, by the square root of its minutes at least.)
+        let spread = (1.25 * self.mad).max(floor / f64::from(SLOW_BLOCK).sqrt());
+        // Back at the centre it held before a creep taken as the normal (an ordinary block
+        // there, not one still within the bar of it): that again.
+        if let Some(c) = self
+            .before
+            .filter(|c| ((b - c) / spread).abs() <= SLOW_LEARN_K)
+        {
+            self.mean = c;
+            self.before = None;
+            self.beyond = 0;
+            return None;
+        }
+        let z = (b - self.mean) / spread;
+        if z.abs() <= TRACK_K {
+            self.beyond = 0;
+            // Learnt from ordinary blocks only: a creep on its way to the bar must not widen
+            // the band it is measured against.
+            if z.abs() <= SLOW_LEARN_K {
+                self.mean += SLOW_ALPHA * (b - self.mean);
+                self.mad += SLOW_ALPHA * ((b - self.mean).abs() - self.mad);
+            }
+            return None;
+        }
+        self.beyond = self.beyond.saturating_add(1);
+        if self.beyond < SLOW_BLOCKS {
+            return None;
+        }
+        // Said once; the difference it crept to is the centre from now on (the first centre
+        // is kept: coming back to it is no news), so a creep that goes on is said again only
+        // once it has gone as far again.
+        let held = self.mean;
+        self.before.get_or_insert(held);
+        self.mean = b;
+        self.beyond = 0;
+        Some(Off {
+            slow: true,
+            score: z,
+            reason: format!(
+                "its ten-minute mean difference from its setpoint {sp} crept to {b:+.3}, where it held {held:+.3} ± {spread:.3} ({:.1}× that)",
+                z.abs()
+            ),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,14 +510,28 @@ mod tests {
     /// An oven zone every 5 s from `from` to `to` seconds: its controller's sawtooth of
     /// ±1.5 °C about the setpoint, plus `off(t)`, read to 0.1 °C.
     fn oven(t: &mut Tracking, sp: f64, from: i64, to: i64, off: impl Fn(i64) -> f64) -> Vec<i64> {
+        oven_all(t, sp, from, to, off)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect()
+    }
+
+    /// [`oven`], each finding with whether the slow test made it.
+    fn oven_all(
+        t: &mut Tracking,
+        sp: f64,
+        from: i64,
+        to: i64,
+        off: impl Fn(i64) -> f64,
+    ) -> Vec<(i64, bool)> {
         let mut found = Vec::new();
         let mut rng = fastrand::Rng::with_seed(3);
         for s in (from..to).step_by(5) {
             let saw = 3.0 * ((s % 40) as f64 / 40.0 - 0.5).abs() * 2.0 - 1.5;
             let x = sp + saw + off(s) + 0.2 * (rng.f64() - 0.5);
             let x = (x * 10.0).round() / 10.0;
-            if t.observe(x, sp, s * 1000, 0.1).is_some() {
-                found.push(s);
+            if let Some(off) = t.observe(x, sp, s * 1000, 0.1) {
+                found.push((s, off.slow));
             }
         }
         found
@@ -418,6 +560,46 @@ mod tests {
             found.iter().all(|s| *s < 3 * 3600 + 660),
             "said until taken as the normal, not after it ended: {found:?}"
         );
+    }
+
+    #[test]
+    fn a_creep_the_minutes_follow_is_said_by_the_ten_minute_means() {
+        let mut t = Tracking::default();
+        let heat = |s: i64| {
+            if s < 600 {
+                (s as f64 / 600.0 - 1.0) * 160.0
+            } else {
+                0.0
+            }
+        };
+        // Heats and holds 180 for eight hours: nothing.
+        assert_eq!(oven_all(&mut t, 180.0, 0, 8 * 3600, heat), []);
+        assert!(t.slow.learnt >= SLOW_WARM);
+        // Then its probe creeps 0.2 °C an hour for five hours: the minute test follows it
+        // unseen; the ten-minute means say it, as a creep, before it reaches 1 °C.
+        let start = 8 * 3600;
+        let creep = |s: i64| 0.2 * (s - start) as f64 / 3600.0;
+        let found = oven_all(&mut t, 180.0, start, 13 * 3600, creep);
+        assert!(!found.is_empty(), "the creep");
+        assert!(found.iter().all(|(_, slow)| *slow), "{found:?}");
+        assert!(
+            creep(found[0].0) < 1.0,
+            "said at {:.2} °C",
+            creep(found[0].0)
+        );
+        // A shift of 3 °C for 20 to 60 minutes is the minute test's alone: no block judges
+        // it, nor its end (the minute test took it as the normal after ten minutes).
+        for minutes in [20, 23, 27, 35, 45, 60] {
+            let mut t = Tracking::default();
+            oven(&mut t, 180.0, 0, 4 * 3600, heat);
+            let end = 4 * 3600 + minutes * 60;
+            let shift = |s: i64| if s < end { 3.0 } else { 0.0 };
+            let found = oven_all(&mut t, 180.0, 4 * 3600, 6 * 3600, shift);
+            assert!(
+                !found.is_empty() && found.iter().all(|(_, slow)| !slow),
+                "{minutes} min: {found:?}"
+            );
+        }
     }
 
     #[test]
