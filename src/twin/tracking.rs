@@ -537,17 +537,19 @@ mod tests {
         found
     }
 
+    /// Heating from 20 to 180 over the first ten minutes, as an offset from the setpoint 180.
+    fn heat(s: i64) -> f64 {
+        if s < 600 {
+            (s as f64 / 600.0 - 1.0) * 160.0
+        } else {
+            0.0
+        }
+    }
+
     #[test]
     fn a_controlled_value_that_leaves_its_setpoint_is_news_and_its_return_is_not() {
         let mut t = Tracking::default();
         // Heats from 20 to 180 over ten minutes, then holds it for three hours.
-        let heat = |s: i64| {
-            if s < 600 {
-                (s as f64 / 600.0 - 1.0) * 160.0
-            } else {
-                0.0
-            }
-        };
         assert_eq!(oven(&mut t, 180.0, 0, 3 * 3600, heat), Vec::<i64>::new());
         assert!(t.learnt >= TRACK_WARM);
         // Then reads 3 °C high for 25 minutes: said within four minutes, once taken as the
@@ -565,13 +567,6 @@ mod tests {
     #[test]
     fn a_creep_the_minutes_follow_is_said_by_the_ten_minute_means() {
         let mut t = Tracking::default();
-        let heat = |s: i64| {
-            if s < 600 {
-                (s as f64 / 600.0 - 1.0) * 160.0
-            } else {
-                0.0
-            }
-        };
         // Heats and holds 180 for eight hours: nothing.
         assert_eq!(oven_all(&mut t, 180.0, 0, 8 * 3600, heat), []);
         assert!(t.slow.learnt >= SLOW_WARM);
