@@ -535,8 +535,8 @@ pub const LEVELS_STABLE_MS: i64 = 3 * 3_600_000;
 const RAMP_SPAN_MS: i64 = 30 * 60_000;
 /// The least time a rate is measured over: ten minutes.
 const RAMP_MIN_MS: i64 = 10 * 60_000;
-/// A lone step that lands within this share of itself from where the series stood half an
-/// hour to an hour before, with no jump since, undid a creep: a drift that ended.
+/// A lone step that lands within this share of itself from where the series stood in the last
+/// two hours (see [`Trail`]), with no jump since, undid a creep: a drift that ended.
 const DRIFT_UNDONE: f64 = 0.2;
 /// … and crept steadily: its rates over the first and the second half of the way within this
 /// factor of each other (an oven cooling to a lower setpoint drops fast and then holds; a
@@ -596,6 +596,7 @@ impl Trail {
             .then_some((t0, x0))
     }
 }
+
 /// Proven levels remembered; one unseen for [`STEP_MEMORY_MS`] is forgotten.
 const PROVEN: usize = 4;
 
@@ -988,8 +989,8 @@ pub struct Detector {
     pending: Option<(i64, f64, f64, f64, Option<i64>)>,
     /// Where the series stood over the last two hours (see [`Trail`]).
     trail: Trail,
-    /// The latest lone step said as the end of a drift: the older anchor's time, and the step's
-    /// level before and size (see [`Detector::undone_creep`]).
+    /// The latest lone step said as the end of a drift: the time of the kept reading its creep
+    /// began at, and the step's level before and size (see [`Detector::undone_creep`]).
     undone: Option<(i64, f64, f64)>,
     /// The latest reading (epoch ms) looked at as a step no report after it decided (see
     /// [`Detector::decide_unheard_step`]), and whether that decided it: a step decided so is
@@ -2815,8 +2816,8 @@ impl Detector {
     }
 
     /// Decides the latest reading's step as the report that did not come would have (a report
-    /// of the same value at `now`; see [`Detector::unheard_step_due`]): the level shift, if it
-    /// is one. Nothing of that report is learnt, only that the step is decided (its next
+    /// of the same value at `now`; see [`Detector::unheard_step_due`]): the level shift or the
+    /// end of a drift, if it is one. Nothing of that report is learnt, only that the step is decided (its next
     /// report does not decide it again).
     pub fn decide_unheard_step(
         &mut self,

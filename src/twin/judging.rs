@@ -148,8 +148,11 @@ impl Twin {
     ///   steps to a place it had not been). Not where `value` is the probe's own error value
     ///   (see [`error_code`]);
     /// - a creep the place made: said as the end of a drift, but another series of the device
-    ///   in the same unit crept as far the same way over the same time, so the step is a level
-    ///   shift made against the place's movement (see `Detector::creep_was_the_place`).
+    ///   in the same unit crept at least half as far the same way over the same time (where its
+    ///   window of readings reaches back that far: otherwise unknown, and the drift stands), so
+    ///   the step is a level shift made against the place's movement (see
+    ///   `Detector::creep_was_the_place`). Cost: a pass over the series and their windows, only
+    ///   for a step said as a drift's end.
     pub(super) fn excuse_lone_step(
         &mut self,
         idx: usize,
