@@ -1,5 +1,6 @@
 //! Judging the series: detectors per reading, anomaly episodes opened and closed (with the
-//! premise of each adoption rule), silences on the second's tick, and liveness transitions.
+//! premise of each adoption rule), silences and steps no report decided on the second's tick,
+//! and liveness transitions.
 
 use super::*;
 
