@@ -519,11 +519,12 @@ const LEVEL_NOISE_KNOWN: u16 = 10;
 const LEVEL_NOISE_WINDOW: u16 = 500;
 /// A few-level signal's level whose mean step is at least this many resolution steps is a
 /// noisy one: a run of repeats there is judged (see `judge_stuck`), as the chance of an exact
-/// repeat there is at most resolution ÷ step (0.4). Was 10: an oven zone whose controller
+/// repeat there is at most resolution ÷ step (0.5). Was 10: an oven zone whose controller
 /// cycles ±2 °C about its setpoint, read to 0.1 °C (learnt as 0.2: a mean step of 3), held
-/// one reading for 32 minutes unsaid. A quiet level (a plug at 0 W, a step of 0) stays
-/// unjudged.
-const NOISY_LEVEL_STEPS: f64 = 2.5;
+/// one reading for 32 minutes unsaid. Then 2.5: a fridge plug's on level, 82 W read to 1 W
+/// with a mean step of 2.3 W, held 84 W for 28 minutes unsaid. A quiet level (a plug at 0 W,
+/// a step of 0) stays unjudged.
+const NOISY_LEVEL_STEPS: f64 = 2.0;
 /// A lone sensor's step is judged only once it has been watched this long (1 h): before,
 /// that it "has not jumped like this" says nothing (a compressor's first load of the night).
 pub const STEP_WATCHED_MS: i64 = 3_600_000;
@@ -720,7 +721,8 @@ impl Levels {
         Some((self.noise_n[i] >= LEVEL_NOISE_KNOWN).then_some(self.noise[i]))
     }
 
-    fn observe(&mut self, prev: f64, x: f64, res: f64, at_ms: i64) {
+    /// `run`: the repeats of `prev` before `x` (see [`Detector`]'s `run`).
+    fn observe(&mut self, prev: f64, x: f64, res: f64, at_ms: i64, run: u32) {
         match self.find(x, res) {
             Some(i) => {
                 self.at[i].1 = self.at[i].1.saturating_add(1);
@@ -735,12 +737,21 @@ impl Levels {
                     // clipped as the series' own scale is, so a spike within the level
                     // cannot teach it the spike.
                     let mut step = (x - prev).abs();
-                    if self.noise_n[i] >= LEVEL_NOISE_KNOWN {
+                    let known = self.noise_n[i] >= LEVEL_NOISE_KNOWN;
+                    if known {
                         step = step.min(4.0 * self.noise[i].max(res));
                     }
-                    self.noise_n[i] = self.noise_n[i].saturating_add(1);
-                    let k = f64::from(self.noise_n[i].min(LEVEL_NOISE_WINDOW));
-                    self.noise[i] += (step - self.noise[i]) / k;
+                    // A repeat in a run longer than any the level had, at a level known to
+                    // move by its resolution or more, is not learnt: a plug frozen at its on
+                    // level taught the level its own stillness, run by run, until its run was
+                    // no longer judged.
+                    let frozen =
+                        known && step == 0.0 && run >= self.longest_run[i] && self.noise[i] >= res;
+                    if !frozen {
+                        self.noise_n[i] = self.noise_n[i].saturating_add(1);
+                        let k = f64::from(self.noise_n[i].min(LEVEL_NOISE_WINDOW));
+                        self.noise[i] += (step - self.noise[i]) / k;
+                    }
                 }
             }
             None => {
@@ -1619,7 +1630,8 @@ impl Detector {
             let res = self.res_known();
             let switched = self.levels.switch(self.prev[1], x, res);
             if learning {
-                self.levels.observe(self.prev[1], x, res, at_ms);
+                self.levels
+                    .observe(self.prev[1], x, res, at_ms, self.run as u32);
             }
             // Floor: a step of the sensor's resolution is never surprising (a coarse sensor
             // that mostly repeats has a tiny mean step), and a sensor that never changed has
@@ -4514,6 +4526,35 @@ mod tests {
         assert!(
             short.iter().any(|(_, k)| *k == EpisodeKind::Stuck),
             "{short:?}"
+        );
+    }
+
+    #[test]
+    fn a_plug_frozen_at_its_noisy_on_level_is_stuck() {
+        const SIGMA: f64 = 1.8;
+        // A fridge plug: 0 W for 20 readings, about 82 W (1 W steps, a mean step of about
+        // 2 W) for 12, forty times; then the meter freezes at its on level for 30 readings.
+        let mut rng = Rng::with_seed(9);
+        let mut xs = Vec::new();
+        for _ in 0..40 {
+            xs.extend(std::iter::repeat_n(0.0, 20));
+            for _ in 0..12 {
+                xs.push((82.0 + SIGMA * gauss(&mut rng)).round());
+            }
+        }
+        let frozen = *xs.last().unwrap();
+        let k = xs.len();
+        xs.extend(std::iter::repeat_n(frozen, 30));
+        let found = run_alone(&xs);
+        assert!(
+            found
+                .iter()
+                .any(|(i, kind)| *kind == EpisodeKind::Stuck && *i >= k),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().all(|(i, _)| *i >= k),
+            "nothing before: {found:?}"
         );
     }
 
