@@ -220,9 +220,7 @@ impl Twin {
         let s = &self.series[idx];
         let with = self.series.iter().enumerate().find(|(j, o)| {
             *j != idx
-                && !o.aggregate
-                && o.device == s.device
-                && o.unit == s.unit
+                && same_quantity(s, o)
                 && match (value_at(&o.window, t0), value_at(&o.window, ms)) {
                     (Some(a), Some(b)) => {
                         let moved = b - a;
@@ -753,12 +751,12 @@ impl Twin {
 /// Cost: one pass over the series, only for a run already long enough to be stuck.
 fn device_at_rest(series: &[Box<Series>], idx: usize, since_ms: i64) -> bool {
     let s = &series[idx];
-    let Some(unit) = s.unit.as_deref() else {
+    if s.unit.is_none() {
         return false;
-    };
+    }
     let mut peers = 0;
     for (j, o) in series.iter().enumerate() {
-        if j == idx || o.aggregate || o.device != s.device || o.unit.as_deref() != Some(unit) {
+        if j == idx || !same_quantity(s, o) {
             continue;
         }
         let (mut lo, mut hi, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0);
@@ -779,6 +777,13 @@ fn device_at_rest(series: &[Box<Series>], idx: usize, since_ms: i64) -> bool {
         peers += 1;
     }
     peers > 0
+}
+
+/// Whether `o` is another probe of `s`'s device measuring the same quantity: not an aggregate,
+/// the same device and the same unit (two series without a unit count as one quantity; a rule
+/// that must not guess, as `device_at_rest`, asks for a unit first).
+fn same_quantity(s: &Series, o: &Series) -> bool {
+    !o.aggregate && o.device == s.device && o.unit == s.unit
 }
 
 /// Values some temperature probes send instead of a reading when they fail, by unit: what a

@@ -434,16 +434,25 @@ impl Tracking {
                 return None;
             }
             self.beyond = 0;
-            self.mean += ALPHA * (m - self.mean);
-            self.mad += ALPHA * ((m - self.mean).abs() - self.mad);
+            learn(&mut self.mean, &mut self.mad, m, ALPHA);
         } else {
             self.learnt += 1;
-            let k = f64::from(self.learnt);
-            self.mean += (m - self.mean) / k;
-            self.mad += ((m - self.mean).abs() - self.mad) / k;
+            learn(
+                &mut self.mean,
+                &mut self.mad,
+                m,
+                1.0 / f64::from(self.learnt),
+            );
         }
         None
     }
+}
+
+/// Moves a band's centre `mean` and its mean absolute deviation `mad` toward `x` at `rate`
+/// (1 / n for a plain mean over the first n, then a running one).
+fn learn(mean: &mut f64, mad: &mut f64, x: f64, rate: f64) {
+    *mean += rate * (x - *mean);
+    *mad += rate * ((x - *mean).abs() - *mad);
 }
 
 impl Slow {
@@ -451,9 +460,12 @@ impl Slow {
     fn close(&mut self, b: f64, sp: f64, floor: f64) -> Option<Off> {
         if self.learnt < SLOW_WARM {
             self.learnt += 1;
-            let k = f64::from(self.learnt);
-            self.mean += (b - self.mean) / k;
-            self.mad += ((b - self.mean).abs() - self.mad) / k;
+            learn(
+                &mut self.mean,
+                &mut self.mad,
+                b,
+                1.0 / f64::from(self.learnt),
+            );
             return None;
         }
         // (A block's mean is of many readings: finer than the series' resolution, which
@@ -476,8 +488,7 @@ impl Slow {
             // Learnt from ordinary blocks only: a creep on its way to the bar must not widen
             // the band it is measured against.
             if z.abs() <= SLOW_LEARN_K {
-                self.mean += SLOW_ALPHA * (b - self.mean);
-                self.mad += SLOW_ALPHA * ((b - self.mean).abs() - self.mad);
+                learn(&mut self.mean, &mut self.mad, b, SLOW_ALPHA);
             }
             return None;
         }
