@@ -1,6 +1,7 @@
 //! Contract Net tracking (docs/conventions.md §3): calls for proposals, bids, refusals, awards and
 //! completions, per job and per machine, with the protocol violations they reveal.
 
+use super::levels;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
@@ -353,7 +354,7 @@ impl Cnp {
     /// The step and machine a topic names, if it is a Contract Net topic.
     pub fn classify(&self, topic: &str) -> Option<(Step, Option<String>)> {
         let rest = topic.strip_prefix(&self.prefix)?.strip_prefix('/')?;
-        let mut parts = rest.split('/');
+        let mut parts = levels::levels(rest);
         let step = match parts.next()? {
             "cfp" => Step::Cfp,
             "bid" => Step::Bid,

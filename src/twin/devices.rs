@@ -1,6 +1,7 @@
 //! Device liveness (docs/identity.md): what devices say of themselves through Last Will and
 //! the other conventions, and what their silence says (`stale`).
 
+use super::levels;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -165,8 +166,8 @@ fn word_in(payload: &[u8]) -> Option<String> {
 /// Recognises a liveness message by its topic (and payload). `None` for everything else.
 /// Whether `topic` can carry a liveness report (the topic alone decides).
 pub fn may_report(topic: &str) -> bool {
-    let first = topic.split('/').next().unwrap_or("");
-    let last = topic.rsplit('/').next().unwrap_or("");
+    let first = levels::first(topic);
+    let last = levels::last(topic);
     matches!(first, "homie" | "tele" | "zigbee2mqtt")
         || topic == "homeassistant/status"
         || last == "availability"
@@ -182,7 +183,7 @@ pub fn classify(topic: &str, payload: &[u8]) -> Option<Report> {
     if !may_report(topic) {
         return None;
     }
-    let levels: Vec<&str> = topic.split('/').collect();
+    let levels: Vec<&str> = levels::levels(topic).collect();
     let report = |device: &str, word: String, status: Status, convention| {
         Some(Report {
             device: device.to_string(),

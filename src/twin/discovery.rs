@@ -11,6 +11,7 @@
 //! under its device. An empty config (the entity removed) forgets the entity; labels already
 //! given stay until the series is forgotten.
 
+use super::levels;
 use serde_json::{Map, Value};
 
 use super::FastMap;
@@ -145,7 +146,7 @@ pub struct Discovery {
 /// Whether `topic` is a discovery config topic (`homeassistant/<component>/[<node>/]<object>/config`).
 pub fn is_config_topic(topic: &str) -> bool {
     topic.strip_prefix(PREFIX).is_some_and(|rest| {
-        let levels = rest.split('/').count();
+        let levels = levels::count(rest);
         rest.ends_with("/config") && (levels == 3 || levels == 4)
     })
 }

@@ -15,6 +15,8 @@
 //! one row (nothing in the topics can tell them apart); a payload id or a discovery config
 //! that names them apart wins.
 
+use super::levels;
+
 /// One convention: its name and how it reads a device id from the topic's levels.
 pub struct Rule {
     pub convention: &'static str,
@@ -198,7 +200,7 @@ pub const RULES: &[Rule] = &[
 /// conventions whose fields already tell them apart (Zigbee2MQTT, Tasmota, Shelly, …) and
 /// for a device's own topic.
 pub fn part_of(topic: &str, device: &str) -> Option<String> {
-    let levels: Vec<&str> = topic.split('/').collect();
+    let levels: Vec<&str> = levels::levels(topic).collect();
     let join = |l: &[&str]| (!l.is_empty()).then(|| l.join("/"));
     match levels.as_slice() {
         [node, c, object, "state" | "command"]
@@ -261,7 +263,7 @@ pub const BRIDGE: &str = "zigbee2mqtt-bridge";
 
 /// The device a topic belongs to by convention, and the convention's name.
 pub fn device_of(topic: &str) -> Option<(String, &'static str)> {
-    let levels: Vec<&str> = topic.split('/').collect();
+    let levels: Vec<&str> = levels::levels(topic).collect();
     RULES
         .iter()
         .find_map(|r| (r.device)(&levels).map(|d| (d, r.convention)))
@@ -272,7 +274,7 @@ pub fn device_of(topic: &str) -> Option<(String, &'static str)> {
 /// publishes its values as leaves under its own level, as a Last Will's `…/<device>/status`
 /// does, so its data and its status are one device.
 pub fn parent_of(topic: &str) -> Option<String> {
-    let levels: Vec<&str> = topic.split('/').filter(|l| !l.is_empty()).collect();
+    let levels: Vec<&str> = levels::levels(topic).filter(|l| !l.is_empty()).collect();
     if levels.len() < 4 {
         return None;
     }
@@ -283,9 +285,9 @@ pub fn parent_of(topic: &str) -> Option<String> {
 /// Zigbee2MQTT bridge's inventories and settings, Homie attributes (`$name`, `$nodes`, …)
 /// under any root, and an OwnTracks phone's will. They make no series and no states.
 pub fn is_description(topic: &str) -> bool {
-    let mut levels = topic.split('/');
+    let mut levels = levels::levels(topic);
     let first = levels.next().unwrap_or("");
-    let last = topic.rsplit('/').next().unwrap_or("");
+    let last = levels::last(topic);
     (first == "tasmota" && topic.starts_with("tasmota/discovery/"))
         || (first == "zigbee2mqtt"
             && matches!(
@@ -315,7 +317,7 @@ pub const MAX_LEARNT: usize = 4096;
 impl Learnt {
     /// Learns from a topic `<root>/<device>/$homie|$state`.
     pub fn learn(&mut self, topic: &str) {
-        let levels: Vec<&str> = topic.split('/').collect();
+        let levels: Vec<&str> = levels::levels(topic).collect();
         if let [root, device, "$homie" | "$state"] = levels.as_slice() {
             if *root != "homie"
                 && !root.is_empty()
@@ -332,7 +334,7 @@ impl Learnt {
         if self.homie.is_empty() {
             return None;
         }
-        let mut it = topic.splitn(3, '/');
+        let mut it = levels::levels(topic);
         let (root, device) = (it.next()?, it.next()?);
         it.next()?;
         let key = format!("{root}/{device}");

@@ -1,6 +1,7 @@
 //! One message in: conventions first (liveness, discovery, Sparkplug, Contract Net, commands),
 //! then the payload decoded into readings and states ([`crate::decode`]).
 
+use super::levels;
 use super::*;
 
 impl Twin {
@@ -190,12 +191,7 @@ impl Twin {
         }
         // Homie attributes (`$homie`, `$name`, `$nodes`, `$unit`, …) describe a device; they
         // are neither readings nor states (its `$state` was read just above).
-        if m.topic.starts_with("homie/")
-            && m.topic
-                .rsplit('/')
-                .next()
-                .is_some_and(|l| l.starts_with('$'))
-        {
+        if m.topic.starts_with("homie/") && levels::last(&m.topic).starts_with('$') {
             return true;
         }
         if let Some((step, machine)) = self.cnp.classify(&m.topic) {
@@ -394,8 +390,8 @@ impl Twin {
 
 /// Whether `topic` addresses commands to devices (Tasmota's `cmnd/…`, `…/set`, `…/reset`).
 pub(super) fn is_command_topic(topic: &str) -> bool {
-    let last = topic.rsplit('/').next().unwrap_or("");
-    let first = topic.split('/').find(|l| !l.is_empty()).unwrap_or("");
+    let last = levels::last(topic);
+    let first = levels::levels(topic).find(|l| !l.is_empty()).unwrap_or("");
     first == "cmnd" || matches!(last, "reset" | "set" | "command" | "commands")
 }
 
@@ -406,7 +402,7 @@ pub(super) fn command_topic(topic: &str, payload: &[u8]) -> Option<String> {
     if !is_command_topic(topic) {
         return None;
     }
-    let last = topic.rsplit('/').next().unwrap_or("");
+    let last = levels::last(topic);
     let named = serde_json::from_slice::<serde_json::Value>(payload)
         .ok()
         .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(String::from));

@@ -28,6 +28,7 @@ pub mod identity;
 pub mod journal;
 mod judging;
 pub mod kept;
+pub mod levels;
 pub mod magnitude;
 mod messages;
 pub mod rate;

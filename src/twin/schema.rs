@@ -4,6 +4,7 @@
 //! A schema is a pattern such as `/{zone}/{measurement}/{sensor}`: literal levels must match
 //! exactly, `{name}` levels capture a non-empty level. The first schema that matches wins.
 
+use super::levels;
 use std::fmt;
 
 /// The built-in schemas, most specific first. Config files may add more (tried before these).
@@ -91,7 +92,7 @@ impl TopicSchema {
             return Err(SchemaError("a topic schema cannot be empty".into()));
         }
         let mut levels = Vec::new();
-        for level in pattern.split('/') {
+        for level in levels::levels(pattern) {
             if let Some(name) = level.strip_prefix('{').and_then(|l| l.strip_suffix('}')) {
                 let role = match name {
                     "zone" | "site" | "location" => Role::Zone,
@@ -125,8 +126,18 @@ impl TopicSchema {
 
     /// The levels this schema finds in `topic`, or `None` when it does not match.
     pub fn match_topic(&self, topic: &str) -> Option<TopicInfo> {
+        self.match_levels(topic, levels::count(topic))
+    }
+
+    /// [`match_topic`](Self::match_topic) for a topic of `levels` levels: a schema of another
+    /// length is passed over without splitting the topic (a new topic is tried against every
+    /// schema, and most differ in length).
+    fn match_levels(&self, topic: &str, levels: usize) -> Option<TopicInfo> {
+        if levels != self.levels.len() {
+            return None;
+        }
         let mut info = TopicInfo::default();
-        let mut parts = topic.split('/');
+        let mut parts = levels::levels(topic);
         for level in &self.levels {
             let part = parts.next()?;
             match level {
@@ -149,9 +160,7 @@ impl TopicSchema {
                 }
             }
         }
-        if parts.next().is_some() {
-            return None;
-        }
+        // No level is left over: the topic has as many as the schema.
         Some(info)
     }
 }
@@ -183,13 +192,15 @@ impl Schemas {
     /// does not apply to a topic a known convention explains (`tele/<device>/SENSOR` is a
     /// Tasmota device's, not the zone `tele`; `<shelly id>/status/switch:0` a Shelly's).
     pub fn match_topic(&self, topic: &str) -> TopicInfo {
+        let levels = levels::count(topic);
         self.0
             .iter()
             .find_map(|s| {
+                let info = s.match_levels(topic, levels)?;
                 if s.pattern() == CATCH_ALL && super::identity::device_of(topic).is_some() {
                     return None;
                 }
-                s.match_topic(topic)
+                Some(info)
             })
             .unwrap_or_default()
     }

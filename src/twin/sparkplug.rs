@@ -15,6 +15,7 @@
 //! - **Primary host.** `spBv1.0/STATE/<host>` says whether the primary host application is
 //!   online (Sparkplug 3.0 JSON `{"online":true,…}`, or the older `ONLINE`/`OFFLINE`).
 
+use super::levels;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -81,7 +82,7 @@ pub enum Topic<'a> {
 /// Reads a topic in the `spBv1.0/` namespace; `None` for anything else.
 pub fn parse_topic(topic: &str) -> Option<Topic<'_>> {
     let rest = topic.strip_prefix("spBv1.0/")?;
-    let levels: Vec<&str> = rest.split('/').collect();
+    let levels: Vec<&str> = levels::levels(rest).collect();
     match levels.as_slice() {
         ["STATE", host] if !host.is_empty() => Some(Topic::State { host }),
         [group, kind, node] => {

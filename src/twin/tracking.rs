@@ -22,6 +22,8 @@
 //!
 //! Cost: O(1) per reading of a paired series (a sum per minute).
 
+use super::levels;
+
 /// Settled minutes (means of the difference) learnt before a difference is judged.
 pub const TRACK_WARM: u32 = 30;
 /// How far (in its learnt spread, mean absolute deviation × 1.25) a minute's mean difference
@@ -97,7 +99,7 @@ pub fn setpoint_names(topic: &str, field: &str) -> Vec<(String, String)> {
             }
         }
     }
-    let last = topic.rsplit('/').next().unwrap_or(topic);
+    let last = levels::last(topic);
     let last_word = last.rsplit('_').next().unwrap_or(last);
     if field == "value"
         && VALUE_WORDS
