@@ -21,6 +21,13 @@ impl Twin {
         } else {
             None
         };
+        // (Only for a paired series, or one to look for a pair for.)
+        let s = &self.series[idx];
+        let paired = if s.pair.is_some() || (!s.pair_looked && s.count >= pairs::PAIR_LOOK) {
+            self.judge_pair(idx, value, at)
+        } else {
+            None
+        };
         let zi = self.series_zone[idx];
         let zone = zi.map(|i| &self.zones[i].1);
         let pos = self.zone_pos[idx];
@@ -100,6 +107,9 @@ impl Twin {
         }
         // (After the steps-together rule: a difference from a setpoint is no step.)
         if let Some(f) = tracked {
+            v.findings.push(f);
+        }
+        if let Some(f) = paired {
             v.findings.push(f);
         }
         let s = &self.series[idx];
@@ -683,6 +693,94 @@ pub(super) fn adopt_after(kind: EpisodeKind) -> Option<i64> {
 const TREND_MS: i64 = (crate::twin::trend::TREND_HORIZON_MIN as i64 + 1) * 60_000;
 
 impl Twin {
+    /// The pair test on a reading of series `idx` (see [`super::pairs`]), once its pair is
+    /// found; looked for once, at its [`pairs::PAIR_LOOK`]th reading.
+    fn judge_pair(&mut self, idx: usize, value: f64, at: DateTime<Utc>) -> Option<Finding> {
+        let s = &self.series[idx];
+        if !s.pair_looked && s.count >= pairs::PAIR_LOOK {
+            self.look_for_pair(idx);
+        }
+        let other = self.series[idx].pair.as_ref()?.other;
+        let o = &self.series[other];
+        let latest = (o.last, o.last_time.timestamp_millis());
+        let end = self.series[idx]
+            .pair
+            .as_mut()?
+            .observe(value, latest, at.timestamp_millis())?;
+        let o = &self.series[other];
+        let time = |ms: i64| {
+            DateTime::from_timestamp_millis(ms)
+                .unwrap_or(at)
+                .format("%H:%M")
+                .to_string()
+        };
+        log::info!(
+            "{} and {} read one quantity side by side: a step of the first took their difference back to its usual value",
+            self.series[idx].display_name(),
+            o.display_name()
+        );
+        Some(Finding {
+            kind: EpisodeKind::Drift,
+            at: DateTime::from_timestamp_millis(end.at_ms).unwrap_or(at),
+            score: end.score,
+            threshold: pairs::PAIR_K,
+            reason: format!(
+                "it and {}, which read the same quantity side by side, usually differ by {:+.3}; the difference crept to {:+.3} from {} and this probe stepped back to {:+.3}: a drift of this probe that ended ({:.1}× the difference's usual change)",
+                o.display_name(),
+                end.usual,
+                end.before,
+                time(end.since_ms),
+                end.after,
+                end.score
+            ),
+        })
+    }
+
+    /// Looks once for series `idx`'s pair: the other probe of its quantity (its unit, and its
+    /// device class where discovery gives one) on its device, when the device has exactly two that can be paired (see [`super::pairs`]).
+    fn look_for_pair(&mut self, idx: usize) {
+        let s = &mut self.series[idx];
+        s.pair_looked = true;
+        let Some(unit) = s.unit.clone() else { return };
+        let (_, is_setpoint) = super::tracking::setpoint_role(&s.topic, &s.field);
+        if s.aggregate
+            || self.series_zone[idx].is_some()
+            || s.detector.counter()
+            || is_setpoint
+            || s.setpoint_looked.is_some()
+            || s.setpoint.is_some()
+        {
+            return;
+        }
+        // (What discovery says it measures, where it says: a humidity and a battery both read
+        // in %.)
+        let class = self
+            .discovery
+            .entity(&s.topic, &s.field)
+            .and_then(|e| e.device_class.clone())
+            .unwrap_or_default();
+        let key = (s.device.clone(), unit, class);
+        match self.quantities.join(key, idx) {
+            pairs::Joined::Paired(a) if a != idx && a < self.series.len() => {
+                self.series[a].pair = Some(Box::new(pairs::Pair::new(idx)));
+                self.series[idx].pair = Some(Box::new(pairs::Pair::new(a)));
+                log::info!(
+                    "{} and {}: the two probes of one quantity on their device, compared with each other",
+                    self.series[a].display_name(),
+                    self.series[idx].display_name()
+                );
+            }
+            pairs::Joined::Unpaired(a, b) => {
+                for j in [a, b] {
+                    if let Some(s) = self.series.get_mut(j) {
+                        s.pair = None;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The setpoint test on a reading of series `idx` (see [`super::tracking`]), once its
     /// setpoint series is found by name. It is looked for again only when a series named as
     /// a setpoint was added since (see `tracking::setpoint_role`).

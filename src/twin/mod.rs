@@ -31,6 +31,7 @@ pub mod kept;
 pub mod levels;
 pub mod magnitude;
 mod messages;
+pub mod pairs;
 pub mod rate;
 mod readings;
 pub mod schema;
@@ -276,6 +277,8 @@ pub struct Twin {
     novel_steps: std::collections::VecDeque<(i64, usize)>,
     /// Series created whose names say they are setpoints (see `tracking::setpoint_role`).
     setpoint_series: usize,
+    /// The probes of each quantity of each device looked at so far (see `pairs`).
+    quantities: pairs::Quantities,
     /// Series that lately switched between two of their known levels: (when, epoch ms; series
     /// index; its device), the latest [`NOVEL_STEPS`] (see `detect::Detector::switch_ms`).
     switches: std::collections::VecDeque<(i64, usize, String)>,
@@ -376,6 +379,7 @@ impl Twin {
             scores_out: None,
             novel_steps: std::collections::VecDeque::new(),
             setpoint_series: 0,
+            quantities: pairs::Quantities::default(),
             switches: std::collections::VecDeque::new(),
             kept: None,
             next_uid: 1,

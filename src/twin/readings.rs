@@ -291,6 +291,8 @@ impl Twin {
             // (Looked for at its first reading only if a setpoint-named series exists.)
             setpoint_looked: may_track.then_some(if setpoints_before > 0 { usize::MAX } else { 0 }),
             device_slot: None,
+            pair: None,
+            pair_looked: false,
         }));
         let named = match (&info.zone, &info.measurement) {
             (Some(z), Some(m)) if !aggregate => Some((z.clone(), m.clone(), field.to_string())),
@@ -532,8 +534,14 @@ impl Twin {
             z.remap(&remap);
             !z.members.is_empty()
         });
-        // Indices moved: the recent steps are forgotten rather than misattributed.
+        // Indices moved: the recent steps are forgotten rather than misattributed, and the
+        // pairs made again.
         self.novel_steps.clear();
+        self.quantities.clear();
+        for s in &mut self.series {
+            s.pair = None;
+            s.pair_looked = false;
+        }
         self.zone_pos = vec![0; self.series.len()];
         self.series_zone = vec![None; self.series.len()];
         self.zone_index.clear();

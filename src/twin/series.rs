@@ -308,6 +308,10 @@ pub struct Series {
     pub setpoint_looked: Option<usize>,
     /// Where its device is in the device table, while that stays valid.
     pub device_slot: super::devices::Slot,
+    /// The other probe of its quantity on its device, when there is exactly one (see
+    /// [`super::pairs`]), and whether it was looked for.
+    pub pair: Option<Box<super::pairs::Pair>>,
+    pub pair_looked: bool,
 }
 
 impl Series {

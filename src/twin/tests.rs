@@ -1259,3 +1259,66 @@ fn a_creep_another_probe_of_the_device_made_too_is_the_places_not_a_drift() {
     );
     assert_eq!(run(false).0, [EpisodeKind::Drift]);
 }
+
+/// An ESPHome greenhouse node whose discovery says both air probes read °C, every minute for
+/// a day: the air swings 12 °C with the sun; the DHT reads it with noise σ 0.05, the BME
+/// 0.3 higher with σ 0.02, both to 0.1. `dht(minute)` is added to the DHT's reading. The
+/// episodes of the DHT and of the BME, as (kind, start minute).
+fn greenhouse_pair(dht: impl Fn(i64) -> f64) -> [Vec<(EpisodeKind, i64)>; 2] {
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(11);
+    let names = ["greenhouse_temperature", "greenhouse_bme_temperature"];
+    for name in names {
+        t.apply(&msg(
+            0,
+            &format!("homeassistant/sensor/greenhouse/{name}/config"),
+            &format!(
+                r#"{{"dev":{{"ids":"e8db84a1b2c3","name":"greenhouse"}},"dev_cla":"temperature","name":"{name}","stat_t":"greenhouse/sensor/{name}/state","uniq_id":"ESPsensor{name}","unit_of_meas":"°C"}}"#
+            ),
+        ));
+    }
+    let q = |x: f64| (x * 10.0).round() / 10.0;
+    for m in 1..24 * 60 {
+        let s = m * 60;
+        let air = 15.0 - 6.0 * (std::f64::consts::TAU * m as f64 / 1440.0).cos();
+        let gauss = crate::sim::sensors::gaussian;
+        let readings = [
+            q(air + dht(m) + gauss(&mut rng, 0.05)),
+            q(air + 0.3 + gauss(&mut rng, 0.02)),
+        ];
+        for (name, x) in names.iter().zip(readings) {
+            t.apply(&msg(
+                s,
+                &format!("greenhouse/sensor/{name}/state"),
+                &format!("{x:.1}"),
+            ));
+        }
+        t.tick(at(s));
+    }
+    names.map(|name| {
+        let s = t.series.iter().find(|s| s.topic.contains(name)).unwrap();
+        assert_eq!(s.unit.as_deref(), Some("°C"));
+        s.episodes
+            .iter()
+            .chain(s.episode.as_ref())
+            .map(|e| (e.kind, (e.start.timestamp() - at(0).timestamp()) / 60))
+            .collect()
+    })
+}
+
+#[test]
+fn a_probe_that_crept_from_its_twin_on_the_node_and_stepped_back_had_drifted() {
+    // The DHT creeps 0.5 °C low over six hours from noon, and is back at 18:00: too slow and
+    // too small for its own history (its day swings 12 °C), plain against the BME beside it.
+    let [dht, bme] = greenhouse_pair(|m| {
+        if (720..1080).contains(&m) {
+            -0.5 * (m - 720) as f64 / 360.0
+        } else {
+            0.0
+        }
+    });
+    assert_eq!(dht, [(EpisodeKind::Drift, 1080)]);
+    assert_eq!(bme, []);
+    // Healthy: nothing on either.
+    assert_eq!(greenhouse_pair(|_| 0.0), [vec![], vec![]]);
+}

@@ -1,0 +1,414 @@
+//! Two probes of one device that measure the same quantity side by side: an ESPHome node's
+//! DHT22 and BME280 both reading the greenhouse air.
+//!
+//! Premise: two probes of one device, in one unit and of one device class (where discovery
+//! gives one), whose ten-minute means moved together for hours (their difference spread a
+//! fifth of what the probe moved, at most) measure one place; the difference between them is
+//! the probes', and it holds. A probe that drifts takes their difference with it, slowly, and
+//! which of the two crept cannot be told from the pair alone (twinview says nothing while it
+//! creeps). When one of them then steps back (reset, re-seated, recovered) the difference
+//! returns to where it usually sits: the one that stepped is the one that had drifted, and
+//! the step is the end of its drift.
+//!
+//! The rule, at every reading of a paired probe:
+//! - the mean difference over its last [`SIDE`] readings stands [`PAIR_K`] × the difference's
+//!   usual change between readings (at least its resolution: two probes read to 0.1 °C at rest
+//!   differ by the same value for hours) from the mean over the [`SIDE`] before;
+//! - the step is this probe's: less the place's own trend (the two probes' mean change per
+//!   reading, learnt from the readings before), it moved half the step at least and twice as
+//!   far as the other (a greenhouse warming in the morning moves both);
+//! - the difference came back within a quarter of the step of its usual value (the median of
+//!   its ten-minute means over the last day), having been three quarters of the step away;
+//! - it left gradually: since the latest ten-minute mean near its usual value at least two
+//!   more passed, none a jump of half the step from the one before (a level shift of the
+//!   other probe in between leaves the drift unsaid: which probe the way out was is unknown).
+//!
+//! Pairs are made only where a device has exactly two such probes (a third makes the pair
+//! ambiguous), none of them in a zone or a numbered family (those have peers), named as a
+//! setpoint or beside one (the setpoint test's), or a counter. A level shift of one probe
+//! (the difference leaving its usual value at a step) is the lone step test's, not this one's.
+//!
+//! Cost: O(1) per reading of a paired probe (a few sums; a median over a day of ten-minute
+//! means, 144 values, only when a step is as large as one). Memory: about 2.4 kB per paired
+//! probe; nothing for others.
+
+/// Readings a probe has had before its pair is looked for (its unit and its class are known
+/// by then).
+pub const PAIR_LOOK: u64 = 100;
+/// The mean difference over the last [`SIDE`] readings standing this many times the
+/// difference's usual change between readings (mean absolute, at least its resolution) from
+/// the mean over the [`SIDE`] before is a step.
+pub const PAIR_K: f64 = 3.0;
+/// Readings on each side of a step whose means are compared: two, so a probe reporting every
+/// minute is decided at its second reading after the step.
+const SIDE: usize = 2;
+/// Readings kept: both sides, and the two before them that the place's own trend is read
+/// from.
+const RING: usize = 2 * SIDE + 2;
+/// Changes of the difference learnt before a step is judged.
+const PAIR_WARM: u32 = 60;
+/// Ten-minute means of the difference kept (a day), and the least judged (two hours).
+const BLOCKS: usize = 144;
+const BLOCKS_WARM: usize = 12;
+const BLOCK_MS: i64 = 10 * 60_000;
+/// The other probe's latest reading counts only this fresh (10 minutes).
+const FRESH_MS: i64 = 10 * 60_000;
+/// The pair moved together: the spread of the difference's ten-minute means at most this
+/// share of the spread of the probe's own.
+const TOGETHER: f64 = 0.2;
+
+/// One probe's view of its pair.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    /// The other probe (a series index; pairs are dropped when series are forgotten).
+    pub other: usize,
+    /// This probe's value, the other's and their difference at the last readings, oldest
+    /// first ([`RING`] once full).
+    recent: [[f64; 3]; RING],
+    recent_len: usize,
+    /// The place's own change per reading (the mean of the two probes'), learnt from
+    /// readings before the compared ones.
+    trend: f64,
+    /// The difference's mean absolute change between readings, and the changes learnt.
+    dstep: f64,
+    dstep_n: u32,
+    /// The least change of the difference seen between readings (its resolution, where the
+    /// probes read to one: the usual change of two quantised probes at rest is next to 0).
+    dres: f64,
+    /// Readings to pass before another step is judged (one said, or the ring refilling).
+    quiet: usize,
+    /// The ten-minute block being summed: its start, the sums of the value and the difference.
+    block: (i64, f64, f64, u32),
+    /// Closed blocks (start, mean value, mean difference), a ring of a day.
+    blocks: Box<[(i64, f32, f32); BLOCKS]>,
+    blocks_len: usize,
+    blocks_next: usize,
+    /// When each kept reading was (epoch ms).
+    recent_ms: [i64; RING],
+}
+
+/// A drift's end the pair saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftEnd {
+    /// When the step was (the first reading after it, epoch ms).
+    pub at_ms: i64,
+    /// The difference's usual value, where it stood before the step, and after.
+    pub usual: f64,
+    pub before: f64,
+    pub after: f64,
+    /// Since when it had been creeping (the latest ten-minute mean near usual, epoch ms).
+    pub since_ms: i64,
+    /// The step in the difference's usual changes.
+    pub score: f64,
+}
+
+impl Pair {
+    pub fn new(other: usize) -> Pair {
+        Pair {
+            other,
+            recent: [[0.0; 3]; RING],
+            recent_len: 0,
+            trend: 0.0,
+            dstep: 0.0,
+            dstep_n: 0,
+            dres: f64::INFINITY,
+            quiet: 0,
+            block: (0, 0.0, 0.0, 0),
+            blocks: Box::new([(0, 0.0, 0.0); BLOCKS]),
+            blocks_len: 0,
+            blocks_next: 0,
+            recent_ms: [0; RING],
+        }
+    }
+
+    /// A reading `x` of this probe at `at_ms`, with the other's latest (value, epoch ms).
+    pub fn observe(&mut self, x: f64, other: (f64, i64), at_ms: i64) -> Option<DriftEnd> {
+        let (y, y_ms) = other;
+        if at_ms - y_ms > FRESH_MS || !x.is_finite() || !y.is_finite() {
+            self.recent_len = 0;
+            return None;
+        }
+        let d = x - y;
+        self.sum_block(x, d, at_ms);
+        if let Some(&[_, _, pd]) = self.recent[..self.recent_len].last() {
+            // Learnt plainly at first, then slowly; one change counts at most 3 of the usual
+            // (a step does not teach the pair that it steps).
+            let dd = (d - pd).abs();
+            let c = if self.dstep_n == 0 {
+                dd
+            } else {
+                dd.min(3.0 * self.dstep)
+            };
+            if dd > 1e-9 {
+                self.dres = self.dres.min(dd);
+            }
+            self.dstep_n = self.dstep_n.saturating_add(1);
+            let rate = (1.0 / f64::from(self.dstep_n)).max(1.0 / 500.0);
+            self.dstep += (c - self.dstep) * rate;
+        }
+        if self.recent_len == RING {
+            // The place's trend from the two oldest kept (before the compared readings).
+            let [a, b] = [self.recent[0], self.recent[1]];
+            let change = 0.5 * ((b[0] - a[0]) + (b[1] - a[1]));
+            self.trend += (change - self.trend) * 0.2;
+            self.recent.copy_within(1.., 0);
+            self.recent_ms.copy_within(1.., 0);
+            self.recent_len -= 1;
+        }
+        self.recent[self.recent_len] = [x, y, d];
+        self.recent_ms[self.recent_len] = at_ms;
+        self.recent_len += 1;
+        self.quiet = self.quiet.saturating_sub(1);
+        if self.recent_len < RING || self.quiet > 0 || self.dstep_n < PAIR_WARM {
+            return None;
+        }
+        let news = self.decide();
+        if news.is_some() {
+            self.quiet = RING;
+        }
+        news
+    }
+
+    /// The difference's usual change between readings: its mean absolute change, at least
+    /// its resolution.
+    fn usual_change(&self) -> f64 {
+        if self.dres.is_finite() {
+            self.dstep.max(self.dres)
+        } else {
+            self.dstep
+        }
+    }
+
+    fn sum_block(&mut self, x: f64, d: f64, at_ms: i64) {
+        let (start, sx, sd, n) = self.block;
+        if n > 0 && at_ms - start >= BLOCK_MS {
+            let nf = f64::from(n);
+            self.blocks[self.blocks_next] = (start, (sx / nf) as f32, (sd / nf) as f32);
+            self.blocks_next = (self.blocks_next + 1) % BLOCKS;
+            self.blocks_len = (self.blocks_len + 1).min(BLOCKS);
+            self.block = (at_ms, x, d, 1);
+        } else if n == 0 {
+            self.block = (at_ms, x, d, 1);
+        } else {
+            self.block = (start, sx + x, sd + d, n + 1);
+        }
+    }
+
+    /// The closed blocks, latest first.
+    fn latest_first(&self) -> impl Iterator<Item = (i64, f64, f64)> + '_ {
+        (1..=self.blocks_len).map(move |k| {
+            let (t, a, d) = self.blocks[(self.blocks_next + BLOCKS - k) % BLOCKS];
+            (t, f64::from(a), f64::from(d))
+        })
+    }
+
+    /// The step between the two sides of the kept readings, if it ended a drift.
+    fn decide(&self) -> Option<DriftEnd> {
+        let mean = |from: usize, k: usize| {
+            self.recent[from..from + SIDE]
+                .iter()
+                .map(|r| r[k])
+                .sum::<f64>()
+                / SIDE as f64
+        };
+        let (b0, a0) = (RING - 2 * SIDE, RING - SIDE);
+        let step = mean(a0, 2) - mean(b0, 2);
+        if step.abs() < PAIR_K * self.usual_change() || self.blocks_len < BLOCKS_WARM {
+            return None;
+        }
+        // It was this probe's: less the place's own trend over the time between the sides,
+        // it moved half the step at least and twice as far as the other.
+        let drift = self.trend * SIDE as f64;
+        let jx = mean(a0, 0) - mean(b0, 0) - drift;
+        let jy = mean(a0, 1) - mean(b0, 1) - drift;
+        if jx.abs() < 0.5 * step.abs() || jx.abs() < 2.0 * jy.abs() {
+            return None;
+        }
+        let (before, after) = (mean(b0, 2), mean(a0, 2));
+        let ms = self.recent_ms[a0];
+        let mut ds = [0f64; BLOCKS];
+        let mut xs = [0f64; BLOCKS];
+        let n = self.blocks_len;
+        for (k, (_, a, d)) in self.latest_first().enumerate() {
+            xs[k] = a;
+            ds[k] = d;
+        }
+        let (usual, spread_d) = median_mad(&mut ds[..n]);
+        let (_, spread_x) = median_mad(&mut xs[..n]);
+        if spread_d > TOGETHER * spread_x {
+            return None;
+        }
+        let s = step.abs();
+        if (after - usual).abs() > 0.25 * s || (before - usual).abs() < 0.75 * s {
+            return None;
+        }
+        // Gradually: from the latest block near usual, two blocks or more, none a jump.
+        let mut since = None;
+        let mut crept = 0;
+        let mut later: Option<f64> = None;
+        for (t, _, d) in self.latest_first().filter(|(t, ..)| *t + BLOCK_MS <= ms) {
+            if later.is_some_and(|l| (l - d).abs() > 0.5 * s) {
+                return None;
+            }
+            if (d - usual).abs() <= 0.25 * s {
+                since = Some(t);
+                break;
+            }
+            crept += 1;
+            later = Some(d);
+        }
+        let since_ms = since.filter(|_| crept >= 2)?;
+        Some(DriftEnd {
+            at_ms: ms,
+            usual,
+            before,
+            after,
+            since_ms,
+            score: s / self.usual_change().max(f64::MIN_POSITIVE),
+        })
+    }
+}
+
+/// The probes of each quantity of each device looked at so far, (device, unit, device class)
+/// → them: a pair is made when there are exactly two.
+#[derive(Debug, Clone, Default)]
+pub struct Quantities(super::FastMap<(String, String, String), Probes>);
+
+#[derive(Debug, Clone, Copy)]
+enum Probes {
+    One(usize),
+    Two(usize, usize),
+    More,
+}
+
+/// What a probe looked at found of its quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joined {
+    /// The first: nothing to pair yet.
+    First,
+    /// The second: paired with this one.
+    Paired(usize),
+    /// The third: the two paired before are a pair no more.
+    Unpaired(usize, usize),
+    /// A fourth or later: nothing.
+    Crowded,
+}
+
+impl Quantities {
+    /// Series `idx` is a probe of `key`.
+    pub fn join(&mut self, key: (String, String, String), idx: usize) -> Joined {
+        use hashbrown::hash_map::Entry;
+        match self.0.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(Probes::One(idx));
+                Joined::First
+            }
+            Entry::Occupied(mut o) => {
+                let (next, joined) = match *o.get() {
+                    Probes::One(a) => (Probes::Two(a, idx), Joined::Paired(a)),
+                    Probes::Two(a, b) => (Probes::More, Joined::Unpaired(a, b)),
+                    Probes::More => (Probes::More, Joined::Crowded),
+                };
+                o.insert(next);
+                joined
+            }
+        }
+    }
+
+    /// Forgets every probe (series were forgotten and the rest renumbered).
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// The median of `v` and its mean absolute deviation from it (sorts `v`).
+fn median_mad(v: &mut [f64]) -> (f64, f64) {
+    v.sort_unstable_by(f64::total_cmp);
+    let m = v[v.len() / 2];
+    let mad = v.iter().map(|x| (x - m).abs()).sum::<f64>() / v.len() as f64;
+    (m, mad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::sensors::gaussian;
+    use fastrand::Rng;
+
+    /// A day of a greenhouse read by two probes every minute: the air swings 12 °C with the
+    /// sun; probe A reads it with noise 0.05, B 0.3 higher with noise 0.02, both to 0.1.
+    /// `a_off(minute)` is added to A. Returns the minutes at which A's pair saw a drift end.
+    fn greenhouse(a_off: impl Fn(i64) -> f64, b_off: impl Fn(i64) -> f64) -> Vec<i64> {
+        let mut rng = Rng::with_seed(7);
+        let mut a = Pair::new(1);
+        let mut b = Pair::new(0);
+        let mut found = Vec::new();
+        let q = |x: f64| (x * 10.0).round() / 10.0;
+        let mut y_last = (f64::NAN, 0i64);
+        for m in 0..24 * 60 {
+            let ms = m * 60_000;
+            let h = m as f64 / 60.0;
+            let air = 15.0 - 6.0 * (std::f64::consts::TAU * h / 24.0).cos();
+            let x = q(air + a_off(m) + gaussian(&mut rng, 0.05));
+            if let Some(e) = a.observe(x, y_last, ms) {
+                found.push(e.at_ms / 60_000);
+            }
+            let y = q(air + 0.3 + b_off(m) + gaussian(&mut rng, 0.02));
+            if let Some(e) = b.observe(y, (x, ms), ms + 20) {
+                found.push(-(e.at_ms / 60_000));
+            }
+            y_last = (y, ms + 20);
+        }
+        found
+    }
+
+    #[test]
+    fn a_probe_that_crept_from_its_twin_and_stepped_back_had_drifted() {
+        // A creeps 0.5 °C below over six hours from 14:00 and is reset at 20:00.
+        let drift = |m: i64| {
+            if (840..1200).contains(&m) {
+                -0.5 * (m - 840) as f64 / 360.0
+            } else {
+                0.0
+            }
+        };
+        assert_eq!(greenhouse(drift, |_| 0.0), [1200]);
+        // The same on B: said of B (negative minutes are B's).
+        assert_eq!(greenhouse(|_| 0.0, drift), [-1200]);
+        // Healthy: nothing.
+        assert_eq!(greenhouse(|_| 0.0, |_| 0.0), Vec::<i64>::new());
+        // A level shift of A at 20:00 (no creep before it): not this rule's.
+        assert_eq!(
+            greenhouse(|m| if m >= 1200 { 0.6 } else { 0.0 }, |_| 0.0),
+            Vec::<i64>::new()
+        );
+        // A shift away at 14:00 and back at 20:00: a jump out, not a creep.
+        assert_eq!(
+            greenhouse(
+                |m| if (840..1200).contains(&m) { -0.6 } else { 0.0 },
+                |_| 0.0
+            ),
+            Vec::<i64>::new()
+        );
+    }
+
+    #[test]
+    fn a_pair_is_exactly_two_probes_of_one_quantity() {
+        let mut q = Quantities::default();
+        let key = |class: &str| {
+            (
+                "greenhouse".to_string(),
+                "°C".to_string(),
+                class.to_string(),
+            )
+        };
+        assert_eq!(q.join(key("temperature"), 3), Joined::First);
+        // Another device class of the same unit is another quantity.
+        assert_eq!(q.join(key("humidity"), 4), Joined::First);
+        assert_eq!(q.join(key("temperature"), 7), Joined::Paired(3));
+        assert_eq!(q.join(key("temperature"), 9), Joined::Unpaired(3, 7));
+        assert_eq!(q.join(key("temperature"), 12), Joined::Crowded);
+        q.clear();
+        assert_eq!(q.join(key("temperature"), 1), Joined::First);
+    }
+}
