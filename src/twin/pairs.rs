@@ -51,6 +51,9 @@ const PAIR_WARM: u32 = 60;
 const BLOCKS: usize = 144;
 const BLOCKS_WARM: usize = 12;
 const BLOCK_MS: i64 = 10 * 60_000;
+/// Ten-minute blocks an excursion of the difference may span and still be passed over (an
+/// hour).
+const EXCURSION: usize = 6;
 /// The other probe's latest reading counts only this fresh (10 minutes).
 const FRESH_MS: i64 = 10 * 60_000;
 /// The pair moved together: the spread of the difference's ten-minute means at most this
@@ -242,13 +245,26 @@ impl Pair {
         if (after - usual).abs() > 0.25 * s || (before - usual).abs() < 0.75 * s {
             return None;
         }
-        // Gradually: from the latest block near usual, two blocks or more, none a jump.
+        // Gradually: from the latest block near usual, two blocks or more, none a jump; an
+        // excursion (a jump away and back within an hour, to within half the step of where it
+        // left: either probe's level shift that came and went) is passed over.
+        let mut kept = [(0i64, 0f64); BLOCKS];
+        let mut m = 0;
+        for (t, _, d) in self.latest_first().filter(|(t, ..)| *t + BLOCK_MS <= ms) {
+            kept[m] = (t, d);
+            m += 1;
+        }
+        let kept = &kept[..m];
         let mut since = None;
         let mut crept = 0;
         let mut later: Option<f64> = None;
-        for (t, _, d) in self.latest_first().filter(|(t, ..)| *t + BLOCK_MS <= ms) {
-            if later.is_some_and(|l| (l - d).abs() > 0.5 * s) {
-                return None;
+        let mut k = 0;
+        while k < kept.len() {
+            let (t, d) = kept[k];
+            if let Some(l) = later.filter(|l| (l - d).abs() > 0.5 * s) {
+                k = (k + 1..kept.len().min(k + 1 + EXCURSION))
+                    .find(|&j| (kept[j].1 - l).abs() <= 0.5 * s)?;
+                continue;
             }
             if (d - usual).abs() <= 0.25 * s {
                 since = Some(t);
@@ -256,6 +272,7 @@ impl Pair {
             }
             crept += 1;
             later = Some(d);
+            k += 1;
         }
         let since_ms = since.filter(|_| crept >= 2)?;
         Some(DriftEnd {
@@ -375,6 +392,12 @@ mod tests {
         assert_eq!(greenhouse(drift, |_| 0.0), [1200]);
         // The same on B: said of B (negative minutes are B's).
         assert_eq!(greenhouse(|_| 0.0, drift), [-1200]);
+        // B shifted 2 °C for 40 minutes while A crept (17:00–17:40): passed over.
+        let b_shift = |m: i64| if (1020..1060).contains(&m) { 2.0 } else { 0.0 };
+        assert_eq!(greenhouse(drift, b_shift), [1200]);
+        // … but not for two hours (16:00–18:00): whether the way out was a creep is unknown.
+        let b_long = |m: i64| if (960..1080).contains(&m) { 2.0 } else { 0.0 };
+        assert_eq!(greenhouse(drift, b_long), Vec::<i64>::new());
         // Healthy: nothing.
         assert_eq!(greenhouse(|_| 0.0, |_| 0.0), Vec::<i64>::new());
         // A level shift of A at 20:00 (no creep before it): not this rule's.
