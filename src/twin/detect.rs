@@ -2806,10 +2806,22 @@ impl Detector {
     /// quiet has switched off (a PV charger's panel voltage at dusk, a pump's flow reported by
     /// exception when it stops), and its next report decides it as before (its return then
     /// says it went back).
+    ///
+    /// A step whose next report came and held (`pending`) is due a minute after it too, on any
+    /// cadence: a sensor reporting every 50 s shows the step held at its next report, 50 s
+    /// after it, and would otherwise be decided at the report after (an rtl_433 sensor's jump
+    /// back at a drift's end was said 100 s after it). At the minute every step within a
+    /// minute of it has been heard, as when its report decides it (the steps-together rule).
     #[inline]
     pub fn unheard_step_due(&self) -> Option<i64> {
         // (Cheapest first: this is asked after every reading.)
-        if self.steady.is_some() || self.pending.is_some() || self.open.is_some() {
+        if self.open.is_some() {
+            return None;
+        }
+        if let Some((ms, ..)) = self.pending {
+            return Some(ms + STEP_STAY_MS);
+        }
+        if self.steady.is_some() {
             return None;
         }
         // Only what could be a big step: the step test itself decides.
@@ -2836,7 +2848,11 @@ impl Detector {
         now: DateTime<Utc>,
         cfg: &DetectorConfig,
     ) -> Option<Finding> {
-        let ms = self.prev_at[1]?.timestamp_millis();
+        let waiting = self.pending.map(|(ms, ..)| ms);
+        let ms = match waiting {
+            Some(ms) => ms,
+            None => self.prev_at[1]?.timestamp_millis(),
+        };
         let mut probe = self.clone();
         let v = probe.observe_in(self.prev[1], now, self.prev_consensus, false, cfg);
         let found = v
@@ -2848,6 +2864,9 @@ impl Detector {
             })
             .filter(|_| v.lone_step_ms == Some(ms));
         self.unheard = Some((ms, found.is_some()));
+        if waiting.is_some() {
+            self.pending = probe.pending;
+        }
         if found.is_some() {
             self.step_base = probe.step_base;
             self.novel_ms = probe.novel_ms;

@@ -1322,3 +1322,45 @@ fn a_probe_that_crept_from_its_twin_on_the_node_and_stepped_back_had_drifted() {
     // Healthy: nothing on either.
     assert_eq!(greenhouse_pair(|_| 0.0), [vec![], vec![]]);
 }
+
+#[test]
+fn a_step_of_a_sensor_reporting_every_50_s_is_decided_a_minute_after_it() {
+    // An rtl_433 thermometer's temperature every 50 s (σ 0.05 °C, read to 0.1), for 6 hours;
+    // at 4 h it reads 2 °C higher and stays. Its next report (50 s later) shows the step held;
+    // the clock decides it at the minute, not the report after (100 s).
+    let topic = "rtl_433/pi/devices/LaCrosse-TX141THBv2/0/77/temperature_C";
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(5);
+    let step = 4 * 3600;
+    for i in 0..(6 * 360) {
+        let s = i * 10;
+        if s % 50 == 0 {
+            let x = 12.0
+                + crate::sim::sensors::gaussian(&mut rng, 0.05)
+                + if s >= step { 2.0 } else { 0.0 };
+            t.apply(&msg(s, topic, &format!("{:.1}", (x * 10.0).round() / 10.0)));
+        }
+        t.tick(at(s));
+    }
+    let s = t.series.iter().find(|s| s.topic == topic).unwrap();
+    let found: Vec<_> = s
+        .episodes
+        .iter()
+        .chain(s.episode.as_ref())
+        .map(|e| {
+            (
+                e.kind,
+                e.start.timestamp() - at(0).timestamp(),
+                e.opened.timestamp() - at(0).timestamp(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (kind, start, opened) = found[0];
+    assert_eq!((kind, start), (EpisodeKind::LevelShift, step));
+    assert!(
+        opened <= step + 70,
+        "said {} s after the step",
+        opened - step
+    );
+}
