@@ -1977,7 +1977,14 @@ impl Detector {
         // little early.)
         if let Some((ms, base, step, score, jumped_ms)) = self.pending {
             let stay_ms = STEP_STAY_MS - (100.0 * self.interval).min(6_000.0) as i64;
+            let beyond = x - (base + step);
             if (x - base).abs() <= 0.5 * step.abs() {
+                self.pending = None;
+            } else if beyond.signum() == step.signum() && beyond.abs() > step.abs() {
+                // It went on the same way further than the step itself: the first report of
+                // a movement (a bathroom's humidity at a shower, reported on change after a
+                // quiet quarter of an hour: +6 at once, then +7 and +7 within the minute), not a
+                // level it jumped to. What the movement does is the other tests'.
                 self.pending = None;
             } else if at_ms - ms >= stay_ms {
                 self.pending = None;
@@ -4493,6 +4500,35 @@ mod tests {
             }
         });
         assert_eq!(long, [(522, EpisodeKind::Drift)]);
+    }
+
+    #[test]
+    fn a_step_that_goes_on_the_same_way_is_a_movement_not_a_level() {
+        // A Zigbee humidity reported on change, each report twice a quarter second apart (the
+        // repeat confirms the value); it wanders about 50 (σ 0.05) every 60 s for two hours,
+        // then jumps 6 and rises 7 and 7 more a report (a shower) and stays there.
+        let run = |rise: [f64; 3]| {
+            let mut rng = Rng::with_seed(12);
+            let cfg = DetectorConfig::default();
+            let mut d = Detector::default();
+            let mut found = Vec::new();
+            let mut x = 50.0;
+            for i in 0..140_usize {
+                let jump = rise.get(i.wrapping_sub(120)).copied();
+                x += jump.unwrap_or(0.05 * gauss(&mut rng));
+                let q = (x * 100.0_f64).round() / 100.0;
+                let s = i as f64 * 60.0;
+                for at in [s, s + 0.25] {
+                    for f in d.observe(q, t(at), None, &cfg).findings {
+                        found.push((i, f.kind));
+                    }
+                }
+            }
+            found
+        };
+        assert_eq!(run([6.0, 7.0, 7.0]), []);
+        // The same jump of 6 that stays there is a level shift.
+        assert_eq!(run([6.0, 0.0, 0.0]), [(121, EpisodeKind::LevelShift)]);
     }
 
     #[test]
