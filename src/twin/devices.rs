@@ -469,11 +469,14 @@ impl Device {
         {
             return Status::Offline;
         }
-        if let Some(limit) = self.silence_limit(stale_after) {
-            let heard = heard_since.map_or(self.last_seen, |h| self.last_seen.max(h));
-            let silent = (now - heard).to_std().unwrap_or_default();
-            if silent > limit {
-                return Status::Stale;
+        // (Heard at `now` or later: silent for no time, as at every message of its own.)
+        let heard = heard_since.map_or(self.last_seen, |h| self.last_seen.max(h));
+        if now > heard {
+            if let Some(limit) = self.silence_limit(stale_after) {
+                let silent = (now - heard).to_std().unwrap_or_default();
+                if silent > limit {
+                    return Status::Stale;
+                }
             }
         }
         match &self.said {
