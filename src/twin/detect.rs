@@ -1045,6 +1045,9 @@ pub struct Detector {
     /// Two readings (epoch ms, value) kept to measure the series' recent rate by (see
     /// `ramp_over_gap`).
     anchor: [Option<(i64, f64)>; 2],
+    /// The older anchor before the newer took its place: the rate is measured from it while
+    /// the one that took its place is too recent (see `ramp_over_gap`).
+    anchor_before: Option<(i64, f64)>,
     /// When the anchors next change (epoch ms; 0 before the first reading).
     anchor_due_ms: i64,
     /// The offset after the first `warmup` residuals, and the last two deviations from it,
@@ -2057,6 +2060,7 @@ impl Detector {
         if at_ms >= self.anchor_due_ms {
             if let [Some((t0, _)), Some(next)] = self.anchor {
                 if at_ms - t0 >= 2 * RAMP_SPAN_MS {
+                    self.anchor_before = self.anchor[0];
                     self.anchor = [Some(next), None];
                 }
             }
@@ -2318,14 +2322,18 @@ impl Detector {
     ///
     /// Premise: a step that continues a series' movement at its recent rate is that movement,
     /// not a jump (a motion sensor's illuminance climbing 1.1 lux a minute at sunrise, read
-    /// again twelve minutes later 15 lux higher). A steady series' gaps are a reading apart,
+    /// again twelve minutes later 15 lux higher). The rate is measured from the older anchor,
+    /// or from the one before it while that is within [`RAMP_MIN_MS`] of the reading before
+    /// the step (a sparse series' anchor moves on at the very reading whose step is judged:
+    /// the same illuminance read 28 lux higher after 28 quiet minutes had lost the rate). A steady series' gaps are a reading apart,
     /// and one reading's worth of its movement is within its usual steps.
     fn ramp_over_gap(&self, step: f64) -> f64 {
         let [Some(a), Some(b)] = self.prev_at else {
             return 0.0;
         };
         let (a_ms, b_ms) = (a.timestamp_millis(), b.timestamp_millis());
-        let Some((t0, x0)) = self.anchor[0].filter(|(t0, _)| a_ms - t0 >= RAMP_MIN_MS) else {
+        let old_enough = |a: &Option<(i64, f64)>| a.filter(|(t0, _)| a_ms - t0 >= RAMP_MIN_MS);
+        let Some((t0, x0)) = old_enough(&self.anchor[0]).or(old_enough(&self.anchor_before)) else {
             return 0.0;
         };
         let rate = (self.prev[0] - x0) / (a_ms - t0) as f64;
@@ -4500,6 +4508,47 @@ mod tests {
             }
         });
         assert_eq!(long, [(522, EpisodeKind::Drift)]);
+    }
+
+    #[test]
+    fn a_sparse_series_keeps_its_rate_when_its_anchor_moves_on_at_the_judged_reading() {
+        // A Zigbee motion sensor's illuminance, reported with motion: through the night a
+        // pair of reports (90 s apart) every half hour at 0 to 6 lux; then the morning as a
+        // home world's hallway reported it, daylight rising about 1.1 lux a minute. After 28
+        // quiet minutes it reads 75 from 47: the rise's own pace, not a level shift.
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut found = Vec::new();
+        let hms = |h: f64, m: f64, s: f64| h * 3600.0 + m * 60.0 + s;
+        let mut readings: Vec<(f64, f64)> = (0..15)
+            .flat_map(|k| {
+                let at = k as f64 * 1800.0;
+                [(at, (k % 7) as f64), (at + 90.0, ((k + 3) % 5) as f64)]
+            })
+            .collect();
+        readings.extend([
+            (hms(7.0, 32.0, 17.0), 1.0),
+            (hms(7.0, 33.0, 47.0), 0.0),
+            (hms(7.0, 34.0, 15.0), 1.0),
+            (hms(8.0, 6.0, 20.0), 9.0),
+            (hms(8.0, 7.0, 32.0), 10.0),
+            (hms(8.0, 7.0, 50.0), 11.0),
+            (hms(8.0, 9.0, 2.0), 11.0),
+            (hms(8.0, 26.0, 30.0), 32.0),
+            (hms(8.0, 40.0, 22.0), 47.0),
+            (hms(8.0, 41.0, 52.0), 47.0),
+            (hms(9.0, 9.0, 52.0), 75.0),
+            (hms(9.0, 11.0, 22.0), 78.0),
+            (hms(9.0, 14.0, 5.0), 81.0),
+            (hms(9.0, 33.0, 40.0), 99.0),
+            (hms(9.0, 35.0, 10.0), 100.0),
+        ]);
+        for (at, x) in readings {
+            for f in d.observe(x, t(at), None, &cfg).findings {
+                found.push((at, f.kind));
+            }
+        }
+        assert_eq!(found, []);
     }
 
     #[test]
