@@ -18,6 +18,29 @@ fn say_temperature(t: &mut Twin, topic: &str, sec: i64, x: f64) {
     t.tick(at(sec));
 }
 
+/// A series' episodes, closed ones first and then the open one: (kind, start, opened), in
+/// seconds from `at(0)`.
+fn episode_times(s: &Series) -> Vec<(EpisodeKind, i64, i64)> {
+    let secs = |d: DateTime<Utc>| d.timestamp() - at(0).timestamp();
+    s.episodes
+        .iter()
+        .chain(s.episode.as_ref())
+        .map(|e| (e.kind, secs(e.start), secs(e.opened)))
+        .collect()
+}
+
+/// `found` is one level shift that began at `step` and was said within `within` seconds.
+fn one_level_shift_said_within(found: &[(EpisodeKind, i64, i64)], step: i64, within: i64) {
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (kind, start, said) = found[0];
+    assert_eq!((kind, start), (EpisodeKind::LevelShift, step));
+    assert!(
+        said <= step + within,
+        "said {} s after the step",
+        said - step
+    );
+}
+
 /// The kinds of a series' episodes, closed ones first and then the open one.
 fn episode_kinds(s: &Series) -> Vec<EpisodeKind> {
     s.episodes
@@ -1156,13 +1179,7 @@ fn on_change_room(fault: impl Fn(i64, f64) -> f64) -> Vec<(EpisodeKind, i64, i64
         }
         t.tick(at(s));
     }
-    let s = t.series.iter().find(|s| s.field == "temperature").unwrap();
-    let secs = |d: DateTime<Utc>| d.timestamp() - at(0).timestamp();
-    s.episodes
-        .iter()
-        .chain(s.episode.as_ref())
-        .map(|e| (e.kind, secs(e.start), secs(e.opened)))
-        .collect()
+    episode_times(t.series.iter().find(|s| s.field == "temperature").unwrap())
 }
 
 #[test]
@@ -1178,14 +1195,7 @@ fn a_step_of_a_sensor_that_reports_on_change_is_decided_a_minute_after_it() {
             x
         }
     });
-    assert_eq!(found.len(), 1, "{found:?}");
-    let (kind, start, noticed) = found[0];
-    assert_eq!((kind, start), (EpisodeKind::LevelShift, step));
-    assert!(
-        noticed <= step + 70,
-        "said {} s after the step, not at its next report",
-        noticed - step
-    );
+    one_level_shift_said_within(&found, step, 70);
     // One reading 2.5 °C low: its return is reported 10 s later; no level shift.
     let spike = on_change_room(|s, x| if s == step { x - 2.5 } else { x });
     assert!(
@@ -1342,25 +1352,6 @@ fn a_step_of_a_sensor_reporting_every_50_s_is_decided_a_minute_after_it() {
         }
         t.tick(at(s));
     }
-    let s = t.series.iter().find(|s| s.topic == topic).unwrap();
-    let found: Vec<_> = s
-        .episodes
-        .iter()
-        .chain(s.episode.as_ref())
-        .map(|e| {
-            (
-                e.kind,
-                e.start.timestamp() - at(0).timestamp(),
-                e.opened.timestamp() - at(0).timestamp(),
-            )
-        })
-        .collect();
-    assert_eq!(found.len(), 1, "{found:?}");
-    let (kind, start, opened) = found[0];
-    assert_eq!((kind, start), (EpisodeKind::LevelShift, step));
-    assert!(
-        opened <= step + 70,
-        "said {} s after the step",
-        opened - step
-    );
+    let found = episode_times(t.series.iter().find(|s| s.topic == topic).unwrap());
+    one_level_shift_said_within(&found, step, 70);
 }
