@@ -1312,9 +1312,9 @@ impl Detector {
     /// inferred from numbered names, once they have been seen to move together: in
     /// [`COMOVE_AGREED`] half-hours (plus [`COMOVE_DIVERGED_WEIGHT`] per half-hour they went
     /// apart) where the series moved far and its residual to the peers stayed within
-    /// [`COMOVE_SHARE`] of that move and a step. Premise: numbered probes of one device usually sit side
-    /// by side (soil probes, a DS18B20 chain in one tank); where they do not (a heating's flow
-    /// and return), they part when they move, and are then judged alone.
+    /// [`COMOVE_SHARE`] of that move and a step. Premise: numbered probes of one device
+    /// usually sit side by side (soil probes, a DS18B20 chain in one tank); where they do not
+    /// (a heating's flow and return), they part when they move, and are then judged alone.
     pub fn peers_confirmed(&self) -> bool {
         let [agreed, diverged] = self.comove;
         !self.inferred_peers
@@ -2325,8 +2325,9 @@ impl Detector {
     /// again twelve minutes later 15 lux higher). The rate is measured from the older anchor,
     /// or from the one before it while that is within [`RAMP_MIN_MS`] of the reading before
     /// the step (a sparse series' anchor moves on at the very reading whose step is judged:
-    /// the same illuminance read 28 lux higher after 28 quiet minutes had lost the rate). A steady series' gaps are a reading apart,
-    /// and one reading's worth of its movement is within its usual steps.
+    /// the same illuminance read 28 lux higher after 28 quiet minutes had lost the rate). A
+    /// steady series' gaps are a reading apart, and one reading's worth of its movement is
+    /// within its usual steps.
     fn ramp_over_gap(&self, step: f64) -> f64 {
         let [Some(a), Some(b)] = self.prev_at else {
             return 0.0;
@@ -2856,8 +2857,9 @@ impl Detector {
 
     /// Decides the latest reading's step as the report that did not come would have (a report
     /// of the same value at `now`; see [`Detector::unheard_step_due`]): the level shift or the
-    /// end of a drift, if it is one. Nothing of that report is learnt, only that the step is decided (its next
-    /// report does not decide it again).
+    /// end of a drift, if it is one. Nothing of that report is learnt, only that the step is
+    /// decided (its next report does not decide it again); a step waiting for the minute
+    /// (`pending`) is decided or dropped as the clone decided it.
     pub fn decide_unheard_step(
         &mut self,
         now: DateTime<Utc>,

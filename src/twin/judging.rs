@@ -714,11 +714,6 @@ impl Twin {
                 .format("%H:%M")
                 .to_string()
         };
-        log::info!(
-            "{} and {} read one quantity side by side: a step of the first took their difference back to its usual value",
-            self.series[idx].display_name(),
-            o.display_name()
-        );
         Some(Finding {
             kind: EpisodeKind::Drift,
             at: DateTime::from_timestamp_millis(end.at_ms).unwrap_or(at),
@@ -737,7 +732,8 @@ impl Twin {
     }
 
     /// Looks once for series `idx`'s pair: the other probe of its quantity (its unit, and its
-    /// device class where discovery gives one) on its device, when the device has exactly two that can be paired (see [`super::pairs`]).
+    /// device class where discovery gives one) on its device, when the device has exactly two
+    /// that can be paired (see [`super::pairs`]).
     fn look_for_pair(&mut self, idx: usize) {
         let s = &mut self.series[idx];
         s.pair_looked = true;
