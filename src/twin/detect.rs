@@ -4399,6 +4399,23 @@ mod tests {
         assert_eq!(run(false), [EpisodeKind::LevelShift]);
     }
 
+    /// A fresh detector's findings over `readings` (seconds, value), each read to 0.1: every
+    /// finding's (reading, kind).
+    fn findings_of(readings: impl IntoIterator<Item = (f64, f64)>) -> Vec<(usize, EpisodeKind)> {
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut found = Vec::new();
+        for (i, (at, x)) in readings.into_iter().enumerate() {
+            for f in d
+                .observe((x * 10.0_f64).round() / 10.0, t(at), None, &cfg)
+                .findings
+            {
+                found.push((i, f.kind));
+            }
+        }
+        found
+    }
+
     /// A value from `x0` that wanders (σ `sigma` a step), read to 0.1 `n` times: `read(i)`
     /// gives the gap before reading `i` (seconds) and a jump it takes then (0: none). Every
     /// finding's (reading, kind).
@@ -4410,11 +4427,8 @@ mod tests {
         read: impl Fn(usize) -> (f64, f64),
     ) -> Vec<(usize, EpisodeKind)> {
         let mut rng = Rng::with_seed(seed);
-        let cfg = DetectorConfig::default();
-        let mut d = Detector::default();
         let (mut x, mut at) = (x0, 0.0);
-        let mut found = Vec::new();
-        for i in 0..n {
+        findings_of((0..n).map(|i| {
             let (gap, jump) = read(i);
             at += gap;
             x += if jump != 0.0 {
@@ -4422,14 +4436,8 @@ mod tests {
             } else {
                 sigma * gauss(&mut rng)
             };
-            for f in d
-                .observe((x * 10.0_f64).round() / 10.0, t(at), None, &cfg)
-                .findings
-            {
-                found.push((i, f.kind));
-            }
-        }
-        found
+            (at, x)
+        }))
     }
 
     #[test]
@@ -4459,20 +4467,10 @@ mod tests {
     /// `shape(s)`. The findings as (reading, kind).
     fn probe_with(shape: impl Fn(f64) -> f64) -> Vec<(usize, EpisodeKind)> {
         let mut rng = Rng::with_seed(4);
-        let cfg = DetectorConfig::default();
-        let mut d = Detector::default();
-        let mut found = Vec::new();
-        for i in 0..600 {
+        findings_of((0..600).map(|i| {
             let s = i as f64 * 30.0;
-            let x = 20.0 + shape(s) + 0.05 * gauss(&mut rng);
-            for f in d
-                .observe((x * 10.0).round() / 10.0, t(s), None, &cfg)
-                .findings
-            {
-                found.push((i, f.kind));
-            }
-        }
-        found
+            (s, 20.0 + shape(s) + 0.05 * gauss(&mut rng))
+        }))
     }
 
     #[test]
