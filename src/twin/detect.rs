@@ -1125,6 +1125,10 @@ pub struct Detector {
     /// The trend test on its own history (lone sensors), and the latest change it measured.
     trend: super::trend::Trend,
     trend_last: f64,
+    /// The rate test on the same minute means (lone sensors; see [`super::ramps`]).
+    ramps: super::ramps::Ramps,
+    /// Its rates, once it first qualified for the rate test (taken by the twin for the Log).
+    pub ramp_news: Option<String>,
     /// Where a few-level signal's minute means sit at the level they are at (a running mean
     /// of them, so a level whose first reading was the end of a ramp is not judged by it), and
     /// since when (epoch ms): a horizon is judged within a level only once settled there.
@@ -2173,6 +2177,9 @@ impl Detector {
         let Some(mut c) = self.trend.observe(x, at_ms) else {
             return;
         };
+        if lone && !self.discrete() {
+            self.judge_ramp(&c, res, at, v);
+        }
         // Which level the minute means are at, and since when: the home they settled at while
         // they stay within its band, else a new home at this minute's mean if the series has
         // dwelt there, else none (single readings of a sawtooth stray out of a band; its
@@ -2282,6 +2289,50 @@ impl Detector {
         } else {
             self.trend.learn(c.change);
         }
+    }
+
+    /// The rate test on a lone series' minute mean that closed (see [`super::ramps`]): said
+    /// as a drift, once per excursion, only while no episode is open; nothing is learnt
+    /// while one is.
+    fn judge_ramp(
+        &mut self,
+        c: &super::trend::Change,
+        res: f64,
+        at: DateTime<Utc>,
+        v: &mut Verdict,
+    ) {
+        use super::ramps::{RAMP_K, RAMP_REL};
+        let minute = c.then_ms.div_euclid(60_000) + super::trend::TREND_HORIZON_MIN as i64;
+        let quiet = self.open.is_none();
+        let off = self.ramps.minute(minute, c.now, res, quiet);
+        if let Some(news) = self.ramps.announce() {
+            self.ramp_news = Some(news);
+        }
+        let Some(off) = off else {
+            return;
+        };
+        if !quiet {
+            return;
+        }
+        let r = off.rate;
+        let bar = (RAMP_REL * r.rate.abs()).max(RAMP_K * r.spread);
+        let ratio = (off.slope - r.rate).abs() / bar;
+        self.ratio = self.ratio.max(ratio);
+        let since = DateTime::from_timestamp_millis(off.since_ms).unwrap_or(at);
+        v.findings.push(Finding {
+            kind: EpisodeKind::Drift,
+            at: since.max(at - chrono::Duration::minutes(60)),
+            score: RAMP_K * ratio,
+            threshold: RAMP_K,
+            reason: format!(
+                "it ramps {:+.3}/min since {}, where its ramps this way ran at {:+.3}/min ± {:.3} over {} ramps: a creep of the probe or a change in what moves it (no peers to compare with)",
+                off.slope,
+                since.format("%H:%M"),
+                r.rate,
+                r.spread,
+                r.ramps,
+            ),
+        });
     }
 
     /// A counter's reset that is its life, not news (see the README's premises): a
@@ -4471,6 +4522,40 @@ mod tests {
             let s = i as f64 * 30.0;
             (s, 20.0 + shape(s) + 0.05 * gauss(&mut rng))
         }))
+    }
+
+    #[test]
+    fn a_tank_whose_probe_creeps_while_it_drains_is_a_drift_found_while_it_creeps() {
+        // Every 10 s for 18 h: a pump fills the tank at 0.42 %/min between 40 and 80 %, a draw
+        // empties it at 0.30. From 16 h the probe creeps 0.1 %/min for 50 minutes and is then
+        // reset (back at once).
+        let tank = |creeping: bool| {
+            let (mut x, mut running) = (60.0, false);
+            (0..6480).map(move |i| {
+                x -= 0.05;
+                if running {
+                    x += 0.12;
+                }
+                if x < 40.0 {
+                    running = true;
+                } else if x > 80.0 {
+                    running = false;
+                }
+                let m = (i - 5760) as f64 / 6.0;
+                let creep = if creeping && (0.0..50.0).contains(&m) {
+                    0.1 * m
+                } else {
+                    0.0
+                };
+                (i as f64 * 10.0, x + creep)
+            })
+        };
+        assert_eq!(findings_of(tank(false)), []);
+        let found = findings_of(tank(true));
+        let (i, kind) = found[0];
+        assert_eq!(kind, EpisodeKind::Drift, "{found:?}");
+        // Within 20 minutes of the creep's start, while it creeps.
+        assert!((5760..5760 + 120).contains(&i), "{found:?}");
     }
 
     #[test]

@@ -43,6 +43,12 @@ impl Twin {
             .detector
             .observe_in(value, at, consensus, moving, &self.cfg.anomaly);
         s.score = v.ratio.map(|r| detect::score(r) as f32);
+        if let Some(rates) = s.detector.ramp_news.take() {
+            log::info!(
+                "{} ramps at rates of its own ({rates}): judged by them from now",
+                s.display_name()
+            );
+        }
         if let Some(out) = &mut self.scores_out {
             if out.len() < MAX_SCORES_QUEUED {
                 out.push((at, s.topic.clone(), s.field.clone(), s.score));

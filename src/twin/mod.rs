@@ -32,6 +32,7 @@ pub mod levels;
 pub mod magnitude;
 mod messages;
 pub mod pairs;
+pub mod ramps;
 pub mod rate;
 mod readings;
 pub mod schema;
