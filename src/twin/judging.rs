@@ -549,6 +549,7 @@ impl Twin {
         enum Act {
             Close(usize, DateTime<Utc>),
             Open(usize, Finding),
+            Held(usize, Finding),
             Step(usize),
         }
         let mut acts: Vec<Act> = Vec::new();
@@ -580,6 +581,55 @@ impl Twin {
                         .held_deadline(quiet_since, &self.cfg.anomaly)
                         .filter(|at| *at > now)
                     {
+                        due = Some(due.map_or(at, |due| due.min(at)));
+                    }
+                }
+                // A value settled at an active setpoint that sends nothing for three times
+                // the longest it went quiet there, while its device keeps reporting: held.
+                if let (Some(heard), Some(limit)) = (
+                    device_heard.filter(|_| s.episode.is_none()),
+                    s.setpoint.as_ref().and_then(|p| p.tracking.held_limit_ms()),
+                ) {
+                    let quiet_since = self
+                        .devices
+                        .heard_since
+                        .map_or(s.last_seen, |h| s.last_seen.max(h));
+                    let at = quiet_since + chrono::Duration::milliseconds(limit);
+                    // (Not where the setpoint changed since the value's last report: a
+                    // printer switched off in the message that brought its last reading.)
+                    let sp = s
+                        .setpoint
+                        .as_ref()
+                        .map_or(f64::NAN, |p| p.tracking.setpoint());
+                    let sp_now = s.setpoint.as_ref().and_then(|p| {
+                        let (topic, field) = &p.found;
+                        let entry = self.topics.get(topic.as_str())?;
+                        let (_, i) = entry
+                            .series
+                            .iter()
+                            .find(|(f, _)| f.eq_ignore_ascii_case(field))?;
+                        self.series.get(*i).map(|o| o.last)
+                    });
+                    if now > at && heard > at && sp_now == Some(sp) {
+                        let gap = s.setpoint.as_ref().map_or(0, |p| p.tracking.gap_max_ms());
+                        let quiet = (now - quiet_since).num_milliseconds();
+                        acts.push(Act::Held(
+                            idx,
+                            Finding {
+                                kind: EpisodeKind::Stuck,
+                                at: quiet_since,
+                                score: quiet as f64 / gap.max(1) as f64,
+                                threshold: super::tracking::HELD_K as f64,
+                                reason: format!(
+                                    "no new value for {} s while its device keeps reporting: settled at its setpoint {sp}, it reported at least every {} s, so its value has held at {}",
+                                    quiet / 1000,
+                                    gap / 1000,
+                                    s.last
+                                ),
+                            },
+                        ));
+                        continue;
+                    } else if at > now {
                         due = Some(due.map_or(at, |due| due.min(at)));
                     }
                 }
@@ -644,6 +694,12 @@ impl Twin {
             match a {
                 Act::Close(idx, at) => self.close_episode(idx, at, now),
                 Act::Open(idx, f) => self.open_episode(idx, Episode::open(f), now),
+                Act::Held(idx, f) => {
+                    if let Some(p) = &mut self.series[idx].setpoint {
+                        p.tracking.held_said = true;
+                    }
+                    self.open_episode(idx, Episode::open(f), now);
+                }
                 Act::Step(idx) => self.decide_unheard_step(idx, now),
             }
         }

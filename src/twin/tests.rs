@@ -783,6 +783,66 @@ fn a_printers_bed_is_judged_against_its_target() {
 }
 
 #[test]
+fn a_hotend_that_stops_reporting_while_held_at_its_target_is_stuck_and_an_idle_one_is_not() {
+    // OctoPrint's tool0, sent on change: idle at 20 °C (target 0) for an hour, heated to 215
+    // in three minutes, then held within a degree of it (a report every 40 to 90 s) for four
+    // hours while the print's progress comes every 30 s, then switched off and quiet for an
+    // hour. With `frozen`, it sends nothing for 20 minutes from 3 h 20 min (the value held,
+    // the device reporting), then goes on.
+    let run = |frozen: bool| {
+        let mut t = Twin::default();
+        let tool = |t: &mut Twin, sec: i64, x: f64, target: f64| {
+            let p = format!(r#"{{"actual":{x:.2},"target":{target}}}"#);
+            t.apply(&msg(sec, "octoPrint/temperature/tool0", &p));
+        };
+        let mut next_tool = 0;
+        let mut k = 0;
+        for sec in (0..5 * 3600 + 3600).step_by(10) {
+            if sec % 30 == 0 {
+                let p = format!(r#"{{"progress":{}}}"#, sec / 180);
+                t.apply(&msg(sec, "octoPrint/progress/printing", &p));
+            }
+            let quiet = frozen && (12_000..13_200).contains(&sec);
+            // Idle: a report every ten minutes at the room's temperature; done at 5 h: switched
+            // off, one report, then quiet for an hour.
+            let s = sec;
+            if !(3600..18_000).contains(&s) {
+                if s % 600 == 0 && s <= 18_000 {
+                    let x = if s < 3600 {
+                        20.0 + 0.1 * (k % 2) as f64
+                    } else {
+                        180.0
+                    };
+                    tool(&mut t, s, x, 0.0);
+                    k += 1;
+                }
+            } else if s < 3780 {
+                tool(&mut t, s, 20.0 + 195.0 * (s - 3600) as f64 / 180.0, 215.0);
+            } else if s >= next_tool && !quiet {
+                k += 1;
+                tool(&mut t, s, 214.4 + 1.2 * ((k * 7) % 5) as f64 / 4.0, 215.0);
+                next_tool = s + 40 + (k * 13) % 50;
+            }
+            t.tick(at(sec));
+        }
+        let s = t.series.iter().find(|s| s.field == "actual").unwrap();
+        s.episodes
+            .iter()
+            .chain(s.episode.as_ref())
+            .map(|e| (e.kind, e.reason.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(false), []);
+    let found = run(true);
+    assert_eq!(found.len(), 1, "said once: {found:?}");
+    assert_eq!(found[0].0, EpisodeKind::Stuck);
+    assert!(
+        found[0].1.contains("settled at its setpoint 215"),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn a_persistent_change_is_taken_as_normal_ten_minutes_after_it_began() {
     let t = machine_start(false);
     let s = &t.series[0];

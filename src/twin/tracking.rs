@@ -52,6 +52,17 @@ const SLOW_ALPHA: f64 = 0.01;
 /// Blocks within this many spreads of the centre are ordinary, and learnt from.
 const SLOW_LEARN_K: f64 = 3.0;
 
+/// Gaps between reports learnt while settled at a setpoint before a silence is judged, how
+/// many times the longest of them a silence must last, and the least it must last. Premise:
+/// a value a controller holds at its setpoint moves about it (its sawtooth, its noise), so a
+/// series that reports on change sends something every so often while held there (an
+/// OctoPrint hotend at 215 °C at least every 166 s over a day of prints); nothing for three
+/// times the longest such gap while its device keeps reporting is its value frozen. A value
+/// that holds its setpoint more closely than it reports shows longer gaps, and is given them.
+pub const HELD_WARM: u32 = 30;
+pub const HELD_K: i64 = 3;
+pub const HELD_MIN_MS: i64 = 5 * 60_000;
+
 /// Words that end a measured value's name, and a setpoint's.
 const VALUE_WORDS: [&str; 6] = [
     "actual",
@@ -189,6 +200,13 @@ pub struct Tracking {
     unreached_said: bool,
     /// The slow test (see [`Slow`]).
     slow: Slow,
+    /// The last report while settled at the setpoint in force (epoch ms), and the gaps
+    /// between such reports: the longest and how many (see [`HELD_WARM`]).
+    settled_ms: Option<i64>,
+    gap_max_ms: i64,
+    gaps: u32,
+    /// The hold since the last report was said (once: the next report ends it).
+    pub held_said: bool,
 }
 
 /// The slow test: the difference's means over [`SLOW_BLOCK`] settled minutes, learnt and
@@ -232,6 +250,10 @@ impl Default for Tracking {
             beyond: 0,
             unreached_said: false,
             slow: Slow::default(),
+            settled_ms: None,
+            gap_max_ms: 0,
+            gaps: 0,
+            held_said: false,
         }
     }
 }
@@ -294,6 +316,24 @@ impl Tracking {
         })
     }
 
+    /// How long the value may send nothing while settled at an active setpoint before it is
+    /// said to be held (see [`HELD_WARM`]): `None` while off, reaching, settling, before the
+    /// gaps are learnt, or once the hold was said.
+    pub fn held_limit_ms(&self) -> Option<i64> {
+        (self.sp != 0.0 && self.settled_ms.is_some() && self.gaps >= HELD_WARM && !self.held_said)
+            .then(|| (HELD_K * self.gap_max_ms).max(HELD_MIN_MS))
+    }
+
+    /// The setpoint in force (`NaN` before one was seen).
+    pub fn setpoint(&self) -> f64 {
+        self.sp
+    }
+
+    /// The longest gap learnt while settled (ms).
+    pub fn gap_max_ms(&self) -> i64 {
+        self.gap_max_ms
+    }
+
     /// The band a settled difference keeps: the learnt spread, at least `floor` (the
     /// series' resolution and noise).
     fn spread(&self, floor: f64) -> f64 {
@@ -307,6 +347,7 @@ impl Tracking {
             return None;
         }
         let diff = x - sp;
+        self.held_said = false;
         if sp != self.sp {
             self.sp = sp;
             self.sp_since_ms = at_ms;
@@ -315,6 +356,7 @@ impl Tracking {
             self.beyond = 0;
             self.n = 0;
             self.unreached_said = false;
+            self.settled_ms = None;
             // (A block holds settled minutes of one setpoint.)
             self.slow.sum = 0.0;
             self.slow.n = 0;
@@ -358,6 +400,16 @@ impl Tracking {
         if at_ms - reached < TRACK_SETTLE_MS {
             return None;
         }
+        // (A gap longer than the limit was a hold said, or one that would have been: not
+        // learnt.)
+        if let Some(last) = self.settled_ms {
+            let gap = at_ms - last;
+            if self.held_limit_ms().is_none_or(|limit| gap <= limit) {
+                self.gap_max_ms = self.gap_max_ms.max(gap);
+                self.gaps = self.gaps.saturating_add(1);
+            }
+        }
+        self.settled_ms = Some(at_ms);
         let minute = at_ms.div_euclid(60_000);
         let mut out = None;
         if minute > self.minute {
