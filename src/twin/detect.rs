@@ -2291,6 +2291,11 @@ impl Detector {
         }
     }
 
+    /// The rates a series that ramps is judged by (see [`super::ramps`]), while it qualifies.
+    pub fn ramp_rates(&self) -> Option<String> {
+        self.ramps.line()
+    }
+
     /// The rate test on a lone series' minute mean that closed (see [`super::ramps`]): said
     /// as a drift, once per excursion, only while no episode is open; nothing is learnt
     /// while one is.

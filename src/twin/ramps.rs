@@ -124,19 +124,26 @@ impl Ramps {
                 <= RAMP_STRAY_SHARE * f64::from(self.learnt)
     }
 
-    /// Once, when the series first qualified: its proven rates, for the Log.
+    /// Once, when the series first qualified: its proven rates and their spreads, for the
+    /// Log (`-0.300/min ± 0.001, +0.420/min ± 0.002`).
     pub fn announce(&mut self) -> Option<String> {
         if self.announced || !self.qualified() {
             return None;
         }
         self.announced = true;
-        let rates: Vec<String> = self
-            .rates
-            .iter()
-            .filter(|r| r.proven())
-            .map(|r| format!("{:+.3}/min ± {:.3}", r.rate, r.spread))
-            .collect();
-        Some(rates.join(", "))
+        Some(self.rates_as(|r| format!("{:+.3}/min ± {:.3}", r.rate, r.spread), ", "))
+    }
+
+    /// Its proven rates in short (`-0.300 +0.420 /min`, for the detail view), while it
+    /// qualifies.
+    pub fn line(&self) -> Option<String> {
+        self.qualified()
+            .then(|| format!("{} /min", self.rates_as(|r| format!("{:+.3}", r.rate), " ")))
+    }
+
+    fn rates_as(&self, one: impl Fn(&Rate) -> String, sep: &str) -> String {
+        let rates: Vec<String> = self.rates.iter().filter(|r| r.proven()).map(one).collect();
+        rates.join(sep)
     }
 
     /// The minute mean `mean` of minute `minute` (epoch minutes) closed. `res` is the

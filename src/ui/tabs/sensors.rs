@@ -1414,6 +1414,10 @@ fn stats(
     {
         lines.push(kv("setpoint", st.line()));
     }
+    // The rates it ramps at, when it moves in ramps of its own and is judged by them.
+    if let Some(rates) = s.detector.ramp_rates() {
+        lines.push(kv("ramps", rates));
+    }
     lines.extend([
         kv("last seen", ago(s.last_seen, ui.now)),
         kv("at", clock(s.last_time, ui.tz)),
