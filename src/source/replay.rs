@@ -465,6 +465,25 @@ pub fn read(path: &Path) -> Result<Recording, AppError> {
     let summary = for_each(path, |e| events.push(e))?;
     // Files captured by other tools may be slightly out of order; replay needs time order.
     events.sort_by_key(event_time);
+    // A recording with no connection line before its first message (a simulated world's,
+    // `mosquitto_sub`'s) was connected when that message came: the replay says so, not
+    // "connecting" for as long as it plays.
+    let first = events.iter().position(|e| matches!(e, Event::Message(_)));
+    if let Some(i) = first.filter(|&i| {
+        !events[..i]
+            .iter()
+            .any(|e| matches!(e, Event::Connection(_)))
+    }) {
+        let at = event_time(&events[i]);
+        events.insert(
+            i,
+            Event::Connection(ConnEvent {
+                at,
+                state: ConnState::Connected,
+                resumed: false,
+            }),
+        );
+    }
     Ok(Recording {
         source: summary.source,
         end: summary.end,
@@ -716,6 +735,50 @@ mod tests {
         // Lines: 4000 events + 1 blank + 1 broken; the broken one follows event 2000.
         assert_eq!(summary.skipped.len(), 1);
         assert_eq!(summary.skipped[0].0, 2003);
+    }
+
+    #[test]
+    fn a_recording_without_connection_lines_was_connected_at_its_first_message() {
+        let path = |name: &str| {
+            std::env::temp_dir().join(format!("twinview-conn-{name}-{}.jsonl", std::process::id()))
+        };
+        let states = |text: &str, name: &str| {
+            let p = path(name);
+            std::fs::write(&p, text).unwrap();
+            let r = read(&p).unwrap();
+            std::fs::remove_file(&p).unwrap();
+            r.events
+                .iter()
+                .map(|e| match e {
+                    Event::Connection(c) => format!("{:?}@{}", c.state, c.at.timestamp()),
+                    Event::Message(m) => m.topic.clone(),
+                    Event::Command(_) => "command".into(),
+                })
+                .collect::<Vec<_>>()
+        };
+        // A simulated world's recording, or `mosquitto_sub`'s: messages only.
+        let bare = concat!(
+            r##"{"twinview":"recording","version":1,"started":"2026-11-21T12:00:00Z","source":"sim","filters":["#"]}"##,
+            "\n",
+            r#"{"t":"2026-11-21T12:00:05Z","topic":"a","payload":"1"}"#,
+            "\n",
+            r#"{"t":"2026-11-21T12:00:06Z","topic":"b","payload":"2"}"#,
+            "\n"
+        );
+        assert_eq!(states(bare, "bare"), ["Connected@1795262405", "a", "b"]);
+        // A session's own recording says when it connected: nothing is added.
+        let own = concat!(
+            r#"{"t":"2026-11-21T12:00:00Z","event":"connecting"}"#,
+            "\n",
+            r#"{"t":"2026-11-21T12:00:01Z","event":"connected"}"#,
+            "\n",
+            r#"{"t":"2026-11-21T12:00:05Z","topic":"a","payload":"1"}"#,
+            "\n"
+        );
+        assert_eq!(
+            states(own, "own"),
+            ["Connecting@1795262400", "Connected@1795262401", "a"]
+        );
     }
 
     #[test]
