@@ -943,6 +943,20 @@ pub struct Profile {
     pub resolution: Option<f64>,
 }
 
+/// A lone step waiting to be decided once it has stayed [`STEP_STAY_MS`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PendingStep {
+    /// When it was (epoch ms).
+    ms: i64,
+    /// The level before it, and the step.
+    base: f64,
+    step: f64,
+    /// The step over the series' usual steps (σ).
+    score: f64,
+    /// When the series had last jumped before it (see `Detector::last_big_ms`).
+    jumped_ms: Option<i64>,
+}
+
 /// The per-series state of the default detectors.
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
@@ -995,9 +1009,8 @@ pub struct Detector {
     /// The reading at which a settling was last called off (the series came back).
     settle_off: Option<u64>,
     settle_steps: (u32, f64),
-    /// A lone step waiting to be decided: when (epoch ms), the level before, the step, its σ,
-    /// and when the series had last jumped before it (see `last_big_ms`).
-    pending: Option<(i64, f64, f64, f64, Option<i64>)>,
+    /// A lone step waiting to be decided (see [`PendingStep`]).
+    pending: Option<PendingStep>,
     /// Where the series stood over the last two hours (see [`Trail`]).
     trail: Trail,
     /// The latest lone step said as the end of a drift: the time of the kept reading its creep
@@ -1962,8 +1975,13 @@ impl Detector {
                         && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
                     {
                         // Decided once it has stayed for [`STEP_STAY_MS`] (see `pending`).
-                        self.pending =
-                            Some((step_ms, x2, step, step.abs() / sigma, self.last_big_ms));
+                        self.pending = Some(PendingStep {
+                            ms: step_ms,
+                            base: x2,
+                            step,
+                            score: step.abs() / sigma,
+                            jumped_ms: self.last_big_ms,
+                        });
                     }
                     // A switch between a few-level signal's known levels is its life, not a jump;
                     // the twin notes when it happened (see `switch_ms`).
@@ -1982,7 +2000,14 @@ impl Detector {
         // minute less a tenth of the usual interval, at most 6 s: a sensor reporting every
         // minute shows the step stayed at its next report, which its jitter may bring a
         // little early.)
-        if let Some((ms, base, step, score, jumped_ms)) = self.pending {
+        if let Some(PendingStep {
+            ms,
+            base,
+            step,
+            score,
+            jumped_ms,
+        }) = self.pending
+        {
             let stay_ms = STEP_STAY_MS - (100.0 * self.interval).min(6_000.0) as i64;
             let beyond = x - (base + step);
             if (x - base).abs() <= 0.5 * step.abs() {
@@ -2890,8 +2915,8 @@ impl Detector {
         if self.open.is_some() {
             return None;
         }
-        if let Some((ms, ..)) = self.pending {
-            return Some(ms + STEP_STAY_MS);
+        if let Some(p) = self.pending {
+            return Some(p.ms + STEP_STAY_MS);
         }
         if self.steady.is_some() {
             return None;
@@ -2921,7 +2946,7 @@ impl Detector {
         now: DateTime<Utc>,
         cfg: &DetectorConfig,
     ) -> Option<Finding> {
-        let waiting = self.pending.map(|(ms, ..)| ms);
+        let waiting = self.pending.map(|p| p.ms);
         let ms = match waiting {
             Some(ms) => ms,
             None => self.prev_at[1]?.timestamp_millis(),
