@@ -625,8 +625,8 @@ pub mod gates {
     /// False offline or stale changes per device-hour.
     pub const FALSE_LIVENESS_MAX: f64 = 0.01;
     /// Share of faults found, and found with the right kind named (floors, not targets).
-    pub const FOUND_MIN: f64 = 0.75;
-    pub const NAMED_MIN: f64 = 0.60;
+    pub const FOUND_MIN: f64 = 0.85;
+    pub const NAMED_MIN: f64 = 0.80;
 }
 
 impl Report {
