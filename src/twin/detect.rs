@@ -4560,17 +4560,9 @@ mod tests {
         // empties it at 0.30. From 16 h the probe creeps 0.1 %/min for 50 minutes and is then
         // reset (back at once).
         let tank = |creeping: bool| {
-            let (mut x, mut running) = (60.0, false);
+            let mut tank = super::super::ramps::TestTank::new();
             (0..6480).map(move |i| {
-                x -= 0.05;
-                if running {
-                    x += 0.12;
-                }
-                if x < 40.0 {
-                    running = true;
-                } else if x > 80.0 {
-                    running = false;
-                }
+                let x = tank.step(0.05, 0.12);
                 let m = (i - 5760) as f64 / 6.0;
                 let creep = if creeping && (0.0..50.0).contains(&m) {
                     0.1 * m

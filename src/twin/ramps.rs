@@ -287,6 +287,39 @@ fn fit(ys: &[f64; RAMP_WINDOW]) -> (f64, f64) {
     (b, worst)
 }
 
+/// A tank a pump fills from 40 % to 80 % while a draw empties it, for the tests here and the
+/// detector's.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TestTank {
+    x: f64,
+    running: bool,
+}
+
+#[cfg(test)]
+impl TestTank {
+    pub(crate) fn new() -> TestTank {
+        TestTank {
+            x: 60.0,
+            running: false,
+        }
+    }
+
+    /// One step: `draw` out, the pump's `fill` in while it runs; the level after it.
+    pub(crate) fn step(&mut self, draw: f64, fill: f64) -> f64 {
+        self.x -= draw;
+        if self.running {
+            self.x += fill;
+        }
+        if self.x < 40.0 {
+            self.running = true;
+        } else if self.x > 80.0 {
+            self.running = false;
+        }
+        self.x
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,18 +328,10 @@ mod tests {
     /// while a draw of 0.30 %/min (a little uneven from minute to minute) empties it; `creep`
     /// adds the probe's own error at a minute.
     fn tank(minutes: i64, creep: impl Fn(i64) -> f64) -> Vec<f64> {
-        let (mut x, mut running) = (60.0, false);
+        let mut tank = TestTank::new();
         (0..minutes)
             .map(|m| {
-                x -= 0.30 + 0.01 * ((m * 7919) % 13 - 6) as f64 / 6.0;
-                if running {
-                    x += 0.72;
-                }
-                if x < 40.0 {
-                    running = true;
-                } else if x > 80.0 {
-                    running = false;
-                }
+                let x = tank.step(0.30 + 0.01 * ((m * 7919) % 13 - 6) as f64 / 6.0, 0.72);
                 ((x + creep(m)) * 100.0).round() / 100.0
             })
             .collect()
