@@ -2322,7 +2322,7 @@ impl Detector {
     }
 
     /// The rate test on a lone series' minute mean that closed (see [`super::ramps`]): said
-    /// as a drift, once per excursion, only while no episode is open; nothing is learnt
+    /// as a drift, once per excursion, and only while no episode is open; nothing is learnt
     /// while one is.
     fn judge_ramp(
         &mut self,
@@ -2341,9 +2341,6 @@ impl Detector {
         let Some(off) = off else {
             return;
         };
-        if !quiet {
-            return;
-        }
         let r = off.rate;
         let bar = (RAMP_REL * r.rate.abs()).max(RAMP_K * r.spread);
         let ratio = (off.slope - r.rate).abs() / bar;

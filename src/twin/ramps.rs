@@ -147,10 +147,11 @@ impl Ramps {
     }
 
     /// The minute mean `mean` of minute `minute` (epoch minutes) closed. `res` is the
-    /// series' resolution (0 if unknown); `learn` is false while an episode is open (nothing
-    /// is learnt then). Returns a window off every proven rate of its direction, held
-    /// [`RAMP_HOLD`] windows in a row, once per excursion.
-    pub fn minute(&mut self, minute: i64, mean: f64, res: f64, learn: bool) -> Option<Off> {
+    /// series' resolution (0 if unknown); `quiet` is false while an episode is open (nothing
+    /// is learnt or said then: an excursion held meanwhile is said once it closes). Returns a
+    /// window off every proven rate of its direction, held [`RAMP_HOLD`] windows in a row,
+    /// once per excursion.
+    pub fn minute(&mut self, minute: i64, mean: f64, res: f64, quiet: bool) -> Option<Off> {
         if self.len > 0 && minute != self.minute + 1 {
             self.len = 0;
             self.moving = 0.0;
@@ -193,7 +194,7 @@ impl Ramps {
                     self.off_since_ms = (minute - RAMP_WINDOW as i64 + 1) * 60_000;
                 }
                 self.off = self.off.saturating_add(1);
-                if self.off < RAMP_HOLD || self.said {
+                if self.off < RAMP_HOLD || self.said || !quiet {
                     return None;
                 }
                 self.said = true;
@@ -206,7 +207,7 @@ impl Ramps {
             _ => {
                 self.off = 0;
                 self.said = false;
-                if learn {
+                if quiet {
                     self.learn(slope, was != slope.signum());
                 }
                 None
@@ -379,6 +380,28 @@ mod tests {
         let (m, o) = found[0];
         assert!((905..920).contains(&m), "found at minute {m}");
         assert!((o.slope - o.rate.rate).abs() > 0.05, "{o:?}");
+    }
+
+    #[test]
+    fn an_excursion_held_while_an_episode_is_open_is_said_once_it_closes() {
+        let creep = |m: i64| {
+            if (900..950).contains(&m) {
+                0.1 * (m - 900) as f64
+            } else {
+                0.0
+            }
+        };
+        let mut r = Ramps::default();
+        let mut found = Vec::new();
+        for (m, x) in tank(1200, creep).iter().enumerate() {
+            // Another test's episode is open from minute 890 to 930.
+            let quiet = !(890..930).contains(&m);
+            if let Some(o) = r.minute(m as i64, *x, 0.01, quiet) {
+                found.push(m);
+                assert!(o.since_ms < 930 * 60_000, "{o:?}");
+            }
+        }
+        assert_eq!(found, [930]);
     }
 
     #[test]
