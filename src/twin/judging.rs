@@ -884,14 +884,20 @@ impl Twin {
             .tracking
             .observe(value, sp, at.timestamp_millis(), floor)?;
         Some(Finding {
-            kind: if off.slow {
-                EpisodeKind::Drift
-            } else {
-                EpisodeKind::LevelShift
+            kind: match (off.spike_ms, off.slow) {
+                (Some(_), _) => EpisodeKind::Spike,
+                (None, true) => EpisodeKind::Drift,
+                (None, false) => EpisodeKind::LevelShift,
             },
-            at,
+            at: off
+                .spike_ms
+                .and_then(DateTime::from_timestamp_millis)
+                .unwrap_or(at),
             score: off.score,
-            threshold: super::tracking::TRACK_K,
+            threshold: match off.spike_ms {
+                Some(_) => super::tracking::REST_SPIKE_RES,
+                None => super::tracking::TRACK_K,
+            },
             reason: off.reason,
         })
     }

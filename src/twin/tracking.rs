@@ -63,6 +63,18 @@ pub const HELD_WARM: u32 = 30;
 pub const HELD_K: i64 = 3;
 pub const HELD_MIN_MS: i64 = 5 * 60_000;
 
+/// A spike while the controller is off: a value whose setpoint has been 0 (heater off) for
+/// [`REST_MS`] rests at the room's temperature and moves only slowly toward it; one reading
+/// [`REST_SPIKE_RES`] resolutions or more from the reading before it, with the reading after
+/// it (within [`REST_RETURN_MS`]) back within [`REST_BACK_RES`] resolutions of the one before,
+/// is the probe's glitch. Premise: nothing heats or cools a bed or a hotend whose heater is off
+/// by several degrees in seconds and back; no scale learnt from its life at rest is needed (an
+/// idle printer reports once an hour, a day gives nothing to learn from), only its resolution.
+pub const REST_MS: i64 = 30 * 60_000;
+pub const REST_SPIKE_RES: f64 = 5.0;
+pub const REST_BACK_RES: f64 = 2.0;
+pub const REST_RETURN_MS: i64 = 60_000;
+
 /// Words that end a measured value's name, and a setpoint's.
 const VALUE_WORDS: [&str; 6] = [
     "actual",
@@ -207,6 +219,15 @@ pub struct Tracking {
     gaps: u32,
     /// The hold since the last report was said (once: the next report ends it).
     pub held_said: bool,
+    /// When the setpoint went to 0 (epoch ms), and the last two readings since (oldest
+    /// first), for the spike test at rest (see [`REST_MS`]).
+    off_since_ms: Option<i64>,
+    rest: [(i64, f64); 2],
+    rest_len: u8,
+    /// The mean |change| between readings at rest, and how many were learnt: a bed read to
+    /// 0.01 °C every 10 s wanders by more than its resolution.
+    rest_dev: f64,
+    rest_n: u32,
 }
 
 /// The slow test: the difference's means over [`SLOW_BLOCK`] settled minutes, learnt and
@@ -254,6 +275,11 @@ impl Default for Tracking {
             gap_max_ms: 0,
             gaps: 0,
             held_said: false,
+            off_since_ms: None,
+            rest: [(0, 0.0); 2],
+            rest_len: 0,
+            rest_dev: 0.0,
+            rest_n: 0,
         }
     }
 }
@@ -266,6 +292,8 @@ pub struct Off {
     pub reason: String,
     /// Found by the slow test (ten-minute means): a creep, said as a `drift`.
     pub slow: bool,
+    /// A spike while off and at rest (see [`REST_MS`]): the reading's time (epoch ms).
+    pub spike_ms: Option<i64>,
 }
 
 /// What the test knows of a series and its setpoint, for the screens and the snapshot.
@@ -334,6 +362,51 @@ impl Tracking {
         self.gap_max_ms
     }
 
+    /// The spike test while off and at rest (see [`REST_MS`]) on reading `x` at `at_ms`;
+    /// `res` is the series' resolution (nothing is judged while it is unknown).
+    fn rest_spike(&mut self, x: f64, at_ms: i64, res: f64) -> Option<Off> {
+        let since = self.off_since_ms?;
+        // Its scale: the resolution, or how far it wanders between readings at rest if more.
+        let scale = res.max(self.rest_dev);
+        let mut out = None;
+        if res > 0.0 && self.rest_len == 2 {
+            let [(t0, x0), (t1, x1)] = self.rest;
+            let jump = x1 - x0;
+            if t0 >= since + REST_MS
+                && jump.abs() >= REST_SPIKE_RES * scale
+                && (x - x0).abs() <= REST_BACK_RES * scale
+                && at_ms - t1 <= REST_RETURN_MS
+            {
+                out = Some(Off {
+                    spike_ms: Some(t1),
+                    slow: false,
+                    score: jump.abs() / scale,
+                    reason: format!(
+                        "one reading of {x1} stood {jump:+.3} from {x0} and {x} around it while its setpoint was 0 for {} min: at rest, with its heater off, its value moves only slowly ({:.0}× its resolution or wander)",
+                        (t1 - since) / 60_000,
+                        jump.abs() / scale
+                    ),
+                });
+            }
+        }
+        // (What it wanders at rest, from changes smaller than a spike's.)
+        if let Some(&(t, last)) = self.rest[..usize::from(self.rest_len)].last() {
+            let d = (x - last).abs();
+            if out.is_none() && t >= since + REST_MS && (d < REST_SPIKE_RES * scale || res == 0.0) {
+                self.rest_n = self.rest_n.saturating_add(1);
+                self.rest_dev += (d - self.rest_dev) / f64::from(self.rest_n.min(100));
+            }
+        }
+        if self.rest_len == 2 {
+            self.rest[0] = self.rest[1];
+            self.rest[1] = (at_ms, x);
+        } else {
+            self.rest[usize::from(self.rest_len)] = (at_ms, x);
+            self.rest_len += 1;
+        }
+        out
+    }
+
     /// The band a settled difference keeps: the learnt spread, at least `floor` (the
     /// series' resolution and noise).
     fn spread(&self, floor: f64) -> f64 {
@@ -357,15 +430,17 @@ impl Tracking {
             self.n = 0;
             self.unreached_said = false;
             self.settled_ms = None;
+            self.off_since_ms = (sp == 0.0).then_some(at_ms);
+            self.rest_len = 0;
             // (A block holds settled minutes of one setpoint.)
             self.slow.sum = 0.0;
             self.slow.n = 0;
             self.slow.spoilt = false;
             return None;
         }
-        // A setpoint of 0: the controller is off.
+        // A setpoint of 0: the controller is off; only a spike at rest is judged.
         if sp == 0.0 {
-            return None;
+            return self.rest_spike(x, at_ms, floor);
         }
         let band = 2.0 * self.spread(floor);
         let Some(reached) = self.reached_ms else {
@@ -386,6 +461,7 @@ impl Tracking {
             {
                 self.unreached_said = true;
                 return Some(Off {
+                    spike_ms: None,
                     slow: false,
                     score: waited as f64 / (2 * self.reach_max_ms).max(1) as f64,
                     reason: format!(
@@ -475,6 +551,7 @@ impl Tracking {
                 }
                 if self.beyond >= TRACK_MINUTES {
                     return Some(Off {
+                    spike_ms: None,
                         slow: false,
                         score: z,
                         reason: format!(
@@ -558,6 +635,7 @@ impl Slow {
         self.mean = b;
         self.beyond = 0;
         Some(Off {
+                    spike_ms: None,
             slow: true,
             score: z,
             reason: format!(
@@ -660,6 +738,44 @@ mod tests {
                 "{minutes} min: {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_glitch_of_a_heater_at_rest_is_a_spike_and_its_cooling_is_not() {
+        // A printer's bed read to 1 °C steps: held at 60, switched off at 0 s, cooling a degree
+        // a minute to 20 (with a glitch of +6 back at once 20 minutes in, before it rests),
+        // then at rest with a report an hour. At 5 h a reading of 29 between two of 20 (2 s
+        // apart); at 6 h a step to 27 that stays.
+        let mut t = Tracking::default();
+        let min = 60_000;
+        let mut found = Vec::new();
+        let feed = |t: &mut Tracking, found: &mut Vec<_>, ms: i64, x: f64, sp: f64| {
+            if let Some(o) = t.observe(x, sp, ms, 1.0) {
+                found.push((ms, o.spike_ms, o.slow));
+            }
+        };
+        for i in 0..40 {
+            feed(&mut t, &mut found, -40 * min + i * min, 60.0, 60.0);
+        }
+        for i in 0..=40 {
+            feed(&mut t, &mut found, i * min, 60.0 - i as f64, 0.0);
+            if i == 20 {
+                feed(&mut t, &mut found, i * min + 2_000, 46.0, 0.0);
+            }
+        }
+        for h in 1..5 {
+            feed(&mut t, &mut found, h * 60 * min, 20.0 + (h % 2) as f64, 0.0);
+        }
+        assert_eq!(found, [], "cooling and its first half hour are no spike");
+        let at = 300 * min;
+        feed(&mut t, &mut found, at, 29.0, 0.0);
+        feed(&mut t, &mut found, at + 2_000, 20.0, 0.0);
+        assert_eq!(found, [(at + 2_000, Some(at), false)]);
+        // A step that stays is no spike (nor is what follows it).
+        feed(&mut t, &mut found, 360 * min, 27.0, 0.0);
+        feed(&mut t, &mut found, 361 * min, 27.0, 0.0);
+        feed(&mut t, &mut found, 362 * min, 27.0, 0.0);
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     #[test]
