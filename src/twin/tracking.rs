@@ -65,11 +65,13 @@ pub const HELD_MIN_MS: i64 = 5 * 60_000;
 
 /// A spike while the controller is off: a value whose setpoint has been 0 (heater off) for
 /// [`REST_MS`] rests at the room's temperature and moves only slowly toward it; one reading
-/// [`REST_SPIKE_RES`] resolutions or more from the reading before it, with the reading after
-/// it (within [`REST_RETURN_MS`]) back within [`REST_BACK_RES`] resolutions of the one before,
-/// is the probe's glitch. Premise: nothing heats or cools a bed or a hotend whose heater is off
-/// by several degrees in seconds and back; no scale learnt from its life at rest is needed (an
-/// idle printer reports once an hour, a day gives nothing to learn from), only its resolution.
+/// [`REST_SPIKE_RES`] scales or more from the reading before it, with the reading after it
+/// (within [`REST_RETURN_MS`]) back within [`REST_BACK_RES`] scales of the one before, is the
+/// probe's glitch. The scale is the series' resolution, or the mean change between its readings
+/// at rest where that is more (a bed read to 0.01 °C every 10 s wanders by more). Premise:
+/// nothing heats or cools a bed or a hotend whose heater is off by several degrees in seconds
+/// and back; no long history at rest is needed (an idle printer reports once an hour, a day
+/// gives little to learn from), its resolution bounds the scale from below.
 pub const REST_MS: i64 = 30 * 60_000;
 pub const REST_SPIKE_RES: f64 = 5.0;
 pub const REST_BACK_RES: f64 = 2.0;
