@@ -595,22 +595,21 @@ impl Twin {
                         .heard_since
                         .map_or(s.last_seen, |h| s.last_seen.max(h));
                     let at = quiet_since + chrono::Duration::milliseconds(limit);
-                    // (Not where the setpoint changed since the value's last report: a
-                    // printer switched off in the message that brought its last reading.)
                     let sp = s
                         .setpoint
                         .as_ref()
                         .map_or(f64::NAN, |p| p.tracking.setpoint());
-                    let sp_now = s.setpoint.as_ref().and_then(|p| {
-                        let (topic, field) = &p.found;
-                        let entry = self.topics.get(topic.as_str())?;
-                        let (_, i) = entry
-                            .series
-                            .iter()
-                            .find(|(f, _)| f.eq_ignore_ascii_case(field))?;
-                        self.series.get(*i).map(|o| o.last)
-                    });
-                    if now > at && heard > at && sp_now == Some(sp) {
+                    // (Not where the setpoint changed since the value's last report: a
+                    // printer switched off in the message that brought its last reading.
+                    // Looked up only once the hold is due.)
+                    let unchanged = || {
+                        s.setpoint
+                            .as_ref()
+                            .and_then(|p| self.series_at(&p.found.0, &p.found.1))
+                            .and_then(|i| self.series.get(i))
+                            .is_some_and(|o| o.last == sp)
+                    };
+                    if now > at && heard > at && unchanged() {
                         let gap = s.setpoint.as_ref().map_or(0, |p| p.tracking.gap_max_ms());
                         let quiet = (now - quiet_since).num_milliseconds();
                         acts.push(Act::Held(
@@ -839,20 +838,23 @@ impl Twin {
         }
     }
 
+    /// The series of `topic` whose field is `field` (in any case), if it exists.
+    fn series_at(&self, topic: &str, field: &str) -> Option<usize> {
+        let entry = self.topics.get(topic)?;
+        entry
+            .series
+            .iter()
+            .find(|(f, _)| f.eq_ignore_ascii_case(field))
+            .map(|(_, i)| *i)
+    }
+
     /// The setpoint test on a reading of series `idx` (see [`super::tracking`]), once its
     /// setpoint series is found by name. It is looked for again only when a series named as
     /// a setpoint was added since (see `tracking::setpoint_role`).
     #[cold]
     #[inline(never)]
     fn track_setpoint(&mut self, idx: usize, value: f64, at: DateTime<Utc>) -> Option<Finding> {
-        let find = |topic: &str, field: &str| -> Option<usize> {
-            let entry = self.topics.get(topic)?;
-            entry
-                .series
-                .iter()
-                .find(|(f, _)| f.eq_ignore_ascii_case(field))
-                .map(|(_, i)| *i)
-        };
+        let find = |topic: &str, field: &str| self.series_at(topic, field);
         let s = &self.series[idx];
         let sp_idx = match (&s.setpoint, s.setpoint_looked) {
             (Some(l), _) => find(&l.found.0, &l.found.1)?,
