@@ -2882,6 +2882,18 @@ impl Detector {
         );
     }
 
+    /// The level shift said by `f` brought the series back to where another source says it
+    /// belongs (its numbered sibling, see `pairs`): the end of a drift, over once it stays
+    /// where it came back to.
+    pub fn step_ended_a_drift(&mut self, f: &mut Finding, reason: String) {
+        let Some((base, step)) = self.step_base else {
+            return;
+        };
+        self.step_base = Some((base + step, step));
+        f.kind = EpisodeKind::Drift;
+        f.reason = reason;
+    }
+
     /// The latest reading.
     pub fn last(&self) -> f64 {
         self.prev[1]

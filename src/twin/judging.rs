@@ -28,6 +28,11 @@ impl Twin {
         } else {
             None
         };
+        // (Only for a series with a sibling, or one to look for a sibling for.)
+        let s = &self.series[idx];
+        if s.sibling.is_some() || (!s.sibling_looked && s.count >= pairs::PAIR_LOOK) {
+            self.observe_sibling(idx, value, at);
+        }
         let zi = self.series_zone[idx];
         let zone = zi.map(|i| &self.zones[i].1);
         let pos = self.zone_pos[idx];
@@ -220,6 +225,11 @@ impl Twin {
             );
             self.series[idx].detector.forget_step();
             return;
+        }
+        // A level shift back to where its sibling says it belongs, after their difference crept
+        // away: the end of a drift (see [`super::pairs`], "Siblings").
+        if let Some(end) = self.series[idx].sibling_end.take() {
+            self.sibling_says_drift_ended(idx, ms, &end, findings);
         }
         // The end of a drift, unless another probe of the device in the same unit crept as far
         // the same way over the same time: then the creep was the place's (a greenhouse warming
@@ -764,10 +774,12 @@ impl Twin {
         let other = self.series[idx].pair.as_ref()?.other;
         let o = &self.series[other];
         let latest = (o.last, o.last_time.timestamp_millis());
-        let end = self.series[idx]
-            .pair
-            .as_mut()?
-            .observe(value, latest, at.timestamp_millis())?;
+        let fresh = pairs::fresh_ms(o.detector.interval);
+        let end =
+            self.series[idx]
+                .pair
+                .as_mut()?
+                .observe(value, latest, fresh, at.timestamp_millis())?;
         let o = &self.series[other];
         let time = |ms: i64| {
             DateTime::from_timestamp_millis(ms)
@@ -836,6 +848,122 @@ impl Twin {
             }
             _ => {}
         }
+    }
+
+    /// A reading of series `idx` compared with its sibling's latest (see [`super::pairs`],
+    /// "Siblings"), the sibling looked for first if it was not yet. What their difference
+    /// shows is kept for the lone step test to name its step with, nothing is said of it.
+    fn observe_sibling(&mut self, idx: usize, value: f64, at: DateTime<Utc>) {
+        if !self.series[idx].sibling_looked {
+            self.look_for_sibling(idx);
+        }
+        let Some(other) = self.series[idx].sibling.as_ref().map(|p| p.other) else {
+            return;
+        };
+        let o = &self.series[other];
+        let latest = (o.last, o.last_time.timestamp_millis());
+        let fresh = pairs::fresh_ms(o.detector.interval);
+        let s = &mut self.series[idx];
+        if let Some(end) = s
+            .sibling
+            .as_mut()
+            .and_then(|p| p.observe(value, latest, fresh, at.timestamp_millis()))
+        {
+            s.sibling_end = Some(end);
+        }
+    }
+
+    /// Looks once for series `idx`'s sibling: the one other series of its numbered family
+    /// (see `identity::numbered_family`) in the same unit, on another device, when the family
+    /// has exactly two such series and this one has no peers of its own device.
+    fn look_for_sibling(&mut self, idx: usize) {
+        let s = &mut self.series[idx];
+        s.sibling_looked = true;
+        let (_, is_setpoint) = super::tracking::setpoint_role(&s.topic, &s.field);
+        let own_peers = self.series_zone[idx].is_some_and(|zi| self.zones[zi].1.members.len() > 1);
+        if s.aggregate
+            || own_peers
+            || s.detector.counter()
+            || is_setpoint
+            || s.setpoint.is_some()
+            || self.cfg.detector != DetectorMode::Default
+        {
+            return;
+        }
+        let Some(family) = identity::numbered_family(&s.topic, &s.field) else {
+            return;
+        };
+        let key = (family, s.unit.clone().unwrap_or_default(), String::new());
+        match self.siblings.join(key, idx) {
+            pairs::Joined::Paired(a)
+                if a != idx
+                    && a < self.series.len()
+                    && self.series[a].device != self.series[idx].device =>
+            {
+                self.series[a].sibling = Some(Box::new(pairs::Pair::new(idx)));
+                self.series[idx].sibling = Some(Box::new(pairs::Pair::new(a)));
+                log::info!(
+                    "{} and {}: numbered siblings, compared to tell a drift's end from a level shift",
+                    self.series[a].display_name(),
+                    self.series[idx].display_name()
+                );
+            }
+            pairs::Joined::Unpaired(a, b) => {
+                for j in [a, b] {
+                    if let Some(s) = self.series.get_mut(j) {
+                        s.sibling = None;
+                        s.sibling_end = None;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The level shift series `idx` stepped at `ms`, in `findings`, is the end of a drift when
+    /// its sibling's difference `end` crept away and came back with the same step.
+    fn sibling_says_drift_ended(
+        &mut self,
+        idx: usize,
+        ms: i64,
+        end: &pairs::DriftEnd,
+        findings: &mut [Finding],
+    ) {
+        if (end.at_ms - ms).abs() > detect::STEP_TOGETHER_MS {
+            return;
+        }
+        let Some(f) = findings
+            .iter_mut()
+            .find(|f| f.kind == EpisodeKind::LevelShift && f.at.timestamp_millis() == ms)
+        else {
+            return;
+        };
+        let s = &self.series[idx];
+        let Some(other) = s.sibling.as_ref().map(|p| p.other) else {
+            return;
+        };
+        // A reading held while its sibling moved on makes their difference creep too: a way
+        // out that was a stuck reading is no drift.
+        let held = s
+            .episode
+            .iter()
+            .chain(s.episodes.iter())
+            .any(|e| e.kind == EpisodeKind::Stuck && e.last.timestamp_millis() >= end.since_ms);
+        if held {
+            return;
+        }
+        let since = DateTime::from_timestamp_millis(end.since_ms)
+            .unwrap_or(f.at)
+            .format("%H:%M");
+        let reason = format!(
+            "it and {}, its numbered sibling, usually differ by {:+.3}; the difference crept to {:+.3} from {since} and this probe stepped back to {:+.3}: a drift of this probe that ended ({:.1}σ of its usual steps)",
+            self.series[other].display_name(),
+            end.usual,
+            end.before,
+            end.after,
+            f.score
+        );
+        self.series[idx].detector.step_ended_a_drift(f, reason);
     }
 
     /// The series of `topic` whose field is `field` (in any case), if it exists.

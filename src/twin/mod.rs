@@ -280,6 +280,9 @@ pub struct Twin {
     setpoint_series: usize,
     /// The probes of each quantity of each device looked at so far (see `pairs`).
     quantities: pairs::Quantities,
+    /// The numbered families of series looked at so far, across devices (see `pairs`,
+    /// "Siblings"): a sibling is made when there are exactly two.
+    siblings: pairs::Quantities,
     /// Series that lately switched between two of their known levels: (when, epoch ms; series
     /// index; its device), the latest [`NOVEL_STEPS`] (see `detect::Detector::switch_ms`).
     switches: std::collections::VecDeque<(i64, usize, String)>,
@@ -381,6 +384,7 @@ impl Twin {
             novel_steps: std::collections::VecDeque::new(),
             setpoint_series: 0,
             quantities: pairs::Quantities::default(),
+            siblings: pairs::Quantities::default(),
             switches: std::collections::VecDeque::new(),
             kept: None,
             next_uid: 1,

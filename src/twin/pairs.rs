@@ -28,6 +28,23 @@
 //! setpoint or beside one (the setpoint test's), or a counter. A level shift of one probe
 //! (the difference leaving its usual value at a step) is the lone step test's, not this one's.
 //!
+//! Siblings: the same series of two numbered devices (`line1/press1/motor_temp` and
+//! `line1/press2/motor_temp`, one family by `identity::numbered_family`, in one unit, when the
+//! family has exactly two and neither has peers on its own device) are compared the same way,
+//! but only to name a lone step: nothing is said of their difference itself. Premise: two
+//! machines of one line run one plan, so their temperatures follow the same shifts, and a
+//! probe that creeps takes their difference with it. When the lone step test says a level
+//! shift and the difference shows, at that step, the end of a creep by the rule above, the
+//! step is the end of a drift. A level shift starts with the difference at its usual value,
+//! so it stays a level shift. Not where a stuck episode of the stepping series lasted into the
+//! creep: a reading held while its sibling moved on makes the difference creep too. (Two
+//! presses' on/off vibrations compared by the pair rule's own steps made 19 false drifts in
+//! nine plant days: siblings only name.)
+//!
+//! The other probe's latest reading counts only within three of its usual intervals (ten
+//! minutes at most): a machine whose sibling fell silent heats on, and its difference with the
+//! silent one's last reading is no difference between the two.
+//!
 //! Cost: O(1) per reading of a paired probe (a few sums; a median over a day of ten-minute
 //! means, 144 values, only when a step is as large as one). Memory: about 2.4 kB per paired
 //! probe; nothing for others.
@@ -54,8 +71,22 @@ const BLOCK_MS: i64 = 10 * 60_000;
 /// Ten-minute blocks an excursion of the difference may span and still be passed over (an
 /// hour).
 const EXCURSION: usize = 6;
-/// The other probe's latest reading counts only this fresh (10 minutes).
+/// The other probe's latest reading counts only this fresh (10 minutes) …
 const FRESH_MS: i64 = 10 * 60_000;
+/// … and, where its usual interval is known, only within this many of them (a press whose
+/// sibling fell silent heats on: its difference with the silent one's last reading is no
+/// difference between the two).
+const FRESH_INTERVALS: f64 = 3.0;
+
+/// How old the other probe's latest reading may be and still count, for a probe that usually
+/// reports every `interval_s` seconds (0 when unknown).
+pub fn fresh_ms(interval_s: f64) -> i64 {
+    if interval_s > 0.0 && interval_s.is_finite() {
+        ((FRESH_INTERVALS * interval_s * 1000.0) as i64).min(FRESH_MS)
+    } else {
+        FRESH_MS
+    }
+}
 /// The pair moved together: the spread of the difference's ten-minute means at most this
 /// share of the spread of the probe's own.
 const TOGETHER: f64 = 0.2;
@@ -124,10 +155,17 @@ impl Pair {
         }
     }
 
-    /// A reading `x` of this probe at `at_ms`, with the other's latest (value, epoch ms).
-    pub fn observe(&mut self, x: f64, other: (f64, i64), at_ms: i64) -> Option<DriftEnd> {
+    /// A reading `x` of this probe at `at_ms`, with the other's latest (value, epoch ms) and
+    /// how old that may be and still count (see [`fresh_ms`]).
+    pub fn observe(
+        &mut self,
+        x: f64,
+        other: (f64, i64),
+        fresh_ms: i64,
+        at_ms: i64,
+    ) -> Option<DriftEnd> {
         let (y, y_ms) = other;
-        if at_ms - y_ms > FRESH_MS || !x.is_finite() || !y.is_finite() {
+        if at_ms - y_ms > fresh_ms || !x.is_finite() || !y.is_finite() {
             self.recent_len = 0;
             return None;
         }
@@ -367,11 +405,11 @@ mod tests {
             let h = m as f64 / 60.0;
             let air = 15.0 - 6.0 * (std::f64::consts::TAU * h / 24.0).cos();
             let x = q(air + a_off(m) + gaussian(&mut rng, 0.05));
-            if let Some(e) = a.observe(x, y_last, ms) {
+            if let Some(e) = a.observe(x, y_last, FRESH_MS, ms) {
                 found.push(e.at_ms / 60_000);
             }
             let y = q(air + 0.3 + b_off(m) + gaussian(&mut rng, 0.02));
-            if let Some(e) = b.observe(y, (x, ms), ms + 20) {
+            if let Some(e) = b.observe(y, (x, ms), FRESH_MS, ms + 20) {
                 found.push(-(e.at_ms / 60_000));
             }
             y_last = (y, ms + 20);
@@ -413,6 +451,14 @@ mod tests {
             ),
             Vec::<i64>::new()
         );
+    }
+
+    #[test]
+    fn the_other_reading_counts_within_three_of_its_intervals_and_ten_minutes() {
+        assert_eq!(fresh_ms(10.0), 30_000);
+        assert_eq!(fresh_ms(600.0), FRESH_MS);
+        assert_eq!(fresh_ms(0.0), FRESH_MS);
+        assert_eq!(fresh_ms(f64::NAN), FRESH_MS);
     }
 
     #[test]

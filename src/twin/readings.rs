@@ -293,6 +293,9 @@ impl Twin {
             device_slot: None,
             pair: None,
             pair_looked: false,
+            sibling: None,
+            sibling_end: None,
+            sibling_looked: false,
         }));
         let named = match (&info.zone, &info.measurement) {
             (Some(z), Some(m)) if !aggregate => Some((z.clone(), m.clone(), field.to_string())),
@@ -538,9 +541,13 @@ impl Twin {
         // pairs made again.
         self.novel_steps.clear();
         self.quantities.clear();
+        self.siblings.clear();
         for s in &mut self.series {
             s.pair = None;
             s.pair_looked = false;
+            s.sibling = None;
+            s.sibling_end = None;
+            s.sibling_looked = false;
         }
         self.zone_pos = vec![0; self.series.len()];
         self.series_zone = vec![None; self.series.len()];

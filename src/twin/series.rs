@@ -312,6 +312,13 @@ pub struct Series {
     /// [`super::pairs`]), and whether it was looked for.
     pub pair: Option<Box<super::pairs::Pair>>,
     pub pair_looked: bool,
+    /// The same series of its one numbered sibling device, when there is exactly one
+    /// (`press2`'s motor temperature for `press1`'s), compared only to name a lone step (see
+    /// [`super::pairs`], "Siblings"); the latest drift's end their difference showed, and
+    /// whether the sibling was looked for.
+    pub sibling: Option<Box<super::pairs::Pair>>,
+    pub sibling_end: Option<super::pairs::DriftEnd>,
+    pub sibling_looked: bool,
 }
 
 impl Series {

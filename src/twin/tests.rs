@@ -1415,3 +1415,67 @@ fn a_step_of_a_sensor_reporting_every_50_s_is_decided_a_minute_after_it() {
     let found = episode_times(t.series.iter().find(|s| s.topic == topic).unwrap());
     one_level_shift_said_within(&found, step, 70);
 }
+
+/// Two presses of one line whose motor temperatures follow one shift plan (on four hours, off
+/// forty minutes: heating to 58 °C, 60 from 7 h 30, and cooling to 20 with a ten-minute time
+/// constant), each
+/// read every 10 s to 0.1 °C with its own noise, for 14 hours. `off(sec)` is added to press1's.
+/// Returns press1's motor temperature episodes: (kind, start in seconds, reason).
+fn presses(off: impl Fn(i64) -> f64) -> Vec<(EpisodeKind, i64, String)> {
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(11);
+    let mut temp = 20.0;
+    for sec in (0..14 * 3600).step_by(10) {
+        let on = sec % 16_800 < 14_400;
+        // (The hall warms the motors by 2 °C from 5 h 30 to 7 h 30.)
+        let warm = 2.0 * ((sec - 19_800) as f64 / 7_200.0).clamp(0.0, 1.0);
+        let goal = if on { 58.0 + warm } else { 20.0 };
+        temp += (goal - temp) * (10.0 / 600.0);
+        for (press, x) in [(1, temp + off(sec)), (2, temp - 0.2)] {
+            let x = x + crate::sim::sensors::gaussian(&mut rng, 0.08);
+            let topic = format!("acme/hamburg/line1/press{press}/motor_temp");
+            t.apply(&msg(sec + press, &topic, &format!("{x:.1}")));
+        }
+        t.tick(at(sec + 2));
+    }
+    let s = t
+        .series
+        .iter()
+        .find(|s| s.topic.contains("press1/motor_temp"))
+        .unwrap();
+    let secs = |d: DateTime<Utc>| d.timestamp() - at(0).timestamp();
+    s.episodes
+        .iter()
+        .chain(s.episode.as_ref())
+        .map(|e| (e.kind, secs(e.start), e.reason.clone()))
+        .collect()
+}
+
+#[test]
+fn a_press_that_crept_from_its_numbered_sibling_and_stepped_back_had_drifted() {
+    // Healthy: nothing.
+    assert_eq!(presses(|_| 0.0), []);
+    // From 5 h press1 creeps 1.5 °C over six hours, then reads true again: the step back at
+    // 11 h (with the press on, steady) is the end of a drift.
+    let creep = |sec: i64| {
+        if (18_000..39_600).contains(&sec) {
+            1.5 * (sec - 18_000) as f64 / 21_600.0
+        } else {
+            0.0
+        }
+    };
+    // (The step's episode: where the creep shifts its cooling, the noise test may say more.)
+    let at_step = |found: &[(EpisodeKind, i64, String)]| {
+        let f: Vec<_> = found.iter().filter(|(_, t, _)| t / 60 == 660).collect();
+        assert_eq!(f.len(), 1, "{found:?}");
+        (f[0].0, f[0].2.clone())
+    };
+    let (kind, reason) = at_step(&presses(creep));
+    assert_eq!(kind, EpisodeKind::Drift);
+    assert!(reason.contains("numbered sibling"), "{reason}");
+    // The same step with no creep before it: a level shift.
+    let shift = |sec: i64| if sec >= 39_600 { -1.5 } else { 0.0 };
+    let found = presses(shift);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(at_step(&found).0, EpisodeKind::LevelShift);
+}
