@@ -71,10 +71,11 @@ const BLOCK_MS: i64 = 10 * 60_000;
 /// Ten-minute blocks an excursion of the difference may span and still be passed over (an
 /// hour).
 const EXCURSION: usize = 6;
-/// The other probe's latest reading counts only this fresh (10 minutes) …
+/// The other probe's latest reading counts only this fresh (10 minutes), and, where its usual
+/// interval is known, only within [`FRESH_INTERVALS`] of them.
 const FRESH_MS: i64 = 10 * 60_000;
-/// … and, where its usual interval is known, only within this many of them (a press whose
-/// sibling fell silent heats on: its difference with the silent one's last reading is no
+/// How many of the other probe's usual intervals its latest reading counts within (a press
+/// whose sibling fell silent heats on: its difference with the silent one's last reading is no
 /// difference between the two).
 const FRESH_INTERVALS: f64 = 3.0;
 
@@ -87,6 +88,7 @@ pub fn fresh_ms(interval_s: f64) -> i64 {
         FRESH_MS
     }
 }
+
 /// The pair moved together: the spread of the difference's ten-minute means at most this
 /// share of the spread of the probe's own.
 const TOGETHER: f64 = 0.2;
@@ -325,7 +327,8 @@ impl Pair {
 }
 
 /// The probes of each quantity of each device looked at so far, (device, unit, device class)
-/// → them: a pair is made when there are exactly two.
+/// → them, or for siblings the series of each numbered family, (family, unit, nothing) → them:
+/// a pair is made when there are exactly two.
 #[derive(Debug, Clone, Default)]
 pub struct Quantities(super::FastMap<(String, String, String), Probes>);
 
