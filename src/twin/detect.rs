@@ -498,6 +498,9 @@ pub const STEP_STAY_MS: i64 = 60_000;
 /// of it (1 min): a machine starting, a shift beginning, moves several series at once, while
 /// a unit switched, a probe gone or an offset moves one.
 pub const STEP_TOGETHER_MS: i64 = 60_000;
+/// A lone step is the end of a creep the rate test said only this long after the creep began
+/// (12 hours; see [`Detector::ramp_undone`]).
+const RAMP_UNDONE_MS: i64 = 12 * 3_600_000;
 /// A reading that held for more than this many of the series' usual intervals is a dwell,
 /// not a spike, however it stood from its neighbours: a pump's flow reported by exception
 /// drops to 0 and says nothing more until the pump starts again two hours later.
@@ -1079,6 +1082,9 @@ pub struct Detector {
     last_big_ms: Option<i64>,
     /// The level before a step judged on the sensor's own history, and the step.
     step_base: Option<(f64, f64)>,
+    /// The creep the rate test last said (see [`super::ramps`]): since when (epoch ms), the
+    /// ramp's slope and the proven rate it was off (per minute).
+    ramp_creep: Option<(i64, f64, f64)>,
     /// The largest statistic over its threshold seen for the reading being judged.
     ratio: f64,
     /// `run` as it was two readings ago and one reading ago.
@@ -2035,8 +2041,14 @@ impl Detector {
                     .trail
                     .creep_from(ms, base, landed, DRIFT_UNDONE * step.abs())
                     .filter(|(t0, _)| jumped_ms.is_none_or(|t| t < *t0));
-                v.findings.push(match undone {
-                    Some((t0, x0)) => {
+                // … or undid the creep the rate test said (see [`Detector::ramp_undone`]).
+                let ramped = if undone.is_none() {
+                    self.ramp_undone(ms, step)
+                } else {
+                    None
+                };
+                v.findings.push(match (undone, ramped) {
+                    (Some((t0, x0)), _) => {
                         // Over once it stays where it came back to.
                         self.step_base = Some((landed, step));
                         self.undone = Some((t0, base, step));
@@ -2054,7 +2066,23 @@ impl Detector {
                             ),
                         }
                     }
-                    None => {
+                    (None, Some((t0, slope, rate, built))) => {
+                        self.step_base = Some((landed, step));
+                        self.undone = None;
+                        Finding {
+                            kind: EpisodeKind::Drift,
+                            at,
+                            score,
+                            threshold: cfg.spike,
+                            reason: format!(
+                                "it jumped {step:+.3} back to {landed}, undoing the creep its ramps showed since {} ({slope:+.3}/min where they ran at {rate:+.3}/min: {built:+.3} by now): a drift that ended ({score:.1}σ of its usual steps; no peers to compare with)",
+                                DateTime::from_timestamp_millis(t0)
+                                    .unwrap_or(at)
+                                    .format("%H:%M"),
+                            ),
+                        }
+                    }
+                    (None, None) => {
                         self.step_base = Some((base, step));
                         self.undone = None;
                         Finding {
@@ -2346,6 +2374,7 @@ impl Detector {
         let ratio = (off.slope - r.rate).abs() / bar;
         self.ratio = self.ratio.max(ratio);
         let since = DateTime::from_timestamp_millis(off.since_ms).unwrap_or(at);
+        self.ramp_creep = Some((off.since_ms, off.slope, r.rate));
         v.findings.push(Finding {
             kind: EpisodeKind::Drift,
             at: since.max(at - chrono::Duration::minutes(60)),
@@ -2360,6 +2389,26 @@ impl Detector {
                 r.ramps,
             ),
         });
+    }
+
+    /// Whether a lone step of `step` at `ms` undid the creep the rate test last said: it goes
+    /// against it and is half to one and a half times what the creep built by then (the
+    /// slope's difference from the proven rate, per minute since it began), within
+    /// [`RAMP_UNDONE_MS`]. Premise: a probe whose offset creeps builds it at its own pace
+    /// whether the process fills or draws (the pump-house tank's probe creeping 0.1 %/min
+    /// shows as a fill at 0.32 where its fills ran at 0.42, and as a draw at 0.40 where its
+    /// draws ran at 0.30); reset or recovered, it steps back by what it built. A level shift
+    /// after the creep goes the same way, or another distance. Used once; returns (since
+    /// when, the slope, the rate, the offset built).
+    fn ramp_undone(&mut self, ms: i64, step: f64) -> Option<(i64, f64, f64, f64)> {
+        let (t0, slope, rate) = self.ramp_creep?;
+        let built = (slope - rate) * (ms - t0) as f64 / 60_000.0;
+        let ratio = -step / built;
+        let undone = ms > t0 && ms - t0 <= RAMP_UNDONE_MS && (0.5..=1.5).contains(&ratio);
+        if undone {
+            self.ramp_creep = None;
+        }
+        undone.then_some((t0, slope, rate, built))
     }
 
     /// A counter's reset that is its life, not news (see the README's premises): a
@@ -4566,27 +4615,35 @@ mod tests {
     #[test]
     fn a_tank_whose_probe_creeps_while_it_drains_is_a_drift_found_while_it_creeps() {
         // Every 10 s for 18 h: a pump fills the tank at 0.42 %/min between 40 and 80 %, a draw
-        // empties it at 0.30. From 16 h the probe creeps 0.1 %/min for 50 minutes and is then
-        // reset (back at once).
-        let tank = |creeping: bool| {
+        // empties it at 0.30. From 16 h the probe creeps 0.1 %/min for 50 minutes (5 % in
+        // all) and then reads `after` off (reading 6060).
+        let tank = |creeping: bool, after: f64| {
             let mut tank = super::super::ramps::TestTank::new();
             (0..6480).map(move |i| {
                 let x = tank.step(0.05, 0.12);
                 let m = (i - 5760) as f64 / 6.0;
-                let creep = if creeping && (0.0..50.0).contains(&m) {
+                let creep = if !creeping || m < 0.0 {
+                    0.0
+                } else if m < 50.0 {
                     0.1 * m
                 } else {
-                    0.0
+                    after
                 };
                 (i as f64 * 10.0, x + creep)
             })
         };
-        assert_eq!(findings_of(tank(false)), []);
-        let found = findings_of(tank(true));
+        assert_eq!(findings_of(tank(false, 0.0)), []);
+        // Reset at the end: back at once.
+        let found = findings_of(tank(true, 0.0));
         let (i, kind) = found[0];
         assert_eq!(kind, EpisodeKind::Drift, "{found:?}");
         // Within 20 minutes of the creep's start, while it creeps.
         assert!((5760..5760 + 120).contains(&i), "{found:?}");
+        // The step back undid the creep: the drift's end (decided a minute after it).
+        assert_eq!(found[1..], [(6066, EpisodeKind::Drift)], "{found:?}");
+        // A step on the same way at the end (to 10 % off) undid nothing: a level shift.
+        let found = findings_of(tank(true, 10.0));
+        assert_eq!(found[1..], [(6066, EpisodeKind::LevelShift)], "{found:?}");
     }
 
     #[test]
