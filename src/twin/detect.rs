@@ -1457,6 +1457,12 @@ impl Detector {
         (proven || named) && !self.dipped
     }
 
+    /// Whether the series went down by a small step at least once: it is no counter, whatever
+    /// it does later (until then it may be one at rest or still learning).
+    pub fn dipped(&self) -> bool {
+        self.dipped
+    }
+
     /// The resolution, once the series changed three times: the first change of a series that
     /// rested at one value (a plug at 0 W switched on) is no measure of its resolution, and the
     /// levels and the test for a new place must not take it as one. (The noise floors keep the

@@ -28,9 +28,12 @@ impl Twin {
         } else {
             None
         };
-        // (Only for a series with a sibling, or one to look for a sibling for.)
+        // (Only for a series with a sibling, or one to look for a sibling for: once it has
+        // dipped, so it is no counter, even one still learning at night.)
         let s = &self.series[idx];
-        if s.sibling.is_some() || (!s.sibling_looked && s.count >= pairs::PAIR_LOOK) {
+        if s.sibling.is_some()
+            || (!s.sibling_looked && s.count >= pairs::PAIR_LOOK && s.detector.dipped())
+        {
             self.observe_sibling(idx, value, at);
         }
         let zi = self.series_zone[idx];

@@ -30,7 +30,8 @@
 //!
 //! Siblings: the same series of two numbered devices (`line1/press1/motor_temp` and
 //! `line1/press2/motor_temp`, one family by `identity::numbered_family`, in one unit, when the
-//! family has exactly two and neither has peers on its own device) are compared the same way,
+//! family has exactly two and neither has peers on its own device; looked for once a series
+//! has dipped, so no counter is one) are compared the same way,
 //! but only to name a lone step: nothing is said of their difference itself. Premise: two
 //! machines of one line run one plan, so their temperatures follow the same shifts, and a
 //! probe that creeps takes their difference with it. When the lone step test says a level
