@@ -2053,53 +2053,53 @@ impl Detector {
                 } else {
                     None
                 };
+                let said = |kind, reason| Finding {
+                    kind,
+                    at,
+                    score,
+                    threshold: cfg.spike,
+                    reason,
+                };
+                let since = |t0: i64, form: &str| {
+                    DateTime::from_timestamp_millis(t0)
+                        .unwrap_or(at)
+                        .format(form)
+                        .to_string()
+                };
                 v.findings.push(match (undone, ramped) {
                     (Some((t0, x0)), _) => {
                         // Over once it stays where it came back to.
                         self.step_base = Some((landed, step));
                         self.undone = Some((t0, base, step));
-                        Finding {
-                            kind: EpisodeKind::Drift,
-                            at,
-                            score,
-                            threshold: cfg.spike,
-                            reason: format!(
+                        said(
+                            EpisodeKind::Drift,
+                            format!(
                                 "it crept {:+.3} away from {x0} (at {}) and jumped {step:+.3} back to {landed}: a drift that ended ({score:.1}σ of its usual steps; no peers to compare with)",
                                 base - x0,
-                                DateTime::from_timestamp_millis(t0)
-                                    .unwrap_or(at)
-                                    .format("%H:%M:%S"),
+                                since(t0, "%H:%M:%S"),
                             ),
-                        }
+                        )
                     }
                     (None, Some((t0, slope, rate, built))) => {
                         self.step_base = Some((landed, step));
                         self.undone = None;
-                        Finding {
-                            kind: EpisodeKind::Drift,
-                            at,
-                            score,
-                            threshold: cfg.spike,
-                            reason: format!(
+                        said(
+                            EpisodeKind::Drift,
+                            format!(
                                 "it jumped {step:+.3} back to {landed}, undoing the creep its ramps showed since {} ({slope:+.3}/min where they ran at {rate:+.3}/min: {built:+.3} by now): a drift that ended ({score:.1}σ of its usual steps; no peers to compare with)",
-                                DateTime::from_timestamp_millis(t0)
-                                    .unwrap_or(at)
-                                    .format("%H:%M"),
+                                since(t0, "%H:%M"),
                             ),
-                        }
+                        )
                     }
                     (None, None) => {
                         self.step_base = Some((base, step));
                         self.undone = None;
-                        Finding {
-                            kind: EpisodeKind::LevelShift,
-                            at,
-                            score,
-                            threshold: cfg.spike,
-                            reason: format!(
+                        said(
+                            EpisodeKind::LevelShift,
+                            format!(
                                 "the level jumped {step:+.3} from {base} and stays ({score:.1}σ of its usual steps; no peers to compare with)"
                             ),
-                        }
+                        )
                     }
                 });
             }

@@ -832,24 +832,19 @@ impl Twin {
             .and_then(|e| e.device_class.clone())
             .unwrap_or_default();
         let key = (s.device.clone(), unit, class);
-        match self.quantities.join(key, idx) {
-            pairs::Joined::Paired(a) if a != idx && a < self.series.len() => {
-                self.series[a].pair = Some(Box::new(pairs::Pair::new(idx)));
-                self.series[idx].pair = Some(Box::new(pairs::Pair::new(a)));
-                log::info!(
-                    "{} and {}: the two probes of one quantity on their device, compared with each other",
-                    self.series[a].display_name(),
-                    self.series[idx].display_name()
-                );
-            }
-            pairs::Joined::Unpaired(a, b) => {
-                for j in [a, b] {
-                    if let Some(s) = self.series.get_mut(j) {
-                        s.pair = None;
-                    }
-                }
-            }
-            _ => {}
+        if let Some(a) = join_two(
+            &mut self.quantities,
+            &mut self.series,
+            key,
+            idx,
+            |s| &mut s.pair,
+            |_, _| true,
+        ) {
+            log::info!(
+                "{} and {}: the two probes of one quantity on their device, compared with each other",
+                self.series[a].display_name(),
+                self.series[idx].display_name()
+            );
         }
     }
 
@@ -897,29 +892,20 @@ impl Twin {
             return;
         };
         let key = (family, s.unit.clone().unwrap_or_default(), String::new());
-        match self.siblings.join(key, idx) {
-            pairs::Joined::Paired(a)
-                if a != idx
-                    && a < self.series.len()
-                    && self.series[a].device != self.series[idx].device =>
-            {
-                self.series[a].sibling = Some(Box::new(pairs::Pair::new(idx)));
-                self.series[idx].sibling = Some(Box::new(pairs::Pair::new(a)));
-                log::info!(
-                    "{} and {}: numbered siblings, compared to tell a drift's end from a level shift",
-                    self.series[a].display_name(),
-                    self.series[idx].display_name()
-                );
-            }
-            pairs::Joined::Unpaired(a, b) => {
-                for j in [a, b] {
-                    if let Some(s) = self.series.get_mut(j) {
-                        s.sibling = None;
-                        s.sibling_end = None;
-                    }
-                }
-            }
-            _ => {}
+        let apart = |a: &Series, b: &Series| a.device != b.device;
+        if let Some(a) = join_two(
+            &mut self.siblings,
+            &mut self.series,
+            key,
+            idx,
+            |s| &mut s.sibling,
+            apart,
+        ) {
+            log::info!(
+                "{} and {}: numbered siblings, compared to tell a drift's end from a level shift",
+                self.series[a].display_name(),
+                self.series[idx].display_name()
+            );
         }
     }
 
@@ -1177,5 +1163,36 @@ pub(super) fn log_transition(t: Option<Transition>) {
         // First sight of a device: one line per device would flood the log on a busy broker.
         Status::Online => log::debug!("{} is online{word}", t.device),
         Status::Unknown => log::info!("{} status unknown{word} at {at}", t.device),
+    }
+}
+
+/// Joins series `idx` to `key` in `table`: when it is the second there (and `fits` the first),
+/// each of the two gets the other in `slot` and the first is returned; at a third, the two
+/// lose theirs (see [`pairs::Quantities`]).
+fn join_two(
+    table: &mut pairs::Quantities,
+    series: &mut [Box<Series>],
+    key: (String, String, String),
+    idx: usize,
+    slot: fn(&mut Series) -> &mut Option<Box<pairs::Pair>>,
+    fits: impl Fn(&Series, &Series) -> bool,
+) -> Option<usize> {
+    match table.join(key, idx) {
+        pairs::Joined::Paired(a)
+            if a != idx && a < series.len() && fits(&series[a], &series[idx]) =>
+        {
+            *slot(&mut series[a]) = Some(Box::new(pairs::Pair::new(idx)));
+            *slot(&mut series[idx]) = Some(Box::new(pairs::Pair::new(a)));
+            Some(a)
+        }
+        pairs::Joined::Unpaired(a, b) => {
+            for j in [a, b] {
+                if let Some(s) = series.get_mut(j) {
+                    *slot(s) = None;
+                }
+            }
+            None
+        }
+        _ => None,
     }
 }
