@@ -1082,6 +1082,9 @@ pub struct Detector {
     last_big_ms: Option<i64>,
     /// The level before a step judged on the sensor's own history, and the step.
     step_base: Option<(f64, f64)>,
+    /// The latest lone step was said as a drift's end, and the episode it opened or joined has
+    /// not closed yet (see [`Detector::lone_open`]).
+    end_said: bool,
     /// The creep the rate test last said (see [`super::ramps`]): since when (epoch ms), the
     /// ramp's slope and the proven rate it was off (per minute).
     ramp_creep: Option<(i64, f64, f64)>,
@@ -1486,9 +1489,23 @@ impl Detector {
         }
     }
 
+    /// Whether the latest lone step was said as a drift's end, over once said (see
+    /// [`Detector::lone_open`]).
+    pub fn drift_end_said(&self) -> bool {
+        self.end_said
+    }
+
+    /// The series' episode closed: a drift's end said is over with it.
+    pub fn episode_closed(&mut self) {
+        if std::mem::take(&mut self.end_said) {
+            self.step_base = None;
+        }
+    }
+
     /// Forgets a lone step that was not a fault (it came with other series').
     pub fn forget_step(&mut self) {
         self.step_base = None;
+        self.end_said = false;
     }
 
     /// Whether the series only ever took at most [`DISCRETE_MAX`] distinct values (a state,
@@ -1987,6 +2004,7 @@ impl Detector {
                         && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
                     {
                         // Decided once it has stayed for [`STEP_STAY_MS`] (see `pending`).
+                        self.end_said = false;
                         self.pending = Some(PendingStep {
                             ms: step_ms,
                             base: x2,
@@ -2068,8 +2086,9 @@ impl Detector {
                 };
                 v.findings.push(match (undone, ramped) {
                     (Some((t0, x0)), _) => {
-                        // Over once it stays where it came back to.
+                        // Over once said (see [`Detector::lone_open`]).
                         self.step_base = Some((landed, step));
+                        self.end_said = true;
                         self.undone = Some((t0, base, step));
                         said(
                             EpisodeKind::Drift,
@@ -2082,6 +2101,7 @@ impl Detector {
                     }
                     (None, Some((t0, slope, rate, built))) => {
                         self.step_base = Some((landed, step));
+                        self.end_said = true;
                         self.undone = None;
                         said(
                             EpisodeKind::Drift,
@@ -2093,6 +2113,7 @@ impl Detector {
                     }
                     (None, None) => {
                         self.step_base = Some((base, step));
+                        self.end_said = false;
                         self.undone = None;
                         said(
                             EpisodeKind::LevelShift,
@@ -2828,6 +2849,13 @@ impl Detector {
 
     /// Whether an open shift or drift judged without peers is still on.
     fn lone_open(&mut self, x: f64, v: &mut Verdict) {
+        // A drift's end is over once said: the step brought the reading back to where the
+        // probe reads true, and what the series does next (a tank filling on, a press
+        // heating) is its own, judged by the other tests. (Forgotten once the episode it
+        // opened or joined has closed: see [`Detector::episode_closed`].)
+        if self.end_said {
+            return;
+        }
         match self.step_base {
             // A step on a lone sensor is over when the level is back.
             Some((base, step)) => {
@@ -2930,6 +2958,7 @@ impl Detector {
             return;
         };
         self.step_base = Some((base, step));
+        self.end_said = false;
         f.kind = EpisodeKind::LevelShift;
         f.reason = format!(
             "the level jumped {step:+.3} from {base} and stays ({:.1}σ of its usual steps; no peers to compare with; the creep before it was the place's: {with} crept with it)",
@@ -2938,13 +2967,14 @@ impl Detector {
     }
 
     /// The level shift said by `f` brought the series back to where another source says it
-    /// belongs (its numbered sibling, see `pairs`): the end of a drift, over once it stays
-    /// where it came back to.
+    /// belongs (its numbered sibling, see `pairs`): the end of a drift, over once said (see
+    /// [`Detector::lone_open`]).
     pub fn step_ended_a_drift(&mut self, f: &mut Finding, reason: String) {
         let Some((base, step)) = self.step_base else {
             return;
         };
         self.step_base = Some((base + step, step));
+        self.end_said = true;
         f.kind = EpisodeKind::Drift;
         f.reason = reason;
     }
@@ -3031,6 +3061,7 @@ impl Detector {
         }
         if found.is_some() {
             self.step_base = probe.step_base;
+            self.end_said = probe.end_said;
             self.novel_ms = probe.novel_ms;
         }
         found

@@ -431,6 +431,14 @@ impl Twin {
         if e.kind == EpisodeKind::Drift && s.detector.drifting && open_s < DRIFT_OPEN_MAX_S {
             return false;
         }
+        // A drift's end is over once said (see `Detector::lone_open`): a series that reports
+        // rarely (a Zigbee sensor, on change) brings no reading to close it by, and it is no
+        // change to take as the normal.
+        if e.kind == EpisodeKind::Drift && s.detector.drift_end_said() {
+            let end = e.last;
+            self.close_episode(idx, end, at);
+            return true;
+        }
         e.reason = format!(
             "{}; persistent for {} min, now taken as its normal",
             e.reason,
@@ -506,6 +514,7 @@ impl Twin {
         });
         s.anomalous = false;
         s.detector.open = None;
+        s.detector.episode_closed();
         s.remember(e);
         self.anomalous_series -= 1;
     }

@@ -1473,9 +1473,46 @@ fn a_press_that_crept_from_its_numbered_sibling_and_stepped_back_had_drifted() {
     let (kind, reason) = at_step(&presses(creep));
     assert_eq!(kind, EpisodeKind::Drift);
     assert!(reason.contains("numbered sibling"), "{reason}");
+    // Over once said: the press heating on after it is no change to take as its normal.
+    assert!(!reason.contains("now taken as its normal"), "{reason}");
     // The same step with no creep before it: a level shift.
     let shift = |sec: i64| if sec >= 39_600 { -1.5 } else { 0.0 };
     let found = presses(shift);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(at_step(&found).0, EpisodeKind::LevelShift);
+}
+
+#[test]
+fn a_drifts_end_is_over_once_said_though_the_tank_fills_on() {
+    // Every 10 s for 18 h: a pump fills the tank at 0.42 %/min between 40 and 80 %, a draw
+    // empties it at 0.30. From 16 h its probe creeps 0.1 %/min for 50 minutes and is then
+    // reset (reading 6060): the step back is the drift's end, over once said, and the tank
+    // moving on after it is its life. Looked at five minutes after the reset.
+    let mut t = Twin::default();
+    let mut tank = crate::twin::ramps::TestTank::new();
+    for i in 0..6090i64 {
+        let m = (i - 5760) as f64 / 6.0;
+        let creep = if (0.0..50.0).contains(&m) {
+            0.1 * m
+        } else {
+            0.0
+        };
+        let x = tank.step(0.05, 0.12) + creep;
+        t.apply(&msg(
+            i * 10,
+            "plant/pumphouse/tank1/level",
+            &format!("{x:.2}"),
+        ));
+        t.tick(at(i * 10));
+    }
+    let s = &t.series[0];
+    assert!(s.episode.is_none(), "{:?}", s.episode);
+    let end = s
+        .episodes
+        .iter()
+        .find(|e| e.reason.contains("undoing the creep"))
+        .unwrap_or_else(|| panic!("{:?}", s.episodes));
+    assert_eq!(end.kind, EpisodeKind::Drift);
+    assert_eq!(end.last, end.start, "{end:?}");
+    assert!(!end.reason.contains("now taken as its normal"), "{end:?}");
 }
