@@ -888,9 +888,9 @@ impl Twin {
         s.sibling_looked = true;
         let (_, is_setpoint) = super::tracking::setpoint_role(&s.topic, &s.field);
         let own_peers = self.series_zone[idx].is_some_and(|zi| self.zones[zi].1.members.len() > 1);
+        // (No counter: it is looked for only once the series has dipped.)
         if s.aggregate
             || own_peers
-            || s.detector.counter()
             || is_setpoint
             || s.setpoint.is_some()
             || self.cfg.detector != DetectorMode::Default
