@@ -3163,7 +3163,7 @@ impl Detector {
 }
 
 /// Median of a slice (reordered in place); None when empty.
-fn median(xs: &mut [f64]) -> Option<f64> {
+pub(crate) fn median(xs: &mut [f64]) -> Option<f64> {
     if xs.is_empty() {
         return None;
     }

@@ -229,14 +229,22 @@ impl Twin {
             self.series[idx].detector.forget_step();
             return;
         }
+        self.creep_was_the_place(idx, ms, findings);
         // A level shift back to where its sibling says it belongs, after their difference crept
-        // away: the end of a drift (see [`super::pairs`], "Siblings").
+        // away: the end of a drift (see [`super::pairs`], "Siblings"). Asked after the place:
+        // the same quantity on a sister machine, or the rest of its family side by side, says
+        // more of where this probe belongs than another probe of its device does (a soil
+        // probe's creep undone while the greenhouse air warmed faster than the soil).
         if let Some(end) = self.series[idx].sibling_end.take() {
             self.sibling_says_drift_ended(idx, ms, &end, findings);
         }
-        // The end of a drift, unless another probe of the device in the same unit crept as far
-        // the same way over the same time: then the creep was the place's (a greenhouse warming
-        // in the morning sun), and the step back a level shift made against it.
+    }
+
+    /// The end of a drift said at `ms` in `findings`, unless another probe of the device in
+    /// the same unit crept as far the same way over the same time: then the creep was the
+    /// place's (a greenhouse warming in the morning sun), and the step back a level shift
+    /// made against it.
+    fn creep_was_the_place(&mut self, idx: usize, ms: i64, findings: &mut [Finding]) {
         let Some((t0, creep)) = self.series[idx].detector.undone_creep() else {
             return;
         };
@@ -771,6 +779,9 @@ pub(super) fn adopt_after(kind: EpisodeKind) -> Option<i64> {
     }
 }
 
+/// The others of a numbered family its median is taken over, at most (a family is a device's
+/// numbered probes: soil probes, a DS18B20 chain).
+const FAMILY_MAX: usize = 16;
 /// How long novel steps are kept for a lone trend (a trend's horizon and a minute): a machine
 /// that started moves its temperatures for half an hour after its current stepped.
 const TREND_MS: i64 = (crate::twin::trend::TREND_HORIZON_MIN as i64 + 1) * 60_000;
@@ -867,9 +878,35 @@ impl Twin {
         let Some(other) = self.series[idx].sibling.as_ref().map(|p| p.other) else {
             return;
         };
-        let o = &self.series[other];
-        let latest = (o.last, o.last_time.timestamp_millis());
-        let fresh = pairs::fresh_ms(o.detector.interval);
+        let (latest, fresh) = if other == idx {
+            // The rest of its family: the median of their latest readings as read (not less
+            // the offsets the zone learns, which move as they are learnt), each fresh (see
+            // `pairs::fresh_ms`); two of them at least.
+            let at_ms = at.timestamp_millis();
+            let Some(zi) = self.series_zone[idx] else {
+                return;
+            };
+            let mut rest = [0f64; FAMILY_MAX];
+            let mut n = 0;
+            for &j in self.zones[zi].1.members.iter().filter(|&&j| j != idx) {
+                let o = &self.series[j];
+                let fresh = pairs::fresh_ms(o.detector.interval);
+                if n < FAMILY_MAX && at_ms - o.last_time.timestamp_millis() <= fresh {
+                    rest[n] = o.last;
+                    n += 1;
+                }
+            }
+            let Some(v) = (n >= 2).then(|| detect::median(&mut rest[..n])).flatten() else {
+                return;
+            };
+            ((v, at_ms), i64::MAX)
+        } else {
+            let o = &self.series[other];
+            (
+                (o.last, o.last_time.timestamp_millis()),
+                pairs::fresh_ms(o.detector.interval),
+            )
+        };
         let s = &mut self.series[idx];
         if let Some(end) = s
             .sibling
@@ -882,12 +919,30 @@ impl Twin {
 
     /// Looks once for series `idx`'s sibling: the one other series of its numbered family
     /// (see `identity::numbered_family`) in the same unit, on another device, when the family
-    /// has exactly two such series and this one has no peers of its own device.
+    /// has exactly two such series and this one has no peers of its own device; or, for a
+    /// probe of a numbered family of at least three on its own device, the rest of that family
+    /// (its sibling is then itself: see `observe_sibling`). That names only the lone step
+    /// test's steps, so it matters only while the family has not been seen to move together
+    /// (soil probes that hardly move at night are judged alone until the morning warms them).
     fn look_for_sibling(&mut self, idx: usize) {
         let s = &mut self.series[idx];
         s.sibling_looked = true;
         let (_, is_setpoint) = super::tracking::setpoint_role(&s.topic, &s.field);
-        let own_peers = self.series_zone[idx].is_some_and(|zi| self.zones[zi].1.members.len() > 1);
+        let zone = self.series_zone[idx].map(|zi| &self.zones[zi].1);
+        let own_peers = zone.is_some_and(|z| z.members.len() > 1);
+        if zone.is_some_and(|z| z.inferred && z.members.len() >= detect::CONSENSUS_MIN)
+            && self.cfg.detector == DetectorMode::Default
+            && !s.aggregate
+            && !is_setpoint
+            && s.setpoint.is_none()
+        {
+            s.sibling = Some(Box::new(pairs::Pair::new(idx)));
+            log::info!(
+                "{}: compared with the rest of its numbered family to tell a drift's end from a level shift",
+                s.display_name()
+            );
+            return;
+        }
         // (No counter: it is looked for only once the series has dipped.)
         if s.aggregate
             || own_peers
@@ -953,9 +1008,16 @@ impl Twin {
         let since = DateTime::from_timestamp_millis(end.since_ms)
             .unwrap_or(f.at)
             .format("%H:%M");
+        let with = if other == idx {
+            "the median of the rest of its numbered family".to_string()
+        } else {
+            format!(
+                "{}, its numbered sibling,",
+                self.series[other].display_name()
+            )
+        };
         let reason = format!(
-            "it and {}, its numbered sibling, usually differ by {:+.3}; the difference crept to {:+.3} from {since} and this probe stepped back to {:+.3}: a drift of this probe that ended ({:.1}σ of its usual steps)",
-            self.series[other].display_name(),
+            "it and {with} usually differ by {:+.3}; the difference crept to {:+.3} from {since} and this probe stepped back to {:+.3}: a drift of this probe that ended ({:.1}σ of its usual steps)",
             end.usual,
             end.before,
             end.after,

@@ -2,8 +2,9 @@
 //! DHT22 and BME280 both reading the greenhouse air.
 //!
 //! Premise: two probes of one device, in one unit and of one device class (where discovery
-//! gives one), whose ten-minute means moved together for hours (their difference spread a
-//! fifth of what the probe moved, at most) measure one place; the difference between them is
+//! gives one), whose ten-minute means moved together for hours until the creep (their
+//! difference spread a fifth of what the probe moved, at most, over the blocks up to its
+//! start) measure one place; the difference between them is
 //! the probes', and it holds. A probe that drifts takes their difference with it, slowly, and
 //! which of the two crept cannot be told from the pair alone (twinview says nothing while it
 //! creeps). When one of them then steps back (reset, re-seated, recovered) the difference
@@ -41,6 +42,11 @@
 //! creep: a reading held while its sibling moved on makes the difference creep too. (Two
 //! presses' on/off vibrations compared by the pair rule's own steps made 19 false drifts in
 //! nine plant days: siblings only name.)
+//!
+//! Families: a probe of a numbered family of at least three on one device (soil probes) is
+//! compared the same way with the median of the rest of its family's latest readings, to name
+//! its lone steps only, as siblings are. Premise: such probes sit side by side in one medium,
+//! so each differs from the others by an offset of its own that holds.
 //!
 //! The other probe's latest reading counts only within three of its usual intervals (ten
 //! minutes at most): a machine whose sibling fell silent heats on, and its difference with the
@@ -277,11 +283,7 @@ impl Pair {
             xs[k] = a;
             ds[k] = d;
         }
-        let (usual, spread_d) = median_mad(&mut ds[..n]);
-        let (_, spread_x) = median_mad(&mut xs[..n]);
-        if spread_d > TOGETHER * spread_x {
-            return None;
-        }
+        let (usual, _) = median_mad(&mut ds[..n]);
         let s = step.abs();
         if (after - usual).abs() > 0.25 * s || (before - usual).abs() < 0.75 * s {
             return None;
@@ -316,6 +318,23 @@ impl Pair {
             k += 1;
         }
         let since_ms = since.filter(|_| crept >= 2)?;
+        // They moved together until the creep: over the blocks up to its start (the creep's
+        // own blocks would make a pair that holds its difference to a hundredth for hours look
+        // loose, as soil probes warming a degree in the morning do), the difference's spread a
+        // fifth of the probe's at most.
+        let mut m = 0;
+        for (_, a, d) in self.latest_first().filter(|(t, ..)| *t <= since_ms) {
+            (xs[m], ds[m]) = (a, d);
+            m += 1;
+        }
+        if m < BLOCKS_WARM {
+            return None;
+        }
+        let (_, spread_d) = median_mad(&mut ds[..m]);
+        let (_, spread_x) = median_mad(&mut xs[..m]);
+        if spread_d > TOGETHER * spread_x {
+            return None;
+        }
         Some(DriftEnd {
             at_ms: ms,
             usual,

@@ -1516,3 +1516,74 @@ fn a_drifts_end_is_over_once_said_though_the_tank_fills_on() {
     assert_eq!(end.last, end.start, "{end:?}");
     assert!(!end.reason.contains("now taken as its normal"), "{end:?}");
 }
+
+/// An ESPHome greenhouse node for 12 h, every minute: three soil probes (DS18B20, read to
+/// 1/16 °C) and the air. The soil cools 0.1 °C/h at night and warms 1.5 °C/h from 8 h; the
+/// air 4 °C/h. `off(minute)` is added to soil bed 2. Returns bed 2's episodes (kind, minute
+/// it started, reason).
+fn soil_beds(off: impl Fn(i64) -> f64) -> Vec<(EpisodeKind, i64, String)> {
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(5);
+    let q = |x: f64| (x * 16.0).round() / 16.0;
+    for m in 0..12 * 60i64 {
+        let h = m as f64 / 60.0;
+        let soil = if h < 8.0 {
+            7.5 - 0.1 * h
+        } else {
+            6.7 + 1.5 * (h - 8.0)
+        };
+        let air = if h < 8.0 { 2.0 } else { 2.0 + 4.0 * (h - 8.0) };
+        for (bed, base) in [(1, -0.3), (2, 0.3), (3, 0.0)] {
+            let x = soil + base + crate::sim::sensors::gaussian(&mut rng, 0.02);
+            let x = if bed == 2 { x + off(m) } else { x };
+            let topic = format!("greenhouse/sensor/soil_bed_{bed}/state");
+            t.apply(&msg(m * 60 + bed, &topic, &format!("{}", q(x))));
+        }
+        let x = air + crate::sim::sensors::gaussian(&mut rng, 0.05);
+        t.apply(&msg(
+            m * 60 + 4,
+            "greenhouse/sensor/greenhouse_temperature/state",
+            &format!("{x:.1}"),
+        ));
+        t.tick(at(m * 60 + 5));
+    }
+    let s = t
+        .series
+        .iter()
+        .find(|s| s.topic.contains("soil_bed_2"))
+        .unwrap();
+    let mins = |d: DateTime<Utc>| (d.timestamp() - at(0).timestamp()) / 60;
+    s.episodes
+        .iter()
+        .chain(s.episode.as_ref())
+        .map(|e| (e.kind, mins(e.start), e.reason.clone()))
+        .collect()
+}
+
+#[test]
+fn a_soil_probe_that_crept_from_the_rest_of_its_family_and_stepped_back_had_drifted() {
+    // Healthy: nothing.
+    assert_eq!(soil_beds(|_| 0.0), []);
+    // From 8 h bed 2 creeps 1.6 °C/h for 84 minutes, while the soil warms 1.5 °C/h and the
+    // air 4 °C/h, then reads true again: the step back is the end of a drift (the air crept
+    // as far, but the rest of its family did not).
+    let creep = |m: i64| {
+        if (480..564).contains(&m) {
+            1.6 * (m - 480) as f64 / 60.0
+        } else {
+            0.0
+        }
+    };
+    let found = soil_beds(creep);
+    let at_step: Vec<_> = found.iter().filter(|(_, m, _)| *m == 564).collect();
+    assert_eq!(at_step.len(), 1, "{found:?}");
+    assert_eq!(at_step[0].0, EpisodeKind::Drift, "{found:?}");
+    assert!(
+        at_step[0].2.contains("rest of its numbered family"),
+        "{found:?}"
+    );
+    // The same step with no creep before it: a level shift.
+    let found = soil_beds(|m| if m >= 564 { -2.2 } else { 0.0 });
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, EpisodeKind::LevelShift, "{found:?}");
+}
