@@ -503,6 +503,17 @@ pub const STEP_STAY_MS: i64 = 60_000;
 /// of it (1 min): a machine starting, a shift beginning, moves several series at once, while
 /// a unit switched, a probe gone or an offset moves one.
 pub const STEP_TOGETHER_MS: i64 = 60_000;
+/// A series that jumped within [`STEP_MEMORY_MS`] has its lone steps judged only where they
+/// land at a place it had not been, or are more than this many times the largest jump it took
+/// in its latest two days (a change of mode that moved it with other series counts): a battery's voltage
+/// that fell 0.32 V as its inverter changed mode, then rose 0.77 V alone an hour later. A
+/// series whose life moves it between places jumps by like amounts (a chiller's return, 1.5 °C
+/// at every break of the shifts).
+const JUMP_LIKE: f64 = 2.0;
+/// … and only once its latest jump is this old (30 min): a machine starting moves its meter
+/// through several places within minutes (a compressor from 0 W to 2,100 W unloaded, then
+/// 7,400 W loaded five minutes later).
+const JUMP_LIKE_AFTER_MS: i64 = 30 * 60_000;
 /// A lone step is the end of a creep the rate test said only this long after the creep began
 /// (12 hours; see [`Detector::ramp_undone`]).
 const RAMP_UNDONE_MS: i64 = 12 * 3_600_000;
@@ -1085,6 +1096,10 @@ pub struct Detector {
     levels: Levels,
     /// When it last stepped beyond `spike` σ (epoch ms), outside episodes.
     last_big_ms: Option<i64>,
+    /// The largest such steps of the day that began at `big_day_ms` and of the day before it
+    /// (see [`JUMP_LIKE`]).
+    big_max: [f64; 2],
+    big_day_ms: i64,
     /// The level before a step judged on the sensor's own history, and the step.
     step_base: Option<(f64, f64)>,
     /// The latest lone step was said as a drift's end, and the episode it opened or joined has
@@ -1993,12 +2008,17 @@ impl Detector {
                     let novel = learning
                         && big
                         && stays
-                        && (!jumped_lately || {
-                            let settled = self
-                                .last_big_ms
-                                .is_some_and(|t| at_ms - t >= LEVELS_STABLE_MS);
-                            self.levels.unseen(x2, x1, res, at_ms, settled)
-                        })
+                        && (!jumped_lately
+                            || (step.abs() > JUMP_LIKE * self.big_max[0].max(self.big_max[1])
+                                && self
+                                    .last_big_ms
+                                    .is_some_and(|t| at_ms - t >= JUMP_LIKE_AFTER_MS))
+                            || {
+                                let settled = self
+                                    .last_big_ms
+                                    .is_some_and(|t| at_ms - t >= LEVELS_STABLE_MS);
+                                self.levels.unseen(x2, x1, res, at_ms, settled)
+                            })
                         && !self.levels.switch(x2, x1, res);
                     let step_ms = self.prev_at[1].map_or(at_ms, |t| t.timestamp_millis());
                     if novel {
@@ -2028,6 +2048,11 @@ impl Detector {
                             self.switch_ms = Some(step_ms);
                         } else {
                             self.last_big_ms = Some(at_ms);
+                            if at_ms - self.big_day_ms >= DAY_MS {
+                                self.big_max = [0.0, self.big_max[0]];
+                                self.big_day_ms = at_ms;
+                            }
+                            self.big_max[0] = self.big_max[0].max(step.abs());
                         }
                     }
                 }

@@ -1587,3 +1587,55 @@ fn a_soil_probe_that_crept_from_the_rest_of_its_family_and_stepped_back_had_drif
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, EpisodeKind::LevelShift, "{found:?}");
 }
+
+/// A Victron battery's voltage (read to 0.01 V, every 4 s) and its inverter's output power
+/// for 4 h: at 2 h the inverter changes mode, the power steps by 800 W and the voltage by
+/// -0.32 V in the same minute; at 3 h the voltage alone steps by `later`. The voltage's
+/// episodes (kind, second it started).
+fn battery_after_a_mode_change(later: f64) -> Vec<(EpisodeKind, i64)> {
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(3);
+    for i in 0..3600i64 {
+        let s = i * 4;
+        let v = 52.55
+            + if s >= 7200 { -0.32 } else { 0.0 }
+            + if s >= 10_800 { later } else { 0.0 }
+            + crate::sim::sensors::gaussian(&mut rng, 0.012);
+        let p = 300.0
+            + if s >= 7200 { 800.0 } else { 0.0 }
+            + crate::sim::sensors::gaussian(&mut rng, 5.0);
+        t.apply(&msg(
+            s,
+            "N/c0619abbb880/battery/512/Dc/0/Voltage",
+            &format!("{{\"value\": {v:.2}}}"),
+        ));
+        t.apply(&msg(
+            s + 1,
+            "N/c0619abbb880/vebus/276/Ac/Out/L1/P",
+            &format!("{{\"value\": {p:.0}}}"),
+        ));
+        t.tick(at(s + 2));
+    }
+    let s = t
+        .series
+        .iter()
+        .find(|s| s.topic.ends_with("Dc/0/Voltage"))
+        .unwrap();
+    s.episodes
+        .iter()
+        .chain(s.episode.as_ref())
+        .map(|e| (e.kind, e.start.timestamp() - at(0).timestamp()))
+        .collect()
+}
+
+#[test]
+fn a_lone_step_far_larger_than_a_recent_change_of_mode_is_still_judged() {
+    // The change of mode is no fault, nor a like step an hour later.
+    assert_eq!(battery_after_a_mode_change(0.0), []);
+    assert_eq!(battery_after_a_mode_change(0.33), []);
+    // A step alone 2.4 times the mode's: a level shift.
+    let found = battery_after_a_mode_change(0.77);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, EpisodeKind::LevelShift, "{found:?}");
+    assert!((10_800..10_900).contains(&found[0].1), "{found:?}");
+}
