@@ -505,10 +505,10 @@ pub const STEP_STAY_MS: i64 = 60_000;
 pub const STEP_TOGETHER_MS: i64 = 60_000;
 /// A series that jumped within [`STEP_MEMORY_MS`] has its lone steps judged only where they
 /// land at a place it had not been, or are more than this many times the largest jump it took
-/// in its latest two days (a change of mode that moved it with other series counts): a battery's voltage
-/// that fell 0.32 V as its inverter changed mode, then rose 0.77 V alone an hour later. A
-/// series whose life moves it between places jumps by like amounts (a chiller's return, 1.5 °C
-/// at every break of the shifts).
+/// in its latest two days (a change of mode that moved it with other series counts): a
+/// battery's voltage that fell 0.32 V as its inverter changed mode, then rose 0.77 V alone an
+/// hour later. A series whose life moves it between places jumps by like amounts (a chiller's
+/// return, 1.5 °C at every break of the shifts).
 const JUMP_LIKE: f64 = 2.0;
 /// … and only once its latest jump is this old (30 min): a machine starting moves its meter
 /// through several places within minutes (a compressor from 0 W to 2,100 W unloaded, then

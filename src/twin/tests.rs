@@ -1438,16 +1438,20 @@ fn presses(off: impl Fn(i64) -> f64) -> Vec<(EpisodeKind, i64, String)> {
         }
         t.tick(at(sec + 2));
     }
-    let s = t
-        .series
-        .iter()
-        .find(|s| s.topic.contains("press1/motor_temp"))
-        .unwrap();
-    let secs = |d: DateTime<Utc>| d.timestamp() - at(0).timestamp();
+    episodes_of(&t, "press1/motor_temp")
+}
+
+/// Every episode, closed or open, of the first series whose topic contains `topic`: its kind,
+/// the second it started (from `at(0)`) and its reason.
+fn episodes_of(t: &Twin, topic: &str) -> Vec<(EpisodeKind, i64, String)> {
+    let s = t.series.iter().find(|s| s.topic.contains(topic)).unwrap();
     s.episodes
         .iter()
         .chain(s.episode.as_ref())
-        .map(|e| (e.kind, secs(e.start), e.reason.clone()))
+        .map(|e| {
+            let secs = e.start.timestamp() - at(0).timestamp();
+            (e.kind, secs, e.reason.clone())
+        })
         .collect()
 }
 
@@ -1547,16 +1551,9 @@ fn soil_beds(off: impl Fn(i64) -> f64) -> Vec<(EpisodeKind, i64, String)> {
         ));
         t.tick(at(m * 60 + 5));
     }
-    let s = t
-        .series
-        .iter()
-        .find(|s| s.topic.contains("soil_bed_2"))
-        .unwrap();
-    let mins = |d: DateTime<Utc>| (d.timestamp() - at(0).timestamp()) / 60;
-    s.episodes
-        .iter()
-        .chain(s.episode.as_ref())
-        .map(|e| (e.kind, mins(e.start), e.reason.clone()))
+    episodes_of(&t, "soil_bed_2")
+        .into_iter()
+        .map(|(k, secs, r)| (k, secs / 60, r))
         .collect()
 }
 
@@ -1616,15 +1613,9 @@ fn battery_after_a_mode_change(later: f64) -> Vec<(EpisodeKind, i64)> {
         ));
         t.tick(at(s + 2));
     }
-    let s = t
-        .series
-        .iter()
-        .find(|s| s.topic.ends_with("Dc/0/Voltage"))
-        .unwrap();
-    s.episodes
-        .iter()
-        .chain(s.episode.as_ref())
-        .map(|e| (e.kind, e.start.timestamp() - at(0).timestamp()))
+    episodes_of(&t, "Dc/0/Voltage")
+        .into_iter()
+        .map(|(k, secs, _)| (k, secs))
         .collect()
 }
 
