@@ -21,8 +21,11 @@
 //! - the difference came back within a quarter of the step of its usual value (the median of
 //!   its ten-minute means over the last day), having been three quarters of the step away;
 //! - it left gradually: since the latest ten-minute mean near its usual value at least two
-//!   more passed, none a jump of half the step from the one before (a level shift of the
-//!   other probe in between leaves the drift unsaid: which probe the way out was is unknown).
+//!   more passed, none a jump of half the step from the one before, but for an excursion
+//!   that came back within an hour to within half the step of where it left (either probe's
+//!   level shift that came and went, a machine that stopped and warmed again: back is any
+//!   ten-minute mean of the hour after it left). A level shift of the other probe that
+//!   stayed leaves the drift unsaid: which probe the way out was is unknown.
 //!
 //! Pairs are made only where a device has exactly two such probes (a third makes the pair
 //! ambiguous), none of them in a zone or a numbered family (those have peers), named as a
@@ -290,7 +293,10 @@ impl Pair {
         }
         // Gradually: from the latest block near usual, two blocks or more, none a jump; an
         // excursion (a jump away and back within an hour, to within half the step of where it
-        // left: either probe's level shift that came and went) is passed over.
+        // left: either probe's level shift that came and went) is passed over. Back is any
+        // block of the hour after where it left, not only the first after the jump: a press
+        // that stopped while its sibling heated on comes back to their difference over half
+        // an hour, as it warms again.
         let mut kept = [(0i64, 0f64); BLOCKS];
         let mut m = 0;
         for (t, _, d) in self.latest_first().filter(|(t, ..)| *t + BLOCK_MS <= ms) {
@@ -304,9 +310,13 @@ impl Pair {
         let mut k = 0;
         while k < kept.len() {
             let (t, d) = kept[k];
-            if let Some(l) = later.filter(|l| (l - d).abs() > 0.5 * s) {
-                k = (k + 1..kept.len().min(k + 1 + EXCURSION))
-                    .find(|&j| (kept[j].1 - l).abs() <= 0.5 * s)?;
+            if later.is_some_and(|l| (l - d).abs() > 0.5 * s) {
+                k = (k + 1..kept.len().min(k + 1 + EXCURSION)).find(|&j| {
+                    kept[j.saturating_sub(EXCURSION + 1)..k]
+                        .iter()
+                        .any(|b| (b.1 - kept[j].1).abs() <= 0.5 * s)
+                })?;
+                later = Some(kept[k].1);
                 continue;
             }
             if (d - usual).abs() <= 0.25 * s {
@@ -456,6 +466,21 @@ mod tests {
         // B shifted 2 °C for 40 minutes while A crept (17:00–17:40): passed over.
         let b_shift = |m: i64| if (1020..1060).contains(&m) { 2.0 } else { 0.0 };
         assert_eq!(greenhouse(drift, b_shift), [1200]);
+        // B rose 2 °C above the place at 17:00 (a machine that worked harder while its sibling
+        // idled) and came back to it slowly, for ten minutes each 2, 0.9, 0.5, 0.35, 0.2, 0.1
+        // and 0.05 °C above, while A crept: passed over too, though the first block after the
+        // jump back was still far from where the difference had left.
+        let b_back = |m: i64| match m {
+            1020..1030 => 2.0,
+            1030..1040 => 0.9,
+            1040..1050 => 0.5,
+            1050..1060 => 0.35,
+            1060..1070 => 0.2,
+            1070..1080 => 0.1,
+            1080..1090 => 0.05,
+            _ => 0.0,
+        };
+        assert_eq!(greenhouse(drift, b_back), [1200]);
         // … but not for two hours (16:00–18:00): whether the way out was a creep is unknown.
         let b_long = |m: i64| if (960..1080).contains(&m) { 2.0 } else { 0.0 };
         assert_eq!(greenhouse(drift, b_long), Vec::<i64>::new());
