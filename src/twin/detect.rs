@@ -16,7 +16,7 @@
 //! | `noise_burst` | short-term spread of consecutive differences far above the sensor's own |
 //! | `stuck`       | the same value repeated far longer than the sensor's history makes plausible (never for a series that never changed or repeats ≥ 98 % of its readings, never for a counter) |
 //! | `level_shift` | the residual against the zone consensus jumped and stays (sensor's offset learnt); on a lone sensor, a step it never took in a day that stayed a minute |
-//! | `drift`       | the residual against the zone consensus crept away; on a lone sensor, a steady creep undone by one step back, or its minute means moving far beyond their own history |
+//! | `drift`       | the residual against the zone consensus crept away; on a lone sensor, a steady creep undone by one step back, its minute means moving far beyond their own history, or its level leaving the envelope of its hourly means (see [`super::envelope`]) |
 //! | `silence`     | no reading for three intervals of a steady cadence while the device is not offline (one per topic) |
 //! | `counter_reset` | a counter (a series that never went down in 100 readings) fell below half its value |
 //!
@@ -1166,6 +1166,9 @@ pub struct Detector {
     drain: Option<Box<Drain>>,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
     trend: super::trend::Trend,
+    /// The envelope test on the same series (lone sensors; see [`super::envelope`]), held
+    /// once it is judged by it.
+    envelope: Option<Box<super::envelope::Envelope>>,
     trend_last: f64,
     /// The rate test on the same minute means (lone sensors; see [`super::ramps`]).
     ramps: super::ramps::Ramps,
@@ -1454,6 +1457,9 @@ impl Detector {
             EpisodeKind::Stuck => self.p_same = self.p_same.max(STUCK_MAX_REPEATS),
             EpisodeKind::LevelShift | EpisodeKind::Drift => {
                 self.trend.adopt(self.trend_last);
+                if let Some(e) = &mut self.envelope {
+                    e.relearn();
+                }
                 self.step_base = None;
                 // The new normal is where the residual is now (the smoothed level lags: after
                 // a short excursion it is still half-way back).
@@ -2163,6 +2169,7 @@ impl Detector {
             self.judge_battery(x, at, at_ms, &mut v);
         }
         self.judge_trend(x, at, at_ms, lone && warm && !counter, &mut v);
+        self.judge_envelope(x, at, at_ms, lone && warm && !counter, &mut v);
 
         let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst;
         self.residual(x, at, consensus, warm && !bursting && !counter, cfg, &mut v);
@@ -2401,6 +2408,63 @@ impl Detector {
             });
         } else {
             self.trend.learn(c.change);
+        }
+    }
+
+    /// The envelope test on a lone series' own history (see [`super::envelope`]): only where
+    /// its premise holds (no peers, no counter, no battery, no state, no few-level signal);
+    /// said as a drift once per excursion, and only while no episode is open (nothing is
+    /// learnt while one is).
+    fn judge_envelope(
+        &mut self,
+        x: f64,
+        at: DateTime<Utc>,
+        at_ms: i64,
+        lone: bool,
+        v: &mut Verdict,
+    ) {
+        use super::envelope::{ENV_DAYS, ENV_K, ENV_REPEATS};
+        // (Nor a series that holds its value through most readings: it steps rather than
+        // moves, and its steps are the step test's: a plug's energy of yesterday, which
+        // changes once a day, at midnight.)
+        if !lone
+            || self.battery
+            || self.discrete()
+            || self.levels.few
+            || self.trend_few
+            || self.p_same > ENV_REPEATS
+        {
+            return;
+        }
+        let quiet = self.open.is_none();
+        // The least width: a series that held one value for days still moves by its
+        // resolution and noise.
+        let floor = (5.0 * self.res_known()).max(4.0 * self.noise());
+        let env = self.envelope.get_or_insert_with(Box::default);
+        if !quiet {
+            env.forget_waiting();
+        }
+        let Some(b) = env.observe(x, at_ms, quiet, floor) else {
+            return;
+        };
+        if !quiet {
+            return;
+        }
+        self.ratio = self.ratio.max(b.out / b.margin);
+        if b.news() && !env.said {
+            env.said = true;
+            v.lone_trend = Some(EpisodeKind::Drift);
+            let way = if b.level > b.hi { "above" } else { "below" };
+            v.findings.push(Finding {
+                kind: EpisodeKind::Drift,
+                at,
+                score: b.out / (b.margin / ENV_K),
+                threshold: ENV_K,
+                reason: format!(
+                    "its half-hour level {:.3} is {:.3} {way} anything its hourly means showed in up to {ENV_DAYS} days watched ({:.3} to {:.3}), more than half their range (no peers to compare with)",
+                    b.level, b.out, b.lo, b.hi
+                ),
+            });
         }
     }
 
@@ -3569,6 +3633,71 @@ mod tests {
             }
         }
         out
+    }
+
+    /// `days` of a lone machine's temperature read every 5 minutes: `base` with a daily swing
+    /// of ±2, a slow wander (σ 2.4, an hour's memory) and noise ±0.7; `fault(i)` is added to
+    /// reading `i`.
+    fn machine(days: usize, base: f64, seed: u64, fault: impl Fn(usize) -> f64) -> Vec<f64> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut w = 0.0;
+        (0..days * 288)
+            .map(|i| {
+                w = 0.97 * w + crate::sim::sensors::gaussian(&mut rng, 0.6);
+                let h = (i % 288) as f64 / 12.0;
+                let day = 2.0 * (std::f64::consts::TAU * (h - 9.0) / 24.0).sin();
+                let x = base + day + w + crate::sim::sensors::gaussian(&mut rng, 0.7) + fault(i);
+                (x * 100.0).round() / 100.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_lone_machine_that_slides_or_overheats_for_hours_is_a_drift_before_its_end() {
+        let fail = 10 * 288;
+        for seed in 1..=3 {
+            // Twelve healthy days: nothing.
+            assert_eq!(
+                run_alone_every(&machine(12, 85.0, seed, |_| 0.0), 300.0),
+                [],
+                "seed {seed}"
+            );
+            // Sliding from 85 to 26 °C over the day before it fails: said hours before.
+            let slide = |i: usize| match i {
+                i if i >= fail => -59.0,
+                i if i + 288 >= fail => -59.0 * (i + 288 - fail) as f64 / 288.0,
+                _ => 0.0,
+            };
+            let found = run_alone_every(&machine(12, 85.0, seed, slide), 300.0);
+            assert!(
+                matches!(found.first(), Some(&(i, EpisodeKind::Drift)) if i + 12 * 12 < fail),
+                "seed {seed}: {found:?}"
+            );
+            // Overheating from 58 to 77 °C over six hours: said before it gets there.
+            let heat = |i: usize| match i {
+                i if i >= fail => 19.0,
+                i if i + 72 >= fail => 19.0 * (i + 72 - fail) as f64 / 72.0,
+                _ => 0.0,
+            };
+            let found = run_alone_every(&machine(12, 58.0, seed, heat), 300.0);
+            assert!(
+                matches!(found.first(), Some(&(i, EpisodeKind::Drift)) if i + 72 > fail && i < fail),
+                "seed {seed}: {found:?}"
+            );
+            // The same slide on the third day: not yet known what its life spans, so nothing.
+            let early = |i: usize| {
+                if i >= 2 * 288 {
+                    slide(i + fail - 3 * 288)
+                } else {
+                    0.0
+                }
+            };
+            assert_eq!(
+                run_alone_every(&machine(3, 85.0, seed, early), 300.0),
+                [],
+                "seed {seed}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,227 @@
+//! The envelope test on a lone sensor's own history: its level beyond anything its hourly means
+//! showed in the days it was watched.
+//!
+//! Premise: a series watched for days has shown, in its hourly means, the range its healthy
+//! life spans (its daily cycle, its loads, its weather). A level (the readings' half-hour mean)
+//! that leaves that range by half its width, at least, is news: a machine's temperature
+//! sliding from 85 to 26 °C over the day before it fails, an overheat from 58 to 77 °C over six
+//! hours. Both move too slowly for the half-hour trend test (their half-hour changes are
+//! within what the series' own wander shows) and neither steps. The test sees them before
+//! their end: the slide when it is a fifth of the way down, the overheat at 70 to 73 °C
+//! (three seeds of each, in the unit tests' shapes).
+//!
+//! What it cannot know: a change of a kind the series never showed while watched (the first
+//! weekend shutdown, a heat wave) looks the same, so it is judged only after
+//! [`ENV_WARM_H`] hourly means were learnt (four days watched, one of them waiting), only where
+//! the series has no peers, is no counter, no battery, no state and no few-level signal (their
+//! switches are their life) and repeats at most [`ENV_REPEATS`] of its readings (one that holds
+//! and steps is the step test's), never while an episode is open, and a move that comes with
+//! another series' novel step is taken as a change of mode by the twin. An hourly mean is
+//! learnt a day after its hour ([`ENV_DELAY_H`]): a slide must not teach itself before it is
+//! seen; a change slower than half the range a day is learnt as the series' life. Said once per
+//! excursion, as a drift; once the twin takes the change as the new normal the envelope is
+//! learnt again from there (see [`Envelope::relearn`]).
+//!
+//! Cost: O(1) per reading (a sum, a smoothed level; a scan of [`ENV_DAYS`] slots per hour).
+//! Memory: about 200 bytes, held only by series that are judged by it.
+
+/// Hourly means learnt before the envelope judges (three days' worth).
+pub const ENV_WARM_H: u32 = 72;
+/// Hours an hourly mean waits before it is learnt.
+pub const ENV_DELAY_H: usize = 24;
+/// Days of hourly means the envelope spans (a week: a weekly rhythm is in it once watched).
+pub const ENV_DAYS: usize = 7;
+/// How far beyond the envelope the level must be, as a share of its width.
+pub const ENV_K: f64 = 0.5;
+/// A series that repeats more than this share of its readings is not judged: it holds and
+/// steps (a daily total that changes at midnight) rather than moves.
+pub const ENV_REPEATS: f64 = 0.9;
+/// The level judged: the readings' mean weighted by time, over this time constant.
+pub const ENV_TAU_MS: f64 = 30.0 * 60_000.0;
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_H: i64 = 24;
+
+/// One series' hourly means and the range they span.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// The hour being summed (epoch hours), its Σ and count.
+    hour: i64,
+    sum: f64,
+    n: u32,
+    /// Hourly means waiting to be learnt (hour, mean), oldest first from `wait_pos`.
+    waiting: [(i64, f32); ENV_DELAY_H],
+    wait_pos: usize,
+    /// Per day slot: its day (epoch days; `i64::MIN` when empty) and the least and greatest
+    /// hourly mean learnt in it.
+    days: [(i64, f32, f32); ENV_DAYS],
+    /// Hourly means learnt.
+    pub learnt: u32,
+    /// The smoothed level and when it was last updated (epoch ms).
+    level: f64,
+    level_ms: i64,
+    /// Said for the current excursion (until the level is back within the envelope).
+    pub said: bool,
+}
+
+impl Default for Envelope {
+    fn default() -> Envelope {
+        Envelope {
+            hour: i64::MIN,
+            sum: 0.0,
+            n: 0,
+            waiting: [(i64::MIN, f32::NAN); ENV_DELAY_H],
+            wait_pos: 0,
+            days: [(i64::MIN, f32::NAN, f32::NAN); ENV_DAYS],
+            learnt: 0,
+            level: f64::NAN,
+            level_ms: 0,
+            said: false,
+        }
+    }
+}
+
+/// Where the level stands against the envelope, once it is warm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Beyond {
+    /// The smoothed level, and the envelope's least and greatest hourly mean.
+    pub level: f64,
+    pub lo: f64,
+    pub hi: f64,
+    /// How far beyond the nearer edge the level is (0 within), and the margin it must pass.
+    pub out: f64,
+    pub margin: f64,
+}
+
+impl Beyond {
+    /// Beyond the envelope by its margin at least.
+    pub fn news(&self) -> bool {
+        self.out > self.margin
+    }
+}
+
+impl Envelope {
+    /// Adds reading `x` at `at_ms`; `learn`: the hour's mean may be learnt (no episode open).
+    /// `floor`: the least width the envelope is given (the series' resolution and noise: a
+    /// series that held one value for days must still move by more than them to be news).
+    /// Returns where the level stands, once warm.
+    pub fn observe(&mut self, x: f64, at_ms: i64, learn: bool, floor: f64) -> Option<Beyond> {
+        if !x.is_finite() {
+            return None;
+        }
+        // The level: weighted by the time since the last reading, so a series that reports
+        // every 10 s and one that reports every 5 minutes mean the same half hour.
+        // (The weight is the time since the last reading over the time constant, at most 1:
+        // near enough to the exponential's for readings much closer than half an hour, and
+        // without one per reading.)
+        if self.level.is_nan() {
+            self.level = x;
+        } else if at_ms > self.level_ms {
+            let a = ((at_ms - self.level_ms) as f64 / ENV_TAU_MS).min(1.0);
+            self.level += a * (x - self.level);
+        }
+        self.level_ms = self.level_ms.max(at_ms);
+        let hour = at_ms.div_euclid(HOUR_MS);
+        if hour > self.hour {
+            if self.n > 0 && learn {
+                let mean = (self.sum / f64::from(self.n)) as f32;
+                self.wait(self.hour, mean);
+            }
+            self.hour = hour;
+            self.sum = 0.0;
+            self.n = 0;
+        }
+        self.sum += x;
+        self.n += 1;
+        if self.learnt < ENV_WARM_H {
+            return None;
+        }
+        let today = hour.div_euclid(DAY_H);
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &(d, a, b) in &self.days {
+            if d != i64::MIN && today - d <= ENV_DAYS as i64 {
+                lo = lo.min(f64::from(a));
+                hi = hi.max(f64::from(b));
+            }
+        }
+        if !lo.is_finite() || !hi.is_finite() {
+            return None;
+        }
+        let margin = ENV_K * (hi - lo).max(floor);
+        let out = (self.level - hi).max(lo - self.level).max(0.0);
+        if out <= 0.0 {
+            self.said = false;
+        }
+        Some(Beyond {
+            level: self.level,
+            lo,
+            hi,
+            out,
+            margin,
+        })
+    }
+
+    /// Puts an hourly mean in the waiting ring; the one it displaces (a day old) is learnt.
+    fn wait(&mut self, hour: i64, mean: f32) {
+        let (h, m) = std::mem::replace(&mut self.waiting[self.wait_pos], (hour, mean));
+        self.wait_pos = (self.wait_pos + 1) % ENV_DELAY_H;
+        if h == i64::MIN || !m.is_finite() {
+            return;
+        }
+        let day = h.div_euclid(DAY_H);
+        let slot = &mut self.days[day.rem_euclid(ENV_DAYS as i64) as usize];
+        if slot.0 != day {
+            *slot = (day, m, m);
+        } else {
+            slot.1 = slot.1.min(m);
+            slot.2 = slot.2.max(m);
+        }
+        self.learnt = self.learnt.saturating_add(1);
+    }
+
+    /// Hours an episode was open are not learnt: the hourly means waiting from them are
+    /// dropped (called while one is).
+    pub fn forget_waiting(&mut self) {
+        self.waiting = [(i64::MIN, f32::NAN); ENV_DELAY_H];
+    }
+
+    /// The change was taken as the new normal: the envelope is learnt again from here.
+    pub fn relearn(&mut self) {
+        *self = Envelope::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_hourly_mean_is_learnt_a_day_after_its_hour_and_judged_after_three_days() {
+        let mut e = Envelope::default();
+        let mut last = None;
+        // Four days of a level at 10 ± 1 (a daily cycle), every 5 minutes.
+        for i in 0..4 * 288 {
+            let ms = i * 300_000;
+            let x = 10.0 + (i as f64 * std::f64::consts::TAU / 288.0).sin();
+            last = e.observe(x, ms, true, 0.1);
+        }
+        assert_eq!(e.learnt, 72 - 1);
+        assert_eq!(last, None);
+        let b = e.observe(10.0, 4 * 86_400_000, true, 0.1).unwrap();
+        assert!(
+            b.lo > 8.9 && b.lo < 9.1 && b.hi > 10.9 && b.hi < 11.1,
+            "{b:?}"
+        );
+        assert!(!b.news());
+        // Half an hour at 13.5: beyond 11 by more than half the width (1).
+        let mut b = b;
+        for k in 1..=12 {
+            b = e
+                .observe(13.5, 4 * 86_400_000 + k * 300_000, true, 0.1)
+                .unwrap();
+        }
+        assert!(b.news(), "{b:?}");
+        e.relearn();
+        assert_eq!(e.observe(13.5, 5 * 86_400_000, true, 0.1), None);
+    }
+}
