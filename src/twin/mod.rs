@@ -274,7 +274,7 @@ pub struct Twin {
     /// Every reading's anomaly score, when asked (`replay --scores`): (time, series, score),
     /// drained by the caller ([`Twin::take_scores`]).
     scores_out: Option<Vec<ScoreLine>>,
-    /// Series that lately stepped as they had not in a day: (when, epoch ms; series index),
+    /// Series that lately stepped as they had not in a week: (when, epoch ms; series index),
     /// the latest [`NOVEL_STEPS`] within a few minutes (see `detect::STEP_TOGETHER_MS`).
     novel_steps: std::collections::VecDeque<(i64, usize)>,
     /// Series created whose names say they are setpoints (see `tracking::setpoint_role`).
