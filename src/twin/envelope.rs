@@ -183,8 +183,9 @@ impl Envelope {
         self.learnt = self.learnt.saturating_add(1);
     }
 
-    /// Hours an episode was open are not learnt: the hourly means waiting from them are
-    /// dropped (called while one is).
+    /// Hours an episode was open are not learnt: the hourly means still waiting are dropped
+    /// (called while one is), and with them the day's hours before it, one of which may hold
+    /// its start.
     pub fn forget_waiting(&mut self) {
         self.waiting = [(i64::MIN, f32::NAN); ENV_DELAY_H];
     }
