@@ -23,7 +23,8 @@
 //! learnt again from there (see [`Envelope::relearn`]).
 //!
 //! Cost: O(1) per reading (a sum, a smoothed level; a scan of [`ENV_DAYS`] slots per hour).
-//! Memory: about 200 bytes, held only by series that are judged by it.
+//! Memory: about 560 bytes (a day of hourly means waiting, a week of daily ranges), boxed and
+//! held only by series that are judged by it.
 
 /// Hourly means learnt before the envelope judges (three days' worth).
 pub const ENV_WARM_H: u32 = 72;
@@ -202,6 +203,8 @@ mod tests {
 
     #[test]
     fn an_hourly_mean_is_learnt_a_day_after_its_hour_and_judged_after_three_days() {
+        // (The module's word on its memory.)
+        assert!(std::mem::size_of::<Envelope>() <= 576);
         let mut e = Envelope::default();
         let mut last = None;
         // Four days of a level at 10 ± 1 (a daily cycle), every 5 minutes.
