@@ -22,8 +22,8 @@
 //! excursion, as a drift; once the twin takes the change as the new normal the envelope is
 //! learnt again from there (see [`Envelope::relearn`]).
 //!
-//! Cost: O(1) per reading (a sum, a smoothed level; a scan of [`ENV_DAYS`] slots per hour).
-//! Memory: about 560 bytes (a day of hourly means waiting, a week of daily ranges), boxed and
+//! Cost: O(1) per reading (a sum, a smoothed level; a scan of [`ENV_DAYS`] slots once an hour).
+//! Memory: about 570 bytes (a day of hourly means waiting, a week of daily ranges), boxed and
 //! held only by series that are judged by it.
 
 /// Hourly means learnt before the envelope judges (three days' worth).
@@ -60,6 +60,9 @@ pub struct Envelope {
     /// Per day slot: its day (epoch days; `i64::MIN` when empty) and the least and greatest
     /// hourly mean learnt in it.
     days: [(i64, f32, f32); ENV_DAYS],
+    /// The least and greatest hourly mean of the days still spanned, as of the hour's start
+    /// (NaN while none is).
+    span: (f32, f32),
     /// Hourly means learnt.
     pub learnt: u32,
     /// The smoothed level and when it was last updated (epoch ms).
@@ -67,6 +70,8 @@ pub struct Envelope {
     level_ms: i64,
     /// Said for the current excursion (until the level is back within the envelope).
     pub said: bool,
+    /// Some hourly mean is waiting (so forgetting them has work to do).
+    held: bool,
 }
 
 impl Default for Envelope {
@@ -78,10 +83,12 @@ impl Default for Envelope {
             waiting: [(i64::MIN, f32::NAN); ENV_DELAY_H],
             wait_pos: 0,
             days: [(i64::MIN, f32::NAN, f32::NAN); ENV_DAYS],
+            span: (f32::NAN, f32::NAN),
             learnt: 0,
             level: f64::NAN,
             level_ms: 0,
             said: false,
+            held: false,
         }
     }
 }
@@ -135,20 +142,14 @@ impl Envelope {
             self.hour = hour;
             self.sum = 0.0;
             self.n = 0;
+            self.span = self.span(hour.div_euclid(DAY_H));
         }
         self.sum += x;
         self.n += 1;
         if self.learnt < ENV_WARM_H {
             return None;
         }
-        let today = hour.div_euclid(DAY_H);
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for &(d, a, b) in &self.days {
-            if d != i64::MIN && today - d <= ENV_DAYS as i64 {
-                lo = lo.min(f64::from(a));
-                hi = hi.max(f64::from(b));
-            }
-        }
+        let (lo, hi) = (f64::from(self.span.0), f64::from(self.span.1));
         if !lo.is_finite() || !hi.is_finite() {
             return None;
         }
@@ -166,9 +167,27 @@ impl Envelope {
         })
     }
 
+    /// The least and greatest hourly mean learnt in the days within [`ENV_DAYS`] of `today`
+    /// (NaN while there is none): scanned once an hour, not per reading.
+    fn span(&self, today: i64) -> (f32, f32) {
+        let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+        for &(d, a, b) in &self.days {
+            if d != i64::MIN && today - d <= ENV_DAYS as i64 {
+                lo = lo.min(a);
+                hi = hi.max(b);
+            }
+        }
+        if lo.is_finite() && hi.is_finite() {
+            (lo, hi)
+        } else {
+            (f32::NAN, f32::NAN)
+        }
+    }
+
     /// Puts an hourly mean in the waiting ring; the one it displaces (a day old) is learnt.
     fn wait(&mut self, hour: i64, mean: f32) {
         let (h, m) = std::mem::replace(&mut self.waiting[self.wait_pos], (hour, mean));
+        self.held = true;
         self.wait_pos = (self.wait_pos + 1) % ENV_DELAY_H;
         if h == i64::MIN || !m.is_finite() {
             return;
@@ -188,7 +207,10 @@ impl Envelope {
     /// (called while one is), and with them the day's hours before it, one of which may hold
     /// its start.
     pub fn forget_waiting(&mut self) {
-        self.waiting = [(i64::MIN, f32::NAN); ENV_DELAY_H];
+        if self.held {
+            self.waiting = [(i64::MIN, f32::NAN); ENV_DELAY_H];
+            self.held = false;
+        }
     }
 
     /// The change was taken as the new normal: the envelope is learnt again from here.

@@ -8,6 +8,8 @@ pub(super) struct OwnTracks {
     next: f64,
     home: bool,
     batt: f64,
+    /// When the battery was last brought up to date (seconds).
+    batt_t: f64,
     started: bool,
     rng: Rng,
 }
@@ -59,6 +61,7 @@ impl OwnTracks {
             next: 2.0 + 8.0 * rng.f64(),
             home: true,
             batt: 80.0,
+            batt_t: 0.0,
             started: false,
             rng,
         }
@@ -88,10 +91,18 @@ impl Device for OwnTracks {
                     Msg::new("owntracks/alice/phone/event", ev.to_string(), false),
                 );
             }
-            self.batt = if (22.0..24.0).contains(&h) || h < 6.5 {
-                (self.batt + 1.0).min(100.0)
+            // The battery follows time, not reports: on its charger at night (about 40 % an
+            // hour, full in two), drained by about 4 % an hour by day, so a day's use leaves
+            // it near 40 %. (A first model moved it per report and clamped it at 5 %: over ten
+            // days it sank to 5 % and held there for hours while reporting, which no phone
+            // does; twinview was right to call that stuck.)
+            let charging = (22.0..24.0).contains(&h) || h < 6.5;
+            let dt_h = (t - self.batt_t).max(0.0) / 3600.0;
+            self.batt_t = t;
+            self.batt = if charging {
+                (self.batt + 40.0 * dt_h).min(100.0)
             } else {
-                (self.batt - 0.4).max(5.0)
+                (self.batt - 4.0 * dt_h).max(1.0)
             };
             let (lat, lon, vel) = if self.home {
                 (
@@ -107,7 +118,7 @@ impl Device for OwnTracks {
                 )
             };
             let loc = json!({"_type": "location", "acc": 5 + self.rng.u32(0..30), "alt": 41 + self.rng.u32(0..10), "batt": self.batt.round(),
-                "bs": if (22.0..24.0).contains(&h) || h < 6.5 { 2 } else { 1 }, "conn": if self.home { "w" } else { "m" },
+                "bs": if !charging { 1 } else if self.batt >= 100.0 { 3 } else { 2 }, "conn": if self.home { "w" } else { "m" },
                 "created_at": tst, "lat": (lat * 1e6_f64).round() / 1e6, "lon": (lon * 1e6_f64).round() / 1e6, "m": 1, "t": "u",
                 "tid": "ph", "tst": tst, "vac": 3, "vel": vel});
             sink.publish(
