@@ -449,7 +449,8 @@ fn last_at(s: &str, sep: u8) -> Option<usize> {
 /// The last words (after the last `_`) of every name in [`UPTIME_NAMES`], [`LINK_NAMES`],
 /// [`SATURATING_NAMES`], [`CUMULATIVE_NAMES`] and the battery's: a name ending otherwise is
 /// none of them.
-const NAMED_LAST_WORDS: [&str; 16] = [
+const NAMED_LAST_WORDS: [&str; 17] = [
+    "yesterday",
     "humidity",
     "battery",
     "batt",
@@ -1181,6 +1182,10 @@ pub struct Detector {
     charged: bool,
     /// A counter named for its period (`Today`, `daily_energy`): its resets are its period.
     period: bool,
+    /// The total of the day before, by its name (Tasmota's `ENERGY.Yesterday`): one value a
+    /// day, changed at the device's midnight. Premise: its step is a new day, never a level
+    /// shift, however it compares with the days before (a day of little washing).
+    yesterday: bool,
     /// Named as a cumulative energy meter (see [`CUMULATIVE_NAMES`]): a counter before its own
     /// history proves it, unless it went down a little.
     cumulative: bool,
@@ -1358,6 +1363,7 @@ impl Detector {
             charged: is("battery") || is("battery_level") || is("batt"),
             zero_is_off: ends("power") || ends("current"),
             period,
+            yesterday: is("yesterday"),
             ..Detector::default()
         }
     }
@@ -2075,6 +2081,7 @@ impl Detector {
                         && !level_learning
                         && !(self.charged && step > 0.0)
                         && !self.load_switched(x2, x1)
+                        && !self.yesterday
                         && self.unheard != Some((step_ms, true))
                         && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
                     {
@@ -2351,9 +2358,11 @@ impl Detector {
                 self.level_home = Some(h + LEVEL_HOME_ALPHA * (c.now - h));
             }
             left => {
-                // Left the level: the last changes waiting to be learnt may hold the first
-                // minute of a ramp out of it, still within the band.
-                if left.is_some() {
+                // A few-level signal left its level: the last changes waiting to be learnt
+                // may hold the first minute of a ramp out of it, still within the band. (Not
+                // any series: a noisy one's minute means leave a band now and then, and
+                // Frigate's inference time, once a minute, learnt nothing in four days.)
+                if left.is_some() && self.trend_few {
                     self.trend.forget_pending();
                 }
                 self.level_home = self.levels.dwelt(c.now, res).then_some(c.now);
@@ -2396,7 +2405,7 @@ impl Detector {
         // Minute means over half an hour: a change within the sensor's resolution or a few of
         // its usual steps is no trend.
         let floor = (2.5 * self.resolution).max(self.noise());
-        let judged = lone && !self.discrete();
+        let judged = lone && !self.discrete() && !self.yesterday;
         if judged && c.warm {
             let bar = TREND_K * c.largest.max(floor);
             self.ratio = self.ratio.max(c.change.abs() / bar);
@@ -2467,8 +2476,8 @@ impl Detector {
     ) {
         use super::envelope::{ENV_DAYS, ENV_K, ENV_REPEATS};
         // (Nor a series that holds its value through most readings: it steps rather than
-        // moves, and its steps are the step test's: a plug's energy of yesterday, which
-        // changes once a day, at midnight.)
+        // moves, and its steps are the step test's: a plug's daily total, which changes once
+        // a day.)
         if !lone
             || self.charged
             || self.discrete()
@@ -4376,7 +4385,7 @@ mod tests {
             .chain(LINK_NAMES.iter())
             .chain(CUMULATIVE_NAMES.iter())
             .chain(SATURATING_NAMES.iter().map(|(n, _)| n))
-            .chain(["battery", "battery_level", "batt"].iter());
+            .chain(["battery", "battery_level", "batt", "yesterday"].iter());
         for n in names {
             let last = n.rsplit('_').next().unwrap();
             assert!(NAMED_LAST_WORDS.contains(&last), "{n}");
@@ -5606,6 +5615,60 @@ mod tests {
         );
         // (Under a name that says nothing of a load, its start is a level shift.)
         assert!(kinds(&run("value")).contains(&EpisodeKind::LevelShift));
+    }
+
+    #[test]
+    fn the_total_of_yesterday_changes_at_midnight_by_its_name() {
+        // Tasmota's `ENERGY.Yesterday` every 5 minutes for ten days: a fridge's 0.80 to 0.84
+        // kWh a day, and a day of 0.75 (a cold day) on the eighth.
+        let cfg = DetectorConfig::default();
+        let run = |field: &str| {
+            let mut rng = Rng::with_seed(8);
+            let mut d = Detector::for_field(field);
+            let mut found = Vec::new();
+            let mut x = 0.82;
+            for i in 0..10 * 288 {
+                if i % 288 == 0 {
+                    x = if i / 288 == 7 {
+                        0.75
+                    } else {
+                        ((0.80 + 0.04 * rng.f64()) * 1000.0).round() / 1000.0
+                    };
+                }
+                for f in d.observe(x, t(i as f64 * 300.0), None, &cfg).findings {
+                    found.push((i / 288, f.kind));
+                }
+            }
+            found
+        };
+        assert_eq!(run("ENERGY.Yesterday"), []);
+        // (Under a name that says nothing of its day, the cold day is a level shift.)
+        assert!(
+            run("value").contains(&(7, EpisodeKind::LevelShift)),
+            "{:?}",
+            run("value")
+        );
+    }
+
+    #[test]
+    fn a_noisy_lone_series_learns_how_far_it_moves_in_half_an_hour() {
+        // Frigate's `inference_speed` once a minute: 8.4 ms ± 0.3, read to 0.01. Its minute
+        // means leave the band of the level they were at now and then; that must not keep its
+        // half-hour changes from ever being learnt (it did: nothing was learnt in four days,
+        // and a change of 2.06 between two single readings was "5× the most it moved").
+        let cfg = DetectorConfig::default();
+        let mut rng = Rng::with_seed(21);
+        let mut d = Detector::for_field("inference_speed");
+        let mut found = Vec::new();
+        for i in 0..2 * 1440 {
+            let x = ((8.4 + 0.3 * gauss(&mut rng)) * 100.0).round() / 100.0;
+            for f in d.observe(x, t(i as f64 * 60.0), None, &cfg).findings {
+                found.push((i, f.kind));
+            }
+        }
+        assert_eq!(found, []);
+        assert!(d.trend.learnt > 1000, "{}", d.trend.learnt);
+        assert!(d.trend.largest > 1.0, "{}", d.trend.largest);
     }
 
     #[test]
