@@ -637,6 +637,12 @@ impl Trail {
 /// 26 kW out of memory (it did, with a ring of the latest eight jumps: five false level shifts
 /// in one ten-day plant world, at the first night load after each shift).
 const LANDED: usize = 8;
+/// A lone step whose readings went on the same way by more than this share of the step before
+/// it was decided is the first report of a movement, not a level (see `pending`). (It was the
+/// whole step until round sixteen: a shower's humidity, +8.4 and then +6.9 more within the
+/// minute, was said a level shift. A level that stays moves by its noise, a sixth of a big
+/// step at most.)
+const STEP_MOVED_ON: f64 = 0.5;
 /// At rest, for a power or a current stepping to or from a load: at most this share of the
 /// load (see `Detector::load_switched`).
 const LOAD_REST_SHARE: f64 = 0.05;
@@ -2130,11 +2136,13 @@ impl Detector {
             let beyond = x - (base + step);
             if (x - base).abs() <= 0.5 * step.abs() {
                 self.pending = None;
-            } else if beyond.signum() == step.signum() && beyond.abs() > step.abs() {
-                // It went on the same way further than the step itself: the first report of
-                // a movement (a bathroom's humidity at a shower, reported on change after a
-                // quiet quarter of an hour: +6 at once, then +7 and +7 within the minute), not a
-                // level it jumped to. What the movement does is the other tests'.
+            } else if beyond.signum() == step.signum() && beyond.abs() > STEP_MOVED_ON * step.abs()
+            {
+                // It went on the same way further than half the step itself: the first report
+                // of a movement (a bathroom's humidity at a shower, reported on change after a
+                // quiet quarter of an hour: +6 at once, then +7 and +7 within the minute; or
+                // +8.4, then +1.9 and +5.0 within the minute), not a level it jumped to. What the
+                // movement does is the other tests'.
                 self.pending = None;
             } else if at_ms - ms >= stay_ms {
                 self.pending = None;
