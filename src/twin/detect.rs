@@ -1339,6 +1339,7 @@ impl Detector {
         };
         let under = |word: &str| field.to_ascii_lowercase().contains(word);
         let uptime = UPTIME_NAMES.iter().any(|n| is(n));
+        let battery = is("battery") || is("battery_level");
         // A word of its name (between `_`) names the period: `Today`, `daily_energy`.
         let period = name.len() >= 5
             && name.split('_').any(|w| {
@@ -1365,8 +1366,8 @@ impl Detector {
                 || period
                 || (eq(name, "total") && under("energy")),
             uptime,
-            battery: is("battery") || is("battery_level"),
-            charged: is("battery") || is("battery_level") || is("batt"),
+            battery,
+            charged: battery || is("batt"),
             zero_is_off: ends("power") || ends("current"),
             period,
             yesterday: is("yesterday"),
@@ -5439,131 +5440,29 @@ mod tests {
         // seconds): on its charger from midnight, drained about 4 % an hour by day, a report
         // every 1 to 11 minutes while away and every 15 to 60 at home, on its charger again
         // from 22:00 (38, 51, 82, 97, 100). Its rises are charges, its fall is use.
+        #[rustfmt::skip]
         const PHONE: [(u32, u8); 124] = [
-            (0, 80),
-            (1918, 100),
-            (4954, 100),
-            (7282, 100),
-            (10752, 100),
-            (13940, 100),
-            (15698, 100),
-            (18946, 100),
-            (21597, 100),
-            (22581, 100),
-            (23539, 99),
-            (24798, 98),
-            (27904, 94),
-            (31034, 91),
-            (31443, 90),
-            (31804, 90),
-            (31922, 90),
-            (32386, 89),
-            (32943, 88),
-            (33237, 88),
-            (33481, 88),
-            (33729, 88),
-            (34036, 87),
-            (34206, 87),
-            (34703, 87),
-            (34788, 86),
-            (34913, 86),
-            (35001, 86),
-            (35098, 86),
-            (35411, 86),
-            (36026, 85),
-            (36131, 85),
-            (36208, 85),
-            (36830, 84),
-            (37351, 84),
-            (37955, 83),
-            (38097, 83),
-            (38371, 82),
-            (39008, 82),
-            (39557, 81),
-            (40111, 81),
-            (40315, 80),
-            (40800, 80),
-            (40979, 80),
-            (41622, 79),
-            (41746, 79),
-            (42244, 78),
-            (42717, 78),
-            (43025, 77),
-            (43666, 77),
-            (44118, 76),
-            (44285, 76),
-            (44912, 75),
-            (45155, 75),
-            (45476, 75),
-            (45581, 74),
-            (45803, 74),
-            (46344, 74),
-            (46500, 73),
-            (47039, 73),
-            (47472, 72),
-            (47734, 72),
-            (47797, 72),
-            (47874, 72),
-            (48460, 71),
-            (48531, 71),
-            (48953, 71),
-            (49379, 70),
-            (50005, 70),
-            (50301, 69),
-            (50636, 69),
-            (50768, 69),
-            (51187, 68),
-            (51785, 68),
-            (52203, 67),
-            (52590, 67),
-            (52946, 66),
-            (53543, 66),
-            (53784, 65),
-            (53949, 65),
-            (54434, 65),
-            (54836, 64),
-            (55128, 64),
-            (55407, 64),
-            (55993, 63),
-            (56382, 62),
-            (56684, 62),
-            (57127, 62),
-            (57501, 61),
-            (57788, 61),
-            (58037, 61),
-            (58425, 60),
-            (58986, 60),
-            (59473, 59),
-            (59951, 58),
-            (60069, 58),
-            (60313, 58),
-            (60772, 58),
-            (60870, 57),
-            (60936, 57),
-            (61391, 57),
-            (61498, 57),
-            (61619, 57),
-            (62179, 56),
-            (62436, 56),
-            (62857, 55),
-            (63224, 55),
-            (63615, 54),
-            (66875, 51),
-            (67875, 50),
-            (70498, 47),
-            (72926, 44),
-            (75741, 41),
-            (76661, 40),
-            (78357, 38),
-            (79533, 51),
-            (82346, 82),
-            (83707, 97),
-            (85713, 100),
-            (87279, 100),
-            (88803, 100),
-            (89956, 100),
-            (93383, 100),
-            (95526, 100),
+            (0, 80), (1918, 100), (4954, 100), (7282, 100), (10752, 100), (13940, 100),
+            (15698, 100), (18946, 100), (21597, 100), (22581, 100), (23539, 99), (24798, 98),
+            (27904, 94), (31034, 91), (31443, 90), (31804, 90), (31922, 90), (32386, 89),
+            (32943, 88), (33237, 88), (33481, 88), (33729, 88), (34036, 87), (34206, 87),
+            (34703, 87), (34788, 86), (34913, 86), (35001, 86), (35098, 86), (35411, 86),
+            (36026, 85), (36131, 85), (36208, 85), (36830, 84), (37351, 84), (37955, 83),
+            (38097, 83), (38371, 82), (39008, 82), (39557, 81), (40111, 81), (40315, 80),
+            (40800, 80), (40979, 80), (41622, 79), (41746, 79), (42244, 78), (42717, 78),
+            (43025, 77), (43666, 77), (44118, 76), (44285, 76), (44912, 75), (45155, 75),
+            (45476, 75), (45581, 74), (45803, 74), (46344, 74), (46500, 73), (47039, 73),
+            (47472, 72), (47734, 72), (47797, 72), (47874, 72), (48460, 71), (48531, 71),
+            (48953, 71), (49379, 70), (50005, 70), (50301, 69), (50636, 69), (50768, 69),
+            (51187, 68), (51785, 68), (52203, 67), (52590, 67), (52946, 66), (53543, 66),
+            (53784, 65), (53949, 65), (54434, 65), (54836, 64), (55128, 64), (55407, 64),
+            (55993, 63), (56382, 62), (56684, 62), (57127, 62), (57501, 61), (57788, 61),
+            (58037, 61), (58425, 60), (58986, 60), (59473, 59), (59951, 58), (60069, 58),
+            (60313, 58), (60772, 58), (60870, 57), (60936, 57), (61391, 57), (61498, 57),
+            (61619, 57), (62179, 56), (62436, 56), (62857, 55), (63224, 55), (63615, 54),
+            (66875, 51), (67875, 50), (70498, 47), (72926, 44), (75741, 41), (76661, 40),
+            (78357, 38), (79533, 51), (82346, 82), (83707, 97), (85713, 100), (87279, 100),
+            (88803, 100), (89956, 100), (93383, 100), (95526, 100),
         ];
         let cfg = DetectorConfig::default();
         let run = |field: &str| {
@@ -5597,57 +5496,47 @@ mod tests {
     fn a_load_switched_on_for_the_first_time_is_a_plugs_life() {
         // A washer's plug, its current every minute: 0.03 A on standby for a day, then its
         // first run: the heater at 8.9 A for 20 minutes, the drum at 1.1 A for an hour, off.
-        let cfg = DetectorConfig::default();
-        let run = |field: &str| {
-            let mut rng = Rng::with_seed(5);
-            let mut d = Detector::for_field(field);
-            let mut found = Vec::new();
-            for m in 0..26 * 60 {
+        let mut rng = Rng::with_seed(5);
+        let xs: Vec<f64> = (0..26 * 60)
+            .map(|m| {
                 let (level, noise) = match m {
                     1440..1460 => (8.9, 0.05),
                     1460..1520 => (1.1, 0.03),
                     _ => (0.03, 0.002),
                 };
-                let x = ((level + noise * gauss(&mut rng)) * 1000.0).round() / 1000.0;
-                for f in d.observe(x, t(m as f64 * 60.0), None, &cfg).findings {
-                    found.push((m, f.kind));
-                }
-            }
-            found
+                ((level + noise * gauss(&mut rng)) * 1000.0).round() / 1000.0
+            })
+            .collect();
+        let shifts = |field: &str| {
+            run_field(field, &xs, 60.0)
+                .iter()
+                .any(|(_, k)| *k == EpisodeKind::LevelShift)
         };
-        let kinds = |f: &[(i32, EpisodeKind)]| f.iter().map(|(_, k)| *k).collect::<Vec<_>>();
-        assert!(
-            !kinds(&run("current")).contains(&EpisodeKind::LevelShift),
-            "{:?}",
-            run("current")
-        );
+        assert!(!shifts("current"), "{:?}", run_field("current", &xs, 60.0));
         // (Under a name that says nothing of a load, its start is a level shift.)
-        assert!(kinds(&run("value")).contains(&EpisodeKind::LevelShift));
+        assert!(shifts("value"));
     }
 
     #[test]
     fn the_total_of_yesterday_changes_at_midnight_by_its_name() {
         // Tasmota's `ENERGY.Yesterday` every 5 minutes for ten days: a fridge's 0.80 to 0.84
         // kWh a day, and a day of 0.75 (a cold day) on the eighth.
-        let cfg = DetectorConfig::default();
+        let mut rng = Rng::with_seed(8);
+        let mut xs = Vec::new();
+        for day in 0..10 {
+            let x = if day == 7 {
+                0.75
+            } else {
+                ((0.80 + 0.04 * rng.f64()) * 1000.0).round() / 1000.0
+            };
+            xs.extend(std::iter::repeat_n(x, 288));
+        }
+        // Every finding's (day, kind).
         let run = |field: &str| {
-            let mut rng = Rng::with_seed(8);
-            let mut d = Detector::for_field(field);
-            let mut found = Vec::new();
-            let mut x = 0.82;
-            for i in 0..10 * 288 {
-                if i % 288 == 0 {
-                    x = if i / 288 == 7 {
-                        0.75
-                    } else {
-                        ((0.80 + 0.04 * rng.f64()) * 1000.0).round() / 1000.0
-                    };
-                }
-                for f in d.observe(x, t(i as f64 * 300.0), None, &cfg).findings {
-                    found.push((i / 288, f.kind));
-                }
-            }
-            found
+            run_field(field, &xs, 300.0)
+                .into_iter()
+                .map(|(i, k)| (i / 288, k))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run("ENERGY.Yesterday"), []);
         // (Under a name that says nothing of its day, the cold day is a level shift.)
