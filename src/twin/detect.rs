@@ -489,6 +489,23 @@ const LEVELS: usize = 4;
 /// Readings per verdict on whether a series dwells at few levels (the first verdict sooner).
 const LEVEL_WINDOW: u32 = 200;
 const LEVEL_FIRST: u32 = 60;
+/// A move between two places a series dwells at, well apart, is a switch when one reading's
+/// step on the way covered at least this share of it, or it took at most
+/// [`SWITCH_SETTLE_MS`]; otherwise a ramp. Premise: a switch (a relay, a compressor's load, a
+/// valve) settles within seconds, and a reading or two may catch it on the way (a fridge's
+/// inrush); heat and fluids move over minutes, by many small steps. A few-level signal whose
+/// moves between its places are mostly ramps is still judged by the envelope (see
+/// `judge_envelope`): its places are not switched to, so a level beyond all it showed is not
+/// one of them (a real machine's temperature, NAB's machine_temperature_system_failure, sat
+/// near 50 and near 95 °F for days, in 5 % bands 2.5 and 4.75 °F wide, and climbed between
+/// them by steps of 6 °F at most over half an hour; taken for a switching signal, its fall to
+/// 2 °F before it failed went unsaid).
+const SWITCH_SHARE: f64 = 0.5;
+const SWITCH_SETTLE_MS: i64 = 120_000;
+/// A table level holding this many readings is held, and this many readings in a row at a held
+/// level are a dwell there (the place a move is measured from and to).
+const LEVEL_HELD: u32 = 5;
+const LEVEL_DWELL: u32 = 3;
 /// A series that only ever took at most this many distinct values is a state (a power
 /// factor of 0 or 0.85, a mode, a relay): its runs are dwell times and its changes are
 /// switches, so neither stuck, spike, burst nor a lone step is judged on it.
@@ -656,7 +673,7 @@ const PROVEN: usize = 4;
 /// least 5 %, lives by switching between them; a step from one known level to another is its
 /// normal life (not a burst, and an overshoot on the way not a spike), and a rest at a known
 /// level is not stuck. An unseen level, or noise within a level, is still judged.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Levels {
     at: [(f64, u32); LEVELS],
     /// The mean step within each level (its own noise), and the steps it was learnt from.
@@ -673,6 +690,17 @@ struct Levels {
     proven: Option<Box<Proven>>,
     /// The largest held level's magnitude (see [`Levels::largest`]).
     top: f64,
+    /// Where the series last dwelt (NaN before any) and when it was last there; the largest
+    /// step since; the held level it is at now and the readings in a row there; the moves
+    /// between dwellings well apart that switched and that ramped (see [`SWITCH_SHARE`]),
+    /// halved every window as the table's counts are (not to zero: one ramp seen and no
+    /// switch since still says which the series does).
+    home: f64,
+    home_ms: i64,
+    way: f64,
+    stay: (f64, u32),
+    switched: f32,
+    ramped: f32,
 }
 
 /// Levels that held at least 5 % of a window while the series was a few-level one. The
@@ -695,6 +723,29 @@ impl Proven {
             .iter()
             .filter(move |(_, t)| *t > 0 && at_ms - t < STEP_MEMORY_MS)
             .map(|(l, _)| *l)
+    }
+}
+
+impl Default for Levels {
+    fn default() -> Levels {
+        Levels {
+            at: [(0.0, 0); LEVELS],
+            noise: [0.0; LEVELS],
+            noise_n: [0; LEVELS],
+            longest_run: [0; LEVELS],
+            seen: 0,
+            missed: 0,
+            few: false,
+            total: 0,
+            proven: None,
+            top: 0.0,
+            home: f64::NAN,
+            home_ms: 0,
+            way: 0.0,
+            stay: (f64::NAN, 0),
+            switched: 0.0,
+            ramped: 0.0,
+        }
     }
 }
 
@@ -772,7 +823,9 @@ impl Levels {
 
     /// `run`: the repeats of `prev` before `x` (see [`Detector`]'s `run`).
     fn observe(&mut self, prev: f64, x: f64, res: f64, at_ms: i64, run: u32) {
-        match self.find(x, res) {
+        let found = self.find(x, res);
+        self.moved(prev, x, found, res, at_ms);
+        match found {
             Some(i) => {
                 self.at[i].1 = self.at[i].1.saturating_add(1);
                 // Every step from within three of the level's bands counts, not only those
@@ -838,6 +891,8 @@ impl Levels {
             // Proven once (two levels well apart), a few-level series stays one while its
             // readings keep to its levels: a compressor that runs all shift is still one.
             self.few = self.missed * 10 <= self.seen && (separated || self.few);
+            self.switched /= 2.0;
+            self.ramped /= 2.0;
             if self.few {
                 self.prove(&big, res, at_ms);
             }
@@ -848,6 +903,54 @@ impl Levels {
             }
             self.refresh_largest();
         }
+    }
+
+    /// Its moves between the places it dwells at were mostly ramps (see [`SWITCH_SHARE`]).
+    fn ramps(&self) -> bool {
+        self.ramped > self.switched
+    }
+
+    /// Follows the series between the places it dwells at (`found`: the table level `x` is
+    /// at): a move from where it last dwelt to a dwelling well apart is counted a switch or a
+    /// ramp (see [`SWITCH_SHARE`]).
+    fn moved(&mut self, prev: f64, x: f64, found: Option<usize>, res: f64, at_ms: i64) {
+        let m = self.largest();
+        if self.home.is_finite() && (x - self.home).abs() <= Levels::tol(res, self.home, m) {
+            self.home_ms = at_ms;
+            self.way = 0.0;
+            self.stay = (self.home, 0);
+            return;
+        }
+        self.way = self.way.max((x - prev).abs());
+        let Some(c) = found
+            .filter(|&i| self.at[i].1 >= LEVEL_HELD)
+            .map(|i| self.at[i].0)
+        else {
+            self.stay.1 = 0;
+            return;
+        };
+        self.stay = if self.stay.0 == c {
+            (c, self.stay.1.saturating_add(1))
+        } else {
+            (c, 1)
+        };
+        if self.stay.1 < LEVEL_DWELL {
+            return;
+        }
+        if self.home.is_finite() && Levels::well_apart(res, self.home, c, m) {
+            let quick = at_ms - self.home_ms <= SWITCH_SETTLE_MS;
+            if quick || self.way >= SWITCH_SHARE * (c - self.home).abs() {
+                self.switched += 1.0;
+            } else {
+                self.ramped += 1.0;
+            }
+        } else if self.home.is_finite() {
+            // A place near where it dwelt (a fragment of a noisy level): not a move.
+            return;
+        }
+        self.home = c;
+        self.home_ms = at_ms;
+        self.way = 0.0;
     }
 
     /// Notes the levels that held a share of the window just closed (`big`) as proven. A
@@ -2487,13 +2590,10 @@ impl Detector {
         // (Nor a series that holds its value through most readings: it steps rather than
         // moves, and its steps are the step test's: a plug's daily total, which changes once
         // a day.)
-        if !lone
-            || self.charged
-            || self.discrete()
-            || self.levels.few
-            || self.trend_few
-            || self.p_same > ENV_REPEATS
-        {
+        // (A few-level signal that ramps between its places is judged: see
+        // [`SWITCH_SHARE`].)
+        let switches = (self.levels.few || self.trend_few) && !self.levels.ramps();
+        if !lone || self.charged || self.discrete() || switches || self.p_same > ENV_REPEATS {
             return;
         }
         let quiet = self.open.is_none();
@@ -3748,6 +3848,96 @@ mod tests {
                 (x * 100.0).round() / 100.0
             })
             .collect()
+    }
+
+    #[test]
+    fn a_series_that_ramps_between_the_places_it_dwells_at_is_told_from_one_that_switches() {
+        // Two days, every 5 minutes, 8-hour dwellings near 50 and near 95 (noise ±0.7, read
+        // to 0.01), moving between them as a machine's temperature does (36 minutes of steps
+        // of at most 6) or as a switch does (at once).
+        let series = |ramp: usize, seed: u64| {
+            let mut rng = Rng::with_seed(seed);
+            let mut x = Vec::new();
+            for k in 0..6 {
+                let (from, to) = if k % 2 == 0 {
+                    (50.0, 95.0)
+                } else {
+                    (95.0, 50.0)
+                };
+                for _ in 0..96 {
+                    x.push(from + 0.7 * gauss(&mut rng));
+                }
+                for j in 1..=ramp {
+                    x.push(from + (to - from) * j as f64 / (ramp + 1) as f64);
+                }
+            }
+            x.iter()
+                .map(|v: &f64| (v * 100.0).round() / 100.0)
+                .collect::<Vec<_>>()
+        };
+        for seed in 1..=3 {
+            for (ramp, ramps) in [(0, false), (1, false), (8, true)] {
+                let mut l = Levels::default();
+                let xs = series(ramp, seed);
+                for (i, w) in xs.windows(2).enumerate() {
+                    l.observe(w[0], w[1], 0.01, i as i64 * 300_000, 0);
+                }
+                // Few places, either way; switched to, or ramped to.
+                assert!(l.few, "seed {seed}, {ramp} readings on the way");
+                assert_eq!(l.ramps(), ramps, "seed {seed}, {ramp} readings on the way");
+            }
+        }
+    }
+
+    #[test]
+    fn a_machine_that_ramps_between_two_places_is_still_judged_by_its_envelope() {
+        // Every 5 minutes: 16 hours near 90 °F, an hour's ramp down to 55, 6 hours there and
+        // an hour back up (noise ±0.7, read to 0.01): few places, ramped to. On its
+        // ninth day, from its low place, it falls to 2 °F over two hours, as NAB's machine
+        // did before it failed.
+        let day = |rng: &mut Rng, out: &mut Vec<f64>| {
+            let mut at = |x: f64, n: usize, to: f64, out: &mut Vec<f64>| {
+                for j in 0..n {
+                    let v = x + (to - x) * j as f64 / n as f64 + 0.7 * gauss(rng);
+                    out.push((v * 100.0).round() / 100.0);
+                }
+            };
+            at(90.0, 192, 90.0, out);
+            at(90.0, 12, 55.0, out);
+            at(55.0, 72, 55.0, out);
+            at(55.0, 12, 90.0, out);
+        };
+        for seed in 1..=3 {
+            let mut rng = Rng::with_seed(seed);
+            let mut xs = Vec::new();
+            for _ in 0..8 {
+                day(&mut rng, &mut xs);
+            }
+            let healthy = xs.len();
+            assert_eq!(run_alone_every(&xs, 300.0), [], "seed {seed}: healthy");
+            for _ in 0..204 {
+                xs.push(((90.0 + 0.7 * gauss(&mut rng)) * 100.0).round() / 100.0);
+            }
+            for j in 0..36 {
+                let v = if j < 12 {
+                    90.0 - 35.0 * j as f64 / 12.0
+                } else {
+                    55.0
+                };
+                xs.push(((v + 0.7 * gauss(&mut rng)) * 100.0).round() / 100.0);
+            }
+            let fall = xs.len();
+            for j in 1..=24 {
+                xs.push(55.0 - 53.0 * j as f64 / 24.0);
+            }
+            let found = run_alone_every(&xs, 300.0);
+            assert!(
+                found
+                    .first()
+                    .is_some_and(|&(i, k)| k == EpisodeKind::Drift && i > fall && i < fall + 24),
+                "seed {seed}: {found:?} (healthy until {healthy}, falls from {fall})"
+            );
+        }
     }
 
     #[test]
