@@ -3853,8 +3853,9 @@ mod tests {
     #[test]
     fn a_series_that_ramps_between_the_places_it_dwells_at_is_told_from_one_that_switches() {
         // Two days, every 5 minutes, 8-hour dwellings near 50 and near 95 (noise ±0.7, read
-        // to 0.01), moving between them as a machine's temperature does (36 minutes of steps
-        // of at most 6) or as a switch does (at once).
+        // to 0.01), moving between them as a machine's temperature does (8 readings on the
+        // way, steps of 5 over 45 minutes) or as a switch does (at once, or with one reading
+        // on the way).
         let series = |ramp: usize, seed: u64| {
             let mut rng = Rng::with_seed(seed);
             let mut x = Vec::new();

@@ -15,9 +15,10 @@
 //! [`ENV_WARM_H`] hourly means were learnt (four days watched, one of them waiting), only where
 //! the series has no peers, is no counter, no battery, no state and no few-level signal that
 //! switches between its places (its switches are its life; one that ramps between them is
-//! judged: a machine's temperature resting near 50 and near 95 °F) and repeats at most [`ENV_REPEATS`] of its readings (one that holds
-//! and steps is the step test's), never while an episode is open, and a move that comes with
-//! another series' novel step is taken as a change of mode by the twin. An hourly mean is
+//! judged: a machine's temperature resting near 50 and near 95 °F) and repeats at most
+//! [`ENV_REPEATS`] of its readings (one that holds and steps is the step test's), never while
+//! an episode is open, and a move that comes with another series' novel step is taken as a
+//! change of mode by the twin. An hourly mean is
 //! learnt a day after its hour ([`ENV_DELAY_H`]): a slide must not teach itself before it is
 //! seen; a change slower than half the range a day is learnt as the series' life. Said once per
 //! excursion, as a drift; once the twin takes the change as the new normal the envelope is
