@@ -499,7 +499,8 @@ const LEVEL_FIRST: u32 = 60;
 /// one of them (a real machine's temperature, NAB's machine_temperature_system_failure, sat
 /// near 50 and near 95 °F for days, in 5 % bands 2.5 and 4.75 °F wide, and climbed between
 /// them by steps of 6 °F at most over half an hour; taken for a switching signal, its fall to
-/// 2 °F before it failed went unsaid).
+/// 2 °F, the first of its three labelled anomalies (a planned shutdown, NAB's notes say), went
+/// unsaid).
 const SWITCH_SHARE: f64 = 0.5;
 const SWITCH_SETTLE_MS: i64 = 120_000;
 /// A table level holding this many readings is held, and this many readings in a row at a held
@@ -3895,7 +3896,7 @@ mod tests {
         // Every 5 minutes: 16 hours near 90 °F, an hour's ramp down to 55, 6 hours there and
         // an hour back up (noise ±0.7, read to 0.01): few places, ramped to. On its
         // ninth day, from its low place, it falls to 2 °F over two hours, as NAB's machine
-        // did before it failed.
+        // did when it was shut down.
         let day = |rng: &mut Rng, out: &mut Vec<f64>| {
             let mut at = |x: f64, n: usize, to: f64, out: &mut Vec<f64>| {
                 for j in 0..n {
