@@ -16,7 +16,7 @@
 //! | `noise_burst` | short-term spread of consecutive differences far above the sensor's own |
 //! | `stuck`       | the same value repeated far longer than the sensor's history makes plausible (never for a series that never changed or repeats ≥ 98 % of its readings, never for a counter) |
 //! | `level_shift` | the residual against the zone consensus jumped and stays (sensor's offset learnt); on a lone sensor, a step it never took in a week that stayed a minute |
-//! | `drift`       | the residual against the zone consensus crept away; on a lone sensor, a steady creep undone by one step back, its minute means moving far beyond their own history, or its level leaving the envelope of its hourly means (see [`super::envelope`]) |
+//! | `drift`       | the residual against the zone consensus crept away; on a lone sensor, a steady creep undone by one step back, its minute means moving far beyond their own history, its level leaving the envelope of its hourly means, or those means running one way more than twice as long as they ever did in its week (see [`super::envelope`]) |
 //! | `silence`     | no reading for three intervals of a steady cadence while the device is not offline (one per topic) |
 //! | `counter_reset` | a counter (a series that never went down in 100 readings) fell below half its value |
 //!
@@ -2587,7 +2587,7 @@ impl Detector {
         lone: bool,
         v: &mut Verdict,
     ) {
-        use super::envelope::{ENV_DAYS, ENV_K, ENV_REPEATS};
+        use super::envelope::{ENV_DAYS, ENV_K, ENV_REPEATS, RUN_K, RUN_MIN_H};
         // (Nor a series that holds its value through most readings: it steps rather than
         // moves, and its steps are the step test's: a plug's daily total, which changes once
         // a day.)
@@ -2612,7 +2612,24 @@ impl Detector {
             return;
         }
         self.ratio = self.ratio.max(b.out / b.margin);
-        if b.news() && !env.said {
+        // (The level's own news, when it has some, says it first.)
+        let level_news = b.news() && !env.said;
+        if b.run_news() && !env.run_said && !level_news {
+            env.run_said = true;
+            v.lone_trend = Some(EpisodeKind::Drift);
+            let way = if b.way > 0 { "risen" } else { "fallen" };
+            v.findings.push(Finding {
+                kind: EpisodeKind::Drift,
+                at,
+                score: f64::from(b.run) / f64::from(b.longest_run.max(RUN_MIN_H)),
+                threshold: RUN_K,
+                reason: format!(
+                    "its hourly means have {way} {} hours in a row, more than {RUN_K} × the longest run either way in up to {ENV_DAYS} days watched ({} hours; its half-hour level {:.3}; no peers to compare with)",
+                    b.run, b.longest_run, b.level
+                ),
+            });
+        }
+        if level_news {
             env.said = true;
             v.lone_trend = Some(EpisodeKind::Drift);
             let way = if b.level > b.hi { "above" } else { "below" };

@@ -24,9 +24,13 @@
 //! excursion, as a drift; once the twin takes the change as the new normal the envelope is
 //! learnt again from there (see [`Envelope::relearn`]).
 //!
+//! The same hourly means' runs are followed too: a run of them one way (each beyond the one
+//! before) longer than [`RUN_K`] times the longest that ended in the days spanned is news,
+//! though the level stays within the margin (see [`RUN_MIN_H`] for the premise and the case).
+//!
 //! Cost: O(1) per reading (a sum, a smoothed level; a scan of [`ENV_DAYS`] slots once an hour).
-//! Memory: about 570 bytes (a day of hourly means waiting, a week of daily ranges), boxed and
-//! held only by series that are judged by it.
+//! Memory: 624 bytes (a day of hourly means waiting, a week of daily ranges and longest runs),
+//! boxed and held only by series that are judged by it.
 
 /// Hourly means learnt before the envelope judges (three days' worth).
 pub const ENV_WARM_H: u32 = 72;
@@ -45,6 +49,16 @@ pub const ENV_K: f64 = 0.5;
 pub const ENV_REPEATS: f64 = 0.9;
 /// The level judged: the readings' mean weighted by time, over this time constant.
 pub const ENV_TAU_MS: f64 = 30.0 * 60_000.0;
+/// A run of hourly means each beyond the one before the same way is news once it is longer
+/// than this many times the longest run either way that ended in the days spanned …
+pub const RUN_K: f64 = 2.0;
+/// … and than this many hours. Premise: a machine's shutdowns, its loads and its days move
+/// its hourly means one way for hours, then back; one that keeps going twice as long as any
+/// move it made in a week is sliding somewhere its life never took it. A real machine (NAB's
+/// machine_temperature_system_failure) fell for 18 hours at its longest in the week before
+/// its catastrophic failure, and then for 40 hours, from 100 to 27 °F (its level stayed
+/// within half the envelope's range of it: the level test alone never said it).
+pub const RUN_MIN_H: u8 = 6;
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_H: i64 = 24;
@@ -74,6 +88,17 @@ pub struct Envelope {
     pub said: bool,
     /// Some hourly mean is waiting (so forgetting them has work to do).
     held: bool,
+    /// Per day slot: its day (epoch days; `i32::MIN` when empty) and the longest run of
+    /// hourly means one way that ended in it (hours).
+    runs: [(i32, u8); ENV_DAYS],
+    /// The latest hourly mean (NaN: none, or the run was broken), the current run's way
+    /// (+1 up, -1 down, 0 none) and length in hours, and whether it was said.
+    last: f32,
+    way: i8,
+    run: u8,
+    pub run_said: bool,
+    /// The longest run in the days spanned, as of the hour's start.
+    span_run: u8,
 }
 
 impl Default for Envelope {
@@ -91,6 +116,12 @@ impl Default for Envelope {
             level_ms: 0,
             said: false,
             held: false,
+            runs: [(i32::MIN, 0); ENV_DAYS],
+            last: f32::NAN,
+            way: 0,
+            run: 0,
+            run_said: false,
+            span_run: 0,
         }
     }
 }
@@ -105,12 +136,23 @@ pub struct Beyond {
     /// How far beyond the nearer edge the level is (0 within), and the margin it must pass.
     pub out: f64,
     pub margin: f64,
+    /// The current run of hourly means one way (hours; its way: +1 up, -1 down) and the
+    /// longest run either way that ended in the days spanned.
+    pub run: u8,
+    pub way: i8,
+    pub longest_run: u8,
 }
 
 impl Beyond {
     /// Beyond the envelope by its margin at least.
     pub fn news(&self) -> bool {
         self.out > self.margin
+    }
+
+    /// The current run is longer than [`RUN_K`] times the longest one in the days spanned
+    /// (and than [`RUN_MIN_H`] times that).
+    pub fn run_news(&self) -> bool {
+        f64::from(self.run) > RUN_K * f64::from(self.longest_run.max(RUN_MIN_H))
     }
 }
 
@@ -140,11 +182,23 @@ impl Envelope {
             if self.n > 0 && learn {
                 let mean = (self.sum / f64::from(self.n)) as f32;
                 self.wait(self.hour, mean);
+                // A gap of an hour or more breaks the run.
+                self.follow(
+                    if hour == self.hour + 1 {
+                        mean
+                    } else {
+                        f32::NAN
+                    },
+                    self.hour,
+                );
+            } else {
+                self.follow(f32::NAN, self.hour);
             }
             self.hour = hour;
             self.sum = 0.0;
             self.n = 0;
             self.span = self.span(hour.div_euclid(DAY_H));
+            self.span_run = self.span_runs(hour.div_euclid(DAY_H));
         }
         self.sum += x;
         self.n += 1;
@@ -166,7 +220,48 @@ impl Envelope {
             hi,
             out,
             margin,
+            run: self.run,
+            way: self.way,
+            longest_run: self.span_run,
         })
+    }
+
+    /// Follows the runs of hourly means one way: `mean` is hour `hour`'s (NaN: none, or not
+    /// next to the one before). A run that ends is kept in its day's slot.
+    fn follow(&mut self, mean: f32, hour: i64) {
+        let way = match mean.partial_cmp(&self.last) {
+            Some(std::cmp::Ordering::Greater) => 1,
+            Some(std::cmp::Ordering::Less) => -1,
+            _ => 0,
+        };
+        if way != 0 && way == self.way {
+            self.run = self.run.saturating_add(1);
+        } else {
+            if self.run > 0 {
+                let day = hour.div_euclid(DAY_H);
+                let slot = &mut self.runs[day.rem_euclid(ENV_DAYS as i64) as usize];
+                let day = i32::try_from(day).unwrap_or(i32::MIN);
+                if slot.0 == day {
+                    slot.1 = slot.1.max(self.run);
+                } else {
+                    *slot = (day, self.run);
+                }
+            }
+            self.way = way;
+            self.run = u8::from(way != 0);
+            self.run_said = false;
+        }
+        self.last = mean;
+    }
+
+    /// The longest run that ended in the days within [`ENV_DAYS`] of `today`.
+    fn span_runs(&self, today: i64) -> u8 {
+        self.runs
+            .iter()
+            .filter(|(d, _)| *d != i32::MIN && today - i64::from(*d) <= ENV_DAYS as i64)
+            .map(|(_, r)| *r)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The least and greatest hourly mean learnt in the days within [`ENV_DAYS`] of `today`
@@ -226,9 +321,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hourly_means_that_keep_going_one_way_twice_as_long_as_ever_are_news() {
+        // Every 5 minutes: a daily cycle of ±10 (its hourly means run 12 hours each way) for
+        // eight days, then from the cycle's low a fall of 0.3 an hour, which does not leave the
+        // envelope by half its range (10) within 30 hours.
+        let at = |i: i64| i * 300_000;
+        let cycle = |i: i64| 50.0 - 10.0 * (i as f64 * std::f64::consts::TAU / 288.0).cos();
+        let mut e = Envelope::default();
+        for i in 0..8 * 288 {
+            if let Some(b) = e.observe(cycle(i), at(i), true, 0.1) {
+                assert!(!b.run_news(), "healthy, reading {i}: {b:?}");
+            }
+        }
+        let start = 8 * 288;
+        let mut said = None;
+        for j in 0..30 * 12 {
+            let x = 40.0 - 0.3 * j as f64 / 12.0;
+            let b = e.observe(x, at(start + j), true, 0.1).unwrap();
+            assert!(!b.news(), "{b:?}");
+            if b.run_news() && said.is_none() {
+                said = Some((j / 12, b));
+            }
+        }
+        // Said once its hourly means have fallen 25 hours in a row (the cycle's last 12 and
+        // 13 of the fall): more than twice the 12 hours its days ran.
+        let (hour, b) = said.expect("said");
+        assert_eq!(
+            (hour, b.run, b.longest_run, b.way),
+            (14, 25, 12, -1),
+            "{b:?}"
+        );
+        // A gap of hours breaks the run: the same fall after six hours unheard starts again.
+        let mut e = Envelope::default();
+        for i in 0..8 * 288 {
+            e.observe(cycle(i), at(i), true, 0.1);
+        }
+        let mut b = None;
+        for j in 0..40 * 12 {
+            let gap = if j >= 20 * 12 { 6 * 12 } else { 0 };
+            b = e.observe(40.0 - 0.3 * j as f64 / 12.0, at(start + j + gap), true, 0.1);
+        }
+        let b = b.unwrap();
+        assert!(b.run < 24 && !b.run_news(), "{b:?}");
+    }
+
+    #[test]
     fn an_hourly_mean_is_learnt_a_day_after_its_hour_and_judged_after_three_days() {
         // (The module's word on its memory.)
-        assert!(std::mem::size_of::<Envelope>() <= 576);
+        assert!(std::mem::size_of::<Envelope>() <= 624);
         let mut e = Envelope::default();
         let mut last = None;
         // Four days of a level at 10 ± 1 (a daily cycle), every 5 minutes.
