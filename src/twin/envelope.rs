@@ -149,8 +149,8 @@ impl Beyond {
         self.out > self.margin
     }
 
-    /// The current run is longer than [`RUN_K`] times the longest one in the days spanned
-    /// (and than [`RUN_MIN_H`] times that).
+    /// The current run is longer than [`RUN_K`] times the longest one in the days spanned,
+    /// that longest taken as at least [`RUN_MIN_H`] hours.
     pub fn run_news(&self) -> bool {
         f64::from(self.run) > RUN_K * f64::from(self.longest_run.max(RUN_MIN_H))
     }
@@ -182,15 +182,9 @@ impl Envelope {
             if self.n > 0 && learn {
                 let mean = (self.sum / f64::from(self.n)) as f32;
                 self.wait(self.hour, mean);
-                // A gap of an hour or more breaks the run.
-                self.follow(
-                    if hour == self.hour + 1 {
-                        mean
-                    } else {
-                        f32::NAN
-                    },
-                    self.hour,
-                );
+                // A gap of an hour or more breaks the run (here, at the hour before it).
+                let next = hour == self.hour + 1;
+                self.follow(if next { mean } else { f32::NAN }, self.hour);
             } else {
                 self.follow(f32::NAN, self.hour);
             }
