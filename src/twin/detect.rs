@@ -549,6 +549,16 @@ const RAMP_UNDONE_MS: i64 = 12 * 3_600_000;
 /// minutes in one report of 0, was said a spike on its power, current and energy of the
 /// minute. At five no spike of the home and plant worlds, 24 hours on nine seeds, was missed.)
 const SPIKE_HELD_INTERVALS: f64 = 5.0;
+/// A quiet spell its device spoke through (see [`Detector::spoke_through`]) counts as one only
+/// when it is at least this many of the series' mean gaps long.
+const QUIET_GAPS: f64 = 4.0;
+/// Steps across such spells the series must have taken, every one within
+/// [`QUIET_STEP_SIGMAS`] of its usual step, before its steps across them are judged unwidened.
+const QUIET_LEARNT: u16 = 8;
+/// The largest a learnt step across a spoken-through quiet spell may have been (σ of the usual
+/// step): half the spike threshold's 6, so a series whose quiet spells ended in jumps now and
+/// then keeps the widened judgement.
+const QUIET_STEP_SIGMAS: f32 = 3.0;
 /// A run of repeats is stuck only once it is this many times the longest run the series has
 /// had and left by itself (see [`Detector::judge_stuck`]).
 const STUCK_LONGEST_RUNS: usize = 3;
@@ -1108,6 +1118,9 @@ struct PendingStep {
     score: f64,
     /// When the series had last jumped before it (see `Detector::last_big_ms`).
     jumped_ms: Option<i64>,
+    /// Minutes of the quiet spell its device spoke through before it, where the series
+    /// reports every change (see [`Detector::reports_every_change`]).
+    held_min: Option<f64>,
 }
 
 /// The per-series state of the default detectors.
@@ -1344,6 +1357,14 @@ pub struct Detector {
     /// two ends both moved only when both peers did.
     pub two_peers: Option<(f64, f64)>,
     run_two_peers: Option<(f64, f64)>,
+    /// Set by the twin before each reading: the reading's topic kept coming without it since
+    /// its last one (see [`Detector::spoke_through`]).
+    pub spoken_through: bool,
+    /// Whether each of the last two readings came after such a spell (as `prev`).
+    spoke: [bool; 2],
+    /// Steps taken across quiet spells its device spoke through: how many were learnt, and
+    /// the largest of them over the usual step (σ).
+    quiet_steps: (u16, f32),
     /// The open shift or drift came back to the calm band once (its smoothed level was reset):
     /// its kind is no longer judged again.
     shape_kept: bool,
@@ -2136,12 +2157,24 @@ impl Detector {
                         }
                         _ => sigma,
                     };
-                    // (The gap's allowances only where the step is big without them.)
+                    // (The gap's allowances only where the step is big without them, and not
+                    // across a quiet spell its device spoke through, where its own history
+                    // says it reports every change: see [`Detector::spoke_through`].)
+                    let quiet = self.quiet_spell();
+                    let reported = quiet && self.reports_every_change();
                     let big = step.abs() / sigma_step > cfg.spike
                         && step.abs() >= 5.0 * res
-                        && (step - self.ramp_over_gap(step)).abs()
-                            / (sigma_step * self.gap_spread())
-                            > cfg.spike;
+                        && (reported
+                            || (step - self.ramp_over_gap(step)).abs()
+                                / (sigma_step * self.gap_spread())
+                                > cfg.spike);
+                    if quiet && learning && !reported {
+                        let (n, top) = self.quiet_steps;
+                        self.quiet_steps = (
+                            n.saturating_add(1),
+                            top.max((step.abs() / sigma_step) as f32),
+                        );
+                    }
                     let watched = self.watched_ms() >= STEP_WATCHED_MS;
                     // (The score says how unusual the step is from the first hour on; only
                     // the finding waits for the hour.)
@@ -2204,6 +2237,9 @@ impl Detector {
                             step,
                             score: step.abs() / sigma,
                             jumped_ms: self.last_big_ms,
+                            held_min: reported
+                                .then_some(self.prev_at)
+                                .and_then(|[a, b]| Some((b? - a?).num_seconds() as f64 / 60.0)),
                         });
                     }
                     // A switch between a few-level signal's known levels is its life, not a jump;
@@ -2235,6 +2271,7 @@ impl Detector {
             step,
             score,
             jumped_ms,
+            held_min,
         }) = self.pending
         {
             let stay_ms = STEP_STAY_MS - (100.0 * self.interval).min(6_000.0) as i64;
@@ -2316,10 +2353,18 @@ impl Detector {
                         self.step_base = Some((base, step));
                         self.end_said = false;
                         self.undone = None;
+                        // (Across a spell its device spoke through, that is all twinview
+                        // can say: it moved without a report, held at its source or shifted
+                        // as the spell ended.)
+                        let spell = held_min.map_or(String::new(), |m| {
+                            format!(
+                                "; after {m:.0} min without a report while its device kept sending, where it reports every change: it moved unreported, held at its source or shifted as the spell ended"
+                            )
+                        });
                         said(
                             EpisodeKind::LevelShift,
                             format!(
-                                "the level jumped {step:+.3} from {base} and stays ({score:.1}σ of its usual steps; no peers to compare with)"
+                                "the level jumped {step:+.3} from {base} and stays ({score:.1}σ of its usual steps; no peers to compare with{spell})"
                             ),
                         )
                     }
@@ -2338,6 +2383,7 @@ impl Detector {
 
         self.prev = [self.prev[1], x];
         self.prev_at = [self.prev_at[1], Some(at)];
+        self.spoke = [self.spoke[1], self.spoken_through];
         self.trail.keep(at_ms, x);
         // The older anchor stays between half an hour and an hour old once the series has
         // been read that long: the newer is the first reading half an hour after it, and takes
@@ -2757,6 +2803,52 @@ impl Detector {
                 && at_ms - i64::from(m) * 60_000 < STEP_MEMORY_MS
                 && (f64::from(l) - x).abs() <= band
         })
+    }
+
+    /// Whether a series' device spoke through the spell since its last reading: `others`
+    /// messages of its topic came without it over `gap_ms`, at least three, and the device
+    /// was online throughout: by its own word (`said_online`: a Sparkplug birth, a Last Will
+    /// topic's "online", said before the spell and not taken back), or else by its pace (at
+    /// least half as many messages as its topic's mean interval `topic_mean_ms` would bring
+    /// over the spell: a device offline for most of it did not speak through it).
+    pub fn spoke_through(others: u64, gap_ms: i64, topic_mean_ms: f64, said_online: bool) -> bool {
+        others >= 3
+            && (said_online
+                || (topic_mean_ms > 0.0 && others as f64 >= 0.5 * gap_ms as f64 / topic_mean_ms))
+    }
+
+    /// The previous reading came after a quiet spell its device spoke through: at least
+    /// [`QUIET_GAPS`] of the series' mean gaps long, with its topic's other messages coming
+    /// meanwhile (see [`Detector::spoke_through`]).
+    fn quiet_spell(&self) -> bool {
+        let mean_gap = self.watched_ms() as f64 / (self.n.max(2) - 1) as f64;
+        match self.prev_at {
+            [Some(a), Some(b)] if self.spoke[1] && mean_gap > 0.0 => {
+                (b - a).num_milliseconds() as f64 >= QUIET_GAPS * mean_gap
+            }
+            _ => false,
+        }
+    }
+
+    /// Its history says it reports every change past a deadband: at least [`QUIET_LEARNT`] of
+    /// its steps across quiet spells its device spoke through were learnt, none beyond
+    /// [`QUIET_STEP_SIGMAS`] of its usual step.
+    ///
+    /// Premise: a value reported by exception (a Sparkplug metric left out of its node's DDATA
+    /// while it stays within its deadband; a Shelly status that carries only what changed) is
+    /// sent whenever it moves past the deadband, so a spell without it while its device kept
+    /// sending is a spell it stood still, and its next report is one deadband from its last,
+    /// however long the spell. A random walk's widening (`gap_spread`) and a ramp carried
+    /// across the gap (`ramp_over_gap`) do not apply: such a series that jumps many of its
+    /// steps at the end of a spell moved without being reported (held at its source, or
+    /// shifted as the spell ended; twinview cannot tell which, and says the step). Its own
+    /// steps across such spells are the evidence: one learnt beyond half the spike threshold
+    /// and it keeps the widened judgement for good. A series whose topic carries all its
+    /// fields every time (Zigbee2MQTT, Tasmota) or one topic per field (ESPHome, Homie) never
+    /// has such a spell, and nothing changes for it.
+    fn reports_every_change(&self) -> bool {
+        let (n, top) = self.quiet_steps;
+        n >= QUIET_LEARNT && top <= QUIET_STEP_SIGMAS
     }
 
     fn gap_spread(&self) -> f64 {
@@ -5075,6 +5167,85 @@ mod tests {
         assert_eq!(run(true), [], "the ramp carried it there");
         // The control: flat before the gap, the same step is a level shift.
         assert_eq!(run(false), [EpisodeKind::LevelShift]);
+    }
+
+    /// A motor's temperature sampled every 5 s and reported by exception past a 0.5 deadband
+    /// over 22 hours: it heats towards 55 for two hours and cools towards 18 for two (time
+    /// constant 15 minutes), so it is reported every half minute on its way and rests for
+    /// an hour at each end without a report. `hold`: its reading frozen for ten minutes from
+    /// the start of the heating at 20 h (the true value climbs 18 meanwhile). `spoke`: its
+    /// device kept sending other readings through every spell. Every finding's (time in s,
+    /// kind).
+    fn deadband_motor(spoke: bool, hold: bool) -> Vec<(f64, EpisodeKind)> {
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let (mut x, mut last, mut found) = (18.0_f64, f64::NAN, Vec::new());
+        let held = 72_000.0..72_600.0;
+        for i in 0..(22 * 720) {
+            let at = 5.0 * f64::from(i);
+            let goal = if ((at / 7200.0) as u64).is_multiple_of(2) {
+                55.0
+            } else {
+                18.0
+            };
+            x += (goal - x) * 5.0 / 900.0;
+            let v = if hold && held.contains(&at) { last } else { x };
+            if last.is_nan() || (v - last).abs() >= 0.5 {
+                last = v;
+                d.spoken_through = spoke;
+                let r = d.observe((v * 10.0).round() / 10.0, t(at), None, &cfg);
+                found.extend(r.findings.iter().map(|f| (at, f.kind)));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_value_reported_by_exception_that_jumps_after_a_spell_its_device_spoke_through_moved_unreported(
+    ) {
+        // Healthy, its spells are quiet.
+        assert_eq!(deadband_motor(true, false), []);
+        assert_eq!(deadband_motor(false, false), []);
+        // Released after ten minutes held, it jumps about 18 after an hour and ten minutes
+        // without a report: a level shift said within two minutes.
+        let found = deadband_motor(true, true);
+        assert!(
+            matches!(found[..], [(at, EpisodeKind::LevelShift)] if (72_600.0..72_720.0).contains(&at)),
+            "{found:?}"
+        );
+        // Where its device's other readings did not come meanwhile (a topic of its own), the
+        // spell may have hidden anything: the jump is within what a random walk allows.
+        assert_eq!(deadband_motor(false, true), []);
+    }
+
+    #[test]
+    fn a_series_whose_spells_ended_in_jumps_keeps_the_widened_judgement() {
+        // A value that wanders (σ 0.5 a step) read every 10 minutes; every tenth reading
+        // comes after six hours without one while its device kept sending other readings
+        // (a field sent with some events only). Its steps after the spells are about six
+        // times its usual ones: it does not report every change. A jump of 8 after the
+        // fourteenth spell is within what six hours of wandering allow.
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut rng = Rng::with_seed(28);
+        let (mut x, mut at, mut found) = (20.0, 0.0, Vec::new());
+        for i in 1..=150 {
+            let spell = i % 10 == 0;
+            at += if spell { 6.0 * 3600.0 } else { 600.0 };
+            x += if spell {
+                0.5 * 6.0 * gauss(&mut rng)
+            } else {
+                0.5 * gauss(&mut rng)
+            };
+            if i == 140 {
+                x += 8.0;
+            }
+            d.spoken_through = spell;
+            let r = d.observe((x * 10.0_f64).round() / 10.0, t(at), None, &cfg);
+            found.extend(r.findings.iter().map(|f| f.kind));
+        }
+        assert!(!d.reports_every_change(), "{:?}", d.quiet_steps);
+        assert!(!found.contains(&EpisodeKind::LevelShift), "{found:?}");
     }
 
     /// A fresh detector's findings over `readings` (seconds, value), each read to 0.1: every

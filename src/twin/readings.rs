@@ -277,6 +277,7 @@ impl Twin {
             last: 0.0,
             last_time: now,
             last_seen: now,
+            topic_seen: 0,
             rate: RateMeter::default(),
             anomalies: 0,
             anomalous: false,
@@ -419,6 +420,30 @@ impl Twin {
             && (m.at - s.last_seen).num_milliseconds()
                 < (crate::twin::devices::BURST_S * 1000.0) as i64;
         let late = late || repeat;
+        // Its topic's messages that came without it since its last reading (a Sparkplug
+        // metric left out of its node's DDATA while within its deadband).
+        let topic = self.topics.get(&*m.topic).map(|e| &e.traffic);
+        if let Some(t) = topic {
+            let s = &self.series[idx];
+            // (Online by its own word since before the series' last reading.)
+            let said_online = self
+                .devices
+                .get(s.device_slot, &s.device)
+                .and_then(|d| d.said.as_ref())
+                .is_some_and(|w| w.status == devices::Status::Online && w.at <= s.last_seen);
+            let s = &mut self.series[idx];
+            let others = t.count.saturating_sub(s.topic_seen + 1);
+            let mean_ms = (t.last - t.first).num_milliseconds() as f64
+                / t.count.saturating_sub(1).max(1) as f64;
+            s.detector.spoken_through = s.count > 0
+                && detect::Detector::spoke_through(
+                    others,
+                    (m.at - s.last_seen).num_milliseconds(),
+                    mean_ms,
+                    said_online,
+                );
+            s.topic_seen = t.count;
+        }
         let (findings, abnormal) = match self.cfg.detector {
             _ if late => (Vec::new(), false),
             DetectorMode::Default => self.detect_default(idx, value, m.at),

@@ -279,6 +279,8 @@ pub struct Series {
     pub last_time: DateTime<Utc>,
     /// Receipt time of the last reading.
     pub last_seen: DateTime<Utc>,
+    /// Messages of its topic received when its last reading came (its topic's count then).
+    pub topic_seen: u64,
     pub rate: RateMeter,
     /// Anomaly episodes ever opened on this series.
     pub anomalies: u64,
