@@ -3007,11 +3007,28 @@ impl Detector {
             },
         };
         let zone_moved = self.run >= cfg.stuck_min && moved > hide;
+        // A zone at rest: its peers stayed within what this sensor could hide since the run
+        // began (a consensus one faulty peer cannot move, or each of exactly two others). The
+        // run is then the place's quiet, however long its own history says runs are: a soil
+        // bed read to 0.0625 °C held 6.31 for 95 minutes at its first night's minimum while
+        // the two beds beside it each moved a step and back. Premise: peers in one zone read
+        // one medium, and a probe whose medium stood still has nothing to report; a probe
+        // stuck while its zone is at rest cannot be told from it, and is found once the zone
+        // moves (`zone_moved`). A lone sensor has no such evidence and keeps the length rule.
+        let zone_still = match (consensus, self.run_consensus) {
+            (Some(now), Some(then)) if self.robust_peers => (now - then).abs() <= hide,
+            _ => match (self.two_peers, self.run_two_peers) {
+                (Some((lo, hi)), Some((lo0, hi0))) => {
+                    (lo - lo0).abs().max((hi - hi0).abs()) <= hide
+                }
+                _ => false,
+            },
+        };
         self.stuck_needed = needed;
-        if needed != usize::MAX {
+        if needed != usize::MAX && !zone_still {
             self.ratio = self.ratio.max(self.run as f64 / needed as f64);
         }
-        let long = self.run >= needed && !short;
+        let long = self.run >= needed && !short && !zone_still;
         if long || zone_moved {
             let why = if long {
                 format!(

@@ -750,6 +750,56 @@ fn a_run_while_the_devices_other_probes_stand_still_is_the_place_at_rest() {
 }
 
 #[test]
+fn a_run_in_a_quantised_zone_at_rest_is_its_quiet_and_one_while_the_zone_moves_is_stuck() {
+    // Three soil probes in one zone, read to 1/16 °C every minute: five hours of a slow
+    // cycle, then two hours at the night minimum, where s1 reads 6.3125 throughout while s2
+    // and s3, near the edge of a step, flicker one step and back (`moving` false), or cool
+    // 0.4 °C while s1 still reads 6.3125.
+    let run = |moving: bool| -> Vec<(String, EpisodeKind)> {
+        let mut t = Twin::default();
+        let mut rng = fastrand::Rng::with_seed(13);
+        let q = |x: f64| (x * 16.0).round() / 16.0;
+        for i in 0..420i64 {
+            let h = i as f64 / 60.0;
+            let night = i >= 300;
+            let base = 7.0 + 0.6 * (h * 0.8).cos();
+            for (k, offset) in [(1, 0.0), (2, 0.08), (3, 0.05)] {
+                let x = if !night {
+                    q(base + offset + crate::sim::sensors::gaussian(&mut rng, 0.02))
+                } else if k == 1 {
+                    6.3125
+                } else {
+                    let cooled = if moving {
+                        0.4 * (i - 300) as f64 / 120.0
+                    } else {
+                        0.0
+                    };
+                    let flicker = if rng.f64() < 0.3 { 0.0625 } else { 0.0 };
+                    6.375 + flicker - q(cooled)
+                };
+                let topic = format!("/greenhouse/temperature/s{k}");
+                t.apply(&msg(i * 60 + k, &topic, &x.to_string()));
+            }
+            t.tick(at(i * 60 + 5));
+        }
+        t.series
+            .iter()
+            .flat_map(|s| {
+                s.recent_episodes()
+                    .map(|e| (s.topic.clone(), e.kind))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    assert_eq!(run(false), [], "the zone at rest");
+    let found = run(true);
+    assert!(
+        found.contains(&("/greenhouse/temperature/s1".to_string(), EpisodeKind::Stuck)),
+        "the zone cooled while s1 read the same: {found:?}"
+    );
+}
+
+#[test]
 fn a_printers_bed_is_judged_against_its_target() {
     // OctoPrint's bed every 10 s: idle at 20 °C (target 0), a print that heats it to 60 °C
     // in 8 minutes and holds it for an hour, idle again; then a print that stops at 55.
