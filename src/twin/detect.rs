@@ -559,6 +559,10 @@ const QUIET_LEARNT: u16 = 8;
 /// step): half the spike threshold's 6, so a series whose quiet spells ended in jumps now and
 /// then keeps the widened judgement.
 const QUIET_STEP_SIGMAS: f32 = 3.0;
+/// The share of its readings a sensor must repeat for a run of repeats in a zone at rest to
+/// be its quiet (see `judge_stuck`'s `zone_still`): a probe coarse beside its medium's
+/// movement.
+const ZONE_STILL_REPEATS: f64 = 0.5;
 /// A run of repeats is stuck only once it is this many times the longest run the series has
 /// had and left by itself (see [`Detector::judge_stuck`]).
 const STUCK_LONGEST_RUNS: usize = 3;
@@ -2107,8 +2111,14 @@ impl Detector {
                         && !self.levels.switch(x2, x1, res)
                         && !self.levels.switch(x2, x, res)
                         && !self.prev_at[1].is_some_and(|p| {
+                            // (Its usual interval: the median of a steady cadence where one is
+                            // known, which its silences do not lengthen; a Shelly heater's
+                            // status every minute while on, and one report of 0 when off, had
+                            // taught a smoothed interval of 80 s, and 6.6 minutes off was
+                            // said a spike on its power, current and energy.)
+                            let usual = self.steady.unwrap_or(self.interval);
                             let held_s = (at_ms - p.timestamp_millis()) as f64 / 1000.0;
-                            self.interval > 0.0 && held_s > SPIKE_HELD_INTERVALS * self.interval
+                            usual > 0.0 && held_s > SPIKE_HELD_INTERVALS * usual
                         })
                         && (self.runs[0] == 0 || (x - x2).abs() < (5.0 * res).max(0.1 * small));
                     if spike {
@@ -3014,16 +3024,21 @@ impl Detector {
         // the two beds beside it each moved a step and back. Premise: peers in one zone read
         // one medium, and a probe whose medium stood still has nothing to report; a probe
         // stuck while its zone is at rest cannot be told from it, and is found once the zone
-        // moves (`zone_moved`). A lone sensor has no such evidence and keeps the length rule.
-        let zone_still = match (consensus, self.run_consensus) {
-            (Some(now), Some(then)) if self.robust_peers => (now - then).abs() <= hide,
-            _ => match (self.two_peers, self.run_two_peers) {
-                (Some((lo, hi)), Some((lo0, hi0))) => {
-                    (lo - lo0).abs().max((hi - hi0).abs()) <= hide
-                }
-                _ => false,
-            },
-        };
+        // moves (`zone_moved`). A lone sensor has no such evidence and keeps the length rule,
+        // and so does one that repeats less than half its readings: its own noise shows in
+        // still air, so its repeats are news however still its zone (the seed lab's sensors,
+        // stuck while their zone drifted less than three of their noise).
+        let quantised = self.p_same.max(self.p_run) >= ZONE_STILL_REPEATS;
+        let zone_still = quantised
+            && match (consensus, self.run_consensus) {
+                (Some(now), Some(then)) if self.robust_peers => (now - then).abs() <= hide,
+                _ => match (self.two_peers, self.run_two_peers) {
+                    (Some((lo, hi)), Some((lo0, hi0))) => {
+                        (lo - lo0).abs().max((hi - hi0).abs()) <= hide
+                    }
+                    _ => false,
+                },
+            };
         self.stuck_needed = needed;
         if needed != usize::MAX && !zone_still {
             self.ratio = self.ratio.max(self.run as f64 / needed as f64);
