@@ -468,6 +468,40 @@ const NAMED_LAST_WORDS: [&str; 17] = [
     "signal",
     "snr",
 ];
+/// Names of a position and of the motion a tracker reports with it (the whole name, or its
+/// end after an `_`: OwnTracks' `lat`, `lon`, `alt`, `vel` and `cog`, a GPS's `latitude`,
+/// `gps_longitude`). Premise: a position follows whoever carries it; its steps are trips, its
+/// bursts a drive through town, its runs a stay at home. Nothing in its readings tells a
+/// tracker's fault from its carrier's day (Alice's phone, out driving, reported longitudes
+/// jumping 0.03° a report where at home they moved 0.009: said a noise burst, unseen seed 12).
+/// Such a series keeps its statistics and chart; no detector judges it (profile class
+/// `position`).
+pub const POSITION_NAMES: [&str; 9] = [
+    "lat",
+    "lon",
+    "lng",
+    "latitude",
+    "longitude",
+    "alt",
+    "altitude",
+    "vel",
+    "cog",
+];
+/// Names of a light level (the whole name, or its end after an `_`: Zigbee2MQTT's
+/// `illuminance` and `illuminance_lux`, Hue's `light_level`, ESPHome's `hallway_lux`).
+/// Premise: light follows lamps and the sun, so it jumps when a lamp is switched or the sun
+/// rises between two reports (a motion sensor reports it only with motion: 2 lux at 07:54, 31
+/// at 08:26, the first sunrise it saw) and a lamp on for one report and off by the next is one
+/// reading that stood out. Neither its lone steps nor its spikes are judged; its runs, its
+/// silences and its daily envelope are. A light sensor that fails by jumping (covered, or
+/// facing a new lamp) cannot be told from that.
+pub const LIGHT_NAMES: [&str; 5] = [
+    "illuminance",
+    "illuminance_lux",
+    "lux",
+    "light_level",
+    "lightlevel",
+];
 /// Field names (the last segment, lower case) whose range is fixed by definition, with that
 /// range: a relative humidity and a battery's percent remaining (0–100). Premise: a reading
 /// held at the limit of its range is saturated (a bathroom at 100 % while the shower runs, a
@@ -1322,10 +1356,15 @@ pub struct Detector {
     /// Tasmota's `ApparentPower`, Shelly's `apower`, Zigbee2MQTT's `current`): exactly 0 is a
     /// load switched off (see [`Detector::at_rest`]).
     zero_is_off: bool,
+    /// Its name is a light level's (see [`LIGHT_NAMES`]): its lone steps and one-reading
+    /// excursions are lamps and the sun, not judged.
+    light: bool,
     /// Named as a device's uptime (see [`UPTIME_NAMES`]): every fall is a restart.
     uptime: bool,
     /// Named as a radio link's quality (see [`LINK_NAMES`]): never judged.
     link: bool,
+    /// Named as a position or the motion it reports (see [`POSITION_NAMES`]): never judged.
+    position: bool,
     /// A battery's last hour (see [`Drain`]), allocated at its first reading.
     drain: Option<Box<Drain>>,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
@@ -1482,6 +1521,9 @@ impl Detector {
                 && name.is_char_boundary(name.len() - w.len())
                 && eq(&name[name.len() - w.len()..], w)
         };
+        // The whole name, or its end after an `_`.
+        let named_as =
+            |n: &str| eq(name, n) || (ends(n) && name.as_bytes()[name.len() - n.len() - 1] == b'_');
         Detector {
             link,
             saturates: SATURATING_NAMES
@@ -1498,6 +1540,8 @@ impl Detector {
             battery,
             charged: battery || is("batt"),
             zero_is_off: ends("power") || ends("current"),
+            light: LIGHT_NAMES.iter().any(|n| named_as(n)),
+            position: POSITION_NAMES.iter().any(|n| named_as(n)),
             period,
             yesterday: is("yesterday"),
             ..Detector::default()
@@ -1586,6 +1630,8 @@ impl Detector {
         };
         let class = if self.link {
             "link"
+        } else if self.position {
+            "position"
         } else if learning {
             "learning"
         } else if self.counter() {
@@ -2106,7 +2152,8 @@ impl Detector {
                     //   steps of its resolution): a start-up transient (a compressor's inrush
                     //   caught by a sample). A glitch during a rest comes back to the very
                     //   value or near it, and is still a spike.
-                    let spike = a.signum() == b.signum()
+                    let spike = !self.light
+                        && a.signum() == b.signum()
                         && !spike_blind
                         && !self.levels.switch(x2, x1, res)
                         && !self.levels.switch(x2, x, res)
@@ -2232,6 +2279,7 @@ impl Detector {
                     if novel
                         && lone
                         && watched
+                        && !self.light
                         && !level_learning
                         && !(self.charged && step > 0.0)
                         && !self.load_switched(x2, x1)
@@ -2437,7 +2485,7 @@ impl Detector {
             (true, false) => 0.0,
             _ => self.ratio,
         });
-        if self.link {
+        if self.link || self.position {
             // Learnt like any series (its profile, its steps), said of never.
             v.findings.clear();
             v.abnormal = false;
@@ -3461,6 +3509,7 @@ impl Detector {
         (usize::from(self.cadence_len) >= 4
             && self.n >= 3
             && !self.link
+            && !self.position
             && !self.discrete()
             && !self.counter()
             && self.unheard.is_none_or(|(t, _)| t != ms))
@@ -3510,6 +3559,7 @@ impl Detector {
     /// only when it changed). Premise: such a publisher sends nothing while its value holds.
     pub fn reports_on_change(&self) -> bool {
         !self.link
+            && !self.position
             && self.n >= ON_CHANGE_MIN
             && self.resolution > 0.0
             && self.p_same < ON_CHANGE_REPEATS
@@ -4840,6 +4890,32 @@ mod tests {
     }
 
     #[test]
+    fn a_position_is_learnt_but_never_judged() {
+        // A phone's longitude every 5 minutes: at home for ten hours (13.4050 ± 0.0002), then
+        // out driving for an hour (steps of 0.02 to 0.04 about town), then at work (13.3400).
+        let mut rng = Rng::with_seed(12);
+        let mut xs: Vec<f64> = (0..120)
+            .map(|_| 13.405 + 0.0002 * gauss(&mut rng))
+            .collect();
+        xs.extend((0..12).map(|_| 13.39 + 0.02 * gauss(&mut rng)));
+        xs.extend((0..60).map(|_| 13.34 + 0.0002 * gauss(&mut rng)));
+        let xs: Vec<f64> = xs.iter().map(|x| (x * 1e6).round() / 1e6).collect();
+        let unnamed = run_field("value", &xs, 300.0);
+        assert!(!unnamed.is_empty(), "the same readings, unnamed, are news");
+        for field in ["lon", "latitude", "gps_longitude", "position.lng"] {
+            assert_eq!(run_field(field, &xs, 300.0), [], "{field}");
+        }
+        let mut d = Detector::for_field("lon");
+        let cfg = DetectorConfig::default();
+        for (i, &x) in xs.iter().enumerate() {
+            d.observe(x, t(i as f64 * 300.0), None, &cfg);
+        }
+        assert_eq!(d.profile(cfg.warmup).class, "position");
+        // A name that only contains one is judged as any series (`salt`, `volts`).
+        assert_eq!(run_field("salt", &xs, 300.0), unnamed);
+    }
+
+    #[test]
     fn a_count_named_for_its_period_is_a_counter_before_its_history_proves_it() {
         // Tasmota's `ENERGY.Today` of a fridge plug once a minute in its first hour and a half
         // (a simulated home's): it rises while the compressor runs and rests between; at the
@@ -5464,6 +5540,53 @@ mod tests {
             }
         }
         assert_eq!(found, []);
+    }
+
+    #[test]
+    fn a_light_level_that_jumps_at_its_first_sunrise_is_not_judged_by_its_steps() {
+        // A motion sensor's illuminance reported with motion, as a home world's hallway sent
+        // it (seed 11): pairs of reports 90 s apart every half hour at 0 to 3 lux through the
+        // night, then 2 lux at 07:54 and 31 at 08:27, the sun up between two passes, and the
+        // morning rising on. Named `illuminance`, that is light's life; the same readings
+        // under another name are a level shift.
+        let run = |field: &str| {
+            let cfg = DetectorConfig::default();
+            let mut d = Detector::for_field(field);
+            let hms = |h: f64, m: f64| h * 3600.0 + m * 60.0;
+            let mut readings: Vec<(f64, f64)> = (0..16)
+                .flat_map(|k| {
+                    let at = k as f64 * 1800.0;
+                    [(at, (k % 4) as f64), (at + 90.0, ((k + 1) % 3) as f64)]
+                })
+                .collect();
+            readings.extend([
+                (hms(7.0, 54.0), 2.0),
+                (hms(8.0, 27.0), 31.0),
+                (hms(8.0, 28.5), 33.0),
+                (hms(8.0, 42.0), 48.0),
+                (hms(8.0, 46.0), 52.0),
+                (hms(8.0, 47.5), 54.0),
+            ]);
+            let mut found = Vec::new();
+            for (at, x) in readings {
+                found.extend(
+                    d.observe(x, t(at), None, &cfg)
+                        .findings
+                        .iter()
+                        .map(|f| f.kind),
+                );
+            }
+            found
+        };
+        for name in [
+            "illuminance",
+            "illuminance_lux",
+            "hallway_lux",
+            "light_level",
+        ] {
+            assert_eq!(run(name), [], "{name}");
+        }
+        assert_eq!(run("reading"), [EpisodeKind::LevelShift]);
     }
 
     #[test]
