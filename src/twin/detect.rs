@@ -2879,9 +2879,13 @@ impl Detector {
     /// [`QUIET_GAPS`] of the series' mean gaps long, with its topic's other messages coming
     /// meanwhile (see [`Detector::spoke_through`]).
     fn quiet_spell(&self) -> bool {
+        // (Asked at every reading: the flag first.)
+        if !self.spoke[1] {
+            return false;
+        }
         let mean_gap = self.watched_ms() as f64 / (self.n.max(2) - 1) as f64;
         match self.prev_at {
-            [Some(a), Some(b)] if self.spoke[1] && mean_gap > 0.0 => {
+            [Some(a), Some(b)] if mean_gap > 0.0 => {
                 (b - a).num_milliseconds() as f64 >= QUIET_GAPS * mean_gap
             }
             _ => false,

@@ -169,6 +169,7 @@ impl Twin {
         }
         let m = Message::new(at, topic, Bytes::new());
         let kept = self.kept.take();
+        self.reading_topic = None;
         self.apply_reading(&m, field, value, at, device, unit);
         self.kept = kept;
     }

@@ -31,6 +31,7 @@ impl Twin {
         let (kind, ordinary) = match self.topics.get_mut(m.topic.as_str()) {
             Some(e) => {
                 e.traffic.record(m);
+                self.reading_topic = Some((e.traffic.count, e.traffic.first));
                 (e.info.kind(), e.ordinary)
             }
             None => {
@@ -44,6 +45,7 @@ impl Twin {
                 let info = self.cfg.schemas.match_topic(&m.topic);
                 let kind = info.kind();
                 let ordinary = self.ordinary(&m.topic);
+                self.reading_topic = Some((1, m.at));
                 self.topics.insert(
                     m.topic.as_str().into(),
                     TopicEntry {
@@ -333,6 +335,10 @@ impl Twin {
             Some(d) => format!("spBv1.0/{group}/DDATA/{node}/{d}"),
             None => format!("spBv1.0/{group}/NDATA/{node}"),
         };
+        // (A birth's readings are not of their data topic's own message.)
+        if data_topic != m.topic {
+            self.reading_topic = None;
+        }
         if !self.topics.contains_key(data_topic.as_str()) {
             let info = self.cfg.schemas.match_topic(&data_topic);
             self.topics.insert(

@@ -324,6 +324,10 @@ pub struct Twin {
     /// a full pass of the silence check sets it to the earliest deadline. `None`: nothing can
     /// until then. At rest the once-a-second pass over every series is then skipped.
     silence_due: Option<DateTime<Utc>>,
+    /// The traffic of the topic whose message is being applied, as its readings need it (see
+    /// `apply_reading`): its messages counted so far, and when its first came. `None` for
+    /// readings not of that topic's own message (a Sparkplug birth's, a restored one).
+    reading_topic: Option<(u64, DateTime<Utc>)>,
     /// The earliest time an open episode is due to be taken as its series' normal (an episode
     /// whose kind changed since may be due earlier: its next reading finds it).
     adopt_due: Option<DateTime<Utc>>,
@@ -404,6 +408,7 @@ impl Twin {
             anomalies_total: 0,
             journal: Journal::default(),
             silence_due: None,
+            reading_topic: None,
             adopt_due: None,
             evicted_series: 0,
             evicted: bound::Evicted::default(),

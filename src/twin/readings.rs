@@ -422,27 +422,27 @@ impl Twin {
         let late = late || repeat;
         // Its topic's messages that came without it since its last reading (a Sparkplug
         // metric left out of its node's DDATA while within its deadband).
-        let topic = self.topics.get(&*m.topic).map(|e| &e.traffic);
-        if let Some(t) = topic {
-            let s = &self.series[idx];
-            // (Online by its own word since before the series' last reading.)
-            let said_online = self
-                .devices
-                .get(s.device_slot, &s.device)
-                .and_then(|d| d.said.as_ref())
-                .is_some_and(|w| w.status == devices::Status::Online && w.at <= s.last_seen);
-            let s = &mut self.series[idx];
-            let others = t.count.saturating_sub(s.topic_seen + 1);
-            let mean_ms = (t.last - t.first).num_milliseconds() as f64
-                / t.count.saturating_sub(1).max(1) as f64;
-            s.detector.spoken_through = s.count > 0
-                && detect::Detector::spoke_through(
-                    others,
-                    (m.at - s.last_seen).num_milliseconds(),
-                    mean_ms,
-                    said_online,
-                );
-            s.topic_seen = t.count;
+        // (Counted when the message came, with no second lookup of its topic.)
+        let s = &self.series[idx];
+        let (count, first) = self.reading_topic.unwrap_or((0, m.at));
+        let others = count.saturating_sub(s.topic_seen + 1);
+        let spoke = s.count > 0
+            && others >= 3
+            && detect::Detector::spoke_through(
+                others,
+                (m.at - s.last_seen).num_milliseconds(),
+                // (Its messages' mean interval.)
+                (m.at - first).num_milliseconds() as f64 / count.saturating_sub(1).max(1) as f64,
+                // (Online by its own word since before the series' last reading.)
+                self.devices
+                    .get(s.device_slot, &s.device)
+                    .and_then(|d| d.said.as_ref())
+                    .is_some_and(|w| w.status == devices::Status::Online && w.at <= s.last_seen),
+            );
+        let s = &mut self.series[idx];
+        s.detector.spoken_through = spoke;
+        if count > 0 {
+            s.topic_seen = count;
         }
         let (findings, abnormal) = match self.cfg.detector {
             _ if late => (Vec::new(), false),
