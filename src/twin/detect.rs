@@ -4016,6 +4016,16 @@ mod tests {
         out
     }
 
+    /// The profile class a series named `field` is given after `xs`, one every `secs` s.
+    fn class_of(field: &str, xs: &[f64], secs: f64) -> &'static str {
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::for_field(field);
+        for (i, &x) in xs.iter().enumerate() {
+            d.observe(x, t(i as f64 * secs), None, &cfg);
+        }
+        d.profile(cfg.warmup).class
+    }
+
     /// [`run_alone`] with a reading every `secs` seconds.
     fn run_alone_every(xs: &[f64], secs: f64) -> Vec<(usize, EpisodeKind)> {
         let cfg = DetectorConfig::default();
@@ -4883,12 +4893,7 @@ mod tests {
         ] {
             assert_eq!(run_field(field, &xs, 60.0), [], "{field}");
         }
-        let mut d = Detector::for_field("linkquality");
-        let cfg = DetectorConfig::default();
-        for (i, &x) in xs.iter().enumerate() {
-            d.observe(x, t(i as f64 * 60.0), None, &cfg);
-        }
-        assert_eq!(d.profile(cfg.warmup).class, "link");
+        assert_eq!(class_of("linkquality", &xs, 60.0), "link");
         // A signal that is no Wi-Fi's is judged as any series.
         assert_eq!(run_field("signal", &xs, 60.0), unnamed);
     }
@@ -4909,12 +4914,7 @@ mod tests {
         for field in ["lon", "latitude", "gps_longitude", "position.lng"] {
             assert_eq!(run_field(field, &xs, 300.0), [], "{field}");
         }
-        let mut d = Detector::for_field("lon");
-        let cfg = DetectorConfig::default();
-        for (i, &x) in xs.iter().enumerate() {
-            d.observe(x, t(i as f64 * 300.0), None, &cfg);
-        }
-        assert_eq!(d.profile(cfg.warmup).class, "position");
+        assert_eq!(class_of("lon", &xs, 300.0), "position");
         // A name that only contains one is judged as any series (`salt`, `volts`).
         assert_eq!(run_field("salt", &xs, 300.0), unnamed);
     }

@@ -700,6 +700,18 @@ fn a_probe_gone_to_its_error_value_is_a_fault_whatever_stepped_with_it() {
     assert_eq!(run(84.0, 1.0), [], "steps together");
 }
 
+/// Every recent episode of every series of `t`: (topic, kind).
+fn episodes_by_topic(t: &Twin) -> Vec<(String, EpisodeKind)> {
+    t.series
+        .iter()
+        .flat_map(|s| {
+            s.recent_episodes()
+                .map(|e| (s.topic.clone(), e.kind))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 #[test]
 fn a_run_while_the_devices_other_probes_stand_still_is_the_place_at_rest() {
     // One node with an air and a soil probe (°C), every minute for five hours of a moving
@@ -732,14 +744,7 @@ fn a_run_while_the_devices_other_probes_stand_still_is_the_place_at_rest() {
             t.apply(&msg(i * 60 + 1, "greenhouse/soil/temperature", &json(soil)));
         }
         assert_eq!(t.series[0].device, t.series[1].device);
-        t.series
-            .iter()
-            .flat_map(|s| {
-                s.recent_episodes()
-                    .map(|e| (s.topic.clone(), e.kind))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        episodes_by_topic(&t)
     };
     assert_eq!(run(false), [], "both still: the place at rest");
     let found = run(true);
@@ -782,14 +787,7 @@ fn a_run_in_a_quantised_zone_at_rest_is_its_quiet_and_one_while_the_zone_moves_i
             }
             t.tick(at(i * 60 + 5));
         }
-        t.series
-            .iter()
-            .flat_map(|s| {
-                s.recent_episodes()
-                    .map(|e| (s.topic.clone(), e.kind))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        episodes_by_topic(&t)
     };
     assert_eq!(run(false), [], "the zone at rest");
     let found = run(true);
