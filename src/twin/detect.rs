@@ -1592,6 +1592,17 @@ impl Detector {
 
     /// How long the series has been watched: from its first reading to its latest (epoch ms;
     /// 0 before any).
+    /// The mean time between its readings over the time watched (ms; not the smoothed
+    /// interval, which quick pairs of reports pull down).
+    fn mean_gap_ms(&self) -> f64 {
+        self.watched_ms() as f64 / (self.n.max(2) - 1) as f64
+    }
+
+    /// Named so that no detector judges it: a radio link's quality or a position.
+    fn never_judged(&self) -> bool {
+        self.link || self.position
+    }
+
     fn watched_ms(&self) -> i64 {
         self.last_ms.zip(self.first_ms).map_or(0, |(l, f)| l - f)
     }
@@ -2295,9 +2306,12 @@ impl Detector {
                             step,
                             score: step.abs() / sigma,
                             jumped_ms: self.last_big_ms,
-                            held_min: reported
-                                .then_some(self.prev_at)
-                                .and_then(|[a, b]| Some((b? - a?).num_seconds() as f64 / 60.0)),
+                            held_min: match self.prev_at {
+                                [Some(a), Some(b)] if reported => {
+                                    Some((b - a).num_seconds() as f64 / 60.0)
+                                }
+                                _ => None,
+                            },
                         });
                     }
                     // A switch between a few-level signal's known levels is its life, not a jump;
@@ -2485,7 +2499,7 @@ impl Detector {
             (true, false) => 0.0,
             _ => self.ratio,
         });
-        if self.link || self.position {
+        if self.never_judged() {
             // Learnt like any series (its profile, its steps), said of never.
             v.findings.clear();
             v.abnormal = false;
@@ -2883,7 +2897,7 @@ impl Detector {
         if !self.spoke[1] {
             return false;
         }
-        let mean_gap = self.watched_ms() as f64 / (self.n.max(2) - 1) as f64;
+        let mean_gap = self.mean_gap_ms();
         match self.prev_at {
             [Some(a), Some(b)] if mean_gap > 0.0 => {
                 (b - a).num_milliseconds() as f64 >= QUIET_GAPS * mean_gap
@@ -2914,7 +2928,7 @@ impl Detector {
     }
 
     fn gap_spread(&self) -> f64 {
-        let mean_gap = self.watched_ms() as f64 / (self.n.max(2) - 1) as f64;
+        let mean_gap = self.mean_gap_ms();
         match self.prev_at {
             [Some(a), Some(b)] if mean_gap > 0.0 => {
                 let gap = (b - a).num_milliseconds() as f64;
@@ -3512,8 +3526,7 @@ impl Detector {
         let ms = self.prev_at[1]?.timestamp_millis();
         (usize::from(self.cadence_len) >= 4
             && self.n >= 3
-            && !self.link
-            && !self.position
+            && !self.never_judged()
             && !self.discrete()
             && !self.counter()
             && self.unheard.is_none_or(|(t, _)| t != ms))
@@ -3562,8 +3575,7 @@ impl Detector {
     /// resolution, where a periodic report would repeat often (a Victron GX publishes a value
     /// only when it changed). Premise: such a publisher sends nothing while its value holds.
     pub fn reports_on_change(&self) -> bool {
-        !self.link
-            && !self.position
+        !self.never_judged()
             && self.n >= ON_CHANGE_MIN
             && self.resolution > 0.0
             && self.p_same < ON_CHANGE_REPEATS
