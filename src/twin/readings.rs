@@ -419,6 +419,7 @@ impl Twin {
             && s.detector.interval >= 4.0 * crate::twin::devices::BURST_S
             && (m.at - s.last_seen).num_milliseconds()
                 < (crate::twin::devices::BURST_S * 1000.0) as i64;
+        let stamped_late = late && !repeat;
         let late = late || repeat;
         // Its topic's messages that came without it since its last reading (a Sparkplug
         // metric left out of its node's DDATA while within its deadband).
@@ -445,6 +446,11 @@ impl Twin {
             s.topic_seen = count;
         }
         let (findings, abnormal) = match self.cfg.detector {
+            // (A late delivery is still judged as a spike: see [`Twin::late_spike`].)
+            _ if stamped_late => (
+                self.late_spike(idx, value, time).into_iter().collect(),
+                false,
+            ),
             _ if late => (Vec::new(), false),
             DetectorMode::Default => self.detect_default(idx, value, m.at),
             DetectorMode::Lab => (self.detect_lab(idx, value, m.at), false),
@@ -471,7 +477,7 @@ impl Twin {
             }
             self.keep_reading(idx, time, value);
         }
-        if !late {
+        if !late || !findings.is_empty() {
             self.episode_step(idx, findings, abnormal, m.at);
         }
 
@@ -495,6 +501,28 @@ impl Twin {
                 }
             }
         }
+    }
+
+    /// A reading stamped before its series' latest, judged as a spike against the readings
+    /// stamped either side of it (see [`detect::Detector::judge_late`]; the newest 64 of the
+    /// window are looked at, so O(1)). Default detectors only.
+    fn late_spike(&self, idx: usize, value: f64, time: DateTime<Utc>) -> Option<Finding> {
+        if self.cfg.detector != DetectorMode::Default {
+            return None;
+        }
+        let s = &self.series[idx];
+        let t = time.timestamp_millis();
+        let (mut before, mut after) = (None::<(i64, f64)>, None::<(i64, f64)>);
+        for (pt, px) in s.window.points().rev().take(64) {
+            if pt < t && before.is_none_or(|(bt, _)| pt > bt) {
+                before = Some((pt, px));
+            } else if pt > t && after.is_none_or(|(at, _)| pt < at) {
+                after = Some((pt, px));
+            }
+        }
+        let (before, after) = (before?, after?);
+        s.detector
+            .judge_late(before.1, value, after.1, time, &self.cfg.anomaly)
     }
 
     /// Forgets the least recently seen 1 % of the series (at least one), in one O(n) pass, so

@@ -981,6 +981,36 @@ fn a_reading_delivered_late_is_kept_but_not_judged_as_the_next_step() {
 }
 
 #[test]
+fn a_spike_delivered_late_is_judged_against_the_readings_stamped_either_side_of_it() {
+    // The same gateway, on a series that waves (±1 over six minutes, noise ±0.05); one of its
+    // late publishes (stamped 370 s, delivered at 400 s) carries a reading 5 above the wave.
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(4);
+    let stamp = |sec: i64| at(sec).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    for i in 0..600 {
+        let sent = if i > 100 && i % 50 == 0 { i - 30 } else { i };
+        let mut v =
+            20.0 + (sent as f64 / 60.0).sin() + crate::sim::sensors::gaussian(&mut rng, 0.05);
+        if i == 400 {
+            v += 5.0;
+        }
+        t.apply(&msg(
+            i,
+            "plant/line2/oven1",
+            &format!(
+                r#"{{"timestamp_utc":"{}","sensor_id":"oven1","value":{v:.3}}}"#,
+                stamp(sent)
+            ),
+        ));
+        t.tick(at(i));
+    }
+    let s = &t.series[0];
+    let found: Vec<_> = episode_times(s).iter().map(|e| (e.0, e.1)).collect();
+    assert_eq!(found, [(EpisodeKind::Spike, 370)]);
+    assert_eq!(s.last_time, at(599), "and not taken as the latest");
+}
+
+#[test]
 fn a_report_repeated_within_half_a_second_is_one_reading() {
     // rtl_433 sends each radio transmission up to three times: a 433 MHz thermometer every
     // 50 s, each reading once, twice or three times 70 ms apart. A spike repeated so is one
