@@ -1210,8 +1210,8 @@ mod tests {
             readings(r#"{"b":2,"a":1,"b":3,"c\u0064":4,"sensor_id":"s\u00e9","metadata":{"x":9}}"#);
         assert_eq!(fields(&r), vec![("a", 1.0), ("b", 3.0), ("cd", 4.0)]);
         assert_eq!(r.device.as_deref(), Some("sé"));
-        // The same past the members kept in order as read: 40 keys in reverse order, the
-        // first and the 35th given again later (each read both ways of keeping them).
+        // The same past the members kept in order as read (32): 40 keys in reverse order,
+        // the 10th read given again before the 32nd, the 1st and the 35th after it.
         let mut big: Vec<String> = (0..40).rev().map(|i| format!(r#""k{i:02}":{i}"#)).collect();
         big.push(r#""k39":100"#.into());
         big.push(r#""k05":105"#.into());

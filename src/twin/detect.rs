@@ -3497,7 +3497,6 @@ impl Detector {
         f.reason = reason;
     }
 
-    /// The latest reading.
     /// A reading delivered late (stamped before the series' latest: a gateway's store and
     /// forward), judged as a spike against the readings stamped either side of it. Premise:
     /// its neighbours in time are known and seconds from the latest reading, so the noise the
@@ -3540,6 +3539,7 @@ impl Detector {
         })
     }
 
+    /// The latest reading.
     pub fn last(&self) -> f64 {
         self.prev[1]
     }
