@@ -713,6 +713,14 @@ const STEP_MOVED_ON: f64 = 0.5;
 /// load (see `Detector::load_switched`).
 const LOAD_REST_SHARE: f64 = 0.05;
 
+/// A few-level signal's step to a place well apart from all its proven levels (four of their
+/// bands together: see [`Levels::unseen`]) is judged past this share of the spike threshold
+/// of its usual steps, not the whole of it. Premise: the distance from every level it lives at
+/// already says the place is no noise within one; the bar only says the step is no noise
+/// between readings. A press's vibration, 2.4 ± 0.12 mm/s running, fell to 1.4 and stayed
+/// 44 minutes: 5.6 σ of its usual steps, under the whole bar, and unsaid.
+const UNSEEN_LEVEL_SHARE: f64 = 0.5;
+
 /// Proven levels remembered; one unseen for [`STEP_MEMORY_MS`] is forgotten.
 const PROVEN: usize = 4;
 
@@ -1152,8 +1160,10 @@ struct PendingStep {
     /// The level before it, and the step.
     base: f64,
     step: f64,
-    /// The step over the series' usual steps (σ).
+    /// The step over the series' usual steps (σ), and the bar it passed (the spike
+    /// threshold, or its share for an unseen level: see [`UNSEEN_LEVEL_SHARE`]).
     score: f64,
+    bar: f64,
     /// When the series had last jumped before it (see `Detector::last_big_ms`).
     jumped_ms: Option<i64>,
     /// Minutes of the quiet spell its device spoke through before it, where the series
@@ -2245,12 +2255,20 @@ impl Detector {
                     // says it reports every change: see [`Detector::spoke_through`].)
                     let quiet = self.quiet_spell();
                     let reported = quiet && self.reports_every_change();
-                    let big = step.abs() / sigma_step > cfg.spike
-                        && step.abs() >= 5.0 * res
-                        && (reported
-                            || (step - self.ramp_over_gap(step)).abs()
-                                / (sigma_step * self.gap_spread())
-                                > cfg.spike);
+                    let beyond = |bar: f64| {
+                        step.abs() / sigma_step > bar
+                            && step.abs() >= 5.0 * res
+                            && (reported
+                                || (step - self.ramp_over_gap(step)).abs()
+                                    / (sigma_step * self.gap_spread())
+                                    > bar)
+                    };
+                    let big = beyond(cfg.spike);
+                    // A few-level signal's step to a place well apart from all its proven
+                    // levels (the unseen-level branch of `novel` below) needs only
+                    // [`UNSEEN_LEVEL_SHARE`] of that bar (see there).
+                    let beyond_levels =
+                        !big && self.levels.few && beyond(UNSEEN_LEVEL_SHARE * cfg.spike);
                     if quiet && learning && !reported {
                         let (n, top) = self.quiet_steps;
                         self.quiet_steps = (
@@ -2277,24 +2295,27 @@ impl Detector {
                     let stays = (x - x1).abs() < (0.25 * step.abs()).max(STAYS_SIGMAS * sigma);
                     // (`settled`: no jump outside its switches for [`LEVELS_STABLE_MS`], see
                     // `unseen`; only asked of a big step.)
+                    let unseen_level = || {
+                        let settled = self
+                            .last_big_ms
+                            .is_some_and(|t| at_ms - t >= LEVELS_STABLE_MS);
+                        // (Where it landed, or where it stayed: the first reading after a
+                        // compressor starts may be its inrush.)
+                        self.levels.unseen(x2, x1, res, at_ms, settled)
+                            && !self.landed_before(x1, res, at_ms)
+                            && !self.landed_before(x, res, at_ms)
+                    };
                     let novel = learning
-                        && big
                         && stays
-                        && (!jumped_lately
-                            || (step.abs() > JUMP_LIKE * self.big_max[0].max(self.big_max[1])
-                                && self
-                                    .last_big_ms
-                                    .is_some_and(|t| at_ms - t >= JUMP_LIKE_AFTER_MS))
-                            || {
-                                let settled = self
-                                    .last_big_ms
-                                    .is_some_and(|t| at_ms - t >= LEVELS_STABLE_MS);
-                                // (Where it landed, or where it stayed: the first reading
-                                // after a compressor starts may be its inrush.)
-                                self.levels.unseen(x2, x1, res, at_ms, settled)
-                                    && !self.landed_before(x1, res, at_ms)
-                                    && !self.landed_before(x, res, at_ms)
-                            })
+                        && ((big
+                            && (!jumped_lately
+                                || (step.abs()
+                                    > JUMP_LIKE * self.big_max[0].max(self.big_max[1])
+                                    && self
+                                        .last_big_ms
+                                        .is_some_and(|t| at_ms - t >= JUMP_LIKE_AFTER_MS))
+                                || unseen_level()))
+                            || (beyond_levels && unseen_level()))
                         && !self.levels.switch(x2, x1, res);
                     let step_ms = self.prev_at[1].map_or(at_ms, |t| t.timestamp_millis());
                     if novel {
@@ -2320,6 +2341,11 @@ impl Detector {
                             base: x2,
                             step,
                             score: step.abs() / sigma,
+                            bar: if big {
+                                cfg.spike
+                            } else {
+                                UNSEEN_LEVEL_SHARE * cfg.spike
+                            },
                             jumped_ms: self.last_big_ms,
                             held_min: match self.prev_at {
                                 [Some(a), Some(b)] if reported => {
@@ -2357,6 +2383,7 @@ impl Detector {
             base,
             step,
             score,
+            bar,
             jumped_ms,
             held_min,
         }) = self.pending
@@ -2400,7 +2427,7 @@ impl Detector {
                     kind,
                     at,
                     score,
-                    threshold: cfg.spike,
+                    threshold: bar,
                     reason,
                 };
                 let since = |t0: i64, form: &str| {
@@ -5199,6 +5226,41 @@ mod tests {
                     .iter()
                     .any(|&(m, k)| k == EpisodeKind::LevelShift && (at..at + 5).contains(&m)),
                 "step at minute {at}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_noisy_machine_at_a_level_it_never_took_is_news_below_the_spike_bar() {
+        // The plant's press: vibration 0.05 stopped, 2.4 ± 5 % running (a fall of 1 is about
+        // 6 σ of its usual steps), started at 06:00 and running since. At 13:08 it falls to
+        // 1.4 and stays 44 minutes: well apart from both its levels, but not always beyond
+        // the whole spike bar of its steps (5.6 σ in a simulated plant).
+        // Healthy, nothing is said after its first start (a jump it had never made, said as a
+        // level shift by the lone-step test before any level is known).
+        let press = |fall: bool| {
+            move |m: usize| {
+                if m < 360 {
+                    0.05
+                } else if fall && (788..832).contains(&m) {
+                    1.4
+                } else {
+                    2.4
+                }
+            }
+        };
+        for seed in 1..=3 {
+            let found = run_machine_noisy(900, 0.05, seed, press(true));
+            assert!(
+                found
+                    .iter()
+                    .any(|&(m, k)| k == EpisodeKind::LevelShift && (788..792).contains(&m)),
+                "seed {seed}: {found:?}"
+            );
+            let healthy = run_machine_noisy(900, 0.05, seed, press(false));
+            assert!(
+                healthy.iter().all(|&(m, _)| m < 370),
+                "seed {seed}: {healthy:?}"
             );
         }
     }
