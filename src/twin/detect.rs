@@ -2294,7 +2294,7 @@ impl Detector {
                     // from 2.4 to 1.3 mm/s, read with a noise of ±0.12, read 1.20 and then 1.55).
                     let stays = (x - x1).abs() < (0.25 * step.abs()).max(STAYS_SIGMAS * sigma);
                     // (`settled`: no jump outside its switches for [`LEVELS_STABLE_MS`], see
-                    // `unseen`; only asked of a big step.)
+                    // `unseen`; only asked of a step past its bar.)
                     let unseen_level = || {
                         let settled = self
                             .last_big_ms
