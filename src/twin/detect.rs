@@ -4122,6 +4122,15 @@ mod tests {
         d.profile(cfg.warmup).class
     }
 
+    /// The kinds of what one reading `x` at `at` seconds makes `d` find.
+    fn kinds_of(d: &mut Detector, x: f64, at: f64, cfg: &DetectorConfig) -> Vec<EpisodeKind> {
+        d.observe(x, t(at), None, cfg)
+            .findings
+            .iter()
+            .map(|f| f.kind)
+            .collect()
+    }
+
     /// [`run_alone`] with a reading every `secs` seconds.
     fn run_alone_every(xs: &[f64], secs: f64) -> Vec<(usize, EpisodeKind)> {
         let cfg = DetectorConfig::default();
@@ -5294,12 +5303,7 @@ mod tests {
                 for _ in 0..600 {
                     at += 1.0;
                     let x = ((15.0 * gauss(&mut rng)) * 10.0_f64).round() / 10.0;
-                    found.extend(
-                        d.observe(x, t(at), None, &cfg)
-                            .findings
-                            .iter()
-                            .map(|f| f.kind),
-                    );
+                    found.extend(kinds_of(&mut d, x, at, &cfg));
                 }
             }
         }
@@ -5433,12 +5437,7 @@ mod tests {
                     base += if ramp { 0.5 * gap / 60.0 } else { 7.5 };
                 }
                 let x = ((base + 0.3 * gauss(&mut rng)) * 10.0_f64).round() / 10.0;
-                found.extend(
-                    d.observe(x, t(at), None, &cfg)
-                        .findings
-                        .iter()
-                        .map(|f| f.kind),
-                );
+                found.extend(kinds_of(&mut d, x, at, &cfg));
             }
             found
         };
@@ -5739,12 +5738,7 @@ mod tests {
             ]);
             let mut found = Vec::new();
             for (at, x) in readings {
-                found.extend(
-                    d.observe(x, t(at), None, &cfg)
-                        .findings
-                        .iter()
-                        .map(|f| f.kind),
-                );
+                found.extend(kinds_of(&mut d, x, at, &cfg));
             }
             found
         };
