@@ -639,21 +639,54 @@ const DRIFT_UNDONE: f64 = 0.2;
 /// probe drifting creeps at one pace).
 const DRIFT_RATES: f64 = 3.0;
 /// Readings kept for the drift-end test: one every ten minutes, for two hours (a drift lasts
-/// up to an hour and a half before its probe is reset).
+/// up to an hour and a half before its probe is reset) …
 const TRAIL: usize = 12;
 const TRAIL_EVERY_MS: i64 = 10 * 60_000;
+/// … and one every half hour for eight hours, for a probe that creeps for most of a working day
+/// before it is reset (see [`DRIFT_END_SHARE`]).
+const LONG_TRAIL: usize = 16;
+const LONG_TRAIL_EVERY_MS: i64 = 30 * 60_000;
+/// A lone step that undid a creep of hours (found on the long trail, see [`Trail::creep_from`])
+/// is news past this share of the spike bar. Premise: two things said it together, a creep at
+/// one pace for hours and one step that landed back where the creep began; a healthy room's
+/// steps (a door, a shower, the heating) land where its life took it, not back on the very
+/// place it stood hours ago after a steady creep. The case: a living room's Zigbee sensor crept
+/// +0.5 °C over six hours and jumped -0.49 back, 4.2σ of its usual steps (home seed 7).
+const DRIFT_END_SHARE: f64 = 0.5;
+/// A creep found on the long trail spans three hours at least, with this many kept readings
+/// within it (one an hour: a sensor that reports every 20 to 35 minutes has a reading kept
+/// each hour) …
+const LONG_CREEP_MS: i64 = 3 * 3_600_000;
+const LONG_CREEP_KEPT: usize = 3;
+/// … and went one way: no kept reading fell back by more than this share of the creep.
+const LONG_CREEP_BACK: f64 = 0.25;
+/// … over this many steps of its resolution at least: a creep of a few quanta (a camera's
+/// 4.8 to 5.3 frames per second) is a wandering value's rounding, and a quarter of it says
+/// nothing of its way.
+const LONG_CREEP_QUANTA: f64 = 10.0;
 
-/// A reading kept every [`TRAIL_EVERY_MS`], the latest [`TRAIL`] of them: where the series
-/// stood over the last two hours, whatever its pace.
-#[derive(Debug, Clone, Default)]
-struct Trail {
-    kept: [(i64, f64); TRAIL],
+/// A reading kept every `EVERY_MS`, the latest `N` of them: where the series stood over the
+/// last `N × EVERY_MS`, whatever its pace.
+#[derive(Debug, Clone)]
+struct Trail<const N: usize, const EVERY_MS: i64> {
+    kept: [(i64, f64); N],
     len: u8,
     next: u8,
     due_ms: i64,
 }
 
-impl Trail {
+impl<const N: usize, const EVERY_MS: i64> Default for Trail<N, EVERY_MS> {
+    fn default() -> Self {
+        Trail {
+            kept: [(0, 0.0); N],
+            len: 0,
+            next: 0,
+            due_ms: 0,
+        }
+    }
+}
+
+impl<const N: usize, const EVERY_MS: i64> Trail<N, EVERY_MS> {
     /// Keeps the reading `x` at `at_ms` if one is due (one comparison otherwise).
     #[inline]
     fn keep(&mut self, at_ms: i64, x: f64) {
@@ -661,15 +694,15 @@ impl Trail {
             return;
         }
         self.kept[usize::from(self.next)] = (at_ms, x);
-        self.next = (self.next + 1) % TRAIL as u8;
-        self.len = (self.len + 1).min(TRAIL as u8);
-        self.due_ms = at_ms + TRAIL_EVERY_MS;
+        self.next = ((usize::from(self.next) + 1) % N) as u8;
+        self.len = (usize::from(self.len) + 1).min(N) as u8;
+        self.due_ms = at_ms + EVERY_MS;
     }
 
     /// The kept readings, latest first.
     fn latest_first(&self) -> impl Iterator<Item = (i64, f64)> + '_ {
         let n = usize::from(self.len);
-        (1..=n).map(move |k| self.kept[(usize::from(self.next) + TRAIL - k) % TRAIL])
+        (1..=n).map(move |k| self.kept[(usize::from(self.next) + N - k) % N])
     }
 
     /// Where a creep that a step at `ms` from `base` to `landed` undid began: the latest kept
@@ -681,6 +714,13 @@ impl Trail {
             .latest_first()
             .filter(|(t, _)| ms - t >= RAMP_MIN_MS)
             .find(|(_, x)| (landed - x).abs() <= within)?;
+        self.at_one_pace((t0, x0), ms, base)
+    }
+
+    /// `(t0, x0)` if the series went from there to `base` at `ms` at one pace: its rates to the
+    /// kept reading nearest halfway, and from there to the step, the same way and within
+    /// [`DRIFT_RATES`] of each other.
+    fn at_one_pace(&self, (t0, x0): (i64, f64), ms: i64, base: f64) -> Option<(i64, f64)> {
         let half = t0 + (ms - t0) / 2;
         let (t1, x1) = self
             .latest_first()
@@ -690,6 +730,33 @@ impl Trail {
         let q = r0 / r1;
         (r0.signum() == r1.signum() && (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q))
             .then_some((t0, x0))
+    }
+
+    /// Whether the readings kept after `t0` and before `ms` went from `x0` to `base` one way:
+    /// none fell back more than [`LONG_CREEP_BACK`] of the way from the furthest it had got,
+    /// nor passed `base` by as much. A noisy series wanders both ways between any two of its
+    /// places; a probe creeping for hours does not. How many were kept, if they did.
+    fn one_way(&self, t0: i64, x0: f64, ms: i64, base: f64) -> Option<usize> {
+        let way = base - x0;
+        let tol = LONG_CREEP_BACK * way.abs();
+        let mut furthest = x0;
+        let mut n = 0;
+        let mut kept: [(i64, f64); N] = [(0, 0.0); N];
+        for (t, x) in self.latest_first().filter(|(t, _)| *t > t0 && *t < ms) {
+            kept[n] = (t, x);
+            n += 1;
+        }
+        kept[..n].reverse();
+        kept[..n]
+            .iter()
+            .all(|&(_, x)| {
+                let ok = (x - furthest) * way.signum() >= -tol && (x - base) * way.signum() <= tol;
+                if (x - furthest) * way.signum() > 0.0 {
+                    furthest = x;
+                }
+                ok
+            })
+            .then_some(n)
     }
 }
 
@@ -1169,6 +1236,9 @@ struct PendingStep {
     /// Minutes of the quiet spell its device spoke through before it, where the series
     /// reports every change (see [`Detector::reports_every_change`]).
     held_min: Option<f64>,
+    /// It passed only [`DRIFT_END_SHARE`] of the bar, for the creep it undid: it is said only
+    /// as a drift's end, and nothing if that creep is not found when it is decided.
+    creep_only: bool,
 }
 
 /// The per-series state of the default detectors.
@@ -1225,11 +1295,14 @@ pub struct Detector {
     settle_steps: (u32, f64),
     /// A lone step waiting to be decided (see [`PendingStep`]).
     pending: Option<PendingStep>,
-    /// Where the series stood over the last two hours (see [`Trail`]).
-    trail: Trail,
+    /// Where the series stood over the last two hours, and the last eight (see [`Trail`]).
+    trail: Trail<TRAIL, TRAIL_EVERY_MS>,
+    long_trail: Trail<LONG_TRAIL, LONG_TRAIL_EVERY_MS>,
     /// The latest lone step said as the end of a drift: the time of the kept reading its creep
     /// began at, and the step's level before and size (see [`Detector::undone_creep`]).
     undone: Option<(i64, f64, f64)>,
+    /// The latest step said as a drift's end passed only [`DRIFT_END_SHARE`] of the bar.
+    undone_creep_only: bool,
     /// The latest reading (epoch ms) looked at as a step no report after it decided (see
     /// [`Detector::decide_unheard_step`]), and whether that decided it: a step decided so is
     /// not decided again when the next report comes.
@@ -2269,6 +2342,8 @@ impl Detector {
                     // [`UNSEEN_LEVEL_SHARE`] of that bar (see there).
                     let beyond_levels =
                         !big && self.levels.few && beyond(UNSEEN_LEVEL_SHARE * cfg.spike);
+                    // A step that undid a creep of hours needs only [`DRIFT_END_SHARE`] of it.
+                    let creep_bar = !big && beyond(DRIFT_END_SHARE * cfg.spike);
                     if quiet && learning && !reported {
                         let (n, top) = self.quiet_steps;
                         self.quiet_steps = (
@@ -2305,6 +2380,16 @@ impl Detector {
                             && !self.landed_before(x1, res, at_ms)
                             && !self.landed_before(x, res, at_ms)
                     };
+                    let step_ms = self.prev_at[1].map_or(at_ms, |t| t.timestamp_millis());
+                    let by_level = learning && stays && beyond_levels && unseen_level();
+                    let by_creep = learning
+                        && stays
+                        && creep_bar
+                        && !by_level
+                        && !jumped_lately
+                        && self
+                            .creep_undone(step_ms, (x2, x1), step, self.last_big_ms, (true, res))
+                            .is_some();
                     let novel = learning
                         && stays
                         && ((big
@@ -2315,9 +2400,9 @@ impl Detector {
                                         .last_big_ms
                                         .is_some_and(|t| at_ms - t >= JUMP_LIKE_AFTER_MS))
                                 || unseen_level()))
-                            || (beyond_levels && unseen_level()))
+                            || by_level
+                            || by_creep)
                         && !self.levels.switch(x2, x1, res);
-                    let step_ms = self.prev_at[1].map_or(at_ms, |t| t.timestamp_millis());
                     if novel {
                         self.novel_ms = Some(step_ms);
                     }
@@ -2343,9 +2428,12 @@ impl Detector {
                             score: step.abs() / sigma,
                             bar: if big {
                                 cfg.spike
-                            } else {
+                            } else if by_level {
                                 UNSEEN_LEVEL_SHARE * cfg.spike
+                            } else {
+                                DRIFT_END_SHARE * cfg.spike
                             },
+                            creep_only: !big && !by_level,
                             jumped_ms: self.last_big_ms,
                             held_min: match self.prev_at {
                                 [Some(a), Some(b)] if reported => {
@@ -2386,6 +2474,7 @@ impl Detector {
             bar,
             jumped_ms,
             held_min,
+            creep_only,
         }) = self.pending
         {
             let stay_ms = STEP_STAY_MS - (100.0 * self.interval).min(6_000.0) as i64;
@@ -2400,6 +2489,20 @@ impl Detector {
                 // +8.4, then +1.9 and +5.0 within the minute), not a level it jumped to. What the
                 // movement does is the other tests'.
                 self.pending = None;
+            } else if at_ms - ms >= stay_ms
+                && creep_only
+                && self
+                    .creep_undone(
+                        ms,
+                        (base, base + step),
+                        step,
+                        jumped_ms,
+                        (true, self.res_known()),
+                    )
+                    .is_none()
+            {
+                // Admitted for a creep of hours that no longer reads as one: nothing is said.
+                self.pending = None;
             } else if at_ms - ms >= stay_ms {
                 self.pending = None;
                 v.lone_step_ms = Some(ms);
@@ -2413,10 +2516,13 @@ impl Detector {
                 // the step crept at one pace, so the whole way out was a creep (see
                 // [`Trail::creep_from`]). A level shift made against a creep (a greenhouse
                 // warming in the morning sun) lands elsewhere.
-                let undone = self
-                    .trail
-                    .creep_from(ms, base, landed, DRIFT_UNDONE * step.abs())
-                    .filter(|(t0, _)| jumped_ms.is_none_or(|t| t < *t0));
+                let undone = self.creep_undone(
+                    ms,
+                    (base, landed),
+                    step,
+                    jumped_ms,
+                    (creep_only, self.res_known()),
+                );
                 // … or undid the creep the rate test said (see [`Detector::ramp_undone`]).
                 let ramped = if undone.is_none() {
                     self.ramp_undone(ms, step)
@@ -2442,6 +2548,7 @@ impl Detector {
                         self.step_base = Some((landed, step));
                         self.end_said = true;
                         self.undone = Some((t0, base, step));
+                        self.undone_creep_only = creep_only;
                         said(
                             EpisodeKind::Drift,
                             format!(
@@ -2499,6 +2606,7 @@ impl Detector {
         self.prev_at = [self.prev_at[1], Some(at)];
         self.spoke = [self.spoke[1], self.spoken_through];
         self.trail.keep(at_ms, x);
+        self.long_trail.keep(at_ms, x);
         // The older anchor stays between half an hour and an hour old once the series has
         // been read that long: the newer is the first reading half an hour after it, and takes
         // its place when it is an hour old.
@@ -2851,6 +2959,45 @@ impl Detector {
                 r.ramps,
             ),
         });
+    }
+
+    /// Where a creep that the step at `ms` from `base` to `landed` undid began, with no jump
+    /// since `jumped_ms`: on the two hours' trail (unless `long_only`) or else a creep of hours
+    /// one way on the eight hours' (see [`Trail::creep_from`] and [`Trail::one_way`]).
+    fn creep_undone(
+        &self,
+        ms: i64,
+        (base, landed): (f64, f64),
+        step: f64,
+        jumped_ms: Option<i64>,
+        (long_only, res): (bool, f64),
+    ) -> Option<(i64, f64)> {
+        let within = DRIFT_UNDONE * step.abs();
+        let after = |&(t0, _): &(i64, f64)| jumped_ms.is_none_or(|t| t < t0);
+        let short = if long_only {
+            None
+        } else {
+            self.trail
+                .creep_from(ms, base, landed, within)
+                .filter(after)
+        };
+        short.or_else(|| {
+            self.long_trail
+                .creep_from(ms, base, landed, within)
+                .filter(after)
+                .filter(|&(t0, x0)| {
+                    // (Both trails: the two hours' too, read every ten minutes, went one
+                    // way: a white noise's two extremes hours apart, with a slow wander
+                    // between them, are no creep.)
+                    ms - t0 >= LONG_CREEP_MS
+                        && (base - x0).abs() >= LONG_CREEP_QUANTA * res
+                        && self
+                            .long_trail
+                            .one_way(t0, x0, ms, base)
+                            .is_some_and(|n| n >= LONG_CREEP_KEPT)
+                        && self.trail.one_way(t0, x0, ms, base).is_some()
+                })
+        })
     }
 
     /// Whether a lone step of `step` at `ms` undid the creep the rate test last said: it goes
@@ -3497,11 +3644,18 @@ impl Detector {
     }
 
     /// The end of a drift said by `f` was a creep the place made (the twin found another
-    /// probe of the device that crept with it): the step is a level shift after all.
-    pub fn creep_was_the_place(&mut self, f: &mut Finding, with: &str) {
+    /// probe of the device that crept with it): the step is a level shift after all, or
+    /// nothing (returns false: the caller drops `f`) where it passed its bar only for the creep
+    /// it seemed to undo (see [`DRIFT_END_SHARE`]).
+    pub fn creep_was_the_place(&mut self, f: &mut Finding, with: &str) -> bool {
         let Some((_, base, step)) = self.undone.take() else {
-            return;
+            return true;
         };
+        if self.undone_creep_only {
+            self.end_said = false;
+            self.step_base = None;
+            return false;
+        }
         self.step_base = Some((base, step));
         self.end_said = false;
         f.kind = EpisodeKind::LevelShift;
@@ -3509,6 +3663,7 @@ impl Detector {
             "the level jumped {step:+.3} from {base} and stays ({:.1}σ of its usual steps; no peers to compare with; the creep before it was the place's: {with} crept with it)",
             f.score
         );
+        true
     }
 
     /// The level shift said by `f` brought the series back to where another source says it
@@ -5631,6 +5786,75 @@ mod tests {
         // A step on the same way at the end (to 10 % off) undid nothing: a level shift.
         let found = findings_of(tank(true, 10.0));
         assert_eq!(found[1..], [(6066, EpisodeKind::LevelShift)], "{found:?}");
+    }
+
+    /// A room's sensor read every 20 to 30 minutes to 0.01 for about 40 hours: a daily swing
+    /// of ±0.3 °C, a slow wander (σ 0.16), `fault(hour)` added. Every finding's (reading, kind).
+    fn room_with(seed: u64, fault: impl Fn(f64) -> f64) -> Vec<(usize, EpisodeKind)> {
+        let mut rng = Rng::with_seed(seed);
+        let mut w = 0.0;
+        let mut s = 0.0;
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut found = Vec::new();
+        for i in 0..96 {
+            s += 1200.0 + 600.0 * rng.f64();
+            w = 0.9 * w + 0.07 * gauss(&mut rng);
+            let h = s / 3600.0;
+            let x = 20.5 + 0.3 * (std::f64::consts::TAU * (h - 14.0) / 24.0).sin() + w + fault(h);
+            for f in d
+                .observe((x * 100.0).round() / 100.0, t(s), None, &cfg)
+                .findings
+            {
+                found.push((i, f.kind));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_step_back_after_a_creep_of_hours_is_the_end_of_a_drift_below_the_step_bar() {
+        // From hour 29 the probe creeps +0.5 °C over six hours, then its reset takes the 0.5
+        // back at once: about 4σ of the room's usual steps, under the bar of 6, but it lands
+        // where the creep began after a creep one way for hours (see `DRIFT_END_SHARE`).
+        let creep = |h: f64| {
+            if (29.0..35.0).contains(&h) {
+                0.5 * (h - 29.0) / 6.0
+            } else {
+                0.0
+            }
+        };
+        // (Seeds 1 and 3: the room's own wander kept to the creep's way. With others it
+        // wandered back across where the creep began, and its start is not found: see
+        // `LONG_CREEP_BACK`.)
+        for seed in [1, 3] {
+            assert_eq!(
+                room_with(seed, creep),
+                [(84, EpisodeKind::Drift)],
+                "seed {seed}"
+            );
+        }
+        // The same step with no creep before it: under the bar, nothing is said.
+        let jump = |h: f64| if h >= 35.0 { -0.5 } else { 0.0 };
+        for seed in [1, 3, 5, 6, 8] {
+            assert_eq!(room_with(seed, jump), [], "seed {seed}");
+        }
+        // The creep's way, kept every half hour: one way (falling back at most a quarter of
+        // it) or a wander between two of its places.
+        let kept = |xs: &[f64]| {
+            let mut tr = Trail::<LONG_TRAIL, LONG_TRAIL_EVERY_MS>::default();
+            for (i, &x) in xs.iter().enumerate() {
+                tr.keep(i as i64 * 1_800_000, x);
+            }
+            tr
+        };
+        let (t0, ms) = (0, 8 * 1_800_000);
+        let creep = kept(&[20.0, 20.05, 20.2, 20.18, 20.3, 20.35, 20.42, 20.5]);
+        assert_eq!(creep.one_way(t0, 20.0, ms, 20.5), Some(7));
+        let wander = kept(&[20.0, 20.4, 20.1, 20.45, 20.05, 20.3, 20.2, 20.5]);
+        assert_eq!(wander.one_way(t0, 20.0, ms, 20.5), None);
+        let past = kept(&[20.0, 20.2, 20.4, 20.7, 20.6, 20.5, 20.5, 20.5]);
+        assert_eq!(past.one_way(t0, 20.0, ms, 20.5), None);
     }
 
     #[test]

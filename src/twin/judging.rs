@@ -244,13 +244,13 @@ impl Twin {
     /// the same unit crept as far the same way over the same time: then the creep was the
     /// place's (a greenhouse warming in the morning sun), and the step back a level shift
     /// made against it.
-    fn creep_was_the_place(&mut self, idx: usize, ms: i64, findings: &mut [Finding]) {
+    fn creep_was_the_place(&mut self, idx: usize, ms: i64, findings: &mut Vec<Finding>) {
         let Some((t0, creep)) = self.series[idx].detector.undone_creep() else {
             return;
         };
-        let Some(f) = findings
-            .iter_mut()
-            .find(|f| f.kind == EpisodeKind::Drift && f.at.timestamp_millis() == ms)
+        let Some(i) = findings
+            .iter()
+            .position(|f| f.kind == EpisodeKind::Drift && f.at.timestamp_millis() == ms)
         else {
             return;
         };
@@ -268,7 +268,12 @@ impl Twin {
         });
         if let Some((j, _)) = with {
             let name = self.series[j].display_name();
-            self.series[idx].detector.creep_was_the_place(f, &name);
+            if !self.series[idx]
+                .detector
+                .creep_was_the_place(&mut findings[i], &name)
+            {
+                findings.remove(i);
+            }
         }
     }
 
