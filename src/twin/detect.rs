@@ -699,8 +699,8 @@ impl<const N: usize, const EVERY_MS: i64> Trail<N, EVERY_MS> {
         self.due_ms = at_ms + EVERY_MS;
     }
 
-    /// The kept readings, latest first.
-    fn latest_first(&self) -> impl Iterator<Item = (i64, f64)> + '_ {
+    /// The kept readings, latest first (`rev()`: oldest first).
+    fn latest_first(&self) -> impl DoubleEndedIterator<Item = (i64, f64)> + '_ {
         let n = usize::from(self.len);
         (1..=n).map(move |k| self.kept[(usize::from(self.next) + N - k) % N])
     }
@@ -741,15 +741,11 @@ impl<const N: usize, const EVERY_MS: i64> Trail<N, EVERY_MS> {
         let tol = LONG_CREEP_BACK * way.abs();
         let mut furthest = x0;
         let mut n = 0;
-        let mut kept: [(i64, f64); N] = [(0, 0.0); N];
-        for (t, x) in self.latest_first().filter(|(t, _)| *t > t0 && *t < ms) {
-            kept[n] = (t, x);
-            n += 1;
-        }
-        kept[..n].reverse();
-        kept[..n]
-            .iter()
-            .all(|&(_, x)| {
+        self.latest_first()
+            .rev()
+            .filter(|(t, _)| *t > t0 && *t < ms)
+            .all(|(_, x)| {
+                n += 1;
                 let ok = (x - furthest) * way.signum() >= -tol && (x - base) * way.signum() <= tol;
                 if (x - furthest) * way.signum() > 0.0 {
                     furthest = x;
@@ -2489,23 +2485,8 @@ impl Detector {
                 // +8.4, then +1.9 and +5.0 within the minute), not a level it jumped to. What the
                 // movement does is the other tests'.
                 self.pending = None;
-            } else if at_ms - ms >= stay_ms
-                && creep_only
-                && self
-                    .creep_undone(
-                        ms,
-                        (base, base + step),
-                        step,
-                        jumped_ms,
-                        (true, self.res_known()),
-                    )
-                    .is_none()
-            {
-                // Admitted for a creep of hours that no longer reads as one: nothing is said.
-                self.pending = None;
             } else if at_ms - ms >= stay_ms {
                 self.pending = None;
-                v.lone_step_ms = Some(ms);
                 let landed = base + step;
                 let at = DateTime::from_timestamp_millis(ms).unwrap_or(at);
                 // A step back to where the series stood before it crept away without a jump:
@@ -2524,11 +2505,16 @@ impl Detector {
                     (creep_only, self.res_known()),
                 );
                 // … or undid the creep the rate test said (see [`Detector::ramp_undone`]).
-                let ramped = if undone.is_none() {
+                let ramped = if undone.is_none() && !creep_only {
                     self.ramp_undone(ms, step)
                 } else {
                     None
                 };
+                // (A step admitted for a creep of hours that no longer reads as one says
+                // nothing: see the match's arm for it below.)
+                if !creep_only || undone.is_some() {
+                    v.lone_step_ms = Some(ms);
+                }
                 let said = |kind, reason| Finding {
                     kind,
                     at,
@@ -2542,34 +2528,35 @@ impl Detector {
                         .format(form)
                         .to_string()
                 };
-                v.findings.push(match (undone, ramped) {
+                v.findings.extend(match (undone, ramped) {
                     (Some((t0, x0)), _) => {
                         // Over once said (see [`Detector::lone_open`]).
                         self.step_base = Some((landed, step));
                         self.end_said = true;
                         self.undone = Some((t0, base, step));
                         self.undone_creep_only = creep_only;
-                        said(
+                        Some(said(
                             EpisodeKind::Drift,
                             format!(
                                 "it crept {:+.3} away from {x0} (at {}) and jumped {step:+.3} back to {landed}: a drift that ended ({score:.1}σ of its usual steps; no peers to compare with)",
                                 base - x0,
                                 since(t0, "%H:%M:%S"),
                             ),
-                        )
+                        ))
                     }
                     (None, Some((t0, slope, rate, built))) => {
                         self.step_base = Some((landed, step));
                         self.end_said = true;
                         self.undone = None;
-                        said(
+                        Some(said(
                             EpisodeKind::Drift,
                             format!(
                                 "it jumped {step:+.3} back to {landed}, undoing the creep its ramps showed since {} ({slope:+.3}/min where they ran at {rate:+.3}/min: {built:+.3} by now): a drift that ended ({score:.1}σ of its usual steps; no peers to compare with)",
                                 since(t0, "%H:%M"),
                             ),
-                        )
+                        ))
                     }
+                    (None, None) if creep_only => None,
                     (None, None) => {
                         self.step_base = Some((base, step));
                         self.end_said = false;
@@ -2582,12 +2569,12 @@ impl Detector {
                                 "; after {m:.0} min without a report while its device kept sending, where it reports every change: it moved unreported, held at its source or shifted as the spell ended"
                             )
                         });
-                        said(
+                        Some(said(
                             EpisodeKind::LevelShift,
                             format!(
                                 "the level jumped {step:+.3} from {base} and stays ({score:.1}σ of its usual steps; no peers to compare with{spell})"
                             ),
-                        )
+                        ))
                     }
                 });
             }
