@@ -282,6 +282,17 @@ impl Episode {
         self.closed.then_some(self.last)
     }
 
+    /// Judged again while open: `f` says what it was after all (a level shift that turned out
+    /// a held reading's catch-up, see [`Detector::caught_up`]).
+    pub fn rename(&mut self, f: Finding) {
+        self.calm = 0;
+        self.last = self.last.max(f.at);
+        self.kind = f.kind;
+        self.peak = f.score;
+        self.threshold = f.threshold;
+        self.reason = f.reason;
+    }
+
     /// Takes in a further finding while open: the peak and its reason follow the strongest,
     /// and a spike followed by more of the same is a noise burst.
     pub fn extend(&mut self, f: Finding) {
@@ -1237,6 +1248,29 @@ struct PendingStep {
     creep_only: bool,
 }
 
+/// A level shift said across a quiet spell its device spoke through, watched for a catch-up
+/// (see [`Detector::caught_up`]).
+#[derive(Debug, Clone, Copy)]
+struct CatchUp {
+    /// The step (epoch ms), the level before it and the step; its score and bar.
+    ms: i64,
+    base: f64,
+    step: f64,
+    score: f64,
+    bar: f64,
+    /// Minutes of the spell before it.
+    held_min: f64,
+    /// The latest reading since, and how many readings in a row went on the step's way.
+    last: f64,
+    went_on: u8,
+}
+
+/// Readings in a row after such a shift that must each go on the way it jumped, by an
+/// ordinary step (at most [`CATCH_UP_STEP_SIGMAS`] of its usual steps), for it to be said a
+/// held reading that caught up.
+const CATCH_UP_READINGS: u8 = 3;
+const CATCH_UP_STEP_SIGMAS: f64 = 3.0;
+
 /// The per-series state of the default detectors.
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
@@ -1299,6 +1333,9 @@ pub struct Detector {
     undone: Option<(i64, f64, f64)>,
     /// The latest step said as a drift's end passed only [`DRIFT_END_SHARE`] of the bar.
     undone_creep_only: bool,
+    /// The latest level shift said across a spell its device spoke through, while it may
+    /// still turn out a held reading's catch-up (see [`Detector::caught_up`]).
+    catch_up: Option<CatchUp>,
     /// The latest reading (epoch ms) looked at as a step no report after it decided (see
     /// [`Detector::decide_unheard_step`]), and whether that decided it: a step decided so is
     /// not decided again when the next report comes.
@@ -1544,6 +1581,9 @@ pub struct Verdict {
     /// A lone sensor's trend (a drift, or a step, on its own history) is among the findings,
     /// of this kind.
     pub lone_trend: Option<EpisodeKind>,
+    /// The open level shift was a held reading that caught up: the episode is renamed by this
+    /// (see [`Detector::caught_up`]).
+    pub caught_up: Option<Finding>,
 }
 
 /// The anomaly score of a reading, from 0 to 1: `1 − 2^(−r)`, where `r` is the largest of the
@@ -1837,6 +1877,7 @@ impl Detector {
 
     /// The series' episode closed: a drift's end said is over with it.
     pub fn episode_closed(&mut self) {
+        self.catch_up = None;
         if std::mem::take(&mut self.end_said) {
             self.step_base = None;
         }
@@ -1846,6 +1887,56 @@ impl Detector {
     pub fn forget_step(&mut self) {
         self.step_base = None;
         self.end_said = false;
+        self.catch_up = None;
+    }
+
+    /// A level shift said across a quiet spell its device spoke through (a series that reports
+    /// every change sent nothing while its device kept sending), and after which the series
+    /// went on the way it jumped by its ordinary steps, [`CATCH_UP_READINGS`] readings in a
+    /// row: a reading held at its source that caught up with a movement it did not report
+    /// (stuck), not a level it jumped to. Premise: a shift lands and stays, or the series
+    /// moves on from it as it moved before (a pump motor cooling on after a +3 °C shift); a
+    /// reading that jumps at the end of a spell to where a movement had got, and goes on at
+    /// once the way the movement went, was moving all along (a pump's motor temperature held
+    /// 16 minutes while the pump started: 18 °C reported, then 31.3, 31.8, 32.4, …). A shift
+    /// made as a movement began, right after such a spell, cannot be told from it.
+    /// Said once, as a finding that renames the open shift (see [`Episode::rename`]); the
+    /// series reads true again, so the step no longer holds the
+    /// episode open (see [`Detector::lone_open`]).
+    fn caught_up(&mut self, x: f64, v: &mut Verdict) {
+        let Some(c) = &mut self.catch_up else {
+            return;
+        };
+        let d = x - c.last;
+        if d == 0.0 {
+            return;
+        }
+        let sigma = c.step.abs() / c.score.max(f64::MIN_POSITIVE);
+        if d.signum() != c.step.signum() || d.abs() > CATCH_UP_STEP_SIGMAS * sigma {
+            self.catch_up = None;
+            return;
+        }
+        c.last = x;
+        c.went_on += 1;
+        if c.went_on < CATCH_UP_READINGS {
+            return;
+        }
+        let c = *c;
+        self.catch_up = None;
+        if self.open != Some(EpisodeKind::LevelShift) || self.end_said {
+            return;
+        }
+        self.step_base = None;
+        v.caught_up = Some(Finding {
+            kind: EpisodeKind::Stuck,
+            at: DateTime::from_timestamp_millis(c.ms).unwrap_or_default(),
+            score: c.score,
+            threshold: c.bar,
+            reason: format!(
+                "it sent nothing for {:.0} min while its device kept sending, where it reports every change, then jumped {:+.3} from {} and went on the same way by its usual steps: a reading held at its source that caught up with a movement ({:.1}σ of its usual steps; no peers to compare with)",
+                c.held_min, c.step, c.base, c.score
+            ),
+        });
     }
 
     /// Whether the series only ever took at most [`DISCRETE_MAX`] distinct values (a state,
@@ -2462,6 +2553,9 @@ impl Detector {
         // minute less a tenth of the usual interval, at most 6 s: a sensor reporting every
         // minute shows the step stayed at its next report, which its jitter may bring a
         // little early.)
+        if self.catch_up.is_some() {
+            self.caught_up(x, &mut v);
+        }
         if let Some(PendingStep {
             ms,
             base,
@@ -2561,6 +2655,16 @@ impl Detector {
                         self.step_base = Some((base, step));
                         self.end_said = false;
                         self.undone = None;
+                        self.catch_up = held_min.map(|held_min| CatchUp {
+                            ms,
+                            base,
+                            step,
+                            score,
+                            bar,
+                            held_min,
+                            last: x,
+                            went_on: 0,
+                        });
                         // (Across a spell its device spoke through, that is all twinview
                         // can say: it moved without a report, held at its source or shifted
                         // as the spell ended.)
@@ -3662,6 +3766,7 @@ impl Detector {
         };
         self.step_base = Some((base + step, step));
         self.end_said = true;
+        self.catch_up = None;
         f.kind = EpisodeKind::Drift;
         f.reason = reason;
     }
@@ -3792,6 +3897,7 @@ impl Detector {
             self.step_base = probe.step_base;
             self.end_said = probe.end_said;
             self.novel_ms = probe.novel_ms;
+            self.catch_up = probe.catch_up;
         }
         found
     }
@@ -5594,8 +5700,19 @@ mod tests {
     /// an hour at each end without a report. `hold`: its reading frozen for ten minutes from
     /// the start of the heating at 20 h (the true value climbs 18 meanwhile). `spoke`: its
     /// device kept sending other readings through every spell. Every finding's (time in s,
-    /// kind).
+    /// kind), the episode it opens kept open as the twin would, and the kind a finding renames
+    /// it to (see [`Detector::caught_up`]).
     fn deadband_motor(spoke: bool, hold: bool) -> Vec<(f64, EpisodeKind)> {
+        deadband_motor_shifted(spoke, hold, None)
+    }
+
+    /// [`deadband_motor`], with a shift of `shift` (at s, by) for ten minutes in place of the
+    /// hold.
+    fn deadband_motor_shifted(
+        spoke: bool,
+        hold: bool,
+        shift: Option<(f64, f64)>,
+    ) -> Vec<(f64, EpisodeKind)> {
         let cfg = DetectorConfig::default();
         let mut d = Detector::default();
         let (mut x, mut last, mut found) = (18.0_f64, f64::NAN, Vec::new());
@@ -5608,12 +5725,23 @@ mod tests {
                 18.0
             };
             x += (goal - x) * 5.0 / 900.0;
-            let v = if hold && held.contains(&at) { last } else { x };
+            let mut v = if hold && held.contains(&at) { last } else { x };
+            if let Some((from, by)) = shift {
+                if (from..from + 600.0).contains(&at) {
+                    v += by;
+                }
+            }
             if last.is_nan() || (v - last).abs() >= 0.5 {
                 last = v;
                 d.spoken_through = spoke;
                 let r = d.observe((v * 10.0).round() / 10.0, t(at), None, &cfg);
                 found.extend(r.findings.iter().map(|f| (at, f.kind)));
+                if let Some(f) = &r.caught_up {
+                    found.push((at, f.kind));
+                }
+                if let Some(f) = r.caught_up.as_ref().or(r.findings.first()) {
+                    d.open = Some(f.kind);
+                }
             }
         }
         found
@@ -5626,10 +5754,20 @@ mod tests {
         assert_eq!(deadband_motor(true, false), []);
         assert_eq!(deadband_motor(false, false), []);
         // Released after ten minutes held, it jumps about 18 after an hour and ten minutes
-        // without a report: a level shift said within two minutes.
+        // without a report: a level shift said within two minutes, and said a held reading
+        // once three more reports went on up by its usual steps.
         let found = deadband_motor(true, true);
         assert!(
-            matches!(found[..], [(at, EpisodeKind::LevelShift)] if (72_600.0..72_720.0).contains(&at)),
+            matches!(found[..], [(at, EpisodeKind::LevelShift), (then, EpisodeKind::Stuck)]
+                if (72_600.0..72_720.0).contains(&at) && then - at < 300.0),
+            "{found:?}"
+        );
+        // A shift of +5 made as it cools (at 2 h 10 min, reported every half minute: no spell
+        // before it) is a level shift, and stays one (it cools on from there, too: away from
+        // the way it jumped).
+        let found = deadband_motor_shifted(true, false, Some((7_800.0, 5.0)));
+        assert!(
+            matches!(found[..], [(at, EpisodeKind::LevelShift)] if (7_800.0..7_920.0).contains(&at)),
             "{found:?}"
         );
         // Where its device's other readings did not come meanwhile (a topic of its own), the

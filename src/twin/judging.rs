@@ -51,6 +51,22 @@ impl Twin {
             .detector
             .observe_in(value, at, consensus, moving, &self.cfg.anomaly);
         s.score = v.ratio.map(|r| detect::score(r) as f32);
+        if let Some(f) = v.caught_up.take() {
+            if s.episode
+                .as_ref()
+                .is_some_and(|e| e.kind == EpisodeKind::LevelShift)
+            {
+                log::info!(
+                    "{}: the level shift was a held reading: {}",
+                    s.display_name(),
+                    f.reason
+                );
+                s.detector.open = Some(f.kind);
+                if let Some(e) = &mut s.episode {
+                    e.rename(f);
+                }
+            }
+        }
         if let Some(rates) = s.detector.ramp_news.take() {
             log::info!(
                 "{} ramps at rates of its own ({rates}): judged by them from now",
