@@ -3063,7 +3063,17 @@ impl Detector {
         jumped_ms: Option<i64>,
         (long_only, res): (bool, f64),
     ) -> Option<(i64, f64)> {
-        let within = DRIFT_UNDONE * step.abs();
+        // (A series that reports every change past a deadband shows where a creep began only
+        // to within one of its usual steps: its last report before the creep may be a step
+        // short of where the movement that brought it there ended, and its kept readings are
+        // its reports. A pump motor cooled to 18.9 at 07:06, crept from there to 22.9 by 08:11
+        // and stepped back to 18.1; the reading kept nearest its start was 19.4, at 07:18.)
+        let slack = if self.reports_on_change() || self.reports_every_change() {
+            self.noise()
+        } else {
+            0.0
+        };
+        let within = DRIFT_UNDONE * step.abs() + slack;
         let after = |&(t0, _): &(i64, f64)| jumped_ms.is_none_or(|t| t < t0);
         let short = if long_only {
             None
@@ -3197,7 +3207,8 @@ impl Detector {
     /// however long the spell. A random walk's widening (`gap_spread`) and a ramp carried
     /// across the gap (`ramp_over_gap`) do not apply: such a series that jumps many of its
     /// steps at the end of a spell moved without being reported (held at its source, or
-    /// shifted as the spell ended; twinview cannot tell which, and says the step). Its own
+    /// shifted as the spell ended; twinview cannot tell which, and says the step, until the
+    /// reports after it show a catch-up: see [`Detector::caught_up`]). Its own
     /// steps across such spells are the evidence: one learnt beyond half the spike threshold
     /// and it keeps the widened judgement for good. A series whose topic carries all its
     /// fields every time (Zigbee2MQTT, Tasmota) or one topic per field (ESPHome, Homie) never
@@ -5713,6 +5724,18 @@ mod tests {
         hold: bool,
         shift: Option<(f64, f64)>,
     ) -> Vec<(f64, EpisodeKind)> {
+        deadband_motor_with(spoke, hold, |at| match shift {
+            Some((from, by)) if (from..from + 600.0).contains(&at) => by,
+            _ => 0.0,
+        })
+    }
+
+    /// [`deadband_motor`], its reading off by `off(at)` (s).
+    fn deadband_motor_with(
+        spoke: bool,
+        hold: bool,
+        off: impl Fn(f64) -> f64,
+    ) -> Vec<(f64, EpisodeKind)> {
         let cfg = DetectorConfig::default();
         let mut d = Detector::default();
         let (mut x, mut last, mut found) = (18.0_f64, f64::NAN, Vec::new());
@@ -5725,12 +5748,11 @@ mod tests {
                 18.0
             };
             x += (goal - x) * 5.0 / 900.0;
-            let mut v = if hold && held.contains(&at) { last } else { x };
-            if let Some((from, by)) = shift {
-                if (from..from + 600.0).contains(&at) {
-                    v += by;
-                }
-            }
+            let v = if hold && held.contains(&at) {
+                last
+            } else {
+                x + off(at)
+            };
             if last.is_nan() || (v - last).abs() >= 0.5 {
                 last = v;
                 d.spoken_through = spoke;
@@ -5773,6 +5795,28 @@ mod tests {
         // Where its device's other readings did not come meanwhile (a topic of its own), the
         // spell may have hidden anything: the jump is within what a random walk allows.
         assert_eq!(deadband_motor(false, true), []);
+    }
+
+    #[test]
+    fn a_creep_on_a_value_reported_by_exception_is_found_at_its_end_from_where_its_reports_show_it_began(
+    ) {
+        // The deadband motor cooling to 18 from 10 h, from 10 h 51 min creeps +8 °C an hour
+        // for 48 minutes, reported at every 0.5, and steps back at once, 6.3 to 18.0. The
+        // reading kept nearest where the creep began (one every ten minutes) is a creep's
+        // report, 19.8 at 10 h 58 min: 1.8 from where the step lands, past a fifth of the step
+        // (1.26); its usual step (0.70) makes up the difference. (A level shift without it.)
+        let creep = 39_060.0..41_940.0;
+        let found = deadband_motor_with(true, false, |at| {
+            if creep.contains(&at) {
+                8.0 * (at - creep.start) / 3600.0
+            } else {
+                0.0
+            }
+        });
+        assert!(
+            matches!(found[..], [(at, EpisodeKind::Drift)] if (41_940.0..43_300.0).contains(&at)),
+            "{found:?}"
+        );
     }
 
     #[test]
