@@ -1901,8 +1901,8 @@ impl Detector {
     /// 16 minutes while the pump started: 18 °C reported, then 31.3, 31.8, 32.4, …). A shift
     /// made as a movement began, right after such a spell, cannot be told from it.
     /// Said once, as a finding that renames the open shift (see [`Episode::rename`]); the
-    /// series reads true again, so the step no longer holds the
-    /// episode open (see [`Detector::lone_open`]).
+    /// series reads true again, so the step no longer holds the episode open (see
+    /// [`Detector::lone_open`]).
     fn caught_up(&mut self, x: f64, v: &mut Verdict) {
         let Some(c) = &mut self.catch_up else {
             return;
@@ -2549,13 +2549,14 @@ impl Detector {
             }
         }
 
+        // A level shift said across a spell may yet turn out a held reading that caught up.
+        if self.catch_up.is_some() {
+            self.caught_up(x, &mut v);
+        }
         // A lone step that stayed a minute is a level shift; one that went back was not. (A
         // minute less a tenth of the usual interval, at most 6 s: a sensor reporting every
         // minute shows the step stayed at its next report, which its jitter may bring a
         // little early.)
-        if self.catch_up.is_some() {
-            self.caught_up(x, &mut v);
-        }
         if let Some(PendingStep {
             ms,
             base,
@@ -5801,7 +5802,7 @@ mod tests {
     fn a_creep_on_a_value_reported_by_exception_is_found_at_its_end_from_where_its_reports_show_it_began(
     ) {
         // The deadband motor cooling to 18 from 10 h, from 10 h 51 min creeps +8 °C an hour
-        // for 48 minutes, reported at every 0.5, and steps back at once, 6.3 to 18.0. The
+        // for 48 minutes, reported at every 0.5, and steps back 6.3 at once, to 18.0. The
         // reading kept nearest where the creep began (one every ten minutes) is a creep's
         // report, 19.8 at 10 h 58 min: 1.8 from where the step lands, past a fifth of the step
         // (1.26); its usual step (0.70) makes up the difference. (A level shift without it.)
