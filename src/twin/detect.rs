@@ -282,8 +282,9 @@ impl Episode {
         self.closed.then_some(self.last)
     }
 
-    /// Judged again while open: `f` says what it was after all (a level shift that turned out
-    /// a held reading's catch-up, see [`Detector::caught_up`]).
+    /// Judged again while open: `f` says what it was after all (a burst that explains the
+    /// spike or shift it began as; a level shift that turned out a held reading's catch-up,
+    /// see [`Detector::caught_up`]).
     pub fn rename(&mut self, f: Finding) {
         self.calm = 0;
         self.last = self.last.max(f.at);
@@ -304,10 +305,7 @@ impl Episode {
             EpisodeKind::Spike | EpisodeKind::LevelShift | EpisodeKind::Drift
         ) && f.kind == EpisodeKind::NoiseBurst
         {
-            self.kind = EpisodeKind::NoiseBurst;
-            self.peak = f.score;
-            self.threshold = f.threshold;
-            self.reason = f.reason;
+            self.rename(f);
         } else if matches!(self.kind, EpisodeKind::LevelShift | EpisodeKind::Drift)
             && matches!(f.kind, EpisodeKind::LevelShift | EpisodeKind::Drift)
         {
