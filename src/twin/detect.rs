@@ -775,6 +775,13 @@ impl<const N: usize, const EVERY_MS: i64> Trail<N, EVERY_MS> {
 /// 26 kW out of memory (it did, with a ring of the latest eight jumps: five false level shifts
 /// in one ten-day plant world, at the first night load after each shift).
 const LANDED: usize = 8;
+/// A reading held through a quiet spell this long is a place its series dwelt at (see
+/// [`Detector::left_its_dwelling`]).
+const DWELT_HELD_MS: i64 = 10 * 60_000;
+/// A series whose big steps landed at more places than this within the week lives at many
+/// (a washer's heater, drum, spin and rest, each program its own): a place it never was is
+/// not news there (see [`Detector::left_its_dwelling`]).
+const DWELLING_PLACES: usize = 3;
 /// A lone step whose readings went on the same way by more than this share of the step before
 /// it was decided is the first report of a movement, not a level (see `pending`). (It was the
 /// whole step until round sixteen: a shower's humidity, +8.4 and then +6.9 more within the
@@ -1395,6 +1402,8 @@ pub struct Detector {
     levels: Levels,
     /// When it last stepped beyond `spike` σ (epoch ms), outside episodes.
     last_big_ms: Option<i64>,
+    /// Where that step left from, and the step (see [`Detector::left_its_dwelling`]).
+    last_big: (f32, f32),
     /// The largest such steps of the day that began at `big_day_ms` and of the day before it
     /// (see [`JUMP_LIKE`]).
     big_max: [f64; 2],
@@ -2461,7 +2470,8 @@ impl Detector {
                             .is_some_and(|t| at_ms - t >= LEVELS_STABLE_MS);
                         // (Where it landed, or where it stayed: the first reading after a
                         // compressor starts may be its inrush.)
-                        self.levels.unseen(x2, x1, res, at_ms, settled)
+                        (self.levels.unseen(x2, x1, res, at_ms, settled)
+                            || self.left_its_dwelling((x2, x1, x), quiet, res))
                             && !self.landed_before(x1, res, at_ms)
                             && !self.landed_before(x, res, at_ms)
                     };
@@ -2475,6 +2485,16 @@ impl Detector {
                         && self
                             .creep_undone(step_ms, (x2, x1), step, self.last_big_ms, (true, res))
                             .is_some();
+                    // A step out of a place held through a quiet spell its device spoke
+                    // through, judged unwidened: the reading held there, it did not wander
+                    // (see [`Detector::left_its_dwelling`]).
+                    let from_held = !big
+                        && learning
+                        && stays
+                        && self.held_through(quiet)
+                        && step.abs() / sigma_step > cfg.spike
+                        && step.abs() >= 5.0 * res
+                        && unseen_level();
                     let novel = learning
                         && stays
                         && ((big
@@ -2486,7 +2506,8 @@ impl Detector {
                                         .is_some_and(|t| at_ms - t >= JUMP_LIKE_AFTER_MS))
                                 || unseen_level()))
                             || by_level
-                            || by_creep)
+                            || by_creep
+                            || from_held)
                         && !self.levels.switch(x2, x1, res);
                     if novel {
                         self.novel_ms = Some(step_ms);
@@ -2511,14 +2532,14 @@ impl Detector {
                             base: x2,
                             step,
                             score: step.abs() / sigma,
-                            bar: if big {
+                            bar: if big || from_held {
                                 cfg.spike
                             } else if by_level {
                                 UNSEEN_LEVEL_SHARE * cfg.spike
                             } else {
                                 DRIFT_END_SHARE * cfg.spike
                             },
-                            creep_only: !big && !by_level,
+                            creep_only: !big && !by_level && !from_held,
                             jumped_ms: self.last_big_ms,
                             held_min: match self.prev_at {
                                 [Some(a), Some(b)] if reported => {
@@ -2535,6 +2556,7 @@ impl Detector {
                             self.switch_ms = Some(step_ms);
                         } else {
                             self.last_big_ms = Some(at_ms);
+                            self.last_big = (x2 as f32, step as f32);
                             if at_ms - self.big_day_ms >= DAY_MS {
                                 self.big_max = [0.0, self.big_max[0]];
                                 self.big_day_ms = at_ms;
@@ -3153,6 +3175,54 @@ impl Detector {
             .or_else(|| (0..LANDED).min_by_key(|&i| self.landed[i].1))
             .unwrap_or(0);
         self.landed[slot] = (x as f32, minute);
+    }
+
+    /// A step of a series that is not a few-level one, from a reading it held through a
+    /// quiet spell of [`DWELT_HELD_MS`] its device spoke through (`x2`) to a place it has not
+    /// dwelt at (`x1`, and `x` after it), that does not undo its last big step (against it,
+    /// landing within a third of it from where it left, or three quarters to four thirds as
+    /// far: a greenhouse that cooled 0.7 °C under an offset of +1.8 comes back by -1.8 to a
+    /// place it never read), on a series whose big steps landed at one to [`DWELLING_PLACES`]
+    /// places in the week. Premise: a machine that rests at a held reading (a pump's flow
+    /// at 0, reported past a deadband, so that a rest is one report) and jumps from it to
+    /// somewhere it never was, and stays, is news (the flow read 20.2 while the pump rests),
+    /// though it jumped within the week (its starts and stops). A step from a place it only
+    /// dwelt at in its table of levels is not judged so: a washer's plug from its heater at
+    /// 2,029 W to its drum at 235 W is such a step, and its life (a false level shift in the
+    /// ten-day home of seed 2 when it was). A series that never jumped is not judged so
+    /// either: its spells may end anywhere its wander took it (see
+    /// [`Detector::reports_every_change`]).
+    fn left_its_dwelling(&self, (x2, x1, x): (f64, f64, f64), quiet: bool, res: f64) -> bool {
+        let (from, last) = (f64::from(self.last_big.0), f64::from(self.last_big.1));
+        let step = x1 - x2;
+        let back = last * step < 0.0
+            && ((x1 - from).abs() <= last.abs() / 3.0
+                || (0.75..=4.0 / 3.0).contains(&(step.abs() / last.abs())));
+        !self.levels.few
+            && !back
+            && (1..=DWELLING_PLACES).contains(&self.landing_places())
+            && self.held_through(quiet)
+            && !self.levels.dwelt(x1, res)
+            && !self.levels.dwelt(x, res)
+    }
+
+    /// How many places its big steps landed at within [`STEP_MEMORY_MS`] (see [`LANDED`]).
+    fn landing_places(&self) -> usize {
+        let now = self.prev_at[1].map_or(0, |t| t.timestamp_millis());
+        self.landed
+            .iter()
+            .filter(|&&(_, m)| m > 0 && now - i64::from(m) * 60_000 < STEP_MEMORY_MS)
+            .count()
+    }
+
+    /// The previous reading came after a quiet spell its device spoke through (`quiet`, see
+    /// [`Detector::quiet_spell`]) of [`DWELT_HELD_MS`] at least: the reading before it held.
+    fn held_through(&self, quiet: bool) -> bool {
+        quiet
+            && match self.prev_at {
+                [Some(a), Some(b)] => (b - a).num_milliseconds() >= DWELT_HELD_MS,
+                _ => false,
+            }
     }
 
     /// One of the places big steps landed (see [`LANDED`]) is within `x`'s level band: the
@@ -6581,6 +6651,68 @@ mod tests {
         // (The same series under a name that says nothing of a battery: the charge's first
         // report was said the end of a drift.)
         assert_eq!(run("value"), [(82346, EpisodeKind::Drift)]);
+    }
+
+    /// A pump's flow reported past a deadband of 1 m³/h (a Sparkplug metric sent by
+    /// exception), sampled every 2 s: 118 ± 1.5 while it runs two hours, 0 while it rests one
+    /// (one report at 38 as it stops), from half an hour before a stop, its device speaking
+    /// throughout; `off(at)` is added.
+    /// Returns when and what was said, the twin's clock deciding a step no report decided.
+    fn deadband_pump(off: impl Fn(f64) -> f64) -> Vec<(f64, EpisodeKind)> {
+        let cfg = DetectorConfig::default();
+        let mut rng = Rng::with_seed(11);
+        let mut d = Detector::default();
+        let (mut last, mut found) = (f64::NAN, Vec::new());
+        for i in 0..(14 * 1800) {
+            let at = 2.0 * f64::from(i);
+            let phase = (at + 5_400.0) % 10_800.0;
+            let flow = match phase {
+                p if p < 7_200.0 => 118.0 + 1.5 * gauss(&mut rng),
+                p if p < 7_204.0 => 38.0,
+                _ => 0.0,
+            };
+            let v = ((flow + off(at)) * 10.0).round() / 10.0;
+            if let Some(due) = d
+                .unheard_step_due()
+                .filter(|&ms| ms <= t(at).timestamp_millis())
+            {
+                let now = DateTime::from_timestamp_millis(due).unwrap();
+                if let Some(f) = d.decide_unheard_step(now, &cfg) {
+                    found.push((at, f.kind));
+                    d.open = Some(f.kind);
+                }
+            }
+            if last.is_nan() || (v - last).abs() >= 1.0 {
+                last = v;
+                d.spoken_through = true;
+                let r = d.observe(v, t(at), None, &cfg);
+                found.extend(r.findings.iter().map(|f| (at, f.kind)));
+                if let Some(f) = r.findings.first() {
+                    d.open = Some(f.kind);
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_pump_at_rest_that_reads_a_flow_it_never_had_has_shifted() {
+        // Healthy: its starts and stops are its life.
+        assert_eq!(deadband_pump(|_| 0.0), []);
+        // Its flow read 20 while it rests (from 9 h 50 min for 40 minutes): one report after
+        // 20 minutes held at 0, decided on the clock a minute later, though the pump started
+        // and stopped within the week.
+        let found = deadband_pump(|at| {
+            if (35_400.0..37_800.0).contains(&at) {
+                20.0
+            } else {
+                0.0
+            }
+        });
+        assert!(
+            matches!(found[..], [(at, EpisodeKind::LevelShift), ..] if (35_400.0..35_520.0).contains(&at)),
+            "{found:?}"
+        );
     }
 
     #[test]
