@@ -778,6 +778,9 @@ const LANDED: usize = 8;
 /// A reading held through a quiet spell this long is a place its series dwelt at (see
 /// [`Detector::left_its_dwelling`]).
 const DWELT_HELD_MS: i64 = 10 * 60_000;
+/// How far, in its usual steps, a series must have ramped one way for a step against it to
+/// need only [`DRIFT_END_SHARE`] of the step bar (see [`Detector::against_its_ramp`]).
+const AGAINST_RAMP_STEPS: f64 = 4.0;
 /// A series whose big steps landed at more places than this within the week lives at many
 /// (a washer's heater, drum, spin and rest, each program its own): a place it never was is
 /// not news there (see [`Detector::left_its_dwelling`]).
@@ -1251,6 +1254,9 @@ struct PendingStep {
     /// It passed only [`DRIFT_END_SHARE`] of the bar, for the creep it undid: it is said only
     /// as a drift's end, and nothing if that creep is not found when it is decided.
     creep_only: bool,
+    /// It passed only [`DRIFT_END_SHARE`] of the bar, against its own ramp (see
+    /// [`Detector::against_its_ramp`]).
+    against_ramp: bool,
 }
 
 /// A level shift said across a quiet spell its device spoke through, watched for a catch-up
@@ -2485,6 +2491,14 @@ impl Detector {
                         && self
                             .creep_undone(step_ms, (x2, x1), step, self.last_big_ms, (true, res))
                             .is_some();
+                    // A step against its own ramp on a series that reports every change past
+                    // a deadband needs only [`DRIFT_END_SHARE`] of the bar (see
+                    // [`Detector::against_its_ramp`]).
+                    let against_ramp = creep_bar
+                        && learning
+                        && stays
+                        && !jumped_lately
+                        && self.against_its_ramp(step);
                     // A step out of a place held through a quiet spell its device spoke
                     // through, judged unwidened: the reading held there, it did not wander
                     // (see [`Detector::left_its_dwelling`]).
@@ -2507,7 +2521,8 @@ impl Detector {
                                 || unseen_level()))
                             || by_level
                             || by_creep
-                            || from_held)
+                            || from_held
+                            || against_ramp)
                         && !self.levels.switch(x2, x1, res);
                     if novel {
                         self.novel_ms = Some(step_ms);
@@ -2539,7 +2554,8 @@ impl Detector {
                             } else {
                                 DRIFT_END_SHARE * cfg.spike
                             },
-                            creep_only: !big && !by_level && !from_held,
+                            creep_only: !big && !by_level && !from_held && !against_ramp,
+                            against_ramp: against_ramp && !by_level && !from_held,
                             jumped_ms: self.last_big_ms,
                             held_min: match self.prev_at {
                                 [Some(a), Some(b)] if reported => {
@@ -2586,6 +2602,7 @@ impl Detector {
             jumped_ms,
             held_min,
             creep_only,
+            against_ramp,
         }) = self.pending
         {
             let stay_ms = STEP_STAY_MS - (100.0 * self.interval).min(6_000.0) as i64;
@@ -2694,10 +2711,15 @@ impl Detector {
                                 "; after {m:.0} min without a report while its device kept sending, where it reports every change: it moved unreported, held at its source or shifted as the spell ended"
                             )
                         });
+                        let turn = if against_ramp {
+                            "; against the way it ramped, where it reports every change and turns by one step"
+                        } else {
+                            ""
+                        };
                         Some(said(
                             EpisodeKind::LevelShift,
                             format!(
-                                "the level jumped {step:+.3} from {base} and stays ({score:.1}σ of its usual steps; no peers to compare with{spell})"
+                                "the level jumped {step:+.3} from {base} and stays ({score:.1}σ of its usual steps; no peers to compare with{turn}{spell})"
                             ),
                         ))
                     }
@@ -3325,6 +3347,29 @@ impl Detector {
             return 0.0;
         }
         (rate * (b_ms - a_ms) as f64).abs().min(step.abs()) * step.signum()
+    }
+
+    /// A step of `step` on a series that reports every change past a deadband goes against
+    /// the way it ramped over the last half hour or more: from the kept reading (see
+    /// [`Detector::ramp_over_gap`]) to the reading before the step it moved the other way by
+    /// [`AGAINST_RAMP_STEPS`] of its usual steps at least. Premise: such a series moves by
+    /// one deadband a report, and turns by one (a pump motor that cools from 55 °C at -0.5 a
+    /// report, and heats again at +0.5 when its pump starts); a step of several against its
+    /// ramp is a jump, though the uniform steps make it only 4.7 σ of them (a motor cooling
+    /// through 27.1 read 30.1, +3.0, and went on cooling from there).
+    fn against_its_ramp(&self, step: f64) -> bool {
+        let [Some(a), Some(_)] = self.prev_at else {
+            return false;
+        };
+        let a_ms = a.timestamp_millis();
+        let old_enough = |a: &Option<(i64, f64)>| a.filter(|(t0, _)| a_ms - t0 >= RAMP_SPAN_MS);
+        let Some((_, x0)) = old_enough(&self.anchor[0]).or(old_enough(&self.anchor_before)) else {
+            return false;
+        };
+        let moved = self.prev[0] - x0;
+        self.reports_every_change()
+            && moved.signum() != step.signum()
+            && moved.abs() >= AGAINST_RAMP_STEPS * self.mean_abs_d
     }
 
     /// A power or a current (by its name) stepped from `a` to `b` between rest and a load: the
@@ -5859,6 +5904,14 @@ mod tests {
         let found = deadband_motor_shifted(true, false, Some((7_800.0, 5.0)));
         assert!(
             matches!(found[..], [(at, EpisodeKind::LevelShift)] if (7_800.0..7_920.0).contains(&at)),
+            "{found:?}"
+        );
+        // One of +3 at 10 h 20 min, six of its steps against its cooling but under the step bar
+        // by the measure of its uniform steps, is a level shift too (plant seed 14's pump
+        // motor).
+        let found = deadband_motor_shifted(true, false, Some((37_200.0, 3.0)));
+        assert!(
+            matches!(found[..], [(at, EpisodeKind::LevelShift)] if (37_200.0..37_320.0).contains(&at)),
             "{found:?}"
         );
         // Where its device's other readings did not come meanwhile (a topic of its own), the
