@@ -2176,6 +2176,16 @@ impl Detector {
             }
             .max(res)
             .max(1e-9 * x.abs().max(1.0));
+            // A place held through a quiet spell its device spoke through (see
+            // [`DWELT_HELD_MS`]) has settled, however few readings came there: a pump's flow
+            // at rest, reported by exception, is one 0 an hour, and a glitch to -60.9 and back
+            // an hour later is a spike there.
+            if self.settle > 0
+                && self.spoken_through
+                && self.prev_at[1].is_some_and(|p| at_ms - p.timestamp_millis() >= DWELT_HELD_MS)
+            {
+                self.settle = 0;
+            }
             // Back near where it jumped from, or its readings since back there on average:
             // that was no new place (a noise burst jumps about where it was, a machine that
             // started stays away), and the steps taken meanwhile are judged as any others.
@@ -6749,7 +6759,7 @@ mod tests {
     }
 
     #[test]
-    fn a_pump_at_rest_that_reads_a_flow_it_never_had_has_shifted() {
+    fn a_pump_at_rest_that_reads_a_flow_it_never_had_is_news() {
         // Healthy: its starts and stops are its life.
         assert_eq!(deadband_pump(|_| 0.0), []);
         // Its flow read 20 while it rests (from 9 h 50 min for 40 minutes): one report after
@@ -6766,6 +6776,10 @@ mod tests {
             matches!(found[..], [(at, EpisodeKind::LevelShift), ..] if (35_400.0..35_520.0).contains(&at)),
             "{found:?}"
         );
+        // One reading of -60 there, and 0 again two seconds later: a spike at its rest, though
+        // that rest is one report (plant seed 18's flow).
+        let found = deadband_pump(|at| if at == 35_400.0 { -60.0 } else { 0.0 });
+        assert_eq!(found, [(35_402.0, EpisodeKind::Spike)]);
     }
 
     #[test]
