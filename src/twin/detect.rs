@@ -785,6 +785,12 @@ const AGAINST_RAMP_STEPS: f64 = 4.0;
 /// (a washer's heater, drum, spin and rest, each program its own): a place it never was is
 /// not news there (see [`Detector::left_its_dwelling`]).
 const DWELLING_PLACES: usize = 3;
+/// A run of repeats this long that stopped a movement is stuck (see [`Detector::stopped_dead`])…
+const STOPPED_MS: i64 = 10 * 60_000;
+/// … when the movement's pace, over this long at least before the run, would have carried
+/// the series [`STOPPED_QUANTA`] of its resolution in [`STOPPED_MS`].
+const STOPPED_PACE_MS: i64 = 20 * 60_000;
+const STOPPED_QUANTA: f64 = 20.0;
 /// A lone step whose readings went on the same way by more than this share of the step before
 /// it was decided is the first report of a movement, not a level (see `pending`). (It was the
 /// whole step until round sixteen: a shower's humidity, +8.4 and then +6.9 more within the
@@ -1298,6 +1304,9 @@ pub struct Detector {
     /// Readings in a row equal to the one before.
     run: usize,
     run_start: Option<DateTime<Utc>>,
+    /// How fast the series moved (per ms) at one pace over the twenty minutes or more before
+    /// the run began, from its trail (see [`Detector::stopped_dead`]).
+    run_pace: f32,
     /// Learnt share of readings equal to the one before.
     p_same: f64,
     /// The same share over about the last half hour (by time), and as it was when the current
@@ -1821,7 +1830,11 @@ impl Detector {
                     *v /= f;
                 }
             }
-            EpisodeKind::Stuck => self.p_same = self.p_same.max(STUCK_MAX_REPEATS),
+            EpisodeKind::Stuck => {
+                self.p_same = self.p_same.max(STUCK_MAX_REPEATS);
+                // (The run's stop is its normal now: see [`Detector::stopped_dead`].)
+                self.run_pace = 0.0;
+            }
             EpisodeKind::LevelShift | EpisodeKind::Drift => {
                 self.trend.adopt(self.trend_last);
                 if let Some(e) = &mut self.envelope {
@@ -2304,6 +2317,7 @@ impl Detector {
             if same {
                 if self.run == 0 {
                     self.run_start = self.prev_at[1];
+                    self.run_pace = self.pace_before(self.prev[1]) as f32;
                     self.run_consensus = consensus;
                     self.run_two_peers = self.two_peers;
                     self.p_run = self.p_recent;
@@ -3402,6 +3416,55 @@ impl Detector {
     /// saturation, even the first time. And at exactly 0 on a power or a current (by its name):
     /// a load switched off, even the first time (a fridge's plug between its first compressor
     /// cycles; a meter stuck at exactly 0 cannot be told from that).
+    /// How fast the series moved (per ms) to `x` from the latest reading its trail kept at
+    /// least [`STOPPED_PACE_MS`] before the latest reading, where it went there at one pace
+    /// (see [`Trail::at_one_pace`]: no jump, no turn); 0 otherwise.
+    fn pace_before(&self, x: f64) -> f64 {
+        let Some(now) = self.prev_at[1].map(|t| t.timestamp_millis()) else {
+            return 0.0;
+        };
+        self.trail
+            .latest_first()
+            .find(|(t, _)| now - t >= STOPPED_PACE_MS)
+            .and_then(|kept| self.trail.at_one_pace(kept, now, x))
+            .map_or(0.0, |(t, x0)| (x - x0).abs() / (now - t) as f64)
+    }
+
+    /// A run of repeats of `x` that stopped a movement dead: held [`STOPPED_MS`] at least,
+    /// where the pace the series moved at, at one pace over the twenty minutes or more before
+    /// the run began, would have carried it [`STOPPED_QUANTA`] of its resolution or more in
+    /// that time; not at 0 (a machine stopped). Premise: what a sensor measures slows before
+    /// it stops (a motor cooling from 58 °C after its press stopped slows as it nears the
+    /// hall's air, and reads the same value only once it moves less than a step of its
+    /// resolution between reports); a reading that moved 1.2 °C a minute and then read 37.2
+    /// for fourteen minutes was held. A process that stops at once (a tank when its pump
+    /// stops, a setpoint reached by a controller) holds with its own noise, unless its noise
+    /// is under its resolution: such a series, stopped by its process, is said stuck falsely.
+    /// The score, and why.
+    fn stopped_dead(&self, x: f64, at_ms: i64, cfg: &DetectorConfig) -> Option<(f64, String)> {
+        let held_ms = at_ms - self.run_start?.timestamp_millis();
+        let pace = f64::from(self.run_pace);
+        let would = pace * STOPPED_MS as f64;
+        let bar = STOPPED_QUANTA * self.resolution;
+        (self.run >= cfg.stuck_min
+            && held_ms >= STOPPED_MS
+            && self.resolution > 0.0
+            && x != 0.0
+            && would >= bar
+            && self.changes > 0
+            && !self.discrete()
+            && !self.at_rest(x))
+        .then(|| {
+            (
+                would / bar,
+                format!(
+                    "it moved {:.3} a minute at one pace before the run began, {would:.3} in ten minutes",
+                    pace * 60_000.0
+                ),
+            )
+        })
+    }
+
     fn at_rest(&self, x: f64) -> bool {
         (self.zero_is_off && x == 0.0)
             || self.saturates.is_some_and(|(lo, hi)| x == lo || x == hi)
@@ -3525,19 +3588,28 @@ impl Detector {
             self.ratio = self.ratio.max(self.run as f64 / needed as f64);
         }
         let long = self.run >= needed && !short && !zone_still;
-        if long || zone_moved {
+        let stopped = if long || zone_moved {
+            None
+        } else {
+            self.stopped_dead(x, at_ms, cfg)
+        };
+        if long || zone_moved || stopped.is_some() {
             let why = if long {
                 format!(
                     "this sensor repeats {:.0}% of readings",
                     self.p_same * 100.0
                 )
+            } else if let Some((_, why)) = &stopped {
+                why.clone()
             } else {
                 format!("its zone moved {moved:.3} meanwhile")
             };
             v.findings.push(Finding {
                 kind: EpisodeKind::Stuck,
                 at: self.run_start.unwrap_or_default(),
-                score: (self.run as f64 / needed as f64).max(moved / hide.max(f64::MIN_POSITIVE)),
+                score: (self.run as f64 / needed as f64)
+                    .max(moved / hide.max(f64::MIN_POSITIVE))
+                    .max(stopped.map_or(0.0, |(score, _)| score)),
                 threshold: 1.0,
                 reason: format!("the same value {x} {} times in a row ({why})", self.run + 1),
             });
@@ -6714,6 +6786,54 @@ mod tests {
         // (The same series under a name that says nothing of a battery: the charge's first
         // report was said the end of a drift.)
         assert_eq!(run("value"), [(82346, EpisodeKind::Drift)]);
+    }
+
+    /// A press's motor temperature read to 0.1 every 10 s (noise ±0.02): heating towards 58 °C
+    /// while the press runs two hours and cooling towards 20 while it rests two, both with a
+    /// time constant of 20 minutes; held at the value it read at `hold`'s start throughout it.
+    fn press_motor(hold: Option<std::ops::Range<f64>>) -> Vec<(f64, EpisodeKind)> {
+        let cfg = DetectorConfig::default();
+        let mut rng = Rng::with_seed(17);
+        let mut d = Detector::default();
+        let (mut x, mut held, mut found) = (20.0_f64, f64::NAN, Vec::new());
+        for i in 0..(12 * 360) {
+            let at = 10.0 * f64::from(i);
+            let goal = if ((at / 7200.0) as u64).is_multiple_of(2) {
+                58.0
+            } else {
+                20.0
+            };
+            x += (goal - x) * 10.0 / 1200.0;
+            let mut v = ((x + 0.02 * gauss(&mut rng)) * 10.0).round() / 10.0;
+            if hold.as_ref().is_some_and(|h| h.contains(&at)) {
+                if held.is_nan() {
+                    held = v;
+                }
+                v = held;
+            }
+            let r = d.observe(v, t(at), None, &cfg);
+            found.extend(r.findings.iter().map(|f| (at, f.kind)));
+            if let Some(f) = r.findings.first() {
+                d.open = Some(f.kind);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_reading_that_stops_dead_while_it_moved_fast_is_stuck() {
+        // Healthy: it slows as it nears the air and only then repeats.
+        assert_eq!(press_motor(None), []);
+        // Held for 14 minutes from 20 minutes into its first cooling (about 1.2 °C a minute
+        // over the twenty minutes before): stuck once held ten minutes.
+        let found = press_motor(Some(8_400.0..9_240.0));
+        assert!(
+            matches!(found[..], [(at, EpisodeKind::Stuck), ..] if (9_000.0..9_100.0).contains(&at)),
+            "{found:?}"
+        );
+        // Held from the end of its rest, where it moved less than a step of its resolution
+        // in ten minutes: its quiet, not stuck.
+        assert_eq!(press_motor(Some(13_800.0..14_400.0)), []);
     }
 
     /// A pump's flow reported past a deadband of 1 m³/h (a Sparkplug metric sent by
