@@ -790,6 +790,7 @@ const STOPPED_MS: i64 = 10 * 60_000;
 /// … when the movement's pace, over this long at least before the run, would have carried
 /// the series [`STOPPED_QUANTA`] of its resolution in [`STOPPED_MS`].
 const STOPPED_PACE_MS: i64 = 20 * 60_000;
+/// (See [`STOPPED_PACE_MS`].)
 const STOPPED_QUANTA: f64 = 20.0;
 /// A lone step whose readings went on the same way by more than this share of the step before
 /// it was decided is the first report of a movement, not a level (see `pending`). (It was the
@@ -3436,7 +3437,7 @@ impl Detector {
     /// that time; not at 0 (a machine stopped). Premise: what a sensor measures slows before
     /// it stops (a motor cooling from 58 °C after its press stopped slows as it nears the
     /// hall's air, and reads the same value only once it moves less than a step of its
-    /// resolution between reports); a reading that moved 1.2 °C a minute and then read 37.2
+    /// resolution between reports); a reading that moved 1.0 °C a minute and then read 37.2
     /// for fourteen minutes was held. A process that stops at once (a tank when its pump
     /// stops, a setpoint reached by a controller) holds with its own noise, unless its noise
     /// is under its resolution: such a series, stopped by its process, is said stuck falsely.
