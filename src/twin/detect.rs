@@ -3225,18 +3225,20 @@ impl Detector {
     }
 
     /// A step of a series that is not a few-level one, from a reading it held through a
-    /// quiet spell of [`DWELT_HELD_MS`] its device spoke through (`x2`) to a place it has not
-    /// dwelt at (`x1`, and `x` after it), that does not undo its last big step (against it,
+    /// quiet spell of [`DWELT_HELD_MS`] its device spoke through, or (not on a power or a
+    /// current by its name) from a place it dwelt at in its table of levels (`x2`), to a
+    /// place it has not dwelt at (`x1`, and `x` after it), that does not undo its last big step (against it,
     /// landing within a third of it from where it left, or three quarters to four thirds as
     /// far: a greenhouse that cooled 0.7 °C under an offset of +1.8 comes back by -1.8 to a
     /// place it never read), on a series whose big steps landed at one to [`DWELLING_PLACES`]
     /// places in the week. Premise: a machine that rests at a held reading (a pump's flow
     /// at 0, reported past a deadband, so that a rest is one report) and jumps from it to
     /// somewhere it never was, and stays, is news (the flow read 20.2 while the pump rests),
-    /// though it jumped within the week (its starts and stops). A step from a place it only
-    /// dwelt at in its table of levels is not judged so: a washer's plug from its heater at
-    /// 2,029 W to its drum at 235 W is such a step, and its life (a false level shift in the
-    /// ten-day home of seed 2 when it was). A series that never jumped is not judged so
+    /// though it jumped within the week (its starts and stops), and so is its flow down from
+    /// 118 to 97.6 while it runs. A plug's load stepping between places is its appliance's
+    /// program, not news: a washer's plug from its heater at 2,029 W to its drum at 235 W, a
+    /// place it had not been (a false level shift in the ten-day home of seed 2 when a power
+    /// was judged so). A series that never jumped is not judged so
     /// either: its spells may end anywhere its wander took it (see
     /// [`Detector::reports_every_change`]).
     fn left_its_dwelling(&self, (x2, x1, x): (f64, f64, f64), quiet: bool, res: f64) -> bool {
@@ -3248,7 +3250,7 @@ impl Detector {
         !self.levels.few
             && !back
             && (1..=DWELLING_PLACES).contains(&self.landing_places())
-            && self.held_through(quiet)
+            && (self.held_through(quiet) || (!self.zero_is_off && self.levels.dwelt(x2, res)))
             && !self.levels.dwelt(x1, res)
             && !self.levels.dwelt(x, res)
     }
@@ -6843,9 +6845,14 @@ mod tests {
     /// throughout; `off(at)` is added.
     /// Returns when and what was said, the twin's clock deciding a step no report decided.
     fn deadband_pump(off: impl Fn(f64) -> f64) -> Vec<(f64, EpisodeKind)> {
+        deadband_pump_named("Flow", off)
+    }
+
+    /// [`deadband_pump`] under the field name `field`.
+    fn deadband_pump_named(field: &str, off: impl Fn(f64) -> f64) -> Vec<(f64, EpisodeKind)> {
         let cfg = DetectorConfig::default();
         let mut rng = Rng::with_seed(11);
-        let mut d = Detector::default();
+        let mut d = Detector::for_field(field);
         let (mut last, mut found) = (f64::NAN, Vec::new());
         for i in 0..(14 * 1800) {
             let at = 2.0 * f64::from(i);
@@ -6880,9 +6887,37 @@ mod tests {
     }
 
     #[test]
-    fn a_pump_at_rest_that_reads_a_flow_it_never_had_is_news() {
+    fn a_pump_whose_flow_goes_where_it_never_was_is_news() {
         // Healthy: its starts and stops are its life.
         assert_eq!(deadband_pump(|_| 0.0), []);
+        // Its flow down by 20 while it runs, at 8 h 20 min, for a quarter of an hour: it had
+        // started and stopped within the week, yet it never was at 98.
+        let found = deadband_pump(|at| {
+            if (30_000.0..30_900.0).contains(&at) {
+                -20.0
+            } else {
+                0.0
+            }
+        });
+        assert!(
+            matches!(found[..], [(at, EpisodeKind::LevelShift), ..] if (30_000.0..30_120.0).contains(&at)),
+            "{found:?}"
+        );
+        // The same step on a power by its name is a load's new place, its appliance's
+        // program (a washer's drum after its heater).
+        let found = deadband_pump_named("power", |at| {
+            if (30_000.0..30_900.0).contains(&at) {
+                -20.0
+            } else {
+                0.0
+            }
+        });
+        assert!(
+            !found
+                .iter()
+                .any(|&(at, k)| k == EpisodeKind::LevelShift && (30_000.0..31_000.0).contains(&at)),
+            "{found:?}"
+        );
         // Its flow read 20 while it rests (from 9 h 50 min for 40 minutes): one report after
         // 20 minutes held at 0, decided on the clock a minute later, though the pump started
         // and stopped within the week.
