@@ -6814,13 +6814,25 @@ mod tests {
                 }
                 v = held;
             }
-            let r = d.observe(v, t(at), None, &cfg);
-            found.extend(r.findings.iter().map(|f| (at, f.kind)));
-            if let Some(f) = r.findings.first() {
-                d.open = Some(f.kind);
-            }
+            observe_opening(&mut d, v, at, &cfg, &mut found);
         }
         found
+    }
+
+    /// `d` observes `v` at `at` (s); its findings are kept as (at, kind), and the first opens
+    /// an episode of its kind, as the twin would.
+    fn observe_opening(
+        d: &mut Detector,
+        v: f64,
+        at: f64,
+        cfg: &DetectorConfig,
+        found: &mut Vec<(f64, EpisodeKind)>,
+    ) {
+        let r = d.observe(v, t(at), None, cfg);
+        found.extend(r.findings.iter().map(|f| (at, f.kind)));
+        if let Some(f) = r.findings.first() {
+            d.open = Some(f.kind);
+        }
     }
 
     #[test]
@@ -6876,11 +6888,7 @@ mod tests {
             if last.is_nan() || (v - last).abs() >= 1.0 {
                 last = v;
                 d.spoken_through = true;
-                let r = d.observe(v, t(at), None, &cfg);
-                found.extend(r.findings.iter().map(|f| (at, f.kind)));
-                if let Some(f) = r.findings.first() {
-                    d.open = Some(f.kind);
-                }
+                observe_opening(&mut d, v, at, &cfg, &mut found);
             }
         }
         found
