@@ -3258,10 +3258,16 @@ impl Detector {
     /// How many places its big steps landed at within [`STEP_MEMORY_MS`] (see [`LANDED`]).
     fn landing_places(&self) -> usize {
         let now = self.prev_at[1].map_or(0, |t| t.timestamp_millis());
+        self.landings(now).count()
+    }
+
+    /// The places big steps landed at that are remembered at `at_ms` (within
+    /// [`STEP_MEMORY_MS`]; see [`LANDED`]).
+    fn landings(&self, at_ms: i64) -> impl Iterator<Item = f64> + '_ {
         self.landed
             .iter()
-            .filter(|&&(_, m)| m > 0 && now - i64::from(m) * 60_000 < STEP_MEMORY_MS)
-            .count()
+            .filter(move |&&(_, m)| m > 0 && at_ms - i64::from(m) * 60_000 < STEP_MEMORY_MS)
+            .map(|&(l, _)| f64::from(l))
     }
 
     /// The previous reading came after a quiet spell its device spoke through (`quiet`, see
@@ -3278,11 +3284,7 @@ impl Detector {
     /// series has jumped to this place before.
     fn landed_before(&self, x: f64, res: f64, at_ms: i64) -> bool {
         let band = self.levels.band(x, res);
-        self.landed.iter().any(|&(l, m)| {
-            m > 0
-                && at_ms - i64::from(m) * 60_000 < STEP_MEMORY_MS
-                && (f64::from(l) - x).abs() <= band
-        })
+        self.landings(at_ms).any(|l| (l - x).abs() <= band)
     }
 
     /// Whether a series' device spoke through the spell since its last reading: `others`
@@ -3365,8 +3367,7 @@ impl Detector {
             return 0.0;
         };
         let (a_ms, b_ms) = (a.timestamp_millis(), b.timestamp_millis());
-        let old_enough = |a: &Option<(i64, f64)>| a.filter(|(t0, _)| a_ms - t0 >= RAMP_MIN_MS);
-        let Some((t0, x0)) = old_enough(&self.anchor[0]).or(old_enough(&self.anchor_before)) else {
+        let Some((t0, x0)) = self.anchor_kept(a_ms, RAMP_MIN_MS) else {
             return 0.0;
         };
         let rate = (self.prev[0] - x0) / (a_ms - t0) as f64;
@@ -3388,15 +3389,20 @@ impl Detector {
         let [Some(a), Some(_)] = self.prev_at else {
             return false;
         };
-        let a_ms = a.timestamp_millis();
-        let old_enough = |a: &Option<(i64, f64)>| a.filter(|(t0, _)| a_ms - t0 >= RAMP_SPAN_MS);
-        let Some((_, x0)) = old_enough(&self.anchor[0]).or(old_enough(&self.anchor_before)) else {
+        let Some((_, x0)) = self.anchor_kept(a.timestamp_millis(), RAMP_SPAN_MS) else {
             return false;
         };
         let moved = self.prev[0] - x0;
         self.reports_every_change()
             && moved.signum() != step.signum()
             && moved.abs() >= AGAINST_RAMP_STEPS * self.mean_abs_d
+    }
+
+    /// The reading kept to measure the recent rate by (see `anchor`) that is at least
+    /// `span_ms` older than `a_ms`: the newer anchor, or the one before it.
+    fn anchor_kept(&self, a_ms: i64, span_ms: i64) -> Option<(i64, f64)> {
+        let old_enough = |a: Option<(i64, f64)>| a.filter(|(t0, _)| a_ms - t0 >= span_ms);
+        old_enough(self.anchor[0]).or(old_enough(self.anchor_before))
     }
 
     /// A power or a current (by its name) stepped from `a` to `b` between rest and a load: the
