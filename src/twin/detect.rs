@@ -801,6 +801,9 @@ const STEP_MOVED_ON: f64 = 0.5;
 /// At rest, for a power or a current stepping to or from a load: at most this share of the
 /// load (see `Detector::load_switched`).
 const LOAD_REST_SHARE: f64 = 0.05;
+/// A power or a current that rested within this long is still in its load's program: its steps
+/// between the program's places are the load's life (see `Detector::load_switched`).
+const LOAD_PROGRAM_MS: i64 = 3 * 3_600_000;
 
 /// A few-level signal's step to a place well apart from all its proven levels (four of their
 /// bands together: see [`Levels::unseen`]) is judged past this share of the spike threshold
@@ -1495,6 +1498,10 @@ pub struct Detector {
     /// Tasmota's `ApparentPower`, Shelly's `apower`, Zigbee2MQTT's `current`): exactly 0 is a
     /// load switched off (see [`Detector::at_rest`]).
     zero_is_off: bool,
+    /// A power's or a current's lowest reading since it was set (when it was read, and its
+    /// size), set again once [`LOAD_PROGRAM_MS`] old: where it rested before its load's
+    /// program began (see [`Detector::load_switched`]).
+    rest_low: Option<(i64, f64)>,
     /// Its name is a light level's (see [`LIGHT_NAMES`]): its lone steps and one-reading
     /// excursions are lamps and the sun, not judged.
     light: bool,
@@ -2761,6 +2768,7 @@ impl Detector {
         let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst;
         self.residual(x, at, consensus, warm && !bursting && !counter, cfg, &mut v);
 
+        self.follow_rest(x, at_ms);
         self.prev = [self.prev[1], x];
         self.prev_at = [self.prev_at[1], Some(at)];
         self.spoke = [self.spoke[1], self.spoken_through];
@@ -2950,7 +2958,9 @@ impl Detector {
             let bar = TREND_K * c.largest.max(floor);
             self.ratio = self.ratio.max(c.change.abs() / bar);
         }
-        let drifting = judged && c.drifting(floor);
+        // (A power or a current whose half-hour began at rest, or in its load's program: a
+        // load switched on, its life; see [`Detector::load_switched`].)
+        let drifting = judged && c.drifting(floor) && !self.load_switched(c.then, c.now);
         // Most of it in the last few minutes: the level stepped (an offset, a probe moved),
         // seen by the minute means where single steps hide in the noise. Decided at the first
         // minute beyond the bar.
@@ -3412,9 +3422,27 @@ impl Detector {
     /// starts). Its first run was said a level shift, and while that episode was open the run's
     /// other places were not learnt, so its next run, two days later, was said one too. A
     /// meter that fails by reading a load where there is none cannot be told from that.
+    ///
+    /// And within [`LOAD_PROGRAM_MS`] of resting so (`rest_low`): a step between two places
+    /// of the load's program is its life too (a washer from its heater's 2,030 W to its drum's
+    /// 364 W, or its current from 8.85 to 0.8 A, an hour after it rested at 0.4 W: in ten-day
+    /// home worlds each was said a level shift at its first wash in days, and the trend test
+    /// said its start a drift, "+287 W in 30 min, where it moved 0.000").
     fn load_switched(&self, a: f64, b: f64) -> bool {
-        let (lo, hi) = (a.abs().min(b.abs()), a.abs().max(b.abs()));
+        let rested = self.rest_low.map_or(f64::INFINITY, |(_, lo)| lo);
+        let (lo, hi) = (a.abs().min(b.abs()).min(rested), a.abs().max(b.abs()));
         self.zero_is_off && lo <= LOAD_REST_SHARE * hi
+    }
+
+    /// Follows `rest_low` (see [`Detector::load_switched`]), after the reading is judged.
+    fn follow_rest(&mut self, x: f64, at_ms: i64) {
+        if !self.zero_is_off || !x.is_finite() {
+            return;
+        }
+        self.rest_low = match self.rest_low {
+            Some((t, lo)) if x.abs() > lo && at_ms - t <= LOAD_PROGRAM_MS => Some((t, lo)),
+            _ => Some((at_ms, x.abs())),
+        };
     }
 
     /// `x` is the lowest or highest value the series ever had, and it rested there before
@@ -6975,6 +7003,35 @@ mod tests {
         assert!(!shifts("current"), "{:?}", run_field("current", &xs, 60.0));
         // (Under a name that says nothing of a load, its start is a level shift.)
         assert!(shifts("value"));
+    }
+
+    #[test]
+    fn a_step_within_a_loads_program_is_a_load_switching() {
+        // A washer's plug: at rest at 0 W, then its heater at 2,050 W for 25 minutes, every
+        // 12 s. Its step to the drum, 2,030 to 364 W, is a load switching: it rested within
+        // the last 3 hours. (Ten-day home world seed 8: said a level shift, by the step test's
+        // bar for the end of a creep, at its fifth run.)
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::for_field("power");
+        let mut at = 0.0;
+        let mut read = |d: &mut Detector, x: f64, secs: f64, every: f64| {
+            let end = at + secs;
+            while at < end {
+                d.observe(x, t(at), None, &cfg);
+                at += every;
+            }
+        };
+        read(&mut d, 0.0, 3600.0, 300.0);
+        read(&mut d, 2050.0, 25.0 * 60.0, 12.0);
+        assert!(d.load_switched(2030.0, 364.0));
+        // Not a load's steps by their size alone: the heater held 4 hours, its rest long gone.
+        read(&mut d, 2050.0, 4.0 * 3600.0, 12.0);
+        assert!(!d.load_switched(2030.0, 364.0));
+        // And never under a name that says nothing of a load.
+        let mut v = Detector::for_field("value");
+        read(&mut v, 0.0, 3600.0, 300.0);
+        read(&mut v, 2050.0, 25.0 * 60.0, 12.0);
+        assert!(!v.load_switched(2030.0, 364.0));
     }
 
     #[test]
