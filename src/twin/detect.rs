@@ -3425,9 +3425,9 @@ impl Detector {
     ///
     /// And within [`LOAD_PROGRAM_MS`] of resting so (`rest_low`): a step between two places
     /// of the load's program is its life too (a washer from its heater's 2,030 W to its drum's
-    /// 364 W, or its current from 8.85 to 0.8 A, an hour after it rested at 0.4 W: in ten-day
-    /// home worlds each was said a level shift at its first wash in days, and the trend test
-    /// said its start a drift, "+287 W in 30 min, where it moved 0.000").
+    /// 364 W, or its current from 8.85 to 0.8 A, half an hour after it rested at 0 W: in
+    /// ten-day home worlds each was said a level shift, and the trend test said a run's start
+    /// after days at rest a drift, "+287 W in 30 min, where it moved 0.000").
     fn load_switched(&self, a: f64, b: f64) -> bool {
         let rested = self.rest_low.map_or(f64::INFINITY, |(_, lo)| lo);
         let (lo, hi) = (a.abs().min(b.abs()).min(rested), a.abs().max(b.abs()));
