@@ -4614,6 +4614,16 @@ mod tests {
         d.profile(cfg.warmup).class
     }
 
+    /// What a machine that runs two hours and rests two hours heads for at `at` seconds: its
+    /// running temperature `on`, else the air's `off` (the press and pump motors' tests).
+    fn runs_then_rests(at: f64, on: f64, off: f64) -> f64 {
+        if ((at / 7200.0) as u64).is_multiple_of(2) {
+            on
+        } else {
+            off
+        }
+    }
+
     /// The kinds of what one reading `x` at `at` seconds makes `d` find.
     fn kinds_of(d: &mut Detector, x: f64, at: f64, cfg: &DetectorConfig) -> Vec<EpisodeKind> {
         d.observe(x, t(at), None, cfg)
@@ -5975,11 +5985,7 @@ mod tests {
         let held = 72_000.0..72_600.0;
         for i in 0..(22 * 720) {
             let at = 5.0 * f64::from(i);
-            let goal = if ((at / 7200.0) as u64).is_multiple_of(2) {
-                55.0
-            } else {
-                18.0
-            };
+            let goal = runs_then_rests(at, 55.0, 18.0);
             x += (goal - x) * 5.0 / 900.0;
             let v = if hold && held.contains(&at) {
                 last
@@ -6835,11 +6841,7 @@ mod tests {
         let (mut x, mut held, mut found) = (20.0_f64, f64::NAN, Vec::new());
         for i in 0..(12 * 360) {
             let at = 10.0 * f64::from(i);
-            let goal = if ((at / 7200.0) as u64).is_multiple_of(2) {
-                58.0
-            } else {
-                20.0
-            };
+            let goal = runs_then_rests(at, 58.0, 20.0);
             x += (goal - x) * 10.0 / 1200.0;
             let mut v = ((x + 0.02 * gauss(&mut rng)) * 10.0).round() / 10.0;
             if hold.as_ref().is_some_and(|h| h.contains(&at)) {
