@@ -602,6 +602,34 @@ const QUIET_LEARNT: u16 = 8;
 /// step): half the spike threshold's 6, so a series whose quiet spells ended in jumps now and
 /// then keeps the widened judgement.
 const QUIET_STEP_SIGMAS: f32 = 3.0;
+/// A series is taken for one reported past a deadband (see [`Detector::deadband`]) once this
+/// many of its changes were looked at for their grid …
+const DEADBAND_CHANGES: u16 = 50;
+/// … half of them at least no whole multiple of its smallest step (a quantised sensor steps
+/// by whole quanta; a reading sent once it moved past a deadband lands anywhere beyond it) …
+const DEADBAND_OFF_GRID: f64 = 0.5;
+/// (A change is off the grid when it is further than this share of the smallest step from a
+/// whole multiple of it: the written digits' rounding stays within it.)
+const DEADBAND_GRID: f64 = 0.05;
+/// … its smallest step at least this share of its mean change (its steps crowd just past
+/// the deadband; a continuous reading's smallest step is far below its usual one) …
+const DEADBAND_SHARE: f64 = 0.6;
+/// … and it repeats under this share of its readings (a device that sends every field of a
+/// topic at once repeats the fields that did not move).
+const DEADBAND_SAME: f64 = 0.05;
+/// How far past the deadband its usual step goes is measured as at least this share of the
+/// deadband: a series whose every step was the deadband and a hair is not judged on the hair.
+const DEADBAND_EXCESS_FLOOR: f64 = 0.2;
+/// A creep undone on such a series went this many deadbands one way at least (see
+/// [`Detector::creep_undone`]).
+const DEADBAND_CREEP: f64 = 5.0;
+/// Changes over which the mean change and the off-grid share are learnt (a running mean
+/// after them).
+const DEADBAND_LEARN: u16 = 500;
+/// The off-grid share is learnt only while the smallest step is at least this share of the
+/// mean change (half of [`DEADBAND_SHARE`]: a series nearing that shape has learnt its grid
+/// by the time it has it).
+const DEADBAND_NEAR: f64 = 0.5 * DEADBAND_SHARE;
 /// The share of its readings a sensor must repeat for a run of repeats in a zone at rest to
 /// be its quiet (see `judge_stuck`'s `zone_still`): a probe coarse beside its medium's
 /// movement.
@@ -1242,6 +1270,9 @@ pub struct Profile {
     pub class: &'static str,
     /// The smallest step seen between two readings, once warm.
     pub resolution: Option<f64>,
+    /// Where its history says it is reported past a deadband, the deadband (its smallest
+    /// step: see [`Detector::deadband`]); `None` otherwise or while unknown.
+    pub deadband: Option<f64>,
 }
 
 /// A lone step waiting to be decided once it has stayed [`STEP_STAY_MS`].
@@ -1267,6 +1298,9 @@ struct PendingStep {
     /// It passed only [`DRIFT_END_SHARE`] of the bar, against its own ramp (see
     /// [`Detector::against_its_ramp`]).
     against_ramp: bool,
+    /// The deadband it is reported past, where it is (its score is then how far past it the
+    /// step went: see [`Detector::deadband`]).
+    deadband: Option<f64>,
 }
 
 /// A level shift said across a quiet spell its device spoke through, watched for a catch-up
@@ -1413,6 +1447,14 @@ pub struct Detector {
     early_prev: [f64; 2],
     /// Readings that differed from the one before.
     changes: u64,
+    /// Learnt mean size of a change (a step that is not a repeat) once warm, and the share of
+    /// changes no whole multiple of the smallest step: together they tell a series reported
+    /// past a deadband (see [`Detector::deadband`]).
+    mean_change: f64,
+    p_off_grid: f64,
+    /// How many changes each was learnt from (up to [`DEADBAND_LEARN`]).
+    learnt_changes: u16,
+    learnt_grid: u16,
     /// Readings since the series last went down, and how many of them went up: a series that
     /// never goes down is a counter (see [`Detector::counter`]).
     mono_n: u64,
@@ -1813,6 +1855,7 @@ impl Detector {
             interval_s: self.steady,
             class,
             resolution: (self.resolution > 0.0 && !learning).then_some(self.resolution),
+            deadband: self.deadband().filter(|_| !learning).map(|(db, _)| db),
         }
     }
 
@@ -2141,6 +2184,26 @@ impl Detector {
             if ad_raw > 0.0 && (self.resolution == 0.0 || ad_raw < self.resolution) {
                 self.resolution = ad_raw;
             }
+            // (Once warm: the first readings' steps say little. Its grid only where its
+            // smallest step is near its mean change: elsewhere it is no deadband whatever its
+            // grid.)
+            if !same && warm && learning {
+                self.learnt_changes = (self.learnt_changes + 1).min(DEADBAND_LEARN);
+                let w = 1.0 / f64::from(self.learnt_changes);
+                let clip = 4.0 * self.mean_change;
+                self.mean_change +=
+                    (if clip > 0.0 { raw.min(clip) } else { raw } - self.mean_change) * w;
+                if self.resolution >= DEADBAND_NEAR * self.mean_change {
+                    self.learnt_grid = (self.learnt_grid + 1).min(DEADBAND_LEARN);
+                    // (Its distance from the nearest whole multiple, by a cast: `round` is a
+                    // call on the baseline x86-64 target.)
+                    let q = raw / self.resolution;
+                    let f = q - (q as u64) as f64;
+                    let off = f.min(1.0 - f) > DEADBAND_GRID;
+                    self.p_off_grid +=
+                        (f64::from(u8::from(off)) - self.p_off_grid) / f64::from(self.learnt_grid);
+                }
+            }
             let res = self.res_known();
             let switched = self.levels.switch(self.prev[1], x, res);
             if learning {
@@ -2460,13 +2523,21 @@ impl Detector {
                     // says it reports every change: see [`Detector::spoke_through`].)
                     let quiet = self.quiet_spell();
                     let reported = quiet && self.reports_every_change();
-                    let beyond = |bar: f64| {
-                        step.abs() / sigma_step > bar
-                            && step.abs() >= 5.0 * res
-                            && (reported
-                                || (step - self.ramp_over_gap(step)).abs()
-                                    / (sigma_step * self.gap_spread())
-                                    > bar)
+                    // (A series reported past a deadband: how far past it the step went,
+                    // against how far its usual steps go, unwidened by its silence: see
+                    // [`Detector::deadband`].)
+                    let deadband = self.deadband();
+                    let past = |db: f64| (step.abs() - db).max(0.0);
+                    let beyond = |bar: f64| match deadband {
+                        Some((db, s)) => past(db) / s > bar,
+                        None => {
+                            step.abs() / sigma_step > bar
+                                && step.abs() >= 5.0 * res
+                                && (reported
+                                    || (step - self.ramp_over_gap(step)).abs()
+                                        / (sigma_step * self.gap_spread())
+                                        > bar)
+                        }
                     };
                     let big = beyond(cfg.spike);
                     // A few-level signal's step to a place well apart from all its proven
@@ -2578,7 +2649,8 @@ impl Detector {
                             ms: step_ms,
                             base: x2,
                             step,
-                            score: step.abs() / sigma,
+                            score: deadband.map_or(step.abs() / sigma, |(db, s)| past(db) / s),
+                            deadband: deadband.map(|(db, _)| db),
                             bar: if big || from_held {
                                 cfg.spike
                             } else if by_level {
@@ -2635,6 +2707,7 @@ impl Detector {
             held_min,
             creep_only,
             against_ramp,
+            deadband,
         }) = self.pending
         {
             let stay_ms = STEP_STAY_MS - (100.0 * self.interval).min(6_000.0) as i64;
@@ -2748,10 +2821,13 @@ impl Detector {
                         } else {
                             ""
                         };
+                        let usual = deadband.map_or("σ of its usual steps".to_string(), |db| {
+                            format!("σ of its usual steps past its deadband of {db:.3}")
+                        });
                         Some(said(
                             EpisodeKind::LevelShift,
                             format!(
-                                "the level jumped {step:+.3} from {base} and stays ({score:.1}σ of its usual steps; no peers to compare with{turn}{spell})"
+                                "the level jumped {step:+.3} from {base} and stays ({score:.1}{usual}; no peers to compare with{turn}{spell})"
                             ),
                         ))
                     }
@@ -3152,7 +3228,14 @@ impl Detector {
             0.0
         };
         let within = DRIFT_UNDONE * step.abs() + slack;
-        let after = |&(t0, _): &(i64, f64)| jumped_ms.is_none_or(|t| t < t0);
+        // (A series reported past a deadband shows a creep only in its reports: three or four
+        // of them one way are its wander, a bed holding 60 °C reported at 61.3, 60.1, 59.1 and
+        // 58.1 over twenty minutes; a creep goes [`DEADBAND_CREEP`] deadbands one way at least.)
+        let far = |&(_, x0): &(i64, f64)| {
+            self.deadband()
+                .is_none_or(|(db, _)| (base - x0).abs() >= DEADBAND_CREEP * db)
+        };
+        let after = |&(t0, x0): &(i64, f64)| jumped_ms.is_none_or(|t| t < t0) && far(&(t0, x0));
         let short = if long_only {
             None
         } else {
@@ -3324,6 +3407,34 @@ impl Detector {
             }
             _ => false,
         }
+    }
+
+    /// Its deadband and how far past it its usual step goes (σ), where its history says it
+    /// is reported past a deadband: [`DEADBAND_CHANGES`] changes learnt, at least
+    /// [`DEADBAND_OFF_GRID`] of them no whole multiple of its smallest step, that smallest step
+    /// at least [`DEADBAND_SHARE`] of its mean change, and under [`DEADBAND_SAME`] of its
+    /// readings repeats.
+    ///
+    /// Premise: a value sent only once it moved past a deadband since the last one sent (an
+    /// OctoPrint bed's temperature, published at a change of a degree; a Sparkplug metric
+    /// sent by exception) steps by the deadband and what it moved between two looks at it,
+    /// whatever the time between its reports: its silence is its standing still. So a step
+    /// is measured by how far past the deadband it went, against how far its usual steps
+    /// went (a bed idle at 21 °C read 26.3 next, 4.1 past its degree where its steps went
+    /// 0.1 past it), and not widened by the time since its last report. A quantised sensor's
+    /// steps are whole quanta and a continuous one's smallest step is far below its usual one:
+    /// neither is taken for one.
+    fn deadband(&self) -> Option<(f64, f64)> {
+        let db = self.res_known();
+        (self.learnt_grid >= DEADBAND_CHANGES
+            && db > 0.0
+            && self.p_off_grid >= DEADBAND_OFF_GRID
+            && self.p_same < DEADBAND_SAME
+            && db >= DEADBAND_SHARE * self.mean_change)
+            .then(|| {
+                let past = (self.mean_change - db).max(DEADBAND_EXCESS_FLOOR * db);
+                (db, past * MEAN_ABS_TO_SIGMA)
+            })
     }
 
     /// Its history says it reports every change past a deadband: at least [`QUIET_LEARNT`] of
@@ -4095,7 +4206,12 @@ impl Detector {
         }
         // Only what could be a big step: the step test itself decides.
         let step = (self.prev[1] - self.prev[0]).abs();
-        if step <= 2.0 * self.mean_abs_d || step < 5.0 * self.resolution || self.prev[1] == 0.0 {
+        // (On a series reported past a deadband: how far past it; see [`Detector::deadband`].)
+        let small = match self.deadband() {
+            Some((db, s)) => step - db <= 2.0 * s,
+            None => step <= 2.0 * self.mean_abs_d || step < 5.0 * self.resolution,
+        };
+        if small || self.prev[1] == 0.0 {
             return None;
         }
         let ms = self.prev_at[1]?.timestamp_millis();
@@ -4134,6 +4250,14 @@ impl Detector {
             })
             .filter(|_| v.lone_step_ms == Some(ms));
         self.unheard = Some((ms, found.is_some()));
+        // The jump is remembered as the report that did not come would have had it: the step
+        // back after a level shift decided so is judged as one after a jump (it was judged as
+        // if the series had not jumped, and could take the shift's step for a creep it undid).
+        self.last_big_ms = probe.last_big_ms;
+        self.last_big = probe.last_big;
+        self.big_max = probe.big_max;
+        self.big_day_ms = probe.big_day_ms;
+        self.landed = probe.landed;
         if waiting.is_some() {
             self.pending = probe.pending;
         }
@@ -4701,6 +4825,40 @@ mod tests {
                 assert_eq!(l.ramps(), ramps, "seed {seed}, {ramp} readings on the way");
             }
         }
+    }
+
+    #[test]
+    fn a_deadband_is_told_from_a_resolution() {
+        // One wander (±2 over half an hour, noise σ 0.05), read every 10 s for 6 hours
+        // four ways: a DS18B20's whole steps of 0.0625 every time, and written to two
+        // decimals (steps of 0.06 and 0.07), sent when it changed; to 0.01 every time; and to
+        // 0.01 but sent only once it moved 0.5 from the last value sent.
+        let cfg = DetectorConfig::default();
+        let deadband = |quantum: f64, past: f64, written: f64| {
+            let mut rng = Rng::with_seed(4);
+            let mut d = Detector::default();
+            let mut last: Option<f64> = None;
+            for i in 0..2160 {
+                let s = i as f64 * 10.0;
+                let x = 20.0
+                    + 2.0 * (s * std::f64::consts::TAU / 1800.0).sin()
+                    + 0.05 * gauss(&mut rng);
+                let x = ((x / quantum).round() * quantum / written).round() * written;
+                if last.is_none_or(|l| (x - l).abs() >= past) {
+                    last = Some(x);
+                    d.observe(x, t(s), None, &cfg);
+                }
+            }
+            d.profile(cfg.warmup).deadband
+        };
+        // Whole quanta are a resolution; a continuous reading's smallest step is far below
+        // its usual one: neither has a deadband.
+        assert_eq!(deadband(0.0625, 0.0, 1e-6), None);
+        assert_eq!(deadband(0.0625, 0.01, 0.01), None);
+        assert_eq!(deadband(0.01, 0.0, 0.01), None);
+        // Steps of half a degree and a little more, landing anywhere past it: a deadband.
+        let db = deadband(0.01, 0.5, 0.01);
+        assert!(db.is_some_and(|db| (0.5..0.52).contains(&db)), "{db:?}");
     }
 
     #[test]

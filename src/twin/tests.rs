@@ -1346,6 +1346,104 @@ fn a_step_of_a_sensor_that_reports_on_change_is_decided_a_minute_after_it() {
     assert!(off.iter().all(|e| e.2 >= step + 1800), "{off:?}");
 }
 
+/// A 3D printer's bed as OctoPrint's MQTT plugin publishes it: sampled every 2 s, published
+/// once it moved a degree or more from the last value published (two decimals). It idles at
+/// the room's 21 °C (wandering ±0.3 °C over hours) and heats to 60 °C for an hour's print every
+/// three hours (first order, 1 % of the way a sample, with the controller's ±0.1 °C jitter),
+/// then cools. `off(s)` is the probe's error at `s`. Ticked every 2 s for 12 hours; the
+/// series' episodes as (kind, start, noticed), and its profile's deadband.
+fn octoprint_bed(off: impl Fn(i64) -> f64) -> (Vec<(EpisodeKind, i64, i64)>, Option<f64>) {
+    let topic = "octoPrint/temperature/bed";
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(11);
+    let mut bed = 21.0;
+    let mut last: Option<f64> = None;
+    for i in 0..(12 * 1800) {
+        let s = i * 2;
+        let room = 21.0 + 0.3 * (s as f64 * std::f64::consts::TAU / 14_400.0).sin();
+        let target = if s % 10_800 >= 3_600 && s % 10_800 < 7_200 {
+            60.0
+        } else {
+            0.0
+        };
+        let goal = if target > 0.0 { target } else { room };
+        let jitter = if target > 0.0 { 0.1 } else { 0.01 };
+        bed += (goal - bed) * 0.01 + crate::sim::sensors::gaussian(&mut rng, jitter);
+        let x = ((bed + off(s)) * 100.0).round() / 100.0;
+        if last.is_none_or(|l| (x - l).abs() >= 1.0) {
+            last = Some(x);
+            t.apply(&msg(
+                s,
+                topic,
+                &format!(
+                    r#"{{"_timestamp": {}, "actual": {x:.2}, "target": {target:.1}}}"#,
+                    1_800_000_000 + s
+                ),
+            ));
+        }
+        t.tick(at(s));
+    }
+    let s = t.series.iter().find(|s| s.field == "actual").unwrap();
+    (episode_times(s), s.detector.profile(20).deadband)
+}
+
+#[test]
+fn a_step_past_its_deadband_is_measured_by_how_far_past_it_went() {
+    // Healthy: two prints' heating, holding and cooling, and the idle hours, say nothing, and
+    // its history says it is reported past a deadband of a degree.
+    let (found, deadband) = octoprint_bed(|_| 0.0);
+    assert_eq!(found, [], "healthy");
+    assert!(
+        deadband.is_some_and(|db| (0.9..=1.05).contains(&db)),
+        "{deadband:?}"
+    );
+    // Idle after the second print has cooled, the probe reads 3.6 °C high for 45 minutes: one
+    // report 3.6 up, then nothing until the error ends. Its steps go a tenth of a degree past
+    // the deadband, this one 2.6 past it: a level shift, said a minute after it though no
+    // report comes (where its usual step of about a degree would make 3.6 no jump at all).
+    let step = 20_700;
+    let (found, _) = octoprint_bed(|s| {
+        if (step..step + 2700).contains(&s) {
+            3.6
+        } else {
+            0.0
+        }
+    });
+    assert!(!found.is_empty(), "missed");
+    one_level_shift_said_within(&found[..1], step, 70);
+    // Only the shift: its return 45 minutes later is the step back after a jump.
+    assert_eq!(found.len(), 1, "{found:?}");
+    // Holding 60 °C in the third print, it reads 3.9 high for 20 minutes: a level shift, not
+    // the end of a drift (its reports wander a degree or three around the setpoint; a creep
+    // goes five deadbands one way at least).
+    for step in [26_600, 27_000, 27_400] {
+        let (found, _) = octoprint_bed(|s| {
+            if (step..step + 1200).contains(&s) {
+                3.9
+            } else {
+                0.0
+            }
+        });
+        assert!(!found.is_empty(), "missed at {step}");
+        one_level_shift_said_within(&found[..1], step, 70);
+    }
+    // … and so, in the second print, when its reports went down three degrees in the twenty
+    // minutes before and the step lands back where they began: three reports one way are its wander around the
+    // setpoint, not a creep whose end the step would be (at least five deadbands one way).
+    let step = 17_000;
+    let (found, _) = octoprint_bed(|s| {
+        if (step - 1200..step).contains(&s) {
+            -3.2 * (s - step + 1200) as f64 / 1200.0
+        } else if (step..step + 1200).contains(&s) {
+            0.7
+        } else {
+            0.0
+        }
+    });
+    assert!(!found.is_empty(), "missed");
+    one_level_shift_said_within(&found[..1], step, 70);
+}
+
 #[test]
 fn a_creep_another_probe_of_the_device_made_too_is_the_places_not_a_drift() {
     // An ESPHome greenhouse node, both probes every 30 s for 5 h at 12 °C (noise σ 0.05).

@@ -1399,9 +1399,10 @@ fn stats(
         // What the detectors know of the signal: `learning` until they do.
         kv(
             "profile",
-            match (profile.cadence, profile.interval_s) {
-                ("steady", Some(i)) => format!("{} · {}", profile.class, secs(i)),
-                (c, _) => format!("{} · {c}", profile.class),
+            match (profile.cadence, profile.interval_s, profile.deadband) {
+                ("steady", Some(i), _) => format!("{} · {}", profile.class, secs(i)),
+                (c, _, Some(db)) => format!("{} · {c} · deadband {}", profile.class, num(db)),
+                (c, _, None) => format!("{} · {c}", profile.class),
             },
         ),
         kv("device", s.device.clone()),
