@@ -1301,6 +1301,9 @@ struct PendingStep {
     /// The deadband it is reported past, where it is (its score is then how far past it the
     /// step went: see [`Detector::deadband`]).
     deadband: Option<f64>,
+    /// The spike test was blind at it (a place whose noise is not known yet: see
+    /// `spike_blind`): a return within the minute is then not judged a spike either.
+    blind: bool,
 }
 
 /// A level shift said across a quiet spell its device spoke through, watched for a catch-up
@@ -2651,6 +2654,7 @@ impl Detector {
                             step,
                             score: deadband.map_or(step.abs() / sigma, |(db, s)| past(db) / s),
                             deadband: deadband.map(|(db, _)| db),
+                            blind: spike_blind,
                             bar: if big || from_held {
                                 cfg.spike
                             } else if by_level {
@@ -2708,12 +2712,40 @@ impl Detector {
             creep_only,
             against_ramp,
             deadband,
+            blind,
         }) = self.pending
         {
             let stay_ms = STEP_STAY_MS - (100.0 * self.interval).min(6_000.0) as i64;
             let beyond = x - (base + step);
             if (x - base).abs() <= 0.5 * step.abs() {
                 self.pending = None;
+                // It came back within the minute, after two readings there at least (one is
+                // the spike test's): a spike held a few readings, when the jump passed the
+                // whole bar. Premise: a reading that jumps far beyond anything the series
+                // did in its week, stays and comes back within the minute is a glitch held
+                // for a few readings (a tank's level read -12 % for a minute between 78.0 and
+                // 77.6, where it moves 0.05 % a reading), or a process that left its life
+                // and came straight back: news either way. Judged as the step is (the steps
+                // together rule too: a machine's short start moves several series at once),
+                // and not where the spike test was blind at it (a press's vibration at its
+                // first start ever, +0.26 at a place whose noise was not known yet).
+                if score > cfg.spike && !creep_only && !against_ramp && !blind {
+                    let held_s = (at_ms - ms) as f64 / 1000.0;
+                    let usual = deadband.map_or("σ of its usual steps".to_string(), |db| {
+                        format!("σ of its usual steps past its deadband of {db:.3}")
+                    });
+                    v.lone_step_ms = Some(ms);
+                    v.findings.push(Finding {
+                        kind: EpisodeKind::Spike,
+                        at: DateTime::from_timestamp_millis(ms).unwrap_or(at),
+                        score,
+                        threshold: cfg.spike,
+                        reason: format!(
+                            "it jumped {step:+.3} from {base} to {} and came back to {x} {held_s:.0} s later: a spike held for more than one reading ({score:.1}{usual}; no peers to compare with)",
+                            base + step
+                        ),
+                    });
+                }
             } else if beyond.signum() == step.signum() && beyond.abs() > STEP_MOVED_ON * step.abs()
             {
                 // It went on the same way further than half the step itself: the first report
@@ -4825,6 +4857,40 @@ mod tests {
                 assert_eq!(l.ramps(), ramps, "seed {seed}, {ramp} readings on the way");
             }
         }
+    }
+
+    #[test]
+    fn a_jump_held_a_few_readings_and_back_within_the_minute_is_a_spike() {
+        // A tank's level read every 10 s, to 0.1 %, draining 0.03 % a reading (with noise
+        // σ 0.02) for three hours; `glitch` readings from 2.5 h read `to` instead.
+        let tank = |glitch: usize, to: f64| {
+            let mut rng = Rng::with_seed(8);
+            (0..1080)
+                .map(|i| {
+                    if (900..900 + glitch).contains(&i) {
+                        to
+                    } else {
+                        let x = 90.0 - 0.03 * i as f64 + 0.02 * gauss(&mut rng);
+                        (x * 10.0).round() / 10.0
+                    }
+                })
+                .collect::<Vec<f64>>()
+        };
+        assert_eq!(run_alone_every(&tank(0, 0.0), 10.0), [], "healthy");
+        // Six readings at -12 % between 63.0 and 62.8: one spike, said at the reading that
+        // came back (the step test would have said a level shift had it stayed the minute).
+        assert_eq!(
+            run_alone_every(&tank(6, -12.0), 10.0),
+            [(906, EpisodeKind::Spike)]
+        );
+        // One reading there is the spike test's, said once.
+        assert_eq!(
+            run_alone_every(&tank(1, -12.0), 10.0),
+            [(901, EpisodeKind::Spike)]
+        );
+        // Held past the minute it is a level shift, as before.
+        let held = run_alone_every(&tank(12, -12.0), 10.0);
+        assert_eq!(held.first().map(|f| f.1), Some(EpisodeKind::LevelShift));
     }
 
     #[test]

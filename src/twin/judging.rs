@@ -224,10 +224,14 @@ impl Twin {
             }
         } else if let Some(first) = others.next() {
             let more = others.count();
-            // (The step's own finding: a shift, or the end of a drift.)
+            // (The step's own finding: a shift, the end of a drift, or a spike held a few
+            // readings.)
             findings.retain(|f| {
                 f.at.timestamp_millis() != ms
-                    || !matches!(f.kind, EpisodeKind::LevelShift | EpisodeKind::Drift)
+                    || !matches!(
+                        f.kind,
+                        EpisodeKind::LevelShift | EpisodeKind::Drift | EpisodeKind::Spike
+                    )
             });
             let also = if more > 0 {
                 format!(" and {more} more")
