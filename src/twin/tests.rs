@@ -1389,7 +1389,7 @@ fn octoprint_bed(off: impl Fn(i64) -> f64) -> (Vec<(EpisodeKind, i64, i64)>, Opt
 
 #[test]
 fn a_step_past_its_deadband_is_measured_by_how_far_past_it_went() {
-    // Healthy: two prints' heating, holding and cooling, and the idle hours, say nothing, and
+    // Healthy: four prints' heating, holding and cooling, and the idle hours, say nothing, and
     // its history says it is reported past a deadband of a degree.
     let (found, deadband) = octoprint_bed(|_| 0.0);
     assert_eq!(found, [], "healthy");
@@ -1428,8 +1428,9 @@ fn a_step_past_its_deadband_is_measured_by_how_far_past_it_went() {
         one_level_shift_said_within(&found[..1], step, 70);
     }
     // … and so, in the second print, when its reports went down three degrees in the twenty
-    // minutes before and the step lands back where they began: three reports one way are its wander around the
-    // setpoint, not a creep whose end the step would be (at least five deadbands one way).
+    // minutes before and the step lands back where they began: three reports one way are its
+    // wander around the setpoint, not a creep whose end the step would be (at least five
+    // deadbands one way).
     let step = 17_000;
     let (found, _) = octoprint_bed(|s| {
         if (step - 1200..step).contains(&s) {

@@ -1095,6 +1095,35 @@ mod tests {
     }
 
     #[test]
+    fn the_detail_view_shows_the_deadband_a_series_is_reported_past() {
+        // A bed's temperature published at a change of a degree (1.0 to 1.3 past the last
+        // value sent), heating and cooling, then idle: its profile line says its deadband.
+        let mut t = Twin::default();
+        let mut x = 20.0;
+        let mut sec = 0;
+        for k in 0..120 {
+            let up = (k / 40) % 2 == 0;
+            x += if up { 1.0 } else { -1.0 } * (1.0 + 0.01 * f64::from(k % 31));
+            sec += 7;
+            t.apply(&Event::Message(Message::new(
+                at() + chrono::TimeDelta::seconds(sec),
+                "octoPrint/temperature/bed",
+                format!(r#"{{"actual": {x:.2}, "target": 0}}"#).into_bytes(),
+            )));
+        }
+        let mut ui = ui(&t);
+        ui.handle(Action::Enter, &t);
+        assert!(ui.sensors.detail);
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).unwrap();
+        terminal
+            .draw(|f| render(f, &t, &ui, &Theme::default()))
+            .unwrap();
+        let screen = format!("{}", terminal.backend());
+        assert!(screen.contains("deadband  1"), "{screen}");
+    }
+
+    #[test]
     fn tabs_switch_and_each_owns_its_keys() {
         let mut t = twin();
         t.apply(&Event::Message(Message::new(

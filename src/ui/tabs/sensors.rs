@@ -1399,14 +1399,17 @@ fn stats(
         // What the detectors know of the signal: `learning` until they do.
         kv(
             "profile",
-            match (profile.cadence, profile.interval_s, profile.deadband) {
-                ("steady", Some(i), _) => format!("{} · {}", profile.class, secs(i)),
-                (c, _, Some(db)) => format!("{} · {c} · deadband {}", profile.class, num(db)),
-                (c, _, None) => format!("{} · {c}", profile.class),
+            match (profile.cadence, profile.interval_s) {
+                ("steady", Some(i)) => format!("{} · {}", profile.class, secs(i)),
+                (c, _) => format!("{} · {c}", profile.class),
             },
         ),
-        kv("device", s.device.clone()),
     ];
+    // The deadband it is reported past, where its history says so.
+    if let Some(db) = profile.deadband {
+        lines.push(kv("deadband", num(db)));
+    }
+    lines.push(kv("device", s.device.clone()));
     // Its setpoint and the difference it holds from it, when one was found by name.
     if let Some((_, st)) = s
         .setpoint
