@@ -1387,6 +1387,17 @@ fn octoprint_bed(off: impl Fn(i64) -> f64) -> (Vec<(EpisodeKind, i64, i64)>, Opt
     (episode_times(s), s.detector.profile(20).deadband)
 }
 
+/// [`octoprint_bed`] with the probe reading `by` high for `secs` seconds from `step`.
+fn bed_offset(step: i64, secs: i64, by: f64) -> (Vec<(EpisodeKind, i64, i64)>, Option<f64>) {
+    octoprint_bed(|s| {
+        if (step..step + secs).contains(&s) {
+            by
+        } else {
+            0.0
+        }
+    })
+}
+
 #[test]
 fn a_step_past_its_deadband_is_measured_by_how_far_past_it_went() {
     // Healthy: four prints' heating, holding and cooling, and the idle hours, say nothing, and
@@ -1402,13 +1413,7 @@ fn a_step_past_its_deadband_is_measured_by_how_far_past_it_went() {
     // the deadband, this one 2.6 past it: a level shift, said a minute after it though no
     // report comes (where its usual step of about a degree would make 3.6 no jump at all).
     let step = 20_700;
-    let (found, _) = octoprint_bed(|s| {
-        if (step..step + 2700).contains(&s) {
-            3.6
-        } else {
-            0.0
-        }
-    });
+    let (found, _) = bed_offset(step, 2700, 3.6);
     assert!(!found.is_empty(), "missed");
     one_level_shift_said_within(&found[..1], step, 70);
     // Only the shift: its return 45 minutes later is the step back after a jump.
@@ -1417,13 +1422,7 @@ fn a_step_past_its_deadband_is_measured_by_how_far_past_it_went() {
     // the end of a drift (its reports wander a degree or three around the setpoint; a creep
     // goes five deadbands one way at least).
     for step in [26_600, 27_000, 27_400] {
-        let (found, _) = octoprint_bed(|s| {
-            if (step..step + 1200).contains(&s) {
-                3.9
-            } else {
-                0.0
-            }
-        });
+        let (found, _) = bed_offset(step, 1200, 3.9);
         assert!(!found.is_empty(), "missed at {step}");
         one_level_shift_said_within(&found[..1], step, 70);
     }
