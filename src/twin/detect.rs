@@ -620,6 +620,15 @@ const DEADBAND_SAME: f64 = 0.05;
 /// How far past the deadband its usual step goes is measured as at least this share of the
 /// deadband: a series whose every step was the deadband and a hair is not judged on the hair.
 const DEADBAND_EXCESS_FLOOR: f64 = 0.2;
+/// What a lone step's score is measured in, for its reason: its usual steps, or how far past
+/// its deadband they go where it has one (see [`Detector::deadband`]).
+fn usual_steps(deadband: Option<f64>) -> String {
+    match deadband {
+        Some(db) => format!("σ of its usual steps past its deadband of {db:.3}"),
+        None => "σ of its usual steps".to_string(),
+    }
+}
+
 /// A creep undone on such a series went this many deadbands one way at least (see
 /// [`Detector::creep_undone`]).
 const DEADBAND_CREEP: f64 = 5.0;
@@ -2731,9 +2740,7 @@ impl Detector {
                 // first start ever, +0.26 at a place whose noise was not known yet).
                 if score > cfg.spike && !creep_only && !against_ramp && !blind {
                     let held_s = (at_ms - ms) as f64 / 1000.0;
-                    let usual = deadband.map_or("σ of its usual steps".to_string(), |db| {
-                        format!("σ of its usual steps past its deadband of {db:.3}")
-                    });
+                    let usual = usual_steps(deadband);
                     v.lone_step_ms = Some(ms);
                     v.findings.push(Finding {
                         kind: EpisodeKind::Spike,
@@ -2853,9 +2860,7 @@ impl Detector {
                         } else {
                             ""
                         };
-                        let usual = deadband.map_or("σ of its usual steps".to_string(), |db| {
-                            format!("σ of its usual steps past its deadband of {db:.3}")
-                        });
+                        let usual = usual_steps(deadband);
                         Some(said(
                             EpisodeKind::LevelShift,
                             format!(
@@ -3263,9 +3268,9 @@ impl Detector {
         // (A series reported past a deadband shows a creep only in its reports: three or four
         // of them one way are its wander, a bed holding 60 °C reported at 61.3, 60.1, 59.1 and
         // 58.1 over twenty minutes; a creep goes [`DEADBAND_CREEP`] deadbands one way at least.)
+        let deadband = self.deadband();
         let far = |&(_, x0): &(i64, f64)| {
-            self.deadband()
-                .is_none_or(|(db, _)| (base - x0).abs() >= DEADBAND_CREEP * db)
+            deadband.is_none_or(|(db, _)| (base - x0).abs() >= DEADBAND_CREEP * db)
         };
         let after = |&(t0, x0): &(i64, f64)| jumped_ms.is_none_or(|t| t < t0) && far(&(t0, x0));
         let short = if long_only {
@@ -3442,7 +3447,7 @@ impl Detector {
     }
 
     /// Its deadband and how far past it its usual step goes (σ), where its history says it
-    /// is reported past a deadband: [`DEADBAND_CHANGES`] changes learnt, at least
+    /// is reported past a deadband: [`DEADBAND_CHANGES`] changes looked at once warm, at least
     /// [`DEADBAND_OFF_GRID`] of them no whole multiple of its smallest step, that smallest step
     /// at least [`DEADBAND_SHARE`] of its mean change, and under [`DEADBAND_SAME`] of its
     /// readings repeats.
