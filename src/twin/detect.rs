@@ -1284,6 +1284,26 @@ pub struct Profile {
     pub deadband: Option<f64>,
 }
 
+/// What the spike test and the step test on a lone sensor are told of the reading judged (see
+/// [`Detector::judge_spike`], [`Detector::judge_lone_step`]): the two readings before it (`x2`,
+/// then `x1`, the step being `x1 - x2`), the reading itself, its resolution and noise floor,
+/// the noise at `x1` as a σ, and what the detector found of the series before (judged alone,
+/// learning, its level's noise still being learnt, the spike test blind).
+#[derive(Debug, Clone, Copy)]
+struct StepSeen {
+    x2: f64,
+    x1: f64,
+    x: f64,
+    at_ms: i64,
+    res: f64,
+    floor: f64,
+    sigma: f64,
+    lone: bool,
+    learning: bool,
+    level_learning: bool,
+    spike_blind: bool,
+}
+
 /// A lone step waiting to be decided once it has stayed [`STEP_STAY_MS`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct PendingStep {
@@ -2071,43 +2091,7 @@ impl Detector {
         let learning = self.open.is_none();
         let mut recent_step = 0.0;
         let at_ms = at.timestamp_millis();
-        if let Some(last) = self.last_ms {
-            let dt = (at_ms - last) as f64 / 1000.0;
-            if dt >= 0.0 && dt.is_finite() {
-                if self.interval == 0.0 {
-                    self.interval = dt;
-                } else if learning {
-                    // Clipped so one long gap (a silence) does not teach a long interval.
-                    self.interval += (dt.min(3.0 * self.interval) - self.interval) / 20.0;
-                }
-            }
-        }
-        self.last_ms = Some(at_ms);
-        self.first_ms.get_or_insert(at_ms);
-        match self.report_ms {
-            Some(r) if (at_ms - r) as f64 / 1000.0 >= BURST_S => {
-                self.report_ms = Some(at_ms);
-                if learning {
-                    let gap = (at_ms - r) as f64 / 1000.0;
-                    if self.steady.is_some_and(|m| gap <= HOLD_LEARNT_MAX * m) {
-                        self.longest_hold = self.longest_hold.max(gap as f32);
-                    }
-                    // Clipped so one silence does not unsettle a steady cadence.
-                    let gap = self.steady.map_or(gap, |m| gap.min(3.0 * m));
-                    self.cadence[usize::from(self.cadence_next)] = gap as f32;
-                    self.cadence_next = (self.cadence_next + 1) % INTERVALS as u8;
-                    self.cadence_len = (self.cadence_len + 1).min(INTERVALS as u8);
-                    if at_ms - self.gap_day_ms > DAY_MS {
-                        self.longest_gap = [0.0, self.longest_gap[0]];
-                        self.gap_day_ms = at_ms;
-                    }
-                    self.longest_gap[0] = self.longest_gap[0].max(gap as f32);
-                    (self.steady, self.spread) = self.cadence_steady(cfg);
-                }
-            }
-            Some(_) => {}
-            None => self.report_ms = Some(at_ms),
-        }
+        self.learn_cadence(at_ms, learning, cfg);
 
         // Judged alone: no peers, or inferred peers not yet seen to move with it.
         let lone = consensus.is_none() || !self.peers_confirmed();
@@ -2123,59 +2107,7 @@ impl Detector {
             let d = x - self.prev[1];
             let raw = d.abs();
             let same = raw == 0.0;
-            if !same {
-                self.changes += 1;
-            }
-            if d < 0.0 {
-                self.went_down = true;
-            }
-            if self.distinct_n == 0 {
-                self.distinct[0] = self.prev[1];
-                self.distinct_n = 1;
-            }
-            if usize::from(self.distinct_n) <= DISCRETE_MAX
-                && !self.distinct[..usize::from(self.distinct_n).min(DISCRETE_MAX)].contains(&x)
-            {
-                if usize::from(self.distinct_n) < DISCRETE_MAX {
-                    self.distinct[usize::from(self.distinct_n)] = x;
-                }
-                self.distinct_n += 1;
-            }
-            {
-                let dt =
-                    self.prev_at[1].map_or(0.0, |p| (at - p).num_milliseconds() as f64 / 1000.0);
-                let w = (dt / RECENT_TAU_S).clamp(0.0, 0.1).max(1.0 / self.n as f64);
-                self.p_recent += (f64::from(u8::from(same)) - self.p_recent) * w;
-            }
-            if d < 0.0 {
-                // A reset goes back towards zero; a small step down only says this series is
-                // no counter after all (a slowly warming room, quantised, looks like one).
-                let reset = x.abs() < 0.5 * self.prev[1].abs() || self.uptime;
-                if counter && warm && reset && !self.reset_is_life() {
-                    v.findings.push(Finding {
-                        kind: EpisodeKind::CounterReset,
-                        at,
-                        score: -d / self.prev[1].abs().max(1.0),
-                        threshold: 0.0,
-                        reason: format!(
-                            "this counter went down from {} to {x} after {} readings that never did",
-                            self.prev[1], self.mono_n
-                        ),
-                    });
-                }
-                if !reset {
-                    self.dipped = true;
-                }
-                if counter && reset {
-                    // Reset, it is still a counter: it counts on from here.
-                } else {
-                    self.mono_n = 0;
-                    self.mono_ups = 0;
-                }
-            } else {
-                self.mono_n += 1;
-                self.mono_ups += u64::from(d > 0.0);
-            }
+            self.learn_change(x, d, at, warm, counter, &mut v);
             // Steps are judged net of what the whole zone did meanwhile: heating switched on
             // moves every sensor fast, which is not noise.
             let ad = (d - zone_step).abs();
@@ -2262,86 +2194,7 @@ impl Detector {
             // few-level signal's known levels have their own noise; away from them it is as
             // unknown (a machine at a setting it never took, five times its usual value).
             let mag_learning = mag.is_none() && (!self.levels.few || here.is_none());
-            // A step far beyond the noise into a place the series has not dwelt at: the noise
-            // there is not known yet, so its steps are not judged for a while.
-            // (Against the noise as known, not the floor: a first step out of a rest set the
-            // smallest step seen to itself.)
-            let place_scale = match here {
-                Some(Some(n)) => n,
-                _ => self.mean_abs_d,
-            }
-            .max(res)
-            .max(1e-9 * x.abs().max(1.0));
-            // A place held through a quiet spell its device spoke through (see
-            // [`DWELT_HELD_MS`]) has settled, however few readings came there: a pump's flow
-            // at rest, reported by exception, is one 0 an hour, and a glitch to -60.9 and back
-            // an hour later is a spike there.
-            if self.settle > 0
-                && self.spoken_through
-                && self.prev_at[1].is_some_and(|p| at_ms - p.timestamp_millis() >= DWELT_HELD_MS)
-            {
-                self.settle = 0;
-            }
-            // Back near where it jumped from, or its readings since back there on average:
-            // that was no new place (a noise burst jumps about where it was, a machine that
-            // started stays away), and the steps taken meanwhile are judged as any others.
-            if self.settle > 0 {
-                self.settle_sum.0 += 1;
-                self.settle_sum.1 += x;
-                let mean = self.settle_sum.1 / f64::from(self.settle_sum.0);
-                let (origin, jump) = self.settle_origin;
-                self.settle_landing.1 += raw;
-                // … or its readings since jump about where it landed, their mean nearer to it
-                // than half their mean step: a burst at the new place (a stopped pump, one 0
-                // reported by exception, then flow readings of ±30 about that 0; each of
-                // them a jump "to a new place" had kept it settling, unjudged, for as long
-                // as the burst lasted). A machine that starts moves away from where it
-                // landed; a ramp's mean runs ahead of its first reading.
-                let (landing, moved) = self.settle_landing;
-                let n = self.settle_sum.0;
-                let about = n > u32::from(SETTLE) / 2
-                    && (mean - landing).abs() < 0.5 * moved / f64::from(n - 1);
-                if (x - origin).abs() < 0.25 * jump || (mean - origin).abs() < 0.5 * jump || about {
-                    self.settle = 0;
-                    self.settle_off = Some(self.n);
-                }
-            }
-            // Not again within [`SETTLE`] readings of coming back: a series that jumps out and
-            // back and out again is bursting where it is, not moving.
-            let new_place = warm
-                && self
-                    .settle_off
-                    .is_none_or(|n| self.n > n + u64::from(SETTLE))
-                && raw >= 5.0 * res
-                && raw > cfg.spike * place_scale * MEAN_ABS_TO_SIGMA
-                && !self.levels.dwelt(x, res);
-            if new_place {
-                if self.settle == 0 {
-                    self.settle_from = self.n;
-                    self.settle_origin = (self.prev[1], raw);
-                    self.settle_steps = (0, 0.0);
-                    self.settle_sum = (1, x);
-                    self.settle_landing = (x, 0.0);
-                }
-                self.settle = SETTLE;
-            } else if self.settle > 0 {
-                // The steps at the new place teach its noise: once settled, the series' scale
-                // is at least theirs (a machine running vibrates more than one at rest).
-                if learning {
-                    self.settle_steps.0 += 1;
-                    self.settle_steps.1 += ad;
-                }
-                self.settle -= 1;
-                if self.settle == 0 {
-                    // Settled: the steps that brought it here and jumped about there were the
-                    // new place's, not a burst.
-                    self.burst = Ring::default();
-                    if self.settle_steps.0 >= u32::from(SETTLE) / 2 {
-                        let here = self.settle_steps.1 / f64::from(self.settle_steps.0);
-                        self.mean_abs_d = self.mean_abs_d.max(here);
-                    }
-                }
-            }
+            self.follow_settling(x, raw, ad, res, here, warm, learning, at_ms, cfg);
             // At a level whose noise is still being learnt, on a state series, or settling at a
             // new place, nothing is judged by its steps.
             let discrete = self.discrete();
@@ -2366,49 +2219,7 @@ impl Detector {
                     .push(((d - zone_step) / scale_here).clamp(-8.0, 8.0));
             }
 
-            self.runs = [self.runs[1], self.run];
-            if !same && learning {
-                self.longest_run = self.longest_run.max(self.run as u32);
-                // (Only a run of repeats that ended: most readings end none.)
-                if self.run > 0 {
-                    if let (Some(a), Some(b)) = (self.run_start, self.prev_at[1]) {
-                        let held = (b - a).num_milliseconds() as f32 / 1000.0;
-                        self.longest_run_s = self.longest_run_s.max(held);
-                    }
-                    if let Some(i) = self.levels.find(self.prev[1], self.res_known()) {
-                        let r = &mut self.levels.longest_run[i];
-                        *r = (*r).max(self.run as u32);
-                    }
-                }
-            }
-            if !same && self.run >= 2 {
-                // A rest at one value ended by itself: note it if it was an extreme.
-                let left = self.prev[1];
-                for (e, r) in self.extremes.iter().zip(self.rested.iter_mut()) {
-                    *r |= left == *e;
-                }
-            }
-            if self.n == 2 {
-                self.extremes = [self.prev[1]; 2];
-            }
-            if x < self.extremes[0] {
-                (self.extremes[0], self.rested[0]) = (x, false);
-            }
-            if x > self.extremes[1] {
-                (self.extremes[1], self.rested[1]) = (x, false);
-            }
-            if same {
-                if self.run == 0 {
-                    self.run_start = self.prev_at[1];
-                    self.run_pace = self.pace_before(self.prev[1]) as f32;
-                    self.run_consensus = consensus;
-                    self.run_two_peers = self.two_peers;
-                    self.p_run = self.p_recent;
-                }
-                self.run += 1;
-            } else {
-                self.run = 0;
-            }
+            self.learn_runs(x, same, learning, consensus);
 
             // The zone itself moved far more than this sensor usually steps (heating switched
             // on, seen at a slow publish rate): its steps say little about its noise now.
@@ -2444,267 +2255,624 @@ impl Detector {
                 } else if burst_ratio > cfg.burst * 0.6 {
                     v.abnormal = true;
                 }
-                // Spike: the previous reading stood out from both its neighbours, which agree.
+                // Spike: the previous reading stood out from both its neighbours, which agree;
+                // and a step on a lone sensor, taken between them.
                 if self.n >= 3 {
                     let (x2, x1) = (self.prev[0], self.prev[1]);
-                    let (a, b) = (x1 - x2, x1 - x);
-                    let sigma = scale_here * MEAN_ABS_TO_SIGMA;
-                    let small = a.abs().min(b.abs());
-                    let score = small / sigma;
-                    // Shaped like a spike (beyond both neighbours, the same way), and none of
-                    // what makes such a shape a series' life (judged only for that shape):
-                    // - a reading at another known level between two at one is a switch off
-                    //   and back within a report (a heater's thermostat), and a reading between
-                    //   two known levels a switch;
-                    // - it held far longer than the series' usual interval: a dwell (see
-                    //   [`SPIKE_HELD_INTERVALS`]);
-                    // - the series rested at one value (a run of repeats) and left it through
-                    //   this reading for another place (a tenth of the overshoot away, and 5
-                    //   steps of its resolution): a start-up transient (a compressor's inrush
-                    //   caught by a sample). A glitch during a rest comes back to the very
-                    //   value or near it, and is still a spike.
-                    let spike = !self.light
-                        && a.signum() == b.signum()
-                        && !spike_blind
-                        && !self.levels.switch(x2, x1, res)
-                        && !self.levels.switch(x2, x, res)
-                        && !self.prev_at[1].is_some_and(|p| {
-                            // (Its usual interval: the median of a steady cadence where one is
-                            // known, which its silences do not lengthen; a Shelly heater's
-                            // status every minute while on, and one report of 0 when off, had
-                            // taught a smoothed interval of 80 s, and 6.6 minutes off was
-                            // said a spike on its power, current and energy.)
-                            let usual = self.steady.unwrap_or(self.interval);
-                            let held_s = (at_ms - p.timestamp_millis()) as f64 / 1000.0;
-                            usual > 0.0 && held_s > SPIKE_HELD_INTERVALS * usual
-                        })
-                        && (self.runs[0] == 0 || (x - x2).abs() < (5.0 * res).max(0.1 * small));
-                    if spike {
-                        self.ratio = self.ratio.max(score / cfg.spike);
-                    }
-                    self.spike_sigma = if spike_blind || self.light {
-                        0.0
-                    } else {
-                        sigma as f32
+                    let seen = StepSeen {
+                        x2,
+                        x1,
+                        x,
+                        at_ms,
+                        res,
+                        floor,
+                        sigma: scale_here * MEAN_ABS_TO_SIGMA,
+                        lone,
+                        learning,
+                        level_learning,
+                        spike_blind,
                     };
-                    // A spike's episode stays open while the readings after it keep jumping as
-                    // far as it did: that is the start of a burst, which then names the
-                    // episode (a Zigbee sensor's burst began with a reading said as a spike,
-                    // and the spike had closed before the burst's window filled).
-                    if self.open == Some(EpisodeKind::Spike)
-                        && !spike_blind
-                        && !switched
-                        && b.abs() / sigma > cfg.spike
-                    {
-                        v.abnormal = true;
-                    }
-                    if spike
-                        && score > cfg.spike
-                        && (x - x2).abs() < 0.5 * small
-                        && burst_ratio <= cfg.burst
-                    {
-                        let base = 0.5 * (x2 + x);
-                        v.findings.push(Finding {
-                            kind: EpisodeKind::Spike,
-                            at: self.prev_at[1].unwrap_or(at),
-                            score,
-                            threshold: cfg.spike,
-                            reason: format!(
-                                "one reading of {x1} stood {:+.3} from its neighbours ({score:.1}σ of its usual steps)",
-                                x1 - base
-                            ),
-                        });
-                    }
-                    // A step on a lone sensor: the level jumped far beyond its usual steps and
-                    // stays (a unit switched, a probe gone to 85 °C, an offset), judged on its
-                    // own history where no zone can. Premise: a sensor that has not jumped like
-                    // this in the last week does not jump in healthy life; switches between
-                    // a few-level signal's known levels are its life.
-                    let step = a;
-                    // Against the noise where the step was taken: when this reading switched
-                    // to a quiet level (a plug off at 0 A), a step within the level it left
-                    // (on at 0.49 ± 0.005 A) is no jump by the quiet one's measure.
-                    let sigma_step = match self.levels.noise_at(x1, res) {
-                        Some(Some(n)) if self.levels.switch(x1, x, res) => {
-                            n.max(floor) * MEAN_ABS_TO_SIGMA
-                        }
-                        _ => sigma,
-                    };
-                    // (The gap's allowances only where the step is big without them, and not
-                    // across a quiet spell its device spoke through, where its own history
-                    // says it reports every change: see [`Detector::spoke_through`].)
-                    let quiet = self.quiet_spell();
-                    let reported = quiet && self.reports_every_change();
-                    // (A series reported past a deadband: how far past it the step went,
-                    // against how far its usual steps go, unwidened by its silence: see
-                    // [`Detector::deadband`].)
-                    let deadband = self.deadband();
-                    let past = |db: f64| (step.abs() - db).max(0.0);
-                    let beyond = |bar: f64| match deadband {
-                        Some((db, s)) => past(db) / s > bar,
-                        None => {
-                            step.abs() / sigma_step > bar
-                                && step.abs() >= 5.0 * res
-                                && (reported
-                                    || (step - self.ramp_over_gap(step)).abs()
-                                        / (sigma_step * self.gap_spread())
-                                        > bar)
-                        }
-                    };
-                    let big = beyond(cfg.spike);
-                    // A few-level signal's step to a place well apart from all its proven
-                    // levels (the unseen-level branch of `novel` below) needs only
-                    // [`UNSEEN_LEVEL_SHARE`] of that bar (see there).
-                    let beyond_levels =
-                        !big && self.levels.few && beyond(UNSEEN_LEVEL_SHARE * cfg.spike);
-                    // A step that undid a creep of hours needs only [`DRIFT_END_SHARE`] of it.
-                    let creep_bar = !big && beyond(DRIFT_END_SHARE * cfg.spike);
-                    if quiet && learning && !reported {
-                        let (n, top) = self.quiet_steps;
-                        self.quiet_steps = (
-                            n.saturating_add(1),
-                            top.max((step.abs() / sigma_step) as f32),
-                        );
-                    }
-                    let watched = self.watched_ms() >= STEP_WATCHED_MS;
-                    // (The score says how unusual the step is from the first hour on; only
-                    // the finding waits for the hour.)
-                    if lone
-                        && !level_learning
-                        && self.last_big_ms.is_none_or(|t| at_ms - t >= STEP_MEMORY_MS)
-                    {
-                        self.ratio = self.ratio.max(step.abs() / sigma / cfg.spike);
-                    }
-                    // Not the end of a run of repeats long enough to be stuck: a stuck sensor
-                    // coming back jumps too.
-                    let jumped_lately =
-                        self.last_big_ms.is_some_and(|t| at_ms - t < STEP_MEMORY_MS);
-                    // The next reading stays at the new place: within a quarter of the step,
-                    // or within three of its usual noise of it (a press's vibration that fell
-                    // from 2.4 to 1.3 mm/s, read with a noise of ±0.12, read 1.20 and then 1.55).
-                    let stays = (x - x1).abs() < (0.25 * step.abs()).max(STAYS_SIGMAS * sigma);
-                    // (`settled`: no jump outside its switches for [`LEVELS_STABLE_MS`], see
-                    // `unseen`; only asked of a step past its bar.)
-                    let unseen_level = || {
-                        let settled = self
-                            .last_big_ms
-                            .is_some_and(|t| at_ms - t >= LEVELS_STABLE_MS);
-                        // (Where it landed, or where it stayed: the first reading after a
-                        // compressor starts may be its inrush.)
-                        (self.levels.unseen(x2, x1, res, at_ms, settled)
-                            || self.left_its_dwelling((x2, x1, x), quiet, res))
-                            && !self.landed_before(x1, res, at_ms)
-                            && !self.landed_before(x, res, at_ms)
-                    };
-                    let step_ms = self.prev_at[1].map_or(at_ms, |t| t.timestamp_millis());
-                    let by_level = learning && stays && beyond_levels && unseen_level();
-                    let by_creep = learning
-                        && stays
-                        && creep_bar
-                        && !by_level
-                        && !jumped_lately
-                        && self
-                            .creep_undone(step_ms, (x2, x1), step, self.last_big_ms, (true, res))
-                            .is_some();
-                    // A step against its own ramp on a series that reports every change past
-                    // a deadband needs only [`DRIFT_END_SHARE`] of the bar (see
-                    // [`Detector::against_its_ramp`]).
-                    let against_ramp = creep_bar
-                        && learning
-                        && stays
-                        && !jumped_lately
-                        && self.against_its_ramp(step);
-                    // A step out of a place held through a quiet spell its device spoke
-                    // through, judged unwidened: the reading held there, it did not wander
-                    // (see [`Detector::left_its_dwelling`]).
-                    let from_held = !big
-                        && learning
-                        && stays
-                        && self.held_through(quiet)
-                        && step.abs() / sigma_step > cfg.spike
-                        && step.abs() >= 5.0 * res
-                        && unseen_level();
-                    let novel = learning
-                        && stays
-                        && ((big
-                            && (!jumped_lately
-                                || (step.abs()
-                                    > JUMP_LIKE * self.big_max[0].max(self.big_max[1])
-                                    && self
-                                        .last_big_ms
-                                        .is_some_and(|t| at_ms - t >= JUMP_LIKE_AFTER_MS))
-                                || unseen_level()))
-                            || by_level
-                            || by_creep
-                            || from_held
-                            || against_ramp)
-                        && !self.levels.switch(x2, x1, res);
-                    if novel {
-                        self.novel_ms = Some(step_ms);
-                    }
-                    // (A battery's rise is a charge or a new battery, its life: a phone on its
-                    // charger at night, +30 % between two reports.)
-                    if novel
-                        && lone
-                        && watched
-                        && !self.light
-                        && !level_learning
-                        && !(self.charged && step > 0.0)
-                        && !self.load_switched(x2, x1)
-                        && !self.yesterday
-                        && self.unheard != Some((step_ms, true))
-                        && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
-                    {
-                        // Decided once it has stayed for [`STEP_STAY_MS`] (see `pending`).
-                        self.end_said = false;
-                        self.pending = Some(PendingStep {
-                            ms: step_ms,
-                            base: x2,
-                            step,
-                            score: deadband.map_or(step.abs() / sigma, |(db, s)| past(db) / s),
-                            deadband: deadband.map(|(db, _)| db),
-                            blind: spike_blind,
-                            bar: if big || from_held {
-                                cfg.spike
-                            } else if by_level {
-                                UNSEEN_LEVEL_SHARE * cfg.spike
-                            } else {
-                                DRIFT_END_SHARE * cfg.spike
-                            },
-                            creep_only: !big && !by_level && !from_held && !against_ramp,
-                            against_ramp: against_ramp && !by_level && !from_held,
-                            jumped_ms: self.last_big_ms,
-                            held_min: match self.prev_at {
-                                [Some(a), Some(b)] if reported => {
-                                    Some((b - a).num_seconds() as f64 / 60.0)
-                                }
-                                _ => None,
-                            },
-                        });
-                    }
-                    // A switch between a few-level signal's known levels is its life, not a jump;
-                    // the twin notes when it happened (see `switch_ms`).
-                    if learning && big {
-                        if self.levels.switch(x2, x1, res) {
-                            self.switch_ms = Some(step_ms);
-                        } else {
-                            self.last_big_ms = Some(at_ms);
-                            self.last_big = (x2 as f32, step as f32);
-                            if at_ms - self.big_day_ms >= DAY_MS {
-                                self.big_max = [0.0, self.big_max[0]];
-                                self.big_day_ms = at_ms;
-                            }
-                            self.big_max[0] = self.big_max[0].max(step.abs());
-                            self.land(x1, res, at_ms);
-                        }
-                    }
+                    self.judge_spike(&seen, at, switched, burst_ratio, cfg, &mut v);
+                    self.judge_lone_step(&seen, cfg);
                 }
             }
         }
 
+        self.follow_lone_step(x, at, at_ms, cfg, &mut v);
+
+        if self.battery {
+            self.judge_battery(x, at, at_ms, &mut v);
+        }
+        self.judge_trend(x, at, at_ms, lone && warm && !counter, &mut v);
+        self.judge_envelope(x, at, at_ms, lone && warm && !counter, &mut v);
+
+        let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst;
+        self.residual(x, at, consensus, warm && !bursting && !counter, cfg, &mut v);
+
+        self.follow_rest(x, at_ms);
+        self.prev = [self.prev[1], x];
+        self.prev_at = [self.prev_at[1], Some(at)];
+        self.spoke = [self.spoke[1], self.spoken_through];
+        self.trail.keep(at_ms, x);
+        self.long_trail.keep(at_ms, x);
+        self.keep_anchors(at_ms, x);
+        // The consensus takes this sensor unless something about it is off (a run of repeats
+        // counts once its own history makes it unlikely: a quantised probe repeats for long).
+        if v.findings.is_empty()
+            && self.open.is_none()
+            && self.run < cfg.stuck_min.max(self.stuck_needed)
+        {
+            v.corrected = Some(x - self.offset);
+        }
+        // A counter is judged only by its resets: its score is 0 unless one is found.
+        let reset = v
+            .findings
+            .iter()
+            .any(|f| f.kind == EpisodeKind::CounterReset);
+        v.ratio = warm.then_some(match (counter, reset) {
+            (true, true) => 1.0,
+            (true, false) => 0.0,
+            _ => self.ratio,
+        });
+        if self.never_judged() {
+            // Learnt like any series (its profile, its steps), said of never.
+            v.findings.clear();
+            v.abnormal = false;
+            v.lone_trend = None;
+            v.lone_step_ms = None;
+            v.ratio = v.ratio.map(|_| 0.0);
+        }
+        v
+    }
+
+    /// Learns what a change to `x` (by `d` from the reading before) says of the series: how
+    /// often it changes, its distinct values, how often it repeats lately, and whether it is a
+    /// counter (a fall of one back towards zero is said as a reset).
+    fn learn_change(
+        &mut self,
+        x: f64,
+        d: f64,
+        at: DateTime<Utc>,
+        warm: bool,
+        counter: bool,
+        v: &mut Verdict,
+    ) {
+        let same = d == 0.0;
+        if !same {
+            self.changes += 1;
+        }
+        if d < 0.0 {
+            self.went_down = true;
+        }
+        if self.distinct_n == 0 {
+            self.distinct[0] = self.prev[1];
+            self.distinct_n = 1;
+        }
+        if usize::from(self.distinct_n) <= DISCRETE_MAX
+            && !self.distinct[..usize::from(self.distinct_n).min(DISCRETE_MAX)].contains(&x)
+        {
+            if usize::from(self.distinct_n) < DISCRETE_MAX {
+                self.distinct[usize::from(self.distinct_n)] = x;
+            }
+            self.distinct_n += 1;
+        }
+        {
+            let dt = self.prev_at[1].map_or(0.0, |p| (at - p).num_milliseconds() as f64 / 1000.0);
+            let w = (dt / RECENT_TAU_S).clamp(0.0, 0.1).max(1.0 / self.n as f64);
+            self.p_recent += (f64::from(u8::from(same)) - self.p_recent) * w;
+        }
+        if d < 0.0 {
+            // A reset goes back towards zero; a small step down only says this series is
+            // no counter after all (a slowly warming room, quantised, looks like one).
+            let reset = x.abs() < 0.5 * self.prev[1].abs() || self.uptime;
+            if counter && warm && reset && !self.reset_is_life() {
+                v.findings.push(Finding {
+                    kind: EpisodeKind::CounterReset,
+                    at,
+                    score: -d / self.prev[1].abs().max(1.0),
+                    threshold: 0.0,
+                    reason: format!(
+                        "this counter went down from {} to {x} after {} readings that never did",
+                        self.prev[1], self.mono_n
+                    ),
+                });
+            }
+            if !reset {
+                self.dipped = true;
+            }
+            if counter && reset {
+                // Reset, it is still a counter: it counts on from here.
+            } else {
+                self.mono_n = 0;
+                self.mono_ups = 0;
+            }
+        } else {
+            self.mono_n += 1;
+            self.mono_ups += u64::from(d > 0.0);
+        }
+    }
+
+    /// Follows a jump to a new place (settling) and its end: back near where it jumped from,
+    /// settled there after [`SETTLE`] readings, or held through a quiet spell. `raw` is the
+    /// step to `x`, `ad` the same net of the zone's; `here` the noise of the few-level signal's
+    /// level at `x` (see [`Levels::noise_at`]).
+    #[allow(clippy::too_many_arguments)]
+    fn follow_settling(
+        &mut self,
+        x: f64,
+        raw: f64,
+        ad: f64,
+        res: f64,
+        here: Option<Option<f64>>,
+        warm: bool,
+        learning: bool,
+        at_ms: i64,
+        cfg: &DetectorConfig,
+    ) {
+        // A step far beyond the noise into a place the series has not dwelt at: the noise
+        // there is not known yet, so its steps are not judged for a while.
+        // (Against the noise as known, not the floor: a first step out of a rest set the
+        // smallest step seen to itself.)
+        let place_scale = match here {
+            Some(Some(n)) => n,
+            _ => self.mean_abs_d,
+        }
+        .max(res)
+        .max(1e-9 * x.abs().max(1.0));
+        // A place held through a quiet spell its device spoke through (see
+        // [`DWELT_HELD_MS`]) has settled, however few readings came there: a pump's flow
+        // at rest, reported by exception, is one 0 an hour, and a glitch to -60.9 and back
+        // an hour later is a spike there.
+        if self.settle > 0
+            && self.spoken_through
+            && self.prev_at[1].is_some_and(|p| at_ms - p.timestamp_millis() >= DWELT_HELD_MS)
+        {
+            self.settle = 0;
+        }
+        // Back near where it jumped from, or its readings since back there on average:
+        // that was no new place (a noise burst jumps about where it was, a machine that
+        // started stays away), and the steps taken meanwhile are judged as any others.
+        if self.settle > 0 {
+            self.settle_sum.0 += 1;
+            self.settle_sum.1 += x;
+            let mean = self.settle_sum.1 / f64::from(self.settle_sum.0);
+            let (origin, jump) = self.settle_origin;
+            self.settle_landing.1 += raw;
+            // … or its readings since jump about where it landed, their mean nearer to it
+            // than half their mean step: a burst at the new place (a stopped pump, one 0
+            // reported by exception, then flow readings of ±30 about that 0; each of
+            // them a jump "to a new place" had kept it settling, unjudged, for as long
+            // as the burst lasted). A machine that starts moves away from where it
+            // landed; a ramp's mean runs ahead of its first reading.
+            let (landing, moved) = self.settle_landing;
+            let n = self.settle_sum.0;
+            let about = n > u32::from(SETTLE) / 2
+                && (mean - landing).abs() < 0.5 * moved / f64::from(n - 1);
+            if (x - origin).abs() < 0.25 * jump || (mean - origin).abs() < 0.5 * jump || about {
+                self.settle = 0;
+                self.settle_off = Some(self.n);
+            }
+        }
+        // Not again within [`SETTLE`] readings of coming back: a series that jumps out and
+        // back and out again is bursting where it is, not moving.
+        let new_place = warm
+            && self
+                .settle_off
+                .is_none_or(|n| self.n > n + u64::from(SETTLE))
+            && raw >= 5.0 * res
+            && raw > cfg.spike * place_scale * MEAN_ABS_TO_SIGMA
+            && !self.levels.dwelt(x, res);
+        if new_place {
+            if self.settle == 0 {
+                self.settle_from = self.n;
+                self.settle_origin = (self.prev[1], raw);
+                self.settle_steps = (0, 0.0);
+                self.settle_sum = (1, x);
+                self.settle_landing = (x, 0.0);
+            }
+            self.settle = SETTLE;
+        } else if self.settle > 0 {
+            // The steps at the new place teach its noise: once settled, the series' scale
+            // is at least theirs (a machine running vibrates more than one at rest).
+            if learning {
+                self.settle_steps.0 += 1;
+                self.settle_steps.1 += ad;
+            }
+            self.settle -= 1;
+            if self.settle == 0 {
+                // Settled: the steps that brought it here and jumped about there were the
+                // new place's, not a burst.
+                self.burst = Ring::default();
+                if self.settle_steps.0 >= u32::from(SETTLE) / 2 {
+                    let here = self.settle_steps.1 / f64::from(self.settle_steps.0);
+                    self.mean_abs_d = self.mean_abs_d.max(here);
+                }
+            }
+        }
+    }
+
+    /// Learns the series' runs of repeats (the longest, at each level, how long they held)
+    /// and its extremes and whether it rested at them.
+    fn learn_runs(&mut self, x: f64, same: bool, learning: bool, consensus: Option<f64>) {
+        self.runs = [self.runs[1], self.run];
+        if !same && learning {
+            self.longest_run = self.longest_run.max(self.run as u32);
+            // (Only a run of repeats that ended: most readings end none.)
+            if self.run > 0 {
+                if let (Some(a), Some(b)) = (self.run_start, self.prev_at[1]) {
+                    let held = (b - a).num_milliseconds() as f32 / 1000.0;
+                    self.longest_run_s = self.longest_run_s.max(held);
+                }
+                if let Some(i) = self.levels.find(self.prev[1], self.res_known()) {
+                    let r = &mut self.levels.longest_run[i];
+                    *r = (*r).max(self.run as u32);
+                }
+            }
+        }
+        if !same && self.run >= 2 {
+            // A rest at one value ended by itself: note it if it was an extreme.
+            let left = self.prev[1];
+            for (e, r) in self.extremes.iter().zip(self.rested.iter_mut()) {
+                *r |= left == *e;
+            }
+        }
+        if self.n == 2 {
+            self.extremes = [self.prev[1]; 2];
+        }
+        if x < self.extremes[0] {
+            (self.extremes[0], self.rested[0]) = (x, false);
+        }
+        if x > self.extremes[1] {
+            (self.extremes[1], self.rested[1]) = (x, false);
+        }
+        if same {
+            if self.run == 0 {
+                self.run_start = self.prev_at[1];
+                self.run_pace = self.pace_before(self.prev[1]) as f32;
+                self.run_consensus = consensus;
+                self.run_two_peers = self.two_peers;
+                self.p_run = self.p_recent;
+            }
+            self.run += 1;
+        } else {
+            self.run = 0;
+        }
+    }
+
+    /// Learns the series' cadence from the time of this reading: its smoothed interval, and
+    /// (between reports, a burst of readings within [`BURST_S`] being one) its steady cadence,
+    /// its longest holds and gaps. Only while no episode is open (`learning`).
+    fn learn_cadence(&mut self, at_ms: i64, learning: bool, cfg: &DetectorConfig) {
+        if let Some(last) = self.last_ms {
+            let dt = (at_ms - last) as f64 / 1000.0;
+            if dt >= 0.0 && dt.is_finite() {
+                if self.interval == 0.0 {
+                    self.interval = dt;
+                } else if learning {
+                    // Clipped so one long gap (a silence) does not teach a long interval.
+                    self.interval += (dt.min(3.0 * self.interval) - self.interval) / 20.0;
+                }
+            }
+        }
+        self.last_ms = Some(at_ms);
+        self.first_ms.get_or_insert(at_ms);
+        match self.report_ms {
+            Some(r) if (at_ms - r) as f64 / 1000.0 >= BURST_S => {
+                self.report_ms = Some(at_ms);
+                if learning {
+                    let gap = (at_ms - r) as f64 / 1000.0;
+                    if self.steady.is_some_and(|m| gap <= HOLD_LEARNT_MAX * m) {
+                        self.longest_hold = self.longest_hold.max(gap as f32);
+                    }
+                    // Clipped so one silence does not unsettle a steady cadence.
+                    let gap = self.steady.map_or(gap, |m| gap.min(3.0 * m));
+                    self.cadence[usize::from(self.cadence_next)] = gap as f32;
+                    self.cadence_next = (self.cadence_next + 1) % INTERVALS as u8;
+                    self.cadence_len = (self.cadence_len + 1).min(INTERVALS as u8);
+                    if at_ms - self.gap_day_ms > DAY_MS {
+                        self.longest_gap = [0.0, self.longest_gap[0]];
+                        self.gap_day_ms = at_ms;
+                    }
+                    self.longest_gap[0] = self.longest_gap[0].max(gap as f32);
+                    (self.steady, self.spread) = self.cadence_steady(cfg);
+                }
+            }
+            Some(_) => {}
+            None => self.report_ms = Some(at_ms),
+        }
+    }
+
+    /// The spike test, at the reading after the one judged (`x1`, between `x2` and `x`): a
+    /// reading that stood out from both its neighbours, which agree. `switched`: this reading
+    /// switched between a few-level signal's known levels; `burst_ratio`: the burst test's
+    /// measure now (a spike within a burst is the burst's).
+    fn judge_spike(
+        &mut self,
+        s: &StepSeen,
+        at: DateTime<Utc>,
+        switched: bool,
+        burst_ratio: f64,
+        cfg: &DetectorConfig,
+        v: &mut Verdict,
+    ) {
+        let StepSeen {
+            x2,
+            x1,
+            x,
+            at_ms,
+            res,
+            sigma,
+            spike_blind,
+            ..
+        } = *s;
+        let (a, b) = (x1 - x2, x1 - x);
+        let small = a.abs().min(b.abs());
+        let score = small / sigma;
+        // Shaped like a spike (beyond both neighbours, the same way), and none of
+        // what makes such a shape a series' life (judged only for that shape):
+        // - a reading at another known level between two at one is a switch off
+        //   and back within a report (a heater's thermostat), and a reading between
+        //   two known levels a switch;
+        // - it held far longer than the series' usual interval: a dwell (see
+        //   [`SPIKE_HELD_INTERVALS`]);
+        // - the series rested at one value (a run of repeats) and left it through
+        //   this reading for another place (a tenth of the overshoot away, and 5
+        //   steps of its resolution): a start-up transient (a compressor's inrush
+        //   caught by a sample). A glitch during a rest comes back to the very
+        //   value or near it, and is still a spike.
+        let spike = !self.light
+            && a.signum() == b.signum()
+            && !spike_blind
+            && !self.levels.switch(x2, x1, res)
+            && !self.levels.switch(x2, x, res)
+            && !self.prev_at[1].is_some_and(|p| {
+                // (Its usual interval: the median of a steady cadence where one is
+                // known, which its silences do not lengthen; a Shelly heater's
+                // status every minute while on, and one report of 0 when off, had
+                // taught a smoothed interval of 80 s, and 6.6 minutes off was
+                // said a spike on its power, current and energy.)
+                let usual = self.steady.unwrap_or(self.interval);
+                let held_s = (at_ms - p.timestamp_millis()) as f64 / 1000.0;
+                usual > 0.0 && held_s > SPIKE_HELD_INTERVALS * usual
+            })
+            && (self.runs[0] == 0 || (x - x2).abs() < (5.0 * res).max(0.1 * small));
+        if spike {
+            self.ratio = self.ratio.max(score / cfg.spike);
+        }
+        self.spike_sigma = if spike_blind || self.light {
+            0.0
+        } else {
+            sigma as f32
+        };
+        // A spike's episode stays open while the readings after it keep jumping as
+        // far as it did: that is the start of a burst, which then names the
+        // episode (a Zigbee sensor's burst began with a reading said as a spike,
+        // and the spike had closed before the burst's window filled).
+        if self.open == Some(EpisodeKind::Spike)
+            && !spike_blind
+            && !switched
+            && b.abs() / sigma > cfg.spike
+        {
+            v.abnormal = true;
+        }
+        if spike && score > cfg.spike && (x - x2).abs() < 0.5 * small && burst_ratio <= cfg.burst {
+            let base = 0.5 * (x2 + x);
+            v.findings.push(Finding {
+                kind: EpisodeKind::Spike,
+                at: self.prev_at[1].unwrap_or(at),
+                score,
+                threshold: cfg.spike,
+                reason: format!(
+                    "one reading of {x1} stood {:+.3} from its neighbours ({score:.1}σ of its usual steps)",
+                    x1 - base
+                ),
+            });
+        }
+    }
+
+    /// The step test on a lone sensor, at the reading after the step (`x1 - x2`): a step far
+    /// beyond its usual steps that stays is noted as a pending step (decided a minute later by
+    /// [`Detector::follow_lone_step`]); a big step is remembered as the series' jump.
+    fn judge_lone_step(&mut self, s: &StepSeen, cfg: &DetectorConfig) {
+        let StepSeen {
+            x2,
+            x1,
+            x,
+            at_ms,
+            res,
+            floor,
+            sigma,
+            lone,
+            learning,
+            level_learning,
+            spike_blind,
+        } = *s;
+        // A step on a lone sensor: the level jumped far beyond its usual steps and
+        // stays (a unit switched, a probe gone to 85 °C, an offset), judged on its
+        // own history where no zone can. Premise: a sensor that has not jumped like
+        // this in the last week does not jump in healthy life; switches between
+        // a few-level signal's known levels are its life.
+        let step = x1 - x2;
+        // Against the noise where the step was taken: when this reading switched
+        // to a quiet level (a plug off at 0 A), a step within the level it left
+        // (on at 0.49 ± 0.005 A) is no jump by the quiet one's measure.
+        let sigma_step = match self.levels.noise_at(x1, res) {
+            Some(Some(n)) if self.levels.switch(x1, x, res) => n.max(floor) * MEAN_ABS_TO_SIGMA,
+            _ => sigma,
+        };
+        // (The gap's allowances only where the step is big without them, and not
+        // across a quiet spell its device spoke through, where its own history
+        // says it reports every change: see [`Detector::spoke_through`].)
+        let quiet = self.quiet_spell();
+        let reported = quiet && self.reports_every_change();
+        // (A series reported past a deadband: how far past it the step went,
+        // against how far its usual steps go, unwidened by its silence: see
+        // [`Detector::deadband`].)
+        let deadband = self.deadband();
+        let past = |db: f64| (step.abs() - db).max(0.0);
+        let beyond = |bar: f64| match deadband {
+            Some((db, s)) => past(db) / s > bar,
+            None => {
+                step.abs() / sigma_step > bar
+                    && step.abs() >= 5.0 * res
+                    && (reported
+                        || (step - self.ramp_over_gap(step)).abs()
+                            / (sigma_step * self.gap_spread())
+                            > bar)
+            }
+        };
+        let big = beyond(cfg.spike);
+        // A few-level signal's step to a place well apart from all its proven
+        // levels (the unseen-level branch of `novel` below) needs only
+        // [`UNSEEN_LEVEL_SHARE`] of that bar (see there).
+        let beyond_levels = !big && self.levels.few && beyond(UNSEEN_LEVEL_SHARE * cfg.spike);
+        // A step that undid a creep of hours needs only [`DRIFT_END_SHARE`] of it.
+        let creep_bar = !big && beyond(DRIFT_END_SHARE * cfg.spike);
+        if quiet && learning && !reported {
+            let (n, top) = self.quiet_steps;
+            self.quiet_steps = (
+                n.saturating_add(1),
+                top.max((step.abs() / sigma_step) as f32),
+            );
+        }
+        let watched = self.watched_ms() >= STEP_WATCHED_MS;
+        // (The score says how unusual the step is from the first hour on; only
+        // the finding waits for the hour.)
+        if lone && !level_learning && self.last_big_ms.is_none_or(|t| at_ms - t >= STEP_MEMORY_MS) {
+            self.ratio = self.ratio.max(step.abs() / sigma / cfg.spike);
+        }
+        // Not the end of a run of repeats long enough to be stuck: a stuck sensor
+        // coming back jumps too.
+        let jumped_lately = self.last_big_ms.is_some_and(|t| at_ms - t < STEP_MEMORY_MS);
+        // The next reading stays at the new place: within a quarter of the step,
+        // or within three of its usual noise of it (a press's vibration that fell
+        // from 2.4 to 1.3 mm/s, read with a noise of ±0.12, read 1.20 and then 1.55).
+        let stays = (x - x1).abs() < (0.25 * step.abs()).max(STAYS_SIGMAS * sigma);
+        // (`settled`: no jump outside its switches for [`LEVELS_STABLE_MS`], see
+        // `unseen`; only asked of a step past its bar.)
+        let unseen_level = || {
+            let settled = self
+                .last_big_ms
+                .is_some_and(|t| at_ms - t >= LEVELS_STABLE_MS);
+            // (Where it landed, or where it stayed: the first reading after a
+            // compressor starts may be its inrush.)
+            (self.levels.unseen(x2, x1, res, at_ms, settled)
+                || self.left_its_dwelling((x2, x1, x), quiet, res))
+                && !self.landed_before(x1, res, at_ms)
+                && !self.landed_before(x, res, at_ms)
+        };
+        let step_ms = self.prev_at[1].map_or(at_ms, |t| t.timestamp_millis());
+        let by_level = learning && stays && beyond_levels && unseen_level();
+        let by_creep = learning
+            && stays
+            && creep_bar
+            && !by_level
+            && !jumped_lately
+            && self
+                .creep_undone(step_ms, (x2, x1), step, self.last_big_ms, (true, res))
+                .is_some();
+        // A step against its own ramp on a series that reports every change past
+        // a deadband needs only [`DRIFT_END_SHARE`] of the bar (see
+        // [`Detector::against_its_ramp`]).
+        let against_ramp =
+            creep_bar && learning && stays && !jumped_lately && self.against_its_ramp(step);
+        // A step out of a place held through a quiet spell its device spoke
+        // through, judged unwidened: the reading held there, it did not wander
+        // (see [`Detector::left_its_dwelling`]).
+        let from_held = !big
+            && learning
+            && stays
+            && self.held_through(quiet)
+            && step.abs() / sigma_step > cfg.spike
+            && step.abs() >= 5.0 * res
+            && unseen_level();
+        let novel = learning
+            && stays
+            && ((big
+                && (!jumped_lately
+                    || (step.abs() > JUMP_LIKE * self.big_max[0].max(self.big_max[1])
+                        && self
+                            .last_big_ms
+                            .is_some_and(|t| at_ms - t >= JUMP_LIKE_AFTER_MS))
+                    || unseen_level()))
+                || by_level
+                || by_creep
+                || from_held
+                || against_ramp)
+            && !self.levels.switch(x2, x1, res);
+        if novel {
+            self.novel_ms = Some(step_ms);
+        }
+        // (A battery's rise is a charge or a new battery, its life: a phone on its
+        // charger at night, +30 % between two reports.)
+        if novel
+            && lone
+            && watched
+            && !self.light
+            && !level_learning
+            && !(self.charged && step > 0.0)
+            && !self.load_switched(x2, x1)
+            && !self.yesterday
+            && self.unheard != Some((step_ms, true))
+            && (self.stuck_needed == 0 || self.runs[0] < self.stuck_needed)
+        {
+            // Decided once it has stayed for [`STEP_STAY_MS`] (see `pending`).
+            self.end_said = false;
+            self.pending = Some(PendingStep {
+                ms: step_ms,
+                base: x2,
+                step,
+                score: deadband.map_or(step.abs() / sigma, |(db, s)| past(db) / s),
+                deadband: deadband.map(|(db, _)| db),
+                blind: spike_blind,
+                bar: if big || from_held {
+                    cfg.spike
+                } else if by_level {
+                    UNSEEN_LEVEL_SHARE * cfg.spike
+                } else {
+                    DRIFT_END_SHARE * cfg.spike
+                },
+                creep_only: !big && !by_level && !from_held && !against_ramp,
+                against_ramp: against_ramp && !by_level && !from_held,
+                jumped_ms: self.last_big_ms,
+                held_min: match self.prev_at {
+                    [Some(a), Some(b)] if reported => Some((b - a).num_seconds() as f64 / 60.0),
+                    _ => None,
+                },
+            });
+        }
+        // A switch between a few-level signal's known levels is its life, not a jump;
+        // the twin notes when it happened (see `switch_ms`).
+        if learning && big {
+            if self.levels.switch(x2, x1, res) {
+                self.switch_ms = Some(step_ms);
+            } else {
+                self.last_big_ms = Some(at_ms);
+                self.last_big = (x2 as f32, step as f32);
+                if at_ms - self.big_day_ms >= DAY_MS {
+                    self.big_max = [0.0, self.big_max[0]];
+                    self.big_day_ms = at_ms;
+                }
+                self.big_max[0] = self.big_max[0].max(step.abs());
+                self.land(x1, res, at_ms);
+            }
+        }
+    }
+
+    /// Follows a lone step already noted: a level shift said across a spell that may turn out
+    /// a held reading catching up, and a pending step decided once it stayed a minute, went
+    /// back (a spike held a few readings) or went on (a movement's first report).
+    fn follow_lone_step(
+        &mut self,
+        x: f64,
+        at: DateTime<Utc>,
+        at_ms: i64,
+        cfg: &DetectorConfig,
+        v: &mut Verdict,
+    ) {
         // A level shift said across a spell may yet turn out a held reading that caught up.
         if self.catch_up.is_some() {
-            self.caught_up(x, &mut v);
+            self.caught_up(x, v);
         }
         // A lone step that stayed a minute is a level shift; one that went back was not. (A
         // minute less a tenth of the usual interval, at most 6 s: a sensor reporting every
@@ -2871,22 +3039,10 @@ impl Detector {
                 });
             }
         }
+    }
 
-        if self.battery {
-            self.judge_battery(x, at, at_ms, &mut v);
-        }
-        self.judge_trend(x, at, at_ms, lone && warm && !counter, &mut v);
-        self.judge_envelope(x, at, at_ms, lone && warm && !counter, &mut v);
-
-        let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst;
-        self.residual(x, at, consensus, warm && !bursting && !counter, cfg, &mut v);
-
-        self.follow_rest(x, at_ms);
-        self.prev = [self.prev[1], x];
-        self.prev_at = [self.prev_at[1], Some(at)];
-        self.spoke = [self.spoke[1], self.spoken_through];
-        self.trail.keep(at_ms, x);
-        self.long_trail.keep(at_ms, x);
+    /// Keeps the ramp test's anchors: readings half an hour to an hour old.
+    fn keep_anchors(&mut self, at_ms: i64, x: f64) {
         // The older anchor stays between half an hour and an hour old once the series has
         // been read that long: the newer is the first reading half an hour after it, and takes
         // its place when it is an hour old.
@@ -2911,33 +3067,6 @@ impl Detector {
                 [None, _] => at_ms,
             };
         }
-        // The consensus takes this sensor unless something about it is off (a run of repeats
-        // counts once its own history makes it unlikely: a quantised probe repeats for long).
-        if v.findings.is_empty()
-            && self.open.is_none()
-            && self.run < cfg.stuck_min.max(self.stuck_needed)
-        {
-            v.corrected = Some(x - self.offset);
-        }
-        // A counter is judged only by its resets: its score is 0 unless one is found.
-        let reset = v
-            .findings
-            .iter()
-            .any(|f| f.kind == EpisodeKind::CounterReset);
-        v.ratio = warm.then_some(match (counter, reset) {
-            (true, true) => 1.0,
-            (true, false) => 0.0,
-            _ => self.ratio,
-        });
-        if self.never_judged() {
-            // Learnt like any series (its profile, its steps), said of never.
-            v.findings.clear();
-            v.abnormal = false;
-            v.lone_trend = None;
-            v.lone_step_ms = None;
-            v.ratio = v.ratio.map(|_| 0.0);
-        }
-        v
     }
 
     /// The trend test on the sensor's own history (see [`super::trend`]): only for a lone
