@@ -14,7 +14,7 @@
 //! |---------------|------------------------------------------------------------------------|
 //! | `spike`       | one reading far from both neighbours while they agree (decided when the next reading arrives) |
 //! | `noise_burst` | short-term spread of consecutive differences far above the sensor's own |
-//! | `stuck`       | the same value repeated far longer than the sensor's history makes plausible (never for a series that never changed or repeats ≥ 98 % of its readings, never for a counter) |
+//! | `stuck`       | the same value repeated far longer than the sensor's history makes plausible (never for a series that never changed or repeats ≥ 98 % of its readings, never for a counter); a switching few-level signal held at a level it leaves on a cycle far longer than it ever did (see [`super::dwell`]) |
 //! | `level_shift` | the residual against the zone consensus jumped and stays (sensor's offset learnt); on a lone sensor, a step it never took in a week that stayed a minute |
 //! | `drift`       | the residual against the zone consensus crept away; on a lone sensor, a steady creep undone by one step back, its minute means moving far beyond their own history, its level leaving the envelope of its hourly means, or those means running one way more than twice as long as they ever did in its week (see [`super::envelope`]) |
 //! | `silence`     | no reading for three intervals of a steady cadence while the device is not offline (one per topic) |
@@ -1592,6 +1592,9 @@ pub struct Detector {
     /// The envelope test on the same series (lone sensors; see [`super::envelope`]), held
     /// once it is judged by it.
     envelope: Option<Box<super::envelope::Envelope>>,
+    /// The dwell test (few-level signals; see [`super::dwell`]), allocated once the series is
+    /// a few-level one.
+    dwells: Option<Box<super::dwell::Dwells>>,
     trend_last: f64,
     /// The rate test on the same minute means (lone sensors; see [`super::ramps`]).
     ramps: super::ramps::Ramps,
@@ -2228,6 +2231,7 @@ impl Detector {
             if warm && !counter {
                 let noise = scale * MEAN_ABS_TO_SIGMA;
                 self.judge_stuck(x, at_ms, consensus, noise, cfg, &mut v);
+                self.judge_dwell(x, at, res, learning, &mut v);
                 let burst_ratio = if level_learning || settling || mag_learning {
                     0.0
                 } else {
@@ -3787,6 +3791,60 @@ impl Detector {
                 .iter()
                 .zip(self.rested)
                 .any(|(e, r)| r && x == *e)
+    }
+
+    /// The dwell test (see [`super::dwell`]): a few-level signal that switches, held at a level
+    /// it leaves on a cycle far longer than it ever did. Its stays are followed while it reports at its
+    /// steady pace (a gap of more than 3 usual intervals forgets the stay under way); said as
+    /// `stuck`, whose episode stays open while the stay lasts.
+    fn judge_dwell(
+        &mut self,
+        x: f64,
+        at: DateTime<Utc>,
+        res: f64,
+        learning: bool,
+        v: &mut Verdict,
+    ) {
+        if !self.levels.few && self.dwells.is_none() {
+            return;
+        }
+        let at_ms = at.timestamp_millis();
+        // (A switching signal's only: a ramping one's places are where it happens to rest,
+        // and its stays there no cycle; see `Levels::ramps`.)
+        let level = if self.levels.few && !self.levels.ramps() {
+            self.levels.known(x, res).map(|i| {
+                let c = self.levels.at[i].0;
+                (c, self.levels.band(c, res))
+            })
+        } else {
+            None
+        };
+        let pace = match (self.steady, self.prev_at[1]) {
+            (Some(m), Some(p)) if (at_ms - p.timestamp_millis()) as f64 <= 3.0 * m * 1000.0 => {
+                Some(m)
+            }
+            _ => None,
+        };
+        let d = self.dwells.get_or_insert_with(Box::default);
+        if let Some(u) = d.observe(level, at_ms, pace, learning) {
+            let start = at - chrono::Duration::milliseconds((u.held_s * 1000.0) as i64);
+            v.findings.push(Finding {
+                kind: EpisodeKind::Stuck,
+                at: start,
+                score: u.score(),
+                threshold: 1.0,
+                reason: format!(
+                    "it has held {:.0} min at {} where it leaves that level on a cycle ({} stays there, {:.0} min on average, {:.0} at most): stuck, or what it measures stopped cycling",
+                    u.held_s / 60.0,
+                    u.centre,
+                    u.stays,
+                    u.mean_s / 60.0,
+                    u.longest_s / 60.0
+                ),
+            });
+        } else if d.said() && self.open == Some(EpisodeKind::Stuck) {
+            v.abnormal = true;
+        }
     }
 
     fn judge_stuck(
@@ -6171,6 +6229,45 @@ mod tests {
     }
 
     #[test]
+    fn a_fridge_plug_off_far_longer_than_its_cycle_is_said_once() {
+        // Tasmota's ENERGY.Power every minute: off (0 W) for 20 to 30 minutes, on at 80 ± 2 W
+        // for 15 (a 460 W start-up surge in its first reading), for two days; then off for 75
+        // minutes. A plug at exactly 0 W is at rest for the stuck test; its cycle says the
+        // stay is news, once.
+        let mut rng = Rng::with_seed(5);
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::for_field("ENERGY.Power");
+        let mut at = 0.0;
+        let mut found = Vec::new();
+        for cycle in 0..75 {
+            let off = if cycle == 74 {
+                75
+            } else {
+                20 + (cycle * 7) % 11
+            };
+            for _ in 0..off {
+                at += 60.0;
+                found.extend(kinds_of(&mut d, 0.0, at, &cfg).into_iter().map(|k| (at, k)));
+            }
+            for k in 0..15 {
+                at += 60.0;
+                let x = if k == 0 {
+                    460.0
+                } else {
+                    (80.0 + 0.8 * gauss(&mut rng)).round()
+                };
+                found.extend(kinds_of(&mut d, x, at, &cfg).into_iter().map(|k| (at, k)));
+            }
+        }
+        let last_off = at - 15.0 * 60.0 - 75.0 * 60.0;
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (when, kind) = found[0];
+        assert_eq!(kind, EpisodeKind::Stuck);
+        // Past 1.5 × its longest stay off (30 min) from its first reading at 0, a minute in.
+        assert_eq!(((when - last_off) / 60.0).round(), 47.0, "{found:?}");
+    }
+
+    #[test]
     fn a_few_level_series_is_judged_by_its_trend_only_once_it_learnt_within_its_levels() {
         // A heater at 0 or 100 (± 0.3), switching every 20 minutes for 25 hours, a reading
         // every 10 s: its horizons never sit within one level, so nothing is learnt of how it
@@ -6202,10 +6299,12 @@ mod tests {
         }
         assert!(d.trend_few, "a few-level series");
         assert!(d.trend.learnt < super::super::trend::TREND_LEVEL_WARM);
+        // (Only the dwell test speaks: 100 held for 30 minutes and more, where for a day it
+        // switched every 20 minutes; see `super::super::dwell`.)
         assert_eq!(
             found,
-            [],
-            "nothing learnt within a level, nothing judged there"
+            [EpisodeKind::Stuck],
+            "nothing learnt within a level, no trend judged there"
         );
     }
 

@@ -24,6 +24,7 @@ pub mod cnp;
 pub mod detect;
 pub mod devices;
 pub mod discovery;
+pub mod dwell;
 pub mod envelope;
 pub mod identity;
 pub mod journal;
