@@ -3834,9 +3834,8 @@ impl Detector {
                 score: u.score(),
                 threshold: 1.0,
                 reason: format!(
-                    "it has held {:.0} min at {} where it leaves that level on a cycle ({} stays there, {:.0} min on average, {:.0} at most): stuck, or what it measures stopped cycling",
+                    "it has held {:.0} min at {x} where it leaves that level on a cycle ({} stays there, {:.0} min on average, {:.0} at most): stuck, or what it measures stopped cycling",
                     u.held_s / 60.0,
-                    u.centre,
                     u.stays,
                     u.mean_s / 60.0,
                     u.longest_s / 60.0

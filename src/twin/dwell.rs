@@ -83,7 +83,7 @@ impl Stay {
 /// A stay judged unusual (see the module's premise).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Unusual {
-    pub centre: f64,
+    /// How long the stay has lasted, the stays learnt at its level, their mean and longest.
     pub held_s: f64,
     pub stays: u16,
     pub mean_s: f64,
@@ -157,7 +157,6 @@ impl Dwells {
         if judged && !s.said && held_s > DWELL_K * longest {
             s.said = true;
             return Some(Unusual {
-                centre: s.centre,
                 held_s,
                 stays: p.n,
                 mean_s: mean,
