@@ -3329,6 +3329,15 @@ impl Detector {
         }
     }
 
+    /// The stays at its levels a switching few-level signal is judged by (see
+    /// [`super::dwell`]), while it is one.
+    pub fn stays_lines(&self) -> Vec<String> {
+        match &self.dwells {
+            Some(d) if self.levels.few && !self.levels.ramps() => d.lines(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The rates a series that ramps is judged by (see [`super::ramps`]), while it qualifies.
     pub fn ramp_rates(&self) -> Option<String> {
         self.ramps.line()
@@ -3814,7 +3823,7 @@ impl Detector {
         let level = if self.levels.few && !self.levels.ramps() {
             self.levels.known(x, res).map(|i| {
                 let c = self.levels.at[i].0;
-                (c, self.levels.band(c, res))
+                (i, c, self.levels.band(c, res))
             })
         } else {
             None

@@ -56,6 +56,8 @@ pub struct Dwells {
 
 #[derive(Debug, Clone, Copy)]
 struct Stay {
+    /// The level's slot in the series' table of levels, its centre and band.
+    slot: usize,
     centre: f64,
     band: f64,
     since_ms: i64,
@@ -67,8 +69,9 @@ struct Stay {
 }
 
 impl Stay {
-    fn at(level: Option<(f64, f64)>, at_ms: i64, clean: bool) -> Option<Stay> {
-        level.map(|(centre, band)| Stay {
+    fn at(level: Option<(usize, f64, f64)>, at_ms: i64, clean: bool) -> Option<Stay> {
+        level.map(|(slot, centre, band)| Stay {
+            slot,
             centre,
             band,
             since_ms: at_ms,
@@ -98,14 +101,16 @@ impl Unusual {
 }
 
 impl Dwells {
-    /// A reading at `at_ms`, at the known level `level` (its centre and band) or at none.
+    /// A reading at `at_ms`, at the known level `level` (its slot in the series' table of
+    /// levels, its centre and band) or at none. A stay lasts while the readings are at the same
+    /// slot and near where it began (a slot given to another level is another level).
     /// `pace`: the series' steady interval in seconds when this reading came at that pace
     /// since the one before (else the stay under way is forgotten); `learn`: nothing is open on
     /// the series (a stay with a reading that could not be learnt from is not learnt). Returns
     /// the stay under way once it is unusual, once per stay.
     pub fn observe(
         &mut self,
-        level: Option<(f64, f64)>,
+        level: Option<(usize, f64, f64)>,
         at_ms: i64,
         pace: Option<f64>,
         learn: bool,
@@ -115,7 +120,7 @@ impl Dwells {
             return None;
         };
         let here = match (&mut self.now, level) {
-            (Some(s), Some((c, _))) => (c - s.centre).abs() <= s.band,
+            (Some(s), Some((i, c, _))) => i == s.slot && (c - s.centre).abs() <= s.band,
             (Some(s), None) => {
                 // Away from every level: noise at the edge or a surge on the way, until
                 // [`DWELL_AWAY`] readings in a row say the stay ended where they began.
@@ -171,6 +176,34 @@ impl Dwells {
         self.now.is_some_and(|s| s.said)
     }
 
+    /// The stays learnt, for the detail view: a line per level judged (its stays seen, a
+    /// cycle), "0.0: ~25 ≤30 min" for its mean and longest stay; "learning (N seen)" with the
+    /// stays seen before any level is judged; nothing before a stay ended.
+    pub fn lines(&self) -> Vec<String> {
+        let mut places: Vec<&Place> = self.places.iter().filter(|p| p.n > 0).collect();
+        places.sort_by(|a, b| a.centre.total_cmp(&b.centre));
+        let judged: Vec<String> = places
+            .iter()
+            .filter(|p| {
+                let mean = p.sum_s / f32::from(p.n);
+                p.n >= DWELL_SEEN && f64::from(p.longest_s) <= DWELL_REGULAR * f64::from(mean)
+            })
+            .map(|p| {
+                format!(
+                    "{:.1}: ~{:.0} ≤{:.0} min",
+                    p.centre,
+                    p.sum_s / f32::from(p.n) / 60.0,
+                    p.longest_s / 60.0
+                )
+            })
+            .collect();
+        if judged.is_empty() && !places.is_empty() {
+            let n: u32 = places.iter().map(|p| u32::from(p.n)).sum();
+            return vec![format!("learning ({n} seen)")];
+        }
+        judged
+    }
+
     fn learn(&mut self, s: Stay, end_ms: i64) {
         let held = ((end_ms - s.since_ms) as f64 / 1000.0) as f32;
         let i = self
@@ -207,7 +240,7 @@ mod tests {
     fn fridge(d: &mut Dwells, t: &mut i64, offs: &[i64]) -> Vec<(i64, Unusual)> {
         let mut said = Vec::new();
         for &off in offs {
-            for (level, mins) in [((0.0, 1.0), off), ((80.0, 4.0), 15)] {
+            for (level, mins) in [((0, 0.0, 1.0), off), ((1, 80.0, 4.0), 15)] {
                 for _ in 0..mins {
                     if let Some(u) = d.observe(Some(level), *t, Some(60.0), true) {
                         said.push((*t, u));
@@ -246,7 +279,11 @@ mod tests {
         let mut d = Dwells::default();
         let mut t = 0;
         for _ in 0..30 {
-            for (level, mins) in [(Some((0.0, 1.0)), 10), (None, 1), (Some((80.0, 4.0)), 14)] {
+            for (level, mins) in [
+                (Some((0, 0.0, 1.0)), 10),
+                (None, 1),
+                (Some((1, 80.0, 4.0)), 14),
+            ] {
                 for k in 0..mins {
                     // Two readings away mid-stay.
                     let level = if mins == 14 && (k == 5 || k == 6) {
@@ -271,15 +308,15 @@ mod tests {
         let mut t = 0;
         for i in 0..400 {
             let level = if i % 4 == 3 {
-                Some((81.0, 1.0))
+                Some((1, 81.0, 1.0))
             } else {
-                Some((79.0, 1.0))
+                Some((0, 79.0, 1.0))
             };
             d.observe(level, t, Some(60.0), true);
             t += MIN;
         }
         for _ in 0..60 {
-            assert_eq!(d.observe(Some((79.0, 1.0)), t, Some(60.0), true), None);
+            assert_eq!(d.observe(Some((0, 79.0, 1.0)), t, Some(60.0), true), None);
             t += MIN;
         }
     }
@@ -305,7 +342,7 @@ mod tests {
         // (Without the gap, 70 minutes would be said at 38.)
         for k in 0..70 {
             let pace = (k != 35).then_some(60.0);
-            assert_eq!(d.observe(Some((0.0, 1.0)), t, pace, true), None);
+            assert_eq!(d.observe(Some((0, 0.0, 1.0)), t, pace, true), None);
             t += MIN;
         }
         // While an episode is open nothing is learnt: the stays stay at 30.
@@ -313,15 +350,21 @@ mod tests {
         let mut t = 0;
         fridge(&mut d, &mut t, &[25; 30]);
         for _ in 0..200 {
-            d.observe(Some((0.0, 1.0)), t, Some(60.0), false);
+            d.observe(Some((0, 0.0, 1.0)), t, Some(60.0), false);
             t += MIN;
         }
-        d.observe(Some((80.0, 4.0)), t, Some(60.0), true);
+        d.observe(Some((1, 80.0, 4.0)), t, Some(60.0), true);
         let off = d
             .places
             .iter()
             .find(|p| p.n > 0 && p.centre == 0.0)
             .unwrap();
         assert_eq!((off.n, off.longest_s), (30, 1500.0));
+        assert_eq!(d.lines(), ["0.0: ~25 ≤25 min", "80.0: ~15 ≤15 min"]);
+        assert!(Dwells::default().lines().is_empty());
+        let mut d = Dwells::default();
+        let mut t = 0;
+        fridge(&mut d, &mut t, &[25; 3]);
+        assert_eq!(d.lines(), ["learning (5 seen)"]);
     }
 }

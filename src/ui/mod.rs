@@ -1124,6 +1124,39 @@ mod tests {
     }
 
     #[test]
+    fn the_detail_view_shows_the_stays_a_cycling_plug_is_judged_by() {
+        // A fridge plug's power every minute for a day and a half: off (0 W) for 20 to 30
+        // minutes, on at 80 to 83 W for 15. Its stays line says how long it stays at each level.
+        let mut t = Twin::default();
+        let mut sec = 0;
+        for cycle in 0..40 {
+            let off = 20 + (cycle * 7) % 11;
+            for (w, mins) in [(0, off), (80, 15)] {
+                for k in 0..mins {
+                    sec += 60;
+                    let w = if w > 0 { w + (k * 5 + cycle) % 4 } else { 0 };
+                    t.apply(&Event::Message(Message::new(
+                        at() + chrono::TimeDelta::seconds(sec),
+                        "tele/fridge/SENSOR",
+                        format!(r#"{{"ENERGY": {{"Power": {w}}}}}"#).into_bytes(),
+                    )));
+                }
+            }
+        }
+        let mut ui = ui(&t);
+        ui.handle(Action::Enter, &t);
+        assert!(ui.sensors.detail);
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).unwrap();
+        terminal
+            .draw(|f| render(f, &t, &ui, &Theme::default()))
+            .unwrap();
+        let screen = format!("{}", terminal.backend());
+        assert!(screen.contains("stays     0.0: ~25 ≤30 min"), "{screen}");
+        assert!(screen.contains("          80.0: ~15 ≤15 min"), "{screen}");
+    }
+
+    #[test]
     fn tabs_switch_and_each_owns_its_keys() {
         let mut t = twin();
         t.apply(&Event::Message(Message::new(

@@ -1422,6 +1422,10 @@ fn stats(
     if let Some(rates) = s.detector.ramp_rates() {
         lines.push(kv("ramps", rates));
     }
+    // The stays at its levels, when it switches between a few and is judged by them.
+    for (i, stays) in s.detector.stays_lines().into_iter().enumerate() {
+        lines.push(kv(if i == 0 { "stays" } else { "" }, stays));
+    }
     lines.extend([
         kv("last seen", ago(s.last_seen, ui.now)),
         kv("at", clock(s.last_time, ui.tz)),
