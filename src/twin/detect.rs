@@ -3803,9 +3803,9 @@ impl Detector {
     }
 
     /// The dwell test (see [`super::dwell`]): a few-level signal that switches, held at a level
-    /// it leaves on a cycle far longer than it ever did. Its stays are followed while it reports at its
-    /// steady pace (a gap of more than 3 usual intervals forgets the stay under way); said as
-    /// `stuck`, whose episode stays open while the stay lasts.
+    /// it leaves on a cycle far longer than it ever did. Its stays are followed while it
+    /// reports at its steady pace (a gap of more than 3 usual intervals forgets the stay under
+    /// way); said as `stuck`, whose episode stays open while the stay lasts.
     fn judge_dwell(
         &mut self,
         x: f64,

@@ -45,6 +45,22 @@ struct Place {
     last_ms: i64,
 }
 
+impl Place {
+    fn mean_s(&self) -> f64 {
+        f64::from(self.sum_s) / f64::from(self.n.max(1))
+    }
+
+    /// Its stays are judged: seen often enough, a cycle (see the module's premise), its mean
+    /// stay many readings at the series' pace `interval_s`.
+    fn judged(&self, interval_s: f64) -> bool {
+        let (longest, mean) = (f64::from(self.longest_s), self.mean_s());
+        self.n >= DWELL_SEEN
+            && longest > 0.0
+            && longest <= DWELL_REGULAR * mean
+            && mean >= DWELL_READINGS * interval_s
+    }
+}
+
 /// The series' stays at its levels and the one under way.
 #[derive(Debug, Clone, Default)]
 pub struct Dwells {
@@ -52,6 +68,8 @@ pub struct Dwells {
     /// The stay under way: its level's centre and band, since when, whether every reading of it
     /// could be learnt from, and whether it was said.
     now: Option<Stay>,
+    /// The series' steady interval when last seen, seconds (0: never).
+    interval_s: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -119,6 +137,7 @@ impl Dwells {
             self.now = Stay::at(level, at_ms, false);
             return None;
         };
+        self.interval_s = interval_s;
         let here = match (&mut self.now, level) {
             (Some(s), Some((i, c, _))) => i == s.slot && (c - s.centre).abs() <= s.band,
             (Some(s), None) => {
@@ -155,16 +174,13 @@ impl Dwells {
             .places
             .iter()
             .find(|p| p.n > 0 && (p.centre - s.centre).abs() <= s.band)?;
-        let (longest, mean) = (f64::from(p.longest_s), f64::from(p.sum_s / f32::from(p.n)));
-        let judged = p.n >= DWELL_SEEN
-            && longest <= DWELL_REGULAR * mean
-            && mean >= DWELL_READINGS * interval_s;
-        if judged && !s.said && held_s > DWELL_K * longest {
+        let longest = f64::from(p.longest_s);
+        if p.judged(interval_s) && !s.said && held_s > DWELL_K * longest {
             s.said = true;
             return Some(Unusual {
                 held_s,
                 stays: p.n,
-                mean_s: mean,
+                mean_s: p.mean_s(),
                 longest_s: longest,
             });
         }
@@ -184,15 +200,12 @@ impl Dwells {
         places.sort_by(|a, b| a.centre.total_cmp(&b.centre));
         let judged: Vec<String> = places
             .iter()
-            .filter(|p| {
-                let mean = p.sum_s / f32::from(p.n);
-                p.n >= DWELL_SEEN && f64::from(p.longest_s) <= DWELL_REGULAR * f64::from(mean)
-            })
+            .filter(|p| p.judged(self.interval_s))
             .map(|p| {
                 format!(
                     "{:.1}: ~{:.0} ≤{:.0} min",
                     p.centre,
-                    p.sum_s / f32::from(p.n) / 60.0,
+                    p.mean_s() / 60.0,
                     p.longest_s / 60.0
                 )
             })
