@@ -1094,6 +1094,19 @@ mod tests {
         assert!(ui.sensors.detail);
     }
 
+    /// The screen (160x45) with the detail view of the first sensor open.
+    fn first_detail(t: &Twin) -> String {
+        let mut ui = ui(t);
+        ui.handle(Action::Enter, t);
+        assert!(ui.sensors.detail);
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).unwrap();
+        terminal
+            .draw(|f| render(f, t, &ui, &Theme::default()))
+            .unwrap();
+        format!("{}", terminal.backend())
+    }
+
     #[test]
     fn the_detail_view_shows_the_deadband_a_series_is_reported_past() {
         // A bed's temperature published at a change of a degree (1.0 to 1.3 past the last
@@ -1111,15 +1124,7 @@ mod tests {
                 format!(r#"{{"actual": {x:.2}, "target": 0}}"#).into_bytes(),
             )));
         }
-        let mut ui = ui(&t);
-        ui.handle(Action::Enter, &t);
-        assert!(ui.sensors.detail);
-        let mut terminal =
-            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).unwrap();
-        terminal
-            .draw(|f| render(f, &t, &ui, &Theme::default()))
-            .unwrap();
-        let screen = format!("{}", terminal.backend());
+        let screen = first_detail(&t);
         assert!(screen.contains("deadband  1"), "{screen}");
     }
 
@@ -1143,15 +1148,7 @@ mod tests {
                 }
             }
         }
-        let mut ui = ui(&t);
-        ui.handle(Action::Enter, &t);
-        assert!(ui.sensors.detail);
-        let mut terminal =
-            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).unwrap();
-        terminal
-            .draw(|f| render(f, &t, &ui, &Theme::default()))
-            .unwrap();
-        let screen = format!("{}", terminal.backend());
+        let screen = first_detail(&t);
         assert!(screen.contains("stays     0.0: ~25 ≤30 min"), "{screen}");
         assert!(screen.contains("          80.0: ~15 ≤15 min"), "{screen}");
     }
