@@ -528,7 +528,7 @@ pub const NAMED_COUNTER_MIN_RUN: u64 = 10;
 pub const COUNTER_MIN_UPS: u64 = 5;
 
 /// Levels a series is followed at (see [`Levels`]).
-const LEVELS: usize = 4;
+pub(super) const LEVELS: usize = 4;
 /// Readings per verdict on whether a series dwells at few levels (the first verdict sooner).
 const LEVEL_WINDOW: u32 = 200;
 const LEVEL_FIRST: u32 = 60;

@@ -29,8 +29,8 @@ pub const DWELL_AWAY: u8 = 3;
 /// A mean stay of at least this many of the series' intervals: a cycle, not a level's noise
 /// crossing its band's edge.
 pub const DWELL_READINGS: f64 = 10.0;
-/// Levels whose stays are remembered (a few-level signal has at most four).
-pub const PLACES: usize = 4;
+/// Levels whose stays are remembered: as many as the detector's table of levels holds.
+pub const PLACES: usize = super::detect::LEVELS;
 
 /// The stays at one level.
 #[derive(Debug, Clone, Copy, Default)]
@@ -104,8 +104,9 @@ impl Stay {
 /// A stay judged unusual (see the module's premise).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Unusual {
-    /// How long the stay has lasted, the stays learnt at its level, their mean and longest.
+    /// How long the stay has lasted, seconds.
     pub held_s: f64,
+    /// The stays learnt at its level, their mean and the longest, seconds.
     pub stays: u16,
     pub mean_s: f64,
     pub longest_s: f64,
