@@ -1377,6 +1377,9 @@ pub struct Detector {
     /// How fast the series moved (per ms) at one pace over the twenty minutes or more before
     /// the run began, from its trail (see [`Detector::stopped_dead`]).
     run_pace: f32,
+    /// The run under way was said `stuck` and then taken as the series' normal (see
+    /// [`Detector::adopt`]): it is not said again, and counts as ordinary, until it ends.
+    run_adopted: bool,
     /// Learnt share of readings equal to the one before.
     p_same: f64,
     /// The same share over about the last half hour (by time), and as it was when the current
@@ -1918,6 +1921,11 @@ impl Detector {
             }
             EpisodeKind::Stuck => {
                 self.p_same = self.p_same.max(STUCK_MAX_REPEATS);
+                // The run itself is the normal now, whatever its level's noise would say of
+                // it (a zone held at its setpoint judges a repeat there by the level's own
+                // noise, which taking the run as normal does not change): said once, not
+                // again two minutes later for the same run.
+                self.run_adopted = self.run > 0;
                 // (The run's stop is its normal now: see [`Detector::stopped_dead`].)
                 self.run_pace = 0.0;
             }
@@ -2540,6 +2548,7 @@ impl Detector {
             self.run += 1;
         } else {
             self.run = 0;
+            self.run_adopted = false;
         }
     }
 
@@ -3964,6 +3973,10 @@ impl Detector {
                 },
             };
         self.stuck_needed = needed;
+        // (A run said and taken as the normal is the normal until it ends.)
+        if self.run_adopted {
+            return;
+        }
         if needed != usize::MAX && !zone_still {
             self.ratio = self.ratio.max(self.run as f64 / needed as f64);
         }

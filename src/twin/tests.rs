@@ -1806,3 +1806,44 @@ fn a_lone_step_far_larger_than_a_recent_change_of_mode_is_still_judged() {
     assert_eq!(found[0].0, EpisodeKind::LevelShift, "{found:?}");
     assert!((10_800..10_900).contains(&found[0].1), "{found:?}");
 }
+
+#[test]
+fn a_stuck_run_taken_as_normal_is_not_said_again_while_it_lasts() {
+    // An oven zone every 5 s, read to 0.1 °C, cycling ±2 °C about its setpoint 200 °C for 20
+    // minutes and resting at 80 °C for 10, for six hours; then held at 201.1 for 40 minutes,
+    // then cycling again. A repeat at its setpoint is judged by that level's own noise, which
+    // taking the run as its normal does not change: the run is said once, taken as normal ten
+    // minutes after it began, and not said again every two minutes until it ends.
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(41);
+    let mut sec = 0;
+    let mut say = |t: &mut Twin, x: f64, sec: &mut i64| {
+        t.apply(&msg(*sec, "line2/oven1/zone2_temperature", &format!("{x:.1}")));
+        t.tick(at(*sec));
+        *sec += 5;
+    };
+    let cycle = |rng: &mut fastrand::Rng, level: f64, i: usize| {
+        let phase = (i % 12) as f64 / 12.0;
+        let saw = 4.0 * (phase - 0.5).abs() - 1.0;
+        level + 2.0 * saw + crate::sim::sensors::gaussian(rng, 0.3)
+    };
+    for c in 0..36 {
+        let level = if c % 3 == 2 { 80.0 } else { 200.0 };
+        for i in 0..120 {
+            let x = cycle(&mut rng, level, i);
+            say(&mut t, x, &mut sec);
+        }
+    }
+    assert_eq!(episode_kinds(&t.series[0]), [], "its cycles are its life");
+    for _ in 0..480 {
+        say(&mut t, 201.1, &mut sec);
+    }
+    for i in 0..120 {
+        let x = cycle(&mut rng, 200.0, i);
+        say(&mut t, x, &mut sec);
+    }
+    let s = &t.series[0];
+    assert_eq!(episode_kinds(s), [EpisodeKind::Stuck], "said once");
+    let e = s.last_anomaly().unwrap();
+    assert!(e.reason.contains("now taken as its normal"), "{}", e.reason);
+}
