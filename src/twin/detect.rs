@@ -2264,7 +2264,13 @@ impl Detector {
                             scale_here
                         ),
                     });
-                } else if burst_ratio > cfg.burst * 0.6 {
+                } else if burst_ratio > cfg.burst * 0.6
+                    || (self.open == Some(EpisodeKind::NoiseBurst) && recent_step > cfg.burst * 0.6)
+                {
+                    // (An open burst stays open while its steps still jump, though they are
+                    // not judged where the series seems to settle somewhere new: a Zigbee
+                    // bedroom's readings in a burst of ±1.6 °C "settled" for five readings
+                    // mid-burst, and the burst was said twice, 40 s apart.)
                     v.abnormal = true;
                 }
                 // Spike: the previous reading stood out from both its neighbours, which agree;
