@@ -9,8 +9,8 @@
 //! - `judging.rs`: detectors, anomaly episodes, silences, liveness transitions;
 //! - `session.rs`: the twin's own connection, outages and published commands;
 //!
-//! and the parts it is made of: `series.rs` (ring buffer, rolling statistics), `detect.rs`
-//! (the default detectors and episodes), `anomaly.rs` (the lab's rules), `devices.rs`
+//! and the parts it is made of: `series.rs` (ring buffer, rolling statistics), `detect/`
+//! (the default detectors and episodes, one file per question), `anomaly.rs` (the lab's rules), `devices.rs`
 //! (liveness), `identity.rs` (which device a topic belongs to), `discovery.rs` (Home Assistant
 //! discovery), `sparkplug.rs` (Sparkplug B sessions), `cnp.rs` (Contract Net), `states.rs`
 //! (text states), `journal.rs` (happenings), `schema.rs` (topic levels), `topics.rs`,

@@ -1817,7 +1817,7 @@ fn a_stuck_run_taken_as_normal_is_not_said_again_while_it_lasts() {
     let mut t = Twin::default();
     let mut rng = fastrand::Rng::with_seed(41);
     let mut sec = 0;
-    let mut say = |t: &mut Twin, x: f64, sec: &mut i64| {
+    let say = |t: &mut Twin, x: f64, sec: &mut i64| {
         t.apply(&msg(
             *sec,
             "line2/oven1/zone2_temperature",

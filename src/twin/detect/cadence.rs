@@ -1,0 +1,178 @@
+//! A series' cadence and its silences: the interval it reports at, whether it is steady, when
+//! a silence is due, and a value reported on change that has held too long.
+
+use super::*;
+
+impl Detector {
+    /// Learns the series' cadence from the time of this reading: its smoothed interval, and
+    /// (between reports, a burst of readings within [`BURST_S`] being one) its steady cadence,
+    /// its longest holds and gaps. Only while no episode is open (`learning`).
+    pub(super) fn learn_cadence(&mut self, at_ms: i64, learning: bool, cfg: &DetectorConfig) {
+        if let Some(last) = self.last_ms {
+            let dt = (at_ms - last) as f64 / 1000.0;
+            if dt >= 0.0 && dt.is_finite() {
+                if self.interval == 0.0 {
+                    self.interval = dt;
+                } else if learning {
+                    // Clipped so one long gap (a silence) does not teach a long interval.
+                    self.interval += (dt.min(3.0 * self.interval) - self.interval) / 20.0;
+                }
+            }
+        }
+        self.last_ms = Some(at_ms);
+        self.first_ms.get_or_insert(at_ms);
+        match self.report_ms {
+            Some(r) if (at_ms - r) as f64 / 1000.0 >= BURST_S => {
+                self.report_ms = Some(at_ms);
+                if learning {
+                    let gap = (at_ms - r) as f64 / 1000.0;
+                    if self.steady.is_some_and(|m| gap <= HOLD_LEARNT_MAX * m) {
+                        self.longest_hold = self.longest_hold.max(gap as f32);
+                    }
+                    // Clipped so one silence does not unsettle a steady cadence.
+                    let gap = self.steady.map_or(gap, |m| gap.min(3.0 * m));
+                    self.cadence[usize::from(self.cadence_next)] = gap as f32;
+                    self.cadence_next = (self.cadence_next + 1) % INTERVALS as u8;
+                    self.cadence_len = (self.cadence_len + 1).min(INTERVALS as u8);
+                    if at_ms - self.gap_day_ms > DAY_MS {
+                        self.longest_gap = [0.0, self.longest_gap[0]];
+                        self.gap_day_ms = at_ms;
+                    }
+                    self.longest_gap[0] = self.longest_gap[0].max(gap as f32);
+                    (self.steady, self.spread) = self.cadence_steady(cfg);
+                }
+            }
+            Some(_) => {}
+            None => self.report_ms = Some(at_ms),
+        }
+    }
+
+    /// Silence at `now`: the reading due after the last one is long overdue. Premise: the
+    /// series reports at a steady pace ([`Detector::steady`]); a series that reports on
+    /// change, on events or in bursts has no pace to miss, and is never silent.
+    /// The instant after which [`Detector::silence`] finds a silence, if no reading comes;
+    /// `None` while it cannot (too few readings, no interval yet).
+    /// The cadence of the intervals in the ring (see [`cadence`]), steady only if no interval
+    /// of the day being watched or the day before would itself have been a silence at that
+    /// median (`silence_intervals` × it, at least `silence_min_s`). Premise: a device that
+    /// reports on change looks steady while busy (a bathroom sensor every 10 s while the
+    /// shower runs, a phone every 5 minutes while its owner moves), and its own history shows
+    /// gaps that a steady device would not leave (half an hour quiet, a night at home): its
+    /// quiet is its life, not a silence. (Once steady, a gap counts at most 3 intervals, so a
+    /// silence does not unsettle the cadence it is judged against.)
+    pub(super) fn cadence_steady(&self, cfg: &DetectorConfig) -> (Option<f64>, f32) {
+        let (median, spread) = cadence(&self.cadence[..usize::from(self.cadence_len)]);
+        let longest = f64::from(self.longest_gap[0].max(self.longest_gap[1]));
+        match median {
+            Some(m) if longest > (cfg.silence_intervals * m).max(cfg.silence_min_s) => {
+                (None, spread.max(STEADY_SPREAD + 1.0))
+            }
+            _ => (median, spread),
+        }
+    }
+
+    pub fn silence_deadline(
+        &self,
+        last_seen: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<DateTime<Utc>> {
+        if (self.n as usize) < cfg.warmup.min(10) {
+            return None;
+        }
+        let interval = self.steady.filter(|i| *i > 0.0)?;
+        let limit = (cfg.silence_intervals * interval).max(cfg.silence_min_s);
+        // `silence` compares whole milliseconds of quiet with the limit: up to the limit's
+        // whole milliseconds it finds nothing.
+        let ms = (limit * 1000.0).floor();
+        if !ms.is_finite() || ms >= i64::MAX as f64 {
+            return None;
+        }
+        last_seen.checked_add_signed(chrono::Duration::milliseconds(ms as i64))
+    }
+
+    /// The series reports on change: over at least [`ON_CHANGE_MIN`] readings it (almost)
+    /// never repeated its last value, although its steps are mostly a few steps of its
+    /// resolution, where a periodic report would repeat often (a Victron GX publishes a value
+    /// only when it changed). Premise: such a publisher sends nothing while its value holds.
+    pub fn reports_on_change(&self) -> bool {
+        !self.never_judged()
+            && self.n >= ON_CHANGE_MIN
+            && self.resolution > 0.0
+            && self.p_same < ON_CHANGE_REPEATS
+            && self.mean_abs_d <= ON_CHANGE_STEPS * self.resolution
+            && !self.discrete()
+            && !self.counter()
+    }
+
+    /// A series that reports on change ([`Detector::reports_on_change`]) at a steady pace (it
+    /// changed at every report, with no quiet stretch in its last day or two) and has sent
+    /// nothing for as long as a silence, while its device kept reporting other series: its
+    /// value has held, which its history makes improbable — stuck. `device_heard`: the
+    /// device's latest report, which must come after this series was overdue (a device gone
+    /// quiet as a whole is a silence, said once for the device). Ends at its next reading (a
+    /// new value).
+    pub fn held(
+        &self,
+        last_seen: DateTime<Utc>,
+        device_heard: DateTime<Utc>,
+        now: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<Finding> {
+        let due = self.held_deadline(last_seen, cfg)?;
+        if now <= due || device_heard <= due {
+            return None;
+        }
+        let mut f = self.silence(last_seen, now, cfg)?;
+        f.kind = EpisodeKind::Stuck;
+        f.at = last_seen;
+        f.reason = format!(
+            "no new value for {:.0} s while its device keeps reporting: it reports on change and changed at every report (every {:.1} s), so its value has held at {}",
+            (now - last_seen).num_milliseconds() as f64 / 1000.0,
+            self.steady.unwrap_or_default(),
+            self.prev[1]
+        );
+        Some(f)
+    }
+
+    /// When a series that reports on change has held its value too long: after a silence
+    /// would be said and after [`STUCK_LONGEST_RUNS`] times the longest it held before and
+    /// came back by itself (as for a run of repeats: its own history says such holds are its
+    /// life). `None` where it does not report on change or has no steady pace.
+    pub fn held_deadline(
+        &self,
+        last_seen: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<DateTime<Utc>> {
+        if !self.reports_on_change() {
+            return None;
+        }
+        let silence = self.silence_deadline(last_seen, cfg)?;
+        let ms = (STUCK_LONGEST_RUNS as f64 * f64::from(self.longest_hold) * 1000.0) as i64;
+        let own = last_seen.checked_add_signed(chrono::Duration::milliseconds(ms))?;
+        Some(silence.max(own))
+    }
+
+    pub fn silence(
+        &self,
+        last_seen: DateTime<Utc>,
+        now: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<Finding> {
+        if (self.n as usize) < cfg.warmup.min(10) {
+            return None;
+        }
+        let interval = self.steady.filter(|i| *i > 0.0)?;
+        let quiet = (now - last_seen).num_milliseconds() as f64 / 1000.0;
+        let limit = (cfg.silence_intervals * interval).max(cfg.silence_min_s);
+        (quiet > limit).then(|| Finding {
+            kind: EpisodeKind::Silence,
+            // The reading that did not come was due one interval after the last.
+            at: crate::twin::cnp::after(last_seen, interval).unwrap_or(last_seen),
+            score: quiet / interval,
+            threshold: cfg.silence_intervals,
+            reason: format!(
+                "no reading for {quiet:.0} s while it reports steadily every {interval:.1} s"
+            ),
+        })
+    }
+}

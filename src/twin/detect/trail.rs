@@ -1,0 +1,106 @@
+//! Where a series stood over the last hours: a reading kept every so often, whatever its pace,
+//! for the tests that ask whether a step undid a creep (see `Detector::creep_undone`).
+
+use super::{DRIFT_RATES, LONG_CREEP_BACK, RAMP_MIN_MS};
+
+/// A reading kept every `EVERY_MS`, the latest `N` of them: where the series stood over the
+/// last `N × EVERY_MS`, whatever its pace.
+#[derive(Debug, Clone)]
+pub(super) struct Trail<const N: usize, const EVERY_MS: i64> {
+    kept: [(i64, f64); N],
+    len: u8,
+    next: u8,
+    due_ms: i64,
+}
+
+impl<const N: usize, const EVERY_MS: i64> Default for Trail<N, EVERY_MS> {
+    fn default() -> Self {
+        Trail {
+            kept: [(0, 0.0); N],
+            len: 0,
+            next: 0,
+            due_ms: 0,
+        }
+    }
+}
+
+impl<const N: usize, const EVERY_MS: i64> Trail<N, EVERY_MS> {
+    /// Keeps the reading `x` at `at_ms` if one is due (one comparison otherwise).
+    #[inline]
+    pub(super) fn keep(&mut self, at_ms: i64, x: f64) {
+        if at_ms < self.due_ms {
+            return;
+        }
+        self.kept[usize::from(self.next)] = (at_ms, x);
+        self.next = ((usize::from(self.next) + 1) % N) as u8;
+        self.len = (usize::from(self.len) + 1).min(N) as u8;
+        self.due_ms = at_ms + EVERY_MS;
+    }
+
+    /// The kept readings, latest first (`rev()`: oldest first).
+    pub(super) fn latest_first(&self) -> impl DoubleEndedIterator<Item = (i64, f64)> + '_ {
+        let n = usize::from(self.len);
+        (1..=n).map(move |k| self.kept[(usize::from(self.next) + N - k) % N])
+    }
+
+    /// Where a creep that a step at `ms` from `base` to `landed` undid began: the latest kept
+    /// reading at least [`RAMP_MIN_MS`] before the step within `within` of `landed`, from which
+    /// the series went to `base` at one pace (its rates to the kept reading nearest halfway,
+    /// and from there to the step, the same way and within [`DRIFT_RATES`] of each other).
+    pub(super) fn creep_from(
+        &self,
+        ms: i64,
+        base: f64,
+        landed: f64,
+        within: f64,
+    ) -> Option<(i64, f64)> {
+        let (t0, x0) = self
+            .latest_first()
+            .filter(|(t, _)| ms - t >= RAMP_MIN_MS)
+            .find(|(_, x)| (landed - x).abs() <= within)?;
+        self.at_one_pace((t0, x0), ms, base)
+    }
+
+    /// `(t0, x0)` if the series went from there to `base` at `ms` at one pace: its rates to the
+    /// kept reading nearest halfway, and from there to the step, the same way and within
+    /// [`DRIFT_RATES`] of each other.
+    pub(super) fn at_one_pace(
+        &self,
+        (t0, x0): (i64, f64),
+        ms: i64,
+        base: f64,
+    ) -> Option<(i64, f64)> {
+        let half = t0 + (ms - t0) / 2;
+        let (t1, x1) = self
+            .latest_first()
+            .filter(|(t, _)| *t > t0 && *t < ms)
+            .min_by_key(|(t, _)| (t - half).abs())?;
+        let (r0, r1) = ((x1 - x0) / (t1 - t0) as f64, (base - x1) / (ms - t1) as f64);
+        let q = r0 / r1;
+        (r0.signum() == r1.signum() && (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q))
+            .then_some((t0, x0))
+    }
+
+    /// Whether the readings kept after `t0` and before `ms` went from `x0` to `base` one way:
+    /// none fell back more than [`LONG_CREEP_BACK`] of the way from the furthest it had got,
+    /// nor passed `base` by as much. A noisy series wanders both ways between any two of its
+    /// places; a probe creeping for hours does not. How many were kept, if they did.
+    pub(super) fn one_way(&self, t0: i64, x0: f64, ms: i64, base: f64) -> Option<usize> {
+        let way = base - x0;
+        let tol = LONG_CREEP_BACK * way.abs();
+        let mut furthest = x0;
+        let mut n = 0;
+        self.latest_first()
+            .rev()
+            .filter(|(t, _)| *t > t0 && *t < ms)
+            .all(|(_, x)| {
+                n += 1;
+                let ok = (x - furthest) * way.signum() >= -tol && (x - base) * way.signum() <= tol;
+                if (x - furthest) * way.signum() > 0.0 {
+                    furthest = x;
+                }
+                ok
+            })
+            .then_some(n)
+    }
+}
