@@ -662,6 +662,16 @@ const STUCK_LONGEST_RUNS: usize = 3;
 /// greenhouse), its history says nothing of how long one lasts, and its share of repeats alone
 /// makes a probe at its night minimum look stuck within the hour.
 const STUCK_QUIET_WATCH_MS: i64 = 3 * 3_600_000;
+/// A run that began where the series had repeated nearly all its readings over the half hour
+/// before (this share at least: a 0.5 °C probe in a heated hall) goes on as long as what it
+/// measures stays within one step, and the heating may hold it there a whole working day. Such
+/// a run is not judged before the series has been watched this long: its first hours' longest
+/// hold says nothing of that (a hall that read 19.0 for 40 minutes then held 18.5 for seven
+/// hours on its first afternoon, where its longest hold that morning was two, was said stuck).
+/// A probe that freezes in its first day where it was already still is missed; one that
+/// freezes while it moved is judged as before.
+const STUCK_STILL_REPEATS: f64 = 0.9;
+const STUCK_STILL_WATCH_MS: i64 = DAY_MS;
 /// Steps within a level before its own noise is known.
 const LEVEL_NOISE_KNOWN: u16 = 10;
 /// A level's noise is a plain mean over its first this many steps, then a running one as slow

@@ -429,6 +429,37 @@ fn a_coarse_probe_is_not_stuck_in_its_first_hours() {
 }
 
 #[test]
+fn a_still_hall_held_by_its_heating_is_not_stuck_on_its_first_day() {
+    // The plant's hall, read to 0.5 °C every 30 s (plant world, seed 18): its morning warms a
+    // step at a time, each step flickering to the next now and then (the reading's noise at a
+    // step's edge), then it holds 19.0 for 40 minutes and 18.5 for seven hours while the
+    // heating holds it there. The run began where it was still already: on its first day its
+    // history cannot say how long a still spell lasts.
+    let mut xs: Vec<f64> = Vec::new();
+    for (x, minutes) in [(15.5, 100), (16.0, 60), (16.5, 40), (17.0, 40), (17.5, 40)] {
+        xs.extend((0..minutes * 2).map(|i| if i % 15 == 14 { x + 0.5 } else { x }));
+    }
+    let moving = xs.len();
+    xs.extend(std::iter::repeat_n(19.0, 80));
+    xs.extend(std::iter::repeat_n(18.5, 860));
+    let found = run_alone_every(&xs, 30.0);
+    assert!(
+        found.iter().all(|(_, k)| *k != EpisodeKind::Stuck),
+        "{found:?}"
+    );
+    // The same hall frozen while it still flickered (a step every three minutes over the hour
+    // before) is judged as any series is, by three times its longest hold.
+    let mut xs = xs[..moving].to_vec();
+    xs.extend((0..120).map(|i| if (i / 6) % 2 == 0 { 19.0 } else { 18.5 }));
+    xs.extend(std::iter::repeat_n(18.5, 860));
+    let found = run_alone_every(&xs, 30.0);
+    assert!(
+        found.iter().any(|(_, k)| *k == EpisodeKind::Stuck),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn noise_burst_found_and_named() {
     let mut xs = healthy(600, 3);
     let mut rng = Rng::with_seed(9);
