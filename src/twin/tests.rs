@@ -1885,3 +1885,43 @@ fn a_noise_burst_is_one_episode_though_its_readings_seem_to_settle_midway() {
         assert_eq!(kinds, [EpisodeKind::NoiseBurst], "seed {seed}");
     }
 }
+
+#[test]
+fn a_stuck_probe_taken_as_normal_stays_out_of_its_zones_consensus() {
+    // Five probes in one zone every 5 s, read to 0.01 °C with their own offsets and noise on a
+    // shared slow cycle; then s1 holds its reading for 40 minutes while the zone warms 2.5 °C.
+    // s1 is said stuck once and taken as its normal after ten minutes; its held reading must
+    // not pull the zone's median meanwhile, or a healthy peer is said shifted.
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(21);
+    let offsets = [0.0, 0.3, -0.2, 0.5, -0.4];
+    let mut held = None;
+    for i in 0..2400i64 {
+        let h = i as f64 * 5.0 / 3600.0;
+        let warming = if i >= 1440 {
+            2.5 * (i - 1440) as f64 / 480.0
+        } else {
+            0.0
+        };
+        let zone = 20.0 + 0.8 * (h * 1.3).sin() + warming.min(2.5);
+        for (k, off) in offsets.iter().enumerate() {
+            let mut x = zone + off + crate::sim::sensors::gaussian(&mut rng, 0.05);
+            if k == 0 && (1440..1920).contains(&i) {
+                x = *held.get_or_insert(x);
+            }
+            let topic = format!("/south/temperature/s{}", k + 1);
+            t.apply(&msg(i * 5, &topic, &format!("{x:.2}")));
+        }
+        t.tick(at(i * 5 + 1));
+    }
+    let found = episodes_by_topic(&t);
+    assert!(
+        found
+            .iter()
+            .all(|(topic, _)| topic == "/south/temperature/s1"),
+        "only the stuck probe: {found:?}"
+    );
+    // (Said once; its return to the zone after the hold is its own news.)
+    let stuck = found.iter().filter(|(_, k)| *k == EpisodeKind::Stuck);
+    assert_eq!(stuck.count(), 1, "{found:?}");
+}

@@ -1836,8 +1836,12 @@ impl Detector {
         self.keep_anchors(at_ms, x);
         // The consensus takes this sensor unless something about it is off (a run of repeats
         // counts once its own history makes it unlikely: a quantised probe repeats for long).
+        // A stuck run taken as the normal is said no more, but still says nothing of its zone:
+        // it stays out until its value changes (a lab probe held at 20.02 while its zone moved
+        // 2 °C pulled the zone's median, and a healthy peer was said shifted by +0.33).
         if v.findings.is_empty()
             && self.open.is_none()
+            && !self.run_adopted
             && self.run < cfg.stuck_min.max(self.stuck_needed)
         {
             v.corrected = Some(x - self.offset);
