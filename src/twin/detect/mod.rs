@@ -381,6 +381,10 @@ impl<const N: usize> Ring<N> {
 /// humidity rising at a shower and decaying after it, reported on change) turns once.
 const BURST_TURNS: usize = 3;
 
+/// The share of the burst bar past which the recent steps are not calm: an open episode stays
+/// open, and the residual test waits (a burst under way, not yet past its bar).
+const BURST_ABNORMAL: f64 = 0.6;
+
 /// Mean distance of the burst window's steps (each over the noise scale where it was taken)
 /// from their own mean, with the two largest left out so one spike cannot make a burst. From
 /// their mean, not from zero: a ramp (a motor warming at a shift's start) steps the same way
@@ -1784,8 +1788,9 @@ impl Detector {
                             scale_here
                         ),
                     });
-                } else if burst_ratio > cfg.burst * 0.6
-                    || (self.open == Some(EpisodeKind::NoiseBurst) && recent_step > cfg.burst * 0.6)
+                } else if burst_ratio > BURST_ABNORMAL * cfg.burst
+                    || (self.open == Some(EpisodeKind::NoiseBurst)
+                        && recent_step > BURST_ABNORMAL * cfg.burst)
                 {
                     // (An open burst stays open while its steps still jump, though they are
                     // not judged where the series seems to settle somewhere new: a Zigbee
@@ -1824,7 +1829,7 @@ impl Detector {
         self.judge_trend(x, at, at_ms, lone && warm && !counter, &mut v);
         self.judge_envelope(x, at, at_ms, lone && warm && !counter, &mut v);
 
-        let bursting = self.burst.len >= 6 && recent_step > 0.6 * cfg.burst;
+        let bursting = self.burst.len >= 6 && recent_step > BURST_ABNORMAL * cfg.burst;
         self.residual(x, at, consensus, warm && !bursting && !counter, cfg, &mut v);
 
         self.follow_rest(x, at_ms);
