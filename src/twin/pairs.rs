@@ -331,7 +331,12 @@ impl Pair {
         // They moved together until the creep: over the blocks up to its start (the creep's
         // own blocks would make a pair that holds its difference to a hundredth for hours look
         // loose, as soil probes warming a degree in the morning do), the difference's spread a
-        // fifth of the probe's at most.
+        // fifth of the probe's at most. (The difference's spread about its median, as the
+        // median of the blocks' distances from it: an excursion of either probe within those
+        // hours, a fault that came and went, is no looseness of the pair; a greenhouse's
+        // probes held their difference to ±0.05 °C through a night and a morning, but for
+        // four blocks 30 °C off while the other probe's unit was °F, and a spread taken as a
+        // mean made them loose.)
         let mut m = 0;
         for (_, a, d) in self.latest_first().filter(|(t, ..)| *t <= since_ms) {
             (xs[m], ds[m]) = (a, d);
@@ -340,7 +345,11 @@ impl Pair {
         if m < BLOCKS_WARM {
             return None;
         }
-        let (_, spread_d) = median_mad(&mut ds[..m]);
+        let (usual_before, _) = median_mad(&mut ds[..m]);
+        for d in &mut ds[..m] {
+            *d = (*d - usual_before).abs();
+        }
+        let (spread_d, _) = median_mad(&mut ds[..m]);
         let (_, spread_x) = median_mad(&mut xs[..m]);
         if spread_d > TOGETHER * spread_x {
             return None;
@@ -484,6 +493,10 @@ mod tests {
         // … but not for two hours (16:00–18:00): whether the way out was a creep is unknown.
         let b_long = |m: i64| if (960..1080).contains(&m) { 2.0 } else { 0.0 };
         assert_eq!(greenhouse(drift, b_long), Vec::<i64>::new());
+        // B read in °F for forty minutes from 09:00, hours before A crept (four blocks 25 °C
+        // and more off): an excursion, not a loose pair; A's end is still found.
+        let b_unit = |m: i64| if (540..580).contains(&m) { 25.0 } else { 0.0 };
+        assert_eq!(greenhouse(drift, b_unit), [1200]);
         // Healthy: nothing.
         assert_eq!(greenhouse(|_| 0.0, |_| 0.0), Vec::<i64>::new());
         // A level shift of A at 20:00 (no creep before it): not this rule's.
