@@ -661,6 +661,13 @@ const ZONE_STILL_REPEATS: f64 = 0.5;
 /// A run of repeats is stuck only once it is this many times the longest run the series has
 /// had and left by itself (see [`Detector::judge_stuck`]).
 const STUCK_LONGEST_RUNS: usize = 3;
+/// At a few-level signal's quiet level whose readings still move (see `judge_stuck`'s
+/// `moving_level`), this many times instead, in readings and in time: a controller holds what
+/// it controls within one step of the resolution for long spells, and a spell a few times
+/// the longest seen is its quiet (a hall heated to 18 °C, read to 0.5 °C, held 18.0 for 3.7
+/// hours where its longest hold had been 73 minutes); a press's motor held 57.1 for 36
+/// minutes where its longest hold was under three was stuck.
+const STUCK_LEVEL_RUNS: usize = 10;
 /// A series that repeats most of its readings (a coarse probe in a quiet place) is not judged
 /// stuck before it has been watched this long: until it has seen a quiet stretch (a night in a
 /// greenhouse), its history says nothing of how long one lasts, and its share of repeats alone
@@ -1625,6 +1632,8 @@ impl Detector {
         let warm = self.n as usize > cfg.warmup;
         let learning = self.open.is_none();
         let mut recent_step = 0.0;
+        // A jump past the step bar at this reading (see [`Detector::judge_envelope`]).
+        let mut jumped = false;
         let at_ms = at.timestamp_millis();
         self.learn_cadence(at_ms, learning, cfg);
 
@@ -1743,9 +1752,9 @@ impl Detector {
             // The score sees a jump at once, against the noise where it was taken (the spike
             // and step findings wait for the readings after it).
             if warm && !switched && !level_learning {
-                self.ratio = self
-                    .ratio
-                    .max(raw / (scale_here * MEAN_ABS_TO_SIGMA) / cfg.spike);
+                let jump = raw / (scale_here * MEAN_ABS_TO_SIGMA) / cfg.spike;
+                self.ratio = self.ratio.max(jump);
+                jumped = jump > 1.0;
             }
             // Steps while settling are kept (if the series comes back they were a burst) but
             // not judged until then.
@@ -1827,7 +1836,7 @@ impl Detector {
             self.judge_battery(x, at, at_ms, &mut v);
         }
         self.judge_trend(x, at, at_ms, lone && warm && !counter, &mut v);
-        self.judge_envelope(x, at, at_ms, lone && warm && !counter, &mut v);
+        self.judge_envelope(x, at, at_ms, (lone && warm && !counter, jumped), &mut v);
 
         let bursting = self.burst.len >= 6 && recent_step > BURST_ABNORMAL * cfg.burst;
         self.residual(x, at, consensus, warm && !bursting && !counter, cfg, &mut v);

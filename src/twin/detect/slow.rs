@@ -208,7 +208,7 @@ impl Detector {
         x: f64,
         at: DateTime<Utc>,
         at_ms: i64,
-        lone: bool,
+        (lone, jumped): (bool, bool),
         v: &mut Verdict,
     ) {
         use crate::twin::envelope::{ENV_DAYS, ENV_K, ENV_REPEATS, RUN_K, RUN_MIN_H};
@@ -236,6 +236,15 @@ impl Detector {
             return;
         }
         self.ratio = self.ratio.max(b.out / b.margin);
+        // A jump at this reading, or a lone step being decided, is the step test's to name
+        // (it judges a step at the reading after it, and decides it once it stayed): the
+        // excursion is not said meanwhile, and is this test's again once the step test let
+        // it be. Premise: a level that left its envelope in one step is a step, not a drift
+        // (a Zigbee room's offset of +2.8 °C, one report above anything its hourly means
+        // showed, was said a drift at that report, and the step test never spoke).
+        if jumped || self.pending.is_some() {
+            return;
+        }
         // (The level's own news, when it has some, says it first.)
         let level_news = b.news() && !env.said;
         if b.run_news() && !env.run_said && !level_news {

@@ -79,13 +79,18 @@ impl Detector {
     }
 
     pub(super) fn at_rest(&self, x: f64) -> bool {
-        (self.zero_is_off && x == 0.0)
-            || self.saturates.is_some_and(|(lo, hi)| x == lo || x == hi)
+        self.at_limit(x)
             || self
                 .extremes
                 .iter()
                 .zip(self.rested)
                 .any(|(e, r)| r && x == *e)
+    }
+
+    /// At exactly 0 on a power or a current, or at the limit of the range its name gives (see
+    /// [`Detector::at_rest`]).
+    pub(super) fn at_limit(&self, x: f64) -> bool {
+        (self.zero_is_off && x == 0.0) || self.saturates.is_some_and(|(lo, hi)| x == lo || x == hi)
     }
 
     /// The dwell test (see [`crate::twin::dwell`]): a few-level signal that switches, held at a level
@@ -170,13 +175,38 @@ impl Detector {
                 && self.resolution > 0.0
                 && self.levels.noise[i] >= NOISY_LEVEL_STEPS * self.resolution
         });
+        // A known level quiet by that measure whose readings still move now and then (a
+        // press's motor at its running heat reads 57.0 and 57.1 to 0.1 °C, a change at about
+        // a third of its readings): an exact repeat there is about as likely as 1 − its mean
+        // step ÷ the resolution (at least that likely: a step of two resolution steps counts
+        // twice in the mean), or as the series' own share of repeats where that is larger.
+        // Its runs are judged as a series' are below, at that share, and against the longest
+        // run it had at this level too, [`STUCK_LEVEL_RUNS`] times over. Premise: a
+        // level held exactly (a plug at 0 W, a setpoint) never steps, and its runs stay
+        // unjudged; one whose readings move holds one value only as long as its own history
+        // shows, many times over at most (a press's motor held 57.1 for 36 minutes where its
+        // longest hold was under three).
+        let moving_level = level
+            .filter(|&i| {
+                noisy_level.is_none()
+                    && self.levels.noise_n[i] >= LEVEL_NOISE_KNOWN
+                    && self.resolution > 0.0
+                    && self.levels.noise[i] > 0.0
+            })
+            .map(|i| {
+                let p = (1.0 - self.levels.noise[i] / self.resolution).max(p);
+                (p, self.levels.longest_run[i] as usize)
+            });
         // (Shorter in time than its own history allows: see below.)
         let mut short = false;
         let needed = if self.changes == 0
             || !self.went_down
             || self.discrete()
-            || (level.is_some() && noisy_level.is_none())
-            || self.at_rest(x)
+            || (level.is_some() && noisy_level.is_none() && moving_level.is_none())
+            // (At such a level the highest or lowest value it ever had is where its readings
+            // move, not a floor or a ceiling: the press's 57.1 was both.)
+            || (moving_level.is_none() && self.at_rest(x))
+            || self.at_limit(x)
         {
             usize::MAX
         } else if let Some(i) = noisy_level {
@@ -184,7 +214,7 @@ impl Detector {
             ((cfg.stuck_probability.ln() / p_level.ln()).ceil() as usize)
                 .max(cfg.stuck_min)
                 .max(STUCK_LONGEST_RUNS * self.levels.longest_run[i] as usize + 1)
-        } else if self.p_same >= STUCK_MAX_REPEATS
+        } else if self.p_same.max(moving_level.map_or(0.0, |(p, _)| p)) >= STUCK_MAX_REPEATS
             || (self.p_same > 0.5 && self.watched_ms() < STUCK_QUIET_WATCH_MS)
             || (self.p_run >= STUCK_STILL_REPEATS && self.watched_ms() < STUCK_STILL_WATCH_MS)
         {
@@ -201,10 +231,16 @@ impl Detector {
             let held_s = self
                 .run_start
                 .map_or(0.0, |t| (at_ms - t.timestamp_millis()) as f32 / 1000.0);
-            short = held_s < STUCK_LONGEST_RUNS as f32 * self.longest_run_s;
+            let times = if moving_level.is_some() {
+                STUCK_LEVEL_RUNS
+            } else {
+                STUCK_LONGEST_RUNS
+            };
+            short = held_s < times as f32 * self.longest_run_s;
+            let (p, level_run) = moving_level.unwrap_or((p, 0));
             ((cfg.stuck_probability.ln() / p.ln()).ceil() as usize)
                 .max(cfg.stuck_min)
-                .max(STUCK_LONGEST_RUNS * self.longest_run as usize + 1)
+                .max(times * self.longest_run.max(level_run as u32) as usize + 1)
         };
         // … or shorter runs while the zone moved well past what the sensor could hide in
         // its resolution and noise.

@@ -247,6 +247,42 @@ fn a_spike_on_an_ovens_ramp_is_judged_on_the_way() {
 }
 
 #[test]
+fn a_step_out_of_its_envelope_is_a_level_shift_not_a_drift() {
+    // A heated room every 20 minutes (a Zigbee sensor's reports), read to 0.01 °C: 18 °C by
+    // night, 20.5 by day (an hour's ramp each way), noise ±0.05, for four days. On the
+    // fifth, at 14:00, it jumps +2.8 °C and stays two hours: its half-hour level (that one
+    // report) above anything its hourly means showed, by more than half their range, in one
+    // step. The step test names it at the reading after the step; the envelope test does
+    // not say a drift first.
+    const DAY: usize = 72;
+    for seed in 1..=3 {
+        let mut rng = Rng::with_seed(seed);
+        let room = |i: usize| {
+            let h = (i % DAY) as f64 / 3.0;
+            match h {
+                h if h < 6.0 => 18.0,
+                h if h < 7.0 => 18.0 + 2.5 * (h - 6.0),
+                h if h < 20.5 => 20.5,
+                h if h < 21.5 => 20.5 - 2.5 * (h - 20.5),
+                _ => 18.0,
+            }
+        };
+        let read = |x: f64, rng: &mut Rng| ((x + 0.05 * gauss(rng)) * 100.0).round() / 100.0;
+        let mut xs: Vec<f64> = (0..4 * DAY).map(|i| read(room(i), &mut rng)).collect();
+        let healthy = xs.len();
+        assert_eq!(run_alone_every(&xs, 1200.0), [], "seed {seed}: healthy");
+        let k = 4 * DAY + 42;
+        xs.extend((healthy..k).map(|i| read(room(i), &mut rng)));
+        xs.extend((k..k + 6).map(|i| read(room(i) + 2.8, &mut rng)));
+        let found = run_alone_every(&xs, 1200.0);
+        assert!(
+            matches!(found.first(), Some(&(i, EpisodeKind::LevelShift)) if i <= k + 1),
+            "seed {seed}: {found:?} (steps at {k})"
+        );
+    }
+}
+
+#[test]
 fn a_machine_that_ramps_between_two_places_is_still_judged_by_its_envelope() {
     // Every 5 minutes: 16 hours near 90 °F, an hour's ramp down to 55, 6 hours there and
     // an hour back up (noise ±0.7, read to 0.01): few places, ramped to. On its
@@ -2465,6 +2501,47 @@ fn a_reading_that_stops_dead_while_it_moved_fast_is_stuck() {
     // Held from the end of its rest, where it moved less than a step of its resolution
     // in ten minutes: its quiet, not stuck.
     assert_eq!(press_motor(Some(13_800.0..14_400.0)), []);
+}
+
+#[test]
+fn a_reading_held_at_a_level_where_its_readings_still_move_is_stuck() {
+    // Read with a noise of ±0.05 °C, the motor at its running heat reads 58.0 and its
+    // neighbours, a change at about a third of its readings: a quiet level (its mean step
+    // under two of its resolution), not one held exactly, and its highest readings. Healthy,
+    // it says nothing.
+    assert_eq!(shift_motor(None), []);
+    // Held for fifty minutes from four hours into its second shift: stuck within half an
+    // hour (at ten times its longest hold, 16 readings: 27 minutes in).
+    let found = shift_motor(Some(43_200.0..46_200.0));
+    assert!(
+        matches!(found[..], [(at, EpisodeKind::Stuck), ..] if (43_200.0..45_000.0).contains(&at)),
+        "{found:?}"
+    );
+}
+
+/// A machine's motor temperature every 10 s, read to 0.1 °C with a noise of ±0.05: heading
+/// for 58 °C while it runs its six-hour shift and cooling towards 20 while it rests two,
+/// with a time constant of 20 minutes (a shift from 0 h, 8 h, 16 h); held at the value it
+/// read at `hold`'s start throughout it.
+fn shift_motor(hold: Option<std::ops::Range<f64>>) -> Vec<(f64, EpisodeKind)> {
+    let cfg = DetectorConfig::default();
+    let mut rng = Rng::with_seed(17);
+    let mut d = Detector::default();
+    let (mut x, mut held, mut found) = (20.0_f64, f64::NAN, Vec::new());
+    for i in 0..(20 * 360) {
+        let at = 10.0 * f64::from(i);
+        let goal = if at % 28_800.0 < 21_600.0 { 58.0 } else { 20.0 };
+        x += (goal - x) * 10.0 / 1200.0;
+        let mut v = ((x + 0.05 * gauss(&mut rng)) * 10.0).round() / 10.0;
+        if hold.as_ref().is_some_and(|h| h.contains(&at)) {
+            if held.is_nan() {
+                held = v;
+            }
+            v = held;
+        }
+        observe_opening(&mut d, v, at, &cfg, &mut found);
+    }
+    found
 }
 
 /// A pump's flow reported past a deadband of 1 m³/h (a Sparkplug metric sent by
