@@ -372,8 +372,10 @@ fn decode_object(object: Object<'_>) -> Decoded {
             break;
         }
         let number_key = !is_skipped_key(key);
-        let state_key = is_state_key(key);
-        if !number_key && !state_key {
+        // (Whether a key may name a state is asked only where it decides something: a number
+        // under a number key, the commonest member, never asks.)
+        let state_key = || !number_key || is_state_key(key);
+        if !number_key && !is_state_key(key) {
             continue;
         }
         match value {
@@ -384,11 +386,11 @@ fn decode_object(object: Object<'_>) -> Decoded {
                 match text_number(s).or_else(|| number_with_unit(s.trim()).map(|(x, _)| x)) {
                     Some(x) if number_key => acc.number(field_name(key), Some(x)),
                     Some(_) => {}
-                    None if state_key => acc.text(Cow::Owned(key.to_string()), s),
+                    None if state_key() => acc.text(Cow::Owned(key.to_string()), s),
                     None => {}
                 }
             }
-            Field::Bool(b) if state_key => acc.flag(Cow::Owned(key.to_string()), *b),
+            Field::Bool(b) if state_key() => acc.flag(Cow::Owned(key.to_string()), *b),
             Field::Nested(v) if number_key => acc.flatten(key.to_string(), v, 1),
             _ => {}
         }
