@@ -2451,15 +2451,26 @@ fn a_phone_charged_every_night_is_its_life() {
 /// while the press runs two hours and cooling towards 20 while it rests two, both with a
 /// time constant of 20 minutes; held at the value it read at `hold`'s start throughout it.
 fn press_motor(hold: Option<std::ops::Range<f64>>) -> Vec<(f64, EpisodeKind)> {
+    motor(12 * 360, |at| runs_then_rests(at, 58.0, 20.0), 0.02, hold)
+}
+
+/// A motor temperature every 10 s for `n` readings, read to 0.1 with a noise of `noise`:
+/// heading for `goal(at)` with a time constant of 20 minutes; held at the value it read at
+/// `hold`'s start throughout it. What was found, as (at, kind).
+fn motor(
+    n: u32,
+    goal: impl Fn(f64) -> f64,
+    noise: f64,
+    hold: Option<std::ops::Range<f64>>,
+) -> Vec<(f64, EpisodeKind)> {
     let cfg = DetectorConfig::default();
     let mut rng = Rng::with_seed(17);
     let mut d = Detector::default();
     let (mut x, mut held, mut found) = (20.0_f64, f64::NAN, Vec::new());
-    for i in 0..(12 * 360) {
+    for i in 0..n {
         let at = 10.0 * f64::from(i);
-        let goal = runs_then_rests(at, 58.0, 20.0);
-        x += (goal - x) * 10.0 / 1200.0;
-        let mut v = ((x + 0.02 * gauss(&mut rng)) * 10.0).round() / 10.0;
+        x += (goal(at) - x) * 10.0 / 1200.0;
+        let mut v = ((x + noise * gauss(&mut rng)) * 10.0).round() / 10.0;
         if hold.as_ref().is_some_and(|h| h.contains(&at)) {
             if held.is_nan() {
                 held = v;
@@ -2520,28 +2531,12 @@ fn a_reading_held_at_a_level_where_its_readings_still_move_is_stuck() {
 }
 
 /// A machine's motor temperature every 10 s, read to 0.1 °C with a noise of ±0.05: heading
-/// for 58 °C while it runs its six-hour shift and cooling towards 20 while it rests two,
-/// with a time constant of 20 minutes (a shift from 0 h, 8 h, 16 h); held at the value it
-/// read at `hold`'s start throughout it.
+/// for 58 °C while it runs its six-hour shift and cooling towards 20 while it rests two, with
+/// a time constant of 20 minutes (a shift from 0 h, 8 h, 16 h); held at the value it read at
+/// `hold`'s start throughout it.
 fn shift_motor(hold: Option<std::ops::Range<f64>>) -> Vec<(f64, EpisodeKind)> {
-    let cfg = DetectorConfig::default();
-    let mut rng = Rng::with_seed(17);
-    let mut d = Detector::default();
-    let (mut x, mut held, mut found) = (20.0_f64, f64::NAN, Vec::new());
-    for i in 0..(20 * 360) {
-        let at = 10.0 * f64::from(i);
-        let goal = if at % 28_800.0 < 21_600.0 { 58.0 } else { 20.0 };
-        x += (goal - x) * 10.0 / 1200.0;
-        let mut v = ((x + 0.05 * gauss(&mut rng)) * 10.0).round() / 10.0;
-        if hold.as_ref().is_some_and(|h| h.contains(&at)) {
-            if held.is_nan() {
-                held = v;
-            }
-            v = held;
-        }
-        observe_opening(&mut d, v, at, &cfg, &mut found);
-    }
-    found
+    let shift = |at: f64| if at % 28_800.0 < 21_600.0 { 58.0 } else { 20.0 };
+    motor(20 * 360, shift, 0.05, hold)
 }
 
 /// A pump's flow reported past a deadband of 1 m³/h (a Sparkplug metric sent by
