@@ -373,7 +373,8 @@ fn decode_object(object: Object<'_>) -> Decoded {
         }
         let number_key = !is_skipped_key(key);
         // (Whether a key may name a state is asked only where it decides something: a number
-        // under a number key, the commonest member, never asks.)
+        // under a number key, the commonest member, never asks. Past the skip below, a key
+        // that is no number key is known to be one.)
         let state_key = || !number_key || is_state_key(key);
         if !number_key && !is_state_key(key) {
             continue;
