@@ -31,6 +31,14 @@ impl Detector {
                     }
                     // Clipped so one silence does not unsettle a steady cadence.
                     let gap = self.steady.map_or(gap, |m| gap.min(3.0 * m));
+                    if let Some(m) = self.steady.filter(|m| *m > 0.0) {
+                        if self.gaps_seen >= 1 << 20 {
+                            self.gaps_seen /= 2;
+                            self.gaps_lost /= 2;
+                        }
+                        self.gaps_seen += 1;
+                        self.gaps_lost += ((gap / m).round() - 1.0).clamp(0.0, 2.0) as u32;
+                    }
                     self.cadence[usize::from(self.cadence_next)] = gap as f32;
                     self.cadence_next = (self.cadence_next + 1) % INTERVALS as u8;
                     self.cadence_len = (self.cadence_len + 1).min(INTERVALS as u8);
@@ -53,8 +61,8 @@ impl Detector {
     /// The instant after which [`Detector::silence`] finds a silence, if no reading comes;
     /// `None` while it cannot (too few readings, no interval yet).
     /// The cadence of the intervals in the ring (see [`cadence`]), steady only if no interval
-    /// of the day being watched or the day before would itself have been a silence at that
-    /// median (`silence_intervals` × it, at least `silence_min_s`). Premise: a device that
+    /// of the day being watched or the day before was longer than [`STEADY_GAP_INTERVALS`]
+    /// × that median (at least `silence_min_s`). Premise: a device that
     /// reports on change looks steady while busy (a bathroom sensor every 10 s while the
     /// shower runs, a phone every 5 minutes while its owner moves), and its own history shows
     /// gaps that a steady device would not leave (half an hour quiet, a night at home): its
@@ -64,7 +72,7 @@ impl Detector {
         let (median, spread) = cadence(&self.cadence[..usize::from(self.cadence_len)]);
         let longest = f64::from(self.longest_gap[0].max(self.longest_gap[1]));
         match median {
-            Some(m) if longest > (cfg.silence_intervals * m).max(cfg.silence_min_s) => {
+            Some(m) if longest > (STEADY_GAP_INTERVALS * m).max(cfg.silence_min_s) => {
                 (None, spread.max(STEADY_SPREAD + 1.0))
             }
             _ => (median, spread),
@@ -80,7 +88,7 @@ impl Detector {
             return None;
         }
         let interval = self.steady.filter(|i| *i > 0.0)?;
-        let limit = (cfg.silence_intervals * interval).max(cfg.silence_min_s);
+        let limit = self.silence_limit(interval, cfg);
         // `silence` compares whole milliseconds of quiet with the limit: up to the limit's
         // whole milliseconds it finds nothing.
         let ms = (limit * 1000.0).floor();
@@ -152,6 +160,34 @@ impl Detector {
         Some(silence.max(own))
     }
 
+    /// The quiet after which a steady series is silent. Once it has shown
+    /// [`SILENCE_LOSS_KNOWN`] gaps at its pace: as many intervals as the reports it would lose
+    /// in a row, at its own share of lost reports (one more lost than counted, for what a
+    /// thousand gaps cannot show), no more often than [`SILENCE_FALSE_PER_DAY`] a day, and
+    /// one more: `silence_intervals` (3) for a series that loses nothing, up to
+    /// [`STEADY_GAP_INTERVALS`] (5). Before that, 5. At least `silence_min_s`. Premise: a
+    /// steady device's reading three intervals overdue is missing, unless the series loses
+    /// reports, as a 433 MHz sensor does (one transmission in twenty: two lost in a row
+    /// several times a day, three now and then); its losses are counted only while no
+    /// episode is open, so a silence never teaches a longer one.
+    pub(super) fn silence_limit(&self, interval: f64, cfg: &DetectorConfig) -> f64 {
+        let intervals = if self.gaps_seen < SILENCE_LOSS_KNOWN {
+            STEADY_GAP_INTERVALS
+        } else {
+            let q = (f64::from(self.gaps_lost) + 1.0) / (f64::from(self.gaps_seen) + 1.0);
+            let per_day = DAY_MS as f64 / 1000.0 / interval;
+            let mut lost = 2;
+            while lost < 4 && q.powi(lost) * per_day > SILENCE_FALSE_PER_DAY {
+                lost += 1;
+            }
+            f64::from(lost + 1).clamp(
+                cfg.silence_intervals,
+                STEADY_GAP_INTERVALS.max(cfg.silence_intervals),
+            )
+        };
+        (intervals * interval).max(cfg.silence_min_s)
+    }
+
     pub fn silence(
         &self,
         last_seen: DateTime<Utc>,
@@ -163,13 +199,14 @@ impl Detector {
         }
         let interval = self.steady.filter(|i| *i > 0.0)?;
         let quiet = (now - last_seen).num_milliseconds() as f64 / 1000.0;
-        let limit = (cfg.silence_intervals * interval).max(cfg.silence_min_s);
+        let limit = self.silence_limit(interval, cfg);
         (quiet > limit).then(|| Finding {
             kind: EpisodeKind::Silence,
             // The reading that did not come was due one interval after the last.
             at: crate::twin::cnp::after(last_seen, interval).unwrap_or(last_seen),
             score: quiet / interval,
-            threshold: cfg.silence_intervals,
+            // (The bar it passed, in its intervals: its own limit, not the configured least.)
+            threshold: limit / interval,
             reason: format!(
                 "no reading for {quiet:.0} s while it reports steadily every {interval:.1} s"
             ),

@@ -108,7 +108,7 @@ impl Default for DetectorConfig {
             stuck_min: 6,
             level: 7.0,
             level_clear: 3.0,
-            silence_intervals: 5.0,
+            silence_intervals: 3.0,
             silence_min_s: 15.0,
             process: 8.0,
             close_after: 5,
@@ -661,6 +661,15 @@ const ZONE_STILL_REPEATS: f64 = 0.5;
 /// A run of repeats is stuck only once it is this many times the longest run the series has
 /// had and left by itself (see [`Detector::judge_stuck`]).
 const STUCK_LONGEST_RUNS: usize = 3;
+/// A cadence is steady only if no gap of the day being watched or the day before was longer
+/// than this many of its median intervals (see [`Detector::cadence_steady`]).
+const STEADY_GAP_INTERVALS: f64 = 5.0;
+/// Gaps a steady series must have shown before its own losses set its silence (see
+/// [`Detector::silence_limit`]); until then a silence waits [`STEADY_GAP_INTERVALS`].
+const SILENCE_LOSS_KNOWN: u32 = 1000;
+/// A silence waits for as many lost reports in a row as the series' own losses would make
+/// this often a day at most.
+const SILENCE_FALSE_PER_DAY: f64 = 0.01;
 /// At a few-level signal's quiet level whose readings still move (see `judge_stuck`'s
 /// `moving_level`), this many times instead, in readings and in time: a controller holds what
 /// it controls within one step of the resolution for long spells, and a spell a few times
@@ -1072,6 +1081,11 @@ pub struct Detector {
     /// before, and when the day being watched began (epoch ms): see
     /// [`Detector::cadence_steady`].
     longest_gap: [f32; 2],
+    /// Gaps between reports learnt at a steady pace, and the reports they lost (a gap of two
+    /// intervals lost one; at most two a gap, as gaps are learnt clipped at three): see
+    /// [`Detector::silence_limit`].
+    gaps_seen: u32,
+    gaps_lost: u32,
     /// The longest time between two reports it came back from by itself (seconds, unclipped,
     /// at most [`HOLD_LEARNT_MAX`] intervals): for a series that reports on change, the
     /// longest its value held (see [`Detector::held_deadline`]).

@@ -760,22 +760,40 @@ fn slow_drift_of_one_sensor_found_and_named() {
 }
 
 #[test]
-fn silence_after_many_intervals() {
+fn silence_after_three_intervals_once_its_losses_are_known() {
+    // Every 10 s, none lost. Before a thousand gaps are seen, a reading is missing 50 s
+    // (five intervals) overdue; after, 30 s (three).
     let cfg = DetectorConfig::default();
+    let silent_after = |d: &Detector, last: DateTime<Utc>, s: i64| {
+        d.silence(last, last + chrono::Duration::seconds(s), &cfg)
+    };
     let mut d = Detector::default();
     for i in 0..50 {
-        d.observe(20.0 + (i % 3) as f64 * 0.1, t(i as f64 * 5.0), None, &cfg);
+        d.observe(20.0 + (i % 3) as f64 * 0.1, t(i as f64 * 10.0), None, &cfg);
     }
-    let last = t(49.0 * 5.0);
-    assert_eq!(
-        d.silence(last, last + chrono::Duration::seconds(20), &cfg),
-        None
-    );
-    let f = d
-        .silence(last, last + chrono::Duration::seconds(26), &cfg)
-        .unwrap();
+    let last = t(49.0 * 10.0);
+    assert_eq!(silent_after(&d, last, 49), None);
+    let f = silent_after(&d, last, 51).expect("five intervals");
     assert_eq!(f.kind, EpisodeKind::Silence);
-    assert_eq!(f.at, last + chrono::Duration::seconds(5));
+    assert_eq!(f.at, last + chrono::Duration::seconds(10));
+    for i in 50..1100 {
+        d.observe(20.0 + (i % 3) as f64 * 0.1, t(i as f64 * 10.0), None, &cfg);
+    }
+    let last = t(1099.0 * 10.0);
+    assert_eq!(silent_after(&d, last, 29), None);
+    assert!(silent_after(&d, last, 31).is_some(), "three intervals");
+    // A 433 MHz sensor that loses two transmissions in a row once in forty (a share of 5 %):
+    // four lost in a row would happen several times a week, so it waits five intervals.
+    let mut d = Detector::default();
+    let (mut at, mut last) = (0.0, t(0.0));
+    for i in 0..1100 {
+        last = t(at);
+        d.observe(20.0 + (i % 3) as f64 * 0.1, last, None, &cfg);
+        at += if i % 40 == 39 { 30.0 } else { 10.0 };
+    }
+    assert_eq!(d.profile(cfg.warmup).cadence, "steady");
+    assert_eq!(silent_after(&d, last, 49), None);
+    assert!(silent_after(&d, last, 51).is_some());
 }
 
 #[test]
