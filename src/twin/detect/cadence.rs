@@ -164,26 +164,25 @@ impl Detector {
     /// [`SILENCE_LOSS_KNOWN`] gaps at its pace: as many intervals as the reports it would lose
     /// in a row, at its own share of lost reports (one more lost than counted, for what a
     /// thousand gaps cannot show), no more often than [`SILENCE_FALSE_PER_DAY`] a day, and
-    /// one more: `silence_intervals` (3) for a series that loses nothing, up to
-    /// [`STEADY_GAP_INTERVALS`] (5). Before that, 5. At least `silence_min_s`. Premise: a
-    /// steady device's reading three intervals overdue is missing, unless the series loses
-    /// reports, as a 433 MHz sensor does (one transmission in twenty: two lost in a row
-    /// several times a day, three now and then); its losses are counted only while no
-    /// episode is open, so a silence never teaches a longer one.
+    /// one more, within `silence_intervals` (3) and [`STEADY_GAP_INTERVALS`] (5): 3 for a
+    /// series every ten seconds that loses nothing. Before that, 5. At least `silence_min_s`.
+    /// Premise: a steady device's reading three intervals overdue is missing, unless the
+    /// series loses reports, as a 433 MHz sensor does (one transmission in twenty: two lost
+    /// in a row several times a day, three now and then); its losses are counted only while
+    /// no episode is open, so a silence never teaches a longer one.
     pub(super) fn silence_limit(&self, interval: f64, cfg: &DetectorConfig) -> f64 {
+        // (A configured bar above the steady rule's is kept throughout.)
+        let most = STEADY_GAP_INTERVALS.max(cfg.silence_intervals);
         let intervals = if self.gaps_seen < SILENCE_LOSS_KNOWN {
-            STEADY_GAP_INTERVALS
+            most
         } else {
             let q = (f64::from(self.gaps_lost) + 1.0) / (f64::from(self.gaps_seen) + 1.0);
             let per_day = DAY_MS as f64 / 1000.0 / interval;
-            let mut lost = 2;
+            let mut lost = 1;
             while lost < 4 && q.powi(lost) * per_day > SILENCE_FALSE_PER_DAY {
                 lost += 1;
             }
-            f64::from(lost + 1).clamp(
-                cfg.silence_intervals,
-                STEADY_GAP_INTERVALS.max(cfg.silence_intervals),
-            )
+            f64::from(lost + 1).clamp(cfg.silence_intervals, most)
         };
         (intervals * interval).max(cfg.silence_min_s)
     }
