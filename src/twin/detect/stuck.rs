@@ -195,18 +195,22 @@ impl Detector {
             })
             .map(|i| {
                 let p = (1.0 - self.levels.noise[i] / self.resolution).max(p);
-                (p, self.levels.longest_run[i] as usize)
+                (p, self.levels.longest_run[i])
             });
+        // (At such a level the highest or lowest value it ever had is where its readings move,
+        // not a floor or a ceiling: the press's 57.1 was both.)
+        let rest = if moving_level.is_some() {
+            self.at_limit(x)
+        } else {
+            self.at_rest(x)
+        };
         // (Shorter in time than its own history allows: see below.)
         let mut short = false;
         let needed = if self.changes == 0
             || !self.went_down
             || self.discrete()
             || (level.is_some() && noisy_level.is_none() && moving_level.is_none())
-            // (At such a level the highest or lowest value it ever had is where its readings
-            // move, not a floor or a ceiling: the press's 57.1 was both.)
-            || (moving_level.is_none() && self.at_rest(x))
-            || self.at_limit(x)
+            || rest
         {
             usize::MAX
         } else if let Some(i) = noisy_level {
@@ -240,7 +244,7 @@ impl Detector {
             let (p, level_run) = moving_level.unwrap_or((p, 0));
             ((cfg.stuck_probability.ln() / p.ln()).ceil() as usize)
                 .max(cfg.stuck_min)
-                .max(times * self.longest_run.max(level_run as u32) as usize + 1)
+                .max(times * self.longest_run.max(level_run) as usize + 1)
         };
         // … or shorter runs while the zone moved well past what the sensor could hide in
         // its resolution and noise.
