@@ -32,6 +32,7 @@ mod cadence;
 mod consensus;
 mod levels;
 mod slow;
+mod spikes;
 mod steps;
 mod stuck;
 mod trail;
@@ -374,11 +375,33 @@ impl<const N: usize> Ring<N> {
         let pairs = (1u32 << self.len.saturating_sub(1)) - 1;
         ((self.signs ^ (self.signs >> 1)) & pairs).count_ones() as usize
     }
+
+    /// How often consecutive values (in the order pushed) go from below their mean to not or
+    /// back (one at the mean counts with those above). O(N); asked only of a window past the
+    /// burst bar.
+    fn turns_about_mean(&self) -> usize {
+        let filled = &self.v[..self.len];
+        let mean = filled.iter().sum::<f64>() / self.len.max(1) as f64;
+        // Oldest first: from `pos` on once the ring is full, from 0 before.
+        let start = if self.len == N { self.pos } else { 0 };
+        let mut turns = 0;
+        let mut below = None;
+        for k in 0..self.len {
+            let b = self.v[(start + k) % N] < mean;
+            turns += usize::from(below.is_some_and(|p| p != b));
+            below = Some(b);
+        }
+        turns
+    }
 }
 
-/// Turns a burst's window of steps must take: noise jumps back and forth (white noise's
-/// steps change direction two times in three), while a movement out and back (a bathroom's
-/// humidity rising at a shower and decaying after it, reported on change) turns once.
+/// Turns a burst's window of steps must take, both in direction and about their mean: noise
+/// jumps back and forth (white noise's steps change direction two times in three, and about
+/// their mean as often), while a movement out and back (a bathroom's humidity rising at a
+/// shower and decaying after it, reported on change) changes direction once, and a ramp that
+/// starts or stops within the window turns once about the window's mean (a tank refilled
+/// each night: its steps were near 0 and are +2.2 a reading now, below the mean and then
+/// above it, though the small steps before the ramp changed direction at every reading).
 const BURST_TURNS: usize = 3;
 
 /// The share of the burst bar past which the recent steps are not calm: an open episode stays
@@ -1182,6 +1205,9 @@ pub struct Detector {
     /// The σ the latest spike test used (0: it was blind): what a late delivery is judged
     /// against (see [`Detector::judge_late`]).
     spike_sigma: f32,
+    /// Its spikes said, and the size taken as its life (see [`spikes`]), held from its first
+    /// spike past the bar.
+    spike_life: Option<Box<spikes::SpikeLife>>,
     /// The open shift or drift came back to the calm band once (its smoothed level was reset):
     /// its kind is no longer judged again.
     shape_kept: bool,
@@ -1799,6 +1825,7 @@ impl Detector {
                     && burst_ratio > cfg.burst
                     && !zone_moving
                     && self.burst.turns() >= BURST_TURNS
+                    && self.burst.turns_about_mean() >= BURST_TURNS
                 {
                     v.findings.push(Finding {
                         kind: EpisodeKind::NoiseBurst,

@@ -81,13 +81,22 @@ impl Detector {
         }
         if spike && score > cfg.spike && (x - x2).abs() < 0.5 * small && burst_ratio <= cfg.burst {
             let base = 0.5 * (x2 + x);
+            let at = self.prev_at[1].unwrap_or(at);
+            // A series that spikes as its life says its spikes until they are known (see
+            // [`super::spikes`]).
+            let life = self.spike_life.get_or_insert_with(Default::default);
+            let learnt = match life.judge(at.timestamp_millis(), x1 - base) {
+                spikes::SpikeNews::Life => return,
+                spikes::SpikeNews::Said => String::new(),
+                spikes::SpikeNews::Learnt(why) => why,
+            };
             v.findings.push(Finding {
                 kind: EpisodeKind::Spike,
-                at: self.prev_at[1].unwrap_or(at),
+                at,
                 score,
                 threshold: cfg.spike,
                 reason: format!(
-                    "one reading of {x1} stood {:+.3} from its neighbours ({score:.1}σ of its usual steps)",
+                    "one reading of {x1} stood {:+.3} from its neighbours ({score:.1}σ of its usual steps){learnt}",
                     x1 - base
                 ),
             });

@@ -411,6 +411,45 @@ fn spike_found_one_reading_late_and_named() {
 }
 
 #[test]
+fn a_series_that_spikes_as_its_life_says_five_spikes_and_then_only_larger_ones() {
+    // A reading every 5 minutes for six days, healthy noise with a spike of +3 every ten
+    // hours (a CPU's short bursts caught by its sample), and one of +6 on the last day.
+    let per_h = 12;
+    let mut xs = healthy(6 * 24 * per_h, 4);
+    let spikes: Vec<usize> = (1..14).map(|k| k * 10 * per_h).collect();
+    for &i in &spikes {
+        xs[i] += 3.0;
+    }
+    let big = 136 * per_h + 6;
+    xs[big] += 6.0;
+    let found = run_alone_every(&xs, 300.0);
+    let said: Vec<usize> = spikes
+        .iter()
+        .take(5)
+        .map(|i| i + 1)
+        .chain([big + 1])
+        .collect();
+    assert_eq!(
+        found,
+        said.iter()
+            .map(|&i| (i, EpisodeKind::Spike))
+            .collect::<Vec<_>>(),
+        "the first five over two days, then only the one beyond 1.5 x their largest"
+    );
+    // Five spikes an hour apart teach nothing (less than a day): one more later is still said.
+    let mut xs = healthy(3 * 24 * per_h, 5);
+    let mut burst: Vec<usize> = (0..5).map(|k| 400 + per_h * k).collect();
+    burst.push(700);
+    for &i in &burst {
+        xs[i] += 3.0;
+    }
+    let found = run_alone_every(&xs, 300.0);
+    let said: Vec<(usize, EpisodeKind)> =
+        burst.iter().map(|i| (i + 1, EpisodeKind::Spike)).collect();
+    assert_eq!(found, said);
+}
+
+#[test]
 fn stuck_found_also_while_peers_move() {
     let mut xs = healthy(600, 2);
     let held = xs[300];
@@ -1482,6 +1521,37 @@ fn a_few_level_series_is_judged_by_its_trend_only_once_it_learnt_within_its_leve
         found,
         [EpisodeKind::Stuck],
         "nothing learnt within a level, no trend judged there"
+    );
+}
+
+#[test]
+fn a_tank_refilled_each_night_is_no_burst() {
+    // A tank's level every 2 minutes for ten days: drained through the day (0.09 % a reading,
+    // 0.03 at night), refilled by a pump from 02:00 to 02:30 (+2.2 % a reading), read with a
+    // noise of 0.15. The refill's steps are ten times its usual ones and turn at every reading
+    // before it starts; about the window's mean they turn once.
+    let mut rng = Rng::with_seed(11);
+    let mut level: f64 = 90.0;
+    let xs: Vec<f64> = (0..10 * 720)
+        .map(|i| {
+            let h = (i % 720) as f64 / 30.0;
+            if (2.0..2.5).contains(&h) {
+                level = (level + 2.2).min(95.0);
+            } else {
+                let rate = if !(6.0..=22.0).contains(&h) {
+                    0.03
+                } else {
+                    0.09
+                };
+                level -= rate * (1.0 + 0.3 * rng.f64());
+            }
+            level + 0.15 * gauss(&mut rng)
+        })
+        .collect();
+    let found = run_alone_every(&xs, 120.0);
+    assert!(
+        !found.iter().any(|f| f.1 == EpisodeKind::NoiseBurst),
+        "{found:?}"
     );
 }
 

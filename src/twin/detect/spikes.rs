@@ -1,0 +1,151 @@
+//! Spikes as a series' life: a sensor whose readings jump out and straight back now and then.
+//!
+//! Premise: a spike is news where a series does not spike. One that has shown
+//! [`LIFE_N`] spikes said, spread over a day at least ([`LIFE_SPAN_MS`]) and all within a week
+//! ([`LIFE_WINDOW_MS`]), spikes as part of its life: a DHT22's bad reads, a CPU's short bursts
+//! caught by a five-minute sample, a meter's occasional misread. Saying each of them again
+//! teaches its user to ignore the series. From the spike that makes the count on, a spike no
+//! larger than [`LIFE_MARGIN`] × the largest of those is not said; the spike that makes the
+//! count says so once, in its reason. A larger one is still said (and counted: the life grows
+//! to the largest of the last five, saying so in that spike's reason). A week
+//! without a spike past the bar ([`LIFE_FORGET_MS`]) forgets it all: the premise no longer
+//! holds, and the next spike is news again.
+//!
+//! What it cannot know: a glitch that comes back more often with a failing part (a loose
+//! contact) looks the same once its size is learnt; the five said before are in the events,
+//! the store and the alarms. A burst of spikes within an hour teaches nothing (they span less
+//! than a day): that is a noise burst's or a fault's, not a life's.
+//!
+//! Cost: O(1) per spike said (a ring of five); nothing for a series that never spiked (the
+//! state is boxed at its first spike).
+
+/// Spikes said before their sizes are taken as the series' life.
+pub const LIFE_N: usize = 5;
+/// The first and the last of them at least this far apart (a day).
+pub const LIFE_SPAN_MS: i64 = 24 * 3_600_000;
+/// And all within this (a week).
+pub const LIFE_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
+/// A spike up to this many times the largest of them is the series' life.
+pub const LIFE_MARGIN: f64 = 1.5;
+/// A series without a spike past the bar for this long (a week) forgets its spikes.
+pub const LIFE_FORGET_MS: i64 = 7 * 24 * 3_600_000;
+
+/// One series' spikes said, and the size taken as its life.
+#[derive(Debug, Clone, Default)]
+pub struct SpikeLife {
+    /// When each of the last spikes said was (epoch ms) and its size (its distance from its
+    /// neighbours' mean, in the series' unit); a ring, `next` the oldest once full.
+    said: [(i64, f64); LIFE_N],
+    len: u8,
+    next: u8,
+    /// The largest size taken as the series' life (0: none).
+    life: f64,
+    /// The latest spike past the bar, said or not (epoch ms).
+    last_ms: i64,
+}
+
+/// What a spike past the bar is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SpikeNews {
+    /// News: say it.
+    Said,
+    /// News, and the spike that makes the count: say it, adding this to its reason.
+    Learnt(String),
+    /// Within the sizes its life showed: not said.
+    Life,
+}
+
+impl SpikeLife {
+    /// Judges a spike past the bar at `at_ms`, `size` from its neighbours' mean (absolute).
+    pub fn judge(&mut self, at_ms: i64, size: f64) -> SpikeNews {
+        if at_ms - self.last_ms > LIFE_FORGET_MS {
+            *self = SpikeLife::default();
+        }
+        self.last_ms = at_ms;
+        let size = size.abs();
+        if self.life > 0.0 && size <= LIFE_MARGIN * self.life {
+            return SpikeNews::Life;
+        }
+        self.said[usize::from(self.next)] = (at_ms, size);
+        self.next = (self.next + 1) % LIFE_N as u8;
+        self.len = (self.len + 1).min(LIFE_N as u8);
+        if usize::from(self.len) < LIFE_N {
+            return SpikeNews::Said;
+        }
+        let first = self.said[usize::from(self.next)].0;
+        let span = at_ms - first;
+        if !(LIFE_SPAN_MS..=LIFE_WINDOW_MS).contains(&span) {
+            return SpikeNews::Said;
+        }
+        let largest = self.said.iter().map(|s| s.1).fold(0.0, f64::max);
+        if largest <= self.life {
+            return SpikeNews::Said;
+        }
+        self.life = largest;
+        SpikeNews::Learnt(format!(
+            "; its {LIFE_N}th spike in {:.1} days, none larger than {largest:.3}: spikes up to \
+             {LIFE_MARGIN} × that are taken as its life from now",
+            span as f64 / 86_400_000.0
+        ))
+    }
+
+    /// The size taken as the series' life (0: none).
+    #[cfg(test)]
+    pub fn life(&self) -> f64 {
+        self.life
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+
+    #[test]
+    fn five_spikes_over_days_become_its_life_and_a_larger_one_is_still_news() {
+        let mut s = SpikeLife::default();
+        for i in 0..4 {
+            assert_eq!(s.judge(i * 10 * H, 30.0), SpikeNews::Said);
+        }
+        let SpikeNews::Learnt(why) = s.judge(40 * H, 36.0) else {
+            panic!("the fifth spike over more than a day is learnt");
+        };
+        assert!(why.contains("5th spike in 1.7 days"), "{why}");
+        assert_eq!(s.life(), 36.0);
+        assert_eq!(s.judge(50 * H, 50.0), SpikeNews::Life);
+        assert_eq!(s.judge(51 * H, -54.0), SpikeNews::Life);
+        // Said, and the ring's largest now: the life grows to it, saying so.
+        assert!(matches!(s.judge(60 * H, 55.0), SpikeNews::Learnt(_)));
+        assert_eq!(s.life(), 55.0);
+    }
+
+    #[test]
+    fn spikes_within_an_hour_teach_nothing() {
+        let mut s = SpikeLife::default();
+        for i in 0..20 {
+            assert_eq!(s.judge(i * 60_000, 30.0), SpikeNews::Said);
+        }
+        assert_eq!(s.life(), 0.0);
+    }
+
+    #[test]
+    fn spikes_spread_over_more_than_a_week_teach_nothing() {
+        let mut s = SpikeLife::default();
+        for i in 0..10 {
+            assert_eq!(s.judge(i * 50 * H, 30.0), SpikeNews::Said);
+        }
+        assert_eq!(s.life(), 0.0);
+    }
+
+    #[test]
+    fn a_week_without_a_spike_forgets_its_life() {
+        let mut s = SpikeLife::default();
+        for i in 0..5 {
+            s.judge(i * 10 * H, 30.0);
+        }
+        assert_eq!(s.judge(45 * H, 30.0), SpikeNews::Life);
+        assert_eq!(s.judge(45 * H + LIFE_FORGET_MS + 1, 30.0), SpikeNews::Said);
+        assert_eq!(s.life(), 0.0);
+    }
+}
