@@ -7,12 +7,15 @@
 //! teaches its user to ignore the series. From the spike that makes the count on, a spike no
 //! larger than [`LIFE_MARGIN`] × the largest of those is not said; the spike that makes the
 //! count says so once, in its reason. A larger one is still said (and counted: the life grows
-//! to the largest of the last five, saying so in that spike's reason). A week
+//! to the largest of the last five, saying so in that spike's reason). Spikes of that size
+//! that come [`LIFE_FASTER`] times as often as the five that taught it are news once, and
+//! their pace is its life from then on. A week
 //! without a spike past the bar ([`LIFE_FORGET_MS`]) forgets it all: the premise no longer
 //! holds, and the next spike is news again.
 //!
 //! What it cannot know: a glitch that comes back more often with a failing part (a loose
-//! contact) looks the same once its size is learnt; the five said before are in the events,
+//! contact), but less than [`LIFE_FASTER`] times as often at a time, looks the same once its
+//! size is learnt; the five said before are in the events,
 //! the store and the alarms. A burst of spikes within an hour teaches nothing (they span less
 //! than a day): that is a noise burst's or a fault's, not a life's.
 //!
@@ -30,6 +33,22 @@ pub const LIFE_MARGIN: f64 = 1.5;
 /// A series without a spike past the bar for this long (a week) forgets its spikes.
 pub const LIFE_FORGET_MS: i64 = 7 * 24 * 3_600_000;
 
+/// Spikes of its life's size that come this many times as often as its life's are news (once:
+/// the new pace is its life from then on). Premise: a glitch's rate is part of its life as much
+/// as its size; a part failing, or a process gone unstable, spikes more often (NAB's
+/// `art_increase_spike_density` is that shape).
+pub const LIFE_FASTER: i64 = 4;
+
+/// A span, in hours under two days, else in days.
+fn took(ms: i64) -> String {
+    let h = ms as f64 / 3_600_000.0;
+    if h < 48.0 {
+        format!("{h:.1} h")
+    } else {
+        format!("{:.1} days", h / 24.0)
+    }
+}
+
 /// One series' spikes said, and the size taken as its life.
 #[derive(Debug, Clone, Default)]
 pub struct SpikeLife {
@@ -38,8 +57,15 @@ pub struct SpikeLife {
     said: [(i64, f64); LIFE_N],
     len: u8,
     next: u8,
-    /// The largest size taken as the series' life (0: none).
+    /// The largest size taken as the series' life (0: none), and the time its last
+    /// [`LIFE_N`] spikes took then (how often it spikes, as its life).
     life: f64,
+    life_span_ms: i64,
+    /// When the last [`LIFE_N`] spikes past the bar were, said or not (a ring, `seen_next`
+    /// the oldest once full).
+    seen: [i64; LIFE_N],
+    seen_len: u8,
+    seen_next: u8,
     /// The latest spike past the bar, said or not (epoch ms).
     last_ms: i64,
 }
@@ -63,7 +89,24 @@ impl SpikeLife {
         }
         self.last_ms = at_ms;
         let size = size.abs();
+        self.seen[usize::from(self.seen_next)] = at_ms;
+        self.seen_next = (self.seen_next + 1) % LIFE_N as u8;
+        self.seen_len = (self.seen_len + 1).min(LIFE_N as u8);
         if self.life > 0.0 && size <= LIFE_MARGIN * self.life {
+            // Its life's size, but far more often than its life: that is news, once; the
+            // new pace is its life from then on.
+            let span = at_ms - self.seen[usize::from(self.seen_next)];
+            if usize::from(self.seen_len) == LIFE_N && span * LIFE_FASTER < self.life_span_ms {
+                let why = format!(
+                    "; {LIFE_N} spikes in {}, {:.0}× as often as when spikes were taken as its \
+                     life ({LIFE_N} in {}): spikes this often are taken as its life from now",
+                    took(span),
+                    self.life_span_ms as f64 / span.max(1) as f64,
+                    took(self.life_span_ms)
+                );
+                self.life_span_ms = span;
+                return SpikeNews::Learnt(why);
+            }
             return SpikeNews::Life;
         }
         self.said[usize::from(self.next)] = (at_ms, size);
@@ -82,10 +125,11 @@ impl SpikeLife {
             return SpikeNews::Said;
         }
         self.life = largest;
+        self.life_span_ms = span;
         SpikeNews::Learnt(format!(
-            "; its {LIFE_N}th spike in {:.1} days, none larger than {largest:.3}: spikes up to \
+            "; its {LIFE_N}th spike in {}, none larger than {largest:.3}: spikes up to \
              {LIFE_MARGIN} × that are taken as its life from now",
-            span as f64 / 86_400_000.0
+            took(span)
         ))
     }
 
@@ -111,13 +155,31 @@ mod tests {
         let SpikeNews::Learnt(why) = s.judge(40 * H, 36.0) else {
             panic!("the fifth spike over more than a day is learnt");
         };
-        assert!(why.contains("5th spike in 1.7 days"), "{why}");
+        assert!(why.contains("5th spike in 40.0 h"), "{why}");
         assert_eq!(s.life(), 36.0);
         assert_eq!(s.judge(50 * H, 50.0), SpikeNews::Life);
         assert_eq!(s.judge(51 * H, -54.0), SpikeNews::Life);
         // Said, and the ring's largest now: the life grows to it, saying so.
         assert!(matches!(s.judge(60 * H, 55.0), SpikeNews::Learnt(_)));
         assert_eq!(s.life(), 55.0);
+    }
+
+    #[test]
+    fn spikes_of_its_life_four_times_as_often_are_news_once() {
+        let mut s = SpikeLife::default();
+        for i in 0..5 {
+            s.judge(i * 10 * H, 30.0);
+        }
+        // Taught by five in 40 h; five more at its life's size within 9 h.
+        for i in 0..4 {
+            assert_eq!(s.judge(50 * H + i * 2 * H, 30.0), SpikeNews::Life);
+        }
+        let SpikeNews::Learnt(why) = s.judge(59 * H, 30.0) else {
+            panic!("five in 9 h where five took 40 h is news");
+        };
+        assert!(why.contains("5 spikes in 9.0 h, 4× as often"), "{why}");
+        // That pace is its life now.
+        assert_eq!(s.judge(60 * H, 30.0), SpikeNews::Life);
     }
 
     #[test]
