@@ -27,10 +27,14 @@
 //! The same hourly means' runs are followed too: a run of them one way (each beyond the one
 //! before) longer than [`RUN_K`] times the longest that ended in the days spanned is news,
 //! though the level stays within the margin (see [`RUN_MIN_H`] for the premise and the case).
+//! And each hour is compared with the same hour of its last week of days: an hour apart from
+//! all of them, and from the hours either side, for two hours, is a day unlike its days (see
+//! [`DayNews`] for the premise and the bars).
 //!
-//! Cost: O(1) per reading (a sum, a smoothed level; a scan of [`ENV_DAYS`] slots once an hour).
-//! Memory: 624 bytes (a day of hourly means waiting, a week of daily ranges and longest runs),
-//! boxed and held only by series that are judged by it.
+//! Cost: O(1) per reading (a sum, a smoothed level; a scan of [`ENV_DAYS`] slots and three
+//! sorts of seven hourly means once an hour). Memory: about 2 kB (a day of hourly means
+//! waiting, a week of daily ranges and longest runs, and a week of hourly means by hour, 1,344
+//! bytes of it), boxed and held only by series that are judged by it.
 
 /// Hourly means learnt before the envelope judges (three days' worth).
 pub const ENV_WARM_H: u32 = 72;
@@ -59,6 +63,21 @@ pub const RUN_K: f64 = 2.0;
 /// its catastrophic failure, and then for 40 hours, from 100 to 27 °F (its level stayed
 /// within half the envelope's range of it: the level test alone never said it).
 pub const RUN_MIN_H: u8 = 6;
+
+/// The day test (see [`DayNews`]): days of the same hour compared, at least (and at most):
+/// a week, so a weekly rhythm is in them (an office's first Saturday after five weekdays is
+/// a day unlike its days, but not news).
+pub const DAY_MIN: usize = ENV_DAYS;
+/// An hour's mean apart from the median of its hour on the days before by more than this
+/// share of the week's range of hourly means …
+pub const DAY_K_RANGE: f64 = 0.4;
+/// … and more than this many times those days' own spread at that hour (their greatest less
+/// their least), and than the envelope's floor (its resolution and noise) …
+pub const DAY_K_SPREAD: f64 = 4.0;
+/// … for this many hours in a row, the same way.
+pub const DAY_HOURS: u8 = 2;
+/// Hourly means kept for it: a week of them, by hour.
+const PROFILE: usize = ENV_DAYS * 24;
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_H: i64 = 24;
@@ -99,6 +118,48 @@ pub struct Envelope {
     pub run_said: bool,
     /// The longest run in the days spanned, as of the hour's start.
     span_run: u8,
+    /// Hourly means learnt, by hour of the week (`hour % PROFILE`): its hour (epoch hours;
+    /// `i32::MIN` when empty) and its mean.
+    profile: Box<[(i32, f32); PROFILE]>,
+    /// The day test's hours in a row apart (signed: the way), and the latest one's news.
+    day_run: i8,
+    day: Option<DayNews>,
+    /// Said for the current departure (until an hour is back within the bar).
+    pub day_said: bool,
+}
+
+/// The hourly means of one hour of the day over the days before.
+#[derive(Debug, Clone, Copy)]
+struct Spread {
+    median: f64,
+    lo: f64,
+    hi: f64,
+    days: u8,
+}
+
+/// An hour whose mean stands apart from the same hour of every day before it (see
+/// [`DAY_K_RANGE`]). Premise: a series whose days repeat (a machine's shifts, a process on a
+/// timer, a building's occupancy) has shown at each hour where it sits; an hour far from all
+/// its days at that hour, for two hours, is a day unlike its days: a machine that did not
+/// start, a peak that did not come, a plateau that held through its usual fall. The bar is
+/// both the days' own spread at that hour (a series whose hours vary from day to day, with the
+/// weather, is judged against that) and a share of its week's range (a room held by its
+/// thermostat within 0.1 °C is not judged at 0.4 °C), and the hour must be as far from the
+/// hours either side of it on those days: days repeat give or take an hour (a machine whose
+/// shift ran an hour late ramps down an hour later: not news). What it cannot know: the first day of
+/// a kind its week did not show (the first cloudy day after sunny ones, a holiday) looks the
+/// same.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DayNews {
+    /// The hour (epoch hours), its mean, and the days' median, least and greatest at it.
+    pub hour: i64,
+    pub mean: f64,
+    pub median: f64,
+    pub lo: f64,
+    pub hi: f64,
+    /// Days compared, and hours in a row apart.
+    pub days: u8,
+    pub hours: u8,
 }
 
 impl Default for Envelope {
@@ -122,6 +183,10 @@ impl Default for Envelope {
             run: 0,
             run_said: false,
             span_run: 0,
+            profile: Box::new([(i32::MIN, f32::NAN); PROFILE]),
+            day_run: 0,
+            day: None,
+            day_said: false,
         }
     }
 }
@@ -141,6 +206,8 @@ pub struct Beyond {
     pub run: u8,
     pub way: i8,
     pub longest_run: u8,
+    /// The day test's news at the last hour that closed, if it was news.
+    pub day: Option<DayNews>,
 }
 
 impl Beyond {
@@ -182,11 +249,14 @@ impl Envelope {
             if self.n > 0 && learn {
                 let mean = (self.sum / f64::from(self.n)) as f32;
                 self.wait(self.hour, mean);
+                self.judge_day(self.hour, f64::from(mean), floor);
                 // A gap of an hour or more breaks the run (here, at the hour before it).
                 let next = hour == self.hour + 1;
                 self.follow(if next { mean } else { f32::NAN }, self.hour);
             } else {
                 self.follow(f32::NAN, self.hour);
+                self.day_run = 0;
+                self.day = None;
             }
             self.hour = hour;
             self.sum = 0.0;
@@ -217,6 +287,99 @@ impl Envelope {
             run: self.run,
             way: self.way,
             longest_run: self.span_run,
+            day: self.day,
+        })
+    }
+
+    /// The day test at hour `hour`, whose mean closed as `mean`: against the same hour of the
+    /// days before it (learnt a day after their hour, so the last is yesterday's), once the
+    /// envelope is warm.
+    fn judge_day(&mut self, hour: i64, mean: f64, floor: f64) {
+        self.day = None;
+        let (lo, hi) = (f64::from(self.span.0), f64::from(self.span.1));
+        let same = self.same_hour(hour, 0);
+        let Some(at) = same
+            .filter(|d| usize::from(d.days) >= DAY_MIN)
+            .filter(|_| self.learnt >= ENV_WARM_H && lo.is_finite() && hi.is_finite())
+        else {
+            self.day_run = 0;
+            return;
+        };
+        // Apart from that hour, and from the hours either side of it (days repeat give or
+        // take an hour: a shift that ran an hour late ramps down an hour later).
+        let bar = |d: &Spread| {
+            (DAY_K_RANGE * (hi - lo).max(floor))
+                .max(DAY_K_SPREAD * (d.hi - d.lo))
+                .max(floor)
+        };
+        let apart = |d: &Spread| (mean - d.median).abs() > bar(d);
+        let way = if apart(&at)
+            && [-1, 1]
+                .iter()
+                .filter_map(|&o| self.same_hour(hour, o))
+                .all(|d| apart(&d))
+        {
+            if mean > at.median {
+                1
+            } else {
+                -1
+            }
+        } else {
+            0
+        };
+        self.day_run = if way == 0 {
+            self.day_said = false;
+            0
+        } else if self.day_run.signum() == way {
+            self.day_run.saturating_add(way)
+        } else {
+            way
+        };
+        let hours = self.day_run.unsigned_abs();
+        if hours >= DAY_HOURS {
+            self.day = Some(DayNews {
+                hour,
+                mean,
+                median: at.median,
+                lo: at.lo,
+                hi: at.hi,
+                days: at.days,
+                hours,
+            });
+        }
+    }
+
+    /// The hourly means learnt at `hour + offset` on the days before `hour` (up to a week:
+    /// those a day or more before it), as their median, least and greatest; `None` for none.
+    fn same_hour(&self, hour: i64, offset: i64) -> Option<Spread> {
+        let mut prior = [0.0f64; ENV_DAYS];
+        let mut n = 0;
+        for k in 1..=ENV_DAYS as i64 {
+            let h = hour + offset - 24 * k;
+            if h > hour - 24 {
+                continue;
+            }
+            let (at, m) = self.profile[h.rem_euclid(PROFILE as i64) as usize];
+            if i64::from(at) == h && m.is_finite() {
+                prior[n] = f64::from(m);
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return None;
+        }
+        let prior = &mut prior[..n];
+        prior.sort_by(f64::total_cmp);
+        let median = if n % 2 == 1 {
+            prior[n / 2]
+        } else {
+            0.5 * (prior[n / 2 - 1] + prior[n / 2])
+        };
+        Some(Spread {
+            median,
+            lo: prior[0],
+            hi: prior[n - 1],
+            days: n as u8,
         })
     }
 
@@ -283,6 +446,9 @@ impl Envelope {
         if h == i64::MIN || !m.is_finite() {
             return;
         }
+        if let Ok(at) = i32::try_from(h) {
+            self.profile[h.rem_euclid(PROFILE as i64) as usize] = (at, m);
+        }
         let day = h.div_euclid(DAY_H);
         let slot = &mut self.days[day.rem_euclid(ENV_DAYS as i64) as usize];
         if slot.0 != day {
@@ -313,6 +479,49 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every 5 minutes for `days`: 20 at night and `high(day)` from 07:00 to 18:00 (an hour's
+    /// ramp each way), ±1 of noise; where the day test said its news (reading index, hours).
+    fn daily(days: i64, high: impl Fn(i64) -> f64) -> Vec<(i64, u8)> {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut e = Envelope::default();
+        let mut said = Vec::new();
+        for i in 0..days * 288 {
+            let (day, p) = (i / 288, (i % 288) as f64 / 12.0);
+            let h = high(day);
+            let x = match p {
+                p if !(6.0..19.0).contains(&p) => 20.0,
+                p if p < 7.0 => 20.0 + (h - 20.0) * (p - 6.0),
+                p if p < 18.0 => h,
+                p => h - (h - 20.0) * (p - 18.0),
+            } + rng.f64() * 2.0
+                - 1.0;
+            let Some(b) = e.observe(x, i * 300_000, true, 0.5) else {
+                continue;
+            };
+            if let Some(d) = b.day.filter(|_| !e.day_said) {
+                e.day_said = true;
+                said.push((i, d.hours));
+            }
+        }
+        said
+    }
+
+    #[test]
+    fn a_day_unlike_its_days_at_the_same_hours_is_news_after_a_week() {
+        // Ten days alike, then one whose high is 50 rather than 80: said at its second hour
+        // apart (10:00 of day 11, its 09:00 mean closed; at 07:00 it was as high as its days
+        // at 06:00, in their ramp), once.
+        let said = daily(12, |d| if d == 10 { 50.0 } else { 80.0 });
+        assert_eq!(said, [(10 * 288 + 10 * 12, 2)]);
+        // Days alike: nothing.
+        assert!(daily(12, |_| 80.0).is_empty());
+        // A weekly rhythm (Saturdays and Sundays at 20): a week of it seen, nothing; on the
+        // first weekend the test had not a week of days at that hour yet.
+        assert!(daily(21, |d| if d % 7 >= 5 { 20.0 } else { 80.0 }).is_empty());
+        // Before a week of days, no judgement: the same odd day as the first above, on day 6.
+        assert!(daily(8, |d| if d == 6 { 50.0 } else { 80.0 }).is_empty());
+    }
 
     #[test]
     fn hourly_means_that_keep_going_one_way_twice_as_long_as_ever_are_news() {
@@ -361,8 +570,9 @@ mod tests {
 
     #[test]
     fn an_hourly_mean_is_learnt_a_day_after_its_hour_and_judged_after_three_days() {
-        // (The module's word on its memory.)
-        assert!(std::mem::size_of::<Envelope>() <= 624);
+        // (The module's word on its memory: the struct, and the week of hourly means it boxes.)
+        assert!(std::mem::size_of::<Envelope>() <= 624 + 80);
+        assert_eq!(std::mem::size_of::<[(i32, f32); PROFILE]>(), 1344);
         let mut e = Envelope::default();
         let mut last = None;
         // Four days of a level at 10 ± 1 (a daily cycle), every 5 minutes.

@@ -262,6 +262,29 @@ impl Detector {
                 ),
             });
         }
+        // A day unlike its days (see [`crate::twin::envelope::DayNews`]): once per departure,
+        // where neither the level nor the run said it first.
+        if let Some(d) = b
+            .day
+            .filter(|_| !env.day_said && !level_news && !env.run_said)
+        {
+            env.day_said = true;
+            v.lone_trend = Some(EpisodeKind::Drift);
+            let way = if d.mean > d.median { "above" } else { "below" };
+            let when = DateTime::from_timestamp(d.hour * 3600, 0)
+                .map_or_else(String::new, |t| t.format(" at %H:00").to_string());
+            let bar = (d.mean - d.median).abs();
+            v.findings.push(Finding {
+                kind: EpisodeKind::Drift,
+                at,
+                score: bar / (b.hi - b.lo).max(f64::MIN_POSITIVE),
+                threshold: crate::twin::envelope::DAY_K_RANGE,
+                reason: format!(
+                    "its hourly mean{when} was {:.3}, {bar:.3} {way} the median of that hour on its last {} days ({:.3} to {:.3}), {} hours in a row apart (no peers to compare with)",
+                    d.mean, d.days, d.lo, d.hi, d.hours
+                ),
+            });
+        }
         if level_news {
             env.said = true;
             v.lone_trend = Some(EpisodeKind::Drift);
