@@ -105,6 +105,8 @@ pub struct Envelope {
     level_ms: i64,
     /// Said for the current excursion (until the level is back within the envelope).
     pub said: bool,
+    /// The level was beyond the margin at the reading before (set by the detector).
+    pub beyond: bool,
     /// Some hourly mean is waiting (so forgetting them has work to do).
     held: bool,
     /// Per day slot: its day (epoch days; `i32::MIN` when empty) and the longest run of
@@ -176,6 +178,7 @@ impl Default for Envelope {
             level: f64::NAN,
             level_ms: 0,
             said: false,
+            beyond: false,
             held: false,
             runs: [(i32::MIN, 0); ENV_DAYS],
             last: f32::NAN,

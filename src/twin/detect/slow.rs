@@ -106,8 +106,15 @@ impl Detector {
         }
         self.trend_last = c.change;
         let horizon_ms = (TREND_HORIZON_MIN as i64 + 1) * 60_000;
+        // (A horizon that holds a spike past the bar, said or taken as its life, says nothing
+        // of a trend: read every 5 minutes, a spike is a minute's mean on its own, and "moved
+        // +34 in the last 30 min, all of it in the last 3" was said of one.)
         let stepped = self.last_big_ms.is_some_and(|t| at_ms - t < horizon_ms)
             || self.novel_ms.is_some_and(|t| at_ms - t < horizon_ms)
+            || self
+                .spike_life
+                .as_ref()
+                .is_some_and(|l| at_ms - l.last_ms() < horizon_ms)
             || self.settle > 0;
         // A few-level signal: only a horizon within one known level, settled there before it
         // began, says anything; such horizons are judged after hours of them, not a day.
@@ -235,6 +242,16 @@ impl Detector {
         if !quiet {
             return;
         }
+        // A spike past the bar, said or taken as its life, moves the half-hour level for an
+        // hour (a spike of +30 on a series read every 5 minutes lifts it by 5): the level says
+        // nothing of an excursion until then.
+        if self
+            .spike_life
+            .as_ref()
+            .is_some_and(|l| at_ms - l.last_ms() < 2 * crate::twin::envelope::ENV_TAU_MS as i64)
+        {
+            return;
+        }
         self.ratio = self.ratio.max(b.out / b.margin);
         // A jump at this reading, or a lone step being decided, is the step test's to name
         // (it judges a step at the reading after it, and decides it once it stayed): the
@@ -245,8 +262,13 @@ impl Detector {
         if jumped || self.pending.is_some() {
             return;
         }
-        // (The level's own news, when it has some, says it first.)
-        let level_news = b.news() && !env.said;
+        // (The level's own news, when it has some, says it first: at the second reading beyond
+        // the margin, once the spike test had the reading after a spike to judge it by. A spike
+        // where its series spiked before jumps by less than its steps there, so `jumped` does
+        // not see it: a +34 spike lifted a half-hour level by 5 beyond its envelope, and was
+        // said a drift at its own reading.)
+        let before = std::mem::replace(&mut env.beyond, b.news());
+        let level_news = b.news() && before && !env.said;
         if b.run_news() && !env.run_said && !level_news {
             env.run_said = true;
             v.lone_trend = Some(EpisodeKind::Drift);

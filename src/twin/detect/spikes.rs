@@ -133,6 +133,11 @@ impl SpikeLife {
         ))
     }
 
+    /// When the latest spike past the bar was, said or not (epoch ms).
+    pub fn last_ms(&self) -> i64 {
+        self.last_ms
+    }
+
     /// The size taken as the series' life (0: none).
     #[cfg(test)]
     pub fn life(&self) -> f64 {

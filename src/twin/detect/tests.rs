@@ -450,6 +450,33 @@ fn a_series_that_spikes_as_its_life_says_five_spikes_and_then_only_larger_ones()
 }
 
 #[test]
+fn a_spike_taken_as_its_life_is_no_trend_and_no_excursion() {
+    // NAB's art_increase_spike_density before its dense day: 20 ± 1 every 5 minutes, a spike
+    // of +20 to +40 on 0.2 % of readings (one every day and a half or so), over ten days. Once
+    // five have taught the series' life, the later ones are not said, and neither the
+    // half-hour trend (a spike is a minute's mean on its own at this pace) nor the envelope
+    // (a spike lifts the half-hour level by 5) says anything of them.
+    for seed in 1..=6 {
+        let mut rng = Rng::with_seed(seed);
+        let xs: Vec<f64> = (0..10 * 288)
+            .map(|_| {
+                let spike = if rng.f64() < 0.002 {
+                    20.0 + 20.0 * rng.f64()
+                } else {
+                    0.0
+                };
+                20.0 + 2.0 * rng.f64() - 1.0 + spike
+            })
+            .collect();
+        let found = run_alone_every(&xs, 300.0);
+        assert!(
+            found.iter().all(|f| f.1 == EpisodeKind::Spike) && found.len() <= 6,
+            "seed {seed}: {found:?}"
+        );
+    }
+}
+
+#[test]
 fn stuck_found_also_while_peers_move() {
     let mut xs = healthy(600, 2);
     let held = xs[300];
