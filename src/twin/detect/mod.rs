@@ -1170,7 +1170,7 @@ pub struct Detector {
     /// The rate test on the same minute means (lone sensors; see [`super::ramps`]).
     ramps: super::ramps::Ramps,
     /// Its rates, once it first qualified for the rate test (taken by the twin for the Log).
-    pub ramp_news: Option<String>,
+    pub ramp_news: Option<Box<str>>,
     /// Where a few-level signal's minute means sit at the level they are at (a running mean
     /// of them, so a level whose first reading was the end of a ramp is not judged by it), and
     /// since when (epoch ms): a horizon is judged within a level only once settled there.

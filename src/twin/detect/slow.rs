@@ -353,7 +353,7 @@ impl Detector {
         let quiet = self.open.is_none();
         let off = self.ramps.minute(minute, c.now, res, quiet);
         if let Some(news) = self.ramps.announce() {
-            self.ramp_news = Some(news);
+            self.ramp_news = Some(news.into_boxed_str());
         }
         let Some(off) = off else {
             return;
