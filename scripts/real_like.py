@@ -22,6 +22,13 @@ Healthy shapes (every episode on them is false):
   pv         a solar inverter's power every minute for 14 days, broken clouds on some days
   outdoor    outdoor air every 10 min for 30 days: daily swing, weather fronts
   vib        a machine's vibration RMS every second for 6 h, running and idle in turns
+  co2        an office's CO2 every 2 min for 21 days, occupied on weekdays 08-17
+  wind       wind speed every minute for 14 days: Weibull gusts about a wandering mean
+  soil       soil moisture every 10 min for 21 days: drying, watered each day at 06:00
+  energy_today  a daily energy total every 5 min for 21 days, back to 0 at midnight
+  serverroom a server room every 30 s for 7 days: its cooling's sawtooth, 21-23 °C
+  rain       rain per 10 min for 30 days: mostly 0, showers, dry spells
+  zhum       a Zigbee humidity in whole percent, on change (and hourly), for 14 days
   art_*      NAB's artificialNoAnomaly shapes (every 5 min for 14 days): a daily square
              wave, a daily shape without and with small noise, a flat line, uniform noise
 
@@ -197,3 +204,63 @@ def density(i):
 
 
 shape("spikedensity", density)
+
+# More healthy shapes (their own generator, so the ones above stay as they were).
+rng = random.Random(21)
+m0 = datetime(2024, 3, 4)  # a Monday
+
+rows, c = [], 420.0
+for t in every(m0, 120, 21 * 720):
+    occupied = t.weekday() < 5 and 8 <= t.hour + t.minute / 60 < 17
+    c += ((1100 if occupied else 420) - c) * (0.03 if occupied else 0.02) + rng.gauss(0, 8)
+    rows.append((t, int(round(c))))
+write("co2", rows)
+
+rows, mean = [], 4.0
+for i, t in enumerate(every(m0, 60, 14 * 1440)):
+    if i % 60 == 0:
+        mean = max(0.5, mean + rng.gauss(0, 0.6))
+    rows.append((t, f"{rng.weibullvariate(mean * 1.1, 2.0):.1f}"))
+write("wind", rows)
+
+rows, soil = [], 35.0
+for t in every(m0, 600, 21 * 144):
+    h = t.hour + t.minute / 60
+    soil += 4.0 if 6 <= h < 6.34 else -0.05 * (1.5 if 10 <= h < 17 else 0.7)
+    rows.append((t, f"{soil + rng.gauss(0, 0.1):.1f}"))
+write("soil", rows)
+
+rows, energy = [], 0.0
+for t in every(m0, 300, 21 * 288):
+    if t.hour == 0 and t.minute == 0:
+        energy = 0.0
+    energy += 0.02 + (0.08 if 7 <= t.hour < 22 else 0.0) * rng.random()
+    rows.append((t, f"{energy:.2f}"))
+write("energy_today", rows)
+
+rows, temp, cooling = [], 22.0, False
+for t in every(m0, 30, 7 * 2880):
+    cooling = True if temp > 23.0 else False if temp < 21.0 else cooling
+    temp += -0.12 if cooling else 0.06
+    rows.append((t, f"{temp + rng.gauss(0, 0.05):.2f}"))
+write("serverroom", rows)
+
+rows, shower = [], 0
+for t in every(m0, 600, 30 * 144):
+    if shower == 0 and rng.random() < 0.01:
+        shower = rng.randint(3, 18)
+    v = 0.0
+    if shower > 0:
+        v, shower = round(rng.expovariate(1 / 0.8), 1), shower - 1
+    rows.append((t, f"{v:.1f}"))
+write("rain", rows)
+
+rows, last = [], None
+for i, t in enumerate(every(m0, 60, 14 * 1440)):
+    h = t.hour + t.minute / 60
+    v = round(50 + 6 * math.sin(2 * math.pi * (h - 15) / 24)
+              + 3 * math.sin(2 * math.pi * i / (1440 * 3.3)) + rng.gauss(0, 0.3))
+    if v != last or i % 60 == 0:
+        rows.append((t, v))
+        last = v
+write("zhum", rows)

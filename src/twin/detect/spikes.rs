@@ -9,9 +9,10 @@
 //! count says so once, in its reason. A larger one is still said (and counted: the life grows
 //! to the largest of the last five, saying so in that spike's reason). Spikes of that size
 //! that come [`LIFE_FASTER`] times as often as the five that taught it are news once, and
-//! their pace is its life from then on. A week
-//! without a spike past the bar ([`LIFE_FORGET_MS`]) forgets it all: the premise no longer
-//! holds, and the next spike is news again.
+//! their pace is its life from then on. A month without a spike past the bar
+//! ([`LIFE_FORGET_MS`]) forgets it all: the premise no longer holds, and the next spike is news
+//! again. (A week was too short: a rain gauge's showers, its spikes among zeros, stop for a
+//! dry fortnight, and it said five more spikes to learn its life again.)
 //!
 //! What it cannot know: a glitch that comes back more often with a failing part (a loose
 //! contact), but less than [`LIFE_FASTER`] times as often at a time, looks the same once its
@@ -30,8 +31,8 @@ pub const LIFE_SPAN_MS: i64 = 24 * 3_600_000;
 pub const LIFE_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 /// A spike up to this many times the largest of them is the series' life.
 pub const LIFE_MARGIN: f64 = 1.5;
-/// A series without a spike past the bar for this long (a week) forgets its spikes.
-pub const LIFE_FORGET_MS: i64 = 7 * 24 * 3_600_000;
+/// A series without a spike past the bar for this long (30 days) forgets its spikes.
+pub const LIFE_FORGET_MS: i64 = 30 * 24 * 3_600_000;
 
 /// Spikes of its life's size that come this many times as often as its life's are news (once:
 /// the new pace is its life from then on). Premise: a glitch's rate is part of its life as much
@@ -206,7 +207,7 @@ mod tests {
     }
 
     #[test]
-    fn a_week_without_a_spike_forgets_its_life() {
+    fn a_month_without_a_spike_forgets_its_life() {
         let mut s = SpikeLife::default();
         for i in 0..5 {
             s.judge(i * 10 * H, 30.0);
