@@ -368,20 +368,16 @@ impl Envelope {
                 n += 1;
             }
         }
-        if n == 0 {
-            return None;
-        }
         let prior = &mut prior[..n];
-        prior.sort_by(f64::total_cmp);
-        let median = if n % 2 == 1 {
-            prior[n / 2]
-        } else {
-            0.5 * (prior[n / 2 - 1] + prior[n / 2])
-        };
+        let (lo, hi) = prior
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &m| {
+                (a.min(m), b.max(m))
+            });
         Some(Spread {
-            median,
-            lo: prior[0],
-            hi: prior[n - 1],
+            median: crate::twin::detect::median(prior)?,
+            lo,
+            hi,
             days: n as u8,
         })
     }

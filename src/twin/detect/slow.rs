@@ -111,10 +111,7 @@ impl Detector {
         // +34 in the last 30 min, all of it in the last 3" was said of one.)
         let stepped = self.last_big_ms.is_some_and(|t| at_ms - t < horizon_ms)
             || self.novel_ms.is_some_and(|t| at_ms - t < horizon_ms)
-            || self
-                .spike_life
-                .as_ref()
-                .is_some_and(|l| at_ms - l.last_ms() < horizon_ms)
+            || self.spiked_within(at_ms, horizon_ms)
             || self.settle > 0;
         // A few-level signal: only a horizon within one known level, settled there before it
         // began, says anything; such horizons are judged after hours of them, not a day.
@@ -206,6 +203,14 @@ impl Detector {
         }
     }
 
+    /// A spike past the bar, said or taken as the series' life (see [`super::spikes`]), was
+    /// within `ms` before `at_ms`.
+    fn spiked_within(&self, at_ms: i64, ms: i64) -> bool {
+        self.spike_life
+            .as_ref()
+            .is_some_and(|l| at_ms - l.last_ms() < ms)
+    }
+
     /// The envelope test on a lone series' own history (see [`crate::twin::envelope`]): only where
     /// its premise holds (no peers, no counter, no battery, no state, no few-level signal);
     /// said as a drift once per excursion, and only while no episode is open (nothing is
@@ -232,6 +237,7 @@ impl Detector {
         // The least width: a series that held one value for days still moves by its
         // resolution and noise.
         let floor = (5.0 * self.res_known()).max(4.0 * self.noise());
+        let spiked = self.spiked_within(at_ms, 2 * crate::twin::envelope::ENV_TAU_MS as i64);
         let env = self.envelope.get_or_insert_with(Box::default);
         if !quiet {
             env.forget_waiting();
@@ -245,11 +251,7 @@ impl Detector {
         // A spike past the bar, said or taken as its life, moves the half-hour level for an
         // hour (a spike of +30 on a series read every 5 minutes lifts it by 5): the level says
         // nothing of an excursion until then.
-        if self
-            .spike_life
-            .as_ref()
-            .is_some_and(|l| at_ms - l.last_ms() < 2 * crate::twin::envelope::ENV_TAU_MS as i64)
-        {
+        if spiked {
             return;
         }
         self.ratio = self.ratio.max(b.out / b.margin);

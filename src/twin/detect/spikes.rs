@@ -152,6 +152,15 @@ mod tests {
 
     const H: i64 = 3_600_000;
 
+    /// A series taught its life by five spikes of 30, ten hours apart (40 h in all).
+    fn taught() -> SpikeLife {
+        let mut s = SpikeLife::default();
+        for i in 0..5 {
+            s.judge(i * 10 * H, 30.0);
+        }
+        s
+    }
+
     #[test]
     fn five_spikes_over_days_become_its_life_and_a_larger_one_is_still_news() {
         let mut s = SpikeLife::default();
@@ -172,10 +181,7 @@ mod tests {
 
     #[test]
     fn spikes_of_its_life_four_times_as_often_are_news_once() {
-        let mut s = SpikeLife::default();
-        for i in 0..5 {
-            s.judge(i * 10 * H, 30.0);
-        }
+        let mut s = taught();
         // Taught by five in 40 h; five more at its life's size within 9 h.
         for i in 0..4 {
             assert_eq!(s.judge(50 * H + i * 2 * H, 30.0), SpikeNews::Life);
@@ -208,10 +214,7 @@ mod tests {
 
     #[test]
     fn a_month_without_a_spike_forgets_its_life() {
-        let mut s = SpikeLife::default();
-        for i in 0..5 {
-            s.judge(i * 10 * H, 30.0);
-        }
+        let mut s = taught();
         assert_eq!(s.judge(45 * H, 30.0), SpikeNews::Life);
         assert_eq!(s.judge(45 * H + LIFE_FORGET_MS + 1, 30.0), SpikeNews::Said);
         assert_eq!(s.life(), 0.0);
