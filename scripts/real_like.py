@@ -105,7 +105,9 @@ for t in every(t0, 120, 20 * 720):
     if 2 <= h < 2.5:
         level = min(95.0, level + 2.2)
     else:
-        level -= (0.03 if h < 6 or h > 22 else 0.09) * (1 + 0.3 * rng.random())
+        # (Drawn about 28 % a day, refilled by up to 33 % a night: a healthy tank stays
+        # between about 60 and 95 %.)
+        level -= (0.01 if h < 6 or h > 22 else 0.045) * (1 + 0.3 * rng.random())
     rows.append((t, f"{level + rng.gauss(0, 0.15):.2f}"))
 write("tank", rows)
 
@@ -226,7 +228,9 @@ write("wind", rows)
 rows, soil = [], 35.0
 for t in every(m0, 600, 21 * 144):
     h = t.hour + t.minute / 60
-    soil += 4.0 if 6 <= h < 6.34 else -0.05 * (1.5 if 10 <= h < 17 else 0.7)
+    # (Three waterings of +2.3 a morning make up about a day's drying, 6.7: a healthy bed
+    # stays within a few points of where it began.)
+    soil += 2.3 if 6 <= h < 6.34 else -0.05 * (1.5 if 10 <= h < 17 else 0.7)
     rows.append((t, f"{soil + rng.gauss(0, 0.1):.1f}"))
 write("soil", rows)
 

@@ -442,6 +442,8 @@ impl Twin {
         s.anomalies += 1;
         s.anomalous = true;
         s.detector.open = Some(e.kind);
+        // The half-hours waiting to be learnt may hold its beginning.
+        s.detector.trend.forget_pending();
         s.episode = Some(e);
         self.anomalies_total += 1;
         self.anomalous_series += 1;

@@ -393,6 +393,25 @@ impl<const N: usize> Ring<N> {
         }
         turns
     }
+
+    /// How often the values far from their mean (by `far` at least, in the order pushed) go
+    /// from below it to above or back, the values nearer it passed over. O(N); asked only of
+    /// a window past the burst bar.
+    fn far_turns(&self, far: f64) -> usize {
+        let filled = &self.v[..self.len];
+        let mean = filled.iter().sum::<f64>() / self.len.max(1) as f64;
+        let start = if self.len == N { self.pos } else { 0 };
+        let mut turns = 0;
+        let mut above = None;
+        for k in 0..self.len {
+            let d = self.v[(start + k) % N] - mean;
+            if d.abs() >= far {
+                turns += usize::from(above.is_some_and(|p| p != (d > 0.0)));
+                above = Some(d > 0.0);
+            }
+        }
+        turns
+    }
 }
 
 /// Turns a burst's window of steps must take, both in direction and about their mean: noise
@@ -403,6 +422,11 @@ impl<const N: usize> Ring<N> {
 /// each night: its steps were near 0 and are +2.2 a reading now, below the mean and then
 /// above it, though the small steps before the ramp changed direction at every reading).
 const BURST_TURNS: usize = 3;
+/// … and its steps far from their mean (past the burst bar) must change side this often: a
+/// burst's big steps go both ways, a ramp's all one (a tank refilled each night, one step of
+/// +0.6 before its ramp: the small steps about the mean turned three times, the big ones
+/// never).
+const BURST_FAR_TURNS: usize = 2;
 
 /// The share of the burst bar past which the recent steps are not calm: an open episode stays
 /// open, and the residual test waits (a burst under way, not yet past its bar).
@@ -1159,7 +1183,7 @@ pub struct Detector {
     /// A battery's last hour (see [`Drain`]), allocated at its first reading.
     drain: Option<Box<Drain>>,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
-    trend: super::trend::Trend,
+    pub(crate) trend: super::trend::Trend,
     /// The envelope test on the same series (lone sensors; see [`super::envelope`]), held
     /// once it is judged by it.
     envelope: Option<Box<super::envelope::Envelope>>,
@@ -1826,6 +1850,7 @@ impl Detector {
                     && !zone_moving
                     && self.burst.turns() >= BURST_TURNS
                     && self.burst.turns_about_mean() >= BURST_TURNS
+                    && self.burst.far_turns(cfg.burst) >= BURST_FAR_TURNS
                 {
                     v.findings.push(Finding {
                         kind: EpisodeKind::NoiseBurst,

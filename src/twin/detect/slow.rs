@@ -139,6 +139,22 @@ impl Detector {
         let within = within && !spans;
         if stepped || !within || self.open.is_some() {
             self.trend_hold = None;
+            // A horizon that holds a big step is not judged, but one whose big steps made a
+            // movement nothing was said of is the series' life, and is learnt a horizon from
+            // now as any other (forgotten if an episode opens meanwhile). Premise: a movement
+            // of steps each past the step bar (a tank refilled each night, +2.2 % every two
+            // minutes where it draws 0.05) that opened no episode is how far the series moves
+            // in half an hour; left unlearnt, its fourth night's refill, no longer past the step
+            // bar, was "4.1x the most it moved in as long while watched". A spike's horizon is
+            // not learnt: one reading is a minute's mean on its own.
+            if stepped
+                && within
+                && self.open.is_none()
+                && self.settle == 0
+                && !self.spiked_within(at_ms, horizon_ms)
+            {
+                self.trend.learn(c.change);
+            }
             return;
         }
         // Minute means over half an hour: a change within the sensor's resolution or a few of
