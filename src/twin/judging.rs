@@ -31,11 +31,13 @@ impl Twin {
         // (Only for a series with a sibling, or one to look for a sibling for: once it has
         // dipped, so it is no counter, even one still learning at night.)
         let s = &self.series[idx];
-        if s.sibling.is_some()
+        let crept = if s.sibling.is_some()
             || (!s.sibling_looked && s.count >= pairs::PAIR_LOOK && s.detector.dipped())
         {
-            self.observe_sibling(idx, value, at);
-        }
+            self.observe_sibling(idx, value, at)
+        } else {
+            None
+        };
         let zi = self.series_zone[idx];
         let zone = zi.map(|i| &self.zones[i].1);
         let pos = self.zone_pos[idx];
@@ -140,6 +142,9 @@ impl Twin {
             v.findings.push(f);
         }
         if let Some(f) = paired {
+            v.findings.push(f);
+        }
+        if let Some(f) = crept {
             v.findings.push(f);
         }
         let s = &self.series[idx];
@@ -825,11 +830,16 @@ impl Twin {
         let o = &self.series[other];
         let latest = (o.last, o.last_time.timestamp_millis());
         let fresh = pairs::fresh_ms(o.detector.interval);
-        let end =
-            self.series[idx]
-                .pair
-                .as_mut()?
-                .observe(value, latest, fresh, at.timestamp_millis())?;
+        let pair = self.series[idx].pair.as_mut()?;
+        let end = pair.observe(value, latest, fresh, at.timestamp_millis());
+        let creep = pair.take_creep();
+        let Some(end) = end else {
+            let with = format!(
+                "{}, which reads the same quantity side by side,",
+                self.series[other].display_name()
+            );
+            return self.creep_finding(idx, other, creep?, &with, at);
+        };
         let o = &self.series[other];
         let time = |ms: i64| {
             DateTime::from_timestamp_millis(ms)
@@ -898,21 +908,17 @@ impl Twin {
     /// A reading of series `idx` compared with its sibling's latest (see [`super::pairs`],
     /// "Siblings"), the sibling looked for first if it was not yet. What their difference
     /// shows is kept for the lone step test to name its step with, nothing is said of it.
-    fn observe_sibling(&mut self, idx: usize, value: f64, at: DateTime<Utc>) {
+    fn observe_sibling(&mut self, idx: usize, value: f64, at: DateTime<Utc>) -> Option<Finding> {
         if !self.series[idx].sibling_looked {
             self.look_for_sibling(idx);
         }
-        let Some(other) = self.series[idx].sibling.as_ref().map(|p| p.other) else {
-            return;
-        };
+        let other = self.series[idx].sibling.as_ref().map(|p| p.other)?;
         let (latest, fresh) = if other == idx {
             // The rest of its family: the median of their latest readings as read (not less
             // the offsets the zone learns, which move as they are learnt), each fresh (see
             // `pairs::fresh_ms`); two of them at least.
             let at_ms = at.timestamp_millis();
-            let Some(zi) = self.series_zone[idx] else {
-                return;
-            };
+            let zi = self.series_zone[idx]?;
             let mut rest = [0f64; FAMILY_MAX];
             let mut n = 0;
             for &j in self.zones[zi].1.members.iter().filter(|&&j| j != idx) {
@@ -923,9 +929,7 @@ impl Twin {
                     n += 1;
                 }
             }
-            let Some(v) = (n >= 2).then(|| detect::median(&mut rest[..n])).flatten() else {
-                return;
-            };
+            let v = (n >= 2).then(|| detect::median(&mut rest[..n])).flatten()?;
             ((v, at_ms), i64::MAX)
         } else {
             let o = &self.series[other];
@@ -935,13 +939,69 @@ impl Twin {
             )
         };
         let s = &mut self.series[idx];
-        if let Some(end) = s
-            .sibling
-            .as_mut()
-            .and_then(|p| p.observe(value, latest, fresh, at.timestamp_millis()))
-        {
+        let pair = s.sibling.as_mut()?;
+        if let Some(end) = pair.observe(value, latest, fresh, at.timestamp_millis()) {
             s.sibling_end = Some(end);
         }
+        let creep = pair.take_creep()?;
+        let with = if other == idx {
+            "the median of the rest of its numbered family".to_string()
+        } else {
+            format!(
+                "{}, its numbered sibling,",
+                self.series[other].display_name()
+            )
+        };
+        self.creep_finding(idx, other, creep, &with, at)
+    }
+
+    /// A drift said while it creeps, on the probe of a pair (or of siblings, or of a family)
+    /// that moved while the other held (see [`super::pairs`], "While it creeps"), unless the
+    /// other has an episode open, or had a held reading since the creep began (a reference
+    /// that is itself at fault says nothing of this one: unknown), or this probe's own episode
+    /// is a held reading (its difference creeps as the other moves on). `with`: how the other
+    /// is named in the reason.
+    fn creep_finding(
+        &self,
+        idx: usize,
+        other: usize,
+        c: pairs::Creep,
+        with: &str,
+        at: DateTime<Utc>,
+    ) -> Option<Finding> {
+        let s = &self.series[idx];
+        // (A held reading of the other since the creep began, said and perhaps already taken
+        // as its normal, makes their difference creep as this one moves on: a press whose
+        // sibling's reading froze at a shift's end cools away from it.)
+        let o = &self.series[other];
+        let held = o
+            .episode
+            .iter()
+            .chain(o.episodes.iter())
+            .any(|e| e.kind == EpisodeKind::Stuck && e.last.timestamp_millis() >= c.since_ms);
+        if other != idx && (o.episode.is_some() || held) {
+            return None;
+        }
+        if s.episode
+            .as_ref()
+            .is_some_and(|e| e.kind == EpisodeKind::Stuck)
+        {
+            return None;
+        }
+        let since = DateTime::from_timestamp_millis(c.since_ms)
+            .unwrap_or(at)
+            .format("%H:%M");
+        let score = (c.now - c.usual).abs() / c.spread.max(f64::MIN_POSITIVE);
+        Some(Finding {
+            kind: EpisodeKind::Drift,
+            at,
+            score: score.min(1e6),
+            threshold: pairs::CREEP_K,
+            reason: format!(
+                "it and {with} usually differ by {:+.3} (their ten-minute means within {:.3} of that, as a median); the difference has crept to {:+.3} since {since}, this probe moving {:+.3} while the other moved {:+.3}: this probe drifts",
+                c.usual, c.spread, c.now, c.moved, c.other_moved
+            ),
+        })
     }
 
     /// Looks once for series `idx`'s sibling: the one other series of its numbered family

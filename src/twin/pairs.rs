@@ -27,6 +27,20 @@
 //!   ten-minute mean of the hour after it left). A level shift of the other probe that
 //!   stayed leaves the drift unsaid: which probe the way out was is unknown.
 //!
+//! While it creeps: at each ten-minute mean of the difference that closes, once six hours of
+//! them are kept, a creep is said on the probe that moved, when the latest two stand beyond
+//! the difference's usual value by [`CREEP_K`] × the spread of its ten-minute means about it
+//! (and [`CREEP_QUANTA`] × its resolution), it left gradually from the latest mean near its
+//! usual value 20 minutes to an hour ([`CREEP_BLOCKS`]) before, the two moved together before
+//! that, and since then this probe moved the way the difference did by [`CREEP_OWN`] of its
+//! change while the other moved [`CREEP_OTHER`] of it at most. Premise: which of the two crept
+//! cannot be told from their difference, but while the place holds still (a press running at
+//! its heat, a greenhouse at night) the one that moved is the one that crept; over an hour a
+//! place held by its process moves less than that. While the place moves (a shift's start, the
+//! sun), or over longer (a hall warming a degree over a morning moved one press while its
+//! sibling's slow drift cancelled it), which one crept is unknown and nothing is said until
+//! the step back. Said once per departure, for pairs, siblings and families alike.
+//!
 //! Pairs are made only where a device has exactly two such probes (a third makes the pair
 //! ambiguous), none of them in a zone or a numbered family (those have peers), named as a
 //! setpoint or beside one (the setpoint test's), or a counter. A level shift of one probe
@@ -36,7 +50,7 @@
 //! `line1/press2/motor_temp`, one family by `identity::numbered_family`, in one unit, when the
 //! family has exactly two and neither has peers on its own device; looked for once a series
 //! has dipped, so no counter is one) are compared the same way,
-//! but only to name a lone step: nothing is said of their difference itself. Premise: two
+//! but only to name a lone step (and to say a creep while it creeps, above). Premise: two
 //! machines of one line run one plan, so their temperatures follow the same shifts, and a
 //! probe that creeps takes their difference with it. When the lone step test says a level
 //! shift and the difference shows, at that step, the end of a creep by the rule above, the
@@ -44,7 +58,7 @@
 //! so it stays a level shift. Not where a stuck episode of the stepping series lasted into the
 //! creep: a reading held while its sibling moved on makes the difference creep too. (Two
 //! presses' on/off vibrations compared by the pair rule's own steps made 19 false drifts in
-//! nine plant days: siblings only name.)
+//! nine plant days: siblings only name, but for a creep while the other holds.)
 //!
 //! Families: a probe of a numbered family of at least three on one device (soil probes) is
 //! compared the same way with the median of the rest of its family's latest readings, to name
@@ -56,7 +70,8 @@
 //! silent one's last reading is no difference between the two.
 //!
 //! Cost: O(1) per reading of a paired probe (a few sums; a median over a day of ten-minute
-//! means, 144 values, only when a step is as large as one). Memory: about 2.4 kB per paired
+//! means, 144 values, only when a step is as large as one, and at each ten-minute mean that
+//! closes for the creep). Memory: about 2.4 kB per paired
 //! probe; nothing for others.
 
 /// Readings a probe has had before its pair is looked for (its unit and its class are known
@@ -103,6 +118,25 @@ pub fn fresh_ms(interval_s: f64) -> i64 {
 /// share of the spread of the probe's own.
 const TOGETHER: f64 = 0.2;
 
+/// A creep is judged once this many ten-minute means of the difference are kept (six hours).
+const CREEP_WARM: usize = 36;
+/// A creep: the difference's latest two ten-minute means beyond its usual value by this many
+/// times the spread of its ten-minute means about it (the median of their distances from the
+/// median), …
+pub const CREEP_K: f64 = 6.0;
+/// … and by this many of the difference's smallest change (its resolution, where the probes
+/// read to one: two probes read to 0.1 °C differ by whole tenths).
+const CREEP_QUANTA: f64 = 5.0;
+/// A creep is said while it creeps only within this many ten-minute means of where it left
+/// its usual value (an hour): over longer, the place itself moves (a hall warming a degree
+/// over a morning moves one press's motor while its sibling's slow drift cancels it), and
+/// which probe moved no longer tells which one crept.
+const CREEP_BLOCKS: usize = 6;
+/// The probe that crept moved this share of the difference's change at least since it left
+/// its usual value, the other at most [`CREEP_OTHER`] of it.
+const CREEP_OWN: f64 = 0.75;
+const CREEP_OTHER: f64 = 0.25;
+
 /// One probe's view of its pair.
 #[derive(Debug, Clone)]
 pub struct Pair {
@@ -131,6 +165,26 @@ pub struct Pair {
     blocks_next: usize,
     /// When each kept reading was (epoch ms).
     recent_ms: [i64; RING],
+    /// A creep seen while it creeps, until the caller takes it; and whether the departure
+    /// under way was said (once per departure: forgotten when the difference is back).
+    creep: Option<Creep>,
+    creep_said: bool,
+}
+
+/// A creep of this probe away from the other, seen while it creeps (see
+/// [`Pair::take_creep`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Creep {
+    /// The difference's usual value (the median of its ten-minute means over the last day),
+    /// the spread of those means about it, and its latest ten-minute mean.
+    pub usual: f64,
+    pub spread: f64,
+    pub now: f64,
+    /// Since when it has been creeping (the latest ten-minute mean near usual, epoch ms).
+    pub since_ms: i64,
+    /// How far this probe's ten-minute mean moved since then, and the other's.
+    pub moved: f64,
+    pub other_moved: f64,
 }
 
 /// A drift's end the pair saw.
@@ -164,7 +218,14 @@ impl Pair {
             blocks_len: 0,
             blocks_next: 0,
             recent_ms: [0; RING],
+            creep: None,
+            creep_said: false,
         }
+    }
+
+    /// The creep seen at the latest ten-minute mean, if any (taken once).
+    pub fn take_creep(&mut self) -> Option<Creep> {
+        self.creep.take()
     }
 
     /// A reading `x` of this probe at `at_ms`, with the other's latest (value, epoch ms) and
@@ -240,6 +301,7 @@ impl Pair {
             self.blocks_next = (self.blocks_next + 1) % BLOCKS;
             self.blocks_len = (self.blocks_len + 1).min(BLOCKS);
             self.block = (at_ms, x, d, 1);
+            self.creep = self.judge_creep();
         } else if n == 0 {
             self.block = (at_ms, x, d, 1);
         } else {
@@ -252,6 +314,90 @@ impl Pair {
         (1..=self.blocks_len).map(move |k| {
             let (t, a, d) = self.blocks[(self.blocks_next + BLOCKS - k) % BLOCKS];
             (t, f64::from(a), f64::from(d))
+        })
+    }
+
+    /// Whether the difference's ten-minute means show this probe creeping away from the other
+    /// now, judged as each closes (once per departure; see the module's "While it creeps").
+    fn judge_creep(&mut self) -> Option<Creep> {
+        let n = self.blocks_len;
+        if n < CREEP_WARM {
+            return None;
+        }
+        let mut ds = [0f64; BLOCKS];
+        let mut blocks = [(0i64, 0f64, 0f64); BLOCKS];
+        for (k, b) in self.latest_first().enumerate() {
+            blocks[k] = b;
+            ds[k] = b.2;
+        }
+        let blocks = &blocks[..n];
+        let (usual, _) = median_mad(&mut ds[..n]);
+        for d in &mut ds[..n] {
+            *d = (*d - usual).abs();
+        }
+        let (spread, _) = median_mad(&mut ds[..n]);
+        let quanta = if self.dres.is_finite() {
+            CREEP_QUANTA * self.dres
+        } else {
+            0.0
+        };
+        let bar = (CREEP_K * spread).max(quanta);
+        let now = blocks[0].2;
+        let dep = now - usual;
+        if dep.abs() <= 0.5 * bar {
+            self.creep_said = false;
+        }
+        let beyond = |d: f64| (d - usual).abs() > bar && (d - usual).signum() == dep.signum();
+        if self.creep_said || bar <= 0.0 || !beyond(now) || !beyond(blocks[1].2) {
+            return None;
+        }
+        // Gradually, from the latest block near usual: each block within half the departure
+        // of the one after it (a level shift is the step tests'), two blocks or more away.
+        let near = 0.25 * dep.abs();
+        let k0 = (1..n).find(|&k| (blocks[k].2 - usual).abs() <= near)?;
+        if !(2..=CREEP_BLOCKS).contains(&k0)
+            || (0..k0).any(|k| (blocks[k].2 - blocks[k + 1].2).abs() > 0.5 * dep.abs())
+        {
+            return None;
+        }
+        let (since_ms, x0, d0) = blocks[k0];
+        // They moved together until the creep (as for a drift's end, see `decide`).
+        let mut m = 0;
+        let mut xs = [0f64; BLOCKS];
+        for &(_, a, d) in &blocks[k0..] {
+            (xs[m], ds[m]) = (a, d);
+            m += 1;
+        }
+        if m < BLOCKS_WARM {
+            return None;
+        }
+        let (usual_before, _) = median_mad(&mut ds[..m]);
+        for d in &mut ds[..m] {
+            *d = (*d - usual_before).abs();
+        }
+        let (spread_d, _) = median_mad(&mut ds[..m]);
+        let (_, spread_x) = median_mad(&mut xs[..m]);
+        if spread_d > TOGETHER * spread_x {
+            return None;
+        }
+        // This probe moved, the other held: which of the two crept is then known.
+        let change = now - d0;
+        let moved = blocks[0].1 - x0;
+        let other_moved = (blocks[0].1 - now) - (x0 - d0);
+        if moved.signum() != change.signum()
+            || moved.abs() < CREEP_OWN * change.abs()
+            || other_moved.abs() > CREEP_OTHER * change.abs()
+        {
+            return None;
+        }
+        self.creep_said = true;
+        Some(Creep {
+            usual,
+            spread,
+            now,
+            since_ms,
+            moved,
+            other_moved,
         })
     }
 
@@ -510,6 +656,78 @@ mod tests {
                 |m| if (840..1200).contains(&m) { -0.6 } else { 0.0 },
                 |_| 0.0
             ),
+            Vec::<i64>::new()
+        );
+    }
+
+    /// Twelve hours of two presses' motors read every 10 s to 0.1 °C, each with a noise of
+    /// 0.1: `place(minute)` is the heat they share, `a_off(minute)` is added to A. Returns
+    /// the minutes at which a creep was seen while it crept: A's positive, B's negative.
+    fn presses(place: impl Fn(f64) -> f64, a_off: impl Fn(f64) -> f64) -> Vec<i64> {
+        let mut rng = Rng::with_seed(3);
+        let (mut a, mut b) = (Pair::new(1), Pair::new(0));
+        let q = |x: f64| (x * 10.0).round() / 10.0;
+        let mut found = Vec::new();
+        let mut y_last = (f64::NAN, 0i64);
+        for i in 0..12 * 360 {
+            let ms = i * 10_000;
+            let m = ms as f64 / 60_000.0;
+            let x = q(place(m) + a_off(m) + gaussian(&mut rng, 0.1));
+            a.observe(x, y_last, FRESH_MS, ms);
+            if a.take_creep().is_some() {
+                found.push(ms / 60_000);
+            }
+            let y = q(place(m) + gaussian(&mut rng, 0.1));
+            b.observe(y, (x, ms), FRESH_MS, ms + 5);
+            if b.take_creep().is_some() {
+                found.push(-(ms / 60_000));
+            }
+            y_last = (y, ms + 5);
+        }
+        found
+    }
+
+    #[test]
+    fn a_probe_creeping_from_its_twin_while_the_twin_holds_is_said_while_it_creeps() {
+        // Running at 58 °C, their heat wandering 0.3 °C over hours; A creeps +4 °C an hour
+        // from 10:00 for an hour, then is reset.
+        let running = |m: f64| 58.0 + 0.3 * (m / 90.0).sin();
+        let creep = |m: f64| {
+            if (600.0..660.0).contains(&m) {
+                4.0 * (m - 600.0) / 60.0
+            } else {
+                0.0
+            }
+        };
+        let found = presses(running, creep);
+        assert_eq!(found.len(), 1, "{found:?}");
+        // Said of A, at a ten-minute mean's close, before it was 2.5 °C off (37 minutes in).
+        assert!((610..637).contains(&found[0]), "{found:?}");
+        // Healthy: nothing.
+        assert_eq!(presses(running, |_| 0.0), Vec::<i64>::new());
+        // Both cooling at a shift's end while A creeps (10:00, τ 20 minutes down to 20 °C):
+        // which of the two crept is unknown while both move; nothing is said.
+        let stopping = |m: f64| {
+            if m < 600.0 {
+                running(m)
+            } else {
+                20.0 + (running(m) - 20.0) * (-(m - 600.0) / 20.0).exp()
+            }
+        };
+        assert_eq!(presses(stopping, creep), Vec::<i64>::new());
+        // The place warming 2 °C over that hour too: B moved half as far as the difference
+        // crept, so which probe crept is not known while it creeps.
+        let rising = |m: f64| running(m) + ((m - 600.0) / 30.0).clamp(0.0, 2.0);
+        assert_eq!(presses(rising, creep), Vec::<i64>::new());
+        // The place warms 1.5 °C over four hours from 06:00 while A's probe drifts -1.5 °C
+        // over them: A stands still and B moves, but over so long the place moves: nothing
+        // said (B would be blamed).
+        let warming = |m: f64| running(m) + 1.5 * ((m - 360.0) / 240.0).clamp(0.0, 1.0);
+        let slow = |m: f64| -1.5 * ((m - 360.0) / 240.0).clamp(0.0, 1.0);
+        assert_eq!(presses(warming, slow), Vec::<i64>::new());
+        // A level shift of A (+3 °C at 10:00, kept): a jump, the step tests'.
+        assert_eq!(
+            presses(running, |m| if m >= 600.0 { 3.0 } else { 0.0 }),
             Vec::<i64>::new()
         );
     }
