@@ -14,6 +14,16 @@
 //! again. (A week was too short: a rain gauge's showers, its spikes among zeros, stop for a
 //! dry fortnight, and it said five more spikes to learn its life again.)
 //!
+//! A spell: [`SPELL_N`] spikes said within an hour (and over ten minutes at least: quicker,
+//! they are a burst's) are a spell of them; the third says so once, and spikes up to
+//! [`LIFE_MARGIN`] × the largest of the spell are not said until [`SPELL_QUIET_MS`] pass without
+//! a spike past the bar; a larger one is said and the spell grows to it. Premise: spikes that
+//! come every few minutes are one thing happening (broken clouds over a PV array, a storm on a
+//! radio link, a loose contact shaken), said by its first three; each further one adds nothing
+//! but an episode (a PV inverter's first cloudy day after a sunny week: nine spikes and three
+//! bursts became three spikes and four bursts). What it cannot know: a second fault that
+//! spikes within such a spell looks the same.
+//!
 //! What it cannot know: a glitch that comes back more often with a failing part (a loose
 //! contact), but less than [`LIFE_FASTER`] times as often at a time, looks the same once its
 //! size is learnt; the five said before are in the events,
@@ -39,6 +49,15 @@ pub const LIFE_FORGET_MS: i64 = 30 * 24 * 3_600_000;
 /// as its size; a part failing, or a process gone unstable, spikes more often (NAB's
 /// `art_increase_spike_density` is that shape).
 pub const LIFE_FASTER: i64 = 4;
+
+/// Spikes said that make a spell of them: this many …
+pub const SPELL_N: usize = 3;
+/// … spanning at least this (ten minutes: quicker, they are a burst's, which the burst test
+/// judges) and at most this (an hour).
+pub const SPELL_MIN_MS: i64 = 10 * 60_000;
+pub const SPELL_MAX_MS: i64 = 3_600_000;
+/// A spell is over after this long without a spike past the bar (two hours).
+pub const SPELL_QUIET_MS: i64 = 2 * 3_600_000;
 
 /// A span, in hours under two days, else in days.
 fn took(ms: i64) -> String {
@@ -69,6 +88,8 @@ pub struct SpikeLife {
     seen_next: u8,
     /// The latest spike past the bar, said or not (epoch ms).
     last_ms: i64,
+    /// The largest of the spell of spikes under way (0: none; see [`SPELL_N`]).
+    spell: f64,
 }
 
 /// What a spike past the bar is.
@@ -87,6 +108,9 @@ impl SpikeLife {
     pub fn judge(&mut self, at_ms: i64, size: f64) -> SpikeNews {
         if at_ms - self.last_ms > LIFE_FORGET_MS {
             *self = SpikeLife::default();
+        }
+        if at_ms - self.last_ms > SPELL_QUIET_MS {
+            self.spell = 0.0;
         }
         self.last_ms = at_ms;
         let size = size.abs();
@@ -110,20 +134,29 @@ impl SpikeLife {
             }
             return SpikeNews::Life;
         }
+        // Within a spell's sizes while it lasts: not said.
+        if self.spell > 0.0 && size <= LIFE_MARGIN * self.spell {
+            return SpikeNews::Life;
+        }
         self.said[usize::from(self.next)] = (at_ms, size);
         self.next = (self.next + 1) % LIFE_N as u8;
         self.len = (self.len + 1).min(LIFE_N as u8);
+        // A larger one is said; the spell grows to it.
+        if self.spell > 0.0 {
+            self.spell = size;
+        }
+        let spell = self.spell_began(at_ms);
         if usize::from(self.len) < LIFE_N {
-            return SpikeNews::Said;
+            return spell;
         }
         let first = self.said[usize::from(self.next)].0;
         let span = at_ms - first;
         if !(LIFE_SPAN_MS..=LIFE_WINDOW_MS).contains(&span) {
-            return SpikeNews::Said;
+            return spell;
         }
         let largest = self.said.iter().map(|s| s.1).fold(0.0, f64::max);
         if largest <= self.life {
-            return SpikeNews::Said;
+            return spell;
         }
         self.life = largest;
         self.life_span_ms = span;
@@ -131,6 +164,27 @@ impl SpikeLife {
             "; its {LIFE_N}th spike in {}, none larger than {largest:.3}: spikes up to \
              {LIFE_MARGIN} × that are taken as its life from now",
             took(span)
+        ))
+    }
+
+    /// Whether the spike just said at `at_ms` began a spell: the last [`SPELL_N`] said span
+    /// [`SPELL_MIN_MS`] to [`SPELL_MAX_MS`]. Says so once, in its reason.
+    fn spell_began(&mut self, at_ms: i64) -> SpikeNews {
+        if self.spell > 0.0 || usize::from(self.len) < SPELL_N {
+            return SpikeNews::Said;
+        }
+        let k = |back: usize| self.said[(usize::from(self.next) + LIFE_N - back) % LIFE_N];
+        let span = at_ms - k(SPELL_N).0;
+        if !(SPELL_MIN_MS..=SPELL_MAX_MS).contains(&span) {
+            return SpikeNews::Said;
+        }
+        self.spell = (1..=SPELL_N).map(|b| k(b).1).fold(0.0, f64::max);
+        SpikeNews::Learnt(format!(
+            "; its {SPELL_N}rd spike in {:.0} min, none larger than {:.3}: a spell of them, \
+             spikes up to {LIFE_MARGIN} × that are not said until {} h pass without one",
+            span as f64 / 60_000.0,
+            self.spell,
+            SPELL_QUIET_MS / 3_600_000
         ))
     }
 
@@ -201,6 +255,39 @@ mod tests {
             assert_eq!(s.judge(i * 60_000, 30.0), SpikeNews::Said);
         }
         assert_eq!(s.life(), 0.0);
+    }
+
+    #[test]
+    fn three_spikes_within_an_hour_are_a_spell_said_once_until_two_quiet_hours() {
+        const MIN: i64 = 60_000;
+        let mut s = SpikeLife::default();
+        // A PV inverter's power under broken clouds: dips every ten minutes or so.
+        assert_eq!(s.judge(0, -346.0), SpikeNews::Said);
+        assert_eq!(s.judge(21 * MIN, -300.0), SpikeNews::Said);
+        let SpikeNews::Learnt(why) = s.judge(31 * MIN, -481.5) else {
+            panic!("the third within the hour makes a spell");
+        };
+        assert!(
+            why.contains("3rd spike in 31 min, none larger than 481.500"),
+            "{why}"
+        );
+        // Up to 1.5 × its largest: not said while the spell lasts.
+        assert_eq!(s.judge(50 * MIN, -700.0), SpikeNews::Life);
+        // A larger one is said, and the spell grows to it.
+        assert_eq!(s.judge(60 * MIN, -835.0), SpikeNews::Said);
+        assert_eq!(s.judge(100 * MIN, -1200.0), SpikeNews::Life);
+        // Two hours without a spike: the spell is over, the next is news.
+        assert_eq!(s.judge(100 * MIN + 2 * H + 1, -400.0), SpikeNews::Said);
+        // Three within ten minutes are a burst's, three over more than an hour no spell.
+        let mut s = SpikeLife::default();
+        for i in 0..3 {
+            assert_eq!(s.judge(i * 4 * MIN, 30.0), SpikeNews::Said);
+        }
+        let mut s = SpikeLife::default();
+        for i in 0..3 {
+            assert_eq!(s.judge(i * 40 * MIN, 30.0), SpikeNews::Said);
+        }
+        assert_eq!(s.judge(125 * MIN, 30.0), SpikeNews::Said);
     }
 
     #[test]
