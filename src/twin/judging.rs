@@ -944,15 +944,21 @@ impl Twin {
             s.sibling_end = Some(end);
         }
         let creep = pair.take_creep()?;
-        let with = if other == idx {
+        let with = self.sibling_named(idx, other);
+        self.creep_finding(idx, other, creep, &with, at)
+    }
+
+    /// How series `idx`'s sibling `other` is named in a reason (itself: the rest of its
+    /// family).
+    fn sibling_named(&self, idx: usize, other: usize) -> String {
+        if other == idx {
             "the median of the rest of its numbered family".to_string()
         } else {
             format!(
                 "{}, its numbered sibling,",
                 self.series[other].display_name()
             )
-        };
-        self.creep_finding(idx, other, creep, &with, at)
+        }
     }
 
     /// A drift said while it creeps, on the probe of a pair (or of siblings, or of a family)
@@ -1095,14 +1101,7 @@ impl Twin {
         let since = DateTime::from_timestamp_millis(end.since_ms)
             .unwrap_or(f.at)
             .format("%H:%M");
-        let with = if other == idx {
-            "the median of the rest of its numbered family".to_string()
-        } else {
-            format!(
-                "{}, its numbered sibling,",
-                self.series[other].display_name()
-            )
-        };
+        let with = self.sibling_named(idx, other);
         let reason = format!(
             "it and {with} usually differ by {:+.3}; the difference crept to {:+.3} from {since} and this probe stepped back to {:+.3}: a drift of this probe that ended ({:.1}σ of its usual steps)",
             end.usual,

@@ -362,22 +362,7 @@ impl Pair {
         }
         let (since_ms, x0, d0) = blocks[k0];
         // They moved together until the creep (as for a drift's end, see `decide`).
-        let mut m = 0;
-        let mut xs = [0f64; BLOCKS];
-        for &(_, a, d) in &blocks[k0..] {
-            (xs[m], ds[m]) = (a, d);
-            m += 1;
-        }
-        if m < BLOCKS_WARM {
-            return None;
-        }
-        let (usual_before, _) = median_mad(&mut ds[..m]);
-        for d in &mut ds[..m] {
-            *d = (*d - usual_before).abs();
-        }
-        let (spread_d, _) = median_mad(&mut ds[..m]);
-        let (_, spread_x) = median_mad(&mut xs[..m]);
-        if spread_d > TOGETHER * spread_x {
+        if !self.together_until(since_ms) {
             return None;
         }
         // This probe moved, the other held: which of the two crept is then known.
@@ -399,6 +384,28 @@ impl Pair {
             moved,
             other_moved,
         })
+    }
+
+    /// Whether the two moved together over the blocks up to `since_ms` ([`BLOCKS_WARM`] of
+    /// them at least): the difference's spread about its median (the median of the blocks'
+    /// distances from it) at most [`TOGETHER`] × the probe's own spread.
+    fn together_until(&self, since_ms: i64) -> bool {
+        let (mut xs, mut ds) = ([0f64; BLOCKS], [0f64; BLOCKS]);
+        let mut m = 0;
+        for (_, a, d) in self.latest_first().filter(|(t, ..)| *t <= since_ms) {
+            (xs[m], ds[m]) = (a, d);
+            m += 1;
+        }
+        if m < BLOCKS_WARM {
+            return false;
+        }
+        let (usual_before, _) = median_mad(&mut ds[..m]);
+        for d in &mut ds[..m] {
+            *d = (*d - usual_before).abs();
+        }
+        let (spread_d, _) = median_mad(&mut ds[..m]);
+        let (_, spread_x) = median_mad(&mut xs[..m]);
+        spread_d <= TOGETHER * spread_x
     }
 
     /// The step between the two sides of the kept readings, if it ended a drift.
@@ -426,10 +433,8 @@ impl Pair {
         let (before, after) = (mean(b0, 2), mean(a0, 2));
         let ms = self.recent_ms[a0];
         let mut ds = [0f64; BLOCKS];
-        let mut xs = [0f64; BLOCKS];
         let n = self.blocks_len;
-        for (k, (_, a, d)) in self.latest_first().enumerate() {
-            xs[k] = a;
+        for (k, (_, _, d)) in self.latest_first().enumerate() {
             ds[k] = d;
         }
         let (usual, _) = median_mad(&mut ds[..n]);
@@ -483,21 +488,7 @@ impl Pair {
         // probes held their difference to ±0.05 °C through a night and a morning, but for
         // four blocks 30 °C off while the other probe's unit was °F, and a spread taken as a
         // mean made them loose.)
-        let mut m = 0;
-        for (_, a, d) in self.latest_first().filter(|(t, ..)| *t <= since_ms) {
-            (xs[m], ds[m]) = (a, d);
-            m += 1;
-        }
-        if m < BLOCKS_WARM {
-            return None;
-        }
-        let (usual_before, _) = median_mad(&mut ds[..m]);
-        for d in &mut ds[..m] {
-            *d = (*d - usual_before).abs();
-        }
-        let (spread_d, _) = median_mad(&mut ds[..m]);
-        let (_, spread_x) = median_mad(&mut xs[..m]);
-        if spread_d > TOGETHER * spread_x {
+        if !self.together_until(since_ms) {
             return None;
         }
         Some(DriftEnd {

@@ -380,31 +380,37 @@ impl<const N: usize> Ring<N> {
     /// back (one at the mean counts with those above). O(N); asked only of a window past the
     /// burst bar.
     fn turns_about_mean(&self) -> usize {
-        let filled = &self.v[..self.len];
-        let mean = filled.iter().sum::<f64>() / self.len.max(1) as f64;
-        // Oldest first: from `pos` on once the ring is full, from 0 before.
-        let start = if self.len == N { self.pos } else { 0 };
+        let mean = self.mean();
         let mut turns = 0;
         let mut below = None;
-        for k in 0..self.len {
-            let b = self.v[(start + k) % N] < mean;
+        for x in self.oldest_first() {
+            let b = x < mean;
             turns += usize::from(below.is_some_and(|p| p != b));
             below = Some(b);
         }
         turns
     }
 
+    /// The mean of the values held.
+    fn mean(&self) -> f64 {
+        self.v[..self.len].iter().sum::<f64>() / self.len.max(1) as f64
+    }
+
+    /// The values held, oldest first: from `pos` on once the ring is full, from 0 before.
+    fn oldest_first(&self) -> impl Iterator<Item = f64> + '_ {
+        let start = if self.len == N { self.pos } else { 0 };
+        (0..self.len).map(move |k| self.v[(start + k) % N])
+    }
+
     /// How often the values far from their mean (by `far` at least, in the order pushed) go
     /// from below it to above or back, the values nearer it passed over. O(N); asked only of
     /// a window past the burst bar.
     fn far_turns(&self, far: f64) -> usize {
-        let filled = &self.v[..self.len];
-        let mean = filled.iter().sum::<f64>() / self.len.max(1) as f64;
-        let start = if self.len == N { self.pos } else { 0 };
+        let mean = self.mean();
         let mut turns = 0;
         let mut above = None;
-        for k in 0..self.len {
-            let d = self.v[(start + k) % N] - mean;
+        for x in self.oldest_first() {
+            let d = x - mean;
             if d.abs() >= far {
                 turns += usize::from(above.is_some_and(|p| p != (d > 0.0)));
                 above = Some(d > 0.0);
