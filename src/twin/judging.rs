@@ -906,8 +906,9 @@ impl Twin {
     }
 
     /// A reading of series `idx` compared with its sibling's latest (see [`super::pairs`],
-    /// "Siblings"), the sibling looked for first if it was not yet. What their difference
-    /// shows is kept for the lone step test to name its step with, nothing is said of it.
+    /// "Siblings"), the sibling looked for first if it was not yet. A drift's end their
+    /// difference shows is kept for the lone step test to name its step with; a creep of this
+    /// probe while the other held is returned as a finding (see [`Twin::creep_finding`]).
     fn observe_sibling(&mut self, idx: usize, value: f64, at: DateTime<Utc>) -> Option<Finding> {
         if !self.series[idx].sibling_looked {
             self.look_for_sibling(idx);
