@@ -447,8 +447,7 @@ impl Twin {
         s.anomalies += 1;
         s.anomalous = true;
         s.detector.open = Some(e.kind);
-        // The half-hours waiting to be learnt may hold its beginning.
-        s.detector.trend.forget_pending();
+        s.detector.episode_opened();
         s.episode = Some(e);
         self.anomalies_total += 1;
         self.anomalous_series += 1;
@@ -834,11 +833,12 @@ impl Twin {
         let end = pair.observe(value, latest, fresh, at.timestamp_millis());
         let creep = pair.take_creep();
         let Some(end) = end else {
+            let creep = creep?;
             let with = format!(
                 "{}, which reads the same quantity side by side,",
                 self.series[other].display_name()
             );
-            return self.creep_finding(idx, other, creep?, &with, at);
+            return self.creep_finding(idx, other, creep, &with, at);
         };
         let o = &self.series[other];
         let time = |ms: i64| {

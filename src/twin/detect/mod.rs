@@ -1189,7 +1189,7 @@ pub struct Detector {
     /// A battery's last hour (see [`Drain`]), allocated at its first reading.
     drain: Option<Box<Drain>>,
     /// The trend test on its own history (lone sensors), and the latest change it measured.
-    pub(crate) trend: super::trend::Trend,
+    trend: super::trend::Trend,
     /// The envelope test on the same series (lone sensors; see [`super::envelope`]), held
     /// once it is judged by it.
     envelope: Option<Box<super::envelope::Envelope>>,
@@ -1594,6 +1594,12 @@ impl Detector {
     /// [`Detector::lone_open`]).
     pub fn drift_end_said(&self) -> bool {
         self.end_said
+    }
+
+    /// The series' episode opened: the trend test's half-hours waiting to be learnt may hold
+    /// its beginning, and are not learnt.
+    pub fn episode_opened(&mut self) {
+        self.trend.forget_pending();
     }
 
     /// The series' episode closed: a drift's end said is over with it.

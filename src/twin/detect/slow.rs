@@ -109,9 +109,10 @@ impl Detector {
         // (A horizon that holds a spike past the bar, said or taken as its life, says nothing
         // of a trend: read every 5 minutes, a spike is a minute's mean on its own, and "moved
         // +34 in the last 30 min, all of it in the last 3" was said of one.)
+        let spiked = self.spiked_within(at_ms, horizon_ms);
         let stepped = self.last_big_ms.is_some_and(|t| at_ms - t < horizon_ms)
             || self.novel_ms.is_some_and(|t| at_ms - t < horizon_ms)
-            || self.spiked_within(at_ms, horizon_ms)
+            || spiked
             || self.settle > 0;
         // A few-level signal: only a horizon within one known level, settled there before it
         // began, says anything; such horizons are judged after hours of them, not a day.
@@ -147,12 +148,7 @@ impl Detector {
             // in half an hour; left unlearnt, its fourth night's refill, no longer past the step
             // bar, was "4.1x the most it moved in as long while watched". A spike's horizon is
             // not learnt: one reading is a minute's mean on its own.
-            if stepped
-                && within
-                && self.open.is_none()
-                && self.settle == 0
-                && !self.spiked_within(at_ms, horizon_ms)
-            {
+            if stepped && within && self.open.is_none() && self.settle == 0 && !spiked {
                 self.trend.learn(c.change);
             }
             return;
