@@ -157,6 +157,13 @@ impl Levels {
         Some((self.noise_n[i] >= LEVEL_NOISE_KNOWN).then_some(self.noise[i]))
     }
 
+    /// `x` sits at a known level whose noise was learnt from fewer than
+    /// [`LEVEL_NOISE_TRUSTED`] steps.
+    pub(super) fn young_at(&self, x: f64, res: f64) -> bool {
+        self.known(x, res)
+            .is_some_and(|i| self.noise_n[i] < LEVEL_NOISE_TRUSTED)
+    }
+
     /// `run`: the repeats of `prev` before `x` (see [`Detector`]'s `run`).
     pub(super) fn observe(&mut self, prev: f64, x: f64, res: f64, at_ms: i64, run: u32) {
         let found = self.find(x, res);

@@ -752,6 +752,14 @@ const LEVEL_NOISE_KNOWN: u16 = 10;
 /// teach the level its own noise (an oven zone's burst was learnt away within 40 readings
 /// when this was 50).
 const LEVEL_NOISE_WINDOW: u16 = 500;
+/// Steps within a level before its own noise may stand below the series' noise at its order of
+/// magnitude (see `Mags`). Premise: a quieter level (a compressor at rest) shows itself over
+/// many steps; the first few within a level's band, where the band is narrower than the
+/// series' noise, sample only its quiet corner. The case: a Victron's battery power at
+/// -220 ± 40 W, re-entered after five hours at -820 (the table had let the level go), learnt
+/// 3.5 W from its first ten steps within ±9 W, and said five spikes of 54-61 W in eight
+/// minutes (home seed 2, 21 days).
+const LEVEL_NOISE_TRUSTED: u16 = 100;
 /// A few-level signal's level whose mean step is at least this many resolution steps is a
 /// noisy one: a run of repeats there is judged (see `judge_stuck`), as the chance of an exact
 /// repeat there is at most resolution ÷ step (0.5). Was 10: an oven zone whose controller
@@ -1805,6 +1813,9 @@ impl Detector {
                     }
                 });
             let scale_here = match here {
+                Some(Some(n)) if self.levels.few && self.levels.young_at(x, res) => {
+                    n.max(mag.unwrap_or(floor)).max(floor)
+                }
                 Some(Some(n)) if self.levels.few => n.max(floor),
                 Some(Some(n)) => n.max(scale),
                 Some(None) | None => mag.map_or(scale, |m| m.max(scale)),

@@ -3107,3 +3107,45 @@ fn the_spike_threshold_is_pinned_between_four_and_eight_sigma() {
         "4σ is not"
     );
 }
+
+#[test]
+fn a_noisy_level_reentered_after_hours_elsewhere_is_not_judged_by_its_first_quiet_steps() {
+    // A battery's power every 2 s, as a Victron GX sends it: a load of 180-260 W (uniform),
+    // 600 W more from 17:00 to 22:00, less a PV yield of up to 1,800 W by day (70-100 % of
+    // the sun's share). At 22:00 of the third day it comes back to -220 ± 40 W after five
+    // hours at -820, and its first 15 readings happen to sit at the top of its noise (-180
+    // to -186 W): the level table had let -220 go, and a new level's first steps within its
+    // ±9 W band learnt a quiet corner of its noise (readings 60 W off were said spikes).
+    let mut rng = Rng::with_seed(1);
+    let (mut xs, mut back) = (Vec::new(), 0);
+    for day in 0..3 {
+        for i in 0..43_200 {
+            let hour = i as f64 * 2.0 / 3600.0;
+            let sun = if (8.0..16.0).contains(&hour) {
+                ((hour - 8.0) / 8.0 * std::f64::consts::PI).sin()
+            } else {
+                0.0
+            };
+            let pv = sun * 1800.0 * (0.7 + 0.3 * rng.f64());
+            let evening = if (17.0..22.0).contains(&hour) {
+                600.0
+            } else {
+                0.0
+            };
+            let mut load = 180.0 + evening + 80.0 * rng.f64();
+            if day == 2 && i == 22 * 1800 {
+                back = xs.len();
+            }
+            if day == 2 && (22 * 1800..22 * 1800 + 15).contains(&i) {
+                load = 180.0 + 6.0 * rng.f64();
+            }
+            xs.push((pv - load).round());
+        }
+    }
+    let found = run_alone_every(&xs, 2.0);
+    let late: Vec<_> = found
+        .iter()
+        .filter(|(i, _)| (back..back + 1800).contains(i))
+        .collect();
+    assert_eq!(late, Vec::<&(usize, EpisodeKind)>::new(), "all: {found:?}");
+}
