@@ -702,6 +702,7 @@ pub fn census(kind: Kind, seed: u64, duration_s: f64) -> BTreeMap<String, usize>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn recording(kind: Kind, seed: u64, secs: f64) -> (String, WorldTruth) {
         let mut out = Vec::new();
@@ -819,6 +820,75 @@ mod tests {
         );
         assert_eq!(home.ghosts.len(), 1);
         assert_eq!(plant.devices.len(), 12);
+    }
+
+    /// Every reading of a series the truth calls a counter that is lower than the one before
+    /// it though the series rose before, other than a restart at zero (a print's progress),
+    /// outside a counter_reset fault on it and on a device that never went down (one that
+    /// restarts may start its counters again): `(topic, field, at, from, to)`. A countdown
+    /// (a robot's brush minutes left) never rose.
+    fn counters_going_back(
+        rec: &str,
+        truth: &WorldTruth,
+    ) -> Vec<(String, String, String, f64, f64)> {
+        let counters: Vec<&TruthSeries> = truth
+            .series
+            .iter()
+            .filter(|s| s.class == "counter")
+            .collect();
+        let mut last: HashMap<(String, String), (f64, bool)> = HashMap::new();
+        let mut back = Vec::new();
+        for v in rec
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        {
+            let (Some(topic), Some(t), Some(payload)) =
+                (v["topic"].as_str(), v["t"].as_str(), v["payload"].as_str())
+            else {
+                continue;
+            };
+            let at: DateTime<Utc> = t.parse().unwrap();
+            let p: serde_json::Value =
+                serde_json::from_str(payload).unwrap_or(serde_json::Value::Null);
+            for s in counters.iter().filter(|s| s.topic == topic) {
+                let x = if s.field == "value" && p.is_number() {
+                    p.as_f64()
+                } else {
+                    s.field
+                        .split('.')
+                        .try_fold(&p, |o, k| o.get(k))
+                        .and_then(|x| x.as_f64())
+                };
+                let Some(x) = x else { continue };
+                let key = (s.topic.clone(), s.field.clone());
+                let reset = truth
+                    .faults
+                    .iter()
+                    .any(|f| f.topic == s.topic && f.kind == "counter_reset" && at >= f.start);
+                let dev = truth.devices.iter().find(|d| d.id == s.device);
+                let restarted = dev.is_some_and(|d| d.timeline.iter().any(|(_, up)| !up));
+                let rose = match last.get(&key) {
+                    Some(&(x0, rose)) => {
+                        if x < x0 && rose && x != 0.0 && !reset && !restarted {
+                            back.push((s.topic.clone(), s.field.clone(), t.to_string(), x0, x));
+                        }
+                        rose || x > x0
+                    }
+                    None => false,
+                };
+                last.insert(key, (x, rose));
+            }
+        }
+        back
+    }
+
+    #[test]
+    fn a_counter_only_grows_unless_reset() {
+        for kind in [Kind::Home, Kind::Plant] {
+            let (rec, truth) = recording(kind, 3, 12.0 * 3600.0);
+            let back = counters_going_back(&rec, &truth);
+            assert!(back.is_empty(), "{kind:?}: {back:?}");
+        }
     }
 
     #[test]

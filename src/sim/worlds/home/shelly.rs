@@ -107,6 +107,51 @@ impl ShellyBoiler {
         }
     }
 
+    /// The boiler's own thermostat up to `until`: heats for a while in the morning and
+    /// evening, and a short top-up now and then; a status and an RPC notification at each
+    /// switch.
+    fn switch_until(&mut self, until: f64, env: &Env, sink: &mut Sink) {
+        let (c, d) = (self.client, self.device);
+        while self.next_switch <= until {
+            let t = self.next_switch;
+            let h = env.hour(t);
+            self.on = !self.on;
+            self.next_switch += if self.on {
+                if (5.5..7.0).contains(&h) || (17.5..19.0).contains(&h) {
+                    1800.0 + self.rng.f64() * 1200.0
+                } else {
+                    300.0 + self.rng.f64() * 300.0
+                }
+            } else if (5.5..7.0).contains(&h) || (17.5..19.0).contains(&h) {
+                300.0 + self.rng.f64() * 600.0
+            } else {
+                5400.0 + self.rng.f64() * 7200.0
+            };
+            let s = self.status(t, "switch");
+            sink.publish(
+                t,
+                c,
+                d,
+                Msg::new(
+                    format!("{}/status/switch:0", self.prefix),
+                    s.to_string(),
+                    false,
+                ),
+            );
+            let rpc = json!({"src": self.prefix, "dst": format!("{}/events", self.prefix), "method": "NotifyStatus", "params": {"ts": epoch(self.start, t), "switch:0": {"id": 0, "output": self.on}}});
+            sink.publish(
+                t + 0.01,
+                c,
+                d,
+                Msg::new(
+                    format!("{}/events/rpc", self.prefix),
+                    rpc.to_string(),
+                    false,
+                ),
+            );
+        }
+    }
+
     fn status(&mut self, t: f64, source: &str) -> Value {
         let w = if self.on {
             1995.0 + gaussian(&mut self.rng, 8.0)
@@ -164,47 +209,10 @@ impl Device for ShellyBoiler {
             }
             Link::Up => {}
         }
-        // The boiler's own thermostat: heats for a while in the morning and evening, and a
-        // short top-up now and then.
-        while self.next_switch <= until {
-            let t = self.next_switch;
-            let h = env.hour(t);
-            self.on = !self.on;
-            self.next_switch += if self.on {
-                if (5.5..7.0).contains(&h) || (17.5..19.0).contains(&h) {
-                    1800.0 + self.rng.f64() * 1200.0
-                } else {
-                    300.0 + self.rng.f64() * 300.0
-                }
-            } else if (5.5..7.0).contains(&h) || (17.5..19.0).contains(&h) {
-                300.0 + self.rng.f64() * 600.0
-            } else {
-                5400.0 + self.rng.f64() * 7200.0
-            };
-            let s = self.status(t, "switch");
-            sink.publish(
-                t,
-                c,
-                d,
-                Msg::new(
-                    format!("{}/status/switch:0", self.prefix),
-                    s.to_string(),
-                    false,
-                ),
-            );
-            let rpc = json!({"src": self.prefix, "dst": format!("{}/events", self.prefix), "method": "NotifyStatus", "params": {"ts": epoch(self.start, t), "switch:0": {"id": 0, "output": self.on}}});
-            sink.publish(
-                t + 0.01,
-                c,
-                d,
-                Msg::new(
-                    format!("{}/events/rpc", self.prefix),
-                    rpc.to_string(),
-                    false,
-                ),
-            );
-        }
+        // Switches and the minute's energy in time order: a Shelly's aenergy.total only
+        // grows, and a report at a switch carries the total of the minutes before it.
         while let Some(t) = self.minute.due(until, &mut self.rng) {
+            self.switch_until(t, env, sink);
             if self.on {
                 self.energy_wh += 1995.0 / 60.0;
                 let s = self.status(t, "timer");
@@ -220,6 +228,7 @@ impl Device for ShellyBoiler {
                 );
             }
         }
+        self.switch_until(until, env, sink);
         while let Some(t) = self.sys.due(until, &mut self.rng) {
             let e = epoch(self.start, t).floor();
             let sys = json!({
