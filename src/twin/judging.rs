@@ -461,9 +461,9 @@ impl Twin {
         let Some(e) = &mut s.episode else {
             return false;
         };
-        if adopt_due(e).is_none_or(|due| at < due) {
+        let Some(due) = adopt_due(e).filter(|due| at >= *due) else {
             return false;
-        }
+        };
         // A drift against its peers that still moves is not a new normal: it stays open until
         // it stops (or comes back), for DRIFT_OPEN_MAX_S at most.
         let open_s = (at - e.opened).num_seconds();
@@ -481,10 +481,12 @@ impl Twin {
         e.reason = format!(
             "{}; persistent for {} min, now taken as its normal",
             e.reason,
-            (at - e.start).num_minutes()
+            (due - e.start).num_minutes()
         );
         s.detector.adopt(e.kind);
-        self.close_episode(idx, at, at);
+        // It became the normal when it was due; the clock or a reading only noticed it (a
+        // tick each second, a rare reading later still).
+        self.close_episode(idx, due, at);
         true
     }
 

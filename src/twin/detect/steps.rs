@@ -549,10 +549,9 @@ impl Detector {
                     // between them, are no creep.)
                     ms - t0 >= LONG_CREEP_MS
                         && (base - x0).abs() >= LONG_CREEP_QUANTA * res
-                        && self
-                            .long_trail
-                            .one_way(t0, x0, ms, base)
-                            .is_some_and(|n| n >= LONG_CREEP_KEPT)
+                        && self.long_trail.one_way(t0, x0, ms, base).is_some_and(|n| {
+                            n >= LONG_CREEP_KEPT && n as i64 * LONG_CREEP_EVERY_MS >= ms - t0
+                        })
                         && self.trail.one_way(t0, x0, ms, base).is_some()
                 })
         })

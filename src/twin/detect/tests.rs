@@ -3149,3 +3149,31 @@ fn a_noisy_level_reentered_after_hours_elsewhere_is_not_judged_by_its_first_quie
         .collect();
     assert_eq!(late, Vec::<&(usize, EpisodeKind)>::new(), "all: {found:?}");
 }
+
+#[test]
+fn a_white_noise_heard_in_bursts_hours_apart_is_no_creep() {
+    // A boiler's Shelly: its mains voltage (230.5 ± 0.8 V, white, read to 0.1) is reported
+    // each minute while the boiler heats (5 to 10 minutes) and at each switch, with 1.5 to
+    // 3.5 hours off between. Each burst shows the noise's extremes, and four bursts over
+    // eleven hours can run one way and then jump back (see `LONG_CREEP_EVERY_MS`).
+    let cfg = DetectorConfig::default();
+    let mut said = Vec::new();
+    for seed in 1..=12 {
+        let mut rng = Rng::with_seed(seed);
+        let mut d = Detector::default();
+        let mut now = 0.0;
+        while now < 20.0 * 86_400.0 {
+            let on = 300.0 + 300.0 * rng.f64();
+            let mut s = 0.0;
+            while s <= on {
+                let x = ((230.5 + 0.8 * gauss(&mut rng)) * 10.0).round() / 10.0;
+                for f in d.observe(x, t(now + s), None, &cfg).findings {
+                    said.push((seed, (now + s) / 3600.0, f.kind, f.reason));
+                }
+                s += 60.0;
+            }
+            now += on + 5400.0 + 7200.0 * rng.f64();
+        }
+    }
+    assert!(said.is_empty(), "{said:#?}");
+}
