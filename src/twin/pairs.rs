@@ -93,6 +93,9 @@ const PAIR_WARM: u32 = 60;
 const BLOCKS: usize = 144;
 const BLOCKS_WARM: usize = 12;
 const BLOCK_MS: i64 = 10 * 60_000;
+/// A drift's end is judged against the difference's blocks older than this (see
+/// [`Pair::decide`]): a slow drift creeps for up to six hours.
+const USUAL_OLDER_MS: i64 = 6 * 3_600_000;
 /// Ten-minute blocks an excursion of the difference may span and still be passed over (an
 /// hour).
 const EXCURSION: usize = 6;
@@ -432,14 +435,38 @@ impl Pair {
         }
         let (before, after) = (mean(b0, 2), mean(a0, 2));
         let ms = self.recent_ms[a0];
+        // Its usual value: the median of the blocks older than six hours, where twelve or more
+        // are kept, else of all: a creep of six hours (a probe's slow drift) would otherwise be
+        // a third of a day's blocks and pull the median toward it (a greenhouse pair that held
+        // -0.30 apart for a night and crept to +0.14 over six hours had a "usual" of -0.24).
         let mut ds = [0f64; BLOCKS];
-        let n = self.blocks_len;
-        for (k, (_, _, d)) in self.latest_first().enumerate() {
-            ds[k] = d;
+        let mut n = 0;
+        for (_, _, d) in self
+            .latest_first()
+            .filter(|(t, ..)| ms - t >= USUAL_OLDER_MS)
+        {
+            ds[n] = d;
+            n += 1;
+        }
+        if n < BLOCKS_WARM {
+            n = 0;
+            for (_, _, d) in self.latest_first() {
+                ds[n] = d;
+                n += 1;
+            }
         }
         let (usual, _) = median_mad(&mut ds[..n]);
         let s = step.abs();
-        if (after - usual).abs() > 0.25 * s || (before - usual).abs() < 0.75 * s {
+        // (Within half the difference's resolution of each bound: the mean of two readings of
+        // quantised probes lands on their grid, the usual value, a median of ten-minute means,
+        // between it. A greenhouse's 0.1 °C probes back at -0.45 where they usually differ by
+        // -0.30, after a step of 0.6 from +0.15, were a hair outside both.)
+        let grid = if self.dres.is_finite() {
+            0.5 * self.dres
+        } else {
+            0.0
+        };
+        if (after - usual).abs() > 0.25 * s + grid || (before - usual).abs() < 0.75 * s - grid {
             return None;
         }
         // Gradually: from the latest block near usual, two blocks or more, none a jump; an
@@ -634,6 +661,30 @@ mod tests {
         // and more off): an excursion, not a loose pair; A's end is still found.
         let b_unit = |m: i64| if (540..580).contains(&m) { 25.0 } else { 0.0 };
         assert_eq!(greenhouse(drift, b_unit), [1200]);
+        // The same creep from 08:00 to 14:00, when the day's blocks before it are only a few
+        // more than its own: judged against the blocks older than six hours, found.
+        let early = |m: i64| {
+            if (480..840).contains(&m) {
+                -0.5 * (m - 480) as f64 / 360.0
+            } else {
+                0.0
+            }
+        };
+        assert_eq!(greenhouse(early, |_| 0.0), [840]);
+        // B's offset swings ±0.1 °C with the day (its housing warms in the sun), and A creeps
+        // +0.45 over six hours from 10:20: the difference's blocks of the day, a third of them
+        // the creep's, made a usual value the reset did not come back to; judged against the
+        // blocks older than six hours (and half its resolution's grid), A's end is found.
+        let swing = |m: i64| 0.1 * (std::f64::consts::TAU * (m as f64 - 360.0) / 1440.0).sin();
+        let later = |m: i64| {
+            if (620..980).contains(&m) {
+                0.45 * (m - 620) as f64 / 360.0
+            } else {
+                0.0
+            }
+        };
+        assert_eq!(greenhouse(later, swing), [980]);
+        assert_eq!(greenhouse(|_| 0.0, swing), Vec::<i64>::new());
         // Healthy: nothing.
         assert_eq!(greenhouse(|_| 0.0, |_| 0.0), Vec::<i64>::new());
         // A level shift of A at 20:00 (no creep before it): not this rule's.
