@@ -564,9 +564,12 @@ const SORTED_AS_READ: usize = 32;
 const UNREAD_KEYS: &[&str] = &["metadata", "meta", "type"];
 
 impl<'a> Object<'a> {
+    /// The member named `key` (each key once: see [`Object`]). A scan, not a binary search:
+    /// a payload holds a handful of members, and a key of another length is passed over
+    /// without comparing its bytes, where each step of a search compares them (a lab payload's
+    /// id, time and unit lookups cost seven byte comparisons a message).
     fn get(&self, key: &str) -> Option<&Field<'a>> {
-        let i = self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok()?;
-        Some(&self.0[i].1)
+        self.0.iter().find(|(k, _)| k.as_ref() == key).map(|(_, f)| f)
     }
 }
 
