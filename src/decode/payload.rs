@@ -569,7 +569,10 @@ impl<'a> Object<'a> {
     /// without comparing its bytes, where each step of a search compares them (a lab payload's
     /// id, time and unit lookups cost seven byte comparisons a message).
     fn get(&self, key: &str) -> Option<&Field<'a>> {
-        self.0.iter().find(|(k, _)| k.as_ref() == key).map(|(_, f)| f)
+        self.0
+            .iter()
+            .find(|(k, _)| k.as_ref() == key)
+            .map(|(_, f)| f)
     }
 }
 
