@@ -1162,6 +1162,15 @@ impl Twin {
         let off = link
             .tracking
             .observe(value, sp, at.timestamp_millis(), floor)?;
+        // A step at rest said at the report after it, perhaps long after: not again where an
+        // episode of the series began at it or since (the step test said it when it was
+        // decided, a minute after).
+        if off.step_ms.is_some_and(|t1| {
+            s.last_anomaly()
+                .is_some_and(|e| e.start.timestamp_millis() >= t1)
+        }) {
+            return None;
+        }
         Some(Finding {
             kind: match (off.spike_ms, off.slow) {
                 (Some(_), _) => EpisodeKind::Spike,
@@ -1170,10 +1179,11 @@ impl Twin {
             },
             at: off
                 .spike_ms
+                .or(off.step_ms)
                 .and_then(DateTime::from_timestamp_millis)
                 .unwrap_or(at),
             score: off.score,
-            threshold: match off.spike_ms {
+            threshold: match off.spike_ms.or(off.step_ms) {
                 Some(_) => super::tracking::REST_SPIKE_RES,
                 None => super::tracking::TRACK_K,
             },

@@ -67,7 +67,10 @@ pub const HELD_MIN_MS: i64 = 5 * 60_000;
 /// [`REST_MS`] rests at the room's temperature and moves only slowly toward it; one reading
 /// [`REST_SPIKE_RES`] scales or more from the reading before it, with the reading after it
 /// (within [`REST_RETURN_MS`]) back within [`REST_BACK_RES`] scales of the one before, is the
-/// probe's glitch. The scale is the series' resolution, or the mean change between its readings
+/// probe's glitch; one whose next reading is not back within the minute held there, and is
+/// a level shift the probe made (said at that next reading: a value reported past a deadband
+/// says nothing while it holds, an idle hotend read 27.3 where it rested at 20.6 and reported
+/// again 25 minutes later, back). The scale is the series' resolution, or the mean change between its readings
 /// at rest where that is more (a bed read to 0.01 °C every 10 s wanders by more). Premise:
 /// nothing heats or cools a bed or a hotend whose heater is off by several degrees in seconds
 /// and back; no long history at rest is needed (an idle printer reports once an hour, a day
@@ -226,6 +229,9 @@ pub struct Tracking {
     off_since_ms: Option<i64>,
     rest: [(i64, f64); 2],
     rest_len: u8,
+    /// Where the series rested before the last step said at rest: a step back there is its
+    /// return, no news.
+    rest_from: Option<f64>,
     /// The mean |change| between readings at rest, and how many were learnt: a bed read to
     /// 0.01 °C every 10 s wanders by more than its resolution.
     rest_dev: f64,
@@ -280,6 +286,7 @@ impl Default for Tracking {
             off_since_ms: None,
             rest: [(0, 0.0); 2],
             rest_len: 0,
+            rest_from: None,
             rest_dev: 0.0,
             rest_n: 0,
         }
@@ -296,6 +303,8 @@ pub struct Off {
     pub slow: bool,
     /// A spike while off and at rest (see [`REST_MS`]): the reading's time (epoch ms).
     pub spike_ms: Option<i64>,
+    /// A step while off and at rest that held (see [`REST_MS`]): the stepped reading's time.
+    pub step_ms: Option<i64>,
 }
 
 /// What the test knows of a series and its setpoint, for the screens and the snapshot.
@@ -374,20 +383,42 @@ impl Tracking {
         if res > 0.0 && self.rest_len == 2 {
             let [(t0, x0), (t1, x1)] = self.rest;
             let jump = x1 - x0;
-            if t0 >= since + REST_MS
-                && jump.abs() >= REST_SPIKE_RES * scale
-                && (x - x0).abs() <= REST_BACK_RES * scale
-                && at_ms - t1 <= REST_RETURN_MS
-            {
-                out = Some(Off {
-                    spike_ms: Some(t1),
-                    slow: false,
-                    score: jump.abs() / scale,
-                    reason: format!(
-                        "one reading of {x1} stood {jump:+.3} from {x0} and {x} around it while its setpoint was 0 for {} min: at rest, with its heater off, its value moves only slowly ({:.0}× its resolution or wander)",
-                        (t1 - since) / 60_000,
-                        jump.abs() / scale
-                    ),
+            let back = (x - x0).abs() <= REST_BACK_RES * scale;
+            let returned = self
+                .rest_from
+                .is_some_and(|r| (x1 - r).abs() <= REST_BACK_RES * scale);
+            if returned {
+                self.rest_from = None;
+            } else if t0 >= since + REST_MS && jump.abs() >= REST_SPIKE_RES * scale {
+                out = Some(if back && at_ms - t1 <= REST_RETURN_MS {
+                    Off {
+                        spike_ms: Some(t1),
+                        step_ms: None,
+                        slow: false,
+                        score: jump.abs() / scale,
+                        reason: format!(
+                            "one reading of {x1} stood {jump:+.3} from {x0} and {x} around it while its setpoint was 0 for {} min: at rest, with its heater off, its value moves only slowly ({:.0}× its resolution or wander)",
+                            (t1 - since) / 60_000,
+                            jump.abs() / scale
+                        ),
+                    }
+                } else {
+                    // (Not back within the minute: it held there, however it went on. A
+                    // value reported past a deadband says nothing while it holds, so the
+                    // step is said at the next report, which may be its return.)
+                    self.rest_from = (!back).then_some(x0);
+                    Off {
+                        spike_ms: None,
+                        step_ms: Some(t1),
+                        slow: false,
+                        score: jump.abs() / scale,
+                        reason: format!(
+                            "it jumped {jump:+.3} from {x0} to {x1} and held {} min (next {x}) while its setpoint was 0 for {} min: at rest, with its heater off, its value moves only slowly ({:.0}× its resolution or wander)",
+                            (at_ms - t1) / 60_000,
+                            (t1 - since) / 60_000,
+                            jump.abs() / scale
+                        ),
+                    }
                 });
             }
         }
@@ -399,7 +430,11 @@ impl Tracking {
                 self.rest_dev += (d - self.rest_dev) / f64::from(self.rest_n.min(100));
             }
         }
-        if self.rest_len == 2 {
+        if out.is_some() {
+            // (What was said is not judged again: the next step is from this reading.)
+            self.rest[0] = (at_ms, x);
+            self.rest_len = 1;
+        } else if self.rest_len == 2 {
             self.rest[0] = self.rest[1];
             self.rest[1] = (at_ms, x);
         } else {
@@ -434,6 +469,7 @@ impl Tracking {
             self.settled_ms = None;
             self.off_since_ms = (sp == 0.0).then_some(at_ms);
             self.rest_len = 0;
+            self.rest_from = None;
             // (A block holds settled minutes of one setpoint.)
             self.slow.sum = 0.0;
             self.slow.n = 0;
@@ -464,6 +500,7 @@ impl Tracking {
                 self.unreached_said = true;
                 return Some(Off {
                     spike_ms: None,
+                    step_ms: None,
                     slow: false,
                     score: waited as f64 / (2 * self.reach_max_ms).max(1) as f64,
                     reason: format!(
@@ -554,6 +591,7 @@ impl Tracking {
                 if self.beyond >= TRACK_MINUTES {
                     return Some(Off {
                     spike_ms: None,
+                    step_ms: None,
                         slow: false,
                         score: z,
                         reason: format!(
@@ -638,6 +676,7 @@ impl Slow {
         self.beyond = 0;
         Some(Off {
                     spike_ms: None,
+                    step_ms: None,
             slow: true,
             score: z,
             reason: format!(
@@ -773,11 +812,20 @@ mod tests {
         feed(&mut t, &mut found, at, 29.0, 0.0);
         feed(&mut t, &mut found, at + 2_000, 20.0, 0.0);
         assert_eq!(found, [(at + 2_000, Some(at), false)]);
-        // A step that stays is no spike (nor is what follows it).
+        // A step that stays is no spike: a level shift, said at the reading after it (and
+        // nothing of what follows it).
         feed(&mut t, &mut found, 360 * min, 27.0, 0.0);
         feed(&mut t, &mut found, 361 * min, 27.0, 0.0);
         feed(&mut t, &mut found, 362 * min, 27.0, 0.0);
-        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[1], (361 * min, None, false));
+        // A step reported past a deadband that holds 25 minutes and comes back at its next
+        // report: a level shift too, said at that report.
+        feed(&mut t, &mut found, 420 * min, 20.0, 0.0);
+        let n = found.len();
+        feed(&mut t, &mut found, 480 * min, 27.3, 0.0);
+        feed(&mut t, &mut found, 505 * min, 20.6, 0.0);
+        assert_eq!(found[n..], [(505 * min, None, false)], "{found:?}");
     }
 
     #[test]
