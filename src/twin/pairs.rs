@@ -439,23 +439,17 @@ impl Pair {
         // are kept, else of all: a creep of six hours (a probe's slow drift) would otherwise be
         // a third of a day's blocks and pull the median toward it (a greenhouse pair that held
         // -0.30 apart for a night and crept to +0.14 over six hours had a "usual" of -0.24).
-        let mut ds = [0f64; BLOCKS];
-        let mut n = 0;
-        for (_, _, d) in self
-            .latest_first()
-            .filter(|(t, ..)| ms - t >= USUAL_OLDER_MS)
-        {
+        // (Latest first: the blocks of the last six hours lead.)
+        let (mut ds, mut n, mut recent) = ([0f64; BLOCKS], 0, 0);
+        for (t, _, d) in self.latest_first() {
             ds[n] = d;
             n += 1;
-        }
-        if n < BLOCKS_WARM {
-            n = 0;
-            for (_, _, d) in self.latest_first() {
-                ds[n] = d;
-                n += 1;
+            if ms - t < USUAL_OLDER_MS {
+                recent = n;
             }
         }
-        let (usual, _) = median_mad(&mut ds[..n]);
+        let from = if n - recent >= BLOCKS_WARM { recent } else { 0 };
+        let (usual, _) = median_mad(&mut ds[from..n]);
         let s = step.abs();
         // (Within half the difference's resolution of each bound: the mean of two readings of
         // quantised probes lands on their grid, the usual value, a median of ten-minute means,

@@ -127,17 +127,7 @@ impl ShellyBoiler {
             } else {
                 5400.0 + self.rng.f64() * 7200.0
             };
-            let s = self.status(t, "switch");
-            sink.publish(
-                t,
-                c,
-                d,
-                Msg::new(
-                    format!("{}/status/switch:0", self.prefix),
-                    s.to_string(),
-                    false,
-                ),
-            );
+            self.publish_status(t, t, "switch", sink);
             let rpc = json!({"src": self.prefix, "dst": format!("{}/events", self.prefix), "method": "NotifyStatus", "params": {"ts": epoch(self.start, t), "switch:0": {"id": 0, "output": self.on}}});
             sink.publish(
                 t + 0.01,
@@ -150,6 +140,21 @@ impl ShellyBoiler {
                 ),
             );
         }
+    }
+
+    /// Publishes its status taken at `t` (`source`: why) at `at`.
+    fn publish_status(&mut self, t: f64, at: f64, source: &str, sink: &mut Sink) {
+        let s = self.status(t, source);
+        sink.publish(
+            at,
+            self.client,
+            self.device,
+            Msg::new(
+                format!("{}/status/switch:0", self.prefix),
+                s.to_string(),
+                false,
+            ),
+        );
     }
 
     fn status(&mut self, t: f64, source: &str) -> Value {
@@ -195,17 +200,7 @@ impl Device for ShellyBoiler {
                     d,
                     Msg::new(format!("{}/online", self.prefix), "true", true),
                 );
-                let s = self.status(t, "init");
-                sink.publish(
-                    t + 0.2,
-                    c,
-                    d,
-                    Msg::new(
-                        format!("{}/status/switch:0", self.prefix),
-                        s.to_string(),
-                        false,
-                    ),
-                );
+                self.publish_status(t, t + 0.2, "init", sink);
             }
             Link::Up => {}
         }
@@ -215,17 +210,7 @@ impl Device for ShellyBoiler {
             self.switch_until(t, env, sink);
             if self.on {
                 self.energy_wh += 1995.0 / 60.0;
-                let s = self.status(t, "timer");
-                sink.publish(
-                    t,
-                    c,
-                    d,
-                    Msg::new(
-                        format!("{}/status/switch:0", self.prefix),
-                        s.to_string(),
-                        false,
-                    ),
-                );
+                self.publish_status(t, t, "timer", sink);
             }
         }
         self.switch_until(until, env, sink);
