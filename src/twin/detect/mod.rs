@@ -801,6 +801,17 @@ const LONG_TRAIL_EVERY_MS: i64 = 30 * 60_000;
 /// place it stood hours ago after a steady creep. The case: a living room's Zigbee sensor crept
 /// +0.5 °C over six hours and jumped -0.49 back, 4.2σ of its usual steps (home seed 7).
 const DRIFT_END_SHARE: f64 = 0.5;
+/// A quantised series whose every other step for a day was one step of its resolution at most
+/// (a 0.5 °C hall sensor read every 30 s flickers between neighbours as the hall moves), and
+/// which jumped this many of them at once and stayed, did what its place never does: past
+/// [`DRIFT_END_SHARE`] of the spike bar (its noise is measured in whole steps, so the bar is
+/// far above its life there), the step is news, a level shift or the end of a drift where it
+/// undid a creep. The case: a hall held at 18.5 crept to 21.5 in an hour, one step at a time,
+/// and jumped -2.5 back at once (plant seed 10: missed, 4σ of its usual steps).
+const QUANTA_JUMP: f64 = 5.0;
+/// … where the day held this many steps at least (the rule is the day's; a sensor that
+/// changed a few times said little of its way of stepping).
+const QUANTA_DAY_STEPS: u32 = 100;
 /// A creep found on the long trail spans three hours at least, with this many kept readings
 /// within it (one an hour: a sensor that reports every 20 to 35 minutes has a reading kept
 /// each hour) …
@@ -1111,6 +1122,11 @@ pub struct Detector {
     /// (see [`JUMP_LIKE`]).
     big_max: [f64; 2],
     big_day_ms: i64,
+    /// The largest of its other steps, in the day that began at `small_day_ms` and the day
+    /// before it, and how many steps that day held (see [`QUANTA_JUMP`]).
+    small_max: [f64; 2],
+    small_n: [u32; 2],
+    small_day_ms: i64,
     /// The places such steps landed and when each was last landed on (epoch minutes; 0:
     /// empty): a place the series jumped to within [`STEP_MEMORY_MS`] is no unseen level (see
     /// `novel` and `land`).

@@ -181,6 +181,24 @@ impl Detector {
         // or within three of its usual noise of it (a press's vibration that fell
         // from 2.4 to 1.3 mm/s, read with a noise of ±0.12, read 1.20 and then 1.55).
         let stays = (x - x1).abs() < (0.25 * step.abs()).max(STAYS_SIGMAS * sigma);
+        // (See [`QUANTA_JUMP`]: judged against the days before this step, then learnt.)
+        let by_quanta = learning
+            && stays
+            && creep_bar
+            && !quiet
+            && res > 0.0
+            && step.abs() >= QUANTA_JUMP * res * (1.0 - 1e-6)
+            && self.small_n[0].max(self.small_n[1]) >= QUANTA_DAY_STEPS
+            && self.small_max[0].max(self.small_max[1]) <= res * (1.0 + 1e-6);
+        if !big && step != 0.0 {
+            if at_ms - self.small_day_ms >= DAY_MS {
+                self.small_max = [0.0, self.small_max[0]];
+                self.small_n = [0, self.small_n[0]];
+                self.small_day_ms = at_ms;
+            }
+            self.small_max[0] = self.small_max[0].max(step.abs());
+            self.small_n[0] = self.small_n[0].saturating_add(1);
+        }
         // (`settled`: no jump outside its switches for [`LEVELS_STABLE_MS`], see
         // `unseen`; only asked of a step past its bar.)
         let unseen_level = || {
@@ -231,7 +249,8 @@ impl Detector {
                 || by_level
                 || by_creep
                 || from_held
-                || against_ramp)
+                || against_ramp
+                || by_quanta)
             && !self.levels.switch(x2, x1, res);
         if novel {
             self.novel_ms = Some(step_ms);
@@ -265,7 +284,7 @@ impl Detector {
                 } else {
                     DRIFT_END_SHARE * cfg.spike
                 },
-                creep_only: !big && !by_level && !from_held && !against_ramp,
+                creep_only: !big && !by_level && !from_held && !against_ramp && !by_quanta,
                 against_ramp: against_ramp && !by_level && !from_held,
                 jumped_ms: self.last_big_ms,
                 held_min: match self.prev_at {
