@@ -801,9 +801,10 @@ const LONG_TRAIL_EVERY_MS: i64 = 30 * 60_000;
 /// place it stood hours ago after a steady creep. The case: a living room's Zigbee sensor crept
 /// +0.5 °C over six hours and jumped -0.49 back, 4.2σ of its usual steps (home seed 7).
 const DRIFT_END_SHARE: f64 = 0.5;
-/// A quantised series whose every other step for a day was one step of its resolution at most
-/// (a 0.5 °C hall sensor read every 30 s flickers between neighbours as the hall moves), and
-/// which jumped this many of them at once and stayed, did what its place never does: past
+/// A quantised temperature (see [`Detector::thermal`]) whose every other step for a day was one
+/// step of its resolution at most (a 0.5 °C hall sensor read every 30 s flickers between
+/// neighbours as the hall moves), and which jumped this many of them at once and stayed, did
+/// what its place never does: past
 /// [`DRIFT_END_SHARE`] of the spike bar (its noise is measured in whole steps, so the bar is
 /// far above its life there), the step is news, a level shift or the end of a drift where it
 /// undid a creep. The case: a hall held at 18.5 crept to 21.5 in an hour, one step at a time,
@@ -812,6 +813,15 @@ const QUANTA_JUMP: f64 = 5.0;
 /// … where the day held this many steps at least (the rule is the day's; a sensor that
 /// changed a few times said little of its way of stepping).
 const QUANTA_DAY_STEPS: u32 = 100;
+/// How a temperature's name ends (see [`Detector::thermal`]).
+const THERMAL_ENDS: [&str; 6] = [
+    "temperature",
+    "temp",
+    "temperature_c",
+    "temperature_f",
+    "temp_c",
+    "temp_f",
+];
 /// A creep found on the long trail spans three hours at least, with this many kept readings
 /// within it (one an hour: a sensor that reports every 20 to 35 minutes has a reading kept
 /// each hour) …
@@ -1210,6 +1220,10 @@ pub struct Detector {
     /// Its name is a light level's (see [`LIGHT_NAMES`]): its lone steps and one-reading
     /// excursions are lamps and the sun, not judged.
     light: bool,
+    /// Its name is a temperature's (it ends with `temperature` or `temp`, with or without a
+    /// `_C` or `_F` after it, in any case): a quantity of air or of a body, which moves by
+    /// degrees over minutes, not between two readings (see [`QUANTA_JUMP`]).
+    thermal: bool,
     /// Named as a device's uptime (see [`UPTIME_NAMES`]): every fall is a restart.
     uptime: bool,
     /// Named as a radio link's quality (see [`LINK_NAMES`]): never judged.
@@ -1404,6 +1418,7 @@ impl Detector {
             charged: battery || is("batt"),
             zero_is_off: ends("power") || ends("current"),
             light: LIGHT_NAMES.iter().any(|n| named_as(n)),
+            thermal: THERMAL_ENDS.iter().any(|w| ends(w)),
             position: POSITION_NAMES.iter().any(|n| named_as(n)),
             period,
             yesterday: is("yesterday"),

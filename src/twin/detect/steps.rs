@@ -182,7 +182,8 @@ impl Detector {
         // from 2.4 to 1.3 mm/s, read with a noise of ±0.12, read 1.20 and then 1.55).
         let stays = (x - x1).abs() < (0.25 * step.abs()).max(STAYS_SIGMAS * sigma);
         // (See [`QUANTA_JUMP`]: judged against the days before this step, then learnt.)
-        let by_quanta = learning
+        let by_quanta = self.thermal
+            && learning
             && stays
             && creep_bar
             && !quiet
