@@ -145,9 +145,11 @@ pub struct Probe {
     /// happened while its fault lasted (to the score's grace after). See `TruthFault::hidden`.
     pub partial: bool,
     pub shown_in_fault: bool,
-    /// Its fault made a reading differ from what the healthy probe would have read (by half
-    /// a step of its resolution or more): a stuck probe held at the value it would have read
-    /// anyway (a plug at 0 W all night) changed nothing. See `TruthFault::hidden`.
+    /// Its fault made a reading differ from what the healthy probe would have read by
+    /// [`SHOWN_STEPS`] steps of its resolution or more: a stuck probe held at the value it
+    /// would have read anyway (a plug at 0 W all night) changed nothing, and a drift of one
+    /// step in all (a 0.5 °C hall sensor's 0.5 °C) changed what a place moving by less than a
+    /// step changes too. See `TruthFault::hidden`.
     pub altered: bool,
     held: Option<f64>,
     spiked: bool,
@@ -271,12 +273,20 @@ impl Probe {
         }
         let read = quantise(v, self.resolution);
         let off = (read - quantise(x, self.resolution)).abs();
-        if off > 0.0 && off >= 0.5 * self.resolution {
+        if off > 0.0 && off >= (SHOWN_STEPS - 0.5) * self.resolution {
             self.altered = true;
         }
         read
     }
 }
+
+/// A reading shows its probe's fault once it is this many steps of the probe's resolution
+/// from what the healthy probe would have read. One step is within what quantising does to a
+/// healthy reading: a hall's 0.5 °C sensor whose air sits near a step's edge reads either
+/// neighbour, and a probe whose fault moved it by one step at most (a drift of 0.5 °C in all,
+/// a reading held at 4.6 where the healthy one read 4.6 and 4.7) shows nothing a place moving
+/// by less than one step would not.
+pub const SHOWN_STEPS: f64 = 2.0;
 
 /// `x` to the nearest multiple of `res`, printed without binary noise where 1/res is whole.
 pub fn quantise(x: f64, res: f64) -> f64 {
