@@ -194,8 +194,12 @@ impl Twin {
     ///   steps to a place it had not been). Not where `value` is the probe's own error value
     ///   (see [`error_code`]);
     /// - a creep the place made: said as the end of a drift, but another series of the device
-    ///   in the same unit crept at least half as far the same way over the same time (where its
-    ///   window of readings reaches back that far: otherwise unknown, and the drift stands), so
+    ///   in the same unit crept at least half as far the same way over the same time (where it
+    ///   stood when the creep began is read from its window of readings, or where the window no
+    ///   longer reaches and both name their unit, from its trails' kept readings, within half
+    ///   an hour before: otherwise unknown, and the drift stands; two series with no unit may
+    ///   be a supply temperature and the valve its controller opened as the faulty reading
+    ///   crept, over an hour the window no longer holds), so
     ///   the step is a level shift made against the place's movement (see
     ///   `Detector::creep_was_the_place`). Cost: a pass over the series and their windows, only
     ///   for a step said as a drift's end.
@@ -283,7 +287,11 @@ impl Twin {
         let with = self.series.iter().enumerate().find(|(j, o)| {
             *j != idx
                 && same_quantity(s, o)
-                && match (value_at(&o.window, t0), value_at(&o.window, ms)) {
+                && match (
+                    value_at(&o.window, t0)
+                        .or_else(|| s.unit.as_ref().and_then(|_| o.detector.kept_at(t0))),
+                    value_at(&o.window, ms),
+                ) {
                     (Some(a), Some(b)) => {
                         let moved = b - a;
                         moved.signum() == creep.signum() && moved.abs() >= 0.5 * creep.abs()

@@ -2233,6 +2233,17 @@ impl Detector {
     }
 
     /// The latest reading.
+    /// Where the series stood at `t_ms` by its trails (a reading kept every ten minutes for
+    /// two hours, every half hour for eight): the latest kept at or before it, if kept within
+    /// half an hour of it. For a time its window of readings no longer reaches.
+    pub fn kept_at(&self, t_ms: i64) -> Option<f64> {
+        self.trail
+            .latest_first()
+            .chain(self.long_trail.latest_first())
+            .find(|(t, _)| *t <= t_ms && t_ms - *t <= LONG_TRAIL_EVERY_MS)
+            .map(|(_, x)| x)
+    }
+
     pub fn last(&self) -> f64 {
         self.prev[1]
     }
