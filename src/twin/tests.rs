@@ -1450,6 +1450,53 @@ fn a_step_past_its_deadband_is_measured_by_how_far_past_it_went() {
     one_level_shift_said_within(&found[..1], step, 70);
 }
 
+/// The ESPHome greenhouse node's two air probes.
+const GREENHOUSE: [&str; 2] = ["greenhouse_temperature", "greenhouse_bme_temperature"];
+
+/// Home Assistant discovery for the greenhouse node's two air probes, each reading °C.
+fn greenhouse_discovery(t: &mut Twin) {
+    for name in GREENHOUSE {
+        t.apply(&msg(
+            0,
+            &format!("homeassistant/sensor/greenhouse/{name}/config"),
+            &format!(
+                r#"{{"dev":{{"ids":"e8db84a1b2c3","name":"greenhouse"}},"dev_cla":"temperature","name":"{name}","stat_t":"greenhouse/sensor/{name}/state","uniq_id":"ESPsensor{name}","unit_of_meas":"°C"}}"#
+            ),
+        ));
+    }
+}
+
+/// The greenhouse node's two air probes read `readings` (to 0.1 °C) at `sec`, and the
+/// clock's tick.
+fn greenhouse_reads(t: &mut Twin, sec: i64, readings: [f64; 2]) {
+    for (name, x) in GREENHOUSE.iter().zip(readings) {
+        t.apply(&msg(
+            sec,
+            &format!("greenhouse/sensor/{name}/state"),
+            &format!("{x:.1}"),
+        ));
+    }
+    t.tick(at(sec));
+}
+
+/// One episode, a level shift said against the place's creep (`kinds` and the last
+/// episode's reason).
+fn level_shift_against_the_place((kinds, reason): (Vec<EpisodeKind>, Option<String>)) {
+    assert_eq!(kinds, [EpisodeKind::LevelShift], "{reason:?}");
+    assert!(
+        reason
+            .as_deref()
+            .is_some_and(|r| r.contains("crept with it")),
+        "{reason:?}"
+    );
+}
+
+/// The series of the greenhouse probe `name` (one of [`GREENHOUSE`]).
+fn greenhouse_probe<'a>(t: &'a Twin, name: &str) -> &'a Series {
+    let part = format!("/{name}/");
+    t.series.iter().find(|s| s.topic.contains(&part)).unwrap()
+}
+
 #[test]
 fn a_creep_another_probe_of_the_device_made_too_is_the_places_not_a_drift() {
     // An ESPHome greenhouse node, both probes every 30 s for 5 h at 12 °C (noise σ 0.05).
@@ -1473,42 +1520,17 @@ fn a_creep_another_probe_of_the_device_made_too_is_the_places_not_a_drift() {
             let noise = |rng: &mut fastrand::Rng| crate::sim::sensors::gaussian(rng, 0.05);
             let air = 12.0 + if s < end { creep } else { 0.0 } + noise(&mut rng);
             let bme = 12.0 + if bme_creeps { creep } else { 0.0 } + noise(&mut rng);
-            for (name, x) in [
-                ("greenhouse_temperature", air),
-                ("greenhouse_bme_temperature", bme),
-            ] {
-                t.apply(&msg(
-                    s,
-                    &format!("greenhouse/sensor/{name}/state"),
-                    &format!("{x:.1}"),
-                ));
-            }
-            t.tick(at(s));
+            greenhouse_reads(&mut t, s, [air, bme]);
         }
-        let air = t
-            .series
-            .iter()
-            .find(|s| s.topic.contains("/greenhouse_temperature/"))
-            .unwrap();
-        let bme = t
-            .series
-            .iter()
-            .find(|s| s.topic.contains("/greenhouse_bme_temperature/"))
-            .unwrap();
+        let air = greenhouse_probe(&t, GREENHOUSE[0]);
+        let bme = greenhouse_probe(&t, GREENHOUSE[1]);
         assert_eq!(air.device, bme.device, "one node");
         (
             episode_kinds(air),
             air.last_anomaly().map(|e| e.reason.clone()),
         )
     };
-    let (kinds, reason) = run(true);
-    assert_eq!(kinds, [EpisodeKind::LevelShift], "{reason:?}");
-    assert!(
-        reason
-            .as_deref()
-            .is_some_and(|r| r.contains("crept with it")),
-        "{reason:?}"
-    );
+    level_shift_against_the_place(run(true));
     assert_eq!(run(false).0, [EpisodeKind::Drift]);
 }
 
@@ -1523,17 +1545,8 @@ fn a_creep_of_hours_another_probe_made_too_is_the_places_beyond_the_window() {
     let run = |place: bool, units: bool| {
         let mut t = Twin::default();
         let mut rng = fastrand::Rng::with_seed(7);
-        let names = ["greenhouse_temperature", "greenhouse_bme_temperature"];
         if units {
-            for name in names {
-                t.apply(&msg(
-                    0,
-                    &format!("homeassistant/sensor/greenhouse/{name}/config"),
-                    &format!(
-                        r#"{{"dev":{{"ids":"e8db84a1b2c3","name":"greenhouse"}},"dev_cla":"temperature","name":"{name}","stat_t":"greenhouse/sensor/{name}/state","uniq_id":"ESPsensor{name}","unit_of_meas":"°C"}}"#
-                    ),
-                ));
-            }
+            greenhouse_discovery(&mut t);
         }
         let cool = |m: i64| -2.0 * ((m - 180).clamp(0, 240) as f64) / 240.0;
         for m in 1..480 {
@@ -1544,36 +1557,16 @@ fn a_creep_of_hours_another_probe_made_too_is_the_places_beyond_the_window() {
             } else {
                 (if m < 420 { cool(m) } else { 0.0 }, 0.0)
             };
-            for (name, x) in [
-                (names[0], 2.0 + dht + noise(&mut rng)),
-                (names[1], 2.3 + bme + noise(&mut rng)),
-            ] {
-                t.apply(&msg(
-                    s,
-                    &format!("greenhouse/sensor/{name}/state"),
-                    &format!("{x:.1}"),
-                ));
-            }
-            t.tick(at(s));
+            let readings = [2.0 + dht + noise(&mut rng), 2.3 + bme + noise(&mut rng)];
+            greenhouse_reads(&mut t, s, readings);
         }
-        let dht = t
-            .series
-            .iter()
-            .find(|s| s.topic.contains("/greenhouse_temperature/"))
-            .unwrap();
+        let dht = greenhouse_probe(&t, GREENHOUSE[0]);
         (
             episode_kinds(dht),
             dht.last_anomaly().map(|e| e.reason.clone()),
         )
     };
-    let (kinds, reason) = run(true, true);
-    assert_eq!(kinds, [EpisodeKind::LevelShift], "{reason:?}");
-    assert!(
-        reason
-            .as_deref()
-            .is_some_and(|r| r.contains("crept with it")),
-        "{reason:?}"
-    );
+    level_shift_against_the_place(run(true, true));
     assert_eq!(run(false, true).0, [EpisodeKind::Drift]);
     // With no unit named, where the BME stood hours ago is not asked of its trails: unknown,
     // and the drift stands.
@@ -1587,16 +1580,7 @@ fn a_creep_of_hours_another_probe_made_too_is_the_places_beyond_the_window() {
 fn greenhouse_pair(dht: impl Fn(i64) -> f64) -> [Vec<(EpisodeKind, i64)>; 2] {
     let mut t = Twin::default();
     let mut rng = fastrand::Rng::with_seed(11);
-    let names = ["greenhouse_temperature", "greenhouse_bme_temperature"];
-    for name in names {
-        t.apply(&msg(
-            0,
-            &format!("homeassistant/sensor/greenhouse/{name}/config"),
-            &format!(
-                r#"{{"dev":{{"ids":"e8db84a1b2c3","name":"greenhouse"}},"dev_cla":"temperature","name":"{name}","stat_t":"greenhouse/sensor/{name}/state","uniq_id":"ESPsensor{name}","unit_of_meas":"°C"}}"#
-            ),
-        ));
-    }
+    greenhouse_discovery(&mut t);
     let q = |x: f64| (x * 10.0).round() / 10.0;
     for m in 1..24 * 60 {
         let s = m * 60;
@@ -1606,17 +1590,10 @@ fn greenhouse_pair(dht: impl Fn(i64) -> f64) -> [Vec<(EpisodeKind, i64)>; 2] {
             q(air + dht(m) + gauss(&mut rng, 0.05)),
             q(air + 0.3 + gauss(&mut rng, 0.02)),
         ];
-        for (name, x) in names.iter().zip(readings) {
-            t.apply(&msg(
-                s,
-                &format!("greenhouse/sensor/{name}/state"),
-                &format!("{x:.1}"),
-            ));
-        }
-        t.tick(at(s));
+        greenhouse_reads(&mut t, s, readings);
     }
-    names.map(|name| {
-        let s = t.series.iter().find(|s| s.topic.contains(name)).unwrap();
+    GREENHOUSE.map(|name| {
+        let s = greenhouse_probe(&t, name);
         assert_eq!(s.unit.as_deref(), Some("°C"));
         s.episodes
             .iter()
