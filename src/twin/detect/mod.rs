@@ -804,11 +804,11 @@ const DRIFT_END_SHARE: f64 = 0.5;
 /// A quantised temperature (see [`Detector::thermal`]) whose every other step for a day was one
 /// step of its resolution at most (a 0.5 °C hall sensor read every 30 s flickers between
 /// neighbours as the hall moves), and which jumped this many of them at once and stayed, did
-/// what its place never does: past
-/// [`DRIFT_END_SHARE`] of the spike bar (its noise is measured in whole steps, so the bar is
-/// far above its life there), the step is news, a level shift or the end of a drift where it
-/// undid a creep. The case: a hall held at 18.5 crept to 21.5 in an hour, one step at a time,
-/// and jumped -2.5 back at once (plant seed 10: missed, 4σ of its usual steps).
+/// what its place never does: past [`DRIFT_END_SHARE`] of the spike bar (its noise is measured
+/// in whole steps, so the bar is far above its life there), the step is news, a level shift or
+/// the end of a drift where it undid a creep. The case: a hall held at 18.5 crept to 21.5 in an
+/// hour, one step at a time, and jumped -2.5 back at once (plant seed 10: missed, 4σ of its
+/// usual steps).
 const QUANTA_JUMP: f64 = 5.0;
 /// … where the day held this many steps at least (the rule is the day's; a sensor that
 /// changed a few times said little of its way of stepping).
@@ -2232,7 +2232,6 @@ impl Detector {
         done || self.period
     }
 
-    /// The latest reading.
     /// Where the series stood at `t_ms` by its trails (a reading kept every ten minutes for
     /// two hours, every half hour for eight): the latest kept at or before it, if kept within
     /// half an hour of it. For a time its window of readings no longer reaches.
@@ -2244,6 +2243,7 @@ impl Detector {
             .map(|(_, x)| x)
     }
 
+    /// The latest reading.
     pub fn last(&self) -> f64 {
         self.prev[1]
     }
