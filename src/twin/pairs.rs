@@ -617,16 +617,22 @@ mod tests {
         found
     }
 
-    #[test]
-    fn a_probe_that_crept_from_its_twin_and_stepped_back_had_drifted() {
-        // A creeps 0.5 °C below over six hours from 14:00 and is reset at 20:00.
-        let drift = |m: i64| {
-            if (840..1200).contains(&m) {
-                -0.5 * (m - 840) as f64 / 360.0
+    /// A probe's creep of `size` from minute `from` to minute `to`, reset at its end (0
+    /// outside it).
+    fn creep_over(from: i64, to: i64, size: f64) -> impl Fn(i64) -> f64 + Copy {
+        move |m| {
+            if (from..to).contains(&m) {
+                size * (m - from) as f64 / (to - from) as f64
             } else {
                 0.0
             }
-        };
+        }
+    }
+
+    #[test]
+    fn a_probe_that_crept_from_its_twin_and_stepped_back_had_drifted() {
+        // A creeps 0.5 °C below over six hours from 14:00 and is reset at 20:00.
+        let drift = creep_over(840, 1200, -0.5);
         assert_eq!(greenhouse(drift, |_| 0.0), [1200]);
         // The same on B: said of B (negative minutes are B's).
         assert_eq!(greenhouse(|_| 0.0, drift), [-1200]);
@@ -657,26 +663,14 @@ mod tests {
         assert_eq!(greenhouse(drift, b_unit), [1200]);
         // The same creep from 08:00 to 14:00, when the day's blocks before it are only a few
         // more than its own: judged against the blocks older than six hours, found.
-        let early = |m: i64| {
-            if (480..840).contains(&m) {
-                -0.5 * (m - 480) as f64 / 360.0
-            } else {
-                0.0
-            }
-        };
+        let early = creep_over(480, 840, -0.5);
         assert_eq!(greenhouse(early, |_| 0.0), [840]);
         // B's offset swings ±0.1 °C with the day (its housing warms in the sun), and A creeps
         // +0.45 over six hours from 10:20: the difference's blocks of the day, a third of them
         // the creep's, made a usual value the reset did not come back to; judged against the
         // blocks older than six hours (and half its resolution's grid), A's end is found.
         let swing = |m: i64| 0.1 * (std::f64::consts::TAU * (m as f64 - 360.0) / 1440.0).sin();
-        let later = |m: i64| {
-            if (620..980).contains(&m) {
-                0.45 * (m - 620) as f64 / 360.0
-            } else {
-                0.0
-            }
-        };
+        let later = creep_over(620, 980, 0.45);
         assert_eq!(greenhouse(later, swing), [980]);
         assert_eq!(greenhouse(|_| 0.0, swing), Vec::<i64>::new());
         // Healthy: nothing.

@@ -294,7 +294,7 @@ impl Default for Tracking {
 }
 
 /// What the tracking test found on a reading.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Off {
     /// How far beyond the bar (in the band's spread), and why.
     pub score: f64,
@@ -390,17 +390,19 @@ impl Tracking {
             if returned {
                 self.rest_from = None;
             } else if t0 >= since + REST_MS && jump.abs() >= REST_SPIKE_RES * scale {
+                let score = jump.abs() / scale;
+                let why = format!(
+                    "while its setpoint was 0 for {} min: at rest, with its heater off, its value moves only slowly ({score:.0}× its resolution or wander)",
+                    (t1 - since) / 60_000
+                );
                 out = Some(if back && at_ms - t1 <= REST_RETURN_MS {
                     Off {
                         spike_ms: Some(t1),
-                        step_ms: None,
-                        slow: false,
-                        score: jump.abs() / scale,
+                        score,
                         reason: format!(
-                            "one reading of {x1} stood {jump:+.3} from {x0} and {x} around it while its setpoint was 0 for {} min: at rest, with its heater off, its value moves only slowly ({:.0}× its resolution or wander)",
-                            (t1 - since) / 60_000,
-                            jump.abs() / scale
+                            "one reading of {x1} stood {jump:+.3} from {x0} and {x} around it {why}"
                         ),
+                        ..Off::default()
                     }
                 } else {
                     // (Not back within the minute: it held there, however it went on. A
@@ -408,16 +410,13 @@ impl Tracking {
                     // step is said at the next report, which may be its return.)
                     self.rest_from = (!back).then_some(x0);
                     Off {
-                        spike_ms: None,
                         step_ms: Some(t1),
-                        slow: false,
-                        score: jump.abs() / scale,
+                        score,
                         reason: format!(
-                            "it jumped {jump:+.3} from {x0} to {x1} and held {} min (next {x}) while its setpoint was 0 for {} min: at rest, with its heater off, its value moves only slowly ({:.0}× its resolution or wander)",
-                            (at_ms - t1) / 60_000,
-                            (t1 - since) / 60_000,
-                            jump.abs() / scale
+                            "it jumped {jump:+.3} from {x0} to {x1} and held {} min (next {x}) {why}",
+                            (at_ms - t1) / 60_000
                         ),
+                        ..Off::default()
                     }
                 });
             }
@@ -499,15 +498,13 @@ impl Tracking {
             {
                 self.unreached_said = true;
                 return Some(Off {
-                    spike_ms: None,
-                    step_ms: None,
-                    slow: false,
                     score: waited as f64 / (2 * self.reach_max_ms).max(1) as f64,
                     reason: format!(
                         "{x} has not reached its setpoint {sp} in {} min (it reached earlier ones within {} min)",
                         waited / 60_000,
                         (self.reach_max_ms + 59_999) / 60_000
                     ),
+                    ..Off::default()
                 });
             }
             return None;
@@ -590,9 +587,6 @@ impl Tracking {
                 }
                 if self.beyond >= TRACK_MINUTES {
                     return Some(Off {
-                    spike_ms: None,
-                    step_ms: None,
-                        slow: false,
                         score: z,
                         reason: format!(
                             "it holds {m:+.3} from its setpoint {sp} for {} min, where it held {:+.3} ± {spread:.3} ({:.1}× that)",
@@ -600,6 +594,7 @@ impl Tracking {
                             self.mean,
                             z.abs()
                         ),
+                        ..Off::default()
                     });
                 }
                 return None;
@@ -675,14 +670,13 @@ impl Slow {
         self.mean = b;
         self.beyond = 0;
         Some(Off {
-                    spike_ms: None,
-                    step_ms: None,
             slow: true,
             score: z,
             reason: format!(
                 "its ten-minute mean difference from its setpoint {sp} crept to {b:+.3}, where it held {held:+.3} ± {spread:.3} ({:.1}× that)",
                 z.abs()
             ),
+            ..Off::default()
         })
     }
 }

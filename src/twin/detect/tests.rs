@@ -1963,18 +1963,23 @@ fn room_with(seed: u64, fault: impl Fn(f64) -> f64) -> Vec<(usize, EpisodeKind)>
     found
 }
 
+/// A probe's creep of `size` from hour `from` to hour `to`, reset at its end (0 outside it).
+fn creep_over(from: f64, to: f64, size: f64) -> impl Fn(f64) -> f64 + Copy {
+    move |h| {
+        if (from..to).contains(&h) {
+            size * (h - from) / (to - from)
+        } else {
+            0.0
+        }
+    }
+}
+
 #[test]
 fn a_step_back_after_a_creep_of_hours_is_the_end_of_a_drift_below_the_step_bar() {
     // From hour 29 the probe creeps +0.5 °C over six hours, then its reset takes the 0.5
     // back at once: about 4σ of the room's usual steps, under the bar of 6, but it lands
     // where the creep began after a creep one way for hours (see `DRIFT_END_SHARE`).
-    let creep = |h: f64| {
-        if (29.0..35.0).contains(&h) {
-            0.5 * (h - 29.0) / 6.0
-        } else {
-            0.0
-        }
-    };
+    let creep = creep_over(29.0, 35.0, 0.5);
     // (Seeds 1 and 3: the room's own wander kept to the creep's way. With others it
     // wandered back across where the creep began, and its start is not found: see
     // `LONG_CREEP_BACK`.)
@@ -3209,13 +3214,7 @@ fn a_quantised_temperature_that_only_ever_stepped_once_jumping_five_steps_is_new
     // reset takes it back at once (reading 2280): five steps where the hall has only ever
     // stepped one, about 4σ of its usual steps (its noise is counted in whole steps), under
     // the bar of 6. A drift that ended (see `QUANTA_JUMP`).
-    let creep = |h: f64| {
-        if (18.0..19.0).contains(&h) {
-            2.5 * (h - 18.0)
-        } else {
-            0.0
-        }
-    };
+    let creep = creep_over(18.0, 19.0, 2.5);
     // Five steps down at once and held, with no creep before them.
     let shift = |h: f64| if h >= 19.0 { -2.5 } else { 0.0 };
     for seed in [1, 2, 3] {
