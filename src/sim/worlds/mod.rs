@@ -256,7 +256,9 @@ pub struct TruthFault {
     /// change and had nothing to say), or every reading its probe took while it lasted was
     /// what the healthy probe would have read, to within one step of its resolution (a plug
     /// stuck at 0 W through a night it idled at 0 W; a 0.5 °C sensor's drift of 0.5 °C in
-    /// all: see [`signal::SHOWN_STEPS`]). No tool could see it; the score counts it apart.
+    /// all: see [`signal::SHOWN_STEPS`]), or none of those its device sent were (a sensor
+    /// that reports on change took its altered readings and never sent them) while its
+    /// device published no other topic. No tool could see it; the score counts it apart.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
 }
@@ -382,9 +384,25 @@ pub struct World {
     duration_s: Option<f64>,
     /// Wills the broker publishes later than the drop that caused them.
     pending: Vec<Out>,
-    /// Probe faults as (index in the truth, topic, from, to in world seconds, published
-    /// within): whether the device showed each one (see [`TruthFault::hidden`]).
-    shown: Vec<(usize, String, f64, f64, bool)>,
+    /// Probe faults: whether the device showed each one (see [`TruthFault::hidden`]).
+    shown: Vec<Shown>,
+}
+
+/// What a probe fault's device published while it lasted (see [`TruthFault::hidden`]).
+struct Shown {
+    /// Its index in the truth.
+    fault: usize,
+    topic: String,
+    /// Its device's index in the truth.
+    device: Option<usize>,
+    /// From its start to the score's grace after its end, in world seconds.
+    from: f64,
+    to: f64,
+    /// Its topic was published within.
+    seen: bool,
+    /// Its device published another topic within: a topic that reports on change and fell
+    /// silent while its device spoke showed the fault by its silence, whatever it sent.
+    spoke: bool,
 }
 
 /// The moment offline worlds start: a winter Monday, at midnight (UTC) for worlds of six
@@ -439,7 +457,15 @@ impl World {
                 } else {
                     secs(f.end) + score::GRACE_S
                 };
-                (i, f.topic.clone(), secs(f.start), to, false)
+                Shown {
+                    fault: i,
+                    topic: f.topic.clone(),
+                    device: b.truth.devices.iter().position(|d| d.id == f.device),
+                    from: secs(f.start),
+                    to,
+                    seen: false,
+                    spoke: false,
+                }
             })
             .collect();
         World {
@@ -520,13 +546,26 @@ impl World {
         }
         for o in &all {
             if let Act::Publish(m) = &o.act {
-                for (i, topic, from, to, seen) in &mut self.shown {
-                    if !*seen && o.t >= *from && o.t <= *to && *topic == m.topic {
-                        *seen = true;
+                // What a faulty probe's device sent while the fault lasted (see
+                // [`signal::Probe::sent`]).
+                let within = |s: &Shown| o.t >= s.from && o.t <= s.to;
+                if self.shown.iter().any(|s| within(s) && s.topic == m.topic) {
+                    for d in &mut self.devices {
+                        for p in d.probes().into_iter().filter(|p| p.topic == m.topic) {
+                            p.sent(o.t, &m.payload);
+                        }
+                    }
+                }
+                for s in &mut self.shown {
+                    if within(s) && s.topic != m.topic && s.device == Some(o.device) {
+                        s.spoke = true;
+                    }
+                    if !s.seen && within(s) && s.topic == m.topic {
+                        s.seen = true;
                         // An instant that persists (a counter's reset) is over for the score
                         // once the device first showed it: a device reporting every five
                         // minutes shows it up to five minutes later.
-                        let f = &mut self.truth.faults[*i];
+                        let f = &mut self.truth.faults[s.fault];
                         if f.kind == FaultKind::CounterReset.as_str() {
                             f.end = self.truth.start
                                 + chrono::Duration::milliseconds((o.t * 1000.0) as i64);
@@ -543,15 +582,25 @@ impl World {
     /// Puts the truth in order once the world is over: each device's timeline by time,
     /// the faults by start.
     pub fn finish_truth(&mut self) {
-        for (i, _, _, _, seen) in &self.shown {
-            self.truth.faults[*i].hidden = !seen;
+        for s in &self.shown {
+            self.truth.faults[s.fault].hidden = !s.seen;
         }
         // A device that publishes its topic's fields one at a time says which it published;
-        // a fault that altered no reading of its probe showed nothing either.
+        // a fault that altered no reading of its probe showed nothing either, nor one whose
+        // altered readings its device took and never sent (a Zigbee sensor reports on change:
+        // a humidity held while its room's air stood still was not sent, and the report after
+        // the fault carried a healthy reading), unless its topic fell silent while its device
+        // published others (a Victron's battery voltage held and unsent while its current
+        // moved).
         for d in &mut self.devices {
             for p in d.probes() {
                 let unshown = p.partial && !p.shown_in_fault;
-                if !p.faulty() || (!unshown && p.altered) {
+                let spoke = self.shown.iter().any(|s| {
+                    let f = &self.truth.faults[s.fault];
+                    s.spoke && f.topic == p.topic && f.field == p.field
+                });
+                let sent_altered = p.altered && (p.sent_altered != Some(false) || spoke);
+                if !p.faulty() || (!unshown && sent_altered) {
                     continue;
                 }
                 for f in self.truth.faults.iter_mut() {
@@ -750,8 +799,9 @@ mod tests {
         // A probe fault is hidden when its topic was not published from its start to the
         // score's grace after its end; otherwise only where its device publishes fields one at
         // a time (Sparkplug by exception) and did not publish this one, or where it altered no
-        // reading by two steps of its resolution (only a stuck probe can hold the value it
-        // would have read anyway, and only a slow drift stays within a step of it).
+        // reading by two steps of its resolution, or sent none it altered while its device
+        // published nothing else (only a stuck probe can hold the value it would have read
+        // anyway, and only a slow drift stays within a step of it).
         for (rec, t) in [(&home_rec, &home), (&plant_rec, &plant)] {
             let published: Vec<(DateTime<Utc>, String)> = rec
                 .lines()

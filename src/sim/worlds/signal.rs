@@ -151,6 +151,14 @@ pub struct Probe {
     /// step in all (a 0.5 °C hall sensor's 0.5 °C) changed what a place moving by less than a
     /// step changes too. See `TruthFault::hidden`.
     pub altered: bool,
+    /// Its readings from its fault's start to the score's grace after its end: when, what,
+    /// and whether the fault altered it by [`SHOWN_STEPS`] steps. A device that reports on
+    /// change takes readings it never sends; [`Probe::sent`] looks up the one it sent.
+    reads: Vec<(f64, f64, bool)>,
+    /// Whether what its device published while the fault lasted carried an altered reading:
+    /// `None` until a published reading of it was read back (a payload whose field it cannot
+    /// find, Sparkplug's protobuf or Kepware's list, leaves it to [`Probe::altered`]).
+    pub sent_altered: Option<bool>,
     held: Option<f64>,
     spiked: bool,
     reset_base: Option<f64>,
@@ -179,6 +187,8 @@ impl Probe {
             partial: false,
             shown_in_fault: false,
             altered: false,
+            reads: Vec::new(),
+            sent_altered: None,
             held: None,
             spiked: false,
             reset_base: None,
@@ -273,11 +283,56 @@ impl Probe {
         }
         let read = quantise(v, self.resolution);
         let off = (read - quantise(x, self.resolution)).abs();
-        if off > 0.0 && off >= (SHOWN_STEPS - 0.5) * self.resolution {
-            self.altered = true;
+        let altered = off > 0.0 && off >= (SHOWN_STEPS - 0.5) * self.resolution;
+        self.altered |= altered;
+        if let Some((k, start, end, _)) = self.fault {
+            if k != FaultKind::CounterReset && t >= start && t <= end + super::score::GRACE_S {
+                self.reads.push((t, read, altered));
+            }
         }
         read
     }
+
+    /// Its device published `payload` on its topic at `t`: if that was within its fault (to
+    /// the score's grace after), notes whether the reading it carried was one the fault
+    /// altered (the latest reading taken by then with the value sent). A value no reading
+    /// had counts as altered: only what is known unaltered is counted apart.
+    pub fn sent(&mut self, t: f64, payload: &[u8]) {
+        let Some((k, start, end, _)) = self.fault else {
+            return;
+        };
+        if k == FaultKind::CounterReset
+            || t < start
+            || t > end + super::score::GRACE_S
+            || self.sent_altered == Some(true)
+        {
+            return;
+        }
+        let Some(v) = field_value(payload, &self.field) else {
+            return;
+        };
+        let near = 0.01 * self.resolution.max(1e-9);
+        let took = self
+            .reads
+            .iter()
+            .rev()
+            .filter(|r| r.0 <= t + 1e-6)
+            .find(|r| (r.1 - v).abs() <= near);
+        self.sent_altered = Some(took.is_none_or(|r| r.2));
+    }
+}
+
+/// The number a payload carries for `field` (a path of object keys, `ENERGY.Power`), or
+/// the payload itself where it is a bare number and the field is `value`.
+fn field_value(payload: &[u8], field: &str) -> Option<f64> {
+    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    if let Some(x) = v.as_f64() {
+        return (field == "value").then_some(x);
+    }
+    field
+        .split('.')
+        .try_fold(&v, |v, k| v.get(k))
+        .and_then(|v| v.as_f64())
 }
 
 /// A reading shows its probe's fault once it is this many steps of the probe's resolution
@@ -807,5 +862,46 @@ mod tests {
         assert_eq!(c.read(5.0, 120.0), 120.0);
         assert_eq!(c.read(11.0, 121.0), 0.0);
         assert_eq!(c.read(1e6, 130.0), 9.0, "counts on from zero for good");
+    }
+
+    #[test]
+    fn a_fault_shows_by_the_readings_its_device_sent_not_those_it_took() {
+        // A humidity held at 41.0 while the room dried to 41.5: its device sent its reading
+        // at the fault's start (still what the healthy probe read) and the next only after.
+        let held = |sends: &[(f64, &str)]| {
+            let mut p = Probe::new("d".into(), "z/room", "humidity", 0.01, &[], 1);
+            p.inject(FaultKind::Stuck, 100.0, 200.0, &mut Rng::with_seed(3));
+            for (t, x) in [(100.0, 41.0), (150.0, 41.5), (250.0, 42.5)] {
+                p.read(t, x);
+                for (_, payload) in sends.iter().filter(|(at, _)| *at == t) {
+                    p.sent(t, payload.as_bytes());
+                }
+            }
+            assert!(p.altered, "it took a held reading");
+            p.sent_altered
+        };
+        let unsent = held(&[
+            (100.0, r#"{"humidity":41.0}"#),
+            (250.0, r#"{"humidity":42.5}"#),
+        ]);
+        assert_eq!(unsent, Some(false));
+        let sent = held(&[(150.0, r#"{"humidity":41.0,"temperature":20.1}"#)]);
+        assert_eq!(
+            sent,
+            Some(true),
+            "the held reading sent while the room dried"
+        );
+        assert_eq!(
+            held(&[(150.0, r#"{"humidity":40.0}"#)]),
+            Some(true),
+            "none took it"
+        );
+        assert_eq!(held(&[(150.0, r#"{"temperature":20.1}"#)]), None);
+        assert_eq!(field_value(b"21.5", "value"), Some(21.5));
+        assert_eq!(field_value(b"21.5", "temperature"), None);
+        assert_eq!(
+            field_value(br#"{"ENERGY":{"Power":83}}"#, "ENERGY.Power"),
+            Some(83.0)
+        );
     }
 }
