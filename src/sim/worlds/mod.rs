@@ -261,6 +261,13 @@ pub struct TruthFault {
     /// device published no other topic. No tool could see it; the score counts it apart.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
+    /// For a probe fault whose device had published its topic twice after the fault's end only
+    /// later than [`score::GRACE_S`] after it, when: until its first report the last reading
+    /// it had sent was the fault's, and its end showed only there; the second showed whether
+    /// that stayed (a Zigbee sensor that reports a room's temperature every 10 to 25 minutes
+    /// showed its drift's end 13 minutes after it, and that it stayed 13 minutes later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_until: Option<DateTime<Utc>>,
 }
 
 /// A change of the process the sensors measure (a shower, a door left open, heating on).
@@ -400,6 +407,10 @@ struct Shown {
     to: f64,
     /// Its topic was published within.
     seen: bool,
+    /// Its end, and when its topic was published the first two times after it (world
+    /// seconds).
+    end: f64,
+    next: [Option<f64>; 2],
     /// Its device published another topic within: a topic that reports on change and fell
     /// silent while its device spoke showed the fault by its silence, whatever it sent.
     spoke: bool,
@@ -464,6 +475,8 @@ impl World {
                     from: secs(f.start),
                     to,
                     seen: false,
+                    end: secs(f.end),
+                    next: [None; 2],
                     spoke: false,
                 }
             })
@@ -560,6 +573,11 @@ impl World {
                     if within(s) && s.topic != m.topic && s.device == Some(o.device) {
                         s.spoke = true;
                     }
+                    if o.t > s.end && s.topic == m.topic {
+                        if let Some(n) = s.next.iter_mut().find(|n| n.is_none()) {
+                            *n = Some(o.t);
+                        }
+                    }
                     if !s.seen && within(s) && s.topic == m.topic {
                         s.seen = true;
                         // An instant that persists (a counter's reset) is over for the score
@@ -583,7 +601,13 @@ impl World {
     /// the faults by start.
     pub fn finish_truth(&mut self) {
         for s in &self.shown {
-            self.truth.faults[s.fault].hidden = !s.seen;
+            let f = &mut self.truth.faults[s.fault];
+            f.hidden = !s.seen;
+            if f.kind != FaultKind::CounterReset.as_str() {
+                f.shown_until = s.next[1].filter(|t| *t > s.end + score::GRACE_S).map(|t| {
+                    self.truth.start + chrono::Duration::milliseconds((t * 1000.0).ceil() as i64)
+                });
+            }
         }
         // A device that publishes its topic's fields one at a time says which it published;
         // a fault that altered no reading of its probe showed nothing either, nor one whose
@@ -676,6 +700,7 @@ fn inject_faults(b: &mut Builder, devices: &mut [Box<dyn Device>], kind: Kind) {
                     end: at(b.start, end),
                     magnitude,
                     hidden: false,
+                    shown_until: None,
                 });
             }
         }
@@ -837,8 +862,29 @@ mod tests {
                     let near = |a: DateTime<Utc>| (a - f.end).num_milliseconds().abs() <= 1;
                     assert!(first.is_some_and(near), "{f:?} {first:?}");
                 }
+                // A fault's window runs to its device's second report of its topic after its
+                // end, where that is later than the grace.
+                let after: Vec<DateTime<Utc>> = published
+                    .iter()
+                    .filter(|(at, topic)| *topic == f.topic && *at > f.end)
+                    .map(|(at, _)| *at)
+                    .take(2)
+                    .collect();
+                let second = after.get(1).filter(|a| **a > f.end + grace);
+                match (f.shown_until, second) {
+                    (Some(u), Some(a)) => assert!((u - *a).num_milliseconds().abs() <= 1, "{f:?}"),
+                    (u, a) => assert!(
+                        u.is_none() && (a.is_none() || f.kind == "counter_reset"),
+                        "{f:?} {a:?}"
+                    ),
+                }
             }
         }
+        let shown_until = home.faults.iter().filter(|f| f.shown_until.is_some());
+        assert!(
+            shown_until.count() > 0,
+            "a Zigbee sensor's fault ends a report later"
+        );
         let kinds: BTreeSet<&str> = home
             .faults
             .iter()

@@ -4,7 +4,9 @@
 //!
 //! The rules, so a figure can be checked by hand:
 //! - A probe fault (`field` set) is *found* by the first episode on its topic and field
-//!   noticed between [`LEAD_S`] before it starts and [`GRACE_S`] after it ends; *named* when
+//!   noticed between [`LEAD_S`] before it starts and [`GRACE_S`] after it ends, or until its
+//!   device's second report of its topic after its end where that was later (`shown_until`:
+//!   the first report shows the end, the second whether it stayed); *named* when
 //!   that episode's final kind is one of the fault's `names`; its delay is notice − start.
 //!   A whole-device fault with names (`silence`, `battery_dying`) is found by an episode on
 //!   any topic of the device in that window.
@@ -171,7 +173,8 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
         let whole = f.field.is_empty() || f.kind == "battery_dying";
         let dev = by_id.get(f.device.as_str()).copied();
         let lo = f.start - chrono::Duration::milliseconds((LEAD_S * 1000.0) as i64);
-        let hi = f.end.min(truth.end) + chrono::Duration::milliseconds((GRACE_S * 1000.0) as i64);
+        let hi = (f.end.min(truth.end) + chrono::Duration::milliseconds((GRACE_S * 1000.0) as i64))
+            .max(f.shown_until.unwrap_or(f.end).min(truth.end));
         let mine = |e: &Episode| -> bool {
             if whole {
                 dev.is_some() && owner.get(e.topic.as_str()).copied() == dev
@@ -743,6 +746,52 @@ mod tests {
     }
 
     #[test]
+    fn a_fault_is_seen_to_its_devices_second_report_after_it() {
+        // A drift ends at 00:20; the device reports every 13 minutes, at 00:26 (the end shows)
+        // and 00:39 (it stayed). The step back is decided at that second report.
+        let truth = |shown_until| WorldTruth {
+            start: t(0, 0),
+            end: Utc.with_ymd_and_hms(2026, 1, 5, 1, 0, 0).unwrap(),
+            series: vec![TruthSeries {
+                topic: "z/room".into(),
+                field: "temperature".into(),
+                device: "room".into(),
+                class: "continuous".into(),
+                resolution: None,
+                cadence: "on_change".into(),
+            }],
+            faults: vec![TruthFault {
+                kind: "drift_slow".into(),
+                names: vec!["drift".into()],
+                device: "room".into(),
+                topic: "z/room".into(),
+                field: "temperature".into(),
+                also: Vec::new(),
+                start: t(0, 0),
+                end: t(20, 0),
+                magnitude: 0.1,
+                hidden: false,
+                shown_until,
+            }],
+            ..WorldTruth::default()
+        };
+        let events = r#"{"t":"2026-01-05T00:39:00Z","type":"anomaly_start","topic":"z/room","field":"temperature","kind":"drift","start":"2026-01-05T00:26:00Z"}"#;
+        let snap = serde_json::json!({
+            "sensors": [{"topic": "z/room", "field": "temperature", "device": "room"}],
+            "states": [], "devices": [{"id": "room"}],
+        });
+        let r = score(&truth(Some(t(39, 0))), events, &snap);
+        let d = &r.kinds["drift_slow"];
+        assert_eq!((d.faults, d.found, d.named), (1, 1, 1));
+        let falses = |r: &Report| r.classes.values().map(|c| c.false_episodes).sum::<usize>();
+        assert_eq!(falses(&r), 0);
+        // Without it the window closes at the grace: missed, and the episode false.
+        let r = score(&truth(None), events, &snap);
+        assert_eq!(r.kinds["drift_slow"].found, 0);
+        assert_eq!(falses(&r), 1);
+    }
+
+    #[test]
     fn every_rule_counts_as_documented() {
         let dev = |id: &str,
                    topics: &[&str],
@@ -792,6 +841,7 @@ mod tests {
                     end: t(5, 0),
                     magnitude: 5.0,
                     hidden: false,
+                    shown_until: None,
                 },
                 // Its device sent nothing while it lasted: counted apart, not missed.
                 TruthFault {
@@ -805,6 +855,7 @@ mod tests {
                     end: t(50, 0),
                     magnitude: 1.0,
                     hidden: true,
+                    shown_until: None,
                 },
                 TruthFault {
                     kind: "offline".into(),
@@ -817,6 +868,7 @@ mod tests {
                     end: t(20, 0),
                     magnitude: 0.0,
                     hidden: false,
+                    shown_until: None,
                 },
             ],
             ..WorldTruth::default()

@@ -152,6 +152,7 @@ pub(crate) fn down_faults(
             end: at(t0, *e),
             magnitude: 0.0,
             hidden: false,
+            shown_until: None,
         })
         .collect()
 }

@@ -985,6 +985,7 @@ impl Device for Zigbee2Mqtt {
             end: at(self.start, if down_to.is_finite() { down_to } else { end }),
             magnitude: 0.0,
             hidden: false,
+            shown_until: None,
         }]
     }
 }
