@@ -801,6 +801,32 @@ const LONG_TRAIL_EVERY_MS: i64 = 30 * 60_000;
 /// place it stood hours ago after a steady creep. The case: a living room's Zigbee sensor crept
 /// +0.5 °C over six hours and jumped -0.49 back, 4.2σ of its usual steps (home seed 7).
 const DRIFT_END_SHARE: f64 = 0.5;
+/// A lone series whose noise hides the pace of a creep of hours between any two of its kept
+/// readings shows it in a line fitted through them all (see [`Trail::fitted_creep`]): a step
+/// back of [`DRIFT_END_SHARE`] of the spike bar, measured against its usual steps unwidened by
+/// the gap before it, that landed where the line began, is the end of a drift when the line
+/// built this share of the step at least (and at most its inverse) …
+/// Premise: a room wanders a tenth of a degree from report to report while a probe drifting
+/// half a degree in six hours builds a twelfth of a degree an hour; no two readings show the
+/// way, every reading together does, and a healthy room's own slow way (an afternoon cooling)
+/// is not undone by one step that lands back on where it began. Its gap is not allowed for:
+/// a room that moves as far across a long silence moves on after it (the pending step's
+/// going on), or lands where its life took it, not back on a line's start. The case: living
+/// rooms' and bathrooms' Zigbee sensors crept ±0.5 °C over six hours in ±0.05 of wander and
+/// stepped back 3.5 to 4.7σ of their usual steps across gaps of 7 to 27 minutes (home seeds
+/// 9, 11 and 14: missed). Only for a temperature (see [`Detector::thermal`]): a place's air or
+/// water has no steps of its own, while a voltage steps with its load, an inference time with
+/// its detector's work and a cycle time with its machine, each wandering slowly in between
+/// (a mains voltage's evening, a battery's mV with its room's warmth): with the line, their
+/// steps of 3σ back to where a wander began were said as drifts that ended (home seeds 9 and
+/// 16, plant seed 15, seen when tried). Decided by the series' next report: a room whose
+/// heating came on at 06:00 stepped +0.5 °C across a half-hour's silence, back to where a
+/// night's slow cooling had begun, and its silence after a minute said it stayed; its next
+/// report, 7 minutes later, had gone on by as much (ten-day home, four seeds, seen when
+/// tried). Neither that silence nor a step pending since decides it (see `phantom`).
+const FIT_SHARE: f64 = 0.5;
+/// … and the readings strayed from the line by this share of what it built at most.
+const FIT_SPREAD: f64 = 0.25;
 /// A quantised temperature (see [`Detector::thermal`]) whose every other step for a day was one
 /// step of its resolution at most (a 0.5 °C hall sensor read every 30 s flickers between
 /// neighbours as the hall moves), and which jumped this many of them at once and stayed, did
@@ -961,6 +987,18 @@ struct PendingStep {
     /// The spike test was blind at it (a place whose noise is not known yet: see
     /// `spike_blind`): a return within the minute is then not judged a spike either.
     blind: bool,
+    /// It was let in only by the line through a creep (see [`FIT_SHARE`]): decided by the
+    /// series' next report, not by its silence (see `Detector::unheard_step_due`).
+    fitted: bool,
+}
+
+/// Which creeps [`Detector::creep_undone`] looks for: those found at one pace on the trails,
+/// those a line through the long trail shows (see [`FIT_SHARE`]), or either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Creeps {
+    Paced,
+    Fitted,
+    Either,
 }
 
 /// A level shift said across a quiet spell its device spoke through, watched for a catch-up
@@ -1224,6 +1262,10 @@ pub struct Detector {
     /// `_C` or `_F` after it, in any case): a quantity of air or of a body, which moves by
     /// degrees over minutes, not between two readings (see [`QUANTA_JUMP`]).
     thermal: bool,
+    /// This is a clone judging the report that did not come (see
+    /// [`Detector::decide_unheard_step`]): a step let in only by a line through a creep waits
+    /// for a report that came (see [`FIT_SHARE`]).
+    phantom: bool,
     /// Named as a device's uptime (see [`UPTIME_NAMES`]): every fall is a restart.
     uptime: bool,
     /// Named as a radio link's quality (see [`LINK_NAMES`]): never judged.
@@ -1419,6 +1461,7 @@ impl Detector {
             zero_is_off: ends("power") || ends("current"),
             light: LIGHT_NAMES.iter().any(|n| named_as(n)),
             thermal: THERMAL_ENDS.iter().any(|w| ends(w)),
+            phantom: false,
             position: POSITION_NAMES.iter().any(|n| named_as(n)),
             period,
             yesterday: is("yesterday"),

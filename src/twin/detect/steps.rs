@@ -143,16 +143,16 @@ impl Detector {
         // [`Detector::deadband`].)
         let deadband = self.deadband();
         let past = |db: f64| (step.abs() - db).max(0.0);
-        let beyond = |bar: f64| match deadband {
+        let unwidened = |bar: f64| match deadband {
             Some((db, s)) => past(db) / s > bar,
-            None => {
-                step.abs() / sigma_step > bar
-                    && step.abs() >= 5.0 * res
-                    && (reported
-                        || (step - self.ramp_over_gap(step)).abs()
-                            / (sigma_step * self.gap_spread())
-                            > bar)
-            }
+            None => step.abs() / sigma_step > bar && step.abs() >= 5.0 * res,
+        };
+        let beyond = |bar: f64| {
+            unwidened(bar)
+                && (deadband.is_some()
+                    || reported
+                    || (step - self.ramp_over_gap(step)).abs() / (sigma_step * self.gap_spread())
+                        > bar)
         };
         let big = beyond(cfg.spike);
         // A few-level signal's step to a place well apart from all its proven
@@ -161,6 +161,9 @@ impl Detector {
         let beyond_levels = !big && self.levels.few && beyond(UNSEEN_LEVEL_SHARE * cfg.spike);
         // A step that undid a creep of hours needs only [`DRIFT_END_SHARE`] of it.
         let creep_bar = !big && beyond(DRIFT_END_SHARE * cfg.spike);
+        // … unwidened by its gap where a line through its kept readings shows the creep (see
+        // [`FIT_SHARE`]).
+        let fit_bar = !big && self.thermal && unwidened(DRIFT_END_SHARE * cfg.spike);
         if quiet && learning && !reported {
             let (n, top) = self.quiet_steps;
             self.quiet_steps = (
@@ -215,14 +218,21 @@ impl Detector {
         };
         let step_ms = self.prev_at[1].map_or(at_ms, |t| t.timestamp_millis());
         let by_level = learning && stays && beyond_levels && unseen_level();
-        let by_creep = learning
-            && stays
-            && creep_bar
-            && !by_level
-            && !jumped_lately
-            && self
-                .creep_undone(step_ms, (x2, x1), step, self.last_big_ms, (true, res))
-                .is_some();
+        let undone = |creeps| {
+            self.creep_undone(
+                step_ms,
+                (x2, x1),
+                step,
+                self.last_big_ms,
+                (true, res),
+                creeps,
+            )
+            .is_some()
+        };
+        let creep_able = learning && stays && !by_level && !jumped_lately;
+        let paced = creep_able && creep_bar && undone(Creeps::Paced);
+        let fitted = creep_able && !paced && fit_bar && !self.phantom && undone(Creeps::Fitted);
+        let by_creep = paced || fitted;
         // A step against its own ramp on a series that reports every change past
         // a deadband needs only [`DRIFT_END_SHARE`] of the bar (see
         // [`Detector::against_its_ramp`]).
@@ -286,6 +296,7 @@ impl Detector {
                     DRIFT_END_SHARE * cfg.spike
                 },
                 creep_only: !big && !by_level && !from_held && !against_ramp && !by_quanta,
+                fitted: fitted && !big && !from_held && !against_ramp && !by_quanta,
                 against_ramp: against_ramp && !by_level && !from_held,
                 jumped_ms: self.last_big_ms,
                 held_min: match self.prev_at {
@@ -343,6 +354,7 @@ impl Detector {
             against_ramp,
             deadband,
             blind,
+            ..
         }) = self.pending
         {
             let stay_ms = STEP_STAY_MS - (100.0 * self.interval).min(6_000.0) as i64;
@@ -400,6 +412,7 @@ impl Detector {
                     step,
                     jumped_ms,
                     (creep_only, self.res_known()),
+                    Creeps::Either,
                 );
                 // … or undid the creep the rate test said (see [`Detector::ramp_undone`]).
                 let ramped = if undone.is_none() && !creep_only {
@@ -532,6 +545,7 @@ impl Detector {
         step: f64,
         jumped_ms: Option<i64>,
         (long_only, res): (bool, f64),
+        creeps: Creeps,
     ) -> Option<(i64, f64)> {
         // (A series that reports every change past a deadband shows where a creep began only
         // to within one of its usual steps: its last report before the creep may be a step
@@ -552,6 +566,29 @@ impl Detector {
             deadband.is_none_or(|(db, _)| (base - x0).abs() >= DEADBAND_CREEP * db)
         };
         let after = |&(t0, x0): &(i64, f64)| jumped_ms.is_none_or(|t| t < t0) && far(&(t0, x0));
+        // A creep of hours read through the noise by a line (see [`FIT_SHARE`]), with what the
+        // long trail's creeps need besides their pace: three hours, ten steps of the
+        // resolution, a reading kept every hour and a half; and eight hours at most, however
+        // far back a sparse series' trail reaches (a living room flat at 20.5 ± 0.05 for
+        // fifteen hours built 0.29 along its line, and the evening's cooling began with a
+        // step of -0.31 back to its start: 21-day home seed 1, seen when tried). Only for a
+        // temperature.
+        let fitted = || {
+            if !self.thermal {
+                return None;
+            }
+            self.long_trail
+                .fitted_creep(ms, (base, landed), within, LONG_CREEP_MS, |t0, x0, n| {
+                    after(&(t0, x0))
+                        && ms - t0 <= LONG_TRAIL as i64 * LONG_TRAIL_EVERY_MS
+                        && (base - x0).abs() >= LONG_CREEP_QUANTA * res
+                        && n >= LONG_CREEP_KEPT
+                        && n as i64 * LONG_CREEP_EVERY_MS >= ms - t0
+                })
+        };
+        if creeps == Creeps::Fitted {
+            return fitted();
+        }
         let short = if long_only {
             None
         } else {
@@ -559,22 +596,30 @@ impl Detector {
                 .creep_from(ms, base, landed, within)
                 .filter(after)
         };
-        short.or_else(|| {
-            self.long_trail
-                .creep_from(ms, base, landed, within)
-                .filter(after)
-                .filter(|&(t0, x0)| {
-                    // (Both trails: the two hours' too, read every ten minutes, went one
-                    // way: a white noise's two extremes hours apart, with a slow wander
-                    // between them, are no creep.)
-                    ms - t0 >= LONG_CREEP_MS
-                        && (base - x0).abs() >= LONG_CREEP_QUANTA * res
-                        && self.long_trail.one_way(t0, x0, ms, base).is_some_and(|n| {
-                            n >= LONG_CREEP_KEPT && n as i64 * LONG_CREEP_EVERY_MS >= ms - t0
-                        })
-                        && self.trail.one_way(t0, x0, ms, base).is_some()
-                })
-        })
+        short
+            .or_else(|| {
+                self.long_trail
+                    .creep_from(ms, base, landed, within)
+                    .filter(after)
+                    .filter(|&(t0, x0)| {
+                        // (Both trails: the two hours' too, read every ten minutes, went one
+                        // way: a white noise's two extremes hours apart, with a slow wander
+                        // between them, are no creep.)
+                        ms - t0 >= LONG_CREEP_MS
+                            && (base - x0).abs() >= LONG_CREEP_QUANTA * res
+                            && self.long_trail.one_way(t0, x0, ms, base).is_some_and(|n| {
+                                n >= LONG_CREEP_KEPT && n as i64 * LONG_CREEP_EVERY_MS >= ms - t0
+                            })
+                            && self.trail.one_way(t0, x0, ms, base).is_some()
+                    })
+            })
+            .or_else(|| {
+                if long_only && creeps == Creeps::Either {
+                    fitted()
+                } else {
+                    None
+                }
+            })
     }
 
     /// Whether a lone step of `step` at `ms` undid the creep the rate test last said: it goes
@@ -967,7 +1012,7 @@ impl Detector {
             return None;
         }
         if let Some(p) = self.pending {
-            return Some(p.ms + STEP_STAY_MS);
+            return (!p.fitted).then_some(p.ms + STEP_STAY_MS);
         }
         if self.steady.is_some() {
             return None;
@@ -1008,6 +1053,7 @@ impl Detector {
             None => self.prev_at[1]?.timestamp_millis(),
         };
         let mut probe = self.clone();
+        probe.phantom = true;
         let v = probe.observe_in(self.prev[1], now, self.prev_consensus, false, cfg);
         let found = v
             .findings

@@ -1942,11 +1942,15 @@ fn a_tank_whose_probe_creeps_while_it_drains_is_a_drift_found_while_it_creeps() 
 /// A room's sensor read every 20 to 30 minutes to 0.01 for about 40 hours: a daily swing
 /// of ±0.3 °C, a slow wander (σ 0.16), `fault(hour)` added. Every finding's (reading, kind).
 fn room_with(seed: u64, fault: impl Fn(f64) -> f64) -> Vec<(usize, EpisodeKind)> {
+    room_named(Detector::default(), seed, fault)
+}
+
+/// [`room_with`], judged by `d` (one named for its field).
+fn room_named(mut d: Detector, seed: u64, fault: impl Fn(f64) -> f64) -> Vec<(usize, EpisodeKind)> {
     let mut rng = Rng::with_seed(seed);
     let mut w = 0.0;
     let mut s = 0.0;
     let cfg = DetectorConfig::default();
-    let mut d = Detector::default();
     let mut found = Vec::new();
     for i in 0..96 {
         s += 1200.0 + 600.0 * rng.f64();
@@ -3249,5 +3253,96 @@ fn a_quantised_temperature_that_only_ever_stepped_once_jumping_five_steps_is_new
             [],
             "seed {seed}: noisy"
         );
+    }
+}
+
+#[test]
+fn a_step_back_to_where_a_line_through_its_creep_began_is_the_end_of_a_drift() {
+    // A room read every 20 to 30 minutes wandering as much as a creep of 0.5 °C in six hours
+    // builds between two of them (seeds 5, 6, 8 and 9): the paced test finds no start, a
+    // line through every kept reading does (see `FIT_SHARE`). Only for a temperature.
+    let creep = creep_over(29.0, 35.0, 0.5);
+    for seed in [5, 6, 8, 9] {
+        let temperature = room_named(Detector::for_field("temperature"), seed, creep);
+        assert!(
+            matches!(temperature[..], [(84..=86, EpisodeKind::Drift)]),
+            "seed {seed}: {temperature:?}"
+        );
+        assert_eq!(room_with(seed, creep), [], "seed {seed}: not a temperature");
+        let humidity = room_named(Detector::for_field("humidity"), seed, creep);
+        assert_eq!(humidity, [], "seed {seed}");
+    }
+    // The same step with no creep before it: nothing.
+    let jump = |h: f64| if h >= 35.0 { -0.5 } else { 0.0 };
+    for seed in [1, 3, 5, 6, 8] {
+        let temperature = room_named(Detector::for_field("temperature"), seed, jump);
+        assert_eq!(temperature, [], "seed {seed}");
+    }
+}
+
+#[test]
+fn a_step_back_read_through_a_line_waits_for_the_next_report() {
+    // A bathroom reported on change, 1 to 30 minutes apart, at 20.5 ± 0.04 for a day and a
+    // half, cooling 0.5 °C at one pace over six hours; then, after a silence of 25 minutes
+    // more, 20.5.
+    let cfg = DetectorConfig::default();
+    // `pair`: the step's report is followed 0.3 s later by another carrying the same reading
+    // (a Zigbee sensor's humidity, reported apart): the step waits for the minute then.
+    let run = |after: &[f64], tick: bool, pair: bool| {
+        let mut rng = Rng::with_seed(4);
+        let mut rngs = Rng::with_seed(5);
+        let mut gap = move || {
+            if rngs.f64() < 0.3 {
+                60.0 + 120.0 * rngs.f64()
+            } else {
+                600.0 + 1200.0 * rngs.f64()
+            }
+        };
+        let mut d = Detector::for_field("temperature");
+        let mut found = Vec::new();
+        let mut s = 0.0;
+        let read = |d: &mut Detector, s: f64, x: f64, found: &mut Vec<EpisodeKind>| {
+            found.extend(
+                d.observe(x, t(s), None, &cfg)
+                    .findings
+                    .iter()
+                    .map(|f| f.kind),
+            );
+        };
+        let mut noisy = |x: f64| ((x + 0.04 * gauss(&mut rng)) * 100.0).round() / 100.0;
+        while s < 36.0 * 3600.0 {
+            let creep = creep_over(30.0, 36.0, -0.5)(s / 3600.0);
+            read(&mut d, s, noisy(20.5 + creep), &mut found);
+            s += gap();
+        }
+        s += 1500.0;
+        for (k, &x) in after.iter().enumerate() {
+            let x = noisy(x);
+            read(&mut d, s, x, &mut found);
+            if k == 0 && pair {
+                read(&mut d, s + 0.3, x, &mut found);
+            }
+            // Its silence a minute after the step says nothing of it.
+            if k == 0 && tick {
+                if let Some(due) = d.unheard_step_due() {
+                    let now = t(due as f64 / 1000.0 - 1_800_000.0);
+                    assert_eq!(d.decide_unheard_step(now, &cfg).map(|f| f.kind), None);
+                    assert!(!pair, "a step pending since its pair is not due");
+                } else {
+                    assert!(pair, "a step to decide");
+                }
+                assert_eq!(d.unheard_step_due(), None, "decided by a report now");
+            }
+            s += gap();
+        }
+        found
+    };
+    // Reset: the step stays at its next report.
+    for (tick, pair) in [(false, false), (true, false), (true, true)] {
+        let reset = run(&[20.5, 20.5, 20.5], tick, pair);
+        assert_eq!(reset, [EpisodeKind::Drift], "{tick} {pair}");
+        // The heating came on: its next report went on by as much.
+        let heating = run(&[20.5, 21.0, 21.3, 21.4], tick, pair);
+        assert_eq!(heating, [], "{tick} {pair}");
     }
 }

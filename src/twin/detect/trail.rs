@@ -1,7 +1,7 @@
 //! Where a series stood over the last hours: a reading kept every so often, whatever its pace,
 //! for the tests that ask whether a step undid a creep (see `Detector::creep_undone`).
 
-use super::{DRIFT_RATES, LONG_CREEP_BACK, RAMP_MIN_MS};
+use super::{DRIFT_RATES, FIT_SHARE, FIT_SPREAD, LONG_CREEP_BACK, RAMP_MIN_MS};
 
 /// A reading kept every `EVERY_MS`, the latest `N` of them: where the series stood over the
 /// last `N × EVERY_MS`, whatever its pace.
@@ -79,6 +79,54 @@ impl<const N: usize, const EVERY_MS: i64> Trail<N, EVERY_MS> {
         let q = r0 / r1;
         (r0.signum() == r1.signum() && (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q))
             .then_some((t0, x0))
+    }
+
+    /// Where a creep that a step at `ms` from `base` to `landed` undid began, read through the
+    /// noise: the earliest kept reading `min_ms` before the step at least from which the
+    /// least-squares line through every reading kept since, and `base` at the step, starts
+    /// within `within` of `landed`, builds [`FIT_SHARE`] of the
+    /// step to 1/[`FIT_SHARE`] of it the other way, and the readings stray from it by
+    /// [`FIT_SPREAD`] of what it built at most (root mean square), and `ok` with the reading
+    /// and how many were kept within it. Where the line began, and when.
+    pub(super) fn fitted_creep(
+        &self,
+        ms: i64,
+        (base, landed): (f64, f64),
+        within: f64,
+        min_ms: i64,
+        ok: impl Fn(i64, f64, usize) -> bool,
+    ) -> Option<(i64, f64)> {
+        let step = landed - base;
+        self.latest_first()
+            .rev()
+            .filter(|&(t, _)| ms - t >= min_ms)
+            .find_map(|(t0, x0)| {
+                let pts = || {
+                    self.latest_first()
+                        .filter(move |&(t, _)| t >= t0 && t < ms)
+                        .chain(std::iter::once((ms, base)))
+                        .map(move |(t, x)| ((t - t0) as f64 / 3_600_000.0, x))
+                };
+                let n = pts().count() as f64;
+                let (mt, mx) = pts().fold((0.0, 0.0), |(a, b), (t, x)| (a + t / n, b + x / n));
+                let (sxy, sxx) = pts().fold((0.0, 0.0), |(a, b), (t, x)| {
+                    (a + (t - mt) * (x - mx), b + (t - mt) * (t - mt))
+                });
+                if n < 4.0 || sxx <= 0.0 {
+                    return None;
+                }
+                let slope = sxy / sxx;
+                let at = |t: f64| mx + slope * (t - mt);
+                let span = (ms - t0) as f64 / 3_600_000.0;
+                let built = at(span) - at(0.0);
+                let rms = (pts().map(|(t, x)| (x - at(t)).powi(2)).sum::<f64>() / n).sqrt();
+                let share = -built / step;
+                ((FIT_SHARE..=1.0 / FIT_SHARE).contains(&share)
+                    && (landed - at(0.0)).abs() <= within
+                    && rms <= FIT_SPREAD * built.abs()
+                    && ok(t0, x0, n as usize - 2))
+                .then_some((t0, (at(0.0) * 1000.0).round() / 1000.0))
+            })
     }
 
     /// Whether the readings kept after `t0` and before `ms` went from `x0` to `base` one way:
