@@ -70,7 +70,11 @@ pub const HELD_MIN_MS: i64 = 5 * 60_000;
 /// probe's glitch; one whose next reading is not back within the minute held there, and is
 /// a level shift the probe made (said at that next reading: a value reported past a deadband
 /// says nothing while it holds, an idle hotend read 27.3 where it rested at 20.6 and reported
-/// again 25 minutes later, back). The scale is the series' resolution, or the mean change between its readings
+/// again 25 minutes later, back); nor one back where the series rested before the reading it
+/// jumped from, which was then the excursion (an idle hotend that cooled to 20.85 five minutes
+/// after its heater went off read -1.19 six hours later and 20.85 two seconds after: the
+/// -1.19, its neighbour before taken while it cooled, was not judged a spike, and five hours
+/// on its next report was not a level shift "from -1.19"). The scale is the series' resolution, or the mean change between its readings
 /// at rest where that is more (a bed read to 0.01 °C every 10 s wanders by more). Premise:
 /// nothing heats or cools a bed or a hotend whose heater is off by several degrees in seconds
 /// and back; no long history at rest is needed (an idle printer reports once an hour, a day
@@ -232,6 +236,9 @@ pub struct Tracking {
     /// Where the series rested before the last step said at rest: a step back there is its
     /// return, no news.
     rest_from: Option<f64>,
+    /// The reading before the last two, since the setpoint went to 0: a jump back to it
+    /// ended the excursion the reading between made (see [`REST_MS`]).
+    rest_before: Option<f64>,
     /// The mean |change| between readings at rest, and how many were learnt: a bed read to
     /// 0.01 °C every 10 s wanders by more than its resolution.
     rest_dev: f64,
@@ -287,6 +294,7 @@ impl Default for Tracking {
             rest: [(0, 0.0); 2],
             rest_len: 0,
             rest_from: None,
+            rest_before: None,
             rest_dev: 0.0,
             rest_n: 0,
         }
@@ -387,8 +395,14 @@ impl Tracking {
             let returned = self
                 .rest_from
                 .is_some_and(|r| (x1 - r).abs() <= REST_BACK_RES * scale);
+            let undone = self
+                .rest_before
+                .is_some_and(|r| (x1 - r).abs() <= REST_BACK_RES * scale);
             if returned {
                 self.rest_from = None;
+            } else if undone {
+                // Back where it rested before the reading it jumped from: that reading was the
+                // excursion, unjudged where it came too soon after the heater went off.
             } else if t0 >= since + REST_MS && jump.abs() >= REST_SPIKE_RES * scale {
                 let score = jump.abs() / scale;
                 let why = format!(
@@ -433,7 +447,9 @@ impl Tracking {
             // (What was said is not judged again: the next step is from this reading.)
             self.rest[0] = (at_ms, x);
             self.rest_len = 1;
+            self.rest_before = None;
         } else if self.rest_len == 2 {
+            self.rest_before = Some(self.rest[0].1);
             self.rest[0] = self.rest[1];
             self.rest[1] = (at_ms, x);
         } else {
@@ -468,6 +484,7 @@ impl Tracking {
             self.settled_ms = None;
             self.off_since_ms = (sp == 0.0).then_some(at_ms);
             self.rest_len = 0;
+            self.rest_before = None;
             self.rest_from = None;
             // (A block holds settled minutes of one setpoint.)
             self.slow.sum = 0.0;
@@ -820,6 +837,46 @@ mod tests {
         feed(&mut t, &mut found, 480 * min, 27.3, 0.0);
         feed(&mut t, &mut found, 505 * min, 20.6, 0.0);
         assert_eq!(found[n..], [(505 * min, None, false)], "{found:?}");
+    }
+
+    #[test]
+    fn a_glitch_whose_neighbour_before_was_still_cooling_is_no_level_to_step_from() {
+        // An idle hotend reported on change: off at 0, it cools to 20.85 in five minutes and
+        // says nothing for six hours; then -1.19 and, two seconds later, 20.85 again (the
+        // -1.19's neighbour before was taken while it cooled: not judged); its next report,
+        // five hours on, 28.8. A level shift "from -1.19" would be false. `rested`: a report
+        // of 20.85 an hour after the heater went off, at rest.
+        let min = 60_000;
+        let run = |first: f64, rested: bool| {
+            let mut t = Tracking::default();
+            let mut found = Vec::new();
+            let mut feed = |ms: i64, x: f64, sp: f64| {
+                if let Some(o) = t.observe(x, sp, ms, 0.01) {
+                    found.push((ms, o.spike_ms, o.step_ms));
+                }
+            };
+            feed(-min, 215.0, 215.0);
+            for (i, x) in [60.0, 35.0, 26.0, 21.86, 20.85].into_iter().enumerate() {
+                feed(i as i64 * min, x, 0.0);
+            }
+            if rested {
+                feed(60 * min, 20.85, 0.0);
+            }
+            feed(360 * min, first, 0.0);
+            feed(
+                360 * min + 2_000,
+                if first < 0.0 { 20.85 } else { first },
+                0.0,
+            );
+            feed(690 * min, 28.8, 0.0);
+            found
+        };
+        assert_eq!(run(-1.19, false), []);
+        // From a reading at rest the glitch is a spike, and nothing comes of it after.
+        let at = 360 * min;
+        assert_eq!(run(-1.19, true), [(at + 2_000, Some(at), None)]);
+        // A step from where it rested that held is a level shift, said at the reading after.
+        assert_eq!(run(27.3, true), [(at + 2_000, None, Some(at))]);
     }
 
     #[test]
