@@ -823,6 +823,13 @@ pub(super) fn adopt_after(kind: EpisodeKind) -> Option<i64> {
 /// The others of a numbered family its median is taken over, at most (a family is a device's
 /// numbered probes: soil probes, a DS18B20 chain).
 const FAMILY_MAX: usize = 16;
+/// A creep against the median of the rest of its family is not said where another member
+/// moved this share of it the same way over the same time. Premise: a probe's fault is its
+/// own; two probes of a family creeping alike at once are their place (the beds' soil warming
+/// in the morning). With three beds the rest's median is the mean of two: one bed drifting
+/// down half a degree while the other two warmed 0.35 made both warm ones "drift" against it
+/// (held-out 24 h home seeds 28 and 39, false drifts on two beds at the same second).
+const FAMILY_MOVED: f64 = 0.5;
 /// How long novel steps are kept for a lone trend (a trend's horizon and a minute): a machine
 /// that started moves its temperatures for half an hour after its current stepped.
 const TREND_MS: i64 = (crate::twin::trend::TREND_HORIZON_MIN as i64 + 1) * 60_000;
@@ -955,8 +962,45 @@ impl Twin {
             s.sibling_end = Some(end);
         }
         let creep = pair.take_creep()?;
+        // Against the rest of a family, a creep another member made with it is their place's
+        // (see [`FAMILY_MOVED`]).
+        if other == idx {
+            if let Some(j) = self.moved_with(idx, &creep) {
+                log::info!(
+                    "{} moved {:+.3} since {} as {} did: their place moved, not judged a drift",
+                    self.series[idx].display_name(),
+                    creep.moved,
+                    DateTime::from_timestamp_millis(creep.since_ms)
+                        .unwrap_or(at)
+                        .format("%H:%M"),
+                    self.series[j].display_name()
+                );
+                return None;
+            }
+        }
         let with = self.sibling_named(idx, other);
         self.creep_finding(idx, other, creep, &with, at)
+    }
+
+    /// Another member of series `idx`'s family that moved since the creep `c` began at least
+    /// [`FAMILY_MOVED`] of what this probe moved, the same way (from the latest reading in
+    /// its window at or before then to its latest).
+    fn moved_with(&self, idx: usize, c: &pairs::Creep) -> Option<usize> {
+        let zi = self.series_zone[idx]?;
+        self.zones[zi]
+            .1
+            .members
+            .iter()
+            .copied()
+            .filter(|&j| j != idx)
+            .find(|&j| {
+                let o = &self.series[j];
+                value_at(&o.window, c.since_ms).is_some_and(|from| {
+                    let moved = o.last - from;
+                    moved.signum() == c.moved.signum()
+                        && moved.abs() >= FAMILY_MOVED * c.moved.abs()
+                })
+            })
     }
 
     /// How series `idx`'s sibling `other` is named in a reason (itself: the rest of its

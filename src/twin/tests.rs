@@ -1753,6 +1753,15 @@ fn a_drifts_end_is_over_once_said_though_the_tank_fills_on() {
 /// air 4 °C/h. `off(minute)` is added to soil bed 2. Returns bed 2's episodes (kind, minute
 /// it started, reason).
 fn soil_beds(off: impl Fn(i64) -> f64) -> Vec<(EpisodeKind, i64, String)> {
+    soil_family(2, off, "soil_bed_2")
+}
+
+/// [`soil_beds`] with `off` added to soil bed `faulty`, returning the episodes of `watch`.
+fn soil_family(
+    faulty: i64,
+    off: impl Fn(i64) -> f64,
+    watch: &str,
+) -> Vec<(EpisodeKind, i64, String)> {
     let mut t = Twin::default();
     let mut rng = fastrand::Rng::with_seed(5);
     let q = |x: f64| (x * 16.0).round() / 16.0;
@@ -1766,7 +1775,7 @@ fn soil_beds(off: impl Fn(i64) -> f64) -> Vec<(EpisodeKind, i64, String)> {
         let air = if h < 8.0 { 2.0 } else { 2.0 + 4.0 * (h - 8.0) };
         for (bed, base) in [(1, -0.3), (2, 0.3), (3, 0.0)] {
             let x = soil + base + crate::sim::sensors::gaussian(&mut rng, 0.02);
-            let x = if bed == 2 { x + off(m) } else { x };
+            let x = if bed == faulty { x + off(m) } else { x };
             let topic = format!("greenhouse/sensor/soil_bed_{bed}/state");
             t.apply(&msg(m * 60 + bed, &topic, &format!("{}", q(x))));
         }
@@ -1778,7 +1787,7 @@ fn soil_beds(off: impl Fn(i64) -> f64) -> Vec<(EpisodeKind, i64, String)> {
         ));
         t.tick(at(m * 60 + 5));
     }
-    episodes_of(&t, "soil_bed_2")
+    episodes_of(&t, watch)
         .into_iter()
         .map(|(k, secs, r)| (k, secs / 60, r))
         .collect()
@@ -1810,6 +1819,31 @@ fn a_soil_probe_that_crept_from_the_rest_of_its_family_and_stepped_back_had_drif
     let found = soil_beds(|m| if m >= 564 { -2.2 } else { 0.0 });
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, EpisodeKind::LevelShift, "{found:?}");
+}
+
+#[test]
+fn two_soil_probes_warming_alike_while_the_third_drifts_are_their_place() {
+    // From 8 h the soil warms 1.5 °C/h; bed 1's probe drifts -2.5 °C/h for an hour, so the
+    // median of the rest of bed 2's family (the mean of beds 1 and 3) falls while bed 2
+    // warms. Bed 3 warmed as far with it: the place moved, not bed 2 (see `FAMILY_MOVED`).
+    let drift = |m: i64| {
+        if (480..540).contains(&m) {
+            -2.5 * (m - 480) as f64 / 60.0
+        } else {
+            0.0
+        }
+    };
+    for watch in ["soil_bed_2", "soil_bed_3"] {
+        let found = soil_family(1, drift, watch);
+        assert!(
+            !found
+                .iter()
+                .any(|(_, _, r)| r.contains("this probe drifts")),
+            "{watch}: {found:?}"
+        );
+    }
+    let faulty = soil_family(1, drift, "soil_bed_1");
+    assert!(!faulty.is_empty(), "the drifting probe itself: {faulty:?}");
 }
 
 /// A Victron battery's voltage (read to 0.01 V, every 4 s) and its inverter's output power
