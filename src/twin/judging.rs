@@ -258,6 +258,54 @@ impl Twin {
             self.series[idx].detector.forget_step();
             return;
         }
+        // A step across a silence in which a state its device reports beside it changed,
+        // having held: the change of mode's (see [`STATE_MODE_MS`]).
+        let before = s
+            .window
+            .points()
+            .rev()
+            .map(|(t, _)| t)
+            .find(|t| *t < ms)
+            .unwrap_or(ms);
+        let opening = |field: &str| {
+            let f = field.to_ascii_lowercase();
+            OPENING_NAMES.iter().any(|w| f.contains(w))
+        };
+        let changed = self
+            .states
+            .of_topic(&s.topic)
+            .filter(|st| opening(&st.field))
+            .find_map(|st| {
+                st.history
+                    .iter()
+                    .zip(st.history.iter().skip(1))
+                    .find(|((held_from, _), (at, _))| {
+                        let at = at.timestamp_millis();
+                        (before..=ms).contains(&at)
+                            && ms - at <= STATE_MODE_MS
+                            && at - held_from.timestamp_millis() >= STATE_MODE_MS
+                    })
+                    .map(|(_, (at, to))| (st.field.clone(), to.clone(), *at))
+            });
+        if let Some((field, to, at)) = changed {
+            findings.retain(|f| {
+                f.at.timestamp_millis() != ms
+                    || !matches!(
+                        f.kind,
+                        EpisodeKind::LevelShift | EpisodeKind::Drift | EpisodeKind::Spike
+                    )
+            });
+            log::info!(
+                "{} stepped at {}, {} min after its {field} became {to}: a change of mode, not judged a fault",
+                s.display_name(),
+                DateTime::from_timestamp_millis(ms)
+                    .unwrap_or_default()
+                    .format("%H:%M:%S"),
+                (ms - at.timestamp_millis()) / 60_000,
+            );
+            self.series[idx].detector.forget_step();
+            return;
+        }
         self.creep_was_the_place(idx, ms, findings);
         // A level shift back to where its sibling says it belongs, after their difference crept
         // away: the end of a drift (see [`super::pairs`], "Siblings"). Asked after the place:
@@ -823,6 +871,23 @@ pub(super) fn adopt_after(kind: EpisodeKind) -> Option<i64> {
 /// The others of a numbered family its median is taken over, at most (a family is a device's
 /// numbered probes: soil probes, a DS18B20 chain).
 const FAMILY_MAX: usize = 16;
+/// A lone step across a silence in which a state its device reports on the same topic
+/// changed (from the reading before the step, or with it, to the step), at most this long
+/// before the step and having held at least as long before, is the change's: a door contact's
+/// own temperature read 19 with the door's opening on a winter's day, after hours shut, and 9
+/// at its next report a quarter of an hour later (held-out 24 h home seeds 28 and 38: "the
+/// level jumped -10.000 from 19", a false level shift). Premise: what a device's state says of
+/// its place (a door open, a mode switched) moves what it measures there, and what it did
+/// while the device said nothing is unseen; a step between two readings taken after the
+/// change is the reading's own; a state that changes every few minutes excuses nothing. Only
+/// an opening's state (see [`OPENING_NAMES`]): a machine's own state says what it does, not
+/// what its place did unseen (a pump's motor temperature held by its probe caught up at the
+/// first report after the pump started: the held reading's end, found by that step; with any
+/// state, two such were missed in 24-hour plant worlds, seen when tried).
+const STATE_MODE_MS: i64 = 30 * 60_000;
+/// What a state's field is named when it says a door or a window is open (Zigbee2MQTT's
+/// `contact`; a `door`, `window` or `opening` in its name).
+const OPENING_NAMES: [&str; 4] = ["contact", "door", "window", "opening"];
 /// A creep against the median of the rest of its family is not said where another member
 /// moved this share of it the same way over the same time. Premise: a probe's fault is its
 /// own; two probes of a family creeping alike at once are their place (the beds' soil warming

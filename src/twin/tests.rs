@@ -1846,6 +1846,53 @@ fn two_soil_probes_warming_alike_while_the_third_drifts_are_their_place() {
     assert!(!faulty.is_empty(), "the drifting probe itself: {faulty:?}");
 }
 
+#[test]
+fn a_door_sensors_own_temperature_moves_with_the_door_it_watches() {
+    // A Zigbee door contact reports its own temperature (whole °C) with each report, 10 to 40
+    // minutes apart: shut, at 17 to 20 through a day. Then the door opens on a winter's day
+    // (the opening's report still reads 19), and its next report, a quarter of an hour
+    // later, 9.
+    let run = |opens: bool| {
+        let mut t = Twin::default();
+        let mut rng = fastrand::Rng::with_seed(7);
+        let topic = "zigbee2mqtt/front_door";
+        let say = |t: &mut Twin, sec: i64, contact: bool, temp: i64| {
+            let payload = format!(
+                "{{\"battery\":90,\"contact\":{contact},\"device_temperature\":{temp},\"linkquality\":120}}"
+            );
+            t.apply(&msg(sec, topic, &payload));
+            t.tick(at(sec));
+        };
+        let mut sec = 0;
+        while sec < 86_400 {
+            let hour = sec as f64 / 3600.0;
+            let air = 18.5 + 1.5 * (std::f64::consts::TAU * hour / 24.0).sin() + 0.3 * rng.f64();
+            say(&mut t, sec, true, air.round() as i64);
+            sec += 600 + rng.i64(0..1800);
+        }
+        say(&mut t, sec, !opens, 19);
+        for (k, temp) in [9, 10, 10, 11, 11].into_iter().enumerate() {
+            say(&mut t, sec + 870 + k as i64 * 600, !opens, temp);
+        }
+        let s = t
+            .series
+            .iter()
+            .find(|s| s.topic == topic && s.field == "device_temperature")
+            .expect("the device's temperature");
+        s.episodes
+            .iter()
+            .chain(s.episode.as_ref())
+            .map(|e| e.kind)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(true), [], "the door's doing (see STATE_MODE_MS)");
+    assert_eq!(
+        run(false),
+        [EpisodeKind::LevelShift],
+        "the same step with the door shut"
+    );
+}
+
 /// A Victron battery's voltage (read to 0.01 V, every 4 s) and its inverter's output power
 /// for 4 h: at 2 h the inverter changes mode, the power steps by 800 W and the voltage by
 /// -0.32 V in the same minute; at 3 h the voltage alone steps by `later`. The voltage's
