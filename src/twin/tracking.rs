@@ -74,8 +74,9 @@ pub const HELD_MIN_MS: i64 = 5 * 60_000;
 /// jumped from, which was then the excursion (an idle hotend that cooled to 20.85 five minutes
 /// after its heater went off read -1.19 six hours later and 20.85 two seconds after: the
 /// -1.19, its neighbour before taken while it cooled, was not judged a spike, and five hours
-/// on its next report was not a level shift "from -1.19"). The scale is the series' resolution, or the mean change between its readings
-/// at rest where that is more (a bed read to 0.01 °C every 10 s wanders by more). Premise:
+/// on its next report was not a level shift "from -1.19"). The scale is the series'
+/// resolution, or the mean change between its readings at rest where that is more (a bed read
+/// to 0.01 °C every 10 s wanders by more). Premise:
 /// nothing heats or cools a bed or a hotend whose heater is off by several degrees in seconds
 /// and back; no long history at rest is needed (an idle printer reports once an hour, a day
 /// gives little to learn from), its resolution bounds the scale from below.
