@@ -70,16 +70,16 @@ pub const HELD_MIN_MS: i64 = 5 * 60_000;
 /// probe's glitch; one whose next reading is not back within the minute held there, and is
 /// a level shift the probe made (said at that next reading: a value reported past a deadband
 /// says nothing while it holds, an idle hotend read 27.3 where it rested at 20.6 and reported
-/// again 25 minutes later, back); nor one back where the series rested before the reading it
-/// jumped from, which was then the excursion (an idle hotend that cooled to 20.85 five minutes
-/// after its heater went off read -1.19 six hours later and 20.85 two seconds after: the
-/// -1.19, its neighbour before taken while it cooled, was not judged a spike, and five hours
-/// on its next report was not a level shift "from -1.19"). The scale is the series'
-/// resolution, or the mean change between its readings at rest where that is more (a bed read
-/// to 0.01 °C every 10 s wanders by more). Premise:
-/// nothing heats or cools a bed or a hotend whose heater is off by several degrees in seconds
-/// and back; no long history at rest is needed (an idle printer reports once an hour, a day
-/// gives little to learn from), its resolution bounds the scale from below.
+/// again 25 minutes later, back); nor one back, within the minute, where the series rested
+/// before the reading it jumped from, which was then the excursion (an idle hotend that cooled
+/// to 20.85 five minutes after its heater went off read -1.19 six hours later and 20.85 two
+/// seconds after: the -1.19, its neighbour before taken while it cooled, was not judged a
+/// spike, and five hours on its next report was not a level shift "from -1.19"). The scale is
+/// the series' resolution, or the mean change between its readings at rest where that is more
+/// (a bed read to 0.01 °C every 10 s wanders by more). Premise: nothing heats or cools a bed
+/// or a hotend whose heater is off by several degrees in seconds and back; no long history at
+/// rest is needed (an idle printer reports once an hour, a day gives little to learn from),
+/// its resolution bounds the scale from below.
 pub const REST_MS: i64 = 30 * 60_000;
 pub const REST_SPIKE_RES: f64 = 5.0;
 pub const REST_BACK_RES: f64 = 2.0;
@@ -238,7 +238,7 @@ pub struct Tracking {
     /// return, no news.
     rest_from: Option<f64>,
     /// The reading before the last two, since the setpoint went to 0: a jump back to it
-    /// ended the excursion the reading between made (see [`REST_MS`]).
+    /// within the minute ended the excursion the reading between made (see [`REST_MS`]).
     rest_before: Option<f64>,
     /// The mean |change| between readings at rest, and how many were learnt: a bed read to
     /// 0.01 °C every 10 s wanders by more than its resolution.
@@ -396,9 +396,10 @@ impl Tracking {
             let returned = self
                 .rest_from
                 .is_some_and(|r| (x1 - r).abs() <= REST_BACK_RES * scale);
-            let undone = self
-                .rest_before
-                .is_some_and(|r| (x1 - r).abs() <= REST_BACK_RES * scale);
+            let undone = t1 - t0 <= REST_RETURN_MS
+                && self
+                    .rest_before
+                    .is_some_and(|r| (x1 - r).abs() <= REST_BACK_RES * scale);
             if returned {
                 self.rest_from = None;
             } else if undone {
