@@ -233,33 +233,62 @@ impl Twin {
             }
         } else if let Some(first) = others.next() {
             let more = others.count();
-            // (The step's own finding: a shift, the end of a drift, or a spike held a few
-            // readings.)
-            findings.retain(|f| {
-                f.at.timestamp_millis() != ms
-                    || !matches!(
-                        f.kind,
-                        EpisodeKind::LevelShift | EpisodeKind::Drift | EpisodeKind::Spike
-                    )
-            });
             let also = if more > 0 {
                 format!(" and {more} more")
             } else {
                 String::new()
             };
-            log::info!(
-                "{} stepped at {} together with {}{also}: a change of mode, not judged a fault",
-                s.display_name(),
-                DateTime::from_timestamp_millis(ms)
-                    .unwrap_or_default()
-                    .format("%H:%M:%S"),
-                self.series[first].display_name(),
-            );
-            self.series[idx].detector.forget_step();
+            let with = format!(" together with {}{also}", self.series[first].display_name());
+            self.change_of_mode(idx, ms, findings, &with);
             return;
         }
-        // A step across a silence in which a state its device reports beside it changed,
-        // having held: the change of mode's (see [`STATE_MODE_MS`]).
+        // A step across a silence in which its device's opening changed (see
+        // [`STATE_MODE_MS`]).
+        if let Some((field, to, at)) = self.opening_changed(idx, ms) {
+            let with = format!(
+                ", {} min after its {field} became {to}",
+                (ms - at.timestamp_millis()) / 60_000
+            );
+            self.change_of_mode(idx, ms, findings, &with);
+            return;
+        }
+        self.creep_was_the_place(idx, ms, findings);
+        // A level shift back to where its sibling says it belongs, after their difference crept
+        // away: the end of a drift (see [`super::pairs`], "Siblings"). Asked after the place:
+        // the same quantity on a sister machine, or the rest of its family side by side, says
+        // more of where this probe belongs than another probe of its device does (a soil
+        // probe's creep undone while the greenhouse air warmed faster than the soil).
+        if let Some(end) = self.series[idx].sibling_end.take() {
+            self.sibling_says_drift_ended(idx, ms, &end, findings);
+        }
+    }
+
+    /// Series `idx`'s lone step at `ms` was a change of mode (`with` says what came with it):
+    /// the step's own finding (a shift, the end of a drift, or a spike held a few readings)
+    /// leaves `findings`, and the step is forgotten.
+    fn change_of_mode(&mut self, idx: usize, ms: i64, findings: &mut Vec<Finding>, with: &str) {
+        findings.retain(|f| {
+            f.at.timestamp_millis() != ms
+                || !matches!(
+                    f.kind,
+                    EpisodeKind::LevelShift | EpisodeKind::Drift | EpisodeKind::Spike
+                )
+        });
+        log::info!(
+            "{} stepped at {}{with}: a change of mode, not judged a fault",
+            self.series[idx].display_name(),
+            DateTime::from_timestamp_millis(ms)
+                .unwrap_or_default()
+                .format("%H:%M:%S"),
+        );
+        self.series[idx].detector.forget_step();
+    }
+
+    /// An opening's state on series `idx`'s topic (see [`OPENING_NAMES`]) that changed after
+    /// the reading before its step at `ms`, or with it, at most [`STATE_MODE_MS`] before the
+    /// step, having held as long before: its field, the value it changed to, and when.
+    fn opening_changed(&self, idx: usize, ms: i64) -> Option<(String, String, DateTime<Utc>)> {
+        let s = &self.series[idx];
         let before = s
             .window
             .points()
@@ -271,8 +300,7 @@ impl Twin {
             let f = field.to_ascii_lowercase();
             OPENING_NAMES.iter().any(|w| f.contains(w))
         };
-        let changed = self
-            .states
+        self.states
             .of_topic(&s.topic)
             .filter(|st| opening(&st.field))
             .find_map(|st| {
@@ -286,35 +314,7 @@ impl Twin {
                             && at - held_from.timestamp_millis() >= STATE_MODE_MS
                     })
                     .map(|(_, (at, to))| (st.field.clone(), to.clone(), *at))
-            });
-        if let Some((field, to, at)) = changed {
-            findings.retain(|f| {
-                f.at.timestamp_millis() != ms
-                    || !matches!(
-                        f.kind,
-                        EpisodeKind::LevelShift | EpisodeKind::Drift | EpisodeKind::Spike
-                    )
-            });
-            log::info!(
-                "{} stepped at {}, {} min after its {field} became {to}: a change of mode, not judged a fault",
-                s.display_name(),
-                DateTime::from_timestamp_millis(ms)
-                    .unwrap_or_default()
-                    .format("%H:%M:%S"),
-                (ms - at.timestamp_millis()) / 60_000,
-            );
-            self.series[idx].detector.forget_step();
-            return;
-        }
-        self.creep_was_the_place(idx, ms, findings);
-        // A level shift back to where its sibling says it belongs, after their difference crept
-        // away: the end of a drift (see [`super::pairs`], "Siblings"). Asked after the place:
-        // the same quantity on a sister machine, or the rest of its family side by side, says
-        // more of where this probe belongs than another probe of its device does (a soil
-        // probe's creep undone while the greenhouse air warmed faster than the soil).
-        if let Some(end) = self.series[idx].sibling_end.take() {
-            self.sibling_says_drift_ended(idx, ms, &end, findings);
-        }
+            })
     }
 
     /// The end of a drift said at `ms` in `findings`, unless another probe of the device in

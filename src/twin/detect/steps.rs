@@ -296,7 +296,7 @@ impl Detector {
                     DRIFT_END_SHARE * cfg.spike
                 },
                 creep_only: !big && !by_level && !from_held && !against_ramp && !by_quanta,
-                fitted: fitted && !big && !from_held && !against_ramp && !by_quanta,
+                fitted: fitted && !from_held && !against_ramp && !by_quanta,
                 against_ramp: against_ramp && !by_level && !from_held,
                 jumped_ms: self.last_big_ms,
                 held_min: match self.prev_at {

@@ -101,25 +101,26 @@ impl<const N: usize, const EVERY_MS: i64> Trail<N, EVERY_MS> {
             .rev()
             .filter(|&(t, _)| ms - t >= min_ms)
             .find_map(|(t0, x0)| {
-                let pts = || {
-                    self.latest_first()
-                        .filter(move |&(t, _)| t >= t0 && t < ms)
-                        .chain(std::iter::once((ms, base)))
-                        .map(move |(t, x)| ((t - t0) as f64 / 3_600_000.0, x))
-                };
-                let n = pts().count() as f64;
-                let (mt, mx) = pts().fold((0.0, 0.0), |(a, b), (t, x)| (a + t / n, b + x / n));
-                let (sxy, sxx) = pts().fold((0.0, 0.0), |(a, b), (t, x)| {
-                    (a + (t - mt) * (x - mx), b + (t - mt) * (t - mt))
-                });
-                if n < 4.0 || sxx <= 0.0 {
+                // (One pass of sums, hours from `t0` against the reading less `base`.)
+                let (mut n, mut st, mut sx, mut stt, mut stx, mut sxx) =
+                    (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+                let pts = self.latest_first().filter(|&(t, _)| t >= t0 && t < ms);
+                for (t, x) in pts.chain(std::iter::once((ms, base))) {
+                    let (t, x) = ((t - t0) as f64 / 3_600_000.0, x - base);
+                    n += 1.0;
+                    (st, sx, stt, stx, sxx) =
+                        (st + t, sx + x, stt + t * t, stx + t * x, sxx + x * x);
+                }
+                let (mt, mx) = (st / n, sx / n);
+                let (stt, stx, sxx) = (stt - n * mt * mt, stx - n * mt * mx, sxx - n * mx * mx);
+                if n < 4.0 || stt <= 0.0 {
                     return None;
                 }
-                let slope = sxy / sxx;
-                let at = |t: f64| mx + slope * (t - mt);
+                let slope = stx / stt;
+                let at = |t: f64| base + mx + slope * (t - mt);
                 let span = (ms - t0) as f64 / 3_600_000.0;
-                let built = at(span) - at(0.0);
-                let rms = (pts().map(|(t, x)| (x - at(t)).powi(2)).sum::<f64>() / n).sqrt();
+                let built = slope * span;
+                let rms = ((sxx - slope * stx).max(0.0) / n).sqrt();
                 let share = -built / step;
                 ((FIT_SHARE..=1.0 / FIT_SHARE).contains(&share)
                     && (landed - at(0.0)).abs() <= within
