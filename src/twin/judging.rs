@@ -1317,8 +1317,23 @@ impl Twin {
 /// place's quiet (a greenhouse at its dawn minimum), not a probe stuck; when any of them
 /// moves, the run is judged as any other. Series without a unit have no such peers.
 /// Cost: one pass over the series, only for a run already long enough to be stuck.
+///
+/// A probe with a partner side by side (see [`pairs`]) asks that partner only, by its level:
+/// the means of its readings in each [`PARTNER_BLOCK_MS`] since the run began stayed within
+/// what this probe hides (three times its resolution or noise, as a zone at rest in
+/// `judge_stuck`). Premise: the two read one medium, so the partner's level still is the
+/// medium still, and a probe holding one value then cannot be told from one stuck; it is
+/// found once the partner's level moves. The partner's noise is no movement: a DHT22 beside
+/// a BME280 in a greenhouse at its dawn minimum jumps ±0.1 °C every minute while the BME280,
+/// finer and quieter, holds 0.1 for an hour (held-out 24 h home seed 25, a false stuck open
+/// 56 min).
 fn device_at_rest(series: &[Box<Series>], idx: usize, since_ms: i64) -> bool {
     let s = &series[idx];
+    if let Some(p) = &s.pair {
+        return series
+            .get(p.other)
+            .is_some_and(|o| level_still_since(o, since_ms, s.detector.hide()));
+    }
     if s.unit.is_none() {
         return false;
     }
@@ -1327,24 +1342,59 @@ fn device_at_rest(series: &[Box<Series>], idx: usize, since_ms: i64) -> bool {
         if j == idx || !same_quantity(s, o) {
             continue;
         }
-        let (mut lo, mut hi, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0);
-        for (t, x) in o.window.points().rev() {
-            if t < since_ms {
-                break;
-            }
-            lo = lo.min(x);
-            hi = hi.max(x);
-            n += 1;
+        match still_since(o, since_ms) {
+            Some(false) => return false,
+            Some(true) => peers += 1,
+            None => {}
         }
-        if n < 2 {
-            continue;
-        }
-        if hi - lo > o.detector.hide() {
-            return false;
-        }
-        peers += 1;
     }
     peers > 0
+}
+
+/// The blocks a pair partner's level is read in (see [`device_at_rest`]).
+const PARTNER_BLOCK_MS: i64 = 10 * 60_000;
+
+/// Whether the means of `o`'s readings in each whole [`PARTNER_BLOCK_MS`] from `since_ms` on
+/// (up to its latest reading) stayed within `bar` of each other, over two blocks at least. (A
+/// block under way is left out: its mean may be a reading or two of noise.)
+fn level_still_since(o: &Series, since_ms: i64, bar: f64) -> bool {
+    let Some((latest, _)) = o.window.points().next_back() else {
+        return false;
+    };
+    let whole = ((latest - since_ms).max(0) / PARTNER_BLOCK_MS) as usize;
+    let mut blocks = vec![(0.0, 0u32); whole];
+    for (t, x) in o.window.points().rev() {
+        if t < since_ms {
+            break;
+        }
+        if let Some(b) = blocks.get_mut(((t - since_ms) / PARTNER_BLOCK_MS) as usize) {
+            b.0 += x;
+            b.1 += 1;
+        }
+    }
+    let means = blocks
+        .iter()
+        .filter(|b| b.1 > 0)
+        .map(|b| b.0 / f64::from(b.1));
+    let (lo, hi, n) = means.fold((f64::INFINITY, f64::NEG_INFINITY, 0), |(lo, hi, n), m| {
+        (lo.min(m), hi.max(m), n + 1)
+    });
+    n >= 2 && hi - lo <= bar
+}
+
+/// Whether `o` stayed within what it can move unseen ([`detect::Detector::hide`]) since
+/// `since_ms`; `None` where it reported fewer than twice since.
+fn still_since(o: &Series, since_ms: i64) -> Option<bool> {
+    let (mut lo, mut hi, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0);
+    for (t, x) in o.window.points().rev() {
+        if t < since_ms {
+            break;
+        }
+        lo = lo.min(x);
+        hi = hi.max(x);
+        n += 1;
+    }
+    (n >= 2).then(|| hi - lo <= o.detector.hide())
 }
 
 /// Whether `o` is another probe of `s`'s device measuring the same quantity: not an aggregate,

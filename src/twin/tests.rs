@@ -1604,6 +1604,46 @@ fn greenhouse_pair(dht: impl Fn(i64) -> f64) -> [Vec<(EpisodeKind, i64)>; 2] {
 }
 
 #[test]
+fn a_fine_probe_holding_while_its_noisy_partner_rests_is_the_place_at_rest() {
+    // An ESPHome greenhouse node: both air probes every minute, to 0.1 °C, for a day of
+    // six-hour swings between 1 and 5 °C (the DHT with noise σ 0.1, the BME 0.3 higher with
+    // σ 0.02), then half an hour's warming to 2 °C; then for 150 minutes the air stands at 2
+    // °C (`warms` false: the BME, quiet and mid-step, reads 2.3 throughout while the DHT jumps
+    // a step or two each minute) or warms 2 °C while the BME reads 2.3 regardless (stuck).
+    // The BME's episodes.
+    let run = |warms: bool| {
+        let mut t = Twin::default();
+        let mut rng = fastrand::Rng::with_seed(25);
+        greenhouse_discovery(&mut t);
+        let q = |x: f64| (x * 10.0).round() / 10.0;
+        let gauss = crate::sim::sensors::gaussian;
+        let flat = 24 * 60 + 30;
+        for m in 1..flat + 150 {
+            let h = m as f64 / 60.0;
+            let air = if m < 24 * 60 {
+                1.0 + 4.0 * (std::f64::consts::PI * h / 6.0).sin().powi(2)
+            } else if m < flat {
+                1.0 + (m - 24 * 60) as f64 / 30.0
+            } else if warms {
+                2.0 + 2.0 * (m - flat) as f64 / 150.0
+            } else {
+                2.0
+            };
+            let dht = q(air + gauss(&mut rng, 0.1));
+            let bme = if m < flat {
+                q(air + 0.3 + gauss(&mut rng, 0.02))
+            } else {
+                2.3
+            };
+            greenhouse_reads(&mut t, m * 60, [dht, bme]);
+        }
+        episode_kinds(greenhouse_probe(&t, GREENHOUSE[1]))
+    };
+    assert_eq!(run(false), [], "the partner rests: the place at rest");
+    assert_eq!(run(true), [EpisodeKind::Stuck], "the partner warmed 2 °C");
+}
+
+#[test]
 fn a_probe_that_crept_from_its_twin_on_the_node_and_stepped_back_had_drifted() {
     // The DHT creeps 0.5 °C low over six hours from noon, and is back at 18:00: too slow and
     // too small for its own history (its day swings 12 °C), plain against the BME beside it.
