@@ -301,6 +301,67 @@ fn a_silent_sensor_opens_a_silence_episode_unless_its_device_is_offline() {
     assert_eq!(s1.episodes[0].kind, EpisodeKind::Silence);
 }
 
+#[test]
+fn a_device_with_availability_paced_by_its_room_is_not_silent_when_the_room_rests() {
+    // Two Zigbee2MQTT devices whose availability topics say online. The bedroom sensor
+    // reports on change: every 20 minutes (±1) through an eight-hour night, evenly every 6.5
+    // minutes (±10 s) for two hours while the heating warms the room, then nothing for 39
+    // minutes: the room rests. A plug reports every minute all along, and goes quiet at the
+    // same time. Ticks every 30 s. The bedroom's silence episodes, and the plug's.
+    let mut t = Twin::default();
+    for name in ["bedroom", "plug"] {
+        t.apply(&msg(
+            0,
+            &format!("zigbee2mqtt/{name}/availability"),
+            r#"{"state":"online"}"#,
+        ));
+    }
+    let mut rng = fastrand::Rng::with_seed(34);
+    let night: Vec<i64> = (1..=24).map(|i| i * 1200 + rng.i64(-60..=60)).collect();
+    let warm: Vec<i64> = (1..=18)
+        .map(|i| 8 * 3600 + i * 390 + rng.i64(-10..=10))
+        .collect();
+    let last = *warm.last().unwrap();
+    let mut reports = night.iter().chain(&warm).copied().peekable();
+    let mut x = 16.0;
+    for sec in (0..last + 39 * 60).step_by(30) {
+        while reports.peek().is_some_and(|r| *r <= sec) {
+            let r = reports.next().unwrap();
+            x += if r > 8 * 3600 { 0.2 } else { -0.01 };
+            t.apply(&msg(
+                r,
+                "zigbee2mqtt/bedroom",
+                &format!(
+                    r#"{{"battery":100,"temperature":{x:.2},"humidity":48.5,"voltage":3200}}"#
+                ),
+            ));
+        }
+        if sec % 60 == 0 && sec <= last {
+            let w = 20.0 + 0.5 * ((sec / 60) % 7) as f64;
+            t.apply(&msg(
+                sec,
+                "zigbee2mqtt/plug",
+                &format!(r#"{{"power":{w:.1},"state":"ON"}}"#),
+            ));
+        }
+        t.tick(at(sec));
+    }
+    let silences = |device: &str| {
+        t.series
+            .iter()
+            .filter(|s| s.device == device)
+            .flat_map(|s| s.episodes.iter().chain(s.episode.as_ref()))
+            .filter(|e| e.kind == EpisodeKind::Silence)
+            .count()
+    };
+    assert_eq!(
+        silences("bedroom"),
+        0,
+        "paced by its room: its rest is no silence"
+    );
+    assert!(silences("plug") > 0, "a metronome that stopped is silent");
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
     /// Skipping the once-a-second passes while nothing can have fallen silent or stale

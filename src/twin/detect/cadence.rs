@@ -44,10 +44,17 @@ impl Detector {
                     self.cadence_len = (self.cadence_len + 1).min(INTERVALS as u8);
                     if at_ms - self.gap_day_ms > DAY_MS {
                         self.longest_gap = [0.0, self.longest_gap[0]];
+                        self.paces = [[0.0; 2], self.paces[0]];
                         self.gap_day_ms = at_ms;
                     }
                     self.longest_gap[0] = self.longest_gap[0].max(gap as f32);
                     (self.steady, self.spread) = self.cadence_steady(cfg);
+                    if let Some(m) = self.steady {
+                        let [lo, hi] = &mut self.paces[0];
+                        let m = m as f32;
+                        *lo = if *lo > 0.0 { lo.min(m) } else { m };
+                        *hi = hi.max(m);
+                    }
                 }
             }
             Some(_) => {}
@@ -68,6 +75,26 @@ impl Detector {
     /// gaps that a steady device would not leave (half an hour quiet, a night at home): its
     /// quiet is its life, not a silence. (Once steady, a gap counts at most 3 intervals, so a
     /// silence does not unsettle the cadence it is judged against.)
+    /// The greatest steady median interval of the day being watched and the day before over
+    /// the least (1 while at most one is known). A metronome keeps one pace all day; a
+    /// device reporting on change looks steady at the pace its medium moves at, and that
+    /// pace changes (a room sensor every 20 minutes through the night, every 6 while the
+    /// heating warms the room).
+    pub fn pace_ratio(&self) -> f32 {
+        let lo = self
+            .paces
+            .iter()
+            .map(|p| p[0])
+            .filter(|lo| *lo > 0.0)
+            .fold(f32::INFINITY, f32::min);
+        let hi = self.paces.iter().map(|p| p[1]).fold(0.0, f32::max);
+        if lo.is_finite() && hi > 0.0 {
+            hi / lo
+        } else {
+            1.0
+        }
+    }
+
     pub(super) fn cadence_steady(&self, cfg: &DetectorConfig) -> (Option<f64>, f32) {
         let (median, spread) = cadence(&self.cadence[..usize::from(self.cadence_len)]);
         let longest = f64::from(self.longest_gap[0].max(self.longest_gap[1]));

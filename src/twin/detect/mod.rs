@@ -1212,6 +1212,9 @@ pub struct Detector {
     /// before, and when the day being watched began (epoch ms): see
     /// [`Detector::cadence_steady`].
     longest_gap: [f32; 2],
+    /// The least and the greatest steady median interval (seconds; 0 while none) in the day
+    /// being watched and in the day before: see [`Detector::pace_ratio`].
+    paces: [[f32; 2]; 2],
     /// Gaps between reports learnt at a steady pace, and the reports they lost (a gap of two
     /// intervals lost one; at most two a gap, as gaps are learnt clipped at three): see
     /// [`Detector::silence_limit`].
