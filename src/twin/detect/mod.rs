@@ -1212,6 +1212,9 @@ pub struct Detector {
     /// before, and when the day being watched began (epoch ms): see
     /// [`Detector::cadence_steady`].
     longest_gap: [f32; 2],
+    /// The offset from the zone is to be taken from the next residual (a change was adopted
+    /// where the residual was unknown: see [`Detector::adopt`]).
+    offset_due: bool,
     /// The least and the greatest steady median interval (seconds; 0 while none) in the day
     /// being watched and in the day before: see [`Detector::pace_ratio`].
     paces: [[f32; 2]; 2],
@@ -1628,10 +1631,15 @@ impl Detector {
                 }
                 self.step_base = None;
                 // The new normal is where the residual is now (the smoothed level lags: after
-                // a short excursion it is still half-way back).
+                // a short excursion it is still half-way back). Where the latest reading had no
+                // consensus to stand against, where it is now is unknown: the next residual
+                // the zone gives is taken (the smoothed level may still hold the change that
+                // came and went: a DS18B20 read 85 for four minutes and was back for six when
+                // its episode was adopted, and the level's +14.7 became its usual offset, a
+                // false level shift an hour later; held-out 24 h home seed 57).
                 match self.res_med.take() {
                     Some(m) => self.offset = m,
-                    None => self.offset += self.level,
+                    None => self.offset_due = true,
                 }
                 self.level = 0.0;
                 self.excursion = [0.0; 5];

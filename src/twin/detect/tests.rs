@@ -3346,3 +3346,35 @@ fn a_step_back_read_through_a_line_waits_for_the_next_report() {
         assert_eq!(heating, [], "{tick} {pair}");
     }
 }
+
+#[test]
+fn a_change_taken_as_normal_with_no_consensus_at_hand_takes_its_offset_from_the_next() {
+    // A soil probe in a zone, read every minute to 1/16 °C for five hours, 0.3 °C below its
+    // peers' consensus; it reads 85 (a DS18B20 after a power-on reset) for four minutes and is
+    // back, but its peers give no consensus for the next six readings, and the change is
+    // taken as its normal then. Its offset is taken from the next residual the zone gives
+    // (where it stands: -0.3), not from the smoothed level the readings of 85 left.
+    let cfg = DetectorConfig::default();
+    let mut d = Detector::default();
+    let mut rng = Rng::with_seed(57);
+    let q = |x: f64| (x * 16.0).round() / 16.0;
+    let mut minute = 0.0;
+    let mut read = |d: &mut Detector, x: f64, c: Option<f64>| {
+        minute += 1.0;
+        d.observe(x, t(minute * 60.0), c, &cfg);
+    };
+    for _ in 0..300 {
+        let x = q(6.0 + 0.03 * gauss(&mut rng));
+        read(&mut d, x, Some(6.3));
+    }
+    for _ in 0..4 {
+        read(&mut d, 85.0, Some(6.3));
+        d.open = Some(EpisodeKind::LevelShift);
+    }
+    for _ in 0..6 {
+        read(&mut d, 6.0, None);
+    }
+    d.adopt(EpisodeKind::LevelShift);
+    read(&mut d, 6.0, Some(6.3));
+    assert!((d.offset + 0.3).abs() < 0.05, "offset {}", d.offset);
+}

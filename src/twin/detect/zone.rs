@@ -37,6 +37,10 @@ impl Detector {
             e
         };
         self.res_med = Some(med);
+        if std::mem::take(&mut self.offset_due) {
+            self.offset = med;
+            self.level = 0.0;
+        }
         if self.inferred_peers {
             self.comove_step(x, med, at.timestamp_millis());
         }
