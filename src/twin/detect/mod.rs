@@ -1254,8 +1254,9 @@ pub struct Detector {
     /// The range its name gives (see [`SATURATING_NAMES`]).
     saturates: Option<(f64, f64)>,
     /// Its name is a power's or a current's (it ends with `power` or `current`, in any case:
-    /// Tasmota's `ApparentPower`, Shelly's `apower`, Zigbee2MQTT's `current`): exactly 0 is a
-    /// load switched off (see [`Detector::at_rest`]).
+    /// Tasmota's `ApparentPower`, Shelly's `apower`, Zigbee2MQTT's `current`), or an entry of a
+    /// Shelly's `aenergy.by_minute` (a power averaged over a minute): exactly 0 is a load
+    /// switched off (see [`Detector::at_rest`]).
     zero_is_off: bool,
     /// A power's or a current's lowest reading since it was set (when it was read, and its
     /// size), set again once [`LOAD_PROGRAM_MS`] old: where it rested before its load's
@@ -1464,7 +1465,9 @@ impl Detector {
             uptime,
             battery,
             charged: battery || is("batt"),
-            zero_is_off: ends("power") || ends("current"),
+            // (And a Shelly's `aenergy.by_minute` entries: the energy of each of the last
+            // three whole minutes, in mWh, a power averaged over the minute.)
+            zero_is_off: ends("power") || ends("current") || under("by_minute"),
             light: LIGHT_NAMES.iter().any(|n| named_as(n)),
             thermal: THERMAL_ENDS.iter().any(|w| ends(w)),
             phantom: false,
