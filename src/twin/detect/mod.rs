@@ -1194,6 +1194,9 @@ pub struct Detector {
     /// The run of repeats the sensor's history made unlikely, as last judged (0 until then:
     /// every run counts).
     stuck_needed: usize,
+    /// The latest run judged was long enough to be stuck by its length alone (see
+    /// [`Detector::stuck_by_length`]).
+    stuck_by_length: bool,
     /// Learnt seconds between readings.
     pub interval: f64,
     /// The latest intervals between reports (readings more than `BURST_S` apart), a ring.
@@ -2298,6 +2301,13 @@ impl Detector {
             .chain(self.long_trail.latest_first())
             .find(|(t, _)| *t <= t_ms && t_ms - *t <= LONG_TRAIL_EVERY_MS)
             .map(|(_, x)| x)
+    }
+
+    /// Whether the latest run of repeats judged was long enough to be stuck by its length, as
+    /// improbable as `stuck_probability` given the series' share of repeats (not by its zone's
+    /// movement, nor by a movement it stopped).
+    pub fn stuck_by_length(&self) -> bool {
+        self.stuck_by_length
     }
 
     /// The latest reading.

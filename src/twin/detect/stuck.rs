@@ -304,6 +304,7 @@ impl Detector {
         } else {
             self.stopped_dead(x, at_ms, cfg)
         };
+        self.stuck_by_length = long;
         if long || zone_moved || stopped.is_some() {
             let why = if long {
                 format!(
