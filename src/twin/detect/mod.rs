@@ -437,6 +437,9 @@ const BURST_FAR_TURNS: usize = 2;
 /// The share of the burst bar past which the recent steps are not calm: an open episode stays
 /// open, and the residual test waits (a burst under way, not yet past its bar).
 const BURST_ABNORMAL: f64 = 0.6;
+/// A silence after which a series' recent steps are forgotten for the burst test (see
+/// `observe_in`): half an hour, or 3 of its steady intervals where that is longer.
+const BURST_GAP_MS: i64 = 30 * 60_000;
 
 /// Mean distance of the burst window's steps (each over the noise scale where it was taken)
 /// from their own mean, with the two largest left out so one spike cannot make a burst. From
@@ -1939,6 +1942,16 @@ impl Detector {
                 let jump = raw / (scale_here * MEAN_ABS_TO_SIGMA) / cfg.spike;
                 self.ratio = self.ratio.max(jump);
                 jumped = jump > 1.0;
+            }
+            // A burst is the readings jumping more than usual now: steps taken across a
+            // silence of [`BURST_GAP_MS`] and 3 of its steady intervals are apart in time, and
+            // the count starts again (a Zigbee bathroom sensor reporting on change still held
+            // the evening shower's humidity steps two and a half hours later, and was said
+            // bursting; held-out 24 h home seed 47).
+            let gap_ms = self.prev_at[1].map_or(0, |p| at_ms - p.timestamp_millis());
+            let steady_ms = self.steady.map_or(0.0, |m| 3000.0 * m);
+            if gap_ms as f64 > steady_ms.max(BURST_GAP_MS as f64) {
+                self.burst = Ring::default();
             }
             // Steps while settling are kept (if the series comes back they were a burst) but
             // not judged until then.
