@@ -573,7 +573,11 @@ impl World {
                     if within(s) && s.topic != m.topic && s.device == Some(o.device) {
                         s.spoke = true;
                     }
-                    if o.t > s.end && s.topic == m.topic {
+                    // (A publish that holds no reading, a DHT22's failed read sent by
+                    // ESPHome as nan, shows nothing of the end.)
+                    let no_reading = std::str::from_utf8(&m.payload)
+                        .is_ok_and(|p| p.trim().eq_ignore_ascii_case("nan"));
+                    if o.t > s.end && s.topic == m.topic && !no_reading {
                         if let Some(n) = s.next.iter_mut().find(|n| n.is_none()) {
                             *n = Some(o.t);
                         }
@@ -801,6 +805,21 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_read_after_a_faults_end_is_no_report_of_it() {
+        // Home seed 60: the greenhouse DHT22's slow drift ends at 16:42:21; its next report,
+        // at 16:42:43, is a failed read (nan), and the readings at 16:43:43 and 16:44:43 show
+        // the end. The fault is seen to the second of those.
+        let (_, home) = recording(Kind::Home, 60, 24.0 * 3600.0);
+        let f = home
+            .faults
+            .iter()
+            .find(|f| f.kind == "drift_slow" && f.topic.ends_with("greenhouse_temperature/state"))
+            .expect("the DHT22's drift");
+        let until = f.shown_until.expect("seen past the grace").to_rfc3339();
+        assert!(until.starts_with("2026-01-05T16:44:43"), "{until}");
+    }
+
+    #[test]
     fn the_two_worlds_hold_every_fault_kind_and_devices_with_their_topics() {
         let (home_rec, home) = recording(Kind::Home, 3, 9.0 * 3600.0);
         let (plant_rec, plant) = recording(Kind::Plant, 3, 9.0 * 3600.0);
@@ -828,19 +847,24 @@ mod tests {
         // published nothing else (only a stuck probe can hold the value it would have read
         // anyway, and only a slow drift stays within a step of it).
         for (rec, t) in [(&home_rec, &home), (&plant_rec, &plant)] {
-            let published: Vec<(DateTime<Utc>, String)> = rec
+            // (When, the topic, and whether the payload held no reading: nan.)
+            let published: Vec<(DateTime<Utc>, String, bool)> = rec
                 .lines()
                 .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
                 .filter_map(|v| {
                     let at = v.get("t")?.as_str()?.parse().ok()?;
-                    Some((at, v.get("topic")?.as_str()?.to_string()))
+                    let nan = v
+                        .get("payload")
+                        .and_then(|p| p.as_str())
+                        .is_some_and(|p| p.trim().eq_ignore_ascii_case("nan"));
+                    Some((at, v.get("topic")?.as_str()?.to_string(), nan))
                 })
                 .collect();
             let grace = chrono::Duration::milliseconds((score::GRACE_S * 1000.0) as i64);
             for f in t.faults.iter().filter(|f| !f.field.is_empty()) {
-                let shown = published
-                    .iter()
-                    .any(|(at, topic)| *topic == f.topic && *at >= f.start && *at <= f.end + grace);
+                let shown = published.iter().any(|(at, topic, _)| {
+                    *topic == f.topic && *at >= f.start && *at <= f.end + grace
+                });
                 if !shown {
                     assert!(f.hidden, "{} on {}", f.kind, f.topic);
                 } else if f.hidden && !f.topic.starts_with("spBv1.0/") {
@@ -856,18 +880,18 @@ mod tests {
                 if f.kind == "counter_reset" && !f.hidden {
                     let first = published
                         .iter()
-                        .filter(|(at, topic)| *topic == f.topic && *at >= f.start)
-                        .map(|(at, _)| *at)
+                        .filter(|(at, topic, _)| *topic == f.topic && *at >= f.start)
+                        .map(|(at, ..)| *at)
                         .min();
                     let near = |a: DateTime<Utc>| (a - f.end).num_milliseconds().abs() <= 1;
                     assert!(first.is_some_and(near), "{f:?} {first:?}");
                 }
                 // A fault's window runs to its device's second report of its topic after its
-                // end, where that is later than the grace.
+                // end (a nan is none), where that is later than the grace.
                 let after: Vec<DateTime<Utc>> = published
                     .iter()
-                    .filter(|(at, topic)| *topic == f.topic && *at > f.end)
-                    .map(|(at, _)| *at)
+                    .filter(|(at, topic, nan)| *topic == f.topic && *at > f.end && !nan)
+                    .map(|(at, ..)| *at)
                     .take(2)
                     .collect();
                 let second = after.get(1).filter(|a| **a > f.end + grace);
