@@ -2087,6 +2087,56 @@ fn a_door_sensors_own_temperature_moves_with_the_door_it_watches() {
     );
 }
 
+#[test]
+fn a_door_left_open_for_minutes_moves_its_contacts_temperature_one_open_for_seconds_does_not() {
+    // A Zigbee door contact reporting its own temperature (whole °C) 10 to 40 minutes apart
+    // through a day, shut, at 17 to 20; then a busy hour: the door opens for seconds every
+    // quarter of an hour (each opening and shutting reported, at 19); then it opens and stays
+    // open 14 minutes (`minutes`), or shuts after 10 seconds; the report that it shut, 14
+    // minutes after it opened, reads 10, and the next ones 10 and 11.
+    let run = |minutes: bool| {
+        let mut t = Twin::default();
+        let mut rng = fastrand::Rng::with_seed(65);
+        let topic = "zigbee2mqtt/front_door";
+        let say = |t: &mut Twin, sec: i64, contact: bool, temp: i64| {
+            let payload = format!(
+                "{{\"battery\":100,\"contact\":{contact},\"device_temperature\":{temp},\"linkquality\":120}}"
+            );
+            t.apply(&msg(sec, topic, &payload));
+            t.tick(at(sec));
+        };
+        let mut sec = 0;
+        while sec < 86_400 {
+            let hour = sec as f64 / 3600.0;
+            let air = 18.5 + 1.5 * (std::f64::consts::TAU * hour / 24.0).sin() + 0.3 * rng.f64();
+            say(&mut t, sec, true, air.round() as i64);
+            sec += 600 + rng.i64(0..1800);
+        }
+        for _ in 0..3 {
+            sec += 900 + rng.i64(0..240);
+            say(&mut t, sec, false, 19);
+            say(&mut t, sec + 5, true, 19);
+        }
+        sec += 1000;
+        say(&mut t, sec, false, 19);
+        if !minutes {
+            say(&mut t, sec + 10, true, 19);
+        }
+        say(&mut t, sec + 836, true, 10);
+        for (k, temp) in [10, 11].into_iter().enumerate() {
+            say(&mut t, sec + 836 + 430 * (k as i64 + 1), true, temp);
+        }
+        let s = t
+            .series
+            .iter()
+            .find(|s| s.topic == topic && s.field == "device_temperature")
+            .expect("the device's temperature");
+        episode_kinds(s)
+    };
+    assert_eq!(run(true), [], "the door left open (see OPENING_HELD_MS)");
+    assert_eq!(run(false), [EpisodeKind::LevelShift], "open for seconds");
+}
+
 /// A Victron battery's voltage (read to 0.01 V, every 4 s) and its inverter's output power
 /// for 4 h: at 2 h the inverter changes mode, the power steps by 800 W and the voltage by
 /// -0.32 V in the same minute; at 3 h the voltage alone steps by `later`. The voltage's
