@@ -2040,44 +2040,52 @@ fn two_soil_probes_warming_alike_while_the_third_drifts_are_their_place() {
     assert!(!faulty.is_empty(), "the drifting probe itself: {faulty:?}");
 }
 
+/// A Zigbee door contact's report: whether it is shut, its own temperature (whole °C), at
+/// `sec`; and the clock's tick.
+fn front_door_says(t: &mut Twin, sec: i64, contact: bool, temp: i64) {
+    let payload = format!(
+        "{{\"battery\":90,\"contact\":{contact},\"device_temperature\":{temp},\"linkquality\":120}}"
+    );
+    t.apply(&msg(sec, "zigbee2mqtt/front_door", &payload));
+    t.tick(at(sec));
+}
+
+/// A day of a shut door's contact reports, 10 to 40 minutes apart, its temperature 17 to 20;
+/// the second after the last.
+fn a_shut_doors_day(t: &mut Twin, rng: &mut fastrand::Rng) -> i64 {
+    let mut sec = 0;
+    while sec < 86_400 {
+        let hour = sec as f64 / 3600.0;
+        let air = 18.5 + 1.5 * (std::f64::consts::TAU * hour / 24.0).sin() + 0.3 * rng.f64();
+        front_door_says(t, sec, true, air.round() as i64);
+        sec += 600 + rng.i64(0..1800);
+    }
+    sec
+}
+
+/// The episodes of the door contact's own temperature.
+fn front_door_temperature(t: &Twin) -> Vec<EpisodeKind> {
+    episode_kinds(
+        t.series
+            .iter()
+            .find(|s| s.topic == "zigbee2mqtt/front_door" && s.field == "device_temperature")
+            .expect("the device's temperature"),
+    )
+}
+
 #[test]
 fn a_door_sensors_own_temperature_moves_with_the_door_it_watches() {
-    // A Zigbee door contact reports its own temperature (whole °C) with each report, 10 to 40
-    // minutes apart: shut, at 17 to 20 through a day. Then the door opens on a winter's day
-    // (the opening's report still reads 19), and its next report, a quarter of an hour
-    // later, 9.
+    // A shut door's day; then the door opens on a winter's day (the opening's report still
+    // reads 19), and its next report, a quarter of an hour later, 9.
     let run = |opens: bool| {
         let mut t = Twin::default();
         let mut rng = fastrand::Rng::with_seed(7);
-        let topic = "zigbee2mqtt/front_door";
-        let say = |t: &mut Twin, sec: i64, contact: bool, temp: i64| {
-            let payload = format!(
-                "{{\"battery\":90,\"contact\":{contact},\"device_temperature\":{temp},\"linkquality\":120}}"
-            );
-            t.apply(&msg(sec, topic, &payload));
-            t.tick(at(sec));
-        };
-        let mut sec = 0;
-        while sec < 86_400 {
-            let hour = sec as f64 / 3600.0;
-            let air = 18.5 + 1.5 * (std::f64::consts::TAU * hour / 24.0).sin() + 0.3 * rng.f64();
-            say(&mut t, sec, true, air.round() as i64);
-            sec += 600 + rng.i64(0..1800);
-        }
-        say(&mut t, sec, !opens, 19);
+        let sec = a_shut_doors_day(&mut t, &mut rng);
+        front_door_says(&mut t, sec, !opens, 19);
         for (k, temp) in [9, 10, 10, 11, 11].into_iter().enumerate() {
-            say(&mut t, sec + 870 + k as i64 * 600, !opens, temp);
+            front_door_says(&mut t, sec + 870 + k as i64 * 600, !opens, temp);
         }
-        let s = t
-            .series
-            .iter()
-            .find(|s| s.topic == topic && s.field == "device_temperature")
-            .expect("the device's temperature");
-        s.episodes
-            .iter()
-            .chain(s.episode.as_ref())
-            .map(|e| e.kind)
-            .collect::<Vec<_>>()
+        front_door_temperature(&t)
     };
     assert_eq!(run(true), [], "the door's doing (see STATE_MODE_MS)");
     assert_eq!(
@@ -2089,49 +2097,29 @@ fn a_door_sensors_own_temperature_moves_with_the_door_it_watches() {
 
 #[test]
 fn a_door_left_open_for_minutes_moves_its_contacts_temperature_one_open_for_seconds_does_not() {
-    // A Zigbee door contact reporting its own temperature (whole °C) 10 to 40 minutes apart
-    // through a day, shut, at 17 to 20; then a busy hour: the door opens for seconds every
-    // quarter of an hour (each opening and shutting reported, at 19); then it opens and stays
-    // open 14 minutes (`minutes`), or shuts after 10 seconds; the report that it shut, 14
-    // minutes after it opened, reads 10, and the next ones 10 and 11.
+    // A shut door's day; then a busy hour: the door opens for seconds every quarter of an
+    // hour (each opening and shutting reported, at 19); then it opens and stays open 14
+    // minutes (`minutes`), or shuts after 10 seconds; the report that it shut, 14 minutes
+    // after it opened, reads 10, and the next ones 10 and 11.
     let run = |minutes: bool| {
         let mut t = Twin::default();
         let mut rng = fastrand::Rng::with_seed(65);
-        let topic = "zigbee2mqtt/front_door";
-        let say = |t: &mut Twin, sec: i64, contact: bool, temp: i64| {
-            let payload = format!(
-                "{{\"battery\":100,\"contact\":{contact},\"device_temperature\":{temp},\"linkquality\":120}}"
-            );
-            t.apply(&msg(sec, topic, &payload));
-            t.tick(at(sec));
-        };
-        let mut sec = 0;
-        while sec < 86_400 {
-            let hour = sec as f64 / 3600.0;
-            let air = 18.5 + 1.5 * (std::f64::consts::TAU * hour / 24.0).sin() + 0.3 * rng.f64();
-            say(&mut t, sec, true, air.round() as i64);
-            sec += 600 + rng.i64(0..1800);
-        }
+        let mut sec = a_shut_doors_day(&mut t, &mut rng);
         for _ in 0..3 {
             sec += 900 + rng.i64(0..240);
-            say(&mut t, sec, false, 19);
-            say(&mut t, sec + 5, true, 19);
+            front_door_says(&mut t, sec, false, 19);
+            front_door_says(&mut t, sec + 5, true, 19);
         }
         sec += 1000;
-        say(&mut t, sec, false, 19);
+        front_door_says(&mut t, sec, false, 19);
         if !minutes {
-            say(&mut t, sec + 10, true, 19);
+            front_door_says(&mut t, sec + 10, true, 19);
         }
-        say(&mut t, sec + 836, true, 10);
+        front_door_says(&mut t, sec + 836, true, 10);
         for (k, temp) in [10, 11].into_iter().enumerate() {
-            say(&mut t, sec + 836 + 430 * (k as i64 + 1), true, temp);
+            front_door_says(&mut t, sec + 836 + 430 * (k as i64 + 1), true, temp);
         }
-        let s = t
-            .series
-            .iter()
-            .find(|s| s.topic == topic && s.field == "device_temperature")
-            .expect("the device's temperature");
-        episode_kinds(s)
+        front_door_temperature(&t)
     };
     assert_eq!(run(true), [], "the door left open (see OPENING_HELD_MS)");
     assert_eq!(run(false), [EpisodeKind::LevelShift], "open for seconds");
