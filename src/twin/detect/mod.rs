@@ -1322,6 +1322,10 @@ pub struct Detector {
     /// began. Their median is their mean, which one faulty peer moves by half its fault; the
     /// two ends both moved only when both peers did.
     pub two_peers: Option<(f64, f64)>,
+    /// With exactly two others voting: how far apart they usually are (their corrected
+    /// readings' difference, learnt while this sensor is calm), to tell a peer that parted
+    /// from this sensor moving (see `residual`).
+    peer_gap: Option<f64>,
     run_two_peers: Option<(f64, f64)>,
     /// Set by the twin before each reading: the reading's topic kept coming without it since
     /// its last one (see [`Detector::spoke_through`]).

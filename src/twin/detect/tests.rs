@@ -3447,3 +3447,39 @@ fn the_steps_of_an_evening_shower_are_no_burst_hours_later() {
         "a burst after the quiet evening: {found:?}"
     );
 }
+
+#[test]
+fn a_peer_that_parts_from_the_other_moves_the_mean_of_two_and_blames_no_one() {
+    // A soil probe in a zone whose only other two members vote: every minute for eight hours,
+    // it reads 10.0, they 9.8 and 10.3 (noise σ 0.02 each). Then for 70 minutes either the
+    // higher peer creeps 2.3 up (`peer`: the consensus, their mean, rises 1.15 while this
+    // probe holds), or this probe creeps 1.15 down while both peers hold. Every finding's kind.
+    let run = |peer: bool| {
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut rng = Rng::with_seed(95);
+        let mut kinds = Vec::new();
+        for i in 0..550 {
+            let creep = if i >= 480 {
+                f64::from(i - 480) / 70.0
+            } else {
+                0.0
+            };
+            let noise = |rng: &mut Rng| 0.02 * gauss(rng);
+            let lo = 9.8 + noise(&mut rng);
+            let hi = 10.3 + noise(&mut rng) + if peer { 2.3 * creep } else { 0.0 };
+            let x = 10.0 + noise(&mut rng) - if peer { 0.0 } else { 1.15 * creep };
+            d.two_peers = Some((lo, hi));
+            let v = d.observe(x, t(60.0 * f64::from(i)), Some(0.5 * (lo + hi)), &cfg);
+            kinds.extend(v.findings.iter().map(|f| f.kind));
+        }
+        kinds
+    };
+    assert_eq!(run(true), [], "a peer parted: which one moved is unknown");
+    let own = run(false);
+    assert!(
+        own.iter()
+            .any(|k| matches!(k, EpisodeKind::Drift | EpisodeKind::LevelShift)),
+        "this probe moved while its peers held: {own:?}"
+    );
+}
