@@ -155,6 +155,9 @@ impl Detector {
         cfg: &DetectorConfig,
         v: &mut Verdict,
     ) {
+        // (Set below where a run is judged; a finding of the dwell test is never the length
+        // rule's.)
+        self.stuck_by_length = false;
         if self.run == 0 {
             return;
         }
