@@ -314,17 +314,7 @@ impl Twin {
             .filter(|st| opening(&st.field))
             .find_map(|st| {
                 let h = &st.history;
-                // The value it spent the most time at (a door's shut), by its kept changes.
-                let mut time: Vec<(&str, i64)> = Vec::new();
-                for (i, (t, v)) in h.iter().enumerate() {
-                    let until = h.get(i + 1).map_or(ms, |n| n.0.timestamp_millis());
-                    let held = (until - t.timestamp_millis()).max(0);
-                    match time.iter_mut().find(|(w, _)| *w == v.as_str()) {
-                        Some((_, sum)) => *sum += held,
-                        None => time.push((v.as_str(), held)),
-                    }
-                }
-                let usual = time.iter().max_by_key(|(_, sum)| *sum).map(|(v, _)| *v);
+                let usual = DateTime::from_timestamp_millis(ms).and_then(|t| st.most_held(t));
                 (1..h.len())
                     .find(|&i| {
                         let (held_from, at) =
@@ -335,7 +325,7 @@ impl Twin {
                         (before..=ms).contains(&at)
                             && ms - at <= STATE_MODE_MS
                             && (at - held_from >= STATE_MODE_MS
-                                || (lasted >= OPENING_HELD_MS && Some(h[i].1.as_str()) != usual))
+                                || (lasted >= OPENING_HELD_MS && usual != Some(h[i].1.as_str())))
                     })
                     .map(|i| (st.field.clone(), h[i].1.clone(), h[i].0))
             })

@@ -47,6 +47,22 @@ impl StateSeries {
             .find(|(at, _)| *at <= t)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The value it spent the most time at, by its kept changes, up to `until` (a door's
+    /// shut); `None` before the first report.
+    pub fn most_held(&self, until: DateTime<Utc>) -> Option<&str> {
+        let h = &self.history;
+        let mut time: Vec<(&str, i64)> = Vec::new();
+        for (i, (t, v)) in h.iter().enumerate() {
+            let end = h.get(i + 1).map_or(until, |n| n.0);
+            let held = (end - *t).num_milliseconds().max(0);
+            match time.iter_mut().find(|(w, _)| *w == v.as_str()) {
+                Some((_, sum)) => *sum += held,
+                None => time.push((v.as_str(), held)),
+            }
+        }
+        time.iter().max_by_key(|(_, sum)| *sum).map(|(v, _)| *v)
+    }
 }
 
 /// Where a new state series is listed: its device, heading and label.

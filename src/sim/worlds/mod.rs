@@ -575,8 +575,7 @@ impl World {
                     }
                     // (A publish that holds no reading, a DHT22's failed read sent by
                     // ESPHome as nan, shows nothing of the end.)
-                    let no_reading = std::str::from_utf8(&m.payload)
-                        .is_ok_and(|p| p.trim().eq_ignore_ascii_case("nan"));
+                    let no_reading = std::str::from_utf8(&m.payload).is_ok_and(holds_no_reading);
                     if o.t > s.end && s.topic == m.topic && !no_reading {
                         if let Some(n) = s.next.iter_mut().find(|n| n.is_none()) {
                             *n = Some(o.t);
@@ -778,6 +777,12 @@ pub fn census(kind: Kind, seed: u64, duration_s: f64) -> BTreeMap<String, usize>
     n
 }
 
+/// A payload that holds no reading: ESPHome's `nan` for a failed read (a DHT22's), which
+/// shows nothing of a fault's end.
+fn holds_no_reading(payload: &str) -> bool {
+    payload.trim().eq_ignore_ascii_case("nan")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -856,7 +861,7 @@ mod tests {
                     let nan = v
                         .get("payload")
                         .and_then(|p| p.as_str())
-                        .is_some_and(|p| p.trim().eq_ignore_ascii_case("nan"));
+                        .is_some_and(holds_no_reading);
                     Some((at, v.get("topic")?.as_str()?.to_string(), nan))
                 })
                 .collect();
