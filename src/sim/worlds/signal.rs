@@ -298,6 +298,14 @@ impl Probe {
     /// altered (the latest reading taken by then with the value sent). A value no reading
     /// had counts as altered: only what is known unaltered is counted apart.
     pub fn sent(&mut self, t: f64, payload: &[u8]) {
+        if let Some(v) = field_value(payload, &self.field) {
+            self.sent_value(t, v);
+        }
+    }
+
+    /// Its device published the reading `v` at `t`, in a payload [`Probe::sent`] cannot read
+    /// (Sparkplug's protobuf): the device says what it sent.
+    pub fn sent_value(&mut self, t: f64, v: f64) {
         let Some((k, start, end, _)) = self.fault else {
             return;
         };
@@ -308,9 +316,6 @@ impl Probe {
         {
             return;
         }
-        let Some(v) = field_value(payload, &self.field) else {
-            return;
-        };
         let near = 0.01 * self.resolution.max(1e-9);
         let took = self
             .reads
@@ -903,5 +908,26 @@ mod tests {
             field_value(br#"{"ENERGY":{"Power":83}}"#, "ENERGY.Power"),
             Some(83.0)
         );
+    }
+
+    #[test]
+    fn a_spike_on_a_scan_its_device_did_not_send_showed_nothing() {
+        // A tank level read every second and sent every ten (in protobuf, so its device says
+        // what it sent): a spike at second 103 was never sent; one at second 110 was.
+        let spiked = |at: f64| {
+            let mut p = Probe::new("d".into(), "t", "Level", 0.1, &[], 1);
+            p.inject(FaultKind::Spike, at, at, &mut Rng::with_seed(3));
+            for t in 90..240 {
+                let t = f64::from(t);
+                let v = p.read(t, 50.0);
+                if t % 10.0 == 0.0 {
+                    p.sent_value(t, v);
+                }
+            }
+            assert!(p.altered, "it took the spike");
+            p.sent_altered
+        };
+        assert_eq!(spiked(103.0), Some(false));
+        assert_eq!(spiked(110.0), Some(true));
     }
 }

@@ -373,6 +373,9 @@ impl Device for PumpHouse {
                 );
             }
             if (t as i64) % 10 == 0 {
+                // (The level is read at every scan and sent every ten seconds: a spike on a
+                // scan it did not send showed nothing.)
+                self.level.sent_value(t, level);
                 let p = Payload {
                     timestamp: Some(ts),
                     seq: Some(self.next_seq()),
