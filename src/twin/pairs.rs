@@ -142,6 +142,9 @@ const CREEP_BLOCKS: usize = 6;
 /// its usual value, the other at most [`CREEP_OTHER`] of it.
 const CREEP_OWN: f64 = 0.75;
 const CREEP_OTHER: f64 = 0.25;
+/// The place's pace before a creep is read over this many ten-minute means before it left
+/// its usual value (half an hour).
+const PACE_BLOCKS: usize = 3;
 
 /// One probe's view of its pair.
 #[derive(Debug, Clone)]
@@ -371,8 +374,19 @@ impl Pair {
         if !self.together_until(since_ms) {
             return None;
         }
-        // This probe moved, the other held: which of the two crept is then known.
         let change = now - d0;
+        // The place held still before the creep: at the pace the two moved together over the
+        // half hour before it, the place would have moved over the creep less than the other
+        // probe may. Else a probe moving on with its place (a greenhouse cooling at dusk) while
+        // the other's drift held that one still looks the same as this probe creeping.
+        let place = |k: usize| blocks[k].1 - 0.5 * blocks[k].2;
+        if let Some(&(_, x3, d3)) = blocks.get(k0 + PACE_BLOCKS) {
+            let pace = (place(k0) - (x3 - 0.5 * d3)) / PACE_BLOCKS as f64;
+            if (pace * k0 as f64).abs() > CREEP_OTHER * change.abs() {
+                return None;
+            }
+        }
+        // This probe moved, the other held: which of the two crept is then known.
         let moved = blocks[0].1 - x0;
         let other_moved = (blocks[0].1 - now) - (x0 - d0);
         if moved.signum() != change.signum()
@@ -761,6 +775,13 @@ mod tests {
         let warming = |m: f64| running(m) + 1.5 * ((m - 360.0) / 240.0).clamp(0.0, 1.0);
         let slow = |m: f64| -1.5 * ((m - 360.0) / 240.0).clamp(0.0, 1.0);
         assert_eq!(presses(warming, slow), Vec::<i64>::new());
+        // The place cooling 2 °C an hour from 08:00 to noon while A's probe drifts +2 °C an
+        // hour from 10:00 (reset at 11:00): A stands still and B moves on with the place, as
+        // both did for the two hours before; B would be blamed. Nothing is said while it
+        // creeps (held-out 24 h home seeds 88, 103, 105: a greenhouse at dusk).
+        let cooling = |m: f64| running(m) - 2.0 * ((m - 480.0) / 60.0).clamp(0.0, 4.0);
+        let against = |m: f64| creep(m) / 2.0;
+        assert_eq!(presses(cooling, against), Vec::<i64>::new());
         // A level shift of A (+3 °C at 10:00, kept): a jump, the step tests'.
         assert_eq!(
             presses(running, |m| if m >= 600.0 { 3.0 } else { 0.0 }),
