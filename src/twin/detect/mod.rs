@@ -1326,6 +1326,10 @@ pub struct Detector {
     /// readings' difference, learnt while this sensor is calm), to tell a peer that parted
     /// from this sensor moving (see `residual`).
     peer_gap: Option<f64>,
+    /// The most the two peers' difference stood from `peer_gap` since the residual left its
+    /// calm band (reset with the excursion): the smoothed residual still holds a parting
+    /// that came and went.
+    peer_parted_most: f64,
     run_two_peers: Option<(f64, f64)>,
     /// Set by the twin before each reading: the reading's topic kept coming without it since
     /// its last one (see [`Detector::spoke_through`]).
@@ -1656,6 +1660,7 @@ impl Detector {
                 }
                 self.level = 0.0;
                 self.excursion = [0.0; 5];
+                self.peer_parted_most = 0.0;
                 self.res3 = Ring::default();
             }
             _ => {}

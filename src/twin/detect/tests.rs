@@ -3453,14 +3453,18 @@ fn a_peer_that_parts_from_the_other_moves_the_mean_of_two_and_blames_no_one() {
     // A soil probe in a zone whose only other two members vote: every minute for eight hours,
     // it reads 10.0, they 9.8 and 10.3 (noise σ 0.02 each). Then for 70 minutes either the
     // higher peer creeps 2.3 up (`peer`: the consensus, their mean, rises 1.15 while this
-    // probe holds), or this probe creeps 1.15 down while both peers hold. Every finding's kind.
-    let run = |peer: bool| {
+    // probe holds), or this probe creeps 1.15 down while both peers hold. With `back`, the
+    // peer then steps back at once and all read on for 50 minutes; with `jump` too, this
+    // probe reads 85 (a DS18B20's power-on value) from the second of them. Every finding's kind.
+    let run_jump = |peer: bool, back: bool, jump: bool| {
         let cfg = DetectorConfig::default();
         let mut d = Detector::default();
         let mut rng = Rng::with_seed(95);
         let mut kinds = Vec::new();
-        for i in 0..550 {
-            let creep = if i >= 480 {
+        for i in 0..if back { 600 } else { 550 } {
+            let creep = if i >= 550 {
+                0.0
+            } else if i >= 480 {
                 f64::from(i - 480) / 70.0
             } else {
                 0.0
@@ -3468,15 +3472,31 @@ fn a_peer_that_parts_from_the_other_moves_the_mean_of_two_and_blames_no_one() {
             let noise = |rng: &mut Rng| 0.02 * gauss(rng);
             let lo = 9.8 + noise(&mut rng);
             let hi = 10.3 + noise(&mut rng) + if peer { 2.3 * creep } else { 0.0 };
-            let x = 10.0 + noise(&mut rng) - if peer { 0.0 } else { 1.15 * creep };
+            let x = if jump && i >= 552 {
+                85.0
+            } else {
+                10.0 + noise(&mut rng) - if peer { 0.0 } else { 1.15 * creep }
+            };
             d.two_peers = Some((lo, hi));
             let v = d.observe(x, t(60.0 * f64::from(i)), Some(0.5 * (lo + hi)), &cfg);
             kinds.extend(v.findings.iter().map(|f| f.kind));
         }
         kinds
     };
-    assert_eq!(run(true), [], "a peer parted: which one moved is unknown");
-    let own = run(false);
+    let run = |peer: bool, back: bool| run_jump(peer, back, false);
+    assert_eq!(
+        run(true, false),
+        [],
+        "a peer parted: which one moved is unknown"
+    );
+    // Its smoothed residual lags the peer's step back: what it still holds of the parting is
+    // not this probe's (held-out 24 h home seed 31).
+    assert_eq!(run(true, true), [], "the peer stepped back");
+    // What the residual did while the parting held findings back is not this probe's shape:
+    // its jump to 85 is a shift, not a drift's (seed 31).
+    let jump = run_jump(true, true, true);
+    assert_eq!(jump.first(), Some(&EpisodeKind::LevelShift), "{jump:?}");
+    let own = run(false, false);
     assert!(
         own.iter()
             .any(|k| matches!(k, EpisodeKind::Drift | EpisodeKind::LevelShift)),

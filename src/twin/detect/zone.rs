@@ -171,6 +171,7 @@ impl Detector {
         }
         if z.abs() < cfg.level_clear {
             self.excursion = [0.0; 5];
+            self.peer_parted_most = 0.0;
         } else {
             let [n, sk, skk, sy, sky] = &mut self.excursion;
             let k = *n;
@@ -206,10 +207,24 @@ impl Detector {
         // residual moved, which one moved is unknown, and nothing is said (a soil bed
         // drifting 2.3 °C up beside two others made the third "drift -1.0" against the mean of
         // two for 47 minutes; fresh 24 h home seed 95).
+        // The most they parted since the residual left its calm band counts: the smoothed
+        // residual lags, and still held the parting of a bed that had stepped back a minute
+        // before (held-out 24 h home seed 31).
+        if let (Some((lo, hi)), Some(g)) = (self.two_peers, self.peer_gap) {
+            if z.abs() >= cfg.level_clear {
+                self.peer_parted_most = self.peer_parted_most.max((hi - lo - g).abs());
+            }
+        }
         let peer_parted = match (self.two_peers, self.peer_gap) {
-            (Some((lo, hi)), Some(g)) => (hi - lo - g).abs() >= self.level.abs(),
+            (Some(_), Some(_)) => self.peer_parted_most >= self.level.abs(),
             _ => false,
         };
+        // (What the residual did while the peers' parting held back a finding is theirs, not
+        // this sensor's shape: a reading of 85 after a bed's creep is a shift, not the end of
+        // a "drift".)
+        if peer_parted && z.abs() > threshold {
+            self.excursion = [0.0; 5];
+        }
         if z.abs() > threshold && self.run < cfg.stuck_min && !peer_parted {
             let kind = match self.open {
                 Some(k @ (EpisodeKind::LevelShift | EpisodeKind::Drift)) if self.shape_kept => k,
