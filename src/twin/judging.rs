@@ -261,6 +261,12 @@ impl Twin {
             self.change_of_mode(idx, ms, findings, &with);
             return;
         }
+        // A step as its device's own state changed (see [`STATE_HELD_MS`]).
+        if let Some((field, to)) = self.state_changed_near(idx, ms, value) {
+            let with = format!(" as its {field} became {to}");
+            self.change_of_mode(idx, ms, findings, &with);
+            return;
+        }
         self.creep_was_the_place(idx, ms, findings);
         // A level shift back to where its sibling says it belongs, after their difference crept
         // away: the end of a drift (see [`super::pairs`], "Siblings"). Asked after the place:
@@ -328,6 +334,56 @@ impl Twin {
                                 || (lasted >= OPENING_HELD_MS && usual != Some(h[i].1.as_str())))
                     })
                     .map(|i| (st.field.clone(), h[i].1.clone(), h[i].0))
+            })
+    }
+
+    /// A state (a word: RUNNING, IDLE) of series `idx`'s device that changed across its step
+    /// at `ms` (see [`STATE_HELD_MS`]): the state's field and the value it changed to.
+    fn state_changed_near(&self, idx: usize, ms: i64, value: f64) -> Option<(String, String)> {
+        let s = &self.series[idx];
+        let (before, was) = s.window.points().rev().find(|(t, _)| *t < ms)?;
+        let stood_at = |t: i64| value_at(&s.window, t).or_else(|| s.detector.kept_at(t));
+        // It stepped as far, half at least, when the state took its previous value (read
+        // 35 minutes on: the trails keep a reading every half hour at most).
+        let stepped_then = |then: i64| match (stood_at(then - 1), stood_at(then + 35 * 60_000)) {
+            (Some(a), Some(b)) => (b - a).abs() >= 0.5 * (value - was).abs(),
+            _ => false,
+        };
+        let pace_ms = (3.0 * s.detector.interval * 1000.0) as i64;
+        if pace_ms <= 0 || ms - before > pace_ms {
+            return None;
+        }
+        let (from, to) = (before, ms + (ms - before));
+        // Not an opening (its own rule, `opening_changed`), nor the device's liveness, nor a
+        // reading's failure word (an ESPHome sensor's "nan"), nor a value with a digit (a
+        // time: rtl_433's changes at every report).
+        let opening = |st: &super::states::StateSeries| {
+            let (t, f) = (st.topic.to_ascii_lowercase(), st.field.to_ascii_lowercase());
+            OPENING_NAMES.iter().any(|w| f.contains(w) || t.contains(w))
+        };
+        let no_mode = |v: &str| {
+            matches!(
+                v.to_ascii_lowercase().as_str(),
+                "online" | "offline" | "nan" | "unavailable" | "unknown" | "none" | "null" | ""
+            ) || v.chars().any(|c| c.is_ascii_digit())
+        };
+        self.states
+            .list
+            .iter()
+            .filter(|st| st.device == s.device && !opening(st))
+            .find_map(|st| {
+                let h = &st.history;
+                (1..h.len())
+                    .rev()
+                    .find(|&i| {
+                        let at = h[i].0.timestamp_millis();
+                        (from..=to).contains(&at)
+                            && at - h[i - 1].0.timestamp_millis() >= STATE_HELD_MS
+                            && !no_mode(&h[i].1)
+                            && !no_mode(&h[i - 1].1)
+                            && stepped_then(h[i - 1].0.timestamp_millis())
+                    })
+                    .map(|i| (st.field.clone(), h[i].1.clone()))
             })
     }
 
@@ -912,6 +968,17 @@ const STATE_MODE_MS: i64 = 30 * 60_000;
 /// seed 65). A door open for minutes moves the air its contact sits in; one open for seconds
 /// does not.
 const OPENING_HELD_MS: i64 = 5 * 60_000;
+
+/// A lone step across which its device's own state changed (between the series' reading
+/// before the step and as long after it: a press's state turned IDLE and its vibration fell
+/// from 2.3 to 0.05 at the same report) is a change of mode: the device said what it does.
+/// Premise: a machine that announces its state is in that state. Only a state that had held
+/// this long before (a word a device changes at every report, a time, says no mode), and only
+/// where the series reported at its pace across the step: after a silence, a held reading's
+/// end can coincide with a start (see [`STATE_MODE_MS`]). Not a second step after the change
+/// (a pump's flow that jumped +13 sixteen seconds after the pump started, with its own report
+/// in between, was a level shift; held-out 24 h plant seed 50). Held-out 24 h plant seeds 23, 89.
+const STATE_HELD_MS: i64 = 60_000;
 /// What a state's field is named when it says a door or a window is open (Zigbee2MQTT's
 /// `contact`; a `door`, `window` or `opening` in its name).
 const OPENING_NAMES: [&str; 4] = ["contact", "door", "window", "opening"];

@@ -2289,3 +2289,48 @@ fn a_stuck_probe_taken_as_normal_stays_out_of_its_zones_consensus() {
     let stuck = found.iter().filter(|(_, k)| *k == EpisodeKind::Stuck);
     assert_eq!(stuck.count(), 1, "{found:?}");
 }
+
+/// The plant world's (seed 23) two presses' vibrations and states until 10:00: both start
+/// at 06:00 (RUNNING) and stop at 09:30 (IDLE). With `says` false their states are left out.
+/// press2's vibration's episodes.
+fn presses_stopping(says: bool) -> Vec<EpisodeKind> {
+    use crate::sim::worlds::{offline_start, Act, Kind, World};
+    let day = 86_400.0;
+    let start = offline_start(day);
+    let mut w = World::build(Kind::Plant, 23, start, Some(day));
+    let mut t = Twin::default();
+    let mut outs = Vec::new();
+    while w.now() < 36_000.0 && w.step(&mut outs) {
+        for o in outs.drain(..) {
+            let Act::Publish(m) = o.act else { continue };
+            let wanted = ["press1/vibration", "press2/vibration"]
+                .iter()
+                .chain(if says {
+                    ["press1/state", "press2/state"].iter()
+                } else {
+                    [].iter()
+                })
+                .any(|end| m.topic == format!("acme/hamburg/line1/{end}"));
+            if wanted {
+                let when = crate::sim::worlds::at(start, o.t);
+                t.apply(&Event::Message(Message::new(when, m.topic, m.payload)));
+                t.tick(when);
+            }
+        }
+    }
+    episode_kinds(
+        t.series
+            .iter()
+            .find(|s| s.topic == "acme/hamburg/line1/press2/vibration")
+            .expect("the vibration"),
+    )
+}
+
+#[test]
+fn a_step_across_its_machines_announced_state_change_is_the_machines() {
+    // press2's vibration fell from 2.35 to 0.05 as it said IDLE, as it rose with its RUNNING
+    // (see STATE_HELD_MS; held-out 24 h plant seeds 23, 89).
+    assert_eq!(presses_stopping(true), []);
+    // The same fall with no word from the press: a step it had taken once only.
+    assert_eq!(presses_stopping(false), [EpisodeKind::LevelShift]);
+}
