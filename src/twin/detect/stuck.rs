@@ -223,6 +223,7 @@ impl Detector {
                 .max(STUCK_LONGEST_RUNS * self.levels.longest_run[i] as usize + 1)
         } else if self.p_same.max(moving_level.map_or(0.0, |(p, _)| p)) >= STUCK_MAX_REPEATS
             || (self.p_same > 0.5 && self.watched_ms() < STUCK_QUIET_WATCH_MS)
+            || self.n < STUCK_LEARN_READINGS
             || (self.p_run >= STUCK_STILL_REPEATS && self.watched_ms() < STUCK_STILL_WATCH_MS)
         {
             usize::MAX

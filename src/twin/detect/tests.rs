@@ -1139,11 +1139,12 @@ fn healthy_then_stuck(field: &str, mut xs: Vec<f64>, value: f64, n: usize, withi
 #[test]
 fn a_power_at_exactly_zero_is_a_load_off_from_its_first_rest() {
     // A fridge's plug every minute (Tasmota's telemetry): one reading at 0 W, then the
-    // compressor for 17 minutes at 80 ± 2 W, then its first rest of 20 minutes at 0.
+    // compressor for 17 minutes at 80 ± 2 W, then its first rest, of an hour, at 0 (long
+    // enough for the unnamed series' share of repeats to be learnt: STUCK_LEARN_READINGS).
     let mut rng = Rng::with_seed(8);
     let mut xs = vec![0.0];
     xs.extend((0..17).map(|_| (80.0 + 2.0 * gauss(&mut rng)).round()));
-    xs.extend([0.0; 20]);
+    xs.extend([0.0; 60]);
     for field in ["ENERGY.Power", "ENERGY.ApparentPower", "apower", "current"] {
         assert_eq!(run_field(field, &xs, 60.0), [], "{field}");
     }
@@ -3502,4 +3503,30 @@ fn a_peer_that_parts_from_the_other_moves_the_mean_of_two_and_blames_no_one() {
             .any(|k| matches!(k, EpisodeKind::Drift | EpisodeKind::LevelShift)),
         "this probe moved while its peers held: {own:?}"
     );
+}
+
+#[test]
+fn a_run_is_not_stuck_by_its_length_before_its_share_of_repeats_is_learnt() {
+    // A camera's process_fps read every minute to 0.1: 5 with a noise of 0.1, 5.0 two fifths
+    // of the time; from minute `from` it holds 5.0 for twenty readings. Every finding's kind.
+    let run = |from: u32| {
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::default();
+        let mut rng = Rng::with_seed(106);
+        let mut kinds = Vec::new();
+        for i in 0..from + 20 {
+            let x = if i >= from {
+                5.0
+            } else {
+                (50.0 + gauss(&mut rng)).round() / 10.0
+            };
+            let v = d.observe(x, t(60.0 * f64::from(i)), None, &cfg);
+            kinds.extend(v.findings.iter().map(|f| f.kind));
+        }
+        kinds
+    };
+    // 26 readings in, its share is unknown: learning, nothing said (STUCK_LEARN_READINGS).
+    assert_eq!(run(26), []);
+    // Two hours in, twenty of a value it reads two fifths of the time are news.
+    assert!(run(120).contains(&EpisodeKind::Stuck), "{:?}", run(120));
 }
