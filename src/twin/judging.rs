@@ -977,7 +977,10 @@ const OPENING_HELD_MS: i64 = 5 * 60_000;
 /// where the series reported at its pace across the step: after a silence, a held reading's
 /// end can coincide with a start (see [`STATE_MODE_MS`]). Not a second step after the change
 /// (a pump's flow that jumped +13 sixteen seconds after the pump started, with its own report
-/// in between, was a level shift; held-out 24 h plant seed 50). Held-out 24 h plant seeds 23, 89.
+/// in between, was a level shift; held-out 24 h plant seed 50), and only where the series
+/// stepped as far, half at least, when the state took its previous value: what a state moves
+/// it moved before (a press motor's temperature, whose unit changed as its press stopped, had
+/// only warmed slowly when it started; seed 33). Held-out 24 h plant seeds 23, 89.
 const STATE_HELD_MS: i64 = 60_000;
 /// What a state's field is named when it says a door or a window is open (Zigbee2MQTT's
 /// `contact`; a `door`, `window` or `opening` in its name).
