@@ -8,6 +8,8 @@
 //!   device's second report of its topic after its end where that was later (`shown_until`:
 //!   the first report shows the end, the second whether it stayed); *named* when
 //!   that episode's final kind is one of the fault's `names`; its delay is notice − start.
+//!   An episode of another fault's `names`, within that fault's reach, is that fault's: it
+//!   neither finds nor names this one (a device's silence amid its probe's slow drift).
 //!   A whole-device fault with names (`silence`, `battery_dying`) is found by an episode on
 //!   any topic of the device in that window.
 //! - An episode that finds no fault is *false*, unless it lies inside a whole-device fault's
@@ -30,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::WorldTruth;
+use super::{TruthFault, WorldTruth};
 
 pub const LEAD_S: f64 = 10.0;
 pub const GRACE_S: f64 = 120.0;
@@ -167,25 +169,42 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
         .filter(|f| !f.field.is_empty() && f.kind != "battery_dying")
         .map(|f| (f.topic.as_str(), f.field.as_str()))
         .collect();
-    // Flapping and offline faults come as one entry per down period; count each fault once.
-    let mut seen_fault: BTreeSet<(String, String)> = BTreeSet::new();
-    for f in &truth.faults {
-        let whole = f.field.is_empty() || f.kind == "battery_dying";
-        let dev = by_id.get(f.device.as_str()).copied();
+    // Whether episode `e` was noticed within fault `f`'s window.
+    let in_window = |f: &TruthFault, e: &Episode| -> bool {
         let lo = f.start - chrono::Duration::milliseconds((LEAD_S * 1000.0) as i64);
         let hi = (f.end.min(truth.end) + chrono::Duration::milliseconds((GRACE_S * 1000.0) as i64))
             .max(f.shown_until.unwrap_or(f.end).min(truth.end));
-        let mine = |e: &Episode| -> bool {
-            if whole {
-                dev.is_some() && owner.get(e.topic.as_str()).copied() == dev
-            } else {
-                e.topic == f.topic && e.field == f.field
-            }
+        e.noticed >= lo && e.noticed <= hi
+    };
+    // An episode fault `f` may be found by: on its series (its device's, for a whole-device
+    // fault), noticed in its window.
+    let in_reach = |f: &TruthFault, e: &Episode| -> bool {
+        let on = if f.field.is_empty() || f.kind == "battery_dying" {
+            let dev = by_id.get(f.device.as_str()).copied();
+            dev.is_some() && owner.get(e.topic.as_str()).copied() == dev
+        } else {
+            e.topic == f.topic && e.field == f.field
+        };
+        on && in_window(f, e)
+    };
+    // Flapping and offline faults come as one entry per down period; count each fault once.
+    let mut seen_fault: BTreeSet<(String, String)> = BTreeSet::new();
+    for (fi, f) in truth.faults.iter().enumerate() {
+        // An episode of another fault's kind, in that fault's reach, is that fault's finding,
+        // not this one's (a press's silence, in the middle of its motor probe's six-hour slow
+        // drift, named the drift "silence"; the drift's own episode came later).
+        let others = |e: &Episode| {
+            !f.names.contains(&e.kind)
+                && truth
+                    .faults
+                    .iter()
+                    .enumerate()
+                    .any(|(gi, g)| gi != fi && g.names.contains(&e.kind) && in_reach(g, e))
         };
         let first = eps
             .iter()
             .enumerate()
-            .filter(|(_, e)| mine(e) && e.noticed >= lo && e.noticed <= hi)
+            .filter(|(_, e)| in_reach(f, e) && !others(e))
             .min_by_key(|(_, e)| e.noticed);
         // Everything on the device (a whole-device fault) or on the series inside the window
         // is explained by the fault: a noise burst first said as a spike and then as a burst
@@ -193,7 +212,7 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
         // So is what it did to the fields computed from the faulty one.
         let derived = |e: &Episode| e.topic == f.topic && f.also.contains(&e.field);
         for (i, e) in eps.iter().enumerate() {
-            if (mine(e) || derived(e)) && e.noticed >= lo && e.noticed <= hi {
+            if in_reach(f, e) || (derived(e) && in_window(f, e)) {
                 claimed[i] = true;
             }
         }
@@ -789,6 +808,59 @@ mod tests {
         let r = score(&truth(None), events, &snap);
         assert_eq!(r.kinds["drift_slow"].found, 0);
         assert_eq!(falses(&r), 1);
+    }
+
+    #[test]
+    fn an_episode_another_fault_explains_names_only_that_fault() {
+        // A press's motor probe drifts slowly from 00:00 to 00:50; its device falls silent
+        // from 00:20 to 00:25. twinview says the silence at 00:20:30 and the drift at 00:50:30.
+        let fault = |kind: &str, names: &[&str], field: &str, from: u32, to: u32| TruthFault {
+            kind: kind.into(),
+            names: names.iter().map(|n| n.to_string()).collect(),
+            device: "press2".into(),
+            topic: "line1/press2/motor_temp".into(),
+            field: field.into(),
+            also: Vec::new(),
+            start: t(from, 0),
+            end: t(to, 0),
+            magnitude: 0.1,
+            hidden: false,
+            shown_until: None,
+        };
+        let truth = WorldTruth {
+            start: t(0, 0),
+            end: Utc.with_ymd_and_hms(2026, 1, 5, 1, 0, 0).unwrap(),
+            devices: vec![TruthDevice {
+                id: "press2".into(),
+                topics: ["line1/press2/motor_temp".to_string()].into(),
+                ..TruthDevice::default()
+            }],
+            series: vec![TruthSeries {
+                topic: "line1/press2/motor_temp".into(),
+                field: "value".into(),
+                device: "press2".into(),
+                class: "continuous".into(),
+                resolution: None,
+                cadence: "periodic".into(),
+            }],
+            faults: vec![
+                fault("drift_slow", &["drift"], "value", 0, 50),
+                fault("silence", &["silence"], "", 20, 25),
+            ],
+            ..WorldTruth::default()
+        };
+        let events = [("00:20:30", "silence"), ("00:50:30", "drift")]
+            .map(|(at, kind)| format!(r#"{{"t":"2026-01-05T{at}Z","type":"anomaly_start","topic":"line1/press2/motor_temp","field":"value","kind":"{kind}","start":"2026-01-05T{at}Z"}}"#))
+            .join("\n");
+        let snap = serde_json::json!({
+            "sensors": [{"topic": "line1/press2/motor_temp", "field": "value", "device": "press2"}],
+            "states": [], "devices": [{"id": "press2"}],
+        });
+        let r = score(&truth, &events, &snap);
+        let d = &r.kinds["drift_slow"];
+        assert_eq!((d.faults, d.found, d.named), (1, 1, 1), "{:?}", r.notes);
+        let s = &r.kinds["silence"];
+        assert_eq!((s.faults, s.found, s.named), (1, 1, 1), "{:?}", r.notes);
     }
 
     #[test]
