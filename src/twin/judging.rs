@@ -311,13 +311,9 @@ impl Twin {
             .map(|(t, _)| t)
             .find(|t| *t < ms)
             .unwrap_or(ms);
-        let opening = |field: &str| {
-            let f = field.to_ascii_lowercase();
-            OPENING_NAMES.iter().any(|w| f.contains(w))
-        };
         self.states
             .of_topic(&s.topic)
-            .filter(|st| opening(&st.field))
+            .filter(|st| names_an_opening(&st.field))
             .find_map(|st| {
                 let h = &st.history;
                 let usual = DateTime::from_timestamp_millis(ms).and_then(|t| st.most_held(t));
@@ -357,10 +353,6 @@ impl Twin {
         // Not an opening (its own rule, `opening_changed`), nor the device's liveness, nor a
         // reading's failure word (an ESPHome sensor's "nan"), nor a value with a digit (a
         // time: rtl_433's changes at every report).
-        let opening = |st: &super::states::StateSeries| {
-            let (t, f) = (st.topic.to_ascii_lowercase(), st.field.to_ascii_lowercase());
-            OPENING_NAMES.iter().any(|w| f.contains(w) || t.contains(w))
-        };
         let no_mode = |v: &str| {
             matches!(
                 v.to_ascii_lowercase().as_str(),
@@ -370,7 +362,11 @@ impl Twin {
         self.states
             .list
             .iter()
-            .filter(|st| st.device == s.device && !opening(st))
+            .filter(|st| {
+                st.device == s.device
+                    && !names_an_opening(&st.field)
+                    && !names_an_opening(&st.topic)
+            })
             .find_map(|st| {
                 let h = &st.history;
                 (1..h.len())
@@ -985,6 +981,12 @@ const STATE_HELD_MS: i64 = 60_000;
 /// What a state's field is named when it says a door or a window is open (Zigbee2MQTT's
 /// `contact`; a `door`, `window` or `opening` in its name).
 const OPENING_NAMES: [&str; 4] = ["contact", "door", "window", "opening"];
+
+/// Whether a state's field (or topic) names an opening (see [`OPENING_NAMES`]), in any case.
+fn names_an_opening(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    OPENING_NAMES.iter().any(|w| name.contains(w))
+}
 /// A creep against the median of the rest of its family is not said where another member
 /// moved this share of it the same way over the same time. Premise: a probe's fault is its
 /// own; two probes of a family creeping alike at once are their place (the beds' soil warming

@@ -380,8 +380,8 @@ impl Pair {
         // probe may. Else a probe moving on with its place (a greenhouse cooling at dusk) while
         // the other's drift held that one still looks the same as this probe creeping.
         let place = |k: usize| blocks[k].1 - 0.5 * blocks[k].2;
-        if let Some(&(_, x3, d3)) = blocks.get(k0 + PACE_BLOCKS) {
-            let pace = (place(k0) - (x3 - 0.5 * d3)) / PACE_BLOCKS as f64;
+        if k0 + PACE_BLOCKS < n {
+            let pace = (place(k0) - place(k0 + PACE_BLOCKS)) / PACE_BLOCKS as f64;
             if (pace * k0 as f64).abs() > CREEP_OTHER * change.abs() {
                 return None;
             }
