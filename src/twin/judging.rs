@@ -44,7 +44,23 @@ impl Twin {
         let voted = zone.as_ref().and_then(|z| z.value_and_voters_for(pos));
         let consensus = voted.map(|(c, _, _)| c);
         let moving = zone.as_ref().is_some_and(|z| z.moving());
+        // When its device last came back (online again after it went offline or quiet as a
+        // whole; now, while it is not online: a Sparkplug node's data before its rebirth), or
+        // twinview reconnected: a gap across that is no hold of its value.
+        let s = &self.series[idx];
+        let back = self
+            .devices
+            .get(s.device_slot, &s.device)
+            .map(|d| {
+                if d.status == Status::Online {
+                    d.since
+                } else {
+                    at
+                }
+            })
+            .max(self.devices.heard_since);
         let s = &mut self.series[idx];
+        s.detector.back_ms = back.map(|t| t.timestamp_millis());
         s.detector.robust_peers = voted.is_some_and(|(_, n, _)| n >= detect::ROBUST_PEERS);
         s.detector.two_peers = voted.filter(|(_, n, _)| *n == 2).map(|(_, _, r)| r);
         let novel_before = s.detector.novel_ms;
@@ -745,19 +761,23 @@ impl Twin {
                     continue;
                 }
                 let device = self.devices.get(s.device_slot, &s.device);
-                // A series that reports on change and went quiet while its device keeps
-                // reporting: its value held (see `Detector::held`).
+                // A series that sends only changes (on change, or past a deadband) and went
+                // quiet while its device keeps reporting: its value held (see
+                // `Detector::held`).
                 let device_heard = device
                     .filter(|d| d.status != Status::Offline)
                     .and_then(|d| d.last_data)
                     .filter(|t| *t > s.last_seen);
                 if let Some(heard) =
-                    device_heard.filter(|_| s.episode.is_none() && s.detector.reports_on_change())
+                    device_heard.filter(|_| s.episode.is_none() && s.detector.sends_only_changes())
                 {
-                    let quiet_since = self
-                        .devices
-                        .heard_since
-                        .map_or(s.last_seen, |h| s.last_seen.max(h));
+                    // (Quiet only since its device came back, when it went quiet as a whole:
+                    // a GX silent fourteen minutes sent its voltage first on its return, and
+                    // its current 2 ms later had not "held" while it kept reporting.)
+                    let back = device
+                        .filter(|d| d.status == Status::Online)
+                        .map_or(s.last_seen, |d| s.last_seen.max(d.since));
+                    let quiet_since = self.devices.heard_since.map_or(back, |h| back.max(h));
                     if let Some(f) = s.detector.held(quiet_since, heard, now, &self.cfg.anomaly) {
                         acts.push(Act::Open(idx, f));
                         continue;

@@ -287,7 +287,10 @@ impl Twin {
             alerted_at: None,
             gaps: 0,
             last_gap: None,
-            detector: detect::Detector::for_series(topic, field),
+            detector: detect::Detector::for_series(topic, field).sent_on_change(
+                topic.starts_with("N/")
+                    && identity::device_of(topic).is_some_and(|(_, c)| c == "victron"),
+            ),
             setpoint: None,
             // (Looked for at its first reading only if a setpoint-named series exists.)
             setpoint_looked: may_track.then_some(if setpoints_before > 0 { usize::MAX } else { 0 }),
@@ -394,7 +397,7 @@ impl Twin {
         let s = &self.series[idx];
         if s.episode.as_ref().is_some_and(|e| {
             e.kind == EpisodeKind::Silence
-                || (e.kind == EpisodeKind::Stuck && s.detector.reports_on_change())
+                || (e.kind == EpisodeKind::Stuck && s.detector.sends_only_changes())
         }) {
             self.close_episode(idx, m.at, m.at);
         }

@@ -1353,6 +1353,155 @@ fn a_value_reported_on_change_that_holds_while_its_device_reports_is_stuck() {
 }
 
 #[test]
+fn a_victron_value_that_steps_far_holds_while_its_gx_reports_and_is_stuck_not_on_its_return() {
+    // A battery under charge: its voltage steps by up to a tenth (ten of its 0.01 V steps) at
+    // nearly every 2 s tick, and the GX sends it only when it moved, as dbus-mqtt does; its
+    // current moves at every tick. Its steps are too big to tell from its own readings that
+    // it reports on change; Victron's convention says it. The same readings under topics of
+    // no convention are not judged held.
+    let run = |root: &str| {
+        let volt = format!("{root}/battery/512/Dc/0/Voltage");
+        let current = format!("{root}/battery/512/Dc/0/Current");
+        let mut t = Twin::default();
+        let (mut v, mut c) = (5300i64, 120i64);
+        let mut seed = 11u64;
+        let mut rand = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) % 21) as i64 - 10
+        };
+        let stuck_at = 2400;
+        let mut said = None;
+        for i in 0..1500i64 {
+            let s = 2 * i;
+            let d = rand();
+            // (Pulled back towards 53.00 so it wanders about it.)
+            let step = d - (v - 5300) / 20;
+            if step != 0 && !(stuck_at..stuck_at + 120).contains(&s) {
+                v += step;
+                t.apply(&msg(
+                    s,
+                    &volt,
+                    &format!("{{\"value\": {:.2}}}", v as f64 / 100.0),
+                ));
+            }
+            // (The current, in tenths, moves at every tick: it too is sent on change.)
+            let c_step = (d.signum() * (1 + d.abs() % 3) - (c - 120) / 20).clamp(-4, 4);
+            c += if c_step == 0 { 1 } else { c_step };
+            t.apply(&msg(
+                s,
+                &current,
+                &format!("{{\"value\": {:.1}}}", c as f64 / 10.0),
+            ));
+            t.tick(at(s));
+            let vs = t.series.iter().find(|x| x.topic == volt).unwrap();
+            if s < stuck_at {
+                assert!(vs.episode.is_none(), "{root} at {s}: {:?}", vs.episode);
+            }
+            if s == stuck_at + 118 {
+                said = vs.episode.as_ref().map(|e| (e.kind, e.reason.clone()));
+            }
+        }
+        (t, said)
+    };
+    let (mut t, said) = run("N/c0619ab1cc68");
+    let (kind, reason) = said.expect("found while the value holds");
+    assert_eq!(kind, EpisodeKind::Stuck);
+    assert!(reason.contains("reports on change"), "{reason}");
+    let (_, said) = run("site/gx/c0619ab1cc68");
+    assert!(said.is_none(), "no convention: {said:?}");
+    // The GX quiet as a whole for fourteen minutes, then back: its voltage first, its current
+    // a moment later (looked at in between). The current did not hold while its device
+    // reported.
+    let volt = "N/c0619ab1cc68/battery/512/Dc/0/Voltage";
+    let current = "N/c0619ab1cc68/battery/512/Dc/0/Current";
+    let back = 3000 + 14 * 60;
+    for s in (3000..back).step_by(30) {
+        t.tick(at(s));
+    }
+    t.apply(&msg(back, volt, r#"{"value": 53.12}"#));
+    t.tick(at(back));
+    t.tick(at(back + 1));
+    let cs = t.series.iter().find(|x| x.topic == current).unwrap();
+    assert!(
+        cs.episode
+            .as_ref()
+            .is_none_or(|e| e.kind != EpisodeKind::Stuck),
+        "{:?}",
+        cs.episode
+    );
+}
+
+#[test]
+fn a_flow_reported_past_its_deadband_that_holds_while_running_is_stuck_and_at_rest_is_not() {
+    // A pump's flow, read every second and sent by exception when it moved a whole unit past
+    // what was last sent (its noise is about as wide, so it is sent every few seconds while
+    // the pump runs); its motor's temperature every 20 s. An hour stopped (the flow sent as 0
+    // once, nothing more), two hours' run, an hour stopped, an hour's run (the pump offline
+    // for ten minutes of it, by its will: no hold of the flow, then or at its return); then
+    // the flow holds at its last value for five minutes while the temperature goes on.
+    let flow = "plant/pumphouse/pump1/flow";
+    let temp = "plant/pumphouse/pump1/motor_temp";
+    let will = "plant/pumphouse/pump1/status";
+    let run = |hold_at_rest: bool| {
+        let mut t = Twin::default();
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut sent: Option<f64> = None;
+        let (stop, start, held) = (10800, 14400, 18000);
+        let mut said = Vec::new();
+        for s in 0..held + 300 {
+            let running = (3600..stop).contains(&s) || (start..held).contains(&s) || {
+                s >= held && !hold_at_rest
+            };
+            let x = if running {
+                118.0 + crate::sim::sensors::gaussian(&mut rng, 0.8)
+            } else {
+                0.0
+            };
+            let x = (x * 10.0).round() / 10.0;
+            let holding = !hold_at_rest && s >= held;
+            if s == 0 || s == 16600 {
+                t.apply(&msg(s, will, "online"));
+            }
+            if (16000..16600).contains(&s) {
+                if s == 16000 {
+                    t.apply(&msg(s, will, "offline"));
+                }
+                t.tick(at(s));
+                continue;
+            }
+            if s % 20 == 0 {
+                let c = if running { 45.0 } else { 30.0 } + (s % 40) as f64 / 40.0;
+                t.apply(&msg(s, temp, &format!("{{\"value\": {c:.2}}}")));
+            }
+            if !holding && sent.is_none_or(|v| (x - v).abs() >= 1.0) {
+                sent = Some(x);
+                t.apply(&msg(s, flow, &format!("{{\"value\": {x:.1}}}")));
+            }
+            t.tick(at(s));
+            let fs = t.series.iter().find(|x| x.topic == flow).unwrap();
+            if let Some(e) = &fs.episode {
+                said.push((s, e.kind, e.reason.clone()));
+            }
+        }
+        said
+    };
+    let said = run(false);
+    let (s, kind, reason) = said.first().expect("the held flow is found");
+    assert!(
+        *s >= 18000,
+        "nothing before the hold: {:?}",
+        &said[..said.len().min(5)]
+    );
+    assert_eq!(*kind, EpisodeKind::Stuck);
+    assert!(reason.contains("deadband"), "{reason}");
+    // Stopped at 0, it sends nothing for as long: its rest.
+    let said = run(true);
+    assert!(said.is_empty(), "at rest: {:?}", &said[..said.len().min(5)]);
+}
+
+#[test]
 fn a_noise_burst_taken_as_normal_is_not_said_again_by_its_own_steps() {
     // A Zigbee climate sensor that reports on change: every 2 min while the room warms, then a
     // burst of noise for 5 min (a reading every 10 s), then only now and then (every 15 min,

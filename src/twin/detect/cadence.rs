@@ -17,6 +17,17 @@ impl Detector {
                     // Clipped so one long gap (a silence) does not teach a long interval.
                     self.interval += (dt.min(3.0 * self.interval) - self.interval) / 20.0;
                 }
+                // (`prev[1]` is the reading the gap began at. Not across its device's
+                // return: a pump house offline six minutes mid-run is no hold of its flow.)
+                let across_return = self.back_ms.is_some_and(|b| b > last);
+                if learning
+                    && self.n >= 2
+                    && !across_return
+                    && !self.at_rest_near_zero(self.prev[1])
+                {
+                    self.active_gap[0] = self.active_gap[0].max(dt as f32);
+                    self.active_gaps = self.active_gaps.saturating_add(1);
+                }
             }
         }
         self.last_ms = Some(at_ms);
@@ -44,6 +55,7 @@ impl Detector {
                     self.cadence_len = (self.cadence_len + 1).min(INTERVALS as u8);
                     if at_ms - self.gap_day_ms > DAY_MS {
                         self.longest_gap = [0.0, self.longest_gap[0]];
+                        self.active_gap = [0.0, self.active_gap[0]];
                         self.paces = [[0.0; 2], self.paces[0]];
                         self.gap_day_ms = at_ms;
                     }
@@ -129,14 +141,47 @@ impl Detector {
     /// never repeated its last value, although its steps are mostly a few steps of its
     /// resolution, where a periodic report would repeat often (a Victron GX publishes a value
     /// only when it changed). Premise: such a publisher sends nothing while its value holds.
+    ///
+    /// Where its topic's convention says it publishes on change ([`Detector::sent_on_change`])
+    /// the size of its steps is not asked: a battery's voltage under charge steps by eight
+    /// hundredths at a time, and its GX still sends it only when it moved.
     pub fn reports_on_change(&self) -> bool {
+        self.changed_at_every_report()
+            && (self.on_change_by_convention
+                || self.mean_abs_d <= ON_CHANGE_STEPS * self.resolution)
+    }
+
+    /// It sends a value only when it changed: on change ([`Detector::reports_on_change`]) or
+    /// past a deadband ([`Detector::deadband`]). A held value of such a series shows as its
+    /// silence, and its next reading ends it.
+    pub fn sends_only_changes(&self) -> bool {
+        self.reports_on_change() || self.deadband().is_some()
+    }
+
+    /// [`Detector::reports_on_change`] read from its steps alone: it changed at every report
+    /// by a few steps of its resolution (its reports are sparse beside what it measures).
+    pub(super) fn reports_small_changes(&self) -> bool {
+        self.changed_at_every_report() && self.mean_abs_d <= ON_CHANGE_STEPS * self.resolution
+    }
+
+    /// Over at least [`ON_CHANGE_MIN`] readings it (almost) never repeated its last value.
+    fn changed_at_every_report(&self) -> bool {
         !self.never_judged()
             && self.n >= ON_CHANGE_MIN
             && self.resolution > 0.0
             && self.p_same < ON_CHANGE_REPEATS
-            && self.mean_abs_d <= ON_CHANGE_STEPS * self.resolution
             && !self.discrete()
             && !self.counter()
+    }
+
+    /// Its topic's convention publishes a value only when it changed: Victron's dbus-mqtt
+    /// (`N/<portal id>/…`) sends a D-Bus path's value at each change and nothing while it
+    /// holds (a keepalive's full republish repeats values, which keeps the share of repeats
+    /// that [`Detector::reports_on_change`] asks for above its bar). Premise: the convention's
+    /// documented behaviour, not the series' steps.
+    pub fn sent_on_change(mut self, by_convention: bool) -> Detector {
+        self.on_change_by_convention = by_convention;
+        self
     }
 
     /// A series that reports on change ([`Detector::reports_on_change`]) at a steady pace (it
@@ -146,6 +191,11 @@ impl Detector {
     /// device's latest report, which must come after this series was overdue (a device gone
     /// quiet as a whole is a silence, said once for the device). Ends at its next reading (a
     /// new value).
+    ///
+    /// A value reported past a deadband ([`Detector::deadband`]) that is away from rest is
+    /// held likewise once quiet for [`STUCK_LONGEST_RUNS`] times the longest it went between
+    /// readings away from rest over the day and the day before (see
+    /// [`Detector::held_past_deadband`]).
     pub fn held(
         &self,
         last_seen: DateTime<Utc>,
@@ -156,6 +206,21 @@ impl Detector {
         let due = self.held_deadline(last_seen, cfg)?;
         if now <= due || device_heard <= due {
             return None;
+        }
+        if self.held_at_pace(last_seen, cfg).is_none() {
+            let longest = self.longest_active_gap();
+            let quiet = (now - last_seen).num_milliseconds() as f64 / 1000.0;
+            let db = self.deadband().map_or(0.0, |(db, _)| db);
+            return Some(Finding {
+                kind: EpisodeKind::Stuck,
+                at: last_seen,
+                score: quiet / longest.max(1e-3),
+                threshold: STUCK_LONGEST_RUNS as f64,
+                reason: format!(
+                    "no new value for {quiet:.0} s while its device keeps reporting: it is sent when it moves past a deadband of {db:.3}, and away from rest it did so at least every {longest:.0} s over the last day, so its value has held at {}",
+                    self.prev[1]
+                ),
+            });
         }
         let mut f = self.silence(last_seen, now, cfg)?;
         f.kind = EpisodeKind::Stuck;
@@ -169,11 +234,23 @@ impl Detector {
         Some(f)
     }
 
+    /// When a series that sends only changes has held its value too long: at its pace
+    /// ([`Detector::held_at_pace`]), else past its deadband
+    /// ([`Detector::held_past_deadband`]).
+    pub fn held_deadline(
+        &self,
+        last_seen: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<DateTime<Utc>> {
+        self.held_at_pace(last_seen, cfg)
+            .or_else(|| self.held_past_deadband(last_seen, cfg))
+    }
+
     /// When a series that reports on change has held its value too long: after a silence
     /// would be said and after [`STUCK_LONGEST_RUNS`] times the longest it held before and
     /// came back by itself (as for a run of repeats: its own history says such holds are its
     /// life). `None` where it does not report on change or has no steady pace.
-    pub fn held_deadline(
+    fn held_at_pace(
         &self,
         last_seen: DateTime<Utc>,
         cfg: &DetectorConfig,
@@ -185,6 +262,47 @@ impl Detector {
         let ms = (STUCK_LONGEST_RUNS as f64 * f64::from(self.longest_hold) * 1000.0) as i64;
         let own = last_seen.checked_add_signed(chrono::Duration::milliseconds(ms))?;
         Some(silence.max(own))
+    }
+
+    /// When a value reported past a deadband has held too long: [`STUCK_LONGEST_RUNS`] times
+    /// the longest it went between readings while away from rest, over the day being watched
+    /// and the day before (at least `silence_min_s`), once [`ACTIVE_GAPS_MIN`] such times were
+    /// learnt. `None` where it has no deadband, is at rest, or is a counter.
+    ///
+    /// Premise: a value reported by exception (Sparkplug's DDATA carries only the metrics
+    /// that moved past their deadband) is sent whenever it moves past the deadband; one that
+    /// moves past it every few seconds while away from rest (a running pump's flow: at least
+    /// every 36 s over a day, from fourteen thousand reports) and has sent nothing for three
+    /// times that while its device kept sending other values has held. At rest (within
+    /// [`REST_DEADBANDS`] of 0: a stopped pump's flow) a silence is its rest, and the times
+    /// after a reading there are not learnt.
+    pub(super) fn held_past_deadband(
+        &self,
+        last_seen: DateTime<Utc>,
+        cfg: &DetectorConfig,
+    ) -> Option<DateTime<Utc>> {
+        if self.never_judged()
+            || self.counter()
+            || self.deadband().is_none()
+            || self.active_gaps < ACTIVE_GAPS_MIN
+            || self.at_rest_near_zero(self.prev[1])
+        {
+            return None;
+        }
+        let wait = (STUCK_LONGEST_RUNS as f64 * self.longest_active_gap()).max(cfg.silence_min_s);
+        last_seen.checked_add_signed(chrono::Duration::milliseconds((wait * 1000.0) as i64))
+    }
+
+    /// The longest time between readings after one away from rest, over the day being
+    /// watched and the day before (seconds).
+    fn longest_active_gap(&self) -> f64 {
+        f64::from(self.active_gap[0].max(self.active_gap[1]))
+    }
+
+    /// `x` is within [`REST_DEADBANDS`] of its resolution (its deadband, where it has one)
+    /// of 0.
+    fn at_rest_near_zero(&self, x: f64) -> bool {
+        x.abs() <= REST_DEADBANDS * self.res_known()
     }
 
     /// The quiet after which a steady series is silent. Once it has shown

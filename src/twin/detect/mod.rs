@@ -1241,6 +1241,15 @@ pub struct Detector {
     /// at most [`HOLD_LEARNT_MAX`] intervals): for a series that reports on change, the
     /// longest its value held (see [`Detector::held_deadline`]).
     longest_hold: f32,
+    /// The longest time between two readings (seconds) after a reading away from rest (more
+    /// than [`REST_DEADBANDS`] of its resolution from 0), in the day being watched and the day
+    /// before, and how many such times were learnt: for a value reported past a deadband, how
+    /// long it held while it moved (see [`Detector::held_deadline`]).
+    active_gap: [f32; 2],
+    active_gaps: u32,
+    /// When its device last came back, or twinview reconnected (epoch ms; set by the twin
+    /// before each reading): a gap across that is not learnt as one it held through.
+    pub back_ms: Option<i64>,
     gap_day_ms: i64,
     /// Time of the last reading (epoch ms), and of the first.
     last_ms: Option<i64>,
@@ -1291,6 +1300,9 @@ pub struct Detector {
     uptime: bool,
     /// Named as a radio link's quality (see [`LINK_NAMES`]): never judged.
     link: bool,
+    /// Its topic's convention publishes a value only when it changed (see
+    /// [`Detector::sent_on_change`]).
+    on_change_by_convention: bool,
     /// Named as a position or the motion it reports (see [`POSITION_NAMES`]): never judged.
     position: bool,
     /// A battery's last hour (see [`Drain`]), allocated at its first reading.
@@ -1372,6 +1384,13 @@ const ON_CHANGE_STEPS: f64 = 3.0;
 /// Times between reports learnt as a held value, at most this many intervals (a longer one was
 /// an outage, and learning it would blind the rule).
 const HOLD_LEARNT_MAX: f64 = 10.0;
+/// A value reported past a deadband is at rest within this many deadbands of 0 (a stopped
+/// pump's flow, a load switched off): there a silence is its rest, and a value a little off
+/// 0 may stay unsent as long as it likes (see [`Detector::held_deadline`]).
+const REST_DEADBANDS: f64 = 2.0;
+/// Times between readings away from rest a value reported past a deadband must have shown
+/// before its holds are judged (a pump's flow gives two thousand in an hour's run).
+const ACTIVE_GAPS_MIN: u32 = 1000;
 /// How fast a few-level signal's level home follows its minute means (per minute).
 const LEVEL_HOME_ALPHA: f64 = 0.2;
 /// A drift against the peers still moves when its residual moved more than twice the usual

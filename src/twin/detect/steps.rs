@@ -552,7 +552,7 @@ impl Detector {
         // short of where the movement that brought it there ended, and its kept readings are
         // its reports. A pump motor cooled to 18.9 at 07:06, crept from there to 22.9 by 08:11
         // and stepped back to 18.1; the reading kept nearest its start was 19.4, at 07:18.)
-        let slack = if self.reports_on_change() || self.reports_every_change() {
+        let slack = if self.reports_small_changes() || self.reports_every_change() {
             self.noise()
         } else {
             0.0
