@@ -414,6 +414,9 @@ struct Shown {
     /// Its device published another topic within: a topic that reports on change and fell
     /// silent while its device spoke showed the fault by its silence, whatever it sent.
     spoke: bool,
+    /// A stuck fault's field, and the value its device last sent of it while the fault
+    /// lasted: after its end, a report of that same value shows no end (see `step`).
+    held: Option<(String, f64)>,
 }
 
 /// The moment offline worlds start: a winter Monday, at midnight (UTC) for worlds of six
@@ -478,6 +481,7 @@ impl World {
                     end: secs(f.end),
                     next: [None; 2],
                     spoke: false,
+                    held: None,
                 }
             })
             .collect();
@@ -574,9 +578,22 @@ impl World {
                         s.spoke = true;
                     }
                     // (A publish that holds no reading, a DHT22's failed read sent by
-                    // ESPHome as nan, shows nothing of the end.)
+                    // ESPHome as nan, shows nothing of the end; nor one of a stuck probe
+                    // that carries the value it was held at: until its reading differs, what
+                    // its device sends cannot show that the fault is over, as a fridge plug
+                    // held at 0 W whose fridge then stayed off another quarter of an hour.)
                     let no_reading = std::str::from_utf8(&m.payload).is_ok_and(holds_no_reading);
-                    if o.t > s.end && s.topic == m.topic && !no_reading {
+                    let still_held = s.held.as_ref().is_some_and(|(field, v)| {
+                        signal::field_value(&m.payload, field).is_some_and(|x| x == *v)
+                    });
+                    if s.topic == m.topic && o.t >= s.from && o.t <= s.end {
+                        let f = &self.truth.faults[s.fault];
+                        if f.kind == FaultKind::Stuck.as_str() {
+                            s.held = signal::field_value(&m.payload, &f.field)
+                                .map(|v| (f.field.clone(), v));
+                        }
+                    }
+                    if o.t > s.end && s.topic == m.topic && !no_reading && !still_held {
                         if let Some(n) = s.next.iter_mut().find(|n| n.is_none()) {
                             *n = Some(o.t);
                         }
@@ -825,6 +842,22 @@ mod tests {
     }
 
     #[test]
+    fn a_stuck_probes_held_value_reported_after_its_end_is_no_report_of_it() {
+        // Home seed 144: the fridge plug's power is held at 0 W from 16:49:24 to 17:21:03,
+        // inside an off stay of its fridge; the fridge stays off until 17:37, and its plug
+        // reports 0 every minute to 17:36:09. Its first report that differs, at 17:37:09,
+        // shows the end; the fault is seen to its next, at 17:38:09.
+        let (_, home) = recording(Kind::Home, 144, 24.0 * 3600.0);
+        let f = home
+            .faults
+            .iter()
+            .find(|f| f.kind == "stuck" && f.topic == "tele/tasmota_77B728/SENSOR")
+            .expect("the fridge plug's stuck power");
+        let until = f.shown_until.expect("seen past the grace").to_rfc3339();
+        assert!(until.starts_with("2026-01-05T17:38:09"), "{until}");
+    }
+
+    #[test]
     fn the_two_worlds_hold_every_fault_kind_and_devices_with_their_topics() {
         let (home_rec, home) = recording(Kind::Home, 3, 9.0 * 3600.0);
         let (plant_rec, plant) = recording(Kind::Plant, 3, 9.0 * 3600.0);
@@ -852,8 +885,8 @@ mod tests {
         // published nothing else (only a stuck probe can hold the value it would have read
         // anyway, and only a slow drift stays within a step of it).
         for (rec, t) in [(&home_rec, &home), (&plant_rec, &plant)] {
-            // (When, the topic, and whether the payload held no reading: nan.)
-            let published: Vec<(DateTime<Utc>, String, bool)> = rec
+            // (When, the topic, whether the payload held no reading (nan), and the payload.)
+            let published: Vec<(DateTime<Utc>, String, bool, String)> = rec
                 .lines()
                 .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
                 .filter_map(|v| {
@@ -862,12 +895,18 @@ mod tests {
                         .get("payload")
                         .and_then(|p| p.as_str())
                         .is_some_and(holds_no_reading);
-                    Some((at, v.get("topic")?.as_str()?.to_string(), nan))
+                    let payload = v.get("payload").and_then(|p| p.as_str()).unwrap_or("");
+                    Some((
+                        at,
+                        v.get("topic")?.as_str()?.to_string(),
+                        nan,
+                        payload.to_string(),
+                    ))
                 })
                 .collect();
             let grace = chrono::Duration::milliseconds((score::GRACE_S * 1000.0) as i64);
             for f in t.faults.iter().filter(|f| !f.field.is_empty()) {
-                let shown = published.iter().any(|(at, topic, _)| {
+                let shown = published.iter().any(|(at, topic, ..)| {
                     *topic == f.topic && *at >= f.start && *at <= f.end + grace
                 });
                 if !shown {
@@ -885,17 +924,30 @@ mod tests {
                 if f.kind == "counter_reset" && !f.hidden {
                     let first = published
                         .iter()
-                        .filter(|(at, topic, _)| *topic == f.topic && *at >= f.start)
+                        .filter(|(at, topic, ..)| *topic == f.topic && *at >= f.start)
                         .map(|(at, ..)| *at)
                         .min();
                     let near = |a: DateTime<Utc>| (a - f.end).num_milliseconds().abs() <= 1;
                     assert!(first.is_some_and(near), "{f:?} {first:?}");
                 }
                 // A fault's window runs to its device's second report of its topic after its
-                // end (a nan is none), where that is later than the grace.
+                // end (a nan is none, nor a stuck probe's report of the value it was last
+                // sent at within the fault), where that is later than the grace.
+                let value = |p: &str| signal::field_value(p.as_bytes(), &f.field);
+                let held = published
+                    .iter()
+                    .filter(|(at, topic, ..)| *topic == f.topic && *at >= f.start && *at <= f.end)
+                    .filter_map(|(.., p)| value(p))
+                    .next_back()
+                    .filter(|_| f.kind == "stuck");
                 let after: Vec<DateTime<Utc>> = published
                     .iter()
-                    .filter(|(at, topic, nan)| *topic == f.topic && *at > f.end && !nan)
+                    .filter(|(at, topic, nan, p)| {
+                        *topic == f.topic
+                            && *at > f.end
+                            && !nan
+                            && held.is_none_or(|h| value(p) != Some(h))
+                    })
                     .map(|(at, ..)| *at)
                     .take(2)
                     .collect();

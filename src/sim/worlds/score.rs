@@ -6,7 +6,8 @@
 //! - A probe fault (`field` set) is *found* by the first episode on its topic and field
 //!   noticed between [`LEAD_S`] before it starts and [`GRACE_S`] after it ends, or until its
 //!   device's second report of its topic after its end where that was later (`shown_until`:
-//!   the first report shows the end, the second whether it stayed); *named* when
+//!   the first report shows the end, the second whether it stayed; a report that holds no
+//!   reading, or a stuck probe's report of the value it was held at, shows no end); *named* when
 //!   that episode's final kind is one of the fault's `names`; its delay is notice − start.
 //!   An episode of another fault's `names`, within that fault's reach, is that fault's: it
 //!   neither finds nor names this one (a device's silence amid its probe's slow drift).

@@ -329,7 +329,7 @@ impl Probe {
 
 /// The number a payload carries for `field` (a path of object keys, `ENERGY.Power`), or
 /// the payload itself where it is a bare number and the field is `value`.
-fn field_value(payload: &[u8], field: &str) -> Option<f64> {
+pub(super) fn field_value(payload: &[u8], field: &str) -> Option<f64> {
     let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
     if let Some(x) = v.as_f64() {
         return (field == "value").then_some(x);
