@@ -335,8 +335,10 @@ impl Twin {
             Some(d) => format!("spBv1.0/{group}/DDATA/{node}/{d}"),
             None => format!("spBv1.0/{group}/NDATA/{node}"),
         };
-        // (A birth's readings are not of their data topic's own message.)
-        if data_topic != m.topic {
+        // (A birth's readings are not of their data topic's own message, and republish
+        // every metric's current value.)
+        let birth = data_topic != m.topic;
+        if birth {
             self.reading_topic = None;
         }
         if !self.topics.contains_key(data_topic.as_str()) {
@@ -361,6 +363,7 @@ impl Twin {
             retain: m.retain,
         };
         let who = sparkplug::Sparkplug::device_id(group, node, device);
+        self.republishing = birth;
         for (field, x, time, unit) in out.readings {
             self.apply_reading(
                 &dm,
@@ -371,6 +374,7 @@ impl Twin {
                 unit.as_deref(),
             );
         }
+        self.republishing = false;
         for (field, text) in out.states {
             self.apply_state(&dm, &field, &text, Some(&who));
         }

@@ -329,6 +329,9 @@ pub struct Twin {
     /// `apply_reading`): its messages counted so far, and when its first came. `None` for
     /// readings not of that topic's own message (a Sparkplug birth's, a restored one).
     reading_topic: Option<(u64, DateTime<Utc>)>,
+    /// The readings being applied republish current values (a Sparkplug birth's metrics):
+    /// see `Detector::republished`.
+    republishing: bool,
     /// The earliest time an open episode is due to be taken as its series' normal (an episode
     /// whose kind changed since may be due earlier: its next reading finds it).
     adopt_due: Option<DateTime<Utc>>,
@@ -410,6 +413,7 @@ impl Twin {
             journal: Journal::default(),
             silence_due: None,
             reading_topic: None,
+            republishing: false,
             adopt_due: None,
             evicted_series: 0,
             evicted: bound::Evicted::default(),

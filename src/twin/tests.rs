@@ -1502,6 +1502,86 @@ fn a_flow_reported_past_its_deadband_that_holds_while_running_is_stuck_and_at_re
 }
 
 #[test]
+fn a_sparkplug_rebirths_republished_value_does_not_hide_a_flows_deadband() {
+    // A pump's flow sent by exception, past a deadband of one unit (118 ± a few, to 0.1):
+    // each DDATA step is a unit or more. Every half hour its node is reborn (NBIRTH, DBIRTH),
+    // and the birth carries every metric's current value: 0.4 from the last sent, within the
+    // deadband. That step is no step of its reports; its deadband stays known.
+    use crate::decode::sparkplug::{datatype, encode, Metric, Payload, Value};
+    let flow = |alias: Option<u64>, name: Option<&str>, v: f64| Metric {
+        name: name.map(String::from),
+        alias,
+        datatype: Some(datatype::DOUBLE),
+        value: Value::Float(v),
+        ..Metric::default()
+    };
+    let payload = |seq: u64, metrics: Vec<Metric>| {
+        encode(&Payload {
+            timestamp: None,
+            seq: Some(seq),
+            metrics,
+            cut: 0,
+        })
+    };
+    let send = |t: &mut Twin, s: i64, topic: &str, p: Vec<u8>| {
+        t.apply(&Event::Message(Message::new(at(s), topic, p)));
+        t.tick(at(s));
+    };
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(9);
+    let (mut sent, mut seq, mut bd) = (118.0f64, 0u64, 0i64);
+    for s in 0..4 * 3600i64 {
+        if s % 1800 == 0 {
+            let nbirth = vec![Metric {
+                name: Some("bdSeq".into()),
+                datatype: Some(datatype::INT64),
+                value: Value::Int(bd),
+                ..Metric::default()
+            }];
+            bd += 1;
+            seq = 0;
+            send(
+                &mut t,
+                s,
+                "spBv1.0/water/NBIRTH/pumphouse",
+                payload(0, nbirth),
+            );
+            // (0.4 off what was last sent: the value read now, within the deadband.)
+            let now = ((sent + if s % 3600 == 0 { 0.4 } else { -0.4 }) * 10.0).round() / 10.0;
+            seq += 1;
+            let dbirth = vec![flow(Some(10), Some("Flow"), now)];
+            send(
+                &mut t,
+                s,
+                "spBv1.0/water/DBIRTH/pumphouse/pump1",
+                payload(seq, dbirth),
+            );
+            sent = now;
+            continue;
+        }
+        let x = ((118.0 + crate::sim::sensors::gaussian(&mut rng, 0.8)) * 10.0).round() / 10.0;
+        if (x - sent).abs() >= 1.0 {
+            sent = x;
+            seq = (seq + 1) % 256;
+            let data = vec![flow(Some(10), None, x)];
+            send(
+                &mut t,
+                s,
+                "spBv1.0/water/DDATA/pumphouse/pump1",
+                payload(seq, data),
+            );
+        }
+    }
+    let fs = t
+        .series
+        .iter()
+        .find(|x| x.field == "Flow")
+        .expect("the flow");
+    let p = fs.detector.profile(t.cfg.anomaly.warmup);
+    assert_eq!(p.deadband, Some(1.0), "{p:?}");
+}
+
+#[test]
 fn a_noise_burst_taken_as_normal_is_not_said_again_by_its_own_steps() {
     // A Zigbee climate sensor that reports on change: every 2 min while the room warms, then a
     // burst of noise for 5 min (a reading every 10 s), then only now and then (every 15 min,

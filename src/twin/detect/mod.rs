@@ -1247,6 +1247,10 @@ pub struct Detector {
     /// long it held while it moved (see [`Detector::held_deadline`]).
     active_gap: [f32; 2],
     active_gaps: u32,
+    /// The reading being observed republishes the current value rather than reporting a
+    /// change (a Sparkplug birth's metrics; set by the twin before each reading): its step
+    /// from the last is not learnt as one of its steps (resolution, deadband).
+    pub republished: bool,
     /// When its device last came back, or twinview reconnected (epoch ms; set by the twin
     /// before each reading): a gap across that is not learnt as one it held through.
     pub back_ms: Option<i64>,
@@ -1889,13 +1893,20 @@ impl Detector {
                 self.p_same += (f64::from(u8::from(same)) - self.p_same) / 500.0;
             }
             let ad_raw = raw;
-            if ad_raw > 0.0 && (self.resolution == 0.0 || ad_raw < self.resolution) {
+            // (Not from a republished value: a Sparkplug birth carries every metric's current
+            // value, where its data carried only those that moved past their deadband; a
+            // pump's flow, sent at steps of a unit or more, was 117.6 before its node's
+            // rebirth and 118.0 in it, and 0.4 taken for its resolution hid its deadband.)
+            if ad_raw > 0.0
+                && !self.republished
+                && (self.resolution == 0.0 || ad_raw < self.resolution)
+            {
                 self.resolution = ad_raw;
             }
             // (Once warm: the first readings' steps say little. Its grid only where its
             // smallest step is near its mean change: elsewhere it is no deadband whatever its
             // grid.)
-            if !same && warm && learning {
+            if !same && warm && learning && !self.republished {
                 self.learnt_changes = (self.learnt_changes + 1).min(DEADBAND_LEARN);
                 let w = 1.0 / f64::from(self.learnt_changes);
                 let clip = 4.0 * self.mean_change;
