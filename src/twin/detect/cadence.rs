@@ -217,7 +217,7 @@ impl Detector {
                 score: quiet / longest.max(1e-3),
                 threshold: STUCK_LONGEST_RUNS as f64,
                 reason: format!(
-                    "no new value for {quiet:.0} s while its device keeps reporting: it is sent when it moves past a deadband of {db:.3}, and away from rest it did so at least every {longest:.0} s over the last day, so its value has held at {}",
+                    "no new value for {quiet:.0} s while its device keeps reporting: it is sent when it moves past a deadband of {db:.3}, and away from rest it did so at least every {longest:.0} s over its last day or two, so its value has held at {}",
                     self.prev[1]
                 ),
             });
