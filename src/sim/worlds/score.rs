@@ -10,7 +10,8 @@
 //!   reading, or a stuck probe's report of the value it was held at, shows no end); *named* when
 //!   that episode's final kind is one of the fault's `names`; its delay is notice − start.
 //!   An episode of another fault's `names`, within that fault's reach, is that fault's: it
-//!   neither finds nor names this one (a device's silence amid its probe's slow drift).
+//!   neither finds nor names this one (a device's silence amid its probe's slow drift); so is
+//!   a `silence` within a down period of its device (`offline`, `flapping`).
 //!   A whole-device fault with names (`silence`, `battery_dying`) is found by an episode on
 //!   any topic of the device in that window.
 //! - An episode that finds no fault is *false*, unless it lies inside a whole-device fault's
@@ -193,14 +194,17 @@ pub fn score(truth: &WorldTruth, events: &str, snapshot: &Value) -> Report {
     for (fi, f) in truth.faults.iter().enumerate() {
         // An episode of another fault's kind, in that fault's reach, is that fault's finding,
         // not this one's (a press's silence, in the middle of its motor probe's six-hour slow
-        // drift, named the drift "silence"; the drift's own episode came later).
+        // drift, named the drift "silence"; the drift's own episode came later). A silence
+        // while its device was down (offline or flapping: the device check judges those, and
+        // they name no episode) is the down period's, likewise: a press whose connection
+        // flapped went quiet 20 s before its will said it was offline, and that silence named
+        // its motor probe's drift.
         let others = |e: &Episode| {
             !f.names.contains(&e.kind)
-                && truth
-                    .faults
-                    .iter()
-                    .enumerate()
-                    .any(|(gi, g)| gi != fi && g.names.contains(&e.kind) && in_reach(g, e))
+                && truth.faults.iter().enumerate().any(|(gi, g)| {
+                    let down = g.field.is_empty() && g.names.is_empty() && e.kind == "silence";
+                    gi != fi && (g.names.contains(&e.kind) || down) && in_reach(g, e)
+                })
         };
         let first = eps
             .iter()
@@ -862,6 +866,13 @@ mod tests {
         assert_eq!((d.faults, d.found, d.named), (1, 1, 1), "{:?}", r.notes);
         let s = &r.kinds["silence"];
         assert_eq!((s.faults, s.found, s.named), (1, 1, 1), "{:?}", r.notes);
+        // The same silence while the press's connection flapped (its will said offline): the
+        // down period's, which names no episode; the drift is named by its own.
+        let mut flapped = truth.clone();
+        flapped.faults[1] = fault("flapping", &[], "", 20, 25);
+        let r = score(&flapped, &events, &snap);
+        let d = &r.kinds["drift_slow"];
+        assert_eq!((d.faults, d.found, d.named), (1, 1, 1), "{:?}", r.notes);
     }
 
     #[test]
