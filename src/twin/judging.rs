@@ -44,21 +44,9 @@ impl Twin {
         let voted = zone.as_ref().and_then(|z| z.value_and_voters_for(pos));
         let consensus = voted.map(|(c, _, _)| c);
         let moving = zone.as_ref().is_some_and(|z| z.moving());
-        // When its device last came back (online again after it went offline or quiet as a
-        // whole; now, while it is not online: a Sparkplug node's data before its rebirth), or
-        // twinview reconnected: a gap across that is no hold of its value.
+        // (A gap across its device's return is no hold of its value.)
         let s = &self.series[idx];
-        let back = self
-            .devices
-            .get(s.device_slot, &s.device)
-            .map(|d| {
-                if d.status == Status::Online {
-                    d.since
-                } else {
-                    at
-                }
-            })
-            .max(self.devices.heard_since);
+        let back = self.back(self.devices.get(s.device_slot, &s.device), at);
         let s = &mut self.series[idx];
         s.detector.back_ms = back.map(|t| t.timestamp_millis());
         s.detector.republished = self.republishing;
@@ -657,6 +645,21 @@ impl Twin {
         self.adopt_due = next;
     }
 
+    /// When `device` last came back at `at`: when it turned online (after it went offline or
+    /// quiet as a whole), or `at` itself while it is not online (a Sparkplug node's data
+    /// before its rebirth); or when twinview last reconnected, if later.
+    fn back(&self, device: Option<&devices::Device>, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        device
+            .map(|d| {
+                if d.status == Status::Online {
+                    d.since
+                } else {
+                    at
+                }
+            })
+            .max(self.devices.heard_since)
+    }
+
     /// Closes the open episode of series `idx` as ended at `end`, noticed at `at`.
     /// Something that can change what the silence check finds happened at `at`.
     pub(super) fn silence_soon(&mut self, at: DateTime<Utc>) {
@@ -775,10 +778,9 @@ impl Twin {
                     // (Quiet only since its device came back, when it went quiet as a whole:
                     // a GX silent fourteen minutes sent its voltage first on its return, and
                     // its current 2 ms later had not "held" while it kept reporting.)
-                    let back = device
-                        .filter(|d| d.status == Status::Online)
-                        .map_or(s.last_seen, |d| s.last_seen.max(d.since));
-                    let quiet_since = self.devices.heard_since.map_or(back, |h| back.max(h));
+                    let quiet_since = self
+                        .back(device, now)
+                        .map_or(s.last_seen, |b| b.max(s.last_seen));
                     if let Some(f) = s.detector.held(quiet_since, heard, now, &self.cfg.anomaly) {
                         acts.push(Act::Open(idx, f));
                         continue;

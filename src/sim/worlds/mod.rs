@@ -826,18 +826,21 @@ mod tests {
         }
     }
 
+    /// Until when a 24-hour home world of `seed` shows its fault that `which` picks.
+    fn home_shown_until(seed: u64, which: impl Fn(&TruthFault) -> bool) -> String {
+        let (_, home) = recording(Kind::Home, seed, 24.0 * 3600.0);
+        let f = home.faults.iter().find(|f| which(f)).expect("the fault");
+        f.shown_until.expect("seen past the grace").to_rfc3339()
+    }
+
     #[test]
     fn a_failed_read_after_a_faults_end_is_no_report_of_it() {
         // Home seed 60: the greenhouse DHT22's slow drift ends at 16:42:21; its next report,
         // at 16:42:43, is a failed read (nan), and the readings at 16:43:43 and 16:44:43 show
         // the end. The fault is seen to the second of those.
-        let (_, home) = recording(Kind::Home, 60, 24.0 * 3600.0);
-        let f = home
-            .faults
-            .iter()
-            .find(|f| f.kind == "drift_slow" && f.topic.ends_with("greenhouse_temperature/state"))
-            .expect("the DHT22's drift");
-        let until = f.shown_until.expect("seen past the grace").to_rfc3339();
+        let until = home_shown_until(60, |f| {
+            f.kind == "drift_slow" && f.topic.ends_with("greenhouse_temperature/state")
+        });
         assert!(until.starts_with("2026-01-05T16:44:43"), "{until}");
     }
 
@@ -847,13 +850,9 @@ mod tests {
         // inside an off stay of its fridge; the fridge stays off until 17:37, and its plug
         // reports 0 every minute to 17:36:09. Its first report that differs, at 17:37:09,
         // shows the end; the fault is seen to its next, at 17:38:09.
-        let (_, home) = recording(Kind::Home, 144, 24.0 * 3600.0);
-        let f = home
-            .faults
-            .iter()
-            .find(|f| f.kind == "stuck" && f.topic == "tele/tasmota_77B728/SENSOR")
-            .expect("the fridge plug's stuck power");
-        let until = f.shown_until.expect("seen past the grace").to_rfc3339();
+        let until = home_shown_until(144, |f| {
+            f.kind == "stuck" && f.topic == "tele/tasmota_77B728/SENSOR"
+        });
         assert!(until.starts_with("2026-01-05T17:38:09"), "{until}");
     }
 
