@@ -838,6 +838,9 @@ const DRIFT_END_SHARE: f64 = 0.5;
 const FIT_SHARE: f64 = 0.5;
 /// … and the readings strayed from the line by this share of what it built at most.
 const FIT_SPREAD: f64 = 0.25;
+/// A lone step is judged only where it is this many steps of the series' resolution at least:
+/// fewer are a coarse sensor's flicker between neighbours, whatever its measured noise says.
+const LONE_STEP_RES: f64 = 5.0;
 /// A quantised temperature (see [`Detector::thermal`]) whose every other step for a day was one
 /// step of its resolution at most (a 0.5 °C hall sensor read every 30 s flickers between
 /// neighbours as the hall moves), and which jumped this many of them at once and stayed, did
@@ -845,8 +848,11 @@ const FIT_SPREAD: f64 = 0.25;
 /// in whole steps, so the bar is far above its life there), the step is news, a level shift or
 /// the end of a drift where it undid a creep. The case: a hall held at 18.5 crept to 21.5 in an
 /// hour, one step at a time, and jumped -2.5 back at once (plant seed 10: missed, 4σ of its
-/// usual steps).
-const QUANTA_JUMP: f64 = 5.0;
+/// usual steps). Four and not five: the same hall read 2.0 °C low for half an hour, four steps
+/// at once (3.2σ of its usual steps), and crept 2.0 °C before a step back of as much (24 h
+/// plant seeds 33, 39, 52 and eight more of 200: missed at five; no other event moved). Its
+/// own floor, under [`LONE_STEP_RES`]: counted in whole steps, the day says what one is.
+const QUANTA_JUMP: f64 = 4.0;
 /// … where the day held this many steps at least (the rule is the day's; a sensor that
 /// changed a few times said little of its way of stepping).
 const QUANTA_DAY_STEPS: u32 = 100;

@@ -143,17 +143,21 @@ impl Detector {
         // [`Detector::deadband`].)
         let deadband = self.deadband();
         let past = |db: f64| (step.abs() - db).max(0.0);
-        let unwidened = |bar: f64| match deadband {
+        // (A step of `least` at least: [`LONE_STEP_RES`] steps of its resolution, fewer for
+        // the one test that counts them, see [`QUANTA_JUMP`].)
+        let unwidened_by = |bar: f64, least: f64| match deadband {
             Some((db, s)) => past(db) / s > bar,
-            None => step.abs() / sigma_step > bar && step.abs() >= 5.0 * res,
+            None => step.abs() / sigma_step > bar && step.abs() >= least,
         };
-        let beyond = |bar: f64| {
-            unwidened(bar)
+        let unwidened = |bar: f64| unwidened_by(bar, LONE_STEP_RES * res);
+        let beyond_by = |bar: f64, least: f64| {
+            unwidened_by(bar, least)
                 && (deadband.is_some()
                     || reported
                     || (step - self.ramp_over_gap(step)).abs() / (sigma_step * self.gap_spread())
                         > bar)
         };
+        let beyond = |bar: f64| beyond_by(bar, LONE_STEP_RES * res);
         let big = beyond(cfg.spike);
         // A few-level signal's step to a place well apart from all its proven
         // levels (the unseen-level branch of `novel` below) needs only
@@ -164,6 +168,13 @@ impl Detector {
         // … unwidened by its gap where a line through its kept readings shows the creep (see
         // [`FIT_SHARE`]).
         let fit_bar = !big && self.thermal && unwidened(DRIFT_END_SHARE * cfg.spike);
+        // … and so does a step of [`QUANTA_JUMP`] steps of its resolution, where that rule
+        // holds (see `by_quanta`).
+        let quanta_bar = !big
+            && beyond_by(
+                DRIFT_END_SHARE * cfg.spike,
+                QUANTA_JUMP * res * (1.0 - 1e-6),
+            );
         if quiet && learning && !reported {
             let (n, top) = self.quiet_steps;
             self.quiet_steps = (
@@ -188,10 +199,9 @@ impl Detector {
         let by_quanta = self.thermal
             && learning
             && stays
-            && creep_bar
+            && quanta_bar
             && !quiet
             && res > 0.0
-            && step.abs() >= QUANTA_JUMP * res * (1.0 - 1e-6)
             && self.small_n[0].max(self.small_n[1]) >= QUANTA_DAY_STEPS
             && self.small_max[0].max(self.small_max[1]) <= res * (1.0 + 1e-6);
         if !big && step != 0.0 {
@@ -246,7 +256,7 @@ impl Detector {
             && stays
             && self.held_through(quiet)
             && step.abs() / sigma_step > cfg.spike
-            && step.abs() >= 5.0 * res
+            && step.abs() >= LONE_STEP_RES * res
             && unseen_level();
         let novel = learning
             && stays

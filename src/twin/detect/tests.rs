@@ -3197,6 +3197,17 @@ fn hall_with(
     noise: f64,
     fault: impl Fn(f64) -> f64,
 ) -> Vec<(usize, EpisodeKind)> {
+    hall_swinging(name, seed, noise, 0.1, fault)
+}
+
+/// [`hall_with`]'s hall, its daily swing `swing` °C either way.
+fn hall_swinging(
+    name: &str,
+    seed: u64,
+    noise: f64,
+    swing: f64,
+    fault: impl Fn(f64) -> f64,
+) -> Vec<(usize, EpisodeKind)> {
     let cfg = DetectorConfig::default();
     let mut d = Detector::for_field(name);
     let mut rng = Rng::with_seed(seed);
@@ -3204,7 +3215,7 @@ fn hall_with(
     for i in 0..2880 {
         let s = i as f64 * 30.0;
         let h = s / 3600.0;
-        let air = 18.75 + 0.1 * (std::f64::consts::TAU * (h - 14.0) / 24.0).sin();
+        let air = 18.75 + swing * (std::f64::consts::TAU * (h - 14.0) / 24.0).sin();
         let x = ((air + noise * gauss(&mut rng) + fault(h)) / 0.5).round() * 0.5;
         for f in d.observe(x, t(s), None, &cfg).findings {
             found.push((i, f.kind));
@@ -3254,6 +3265,34 @@ fn a_quantised_temperature_that_only_ever_stepped_once_jumping_five_steps_is_new
             [],
             "seed {seed}: noisy"
         );
+    }
+}
+
+#[test]
+fn a_quantised_temperature_that_only_ever_stepped_once_jumping_four_steps_is_news() {
+    // The plant's hall sensor (0.5 °C, every 30 s), its hall 16.75 to 20.75 over the day,
+    // read 2.0 °C low for half an hour: four steps at once where the hall has only ever
+    // stepped one, 3.2σ of its usual steps (plant seed 33: missed while `QUANTA_JUMP` asked
+    // for five); and a creep of +2.0 in an hour undone at once (plant seeds 39 and 52:
+    // missed).
+    let hall =
+        |seed, fault: &dyn Fn(f64) -> f64| hall_swinging("room_temp", seed, 0.08, 2.0, fault);
+    let shift = |by: f64| move |h: f64| if (19.0..19.5).contains(&h) { by } else { 0.0 };
+    let creep = creep_over(18.0, 19.0, 2.0);
+    for seed in [1, 2, 3] {
+        assert_eq!(hall(seed, &|_| 0.0), [], "seed {seed}: healthy");
+        let found = hall(seed, &shift(-2.0));
+        assert!(
+            matches!(found[..], [(2280..=2284, EpisodeKind::LevelShift)]),
+            "seed {seed}: shift {found:?}"
+        );
+        let found = hall(seed, &creep);
+        assert!(
+            matches!(found[..], [(2280..=2284, EpisodeKind::Drift)]),
+            "seed {seed}: creep {found:?}"
+        );
+        // Three steps at once are 2.4σ of its usual steps: under even the rule's bar.
+        assert_eq!(hall(seed, &shift(-1.5)), [], "seed {seed}: three steps");
     }
 }
 
