@@ -71,10 +71,13 @@ pub const HELD_MIN_MS: i64 = 5 * 60_000;
 /// a level shift the probe made (said at that next reading: a value reported past a deadband
 /// says nothing while it holds, an idle hotend read 27.3 where it rested at 20.6 and reported
 /// again 25 minutes later, back); nor one back, within the minute, where the series rested
-/// before the reading it jumped from, which was then the excursion (an idle hotend that cooled
-/// to 20.85 five minutes after its heater went off read -1.19 six hours later and 20.85 two
-/// seconds after: the -1.19, its neighbour before taken while it cooled, was not judged a
-/// spike, and five hours on its next report was not a level shift "from -1.19"). The scale is
+/// before the reading it jumped from, which was then the excursion. The reading before a
+/// spike may have been taken while the value still cooled, when [`REST_MS`] or more passed
+/// since: the reading after, back at it, says where it rested (an idle hotend that cooled to
+/// 20.85 five minutes after its heater went off read -1.19 six hours later and 20.85 two
+/// seconds after: a spike, missed while its neighbour before had to be taken at rest; 24 h
+/// home seeds 27, 64, 98 and two more of 200); a step that held from such a reading is not
+/// judged (a value read steadily whose readings were lost may have cooled on). The scale is
 /// the series' resolution, or the mean change between its readings at rest where that is more
 /// (a bed read to 0.01 °C every 10 s wanders by more). Premise: nothing heats or cools a bed
 /// or a hotend whose heater is off by several degrees in seconds and back; no long history at
@@ -398,6 +401,13 @@ impl Tracking {
             let returned = self
                 .rest_from
                 .is_some_and(|r| (x1 - r).abs() <= REST_BACK_RES * scale);
+            // Back within the minute: a spike's shape.
+            let spike = back && at_ms - t1 <= REST_RETURN_MS;
+            // … taken at rest, [`REST_MS`] at least after the reading before it (taken while
+            // the value still cooled): what that reading was is what it came back to (a value
+            // reported past a deadband held within it meanwhile; a steady one whose readings
+            // were lost came back to it all the same), so the reading left a rest.
+            let glitch_at_rest = spike && t1 >= since + REST_MS && t1 - t0 >= REST_MS;
             let undone = t1 - t0 <= REST_RETURN_MS
                 && self
                     .rest_before
@@ -407,13 +417,15 @@ impl Tracking {
             } else if undone {
                 // Back where it rested before the reading it jumped from: that reading was the
                 // excursion, unjudged where it came too soon after the heater went off.
-            } else if t0 >= since + REST_MS && jump.abs() >= REST_SPIKE_RES * scale {
+            } else if (t0 >= since + REST_MS || glitch_at_rest)
+                && jump.abs() >= REST_SPIKE_RES * scale
+            {
                 let score = jump.abs() / scale;
                 let why = format!(
                     "while its setpoint was 0 for {} min: at rest, with its heater off, its value moves only slowly ({score:.0}× its resolution or wander)",
                     (t1 - since) / 60_000
                 );
-                out = Some(if back && at_ms - t1 <= REST_RETURN_MS {
+                out = Some(if spike {
                     Off {
                         spike_ms: Some(t1),
                         score,
@@ -884,12 +896,13 @@ mod tests {
     }
 
     #[test]
-    fn a_glitch_whose_neighbour_before_was_still_cooling_is_no_level_to_step_from() {
+    fn a_glitch_whose_neighbour_before_was_still_cooling_is_a_spike_and_no_level_to_step_from() {
         // An idle hotend reported on change: off at 0, it cools to 20.85 in five minutes and
-        // says nothing for six hours; then -1.19 and, two seconds later, 20.85 again (the
-        // -1.19's neighbour before was taken while it cooled: not judged); its next report,
-        // five hours on, 28.8. A level shift "from -1.19" would be false. `rested`: a report
-        // of 20.85 an hour after the heater went off, at rest.
+        // says nothing for six hours; then -1.19 and, two seconds later, 20.85 again: a spike,
+        // though the -1.19's neighbour before was taken while it cooled (six hours before: it
+        // came back to where it rested). Its next report, five hours on, 28.8: a level shift
+        // "from -1.19" would be false. `rested`: a report of 20.85 an hour after the heater
+        // went off, at rest.
         let min = 60_000;
         let run = |first: f64, rested: bool| {
             let mut t = Tracking::default();
@@ -915,12 +928,14 @@ mod tests {
             feed(690 * min, 28.8, 0.0);
             found
         };
-        assert_eq!(run(-1.19, false), []);
-        // From a reading at rest the glitch is a spike, and nothing comes of it after.
         let at = 360 * min;
+        assert_eq!(run(-1.19, false), [(at + 2_000, Some(at), None)]);
+        // From a reading at rest too, and nothing comes of it after.
         assert_eq!(run(-1.19, true), [(at + 2_000, Some(at), None)]);
-        // A step from where it rested that held is a level shift, said at the reading after.
+        // A step from where it rested that held is a level shift, said at the reading after;
+        // from a reading taken while it cooled, nothing is known of where it rested.
         assert_eq!(run(27.3, true), [(at + 2_000, None, Some(at))]);
+        assert_eq!(run(27.3, false), []);
     }
 
     #[test]
