@@ -169,8 +169,9 @@ impl Detector {
         // [`FIT_SHARE`]).
         let fit_bar = !big && self.thermal && unwidened(DRIFT_END_SHARE * cfg.spike);
         // … and so does a step of [`QUANTA_JUMP`] steps of its resolution, where that rule
-        // holds (see `by_quanta`).
-        let quanta_bar = !big
+        // holds (see `by_quanta`: a temperature's only, so asked of no other series).
+        let quanta_bar = self.thermal
+            && !big
             && beyond_by(
                 DRIFT_END_SHARE * cfg.spike,
                 QUANTA_JUMP * res * (1.0 - 1e-6),
