@@ -842,17 +842,28 @@ const FIT_SPREAD: f64 = 0.25;
 /// fewer are a coarse sensor's flicker between neighbours, whatever its measured noise says.
 const LONE_STEP_RES: f64 = 5.0;
 /// A quantised temperature (see [`Detector::thermal`]) whose every other step for a day was one
-/// step of its resolution at most (a 0.5 °C hall sensor read every 30 s flickers between
-/// neighbours as the hall moves), and which jumped this many of them at once and stayed, did
-/// what its place never does: past [`DRIFT_END_SHARE`] of the spike bar (its noise is measured
-/// in whole steps, so the bar is far above its life there), the step is news, a level shift or
-/// the end of a drift where it undid a creep. The case: a hall held at 18.5 crept to 21.5 in an
-/// hour, one step at a time, and jumped -2.5 back at once (plant seed 10: missed, 4σ of its
-/// usual steps). Four and not five: the same hall read 2.0 °C low for half an hour, four steps
-/// at once (3.2σ of its usual steps), and crept 2.0 °C before a step back of as much (24 h
-/// plant seeds 33, 39, 52 and eight more of 200: missed at five; no other event moved). Its
-/// own floor, under [`LONE_STEP_RES`]: counted in whole steps, the day says what one is.
+/// step of its quantum (a 0.5 °C hall sensor read every 30 s flickers between neighbours as
+/// the hall moves; see [`QUANTA_SPREAD`]), and which jumped this many of them at once and
+/// stayed, did what its place never does: past [`DRIFT_END_SHARE`] of the spike bar (its noise
+/// is measured in whole steps, so the bar is far above its life there), the step is news, a
+/// level shift or the end of a drift where it undid a creep. The case: a hall held at 18.5
+/// crept to 21.5 in an hour, one step at a time, and jumped -2.5 back at once (plant seed 10:
+/// missed, 4σ of its usual steps). Four and not five: the same hall read 2.0 °C low for half an
+/// hour, four steps at once (3.2σ of its usual steps), and crept 2.0 °C before a step back of
+/// as much (24 h plant seeds 33, 39, 52 and eight more of 200: missed at five; no other event
+/// moved). Its own floor, under [`LONE_STEP_RES`]: counted in whole steps, the day says what
+/// one is.
 const QUANTA_JUMP: f64 = 4.0;
+/// … its every other step that day within this share of its quantum (see
+/// [`Detector::quantum`]): a value sent each time it moved past a deadband steps by the
+/// deadband and a little more (a Sparkplug pump's motor temperature, written to 0.1 °C and sent
+/// at each 0.5 °C, steps 0.5 and 0.6; at rest it cools in such steps 2 to 20 minutes apart, as
+/// it heats when it runs, 15 s apart). Such a motor stepped 2.2 to 4.1 °C at once, up or down,
+/// at the start or end of a drift or a shift (plant seeds 109, 131, 155, 167, 174 and seven
+/// more of 260: missed while the rule asked for steps of exactly its resolution, which it
+/// learnt as 0.1 or 0.16 as often as 0.5). The rule's own premise is unchanged: a series that
+/// for a day stepped only by its quantum does not jump four of them at once.
+const QUANTA_SPREAD: f64 = 1.25;
 /// … where the day held this many steps at least (the rule is the day's; a sensor that
 /// changed a few times said little of its way of stepping).
 const QUANTA_DAY_STEPS: u32 = 100;
@@ -1007,6 +1018,8 @@ struct PendingStep {
     /// It was let in only by the line through a creep (see [`FIT_SHARE`]): decided by the
     /// series' next report, not by its silence (see `Detector::unheard_step_due`).
     fitted: bool,
+    /// It was let in by its quanta, this one (see [`QUANTA_JUMP`]).
+    quantum: Option<f64>,
 }
 
 /// Which creeps [`Detector::creep_undone`] looks for: those found at one pace on the trails,
@@ -1192,6 +1205,11 @@ pub struct Detector {
     small_max: [f64; 2],
     small_n: [u32; 2],
     small_day_ms: i64,
+    /// … and their sum (see [`Detector::quantum`]).
+    small_sum: [f64; 2],
+    /// Its steps across long gaps: how many, and the largest (see
+    /// [`Detector::still_through_gaps`]).
+    gap_steps: (u16, f32),
     /// The places such steps landed and when each was last landed on (epoch minutes; 0:
     /// empty): a place the series jumped to within [`STEP_MEMORY_MS`] is no unseen level (see
     /// `novel` and `land`).

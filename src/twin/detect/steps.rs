@@ -168,14 +168,23 @@ impl Detector {
         // … unwidened by its gap where a line through its kept readings shows the creep (see
         // [`FIT_SHARE`]).
         let fit_bar = !big && self.thermal && unwidened(DRIFT_END_SHARE * cfg.spike);
-        // … and so does a step of [`QUANTA_JUMP`] steps of its resolution, where that rule
-        // holds (see `by_quanta`: a temperature's only, so asked of no other series).
-        let quanta_bar = self.thermal
-            && !big
-            && beyond_by(
+        // … and so does a step of [`QUANTA_JUMP`] of its quanta (its mean step of the two
+        // days), where that rule holds (see `by_quanta`: a temperature's only, so asked of no
+        // other series).
+        // Unwidened by its gap where its steps across long gaps were single quanta too (see
+        // [`Detector::still_through_gaps`]).
+        let quantum = self.quantum();
+        let quanta_bar = self.thermal && !big && quantum > 0.0 && {
+            let (bar, least) = (
                 DRIFT_END_SHARE * cfg.spike,
-                QUANTA_JUMP * res * (1.0 - 1e-6),
+                QUANTA_JUMP * quantum * (1.0 - 1e-6),
             );
+            if self.still_through_gaps(quantum) {
+                unwidened_by(bar, least)
+            } else {
+                beyond_by(bar, least)
+            }
+        };
         if quiet && learning && !reported {
             let (n, top) = self.quiet_steps;
             self.quiet_steps = (
@@ -201,17 +210,22 @@ impl Detector {
             && learning
             && stays
             && quanta_bar
-            && !quiet
-            && res > 0.0
+            && (!quiet || reported)
             && self.small_n[0].max(self.small_n[1]) >= QUANTA_DAY_STEPS
-            && self.small_max[0].max(self.small_max[1]) <= res * (1.0 + 1e-6);
+            && self.small_max[0].max(self.small_max[1]) <= quantum * QUANTA_SPREAD;
+        if learning && step != 0.0 && self.gap_spread() >= QUIET_GAPS.sqrt() {
+            let (n, top) = self.gap_steps;
+            self.gap_steps = (n.saturating_add(1), top.max(step.abs() as f32));
+        }
         if !big && step != 0.0 {
             if at_ms - self.small_day_ms >= DAY_MS {
                 self.small_max = [0.0, self.small_max[0]];
+                self.small_sum = [0.0, self.small_sum[0]];
                 self.small_n = [0, self.small_n[0]];
                 self.small_day_ms = at_ms;
             }
             self.small_max[0] = self.small_max[0].max(step.abs());
+            self.small_sum[0] += step.abs();
             self.small_n[0] = self.small_n[0].saturating_add(1);
         }
         // (`settled`: no jump outside its switches for [`LEVELS_STABLE_MS`], see
@@ -308,6 +322,7 @@ impl Detector {
                 },
                 creep_only: !big && !by_level && !from_held && !against_ramp && !by_quanta,
                 fitted: fitted && !from_held && !against_ramp && !by_quanta,
+                quantum: by_quanta.then_some(quantum),
                 against_ramp: against_ramp && !by_level && !from_held,
                 jumped_ms: self.last_big_ms,
                 held_min: match self.prev_at {
@@ -365,6 +380,7 @@ impl Detector {
             against_ramp,
             deadband,
             blind,
+            quantum,
             ..
         }) = self.pending
         {
@@ -397,13 +413,18 @@ impl Detector {
                         ),
                     });
                 }
-            } else if beyond.signum() == step.signum() && beyond.abs() > STEP_MOVED_ON * step.abs()
+            } else if beyond.signum() == step.signum()
+                && beyond.abs() > STEP_MOVED_ON * step.abs()
+                && !quantum.is_some_and(|q| (x - self.prev[1]).abs() <= QUANTA_SPREAD * q)
             {
                 // It went on the same way further than half the step itself: the first report
                 // of a movement (a bathroom's humidity at a shower, reported on change after a
                 // quiet quarter of an hour: +6 at once, then +7 and +7 within the minute; or
                 // +8.4, then +1.9 and +5.0 within the minute), not a level it jumped to. What the
-                // movement does is the other tests'.
+                // movement does is the other tests'. Not where the step was let in by its quanta
+                // and the series goes on by one of them (see [`QUANTA_JUMP`]): that is its ramp
+                // going on from where it jumped to, as it went before the jump (a pump's motor
+                // heating at 0.5 °C a report jumped +2.9 and heated on at 0.5 a report).
                 self.pending = None;
             } else if at_ms - ms >= stay_ms {
                 self.pending = None;
@@ -890,6 +911,37 @@ impl Detector {
     pub(super) fn anchor_kept(&self, a_ms: i64, span_ms: i64) -> Option<(i64, f64)> {
         let old_enough = |a: Option<(i64, f64)>| a.filter(|(t0, _)| a_ms - t0 >= span_ms);
         old_enough(self.anchor[0]).or(old_enough(self.anchor_before))
+    }
+
+    /// Its quantum for [`QUANTA_JUMP`]: the mean of its steps in the day that began at
+    /// `small_day_ms` and the day before it (0 before any step). A quantised sensor that
+    /// flickers between neighbours steps by its resolution; a value reported past a deadband
+    /// steps by the deadband and a little more, whatever the finer resolution its readings are
+    /// written to (a Sparkplug motor's temperature written to 0.1 °C and sent at each 0.5 °C
+    /// it moved).
+    pub(super) fn quantum(&self) -> f64 {
+        let n = self.small_n[0].saturating_add(self.small_n[1]);
+        if n == 0 {
+            0.0
+        } else {
+            (self.small_sum[0] + self.small_sum[1]) / f64::from(n)
+        }
+    }
+
+    /// Its steps across gaps of [`QUIET_GAPS`] of its mean gap or longer were single quanta of
+    /// `quantum` (at most [`QUANTA_SPREAD`] of it), [`QUIET_LEARNT`] of them at least: its
+    /// silence is its standing still, and a step after one is not widened by its length, nor
+    /// taken for its ramp carried across it. Premise: a value reported at each quantum it moves
+    /// (a Sparkplug metric sent by exception while its node has nothing else to say: a pump's
+    /// motor cooling at rest, 0.5 °C a report, 2 to 20 minutes apart) moved nothing between
+    /// two reports, whatever their distance; a sampled series that moved while unread shows
+    /// it in bigger steps after its gaps, and one learnt beyond that keeps the widened
+    /// judgement for good. The case: a pump's motor cooling at rest from 25 °C, 0.5 a report,
+    /// held 22.5 for 17 minutes as a drift kept it warm and read 18.5 next, -4.0 at once
+    /// (plant seed 107: the ramp carried across its gap had explained the step away).
+    pub(super) fn still_through_gaps(&self, quantum: f64) -> bool {
+        let (n, top) = self.gap_steps;
+        n >= QUIET_LEARNT && f64::from(top) <= QUANTA_SPREAD * quantum
     }
 
     /// A power or a current (by its name) stepped from `a` to `b` between rest and a load: the
