@@ -2,6 +2,7 @@
 //! premise of each adoption rule), silences and steps no report decided on the second's tick,
 //! and liveness transitions.
 
+use super::follows::{no_mode, HeldAgainst};
 use super::*;
 
 impl Twin {
@@ -357,13 +358,7 @@ impl Twin {
         let (from, to) = (before, ms + (ms - before));
         // Not an opening (its own rule, `opening_changed`), nor the device's liveness, nor a
         // reading's failure word (an ESPHome sensor's "nan"), nor a value with a digit (a
-        // time: rtl_433's changes at every report).
-        let no_mode = |v: &str| {
-            matches!(
-                v.to_ascii_lowercase().as_str(),
-                "online" | "offline" | "nan" | "unavailable" | "unknown" | "none" | "null" | ""
-            ) || v.chars().any(|c| c.is_ascii_digit())
-        };
+        // time: rtl_433's changes at every report): see `follows::no_mode`.
         self.states
             .list
             .iter()
@@ -756,6 +751,7 @@ impl Twin {
             Open(usize, Finding),
             Held(usize, Finding),
             Step(usize),
+            Woke(usize, Finding),
         }
         let mut acts: Vec<Act> = Vec::new();
         {
@@ -763,6 +759,22 @@ impl Twin {
             for (idx, s) in self.series.iter().enumerate() {
                 if s.aggregate {
                     continue;
+                }
+                // A series that wakes with its device's state and did not (see
+                // [`super::follows`]).
+                if self.cfg.detector == DetectorMode::Default {
+                    match self.held_against_state(idx, now) {
+                        HeldAgainst::Held(f) => {
+                            acts.push(Act::Woke(idx, f));
+                            continue;
+                        }
+                        HeldAgainst::Due(ms) => {
+                            if let Some(at) = DateTime::from_timestamp_millis(ms) {
+                                due = Some(due.map_or(at, |due| due.min(at)));
+                            }
+                        }
+                        HeldAgainst::No => {}
+                    }
                 }
                 let device = self.devices.get(s.device_slot, &s.device);
                 // A series that sends only changes (on change, or past a deadband) and went
@@ -913,6 +925,10 @@ impl Twin {
                     self.open_episode(idx, Episode::open(f), now);
                 }
                 Act::Step(idx) => self.decide_unheard_step(idx, now),
+                Act::Woke(idx, f) => {
+                    self.held_said(idx);
+                    self.open_episode(idx, Episode::open(f), now);
+                }
             }
         }
         // Closing a silence above lowered `silence_due`; what the pass left open or closed is in

@@ -26,6 +26,7 @@ pub mod devices;
 pub mod discovery;
 pub mod dwell;
 pub mod envelope;
+mod follows;
 pub mod identity;
 pub mod journal;
 mod judging;

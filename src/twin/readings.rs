@@ -45,6 +45,15 @@ impl Twin {
         if self.kept.is_some() && (new || changed.is_some()) {
             self.keep_state(m.at, &m.topic, field, value);
         }
+        if let Some((from, to)) = &changed {
+            if let Some(device) = self
+                .states
+                .find(&m.topic, field)
+                .map(|i| self.states.list[i].device.clone())
+            {
+                self.state_changed(&device, (&m.topic, field), (from, to), m.at);
+            }
+        }
         self.evicted.states += self.states.evicted - before;
     }
 
@@ -300,6 +309,7 @@ impl Twin {
             sibling: None,
             sibling_end: None,
             sibling_looked: false,
+            follows: None,
         }));
         let named = match (&info.zone, &info.measurement) {
             (Some(z), Some(m)) if !aggregate => Some((z.clone(), m.clone(), field.to_string())),
@@ -448,6 +458,7 @@ impl Twin {
         if count > 0 {
             s.topic_seen = count;
         }
+        self.follow_reading(idx, m.at.timestamp_millis());
         let (findings, abnormal) = match self.cfg.detector {
             // (A late delivery is still judged as a spike: see [`Twin::late_spike`].)
             _ if stamped_late => (

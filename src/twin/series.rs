@@ -321,6 +321,9 @@ pub struct Series {
     pub sibling: Option<Box<super::pairs::Pair>>,
     pub sibling_end: Option<super::pairs::DriftEnd>,
     pub sibling_looked: bool,
+    /// The state of its device it wakes with, once it was silent at one's change (see
+    /// [`super::follows`]).
+    pub follows: Option<Box<super::follows::Follows>>,
 }
 
 impl Series {

@@ -2558,3 +2558,60 @@ fn a_step_across_its_machines_announced_state_change_is_the_machines() {
     // The same fall with no word from the press: a step it had taken once only.
     assert_eq!(presses_stopping(false), [EpisodeKind::LevelShift]);
 }
+
+/// A pump's flow sent by exception (past 1 m³/h of its last report, looked at every 2 s:
+/// 118 ± 1.5 while it runs, one report of 0 as it stops, nothing while it rests) on its own
+/// topic, and its `running` state on another, a second before the flow's first report: it runs
+/// an hour from every second hour, for 12 hours. From `held` (s) the flow is held at what it
+/// read for twenty minutes. The flow's episodes (kind, start, opened), in seconds.
+fn pump_waking(held: Option<i64>, says: bool) -> Vec<(EpisodeKind, i64, i64)> {
+    let mut t = Twin::default();
+    let mut rng = fastrand::Rng::with_seed(5);
+    let mut last = f64::NAN;
+    let mut kept = f64::NAN;
+    for sec in (0..12 * 3600).step_by(2) {
+        let running = (sec / 3600) % 2 == 1;
+        if says && sec % 3600 == 0 {
+            let word = if running { "RUNNING" } else { "IDLE" };
+            t.apply(&msg(sec, "plant/pump7/running", word));
+        }
+        let flow = if running {
+            118.0 + 1.5 * crate::sim::sensors::gaussian(&mut rng, 1.0)
+        } else {
+            0.0
+        };
+        let flow = if held.is_some_and(|h| (h..h + 1200).contains(&sec)) {
+            if kept.is_nan() {
+                kept = last;
+            }
+            kept
+        } else {
+            (flow * 10.0).round() / 10.0
+        };
+        if (sec > 0 || last.is_nan()) && (last.is_nan() || (flow - last).abs() >= 1.0) {
+            last = flow;
+            t.apply(&msg(sec + 1, "plant/pump7/flow", &format!("{flow}")));
+        }
+        t.tick(at(sec + 1));
+    }
+    let s = t
+        .series
+        .iter()
+        .find(|s| s.topic == "plant/pump7/flow")
+        .expect("the flow");
+    episode_times(s)
+}
+
+#[test]
+fn a_reading_that_always_woke_with_its_machines_state_and_did_not_is_held() {
+    assert_eq!(pump_waking(None, true), [], "healthy");
+    // Held at 0 from 10 minutes before its sixth start (at 11 h) for twenty: its `running`
+    // turned true at 39,600 s, and two minutes without its flow say it held.
+    let found = pump_waking(Some(39_000), true);
+    assert!(
+        matches!(found[..], [(EpisodeKind::Stuck, 39_600, at)] if (39_720..39_800).contains(&at)),
+        "{found:?}"
+    );
+    // Without a word from the pump, its silence is its rest.
+    assert_eq!(pump_waking(Some(39_000), false), [], "no state");
+}

@@ -859,7 +859,7 @@ const QUANTA_JUMP: f64 = 4.0;
 /// deadband and a little more (a Sparkplug pump's motor temperature, written to 0.1 °C and sent
 /// at each 0.5 °C, steps 0.5 and 0.6; at rest it cools in such steps 2 to 20 minutes apart, as
 /// it heats when it runs, 15 s apart). Such a motor stepped 2.2 to 4.1 °C at once, up or down,
-/// at the start or end of a drift or a shift (plant seeds 109, 131, 155, 167, 174 and seven
+/// at the start or end of a drift or a shift (plant seeds 109, 131, 155, 167, 174 and nine
 /// more of 260: missed while the rule asked for steps of exactly its resolution, which it
 /// learnt as 0.1 or 0.16 as often as 0.5). The rule's own premise is unchanged: a series that
 /// for a day stepped only by its quantum does not jump four of them at once.
