@@ -174,14 +174,18 @@ impl Twin {
         }
         let start = DateTime::from_timestamp_millis(*since).unwrap_or(now);
         let quiet_s = (now - start).num_seconds();
+        // (A plain value is named by its topic's last level: a press's `state`.)
+        let state = match f.field.as_str() {
+            "value" => f.topic.rsplit('/').next().unwrap_or(&f.topic),
+            field => field,
+        };
         HeldAgainst::Held(Finding {
             kind: EpisodeKind::Stuck,
             at: start,
             score: (now.timestamp_millis() - since) as f64 / (due - since).max(1) as f64,
             threshold: 1.0,
             reason: format!(
-                "its device's {} turned {to} at {} and it has sent nothing since ({quiet_s} s), held at {}, where it reported again within {:.0} s of each of that state's last {} changes after a silence: stuck, or what it measures did not follow",
-                f.field,
+                "its device's {state} turned {to} at {} and it has sent nothing since ({quiet_s} s), held at {}, where it reported again within {:.0} s of each of that state's last {} changes after a silence: stuck, or what it measures did not follow",
                 start.format("%H:%M:%S"),
                 s.last,
                 f.lag_ms as f64 / 1000.0,

@@ -2563,8 +2563,9 @@ fn a_step_across_its_machines_announced_state_change_is_the_machines() {
 /// 118 ± 1.5 while it runs, one report of 0 as it stops, nothing while it rests) on its own
 /// topic, and its `running` state on another, a second before the flow's first report: it runs
 /// an hour from every second hour, for 12 hours. From `held` (s) the flow is held at what it
-/// read for twenty minutes. The flow's episodes (kind, start, opened), in seconds.
-fn pump_waking(held: Option<i64>, says: bool) -> Vec<(EpisodeKind, i64, i64)> {
+/// read for twenty minutes. The flow's episodes (kind, start, opened), in seconds, and their
+/// reasons.
+fn pump_waking(held: Option<i64>, says: bool) -> (Vec<(EpisodeKind, i64, i64)>, Vec<String>) {
     let mut t = Twin::default();
     let mut rng = fastrand::Rng::with_seed(5);
     let mut last = f64::NAN;
@@ -2599,19 +2600,28 @@ fn pump_waking(held: Option<i64>, says: bool) -> Vec<(EpisodeKind, i64, i64)> {
         .iter()
         .find(|s| s.topic == "plant/pump7/flow")
         .expect("the flow");
-    episode_times(s)
+    let reasons = s.episodes.iter().chain(s.episode.as_ref());
+    (
+        episode_times(s),
+        reasons.map(|e| e.reason.clone()).collect(),
+    )
 }
 
 #[test]
 fn a_reading_that_always_woke_with_its_machines_state_and_did_not_is_held() {
-    assert_eq!(pump_waking(None, true), [], "healthy");
+    assert_eq!(pump_waking(None, true).0, [], "healthy");
     // Held at 0 from 10 minutes before its sixth start (at 11 h) for twenty: its `running`
-    // turned true at 39,600 s, and two minutes without its flow say it held.
-    let found = pump_waking(Some(39_000), true);
+    // turned RUNNING at 39,600 s, and two minutes without its flow say it held.
+    let (found, why) = pump_waking(Some(39_000), true);
     assert!(
         matches!(found[..], [(EpisodeKind::Stuck, 39_600, at)] if (39_720..39_800).contains(&at)),
         "{found:?}"
     );
+    assert!(
+        why[0].starts_with("its device's running turned RUNNING at ")
+            && why[0].contains("held at 0"),
+        "{why:?}"
+    );
     // Without a word from the pump, its silence is its rest.
-    assert_eq!(pump_waking(Some(39_000), false), [], "no state");
+    assert_eq!(pump_waking(Some(39_000), false).0, [], "no state");
 }

@@ -2668,6 +2668,26 @@ fn shift_motor(hold: Option<std::ops::Range<f64>>) -> Vec<(f64, EpisodeKind)> {
     motor(20 * 360, shift, 0.05, hold)
 }
 
+/// The twin's clock at `at` (s) decides a step no report decided by its minute; what it says
+/// opens an episode, kept in `found` as (at, kind).
+fn clock_decides(
+    d: &mut Detector,
+    at: f64,
+    cfg: &DetectorConfig,
+    found: &mut Vec<(f64, EpisodeKind)>,
+) {
+    if let Some(due) = d
+        .unheard_step_due()
+        .filter(|&ms| ms <= t(at).timestamp_millis())
+    {
+        let now = DateTime::from_timestamp_millis(due).unwrap();
+        if let Some(f) = d.decide_unheard_step(now, cfg) {
+            found.push((at, f.kind));
+            d.open = Some(f.kind);
+        }
+    }
+}
+
 /// A pump's flow reported past a deadband of 1 m³/h (a Sparkplug metric sent by
 /// exception), sampled every 2 s: 118 ± 1.5 while it runs two hours, 0 while it rests one
 /// (one report at 38 as it stops), from half an hour before a stop, its device speaking
@@ -2692,16 +2712,7 @@ fn deadband_pump_named(field: &str, off: impl Fn(f64) -> f64) -> Vec<(f64, Episo
             _ => 0.0,
         };
         let v = ((flow + off(at)) * 10.0).round() / 10.0;
-        if let Some(due) = d
-            .unheard_step_due()
-            .filter(|&ms| ms <= t(at).timestamp_millis())
-        {
-            let now = DateTime::from_timestamp_millis(due).unwrap();
-            if let Some(f) = d.decide_unheard_step(now, &cfg) {
-                found.push((at, f.kind));
-                d.open = Some(f.kind);
-            }
-        }
+        clock_decides(&mut d, at, &cfg, &mut found);
         if last.is_nan() || (v - last).abs() >= 1.0 {
             last = v;
             d.spoken_through = true;
@@ -3584,16 +3595,7 @@ fn exception_motor(field: &str, off: impl Fn(f64) -> f64) -> Vec<(f64, EpisodeKi
         let at = 3.0 * f64::from(i);
         x += (runs_then_rests(at, 55.0, 18.0) - x) * 3.0 / 900.0;
         let v = ((x + off(at)) * 10.0).round() / 10.0;
-        if let Some(due) = d
-            .unheard_step_due()
-            .filter(|&ms| ms <= t(at).timestamp_millis())
-        {
-            let now = DateTime::from_timestamp_millis(due).unwrap();
-            if let Some(f) = d.decide_unheard_step(now, &cfg) {
-                found.push((at, f.kind));
-                d.open = Some(f.kind);
-            }
-        }
+        clock_decides(&mut d, at, &cfg, &mut found);
         if last.is_nan() || (v - last).abs() >= 0.5 {
             last = v;
             d.spoken_through = false;
