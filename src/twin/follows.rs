@@ -77,7 +77,8 @@ pub(super) fn no_mode(v: &str) -> bool {
 }
 
 impl Twin {
-    /// A state (`topic`'s `field`) of `device` changed from `from` to `to` at `at`: each series
+    /// A state (`topic`'s `field`) of `device` changed from `from` to `to` at `at` (both naming a
+    /// mode: see [`no_mode`]; the caller asks, before it looks up the device): each series
     /// of the device that had been silent [`FOLLOW_QUIET_MS`] and reported within
     /// [`FOLLOW_WITHIN_MS`] before woke with it; each one silent that long now awaits it.
     pub(super) fn state_changed(
@@ -87,9 +88,7 @@ impl Twin {
         (from, to): (&str, &str),
         at: DateTime<Utc>,
     ) {
-        if no_mode(from) || no_mode(to) {
-            return;
-        }
+        debug_assert!(!no_mode(from) && !no_mode(to));
         let ms = at.timestamp_millis();
         let mut due = None;
         for s in self.series.iter_mut().filter(|s| s.device == device) {

@@ -2,6 +2,7 @@
 //! (topic schemas, discovery, identity rules), the bounded tables that hold them and the
 //! gaps an outage leaves.
 
+use super::follows::no_mode;
 use super::*;
 
 impl Twin {
@@ -45,7 +46,9 @@ impl Twin {
         if self.kept.is_some() && (new || changed.is_some()) {
             self.keep_state(m.at, &m.topic, field, value);
         }
-        if let Some((from, to)) = &changed {
+        // (A change that names no mode, an rtl_433 `time` at every report, is no machine's
+        // start: looked at before its device is.)
+        if let Some((from, to)) = changed.as_ref().filter(|(f, t)| !no_mode(f) && !no_mode(t)) {
             if let Some(device) = self
                 .states
                 .find(&m.topic, field)

@@ -173,7 +173,8 @@ impl Detector {
         // other series).
         // Unwidened by its gap where its steps across long gaps were single quanta too (see
         // [`Detector::still_through_gaps`]).
-        let quantum = self.quantum();
+        // (A temperature's only: the rule judges no other series, so none other pays for it.)
+        let quantum = if self.thermal { self.quantum() } else { 0.0 };
         let quanta_bar = self.thermal && !big && quantum > 0.0 && {
             let (bar, least) = (
                 DRIFT_END_SHARE * cfg.spike,
@@ -213,7 +214,7 @@ impl Detector {
             && (!quiet || reported)
             && self.small_n[0].max(self.small_n[1]) >= QUANTA_DAY_STEPS
             && self.small_max[0].max(self.small_max[1]) <= quantum * QUANTA_SPREAD;
-        if learning && step != 0.0 && self.gap_spread() >= QUIET_GAPS.sqrt() {
+        if self.thermal && learning && step != 0.0 && self.gap_spread() >= QUIET_GAPS.sqrt() {
             let (n, top) = self.gap_steps;
             self.gap_steps = (n.saturating_add(1), top.max(step.abs() as f32));
         }
