@@ -12,6 +12,13 @@
 //! unlearnt and unjudged (a device that went quiet may have left the level meanwhile), so a
 //! series that reports only on change is never judged so.
 //!
+//! Only a level held exactly is judged by its whole stay (a plug at 0 W: there a frozen
+//! reading shows nothing else). At a level whose readings move (a compressor loaded at
+//! 12.6 ± 0.15 A), a stay whose readings move is the process's own, and its length follows the
+//! demand on it (an air compressor loaded one or two minutes a cycle at night and three in the
+//! morning shift, every stay of the morning past 1.5 × the night's longest): there only a hold
+//! of one value is judged, from its first reading, against the same bar (see [`Judged`]).
+//!
 //! Memory: the places of up to [`PLACES`] levels (allocated once the series is a few-level
 //! one). Cost: O(1) per reading (a look through the places).
 
@@ -31,6 +38,18 @@ pub const DWELL_AWAY: u8 = 3;
 pub const DWELL_READINGS: f64 = 10.0;
 /// Levels whose stays are remembered: as many as the detector's table of levels holds.
 pub const PLACES: usize = super::detect::LEVELS;
+
+/// How the stay under way is timed for judging (see the module's premise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    /// A level held exactly: the whole stay.
+    Stay,
+    /// A level whose readings move, holding one value since this time (epoch ms): from then.
+    HeldSince(i64),
+    /// A level whose readings move (or whose noise is still being learnt), moving now: not
+    /// judged.
+    Not,
+}
 
 /// The stays at one level.
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,14 +144,16 @@ impl Dwells {
     /// slot and near where it began (a slot given to another level is another level).
     /// `pace`: the series' steady interval in seconds when this reading came at that pace
     /// since the one before (else the stay under way is forgotten); `learn`: nothing is open on
-    /// the series (a stay with a reading that could not be learnt from is not learnt). Returns
-    /// the stay under way once it is unusual, once per stay.
+    /// the series (a stay with a reading that could not be learnt from is not learnt);
+    /// `judged`: how the stay is timed for judging. Returns the stay under way once it is
+    /// unusual, once per stay.
     pub fn observe(
         &mut self,
         level: Option<(usize, f64, f64)>,
         at_ms: i64,
         pace: Option<f64>,
         learn: bool,
+        judged: Judged,
     ) -> Option<Unusual> {
         let Some(interval_s) = pace else {
             self.now = Stay::at(level, at_ms, false);
@@ -170,7 +191,11 @@ impl Dwells {
         let s = self.now.as_mut()?;
         s.away = 0;
         s.clean &= learn;
-        let held_s = (at_ms - s.since_ms) as f64 / 1000.0;
+        let held_s = match judged {
+            Judged::Stay => (at_ms - s.since_ms) as f64 / 1000.0,
+            Judged::HeldSince(t) => (at_ms - t.max(s.since_ms)) as f64 / 1000.0,
+            Judged::Not => return None,
+        };
         let p = self
             .places
             .iter()
@@ -256,7 +281,7 @@ mod tests {
         for &off in offs {
             for (level, mins) in [((0, 0.0, 1.0), off), ((1, 80.0, 4.0), 15)] {
                 for _ in 0..mins {
-                    if let Some(u) = d.observe(Some(level), *t, Some(60.0), true) {
+                    if let Some(u) = d.observe(Some(level), *t, Some(60.0), true, Judged::Stay) {
                         said.push((*t, u));
                     }
                     *t += MIN;
@@ -305,7 +330,7 @@ mod tests {
                     } else {
                         level
                     };
-                    assert_eq!(d.observe(level, t, Some(60.0), true), None);
+                    assert_eq!(d.observe(level, t, Some(60.0), true, Judged::Stay), None);
                     t += MIN;
                 }
             }
@@ -326,11 +351,14 @@ mod tests {
             } else {
                 Some((0, 79.0, 1.0))
             };
-            d.observe(level, t, Some(60.0), true);
+            d.observe(level, t, Some(60.0), true, Judged::Stay);
             t += MIN;
         }
         for _ in 0..60 {
-            assert_eq!(d.observe(Some((0, 79.0, 1.0)), t, Some(60.0), true), None);
+            assert_eq!(
+                d.observe(Some((0, 79.0, 1.0)), t, Some(60.0), true, Judged::Stay),
+                None
+            );
             t += MIN;
         }
     }
@@ -356,7 +384,10 @@ mod tests {
         // (Without the gap, 70 minutes would be said at 38.)
         for k in 0..70 {
             let pace = (k != 35).then_some(60.0);
-            assert_eq!(d.observe(Some((0, 0.0, 1.0)), t, pace, true), None);
+            assert_eq!(
+                d.observe(Some((0, 0.0, 1.0)), t, pace, true, Judged::Stay),
+                None
+            );
             t += MIN;
         }
         // While an episode is open nothing is learnt: the stays stay at 30.
@@ -364,10 +395,10 @@ mod tests {
         let mut t = 0;
         fridge(&mut d, &mut t, &[25; 30]);
         for _ in 0..200 {
-            d.observe(Some((0, 0.0, 1.0)), t, Some(60.0), false);
+            d.observe(Some((0, 0.0, 1.0)), t, Some(60.0), false, Judged::Stay);
             t += MIN;
         }
-        d.observe(Some((1, 80.0, 4.0)), t, Some(60.0), true);
+        d.observe(Some((1, 80.0, 4.0)), t, Some(60.0), true, Judged::Stay);
         let off = d
             .places
             .iter()

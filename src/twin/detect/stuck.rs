@@ -3,6 +3,7 @@
 //! cycle (see [`crate::twin::dwell`]), and what is rest rather than stuck.
 
 use super::*;
+use crate::twin::dwell::Judged;
 
 impl Detector {
     /// Follows `rest_low` (see [`Detector::load_switched`]), after the reading is judged.
@@ -96,7 +97,9 @@ impl Detector {
     /// The dwell test (see [`crate::twin::dwell`]): a few-level signal that switches, held at a level
     /// it leaves on a cycle far longer than it ever did. Its stays are followed while it
     /// reports at its steady pace (a gap of more than 3 usual intervals forgets the stay under
-    /// way); said as `stuck`, whose episode stays open while the stay lasts.
+    /// way); said as `stuck`, whose episode stays open while the stay lasts. At a level whose
+    /// readings move (its own noise known and above 0), only a hold of one value is judged,
+    /// and the episode stays open while the value is held (see [`Judged`]).
     pub(super) fn judge_dwell(
         &mut self,
         x: f64,
@@ -125,8 +128,18 @@ impl Detector {
             }
             _ => None,
         };
+        // (Away from every level the stay is not timed: see `Dwells::observe`.)
+        let judged = match level {
+            None => Judged::Stay,
+            Some((i, ..)) if self.levels.noise_n[i] < LEVEL_NOISE_KNOWN => Judged::Not,
+            Some((i, ..)) if self.levels.noise[i] == 0.0 => Judged::Stay,
+            Some(_) => match self.run_start {
+                Some(t) if self.run > 0 => Judged::HeldSince(t.timestamp_millis()),
+                _ => Judged::Not,
+            },
+        };
         let d = self.dwells.get_or_insert_with(Box::default);
-        if let Some(u) = d.observe(level, at_ms, pace, learning) {
+        if let Some(u) = d.observe(level, at_ms, pace, learning, judged) {
             let start = at - chrono::Duration::milliseconds((u.held_s * 1000.0) as i64);
             v.findings.push(Finding {
                 kind: EpisodeKind::Stuck,
@@ -141,7 +154,7 @@ impl Detector {
                     u.longest_s / 60.0
                 ),
             });
-        } else if d.said() && self.open == Some(EpisodeKind::Stuck) {
+        } else if d.said() && self.open == Some(EpisodeKind::Stuck) && judged != Judged::Not {
             v.abnormal = true;
         }
     }

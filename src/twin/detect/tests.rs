@@ -1543,12 +1543,61 @@ fn a_few_level_series_is_judged_by_its_trend_only_once_it_learnt_within_its_leve
     }
     assert!(d.trend_few, "a few-level series");
     assert!(d.trend.learnt < super::super::trend::TREND_LEVEL_WARM);
-    // (Only the dwell test speaks: 100 held for 30 minutes and more, where for a day it
-    // switched every 20 minutes; see `super::super::dwell`.)
+    // (Nor the dwell test: 100 held for an hour and a half, where for a day it switched every
+    // 20 minutes, but its readings move there: a stay of what it measures, not a held
+    // reading; see `super::super::dwell`.)
     assert_eq!(
         found,
-        [EpisodeKind::Stuck],
+        [],
         "nothing learnt within a level, no trend judged there"
+    );
+}
+
+#[test]
+fn a_compressor_loaded_longer_as_demand_grows_is_no_stuck_but_its_held_reading_is() {
+    // A Shelly Pro 3EM's phase current every 5 s, read to 1 mA: an air compressor unloaded
+    // at 3.55 ± 0.05 A for 4 to 6 minutes, loaded at 12.6 ± 0.12 A for one to two, 60 times
+    // through the night; then the morning shift draws more air and every loaded stay lasts
+    // 3 to 4 minutes, past 1.5 × the night's longest, 30 times. Its readings move at every
+    // report: the stays are the compressor's, not a held reading. Then the meter holds one
+    // loaded reading for ten minutes: that is stuck.
+    let mut rng = Rng::with_seed(21);
+    let cfg = DetectorConfig::default();
+    let mut d = Detector::for_field("b_current");
+    let mut at = 0.0;
+    let mut found = Vec::new();
+    let read = |d: &mut Detector, x: f64, at: &mut f64, found: &mut Vec<(f64, EpisodeKind)>| {
+        *at += 5.0;
+        let x = (x * 1000.0).round() / 1000.0;
+        found.extend(kinds_of(d, x, *at, &cfg).into_iter().map(|k| (*at, k)));
+    };
+    for cycle in 0..90 {
+        let unloaded = 48 + (cycle * 7) % 25;
+        let loaded = if cycle < 60 {
+            12 + (cycle * 5) % 13
+        } else {
+            36 + (cycle * 3) % 13
+        };
+        for _ in 0..unloaded {
+            read(&mut d, 3.55 + 0.05 * gauss(&mut rng), &mut at, &mut found);
+        }
+        for _ in 0..loaded {
+            read(&mut d, 12.6 + 0.12 * gauss(&mut rng), &mut at, &mut found);
+        }
+    }
+    assert_eq!(found, [], "stays that follow demand are not stuck");
+    for _ in 0..60 {
+        read(&mut d, 3.55 + 0.05 * gauss(&mut rng), &mut at, &mut found);
+    }
+    let held = at;
+    for _ in 0..120 {
+        read(&mut d, 12.667, &mut at, &mut found);
+    }
+    assert!(
+        found
+            .iter()
+            .any(|&(when, k)| k == EpisodeKind::Stuck && when > held && when <= held + 300.0),
+        "{found:?}"
     );
 }
 
