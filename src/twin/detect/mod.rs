@@ -738,6 +738,15 @@ const STUCK_LEVEL_RUNS: usize = 10;
 /// greenhouse), its history says nothing of how long one lasts, and its share of repeats alone
 /// makes a probe at its night minimum look stuck within the hour.
 const STUCK_QUIET_WATCH_MS: i64 = 3 * 3_600_000;
+/// A series that repeats most of its readings and has held one value this long (an hour) is
+/// not judged stuck by the length of a run before it has been watched a day. Premise: holds of
+/// hours follow the day (a night's cooling, a heated day, a room empty by day), and a first
+/// day's longest hold says nothing of the part of the day not yet seen: a motion sensor's
+/// 1 °C internal temperature held 17 for four hours at night, then 20 for eleven hours from
+/// late morning, and was said stuck at ten (24-hour home worlds: six of 300 false, each one
+/// reaching back ten hours). A probe that holds a few minutes at most is judged as before (a
+/// press's motor, a chiller's supply).
+const STUCK_DAY_HOLD_S: f32 = 3_600.0;
 /// No series is judged stuck by the length of its run before it has given this many readings:
 /// its share of repeats, learnt from fewer, is unknown ("learning"). A Frigate camera's
 /// process_fps, read every minute to 0.1 and at 5.0 two fifths of the time, held 5.0 for ten

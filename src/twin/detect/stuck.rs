@@ -238,6 +238,9 @@ impl Detector {
             || (self.p_same > 0.5 && self.watched_ms() < STUCK_QUIET_WATCH_MS)
             || self.n < STUCK_LEARN_READINGS
             || (self.p_run >= STUCK_STILL_REPEATS && self.watched_ms() < STUCK_STILL_WATCH_MS)
+            || (self.p_same > 0.5
+                && self.longest_run_s >= STUCK_DAY_HOLD_S
+                && self.watched_ms() < DAY_MS)
         {
             usize::MAX
         } else {

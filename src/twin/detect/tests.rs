@@ -2232,9 +2232,9 @@ fn a_step_is_decided_at_the_next_report_of_a_sensor_that_reports_every_minute() 
 fn a_hold_shorter_in_time_than_its_longest_rest_is_not_stuck() {
     // A motion sensor's internal temperature (1 °C steps), reported with its motion: 13
     // reports at 18 through the night, `night_gap` apart; then 3.5 hours of reports every
-    // 9 minutes wandering 17–21 in short runs; then 20 for 12 hours, every 9 minutes (80
-    // reports, more than three times the night's 13).
-    let run = |night_gap: f64| {
+    // 9 minutes wandering 17–21 in short runs; then 20 for `day` reports every 9 minutes
+    // (80: 12 hours, more than three times the night's 13 reports).
+    let run = |night_gap: f64, day: usize| {
         let cfg = DetectorConfig::default();
         let mut d = Detector::default();
         let mut found = Vec::new();
@@ -2254,19 +2254,23 @@ fn a_hold_shorter_in_time_than_its_longest_rest_is_not_stuck() {
         for i in 0..23 {
             read(morning[i % morning.len()], 540.0, &mut d);
         }
-        for _ in 0..80 {
+        for _ in 0..day {
             read(20.0, 540.0, &mut d);
         }
         found
     };
     // The night's rest lasted 6 hours: 12 hours at 20 is within three of it.
-    assert_eq!(run(1800.0), []);
-    // The same reports with the night's rest an hour long: 12 hours is news.
-    let short = run(300.0);
+    assert_eq!(run(1800.0, 80), []);
+    // The same reports with the night's rest 48 minutes long: 12 hours is news.
+    let short = run(240.0, 80);
     assert!(
         short.iter().any(|(_, k)| *k == EpisodeKind::Stuck),
         "{short:?}"
     );
+    // A night's rest of 4 hours, then 20 for 15 hours, all within its first day watched:
+    // holds of hours follow the day, and its first day's longest says nothing of the day's
+    // (see `STUCK_DAY_HOLD_S`).
+    assert_eq!(run(1200.0, 100), []);
 }
 
 #[test]
