@@ -1439,7 +1439,7 @@ impl Twin {
                 .unwrap_or(at),
             score: off.score,
             threshold: match off.spike_ms.or(off.step_ms) {
-                Some(_) => super::tracking::REST_SPIKE_RES,
+                Some(_) => off.rest_bar,
                 None => super::tracking::TRACK_K,
             },
             reason: off.reason,

@@ -85,6 +85,19 @@ pub const HELD_MIN_MS: i64 = 5 * 60_000;
 /// its resolution bounds the scale from below.
 pub const REST_MS: i64 = 30 * 60_000;
 pub const REST_SPIKE_RES: f64 = 5.0;
+/// A value reported past a deadband, at rest: at least [`REST_DEADBAND_SEEN`] changes between
+/// readings at rest learnt, every one of them at least [`REST_DEADBAND_EVEN`] × their mean
+/// (the deadband: it reports each time it moved that far, never less, and never repeats).
+/// There a jump of [`REST_DEADBAND_JUMPS`] scales is news, not [`REST_SPIKE_RES`]. Premise:
+/// such a value, moving slowly, crosses one deadband between reports (an idle hotend warming
+/// with its room is reported at each 1 °C the OctoPrint plugin's threshold lets through), so a
+/// report three deadbands or more from the one before jumped; a value read steadily wanders by
+/// changes of every size, and keeps the wider bar. The case: idle hotends that read +4.5 to
+/// +5.0 °C (4.3 to 4.8 deadbands) above their rest after hours unreported and held there,
+/// missed in seven held-out 24-hour home worlds of 279.
+pub const REST_DEADBAND_SEEN: u32 = 2;
+pub const REST_DEADBAND_EVEN: f64 = 0.75;
+pub const REST_DEADBAND_JUMPS: f64 = 3.0;
 pub const REST_BACK_RES: f64 = 2.0;
 pub const REST_RETURN_MS: i64 = 60_000;
 
@@ -247,6 +260,8 @@ pub struct Tracking {
     /// 0.01 °C every 10 s wanders by more than its resolution.
     rest_dev: f64,
     rest_n: u32,
+    /// The smallest of those changes (see [`REST_DEADBAND_EVEN`]).
+    rest_min: f64,
 }
 
 /// The slow test: the difference's means over [`SLOW_BLOCK`] settled minutes, learnt and
@@ -303,6 +318,7 @@ impl Default for Tracking {
             rest_before: None,
             rest_dev: 0.0,
             rest_n: 0,
+            rest_min: f64::INFINITY,
         }
     }
 }
@@ -319,6 +335,9 @@ pub struct Off {
     pub spike_ms: Option<i64>,
     /// A step while off and at rest that held (see [`REST_MS`]): the stepped reading's time.
     pub step_ms: Option<i64>,
+    /// The bar a spike or step at rest was judged against, in scales ([`REST_SPIKE_RES`], or
+    /// [`REST_DEADBAND_JUMPS`] for a value reported past a deadband).
+    pub rest_bar: f64,
 }
 
 /// What the test knows of a series and its setpoint, for the screens and the snapshot.
@@ -393,6 +412,13 @@ impl Tracking {
         let since = self.off_since_ms?;
         // Its scale: the resolution, or how far it wanders between readings at rest if more.
         let scale = res.max(self.rest_dev);
+        let bar = if self.rest_n >= REST_DEADBAND_SEEN
+            && self.rest_min >= REST_DEADBAND_EVEN * self.rest_dev
+        {
+            REST_DEADBAND_JUMPS
+        } else {
+            REST_SPIKE_RES
+        };
         let mut out = None;
         if res > 0.0 && self.rest_len == 2 {
             let [(t0, x0), (t1, x1)] = self.rest;
@@ -417,9 +443,7 @@ impl Tracking {
             } else if undone {
                 // Back where it rested before the reading it jumped from: that reading was the
                 // excursion, unjudged where it came too soon after the heater went off.
-            } else if (t0 >= since + REST_MS || glitch_at_rest)
-                && jump.abs() >= REST_SPIKE_RES * scale
-            {
+            } else if (t0 >= since + REST_MS || glitch_at_rest) && jump.abs() >= bar * scale {
                 let score = jump.abs() / scale;
                 let why = format!(
                     "while its setpoint was 0 for {} min: at rest, with its heater off, its value moves only slowly ({score:.0}× its resolution or wander)",
@@ -428,6 +452,7 @@ impl Tracking {
                 out = Some(if spike {
                     Off {
                         spike_ms: Some(t1),
+                        rest_bar: bar,
                         score,
                         reason: format!(
                             "one reading of {x1} stood {jump:+.3} from {x0} and {x} around it {why}"
@@ -441,6 +466,7 @@ impl Tracking {
                     self.rest_from = (!back).then_some(x0);
                     Off {
                         step_ms: Some(t1),
+                        rest_bar: bar,
                         score,
                         reason: format!(
                             "it jumped {jump:+.3} from {x0} to {x1} and held {} min (next {x}) {why}",
@@ -454,9 +480,10 @@ impl Tracking {
         // (What it wanders at rest, from changes smaller than a spike's.)
         if let Some(&(t, last)) = self.rest[..usize::from(self.rest_len)].last() {
             let d = (x - last).abs();
-            if out.is_none() && t >= since + REST_MS && (d < REST_SPIKE_RES * scale || res == 0.0) {
+            if out.is_none() && t >= since + REST_MS && (d < bar * scale || res == 0.0) {
                 self.rest_n = self.rest_n.saturating_add(1);
                 self.rest_dev += (d - self.rest_dev) / f64::from(self.rest_n.min(100));
+                self.rest_min = self.rest_min.min(d);
             }
         }
         if out.is_some() {
@@ -936,6 +963,48 @@ mod tests {
         // from a reading taken while it cooled, nothing is known of where it rested.
         assert_eq!(run(27.3, true), [(at + 2_000, None, Some(at))]);
         assert_eq!(run(27.3, false), []);
+    }
+
+    #[test]
+    fn a_jump_of_a_few_deadbands_at_rest_is_a_step_where_the_value_reports_past_one() {
+        // An idle hotend reported past the OctoPrint plugin's 1 °C threshold (its resolution
+        // learnt as that): off at 0, it cools to 17.58, then warms with its room, one report
+        // at each 1.03 °C, hours apart; then +4.5 (4.4 of its changes at rest), and 57
+        // minutes later back: a step that held, said at that report. `changes`: its changes
+        // at rest between reports; `floor`: its resolution.
+        let min = 60_000;
+        let run = |changes: &[f64], jump: f64, floor: f64| {
+            let mut t = Tracking::default();
+            let mut found = Vec::new();
+            let mut feed = |ms: i64, x: f64, sp: f64| {
+                if let Some(o) = t.observe(x, sp, ms, floor) {
+                    found.push((ms, o.step_ms, o.rest_bar));
+                }
+            };
+            feed(-min, 215.0, 215.0);
+            for (i, x) in [60.0, 35.0, 26.0, 21.86, 18.6, 17.58]
+                .into_iter()
+                .enumerate()
+            {
+                feed(i as i64 * min, x, 0.0);
+            }
+            let mut x = 17.58;
+            let mut at = 90 * min;
+            for d in changes {
+                x += d;
+                feed(at, x, 0.0);
+                at += 40 * min;
+            }
+            feed(at + 300 * min, x + jump, 0.0);
+            feed(at + 357 * min, x + 0.28, 0.0);
+            (found, at + 300 * min)
+        };
+        let (found, at) = run(&[1.04, 1.03, 1.03], 4.5, 1.0);
+        assert_eq!(found, [(at + 57 * min, Some(at), REST_DEADBAND_JUMPS)]);
+        // A value read steadily at rest (to 0.1 °C) changes by every size between its
+        // readings (a mean of 0.22 learnt here): 4 of them is within its wander.
+        let (found, _) = run(&[0.4, 0.1, 0.3, 0.05, 0.45, 0.2], 0.9, 0.1);
+        assert_eq!(found, []);
     }
 
     #[test]
