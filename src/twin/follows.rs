@@ -54,6 +54,16 @@ pub struct Follows {
 }
 
 impl Follows {
+    /// Nothing learnt yet of `topic`'s `field` turning `to`.
+    fn of(topic: &str, field: &str, to: &str) -> Follows {
+        Follows {
+            topic: topic.to_string(),
+            field: field.to_string(),
+            to: to.to_string(),
+            ..Follows::default()
+        }
+    }
+
     /// When the series, silent since the state's change at `since`, is held (epoch ms).
     pub fn due_ms(&self, since: i64) -> i64 {
         since + (FOLLOW_LATE_LAGS * self.lag_ms).max(FOLLOW_LATE_MIN_MS)
@@ -107,24 +117,14 @@ impl Twin {
             if woke {
                 let f = s.follows.get_or_insert_with(Box::default);
                 if !same(f) {
-                    **f = Follows {
-                        topic: topic.to_string(),
-                        field: field.to_string(),
-                        to: to.to_string(),
-                        ..Follows::default()
-                    };
+                    **f = Follows::of(topic, field, to);
                 }
                 f.followed(ms - last);
             } else {
                 // (A series that learnt no other state yet awaits this one, to learn whether it
                 // wakes with it when its report comes after the state's.)
                 if s.follows.as_ref().is_none_or(|f| f.streak == 0 && !same(f)) {
-                    s.follows = Some(Box::new(Follows {
-                        topic: topic.to_string(),
-                        field: field.to_string(),
-                        to: to.to_string(),
-                        ..Follows::default()
-                    }));
+                    s.follows = Some(Box::new(Follows::of(topic, field, to)));
                 }
                 if let Some(f) = s.follows.as_mut().filter(|f| same(f)) {
                     f.awaiting = Some(ms);
