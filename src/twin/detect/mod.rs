@@ -717,6 +717,11 @@ const ZONE_STILL_REPEATS: f64 = 0.5;
 /// A run of repeats is stuck only once it is this many times the longest run the series has
 /// had and left by itself (see [`Detector::judge_stuck`]).
 const STUCK_LONGEST_RUNS: usize = 3;
+/// A run's time held counts no gap over this many of a steady series' intervals (but the one
+/// its pace gives): such a gap is a loss, clipped to this size where its cadence is learnt,
+/// and the value across it is not known. Premise: a steady reporter shows its value held only
+/// by reporting it.
+const RUN_GAP_INTERVALS: f64 = 3.0;
 /// A cadence is steady only if no gap of the day being watched or the day before was longer
 /// than this many of its median intervals (see [`Detector::cadence_steady`]).
 const STEADY_GAP_INTERVALS: f64 = 5.0;
@@ -1079,6 +1084,9 @@ pub struct Detector {
     /// Readings in a row equal to the one before.
     run: usize,
     run_start: Option<DateTime<Utc>>,
+    /// Time inside the run under way spent in gaps of a steady series (ms), not held time
+    /// (see [`RUN_GAP_INTERVALS`]).
+    run_lost_ms: i64,
     /// How fast the series moved (per ms) at one pace over the twenty minutes or more before
     /// the run began, from its trail (see [`Detector::stopped_dead`]).
     run_pace: f32,
@@ -2040,7 +2048,7 @@ impl Detector {
                     .push(((d - zone_step) / scale_here).clamp(-8.0, 8.0));
             }
 
-            self.learn_runs(x, same, learning, consensus);
+            self.learn_runs(x, at_ms, same, learning, consensus);
 
             // The zone itself moved far more than this sensor usually steps (heating switched
             // on, seen at a slow publish rate): its steps say little about its noise now.
@@ -2328,14 +2336,21 @@ impl Detector {
 
     /// Learns the series' runs of repeats (the longest, at each level, how long they held)
     /// and its extremes and whether it rested at them.
-    fn learn_runs(&mut self, x: f64, same: bool, learning: bool, consensus: Option<f64>) {
+    fn learn_runs(
+        &mut self,
+        x: f64,
+        at_ms: i64,
+        same: bool,
+        learning: bool,
+        consensus: Option<f64>,
+    ) {
         self.runs = [self.runs[1], self.run];
         if !same && learning {
             self.longest_run = self.longest_run.max(self.run as u32);
             // (Only a run of repeats that ended: most readings end none.)
             if self.run > 0 {
                 if let (Some(a), Some(b)) = (self.run_start, self.prev_at[1]) {
-                    let held = (b - a).num_milliseconds() as f32 / 1000.0;
+                    let held = ((b - a).num_milliseconds() - self.run_lost_ms) as f32 / 1000.0;
                     self.longest_run_s = self.longest_run_s.max(held);
                 }
                 if let Some(i) = self.levels.find(self.prev[1], self.res_known()) {
@@ -2367,6 +2382,18 @@ impl Detector {
                 self.run_consensus = consensus;
                 self.run_two_peers = self.two_peers;
                 self.p_run = self.p_recent;
+                self.run_lost_ms = 0;
+            }
+            // A gap of a steady series' silence size inside the run is not held time: nothing
+            // showed the value meanwhile (a press's motor probe read 58.1 before and after its
+            // device's seven minutes offline, learnt as a hold of 8.5 minutes where its holds
+            // had been three at most, and its stuck of 39 minutes was then short).
+            let gap_ms = self.prev_at[1].map_or(0, |p| at_ms - p.timestamp_millis());
+            if let Some(m) = self.steady.filter(|m| *m > 0.0) {
+                let pace_ms = (1000.0 * m) as i64;
+                if gap_ms as f64 > RUN_GAP_INTERVALS * 1000.0 * m {
+                    self.run_lost_ms += gap_ms - pace_ms;
+                }
             }
             self.run += 1;
         } else {

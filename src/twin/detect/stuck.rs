@@ -252,9 +252,9 @@ impl Detector {
             // stretch by day than by night (a motion sensor reports while people move; its
             // 1 °C internal temperature held 6.5 hours at night in 13 reports, and 12 hours by
             // day in 79).
-            let held_s = self
-                .run_start
-                .map_or(0.0, |t| (at_ms - t.timestamp_millis()) as f32 / 1000.0);
+            let held_s = self.run_start.map_or(0.0, |t| {
+                (at_ms - t.timestamp_millis() - self.run_lost_ms) as f32 / 1000.0
+            });
             let times = if moving_level.is_some() {
                 STUCK_LEVEL_RUNS
             } else {

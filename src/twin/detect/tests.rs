@@ -2645,20 +2645,42 @@ fn motor(
     noise: f64,
     hold: Option<std::ops::Range<f64>>,
 ) -> Vec<(f64, EpisodeKind)> {
+    motor_out(n, goal, noise, hold, None)
+}
+
+/// As [`motor`], its device offline through `outage`: nothing is read there, and the first
+/// minute of readings after it repeats the last before it (the probe barely moved).
+fn motor_out(
+    n: u32,
+    goal: impl Fn(f64) -> f64,
+    noise: f64,
+    hold: Option<std::ops::Range<f64>>,
+    outage: Option<std::ops::Range<f64>>,
+) -> Vec<(f64, EpisodeKind)> {
     let cfg = DetectorConfig::default();
     let mut rng = Rng::with_seed(17);
     let mut d = Detector::default();
     let (mut x, mut held, mut found) = (20.0_f64, f64::NAN, Vec::new());
+    let mut last = f64::NAN;
     for i in 0..n {
         let at = 10.0 * f64::from(i);
         x += (goal(at) - x) * 10.0 / 1200.0;
         let mut v = ((x + noise * gauss(&mut rng)) * 10.0).round() / 10.0;
+        if let Some(o) = &outage {
+            if o.contains(&at) {
+                continue;
+            }
+            if (o.end..o.end + 60.0).contains(&at) {
+                v = last;
+            }
+        }
         if hold.as_ref().is_some_and(|h| h.contains(&at)) {
             if held.is_nan() {
                 held = v;
             }
             v = held;
         }
+        last = v;
         observe_opening(&mut d, v, at, &cfg, &mut found);
     }
     found
@@ -2717,8 +2739,32 @@ fn a_reading_held_at_a_level_where_its_readings_still_move_is_stuck() {
 /// a time constant of 20 minutes (a shift from 0 h, 8 h, 16 h); held at the value it read at
 /// `hold`'s start throughout it.
 fn shift_motor(hold: Option<std::ops::Range<f64>>) -> Vec<(f64, EpisodeKind)> {
+    shift_motor_out(hold, None)
+}
+
+/// As [`shift_motor`], its device offline through `outage` (see [`motor_out`]).
+fn shift_motor_out(
+    hold: Option<std::ops::Range<f64>>,
+    outage: Option<std::ops::Range<f64>>,
+) -> Vec<(f64, EpisodeKind)> {
     let shift = |at: f64| if at % 28_800.0 < 21_600.0 { 58.0 } else { 20.0 };
-    motor(20 * 360, shift, 0.05, hold)
+    motor_out(20 * 360, shift, 0.05, hold, outage)
+}
+
+#[test]
+fn a_value_read_alike_across_its_device_outage_is_no_long_hold() {
+    // The press's device goes offline eight minutes three hours into its first shift, and
+    // its probe reads the same before and a minute after: healthy, nothing is said.
+    let outage = 10_800.0..11_280.0;
+    assert_eq!(shift_motor_out(None, Some(outage.clone())), []);
+    // Held for fifty minutes from four hours into its second shift: still stuck within
+    // half an hour. The outage is no hold of nine minutes (at ten times that, fifty minutes
+    // would be short): nothing showed the value held while it lasted.
+    let found = shift_motor_out(Some(43_200.0..46_200.0), Some(outage));
+    assert!(
+        matches!(found[..], [(at, EpisodeKind::Stuck), ..] if (43_200.0..45_000.0).contains(&at)),
+        "{found:?}"
+    );
 }
 
 /// The twin's clock at `at` (s) decides a step no report decided by its minute; what it says
