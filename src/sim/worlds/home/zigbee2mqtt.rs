@@ -759,6 +759,13 @@ impl Device for Zigbee2Mqtt {
             // A climate sensor's reports carry what it measured when it decided to send
             // (two samples may fall in one step: the later must not overwrite a spike).
             let mut carried: Vec<(f64, (f64, f64))> = Vec::new();
+            // A plug's reports carry its latest sample at the time of each (its heartbeat and
+            // energy reports too): what it measured before this step, until a sample in it.
+            let mut plug_samples: Vec<(f64, f64)> = Vec::new();
+            let plug_before = match &d.kind {
+                ZKind::Plug { measured, .. } => Some(*measured),
+                _ => None,
+            };
             while let Some(t) = d.heartbeat.due(until, rng) {
                 sends.push(t);
             }
@@ -876,6 +883,7 @@ impl Device for Zigbee2Mqtt {
                         let w = washer_power(*phase, rng);
                         *kwh += w * 5.0 / 3_600_000.0;
                         *measured = power.read(t, w);
+                        plug_samples.push((t, *measured));
                         if oc_p.should(t, *measured) {
                             sends.push(t);
                         }
@@ -908,11 +916,23 @@ impl Device for Zigbee2Mqtt {
                 {
                     *measured = m;
                 }
+                if let (Some(before), ZKind::Plug { measured, .. }) = (plug_before, &mut d.kind) {
+                    *measured = plug_samples
+                        .iter()
+                        .rev()
+                        .find(|(at, _)| *at <= t)
+                        .map_or(before, |&(_, m)| m);
+                }
                 let t = t.max(now + 0.001);
                 let v = d.state(t, env, rng);
                 sink.publish(t, c, dev, Msg::new(topic.clone(), v.to_string(), false));
             }
             if let (Some(m), ZKind::Climate { measured, .. }) = (latest, &mut d.kind) {
+                *measured = m;
+            }
+            if let (Some(&(_, m)), ZKind::Plug { measured, .. }) =
+                (plug_samples.last(), &mut d.kind)
+            {
                 *measured = m;
             }
         }
