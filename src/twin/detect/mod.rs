@@ -625,6 +625,9 @@ const LEVEL_DWELL: u32 = 3;
 /// factor of 0 or 0.85, a mode, a relay): its runs are dwell times and its changes are
 /// switches, so neither stuck, spike, burst nor a lone step is judged on it.
 pub const DISCRETE_MAX: usize = 4;
+/// Readings in a row at exactly 0 before a misread below zero (see
+/// [`Detector::misread_below_zero`]): a rest, not a value passing through 0.
+const MISREAD_REST: usize = 10;
 /// Readings after a step into a place the series has not been (beyond `spike` σ, at no known
 /// level) before its steps there are judged: the noise at a new place is not known yet (a
 /// compressor's first load of the day is noisier than its rest).
@@ -1105,6 +1108,8 @@ pub struct Detector {
     /// goes down by a reset, so a series that dipped is none, however long it rose after (a
     /// soil warming all morning).
     dipped: bool,
+    /// Readings below zero seen (saturating): see [`Detector::misread_below_zero`].
+    below_zero: u32,
     /// The lowest and highest values seen, and whether the series rested at each (three equal
     /// readings) and then left it by itself (see [`Detector::at_rest`]).
     extremes: [f64; 2],
@@ -1855,6 +1860,31 @@ impl Detector {
         });
     }
 
+    /// On a series whose 0 is off (a power or a current by its name, see `zero_is_off`), the
+    /// previous reading, `x1`, was the first below zero the series ever had, one reading out
+    /// of a rest at exactly 0 ([`MISREAD_REST`] readings at least) and straight back to
+    /// exactly 0 (`x2` and `x`): a misread, said as a spike at the bar (score 1 of 1: a rest at
+    /// exactly 0 has no steps to measure it by, and its resolution, learnt from 0 and this
+    /// reading, is the reading itself), whatever the series' steps elsewhere and however few
+    /// values it took (a state's too); at most once in a series' life. Premise: a
+    /// quantity that rested at 0 and never went below it does not go below it for one report
+    /// and come back to the very 0 (a washer's plug idle all day at 0 W read -233 W once,
+    /// missed as a state series' switch in eight 24-hour home worlds of 340; a plug that ran
+    /// steps hundreds of watts, and -240 W was under its usual step). A step up from the rest
+    /// and straight back is a load switched on for a moment, and is still not judged on a
+    /// state; a series that goes below zero by its life (a meter that exports) has done so
+    /// before, and is judged as before. Only where 0 is off: a temperature resting at 0.0 °C
+    /// (a greenhouse on a frosty night) dips to -0.1 and back as its life (eight false spikes
+    /// in 24-hour home and plant worlds 1-340 when tried on every series).
+    fn misread_below_zero(&self, (x2, x1, x): (f64, f64, f64)) -> bool {
+        self.zero_is_off
+            && x2 == 0.0
+            && x == 0.0
+            && x1 < 0.0
+            && self.below_zero == 1
+            && self.runs[0] + 1 >= MISREAD_REST
+    }
+
     /// Whether the series only ever took at most [`DISCRETE_MAX`] distinct values (a state,
     /// not a measurement).
     pub fn discrete(&self) -> bool {
@@ -2098,6 +2128,7 @@ impl Detector {
                 // and a step on a lone sensor, taken between them.
                 if self.n >= 3 {
                     let (x2, x1) = (self.prev[0], self.prev[1]);
+                    let misread = self.misread_below_zero((x2, x1, x));
                     let seen = StepSeen {
                         x2,
                         x1,
@@ -2112,6 +2143,18 @@ impl Detector {
                         spike_blind,
                     };
                     self.judge_spike(&seen, at, switched, burst_ratio, cfg, &mut v);
+                    if misread && !v.findings.iter().any(|f| f.kind == EpisodeKind::Spike) {
+                        v.findings.push(Finding {
+                            kind: EpisodeKind::Spike,
+                            at: self.prev_at[1].unwrap_or(at),
+                            score: 1.0,
+                            threshold: 1.0,
+                            reason: format!(
+                                "one reading of {x1} out of a rest at exactly 0 ({} readings) and straight back to it, the first below zero it ever had: a misread (a rest at exactly 0 has no steps to measure it by)",
+                                self.runs[0] + 1
+                            ),
+                        });
+                    }
                     self.judge_lone_step(&seen, cfg);
                 }
             }
@@ -2358,6 +2401,9 @@ impl Detector {
                     *r = (*r).max(self.run as u32);
                 }
             }
+        }
+        if x < 0.0 {
+            self.below_zero = self.below_zero.saturating_add(1);
         }
         if !same && self.run >= 2 {
             // A rest at one value ended by itself: note it if it was an extreme.

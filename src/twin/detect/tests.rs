@@ -3752,3 +3752,19 @@ fn a_temperature_sent_at_each_step_it_moved_that_jumps_four_at_once_is_news() {
     // by its quanta.
     assert_eq!(exception_motor("humidity", drift), [], "humidity");
 }
+
+#[test]
+fn a_first_reading_below_zero_out_of_a_rest_at_zero_and_back_is_a_misread() {
+    // A washer's plug idle at exactly 0 W all day (a state to its history: one value), then
+    // one report of -233 W and straight back to 0: said at the report after it.
+    let mut xs = vec![0.0; 300];
+    xs[200] = -233.0;
+    assert_eq!(run_field("power", &xs, 10.0), [(201, EpisodeKind::Spike)]);
+    // At most once in its life: the next one below zero is not its first.
+    xs[250] = -240.0;
+    assert_eq!(run_field("power", &xs, 10.0), [(201, EpisodeKind::Spike)]);
+    // One report of +279 W and back is a load switched on for a moment: not judged.
+    let mut up = vec![0.0; 300];
+    up[200] = 279.0;
+    assert_eq!(run_field("power", &up, 10.0), []);
+}
