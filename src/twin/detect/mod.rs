@@ -2078,7 +2078,7 @@ impl Detector {
                     .push(((d - zone_step) / scale_here).clamp(-8.0, 8.0));
             }
 
-            self.learn_runs(x, at_ms, same, learning, consensus);
+            self.learn_runs(x, gap_ms, same, learning, consensus);
 
             // The zone itself moved far more than this sensor usually steps (heating switched
             // on, seen at a slow publish rate): its steps say little about its noise now.
@@ -2379,10 +2379,11 @@ impl Detector {
 
     /// Learns the series' runs of repeats (the longest, at each level, how long they held)
     /// and its extremes and whether it rested at them.
+    /// (`gap_ms`: the time since the reading before, 0 for the first.)
     fn learn_runs(
         &mut self,
         x: f64,
-        at_ms: i64,
+        gap_ms: i64,
         same: bool,
         learning: bool,
         consensus: Option<f64>,
@@ -2434,7 +2435,6 @@ impl Detector {
             // showed the value meanwhile (a press's motor probe read 58.1 before and after its
             // device's seven minutes offline, learnt as a hold of 8.5 minutes where its holds
             // had been three at most, and its stuck of 39 minutes was then short).
-            let gap_ms = self.prev_at[1].map_or(0, |p| at_ms - p.timestamp_millis());
             if let Some(m) = self.steady.filter(|m| *m > 0.0) {
                 let pace_ms = (1000.0 * m) as i64;
                 if gap_ms as f64 > RUN_GAP_INTERVALS * 1000.0 * m {
