@@ -807,6 +807,15 @@ pub const LEVELS_STABLE_MS: i64 = 3 * 3_600_000;
 const RAMP_SPAN_MS: i64 = 30 * 60_000;
 /// The least time a rate is measured over: ten minutes.
 const RAMP_MIN_MS: i64 = 10 * 60_000;
+/// The time over which the course a series kept before a creep began is read (see
+/// [`Detector::creep_off_course`]): two hours, in two halves.
+const COURSE_MS: i64 = 2 * 3_600_000;
+/// … the most of a step that course, carried on to the step, may account for …
+const COURSE_SHARE: f64 = 0.5;
+/// … and how far ahead it is carried: the hour and a half a drift lasts at most before its
+/// probe is reset (see [`TRAIL`]). A greenhouse warming at dawn turned to cool for 1.8 hours
+/// and then shifted +2.6 °C onto where its dawn course would have taken it (home seed 379).
+const COURSE_AHEAD_MS: i64 = 90 * 60_000;
 /// A lone step that lands within this share of itself from where the series stood in the last
 /// two hours (see [`Trail`]), with no jump since, undid a creep: a drift that ended.
 const DRIFT_UNDONE: f64 = 0.2;

@@ -453,6 +453,13 @@ impl Detector {
                 } else {
                     None
                 };
+                // … or undid a creep against the course the series was on (see
+                // [`Detector::creep_off_course`]).
+                let off_course = if undone.is_none() && ramped.is_none() && !creep_only {
+                    self.creep_off_course(ms, (base, landed), step, jumped_ms)
+                } else {
+                    None
+                };
                 // (A step admitted for a creep of hours that no longer reads as one says
                 // nothing: see the match's arm for it below.)
                 if !creep_only || undone.is_some() {
@@ -472,6 +479,25 @@ impl Detector {
                         .to_string()
                 };
                 v.findings.extend(match (undone, ramped) {
+                    (None, None) if off_course.is_some() => {
+                        let (t0, x0, rate) = off_course.unwrap_or_default();
+                        self.step_base = Some((landed, step));
+                        self.end_said = true;
+                        self.undone = Some((t0, base, step));
+                        self.undone_creep_only = false;
+                        let hours = (ms - t0) as f64 / 3_600_000.0;
+                        let course = rate * 3_600_000.0;
+                        Some(said(
+                            EpisodeKind::Drift,
+                            format!(
+                                "it crept {:+.3} off the course it was on at {} ({x0} and {course:+.3} an hour, {:.3} by now) and jumped {step:+.3} back onto it at {:.3}: a drift that ended ({score:.1}σ of its usual steps; no peers to compare with)",
+                                base - (x0 + course * hours),
+                                since(t0, "%H:%M:%S"),
+                                x0 + course * hours,
+                                landed,
+                            ),
+                        ))
+                    }
                     (Some((t0, x0)), _) => {
                         // Over once said (see [`Detector::lone_open`]).
                         self.step_base = Some((landed, step));
@@ -652,6 +678,69 @@ impl Detector {
                 } else {
                     None
                 }
+            })
+    }
+
+    /// Where a creep began that the step at `ms` from `base` to `landed` undid, measured from
+    /// the course the series was on before it (see [`Trail::creep_off_course`]), with no jump
+    /// since `jumped_ms`; and that course, per ms. The course is the series' rate over the
+    /// [`COURSE_MS`] up to where the creep began, read from its eight hours' trail, where its
+    /// two halves went the same way within [`DRIFT_RATES`] of each other. Premise: what an
+    /// outdoor or room thermometer measures keeps its course for an hour or two (the morning
+    /// warming, the evening cooling); a probe that creeps off it while it warms and is reset
+    /// steps back onto it, not onto the place it left (an rtl_433 thermometer crept -1.6 °C
+    /// in 77 minutes while the morning warmed it 0.4 °C, and stepped +2.2 back: plant seed
+    /// 345). A course that turned (night's cooling into the morning's warming) is none, and
+    /// a step off a course kept is a level shift.
+    pub(super) fn creep_off_course(
+        &self,
+        ms: i64,
+        (base, landed): (f64, f64),
+        step: f64,
+        jumped_ms: Option<i64>,
+    ) -> Option<(i64, f64, f64)> {
+        let slack = if self.reports_small_changes() || self.reports_every_change() {
+            self.noise()
+        } else {
+            0.0
+        };
+        let within = DRIFT_UNDONE * step.abs() + slack;
+        let near = |at: i64| {
+            self.long_trail
+                .latest_first()
+                .filter(|(t, _)| (at - t).abs() <= COURSE_MS / 8)
+                .min_by_key(|(t, _)| (at - t).abs())
+        };
+        let course = |t0: i64, x0: f64| {
+            let (ta, xa) = near(t0 - COURSE_MS / 2)?;
+            let (tb, xb) = near(t0 - COURSE_MS)?;
+            let (r1, r2) = ((x0 - xa) / (t0 - ta) as f64, (xa - xb) / (ta - tb) as f64);
+            let q = r1 / r2;
+            (ta < t0
+                && tb < ta
+                && r1.signum() == r2.signum()
+                && (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q))
+            .then(|| (x0 - xb) / (t0 - tb) as f64)
+        };
+        // (Past a deadband, as in [`Detector::creep_undone`].)
+        // (A course carried on is a line; the course of a thermometer bends, the evening's
+        // cooling slowing as it nears the night's: only a course that carried the series less
+        // than [`COURSE_SHARE`] of the step, over [`COURSE_AHEAD_MS`] at most, is trusted, and
+        // one that carried it less than `within` is no course: [`Detector::creep_undone`]
+        // judged that step.)
+        let deadband = self.deadband();
+        if !self.thermal {
+            return None;
+        }
+        self.trail
+            .creep_off_course(ms, (base, landed), within, course)
+            .filter(|&(t0, x0, rate)| {
+                let carried = rate * (ms - t0) as f64;
+                let crept = base - (x0 + carried);
+                jumped_ms.is_none_or(|t| t < t0)
+                    && ms - t0 <= COURSE_AHEAD_MS
+                    && (within..=COURSE_SHARE * step.abs()).contains(&carried.abs())
+                    && deadband.is_none_or(|(db, _)| crept.abs() >= DEADBAND_CREEP * db)
             })
     }
 

@@ -3768,3 +3768,46 @@ fn a_first_reading_below_zero_out_of_a_rest_at_zero_and_back_is_a_misread() {
     up[200] = 279.0;
     assert_eq!(run_field("power", &up, 10.0), []);
 }
+
+#[test]
+fn a_step_back_onto_the_course_a_thermometer_was_on_is_the_end_of_a_drift() {
+    // An outdoor thermometer read to 0.1 °C every 50 s, warming 0.6 °C an hour through the
+    // morning. From 3 h its probe creeps -2.0 over 75 minutes while the morning goes on
+    // warming it, then reads true again: the step back (+2.0) lands where the morning's
+    // course took the air, 0.75 above where the creep began, not back on that place (plant
+    // seed 345's rtl_433 thermometer).
+    let run = |off: &dyn Fn(f64) -> f64| {
+        let mut rng = Rng::with_seed(7);
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::for_series("rtl_433/pi/devices/LaCrosse/1/temperature_C", "value");
+        let mut found = Vec::new();
+        for i in 0..432 {
+            let s = i as f64 * 50.0;
+            let h = s / 3600.0;
+            let x = 2.0 + 0.6 * h + off(h) + 0.03 * gauss(&mut rng);
+            for f in d
+                .observe((x * 10.0).round() / 10.0, t(s), None, &cfg)
+                .findings
+            {
+                found.push((i, f.kind, f.reason));
+            }
+        }
+        found
+    };
+    let kinds = |found: &[(usize, EpisodeKind, String)]| {
+        found.iter().map(|(_, k, _)| *k).collect::<Vec<_>>()
+    };
+    // The creep is said at its end, as a drift that ended, off the course.
+    let found = run(&|h| {
+        if (3.0..4.25).contains(&h) {
+            -2.0 * (h - 3.0) / 1.25
+        } else {
+            0.0
+        }
+    });
+    assert_eq!(kinds(&found), [EpisodeKind::Drift], "{found:?}");
+    assert!(found[0].2.contains("off the course"), "{found:?}");
+    // The same step with no creep before it is a step off the course: a level shift.
+    let jump = run(&|h| if h >= 4.25 { 2.0 } else { 0.0 });
+    assert_eq!(kinds(&jump), [EpisodeKind::LevelShift], "{jump:?}");
+}

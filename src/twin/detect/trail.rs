@@ -61,21 +61,55 @@ impl<const N: usize, const EVERY_MS: i64> Trail<N, EVERY_MS> {
         self.at_one_pace((t0, x0), ms, base)
     }
 
+    /// As [`Trail::creep_from`], for a series that was on a course of its own when the creep
+    /// began (an outdoor thermometer warming with the morning): the latest kept reading at
+    /// least [`RAMP_MIN_MS`] before the step from which that course, carried on to the step,
+    /// lands within `within` of `landed`, and from which the series went to `base` at one pace
+    /// once the course is taken off. `course` gives the course (per ms) the series kept up to a
+    /// kept reading, where it kept one. Where the creep began, when, and the course.
+    pub(super) fn creep_off_course(
+        &self,
+        ms: i64,
+        (base, landed): (f64, f64),
+        within: f64,
+        course: impl Fn(i64, f64) -> Option<f64>,
+    ) -> Option<(i64, f64, f64)> {
+        let (t0, x0, rate) = self
+            .latest_first()
+            .filter(|(t, _)| ms - t >= RAMP_MIN_MS)
+            .find_map(|(t0, x0)| {
+                let rate = course(t0, x0)?;
+                ((landed - (x0 + rate * (ms - t0) as f64)).abs() <= within)
+                    .then_some((t0, x0, rate))
+            })?;
+        self.at_one_pace_on((t0, x0), ms, base, rate)
+            .map(|(t0, x0)| (t0, x0, rate))
+    }
+
     /// `(t0, x0)` if the series went from there to `base` at `ms` at one pace: its rates to the
     /// kept reading nearest halfway, and from there to the step, the same way and within
     /// [`DRIFT_RATES`] of each other.
-    pub(super) fn at_one_pace(
+    pub(super) fn at_one_pace(&self, kept: (i64, f64), ms: i64, base: f64) -> Option<(i64, f64)> {
+        self.at_one_pace_on(kept, ms, base, 0.0)
+    }
+
+    /// [`Trail::at_one_pace`] with the course `rate` (per ms) taken off both rates.
+    fn at_one_pace_on(
         &self,
         (t0, x0): (i64, f64),
         ms: i64,
         base: f64,
+        rate: f64,
     ) -> Option<(i64, f64)> {
         let half = t0 + (ms - t0) / 2;
         let (t1, x1) = self
             .latest_first()
             .filter(|(t, _)| *t > t0 && *t < ms)
             .min_by_key(|(t, _)| (t - half).abs())?;
-        let (r0, r1) = ((x1 - x0) / (t1 - t0) as f64, (base - x1) / (ms - t1) as f64);
+        let (r0, r1) = (
+            (x1 - x0) / (t1 - t0) as f64 - rate,
+            (base - x1) / (ms - t1) as f64 - rate,
+        );
         let q = r0 / r1;
         (r0.signum() == r1.signum() && (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q))
             .then_some((t0, x0))
