@@ -51,6 +51,7 @@ impl Twin {
         let s = &mut self.series[idx];
         s.detector.back_ms = back.map(|t| t.timestamp_millis());
         s.detector.republished = self.republishing;
+        s.detector.degrees = detect::degrees(s.unit.as_deref()).is_some();
         s.detector.robust_peers = voted.is_some_and(|(_, n, _)| n >= detect::ROBUST_PEERS);
         s.detector.two_peers = voted.filter(|(_, n, _)| *n == 2).map(|(_, _, r)| r);
         let novel_before = s.detector.novel_ms;
@@ -1604,11 +1605,7 @@ const ERROR_CODES: [(bool, f64, &str); 6] = [
 /// it for a change of mode); the step itself must still be judged a level shift on its own
 /// history, so an oven that holds 85 °C is not blamed for it.
 pub(super) fn error_code(unit: Option<&str>, x: f64) -> Option<&'static str> {
-    let celsius = match unit?.trim().to_ascii_lowercase().as_str() {
-        "°c" | "c" | "degc" | "celsius" | "℃" => true,
-        "°f" | "f" | "degf" | "fahrenheit" | "℉" => false,
-        _ => return None,
-    };
+    let celsius = detect::degrees(unit)?;
     ERROR_CODES
         .iter()
         .find(|(c, code, _)| *c == celsius && (x - code).abs() < 0.005)

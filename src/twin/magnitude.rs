@@ -7,7 +7,9 @@
 //! threshold (a factor 3), and an octave the series has not yet stepped in has a noise that is
 //! not known ("learning"), so no burst is judged there: the first sunrise on a solar charger
 //! climbs through octaves it never visited. A series that lives in one octave (a room at 21 °C)
-//! has one bin, whose noise is its own.
+//! has one bin, whose noise is its own. A temperature's octaves are no magnitudes (its zero is
+//! arbitrary): where it just crossed into an octave it never stepped in, the detector takes the
+//! noise of the octave below ([`Magnitudes::noise_just_below`]).
 //!
 //! Cost: O(1) per reading (the octave from the float's exponent, a scan of [`SLOTS`]).
 
@@ -78,6 +80,15 @@ impl Magnitudes {
             .map(|i| f64::from(self.noise[i]))
     }
 
+    /// The noise learnt at the octave just below the one of `x` (`None`: not known there).
+    /// For a series whose zero is arbitrary (a temperature in °C or °F: a greenhouse's soil
+    /// at 8.19 °C is no noisier than at 7.94), where an octave's edge is no change of
+    /// magnitude at all (see [`crate::twin::detect::Detector`]'s use of it).
+    pub fn noise_just_below(&self, x: f64) -> Option<f64> {
+        let o = octave(x).checked_sub(1)?;
+        self.noise(f64::from(o).exp2())
+    }
+
     /// Learns one step `step` (≥ 0) taken to a reading in octave `o`; once known, a step is
     /// clipped at 4× the octave's noise (and at `floor`, the resolution) so a spike cannot
     /// teach itself.
@@ -129,6 +140,8 @@ mod tests {
         assert_eq!(m.noise_above(5.0), Some(1.0), "the nearest known above");
         assert_eq!(m.noise_above(-5.0), Some(1.0));
         assert_eq!(m.noise_above(60.0), Some(10.0));
+        assert_eq!(m.noise_just_below(33.0), Some(1.0), "16-32 is known");
+        assert_eq!(m.noise_just_below(70.0), None, "32-64 is not");
         // A spike within a known octave is clipped at 4× its noise.
         m.step(21.0, Some(1000.0), 1.0);
         assert!(m.noise(21.0).unwrap() < 1.2);

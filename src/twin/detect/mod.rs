@@ -893,6 +893,21 @@ const QUANTA_SPREAD: f64 = 1.25;
 /// … where the day held this many steps at least (the rule is the day's; a sensor that
 /// changed a few times said little of its way of stepping).
 const QUANTA_DAY_STEPS: u32 = 100;
+/// Whether `unit` is degrees Celsius (`Some(true)`) or Fahrenheit (`Some(false)`), in the
+/// spellings devices send; `None` for any other unit or none. No allocation: asked of every
+/// reading.
+pub fn degrees(unit: Option<&str>) -> Option<bool> {
+    let u = unit?.trim();
+    let any = |words: &[&str]| words.iter().any(|w| u.eq_ignore_ascii_case(w));
+    if any(&["°c", "c", "degc", "celsius", "℃"]) {
+        Some(true)
+    } else if any(&["°f", "f", "degf", "fahrenheit", "℉"]) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// How a temperature's name ends (see [`Detector::thermal`]).
 const THERMAL_ENDS: [&str; 6] = [
     "temperature",
@@ -1306,6 +1321,10 @@ pub struct Detector {
     /// change (a Sparkplug birth's metrics; set by the twin before each reading): its step
     /// from the last is not learnt as one of its steps (resolution, deadband).
     pub republished: bool,
+    /// Its unit says a temperature in degrees (°C or °F; set by the twin before each reading,
+    /// see [`degrees`]): a scale whose zero is arbitrary, as the name of a temperature says
+    /// (see [`Detector::thermal`]) where the unit is not known.
+    pub degrees: bool,
     /// When its device last came back, or twinview reconnected (epoch ms; set by the twin
     /// before each reading): a gap across that is not learnt as one it held through.
     pub back_ms: Option<i64>,
@@ -2035,6 +2054,18 @@ impl Detector {
                 .or_else(|| {
                     if warm {
                         self.mags.noise_above(mx)
+                    } else {
+                        None
+                    }
+                })
+                // A temperature's octaves are no magnitudes: its zero is arbitrary, and its
+                // noise at 8.19 °C is its noise at 7.94. Where it just crossed into an
+                // octave it never stepped in, the one it came from says its noise (a
+                // greenhouse soil probe warming past 8 °C read 85.00, a DS18B20's power-on
+                // value, for one reading: its spike went unjudged as at a first sunrise).
+                .or_else(|| {
+                    if warm && (self.thermal || self.degrees) {
+                        self.mags.noise_just_below(mx)
                     } else {
                         None
                     }

@@ -705,23 +705,7 @@ impl Detector {
             0.0
         };
         let within = DRIFT_UNDONE * step.abs() + slack;
-        let near = |at: i64| {
-            self.long_trail
-                .latest_first()
-                .filter(|(t, _)| (at - t).abs() <= COURSE_MS / 8)
-                .min_by_key(|(t, _)| (at - t).abs())
-        };
-        let course = |t0: i64, x0: f64| {
-            let (ta, xa) = near(t0 - COURSE_MS / 2)?;
-            let (tb, xb) = near(t0 - COURSE_MS)?;
-            let (r1, r2) = ((x0 - xa) / (t0 - ta) as f64, (xa - xb) / (ta - tb) as f64);
-            let q = r1 / r2;
-            (ta < t0
-                && tb < ta
-                && r1.signum() == r2.signum()
-                && (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q))
-            .then(|| (x0 - xb) / (t0 - tb) as f64)
-        };
+        let course = |t0: i64, x0: f64| self.course_to(t0, x0);
         // (Past a deadband, as in [`Detector::creep_undone`].)
         // (A course carried on is a line; the course of a thermometer bends, the evening's
         // cooling slowing as it nears the night's: only a course that carried the series less
@@ -742,6 +726,28 @@ impl Detector {
                     && (within..=COURSE_SHARE * step.abs()).contains(&carried.abs())
                     && deadband.is_none_or(|(db, _)| crept.abs() >= DEADBAND_CREEP * db)
             })
+    }
+
+    /// The course (per ms) the series kept over the [`COURSE_MS`] up to the kept reading
+    /// `(t0, x0)`, read from its eight hours' trail (the kept readings nearest one and two
+    /// hours before), where its two halves went the same way within [`DRIFT_RATES`] of each
+    /// other; none where it turned (the night's cooling into the morning's warming).
+    fn course_to(&self, t0: i64, x0: f64) -> Option<f64> {
+        let near = |at: i64| {
+            self.long_trail
+                .latest_first()
+                .filter(|(t, _)| (at - t).abs() <= COURSE_MS / 8)
+                .min_by_key(|(t, _)| (at - t).abs())
+        };
+        let (ta, xa) = near(t0 - COURSE_MS / 2)?;
+        let (tb, xb) = near(t0 - COURSE_MS)?;
+        let (r1, r2) = ((x0 - xa) / (t0 - ta) as f64, (xa - xb) / (ta - tb) as f64);
+        let q = r1 / r2;
+        (ta < t0
+            && tb < ta
+            && r1.signum() == r2.signum()
+            && (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q))
+        .then(|| (x0 - xb) / (t0 - tb) as f64)
     }
 
     /// Whether a lone step of `step` at `ms` undid the creep the rate test last said: it goes

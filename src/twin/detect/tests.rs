@@ -3811,3 +3811,40 @@ fn a_step_back_onto_the_course_a_thermometer_was_on_is_the_end_of_a_drift() {
     let jump = run(&|h| if h >= 4.25 { 2.0 } else { 0.0 });
     assert_eq!(kinds(&jump), [EpisodeKind::LevelShift], "{jump:?}");
 }
+
+#[test]
+fn a_temperature_just_past_an_octave_it_never_read_in_is_judged_by_the_noise_it_came_with() {
+    // A greenhouse soil probe read to 0.0625 °C every minute, warming from 6 °C at 0.25 °C an
+    // hour; 24 minutes after it first reads 8 (past 8.0, an octave of |value| it never read
+    // in), it reads 85.0 once, a DS18B20's power-on value. A temperature's octaves are no
+    // magnitudes: the spike is judged by the noise it had at 7.9 (home seed 46).
+    let run = |topic: &str, degrees: bool| {
+        let cfg = DetectorConfig::default();
+        let mut d = Detector::for_series(topic, "value");
+        d.degrees = degrees;
+        let mut found = Vec::new();
+        for i in 0..600 {
+            let s = i as f64 * 60.0;
+            let h = s / 3600.0;
+            let warm = 6.0 + 0.25 * h + 0.15 * (std::f64::consts::TAU * h / 2.0).sin();
+            let x = if i == 485 {
+                85.0
+            } else {
+                (warm / 0.0625).round() * 0.0625
+            };
+            for f in d.observe(x, t(s), None, &cfg).findings {
+                found.push((i, f.kind));
+            }
+        }
+        found
+    };
+    // Said at the reading after it.
+    let spike = [(486, EpisodeKind::Spike)];
+    // By its unit (an ESPHome sensor's °C from Home Assistant discovery) …
+    assert_eq!(run("greenhouse/sensor/soil_bed_1/state", true), spike);
+    // … or by its name.
+    assert_eq!(run("greenhouse/soil_temperature", false), spike);
+    // A quantity with a true zero (nothing says a temperature) keeps its octaves: the noise
+    // of one it never stepped in is not known, and nothing is judged there.
+    assert_eq!(run("greenhouse/sensor/soil_bed_1/state", false), []);
+}
