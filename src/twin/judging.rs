@@ -51,7 +51,6 @@ impl Twin {
         let s = &mut self.series[idx];
         s.detector.back_ms = back.map(|t| t.timestamp_millis());
         s.detector.republished = self.republishing;
-        s.detector.degrees = detect::degrees(s.unit.as_deref()).is_some();
         s.detector.robust_peers = voted.is_some_and(|(_, n, _)| n >= detect::ROBUST_PEERS);
         s.detector.two_peers = voted.filter(|(_, n, _)| *n == 2).map(|(_, _, r)| r);
         let novel_before = s.detector.novel_ms;

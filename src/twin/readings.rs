@@ -145,6 +145,7 @@ impl Twin {
             s.group = p.group;
             if s.unit.is_none() {
                 s.unit = p.unit;
+                s.unit_known();
             }
         }
         let states: Vec<(String, String)> = self
@@ -314,6 +315,7 @@ impl Twin {
             sibling_looked: false,
             follows: None,
         }));
+        self.series[idx].unit_known();
         let named = match (&info.zone, &info.measurement) {
             (Some(z), Some(m)) if !aggregate => Some((z.clone(), m.clone(), field.to_string())),
             _ => None,
@@ -485,6 +487,7 @@ impl Twin {
         if let Some(u) = unit {
             if s.unit.as_deref() != Some(u) {
                 s.unit = Some(u.to_string());
+                s.unit_known();
                 unit_changed = true;
             }
         }

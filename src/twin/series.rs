@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 
-use super::detect::{Detector, Episode};
+use super::detect::{self, Detector, Episode};
 use super::rate::RateMeter;
 
 /// Windows whose largest magnitude is above this, or below its inverse, keep scaled
@@ -327,6 +327,12 @@ pub struct Series {
 }
 
 impl Series {
+    /// Tells its detector what its unit (just set) says of its scale (see
+    /// [`detect::degrees`]): asked when the unit is set, not of every reading.
+    pub fn unit_known(&mut self) {
+        self.detector.degrees = detect::degrees(self.unit.as_deref()).is_some();
+    }
+
     /// Keeps a closed episode among the recent ones.
     pub fn remember(&mut self, e: Episode) {
         if self.episodes.len() == RECENT_EPISODES {

@@ -894,8 +894,7 @@ const QUANTA_SPREAD: f64 = 1.25;
 /// changed a few times said little of its way of stepping).
 const QUANTA_DAY_STEPS: u32 = 100;
 /// Whether `unit` is degrees Celsius (`Some(true)`) or Fahrenheit (`Some(false)`), in the
-/// spellings devices send; `None` for any other unit or none. No allocation: asked of every
-/// reading.
+/// spellings devices send; `None` for any other unit or none.
 pub fn degrees(unit: Option<&str>) -> Option<bool> {
     let u = unit?.trim();
     let any = |words: &[&str]| words.iter().any(|w| u.eq_ignore_ascii_case(w));
@@ -1321,8 +1320,8 @@ pub struct Detector {
     /// change (a Sparkplug birth's metrics; set by the twin before each reading): its step
     /// from the last is not learnt as one of its steps (resolution, deadband).
     pub republished: bool,
-    /// Its unit says a temperature in degrees (°C or °F; set by the twin before each reading,
-    /// see [`degrees`]): a scale whose zero is arbitrary, as the name of a temperature says
+    /// Its unit says a temperature in degrees (°C or °F; set by the twin whenever the series'
+    /// unit is set, see [`degrees`]): a scale whose zero is arbitrary, as the name of a temperature says
     /// (see [`Detector::thermal`]) where the unit is not known.
     pub degrees: bool,
     /// When its device last came back, or twinview reconnected (epoch ms; set by the twin
