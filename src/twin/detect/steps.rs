@@ -478,9 +478,8 @@ impl Detector {
                         .format(form)
                         .to_string()
                 };
-                v.findings.extend(match (undone, ramped) {
-                    (None, None) if off_course.is_some() => {
-                        let (t0, x0, rate) = off_course.unwrap_or_default();
+                v.findings.extend(match (undone, ramped, off_course) {
+                    (None, None, Some((t0, x0, rate))) => {
                         self.step_base = Some((landed, step));
                         self.end_said = true;
                         self.undone = Some((t0, base, step));
@@ -498,7 +497,7 @@ impl Detector {
                             ),
                         ))
                     }
-                    (Some((t0, x0)), _) => {
+                    (Some((t0, x0)), ..) => {
                         // Over once said (see [`Detector::lone_open`]).
                         self.step_base = Some((landed, step));
                         self.end_said = true;
@@ -513,7 +512,7 @@ impl Detector {
                             ),
                         ))
                     }
-                    (None, Some((t0, slope, rate, built))) => {
+                    (None, Some((t0, slope, rate, built)), _) => {
                         self.step_base = Some((landed, step));
                         self.end_said = true;
                         self.undone = None;
@@ -525,8 +524,8 @@ impl Detector {
                             ),
                         ))
                     }
-                    (None, None) if creep_only => None,
-                    (None, None) => {
+                    (None, None, None) if creep_only => None,
+                    (None, None, None) => {
                         self.step_base = Some((base, step));
                         self.end_said = false;
                         self.undone = None;
@@ -606,17 +605,7 @@ impl Detector {
         (long_only, res): (bool, f64),
         creeps: Creeps,
     ) -> Option<(i64, f64)> {
-        // (A series that reports every change past a deadband shows where a creep began only
-        // to within one of its usual steps: its last report before the creep may be a step
-        // short of where the movement that brought it there ended, and its kept readings are
-        // its reports. A pump motor cooled to 18.9 at 07:06, crept from there to 22.9 by 08:11
-        // and stepped back to 18.1; the reading kept nearest its start was 19.4, at 07:18.)
-        let slack = if self.reports_small_changes() || self.reports_every_change() {
-            self.noise()
-        } else {
-            0.0
-        };
-        let within = DRIFT_UNDONE * step.abs() + slack;
+        let within = self.undone_within(step);
         // (A series reported past a deadband shows a creep only in its reports: three or four
         // of them one way are its wander, a bed holding 60 °C reported at 61.3, 60.1, 59.1 and
         // 58.1 over twenty minutes; a creep goes [`DEADBAND_CREEP`] deadbands one way at least.)
@@ -681,6 +670,22 @@ impl Detector {
             })
     }
 
+    /// How near where a creep began a step of `step` that undid it lands: [`DRIFT_UNDONE`] of
+    /// the step, and one usual step more on a series that reports on change: it shows where a
+    /// creep began only to within one of its usual steps, its last report before the creep
+    /// perhaps a step short of where the movement that brought it there ended, and its kept
+    /// readings are its reports (a pump motor cooled to 18.9 at 07:06, crept from there to
+    /// 22.9 by 08:11 and stepped back to 18.1; the reading kept nearest its start was 19.4, at
+    /// 07:18).
+    fn undone_within(&self, step: f64) -> f64 {
+        let slack = if self.reports_small_changes() || self.reports_every_change() {
+            self.noise()
+        } else {
+            0.0
+        };
+        DRIFT_UNDONE * step.abs() + slack
+    }
+
     /// Where a creep began that the step at `ms` from `base` to `landed` undid, measured from
     /// the course the series was on before it (see [`Trail::creep_off_course`]), with no jump
     /// since `jumped_ms`; and that course, per ms. The course is the series' rate over the
@@ -699,25 +704,18 @@ impl Detector {
         step: f64,
         jumped_ms: Option<i64>,
     ) -> Option<(i64, f64, f64)> {
-        let slack = if self.reports_small_changes() || self.reports_every_change() {
-            self.noise()
-        } else {
-            0.0
-        };
-        let within = DRIFT_UNDONE * step.abs() + slack;
-        let course = |t0: i64, x0: f64| self.course_to(t0, x0);
-        // (Past a deadband, as in [`Detector::creep_undone`].)
+        if !self.thermal {
+            return None;
+        }
+        let within = self.undone_within(step);
+        let deadband = self.deadband();
         // (A course carried on is a line; the course of a thermometer bends, the evening's
         // cooling slowing as it nears the night's: only a course that carried the series less
         // than [`COURSE_SHARE`] of the step, over [`COURSE_AHEAD_MS`] at most, is trusted, and
         // one that carried it less than `within` is no course: [`Detector::creep_undone`]
-        // judged that step.)
-        let deadband = self.deadband();
-        if !self.thermal {
-            return None;
-        }
+        // judged that step. Past a deadband, the creep went as far as there.)
         self.trail
-            .creep_off_course(ms, (base, landed), within, course)
+            .creep_off_course(ms, (base, landed), within, |t0, x0| self.course_to(t0, x0))
             .filter(|&(t0, x0, rate)| {
                 let carried = rate * (ms - t0) as f64;
                 let crept = base - (x0 + carried);
@@ -742,12 +740,10 @@ impl Detector {
         let (ta, xa) = near(t0 - COURSE_MS / 2)?;
         let (tb, xb) = near(t0 - COURSE_MS)?;
         let (r1, r2) = ((x0 - xa) / (t0 - ta) as f64, (xa - xb) / (ta - tb) as f64);
+        // (The two windows lie apart and before `t0`: two kept readings, in order.)
         let q = r1 / r2;
-        (ta < t0
-            && tb < ta
-            && r1.signum() == r2.signum()
-            && (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q))
-        .then(|| (x0 - xb) / (t0 - tb) as f64)
+        (r1.signum() == r2.signum() && (1.0 / DRIFT_RATES..=DRIFT_RATES).contains(&q))
+            .then(|| (x0 - xb) / (t0 - tb) as f64)
     }
 
     /// Whether a lone step of `step` at `ms` undid the creep the rate test last said: it goes
