@@ -85,8 +85,8 @@ impl Magnitudes {
     /// at 8.19 °C is no noisier than at 7.94), where an octave's edge is no change of
     /// magnitude at all (see [`crate::twin::detect::Detector`]'s use of it).
     pub fn noise_just_below(&self, x: f64) -> Option<f64> {
-        let o = octave(x).checked_sub(1)?;
-        self.noise(f64::from(o).exp2())
+        let i = self.slot(octave(x).checked_sub(1)?)?;
+        (self.n[i] >= MAG_KNOWN).then_some(f64::from(self.noise[i]))
     }
 
     /// Learns one step `step` (≥ 0) taken to a reading in octave `o`; once known, a step is

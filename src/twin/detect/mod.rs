@@ -1320,9 +1320,9 @@ pub struct Detector {
     /// change (a Sparkplug birth's metrics; set by the twin before each reading): its step
     /// from the last is not learnt as one of its steps (resolution, deadband).
     pub republished: bool,
-    /// Its unit says a temperature in degrees (°C or °F; set by the twin whenever the series'
-    /// unit is set, see [`degrees`]): a scale whose zero is arbitrary, as the name of a temperature says
-    /// (see [`Detector::thermal`]) where the unit is not known.
+    /// Its unit says a temperature in degrees (°C or °F; set by the twin whenever the
+    /// series' unit is set, see [`degrees`]): a scale whose zero is arbitrary, as the name of
+    /// a temperature says (see [`Detector::thermal`]) where the unit is not known.
     pub degrees: bool,
     /// When its device last came back, or twinview reconnected (epoch ms; set by the twin
     /// before each reading): a gap across that is not learnt as one it held through.
